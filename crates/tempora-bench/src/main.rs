@@ -1,0 +1,3 @@
+//! `tempora-bench`: the workloads of WORKLOADS.md.
+
+fn main() {}

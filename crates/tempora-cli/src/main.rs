@@ -1,0 +1,3 @@
+//! `tempora`: the command line of the Tempora scheduler.
+
+fn main() {}

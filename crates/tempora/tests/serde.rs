@@ -1,0 +1,135 @@
+//! Triggers round-trip through JSON unchanged: the stored form is the user's
+//! own settings, and a restored trigger answers exactly as the original.
+
+use jiff::{SignedDuration, Timestamp};
+use tempora::trigger::{
+    AllTrigger, AnyTrigger, CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap,
+    IntervalTrigger, Trigger,
+};
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+/// Serializes `trigger`, checks the JSON, restores it and checks that the
+/// restored trigger is equal and gives the same next fire times.
+fn round_trip(trigger: impl Into<Trigger>, expected_json: &str) {
+    let trigger = trigger.into();
+    let json = serde_json::to_string(&trigger).unwrap();
+    assert_eq!(json, expected_json);
+    let restored: Trigger = serde_json::from_str(&json).unwrap();
+    assert_eq!(restored, trigger);
+    assert_eq!(restored.to_string(), trigger.to_string());
+    let now = at("2026-03-01T00:00:00Z");
+    let original: Vec<Timestamp> = trigger.fire_times(None, now).take(20).collect();
+    let again: Vec<Timestamp> = restored.fire_times(None, now).take(20).collect();
+    assert_eq!(original, again);
+    assert!(!original.is_empty());
+}
+
+#[test]
+fn cron_fields_with_every_option() {
+    let trigger = CronTrigger::builder()
+        .day_of_week("mon-fri")
+        .hour("9-17")
+        .minute("*/15")
+        .timezone("Europe/Berlin")
+        .start_date(at("2026-01-01T00:00:00Z"))
+        .end_date(at("2030-01-01T00:00:00Z"))
+        .jitter(SignedDuration::from_secs(30))
+        .jitter_seed(42)
+        .dst_gap(DstGap::Skip)
+        .dst_fold(DstFold::Both)
+        .build()
+        .unwrap();
+    round_trip(
+        trigger,
+        r#"{"type":"cron","day_of_week":"mon-fri","hour":"9-17","minute":"*/15","timezone":"Europe/Berlin","start_date":"2026-01-01T00:00:00Z","end_date":"2030-01-01T00:00:00Z","jitter":"PT30S","jitter_seed":42,"dst_gap":"skip","dst_fold":"both"}"#,
+    );
+}
+
+#[test]
+fn crontab() {
+    let trigger = CronTrigger::crontab("0 0 L * *")
+        .timezone("+05:30")
+        .build()
+        .unwrap();
+    round_trip(
+        trigger,
+        r#"{"type":"cron","crontab":"0 0 L * *","timezone":"+05:30","dst_gap":"shift","dst_fold":"auto"}"#,
+    );
+}
+
+#[test]
+fn interval_date_calendar_and_combinations() {
+    let interval = IntervalTrigger::builder()
+        .hours(1)
+        .minutes(30)
+        .start_date(at("2026-02-01T00:00:00Z"))
+        .jitter(SignedDuration::from_millis(1500))
+        .jitter_seed(7)
+        .timezone("America/New_York")
+        .build()
+        .unwrap();
+    round_trip(
+        interval.clone(),
+        r#"{"type":"interval","hours":1,"minutes":30,"start_date":"2026-02-01T00:00:00Z","timezone":"America/New_York","jitter":"PT1.5S","jitter_seed":7}"#,
+    );
+    let date = DateTrigger::at_local("2026-07-06 16:30", "Europe/Helsinki").unwrap();
+    round_trip(
+        date.clone(),
+        r#"{"type":"date","run_date":"2026-07-06T13:30:00Z","timezone":"Europe/Helsinki"}"#,
+    );
+    let calendar = CalendarIntervalTrigger::builder()
+        .months(1)
+        .hour(9)
+        .start_date("2026-01-31".parse().unwrap())
+        .timezone("Australia/Sydney")
+        .dst_fold(DstFold::Last)
+        .build()
+        .unwrap();
+    round_trip(
+        calendar.clone(),
+        r#"{"type":"calendar_interval","months":1,"hour":9,"minute":0,"second":0,"start_date":"2026-01-31","timezone":"Australia/Sydney","dst_gap":"shift","dst_fold":"last"}"#,
+    );
+    let any = AnyTrigger::new(vec![date.into(), calendar.into()]).unwrap();
+    let any_json = serde_json::to_string(&Trigger::from(any.clone())).unwrap();
+    assert!(any_json.starts_with(r#"{"type":"any","triggers":[{"type":"date","#));
+    let restored: Trigger = serde_json::from_str(&any_json).unwrap();
+    assert_eq!(restored, Trigger::from(any.clone()));
+    let all = AllTrigger::new(vec![interval.into(), any.into()]).unwrap();
+    let all_json = serde_json::to_string(&Trigger::from(all.clone())).unwrap();
+    let restored: Trigger = serde_json::from_str(&all_json).unwrap();
+    assert_eq!(restored, Trigger::from(all));
+}
+
+#[test]
+fn a_stored_trigger_with_bad_settings_is_refused_with_the_field() {
+    let refused = |json: &str| {
+        serde_json::from_str::<Trigger>(json)
+            .unwrap_err()
+            .to_string()
+    };
+    let error = refused(r#"{"type":"cron","hour":"25","timezone":"UTC"}"#);
+    assert!(error.contains("hour: 25 is out of range 0-23"), "{error}");
+    let error = refused(r#"{"type":"cron","hour":"1","timezone":"Nowhere/City"}"#);
+    assert!(error.contains("timezone: \"Nowhere/City\""), "{error}");
+    let error = refused(r#"{"type":"interval","timezone":"UTC"}"#);
+    assert!(error.contains("interval:"), "{error}");
+    let error = refused(r#"{"type":"cron","hours":"1","timezone":"UTC"}"#);
+    assert!(error.contains("unknown field `hours`"), "{error}");
+    let error = refused(r#"{"type":"cron","crontab":"* * * * *","hour":"1","timezone":"UTC"}"#);
+    assert!(
+        error.contains("hour: a crontab trigger takes no separate fields"),
+        "{error}"
+    );
+}
+
+#[test]
+fn triggers_are_cheap_to_share_between_threads() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Trigger>();
+    shareable::<tempora::trigger::Zone>();
+    fn sendable<T: Send + Sync + std::error::Error + 'static>() {}
+    sendable::<tempora::Error>();
+}
