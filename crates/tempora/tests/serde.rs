@@ -1,6 +1,8 @@
 //! Triggers round-trip through JSON unchanged: the stored form is the user's
 //! own settings, and a restored trigger answers exactly as the original.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use jiff::{SignedDuration, Timestamp};
 use tempora::trigger::{
     AllTrigger, AnyTrigger, CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap,
