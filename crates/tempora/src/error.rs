@@ -1,7 +1,5 @@
 //! The one error type of the library.
 
-use std::fmt;
-
 /// A specialized [`Result`](std::result::Result) whose error is Tempora's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -23,23 +21,33 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(error.to_string(), "hour: 24 is out of range 0-23");
 /// ```
 #[derive(Debug, thiserror::Error)]
-#[error("{kind}")]
+#[error(transparent)]
 pub struct Error {
     kind: ErrorKind,
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum ErrorKind {
     /// A value given by the user was refused.
+    #[error("{field}: {message}")]
     InvalidField { field: String, message: String },
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ErrorKind::InvalidField { field, message } => write!(f, "{field}: {message}"),
-        }
-    }
+    /// No job, store or executor of that name.
+    #[error("{what} {name:?} not found")]
+    NotFound { what: &'static str, name: String },
+    /// A job of that id exists already.
+    #[error("id: job {id:?} already exists; remove it first or add it with replace_existing")]
+    JobExists { id: String },
+    /// The scheduler cannot do that in its current state.
+    #[error("{message}")]
+    State { message: String },
+    /// A job store failed; the driver's error is the source.
+    #[error("store {store:?}: {message}")]
+    Store {
+        store: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl Error {
@@ -52,6 +60,90 @@ impl Error {
                 message: message.into(),
             },
         }
+    }
+
+    /// An error for a task name that no [`Tasks`](crate::task::Tasks) registry knows.
+    pub(crate) fn task_not_registered(name: &str) -> Error {
+        Error::invalid(
+            "task",
+            format!(
+                "{name:?} is not registered; register it with Tasks::register \
+                 (or register_async) before adding or restoring jobs that call it"
+            ),
+        )
+    }
+
+    /// An error for a job, store or executor that does not exist.
+    pub(crate) fn not_found(what: &'static str, name: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::NotFound {
+                what,
+                name: name.into(),
+            },
+        }
+    }
+
+    /// An error for adding a job whose id is taken.
+    pub(crate) fn job_exists(id: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::JobExists { id: id.into() },
+        }
+    }
+
+    /// An error for an operation the scheduler's state does not allow.
+    pub(crate) fn state(message: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::State {
+                message: message.into(),
+            },
+        }
+    }
+
+    /// An error from store `store`, wrapping the driver's `source`.
+    pub fn store(
+        store: impl Into<String>,
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        Error {
+            kind: ErrorKind::Store {
+                store: store.into(),
+                message: message.into(),
+                source,
+            },
+        }
+    }
+
+    /// True when no job, store or executor has the name asked for.
+    ///
+    /// ```
+    /// use tempora::scheduler::HostScheduler;
+    ///
+    /// let scheduler = HostScheduler::new()?;
+    /// let error = scheduler.remove_job("nope").unwrap_err();
+    /// assert!(error.is_not_found());
+    /// assert_eq!(error.to_string(), "job \"nope\" not found");
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.kind, ErrorKind::NotFound { .. })
+    }
+
+    /// True when a job of the same id exists already.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self.kind, ErrorKind::JobExists { .. })
+    }
+
+    /// True when a job store failed (the database went away, a query
+    /// failed): worth retrying later.
+    pub fn is_store(&self) -> bool {
+        matches!(self.kind, ErrorKind::Store { .. })
+    }
+
+    /// True when the scheduler's state refused the operation (not started,
+    /// already running, shut down).
+    pub fn is_state(&self) -> bool {
+        matches!(self.kind, ErrorKind::State { .. })
     }
 
     /// True when the error was caused by a value the caller supplied (a
@@ -75,6 +167,8 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match &self.kind {
             ErrorKind::InvalidField { field, .. } => Some(field),
+            ErrorKind::JobExists { .. } => Some("id"),
+            _ => None,
         }
     }
 }

@@ -57,7 +57,14 @@
 
 #![deny(missing_docs)]
 
+pub mod clock;
 mod error;
+pub mod event;
+pub mod executor;
+pub mod job;
+pub mod scheduler;
+pub mod store;
+pub mod task;
 pub mod trigger;
 
 pub use crate::error::{Error, Result};

@@ -1,0 +1,168 @@
+//! Where "now" comes from: the system clock, or a manual one in tests.
+//!
+//! The engine never reads the wall clock itself. It asks its [`Clock`] for
+//! the time and to wait until an instant, so a test that drives a
+//! [`ManualClock`] runs a year of schedules in milliseconds, without sleeping.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+
+/// A future returned by [`Clock::sleep_until`].
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A source of the current time, and of waiting for a later one.
+///
+/// Implement it to run a scheduler on a clock of your own (a simulation, a
+/// game's time). Tempora ships [`SystemClock`] and [`ManualClock`].
+///
+/// # Example
+///
+/// ```
+/// use tempora::clock::{Clock, ManualClock};
+/// use tempora::jiff::{SignedDuration, Timestamp};
+///
+/// let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+/// let clock = ManualClock::new(start);
+/// clock.advance(SignedDuration::from_secs(90));
+/// assert_eq!(clock.now(), "2026-01-01T00:01:30Z".parse::<Timestamp>()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Clock: Send + Sync + 'static {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+
+    /// A future that completes once [`Clock::now`] has reached `deadline`;
+    /// at once if it already has. It may complete early, so callers check
+    /// the time again.
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep;
+}
+
+/// The operating system's wall clock, with tokio's timer for waiting.
+///
+/// Waiting uses the monotonic clock for the distance to the deadline, read
+/// against the wall clock when the wait begins: a wall clock set forward or
+/// back is noticed when the engine wakes next, which it does at least every
+/// [`SystemClock::MAX_SLEEP`].
+///
+/// ```
+/// use tempora::clock::{Clock, SystemClock};
+///
+/// let clock = SystemClock;
+/// assert!(clock.now() > "2020-01-01T00:00:00Z".parse()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl SystemClock {
+    /// The longest single wait, so that a changed wall clock is seen soon.
+    pub const MAX_SLEEP: SignedDuration = SignedDuration::from_secs(60);
+}
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // The one place that reads the wall clock.
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep {
+        let wait = deadline
+            .duration_since(self.now())
+            .clamp(SignedDuration::ZERO, SystemClock::MAX_SLEEP);
+        let wait = std::time::Duration::try_from(wait).unwrap_or_default();
+        Box::pin(tokio::time::sleep(wait))
+    }
+}
+
+/// A clock that moves only when told to: for tests and simulations.
+///
+/// Clones share the same time. Advancing it wakes every scheduler waiting on
+/// it, which then runs what became due.
+///
+/// ```
+/// use tempora::clock::{Clock, ManualClock};
+/// use tempora::jiff::Timestamp;
+///
+/// let clock = ManualClock::new("2026-03-08T06:00:00Z".parse()?);
+/// let same = clock.clone();
+/// clock.set("2026-03-08T08:00:00Z".parse()?);
+/// assert_eq!(same.now(), "2026-03-08T08:00:00Z".parse::<Timestamp>()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ManualClock {
+    shared: Arc<ManualShared>,
+}
+
+#[derive(Debug)]
+struct ManualShared {
+    now: Mutex<Timestamp>,
+    changed: watch::Sender<Timestamp>,
+}
+
+impl ManualClock {
+    /// A clock that reads `start` until it is moved.
+    pub fn new(start: Timestamp) -> ManualClock {
+        let (changed, _) = watch::channel(start);
+        ManualClock {
+            shared: Arc::new(ManualShared {
+                now: Mutex::new(start),
+                changed,
+            }),
+        }
+    }
+
+    /// The time it reads now (the same as [`Clock::now`], without the trait
+    /// in scope).
+    pub fn now(&self) -> Timestamp {
+        *self
+            .shared
+            .now
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves the clock to `instant` (backwards too, as a wall clock may be set
+    /// back) and wakes the waiters.
+    pub fn set(&self, instant: Timestamp) {
+        *self
+            .shared
+            .now
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = instant;
+        self.shared.changed.send_replace(instant);
+    }
+
+    /// Moves the clock forward by `duration` and wakes the waiters.
+    pub fn advance(&self, duration: SignedDuration) {
+        let next = {
+            let mut now = self
+                .shared
+                .now
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *now = now.saturating_add(duration).unwrap_or(*now);
+            *now
+        };
+        self.shared.changed.send_replace(next);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        ManualClock::now(self)
+    }
+
+    fn sleep_until(&self, deadline: Timestamp) -> Sleep {
+        let mut changed = self.shared.changed.subscribe();
+        Box::pin(async move {
+            // The sender lives as long as any clone of the clock; when the
+            // last one is dropped, nothing will ever move time again.
+            let _ = changed.wait_for(|now| *now >= deadline).await;
+        })
+    }
+}

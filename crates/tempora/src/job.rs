@@ -1,0 +1,617 @@
+//! Jobs: a task, a trigger and the options that say how runs are handled.
+
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::task::JobTask;
+use crate::trigger::Trigger;
+
+/// How late a run may start and still run.
+///
+/// A run whose scheduled time is further in the past than this when the
+/// scheduler gets to it is *missed*: it does not run, and the scheduler says
+/// so with a [`JobMissed`](crate::event::EventKind::JobMissed) event and a
+/// warning in the log.
+///
+/// Tempora's default is [`MisfireGraceTime::Unlimited`] with coalescing on:
+/// a run that could not happen on time (the process was down, all workers
+/// were busy) happens once, late, as Quartz's default "fire once now" does.
+/// APScheduler's 1 s default silently dropped such runs.
+///
+/// ```
+/// use tempora::job::MisfireGraceTime;
+/// use tempora::jiff::SignedDuration;
+///
+/// let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(30));
+/// assert!(grace.allows(SignedDuration::from_secs(29)));
+/// assert!(!grace.allows(SignedDuration::from_secs(31)));
+/// assert!(MisfireGraceTime::Unlimited.allows(SignedDuration::from_hours(24 * 365)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(from = "Option<SignedDuration>", into = "Option<SignedDuration>")]
+pub enum MisfireGraceTime {
+    /// Every run starts however late it is.
+    #[default]
+    Unlimited,
+    /// A run more than this late is missed.
+    Limit(SignedDuration),
+}
+
+impl MisfireGraceTime {
+    /// True when a run `lateness` late may still start.
+    pub fn allows(self, lateness: SignedDuration) -> bool {
+        match self {
+            MisfireGraceTime::Unlimited => true,
+            MisfireGraceTime::Limit(limit) => lateness <= limit,
+        }
+    }
+}
+
+impl From<Option<SignedDuration>> for MisfireGraceTime {
+    fn from(value: Option<SignedDuration>) -> MisfireGraceTime {
+        value.map_or(MisfireGraceTime::Unlimited, MisfireGraceTime::Limit)
+    }
+}
+
+impl From<MisfireGraceTime> for Option<SignedDuration> {
+    fn from(value: MisfireGraceTime) -> Option<SignedDuration> {
+        match value {
+            MisfireGraceTime::Unlimited => None,
+            MisfireGraceTime::Limit(limit) => Some(limit),
+        }
+    }
+}
+
+impl fmt::Display for MisfireGraceTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MisfireGraceTime::Unlimited => f.write_str("unlimited"),
+            MisfireGraceTime::Limit(limit) => write!(f, "{limit:#}"),
+        }
+    }
+}
+
+/// Options every job gets unless it sets its own: APScheduler's
+/// `job_defaults`.
+///
+/// | option | Tempora | APScheduler 3 |
+/// |---|---|---|
+/// | `misfire_grace_time` | unlimited | 1 s (runs later than that were dropped) |
+/// | `coalesce` | true | true |
+/// | `max_instances` | 1 | 1 |
+///
+/// ```
+/// use tempora::job::{JobDefaults, MisfireGraceTime};
+///
+/// let defaults = JobDefaults::default();
+/// assert_eq!(defaults.misfire_grace_time, MisfireGraceTime::Unlimited);
+/// assert!(defaults.coalesce);
+/// assert_eq!(defaults.max_instances, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobDefaults {
+    /// How late a run may start; see [`MisfireGraceTime`].
+    pub misfire_grace_time: MisfireGraceTime,
+    /// Whether several due runs of one job collapse into one run.
+    pub coalesce: bool,
+    /// How many runs of one job may run at the same time.
+    pub max_instances: u32,
+}
+
+impl Default for JobDefaults {
+    fn default() -> JobDefaults {
+        JobDefaults {
+            misfire_grace_time: MisfireGraceTime::Unlimited,
+            coalesce: true,
+            max_instances: 1,
+        }
+    }
+}
+
+/// The name of the default executor and of the default store.
+pub const DEFAULT: &str = "default";
+
+/// A scheduled job: a task, its arguments, a trigger and how its runs are
+/// handled. Jobs are values: the scheduler hands out copies, and changes go
+/// through the scheduler's API.
+///
+/// A job's `next_run_time` is `None` while it is paused.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) task: JobTask,
+    pub(crate) args: Value,
+    pub(crate) trigger: Trigger,
+    pub(crate) executor: String,
+    pub(crate) store: String,
+    pub(crate) misfire_grace_time: MisfireGraceTime,
+    pub(crate) coalesce: bool,
+    pub(crate) max_instances: u32,
+    pub(crate) next_run_time: Option<Timestamp>,
+}
+
+impl Job {
+    /// The job's id, unique within its scheduler.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The job's readable name (the task's name unless given).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the job calls.
+    pub fn task(&self) -> &JobTask {
+        &self.task
+    }
+
+    /// The arguments passed to the task, as JSON.
+    pub fn args(&self) -> &Value {
+        &self.args
+    }
+
+    /// When the job fires.
+    pub fn trigger(&self) -> &Trigger {
+        &self.trigger
+    }
+
+    /// The name of the executor its runs go to.
+    pub fn executor(&self) -> &str {
+        &self.executor
+    }
+
+    /// The name of the store that keeps it.
+    pub fn store(&self) -> &str {
+        &self.store
+    }
+
+    /// How late a run may start.
+    pub fn misfire_grace_time(&self) -> MisfireGraceTime {
+        self.misfire_grace_time
+    }
+
+    /// Whether several due runs collapse into one.
+    pub fn coalesce(&self) -> bool {
+        self.coalesce
+    }
+
+    /// How many runs may run at the same time.
+    pub fn max_instances(&self) -> u32 {
+        self.max_instances
+    }
+
+    /// When it runs next; `None` while paused.
+    pub fn next_run_time(&self) -> Option<Timestamp> {
+        self.next_run_time
+    }
+
+    /// True while the job is paused.
+    pub fn is_paused(&self) -> bool {
+        self.next_run_time.is_none()
+    }
+
+    /// The job's stored form: versioned JSON that a persistent store writes.
+    ///
+    /// # Errors
+    ///
+    /// A job that holds a closure has no stored form: field `task`, asking
+    /// for a task registered by name.
+    pub fn to_stored(&self) -> Result<StoredJob> {
+        let Some(task) = self.task.name() else {
+            return Err(Error::invalid(
+                "task",
+                format!(
+                    "job {:?} holds a closure, which only the memory store can keep; \
+                     register the function by name with Tasks::register and use JobTask::named",
+                    self.id
+                ),
+            ));
+        };
+        Ok(StoredJob {
+            version: StoredJob::VERSION,
+            id: self.id.clone(),
+            name: self.name.clone(),
+            task: task.to_owned(),
+            args: self.args.clone(),
+            trigger: self.trigger.clone(),
+            executor: self.executor.clone(),
+            misfire_grace_time: self.misfire_grace_time,
+            coalesce: self.coalesce,
+            max_instances: self.max_instances,
+            next_run_time: self.next_run_time,
+        })
+    }
+
+    /// The job a persistent store restores from its stored form, in store
+    /// `store`.
+    pub fn from_stored(stored: StoredJob, store: &str) -> Job {
+        Job {
+            id: stored.id,
+            name: stored.name,
+            task: JobTask::named(stored.task),
+            args: stored.args,
+            trigger: stored.trigger,
+            executor: stored.executor,
+            store: store.to_owned(),
+            misfire_grace_time: stored.misfire_grace_time,
+            coalesce: stored.coalesce,
+            max_instances: stored.max_instances,
+            next_run_time: stored.next_run_time,
+        }
+    }
+}
+
+impl fmt::Display for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (trigger: {}, ", self.id, self.trigger)?;
+        match self.next_run_time {
+            Some(next) => write!(f, "next run at: {})", self.trigger.zone().format(next)),
+            None => f.write_str("paused)"),
+        }
+    }
+}
+
+/// A job as persistent stores keep it: JSON with a format version.
+///
+/// ```
+/// use tempora::job::StoredJob;
+///
+/// let json = r#"{"version":1,"id":"a","name":"a","task":"t","args":null,
+///   "trigger":{"type":"date","run_date":"2026-01-01T00:00:00Z","timezone":"UTC"},
+///   "executor":"default","misfire_grace_time":null,"coalesce":true,"max_instances":1,
+///   "next_run_time":"2026-01-01T00:00:00Z"}"#;
+/// let stored: StoredJob = serde_json::from_str(json)?;
+/// assert_eq!(stored.task, "t");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredJob {
+    /// The format version, [`StoredJob::VERSION`] when written by this release.
+    pub version: u32,
+    /// The job's id.
+    pub id: String,
+    /// The job's name.
+    pub name: String,
+    /// The registered task's name.
+    pub task: String,
+    /// The task's arguments.
+    pub args: Value,
+    /// The trigger with its zone and DST policies.
+    pub trigger: Trigger,
+    /// The executor's name.
+    pub executor: String,
+    /// How late a run may start (`null` for unlimited).
+    pub misfire_grace_time: MisfireGraceTime,
+    /// Whether due runs coalesce.
+    pub coalesce: bool,
+    /// Concurrent runs allowed.
+    pub max_instances: u32,
+    /// The next run time, `null` while paused.
+    pub next_run_time: Option<Timestamp>,
+}
+
+impl StoredJob {
+    /// The stored format written by this release.
+    pub const VERSION: u32 = 1;
+}
+
+/// When a new job runs first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FirstRun {
+    /// The trigger's first fire time at or after now (the default).
+    #[default]
+    FromTrigger,
+    /// At this instant, then by the trigger.
+    At(Timestamp),
+    /// Not until resumed: the job is added paused.
+    Paused,
+}
+
+/// A new job's description, given to a scheduler's `add_job`. Anything not
+/// set comes from the scheduler's [`JobDefaults`].
+///
+/// ```
+/// use tempora::job::JobBuilder;
+/// use tempora::trigger::IntervalTrigger;
+///
+/// let job = JobBuilder::new("send_report", IntervalTrigger::builder().hours(1).timezone("UTC").build()?)
+///     .id("hourly-report")
+///     .args(&serde_json::json!({"to": "ops"}))
+///     .max_instances(2);
+/// assert_eq!(job.job_id(), Some("hourly-report"));
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct JobBuilder {
+    pub(crate) id: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) task: JobTask,
+    pub(crate) args: std::result::Result<Value, String>,
+    pub(crate) trigger: Trigger,
+    pub(crate) executor: Option<String>,
+    pub(crate) store: Option<String>,
+    pub(crate) misfire_grace_time: Option<MisfireGraceTime>,
+    pub(crate) coalesce: Option<bool>,
+    pub(crate) max_instances: Option<u32>,
+    pub(crate) first_run: FirstRun,
+    pub(crate) replace_existing: bool,
+}
+
+impl JobBuilder {
+    /// A job calling the task registered under `task` when `trigger` fires.
+    pub fn new(task: impl AsRef<str>, trigger: impl Into<Trigger>) -> JobBuilder {
+        JobBuilder::with_task(JobTask::named(task), trigger)
+    }
+
+    /// A job calling `task` (named or a closure) when `trigger` fires.
+    pub fn with_task(task: JobTask, trigger: impl Into<Trigger>) -> JobBuilder {
+        JobBuilder {
+            id: None,
+            name: None,
+            task,
+            args: Ok(Value::Null),
+            trigger: trigger.into(),
+            executor: None,
+            store: None,
+            misfire_grace_time: None,
+            coalesce: None,
+            max_instances: None,
+            first_run: FirstRun::FromTrigger,
+            replace_existing: false,
+        }
+    }
+
+    /// The job's id; a random UUID when not given.
+    pub fn id(mut self, id: impl Into<String>) -> JobBuilder {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The id given, if any.
+    pub fn job_id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// A readable name; the task's name when not given.
+    pub fn name(mut self, name: impl Into<String>) -> JobBuilder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The task's arguments, serialized to JSON now; a value that cannot be
+    /// serialized makes `add_job` fail with field `args`.
+    pub fn args<A: Serialize + ?Sized>(mut self, args: &A) -> JobBuilder {
+        self.args = serde_json::to_value(args).map_err(|error| error.to_string());
+        self
+    }
+
+    /// The executor's name (default: `"default"`).
+    pub fn executor(mut self, name: impl Into<String>) -> JobBuilder {
+        self.executor = Some(name.into());
+        self
+    }
+
+    /// The store's name (default: `"default"`).
+    pub fn store(mut self, name: impl Into<String>) -> JobBuilder {
+        self.store = Some(name.into());
+        self
+    }
+
+    /// How late a run may start; see [`MisfireGraceTime`].
+    pub fn misfire_grace_time(mut self, grace: MisfireGraceTime) -> JobBuilder {
+        self.misfire_grace_time = Some(grace);
+        self
+    }
+
+    /// Whether several due runs collapse into one.
+    pub fn coalesce(mut self, coalesce: bool) -> JobBuilder {
+        self.coalesce = Some(coalesce);
+        self
+    }
+
+    /// How many runs may run at the same time (at least 1).
+    pub fn max_instances(mut self, max_instances: u32) -> JobBuilder {
+        self.max_instances = Some(max_instances);
+        self
+    }
+
+    /// The first run time, instead of the trigger's first fire time
+    /// (APScheduler's `next_run_time`).
+    pub fn next_run_time(mut self, first: Timestamp) -> JobBuilder {
+        self.first_run = FirstRun::At(first);
+        self
+    }
+
+    /// Adds the job paused (APScheduler's `next_run_time=None`).
+    pub fn paused(mut self) -> JobBuilder {
+        self.first_run = FirstRun::Paused;
+        self
+    }
+
+    /// Replaces a job of the same id instead of failing.
+    pub fn replace_existing(mut self, replace: bool) -> JobBuilder {
+        self.replace_existing = replace;
+        self
+    }
+
+    /// Builds the job as a scheduler would at `now`, filling what is unset
+    /// from `defaults`. Schedulers call it in `add_job`; call it yourself to
+    /// put a job straight into a store.
+    ///
+    /// # Errors
+    ///
+    /// Field `args` when the arguments could not be serialized, `id` when it
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative.
+    pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
+        let args = self.args.map_err(|message| {
+            Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
+        })?;
+        let max_instances = self.max_instances.unwrap_or(defaults.max_instances);
+        if max_instances == 0 {
+            return Err(Error::invalid(
+                "max_instances",
+                "0 is not allowed: at least 1",
+            ));
+        }
+        let misfire_grace_time = self
+            .misfire_grace_time
+            .unwrap_or(defaults.misfire_grace_time);
+        if let MisfireGraceTime::Limit(limit) = misfire_grace_time
+            && limit.is_negative()
+        {
+            return Err(Error::invalid(
+                "misfire_grace_time",
+                format!("{limit:#} is negative: give zero or more, or unlimited"),
+            ));
+        }
+        let id = match self.id {
+            Some(id) if id.is_empty() => {
+                return Err(Error::invalid("id", "\"\" is empty: give a non-empty id"));
+            }
+            Some(id) => id,
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let name = self
+            .name
+            .unwrap_or_else(|| self.task.name().unwrap_or(&id).to_owned());
+        let next_run_time = match self.first_run {
+            FirstRun::FromTrigger => self.trigger.next_fire_time(None, now),
+            FirstRun::At(first) => Some(first),
+            FirstRun::Paused => None,
+        };
+        Ok(Job {
+            id,
+            name,
+            task: self.task,
+            args,
+            trigger: self.trigger,
+            executor: self.executor.unwrap_or_else(|| DEFAULT.to_owned()),
+            store: self.store.unwrap_or_else(|| DEFAULT.to_owned()),
+            misfire_grace_time,
+            coalesce: self.coalesce.unwrap_or(defaults.coalesce),
+            max_instances,
+            next_run_time,
+        })
+    }
+}
+
+/// A change to an existing job, for a scheduler's `modify_job`: only what is
+/// set changes.
+///
+/// ```
+/// use tempora::job::JobChanges;
+///
+/// let changes = JobChanges::new().name("nightly export").max_instances(3);
+/// assert!(!changes.is_empty());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct JobChanges {
+    pub(crate) name: Option<String>,
+    pub(crate) args: Option<std::result::Result<Value, String>>,
+    pub(crate) executor: Option<String>,
+    pub(crate) misfire_grace_time: Option<MisfireGraceTime>,
+    pub(crate) coalesce: Option<bool>,
+    pub(crate) max_instances: Option<u32>,
+    pub(crate) next_run_time: Option<Timestamp>,
+}
+
+impl JobChanges {
+    /// No changes yet.
+    pub fn new() -> JobChanges {
+        JobChanges::default()
+    }
+
+    /// True when nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.args.is_none()
+            && self.executor.is_none()
+            && self.misfire_grace_time.is_none()
+            && self.coalesce.is_none()
+            && self.max_instances.is_none()
+            && self.next_run_time.is_none()
+    }
+
+    /// A new name.
+    pub fn name(mut self, name: impl Into<String>) -> JobChanges {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// New arguments.
+    pub fn args<A: Serialize + ?Sized>(mut self, args: &A) -> JobChanges {
+        self.args = Some(serde_json::to_value(args).map_err(|error| error.to_string()));
+        self
+    }
+
+    /// A new executor.
+    pub fn executor(mut self, name: impl Into<String>) -> JobChanges {
+        self.executor = Some(name.into());
+        self
+    }
+
+    /// A new misfire grace time.
+    pub fn misfire_grace_time(mut self, grace: MisfireGraceTime) -> JobChanges {
+        self.misfire_grace_time = Some(grace);
+        self
+    }
+
+    /// Coalesce or not.
+    pub fn coalesce(mut self, coalesce: bool) -> JobChanges {
+        self.coalesce = Some(coalesce);
+        self
+    }
+
+    /// A new limit of concurrent runs (at least 1).
+    pub fn max_instances(mut self, max_instances: u32) -> JobChanges {
+        self.max_instances = Some(max_instances);
+        self
+    }
+
+    /// A new next run time (resumes a paused job).
+    pub fn next_run_time(mut self, next: Timestamp) -> JobChanges {
+        self.next_run_time = Some(next);
+        self
+    }
+
+    pub(crate) fn apply(self, job: &mut Job) -> Result<()> {
+        if let Some(max_instances) = self.max_instances {
+            if max_instances == 0 {
+                return Err(Error::invalid(
+                    "max_instances",
+                    "0 is not allowed: at least 1",
+                ));
+            }
+            job.max_instances = max_instances;
+        }
+        if let Some(args) = self.args {
+            job.args = args.map_err(|message| {
+                Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
+            })?;
+        }
+        if let Some(name) = self.name {
+            job.name = name;
+        }
+        if let Some(executor) = self.executor {
+            job.executor = executor;
+        }
+        if let Some(grace) = self.misfire_grace_time {
+            job.misfire_grace_time = grace;
+        }
+        if let Some(coalesce) = self.coalesce {
+            job.coalesce = coalesce;
+        }
+        if let Some(next) = self.next_run_time {
+            job.next_run_time = Some(next);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,802 @@
+//! The one engine under every scheduler kind.
+//!
+//! It keeps the stores, executors, tasks and listeners, answers the job API,
+//! and processes due jobs: claim them from their store with a lease, decide
+//! (purely, in `decide`), hand runs to executors, release the jobs with
+//! their next run time. The async loop around it only waits: until the
+//! earliest next run time, or until something wakes it.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::decide::{Decision, decide};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind, Listeners};
+use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
+use crate::job::{Job, JobBuilder, JobChanges, JobDefaults};
+use crate::store::{JobStore, Release};
+use crate::task::Tasks;
+use crate::trigger::{Trigger, Zone};
+
+/// What a scheduler is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerState {
+    /// Built, not started yet.
+    Stopped,
+    /// Processing jobs.
+    Running,
+    /// Started, but not processing jobs until resumed.
+    Paused,
+    /// Shut down for good.
+    ShutDown,
+}
+
+/// How many due jobs one claim takes from a store.
+const CLAIM_BATCH: usize = 512;
+
+/// The longest wait after a store failed before trying again.
+const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(30);
+
+/// Everything a scheduler is made of.
+pub(crate) struct Parts {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) timezone: Zone,
+    pub(crate) tasks: Tasks,
+    pub(crate) listeners: Listeners,
+    pub(crate) defaults: JobDefaults,
+    pub(crate) node: String,
+    pub(crate) lease: SignedDuration,
+    pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
+    pub(crate) executors: Vec<(String, Executor)>,
+}
+
+pub(crate) struct Engine {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) timezone: Zone,
+    pub(crate) tasks: Tasks,
+    pub(crate) listeners: Listeners,
+    defaults: JobDefaults,
+    node: String,
+    lease: SignedDuration,
+    stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
+    executors: RwLock<HashMap<String, Arc<Executor>>>,
+    state: Mutex<SchedulerState>,
+    /// Wakes the loop: a job added or changed, a state change.
+    wake: Notify,
+    /// Runs in progress per job id.
+    running: Arc<RunCounts>,
+    runtime: Mutex<Option<tokio::runtime::Handle>>,
+    cancellation: CancellationToken,
+    /// Consecutive store failures, for the retry backoff.
+    failures: Mutex<u32>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here only assigns plain values, so a panic
+    // elsewhere cannot leave the data half-updated.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Engine {
+    pub(crate) fn new(parts: Parts) -> Arc<Engine> {
+        Arc::new(Engine {
+            clock: parts.clock,
+            timezone: parts.timezone,
+            tasks: parts.tasks,
+            listeners: parts.listeners,
+            defaults: parts.defaults,
+            node: parts.node,
+            lease: parts.lease,
+            stores: RwLock::new(parts.stores),
+            executors: RwLock::new(
+                parts
+                    .executors
+                    .into_iter()
+                    .map(|(name, executor)| (name, Arc::new(executor)))
+                    .collect(),
+            ),
+            state: Mutex::new(SchedulerState::Stopped),
+            wake: Notify::new(),
+            running: Arc::default(),
+            runtime: Mutex::new(None),
+            cancellation: CancellationToken::new(),
+            failures: Mutex::new(0),
+        })
+    }
+
+    pub(crate) fn state(&self) -> SchedulerState {
+        *lock(&self.state)
+    }
+
+    fn emit(&self, event: Event) {
+        self.listeners.emit(event);
+    }
+
+    fn stores(&self) -> Vec<(String, Arc<dyn JobStore>)> {
+        self.stores
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn store(&self, name: &str) -> Result<Arc<dyn JobStore>> {
+        self.stores
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|(alias, _)| alias == name)
+            .map(|(_, store)| Arc::clone(store))
+            .ok_or_else(|| Error::not_found("store", name))
+    }
+
+    fn executor(&self, name: &str) -> Option<Arc<Executor>> {
+        self.executors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    // ---- lifecycle -------------------------------------------------------
+
+    /// Marks the scheduler started on `runtime`; the caller runs the loop
+    /// (or drives it by hand).
+    pub(crate) fn start(&self, runtime: tokio::runtime::Handle, paused: bool) -> Result<()> {
+        {
+            let mut state = lock(&self.state);
+            match *state {
+                SchedulerState::Stopped => {}
+                SchedulerState::ShutDown => {
+                    return Err(Error::state(
+                        "the scheduler was shut down; build a new one to start again",
+                    ));
+                }
+                SchedulerState::Running | SchedulerState::Paused => {
+                    return Err(Error::state("the scheduler is already running"));
+                }
+            }
+            *state = if paused {
+                SchedulerState::Paused
+            } else {
+                SchedulerState::Running
+            };
+        }
+        *lock(&self.runtime) = Some(runtime);
+        tracing::info!(node = %self.node, paused, "scheduler started");
+        self.emit(Event::new(EventKind::SchedulerStarted));
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    pub(crate) fn pause(&self) -> Result<()> {
+        self.change_state(SchedulerState::Running, SchedulerState::Paused)?;
+        self.emit(Event::new(EventKind::SchedulerPaused));
+        Ok(())
+    }
+
+    pub(crate) fn resume(&self) -> Result<()> {
+        self.change_state(SchedulerState::Paused, SchedulerState::Running)?;
+        self.emit(Event::new(EventKind::SchedulerResumed));
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    fn change_state(&self, from: SchedulerState, to: SchedulerState) -> Result<()> {
+        let mut state = lock(&self.state);
+        if *state == to {
+            return Ok(());
+        }
+        if *state != from {
+            return Err(Error::state(format!(
+                "the scheduler is {}, not {}",
+                describe(*state),
+                describe(from)
+            )));
+        }
+        *state = to;
+        Ok(())
+    }
+
+    /// Stops processing; with `wait`, returns once the runs in progress
+    /// have finished, otherwise asks them to stop (their context's
+    /// cancellation) and returns at once.
+    pub(crate) async fn shutdown(&self, wait: bool) -> Result<()> {
+        {
+            let mut state = lock(&self.state);
+            match *state {
+                SchedulerState::Stopped => {
+                    return Err(Error::state("the scheduler is not running"));
+                }
+                SchedulerState::ShutDown => return Ok(()),
+                SchedulerState::Running | SchedulerState::Paused => {}
+            }
+            *state = SchedulerState::ShutDown;
+        }
+        self.wake.notify_one();
+        if wait {
+            self.running.wait_idle().await;
+        } else {
+            self.cancellation.cancel();
+        }
+        let executors: Vec<Arc<Executor>> = self
+            .executors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for executor in executors {
+            executor.shutdown(false);
+        }
+        tracing::info!(node = %self.node, "scheduler shut down");
+        self.emit(Event::new(EventKind::SchedulerShutdown));
+        Ok(())
+    }
+
+    /// The loop of the async, background and blocking kinds: process what is
+    /// due, then wait until the next run time or a wake-up.
+    pub(crate) async fn run_loop(self: Arc<Engine>) {
+        loop {
+            if self.state() == SchedulerState::ShutDown {
+                break;
+            }
+            let wake_at = self.tick(self.clock.now()).await;
+            let sleep = match wake_at {
+                Some(deadline) => self.clock.sleep_until(deadline),
+                None => Box::pin(std::future::pending()),
+            };
+            tokio::select! {
+                () = sleep => {}
+                () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// Processes due jobs at `now` if running; returns when to look again.
+    pub(crate) async fn tick(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.state() != SchedulerState::Running {
+            return None;
+        }
+        match self.process_due(now).await {
+            Ok(next) => {
+                *lock(&self.failures) = 0;
+                next
+            }
+            Err(error) => {
+                let failures = {
+                    let mut failures = lock(&self.failures);
+                    *failures = failures.saturating_add(1);
+                    *failures
+                };
+                let delay = SignedDuration::from_millis(100)
+                    .saturating_mul(1 << failures.min(10))
+                    .min(MAX_RETRY_DELAY);
+                tracing::error!(%error, retry_in = %format!("{delay:#}"), "cannot process due jobs");
+                now.checked_add(delay).ok()
+            }
+        }
+    }
+
+    async fn process_due(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        let mut first_error = None;
+        let mut wake_at: Option<Timestamp> = None;
+        for (name, store) in self.stores() {
+            if let Err(error) = self.process_store(&name, store.as_ref(), now).await {
+                first_error.get_or_insert(error);
+                continue;
+            }
+            match store.next_run_time().await {
+                Ok(Some(next)) => wake_at = Some(wake_at.map_or(next, |w| w.min(next))),
+                Ok(None) => {}
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(wake_at),
+        }
+    }
+
+    async fn process_store(&self, name: &str, store: &dyn JobStore, now: Timestamp) -> Result<()> {
+        loop {
+            let claimed = store
+                .acquire_due(now, CLAIM_BATCH, &self.node, self.lease)
+                .await?;
+            let count = claimed.len();
+            for job in claimed {
+                let decision = decide(&job, now);
+                self.carry_out(name, &job, &decision, now);
+                let release = match decision.next_run_time {
+                    Some(next) => Release::Reschedule(next),
+                    None => Release::Remove,
+                };
+                store.release(&self.node, &job, release).await?;
+                if release == Release::Remove {
+                    tracing::info!(job = %job.id, "job removed: its trigger is exhausted");
+                    self.emit(Event::new(EventKind::JobRemoved).with_job(&job.id, name));
+                }
+            }
+            if count < CLAIM_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reports misses, then submits the decided runs.
+    fn carry_out(&self, store: &str, job: &Job, decision: &Decision, now: Timestamp) {
+        if let Some(latest) = decision.missed.last() {
+            let late = now.duration_since(*latest);
+            let message = format!(
+                "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
+                decision.missed_count, job.misfire_grace_time
+            );
+            tracing::warn!(
+                job = %job.id,
+                missed = decision.missed_count,
+                late = %format!("{late:#}"),
+                grace = %job.misfire_grace_time,
+                "run missed"
+            );
+            let mut event = Event::new(EventKind::JobMissed)
+                .with_job(&job.id, store)
+                .with_run_times(decision.missed.clone());
+            event.error = Some(message);
+            self.emit(event);
+        }
+        for run_times in &decision.runs {
+            self.submit(store, job, run_times.clone(), now);
+        }
+    }
+
+    /// Hands one run of `job` to its executor, unless it already runs
+    /// `max_instances` times.
+    fn submit(&self, store: &str, job: &Job, run_times: Vec<Timestamp>, now: Timestamp) {
+        let fail = |message: String| {
+            tracing::error!(job = %job.id, error = %message, "run not started");
+            let mut event = Event::new(EventKind::JobError)
+                .with_job(&job.id, store)
+                .with_run_times(run_times.clone());
+            event.error = Some(message);
+            self.emit(event);
+        };
+        let task = match self.tasks.resolve(&job.task) {
+            Ok(task) => task,
+            Err(error) => return fail(error.to_string()),
+        };
+        let Some(executor) = self.executor(&job.executor) else {
+            return fail(format!("executor: {:?} is not configured", job.executor));
+        };
+        let Some(runtime) = lock(&self.runtime).clone() else {
+            return fail("the scheduler has no runtime: it was not started".to_owned());
+        };
+        if !self.running.try_start(&job.id, job.max_instances) {
+            {
+                tracing::warn!(
+                    job = %job.id,
+                    max_instances = job.max_instances,
+                    "run skipped: the job is already running its maximum number of instances"
+                );
+                let mut event = Event::new(EventKind::JobMaxInstances)
+                    .with_job(&job.id, store)
+                    .with_run_times(run_times);
+                event.error = Some(format!(
+                    "already running {} instance(s), the maximum",
+                    job.max_instances
+                ));
+                self.emit(event);
+                return;
+            }
+        }
+        let late = run_times
+            .last()
+            .map(|time| now.duration_since(*time))
+            .unwrap_or_default();
+        tracing::debug!(job = %job.id, late = %format!("{late:#}"), "run submitted");
+        let mut event = Event::new(EventKind::JobSubmitted)
+            .with_job(&job.id, store)
+            .with_run_times(run_times.clone());
+        event.executor = Some(job.executor.clone());
+        self.emit(event);
+        let completion = self.completion();
+        executor.submit(
+            Run {
+                job_id: job.id.clone(),
+                store: store.to_owned(),
+                executor: job.executor.clone(),
+                task,
+                args: job.args.clone(),
+                run_times,
+                cancellation: self.cancellation.child_token(),
+                done: completion,
+            },
+            &runtime,
+        );
+    }
+
+    fn completion(&self) -> Completion {
+        let listeners = self.listeners.clone();
+        let running = Arc::clone(&self.running);
+        Arc::new(move |report: RunReport| {
+            let job_id = report.job_id.clone();
+            let kind = match &report.outcome {
+                RunOutcome::Success(_) => EventKind::JobExecuted,
+                RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
+            };
+            let mut event = Event::new(kind)
+                .with_job(&report.job_id, &report.store)
+                .with_run_times(report.run_times);
+            event.executor = Some(report.executor);
+            match report.outcome {
+                RunOutcome::Success(value) => {
+                    tracing::debug!(job = %report.job_id, "run succeeded");
+                    event.return_value = Some(value);
+                }
+                RunOutcome::Error(error) => {
+                    tracing::error!(job = %report.job_id, %error, "run failed");
+                    event.error = Some(error);
+                }
+                RunOutcome::Panic(message) => {
+                    tracing::error!(job = %report.job_id, panic = %message, "run panicked");
+                    event.error = Some(format!("panicked: {message}"));
+                }
+            }
+            listeners.emit(event);
+            running.finished(&job_id);
+        })
+    }
+}
+
+impl Engine {
+    // ---- the job API ---------------------------------------------------
+
+    pub(crate) async fn add_job(&self, builder: JobBuilder) -> Result<Job> {
+        if self.state() == SchedulerState::ShutDown {
+            return Err(Error::state("the scheduler was shut down"));
+        }
+        let replace_existing = builder.replace_existing;
+        let job = builder.build_at(&self.defaults, self.clock.now())?;
+        let store = self.store(&job.store).map_err(|_| {
+            Error::invalid(
+                "store",
+                format!(
+                    "{:?} is not configured; configured: {}",
+                    job.store,
+                    self.store_names()
+                ),
+            )
+        })?;
+        self.check_job(&job, store.as_ref())?;
+        store.add_job(job.clone(), replace_existing).await?;
+        tracing::info!(job = %job.id, trigger = %job.trigger, "job added");
+        self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, &job.store));
+        self.wake.notify_one();
+        Ok(job)
+    }
+
+    fn store_names(&self) -> String {
+        let stores = self.stores.read().unwrap_or_else(PoisonError::into_inner);
+        let names: Vec<String> = stores.iter().map(|(name, _)| format!("{name:?}")).collect();
+        names.join(", ")
+    }
+
+    /// Checks what a store would otherwise keep but could never run.
+    fn check_job(&self, job: &Job, store: &dyn JobStore) -> Result<()> {
+        if self.executor(&job.executor).is_none() {
+            let mut names: Vec<String> = self
+                .executors
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .keys()
+                .map(|name| format!("{name:?}"))
+                .collect();
+            names.sort();
+            return Err(Error::invalid(
+                "executor",
+                format!(
+                    "{:?} is not configured; configured: {}",
+                    job.executor,
+                    names.join(", ")
+                ),
+            ));
+        }
+        match job.task.name() {
+            Some(name) => self.tasks.check_args(name, &job.args)?,
+            None if !store.keeps_closures() => {
+                job.to_stored()?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// The job `id` and the name of its store.
+    async fn find(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Job)> {
+        for (name, store) in self.stores() {
+            if let Some(job) = store.get_job(id).await? {
+                return Ok((name, store, job));
+            }
+        }
+        Err(Error::not_found("job", id))
+    }
+
+    pub(crate) async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        match self.find(id).await {
+            Ok((_, _, job)) => Ok(Some(job)),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    pub(crate) async fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
+        let mut jobs = Vec::new();
+        for (name, each) in self.stores() {
+            if store.is_none_or(|wanted| wanted == name) {
+                jobs.extend(each.list_jobs().await?);
+            }
+        }
+        if let Some(wanted) = store {
+            self.store(wanted)?;
+        }
+        Ok(jobs)
+    }
+
+    async fn update(&self, store_name: &str, store: &dyn JobStore, job: Job) -> Result<Job> {
+        store.update_job(job.clone()).await?;
+        self.emit(Event::new(EventKind::JobModified).with_job(&job.id, store_name));
+        self.wake.notify_one();
+        Ok(job)
+    }
+
+    pub(crate) async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
+        let (name, store, mut job) = self.find(id).await?;
+        changes.apply(&mut job)?;
+        self.check_job(&job, store.as_ref())?;
+        self.update(&name, store.as_ref(), job).await
+    }
+
+    pub(crate) async fn reschedule_job(&self, id: &str, trigger: Trigger) -> Result<Job> {
+        let (name, store, mut job) = self.find(id).await?;
+        job.next_run_time = trigger.next_fire_time(None, self.clock.now());
+        job.trigger = trigger;
+        if job.next_run_time.is_none() {
+            store.remove_job(id).await?;
+            self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
+            return Ok(job);
+        }
+        self.update(&name, store.as_ref(), job).await
+    }
+
+    pub(crate) async fn pause_job(&self, id: &str) -> Result<Job> {
+        let (name, store, mut job) = self.find(id).await?;
+        job.next_run_time = None;
+        self.update(&name, store.as_ref(), job).await
+    }
+
+    /// Resumes job `id` from the trigger's next fire time; a job whose
+    /// trigger has nothing left is removed and `None` returned.
+    pub(crate) async fn resume_job(&self, id: &str) -> Result<Option<Job>> {
+        let (name, store, mut job) = self.find(id).await?;
+        if job.next_run_time.is_some() {
+            return Ok(Some(job));
+        }
+        job.next_run_time = job.trigger.next_fire_time(None, self.clock.now());
+        if job.next_run_time.is_none() {
+            store.remove_job(id).await?;
+            self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
+            return Ok(None);
+        }
+        self.update(&name, store.as_ref(), job).await.map(Some)
+    }
+
+    pub(crate) async fn remove_job(&self, id: &str) -> Result<()> {
+        let (name, store, _) = self.find(id).await?;
+        store.remove_job(id).await?;
+        tracing::info!(job = %id, "job removed");
+        self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
+        Ok(())
+    }
+
+    pub(crate) async fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
+        if let Some(wanted) = store {
+            self.store(wanted)?;
+        }
+        for (name, each) in self.stores() {
+            if store.is_none_or(|wanted| wanted == name) {
+                each.remove_all_jobs().await?;
+            }
+        }
+        let mut event = Event::new(EventKind::AllJobsRemoved);
+        event.store = store.map(str::to_owned);
+        self.emit(event);
+        Ok(())
+    }
+
+    /// One extra run of job `id` now; its schedule stays as it is.
+    pub(crate) async fn run_job_now(&self, id: &str) -> Result<()> {
+        if !matches!(
+            self.state(),
+            SchedulerState::Running | SchedulerState::Paused
+        ) {
+            return Err(Error::state("the scheduler is not running"));
+        }
+        let (name, _, job) = self.find(id).await?;
+        let now = self.clock.now();
+        self.submit(&name, &job, vec![now], now);
+        Ok(())
+    }
+
+    /// A printable table of the jobs: id, name, trigger, next run in the
+    /// scheduler's zone.
+    pub(crate) async fn jobs_table(&self) -> Result<String> {
+        let mut rows = vec![[
+            "id".to_owned(),
+            "name".to_owned(),
+            "trigger".to_owned(),
+            "next run".to_owned(),
+        ]];
+        for (name, store) in self.stores() {
+            for job in store.list_jobs().await? {
+                let next = match job.next_run_time {
+                    Some(next) => self.timezone.format(next),
+                    None => "paused".to_owned(),
+                };
+                let _ = &name;
+                rows.push([job.id, job.name, job.trigger.to_string(), next]);
+            }
+        }
+        let mut widths = [0usize; 4];
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let mut table = String::new();
+        for row in &rows {
+            let line = format!(
+                "{:w0$}  {:w1$}  {:w2$}  {}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+            );
+            let _ = writeln!(table, "{}", line.trim_end());
+        }
+        Ok(table)
+    }
+
+    // ---- stores and executors --------------------------------------------
+
+    pub(crate) fn add_store(&self, name: &str, store: Arc<dyn JobStore>) -> Result<()> {
+        {
+            let mut stores = self.stores.write().unwrap_or_else(PoisonError::into_inner);
+            if stores.iter().any(|(alias, _)| alias == name) {
+                return Err(Error::invalid(
+                    "store",
+                    format!("{name:?} is already configured"),
+                ));
+            }
+            stores.push((name.to_owned(), store));
+        }
+        let mut event = Event::new(EventKind::StoreAdded);
+        event.store = Some(name.to_owned());
+        self.emit(event);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    pub(crate) fn remove_store(&self, name: &str) -> Result<()> {
+        {
+            let mut stores = self.stores.write().unwrap_or_else(PoisonError::into_inner);
+            let before = stores.len();
+            stores.retain(|(alias, _)| alias != name);
+            if stores.len() == before {
+                return Err(Error::not_found("store", name));
+            }
+        }
+        let mut event = Event::new(EventKind::StoreRemoved);
+        event.store = Some(name.to_owned());
+        self.emit(event);
+        Ok(())
+    }
+
+    pub(crate) fn add_executor(&self, name: &str, executor: Executor) -> Result<()> {
+        {
+            let mut executors = self
+                .executors
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if executors.contains_key(name) {
+                return Err(Error::invalid(
+                    "executor",
+                    format!("{name:?} is already configured"),
+                ));
+            }
+            executors.insert(name.to_owned(), Arc::new(executor));
+        }
+        let mut event = Event::new(EventKind::ExecutorAdded);
+        event.executor = Some(name.to_owned());
+        self.emit(event);
+        Ok(())
+    }
+
+    pub(crate) fn remove_executor(&self, name: &str) -> Result<()> {
+        let removed = self
+            .executors
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name)
+            .ok_or_else(|| Error::not_found("executor", name))?;
+        removed.shutdown(false);
+        let mut event = Event::new(EventKind::ExecutorRemoved);
+        event.executor = Some(name.to_owned());
+        self.emit(event);
+        Ok(())
+    }
+}
+
+/// Runs in progress per job id, shared with the completion callbacks.
+#[derive(Default)]
+struct RunCounts {
+    counts: Mutex<HashMap<String, u32>>,
+    /// Signalled when a run ends, for shutdown to wait on.
+    ended: Notify,
+}
+
+impl RunCounts {
+    /// Counts one more run of `job` unless it already runs `max` times.
+    fn try_start(&self, job: &str, max: u32) -> bool {
+        let mut counts = lock(&self.counts);
+        let count = counts.entry(job.to_owned()).or_insert(0);
+        if *count >= max {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn finished(&self, job: &str) {
+        let mut counts = lock(&self.counts);
+        if let Some(count) = counts.get_mut(job) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(job);
+            }
+        }
+        drop(counts);
+        self.ended.notify_waiters();
+    }
+
+    fn is_idle(&self) -> bool {
+        lock(&self.counts).is_empty()
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let ended = self.ended.notified();
+            if self.is_idle() {
+                return;
+            }
+            ended.await;
+        }
+    }
+}
+
+fn describe(state: SchedulerState) -> &'static str {
+    match state {
+        SchedulerState::Stopped => "not started",
+        SchedulerState::Running => "running",
+        SchedulerState::Paused => "paused",
+        SchedulerState::ShutDown => "shut down",
+    }
+}

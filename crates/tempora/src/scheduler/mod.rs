@@ -1,0 +1,1025 @@
+//! Schedulers: the conductor, in four kinds over one engine.
+//!
+//! | kind | runs its loop | API |
+//! |---|---|---|
+//! | [`BlockingScheduler`] | on the thread that calls `start`, until shutdown or SIGINT/SIGTERM | sync |
+//! | [`BackgroundScheduler`] | on a thread of its own | sync, from any thread |
+//! | [`AsyncScheduler`] | as a task of the tokio runtime you are in | async |
+//! | [`HostScheduler`] | not at all: your event loop calls [`HostScheduler::run_pending`] | sync |
+//!
+//! All four are thin faces over the same engine, built by one
+//! [`SchedulerBuilder`]; the sync ones share their API through
+//! [`SyncScheduler`].
+//!
+//! ```
+//! use std::sync::atomic::{AtomicU32, Ordering};
+//! use std::sync::Arc;
+//! use tempora::clock::ManualClock;
+//! use tempora::job::JobBuilder;
+//! use tempora::scheduler::SchedulerBuilder;
+//! use tempora::task::{JobContext, Tasks};
+//! use tempora::trigger::IntervalTrigger;
+//!
+//! let runs = Arc::new(AtomicU32::new(0));
+//! let tasks = Tasks::new();
+//! let counter = Arc::clone(&runs);
+//! tasks.register("count", move |_: JobContext, _: ()| {
+//!     counter.fetch_add(1, Ordering::SeqCst);
+//!     Ok::<(), String>(())
+//! });
+//!
+//! let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+//! let scheduler = SchedulerBuilder::new()
+//!     .clock(clock.clone())
+//!     .timezone("UTC")
+//!     .tasks(tasks)
+//!     .host_driven()?;
+//! let trigger = IntervalTrigger::builder().minutes(10).timezone("UTC").build()?;
+//! scheduler.add_job(JobBuilder::new("count", trigger).id("counter"))?;
+//! scheduler.start()?;
+//!
+//! // Nothing is due yet; the answer says when to call again.
+//! let wake_at = scheduler.run_pending(clock.now());
+//! assert_eq!(wake_at, Some("2026-01-01T00:10:00Z".parse()?));
+//! clock.set(wake_at.unwrap());
+//! scheduler.run_pending(clock.now());
+//! scheduler.shutdown(true)?;
+//! assert_eq!(runs.load(Ordering::SeqCst), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod decide;
+mod engine;
+
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use jiff::{SignedDuration, Timestamp};
+
+use self::engine::{Engine, Parts};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::event::Listeners;
+use crate::executor::Executor;
+use crate::job::{DEFAULT, Job, JobBuilder, JobChanges, JobDefaults};
+use crate::store::{JobStore, MemoryStore};
+use crate::task::Tasks;
+use crate::trigger::{Trigger, Zone};
+
+pub use self::engine::SchedulerState;
+
+/// The default lease on claimed jobs.
+pub const DEFAULT_LEASE: SignedDuration = SignedDuration::from_secs(30);
+
+/// Builds any kind of scheduler. Whatever is not set has a default: the
+/// system clock and zone, an empty task registry, a memory store and a
+/// pool of 10 threads, both named `"default"`.
+///
+/// ```
+/// use tempora::executor::Executor;
+/// use tempora::job::{JobDefaults, MisfireGraceTime};
+/// use tempora::scheduler::SchedulerBuilder;
+/// use tempora::store::MemoryStore;
+///
+/// let scheduler = SchedulerBuilder::new()
+///     .timezone("Europe/Berlin")
+///     .store("volatile", MemoryStore::new())
+///     .executor("cpu", Executor::thread_pool(2)?)
+///     .job_defaults(JobDefaults { max_instances: 3, ..JobDefaults::default() })
+///     .background()?;
+/// assert_eq!(scheduler.timezone().name(), "Europe/Berlin");
+/// # Ok::<(), tempora::Error>(())
+/// ```
+pub struct SchedulerBuilder {
+    clock: Arc<dyn Clock>,
+    timezone: Result<Zone>,
+    tasks: Tasks,
+    defaults: JobDefaults,
+    node: Option<String>,
+    lease: SignedDuration,
+    stores: Vec<(String, Arc<dyn JobStore>)>,
+    executors: Vec<(String, Executor)>,
+}
+
+impl fmt::Debug for SchedulerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchedulerBuilder")
+            .field("timezone", &self.timezone.as_ref().map(Zone::name).ok())
+            .field("defaults", &self.defaults)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SchedulerBuilder {
+    fn default() -> SchedulerBuilder {
+        SchedulerBuilder::new()
+    }
+}
+
+impl SchedulerBuilder {
+    /// A builder with every default.
+    pub fn new() -> SchedulerBuilder {
+        SchedulerBuilder {
+            clock: Arc::new(SystemClock),
+            timezone: Ok(Zone::system()),
+            tasks: Tasks::new(),
+            defaults: JobDefaults::default(),
+            node: None,
+            lease: DEFAULT_LEASE,
+            stores: Vec::new(),
+            executors: Vec::new(),
+        }
+    }
+
+    /// Where "now" comes from; a [`ManualClock`](crate::clock::ManualClock)
+    /// in tests.
+    pub fn clock(mut self, clock: impl Clock) -> SchedulerBuilder {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The zone jobs are shown in (an IANA name, `UTC` or an offset).
+    /// Triggers keep their own zones.
+    pub fn timezone(mut self, name: &str) -> SchedulerBuilder {
+        self.timezone = Zone::new(name);
+        self
+    }
+
+    /// The registry of named tasks that jobs call.
+    pub fn tasks(mut self, tasks: Tasks) -> SchedulerBuilder {
+        self.tasks = tasks;
+        self
+    }
+
+    /// Options for jobs that do not set their own.
+    pub fn job_defaults(mut self, defaults: JobDefaults) -> SchedulerBuilder {
+        self.defaults = defaults;
+        self
+    }
+
+    /// This scheduler's name as the owner of claimed jobs (default: a random
+    /// one).
+    pub fn node_id(mut self, node: impl Into<String>) -> SchedulerBuilder {
+        self.node = Some(node.into());
+        self
+    }
+
+    /// How long a claim on due jobs holds before another scheduler may take
+    /// them over (default [`DEFAULT_LEASE`]).
+    pub fn lease(mut self, lease: SignedDuration) -> SchedulerBuilder {
+        self.lease = lease;
+        self
+    }
+
+    /// Adds a job store under `name`; `"default"` replaces the memory store.
+    pub fn store(mut self, name: impl Into<String>, store: impl JobStore) -> SchedulerBuilder {
+        self.stores.push((name.into(), Arc::new(store)));
+        self
+    }
+
+    /// Adds an executor under `name`; `"default"` replaces the thread pool.
+    pub fn executor(mut self, name: impl Into<String>, executor: Executor) -> SchedulerBuilder {
+        self.executors.push((name.into(), executor));
+        self
+    }
+
+    fn parts(mut self) -> Result<Parts> {
+        let timezone = self.timezone?;
+        if self.lease <= SignedDuration::ZERO {
+            return Err(Error::invalid(
+                "lease",
+                format!("{:#} is not positive", self.lease),
+            ));
+        }
+        check_unique("store", self.stores.iter().map(|(name, _)| name.as_str()))?;
+        check_unique(
+            "executor",
+            self.executors.iter().map(|(name, _)| name.as_str()),
+        )?;
+        if !self.stores.iter().any(|(name, _)| name == DEFAULT) {
+            self.stores
+                .insert(0, (DEFAULT.to_owned(), Arc::new(MemoryStore::new())));
+        }
+        if !self.executors.iter().any(|(name, _)| name == DEFAULT) {
+            self.executors
+                .push((DEFAULT.to_owned(), Executor::default()));
+        }
+        Ok(Parts {
+            clock: self.clock,
+            timezone,
+            tasks: self.tasks,
+            listeners: Listeners::new(),
+            defaults: self.defaults,
+            node: self
+                .node
+                .unwrap_or_else(|| format!("node-{}", uuid::Uuid::new_v4().simple())),
+            lease: self.lease,
+            stores: self.stores,
+            executors: self.executors,
+        })
+    }
+
+    fn sync(self) -> Result<SyncScheduler> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("tempora-scheduler")
+            .enable_all()
+            .build()
+            .map_err(|error| {
+                Error::state(format!("cannot start the scheduler's runtime: {error}"))
+            })?;
+        Ok(SyncScheduler {
+            engine: Engine::new(self.parts()?),
+            runtime: Arc::new(OwnedRuntime(Some(runtime))),
+            loop_thread: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// A scheduler whose `start` runs on the calling thread until shutdown.
+    ///
+    /// # Errors
+    ///
+    /// A bad timezone or lease, a name given twice.
+    pub fn blocking(self) -> Result<BlockingScheduler> {
+        Ok(BlockingScheduler { sync: self.sync()? })
+    }
+
+    /// A scheduler running on a thread of its own.
+    ///
+    /// # Errors
+    ///
+    /// As [`SchedulerBuilder::blocking`].
+    pub fn background(self) -> Result<BackgroundScheduler> {
+        Ok(BackgroundScheduler { sync: self.sync()? })
+    }
+
+    /// A scheduler that a host event loop drives with
+    /// [`HostScheduler::run_pending`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SchedulerBuilder::blocking`].
+    pub fn host_driven(self) -> Result<HostScheduler> {
+        Ok(HostScheduler { sync: self.sync()? })
+    }
+
+    /// A scheduler for a tokio program, with an async API.
+    ///
+    /// # Errors
+    ///
+    /// As [`SchedulerBuilder::blocking`].
+    pub fn asynchronous(self) -> Result<AsyncScheduler> {
+        Ok(AsyncScheduler {
+            engine: Engine::new(self.parts()?),
+        })
+    }
+}
+
+fn check_unique<'a>(field: &str, names: impl Iterator<Item = &'a str>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(Error::invalid(field, format!("{name:?} is given twice")));
+        }
+    }
+    Ok(())
+}
+
+/// A tokio runtime that may be dropped anywhere, even inside async code.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnedRuntime {
+    fn handle(&self) -> Result<&tokio::runtime::Handle> {
+        self.0
+            .as_ref()
+            .map(tokio::runtime::Runtime::handle)
+            .ok_or_else(|| Error::state("the scheduler's runtime is gone"))
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::state(
+                "a sync scheduler method was called from async code; \
+                 use AsyncScheduler (or SyncScheduler::to_async) there",
+            ));
+        }
+        Ok(self.handle()?.block_on(future))
+    }
+}
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The sync API shared by [`BlockingScheduler`], [`BackgroundScheduler`]
+/// and [`HostScheduler`]: `Clone + Send + Sync`, callable from any thread
+/// that is not inside async code (there, use [`SyncScheduler::to_async`]).
+#[derive(Clone)]
+pub struct SyncScheduler {
+    engine: Arc<Engine>,
+    runtime: Arc<OwnedRuntime>,
+    loop_thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl fmt::Debug for SyncScheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncScheduler")
+            .field("state", &self.engine.state())
+            .field("timezone", &self.engine.timezone.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncScheduler {
+    /// An async handle on the same scheduler, for use inside async code.
+    pub fn to_async(&self) -> AsyncScheduler {
+        AsyncScheduler {
+            engine: Arc::clone(&self.engine),
+        }
+    }
+
+    /// What the scheduler is doing.
+    pub fn state(&self) -> SchedulerState {
+        self.engine.state()
+    }
+
+    /// The zone jobs are shown in.
+    pub fn timezone(&self) -> &Zone {
+        &self.engine.timezone
+    }
+
+    /// The registry of named tasks.
+    pub fn tasks(&self) -> &Tasks {
+        &self.engine.tasks
+    }
+
+    /// The listeners: add callbacks or subscribe to events.
+    pub fn listeners(&self) -> &Listeners {
+        &self.engine.listeners
+    }
+
+    /// Adds a job; returns it as stored, with its id and next run time.
+    ///
+    /// # Errors
+    ///
+    /// An invalid option (named by its field), an id already taken (unless
+    /// replacing), a task not registered or whose arguments do not fit, a
+    /// closure for a persistent store, an unknown store or executor, a store
+    /// failure.
+    pub fn add_job(&self, job: JobBuilder) -> Result<Job> {
+        self.runtime.block_on(self.engine.add_job(job))?
+    }
+
+    /// The job `id`, if any store has it.
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        self.runtime.block_on(self.engine.get_job(id))?
+    }
+
+    /// The jobs of every store (or of `store`), each store's by next run
+    /// time, paused last.
+    ///
+    /// # Errors
+    ///
+    /// An unknown store, a store failure.
+    pub fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
+        self.runtime.block_on(self.engine.list_jobs(store))?
+    }
+
+    /// Changes options of job `id`.
+    ///
+    /// # Errors
+    ///
+    /// Not found, an invalid option, a store failure.
+    pub fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
+        self.runtime.block_on(self.engine.modify_job(id, changes))?
+    }
+
+    /// Gives job `id` a new trigger, next running at its first fire time
+    /// from now. A trigger with nothing left removes the job.
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub fn reschedule_job(&self, id: &str, trigger: impl Into<Trigger>) -> Result<Job> {
+        self.runtime
+            .block_on(self.engine.reschedule_job(id, trigger.into()))?
+    }
+
+    /// Pauses job `id`: it keeps its trigger but does not run until resumed.
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub fn pause_job(&self, id: &str) -> Result<Job> {
+        self.runtime.block_on(self.engine.pause_job(id))?
+    }
+
+    /// Resumes job `id` from its trigger's next fire time after now; `None`
+    /// when the trigger has nothing left (the job is then removed).
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub fn resume_job(&self, id: &str) -> Result<Option<Job>> {
+        self.runtime.block_on(self.engine.resume_job(id))?
+    }
+
+    /// Removes job `id`.
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub fn remove_job(&self, id: &str) -> Result<()> {
+        self.runtime.block_on(self.engine.remove_job(id))?
+    }
+
+    /// Removes every job (of `store`, or of all stores).
+    ///
+    /// # Errors
+    ///
+    /// An unknown store, a store failure.
+    pub fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
+        self.runtime.block_on(self.engine.remove_all_jobs(store))?
+    }
+
+    /// Runs job `id` once more, now; its schedule is unchanged. The run
+    /// counts against `max_instances`.
+    ///
+    /// # Errors
+    ///
+    /// Not found, the scheduler not started, a store failure.
+    pub fn run_job_now(&self, id: &str) -> Result<()> {
+        self.runtime.block_on(self.engine.run_job_now(id))?
+    }
+
+    /// A printable table of the jobs: id, name, trigger, next run in the
+    /// scheduler's zone.
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub fn jobs_table(&self) -> Result<String> {
+        self.runtime.block_on(self.engine.jobs_table())?
+    }
+
+    /// Adds a job store under `name`.
+    ///
+    /// # Errors
+    ///
+    /// Field `store` when the name is taken.
+    pub fn add_store(&self, name: &str, store: impl JobStore) -> Result<()> {
+        self.engine.add_store(name, Arc::new(store))
+    }
+
+    /// Removes the job store `name` (its jobs stay in it).
+    ///
+    /// # Errors
+    ///
+    /// Not found.
+    pub fn remove_store(&self, name: &str) -> Result<()> {
+        self.engine.remove_store(name)
+    }
+
+    /// Adds an executor under `name`.
+    ///
+    /// # Errors
+    ///
+    /// Field `executor` when the name is taken.
+    pub fn add_executor(&self, name: &str, executor: Executor) -> Result<()> {
+        self.engine.add_executor(name, executor)
+    }
+
+    /// Removes the executor `name`, letting its runs finish.
+    ///
+    /// # Errors
+    ///
+    /// Not found.
+    pub fn remove_executor(&self, name: &str) -> Result<()> {
+        self.engine.remove_executor(name)
+    }
+
+    /// Stops processing jobs until [`SyncScheduler::resume`].
+    ///
+    /// # Errors
+    ///
+    /// The scheduler is not running.
+    pub fn pause(&self) -> Result<()> {
+        self.engine.pause()
+    }
+
+    /// Resumes processing jobs.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler is not paused or running.
+    pub fn resume(&self) -> Result<()> {
+        self.engine.resume()
+    }
+
+    /// Shuts the scheduler down. With `wait`, returns once the runs in
+    /// progress have finished (do not call it with `wait` from inside a job:
+    /// it would wait for itself); without, asks them to stop through their
+    /// context's cancellation and returns at once.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was never started.
+    pub fn shutdown(&self, wait: bool) -> Result<()> {
+        self.runtime.block_on(self.engine.shutdown(wait))??;
+        let thread = self
+            .loop_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = thread
+            && thread.thread().id() != std::thread::current().id()
+        {
+            // The loop ends at its next turn; it catches nothing to report.
+            let _ = thread.join();
+        }
+        Ok(())
+    }
+
+    fn start_engine(&self, paused: bool) -> Result<()> {
+        self.engine.start(self.runtime.handle()?.clone(), paused)
+    }
+}
+
+macro_rules! sync_face {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            sync: SyncScheduler,
+        }
+
+        impl $name {
+            /// A scheduler with every default; see [`SchedulerBuilder`].
+            ///
+            /// # Errors
+            ///
+            /// The runtime could not start.
+            pub fn new() -> Result<$name> {
+                SchedulerBuilder::new().build_face()
+            }
+        }
+
+        impl Deref for $name {
+            type Target = SyncScheduler;
+
+            fn deref(&self) -> &SyncScheduler {
+                &self.sync
+            }
+        }
+    };
+}
+
+trait BuildFace<T> {
+    fn build_face(self) -> Result<T>;
+}
+
+impl BuildFace<BlockingScheduler> for SchedulerBuilder {
+    fn build_face(self) -> Result<BlockingScheduler> {
+        self.blocking()
+    }
+}
+
+impl BuildFace<BackgroundScheduler> for SchedulerBuilder {
+    fn build_face(self) -> Result<BackgroundScheduler> {
+        self.background()
+    }
+}
+
+impl BuildFace<HostScheduler> for SchedulerBuilder {
+    fn build_face(self) -> Result<HostScheduler> {
+        self.host_driven()
+    }
+}
+
+sync_face! {
+    /// A scheduler whose [`BlockingScheduler::start`] runs the loop on the
+    /// calling thread until it is shut down — from another thread, a job,
+    /// or SIGINT/SIGTERM, which shut it down gracefully (waiting for the
+    /// runs in progress). APScheduler's `BlockingScheduler`.
+    BlockingScheduler
+}
+
+sync_face! {
+    /// A scheduler whose loop runs on a thread of its own; every method
+    /// works from any thread, and clones share the scheduler.
+    /// APScheduler's `BackgroundScheduler`.
+    ///
+    /// ```
+    /// use tempora::scheduler::{BackgroundScheduler, SchedulerState};
+    ///
+    /// let scheduler = BackgroundScheduler::new()?;
+    /// scheduler.start()?;
+    /// let elsewhere = scheduler.clone();
+    /// std::thread::spawn(move || elsewhere.pause()).join().unwrap()?;
+    /// assert_eq!(scheduler.state(), SchedulerState::Paused);
+    /// scheduler.shutdown(true)?;
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    BackgroundScheduler
+}
+
+sync_face! {
+    /// A scheduler driven by a host event loop (a GUI, a game, a non-tokio
+    /// reactor): call [`HostScheduler::run_pending`] with the time, and call
+    /// it again by the instant it returns, or sooner after adding jobs.
+    /// Runs go to the executors as usual. The Rust answer to APScheduler's
+    /// Qt, Tornado, Twisted and Gevent schedulers.
+    HostScheduler
+}
+
+impl BlockingScheduler {
+    /// Runs the scheduler on this thread until it is shut down, by
+    /// [`SyncScheduler::shutdown`] from elsewhere or by SIGINT/SIGTERM.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was started before, or a signal handler could not be
+    /// installed.
+    pub fn start(&self) -> Result<()> {
+        self.start_engine(false)?;
+        let engine = Arc::clone(&self.engine);
+        self.runtime.block_on(async move {
+            let signals = shutdown_signal();
+            tokio::pin!(signals);
+            tokio::select! {
+                () = Arc::clone(&engine).run_loop() => Ok(()),
+                received = &mut signals => {
+                    let name = received?;
+                    tracing::info!(signal = name, "shutting down");
+                    engine.shutdown(true).await
+                }
+            }
+        })?
+    }
+}
+
+/// Completes with the signal's name at SIGINT or SIGTERM.
+async fn shutdown_signal() -> Result<&'static str> {
+    let cannot =
+        |error: std::io::Error| Error::state(format!("cannot listen for signals: {error}"));
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).map_err(cannot)?;
+        let mut interrupt = signal(SignalKind::interrupt()).map_err(cannot)?;
+        tokio::select! {
+            _ = terminate.recv() => Ok("SIGTERM"),
+            _ = interrupt.recv() => Ok("SIGINT"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(cannot)?;
+        Ok("ctrl-c")
+    }
+}
+
+impl BackgroundScheduler {
+    /// Starts the loop on its own thread and returns.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was started before, or the thread could not start.
+    pub fn start(&self) -> Result<()> {
+        self.start_with(false)
+    }
+
+    /// Starts paused: jobs are kept but nothing runs until
+    /// [`SyncScheduler::resume`].
+    ///
+    /// # Errors
+    ///
+    /// As [`BackgroundScheduler::start`].
+    pub fn start_paused(&self) -> Result<()> {
+        self.start_with(true)
+    }
+
+    fn start_with(&self, paused: bool) -> Result<()> {
+        self.start_engine(paused)?;
+        let engine = Arc::clone(&self.engine);
+        let runtime = Arc::clone(&self.runtime);
+        let thread = std::thread::Builder::new()
+            .name("tempora-loop".to_owned())
+            .spawn(move || {
+                if let Ok(handle) = runtime.handle() {
+                    handle.block_on(engine.run_loop());
+                }
+            })
+            .map_err(|error| Error::state(format!("cannot start the scheduler thread: {error}")))?;
+        *self
+            .loop_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        Ok(())
+    }
+}
+
+impl HostScheduler {
+    /// Marks the scheduler started; nothing runs until
+    /// [`HostScheduler::run_pending`].
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was started before.
+    pub fn start(&self) -> Result<()> {
+        self.start_engine(false)
+    }
+
+    /// Starts paused.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was started before.
+    pub fn start_paused(&self) -> Result<()> {
+        self.start_engine(true)
+    }
+
+    /// Submits every run due at `now` to the executors and returns when to
+    /// call again: the earliest next run time, `None` when no job is
+    /// scheduled. Call again sooner after adding or changing jobs. A store
+    /// failure is logged and answered with a retry time.
+    pub fn run_pending(&self, now: Timestamp) -> Option<Timestamp> {
+        self.runtime.block_on(self.engine.tick(now)).ok().flatten()
+    }
+}
+
+/// A scheduler for tokio programs: its loop is a task on the runtime you
+/// are in, and its API is async. Clones share the scheduler.
+///
+/// ```
+/// use tempora::clock::ManualClock;
+/// use tempora::event::{EventKind, EventMask};
+/// use tempora::job::JobBuilder;
+/// use tempora::scheduler::SchedulerBuilder;
+/// use tempora::task::JobTask;
+/// use tempora::trigger::DateTrigger;
+///
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+/// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+/// let scheduler = SchedulerBuilder::new().clock(clock.clone()).timezone("UTC").asynchronous()?;
+/// let mut events = scheduler.listeners().subscribe(EventMask::JOB_EXECUTED);
+/// let task = JobTask::async_closure(|_context| async { Ok::<_, String>("done") });
+/// let when = DateTrigger::new("2026-01-01T00:05:00Z".parse()?);
+/// scheduler.add_job(JobBuilder::with_task(task, when).id("once")).await?;
+/// scheduler.start().await?;
+/// clock.set("2026-01-01T00:05:00Z".parse()?);
+/// let event = events.recv().await.unwrap();
+/// assert_eq!(event.job_id.as_deref(), Some("once"));
+/// assert_eq!(event.return_value, Some(serde_json::json!("done")));
+/// scheduler.shutdown(true).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct AsyncScheduler {
+    engine: Arc<Engine>,
+}
+
+impl fmt::Debug for AsyncScheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncScheduler")
+            .field("state", &self.engine.state())
+            .field("timezone", &self.engine.timezone.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsyncScheduler {
+    /// A scheduler with every default; see [`SchedulerBuilder`].
+    ///
+    /// # Errors
+    ///
+    /// Never with the defaults; kept for symmetry with the builder.
+    pub fn new() -> Result<AsyncScheduler> {
+        SchedulerBuilder::new().asynchronous()
+    }
+
+    /// Starts the loop as a task on the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was started before; not inside a tokio runtime.
+    pub async fn start(&self) -> Result<()> {
+        self.start_with(false)
+    }
+
+    /// Starts paused: nothing runs until [`AsyncScheduler::resume`].
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncScheduler::start`].
+    pub async fn start_paused(&self) -> Result<()> {
+        self.start_with(true)
+    }
+
+    fn start_with(&self, paused: bool) -> Result<()> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::state("AsyncScheduler::start must be called inside a tokio runtime")
+        })?;
+        self.engine.start(runtime.clone(), paused)?;
+        runtime.spawn(Arc::clone(&self.engine).run_loop());
+        Ok(())
+    }
+
+    /// What the scheduler is doing.
+    pub fn state(&self) -> SchedulerState {
+        self.engine.state()
+    }
+
+    /// The zone jobs are shown in.
+    pub fn timezone(&self) -> &Zone {
+        &self.engine.timezone
+    }
+
+    /// The registry of named tasks.
+    pub fn tasks(&self) -> &Tasks {
+        &self.engine.tasks
+    }
+
+    /// The listeners: add callbacks or subscribe to events.
+    pub fn listeners(&self) -> &Listeners {
+        &self.engine.listeners
+    }
+
+    /// Adds a job; see [`SyncScheduler::add_job`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SyncScheduler::add_job`].
+    pub async fn add_job(&self, job: JobBuilder) -> Result<Job> {
+        self.engine.add_job(job).await
+    }
+
+    /// The job `id`, if any store has it.
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        self.engine.get_job(id).await
+    }
+
+    /// The jobs of every store, or of `store`.
+    ///
+    /// # Errors
+    ///
+    /// An unknown store, a store failure.
+    pub async fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
+        self.engine.list_jobs(store).await
+    }
+
+    /// Changes options of job `id`.
+    ///
+    /// # Errors
+    ///
+    /// Not found, an invalid option, a store failure.
+    pub async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
+        self.engine.modify_job(id, changes).await
+    }
+
+    /// Gives job `id` a new trigger; see [`SyncScheduler::reschedule_job`].
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub async fn reschedule_job(&self, id: &str, trigger: impl Into<Trigger>) -> Result<Job> {
+        self.engine.reschedule_job(id, trigger.into()).await
+    }
+
+    /// Pauses job `id`.
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub async fn pause_job(&self, id: &str) -> Result<Job> {
+        self.engine.pause_job(id).await
+    }
+
+    /// Resumes job `id`; see [`SyncScheduler::resume_job`].
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub async fn resume_job(&self, id: &str) -> Result<Option<Job>> {
+        self.engine.resume_job(id).await
+    }
+
+    /// Removes job `id`.
+    ///
+    /// # Errors
+    ///
+    /// Not found, a store failure.
+    pub async fn remove_job(&self, id: &str) -> Result<()> {
+        self.engine.remove_job(id).await
+    }
+
+    /// Removes every job (of `store`, or of all stores).
+    ///
+    /// # Errors
+    ///
+    /// An unknown store, a store failure.
+    pub async fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
+        self.engine.remove_all_jobs(store).await
+    }
+
+    /// Runs job `id` once more, now.
+    ///
+    /// # Errors
+    ///
+    /// Not found, the scheduler not started, a store failure.
+    pub async fn run_job_now(&self, id: &str) -> Result<()> {
+        self.engine.run_job_now(id).await
+    }
+
+    /// A printable table of the jobs.
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub async fn jobs_table(&self) -> Result<String> {
+        self.engine.jobs_table().await
+    }
+
+    /// Adds a job store under `name`.
+    ///
+    /// # Errors
+    ///
+    /// Field `store` when the name is taken.
+    pub fn add_store(&self, name: &str, store: impl JobStore) -> Result<()> {
+        self.engine.add_store(name, Arc::new(store))
+    }
+
+    /// Removes the job store `name`.
+    ///
+    /// # Errors
+    ///
+    /// Not found.
+    pub fn remove_store(&self, name: &str) -> Result<()> {
+        self.engine.remove_store(name)
+    }
+
+    /// Adds an executor under `name`.
+    ///
+    /// # Errors
+    ///
+    /// Field `executor` when the name is taken.
+    pub fn add_executor(&self, name: &str, executor: Executor) -> Result<()> {
+        self.engine.add_executor(name, executor)
+    }
+
+    /// Removes the executor `name`.
+    ///
+    /// # Errors
+    ///
+    /// Not found.
+    pub fn remove_executor(&self, name: &str) -> Result<()> {
+        self.engine.remove_executor(name)
+    }
+
+    /// Stops processing jobs until resumed.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler is not running.
+    pub fn pause(&self) -> Result<()> {
+        self.engine.pause()
+    }
+
+    /// Resumes processing jobs.
+    ///
+    /// # Errors
+    ///
+    /// The scheduler is not paused or running.
+    pub fn resume(&self) -> Result<()> {
+        self.engine.resume()
+    }
+
+    /// Shuts down; see [`SyncScheduler::shutdown`].
+    ///
+    /// # Errors
+    ///
+    /// The scheduler was never started.
+    ///
+    /// # Cancel safety
+    ///
+    /// The scheduler is shut down at the first poll; dropping the future
+    /// only stops waiting for the runs in progress.
+    pub async fn shutdown(&self, wait: bool) -> Result<()> {
+        self.engine.shutdown(wait).await
+    }
+}

@@ -1,0 +1,235 @@
+//! The memory store: jobs in this process, indexed by next run time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::store::{Claimed, JobStore, Release};
+
+/// Jobs kept in memory: the default store. Nothing survives the process.
+///
+/// Jobs are indexed by next run time, so claiming due jobs reads only those
+/// that are due, however many are stored. It can hold jobs whose task is a
+/// closure.
+///
+/// ```
+/// use tempora::store::{JobStore, MemoryStore};
+///
+/// let store = MemoryStore::new();
+/// assert_eq!(store.backend(), "memory");
+/// assert!(store.keeps_closures());
+/// assert_eq!(store.len(), 0);
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    jobs: HashMap<Arc<str>, Entry>,
+    /// (next run time, id) of every job that is not paused.
+    due_index: BTreeSet<(Timestamp, Arc<str>)>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    job: Job,
+    lease: Option<Lease>,
+}
+
+#[derive(Debug)]
+struct Lease {
+    owner: Box<str>,
+    expires: Timestamp,
+}
+
+impl Inner {
+    fn insert(&mut self, job: Job, lease: Option<Lease>) {
+        let id: Arc<str> = Arc::from(job.id.as_str());
+        if let Some(next) = job.next_run_time {
+            self.due_index.insert((next, Arc::clone(&id)));
+        }
+        self.jobs.insert(id, Entry { job, lease });
+    }
+
+    fn take(&mut self, id: &str) -> Option<Entry> {
+        let (key, entry) = self.jobs.remove_entry(id)?;
+        if let Some(next) = entry.job.next_run_time {
+            self.due_index.remove(&(next, key));
+        }
+        Some(entry)
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many jobs it holds.
+    pub fn len(&self) -> usize {
+        self.lock().jobs.len()
+    }
+
+    /// True when it holds no job.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic cannot leave `Inner` half-updated: every method changes it
+        // with calls that do not panic, so a poisoned lock is still sound.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl JobStore for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    fn keeps_closures(&self) -> bool {
+        true
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        let mut inner = self.lock();
+        if inner.jobs.contains_key(job.id.as_str()) {
+            if !replace_existing {
+                return Err(Error::job_exists(job.id));
+            }
+            inner.take(&job.id);
+        }
+        inner.insert(job, None);
+        Ok(())
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        let mut inner = self.lock();
+        let Some(old) = inner.take(&job.id) else {
+            return Err(Error::not_found("job", job.id));
+        };
+        inner.insert(job, old.lease);
+        Ok(())
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        self.lock()
+            .take(id)
+            .map(drop)
+            .ok_or_else(|| Error::not_found("job", id))
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        let mut inner = self.lock();
+        inner.jobs.clear();
+        inner.due_index.clear();
+        Ok(())
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        Ok(self.lock().jobs.get(id).map(|entry| entry.job.clone()))
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<Job>> {
+        let inner = self.lock();
+        let mut jobs: Vec<Job> = inner
+            .due_index
+            .iter()
+            .filter_map(|(_, id)| inner.jobs.get(id).map(|entry| entry.job.clone()))
+            .collect();
+        let mut paused: Vec<Job> = inner
+            .jobs
+            .values()
+            .filter(|entry| entry.job.next_run_time.is_none())
+            .map(|entry| entry.job.clone())
+            .collect();
+        paused.sort_by(|a, b| a.id.cmp(&b.id));
+        jobs.extend(paused);
+        Ok(jobs)
+    }
+
+    async fn next_run_time(&self) -> Result<Option<Timestamp>> {
+        let inner = self.lock();
+        let mut earliest: Option<Timestamp> = None;
+        for (next, id) in &inner.due_index {
+            match inner.jobs.get(id).and_then(|entry| entry.lease.as_ref()) {
+                // Claimed: it comes back when released, or when the lease
+                // expires if its owner died.
+                Some(lease) => {
+                    let candidate = lease.expires.max(*next);
+                    earliest = Some(earliest.map_or(candidate, |e| e.min(candidate)));
+                }
+                None => return Ok(Some(earliest.map_or(*next, |e| e.min(*next)))),
+            }
+        }
+        Ok(earliest)
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> Result<Vec<Claimed>> {
+        let expires = now.saturating_add(lease).unwrap_or(now);
+        let mut inner = self.lock();
+        let Inner { jobs, due_index } = &mut *inner;
+        let mut claimed = Vec::new();
+        for (next, id) in due_index.iter() {
+            if *next > now || claimed.len() >= limit {
+                break;
+            }
+            let Some(entry) = jobs.get_mut(id) else {
+                continue;
+            };
+            if entry.lease.as_ref().is_some_and(|held| held.expires > now) {
+                continue;
+            }
+            entry.lease = Some(Lease {
+                owner: Box::from(owner),
+                expires,
+            });
+            claimed.push(entry.job.clone());
+        }
+        Ok(claimed)
+    }
+
+    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        let mut inner = self.lock();
+        let Some(entry) = inner.jobs.get_mut(claimed.id.as_str()) else {
+            return Ok(());
+        };
+        let held = entry
+            .lease
+            .as_ref()
+            .is_some_and(|lease| &*lease.owner == owner);
+        if !held {
+            return Ok(());
+        }
+        entry.lease = None;
+        if entry.job.next_run_time != claimed.next_run_time {
+            return Ok(());
+        }
+        match release {
+            Release::Remove => {
+                inner.take(&claimed.id);
+            }
+            Release::Reschedule(next) => {
+                if let Some(mut entry) = inner.take(&claimed.id) {
+                    entry.job.next_run_time = Some(next);
+                    inner.insert(entry.job, None);
+                }
+            }
+        }
+        Ok(())
+    }
+}
