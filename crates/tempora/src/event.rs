@@ -448,6 +448,28 @@ impl EventStream {
         }
     }
 
+    /// The same events as a [`Stream`](tokio_stream::Stream), for stream
+    /// combinators. Events skipped by a lagging subscriber are left out.
+    ///
+    /// ```
+    /// use tempora::event::{Event, EventKind, EventMask, Listeners};
+    /// use tokio_stream::StreamExt;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let listeners = Listeners::new();
+    /// let mut stream = listeners.subscribe(EventMask::ALL).into_stream();
+    /// listeners.emit(Event::new(EventKind::JobAdded));
+    /// assert_eq!(stream.next().await.map(|event| event.kind), Some(EventKind::JobAdded));
+    /// # });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn into_stream(self) -> impl tokio_stream::Stream<Item = Event> + Send + Unpin {
+        use tokio_stream::StreamExt;
+        let mask = self.mask;
+        tokio_stream::wrappers::BroadcastStream::new(self.receiver)
+            .filter_map(move |event| event.ok().filter(|event| mask.contains(event.kind)))
+    }
+
     /// The next event in the mask without waiting, if one is ready.
     pub fn try_recv(&mut self) -> Option<Event> {
         loop {

@@ -31,8 +31,12 @@ use crate::trigger::Trigger;
 /// assert!(!grace.allows(SignedDuration::from_secs(31)));
 /// assert!(MisfireGraceTime::Unlimited.allows(SignedDuration::from_hours(24 * 365)));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(from = "Option<SignedDuration>", into = "Option<SignedDuration>")]
+///
+/// In JSON and TOML it reads `null` or `"unlimited"`, a number of seconds
+/// (as APScheduler's), or a duration such as `"30s"`, `"2m"` or `"PT30S"`;
+/// it is written as `null` or an ISO 8601 duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(into = "Option<SignedDuration>")]
 pub enum MisfireGraceTime {
     /// Every run starts however late it is.
     #[default]
@@ -48,6 +52,44 @@ impl MisfireGraceTime {
             MisfireGraceTime::Unlimited => true,
             MisfireGraceTime::Limit(limit) => lateness <= limit,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for MisfireGraceTime {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<MisfireGraceTime, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            Seconds(f64),
+            Text(String),
+        }
+        let given: Option<Given> = Option::deserialize(deserializer)?;
+        let limit = match given {
+            None => return Ok(MisfireGraceTime::Unlimited),
+            Some(Given::Text(text)) if text == "unlimited" => {
+                return Ok(MisfireGraceTime::Unlimited);
+            }
+            Some(Given::Text(text)) => text.parse::<SignedDuration>().map_err(|error| {
+                serde::de::Error::custom(format!(
+                    "misfire_grace_time: {text:?} is not a duration like \"30s\" or \"unlimited\": {error}"
+                ))
+            })?,
+            Some(Given::Seconds(seconds)) => {
+                SignedDuration::try_from_secs_f64(seconds).map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "misfire_grace_time: {seconds} is not a number of seconds"
+                    ))
+                })?
+            }
+        };
+        if limit.is_negative() {
+            return Err(serde::de::Error::custom(format!(
+                "misfire_grace_time: {limit:#} is negative: give zero or more, or \"unlimited\""
+            )));
+        }
+        Ok(MisfireGraceTime::Limit(limit))
     }
 }
 

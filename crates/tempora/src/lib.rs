@@ -58,6 +58,7 @@
 #![deny(missing_docs)]
 
 pub mod clock;
+pub mod config;
 mod error;
 pub mod event;
 pub mod executor;
