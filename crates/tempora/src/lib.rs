@@ -2,13 +2,34 @@
 //! later, once, at intervals or on a calendar, correct across time zones and
 //! DST changes.
 //!
-//! This release holds the part everything else stands on: [`trigger`]s,
-//! which answer "when does this fire next?".
+//! ```
+//! use tempora::job::JobBuilder;
+//! use tempora::scheduler::BackgroundScheduler;
+//! use tempora::task::JobContext;
+//! use tempora::trigger::CronTrigger;
+//!
+//! let scheduler = BackgroundScheduler::new()?;
+//! // Tasks are registered by name, so that jobs kept in a database come
+//! // back after a restart; arguments are typed and stored as JSON.
+//! scheduler.tasks().register("greet", |context: JobContext, name: String| {
+//!     println!("hello {name}, from job {}", context.job_id());
+//!     Ok::<(), String>(())
+//! });
+//! // Every 15 minutes from 09:00 to 17:45, Monday to Friday, Berlin time.
+//! let trigger = CronTrigger::crontab("*/15 9-17 * * mon-fri").timezone("Europe/Berlin").build()?;
+//! let job = scheduler.add_job(JobBuilder::new("greet", trigger).id("greeter").args("world"))?;
+//! assert!(job.next_run_time().is_some());
+//! scheduler.start()?;
+//! // ... the program goes on; jobs run on a pool of threads ...
+//! scheduler.shutdown(true)?;
+//! # Ok::<(), tempora::Error>(())
+//! ```
+//!
+//! A trigger alone answers "when does this fire next?", without a clock:
 //!
 //! ```
 //! use tempora::trigger::CronTrigger;
 //!
-//! // Every 15 minutes from 09:00 to 17:45, Monday to Friday, Berlin time.
 //! let trigger = CronTrigger::crontab("*/15 9-17 * * mon-fri").timezone("Europe/Berlin").build()?;
 //! let zone = trigger.zone();
 //! let now = zone.parse_time("2026-03-27 17:50")?; // a Friday
@@ -26,6 +47,18 @@
 //!   an IANA name, `UTC`, or a fixed offset.
 //! * **DST policies** ([`trigger::DstGap`], [`trigger::DstFold`]) say what a
 //!   wall-clock trigger does with a time that does not exist or happens twice.
+//! * A **task** ([`task::Tasks`]) is a named function, sync or async, with
+//!   typed arguments; a **job** ([`job::Job`]) is a task, its arguments, a
+//!   trigger and options (misfire grace time, coalescing, max instances).
+//! * A **store** ([`store::JobStore`]) keeps jobs and hands out due ones
+//!   under a lease; [`store::MemoryStore`] is the default.
+//! * An **executor** ([`executor::Executor`]) runs them: a thread pool (the
+//!   default), tokio tasks, or worker processes.
+//! * A **scheduler** ([`scheduler`]) conducts, in four kinds over one
+//!   engine: blocking, background, async, and driven by a host loop. Time
+//!   comes from a [`clock::Clock`], so tests drive a manual one.
+//! * **Events** ([`event`]) tell listeners what happened: every run, miss,
+//!   skip and change.
 //! * **Errors** are one type, [`Error`], whose messages name the field and
 //!   the value: `hour: 24 is out of range 0-23`.
 //!
