@@ -624,7 +624,15 @@ impl JobChanges {
         self
     }
 
+    /// Applies the changes to `job`, all or none.
     pub(crate) fn apply(self, job: &mut Job) -> Result<()> {
+        let mut changed = job.clone();
+        self.apply_each(&mut changed)?;
+        *job = changed;
+        Ok(())
+    }
+
+    fn apply_each(self, job: &mut Job) -> Result<()> {
         if let Some(max_instances) = self.max_instances {
             if max_instances == 0 {
                 return Err(Error::invalid(
@@ -646,6 +654,14 @@ impl JobChanges {
             job.executor = executor;
         }
         if let Some(grace) = self.misfire_grace_time {
+            if let MisfireGraceTime::Limit(limit) = grace
+                && limit.is_negative()
+            {
+                return Err(Error::invalid(
+                    "misfire_grace_time",
+                    format!("{limit:#} is negative: give zero or more, or unlimited"),
+                ));
+            }
             job.misfire_grace_time = grace;
         }
         if let Some(coalesce) = self.coalesce {

@@ -1,14 +1,18 @@
 //! A pool of threads started as runs arrive, up to a maximum.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use super::Run;
+use super::{Run, RunOutcome};
 
 pub(crate) struct ThreadPool {
     max_workers: usize,
+    /// Runs submitted and not yet finished; a worker is started whenever
+    /// there are more of them than workers, up to the maximum.
+    in_flight: Arc<AtomicUsize>,
     state: Mutex<PoolState>,
 }
 
@@ -16,8 +20,6 @@ struct PoolState {
     sender: Option<Sender<Run>>,
     receiver: Receiver<Run>,
     workers: Vec<JoinHandle<()>>,
-    /// Workers waiting for a run; a new worker starts only when none is.
-    idle: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl ThreadPool {
@@ -25,11 +27,11 @@ impl ThreadPool {
         let (sender, receiver) = crossbeam_channel::unbounded();
         ThreadPool {
             max_workers,
+            in_flight: Arc::default(),
             state: Mutex::new(PoolState {
                 sender: Some(sender),
                 receiver,
                 workers: Vec::new(),
-                idle: std::sync::Arc::default(),
             }),
         }
     }
@@ -39,45 +41,36 @@ impl ThreadPool {
     }
 
     pub(crate) fn submit(&self, run: Run, runtime: &tokio::runtime::Handle) {
-        use std::sync::atomic::Ordering;
-
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(sender) = state.sender.clone() else {
-            run.finish(super::RunOutcome::Error(
-                "the executor is shut down".to_owned(),
-            ));
+            drop(state);
+            run.finish(RunOutcome::Error("the executor is shut down".to_owned()));
             return;
         };
-        let queued = sender.len();
-        if state.workers.len() < self.max_workers && state.idle.load(Ordering::Acquire) <= queued {
+        let in_flight = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        if in_flight > state.workers.len() && state.workers.len() < self.max_workers {
             let receiver = state.receiver.clone();
-            let idle = std::sync::Arc::clone(&state.idle);
+            let counter = Arc::clone(&self.in_flight);
             let runtime = runtime.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("tempora-worker-{}", state.workers.len()))
                 .spawn(move || {
-                    loop {
-                        idle.fetch_add(1, Ordering::AcqRel);
-                        let next = receiver.recv();
-                        idle.fetch_sub(1, Ordering::AcqRel);
-                        match next {
-                            Ok(run) => run.run_here(&runtime),
-                            Err(_) => break,
-                        }
+                    while let Ok(run) = receiver.recv() {
+                        run.run_here(&runtime);
+                        counter.fetch_sub(1, Ordering::AcqRel);
                     }
                 });
             match spawned {
                 Ok(worker) => state.workers.push(worker),
-                Err(error) => {
-                    tracing::error!(%error, "cannot start a worker thread");
-                }
+                Err(error) => tracing::error!(%error, "cannot start a worker thread"),
             }
         }
         drop(state);
         if let Err(rejected) = sender.send(run) {
-            rejected.0.finish(super::RunOutcome::Error(
-                "the executor is shut down".to_owned(),
-            ));
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            rejected
+                .0
+                .finish(RunOutcome::Error("the executor is shut down".to_owned()));
         }
     }
 
@@ -90,7 +83,7 @@ impl ThreadPool {
         if wait {
             for worker in workers {
                 // A worker thread catches every task's panic; a join error
-                // cannot carry anything to report.
+                // carries nothing to report.
                 let _ = worker.join();
             }
         }

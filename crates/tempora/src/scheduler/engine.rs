@@ -75,6 +75,11 @@ pub(crate) struct Engine {
     cancellation: CancellationToken,
     /// Consecutive store failures, for the retry backoff.
     failures: Mutex<u32>,
+    /// Jobs added before the scheduler started, whose first run time is
+    /// computed again when it starts (APScheduler's pending jobs).
+    added_before_start: Mutex<Vec<(String, String)>>,
+    /// When the scheduler started, by its clock.
+    started_at: Mutex<Option<Timestamp>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -107,6 +112,8 @@ impl Engine {
             runtime: Mutex::new(None),
             cancellation: CancellationToken::new(),
             failures: Mutex::new(0),
+            added_before_start: Mutex::new(Vec::new()),
+            started_at: Mutex::new(None),
         })
     }
 
@@ -168,6 +175,7 @@ impl Engine {
             };
         }
         *lock(&self.runtime) = Some(runtime);
+        *lock(&self.started_at) = Some(self.clock.now());
         tracing::info!(node = %self.node, paused, "scheduler started");
         self.emit(Event::new(EventKind::SchedulerStarted));
         self.wake.notify_one();
@@ -175,22 +183,25 @@ impl Engine {
     }
 
     pub(crate) fn pause(&self) -> Result<()> {
-        self.change_state(SchedulerState::Running, SchedulerState::Paused)?;
-        self.emit(Event::new(EventKind::SchedulerPaused));
+        if self.change_state(SchedulerState::Running, SchedulerState::Paused)? {
+            self.emit(Event::new(EventKind::SchedulerPaused));
+        }
         Ok(())
     }
 
     pub(crate) fn resume(&self) -> Result<()> {
-        self.change_state(SchedulerState::Paused, SchedulerState::Running)?;
-        self.emit(Event::new(EventKind::SchedulerResumed));
-        self.wake.notify_one();
+        if self.change_state(SchedulerState::Paused, SchedulerState::Running)? {
+            self.emit(Event::new(EventKind::SchedulerResumed));
+            self.wake.notify_one();
+        }
         Ok(())
     }
 
-    fn change_state(&self, from: SchedulerState, to: SchedulerState) -> Result<()> {
+    /// Moves from `from` to `to`; false when already in `to`.
+    fn change_state(&self, from: SchedulerState, to: SchedulerState) -> Result<bool> {
         let mut state = lock(&self.state);
         if *state == to {
-            return Ok(());
+            return Ok(false);
         }
         if *state != from {
             return Err(Error::state(format!(
@@ -200,7 +211,7 @@ impl Engine {
             )));
         }
         *state = to;
-        Ok(())
+        Ok(true)
     }
 
     /// Stops processing; with `wait`, returns once the runs in progress
@@ -263,6 +274,13 @@ impl Engine {
         if self.state() != SchedulerState::Running {
             return None;
         }
+        let pending = std::mem::take(&mut *lock(&self.added_before_start));
+        let started_at = lock(&self.started_at).unwrap_or(now);
+        for (store, id) in pending {
+            if let Err(error) = self.first_run_at_start(&store, &id, started_at).await {
+                tracing::error!(job = %id, %error, "cannot set the first run time");
+            }
+        }
         match self.process_due(now).await {
             Ok(next) => {
                 *lock(&self.failures) = 0;
@@ -280,6 +298,22 @@ impl Engine {
                 tracing::error!(%error, retry_in = %format!("{delay:#}"), "cannot process due jobs");
                 now.checked_add(delay).ok()
             }
+        }
+    }
+
+    /// Gives a job added before start its first run time as of the start.
+    async fn first_run_at_start(&self, store: &str, id: &str, now: Timestamp) -> Result<()> {
+        let store = self.store(store)?;
+        let Some(mut job) = store.get_job(id).await? else {
+            return Ok(());
+        };
+        if job.next_run_time.is_none() {
+            return Ok(());
+        }
+        job.next_run_time = job.trigger.next_fire_time(None, now);
+        match job.next_run_time {
+            Some(_) => store.update_job(job).await,
+            None => store.remove_job(id).await,
         }
     }
 
@@ -351,19 +385,22 @@ impl Engine {
             event.error = Some(message);
             self.emit(event);
         }
-        for run_times in &decision.runs {
-            self.submit(store, job, run_times.clone(), now);
+        if !decision.runs.is_empty() {
+            self.submit(store, job, decision.runs.clone(), now);
         }
     }
 
-    /// Hands one run of `job` to its executor, unless it already runs
-    /// `max_instances` times.
-    fn submit(&self, store: &str, job: &Job, run_times: Vec<Timestamp>, now: Timestamp) {
+    /// Hands the runs of `job` to its executor as one submission (one
+    /// instance), unless the job already runs `max_instances` times. Several
+    /// runs (due times not coalesced) run one after the other, as
+    /// APScheduler's executors do.
+    fn submit(&self, store: &str, job: &Job, runs: Vec<Vec<Timestamp>>, now: Timestamp) {
+        let all_times: Vec<Timestamp> = runs.iter().flatten().copied().collect();
         let fail = |message: String| {
             tracing::error!(job = %job.id, error = %message, "run not started");
             let mut event = Event::new(EventKind::JobError)
                 .with_job(&job.id, store)
-                .with_run_times(run_times.clone());
+                .with_run_times(all_times.clone());
             event.error = Some(message);
             self.emit(event);
         };
@@ -378,79 +415,130 @@ impl Engine {
             return fail("the scheduler has no runtime: it was not started".to_owned());
         };
         if !self.running.try_start(&job.id, job.max_instances) {
-            {
-                tracing::warn!(
-                    job = %job.id,
-                    max_instances = job.max_instances,
-                    "run skipped: the job is already running its maximum number of instances"
-                );
-                let mut event = Event::new(EventKind::JobMaxInstances)
-                    .with_job(&job.id, store)
-                    .with_run_times(run_times);
-                event.error = Some(format!(
-                    "already running {} instance(s), the maximum",
-                    job.max_instances
-                ));
-                self.emit(event);
-                return;
-            }
+            tracing::warn!(
+                job = %job.id,
+                max_instances = job.max_instances,
+                "run skipped: the job is already running its maximum number of instances"
+            );
+            let mut event = Event::new(EventKind::JobMaxInstances)
+                .with_job(&job.id, store)
+                .with_run_times(all_times);
+            event.error = Some(format!(
+                "already running {} instance(s), the maximum",
+                job.max_instances
+            ));
+            self.emit(event);
+            return;
         }
-        let late = run_times
+        for run_times in &runs {
+            let mut event = Event::new(EventKind::JobSubmitted)
+                .with_job(&job.id, store)
+                .with_run_times(run_times.clone());
+            event.executor = Some(job.executor.clone());
+            self.emit(event);
+        }
+        let mut runs = std::collections::VecDeque::from(runs);
+        let Some(first) = runs.pop_front() else {
+            self.running.instance_finished(&job.id);
+            self.running.submission_ended();
+            return;
+        };
+        let submission = Arc::new(Submission {
+            job_id: job.id.clone(),
+            store: store.to_owned(),
+            executor_name: job.executor.clone(),
+            executor,
+            runtime,
+            task,
+            args: job.args.clone(),
+            cancellation: self.cancellation.child_token(),
+            listeners: self.listeners.clone(),
+            running: Arc::clone(&self.running),
+            remaining: Mutex::new(runs),
+        });
+        let late = first
             .last()
             .map(|time| now.duration_since(*time))
             .unwrap_or_default();
         tracing::debug!(job = %job.id, late = %format!("{late:#}"), "run submitted");
-        let mut event = Event::new(EventKind::JobSubmitted)
-            .with_job(&job.id, store)
-            .with_run_times(run_times.clone());
-        event.executor = Some(job.executor.clone());
-        self.emit(event);
-        let completion = self.completion();
-        executor.submit(
+        submission.start(first);
+    }
+}
+
+/// One submission: the runs of one job that one instance executes, one
+/// after the other.
+struct Submission {
+    job_id: String,
+    store: String,
+    executor_name: String,
+    executor: Arc<Executor>,
+    runtime: tokio::runtime::Handle,
+    task: crate::task::TaskFn,
+    args: serde_json::Value,
+    cancellation: CancellationToken,
+    listeners: Listeners,
+    running: Arc<RunCounts>,
+    remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
+}
+
+impl Submission {
+    fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
+        let this = Arc::clone(&self);
+        let done: Completion =
+            Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
+        self.executor.submit(
             Run {
-                job_id: job.id.clone(),
-                store: store.to_owned(),
-                executor: job.executor.clone(),
-                task,
-                args: job.args.clone(),
+                job_id: self.job_id.clone(),
+                store: self.store.clone(),
+                executor: self.executor_name.clone(),
+                task: self.task.clone(),
+                args: self.args.clone(),
                 run_times,
-                cancellation: self.cancellation.child_token(),
-                done: completion,
+                cancellation: self.cancellation.clone(),
+                done,
             },
-            &runtime,
+            &self.runtime,
         );
     }
 
-    fn completion(&self) -> Completion {
-        let listeners = self.listeners.clone();
-        let running = Arc::clone(&self.running);
-        Arc::new(move |report: RunReport| {
-            let job_id = report.job_id.clone();
-            let kind = match &report.outcome {
-                RunOutcome::Success(_) => EventKind::JobExecuted,
-                RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
-            };
-            let mut event = Event::new(kind)
-                .with_job(&report.job_id, &report.store)
-                .with_run_times(report.run_times);
-            event.executor = Some(report.executor);
-            match report.outcome {
-                RunOutcome::Success(value) => {
-                    tracing::debug!(job = %report.job_id, "run succeeded");
-                    event.return_value = Some(value);
-                }
-                RunOutcome::Error(error) => {
-                    tracing::error!(job = %report.job_id, %error, "run failed");
-                    event.error = Some(error);
-                }
-                RunOutcome::Panic(message) => {
-                    tracing::error!(job = %report.job_id, panic = %message, "run panicked");
-                    event.error = Some(format!("panicked: {message}"));
-                }
+    fn finished(self: Arc<Submission>, report: RunReport) {
+        let next = lock(&self.remaining).pop_front();
+        if next.is_none() {
+            // Free the instance before telling listeners, so that a job
+            // started from a listener (or the next tick) is not refused.
+            self.running.instance_finished(&self.job_id);
+        }
+        let kind = match &report.outcome {
+            RunOutcome::Success(_) => EventKind::JobExecuted,
+            RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
+        };
+        let mut event = Event::new(kind)
+            .with_job(&report.job_id, &report.store)
+            .with_run_times(report.run_times);
+        event.executor = Some(report.executor);
+        match report.outcome {
+            RunOutcome::Success(value) => {
+                tracing::debug!(job = %report.job_id, "run succeeded");
+                event.return_value = Some(value);
             }
-            listeners.emit(event);
-            running.finished(&job_id);
-        })
+            RunOutcome::Error(error) => {
+                tracing::error!(job = %report.job_id, %error, "run failed");
+                event.error = Some(error);
+            }
+            RunOutcome::Panic(message) => {
+                tracing::error!(job = %report.job_id, panic = %message, "run panicked");
+                event.error = Some(format!("panicked: {message}"));
+            }
+        }
+        self.listeners.emit(event);
+        match next {
+            Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
+            Some(_) => {
+                self.running.instance_finished(&self.job_id);
+                self.running.submission_ended();
+            }
+            None => self.running.submission_ended(),
+        }
     }
 }
 
@@ -462,6 +550,7 @@ impl Engine {
             return Err(Error::state("the scheduler was shut down"));
         }
         let replace_existing = builder.replace_existing;
+        let from_trigger = builder.first_run == crate::job::FirstRun::FromTrigger;
         let job = builder.build_at(&self.defaults, self.clock.now())?;
         let store = self.store(&job.store).map_err(|_| {
             Error::invalid(
@@ -475,6 +564,9 @@ impl Engine {
         })?;
         self.check_job(&job, store.as_ref())?;
         store.add_job(job.clone(), replace_existing).await?;
+        if from_trigger && self.state() == SchedulerState::Stopped {
+            lock(&self.added_before_start).push((job.store.clone(), job.id.clone()));
+        }
         tracing::info!(job = %job.id, trigger = %job.trigger, "job added");
         self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, &job.store));
         self.wake.notify_one();
@@ -548,7 +640,14 @@ impl Engine {
         Ok(jobs)
     }
 
+    /// A job changed or removed through the API keeps what was asked for,
+    /// rather than getting its first run time again at start.
+    fn forget_added_before_start(&self, id: &str) {
+        lock(&self.added_before_start).retain(|(_, pending)| pending != id);
+    }
+
     async fn update(&self, store_name: &str, store: &dyn JobStore, job: Job) -> Result<Job> {
+        self.forget_added_before_start(&job.id);
         store.update_job(job.clone()).await?;
         self.emit(Event::new(EventKind::JobModified).with_job(&job.id, store_name));
         self.wake.notify_one();
@@ -567,6 +666,7 @@ impl Engine {
         job.next_run_time = trigger.next_fire_time(None, self.clock.now());
         job.trigger = trigger;
         if job.next_run_time.is_none() {
+            self.forget_added_before_start(id);
             store.remove_job(id).await?;
             self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
             return Ok(job);
@@ -598,6 +698,7 @@ impl Engine {
 
     pub(crate) async fn remove_job(&self, id: &str) -> Result<()> {
         let (name, store, _) = self.find(id).await?;
+        self.forget_added_before_start(id);
         store.remove_job(id).await?;
         tracing::info!(job = %id, "job removed");
         self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
@@ -629,7 +730,7 @@ impl Engine {
         }
         let (name, _, job) = self.find(id).await?;
         let now = self.clock.now();
-        self.submit(&name, &job, vec![now], now);
+        self.submit(&name, &job, vec![vec![now]], now);
         Ok(())
     }
 
@@ -745,46 +846,53 @@ impl Engine {
     }
 }
 
-/// Runs in progress per job id, shared with the completion callbacks.
+/// Runs in progress, shared with the completion callbacks: per job (for
+/// `max_instances`) and in all (for shutdown to wait on).
 #[derive(Default)]
 struct RunCounts {
-    counts: Mutex<HashMap<String, u32>>,
-    /// Signalled when a run ends, for shutdown to wait on.
+    per_job: Mutex<HashMap<String, u32>>,
+    active: Mutex<usize>,
+    /// Signalled when a submission has ended and its events are delivered.
     ended: Notify,
 }
 
 impl RunCounts {
-    /// Counts one more run of `job` unless it already runs `max` times.
+    /// Counts one more instance of `job` unless it already runs `max`.
     fn try_start(&self, job: &str, max: u32) -> bool {
-        let mut counts = lock(&self.counts);
-        let count = counts.entry(job.to_owned()).or_insert(0);
+        let mut per_job = lock(&self.per_job);
+        let count = per_job.entry(job.to_owned()).or_insert(0);
         if *count >= max {
             return false;
         }
         *count += 1;
+        *lock(&self.active) += 1;
         true
     }
 
-    fn finished(&self, job: &str) {
-        let mut counts = lock(&self.counts);
-        if let Some(count) = counts.get_mut(job) {
+    /// The instance of `job` has finished its work; a new one may start.
+    fn instance_finished(&self, job: &str) {
+        let mut per_job = lock(&self.per_job);
+        if let Some(count) = per_job.get_mut(job) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                counts.remove(job);
+                per_job.remove(job);
             }
         }
-        drop(counts);
-        self.ended.notify_waiters();
     }
 
-    fn is_idle(&self) -> bool {
-        lock(&self.counts).is_empty()
+    /// A submission has ended and its events were delivered.
+    fn submission_ended(&self) {
+        {
+            let mut active = lock(&self.active);
+            *active = active.saturating_sub(1);
+        }
+        self.ended.notify_waiters();
     }
 
     async fn wait_idle(&self) {
         loop {
             let ended = self.ended.notified();
-            if self.is_idle() {
+            if *lock(&self.active) == 0 {
                 return;
             }
             ended.await;

@@ -298,13 +298,22 @@ impl OwnedRuntime {
     }
 
     fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::state(
-                "a sync scheduler method was called from async code; \
-                 use AsyncScheduler (or SyncScheduler::to_async) there",
-            ));
+        let handle = self.handle()?;
+        match tokio::runtime::Handle::try_current() {
+            Err(_) => Ok(handle.block_on(future)),
+            // Inside a multi-threaded runtime (the scheduler's own, when a
+            // listener or a job on the async executor calls back): step out
+            // of async context for the call.
+            Ok(current)
+                if current.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+            {
+                Ok(tokio::task::block_in_place(|| handle.block_on(future)))
+            }
+            Ok(_) => Err(Error::state(
+                "a sync scheduler method was called from async code on a current-thread \
+                 runtime; use AsyncScheduler (or SyncScheduler::to_async) there",
+            )),
         }
-        Ok(self.handle()?.block_on(future))
     }
 }
 
