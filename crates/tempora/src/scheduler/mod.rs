@@ -761,8 +761,17 @@ impl HostScheduler {
     /// call again: the earliest next run time, `None` when no job is
     /// scheduled. Call again sooner after adding or changing jobs. A store
     /// failure is logged and answered with a retry time.
+    ///
+    /// Called from async code on a current-thread runtime, where it cannot
+    /// run, it logs an error and returns `None`.
     pub fn run_pending(&self, now: Timestamp) -> Option<Timestamp> {
-        self.runtime.block_on(self.engine.tick(now)).ok().flatten()
+        match self.runtime.block_on(self.engine.tick(now)) {
+            Ok(wake_at) => wake_at,
+            Err(error) => {
+                tracing::error!(%error, "run_pending could not run");
+                None
+            }
+        }
     }
 }
 
