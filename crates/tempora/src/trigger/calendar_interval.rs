@@ -345,11 +345,27 @@ impl CalendarIntervalTrigger {
         let zone = &inner.zone;
         let (mut day, lower) = match previous {
             Some(previous) => {
-                // Fire dates run on from the previous one; the same date may
-                // still fire again in a fold.
-                let local = previous.as_second() + zone.window(previous.as_second()).offset;
+                // Fire dates run on from the date that gave the previous
+                // fire time; the same date may still fire again in a fold.
+                // That date is the previous fire time's own local date,
+                // unless a DST gap pushed the day before's time past
+                // midnight (23:30 in a 23:00-00:00 gap fires at 00:30).
+                let second = previous.as_second();
+                let local_day = (second + zone.window(second).offset).div_euclid(SECONDS_PER_DAY);
+                let day_before = (local_day - 1) * SECONDS_PER_DAY + i64::from(inner.second_of_day);
+                let pushed_past_midnight = first_instant_at_or_after(
+                    zone,
+                    &OneLocalTime(day_before),
+                    inner.record.dst_gap,
+                    inner.record.dst_fold,
+                    second,
+                ) == Some(second);
                 (
-                    local.div_euclid(SECONDS_PER_DAY),
+                    if pushed_past_midnight {
+                        local_day - 1
+                    } else {
+                        local_day
+                    },
                     ceil_to_second(
                         previous
                             .checked_add(jiff::SignedDuration::from_nanos(1))

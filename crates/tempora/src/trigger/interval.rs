@@ -325,7 +325,7 @@ impl IntervalTrigger {
     pub fn next_fire_time(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
         match &self.jitter {
             None => self.next_unjittered(previous, now),
-            Some(jitter) => jitter.next(previous, now, |previous, now| {
+            Some(jitter) => jitter.next(previous, now, self.record.end_date, |previous, now| {
                 self.next_unjittered(previous, now)
             }),
         }

@@ -42,14 +42,16 @@ impl Jitter {
     }
 
     /// The jittered next fire time, given the trigger's unjittered `grid`
-    /// (with the `next_fire_time` contract). The result is never before
-    /// `previous` and never before `now` when there is no `previous`; when
-    /// the offset would put it there, the unjittered time is used, as
-    /// APScheduler does.
+    /// (with the `next_fire_time` contract) and its `end` date. The result is
+    /// never before `previous`, never before `now` when there is no
+    /// `previous` (the unjittered time is used when the offset would put it
+    /// there, as APScheduler does), and never after `end` (it is held at
+    /// `end`).
     pub(crate) fn next(
         &self,
         previous: Option<Timestamp>,
         now: Timestamp,
+        end: Option<Timestamp>,
         grid: impl Fn(Option<Timestamp>, Timestamp) -> Option<Timestamp>,
     ) -> Option<Timestamp> {
         let previous_grid = previous.map(|previous| self.recover(previous, &grid));
@@ -59,11 +61,15 @@ impl Jitter {
             None => now,
         };
         let jittered = self.apply(next);
-        Some(if jittered >= lower_bound {
+        let fire = if jittered >= lower_bound {
             jittered
         } else {
             next.max(lower_bound)
-        })
+        };
+        match end {
+            Some(end) if fire > end => (end >= lower_bound).then_some(end),
+            _ => Some(fire),
+        }
     }
 
     /// The unjittered fire time whose jittered form is `previous`, or

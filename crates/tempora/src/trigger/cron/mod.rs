@@ -338,7 +338,10 @@ pub(crate) fn checked_jitter(
     match jitter {
         Some(jitter) if jitter.is_negative() => Err(Error::invalid(
             "jitter",
-            format!("{jitter:#} is negative; expected a duration of zero or more"),
+            format!(
+                "-{:#} is negative; expected a duration of zero or more",
+                jitter.abs()
+            ),
         )),
         Some(jitter) => Ok(Jitter::new(jitter, seed.unwrap_or_else(random_seed))),
         None => Ok(None),
@@ -408,7 +411,7 @@ impl CronTrigger {
     pub fn next_fire_time(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
         match &self.inner.jitter {
             None => self.next_unjittered(previous, now),
-            Some(jitter) => jitter.next(previous, now, |previous, now| {
+            Some(jitter) => jitter.next(previous, now, self.inner.end_date, |previous, now| {
                 self.next_unjittered(previous, now)
             }),
         }

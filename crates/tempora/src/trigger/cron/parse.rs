@@ -59,6 +59,11 @@ impl Field {
         Error::invalid(self.name, message)
     }
 
+    /// `?` means `*` in the crontab day fields, as in Quartz and croner.
+    fn allows_question_mark(&self) -> bool {
+        matches!(self.name, "day of month" | "day of week")
+    }
+
     fn what(&self) -> String {
         let names = match self.names {
             Names::None => "",
@@ -107,8 +112,15 @@ impl Field {
             }
             None => (item, None),
         };
+        if range == "?" && !self.allows_question_mark() {
+            return Err(self.error(format!(
+                "\"?\" in {item:?} is only allowed in the day fields of a crontab; use \"*\""
+            )));
+        }
         let (first, last) = if range == "*" || range == "?" {
             (self.min, self.max)
+        } else if let Some(value) = range.strip_prefix('-') {
+            return Err(self.error(format!("-{value} is negative; expected {}", self.what())));
         } else if let Some((a, b)) = range.split_once('-') {
             let first = self.value(a.trim())?;
             let mut last = self.value(b.trim())?;
@@ -131,6 +143,12 @@ impl Field {
                 return Err(self.error(format!(
                     "step {step} in {item:?} is larger than the range {}-{} allows",
                     self.min, self.max
+                )));
+            }
+            Some(step) if last > first && step > last - first => {
+                return Err(self.error(format!(
+                    "step {step} in {item:?} is larger than its range {first}-{last}, \
+                     which it would never step through"
                 )));
             }
             Some(step) => step,
@@ -343,8 +361,8 @@ fn crontab_day(expression: &str) -> Result<DaySet> {
             set.rules.push(MonthRule::LastDay);
         } else if upper == "LW" {
             set.rules.push(MonthRule::LastWorkingDay);
-        } else if let Some(day) = upper.strip_suffix('W') {
-            let day = CRON_DAY.value(day)? as u8;
+        } else if upper.ends_with('W') {
+            let day = CRON_DAY.value(&item[..item.len() - 1])? as u8;
             set.rules.push(MonthRule::NearestWeekday { day });
         } else {
             for value in CRON_DAY.range_values(item)? {
