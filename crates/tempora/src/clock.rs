@@ -61,6 +61,10 @@ pub struct SystemClock;
 impl SystemClock {
     /// The longest single wait, so that a changed wall clock is seen soon.
     pub const MAX_SLEEP: SignedDuration = SignedDuration::from_secs(60);
+
+    /// How long before a deadline waiting switches from tokio's timer to a
+    /// thread's sleep, for precision.
+    pub const FINE_WAIT: SignedDuration = SignedDuration::from_millis(3);
 }
 
 impl Clock for SystemClock {
@@ -69,12 +73,34 @@ impl Clock for SystemClock {
         Timestamp::now()
     }
 
+    /// Waits with tokio's timer until [`SystemClock::FINE_WAIT`] before the
+    /// deadline, then with a thread's sleep for the rest: tokio's timer
+    /// wakes up to a few milliseconds late, a thread's sleep a fraction of
+    /// one.
     fn sleep_until(&self, deadline: Timestamp) -> Sleep {
-        let wait = deadline
-            .duration_since(self.now())
-            .clamp(SignedDuration::ZERO, SystemClock::MAX_SLEEP);
-        let wait = std::time::Duration::try_from(wait).unwrap_or_default();
-        Box::pin(tokio::time::sleep(wait))
+        let clock = *self;
+        Box::pin(async move {
+            loop {
+                let left = deadline.duration_since(clock.now());
+                if left <= SignedDuration::ZERO {
+                    return;
+                }
+                if left > SystemClock::FINE_WAIT {
+                    let coarse = (left - SystemClock::FINE_WAIT).min(SystemClock::MAX_SLEEP);
+                    let coarse = std::time::Duration::try_from(coarse).unwrap_or_default();
+                    tokio::time::sleep(coarse).await;
+                    if left > SystemClock::MAX_SLEEP {
+                        // Read the wall clock again: it may have been set.
+                        return;
+                    }
+                    continue;
+                }
+                let fine = std::time::Duration::try_from(left).unwrap_or_default();
+                // A blocking pool thread sleeps, not the runtime's worker.
+                let _ = tokio::task::spawn_blocking(move || std::thread::sleep(fine)).await;
+                return;
+            }
+        })
     }
 }
 
