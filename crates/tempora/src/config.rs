@@ -84,6 +84,12 @@ pub enum ExecutorConfig {
     },
     /// Tokio tasks ([`Executor::async_tasks`]).
     Async,
+    /// Worker processes ([`Executor::process_pool`]).
+    ProcessPool {
+        /// At most this many processes (default 10).
+        #[serde(default = "default_max_workers")]
+        max_workers: usize,
+    },
 }
 
 fn default_max_workers() -> usize {
@@ -161,6 +167,13 @@ impl SchedulerBuilder {
                     )
                 })?,
                 ExecutorConfig::Async => Executor::async_tasks(),
+                ExecutorConfig::ProcessPool { max_workers } => Executor::process_pool(*max_workers)
+                    .map_err(|error| {
+                        Error::invalid(
+                            format!("executors.{name}.max_workers"),
+                            error.to_string().replace("max_workers: ", ""),
+                        )
+                    })?,
             };
             self = self.executor(name.clone(), executor);
         }

@@ -19,6 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 
+mod command;
+
+pub(crate) use self::command::exit_description;
+pub use self::command::{COMMAND, CommandArgs, CommandOutput};
+
 /// What a run gives back: its return value as JSON, or its error as text.
 pub type RunResult = std::result::Result<Value, String>;
 
@@ -95,9 +100,18 @@ impl JobContext {
     }
 }
 
-/// The callable part of a task: sync or async, with its arguments as JSON.
+/// The callable part of a task: sync or async, with its arguments as JSON,
+/// and the name it is registered under (`None` for a closure), which a
+/// process pool sends to its worker processes instead of the code.
 #[derive(Clone)]
-pub(crate) enum TaskFn {
+pub(crate) struct TaskFn {
+    name: Option<Arc<str>>,
+    pub(crate) call: TaskCall,
+}
+
+/// How a task is called.
+#[derive(Clone)]
+pub(crate) enum TaskCall {
     /// Runs on a thread (the thread pool, or tokio's blocking pool).
     Sync(Arc<SyncFn>),
     /// Runs as a future.
@@ -106,9 +120,13 @@ pub(crate) enum TaskFn {
 
 impl fmt::Debug for TaskFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskFn::Sync(_) => f.write_str("TaskFn::Sync"),
-            TaskFn::Async(_) => f.write_str("TaskFn::Async"),
+        let kind = match self.call {
+            TaskCall::Sync(_) => "sync",
+            TaskCall::Async(_) => "async",
+        };
+        match &self.name {
+            Some(name) => write!(f, "TaskFn({name:?}, {kind})"),
+            None => write!(f, "TaskFn(<closure>, {kind})"),
         }
     }
 }
@@ -126,6 +144,15 @@ fn parse_args<A: DeserializeOwned>(args: Value) -> std::result::Result<A, String
 }
 
 impl TaskFn {
+    fn unnamed(call: TaskCall) -> TaskFn {
+        TaskFn { name: None, call }
+    }
+
+    /// The name the task is registered under; `None` for a closure.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
     fn sync<A, R, E, F>(function: F) -> TaskFn
     where
         A: DeserializeOwned,
@@ -133,9 +160,9 @@ impl TaskFn {
         E: fmt::Display,
         F: Fn(JobContext, A) -> std::result::Result<R, E> + Send + Sync + 'static,
     {
-        TaskFn::Sync(Arc::new(move |context, args| {
+        TaskFn::unnamed(TaskCall::Sync(Arc::new(move |context, args| {
             output(function(context, parse_args(args)?))
-        }))
+        })))
     }
 
     fn asynchronous<A, R, E, F, Fut>(function: F) -> TaskFn
@@ -147,11 +174,11 @@ impl TaskFn {
         Fut: Future<Output = std::result::Result<R, E>> + Send + 'static,
     {
         let function = Arc::new(function);
-        TaskFn::Async(Arc::new(move |context, args| {
+        TaskFn::unnamed(TaskCall::Async(Arc::new(move |context, args| {
             let function = Arc::clone(&function);
             let future = parse_args(args).map(|args| function(context, args));
             Box::pin(async move { output(future?.await) })
-        }))
+        })))
     }
 }
 
@@ -216,9 +243,9 @@ impl JobTask {
         F: Fn(JobContext) -> std::result::Result<R, E> + Send + Sync + 'static,
     {
         JobTask {
-            kind: JobTaskKind::Closure(TaskFn::Sync(Arc::new(move |context, _| {
-                output(function(context))
-            }))),
+            kind: JobTaskKind::Closure(TaskFn::unnamed(TaskCall::Sync(Arc::new(
+                move |context, _| output(function(context)),
+            )))),
         }
     }
 
@@ -233,10 +260,12 @@ impl JobTask {
     {
         let function = Arc::new(function);
         JobTask {
-            kind: JobTaskKind::Closure(TaskFn::Async(Arc::new(move |context, _| {
-                let function = Arc::clone(&function);
-                Box::pin(async move { output(function(context).await) })
-            }))),
+            kind: JobTaskKind::Closure(TaskFn::unnamed(TaskCall::Async(Arc::new(
+                move |context, _| {
+                    let function = Arc::clone(&function);
+                    Box::pin(async move { output(function(context).await) })
+                },
+            )))),
         }
     }
 
@@ -267,6 +296,10 @@ struct Registered {
 
 /// The registry of named tasks. Clones share one registry.
 ///
+/// A new registry holds the built-in [`COMMAND`] task, which runs a program
+/// (see [`CommandArgs`]); registering another task under that name
+/// replaces it.
+///
 /// ```
 /// use serde::Deserialize;
 /// use tempora::task::{JobContext, Tasks};
@@ -286,8 +319,9 @@ struct Registered {
 /// assert!(tasks.check_args("send_report", &serde_json::json!({"to": "ops"})).is_ok());
 /// let error = tasks.check_args("send_report", &serde_json::json!({"too": 1})).unwrap_err();
 /// assert_eq!(error.field(), Some("args"));
+/// assert_eq!(tasks.names(), ["command", "send_report"]);
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Tasks {
     registered: Arc<RwLock<HashMap<String, Registered>>>,
 }
@@ -312,10 +346,21 @@ fn args_check<A: DeserializeOwned>() -> Arc<ArgsCheck> {
     })
 }
 
+impl Default for Tasks {
+    /// The same as [`Tasks::new`]: the built-in tasks only.
+    fn default() -> Tasks {
+        Tasks::new()
+    }
+}
+
 impl Tasks {
-    /// An empty registry.
+    /// A registry holding the built-in tasks only: [`COMMAND`].
     pub fn new() -> Tasks {
-        Tasks::default()
+        let tasks = Tasks {
+            registered: Arc::default(),
+        };
+        tasks.register_async(COMMAND, command::run);
+        tasks
     }
 
     /// Registers a sync task under `name`, replacing any task of that name.
@@ -422,7 +467,10 @@ impl Tasks {
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(&**name)
-                .map(|registered| registered.function.clone())
+                .map(|registered| TaskFn {
+                    name: Some(Arc::clone(name)),
+                    call: registered.function.call.clone(),
+                })
                 .ok_or_else(|| Error::task_not_registered(name)),
         }
     }

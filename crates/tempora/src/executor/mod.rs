@@ -2,9 +2,11 @@
 //!
 //! An [`Executor`] is one of a closed set: a pool of threads (the default,
 //! for blocking work), tokio tasks (for async work), or a pool of worker
-//! processes (for CPU-heavy or crash-prone work). A scheduler holds several
-//! under names; a job picks one with its `executor` option.
+//! processes (for CPU-heavy or crash-prone work, see
+//! [`Executor::process_pool`] and [`serve_process_worker`]). A scheduler
+//! holds several under names; a job picks one with its `executor` option.
 
+mod process_pool;
 mod thread_pool;
 
 use std::fmt;
@@ -16,9 +18,12 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
-use crate::task::{JobContext, RunResult, TaskFn};
+use crate::task::{JobContext, RunFuture, RunResult, TaskCall, TaskFn};
 
+use self::process_pool::ProcessPool;
 use self::thread_pool::ThreadPool;
+
+pub use self::process_pool::{PROCESS_WORKER_ENV, serve_process_worker};
 
 /// How one run ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,23 +101,32 @@ impl Run {
     /// Runs a task on the current thread, catching a panic; async tasks are
     /// driven to completion on `runtime`.
     fn run_here(self, runtime: &tokio::runtime::Handle) {
-        let context = self.context();
-        let args = self.args.clone();
-        let outcome = match &self.task {
-            TaskFn::Sync(function) => {
-                let function = function.clone();
-                std::panic::catch_unwind(AssertUnwindSafe(move || function(context, args)))
-            }
-            TaskFn::Async(function) => {
-                let future = function(context, args);
-                std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(future)))
-            }
-        };
-        let outcome = match outcome {
-            Ok(result) => RunOutcome::from_result(result),
-            Err(payload) => RunOutcome::from_panic(payload),
-        };
+        let outcome = call_task(&self.task, self.context(), self.args.clone(), |future| {
+            runtime.block_on(future)
+        });
         self.finish(outcome);
+    }
+}
+
+/// Calls `task` on the current thread, catching a panic; an async task's
+/// future is driven to completion by `block_on`.
+fn call_task(
+    task: &TaskFn,
+    context: JobContext,
+    args: Value,
+    block_on: impl FnOnce(RunFuture) -> RunResult,
+) -> RunOutcome {
+    let outcome = match &task.call {
+        TaskCall::Sync(function) => {
+            std::panic::catch_unwind(AssertUnwindSafe(|| function(context, args)))
+        }
+        TaskCall::Async(function) => {
+            std::panic::catch_unwind(AssertUnwindSafe(|| block_on(function(context, args))))
+        }
+    };
+    match outcome {
+        Ok(result) => RunOutcome::from_result(result),
+        Err(payload) => RunOutcome::from_panic(payload),
     }
 }
 
@@ -125,6 +139,7 @@ impl Run {
 /// assert_eq!(threads.to_string(), "thread_pool(max_workers=4)");
 /// assert_eq!(Executor::default().to_string(), "thread_pool(max_workers=10)");
 /// assert_eq!(Executor::async_tasks().to_string(), "async_tasks");
+/// assert_eq!(Executor::process_pool(2)?.to_string(), "process_pool(max_workers=2)");
 /// assert_eq!(Executor::thread_pool(0).unwrap_err().to_string(), "max_workers: 0 is not allowed: at least 1");
 /// # Ok::<(), tempora::Error>(())
 /// ```
@@ -135,6 +150,7 @@ pub struct Executor {
 enum ExecutorKind {
     ThreadPool(ThreadPool),
     AsyncTasks,
+    ProcessPool(ProcessPool),
 }
 
 impl fmt::Debug for Executor {
@@ -150,6 +166,9 @@ impl fmt::Display for Executor {
                 write!(f, "thread_pool(max_workers={})", pool.max_workers())
             }
             ExecutorKind::AsyncTasks => f.write_str("async_tasks"),
+            ExecutorKind::ProcessPool(pool) => {
+                write!(f, "process_pool(max_workers={})", pool.max_workers())
+            }
         }
     }
 }
@@ -175,14 +194,109 @@ impl Executor {
     ///
     /// Field `max_workers` when 0.
     pub fn thread_pool(max_workers: usize) -> Result<Executor> {
-        if max_workers == 0 {
-            return Err(crate::Error::invalid(
-                "max_workers",
-                "0 is not allowed: at least 1",
-            ));
-        }
+        check_max_workers(max_workers)?;
         Ok(Executor {
             kind: ExecutorKind::ThreadPool(ThreadPool::new(max_workers)),
+        })
+    }
+
+    /// A pool of at most `max_workers` worker processes, started as runs
+    /// arrive and reused from run to run: for CPU-heavy work that should not
+    /// compete with the scheduler's threads, or for code that may crash the
+    /// process it runs in.
+    ///
+    /// # How it works
+    ///
+    /// A worker process is *this same program*: the pool starts
+    /// [`std::env::current_exe`] with the environment variable
+    /// [`PROCESS_WORKER_ENV`] set, as Python's multiprocessing "spawn"
+    /// starts the interpreter again on the main module. So the program's
+    /// `main` must register its tasks and then call
+    /// [`serve_process_worker`] before anything else: in a worker process
+    /// that call serves runs and exits, never returning; in the scheduler's
+    /// process it returns at once.
+    ///
+    /// ```
+    /// use tempora::executor::{Executor, serve_process_worker};
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
+    ///
+    /// fn tasks() -> Tasks {
+    ///     let tasks = Tasks::new();
+    ///     tasks.register("crunch", |_: JobContext, n: u64| Ok::<u64, String>((1..=n).sum()));
+    ///     tasks
+    /// }
+    ///
+    /// fn main() -> Result<(), tempora::Error> {
+    ///     let tasks = tasks();
+    ///     serve_process_worker(&tasks); // in a worker process, never returns
+    ///     let scheduler = SchedulerBuilder::new()
+    ///         .tasks(tasks)
+    ///         .executor("processes", Executor::process_pool(4)?)
+    ///         .background()?;
+    ///     // ... add jobs with `.executor("processes")`, start, ...
+    ///     # drop(scheduler);
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// Each run goes to a worker as one line of JSON on its standard input
+    /// (the task's *name*, the arguments, the job id and the run times) and
+    /// comes back as one line on its standard output (`{"ok": value}`,
+    /// `{"error": text}` or `{"panic": message}`). Before it serves, the
+    /// worker moves that channel to private descriptors and points its own
+    /// standard output at standard error and its standard input at
+    /// `/dev/null`, so whatever tasks print (or programs they start) cannot
+    /// corrupt it.
+    ///
+    /// * Only registered tasks can run here: a job holding a closure ends
+    ///   with an error that says to register the task by name
+    ///   ([`Executor::runs_closures`] is false).
+    /// * A task that panics in the worker ends its run with
+    ///   [`RunOutcome::Panic`]; the worker lives on.
+    /// * A worker that dies during a run (`abort`, a segfault, `exit`) ends
+    ///   the run with [`RunOutcome::Panic`] saying how it died (`worker
+    ///   process exited: signal 11 (SIGSEGV)`); the next run starts a fresh
+    ///   worker. The scheduler goes on.
+    /// * Async tasks run on a current-thread tokio runtime in the worker.
+    /// * Workers sit in process groups of their own, so that a Ctrl-C at the
+    ///   terminal reaches the scheduler (which shuts down gracefully) but
+    ///   not the runs in progress. A worker exits when its standard input
+    ///   closes, so workers of a scheduler that died go away once their run
+    ///   ends.
+    /// * At shutdown without waiting, the workers are killed and their runs
+    ///   end with an error; with waiting, the runs in progress finish first.
+    ///   A pool dropped without a shutdown closes its workers' standard
+    ///   input once its queue is done, and they exit.
+    /// * A task in a worker never sees its context cancelled.
+    /// * A program that forgot to serve would run its whole `main` again in
+    ///   each worker. To keep that from multiplying processes, a process
+    ///   started as a worker refuses to build a process pool (and a pool
+    ///   refuses to start workers from one); the pool reports the worker's
+    ///   exit before it said it was ready as the run's error.
+    ///
+    /// # Errors
+    ///
+    /// Field `max_workers` when 0; a state error in a process that was
+    /// started as a worker ([`PROCESS_WORKER_ENV`] is set).
+    ///
+    /// ```
+    /// use tempora::executor::Executor;
+    ///
+    /// let error = Executor::process_pool(0).unwrap_err();
+    /// assert_eq!(error.to_string(), "max_workers: 0 is not allowed: at least 1");
+    /// ```
+    pub fn process_pool(max_workers: usize) -> Result<Executor> {
+        check_max_workers(max_workers)?;
+        if std::env::var_os(PROCESS_WORKER_ENV).is_some() {
+            return Err(crate::Error::state(format!(
+                "process_pool: this process was started as a worker of a process pool \
+                 ({PROCESS_WORKER_ENV} is set); the program must call \
+                 tempora::executor::serve_process_worker(&tasks) at the start of main"
+            )));
+        }
+        Ok(Executor {
+            kind: ExecutorKind::ProcessPool(ProcessPool::new(max_workers)),
         })
     }
 
@@ -194,11 +308,31 @@ impl Executor {
         }
     }
 
+    /// True when this executor can run a closure
+    /// ([`JobTask::closure`](crate::task::JobTask::closure)); false for a
+    /// process pool, which sends the task's name to another process.
+    ///
+    /// ```
+    /// use tempora::executor::Executor;
+    ///
+    /// assert!(Executor::default().runs_closures());
+    /// assert!(Executor::async_tasks().runs_closures());
+    /// assert!(!Executor::process_pool(1)?.runs_closures());
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn runs_closures(&self) -> bool {
+        match &self.kind {
+            ExecutorKind::ThreadPool(_) | ExecutorKind::AsyncTasks => true,
+            ExecutorKind::ProcessPool(_) => false,
+        }
+    }
+
     /// Starts `run`; its report arrives on the run's channel.
     pub(crate) fn submit(&self, run: Run, runtime: &tokio::runtime::Handle) {
         match &self.kind {
             ExecutorKind::ThreadPool(pool) => pool.submit(run, runtime),
             ExecutorKind::AsyncTasks => spawn_task(run, runtime),
+            ExecutorKind::ProcessPool(pool) => pool.submit(run),
         }
     }
 
@@ -208,19 +342,30 @@ impl Executor {
         match &self.kind {
             ExecutorKind::ThreadPool(pool) => pool.shutdown(wait),
             ExecutorKind::AsyncTasks => {}
+            ExecutorKind::ProcessPool(pool) => pool.shutdown(wait),
         }
     }
+}
+
+fn check_max_workers(max_workers: usize) -> Result<()> {
+    if max_workers == 0 {
+        return Err(crate::Error::invalid(
+            "max_workers",
+            "0 is not allowed: at least 1",
+        ));
+    }
+    Ok(())
 }
 
 fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
     let context = run.context();
     let args = run.args.clone();
-    let handle = match &run.task {
-        TaskFn::Sync(function) => {
+    let handle = match &run.task.call {
+        TaskCall::Sync(function) => {
             let function = function.clone();
             runtime.spawn_blocking(move || function(context, args))
         }
-        TaskFn::Async(function) => runtime.spawn(function(context, args)),
+        TaskCall::Async(function) => runtime.spawn(function(context, args)),
     };
     runtime.spawn(async move {
         let outcome = match handle.await {

@@ -243,7 +243,7 @@ impl Engine {
             .cloned()
             .collect();
         for executor in executors {
-            executor.shutdown(false);
+            executor.shutdown(wait);
         }
         tracing::info!(node = %self.node, "scheduler shut down");
         self.emit(Event::new(EventKind::SchedulerShutdown));
@@ -581,6 +581,19 @@ impl Engine {
 
     /// Checks what a store would otherwise keep but could never run.
     fn check_job(&self, job: &Job, store: &dyn JobStore) -> Result<()> {
+        if let Some(executor) = self.executor(&job.executor)
+            && job.task.name().is_none()
+            && !executor.runs_closures()
+        {
+            return Err(Error::invalid(
+                "task",
+                format!(
+                    "a closure cannot run in executor {:?}, a process pool: register the task \
+                     by name with Tasks::register and add the job with JobBuilder::new(name, trigger)",
+                    job.executor
+                ),
+            ));
+        }
         if self.executor(&job.executor).is_none() {
             let mut names: Vec<String> = self
                 .executors

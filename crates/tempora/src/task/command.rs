@@ -1,0 +1,585 @@
+//! The built-in `command` task: runs a program, as a crontab line does.
+//!
+//! It lives with the tasks, not the executors, because it *is* a task: a
+//! registered name with typed arguments that any executor runs (including a
+//! process pool's workers) and any store keeps; the daemon's jobs are jobs
+//! of this task.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use jiff::SignedDuration;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use super::JobContext;
+
+/// The name of the built-in task that runs a program; its arguments are
+/// [`CommandArgs`] and it returns a [`CommandOutput`]. Every
+/// [`Tasks::new`](super::Tasks::new) registry holds it.
+///
+/// The program runs directly, without a shell, with its standard input
+/// closed, in a process group of its own (on unix), with the scheduler's
+/// environment plus [`CommandArgs::env`]. The run succeeds when the program
+/// exits with status 0. It fails, with an error that names the program,
+/// says what happened and ends with the last of its standard error, when
+/// the program cannot start, exits with another status, is killed by a
+/// signal or runs past its [`CommandArgs::timeout`]; at the timeout (and
+/// when the scheduler shuts down without waiting) its whole process group
+/// is killed, so what it started dies with it.
+///
+/// ```
+/// use tempora::clock::ManualClock;
+/// use tempora::event::EventMask;
+/// use tempora::job::JobBuilder;
+/// use tempora::scheduler::SchedulerBuilder;
+/// use tempora::task::{COMMAND, CommandArgs, CommandOutput};
+/// use tempora::trigger::DateTrigger;
+///
+/// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+/// let scheduler = SchedulerBuilder::new().clock(clock.clone()).host_driven()?;
+/// let (sender, receiver) = std::sync::mpsc::channel();
+/// scheduler.listeners().add(EventMask::JOB_EXECUTED | EventMask::JOB_ERROR, move |event| {
+///     let _ = sender.send(event.clone());
+/// });
+/// let greet = CommandArgs::new("echo").arg("hello");
+/// let when = DateTrigger::new(clock.now());
+/// scheduler.add_job(JobBuilder::new(COMMAND, when).id("greet").args(&greet))?;
+/// scheduler.start()?;
+/// scheduler.run_pending(clock.now());
+///
+/// let event = receiver.recv_timeout(std::time::Duration::from_secs(30))?;
+/// let output: CommandOutput = serde_json::from_value(event.return_value.unwrap())?;
+/// assert_eq!(output.exit_status, 0);
+/// assert_eq!(output.stdout_tail, "hello\n");
+/// scheduler.shutdown(true)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub const COMMAND: &str = "command";
+
+/// The arguments of the [`COMMAND`] task. As JSON, only `program` is
+/// required, and a field it does not know is refused (when the job is
+/// added, as field `args`):
+///
+/// ```json
+/// {
+///   "program": "pg_dump",
+///   "args": ["--format=custom", "--file=/backups/app.dump", "app"],
+///   "env": {"PGHOST": "db.internal"},
+///   "clear_env": false,
+///   "working_dir": "/backups",
+///   "timeout": "30m"
+/// }
+/// ```
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::task::{COMMAND, CommandArgs, Tasks};
+///
+/// let args = CommandArgs::new("pg_dump")
+///     .args(["--format=custom", "app"])
+///     .env("PGHOST", "db.internal")
+///     .working_dir("/backups")
+///     .timeout(SignedDuration::from_mins(30));
+/// let json = serde_json::to_value(&args)?;
+/// assert_eq!(json["timeout"], "30m");
+/// assert_eq!(serde_json::from_value::<CommandArgs>(json)?, args);
+///
+/// let tasks = Tasks::new();
+/// let error = tasks.check_args(COMMAND, &serde_json::json!({"program": "ls", "shell": true})).unwrap_err();
+/// assert_eq!(error.field(), Some("args"));
+/// assert!(error.to_string().contains("unknown field `shell`"));
+/// let error = tasks.check_args(COMMAND, &serde_json::json!({"program": "ls", "timeout": "0s"})).unwrap_err();
+/// assert!(error.to_string().ends_with("timeout: 0s is not positive"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawCommandArgs")]
+#[non_exhaustive]
+pub struct CommandArgs {
+    /// The program: a path, or a name looked up in `PATH`. It runs
+    /// directly, not through a shell: to use a shell's features, run
+    /// `sh` with `args` `["-c", "..."]`. Not empty.
+    pub program: String,
+    /// Its arguments (default: none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment variables to set for it, over the scheduler's own
+    /// (default: none). Names are not empty and hold no `=`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Start from an empty environment instead of the scheduler's, so that
+    /// the program sees only `env` (default: false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub clear_env: bool,
+    /// The directory it runs in (default: the scheduler's). It must exist
+    /// when the run starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<PathBuf>,
+    /// How long it may run before its process group is killed and the run
+    /// fails (default: no limit), in jiff's friendly format (`"90s"`,
+    /// `"1h 30m"`) or ISO 8601 (`"PT90S"`). Positive. It is measured on the
+    /// real clock: a program takes real time, whatever the scheduler's
+    /// clock says.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "jiff::fmt::serde::duration::friendly::compact::optional"
+    )]
+    pub timeout: Option<SignedDuration>,
+}
+
+/// The JSON form of [`CommandArgs`], checked into it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommandArgs {
+    program: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    clear_env: bool,
+    #[serde(default)]
+    working_dir: Option<PathBuf>,
+    #[serde(default)]
+    timeout: Option<SignedDuration>,
+}
+
+impl TryFrom<RawCommandArgs> for CommandArgs {
+    type Error = String;
+
+    fn try_from(raw: RawCommandArgs) -> Result<CommandArgs, String> {
+        if raw.program.is_empty() {
+            return Err("program: must not be empty".to_owned());
+        }
+        if raw.program.contains('\0') {
+            return Err(format!("program: {:?} holds a NUL byte", raw.program));
+        }
+        for name in raw.env.keys() {
+            if name.is_empty() || name.contains(['=', '\0']) {
+                return Err(format!(
+                    "env: {name:?} is not a variable name: it must not be empty or hold '=' or NUL"
+                ));
+            }
+        }
+        if let Some(timeout) = raw.timeout
+            && timeout <= SignedDuration::ZERO
+        {
+            use jiff::fmt::friendly::{Designator, Direction, SpanPrinter};
+            let printer = SpanPrinter::new()
+                .designator(Designator::Compact)
+                .direction(Direction::Sign);
+            return Err(format!(
+                "timeout: {} is not positive",
+                printer.duration_to_string(&timeout)
+            ));
+        }
+        Ok(CommandArgs {
+            program: raw.program,
+            args: raw.args,
+            env: raw.env,
+            clear_env: raw.clear_env,
+            working_dir: raw.working_dir,
+            timeout: raw.timeout,
+        })
+    }
+}
+
+impl CommandArgs {
+    /// Runs `program` with no arguments, no time limit, in the scheduler's
+    /// directory and environment.
+    pub fn new(program: impl Into<String>) -> CommandArgs {
+        CommandArgs {
+            program: program.into(),
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            clear_env: false,
+            working_dir: None,
+            timeout: None,
+        }
+    }
+
+    /// Adds one argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> CommandArgs {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(mut self, args: I) -> CommandArgs
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets an environment variable for the program.
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> CommandArgs {
+        self.env.insert(name.into(), value.into());
+        self
+    }
+
+    /// Starts from an empty environment: the program sees only
+    /// [`CommandArgs::env`].
+    pub fn clear_env(mut self, clear: bool) -> CommandArgs {
+        self.clear_env = clear;
+        self
+    }
+
+    /// Runs the program in `dir`.
+    pub fn working_dir(mut self, dir: impl Into<PathBuf>) -> CommandArgs {
+        self.working_dir = Some(dir.into());
+        self
+    }
+
+    /// Kills the program (its whole process group) after `timeout`.
+    pub fn timeout(mut self, timeout: SignedDuration) -> CommandArgs {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+/// What the [`COMMAND`] task returns when the program exits with status 0:
+/// the run's return value (in [`Event::return_value`](crate::event::Event)
+/// as JSON).
+///
+/// ```
+/// use tempora::task::CommandOutput;
+///
+/// let output: CommandOutput = serde_json::from_value(serde_json::json!({
+///     "exit_status": 0, "stdout_tail": "done\n", "stderr_tail": "", "duration_ms": 12,
+/// }))?;
+/// assert_eq!(output.stdout_tail, "done\n");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CommandOutput {
+    /// The exit status: 0.
+    pub exit_status: i32,
+    /// The last [`CommandOutput::TAIL_BYTES`] bytes of its standard output
+    /// (invalid UTF-8 replaced).
+    pub stdout_tail: String,
+    /// The last [`CommandOutput::TAIL_BYTES`] bytes of its standard error.
+    pub stderr_tail: String,
+    /// How long it ran, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl CommandOutput {
+    /// How much of the end of each output stream is kept: 4 KiB.
+    pub const TAIL_BYTES: usize = 4096;
+}
+
+/// Output that processes the program left behind may still write once it
+/// has exited: how long to keep reading it.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The end of an output stream.
+#[derive(Default)]
+struct Tail {
+    bytes: std::collections::VecDeque<u8>,
+    truncated: bool,
+}
+
+impl Tail {
+    fn push(&mut self, chunk: &[u8]) {
+        self.bytes.extend(chunk);
+        let excess = self.bytes.len().saturating_sub(CommandOutput::TAIL_BYTES);
+        if excess > 0 {
+            self.bytes.drain(..excess);
+            self.truncated = true;
+        }
+    }
+
+    fn text(&self) -> String {
+        let bytes: Vec<u8> = self.bytes.iter().copied().collect();
+        // A cut may fall inside a character: drop its continuation bytes.
+        let start = if self.truncated {
+            bytes
+                .iter()
+                .take(3)
+                .take_while(|byte| **byte & 0xC0 == 0x80)
+                .count()
+        } else {
+            0
+        };
+        String::from_utf8_lossy(&bytes[start..]).into_owned()
+    }
+}
+
+type SharedTail = Arc<Mutex<Tail>>;
+
+fn snapshot(tail: &SharedTail) -> String {
+    tail.lock().unwrap_or_else(PoisonError::into_inner).text()
+}
+
+/// Reads `stream` to its end on a thread of its own, keeping its tail; the
+/// receiver completes at the end.
+fn read_tail(
+    stream: Option<impl Read + Send + 'static>,
+    name: &str,
+) -> std::io::Result<(SharedTail, oneshot::Receiver<()>)> {
+    let tail = SharedTail::default();
+    let (done, finished) = oneshot::channel();
+    if let Some(mut stream) = stream {
+        let sink = Arc::clone(&tail);
+        std::thread::Builder::new()
+            .name(format!("tempora-command-{name}"))
+            .spawn(move || {
+                let mut buffer = [0u8; 8192];
+                loop {
+                    match stream.read(&mut buffer) {
+                        Ok(0) => break,
+                        Ok(read) => sink
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(&buffer[..read]),
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => break,
+                    }
+                }
+                let _ = done.send(());
+            })?;
+    } else {
+        let _ = done.send(());
+    }
+    Ok((tail, finished))
+}
+
+/// How the wait for the program ended.
+enum Ending {
+    Exited,
+    TimedOut(SignedDuration),
+    Cancelled,
+}
+
+/// The task itself.
+pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<CommandOutput, String> {
+    let program = args.program.as_str();
+    if let Some(dir) = &args.working_dir
+        && !dir.is_dir()
+    {
+        return Err(format!(
+            "command {program:?}: working_dir: {dir:?} is not a directory"
+        ));
+    }
+    let mut command = std::process::Command::new(program);
+    command.args(&args.args);
+    if args.clear_env {
+        command.env_clear();
+    }
+    // A program started from a process pool's worker is not a worker.
+    command.env_remove(crate::executor::PROCESS_WORKER_ENV);
+    command.envs(&args.env);
+    if let Some(dir) = &args.working_dir {
+        command.current_dir(dir);
+    }
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+
+    let started = Instant::now();
+    let mut child = command
+        .spawn()
+        .map_err(|error| format!("command {program:?}: cannot start: {error}"))?;
+    let pid = child.id();
+    let cannot_watch = |error: std::io::Error| {
+        kill_group(pid);
+        format!("command {program:?}: cannot start a thread to watch it: {error}")
+    };
+    let (stdout, stdout_done) = read_tail(child.stdout.take(), "stdout").map_err(cannot_watch)?;
+    let (stderr, stderr_done) = read_tail(child.stderr.take(), "stderr").map_err(cannot_watch)?;
+    let (exited, mut exit) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("tempora-command-wait".to_owned())
+        .spawn(move || {
+            let _ = exited.send(child.wait());
+        })
+        .map_err(cannot_watch)?;
+
+    let deadline = async {
+        match args.timeout {
+            Some(timeout) => tokio::time::sleep(timeout.unsigned_abs()).await,
+            None => std::future::pending().await,
+        }
+    };
+    let (ending, exit) = tokio::select! {
+        status = &mut exit => (Ending::Exited, status),
+        () = deadline => (Ending::TimedOut(args.timeout.unwrap_or_default()), {
+            kill_group(pid);
+            exit.await
+        }),
+        () = context.cancelled() => (Ending::Cancelled, {
+            kill_group(pid);
+            exit.await
+        }),
+    };
+    // The thread that waits always sends, unless it panicked.
+    let status = match exit {
+        Ok(Ok(status)) => status,
+        Ok(Err(error)) => return Err(format!("command {program:?}: cannot wait for it: {error}")),
+        Err(_) => return Err(format!("command {program:?}: lost track of it")),
+    };
+    let duration = started.elapsed();
+    // Its output ends when every process holding the pipes is gone, which
+    // is at once unless it left some running.
+    let _ = tokio::time::timeout(DRAIN, async {
+        let _ = stdout_done.await;
+        let _ = stderr_done.await;
+    })
+    .await;
+    let stdout_tail = snapshot(&stdout);
+    let stderr_tail = snapshot(&stderr);
+    let stderr_suffix = match stderr_tail.trim_end() {
+        "" => String::new(),
+        text => format!("; stderr: {text}"),
+    };
+    match ending {
+        Ending::TimedOut(timeout) => Err(format!(
+            "command {program:?} timed out after {timeout:#} and was killed{stderr_suffix}"
+        )),
+        Ending::Cancelled => Err(format!(
+            "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
+        )),
+        Ending::Exited if status.success() => Ok(CommandOutput {
+            exit_status: 0,
+            stdout_tail,
+            stderr_tail,
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+        }),
+        Ending::Exited => match status.code() {
+            Some(code) => Err(format!(
+                "command {program:?} exited with status {code}{stderr_suffix}"
+            )),
+            None => Err(format!(
+                "command {program:?} was killed by {}{stderr_suffix}",
+                exit_description(status)
+            )),
+        },
+    }
+}
+
+/// Kills the process group that the program leads (it was started as the
+/// leader of a new one). The program is not reaped before this: only the
+/// thread that waits for it reaps it, and a kill that loses that race finds
+/// the group empty or holding what the program left behind, never another
+/// program's group (a group's id is not reused while a member lives).
+#[cfg(unix)]
+fn kill_group(pid: u32) {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    if let Err(error) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
+        && error != rustix::io::Errno::SRCH
+    {
+        tracing::warn!(%error, pid = pid.as_raw_nonzero(), "cannot kill a command's process group");
+    }
+}
+
+/// Kills the program and what it started (`taskkill /T`).
+#[cfg(not(unix))]
+fn kill_group(pid: u32) {
+    let killed = std::process::Command::new("taskkill")
+        .args(["/F", "/T", "/PID", &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if let Err(error) = killed {
+        tracing::warn!(%error, pid, "cannot kill a command's process tree");
+    }
+}
+
+/// How a process ended: `exit status 1`, `signal 11 (SIGSEGV)`.
+pub(crate) fn exit_description(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return match signal_name(signal) {
+                Some(name) => format!("signal {signal} ({name})"),
+                None => format!("signal {signal}"),
+            };
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exit status {code}"),
+        None => status.to_string(),
+    }
+}
+
+/// The usual name of a signal that ends processes.
+#[cfg(unix)]
+fn signal_name(signal: i32) -> Option<&'static str> {
+    use rustix::process::Signal;
+    [
+        (Signal::HUP, "SIGHUP"),
+        (Signal::INT, "SIGINT"),
+        (Signal::QUIT, "SIGQUIT"),
+        (Signal::ILL, "SIGILL"),
+        (Signal::TRAP, "SIGTRAP"),
+        (Signal::ABORT, "SIGABRT"),
+        (Signal::BUS, "SIGBUS"),
+        (Signal::FPE, "SIGFPE"),
+        (Signal::KILL, "SIGKILL"),
+        (Signal::USR1, "SIGUSR1"),
+        (Signal::SEGV, "SIGSEGV"),
+        (Signal::USR2, "SIGUSR2"),
+        (Signal::PIPE, "SIGPIPE"),
+        (Signal::ALARM, "SIGALRM"),
+        (Signal::TERM, "SIGTERM"),
+    ]
+    .into_iter()
+    .find(|(known, _)| known.as_raw() == signal)
+    .map(|(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tail_keeps_the_last_bytes_and_whole_characters() {
+        let mut tail = Tail::default();
+        tail.push(b"abc");
+        assert_eq!(tail.text(), "abc");
+        let mut tail = Tail::default();
+        tail.push("é".repeat(CommandOutput::TAIL_BYTES).as_bytes());
+        tail.push(b"x");
+        let text = tail.text();
+        assert!(text.ends_with("éx"));
+        assert!(!text.contains('\u{fffd}'));
+        assert!(text.len() <= CommandOutput::TAIL_BYTES);
+        assert_eq!(text.len(), CommandOutput::TAIL_BYTES - 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exits_are_described_by_status_or_signal() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            exit_description(ExitStatus::from_raw(1 << 8)),
+            "exit status 1"
+        );
+        assert_eq!(
+            exit_description(ExitStatus::from_raw(11)),
+            "signal 11 (SIGSEGV)"
+        );
+        assert_eq!(
+            exit_description(ExitStatus::from_raw(6)),
+            "signal 6 (SIGABRT)"
+        );
+    }
+}
