@@ -1,0 +1,304 @@
+//! The benchmark workloads of WORKLOADS.md (kept beside the repository in
+//! `shared/`), behind the `tempora-bench` binary.
+//!
+//! ```text
+//! tempora-bench W1 A|B|C [N]          # N defaults to 1,000,000
+//! tempora-bench W2 N                  # 10000 or 100000
+//! tempora-bench W3
+//! tempora-bench W4-add [N]            # 10000
+//! tempora-bench W4-restart [N]        # 100000
+//! tempora-bench W5
+//! tempora-bench W6
+//! tempora-bench repeat R <workload args…>
+//! ```
+//!
+//! Each workload prints its results as JSON lines ([`output::Line`]). W1
+//! ([`w1`]) measures Tempora's cron trigger and, in the same process, the
+//! `cron` and `croner` crates on the same expression. W2–W6 need the
+//! scheduler engine and print `null` results for now ([`pending`]).
+//! `repeat` ([`repeat`]) runs a workload in R fresh processes and prints the
+//! medians.
+//!
+//! ```
+//! let mut out = Vec::new();
+//! tempora_bench::run(&["W1".into(), "B".into(), "100".into()], &mut out)?;
+//! let text = String::from_utf8(out).unwrap();
+//! assert_eq!(text.lines().count(), 3); // tempora, cron, croner
+//! assert!(text.starts_with(r#"{"impl":"tempora-"#));
+//! assert!(text.contains(r#""workload":"W1-B","value":"#));
+//! # Ok::<(), tempora_bench::Error>(())
+//! ```
+
+pub mod output;
+pub mod repeat;
+pub mod w1;
+
+use std::fmt;
+use std::io::Write;
+
+use output::Line;
+
+/// The command-line synopsis, printed with a usage error.
+pub const USAGE: &str = "\
+usage: tempora-bench W1 A|B|C [N]        (N defaults to 1000000)
+       tempora-bench W2 N                (10000 or 100000)
+       tempora-bench W3
+       tempora-bench W4-add [N]          (N defaults to 10000)
+       tempora-bench W4-restart [N]      (N defaults to 100000)
+       tempora-bench W5
+       tempora-bench W6
+       tempora-bench repeat R <workload args...>";
+
+/// What went wrong: a command line that does not parse, or a run that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    message: String,
+    usage: bool,
+}
+
+impl Error {
+    /// A command line that does not parse.
+    ///
+    /// ```
+    /// assert!(tempora_bench::Error::usage("W9: unknown workload").is_usage());
+    /// ```
+    pub fn usage(message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+            usage: true,
+        }
+    }
+
+    /// A run that failed.
+    ///
+    /// ```
+    /// assert!(!tempora_bench::Error::run("child failed").is_usage());
+    /// ```
+    pub fn run(message: impl Into<String>) -> Error {
+        Error {
+            message: message.into(),
+            usage: false,
+        }
+    }
+
+    /// Whether the command line was at fault (the binary then prints [`USAGE`]).
+    ///
+    /// ```
+    /// let error = tempora_bench::Command::parse(&["W9".into()]).unwrap_err();
+    /// assert!(error.is_usage());
+    /// ```
+    pub fn is_usage(&self) -> bool {
+        self.usage
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `W1 A|B|C [N]`.
+    W1 {
+        /// Which expression.
+        expression: w1::Expression,
+        /// How many next-fire computations.
+        n: u64,
+    },
+    /// `W2 N`.
+    W2 {
+        /// How many one-shot jobs.
+        n: u64,
+    },
+    /// `W3`.
+    W3,
+    /// `W4-add [N]`.
+    W4Add {
+        /// How many jobs to add.
+        n: u64,
+    },
+    /// `W4-restart [N]`.
+    W4Restart {
+        /// How many jobs in the store.
+        n: u64,
+    },
+    /// `W5`.
+    W5,
+    /// `W6`.
+    W6,
+    /// `repeat R <workload args…>`.
+    Repeat {
+        /// R, how many runs.
+        count: usize,
+        /// The workload's arguments, passed to each run.
+        args: Vec<String>,
+    },
+}
+
+impl Command {
+    /// Parses the arguments after the program name.
+    ///
+    /// # Errors
+    ///
+    /// A usage error naming what does not parse.
+    ///
+    /// ```
+    /// use tempora_bench::Command;
+    /// use tempora_bench::w1::Expression;
+    ///
+    /// let command = Command::parse(&["W1".into(), "C".into()])?;
+    /// assert_eq!(command, Command::W1 { expression: Expression::C, n: 1_000_000 });
+    /// let command = Command::parse(&["W2".into(), "100_000".into()])?;
+    /// assert_eq!(command, Command::W2 { n: 100_000 });
+    /// # Ok::<(), tempora_bench::Error>(())
+    /// ```
+    pub fn parse(args: &[String]) -> Result<Command, Error> {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let command = match args.as_slice() {
+            ["W1", expression, rest @ ..] if rest.len() <= 1 => Command::W1 {
+                expression: w1::Expression::parse(expression)
+                    .ok_or_else(|| Error::usage(format!("W1: {expression:?} is not A, B or C")))?,
+                n: optional_n(rest, w1::DEFAULT_N)?,
+            },
+            ["W2", n] => Command::W2 { n: parse_n(n)? },
+            ["W3"] => Command::W3,
+            ["W4-add", rest @ ..] if rest.len() <= 1 => Command::W4Add {
+                n: optional_n(rest, 10_000)?,
+            },
+            ["W4-restart", rest @ ..] if rest.len() <= 1 => Command::W4Restart {
+                n: optional_n(rest, 100_000)?,
+            },
+            ["W5"] => Command::W5,
+            ["W6"] => Command::W6,
+            ["repeat", count, rest @ ..] if !rest.is_empty() => {
+                let count = count
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|count| *count >= 1)
+                    .ok_or_else(|| {
+                        Error::usage(format!("repeat: R {count:?} is not a whole number >= 1"))
+                    })?;
+                let args: Vec<String> = rest.iter().map(|arg| arg.to_string()).collect();
+                match Command::parse(&args)? {
+                    Command::Repeat { .. } => {
+                        return Err(Error::usage("repeat: the workload cannot be repeat"));
+                    }
+                    _ => Command::Repeat { count, args },
+                }
+            }
+            [] => return Err(Error::usage("no workload given")),
+            [first, ..] => {
+                return Err(Error::usage(format!(
+                    "{first:?}: unknown workload or wrong arguments: {}",
+                    args.join(" ")
+                )));
+            }
+        };
+        Ok(command)
+    }
+}
+
+fn optional_n(rest: &[&str], default: u64) -> Result<u64, Error> {
+    match rest {
+        [n] => parse_n(n),
+        _ => Ok(default),
+    }
+}
+
+/// Reads a work size: a whole number >= 1, `_` or `,` allowed between digits.
+fn parse_n(text: &str) -> Result<u64, Error> {
+    text.replace(['_', ','], "")
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| Error::usage(format!("N: {text:?} is not a whole number >= 1")))
+}
+
+/// Runs the command line `args` (without the program name), writing each
+/// result line to `out` as soon as it is ready.
+///
+/// # Errors
+///
+/// A usage error, a failed `repeat` child, or a failure to write to `out`.
+pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
+    let command = Command::parse(args)?;
+    let mut write_error = None;
+    let mut emit = |line: Line| {
+        if write_error.is_none() {
+            if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+                write_error = Some(error);
+            }
+        }
+    };
+    match command {
+        Command::W1 { expression, n } => w1::measure(expression, n, &mut emit),
+        Command::Repeat { count, args } => {
+            for line in repeat::repeat(count, &args)? {
+                emit(line);
+            }
+        }
+        pending => {
+            for line in pending::lines(&pending) {
+                emit(line);
+            }
+        }
+    }
+    match write_error {
+        Some(error) => Err(Error::run(format!("cannot write the results: {error}"))),
+        None => Ok(()),
+    }
+}
+
+pub mod pending {
+    //! The workloads that need the scheduler engine (W2–W6): until they are
+    //! implemented here, each prints its result lines with value `null` and
+    //! an `error`, so that a harness records them as not measured.
+
+    use crate::Command;
+    use crate::output::Line;
+
+    /// The `error` of every pending line.
+    pub const ERROR: &str = "scheduler engine not built yet";
+
+    /// The `null` lines of a pending workload; none for W1 and `repeat`.
+    ///
+    /// ```
+    /// use tempora_bench::Command;
+    /// use tempora_bench::pending::lines;
+    ///
+    /// let workloads: Vec<_> = lines(&Command::W3).into_iter().map(|line| line.workload).collect();
+    /// assert_eq!(workloads, ["W3-p50", "W3-p99", "W3-max"]);
+    /// assert_eq!(lines(&Command::W2 { n: 10_000 })[0].workload, "W2-10k");
+    /// ```
+    pub fn lines(command: &Command) -> Vec<Line> {
+        let line = |workload: &str, unit: &str, n: u64| {
+            Line::new(crate::w1::TEMPORA_IMPL, workload, unit, n).error(ERROR)
+        };
+        match command {
+            Command::W2 { n } => vec![line(&format!("W2-{}", size_label(*n)), "jobs/s", *n)],
+            Command::W3 => ["W3-p50", "W3-p99", "W3-max"]
+                .into_iter()
+                .map(|workload| line(workload, "ms", 20_000).with("expected", 20_000))
+                .collect(),
+            Command::W4Add { n } => vec![line("W4-add", "jobs/s", *n)],
+            Command::W4Restart { n } => vec![line("W4-restart", "s", *n)],
+            Command::W5 => vec![line("W5", "bytes/job", 100_000)],
+            Command::W6 => vec![line("W6", "cpu_s", 10_000)],
+            Command::W1 { .. } | Command::Repeat { .. } => Vec::new(),
+        }
+    }
+
+    /// `10k` for 10,000, `100k` for 100,000; other sizes as they are.
+    fn size_label(n: u64) -> String {
+        if n % 1000 == 0 {
+            format!("{}k", n / 1000)
+        } else {
+            n.to_string()
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The `tempora-bench` binary: exit codes, the lines each workload prints,
+//! and `repeat` in fresh processes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+use serde_json::{Map, Value};
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tempora-bench"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The JSON objects of a successful run, each checked for the required keys.
+fn lines(args: &[&str]) -> Vec<Map<String, Value>> {
+    let output = bench(args);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    stdout
+        .lines()
+        .map(|line| {
+            let object: Map<String, Value> = serde_json::from_str(line).unwrap();
+            assert!(object["impl"].is_string(), "{line}");
+            assert!(object["workload"].is_string(), "{line}");
+            assert!(
+                object["value"].is_number() || object["value"].is_null(),
+                "{line}"
+            );
+            assert!(object["unit"].is_string(), "{line}");
+            assert!(object["n"].is_u64(), "{line}");
+            object
+        })
+        .collect()
+}
+
+#[test]
+fn workloads_without_the_engine_print_null_lines_and_exit_0() {
+    let version = concat!("tempora-", env!("CARGO_PKG_VERSION"));
+    /// (workload, unit, n) of one line.
+    type Expected = (&'static str, &'static str, u64);
+    let cases: &[(&[&str], &[Expected])] = &[
+        (&["W2", "10000"], &[("W2-10k", "jobs/s", 10_000)]),
+        (&["W2", "100000"], &[("W2-100k", "jobs/s", 100_000)]),
+        (
+            &["W3"],
+            &[
+                ("W3-p50", "ms", 20_000),
+                ("W3-p99", "ms", 20_000),
+                ("W3-max", "ms", 20_000),
+            ],
+        ),
+        (&["W4-add", "10000"], &[("W4-add", "jobs/s", 10_000)]),
+        (&["W4-add"], &[("W4-add", "jobs/s", 10_000)]),
+        (&["W4-restart", "100000"], &[("W4-restart", "s", 100_000)]),
+        (&["W5"], &[("W5", "bytes/job", 100_000)]),
+        (&["W6"], &[("W6", "cpu_s", 10_000)]),
+    ];
+    for (args, expected) in cases {
+        let lines = lines(args);
+        assert_eq!(lines.len(), expected.len(), "{args:?}");
+        for (line, (workload, unit, n)) in lines.iter().zip(*expected) {
+            assert_eq!(line["impl"], version, "{args:?}");
+            assert_eq!(line["workload"], *workload, "{args:?}");
+            assert_eq!(line["value"], Value::Null, "{args:?}");
+            assert_eq!(line["unit"], *unit, "{args:?}");
+            assert_eq!(line["n"], *n, "{args:?}");
+            assert_eq!(line["error"], "scheduler engine not built yet", "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn w1_prints_tempora_and_both_peers() {
+    let lines = lines(&["W1", "B", "1000"]);
+    let impls: Vec<&str> = lines
+        .iter()
+        .map(|line| line["impl"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        impls,
+        [
+            concat!("tempora-", env!("CARGO_PKG_VERSION")),
+            "cron-0.17.0",
+            "croner-4.0.3"
+        ]
+    );
+    for line in &lines {
+        assert_eq!(line["workload"], "W1-B");
+        assert_eq!(line["unit"], "ns/op");
+        assert_eq!(line["n"], 1000);
+        assert!(line["value"].as_f64().unwrap() > 0.0);
+        assert_eq!(line["check"], lines[0]["check"]);
+        assert_eq!(line["wraps"], 0);
+    }
+}
+
+#[test]
+fn w1_c_reports_what_the_cron_crate_cannot_express() {
+    let lines = lines(&["W1", "C", "100"]);
+    assert_eq!(lines[1]["impl"], "cron-0.17.0");
+    assert_eq!(lines[1]["value"], Value::Null);
+    assert!(lines[1]["error"].as_str().unwrap().contains("cannot parse"));
+    assert!(lines[2]["value"].is_number());
+}
+
+#[test]
+fn repeat_prints_the_median_of_fresh_runs() {
+    let lines = lines(&["repeat", "3", "W1", "A", "1000"]);
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["runs"], 3);
+        let mut values: Vec<f64> = line["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|value| value.as_f64().unwrap())
+            .collect();
+        values.sort_by(f64::total_cmp);
+        assert_eq!(line["value"].as_f64().unwrap(), values[1]);
+        assert_eq!(line["check"], "2026-03-01T01:23:20+01:00");
+    }
+}
+
+#[test]
+fn repeat_of_a_pending_workload_stays_null() {
+    let lines = lines(&["repeat", "2", "W3"]);
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["value"], Value::Null);
+        assert_eq!(line["error"], "scheduler engine not built yet");
+        assert_eq!(line["values"], serde_json::json!([null, null]));
+    }
+}
+
+#[test]
+fn a_wrong_command_line_exits_2_with_the_usage() {
+    for args in [
+        &[][..],
+        &["W9"],
+        &["W1", "D"],
+        &["W1", "A", "0"],
+        &["W1", "A", "ten"],
+        &["W2"],
+        &["repeat", "0", "W3"],
+        &["repeat", "3"],
+        &["repeat", "2", "repeat", "2", "W3"],
+    ] {
+        let output = bench(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("usage:"),
+            "{args:?}"
+        );
+    }
+}
