@@ -29,6 +29,7 @@
 //! # Ok::<(), tempora_bench::Error>(())
 //! ```
 
+pub mod engine;
 pub mod output;
 pub mod repeat;
 pub mod w1;
@@ -237,6 +238,10 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
     };
     match command {
         Command::W1 { expression, n } => w1::measure(expression, n, &mut emit),
+        Command::W2 { n } => engine::w2(n, &mut emit),
+        Command::W3 => engine::w3(&mut emit),
+        Command::W5 => engine::w5(&mut emit),
+        Command::W6 => engine::w6(&mut emit),
         Command::Repeat { count, args } => {
             for line in repeat::repeat(count, &args)? {
                 emit(line);
@@ -255,50 +260,34 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
 }
 
 pub mod pending {
-    //! The workloads that need the scheduler engine (W2–W6): until they are
-    //! implemented here, each prints its result lines with value `null` and
-    //! an `error`, so that a harness records them as not measured.
+    //! The workloads that need a persistent store (W4): until it is built,
+    //! each prints its result lines with value `null` and an `error`, so that
+    //! a harness records them as not measured.
 
     use crate::Command;
     use crate::output::Line;
 
     /// The `error` of every pending line.
-    pub const ERROR: &str = "scheduler engine not built yet";
+    pub const ERROR: &str = "the SQLite job store is not built yet";
 
-    /// The `null` lines of a pending workload; none for W1 and `repeat`.
+    /// The `null` lines of a pending workload; none for the others.
     ///
     /// ```
     /// use tempora_bench::Command;
     /// use tempora_bench::pending::lines;
     ///
-    /// let workloads: Vec<_> = lines(&Command::W3).into_iter().map(|line| line.workload).collect();
-    /// assert_eq!(workloads, ["W3-p50", "W3-p99", "W3-max"]);
-    /// assert_eq!(lines(&Command::W2 { n: 10_000 })[0].workload, "W2-10k");
+    /// let workloads: Vec<_> = lines(&Command::W4Add { n: 10_000 }).into_iter().map(|line| line.workload).collect();
+    /// assert_eq!(workloads, ["W4-add"]);
+    /// assert!(lines(&Command::W3).is_empty());
     /// ```
     pub fn lines(command: &Command) -> Vec<Line> {
         let line = |workload: &str, unit: &str, n: u64| {
             Line::new(crate::w1::TEMPORA_IMPL, workload, unit, n).error(ERROR)
         };
         match command {
-            Command::W2 { n } => vec![line(&format!("W2-{}", size_label(*n)), "jobs/s", *n)],
-            Command::W3 => ["W3-p50", "W3-p99", "W3-max"]
-                .into_iter()
-                .map(|workload| line(workload, "ms", 20_000).with("expected", 20_000))
-                .collect(),
             Command::W4Add { n } => vec![line("W4-add", "jobs/s", *n)],
             Command::W4Restart { n } => vec![line("W4-restart", "s", *n)],
-            Command::W5 => vec![line("W5", "bytes/job", 100_000)],
-            Command::W6 => vec![line("W6", "cpu_s", 10_000)],
-            Command::W1 { .. } | Command::Repeat { .. } => Vec::new(),
-        }
-    }
-
-    /// `10k` for 10,000, `100k` for 100,000; other sizes as they are.
-    fn size_label(n: u64) -> String {
-        if n % 1000 == 0 {
-            format!("{}k", n / 1000)
-        } else {
-            n.to_string()
+            _ => Vec::new(),
         }
     }
 }

@@ -40,26 +40,14 @@ fn lines(args: &[&str]) -> Vec<Map<String, Value>> {
 }
 
 #[test]
-fn workloads_without_the_engine_print_null_lines_and_exit_0() {
+fn workloads_without_a_persistent_store_print_null_lines_and_exit_0() {
     let version = concat!("tempora-", env!("CARGO_PKG_VERSION"));
     /// (workload, unit, n) of one line.
     type Expected = (&'static str, &'static str, u64);
     let cases: &[(&[&str], &[Expected])] = &[
-        (&["W2", "10000"], &[("W2-10k", "jobs/s", 10_000)]),
-        (&["W2", "100000"], &[("W2-100k", "jobs/s", 100_000)]),
-        (
-            &["W3"],
-            &[
-                ("W3-p50", "ms", 20_000),
-                ("W3-p99", "ms", 20_000),
-                ("W3-max", "ms", 20_000),
-            ],
-        ),
         (&["W4-add", "10000"], &[("W4-add", "jobs/s", 10_000)]),
         (&["W4-add"], &[("W4-add", "jobs/s", 10_000)]),
         (&["W4-restart", "100000"], &[("W4-restart", "s", 100_000)]),
-        (&["W5"], &[("W5", "bytes/job", 100_000)]),
-        (&["W6"], &[("W6", "cpu_s", 10_000)]),
     ];
     for (args, expected) in cases {
         let lines = lines(args);
@@ -70,9 +58,25 @@ fn workloads_without_the_engine_print_null_lines_and_exit_0() {
             assert_eq!(line["value"], Value::Null, "{args:?}");
             assert_eq!(line["unit"], *unit, "{args:?}");
             assert_eq!(line["n"], *n, "{args:?}");
-            assert_eq!(line["error"], "scheduler engine not built yet", "{args:?}");
+            assert_eq!(
+                line["error"], "the SQLite job store is not built yet",
+                "{args:?}"
+            );
         }
     }
+}
+
+#[test]
+fn w2_runs_every_job_through_the_scheduler() {
+    let lines = lines(&["W2", "2000"]);
+    assert_eq!(lines.len(), 1);
+    let line = &lines[0];
+    assert_eq!(line["workload"], "W2-2k");
+    assert_eq!(line["unit"], "jobs/s");
+    assert_eq!(line["n"], 2000);
+    assert!(line["value"].as_f64().unwrap() > 0.0, "{line:?}");
+    assert!(line["elapsed_s"].as_f64().unwrap() > 0.0);
+    assert!(line["add_s"].as_f64().unwrap() > 0.0);
 }
 
 #[test]
@@ -129,11 +133,11 @@ fn repeat_prints_the_median_of_fresh_runs() {
 
 #[test]
 fn repeat_of_a_pending_workload_stays_null() {
-    let lines = lines(&["repeat", "2", "W3"]);
-    assert_eq!(lines.len(), 3);
+    let lines = lines(&["repeat", "2", "W4-add"]);
+    assert_eq!(lines.len(), 1);
     for line in &lines {
         assert_eq!(line["value"], Value::Null);
-        assert_eq!(line["error"], "scheduler engine not built yet");
+        assert_eq!(line["error"], "the SQLite job store is not built yet");
         assert_eq!(line["values"], serde_json::json!([null, null]));
     }
 }
