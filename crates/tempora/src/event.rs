@@ -296,6 +296,10 @@ pub struct Listeners {
 
 struct ListenersShared {
     callbacks: RwLock<Vec<(ListenerId, EventMask, Callback)>>,
+    /// The union of the callbacks' masks.
+    callback_mask: std::sync::atomic::AtomicU32,
+    /// The union of every subscription's mask (it never shrinks).
+    stream_mask: std::sync::atomic::AtomicU32,
     next_id: std::sync::atomic::AtomicU64,
     stream: broadcast::Sender<Event>,
 }
@@ -332,6 +336,8 @@ impl Listeners {
         Listeners {
             shared: Arc::new(ListenersShared {
                 callbacks: RwLock::new(Vec::new()),
+                callback_mask: std::sync::atomic::AtomicU32::new(0),
+                stream_mask: std::sync::atomic::AtomicU32::new(0),
                 next_id: std::sync::atomic::AtomicU64::new(0),
                 stream,
             }),
@@ -351,12 +357,43 @@ impl Listeners {
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         );
-        self.shared
+        let mut callbacks = self
+            .shared
             .callbacks
             .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((id, mask, Arc::new(callback)));
+            .unwrap_or_else(PoisonError::into_inner);
+        callbacks.push((id, mask, Arc::new(callback)));
+        self.update_callback_mask(&callbacks);
         id
+    }
+
+    fn update_callback_mask(&self, callbacks: &[(ListenerId, EventMask, Callback)]) {
+        let union = callbacks
+            .iter()
+            .fold(0, |union, (_, mask, _)| union | mask.0);
+        self.shared
+            .callback_mask
+            .store(union, std::sync::atomic::Ordering::Release);
+    }
+
+    /// True when some listener would receive an event of `kind`; emitters
+    /// skip building events nobody listens to.
+    ///
+    /// ```
+    /// use tempora::event::{EventKind, EventMask, Listeners};
+    ///
+    /// let listeners = Listeners::new();
+    /// assert!(!listeners.wants(EventKind::JobExecuted));
+    /// let _stream = listeners.subscribe(EventMask::JOB_EXECUTED);
+    /// assert!(listeners.wants(EventKind::JobExecuted));
+    /// assert!(!listeners.wants(EventKind::JobAdded));
+    /// ```
+    pub fn wants(&self, kind: EventKind) -> bool {
+        use std::sync::atomic::Ordering;
+        let bit = kind.mask().0;
+        self.shared.callback_mask.load(Ordering::Acquire) & bit != 0
+            || (self.shared.stream_mask.load(Ordering::Acquire) & bit != 0
+                && self.shared.stream.receiver_count() > 0)
     }
 
     /// Removes a callback; true when it was registered.
@@ -368,11 +405,15 @@ impl Listeners {
             .unwrap_or_else(PoisonError::into_inner);
         let before = callbacks.len();
         callbacks.retain(|(listener, _, _)| *listener != id);
+        self.update_callback_mask(&callbacks);
         callbacks.len() != before
     }
 
     /// An async stream of the events in `mask`, from now on.
     pub fn subscribe(&self, mask: EventMask) -> EventStream {
+        self.shared
+            .stream_mask
+            .fetch_or(mask.0, std::sync::atomic::Ordering::AcqRel);
         EventStream {
             receiver: self.shared.stream.subscribe(),
             mask,

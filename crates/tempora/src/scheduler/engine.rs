@@ -354,8 +354,10 @@ impl Engine {
                 };
                 store.release(&self.node, &job, release).await?;
                 if release == Release::Remove {
-                    tracing::info!(job = %job.id, "job removed: its trigger is exhausted");
-                    self.emit(Event::new(EventKind::JobRemoved).with_job(&job.id, name));
+                    tracing::debug!(job = %job.id, "job removed: its trigger is exhausted");
+                    if self.listeners.wants(EventKind::JobRemoved) {
+                        self.emit(Event::new(EventKind::JobRemoved).with_job(&job.id, name));
+                    }
                 }
             }
             if count < CLAIM_BATCH {
@@ -430,7 +432,10 @@ impl Engine {
             self.emit(event);
             return;
         }
-        for run_times in &runs {
+        for run_times in runs
+            .iter()
+            .filter(|_| self.listeners.wants(EventKind::JobSubmitted))
+        {
             let mut event = Event::new(EventKind::JobSubmitted)
                 .with_job(&job.id, store)
                 .with_run_times(run_times.clone());
@@ -451,7 +456,7 @@ impl Engine {
             runtime,
             task,
             args: job.args.clone(),
-            cancellation: self.cancellation.child_token(),
+            cancellation: self.cancellation.clone(),
             listeners: self.listeners.clone(),
             running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
@@ -512,25 +517,27 @@ impl Submission {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
-        let mut event = Event::new(kind)
-            .with_job(&report.job_id, &report.store)
-            .with_run_times(report.run_times);
-        event.executor = Some(report.executor);
-        match report.outcome {
-            RunOutcome::Success(value) => {
-                tracing::debug!(job = %report.job_id, "run succeeded");
-                event.return_value = Some(value);
-            }
+        match &report.outcome {
+            RunOutcome::Success(_) => tracing::debug!(job = %report.job_id, "run succeeded"),
             RunOutcome::Error(error) => {
                 tracing::error!(job = %report.job_id, %error, "run failed");
-                event.error = Some(error);
             }
             RunOutcome::Panic(message) => {
                 tracing::error!(job = %report.job_id, panic = %message, "run panicked");
-                event.error = Some(format!("panicked: {message}"));
             }
         }
-        self.listeners.emit(event);
+        if self.listeners.wants(kind) {
+            let mut event = Event::new(kind)
+                .with_job(&report.job_id, &report.store)
+                .with_run_times(report.run_times);
+            event.executor = Some(report.executor);
+            match report.outcome {
+                RunOutcome::Success(value) => event.return_value = Some(value),
+                RunOutcome::Error(error) => event.error = Some(error),
+                RunOutcome::Panic(message) => event.error = Some(format!("panicked: {message}")),
+            }
+            self.listeners.emit(event);
+        }
         match next {
             Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
             Some(_) => {
