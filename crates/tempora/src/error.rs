@@ -52,8 +52,15 @@ enum ErrorKind {
 
 impl Error {
     /// An error for a user-supplied `field` whose value was refused; `message`
-    /// names the value and says what is allowed.
-    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+    /// names the value and says what is allowed. For crates built on
+    /// Tempora (stores, the CLI) that check values of their own.
+    ///
+    /// ```
+    /// let error = tempora::Error::invalid("count", "-1 is negative");
+    /// assert!(error.is_invalid_input());
+    /// assert_eq!(error.to_string(), "count: -1 is negative");
+    /// ```
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::InvalidField {
                 field: field.into(),
