@@ -548,6 +548,19 @@ mod crontab {
     use super::*;
 
     #[test]
+    fn a_star_inside_a_weekday_list_means_every_weekday() {
+        // Found by the property tests: `*` as one item of a list.
+        assert_eq!(
+            fires(crontab("0 0 * * *,1"), "2024-01-01", 2),
+            ["2024-01-01T00:00:00+00:00", "2024-01-02T00:00:00+00:00"]
+        );
+        assert_eq!(
+            fires(crontab("0 0 * * *,*"), "2024-01-01", 2),
+            ["2024-01-01T00:00:00+00:00", "2024-01-02T00:00:00+00:00"]
+        );
+    }
+
+    #[test]
     fn five_fields() {
         // minute hour day month day_of_week
         assert_eq!(

@@ -267,15 +267,23 @@ fn weekday_set(field: &Field, expression: &str, from_sunday: bool) -> Result<Day
     if trimmed == "*" || trimmed == "?" {
         return Ok(DaySet::all());
     }
+    Ok(DaySet {
+        weekdays: weekday_bits(field, expression, from_sunday)?,
+        ..DaySet::default()
+    })
+}
+
+/// The weekdays of `expression` as bits, 0 = Monday.
+fn weekday_bits(field: &Field, expression: &str, from_sunday: bool) -> Result<u8> {
     let mask = field.mask(expression)?;
-    let mut set = DaySet::default();
+    let mut bits = 0u8;
     for value in 0..=7u8 {
         if mask & (1 << value) != 0 {
             let weekday = if from_sunday { (value + 6) % 7 } else { value };
-            set.weekdays |= 1 << weekday;
+            bits |= 1 << weekday;
         }
     }
-    Ok(set)
+    Ok(bits)
 }
 
 /// Compiles APScheduler's `CronTrigger` fields, given as `(name, expression)`
@@ -398,8 +406,8 @@ fn crontab_day_of_week(expression: &str) -> Result<DaySet> {
             let weekday = monday_based(&item[..item.len() - 1])?;
             set.rules.push(MonthRule::LastWeekday { weekday });
         } else {
-            let weekdays = weekday_set(&CRON_DAY_OF_WEEK, item, true)?;
-            set.weekdays |= weekdays.weekdays;
+            // An item of a list: `*` in `*,1` means every weekday too.
+            set.weekdays |= weekday_bits(&CRON_DAY_OF_WEEK, item, true)?;
         }
     }
     Ok(set)
