@@ -17,13 +17,40 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod config;
+
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
+use tempora::Error;
 use tempora::trigger::{
     CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
     Zone,
 };
-use tempora::{Error, Result};
+
+/// What a command can fail with: a value refused by Tempora, or a located
+/// mistake in a configuration file.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A value was refused; the message names the field.
+    #[error(transparent)]
+    Invalid(#[from] Error),
+    /// A configuration file has a mistake; the message names the place.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+}
+
+impl CliError {
+    /// The field named by a refused value, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            CliError::Invalid(error) => error.field(),
+            CliError::Config(_) => None,
+        }
+    }
+}
+
+/// The result of a command.
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
 /// Tempora: a job scheduler. `tempora next` shows when a schedule fires.
 #[derive(Debug, Parser)]
@@ -39,7 +66,21 @@ pub struct Cli {
 pub enum Command {
     /// Print the next fire times of a trigger, one per line (RFC 3339 with
     /// the offset of the trigger's zone).
-    Next(NextArgs),
+    Next(Box<NextArgs>),
+    /// Check a configuration file: every key, trigger, duration and policy.
+    /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
+    Check(CheckArgs),
+}
+
+/// `tempora check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file.
+    #[arg(long, short, default_value = "tempora.toml", value_name = "FILE")]
+    pub config: std::path::PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tempora next`: a trigger and the common options.
@@ -195,12 +236,31 @@ pub struct CommonArgs {
 /// Any bad value, as an error naming the field and the value.
 pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
     match &cli.command {
-        Command::Next(next) => run_next(&next.trigger, now),
+        Command::Next(next) => Ok(run_next(&next.trigger, now)?),
+        Command::Check(check) => run_check(check),
     }
 }
 
+/// `tempora check`: reads and checks the file, summing it up.
+fn run_check(args: &CheckArgs) -> Result<String> {
+    let name = args.config.display().to_string();
+    let text = std::fs::read_to_string(&args.config)
+        .map_err(|error| Error::invalid("config", format!("cannot read {name:?}: {error}")))?;
+    let config = config::DaemonConfig::parse(&text, &name)?;
+    let ids: Vec<&str> = config.jobs.iter().map(|job| job.id.as_str()).collect();
+    if args.json {
+        let summary = serde_json::json!({ "file": name, "ok": true, "jobs": ids });
+        return Ok(format!("{summary}\n"));
+    }
+    Ok(format!(
+        "{name}: ok, {} job(s): {}\n",
+        ids.len(),
+        ids.join(", ")
+    ))
+}
+
 /// `tempora next`: the trigger's fire times as lines or a JSON array.
-fn run_next(args: &TriggerArgs, clock_now: Timestamp) -> Result<String> {
+fn run_next(args: &TriggerArgs, clock_now: Timestamp) -> tempora::Result<String> {
     let common = args.common();
     let zone = match &common.timezone {
         Some(name) => Zone::new(name)?,
@@ -236,7 +296,7 @@ impl TriggerArgs {
 }
 
 /// Refuses DST policies for a trigger that counts elapsed time.
-fn refuse_dst_policies(common: &CommonArgs, kind: &str) -> Result<()> {
+fn refuse_dst_policies(common: &CommonArgs, kind: &str) -> tempora::Result<()> {
     for (option, given) in [("dst_gap", &common.dst_gap), ("dst_fold", &common.dst_fold)] {
         if let Some(value) = given {
             return Err(Error::invalid(
@@ -251,9 +311,9 @@ fn refuse_dst_policies(common: &CommonArgs, kind: &str) -> Result<()> {
     Ok(())
 }
 
-fn build_trigger(args: &TriggerArgs, zone: &Zone) -> Result<Trigger> {
+fn build_trigger(args: &TriggerArgs, zone: &Zone) -> tempora::Result<Trigger> {
     let common = args.common();
-    let time = |field: &str, text: &Option<String>| -> Result<Option<Timestamp>> {
+    let time = |field: &str, text: &Option<String>| -> tempora::Result<Option<Timestamp>> {
         text.as_deref()
             .map(|t| {
                 zone.parse_time(t)

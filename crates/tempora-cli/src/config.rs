@@ -1,0 +1,783 @@
+//! The daemon's configuration file: scheduler settings and `[[job]]` tables.
+//!
+//! ```toml
+//! [scheduler]
+//! timezone = "Europe/Berlin"
+//!
+//! [[job]]
+//! id = "backup"
+//! command = ["pg_dump", "-f", "/backups/app.sql", "app"]
+//! cron = "0 3 * * *"
+//! timeout = "30m"
+//! ```
+//!
+//! [`DaemonConfig::parse`] reads and checks everything — unknown keys, every
+//! trigger expression, durations, policies — and reports the first mistake
+//! with the file, line and column, the key, and what is allowed:
+//!
+//! ```
+//! use tempora_cli::config::DaemonConfig;
+//!
+//! let text = "[[job]]\nid = \"report\"\nshell = \"make report\"\ncron = \"0 24 * * *\"\n";
+//! let error = DaemonConfig::parse(text, "tempora.toml").unwrap_err();
+//! assert_eq!(
+//!     error.to_string(),
+//!     "tempora.toml:4:8: job \"report\": hour: 24 is out of range 0-23"
+//! );
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+
+use jiff::SignedDuration;
+use serde::Deserialize;
+use tempora::config::ExecutorConfig;
+use tempora::job::{JobBuilder, JobDefaults, MisfireGraceTime};
+use tempora::task::{COMMAND, CommandArgs};
+use tempora::trigger::{
+    CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
+    Zone,
+};
+use toml::Spanned;
+
+/// A mistake in a configuration file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file as the user named it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong, naming the key and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// How the daemon writes its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The `[scheduler]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScheduler {
+    timezone: Option<Spanned<String>>,
+    store: Option<String>,
+    log_format: Option<LogFormat>,
+    shutdown_timeout: Option<Spanned<String>>,
+    job_defaults: Option<JobDefaults>,
+    #[serde(default)]
+    executors: BTreeMap<String, ExecutorConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    scheduler: RawScheduler,
+    #[serde(default, rename = "job")]
+    jobs: Vec<Spanned<RawJob>>,
+}
+
+/// The cron field names of APScheduler's grammar, most significant first.
+const CRON_FIELDS: [&str; 8] = [
+    "year",
+    "month",
+    "day",
+    "week",
+    "day_of_week",
+    "hour",
+    "minute",
+    "second",
+];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntervalFields {
+    #[serde(default)]
+    weeks: i64,
+    #[serde(default)]
+    days: i64,
+    #[serde(default)]
+    hours: i64,
+    #[serde(default)]
+    minutes: i64,
+    #[serde(default)]
+    seconds: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFields {
+    #[serde(default)]
+    years: i32,
+    #[serde(default)]
+    months: i32,
+    #[serde(default)]
+    weeks: i32,
+    #[serde(default)]
+    days: i32,
+    #[serde(default)]
+    hour: i32,
+    #[serde(default)]
+    minute: i32,
+    #[serde(default)]
+    second: i32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    id: Spanned<String>,
+    name: Option<String>,
+    command: Option<Spanned<Vec<String>>>,
+    shell: Option<Spanned<String>>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    working_dir: Option<PathBuf>,
+    timeout: Option<Spanned<String>>,
+    cron: Option<Spanned<toml::Value>>,
+    interval: Option<Spanned<IntervalFields>>,
+    calendar_interval: Option<Spanned<CalendarFields>>,
+    date: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+    start_date: Option<Spanned<String>>,
+    end_date: Option<Spanned<String>>,
+    dst_gap: Option<Spanned<String>>,
+    dst_fold: Option<Spanned<String>>,
+    jitter: Option<Spanned<String>>,
+    misfire_grace_time: Option<MisfireGraceTime>,
+    coalesce: Option<bool>,
+    max_instances: Option<Spanned<u32>>,
+    #[serde(default)]
+    paused: bool,
+}
+
+/// One `[[job]]`, checked: what the daemon adds to its store.
+#[derive(Debug, Clone)]
+pub struct JobConfig {
+    /// The job's id, unique in the file.
+    pub id: String,
+    /// The job's readable name, if given.
+    pub name: Option<String>,
+    /// The program, its arguments, environment, directory and timeout.
+    pub command: CommandArgs,
+    /// When it fires.
+    pub trigger: Trigger,
+    /// How late a run may start, if set.
+    pub misfire_grace_time: Option<MisfireGraceTime>,
+    /// Whether due runs coalesce, if set.
+    pub coalesce: Option<bool>,
+    /// Concurrent runs allowed, if set.
+    pub max_instances: Option<u32>,
+    /// Added paused.
+    pub paused: bool,
+}
+
+impl JobConfig {
+    /// The job as a scheduler adds it: the built-in `command` task with
+    /// this job's arguments.
+    pub fn to_builder(&self) -> JobBuilder {
+        let mut builder = JobBuilder::new(COMMAND, self.trigger.clone())
+            .id(&self.id)
+            .args(&self.command)
+            .replace_existing(true);
+        if let Some(name) = &self.name {
+            builder = builder.name(name);
+        }
+        if let Some(grace) = self.misfire_grace_time {
+            builder = builder.misfire_grace_time(grace);
+        }
+        if let Some(coalesce) = self.coalesce {
+            builder = builder.coalesce(coalesce);
+        }
+        if let Some(max) = self.max_instances {
+            builder = builder.max_instances(max);
+        }
+        if self.paused {
+            builder = builder.paused();
+        }
+        builder
+    }
+}
+
+/// A whole configuration file, checked.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// The zone jobs are shown in and triggers default to.
+    pub timezone: Option<String>,
+    /// The store URL (default: `tempora.db` beside the file).
+    pub store: Option<String>,
+    /// How the log is written.
+    pub log_format: LogFormat,
+    /// How long shutdown waits for running jobs before killing them.
+    pub shutdown_timeout: SignedDuration,
+    /// Options for jobs that do not set their own.
+    pub job_defaults: Option<JobDefaults>,
+    /// Executors by name.
+    pub executors: BTreeMap<String, ExecutorConfig>,
+    /// The jobs, in file order.
+    pub jobs: Vec<JobConfig>,
+}
+
+impl DaemonConfig {
+    /// How long shutdown waits for running jobs by default.
+    pub const DEFAULT_SHUTDOWN_TIMEOUT: SignedDuration = SignedDuration::from_secs(30);
+
+    /// Reads and checks `text`, the contents of the file `file`.
+    ///
+    /// # Errors
+    ///
+    /// The first mistake, located: TOML syntax, an unknown key, a value of
+    /// the wrong type, a bad trigger expression, duration, zone or policy, a
+    /// job without a command or a trigger, a duplicate id.
+    pub fn parse(text: &str, file: &str) -> Result<DaemonConfig, ConfigError> {
+        let at = |span: Range<usize>, message: String| {
+            let (line, column) = line_column(text, span.start);
+            ConfigError {
+                file: file.to_owned(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            at(
+                error.span().unwrap_or(0..0),
+                error.message().trim_end().to_owned(),
+            )
+        })?;
+        let scheduler = raw.scheduler;
+        let default_zone = match &scheduler.timezone {
+            Some(name) => {
+                Zone::new(name.get_ref()).map_err(|error| at(name.span(), error.to_string()))?;
+                Some(name.get_ref().clone())
+            }
+            None => None,
+        };
+        let shutdown_timeout = match &scheduler.shutdown_timeout {
+            Some(given) => duration("shutdown_timeout", given).map_err(|(span, m)| at(span, m))?,
+            None => DaemonConfig::DEFAULT_SHUTDOWN_TIMEOUT,
+        };
+        let mut ids = BTreeSet::new();
+        let mut jobs = Vec::new();
+        for job in raw.jobs {
+            let span = job.span();
+            let job = job.into_inner();
+            if !ids.insert(job.id.get_ref().clone()) {
+                return Err(at(
+                    job.id.span(),
+                    format!(
+                        "id: job {:?} is defined twice; ids must be unique",
+                        job.id.get_ref()
+                    ),
+                ));
+            }
+            let id = job.id.get_ref().clone();
+            let checked = check_job(text, job, span, default_zone.as_deref())
+                .map_err(|(span, message)| at(span, format!("job {id:?}: {message}")))?;
+            jobs.push(checked);
+        }
+        Ok(DaemonConfig {
+            timezone: default_zone,
+            store: scheduler.store,
+            log_format: scheduler.log_format.unwrap_or_default(),
+            shutdown_timeout,
+            job_defaults: scheduler.job_defaults,
+            executors: scheduler.executors,
+            jobs,
+        })
+    }
+}
+
+type Located = (Range<usize>, String);
+
+fn duration(key: &str, text: &Spanned<String>) -> Result<SignedDuration, Located> {
+    let parsed: SignedDuration = text.get_ref().parse().map_err(|_| {
+        (
+            text.span(),
+            format!(
+                "{key}: {:?} is not a duration; write e.g. \"30s\", \"5m\", \"1h 30m\"",
+                text.get_ref()
+            ),
+        )
+    })?;
+    if parsed <= SignedDuration::ZERO {
+        return Err((
+            text.span(),
+            format!("{key}: {:?} must be longer than zero", text.get_ref()),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn check_job(
+    text: &str,
+    job: RawJob,
+    span: Range<usize>,
+    default_zone: Option<&str>,
+) -> Result<JobConfig, Located> {
+    if job.id.get_ref().is_empty() {
+        return Err((
+            job.id.span(),
+            "id: is empty; give a non-empty id".to_owned(),
+        ));
+    }
+    let mut command = match (&job.command, &job.shell) {
+        (Some(command), None) => {
+            let Some((program, args)) = command.get_ref().split_first() else {
+                return Err((
+                    command.span(),
+                    "command: is empty; give the program and its arguments, e.g. [\"ls\", \"-l\"]"
+                        .to_owned(),
+                ));
+            };
+            CommandArgs::new(program).args(args)
+        }
+        (None, Some(shell)) => CommandArgs::new("/bin/sh").args(["-c", shell.get_ref()]),
+        (Some(_), Some(shell)) => {
+            return Err((
+                shell.span(),
+                "shell: give either command (a program and its arguments) or shell (a string for /bin/sh), not both"
+                    .to_owned(),
+            ));
+        }
+        (None, None) => {
+            return Err((
+                span,
+                "command: missing; give command = [\"program\", \"arg\", ...] or shell = \"...\""
+                    .to_owned(),
+            ));
+        }
+    };
+    for (name, value) in &job.env {
+        command = command.env(name, value);
+    }
+    if let Some(dir) = &job.working_dir {
+        command = command.working_dir(dir);
+    }
+    if let Some(timeout) = &job.timeout {
+        command = command.timeout(duration("timeout", timeout)?);
+    }
+    if let Some(max) = &job.max_instances
+        && *max.get_ref() == 0
+    {
+        return Err((
+            max.span(),
+            "max_instances: 0 is not allowed: at least 1".to_owned(),
+        ));
+    }
+    let trigger = check_trigger(text, &job, span, default_zone)?;
+    Ok(JobConfig {
+        id: job.id.into_inner(),
+        name: job.name,
+        command,
+        trigger,
+        misfire_grace_time: job.misfire_grace_time,
+        coalesce: job.coalesce,
+        max_instances: job.max_instances.map(Spanned::into_inner),
+        paused: job.paused,
+    })
+}
+
+fn check_trigger(
+    text: &str,
+    job: &RawJob,
+    span: Range<usize>,
+    default_zone: Option<&str>,
+) -> Result<Trigger, Located> {
+    let given: Vec<(&str, Range<usize>)> = [
+        ("cron", job.cron.as_ref().map(Spanned::span)),
+        ("interval", job.interval.as_ref().map(Spanned::span)),
+        (
+            "calendar_interval",
+            job.calendar_interval.as_ref().map(Spanned::span),
+        ),
+        ("date", job.date.as_ref().map(Spanned::span)),
+    ]
+    .into_iter()
+    .filter_map(|(key, span)| span.map(|span| (key, span)))
+    .collect();
+    match given.as_slice() {
+        [] => {
+            return Err((
+                span,
+                "trigger: missing; give one of cron, interval, calendar_interval or date"
+                    .to_owned(),
+            ));
+        }
+        [_] => {}
+        [_, (second, span), ..] => {
+            return Err((
+                span.clone(),
+                format!(
+                    "{second}: a job has one trigger; give only one of cron, interval, calendar_interval or date"
+                ),
+            ));
+        }
+    }
+    let zone_name = match &job.timezone {
+        Some(name) => {
+            Zone::new(name.get_ref()).map_err(|error| (name.span(), error.to_string()))?;
+            name.get_ref().clone()
+        }
+        None => default_zone.map_or_else(|| Zone::system().name().to_owned(), str::to_owned),
+    };
+    let zone = Zone::new(&zone_name).map_err(|error| (span.clone(), error.to_string()))?;
+    let time =
+        |text: &Option<Spanned<String>>, key: &str| -> Result<Option<jiff::Timestamp>, Located> {
+            text.as_ref()
+                .map(|text| {
+                    zone.parse_time(text.get_ref()).map_err(|error| {
+                        (
+                            text.span(),
+                            format!("{key}: {}", strip_field(&error.to_string())),
+                        )
+                    })
+                })
+                .transpose()
+        };
+    let start = time(&job.start_date, "start_date")?;
+    let end = time(&job.end_date, "end_date")?;
+    let policy =
+        |text: &Option<Spanned<String>>| text.as_ref().map(|t| (t.span(), t.get_ref().clone()));
+    let gap = policy(&job.dst_gap)
+        .map(|(span, text)| {
+            text.parse::<DstGap>()
+                .map_err(|error| (span, error.to_string()))
+        })
+        .transpose()?;
+    let fold = policy(&job.dst_fold)
+        .map(|(span, text)| {
+            text.parse::<DstFold>()
+                .map_err(|error| (span, error.to_string()))
+        })
+        .transpose()?;
+    let jitter = job
+        .jitter
+        .as_ref()
+        .map(|given| duration("jitter", given))
+        .transpose()?;
+    let elapsed_only = |kind: &str| -> Result<(), Located> {
+        for (key, given) in [("dst_gap", &job.dst_gap), ("dst_fold", &job.dst_fold)] {
+            if let Some(given) = given {
+                return Err((
+                    given.span(),
+                    format!("{key}: does not apply to {kind} triggers, which count elapsed time"),
+                ));
+            }
+        }
+        Ok(())
+    };
+
+    if let Some(cron) = &job.cron {
+        let mut builder = match cron.get_ref() {
+            toml::Value::String(expression) => CronTrigger::crontab(expression),
+            toml::Value::Table(fields) => {
+                let mut builder = CronTrigger::builder();
+                for (name, value) in fields {
+                    let value = match value {
+                        toml::Value::String(text) => text.clone(),
+                        toml::Value::Integer(number) => number.to_string(),
+                        other => {
+                            return Err((
+                                field_span(text, cron, name),
+                                format!(
+                                    "{name}: {other} is not a cron expression; give a string like \"9-17\" or a number"
+                                ),
+                            ));
+                        }
+                    };
+                    builder = match name.as_str() {
+                        "year" => builder.year(value),
+                        "month" => builder.month(value),
+                        "day" => builder.day(value),
+                        "week" => builder.week(value),
+                        "day_of_week" => builder.day_of_week(value),
+                        "hour" => builder.hour(value),
+                        "minute" => builder.minute(value),
+                        "second" => builder.second(value),
+                        unknown => {
+                            return Err((
+                                field_span(text, cron, unknown),
+                                format!(
+                                    "cron: unknown field `{unknown}`, expected one of {}",
+                                    CRON_FIELDS.join(", ")
+                                ),
+                            ));
+                        }
+                    };
+                }
+                builder
+            }
+            other => {
+                return Err((
+                    cron.span(),
+                    format!(
+                        "cron: {} is neither a crontab string nor a table of fields",
+                        other.type_str()
+                    ),
+                ));
+            }
+        };
+        builder = builder.timezone(&zone_name);
+        if let Some(start) = start {
+            builder = builder.start_date(start);
+        }
+        if let Some(end) = end {
+            builder = builder.end_date(end);
+        }
+        if let Some(gap) = gap {
+            builder = builder.dst_gap(gap);
+        }
+        if let Some(fold) = fold {
+            builder = builder.dst_fold(fold);
+        }
+        if let Some(jitter) = jitter {
+            builder = builder.jitter(jitter);
+        }
+        return builder.build().map(Trigger::from).map_err(|error| {
+            let span = match (cron.get_ref(), error.field()) {
+                (toml::Value::Table(_), Some(field)) => field_span(text, cron, field),
+                _ => cron.span(),
+            };
+            (span, error.to_string())
+        });
+    }
+    if let Some(interval) = &job.interval {
+        elapsed_only("interval")?;
+        let fields = interval.get_ref();
+        let mut builder = IntervalTrigger::builder()
+            .weeks(fields.weeks)
+            .days(fields.days)
+            .hours(fields.hours)
+            .minutes(fields.minutes)
+            .seconds(fields.seconds)
+            .timezone(&zone_name);
+        if let Some(start) = start {
+            builder = builder.start_date(start);
+        }
+        if let Some(end) = end {
+            builder = builder.end_date(end);
+        }
+        if let Some(jitter) = jitter {
+            builder = builder.jitter(jitter);
+        }
+        return builder
+            .build()
+            .map(Trigger::from)
+            .map_err(|error| (interval.span(), error.to_string()));
+    }
+    if let Some(calendar) = &job.calendar_interval {
+        let fields = calendar.get_ref();
+        let mut builder = CalendarIntervalTrigger::builder()
+            .years(fields.years)
+            .months(fields.months)
+            .weeks(fields.weeks)
+            .days(fields.days)
+            .hour(fields.hour)
+            .minute(fields.minute)
+            .second(fields.second)
+            .timezone(&zone_name);
+        let date = |instant: jiff::Timestamp| zone.time_zone().to_datetime(instant).date();
+        if let Some(start) = start {
+            builder = builder.start_date(date(start));
+        }
+        if let Some(end) = end {
+            builder = builder.end_date(date(end));
+        }
+        if let Some(gap) = gap {
+            builder = builder.dst_gap(gap);
+        }
+        if let Some(fold) = fold {
+            builder = builder.dst_fold(fold);
+        }
+        return builder
+            .build()
+            .map(Trigger::from)
+            .map_err(|error| (calendar.span(), error.to_string()));
+    }
+    let Some(date) = &job.date else {
+        return Err((span, "trigger: missing".to_owned()));
+    };
+    elapsed_only("date")?;
+    let run_date = zone.parse_time(date.get_ref()).map_err(|error| {
+        (
+            date.span(),
+            format!("date: {}", strip_field(&error.to_string())),
+        )
+    })?;
+    Ok(DateTrigger::in_zone(run_date, zone).into())
+}
+
+/// Where the key `field` is written inside the cron table, or the whole
+/// table when it cannot be found (TOML values carry no places of their own).
+fn field_span(text: &str, cron: &Spanned<toml::Value>, field: &str) -> Range<usize> {
+    let span = cron.span();
+    let Some(table) = text.get(span.clone()) else {
+        return span;
+    };
+    let mut from = 0;
+    while let Some(found) = table[from..].find(field) {
+        let start = from + found;
+        let before = table[..start].chars().next_back();
+        let after = table[start + field.len()..].trim_start();
+        let starts_key = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        if starts_key && after.starts_with('=') {
+            return span.start + start..span.start + start + field.len();
+        }
+        from = start + field.len();
+    }
+    span
+}
+
+/// `message` without a leading `field: `, to put another key in front.
+fn strip_field(message: &str) -> &str {
+    message.split_once(": ").map_or(message, |(_, rest)| rest)
+}
+
+/// The 1-based line and column of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(text: &str) -> String {
+        DaemonConfig::parse(text, "t.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_trigger_form_is_read() {
+        let config = DaemonConfig::parse(
+            r#"
+[scheduler]
+timezone = "Europe/Berlin"
+shutdown_timeout = "1m"
+
+[[job]]
+id = "a"
+command = ["echo", "a"]
+cron = "*/15 9-17 * * mon-fri"
+
+[[job]]
+id = "b"
+shell = "echo b"
+cron = { hour = 3, minute = "30" }
+dst_gap = "skip"
+
+[[job]]
+id = "c"
+command = ["true"]
+interval = { minutes = 5 }
+jitter = "10s"
+
+[[job]]
+id = "d"
+command = ["true"]
+calendar_interval = { months = 1, hour = 8 }
+start_date = "2026-01-31"
+
+[[job]]
+id = "e"
+command = ["true"]
+date = "2030-01-01 12:00"
+timezone = "UTC"
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(config.shutdown_timeout, SignedDuration::from_secs(60));
+        let shown: Vec<String> = config
+            .jobs
+            .iter()
+            .map(|job| job.trigger.to_string())
+            .collect();
+        assert_eq!(
+            shown[0],
+            "cron['*/15 9-17 * * mon-fri', timezone='Europe/Berlin', dst_gap='shift', dst_fold='auto']"
+        );
+        assert!(shown[1].contains("hour='3', minute='30'"), "{}", shown[1]);
+        assert!(shown[1].contains("dst_gap='skip'"), "{}", shown[1]);
+        assert!(shown[2].starts_with("interval[every 5m"), "{}", shown[2]);
+        assert!(
+            shown[3].starts_with("calendar_interval[months=1"),
+            "{}",
+            shown[3]
+        );
+        assert_eq!(shown[4], "date[2030-01-01T12:00:00+00:00]");
+        assert_eq!(config.jobs[1].command.program, "/bin/sh");
+        assert_eq!(config.jobs[1].command.args, ["-c", "echo b"]);
+    }
+
+    #[test]
+    fn mistakes_are_located_and_named() {
+        assert_eq!(
+            refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = { hour = 24 }\n"),
+            "t.toml:4:10: job \"a\": hour: 24 is out of range 0-23"
+        );
+        assert_eq!(
+            refused("[[job]]\nid = \"a\"\ncomand = [\"x\"]\n"),
+            "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
+             `shell`, `env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
+             `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
+             `misfire_grace_time`, `coalesce`, `max_instances`, `paused`"
+        );
+        assert_eq!(
+            refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),
+            "t.toml:1:1: job \"a\": trigger: missing; give one of cron, interval, calendar_interval or date"
+        );
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { hours = 1 }\ndst_fold = \"both\"\n"
+            ),
+            "t.toml:5:12: job \"a\": dst_fold: does not apply to interval triggers, which count elapsed time"
+        );
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"soon\"\n"
+            ),
+            "t.toml:5:11: job \"a\": timeout: \"soon\" is not a duration; write e.g. \"30s\", \"5m\", \"1h 30m\""
+        );
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n[[job]]\nid = \"a\"\nshell = \"y\"\ncron = \"@daily\"\n"
+            ),
+            "t.toml:6:6: id: job \"a\" is defined twice; ids must be unique"
+        );
+        assert_eq!(
+            refused("[scheduler]\ntimezone = \"Mars/Base\"\n"),
+            "t.toml:2:12: timezone: \"Mars/Base\" is not a known IANA time zone name, `UTC` or an offset like +05:30"
+        );
+    }
+}
