@@ -52,7 +52,7 @@ fn a_mistake_is_located_on_one_line() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(
         stderr,
-        format!("error: {file}:4:42: job \"nightly\": minute: 75 is out of range 0-59\n")
+        format!("error: {file}:4:34: job \"nightly\": minute: 75 is out of range 0-59\n")
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
