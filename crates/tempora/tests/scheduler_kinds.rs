@@ -685,3 +685,35 @@ fn a_host_scheduler_is_driven_by_a_plain_event_loop() {
     assert!(scheduler.list_jobs(None).unwrap().is_empty());
     scheduler.shutdown(true).unwrap();
 }
+
+/// A waiting shutdown gives runs `shutdown_timeout`, then cancels them: a
+/// run that only ends when asked to stop sees the request, and shutdown
+/// returns.
+#[test]
+fn a_waiting_shutdown_cancels_runs_at_its_timeout() {
+    let clock = ManualClock::new("2026-01-01T00:00:00Z".parse().unwrap());
+    let (saw_cancel, cancelled) = mpsc::channel();
+    let saw_cancel = Mutex::new(saw_cancel);
+    let task = JobTask::closure(move |context: JobContext| {
+        while !context.is_cancelled() {
+            std::thread::yield_now();
+        }
+        saw_cancel.lock().unwrap().send(()).unwrap();
+        Ok::<(), String>(())
+    });
+    let scheduler = SchedulerBuilder::new()
+        .clock(clock.clone())
+        .timezone("UTC")
+        .shutdown_timeout(SignedDuration::from_millis(50))
+        .host_driven()
+        .unwrap();
+    let when = DateTrigger::new("2026-01-01T00:00:00Z".parse().unwrap());
+    scheduler
+        .add_job(JobBuilder::with_task(task, when).id("stubborn"))
+        .unwrap();
+    scheduler.start().unwrap();
+    scheduler.run_pending(clock.now());
+    scheduler.shutdown(true).unwrap();
+    cancelled.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(scheduler.state(), SchedulerState::ShutDown);
+}

@@ -52,6 +52,7 @@ pub(crate) struct Parts {
     pub(crate) defaults: JobDefaults,
     pub(crate) node: String,
     pub(crate) lease: SignedDuration,
+    pub(crate) shutdown_timeout: Option<SignedDuration>,
     pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
     pub(crate) executors: Vec<(String, Executor)>,
 }
@@ -64,6 +65,8 @@ pub(crate) struct Engine {
     defaults: JobDefaults,
     node: String,
     lease: SignedDuration,
+    /// How long a waiting shutdown waits before cancelling the runs.
+    shutdown_timeout: Option<SignedDuration>,
     stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
     executors: RwLock<HashMap<String, Arc<Executor>>>,
     state: Mutex<SchedulerState>,
@@ -98,6 +101,7 @@ impl Engine {
             defaults: parts.defaults,
             node: parts.node,
             lease: parts.lease,
+            shutdown_timeout: parts.shutdown_timeout,
             stores: RwLock::new(parts.stores),
             executors: RwLock::new(
                 parts
@@ -231,7 +235,27 @@ impl Engine {
         }
         self.wake.notify_one();
         if wait {
-            self.running.wait_idle().await;
+            let waited = match self.shutdown_timeout {
+                None => {
+                    self.running.wait_idle().await;
+                    true
+                }
+                Some(limit) => {
+                    let limit = std::time::Duration::try_from(limit).unwrap_or_default();
+                    tokio::time::timeout(limit, self.running.wait_idle())
+                        .await
+                        .is_ok()
+                }
+            };
+            if !waited {
+                tracing::warn!(
+                    timeout = %format!("{:#}", self.shutdown_timeout.unwrap_or_default()),
+                    "runs still in progress at the shutdown timeout: cancelling them"
+                );
+                self.cancellation.cancel();
+                let grace = std::time::Duration::from_secs(5);
+                let _ = tokio::time::timeout(grace, self.running.wait_idle()).await;
+            }
         } else {
             self.cancellation.cancel();
         }
@@ -388,7 +412,7 @@ impl Engine {
             self.emit(event);
         }
         if !decision.runs.is_empty() {
-            self.submit(store, job, decision.runs.clone(), now);
+            self.submit(store, job, decision.runs.clone());
         }
     }
 
@@ -396,7 +420,7 @@ impl Engine {
     /// instance), unless the job already runs `max_instances` times. Several
     /// runs (due times not coalesced) run one after the other, as
     /// APScheduler's executors do.
-    fn submit(&self, store: &str, job: &Job, runs: Vec<Vec<Timestamp>>, now: Timestamp) {
+    fn submit(&self, store: &str, job: &Job, runs: Vec<Vec<Timestamp>>) {
         let all_times: Vec<Timestamp> = runs.iter().flatten().copied().collect();
         let fail = |message: String| {
             tracing::error!(job = %job.id, error = %message, "run not started");
@@ -460,12 +484,9 @@ impl Engine {
             listeners: self.listeners.clone(),
             running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
+            started: Mutex::new(None),
+            clock: Arc::clone(&self.clock),
         });
-        let late = first
-            .last()
-            .map(|time| now.duration_since(*time))
-            .unwrap_or_default();
-        tracing::debug!(job = %job.id, late = %format!("{late:#}"), "run submitted");
         submission.start(first);
     }
 }
@@ -484,10 +505,25 @@ struct Submission {
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
+    /// When the current run was handed over, for its duration.
+    started: Mutex<Option<std::time::Instant>>,
+    /// The clock, for how late each run starts.
+    clock: Arc<dyn Clock>,
 }
 
 impl Submission {
     fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
+        if let Some(scheduled) = run_times.last() {
+            let late = self.clock.now().duration_since(*scheduled);
+            tracing::info!(
+                job = %self.job_id,
+                scheduled = %scheduled,
+                late_ms = late.as_millis(),
+                runs_covered = run_times.len(),
+                "run started"
+            );
+        }
+        *lock(&self.started) = Some(std::time::Instant::now());
         let this = Arc::clone(&self);
         let done: Completion =
             Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
@@ -517,14 +553,38 @@ impl Submission {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
+        let duration_ms = lock(&self.started)
+            .take()
+            .map_or(0, |started| started.elapsed().as_millis());
+        let scheduled = report
+            .run_times
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         match &report.outcome {
-            RunOutcome::Success(_) => tracing::debug!(job = %report.job_id, "run succeeded"),
-            RunOutcome::Error(error) => {
-                tracing::error!(job = %report.job_id, %error, "run failed");
-            }
-            RunOutcome::Panic(message) => {
-                tracing::error!(job = %report.job_id, panic = %message, "run panicked");
-            }
+            RunOutcome::Success(_) => tracing::info!(
+                job = %report.job_id,
+                %scheduled,
+                duration_ms,
+                outcome = "success",
+                "run finished"
+            ),
+            RunOutcome::Error(error) => tracing::error!(
+                job = %report.job_id,
+                %scheduled,
+                duration_ms,
+                outcome = "error",
+                %error,
+                "run finished"
+            ),
+            RunOutcome::Panic(message) => tracing::error!(
+                job = %report.job_id,
+                %scheduled,
+                duration_ms,
+                outcome = "panic",
+                panic = %message,
+                "run finished"
+            ),
         }
         if self.listeners.wants(kind) {
             let mut event = Event::new(kind)
@@ -750,7 +810,7 @@ impl Engine {
         }
         let (name, _, job) = self.find(id).await?;
         let now = self.clock.now();
-        self.submit(&name, &job, vec![vec![now]], now);
+        self.submit(&name, &job, vec![vec![now]]);
         Ok(())
     }
 

@@ -98,6 +98,7 @@ pub struct SchedulerBuilder {
     defaults: JobDefaults,
     node: Option<String>,
     lease: SignedDuration,
+    shutdown_timeout: Option<SignedDuration>,
     stores: Vec<(String, Arc<dyn JobStore>)>,
     executors: Vec<(String, Executor)>,
 }
@@ -127,6 +128,7 @@ impl SchedulerBuilder {
             defaults: JobDefaults::default(),
             node: None,
             lease: DEFAULT_LEASE,
+            shutdown_timeout: None,
             stores: Vec::new(),
             executors: Vec::new(),
         }
@@ -169,6 +171,25 @@ impl SchedulerBuilder {
     /// them over (default [`DEFAULT_LEASE`]).
     pub fn lease(mut self, lease: SignedDuration) -> SchedulerBuilder {
         self.lease = lease;
+        self
+    }
+
+    /// How long `shutdown(wait = true)` — and a blocking scheduler's
+    /// SIGINT/SIGTERM — waits for runs in progress before it cancels them
+    /// (their context's cancellation; the `command` task then kills its
+    /// process group). Default: no limit.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::scheduler::SchedulerBuilder;
+    ///
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .shutdown_timeout(SignedDuration::from_secs(30))
+    ///     .blocking()?;
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: SignedDuration) -> SchedulerBuilder {
+        self.shutdown_timeout = Some(timeout);
         self
     }
 
@@ -215,6 +236,7 @@ impl SchedulerBuilder {
                 .node
                 .unwrap_or_else(|| format!("node-{}", uuid::Uuid::new_v4().simple())),
             lease: self.lease,
+            shutdown_timeout: self.shutdown_timeout,
             stores: self.stores,
             executors: self.executors,
         })
