@@ -18,6 +18,7 @@
 //! ```
 
 pub mod config;
+pub mod daemon;
 
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
@@ -67,9 +68,33 @@ pub enum Command {
     /// Print the next fire times of a trigger, one per line (RFC 3339 with
     /// the offset of the trigger's zone).
     Next(Box<NextArgs>),
+    /// Run the scheduler in the foreground on the jobs of a configuration
+    /// file. SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the file.
+    Run(RunArgs),
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
+}
+
+/// `tempora run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The configuration file.
+    #[arg(long, short, default_value = "tempora.toml", value_name = "FILE")]
+    pub config: std::path::PathBuf,
+    /// The log's format, overriding the file's `log_format`: text or json.
+    #[arg(long = "log-format", value_name = "FORMAT", value_parser = parse_log_format)]
+    pub log_format: Option<config::LogFormat>,
+}
+
+fn parse_log_format(text: &str) -> std::result::Result<config::LogFormat, String> {
+    match text {
+        "text" => Ok(config::LogFormat::Text),
+        "json" => Ok(config::LogFormat::Json),
+        other => Err(format!(
+            "{other:?} is not a log format; expected text or json"
+        )),
+    }
 }
 
 /// `tempora check`.
@@ -238,6 +263,10 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
     match &cli.command {
         Command::Next(next) => Ok(run_next(&next.trigger, now)?),
         Command::Check(check) => run_check(check),
+        Command::Run(args) => {
+            daemon::run(args.config.clone(), args.log_format)?;
+            Ok(String::new())
+        }
     }
 }
 
