@@ -75,9 +75,12 @@ impl Daemon {
 fn jobs_run_reload_on_sighup_and_stop_on_sigterm() {
     let config = config_file(
         "reload",
-        "[scheduler]\ntimezone = \"UTC\"\n\n[[job]]\nid = \"first\"\ncommand = [\"true\"]\ninterval = { seconds = 1 }\n",
+        "[scheduler]\ntimezone = \"UTC\"\n\n[[job]]\nid = \"first\"\ncommand = [\"echo\", \"hello from first\"]\ninterval = { seconds = 1 }\n",
     );
     let mut daemon = start(&config);
+    // The program's output goes to the log, line by line, with the job id.
+    let output = daemon.wait_for("hello from first", Some("first"));
+    assert_eq!(output["fields"]["stream"], "stdout");
     let finished = daemon.wait_for("run finished", Some("first"));
     assert_eq!(finished["fields"]["outcome"], "success");
     assert_eq!(finished["level"], "INFO");

@@ -320,30 +320,52 @@ fn snapshot(tail: &SharedTail) -> String {
     tail.lock().unwrap_or_else(PoisonError::into_inner).text()
 }
 
-/// Reads `stream` to its end on a thread of its own, keeping its tail; the
-/// receiver completes at the end.
+/// Reads `stream` to its end on a thread of its own, keeping its tail and
+/// logging each line with the job's id (the full output goes to the log,
+/// the tail to the run's result); the receiver completes at the end.
 fn read_tail(
     stream: Option<impl Read + Send + 'static>,
-    name: &str,
+    name: &'static str,
+    job_id: &str,
 ) -> std::io::Result<(SharedTail, oneshot::Receiver<()>)> {
+    /// A line longer than this is logged in pieces.
+    const MAX_LINE: usize = 8192;
     let tail = SharedTail::default();
     let (done, finished) = oneshot::channel();
     if let Some(mut stream) = stream {
         let sink = Arc::clone(&tail);
+        let job_id = job_id.to_owned();
         std::thread::Builder::new()
             .name(format!("tempora-command-{name}"))
             .spawn(move || {
                 let mut buffer = [0u8; 8192];
+                let mut line: Vec<u8> = Vec::new();
+                let log = |line: &[u8]| {
+                    let text = String::from_utf8_lossy(line);
+                    tracing::info!(job = %job_id, stream = name, "{}", text.trim_end());
+                };
                 loop {
                     match stream.read(&mut buffer) {
                         Ok(0) => break,
-                        Ok(read) => sink
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push(&buffer[..read]),
+                        Ok(read) => {
+                            let chunk = &buffer[..read];
+                            sink.lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .push(chunk);
+                            for &byte in chunk {
+                                line.push(byte);
+                                if byte == b'\n' || line.len() >= MAX_LINE {
+                                    log(&line);
+                                    line.clear();
+                                }
+                            }
+                        }
                         Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(_) => break,
                     }
+                }
+                if !line.is_empty() {
+                    log(&line);
                 }
                 let _ = done.send(());
             })?;
@@ -397,8 +419,10 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         kill_group(pid);
         format!("command {program:?}: cannot start a thread to watch it: {error}")
     };
-    let (stdout, stdout_done) = read_tail(child.stdout.take(), "stdout").map_err(cannot_watch)?;
-    let (stderr, stderr_done) = read_tail(child.stderr.take(), "stderr").map_err(cannot_watch)?;
+    let (stdout, stdout_done) =
+        read_tail(child.stdout.take(), "stdout", context.job_id()).map_err(cannot_watch)?;
+    let (stderr, stderr_done) =
+        read_tail(child.stderr.take(), "stderr", context.job_id()).map_err(cannot_watch)?;
     let (exited, mut exit) = oneshot::channel();
     std::thread::Builder::new()
         .name("tempora-command-wait".to_owned())
