@@ -81,6 +81,10 @@ pub(crate) struct Engine {
     /// Jobs added before the scheduler started, whose first run time is
     /// computed again when it starts (APScheduler's pending jobs).
     added_before_start: Mutex<Vec<(String, String)>>,
+    /// Wall-clock triggers by their stored form, so that jobs with equal
+    /// triggers share one (a cron trigger's compiled form is its largest
+    /// part); bounded, cleared when full.
+    shared_triggers: Mutex<HashMap<String, Trigger>>,
     /// When the scheduler started, by its clock.
     started_at: Mutex<Option<Timestamp>>,
 }
@@ -117,6 +121,7 @@ impl Engine {
             cancellation: CancellationToken::new(),
             failures: Mutex::new(0),
             added_before_start: Mutex::new(Vec::new()),
+            shared_triggers: Mutex::new(HashMap::new()),
             started_at: Mutex::new(None),
         })
     }
@@ -618,7 +623,8 @@ impl Engine {
         }
         let replace_existing = builder.replace_existing;
         let from_trigger = builder.first_run == crate::job::FirstRun::FromTrigger;
-        let job = builder.build_at(&self.defaults, self.clock.now())?;
+        let mut job = builder.build_at(&self.defaults, self.clock.now())?;
+        job.trigger = self.share_trigger(job.trigger);
         let store = self.store(&job.store).map_err(|_| {
             Error::invalid(
                 "store",
@@ -638,6 +644,28 @@ impl Engine {
         self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, &job.store));
         self.wake.notify_one();
         Ok(job)
+    }
+
+    /// The most distinct triggers kept for sharing.
+    const SHARED_TRIGGERS: usize = 4096;
+
+    /// An equal trigger already in use, or `trigger` itself (remembered).
+    fn share_trigger(&self, trigger: Trigger) -> Trigger {
+        if !matches!(trigger, Trigger::Cron(_) | Trigger::CalendarInterval(_)) {
+            return trigger;
+        }
+        let Ok(key) = serde_json::to_string(&trigger) else {
+            return trigger;
+        };
+        let mut shared = lock(&self.shared_triggers);
+        if let Some(existing) = shared.get(&key) {
+            return existing.clone();
+        }
+        if shared.len() >= Engine::SHARED_TRIGGERS {
+            shared.clear();
+        }
+        shared.insert(key, trigger.clone());
+        trigger
     }
 
     fn store_names(&self) -> String {

@@ -39,7 +39,8 @@ use crate::trigger::zone::Zone;
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "IntervalRecord", into = "IntervalRecord")]
 pub struct IntervalTrigger {
-    record: IntervalRecord,
+    /// Shared: clones (one per stored job) stay small.
+    record: std::sync::Arc<IntervalRecord>,
     period: SignedDuration,
     jitter: Option<Jitter>,
     zone: Zone,
@@ -267,14 +268,14 @@ impl TryFrom<IntervalRecord> for IntervalTrigger {
             period: SignedDuration::from_secs(seconds as i64),
             jitter,
             zone,
-            record,
+            record: std::sync::Arc::new(record),
         })
     }
 }
 
 impl From<IntervalTrigger> for IntervalRecord {
     fn from(trigger: IntervalTrigger) -> IntervalRecord {
-        trigger.record
+        std::sync::Arc::unwrap_or_clone(trigger.record)
     }
 }
 
