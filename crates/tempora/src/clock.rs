@@ -65,6 +65,10 @@ impl SystemClock {
     /// How long before a deadline waiting switches from tokio's timer to a
     /// thread's sleep, for precision.
     pub const FINE_WAIT: SignedDuration = SignedDuration::from_millis(3);
+
+    /// The last stretch before a deadline, waited by yielding the thread
+    /// rather than sleeping.
+    const SPIN: SignedDuration = SignedDuration::from_micros(250);
 }
 
 impl Clock for SystemClock {
@@ -95,9 +99,19 @@ impl Clock for SystemClock {
                     }
                     continue;
                 }
-                let fine = std::time::Duration::try_from(left).unwrap_or_default();
-                // A blocking pool thread sleeps, not the runtime's worker.
-                let _ = tokio::task::spawn_blocking(move || std::thread::sleep(fine)).await;
+                // A blocking pool thread waits, not the runtime's worker: it
+                // sleeps to just before the deadline (a thread's sleep
+                // overshoots by up to ~0.2 ms), then yields until it.
+                let _ = tokio::task::spawn_blocking(move || {
+                    let sleep = left - SystemClock::SPIN;
+                    if let Ok(sleep) = std::time::Duration::try_from(sleep) {
+                        std::thread::sleep(sleep);
+                    }
+                    while clock.now() < deadline {
+                        std::thread::yield_now();
+                    }
+                })
+                .await;
                 return;
             }
         })
