@@ -80,8 +80,15 @@ impl Error {
         )
     }
 
-    /// An error for a job, store or executor that does not exist.
-    pub(crate) fn not_found(what: &'static str, name: impl Into<String>) -> Error {
+    /// An error for a job, store or executor that does not exist; for store
+    /// implementations too.
+    ///
+    /// ```
+    /// let error = tempora::Error::not_found("job", "nightly");
+    /// assert!(error.is_not_found());
+    /// assert_eq!(error.to_string(), "job \"nightly\" not found");
+    /// ```
+    pub fn not_found(what: &'static str, name: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::NotFound {
                 what,
@@ -90,8 +97,15 @@ impl Error {
         }
     }
 
-    /// An error for adding a job whose id is taken.
-    pub(crate) fn job_exists(id: impl Into<String>) -> Error {
+    /// An error for adding a job whose id is taken; for store
+    /// implementations too.
+    ///
+    /// ```
+    /// let error = tempora::Error::job_exists("nightly");
+    /// assert!(error.is_conflict());
+    /// assert_eq!(error.field(), Some("id"));
+    /// ```
+    pub fn job_exists(id: impl Into<String>) -> Error {
         Error {
             kind: ErrorKind::JobExists { id: id.into() },
         }
