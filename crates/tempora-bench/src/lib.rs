@@ -14,8 +14,9 @@
 //!
 //! Each workload prints its results as JSON lines ([`output::Line`]). W1
 //! ([`w1`]) measures Tempora's cron trigger and, in the same process, the
-//! `cron` and `croner` crates on the same expression. W2–W6 need the
-//! scheduler engine and print `null` results for now ([`pending`]).
+//! `cron` and `croner` crates on the same expression. W2, W3, W5 and W6
+//! ([`engine`]) run the scheduler on the memory store, W4 ([`persistent`])
+//! on the SQLite store.
 //! `repeat` ([`repeat`]) runs a workload in R fresh processes and prints the
 //! medians.
 //!
@@ -31,6 +32,7 @@
 
 pub mod engine;
 pub mod output;
+pub mod persistent;
 pub mod repeat;
 pub mod w1;
 
@@ -128,6 +130,11 @@ pub enum Command {
         /// How many jobs in the store.
         n: u64,
     },
+    /// The restarted process of W4-restart (internal): the store's file.
+    W4RestartChild {
+        /// The SQLite file.
+        path: String,
+    },
     /// `W5`.
     W5,
     /// `W6`.
@@ -173,6 +180,9 @@ impl Command {
             },
             ["W4-restart", rest @ ..] if rest.len() <= 1 => Command::W4Restart {
                 n: optional_n(rest, 100_000)?,
+            },
+            ["W4-restart-child", path] => Command::W4RestartChild {
+                path: path.to_string(),
             },
             ["W5"] => Command::W5,
             ["W6"] => Command::W6,
@@ -228,6 +238,11 @@ fn parse_n(text: &str) -> Result<u64, Error> {
 /// A usage error, a failed `repeat` child, or a failure to write to `out`.
 pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
     let command = Command::parse(args)?;
+    if let Command::W4RestartChild { path } = &command {
+        let timings = persistent::w4_restart_child(path).map_err(Error::run)?;
+        return writeln!(out, "{timings}")
+            .map_err(|error| Error::run(format!("cannot write the results: {error}")));
+    }
     let mut write_error = None;
     let mut emit = |line: Line| {
         if write_error.is_none() {
@@ -242,13 +257,11 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
         Command::W3 => engine::w3(&mut emit),
         Command::W5 => engine::w5(&mut emit),
         Command::W6 => engine::w6(&mut emit),
+        Command::W4Add { n } => persistent::w4_add(n, &mut emit),
+        Command::W4Restart { n } => persistent::w4_restart(n, &mut emit),
+        Command::W4RestartChild { .. } => {}
         Command::Repeat { count, args } => {
             for line in repeat::repeat(count, &args)? {
-                emit(line);
-            }
-        }
-        pending => {
-            for line in pending::lines(&pending) {
                 emit(line);
             }
         }
@@ -256,38 +269,5 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
     match write_error {
         Some(error) => Err(Error::run(format!("cannot write the results: {error}"))),
         None => Ok(()),
-    }
-}
-
-pub mod pending {
-    //! The workloads that need a persistent store (W4): until it is built,
-    //! each prints its result lines with value `null` and an `error`, so that
-    //! a harness records them as not measured.
-
-    use crate::Command;
-    use crate::output::Line;
-
-    /// The `error` of every pending line.
-    pub const ERROR: &str = "the SQLite job store is not built yet";
-
-    /// The `null` lines of a pending workload; none for the others.
-    ///
-    /// ```
-    /// use tempora_bench::Command;
-    /// use tempora_bench::pending::lines;
-    ///
-    /// let workloads: Vec<_> = lines(&Command::W4Add { n: 10_000 }).into_iter().map(|line| line.workload).collect();
-    /// assert_eq!(workloads, ["W4-add"]);
-    /// assert!(lines(&Command::W3).is_empty());
-    /// ```
-    pub fn lines(command: &Command) -> Vec<Line> {
-        let line = |workload: &str, unit: &str, n: u64| {
-            Line::new(crate::w1::TEMPORA_IMPL, workload, unit, n).error(ERROR)
-        };
-        match command {
-            Command::W4Add { n } => vec![line("W4-add", "jobs/s", *n)],
-            Command::W4Restart { n } => vec![line("W4-restart", "s", *n)],
-            _ => Vec::new(),
-        }
     }
 }

@@ -300,6 +300,19 @@ impl JobStore for SqliteStore {
         lease: SignedDuration,
     ) -> Result<Vec<Claimed>> {
         let expires = now.saturating_add(lease).unwrap_or(now);
+        // Most wake-ups find nothing due: look before taking the write lock.
+        let any_due: Option<i64> = sqlx::query_scalar(self.sql(
+            "SELECT 1 FROM {table}
+             WHERE next_run_time <= ? AND (owner IS NULL OR lease_expires <= ?) LIMIT 1",
+        ))
+        .bind(micros(now))
+        .bind(micros(now))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(self.failed("cannot find due jobs"))?;
+        if any_due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut transaction = self
             .pool
             .begin_with("BEGIN IMMEDIATE")

@@ -85,6 +85,9 @@ pub(crate) struct Engine {
     /// triggers share one (a cron trigger's compiled form is its largest
     /// part); bounded, cleared when full.
     shared_triggers: Mutex<HashMap<String, Trigger>>,
+    /// What the loop waits for: `Some(deadline)` (`Some(None)`: nothing
+    /// scheduled) while it sleeps, `None` while it works or before it runs.
+    sleeping_until: Mutex<Option<Option<Timestamp>>>,
     /// When the scheduler started, by its clock.
     started_at: Mutex<Option<Timestamp>>,
 }
@@ -123,6 +126,7 @@ impl Engine {
             added_before_start: Mutex::new(Vec::new()),
             shared_triggers: Mutex::new(HashMap::new()),
             started_at: Mutex::new(None),
+            sleeping_until: Mutex::new(None),
         })
     }
 
@@ -286,7 +290,11 @@ impl Engine {
             if self.state() == SchedulerState::ShutDown {
                 break;
             }
+            // Working: every change wakes the loop again (a permit is kept),
+            // so none is missed between reading the store and sleeping.
+            *lock(&self.sleeping_until) = None;
             let wake_at = self.tick(self.clock.now()).await;
+            *lock(&self.sleeping_until) = Some(wake_at);
             let sleep = match wake_at {
                 Some(deadline) => self.clock.sleep_until(deadline),
                 None => Box::pin(std::future::pending()),
@@ -642,8 +650,24 @@ impl Engine {
         }
         tracing::info!(job = %job.id, trigger = %job.trigger, "job added");
         self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, &job.store));
-        self.wake.notify_one();
+        self.wake_for(job.next_run_time);
         Ok(job)
+    }
+
+    /// Wakes the loop when a job's next run time `next` comes before what
+    /// the loop sleeps until; a job that runs later, or is paused, needs no
+    /// wake-up (host-driven schedulers are asked by their host anyway).
+    fn wake_for(&self, next: Option<Timestamp>) {
+        let Some(next) = next else {
+            return;
+        };
+        let earlier = match *lock(&self.sleeping_until) {
+            Some(Some(deadline)) => next < deadline,
+            Some(None) | None => true,
+        };
+        if earlier {
+            self.wake.notify_one();
+        }
     }
 
     /// The most distinct triggers kept for sharing.
@@ -758,7 +782,7 @@ impl Engine {
         self.forget_added_before_start(&job.id);
         store.update_job(job.clone()).await?;
         self.emit(Event::new(EventKind::JobModified).with_job(&job.id, store_name));
-        self.wake.notify_one();
+        self.wake_for(job.next_run_time);
         Ok(job)
     }
 
