@@ -3,16 +3,30 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use tempora::clock::{Clock, SystemClock};
 use tempora_cli::Cli;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        // Help and version exit 0; usage errors exit 2, as clap does.
-        Err(error) => error.exit(),
+        Err(error) => match error.kind() {
+            // Help and version as clap prints them: status 0, or 2 for the
+            // help shown when a command is missing.
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => error.exit(),
+            // A usage mistake: one line and status 2, like any bad input.
+            _ => {
+                eprintln!("{}", tempora_cli::usage_error_line(&error));
+                return ExitCode::from(2);
+            }
+        },
     };
-    match tempora_cli::run(&cli, SystemClock.now()) {
+    // The one place the command reads the clock, once: through the library's
+    // `SystemClock`, the only code allowed to call `Timestamp::now`.
+    let now = SystemClock.now();
+    match tempora_cli::run(&cli, now) {
         Ok(output) => {
             print!("{output}");
             ExitCode::SUCCESS

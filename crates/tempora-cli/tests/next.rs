@@ -1,6 +1,7 @@
 //! `tempora next`, end to end: the real binary, its output, its exit status
-//! and its one-line errors. Every case passes `--now`, so none depends on
-//! the clock (but the one that checks the clock's default).
+//! and its one-line errors, and the examples README.md prints, read from
+//! README.md itself. Every case passes `--now`, so none depends on the clock
+//! (but the one that checks the clock's default).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,7 +24,7 @@ fn next(args: &[&str]) -> Vec<String> {
         "{args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(output.stderr.is_empty());
+    assert!(output.stderr.is_empty(), "{args:?}");
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
@@ -32,7 +33,7 @@ fn next(args: &[&str]) -> Vec<String> {
 }
 
 /// Runs `tempora next ARGS`, expects the usage-error status 2, nothing on
-/// stdout and one line on stderr; returns that line.
+/// stdout and exactly one line on stderr; returns that line.
 fn refused(args: &[&str]) -> String {
     let mut argv = vec!["next"];
     argv.extend_from_slice(args);
@@ -40,6 +41,8 @@ fn refused(args: &[&str]) -> String {
     assert_eq!(output.status.code(), Some(2), "{args:?}");
     assert!(output.stdout.is_empty(), "{args:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.matches('\n').count(), 1, "{args:?}: {stderr:?}");
+    assert!(stderr.ends_with('\n'), "{args:?}: {stderr:?}");
     stderr.trim_end().to_owned()
 }
 
@@ -91,6 +94,23 @@ fn cron_fields_use_apschedulers_grammar() {
         ]),
         ["2027-06-30T00:30:15+00:00", "2027-06-30T01:30:15+00:00"]
     );
+    // APScheduler's day of the week: 0 is Monday.
+    assert_eq!(
+        next(&[
+            "cron",
+            "--day-of-week",
+            "0",
+            "--hour",
+            "7",
+            "--timezone",
+            "UTC",
+            "--now",
+            "2026-01-01",
+            "--count",
+            "1"
+        ]),
+        ["2026-01-05T07:00:00+00:00"]
+    );
 }
 
 #[test]
@@ -115,6 +135,7 @@ fn crontab_strings_use_cron_rules() {
     );
 }
 
+/// README.md: "`--hours 24` from 2026-03-07 09:00 fires at 10:00 on the 8th".
 #[test]
 fn an_interval_counts_elapsed_time_across_dst() {
     assert_eq!(
@@ -162,6 +183,37 @@ fn a_calendar_interval_skips_days_a_month_lacks() {
 }
 
 #[test]
+fn a_calendar_interval_keeps_its_wall_clock_time_across_dst() {
+    // The end date's calendar date in the zone counts: the 10th, all of it.
+    assert_eq!(
+        next(&[
+            "calendar-interval",
+            "--days",
+            "1",
+            "--hour",
+            "2",
+            "--minute",
+            "30",
+            "--start-date",
+            "2026-03-07",
+            "--end-date",
+            "2026-03-10T23:59:00-04:00",
+            "--timezone",
+            "America/New_York",
+            "--dst-gap",
+            "skip",
+            "--now",
+            "2026-03-01"
+        ]),
+        [
+            "2026-03-07T02:30:00-05:00",
+            "2026-03-09T02:30:00-04:00",
+            "2026-03-10T02:30:00-04:00"
+        ]
+    );
+}
+
+#[test]
 fn a_date_fires_once_then_is_exhausted() {
     let args = [
         "date",
@@ -177,6 +229,8 @@ fn a_date_fires_once_then_is_exhausted() {
     let mut after = args.to_vec();
     after.extend(["--previous", "2026-07-06T16:30:00+03:00"]);
     assert!(next(&after).is_empty());
+    after.push("--json");
+    assert_eq!(next(&after), ["[]"]);
 }
 
 #[test]
@@ -204,6 +258,24 @@ fn an_end_date_shortens_the_list() {
 }
 
 #[test]
+fn count_defaults_to_five() {
+    let args = [
+        "crontab",
+        "@hourly",
+        "--timezone",
+        "UTC",
+        "--now",
+        "2026-01-01",
+    ];
+    let lines = next(&args);
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[4], "2026-01-01T04:00:00+00:00");
+    let mut one = args.to_vec();
+    one.extend(["--count", "1"]);
+    assert_eq!(next(&one), ["2026-01-01T00:00:00+00:00"]);
+}
+
+#[test]
 fn previous_gives_the_fire_times_after_it() {
     assert_eq!(
         next(&[
@@ -225,6 +297,39 @@ fn previous_gives_the_fire_times_after_it() {
 }
 
 #[test]
+fn local_and_rfc_3339_times_are_the_same_instant() {
+    let from = |now: &str| {
+        next(&[
+            "crontab",
+            "*/15 * * * *",
+            "--timezone",
+            "Europe/Berlin",
+            "--now",
+            now,
+            "--count",
+            "2",
+        ])
+    };
+    let expected = ["2026-03-29T03:30:00+02:00", "2026-03-29T03:45:00+02:00"];
+    for now in [
+        "2026-03-29 03:30",
+        "2026-03-29T03:30",
+        "2026-03-29 03:30:00.000000",
+        "2026-03-29T03:30:00+02:00",
+        "2026-03-29T01:30:00Z",
+        // Clocks jump from 02:00 to 03:00 that night: 02:30 is read as 03:30.
+        "2026-03-29 02:30",
+    ] {
+        assert_eq!(from(now), expected, "--now {now}");
+    }
+    // A fraction of a second past a fire time: that one is gone.
+    assert_eq!(
+        from("2026-03-29 03:30:00.000001"),
+        ["2026-03-29T03:45:00+02:00", "2026-03-29T04:00:00+02:00"]
+    );
+}
+
+#[test]
 fn json_prints_an_array() {
     let output = tempora(&[
         "next",
@@ -239,91 +344,20 @@ fn json_prints_an_array() {
         "--json",
     ]);
     assert!(output.status.success());
-    let times: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let times: Vec<String> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
         times,
         ["2026-01-01T00:00:00+05:30", "2026-01-02T00:00:00+05:30"]
     );
 }
 
-/// The worked example of README.md, line for line.
-#[test]
-fn the_readme_dst_examples_hold() {
-    let gap = |policy: &[&str]| {
-        let mut args = vec![
-            "crontab",
-            "30 2 * * *",
-            "--timezone",
-            "America/New_York",
-            "--now",
-            "2026-03-07",
-            "--count",
-            "3",
-        ];
-        args.extend_from_slice(policy);
-        next(&args)
-    };
-    assert_eq!(
-        gap(&[]),
-        [
-            "2026-03-07T02:30:00-05:00",
-            "2026-03-08T03:30:00-04:00",
-            "2026-03-09T02:30:00-04:00"
-        ]
-    );
-    assert_eq!(
-        gap(&["--dst-gap", "at-transition"]),
-        [
-            "2026-03-07T02:30:00-05:00",
-            "2026-03-08T03:00:00-04:00",
-            "2026-03-09T02:30:00-04:00"
-        ]
-    );
-    assert_eq!(
-        gap(&["--dst-gap", "skip"]),
-        [
-            "2026-03-07T02:30:00-05:00",
-            "2026-03-09T02:30:00-04:00",
-            "2026-03-10T02:30:00-04:00"
-        ]
-    );
-    let fold = |count: &str, policy: &[&str]| {
-        let mut args = vec![
-            "crontab",
-            "30 1 * * *",
-            "--timezone",
-            "America/New_York",
-            "--now",
-            "2026-11-01",
-            "--count",
-            count,
-        ];
-        args.extend_from_slice(policy);
-        next(&args)
-    };
-    assert_eq!(
-        fold("2", &[]),
-        ["2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"]
-    );
-    assert_eq!(
-        fold("3", &["--dst-fold", "both"]),
-        [
-            "2026-11-01T01:30:00-04:00",
-            "2026-11-01T01:30:00-05:00",
-            "2026-11-02T01:30:00-05:00"
-        ]
-    );
-}
-
 #[test]
 fn without_now_the_answer_starts_from_the_clock() {
-    let before = tempora::jiff::Timestamp::from_second(
-        std::time::SystemTime::UNIX_EPOCH
-            .elapsed()
-            .unwrap()
-            .as_secs() as i64,
-    )
-    .unwrap();
+    // This test is about the clock: it reads it before the run.
+    #[allow(clippy::disallowed_methods)]
+    let before = jiff::Timestamp::now();
     let lines = next(&[
         "interval",
         "--seconds",
@@ -331,10 +365,15 @@ fn without_now_the_answer_starts_from_the_clock() {
         "--timezone",
         "UTC",
         "--count",
-        "1",
+        "2",
     ]);
-    let first: tempora::jiff::Timestamp = lines[0].parse().unwrap();
+    let first: jiff::Timestamp = lines[0].parse().unwrap();
     assert!(first > before, "{first} is not after {before}");
+    let second: jiff::Timestamp = lines[1].parse().unwrap();
+    assert_eq!(
+        second.duration_since(first),
+        jiff::SignedDuration::from_secs(30)
+    );
 }
 
 #[test]
@@ -349,6 +388,51 @@ fn bad_input_exits_2_with_one_line_naming_the_field() {
             "error: minute: 61 is out of range 0-59",
         ),
         (
+            &["crontab", "* * *", "--timezone", "UTC"],
+            "error: crontab: \"* * *\" has 3 fields; expected 5 (minute hour day month \
+             day_of_week), 6 (with a leading second) or 7 (and a trailing year)",
+        ),
+        (
+            &["crontab", "@daily", "--timezone", "Mars/Base"],
+            "error: timezone: \"Mars/Base\" is not a known IANA time zone name, `UTC` or an \
+             offset like +05:30",
+        ),
+        (
+            &[
+                "crontab",
+                "@daily",
+                "--timezone",
+                "UTC",
+                "--now",
+                "yesterday",
+            ],
+            "error: now: \"yesterday\" is neither RFC 3339 with an offset nor a local \
+             YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]",
+        ),
+        (
+            &[
+                "crontab",
+                "@daily",
+                "--timezone",
+                "UTC",
+                "--previous",
+                "2026-02-30",
+            ],
+            "error: previous: \"2026-02-30\" is neither RFC 3339 with an offset nor a local \
+             YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]",
+        ),
+        (
+            &[
+                "date",
+                "--run-date",
+                "2026-07-06 25:00",
+                "--timezone",
+                "UTC",
+            ],
+            "error: run_date: \"2026-07-06 25:00\" is neither RFC 3339 with an offset nor a \
+             local YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]",
+        ),
+        (
             &[
                 "interval",
                 "--hours",
@@ -358,8 +442,14 @@ fn bad_input_exits_2_with_one_line_naming_the_field() {
                 "--timezone",
                 "UTC",
             ],
-            "error: dst_gap: \"skip\" does not apply: interval triggers count elapsed time, \
+            "error: dst_gap: \"skip\" does not apply: an interval counts elapsed time, \
              not the wall clock; DST policies are for cron, crontab and calendar-interval",
+        ),
+        (
+            &["date", "--run-date", "2026-07-06", "--dst-fold", "both"],
+            "error: dst_fold: \"both\" does not apply: a date fires at one instant; to pick \
+             one side of a DST change, give --run-date an offset; DST policies are for cron, \
+             crontab and calendar-interval",
         ),
         (
             &["interval", "--timezone", "UTC"],
@@ -377,47 +467,158 @@ fn bad_input_exits_2_with_one_line_naming_the_field() {
             ],
             "error: dst_fold: \"twice\" is not a policy; expected auto, first, last or both",
         ),
+        // Clap's usage mistakes come out as one line too.
+        (
+            &["interval", "--hourz", "1", "--timezone", "UTC"],
+            "error: unexpected argument '--hourz' found; \
+             tip: a similar argument exists: '--hours'",
+        ),
+        (
+            &["date", "--timezone", "UTC"],
+            "error: the following required arguments were not provided: --run-date <T>",
+        ),
+        (
+            &["crontab", "@daily", "--count", "-1"],
+            "error: invalid value '-1' for '--count <N>': invalid digit found in string",
+        ),
+        (&["sometimes"], "error: unrecognized subcommand 'sometimes'"),
     ] {
         assert_eq!(refused(args), expected, "{args:?}");
-    }
-    // Messages from deeper down: only their field is pinned here.
-    for (args, field) in [
-        (
-            &["crontab", "@daily", "--timezone", "Mars/Base"][..],
-            "timezone",
-        ),
-        (
-            &[
-                "crontab",
-                "@daily",
-                "--timezone",
-                "UTC",
-                "--now",
-                "yesterday",
-            ],
-            "error: ",
-        ),
-        (
-            &["date", "--run-date", "2026-13-01", "--timezone", "UTC"],
-            "run_date",
-        ),
-    ] {
-        let line = refused(args);
-        assert!(line.starts_with("error: "), "{line}");
-        assert!(line.contains(field), "{args:?}: {line}");
-        assert_eq!(line.lines().count(), 1, "{line}");
     }
 }
 
 #[test]
-fn a_usage_mistake_exits_2() {
+fn help_is_printed_on_stdout_with_status_0() {
     for args in [
-        &["next", "cron", "--hours", "3"][..],
-        &["next", "sometimes"],
-        &["next", "date"],
+        &["next", "--help"][..],
+        &["next", "cron", "-h"],
+        &["--version"],
     ] {
         let output = tempora(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(output.stdout.is_empty());
+        assert!(output.status.success(), "{args:?}");
+        assert!(!output.stdout.is_empty(), "{args:?}");
     }
+    let help = String::from_utf8(tempora(&["next", "interval", "--help"]).stdout).unwrap();
+    // Options that are refused for an interval are not offered.
+    assert!(!help.contains("--dst-gap"), "{help}");
+    assert!(help.contains("--start-date <T>"), "{help}");
+}
+
+/// The words of a shell command line: split at spaces outside quotes.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            (Some(open), _) if c == open => quote = None,
+            (None, ' ') => words.extend(word.take()),
+            _ => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    assert!(quote.is_none(), "unbalanced quotes: {line}");
+    words.extend(word);
+    words
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap()
+}
+
+/// The section of README.md under `heading`, up to the next `## ` heading.
+fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
+    let start = readme.find(heading).expect(heading);
+    let rest = &readme[start + heading.len()..];
+    &rest[..rest.find("\n## ").unwrap_or(rest.len())]
+}
+
+/// The fenced code blocks of `text`, each as its info string and its lines.
+fn code_blocks(text: &str) -> Vec<(&str, Vec<&str>)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(&str, Vec<&str>)> = None;
+    for line in text.lines() {
+        match (line.strip_prefix("```"), open.take()) {
+            (Some(info), None) => open = Some((info, Vec::new())),
+            (Some(_), Some(block)) => blocks.push(block),
+            (None, Some((info, mut lines))) => {
+                lines.push(line);
+                open = Some((info, lines));
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+/// Every `$ tempora next ...` in README.md's shell blocks prints the lines
+/// shown under it, exactly (`# comments` aside).
+#[test]
+fn the_readme_examples_print_what_it_shows() {
+    let readme = readme();
+    let mut examples = 0;
+    for (_, lines) in code_blocks(&readme)
+        .into_iter()
+        .filter(|(info, _)| *info == "sh")
+    {
+        let mut lines = lines.into_iter().peekable();
+        while let Some(line) = lines.next() {
+            let Some(command) = line.strip_prefix("$ tempora ") else {
+                continue;
+            };
+            let mut expected = Vec::new();
+            while let Some(output) = lines.next_if(|line| !line.starts_with('$')) {
+                let output = output.split('#').next().unwrap().trim_end();
+                expected.push(output.to_owned());
+            }
+            let args = shell_words(command);
+            assert!(
+                args.iter().any(|arg| arg == "--now"),
+                "README: `{command}` depends on the clock; give it --now"
+            );
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let output = tempora(&args);
+            assert!(output.status.success(), "README: `{command}`");
+            let stdout = String::from_utf8(output.stdout).unwrap();
+            assert_eq!(
+                stdout.lines().collect::<Vec<_>>(),
+                expected,
+                "README: `{command}`"
+            );
+            examples += 1;
+        }
+    }
+    // The worked example of "Time zones and DST" alone has five.
+    assert!(examples >= 5, "only {examples} examples found in README.md");
+}
+
+/// "Two commands": the first command, at the moment the text describes,
+/// prints the lines shown.
+#[test]
+fn the_readme_first_command_prints_what_it_shows() {
+    let readme = readme();
+    let section = section(&readme, "## Two commands");
+    let blocks = code_blocks(section);
+    let command = blocks[0]
+        .1
+        .iter()
+        .find_map(|line| line.strip_prefix("cargo run -p tempora-cli -- "))
+        .expect("the cargo run command");
+    let shown = &blocks[1].1;
+    // The moment the text says the example was printed at.
+    let prose = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        prose.contains("Wednesday 2026-11-25, at 08:00"),
+        "{section}"
+    );
+    let mut args = shell_words(command);
+    args.extend(["--now".into(), "2026-11-25 08:00".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = tempora(&args);
+    assert!(output.status.success(), "{args:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(&stdout.lines().collect::<Vec<_>>(), shown);
 }

@@ -1,402 +1,204 @@
-//! The SQLite job store: one table, jobs as JSON, the next run time as an
-//! indexed integer column, claims in `BEGIN IMMEDIATE` transactions.
+//! SQLite: the embedded default. One file, WAL mode; claims are one
+//! `UPDATE … RETURNING` statement, which SQLite runs under its write lock.
+//!
+//! SQLite has no clock of its own (it runs in the scheduler's process), so
+//! leases are measured on the `now` the scheduler passes.
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
-use tempora::job::{Job, StoredJob};
-use tempora::store::{Claimed, JobStore, Release};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Pool};
 use tempora::{Error, Result};
 
-/// The owner written on a row whose job cannot be read, so that it is kept
-/// and set aside instead of being claimed again and again.
-const UNRESTORABLE: &str = "unrestorable";
+use crate::dialect::{ClaimStyle, Dialect, DialectSql, Tables};
+use crate::options::{LeaseClock, SqlOptions};
+use crate::store::SqlStore;
 
-/// How long a row that could not be read is set aside before it is tried
-/// again (a newer release of the program may read it).
-const SET_ASIDE: SignedDuration = SignedDuration::from_hours(1);
+/// The SQLite [`Dialect`]: see [`SqliteStore`].
+#[derive(Debug, Clone, Copy)]
+pub struct Sqlite;
 
 /// Jobs in a SQLite database file, the embedded default of the `tempora`
 /// daemon.
 ///
-/// The table `{prefix}jobs` holds one row per job: `id`, `next_run_time`
-/// (UTC microseconds, indexed; `NULL` while paused), `job` (the
-/// [`StoredJob`] JSON, readable with `sqlite3`), and the claim: `owner`,
-/// `lease_expires`. The database runs in WAL mode with
-/// `synchronous=NORMAL`: a job is durable when the call returns, and
-/// survives the process being killed.
+/// Created from a file path or a `sqlite://` URL (created if missing). The
+/// database runs in WAL mode with `synchronous=NORMAL`: a change is
+/// durable when its call returns and survives the process being killed;
+/// a power loss may lose the last changes, never the file's consistency.
+/// Leases are measured on the `now` the scheduler passes
+/// ([`LeaseClock::Caller`]): SQLite has no clock of its own.
 ///
 /// ```
 /// use tempora::store::JobStore;
 /// use tempora_sql::SqliteStore;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
-/// let dir = std::env::temp_dir().join(format!("tempora-doc-{}", std::process::id()));
+/// let dir = std::env::temp_dir().join(format!("tempora-doc-sqlite-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
-/// let store = SqliteStore::open(dir.join("jobs.db").to_str().unwrap(), "").await?;
+/// let store = SqliteStore::open(&dir.join("jobs.db").to_string_lossy(), "").await?;
 /// assert_eq!(store.backend(), "sqlite");
-/// assert!(store.list_jobs().await?.is_empty());
+/// assert_eq!(store.tables(), ("jobs", "runs"));
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    name: String,
-    table: String,
-}
+pub type SqliteStore = SqlStore<Sqlite>;
 
-fn micros(time: Timestamp) -> i64 {
-    time.as_microsecond()
-}
-
-fn from_micros(value: i64) -> Result<Timestamp> {
-    Timestamp::from_microsecond(value).map_err(|error| {
-        Error::store(
-            "sqlite",
-            format!("a stored time {value} is out of range"),
-            Some(Box::new(error)),
-        )
-    })
-}
-
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database at `location` — a file path
-    /// or a `sqlite://` URL — with its table named `{prefix}jobs`.
+    /// or a `sqlite://` URL — with tables `{prefix}jobs` and `{prefix}runs`
+    /// and the other options at their defaults.
     ///
     /// # Errors
     ///
-    /// Field `prefix` when it is not letters, digits and `_`; a store error
-    /// naming the location when the database cannot be opened or its table
-    /// created.
+    /// As [`SqlStore::connect`].
     pub async fn open(location: &str, prefix: &str) -> Result<SqliteStore> {
-        if !prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            return Err(Error::invalid(
-                "prefix",
-                format!("{prefix:?} may hold only letters, digits and _"),
-            ));
+        SqlStore::connect(location, &SqlOptions::new().prefix(prefix)).await
+    }
+}
+
+impl Dialect for Sqlite {
+    type Db = sqlx::Sqlite;
+    const BACKEND: &'static str = "sqlite";
+    const NUMBERED_PARAMETERS: bool = false;
+    const CLAIM: ClaimStyle = ClaimStyle::UpdateReturning;
+    const LEASE_CLOCK: LeaseClock = LeaseClock::Caller;
+    const MAX_KEY: Option<usize> = None;
+
+    fn sql(tables: &Tables) -> DialectSql {
+        let Tables { jobs, runs } = tables;
+        DialectSql {
+            schema: vec![
+                format!(
+                    "CREATE TABLE IF NOT EXISTS {jobs} (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        next_run_time INTEGER,
+                        job TEXT NOT NULL,
+                        owner TEXT,
+                        lease_expires INTEGER,
+                        unrestorable TEXT
+                    )"
+                ),
+                format!("CREATE INDEX IF NOT EXISTS {jobs}_due ON {jobs} (next_run_time, id)"),
+                format!(
+                    "CREATE INDEX IF NOT EXISTS {jobs}_owner ON {jobs} (owner) WHERE owner IS NOT NULL"
+                ),
+                format!(
+                    "CREATE INDEX IF NOT EXISTS {jobs}_unrestorable ON {jobs} (id)
+                     WHERE unrestorable IS NOT NULL"
+                ),
+                format!(
+                    "CREATE TABLE IF NOT EXISTS {runs} (
+                        job_id TEXT NOT NULL,
+                        scheduled_time INTEGER NOT NULL,
+                        node TEXT NOT NULL,
+                        fire_times INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        started INTEGER,
+                        finished INTEGER,
+                        duration INTEGER,
+                        error TEXT,
+                        alive_until INTEGER,
+                        PRIMARY KEY (job_id, scheduled_time, node)
+                    )"
+                ),
+                format!(
+                    "CREATE INDEX IF NOT EXISTS {runs}_scheduled_time ON {runs} (scheduled_time)"
+                ),
+                format!("CREATE INDEX IF NOT EXISTS {runs}_status ON {runs} (status)"),
+            ],
+            replace_job: "ON CONFLICT (id) DO UPDATE SET next_run_time = excluded.next_run_time,
+                job = excluded.job, owner = NULL, lease_expires = NULL, unrestorable = NULL"
+                .to_owned(),
+            replace_run: "ON CONFLICT (job_id, scheduled_time, node) DO UPDATE SET
+                fire_times = excluded.fire_times, status = excluded.status,
+                started = excluded.started, finished = excluded.finished,
+                duration = excluded.duration, error = excluded.error,
+                alive_until = excluded.alive_until"
+                .to_owned(),
+            greatest: "MAX",
+            lock_due: "",
+            now: None,
         }
-        let url = if location.starts_with("sqlite:") {
-            location.to_owned()
-        } else {
-            format!("sqlite://{location}")
-        };
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|error| {
-                Error::store(
-                    location,
-                    format!("{location:?} is not a SQLite file path or sqlite:// URL"),
-                    Some(Box::new(error)),
+    }
+
+    async fn connect(location: &str, options: &SqlOptions) -> Result<(Pool<sqlx::Sqlite>, String)> {
+        let connect = if location.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(location).map_err(|error| {
+                Error::invalid(
+                    "url",
+                    format!("{location:?} is not a SQLite file path or sqlite:// URL: {error}"),
                 )
             })?
+        } else if location.contains("://") {
+            return Err(Error::invalid(
+                "url",
+                format!(
+                    "{:?} is not a SQLite file path or sqlite:// URL",
+                    crate::url::redact(location)
+                ),
+            ));
+        } else {
+            SqliteConnectOptions::new().filename(location)
+        };
+        let connect = connect
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
+            .max_connections(options.max_connections.unwrap_or(4))
+            .acquire_timeout(options.connect_timeout)
+            .connect_with(connect)
             .await
             .map_err(|error| {
                 Error::store(location, "cannot open the database", Some(Box::new(error)))
             })?;
-        let store = SqliteStore {
-            pool,
-            name: location.to_owned(),
-            table: format!("{prefix}jobs"),
-        };
-        store.migrate().await?;
-        Ok(store)
+        Ok((pool, location.to_owned()))
     }
 
-    fn failed(&self, what: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
-        let what = what.to_owned();
-        move |error| Error::store(&self.name, what, Some(Box::new(error)))
-    }
-
-    fn sql(&self, template: &str) -> AssertSqlSafe<String> {
-        // The table name is checked to be letters, digits and `_`.
-        AssertSqlSafe(template.replace("{table}", &self.table))
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        for statement in [
-            "CREATE TABLE IF NOT EXISTS {table} (
-                id TEXT PRIMARY KEY NOT NULL,
-                next_run_time INTEGER,
-                job TEXT NOT NULL,
-                owner TEXT,
-                lease_expires INTEGER
-            )",
-            "CREATE INDEX IF NOT EXISTS {table}_next_run_time ON {table} (next_run_time)",
-        ] {
-            sqlx::query(self.sql(statement))
-                .execute(&self.pool)
-                .await
-                .map_err(self.failed("cannot create the jobs table"))?;
-        }
-        Ok(())
-    }
-
-    /// The job of a row, its next run time taken from the indexed column.
-    fn restore(&self, id: &str, json: &str, next_run_time: Option<i64>) -> Result<Job> {
-        let mut stored: StoredJob = serde_json::from_str(json).map_err(|error| {
-            Error::store(
-                &self.name,
-                format!("job {id:?} cannot be read; it is kept and set aside"),
-                Some(Box::new(error)),
-            )
-        })?;
-        stored.next_run_time = next_run_time.map(from_micros).transpose()?;
-        Ok(Job::from_stored(stored, "default"))
-    }
-
-    /// The ids of the rows whose job cannot be read: kept, never run, never
-    /// deleted, until a program that can read them restores them.
-    ///
-    /// # Errors
-    ///
-    /// A database failure.
-    pub async fn unrestorable_jobs(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query(self.sql("SELECT id, job FROM {table} ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.failed("cannot list the jobs"))?;
-        Ok(rows
-            .iter()
-            .filter(|row| serde_json::from_str::<StoredJob>(row.get::<&str, _>(1)).is_err())
-            .map(|row| row.get::<String, _>(0))
-            .collect())
-    }
-}
-
-#[async_trait]
-impl JobStore for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
-        let stored = job.to_stored()?;
-        let json = serde_json::to_string(&stored).map_err(|error| {
-            Error::store(&self.name, "cannot serialize a job", Some(Box::new(error)))
-        })?;
-        let next = job.next_run_time().map(micros);
-        let statement = if replace_existing {
-            "INSERT INTO {table} (id, next_run_time, job) VALUES (?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET next_run_time = excluded.next_run_time, job = excluded.job"
-        } else {
-            "INSERT INTO {table} (id, next_run_time, job) VALUES (?, ?, ?)"
-        };
-        let outcome = sqlx::query(self.sql(statement))
-            .bind(job.id())
-            .bind(next)
-            .bind(json)
-            .execute(&self.pool)
-            .await;
-        match outcome {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                Err(Error::job_exists(job.id()))
-            }
-            Err(error) => Err(self.failed("cannot add a job")(error)),
-        }
-    }
-
-    async fn update_job(&self, job: Job) -> Result<()> {
-        let stored = job.to_stored()?;
-        let json = serde_json::to_string(&stored).map_err(|error| {
-            Error::store(&self.name, "cannot serialize a job", Some(Box::new(error)))
-        })?;
-        let done =
-            sqlx::query(self.sql("UPDATE {table} SET next_run_time = ?, job = ? WHERE id = ?"))
-                .bind(job.next_run_time().map(micros))
-                .bind(json)
-                .bind(job.id())
-                .execute(&self.pool)
-                .await
-                .map_err(self.failed("cannot update a job"))?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("job", job.id()));
-        }
-        Ok(())
-    }
-
-    async fn remove_job(&self, id: &str) -> Result<()> {
-        let done = sqlx::query(self.sql("DELETE FROM {table} WHERE id = ?"))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(self.failed("cannot remove a job"))?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("job", id));
-        }
-        Ok(())
-    }
-
-    async fn remove_all_jobs(&self) -> Result<()> {
-        sqlx::query(self.sql("DELETE FROM {table}"))
-            .execute(&self.pool)
-            .await
-            .map_err(self.failed("cannot remove the jobs"))?;
-        Ok(())
-    }
-
-    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
-        let row = sqlx::query(self.sql("SELECT job, next_run_time FROM {table} WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(self.failed("cannot read a job"))?;
-        row.map(|row| self.restore(id, row.get(0), row.get(1)))
-            .transpose()
-    }
-
-    async fn list_jobs(&self) -> Result<Vec<Job>> {
-        let rows = sqlx::query(self.sql(
-            "SELECT id, job, next_run_time FROM {table}
-             ORDER BY next_run_time IS NULL, next_run_time, id",
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(self.failed("cannot list the jobs"))?;
-        let mut jobs = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: &str = row.get(0);
-            match self.restore(id, row.get(1), row.get(2)) {
-                Ok(job) => jobs.push(job),
-                Err(error) => tracing::error!(job = %id, %error, "job skipped: it cannot be read"),
-            }
-        }
-        Ok(jobs)
-    }
-
-    async fn next_run_time(&self) -> Result<Option<Timestamp>> {
-        let earliest: Option<i64> = sqlx::query_scalar(self.sql(
-            "SELECT MIN(CASE WHEN owner IS NULL THEN next_run_time
-                             ELSE MAX(next_run_time, lease_expires) END)
-             FROM {table} WHERE next_run_time IS NOT NULL",
-        ))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(self.failed("cannot read the next run time"))?;
-        earliest.map(from_micros).transpose()
-    }
-
-    async fn acquire_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        owner: &str,
-        lease: SignedDuration,
-    ) -> Result<Vec<Claimed>> {
-        let expires = now.saturating_add(lease).unwrap_or(now);
-        // Most wake-ups find nothing due: look before taking the write lock.
-        let any_due: Option<i64> = sqlx::query_scalar(self.sql(
-            "SELECT 1 FROM {table}
-             WHERE next_run_time <= ? AND (owner IS NULL OR lease_expires <= ?) LIMIT 1",
-        ))
-        .bind(micros(now))
-        .bind(micros(now))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(self.failed("cannot find due jobs"))?;
-        if any_due.is_none() {
-            return Ok(Vec::new());
-        }
-        let mut transaction = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(self.failed("cannot begin a claim"))?;
-        let rows = sqlx::query(self.sql(
-            "SELECT id, job, next_run_time FROM {table}
-             WHERE next_run_time <= ? AND (owner IS NULL OR lease_expires <= ?)
-             ORDER BY next_run_time LIMIT ?",
-        ))
-        .bind(micros(now))
-        .bind(micros(now))
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&mut *transaction)
-        .await
-        .map_err(self.failed("cannot find due jobs"))?;
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let id: &str = row.get(0);
-            let (owner, until) = match self.restore(id, row.get(1), row.get(2)) {
-                Ok(job) => {
-                    claimed.push(job);
-                    (owner, expires)
-                }
-                Err(error) => {
-                    tracing::error!(job = %id, %error, "job set aside: it cannot be read");
-                    (UNRESTORABLE, now.saturating_add(SET_ASIDE).unwrap_or(now))
-                }
-            };
-            sqlx::query(self.sql("UPDATE {table} SET owner = ?, lease_expires = ? WHERE id = ?"))
-                .bind(owner)
-                .bind(micros(until))
-                .bind(id)
+    async fn migrate(
+        pool: &Pool<sqlx::Sqlite>,
+        tables: &Tables,
+        schema: &[String],
+    ) -> std::result::Result<(), sqlx::Error> {
+        let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (create_jobs, rest) = schema.split_first().unzip();
+        if let Some(statement) = create_jobs {
+            sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *transaction)
-                .await
-                .map_err(self.failed("cannot claim a job"))?;
+                .await?;
         }
-        transaction
-            .commit()
-            .await
-            .map_err(self.failed("cannot commit a claim"))?;
-        Ok(claimed)
+        // The first release's table lacks the unrestorable mark, which the
+        // indexes below need.
+        let marked: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM pragma_table_info('{}') WHERE name = 'unrestorable'",
+            tables.jobs
+        )))
+        .fetch_one(&mut *transaction)
+        .await?;
+        if marked == 0 {
+            sqlx::query(AssertSqlSafe(format!(
+                "ALTER TABLE {} ADD COLUMN unrestorable TEXT",
+                tables.jobs
+            )))
+            .execute(&mut *transaction)
+            .await?;
+        }
+        for statement in rest.unwrap_or_default() {
+            sqlx::query(AssertSqlSafe(statement.as_str()))
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        let expected = claimed.next_run_time().map(micros);
-        let applied =
-            match release {
-                Release::Reschedule(next) => {
-                    sqlx::query(self.sql(
-                        "UPDATE {table} SET next_run_time = ?, owner = NULL, lease_expires = NULL
-                 WHERE id = ? AND owner = ? AND next_run_time IS ?",
-                    ))
-                    .bind(micros(next))
-                    .bind(claimed.id())
-                    .bind(owner)
-                    .bind(expected)
-                    .execute(&self.pool)
-                    .await
-                }
-                Release::Remove => {
-                    sqlx::query(self.sql(
-                        "DELETE FROM {table} WHERE id = ? AND owner = ? AND next_run_time IS ?",
-                    ))
-                    .bind(claimed.id())
-                    .bind(owner)
-                    .bind(expected)
-                    .execute(&self.pool)
-                    .await
-                }
-            }
-            .map_err(self.failed("cannot release a job"))?;
-        if applied.rows_affected() == 0 {
-            // Changed meanwhile (the change wins) or no longer ours: only
-            // drop the claim.
-            sqlx::query(self.sql(
-                "UPDATE {table} SET owner = NULL, lease_expires = NULL WHERE id = ? AND owner = ?",
-            ))
-            .bind(claimed.id())
-            .bind(owner)
-            .execute(&self.pool)
-            .await
-            .map_err(self.failed("cannot release a job"))?;
-        }
-        Ok(())
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
     }
 }

@@ -40,6 +40,9 @@ enum ErrorKind {
     /// The scheduler cannot do that in its current state.
     #[error("{message}")]
     State { message: String },
+    /// A store does not offer an operation.
+    #[error("store {store:?}: {what} is not supported by this backend")]
+    Unsupported { store: String, what: String },
     /// A job store failed; the driver's error is the source.
     #[error("store {store:?}: {message}")]
     Store {
@@ -133,6 +136,29 @@ impl Error {
                 source,
             },
         }
+    }
+
+    /// An error for an operation store `store` does not offer, such as run
+    /// history on a backend that does not keep it yet.
+    ///
+    /// ```
+    /// let error = tempora::Error::unsupported("redis", "run history");
+    /// assert!(error.is_unsupported());
+    /// assert_eq!(error.to_string(), "store \"redis\": run history is not supported by this backend");
+    /// ```
+    pub fn unsupported(store: impl Into<String>, what: impl Into<String>) -> Error {
+        Error {
+            kind: ErrorKind::Unsupported {
+                store: store.into(),
+                what: what.into(),
+            },
+        }
+    }
+
+    /// True when a store does not offer the operation asked for: retrying
+    /// will not help.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self.kind, ErrorKind::Unsupported { .. })
     }
 
     /// True when no job, store or executor has the name asked for.

@@ -95,6 +95,7 @@ pub mod config;
 mod error;
 pub mod event;
 pub mod executor;
+pub mod history;
 pub mod job;
 pub mod scheduler;
 pub mod store;

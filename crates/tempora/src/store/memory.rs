@@ -1,12 +1,13 @@
 //! The memory store: jobs in this process, indexed by next run time.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::error::{Error, Result};
+use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
 use crate::store::{Claimed, JobStore, Release};
 
@@ -14,7 +15,7 @@ use crate::store::{Claimed, JobStore, Release};
 ///
 /// Jobs are indexed by next run time, so claiming due jobs reads only those
 /// that are due, however many are stored. It can hold jobs whose task is a
-/// closure.
+/// closure. It keeps the run history in memory too, until pruned.
 ///
 /// ```
 /// use tempora::store::{JobStore, MemoryStore};
@@ -34,6 +35,8 @@ struct Inner {
     jobs: HashMap<Arc<str>, Entry>,
     /// (next run time, id) of every job that is not paused.
     due_index: BTreeSet<(Timestamp, Arc<str>)>,
+    /// The run history by (job id, scheduled time, node).
+    runs: BTreeMap<(String, Timestamp, String), RunRecord>,
 }
 
 #[derive(Debug)]
@@ -182,7 +185,9 @@ impl JobStore for MemoryStore {
     ) -> Result<Vec<Claimed>> {
         let expires = now.saturating_add(lease).unwrap_or(now);
         let mut inner = self.lock();
-        let Inner { jobs, due_index } = &mut *inner;
+        let Inner {
+            jobs, due_index, ..
+        } = &mut *inner;
         let mut claimed = Vec::new();
         for (next, id) in due_index.iter() {
             if *next > now || claimed.len() >= limit {
@@ -231,5 +236,98 @@ impl JobStore for MemoryStore {
             }
         }
         Ok(())
+    }
+
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        let key = (
+            record.job_id.clone(),
+            record.scheduled_time,
+            record.node.clone(),
+        );
+        self.lock().runs.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        let inner = self.lock();
+        let mut runs: Vec<&RunRecord> = match &query.job_id {
+            Some(id) => inner
+                .runs
+                .range((id.clone(), Timestamp::MIN, String::new())..)
+                .take_while(|((job, _, _), _)| job == id)
+                .map(|(_, record)| record)
+                .filter(|record| query.matches(record))
+                .collect(),
+            None => inner
+                .runs
+                .values()
+                .filter(|record| query.matches(record))
+                .collect(),
+        };
+        runs.sort_by(|a, b| {
+            b.scheduled_time
+                .cmp(&a.scheduled_time)
+                .then_with(|| a.job_id.cmp(&b.job_id))
+                .then_with(|| a.node.cmp(&b.node))
+        });
+        runs.truncate(query.limit.unwrap_or(usize::MAX));
+        Ok(runs.into_iter().cloned().collect())
+    }
+
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        let mut renewed = 0;
+        for record in self.lock().runs.values_mut() {
+            if record.node == node && !record.status.is_finished() {
+                record.alive_until = Some(alive_until);
+                renewed += 1;
+            }
+        }
+        Ok(renewed)
+    }
+
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        let mut changed = Vec::new();
+        for record in self.lock().runs.values_mut() {
+            if record.is_abandoned(now, node) {
+                *record = record.clone().interrupted(now);
+                changed.push(record.clone());
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        let cutoff = retention.cutoff(now);
+        let mut inner = self.lock();
+        // Finished records per job, newest first.
+        let mut by_job: HashMap<&str, Vec<&RunRecord>> = HashMap::new();
+        for record in inner.runs.values() {
+            if record.status.is_finished() {
+                by_job.entry(&record.job_id).or_default().push(record);
+            }
+        }
+        let mut doomed = Vec::new();
+        for records in by_job.values_mut() {
+            records.sort_by(|a, b| {
+                b.scheduled_time
+                    .cmp(&a.scheduled_time)
+                    .then_with(|| a.node.cmp(&b.node))
+            });
+            for (rank, record) in records.iter().enumerate() {
+                let too_many = retention.per_job.is_some_and(|keep| rank >= keep);
+                let too_old = cutoff.is_some_and(|cutoff| record.scheduled_time < cutoff);
+                if too_many || too_old {
+                    doomed.push((
+                        record.job_id.clone(),
+                        record.scheduled_time,
+                        record.node.clone(),
+                    ));
+                }
+            }
+        }
+        for key in &doomed {
+            inner.runs.remove(key);
+        }
+        Ok(u64::try_from(doomed.len()).unwrap_or(u64::MAX))
     }
 }

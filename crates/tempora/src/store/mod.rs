@@ -7,15 +7,21 @@
 //! therefore never process the same fire time twice, and a scheduler that
 //! dies loses its claims when their leases expire.
 //!
+//! A store also keeps the run history ([`crate::history`]): one
+//! [`RunRecord`] per run, recorded as running before it starts and again
+//! when it ends, so that a scheduler that dies leaves records that
+//! [`JobStore::interrupt_runs`] turns into interrupted runs.
+//!
 //! [`MemoryStore`] is the default store; the persistent ones live in their
-//! own crates and pass the same conformance suite.
+//! own crates and pass the same conformance suite (`tempora-testkit`).
 
 mod memory;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
 
 pub use self::memory::MemoryStore;
@@ -34,6 +40,31 @@ pub enum Release {
 /// releases the job, so a change made meanwhile (a pause, a reschedule)
 /// is kept rather than overwritten.
 pub type Claimed = Job;
+
+/// A job a store keeps but cannot restore: its stored form does not read
+/// (written by hand, by a newer release, or damaged). It is never deleted
+/// and never run; the store skips it and lists it here until a program that
+/// can read it (or an operator) rewrites or removes it.
+///
+/// ```
+/// use tempora::store::UnrestorableJob;
+///
+/// let job = UnrestorableJob { id: "nightly".into(), reason: "unknown field `colour`".into() };
+/// assert_eq!(job.to_string(), "job \"nightly\" cannot be restored: unknown field `colour`");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnrestorableJob {
+    /// The job's id.
+    pub id: String,
+    /// Why it cannot be read.
+    pub reason: String,
+}
+
+impl std::fmt::Display for UnrestorableJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "job {:?} cannot be restored: {}", self.id, self.reason)
+    }
+}
 
 /// Where jobs live.
 ///
@@ -106,9 +137,15 @@ pub trait JobStore: Send + Sync + 'static {
     async fn remove_all_jobs(&self) -> Result<()>;
 
     /// The job `id`, if stored.
+    ///
+    /// # Errors
+    ///
+    /// A store error naming the job when it is stored but cannot be read
+    /// (see [`JobStore::unrestorable_jobs`]): it is not missing.
     async fn get_job(&self, id: &str) -> Result<Option<Job>>;
 
-    /// Every job, by next run time, paused jobs last (by id).
+    /// Every job, by next run time (ties by id), paused jobs last (by id).
+    /// Jobs that cannot be read are skipped (and logged), not removed.
     async fn list_jobs(&self) -> Result<Vec<Job>>;
 
     /// The earliest next run time of a job not paused and not claimed, if
@@ -117,7 +154,7 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Claims up to `limit` jobs due at `now` (next run time at or before
     /// it, not paused, not claimed under a live lease) for `owner` until
-    /// `now + lease`, earliest first. Atomic: two owners never claim the
+    /// `now + lease`, earliest first (ties by id). Atomic: two owners never claim the
     /// same job under live leases; a job whose lease expired can be claimed
     /// again.
     async fn acquire_due(
@@ -134,4 +171,170 @@ pub trait JobStore: Send + Sync + 'static {
     /// the change wins and only the lease is dropped; if it was removed,
     /// nothing happens.
     async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()>;
+
+    /// The jobs stored but not restorable (their stored form does not
+    /// read), by id. They are kept, skipped by [`JobStore::list_jobs`] and
+    /// [`JobStore::acquire_due`], and never deleted by the store. The memory
+    /// store has none.
+    async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        Ok(Vec::new())
+    }
+
+    /// Records a run: inserts `record`, or replaces the record with the
+    /// same key `(job_id, scheduled_time, node)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_unsupported`] from a backend that does not keep run
+    /// history (the default implementation); a store error.
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        let _ = record;
+        Err(Error::unsupported(self.backend(), "run history"))
+    }
+
+    /// The records `query` asks for, newest first: by scheduled time
+    /// descending, then job id, then node.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::record_run`].
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        let _ = query;
+        Err(Error::unsupported(self.backend(), "run history"))
+    }
+
+    /// Extends to `alive_until` the promise of every running record of
+    /// `node` (see [`RunRecord::alive_until`]); returns how many records
+    /// it extended. A scheduler calls it while runs are in flight, more
+    /// often than their lease.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::record_run`].
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        let _ = (node, alive_until);
+        Err(Error::unsupported(self.backend(), "run history"))
+    }
+
+    /// Marks as interrupted (with [`RunRecord::interrupted`] at `now`)
+    /// every running record that [`RunRecord::is_abandoned`]: each whose
+    /// `alive_until` is at or before `now`, and with `node`, every one of
+    /// that node, which must not be running anything yet. Returns the
+    /// records it changed, as now stored.
+    ///
+    /// A scheduler calls it with its own node id when it starts (its id may
+    /// be the one of a process that died), and without one now and then to
+    /// pick up the runs of schedulers that died under other ids.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::record_run`].
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        let _ = (now, node);
+        Err(Error::unsupported(self.backend(), "run history"))
+    }
+
+    /// Removes the finished records that `retention` does not keep at
+    /// `now`: beyond the newest `per_job` of each job, or scheduled before
+    /// `now - max_age`. Running records are never removed and do not count
+    /// towards `per_job`. Returns how many it removed.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::record_run`].
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        let _ = (retention, now);
+        Err(Error::unsupported(self.backend(), "run history"))
+    }
+}
+
+/// A shared store is a store: a scheduler can take an `Arc<dyn JobStore>`
+/// chosen at run time (from a URL in a config file, say), and two
+/// schedulers can share one store value.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tempora::scheduler::SchedulerBuilder;
+/// use tempora::store::{JobStore, MemoryStore};
+///
+/// let store: Arc<dyn JobStore> = Arc::new(MemoryStore::new());
+/// let scheduler = SchedulerBuilder::new().store("default", Arc::clone(&store)).host_driven()?;
+/// assert_eq!(store.backend(), "memory");
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[async_trait]
+impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
+    fn backend(&self) -> &'static str {
+        (**self).backend()
+    }
+
+    fn keeps_closures(&self) -> bool {
+        (**self).keeps_closures()
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        (**self).add_job(job, replace_existing).await
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        (**self).update_job(job).await
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        (**self).remove_job(id).await
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        (**self).remove_all_jobs().await
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        (**self).get_job(id).await
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<Job>> {
+        (**self).list_jobs().await
+    }
+
+    async fn next_run_time(&self) -> Result<Option<Timestamp>> {
+        (**self).next_run_time().await
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> Result<Vec<Claimed>> {
+        (**self).acquire_due(now, limit, owner, lease).await
+    }
+
+    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        (**self).release(owner, claimed, release).await
+    }
+
+    async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        (**self).unrestorable_jobs().await
+    }
+
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        (**self).record_run(record).await
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        (**self).list_runs(query).await
+    }
+
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        (**self).renew_runs(node, alive_until).await
+    }
+
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        (**self).interrupt_runs(now, node).await
+    }
+
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        (**self).prune_runs(retention, now).await
+    }
 }

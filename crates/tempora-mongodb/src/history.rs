@@ -1,0 +1,314 @@
+//! The run history in MongoDB: one document per run in `{prefix}runs`.
+//!
+//! | field | type | holds |
+//! |---|---|---|
+//! | `_id` | string | the run's key: the JSON array `[job id, scheduled time in microseconds, node]` |
+//! | `job_id`, `node` | string | the job and the scheduler that ran it |
+//! | `scheduled_time` | long | the fire time it ran for, microseconds since the Unix epoch (UTC) |
+//! | `fire_times` | long | how many fire times it stands for |
+//! | `status` | string | `running`, `success`, `error`, `panic`, `timeout`, `missed` or `interrupted` |
+//! | `started`, `finished`, `alive_until` | long or null | microseconds since the Unix epoch |
+//! | `duration` | long or null | microseconds |
+//! | `error` | string or null | the error text |
+//!
+//! Times are kept to the microsecond, as the trait allows.
+
+use std::collections::HashMap;
+
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, IndexModel};
+use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::{Error, Result};
+
+use crate::{MongoStore, floor_micros, from_micros, score};
+
+/// The indexes of the runs collection: listing newest first, one job's
+/// runs, the running ones.
+pub(crate) fn indexes() -> Vec<IndexModel> {
+    let index = |keys: Document, name: &str| {
+        IndexModel::builder()
+            .keys(keys)
+            .options(IndexOptions::builder().name(name.to_owned()).build())
+            .build()
+    };
+    vec![
+        index(
+            doc! {"scheduled_time": -1, "job_id": 1, "node": 1},
+            "newest_first",
+        ),
+        index(doc! {"job_id": 1, "scheduled_time": -1}, "by_job"),
+        index(doc! {"status": 1, "node": 1}, "by_status"),
+    ]
+}
+
+fn micros(time: Option<Timestamp>) -> Bson {
+    time.map_or(Bson::Null, |time| Bson::Int64(floor_micros(time)))
+}
+
+fn time_field(document: &Document, field: &str) -> Option<Timestamp> {
+    document.get_i64(field).ok().map(from_micros)
+}
+
+/// The key of a run, its scheduled time to the microsecond.
+fn run_id(job_id: &str, scheduled_time: Timestamp, node: &str) -> String {
+    // OK because a tuple of strings and an integer always serializes.
+    serde_json::to_string(&(job_id, floor_micros(scheduled_time), node)).unwrap_or_default()
+}
+
+fn to_document(record: &RunRecord) -> Document {
+    doc! {
+        "_id": run_id(&record.job_id, record.scheduled_time, &record.node),
+        "job_id": &record.job_id,
+        "scheduled_time": floor_micros(record.scheduled_time),
+        "node": &record.node,
+        "fire_times": i64::from(record.fire_times),
+        "status": record.status.as_str(),
+        "started": micros(record.started),
+        "finished": micros(record.finished),
+        "duration": record.duration.map_or(Bson::Null, |duration| {
+            Bson::Int64(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
+        }),
+        "error": record.error.as_deref().map_or(Bson::Null, |error| Bson::String(error.to_owned())),
+        "alive_until": micros(record.alive_until),
+    }
+}
+
+fn from_document(document: &Document) -> std::result::Result<RunRecord, String> {
+    let text = |field: &str| {
+        document
+            .get_str(field)
+            .map(str::to_owned)
+            .map_err(|_| format!("field {field} is not a string"))
+    };
+    let status: RunStatus = text("status")?
+        .parse()
+        .map_err(|error: Error| error.to_string())?;
+    Ok(RunRecord {
+        job_id: text("job_id")?,
+        scheduled_time: time_field(document, "scheduled_time")
+            .ok_or("field scheduled_time is not a long")?,
+        node: text("node")?,
+        fire_times: document
+            .get_i64("fire_times")
+            .ok()
+            .and_then(|count| u32::try_from(count).ok())
+            .unwrap_or(1),
+        status,
+        started: time_field(document, "started"),
+        finished: time_field(document, "finished"),
+        duration: document
+            .get_i64("duration")
+            .ok()
+            .map(SignedDuration::from_micros),
+        error: document.get_str("error").ok().map(str::to_owned),
+        alive_until: time_field(document, "alive_until"),
+    })
+}
+
+impl MongoStore {
+    fn runs(&self) -> &Collection<Document> {
+        &self.inner.runs
+    }
+
+    /// The records `filter` finds, in `sort` order, at most `limit`; those
+    /// that do not read are logged and left out.
+    async fn find_runs(
+        &self,
+        filter: Document,
+        sort: Document,
+        limit: Option<usize>,
+    ) -> Result<Vec<(Document, RunRecord)>> {
+        let what = "read the run history";
+        let mut find = self.runs().find(filter).sort(sort);
+        if let Some(limit) = limit {
+            find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        let mut cursor = find.await.map_err(|error| self.failed_to(what, error))?;
+        let mut found = Vec::new();
+        while cursor
+            .advance()
+            .await
+            .map_err(|error| self.failed_to(what, error))?
+        {
+            let document = cursor
+                .deserialize_current()
+                .map_err(|error| self.failed_to(what, error))?;
+            match from_document(&document) {
+                Ok(record) => found.push((document, record)),
+                Err(reason) => tracing::warn!(
+                    store = %self.inner.name,
+                    run = ?document.get("_id"),
+                    reason,
+                    "run record skipped: it cannot be read"
+                ),
+            }
+        }
+        Ok(found)
+    }
+
+    pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
+        let document = to_document(record);
+        let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+        self.runs()
+            .replace_one(doc! {"_id": id}, document)
+            .upsert(true)
+            .await
+            .map_err(|error| {
+                self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
+            })?;
+        Ok(())
+    }
+
+    pub(crate) async fn list_runs_impl(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        if query.limit == Some(0) {
+            return Ok(Vec::new());
+        }
+        let mut filter = Document::new();
+        if let Some(id) = &query.job_id {
+            filter.insert("job_id", id);
+        }
+        if query.failed_only {
+            let failures: Vec<&str> = RunStatus::FAILURES.iter().map(|s| s.as_str()).collect();
+            filter.insert("status", doc! {"$in": failures});
+        }
+        let found = self
+            .find_runs(
+                filter,
+                doc! {"scheduled_time": -1, "job_id": 1, "node": 1},
+                query.limit,
+            )
+            .await?;
+        Ok(found.into_iter().map(|(_, record)| record).collect())
+    }
+
+    pub(crate) async fn renew_runs_impl(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        let renewed = self
+            .runs()
+            .update_many(
+                doc! {"node": node, "status": RunStatus::Running.as_str()},
+                doc! {"$set": {"alive_until": floor_micros(alive_until)}},
+            )
+            .await
+            .map_err(|error| self.failed_to("renew the running runs", error))?;
+        Ok(renewed.matched_count)
+    }
+
+    pub(crate) async fn interrupt_runs_impl(
+        &self,
+        now: Timestamp,
+        node: Option<&str>,
+    ) -> Result<Vec<RunRecord>> {
+        let running = RunStatus::Running.as_str();
+        let expired = doc! {"alive_until": {"$lte": score(Some(now))}};
+        let filter = match node {
+            Some(node) => doc! {"status": running, "$or": [{"node": node}, expired]},
+            None => {
+                let mut filter = expired;
+                filter.insert("status", running);
+                filter
+            }
+        };
+        let mut changed = Vec::new();
+        for (document, record) in self.find_runs(filter, doc! {"_id": 1}, None).await? {
+            if !record.is_abandoned(now, node) {
+                continue;
+            }
+            let interrupted = record.interrupted(now);
+            // Only if it is still the record read: a run that ended
+            // meanwhile keeps its end.
+            let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+            let alive_until = document.get("alive_until").cloned().unwrap_or(Bson::Null);
+            let replaced = self
+                .runs()
+                .replace_one(
+                    doc! {"_id": id, "status": running, "alive_until": alive_until},
+                    to_document(&interrupted),
+                )
+                .await
+                .map_err(|error| self.failed_to("interrupt abandoned runs", error))?;
+            if replaced.modified_count > 0 {
+                changed.push(interrupted);
+            }
+        }
+        Ok(changed)
+    }
+
+    pub(crate) async fn prune_runs_impl(
+        &self,
+        retention: &RunRetention,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let what = "prune the run history";
+        let running = RunStatus::Running.as_str();
+        let mut removed = 0;
+        if let Some(keep) = retention.per_job {
+            let finished = self
+                .find_runs(
+                    doc! {"status": {"$ne": running}},
+                    doc! {"job_id": 1, "scheduled_time": -1, "node": 1},
+                    None,
+                )
+                .await?;
+            let mut ranks: HashMap<String, usize> = HashMap::new();
+            let mut doomed: Vec<Bson> = Vec::new();
+            for (document, record) in finished {
+                let rank = ranks.entry(record.job_id).or_default();
+                if *rank >= keep {
+                    doomed.push(document.get("_id").cloned().unwrap_or(Bson::Null));
+                }
+                *rank += 1;
+            }
+            for batch in doomed.chunks(500) {
+                removed += self
+                    .runs()
+                    .delete_many(doc! {"_id": {"$in": batch}, "status": {"$ne": running}})
+                    .await
+                    .map_err(|error| self.failed_to(what, error))?
+                    .deleted_count;
+            }
+        }
+        if let Some(cutoff) = retention.cutoff(now) {
+            // Kept to the microsecond: before the cutoff means before its
+            // microsecond, rounded up.
+            removed += self
+                .runs()
+                .delete_many(doc! {
+                    "status": {"$ne": running},
+                    "scheduled_time": {"$lt": score(Some(cutoff))},
+                })
+                .await
+                .map_err(|error| self.failed_to(what, error))?
+                .deleted_count;
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_documents() {
+        let at: Timestamp = "2026-01-01T09:00:00.123456Z".parse().unwrap();
+        let record = RunRecord::running("a", at, "n", at, at + SignedDuration::from_secs(30))
+            .finish(
+                RunStatus::Error,
+                at + SignedDuration::from_secs(2),
+                Some(SignedDuration::from_micros(1_500_000)),
+                Some("boom".to_owned()),
+            )
+            .with_fire_times(3);
+        let document = to_document(&record);
+        assert_eq!(
+            document.get_str("_id").unwrap(),
+            r#"["a",1767258000123456,"n"]"#
+        );
+        assert_eq!(from_document(&document).unwrap(), record);
+        let mut broken = document.clone();
+        broken.insert("status", "exploded");
+        assert!(from_document(&broken).unwrap_err().contains("exploded"));
+    }
+}

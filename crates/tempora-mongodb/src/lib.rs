@@ -1,0 +1,1069 @@
+//! A MongoDB job store for [Tempora](tempora): jobs survive a restart of
+//! the program, and several schedulers can share them without running a
+//! fire time twice. It uses the official `mongodb` driver.
+//!
+//! ```no_run
+//! use tempora::job::{JobBuilder, JobDefaults};
+//! use tempora::jiff::Timestamp;
+//! use tempora::store::JobStore;
+//! use tempora::trigger::IntervalTrigger;
+//! use tempora_mongodb::MongoStore;
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = MongoStore::builder("mongodb://127.0.0.1:27017/myapp")
+//!     .prefix("scheduler_")
+//!     .connect()
+//!     .await?;
+//! let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+//! let trigger = IntervalTrigger::builder().minutes(5).start_date(start).timezone("UTC").build()?;
+//! let job = JobBuilder::new("tick", trigger).id("tick").build_at(&JobDefaults::default(), start)?;
+//! store.add_job(job, true).await?;
+//! // A new store on the same database and prefix (another process, after a
+//! // restart) sees the same jobs.
+//! let again = MongoStore::builder("mongodb://127.0.0.1:27017/myapp").prefix("scheduler_").connect().await?;
+//! assert!(again.get_job("tick").await?.is_some());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is stored
+//!
+//! One collection, `{prefix}jobs` (prefix `tempora_` unless given), in the
+//! URL's database (`tempora` when the URL names none), one document per
+//! job:
+//!
+//! | field | type | holds |
+//! |---|---|---|
+//! | `_id` | string | the job's id |
+//! | `job` | string | the job as JSON ([`StoredJob`], with its format version) |
+//! | `next_run_time` | 64-bit integer or null | the next run time in microseconds since the Unix epoch (UTC), rounded up; null while paused |
+//! | `lease_owner` | string or null | who claimed the job |
+//! | `lease_expires` | 64-bit integer or null | until when, in microseconds |
+//! | `lease_token` | string or null | which call of `acquire_due` made the claim |
+//! | `unrestorable` | string or null | why the job's JSON cannot be read |
+//!
+//! The run history lives in `{prefix}runs`, one document per run, its
+//! fields named as [`RunRecord`]'s, times in
+//! microseconds.
+//!
+//! The store creates the index `next_run_time_1__id_1` on
+//! `{next_run_time: 1, _id: 1}` when it connects. An operator reads the
+//! jobs with `mongosh`:
+//!
+//! ```text
+//! db.tempora_jobs.find({}, {job: 0}).sort({next_run_time: 1})
+//! ```
+//!
+//! # Claims and leases
+//!
+//! [`JobStore::acquire_due`] finds the earliest due jobs that are free,
+//! then claims them with one `updateMany` whose filter repeats the lease
+//! condition: each job is claimed only if still free when written (the
+//! update of one document is atomic), so two schedulers never claim the
+//! same job under live leases. The claims carry a token of the call, which
+//! reads back exactly the jobs it won. [`JobStore::release`] is a
+//! compare-and-set on the job's JSON: a change made to the job while it was
+//! claimed (a pause, a new next run time) is never overwritten. Due jobs
+//! are those whose next run time, rounded up to the microsecond, is at or
+//! before the caller's `now`, rounded down: a job is never claimed early.
+//!
+//! By default a lease is measured on the database server's clock (the
+//! `localTime` of its `hello` reply, read once per claim), not the
+//! scheduler's; [`LeaseClock::Caller`] measures it on the `now` the
+//! scheduler passes instead, for tests that drive a manual clock.
+//!
+//! # Jobs that cannot be read
+//!
+//! A job whose JSON does not parse is never deleted: it is skipped, logged
+//! at error level and marked in its `unrestorable` field, which claims
+//! skip. [`JobStore::unrestorable_jobs`] reads every job and lists the
+//! marked ones. Writing the job again through the store clears the mark;
+//! so does listing the jobs once the JSON reads again.
+
+#![deny(missing_docs)]
+
+mod history;
+mod url;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::error::{ErrorKind, WriteFailure};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+use tempora::history::{RunQuery, RunRecord, RunRetention};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{DEFAULT, Job, StoredJob};
+use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
+use tempora::{Error, Result};
+
+/// The collection prefix used unless [`MongoStoreBuilder::prefix`] gives
+/// another.
+pub const DEFAULT_PREFIX: &str = "tempora_";
+
+/// The database used when the URL names none.
+pub const DEFAULT_DATABASE: &str = "tempora";
+
+/// How many times [`JobStore::release`] tries again when the job changes
+/// between reading it and writing it.
+const RELEASE_ATTEMPTS: usize = 16;
+
+/// MongoDB's error code for a duplicate key.
+const DUPLICATE_KEY: i32 = 11000;
+
+/// Whose clock measures a lease.
+///
+/// The same choice, under the same names, as the SQL stores'. In a
+/// configuration file it reads `"database"` or `"caller"`.
+///
+/// ```
+/// use tempora_mongodb::LeaseClock;
+///
+/// assert_eq!(LeaseClock::default(), LeaseClock::Database);
+/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
+/// assert_eq!(
+///     "server".parse::<LeaseClock>().unwrap_err().to_string(),
+///     "lease_clock: \"server\" is not \"database\" or \"caller\""
+/// );
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeaseClock {
+    /// The database server's clock (the `localTime` of its `hello` reply): a lease lasts its duration on the server, whatever
+    /// the schedulers' host clocks say, so a scheduler whose clock runs
+    /// ahead cannot take over a job another one still holds. The default.
+    #[default]
+    Database,
+    /// The `now` the caller passes to
+    /// [`acquire_due`](JobStore::acquire_due): a lease taken at `now` with
+    /// duration `d` has expired for a call made with `now + d`. For tests
+    /// that drive a manual clock.
+    Caller,
+}
+
+impl std::str::FromStr for LeaseClock {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<LeaseClock> {
+        match text {
+            "database" => Ok(LeaseClock::Database),
+            "caller" => Ok(LeaseClock::Caller),
+            _ => Err(Error::invalid(
+                "lease_clock",
+                format!("{text:?} is not \"database\" or \"caller\""),
+            )),
+        }
+    }
+}
+
+/// Options of a [`MongoStore`], then [`MongoStoreBuilder::connect`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tempora_mongodb::{LeaseClock, MongoStore};
+///
+/// let builder = MongoStore::builder("mongodb://127.0.0.1:27017/billing")
+///     .prefix("billing_")
+///     .name("default")
+///     .lease_clock(LeaseClock::Database)
+///     .server_selection_timeout(Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone)]
+pub struct MongoStoreBuilder {
+    url: String,
+    prefix: String,
+    name: String,
+    lease_clock: LeaseClock,
+    server_selection_timeout: Duration,
+}
+
+impl MongoStoreBuilder {
+    /// The prefix of the store's collection names (default
+    /// [`DEFAULT_PREFIX`]): the jobs live in `{prefix}jobs`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> MongoStoreBuilder {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The store's name in the scheduler (default `"default"`): restored
+    /// jobs carry it, and error messages name it.
+    pub fn name(mut self, name: impl Into<String>) -> MongoStoreBuilder {
+        self.name = name.into();
+        self
+    }
+
+    /// Whose clock measures leases (default [`LeaseClock::Database`]).
+    pub fn lease_clock(mut self, clock: LeaseClock) -> MongoStoreBuilder {
+        self.lease_clock = clock;
+        self
+    }
+
+    /// How long to look for a server before failing a call (default 10 s;
+    /// the driver's own default is 30 s). A `serverSelectionTimeoutMS` in
+    /// the URL wins.
+    pub fn server_selection_timeout(mut self, timeout: Duration) -> MongoStoreBuilder {
+        self.server_selection_timeout = timeout;
+        self
+    }
+
+    /// Connects, checks that the server answers, and creates the index the
+    /// store needs if it is missing.
+    ///
+    /// # Errors
+    ///
+    /// Field `url` when the URL does not parse; a store error
+    /// ([`Error::is_store`]) when no server answers or it refuses the
+    /// login. Both name the URL, without its password.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling it may leave the index created; nothing else is written.
+    pub async fn connect(self) -> Result<MongoStore> {
+        let shown = url::redact(&self.url);
+        let mut options = ClientOptions::parse(self.url.as_str())
+            .await
+            .map_err(|error| {
+                let detail = without_password(&self.url, &error.to_string());
+                Error::invalid(
+                    "url",
+                    format!(
+                        "{shown:?} is not a MongoDB URL like mongodb://127.0.0.1:27017/tempora: {detail}"
+                    ),
+                )
+            })?;
+        if options.server_selection_timeout.is_none() {
+            options.server_selection_timeout = Some(self.server_selection_timeout);
+        }
+        if options.app_name.is_none() {
+            options.app_name = Some("tempora".to_owned());
+        }
+        let database_name = options
+            .default_database
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let client = Client::with_options(options).map_err(|error| {
+            Error::store(
+                &self.name,
+                format!("cannot connect to mongodb at {shown}"),
+                Some(Box::new(error)),
+            )
+        })?;
+        let database = client.database(&database_name);
+        let jobs: Collection<Document> = database.collection(&format!("{}jobs", self.prefix));
+        let runs: Collection<Document> = database.collection(&format!("{}runs", self.prefix));
+        let store = MongoStore {
+            inner: Arc::new(Inner {
+                name: self.name,
+                url: shown,
+                prefix: self.prefix,
+                lease_clock: self.lease_clock,
+                database,
+                jobs,
+                runs,
+            }),
+        };
+        store
+            .inner
+            .database
+            .run_command(doc! {"ping": 1})
+            .await
+            .map_err(|error| store.failed_to("connect", error))?;
+        let index = IndexModel::builder()
+            .keys(doc! {"next_run_time": 1, "_id": 1})
+            .options(
+                IndexOptions::builder()
+                    .name("next_run_time_1__id_1".to_owned())
+                    .build(),
+            )
+            .build();
+        store
+            .inner
+            .jobs
+            .create_index(index)
+            .await
+            .map_err(|error| store.failed_to("create the next_run_time index", error))?;
+        store
+            .inner
+            .runs
+            .create_indexes(history::indexes())
+            .await
+            .map_err(|error| store.failed_to("create the indexes of the run history", error))?;
+        Ok(store)
+    }
+}
+
+/// Jobs kept in MongoDB. Cloning it is cheap: clones share one client and
+/// its pool of connections.
+///
+/// See the [crate documentation](crate) for what is stored and how claims
+/// work.
+///
+/// ```no_run
+/// use tempora::store::JobStore;
+/// use tempora_mongodb::MongoStore;
+///
+/// # async fn example() -> Result<(), tempora::Error> {
+/// let store = MongoStore::connect("mongodb://127.0.0.1:27017/tempora").await?;
+/// assert_eq!(store.backend(), "mongodb");
+/// assert_eq!(store.collection(), "tempora_jobs");
+/// for job in store.list_jobs().await? {
+///     println!("{job}");
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct MongoStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    /// The URL without its password.
+    url: String,
+    prefix: String,
+    lease_clock: LeaseClock,
+    database: Database,
+    jobs: Collection<Document>,
+    runs: Collection<Document>,
+}
+
+impl fmt::Debug for MongoStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoStore")
+            .field("name", &self.inner.name)
+            .field("url", &self.inner.url)
+            .field("database", &self.inner.database.name())
+            .field("collection", &self.inner.jobs.name())
+            .field("lease_clock", &self.inner.lease_clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A job's JSON read from a document, and the job in it when it reads.
+enum Read {
+    Job(Box<Job>),
+    Unreadable(String),
+}
+
+impl MongoStore {
+    /// Options for a store on the server at `url`, such as
+    /// `mongodb://127.0.0.1:27017/tempora` or
+    /// `mongodb://user:password@host/db?authSource=admin`.
+    pub fn builder(url: impl Into<String>) -> MongoStoreBuilder {
+        MongoStoreBuilder {
+            url: url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            name: DEFAULT.to_owned(),
+            lease_clock: LeaseClock::default(),
+            server_selection_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// A store on the server at `url` with the default options.
+    ///
+    /// # Errors
+    ///
+    /// As [`MongoStoreBuilder::connect`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`MongoStoreBuilder::connect`].
+    pub async fn connect(url: impl Into<String>) -> Result<MongoStore> {
+        MongoStore::builder(url).connect().await
+    }
+
+    /// The prefix of the store's collections.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The name of the jobs collection.
+    pub fn collection(&self) -> &str {
+        self.inner.jobs.name()
+    }
+
+    /// The name of the database.
+    pub fn database(&self) -> &str {
+        self.inner.database.name()
+    }
+
+    /// The store's name in the scheduler.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The server's URL, without its password.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {
+        Error::store(
+            &self.inner.name,
+            format!("failed to {what} (mongodb at {})", self.inner.url),
+            Some(Box::new(error)),
+        )
+    }
+
+    /// The job's JSON and its `next_run_time` field.
+    fn encode(&self, job: &Job) -> Result<(String, Bson)> {
+        let stored = job.to_stored()?;
+        let json = serde_json::to_string(&stored).map_err(|error| {
+            Error::store(
+                &self.inner.name,
+                format!("cannot write job {:?} as JSON", job.id()),
+                Some(Box::new(error)),
+            )
+        })?;
+        Ok((json, score(job.next_run_time())))
+    }
+
+    /// Reads the job in `document`.
+    fn decode(&self, document: &Document) -> Read {
+        let id = id_of(document);
+        let json = match document.get("job") {
+            Some(Bson::String(json)) => json,
+            _ => return Read::Unreadable("its field job is not a string".to_owned()),
+        };
+        let stored: StoredJob = match serde_json::from_str(json) {
+            Ok(stored) => stored,
+            Err(error) => return Read::Unreadable(format!("its JSON does not read: {error}")),
+        };
+        if stored.id != id {
+            return Read::Unreadable(format!(
+                "its JSON has id {:?}, not its _id {id:?}",
+                stored.id
+            ));
+        }
+        Read::Job(Box::new(Job::from_stored(stored, &self.inner.name)))
+    }
+
+    /// Logs and marks the job of `document`, whose JSON cannot be read, and
+    /// drops the lease `owner` (if any) holds on it.
+    async fn mark_unrestorable(&self, document: &Document, reason: &str, owner: Option<&str>) {
+        let id = id_of(document);
+        tracing::error!(
+            store = %self.inner.name,
+            job = %id,
+            reason,
+            "job kept but skipped: it cannot be restored"
+        );
+        let mut filter =
+            doc! {"_id": &id, "job": document.get("job").cloned().unwrap_or(Bson::Null)};
+        let mut set = doc! {"unrestorable": reason};
+        if let Some(owner) = owner {
+            filter.insert("lease_owner", owner);
+            set.insert("lease_owner", Bson::Null);
+            set.insert("lease_expires", Bson::Null);
+            set.insert("lease_token", Bson::Null);
+        }
+        if let Err(error) = self.inner.jobs.update_one(filter, doc! {"$set": set}).await {
+            tracing::error!(
+                store = %self.inner.name,
+                job = %id,
+                error = %error,
+                "cannot mark the job as unrestorable"
+            );
+        }
+    }
+
+    /// "now" on the lease clock, in microseconds.
+    async fn lease_now(&self, now: Timestamp) -> Result<i64> {
+        match self.inner.lease_clock {
+            LeaseClock::Caller => Ok(floor_micros(now)),
+            LeaseClock::Database => {
+                let hello = self
+                    .inner
+                    .database
+                    .run_command(doc! {"hello": 1})
+                    .await
+                    .map_err(|error| self.failed_to("read the server's time", error))?;
+                match hello.get("localTime") {
+                    Some(Bson::DateTime(time)) => Ok(time.timestamp_millis().saturating_mul(1000)),
+                    _ => Err(Error::store(
+                        &self.inner.name,
+                        format!(
+                            "mongodb at {}: its hello reply has no localTime to measure leases with; \
+                             use LeaseClock::Caller",
+                            self.inner.url
+                        ),
+                        None,
+                    )),
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl JobStore for MongoStore {
+    fn backend(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        let (json, next) = self.encode(&job)?;
+        let id = job.id();
+        let document = doc! {
+            "_id": id,
+            "job": json,
+            "next_run_time": next,
+            "lease_owner": Bson::Null,
+            "lease_expires": Bson::Null,
+            "lease_token": Bson::Null,
+            "unrestorable": Bson::Null,
+        };
+        let what = || format!("add job {id:?}");
+        if replace_existing {
+            self.inner
+                .jobs
+                .replace_one(doc! {"_id": id}, document)
+                .upsert(true)
+                .await
+                .map_err(|error| self.failed_to(&what(), error))?;
+            return Ok(());
+        }
+        match self.inner.jobs.insert_one(document).await {
+            Ok(_) => Ok(()),
+            Err(error) if is_duplicate_key(&error) => Err(Error::job_exists(id)),
+            Err(error) => Err(self.failed_to(&what(), error)),
+        }
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        let (json, next) = self.encode(&job)?;
+        let id = job.id();
+        let updated = self
+            .inner
+            .jobs
+            .update_one(
+                doc! {"_id": id},
+                doc! {"$set": {"job": json, "next_run_time": next, "unrestorable": Bson::Null}},
+            )
+            .await
+            .map_err(|error| self.failed_to(&format!("update job {id:?}"), error))?;
+        if updated.matched_count == 0 {
+            return Err(Error::not_found("job", id));
+        }
+        Ok(())
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        let removed = self
+            .inner
+            .jobs
+            .delete_one(doc! {"_id": id})
+            .await
+            .map_err(|error| self.failed_to(&format!("remove job {id:?}"), error))?;
+        if removed.deleted_count == 0 {
+            return Err(Error::not_found("job", id));
+        }
+        Ok(())
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        self.inner
+            .jobs
+            .delete_many(doc! {})
+            .await
+            .map_err(|error| self.failed_to("remove all jobs", error))?;
+        Ok(())
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        let document = self
+            .inner
+            .jobs
+            .find_one(doc! {"_id": id})
+            .await
+            .map_err(|error| self.failed_to(&format!("get job {id:?}"), error))?;
+        let Some(document) = document else {
+            return Ok(None);
+        };
+        match self.decode(&document) {
+            Read::Job(job) => {
+                if is_marked(&document) {
+                    self.unmark(&[id.to_owned()]).await?;
+                }
+                Ok(Some(*job))
+            }
+            Read::Unreadable(reason) => {
+                self.mark_unrestorable(&document, &reason, None).await;
+                Err(Error::store(
+                    &self.inner.name,
+                    format!(
+                        "job {id:?} cannot be restored: {reason}; it is kept, \
+                         and listed by unrestorable_jobs"
+                    ),
+                    None,
+                ))
+            }
+        }
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<Job>> {
+        let what = "list jobs";
+        let mut cursor = self
+            .inner
+            .jobs
+            .find(doc! {})
+            .projection(doc! {"_id": 1, "job": 1, "next_run_time": 1, "unrestorable": 1})
+            .await
+            .map_err(|error| self.failed_to(what, error))?;
+        let mut entries: Vec<(Option<i64>, String, Document)> = Vec::new();
+        while cursor
+            .advance()
+            .await
+            .map_err(|error| self.failed_to(what, error))?
+        {
+            let document = cursor
+                .deserialize_current()
+                .map_err(|error| self.failed_to(what, error))?;
+            let next = match document.get("next_run_time") {
+                Some(Bson::Int64(next)) => Some(*next),
+                _ => None,
+            };
+            entries.push((next, id_of(&document), document));
+        }
+        // By next run time, then id; paused jobs (no next run time) last.
+        entries.sort_by(|a, b| (a.0.is_none(), a.0, &a.1).cmp(&(b.0.is_none(), b.0, &b.1)));
+        let mut jobs = Vec::with_capacity(entries.len());
+        let mut healed = Vec::new();
+        for (_, id, document) in &entries {
+            match self.decode(document) {
+                Read::Job(job) => {
+                    if is_marked(document) {
+                        healed.push(id.clone());
+                    }
+                    jobs.push(*job);
+                }
+                Read::Unreadable(reason) => {
+                    if !is_marked(document) {
+                        self.mark_unrestorable(document, &reason, None).await;
+                    }
+                }
+            }
+        }
+        self.unmark(&healed).await?;
+        Ok(jobs)
+    }
+
+    async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        // Reading every job marks those that do not read, and clears the
+        // marks of those that read again: the answer covers jobs nothing
+        // has tried to read yet.
+        self.list_jobs().await?;
+        let what = "list the unrestorable jobs";
+        let mut cursor = self
+            .inner
+            .jobs
+            .find(doc! {"unrestorable": {"$ne": Bson::Null}})
+            .projection(doc! {"_id": 1, "unrestorable": 1})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(|error| self.failed_to(what, error))?;
+        let mut jobs = Vec::new();
+        while cursor
+            .advance()
+            .await
+            .map_err(|error| self.failed_to(what, error))?
+        {
+            let document = cursor
+                .deserialize_current()
+                .map_err(|error| self.failed_to(what, error))?;
+            jobs.push(UnrestorableJob {
+                id: id_of(&document),
+                reason: document
+                    .get_str("unrestorable")
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
+        }
+        Ok(jobs)
+    }
+
+    async fn next_run_time(&self) -> Result<Option<Timestamp>> {
+        let what = "read the next run time";
+        // The earliest job that nobody holds.
+        let free = self
+            .inner
+            .jobs
+            .find_one(doc! {
+                "next_run_time": {"$ne": Bson::Null},
+                "unrestorable": Bson::Null,
+                "lease_owner": Bson::Null,
+            })
+            .projection(doc! {"next_run_time": 1})
+            .sort(doc! {"next_run_time": 1, "_id": 1})
+            .await
+            .map_err(|error| self.failed_to(what, error))?
+            .and_then(|document| document.get_i64("next_run_time").ok());
+        // Claimed jobs due before it come back when released, or when their
+        // lease expires if their owner died.
+        let mut filter = doc! {
+            "next_run_time": {"$ne": Bson::Null},
+            "unrestorable": Bson::Null,
+            "lease_owner": {"$ne": Bson::Null},
+        };
+        if let Some(free) = free {
+            filter.insert("next_run_time", doc! {"$lt": free});
+        }
+        let mut cursor = self
+            .inner
+            .jobs
+            .find(filter)
+            .projection(doc! {"next_run_time": 1, "lease_expires": 1})
+            .await
+            .map_err(|error| self.failed_to(what, error))?;
+        let mut earliest = free;
+        while cursor
+            .advance()
+            .await
+            .map_err(|error| self.failed_to(what, error))?
+        {
+            let document = cursor
+                .deserialize_current()
+                .map_err(|error| self.failed_to(what, error))?;
+            let Ok(next) = document.get_i64("next_run_time") else {
+                continue;
+            };
+            let candidate = document
+                .get_i64("lease_expires")
+                .map_or(next, |expires| expires.max(next));
+            earliest = Some(earliest.map_or(candidate, |e| e.min(candidate)));
+        }
+        Ok(earliest.map(from_micros))
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> Result<Vec<Claimed>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let lease_now = self.lease_now(now).await?;
+        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(if lease.is_negative() {
+            i64::MIN / 2
+        } else {
+            i64::MAX / 2
+        });
+        // This call's claims carry a token of their own, so that it reads
+        // back exactly the jobs it won, and never takes one twice (a lease
+        // of zero would leave its own claims free).
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let filter = doc! {
+            "next_run_time": {"$lte": floor_micros(now)},
+            "unrestorable": Bson::Null,
+            "lease_token": {"$ne": &token},
+            "$or": [
+                {"lease_owner": Bson::Null},
+                {"lease_expires": {"$lte": lease_now}},
+            ],
+        };
+        let update = doc! {"$set": {
+            "lease_owner": owner,
+            "lease_expires": lease_now.saturating_add(lease_micros),
+            "lease_token": &token,
+        }};
+        let what = "acquire due jobs";
+        let mut claimed: Vec<Job> = Vec::new();
+        while claimed.len() < limit {
+            // The earliest candidates, then one conditional update of them
+            // all: each job is claimed only if still free when written, so
+            // a job another owner took meanwhile is left to it.
+            let wanted = i64::try_from(limit - claimed.len()).unwrap_or(i64::MAX);
+            let mut cursor = self
+                .inner
+                .jobs
+                .find(filter.clone())
+                .projection(doc! {"_id": 1})
+                .sort(doc! {"next_run_time": 1, "_id": 1})
+                .limit(wanted)
+                .await
+                .map_err(|error| self.failed_to(what, error))?;
+            let mut candidates: Vec<Bson> = Vec::new();
+            while cursor
+                .advance()
+                .await
+                .map_err(|error| self.failed_to(what, error))?
+            {
+                let document = cursor
+                    .deserialize_current()
+                    .map_err(|error| self.failed_to(what, error))?;
+                candidates.push(document.get("_id").cloned().unwrap_or(Bson::Null));
+            }
+            if candidates.is_empty() {
+                break;
+            }
+            let mut claim = filter.clone();
+            claim.insert("_id", doc! {"$in": &candidates});
+            let won = self
+                .inner
+                .jobs
+                .update_many(claim, update.clone())
+                .await
+                .map_err(|error| self.failed_to(what, error))?;
+            if won.modified_count == 0 {
+                continue;
+            }
+            let mut cursor = self
+                .inner
+                .jobs
+                .find(doc! {"_id": {"$in": &candidates}, "lease_token": &token})
+                .await
+                .map_err(|error| self.failed_to(what, error))?;
+            while cursor
+                .advance()
+                .await
+                .map_err(|error| self.failed_to(what, error))?
+            {
+                let document = cursor
+                    .deserialize_current()
+                    .map_err(|error| self.failed_to(what, error))?;
+                match self.decode(&document) {
+                    Read::Job(job) => claimed.push(*job),
+                    Read::Unreadable(reason) => {
+                        self.mark_unrestorable(&document, &reason, Some(owner))
+                            .await;
+                    }
+                }
+            }
+        }
+        claimed.sort_by(|a, b| (a.next_run_time(), a.id()).cmp(&(b.next_run_time(), b.id())));
+        Ok(claimed)
+    }
+
+    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        let id = claimed.id();
+        let what = format!("release job {id:?}");
+        // The JSON the job had when claimed, as this release writes it: the
+        // usual case, where nothing changed meanwhile, takes one call.
+        let (mut expected, _) = self.encode(claimed)?;
+        for _ in 0..RELEASE_ATTEMPTS {
+            let filter = doc! {"_id": id, "lease_owner": owner, "job": &expected};
+            let done = match release {
+                Release::Remove => {
+                    self.inner
+                        .jobs
+                        .delete_one(filter)
+                        .await
+                        .map_err(|error| self.failed_to(&what, error))?
+                        .deleted_count
+                }
+                Release::Reschedule(next) => {
+                    let mut rescheduled: StoredJob =
+                        serde_json::from_str(&expected).map_err(|error| {
+                            Error::store(
+                                &self.inner.name,
+                                format!("cannot read job {id:?} back"),
+                                Some(Box::new(error)),
+                            )
+                        })?;
+                    rescheduled.next_run_time = Some(next);
+                    let json = serde_json::to_string(&rescheduled).map_err(|error| {
+                        Error::store(
+                            &self.inner.name,
+                            format!("cannot write job {id:?} as JSON"),
+                            Some(Box::new(error)),
+                        )
+                    })?;
+                    let set = doc! {
+                        "job": json,
+                        "next_run_time": score(Some(next)),
+                        "lease_owner": Bson::Null,
+                        "lease_expires": Bson::Null,
+                        "lease_token": Bson::Null,
+                    };
+                    self.inner
+                        .jobs
+                        .update_one(filter, doc! {"$set": set})
+                        .await
+                        .map_err(|error| self.failed_to(&what, error))?
+                        .matched_count
+                }
+            };
+            if done > 0 {
+                return Ok(());
+            }
+            // Not released: the job is gone, another owner holds it, or it
+            // changed meanwhile.
+            let current = self
+                .inner
+                .jobs
+                .find_one(doc! {"_id": id, "lease_owner": owner})
+                .await
+                .map_err(|error| self.failed_to(&what, error))?;
+            let Some(current) = current else {
+                return Ok(());
+            };
+            // A change that moved the next run time wins; any other change
+            // gets this release on top of it.
+            let still_due = match self.decode(&current) {
+                Read::Job(job) => job.next_run_time() == claimed.next_run_time(),
+                Read::Unreadable(_) => false,
+            };
+            if !still_due {
+                self.inner
+                    .jobs
+                    .update_one(
+                        doc! {"_id": id, "lease_owner": owner},
+                        doc! {"$set": {
+                            "lease_owner": Bson::Null,
+                            "lease_expires": Bson::Null,
+                            "lease_token": Bson::Null,
+                        }},
+                    )
+                    .await
+                    .map_err(|error| self.failed_to(&what, error))?;
+                return Ok(());
+            }
+            expected = current.get_str("job").unwrap_or_default().to_owned();
+        }
+        Err(Error::store(
+            &self.inner.name,
+            format!(
+                "failed to release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
+            ),
+            None,
+        ))
+    }
+
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        self.record_run_impl(record).await
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        self.list_runs_impl(query).await
+    }
+
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        self.renew_runs_impl(node, alive_until).await
+    }
+
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        self.interrupt_runs_impl(now, node).await
+    }
+
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        self.prune_runs_impl(retention, now).await
+    }
+}
+
+impl MongoStore {
+    /// Clears the marks of `ids`, whose JSON reads again.
+    async fn unmark(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.inner
+            .jobs
+            .update_many(
+                doc! {"_id": {"$in": ids}},
+                doc! {"$set": {"unrestorable": Bson::Null}},
+            )
+            .await
+            .map_err(|error| self.failed_to("clear unrestorable marks", error))?;
+        Ok(())
+    }
+}
+
+fn id_of(document: &Document) -> String {
+    match document.get("_id") {
+        Some(Bson::String(id)) => id.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+fn is_marked(document: &Document) -> bool {
+    matches!(document.get("unrestorable"), Some(Bson::String(_)))
+}
+
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    match error.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(write)) => write.code == DUPLICATE_KEY,
+        ErrorKind::Command(command) => command.code == DUPLICATE_KEY,
+        _ => false,
+    }
+}
+
+/// `message` with every secret of `url` (its password) hidden.
+fn without_password(url: &str, message: &str) -> String {
+    url::secrets(url)
+        .into_iter()
+        .filter(|secret| !secret.is_empty())
+        .fold(message.to_owned(), |message, secret| {
+            message.replace(secret, "***")
+        })
+}
+
+/// The `next_run_time` field of a next run time: microseconds since the
+/// Unix epoch, rounded up so that a job is never claimed before it is due;
+/// null for a paused job.
+fn score(next: Option<Timestamp>) -> Bson {
+    match next {
+        Some(next) => {
+            let nanos = next.as_nanosecond();
+            let micros = nanos.div_euclid(1000) + i128::from(nanos.rem_euclid(1000) != 0);
+            // OK because jiff's timestamps (years -9999 to 9999) are about
+            // 3.2e17 microseconds either side of the epoch, well within i64.
+            Bson::Int64(i64::try_from(micros).unwrap_or(i64::MAX))
+        }
+        None => Bson::Null,
+    }
+}
+
+/// `now` in microseconds since the Unix epoch, rounded down.
+fn floor_micros(now: Timestamp) -> i64 {
+    i64::try_from(now.as_nanosecond().div_euclid(1000)).unwrap_or(i64::MAX)
+}
+
+fn from_micros(micros: i64) -> Timestamp {
+    Timestamp::from_microsecond(micros).unwrap_or(if micros < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_round_up_and_now_rounds_down() {
+        let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+        assert_eq!(score(None), Bson::Null);
+        assert_eq!(score(Some(Timestamp::UNIX_EPOCH)), Bson::Int64(0));
+        assert_eq!(
+            score(Some(at("1970-01-01T00:00:00.0000001Z"))),
+            Bson::Int64(1)
+        );
+        assert_eq!(
+            score(Some(at("1969-12-31T23:59:59.9999999Z"))),
+            Bson::Int64(0)
+        );
+        assert_eq!(floor_micros(at("1969-12-31T23:59:59.9999999Z")), -1);
+        let t = at("2026-03-29T01:30:00.123456Z");
+        assert_eq!(score(Some(t)), Bson::Int64(floor_micros(t)));
+        assert_eq!(from_micros(floor_micros(t)), t);
+    }
+
+    #[test]
+    fn driver_messages_lose_the_password() {
+        let url = "mongodb://me:hunter2@host/db";
+        assert_eq!(
+            without_password(url, "bad url mongodb://me:hunter2@host/db: hunter2"),
+            "bad url mongodb://me:***@host/db: ***"
+        );
+        assert_eq!(without_password("mongodb://host/db", "plain"), "plain");
+    }
+}

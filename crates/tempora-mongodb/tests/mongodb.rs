@@ -1,0 +1,526 @@
+//! What is particular to the MongoDB store (the store contract itself is
+//! proven by the conformance suite, in `conformance.rs`): its documents and
+//! indexes, microsecond next run times, leases on the server's clock, the
+//! marks of jobs that cannot be read, URLs and passwords, and a long run
+//! history. Against the server on 127.0.0.1:27017 (override with
+//! `TEMPORA_MONGODB_URL`): SecantusDB, which
+//! `crates/tempora-mongodb/scripts/start-secantusdb.sh` installs and starts,
+//! or a real MongoDB. Each test owns a random collection prefix, so the
+//! tests run in parallel; a server that cannot be reached fails them, never
+//! skips them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use mongodb::bson::{Bson, Document, doc};
+use serde_json::json;
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{Job, JobBuilder, JobDefaults, StoredJob};
+use tempora::store::{JobStore, Release};
+use tempora::trigger::IntervalTrigger;
+use tempora_mongodb::{LeaseClock, MongoStore};
+
+fn url() -> String {
+    std::env::var("TEMPORA_MONGODB_URL")
+        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/tempora_test".to_owned())
+}
+
+fn random_prefix() -> String {
+    format!("t{}_", uuid::Uuid::new_v4().simple())
+}
+
+async fn open(prefix: &str, clock: LeaseClock) -> MongoStore {
+    MongoStore::builder(url())
+        .prefix(prefix)
+        .lease_clock(clock)
+        .connect()
+        .await
+        .unwrap_or_else(|error| {
+            panic!(
+                "a MongoDB server at {} must be running for these tests \
+                 (crates/tempora-mongodb/scripts/start-secantusdb.sh starts one): {error:?}",
+                url()
+            )
+        })
+}
+
+/// A store on a fresh prefix, leases on the caller's clock.
+async fn store() -> MongoStore {
+    open(&random_prefix(), LeaseClock::Caller).await
+}
+
+/// The store's collection, for looking at the documents it wrote.
+async fn raw(store: &MongoStore) -> mongodb::Collection<Document> {
+    mongodb::Client::with_uri_str(url())
+        .await
+        .unwrap()
+        .database(store.database())
+        .collection(store.collection())
+}
+
+/// Drops the store's collections.
+async fn cleanup(store: &MongoStore) {
+    let jobs = raw(store).await;
+    let runs: mongodb::Collection<Document> = mongodb::Client::with_uri_str(url())
+        .await
+        .unwrap()
+        .database(store.database())
+        .collection(&format!("{}runs", store.prefix()));
+    jobs.drop().await.unwrap();
+    runs.drop().await.unwrap();
+}
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn t0() -> Timestamp {
+    at("2026-01-01T00:00:00Z")
+}
+
+fn minutes(n: i64) -> SignedDuration {
+    SignedDuration::from_mins(n)
+}
+
+/// A job `id` firing every minute from `t0()`, first at `first`.
+fn job(id: &str, first: Timestamp) -> Job {
+    job_with(
+        JobBuilder::new("tick", minutely())
+            .id(id)
+            .next_run_time(first),
+    )
+}
+
+fn paused(id: &str) -> Job {
+    job_with(JobBuilder::new("tick", minutely()).id(id).paused())
+}
+
+fn minutely() -> IntervalTrigger {
+    IntervalTrigger::builder()
+        .minutes(1)
+        .start_date(t0())
+        .timezone("UTC")
+        .build()
+        .unwrap()
+}
+
+fn job_with(builder: JobBuilder) -> Job {
+    builder.build_at(&JobDefaults::default(), t0()).unwrap()
+}
+
+fn stored(job: &Job) -> StoredJob {
+    job.to_stored().unwrap()
+}
+
+fn ids(jobs: &[Job]) -> Vec<String> {
+    jobs.iter().map(|job| job.id().to_owned()).collect()
+}
+
+const LEASE: SignedDuration = SignedDuration::from_secs(30);
+
+#[tokio::test]
+async fn due_times_are_kept_to_the_microsecond_rounded_up() {
+    let store = store().await;
+    store.add_job(job("now", t0()), false).await.unwrap();
+    store
+        .add_job(job("future", t0() + SignedDuration::from_nanos(1)), false)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .acquire_due(t0(), 0, "x", LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&store.acquire_due(t0(), 10, "x", LEASE).await.unwrap()),
+        ["now"]
+    );
+    // Never claimed early, even within its microsecond.
+    let same_microsecond = t0() + SignedDuration::from_nanos(999);
+    assert!(
+        store
+            .acquire_due(same_microsecond, 10, "y", LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let next_microsecond = t0() + SignedDuration::from_micros(1);
+    assert_eq!(store.next_run_time().await.unwrap(), Some(next_microsecond));
+    let claimed = store
+        .acquire_due(next_microsecond, 10, "y", LEASE)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), ["future"]);
+    // The job itself keeps its exact time.
+    assert_eq!(
+        claimed[0].next_run_time(),
+        Some(t0() + SignedDuration::from_nanos(1))
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn database_clock_leases_last_their_duration_on_the_server() {
+    let store = open(&random_prefix(), LeaseClock::Database).await;
+    store.add_job(job("a", t0()), false).await.unwrap();
+    let lease = SignedDuration::from_millis(300);
+    assert_eq!(
+        ids(&store.acquire_due(t0(), 10, "x", lease).await.unwrap()),
+        ["a"]
+    );
+    // A caller whose clock is far ahead cannot take over a live lease.
+    let far_ahead = t0() + SignedDuration::from_hours(24 * 365);
+    assert!(
+        store
+            .acquire_due(far_ahead, 10, "y", lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        ids(&store.acquire_due(t0(), 10, "y", lease).await.unwrap()),
+        ["a"]
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn release_keeps_a_change_made_while_the_job_was_claimed() {
+    let store = store().await;
+    store.add_job(job("moved", t0()), false).await.unwrap();
+    store.add_job(job("paused", t0()), false).await.unwrap();
+    store.add_job(job("renamed", t0()), false).await.unwrap();
+    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+
+    store
+        .update_job(job("moved", t0() + minutes(30)))
+        .await
+        .unwrap();
+    store.update_job(paused("paused")).await.unwrap();
+    let renamed = job_with(
+        JobBuilder::new("tick", minutely())
+            .id("renamed")
+            .name("new name")
+            .args(&json!({"changed": true}))
+            .next_run_time(t0()),
+    );
+    store.update_job(renamed).await.unwrap();
+
+    for job in &claimed {
+        store
+            .release("x", job, Release::Reschedule(t0() + minutes(1)))
+            .await
+            .unwrap();
+    }
+    let get = |id: &'static str| {
+        let store = store.clone();
+        async move { store.get_job(id).await.unwrap().unwrap() }
+    };
+    // The next run time changed meanwhile: the change wins.
+    assert_eq!(get("moved").await.next_run_time(), Some(t0() + minutes(30)));
+    assert!(get("paused").await.is_paused());
+    // Only other fields changed: the release applies on top of them.
+    let renamed = get("renamed").await;
+    assert_eq!(renamed.next_run_time(), Some(t0() + minutes(1)));
+    assert_eq!(renamed.name(), "new name");
+    assert_eq!(renamed.args(), &json!({"changed": true}));
+    // Every lease was dropped.
+    let leases = raw(&store)
+        .await
+        .count_documents(doc! {"lease_owner": {"$ne": Bson::Null}})
+        .await
+        .unwrap();
+    assert_eq!(leases, 0);
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_zero_lease_claims_each_job_once_per_call() {
+    let store = store().await;
+    store.add_job(job("a", t0()), false).await.unwrap();
+    store.add_job(job("b", t0()), false).await.unwrap();
+    let claimed = store
+        .acquire_due(t0(), 10, "x", SignedDuration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(ids(&claimed), ["a", "b"]);
+    // Expired at once: the next call may take them again.
+    let again = store
+        .acquire_due(t0(), 10, "y", SignedDuration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(ids(&again), ["a", "b"]);
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn extreme_times_are_ordered() {
+    let store = store().await;
+    let first = at("-009999-01-03T00:00:00Z");
+    let before_epoch = at("1969-12-31T23:59:59.999999999Z");
+    let last = at("9999-12-30T00:00:00Z");
+    store.add_job(job("last", last), false).await.unwrap();
+    store
+        .add_job(job("before-epoch", before_epoch), false)
+        .await
+        .unwrap();
+    store.add_job(job("first", first), false).await.unwrap();
+    assert_eq!(
+        ids(&store.list_jobs().await.unwrap()),
+        ["first", "before-epoch", "last"]
+    );
+    assert_eq!(store.next_run_time().await.unwrap(), Some(first));
+    let due = store
+        .acquire_due(Timestamp::UNIX_EPOCH, 10, "x", LEASE)
+        .await
+        .unwrap();
+    assert_eq!(ids(&due), ["first", "before-epoch"]);
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn remove_all_jobs_empties_only_its_own_prefix() {
+    let mine = store().await;
+    let theirs = store().await;
+    mine.add_job(job("a", t0()), false).await.unwrap();
+    theirs.add_job(job("a", t0()), false).await.unwrap();
+    mine.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    mine.remove_all_jobs().await.unwrap();
+    assert!(mine.list_jobs().await.unwrap().is_empty());
+    assert_eq!(mine.next_run_time().await.unwrap(), None);
+    assert_eq!(theirs.list_jobs().await.unwrap().len(), 1);
+    let left = raw(&mine).await.count_documents(doc! {}).await.unwrap();
+    assert_eq!(left, 0);
+    cleanup(&mine).await;
+    cleanup(&theirs).await;
+}
+
+#[tokio::test]
+async fn documents_hold_what_the_documentation_says() {
+    let store = store().await;
+    let next = at("2026-01-01T00:00:00.123456Z");
+    store.add_job(job("a", next), false).await.unwrap();
+    store.add_job(paused("p"), false).await.unwrap();
+    store.acquire_due(next, 10, "node-1", LEASE).await.unwrap();
+    let raw = raw(&store).await;
+    let a = raw.find_one(doc! {"_id": "a"}).await.unwrap().unwrap();
+    let value: serde_json::Value = serde_json::from_str(a.get_str("job").unwrap()).unwrap();
+    assert_eq!(value["version"], 1);
+    assert_eq!(value["next_run_time"], "2026-01-01T00:00:00.123456Z");
+    assert_eq!(a.get_i64("next_run_time").unwrap(), next.as_microsecond());
+    assert_eq!(a.get_str("lease_owner").unwrap(), "node-1");
+    assert_eq!(
+        a.get_i64("lease_expires").unwrap(),
+        (next + LEASE).as_microsecond()
+    );
+    assert_eq!(a.get("unrestorable"), Some(&Bson::Null));
+    let p = raw.find_one(doc! {"_id": "p"}).await.unwrap().unwrap();
+    assert_eq!(p.get("next_run_time"), Some(&Bson::Null));
+    assert_eq!(p.get("lease_owner"), Some(&Bson::Null));
+    let indexes = raw.list_index_names().await.unwrap();
+    assert!(
+        indexes.contains(&"next_run_time_1__id_1".to_owned()),
+        "{indexes:?}"
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
+    let store = store().await;
+    let prefix = store.prefix().to_owned();
+    store.add_job(job("good", t0()), false).await.unwrap();
+    let raw = raw(&store).await;
+    let garbage = "{\"version\": 99, \"not a job\": true}";
+    raw.insert_one(doc! {
+        "_id": "bad",
+        "job": garbage,
+        "next_run_time": t0().as_microsecond() - 1,
+        "lease_owner": Bson::Null,
+        "lease_expires": Bson::Null,
+    })
+    .await
+    .unwrap();
+
+    // Claiming skips it, and keeps it.
+    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    assert_eq!(ids(&claimed), ["good"]);
+    let unrestorable = store.unrestorable_jobs().await.unwrap();
+    assert_eq!(unrestorable.len(), 1);
+    assert_eq!(unrestorable[0].id, "bad");
+    assert!(
+        unrestorable[0].reason.contains("does not read"),
+        "{}",
+        unrestorable[0].reason
+    );
+    let kept = raw.find_one(doc! {"_id": "bad"}).await.unwrap().unwrap();
+    assert_eq!(kept.get_str("job").unwrap(), garbage);
+    // It does not wake the scheduler, nor block the jobs behind it.
+    assert!(
+        store
+            .acquire_due(t0(), 10, "y", LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.next_run_time().await.unwrap(), Some(t0() + LEASE));
+    // Listing skips it; asking for it says why.
+    assert_eq!(ids(&store.list_jobs().await.unwrap()), ["good"]);
+    let error = store.get_job("bad").await.unwrap_err();
+    assert!(error.is_store());
+    assert!(
+        error.to_string().contains("\"bad\" cannot be restored"),
+        "{error}"
+    );
+    // A second store instance sees the same report.
+    let again = open(&prefix, LeaseClock::Caller).await;
+    assert_eq!(again.unrestorable_jobs().await.unwrap(), unrestorable);
+
+    // Writing it again clears the mark and schedules it.
+    store.add_job(job("bad", t0()), true).await.unwrap();
+    assert!(store.unrestorable_jobs().await.unwrap().is_empty());
+    assert_eq!(
+        ids(&store.acquire_due(t0(), 10, "y", LEASE).await.unwrap()),
+        ["bad"]
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_job_fixed_by_hand_is_cleared_when_listed() {
+    let store = store().await;
+    let raw = raw(&store).await;
+    raw.insert_one(doc! {"_id": "a", "job": "not json", "next_run_time": Bson::Null})
+        .await
+        .unwrap();
+    assert!(store.list_jobs().await.unwrap().is_empty());
+    assert_eq!(store.unrestorable_jobs().await.unwrap().len(), 1);
+    let fixed = serde_json::to_string(&stored(&paused("a"))).unwrap();
+    raw.update_one(doc! {"_id": "a"}, doc! {"$set": {"job": fixed}})
+        .await
+        .unwrap();
+    assert_eq!(ids(&store.list_jobs().await.unwrap()), ["a"]);
+    assert!(store.unrestorable_jobs().await.unwrap().is_empty());
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_bad_url_is_refused_without_its_password() {
+    let error = MongoStore::connect("mongodb://me:hunter2@[bad host/db")
+        .await
+        .unwrap_err();
+    assert!(error.is_invalid_input(), "{error}");
+    assert_eq!(error.field(), Some("url"));
+    let message = error.to_string();
+    assert!(
+        message.contains("mongodb://me:***@[bad host/db"),
+        "{message}"
+    );
+    assert!(!message.contains("hunter2"), "{message}");
+
+    let error = MongoStore::connect("http://127.0.0.1/db")
+        .await
+        .unwrap_err();
+    assert!(error.is_invalid_input(), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_server_or_a_refused_login_names_the_url_without_its_password() {
+    // Nothing listens on port 1.
+    let error = MongoStore::builder("mongodb://me:hunter2@127.0.0.1:1/db")
+        .server_selection_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(error.is_store(), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("mongodb://me:***@127.0.0.1:1/db"),
+        "{message}"
+    );
+    assert!(!format!("{error:?}").contains("hunter2"), "{error:?}");
+
+    // No such user on the test server: the login is refused.
+    let refused = url().replacen("mongodb://", "mongodb://someone:hunter2@", 1);
+    let error = MongoStore::connect(refused).await.unwrap_err();
+    assert!(error.is_store(), "{error}");
+    assert!(error.to_string().contains("someone:***@"), "{error}");
+    assert!(!format!("{error:?}").contains("hunter2"), "{error:?}");
+}
+
+#[tokio::test]
+async fn names_prefix_and_collection_are_shown() {
+    let prefix = random_prefix();
+    let store = MongoStore::builder(url())
+        .prefix(&prefix)
+        .name("main")
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(store.backend(), "mongodb");
+    assert!(!store.keeps_closures());
+    assert_eq!(store.name(), "main");
+    assert_eq!(store.prefix(), prefix);
+    assert_eq!(store.collection(), format!("{prefix}jobs"));
+    assert_eq!(store.database(), "tempora_test");
+    assert!(format!("{store:?}").contains(&prefix));
+    let restored = {
+        store.add_job(job("a", t0()), true).await.unwrap();
+        store.get_job("a").await.unwrap().unwrap()
+    };
+    assert_eq!(restored.store(), "main");
+    cleanup(&store).await;
+}
+
+mod history {
+    use super::*;
+    use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+
+    fn running(job: &str, scheduled: Timestamp, node: &str) -> RunRecord {
+        RunRecord::running(job, scheduled, node, scheduled, scheduled + LEASE)
+    }
+
+    fn done(job: &str, scheduled: Timestamp, status: RunStatus) -> RunRecord {
+        running(job, scheduled, "n").finish(
+            status,
+            scheduled + SignedDuration::from_secs(1),
+            Some(SignedDuration::from_secs(1)),
+            status.is_failure().then(|| "boom ✗".to_owned()),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_long_history_is_listed_newest_first_and_pruned() {
+        let store = store().await;
+        for i in 0..250 {
+            store
+                .record_run(&done(
+                    "a",
+                    t0() + SignedDuration::from_secs(i),
+                    RunStatus::Success,
+                ))
+                .await
+                .unwrap();
+        }
+        let newest = store
+            .list_runs(&RunQuery::new().job("a").limit(3))
+            .await
+            .unwrap();
+        assert_eq!(
+            newest[0].scheduled_time,
+            t0() + SignedDuration::from_secs(249)
+        );
+        assert_eq!(newest.len(), 3);
+        assert_eq!(store.list_runs(&RunQuery::new()).await.unwrap().len(), 250);
+        let removed = store
+            .prune_runs(&RunRetention::keep_all().per_job(10), t0())
+            .await
+            .unwrap();
+        assert_eq!(removed, 240);
+        cleanup(&store).await;
+    }
+}

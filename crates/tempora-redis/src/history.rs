@@ -1,0 +1,463 @@
+//! The run history in Redis.
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{prefix}runs` | hash | run key → the [`RunRecord`] as JSON |
+//! | `{prefix}runs_by_time` | sorted set | run key, scored by its scheduled time (microseconds) |
+//! | `{prefix}runs_of:{job id}` | sorted set | the same, for one job's runs |
+//! | `{prefix}runs_running` | set | the keys of the records still running |
+//! | `{prefix}runs_jobs` | set | the ids of the jobs that have records |
+//!
+//! A run key is the JSON array `[job id, scheduled time, node]`, the
+//! scheduled time in RFC 3339: `["backup","2026-01-01T09:00:00Z","node-a"]`.
+//! Records are changed by compare-and-set on their JSON, so that a renewal
+//! or an interruption never overwrites a run that ended meanwhile.
+
+use std::collections::HashSet;
+
+use redis::Script;
+use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+use tempora::jiff::Timestamp;
+use tempora::{Error, Result};
+
+use crate::{RedisStore, floor_micros};
+
+/// How many records one call reads or changes at most.
+const PAGE: usize = 500;
+
+/// Records a run. KEYS: runs, by time, the job's runs, running, jobs.
+/// ARGV: run key, JSON, score, running (`1`/`0`), job id.
+const RECORD: &str = r"
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+if ARGV[4] == '1' then
+  redis.call('SADD', KEYS[4], ARGV[1])
+else
+  redis.call('SREM', KEYS[4], ARGV[1])
+end
+redis.call('SADD', KEYS[5], ARGV[5])
+return 1
+";
+
+/// Replaces records whose JSON is still the one read. KEYS: runs, running.
+/// ARGV: run key, old JSON, new JSON, running (`1`/`0`), repeated. Returns
+/// the 1-based positions (in fours) of the records replaced.
+const REPLACE: &str = r"
+local replaced = {}
+for i = 1, #ARGV, 4 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 2])
+    if ARGV[i + 3] == '1' then
+      redis.call('SADD', KEYS[2], ARGV[i])
+    else
+      redis.call('SREM', KEYS[2], ARGV[i])
+    end
+    replaced[#replaced + 1] = (i + 3) / 4
+  end
+end
+return replaced
+";
+
+/// Removes finished records. KEYS: runs, by time, running, jobs, then the
+/// runs key of each record's job. ARGV: run key, job id, repeated. Returns
+/// how many it removed.
+const REMOVE: &str = r"
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local job_runs = KEYS[4 + (i + 1) / 2]
+  if redis.call('SISMEMBER', KEYS[3], ARGV[i]) == 0 and redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('ZREM', KEYS[2], ARGV[i])
+    redis.call('ZREM', job_runs, ARGV[i])
+    if redis.call('ZCARD', job_runs) == 0 then
+      redis.call('SREM', KEYS[4], ARGV[i + 1])
+    end
+    removed = removed + 1
+  end
+end
+return removed
+";
+
+pub(crate) struct HistoryKeys {
+    prefix: String,
+    runs: String,
+    by_time: String,
+    running: String,
+    jobs: String,
+}
+
+impl HistoryKeys {
+    pub(crate) fn new(prefix: &str) -> HistoryKeys {
+        HistoryKeys {
+            prefix: prefix.to_owned(),
+            runs: format!("{prefix}runs"),
+            by_time: format!("{prefix}runs_by_time"),
+            running: format!("{prefix}runs_running"),
+            jobs: format!("{prefix}runs_jobs"),
+        }
+    }
+
+    fn of_job(&self, job_id: &str) -> String {
+        format!("{}runs_of:{job_id}", self.prefix)
+    }
+}
+
+pub(crate) struct HistoryScripts {
+    record: Script,
+    replace: Script,
+    remove: Script,
+}
+
+impl HistoryScripts {
+    pub(crate) fn new() -> HistoryScripts {
+        HistoryScripts {
+            record: Script::new(RECORD),
+            replace: Script::new(REPLACE),
+            remove: Script::new(REMOVE),
+        }
+    }
+}
+
+/// The run key of `record`.
+fn run_key(record: &RunRecord) -> String {
+    // OK because a tuple of strings always serializes to JSON.
+    serde_json::to_string(&(
+        &record.job_id,
+        record.scheduled_time.to_string(),
+        &record.node,
+    ))
+    .unwrap_or_default()
+}
+
+/// The node named in a run key, without reading the record.
+fn node_of(key: &str) -> Option<String> {
+    serde_json::from_str::<(String, String, String)>(key)
+        .ok()
+        .map(|(_, _, node)| node)
+}
+
+/// Newest first: scheduled time descending, then job id, then node.
+fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
+    b.scheduled_time
+        .cmp(&a.scheduled_time)
+        .then_with(|| a.job_id.cmp(&b.job_id))
+        .then_with(|| a.node.cmp(&b.node))
+}
+
+impl RedisStore {
+    fn history_keys(&self) -> &HistoryKeys {
+        &self.inner.history_keys
+    }
+
+    fn encode_run(&self, record: &RunRecord) -> Result<String> {
+        serde_json::to_string(record).map_err(|error| {
+            Error::store(
+                &self.inner.name,
+                format!("cannot write the run of job {:?} as JSON", record.job_id),
+                Some(Box::new(error)),
+            )
+        })
+    }
+
+    /// The records stored under `keys`, with their JSON; records that are
+    /// gone or do not read are left out (the latter logged).
+    async fn read_runs(&self, keys: &[String]) -> Result<Vec<(String, String, RunRecord)>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(PAGE) {
+            let values: Vec<Option<String>> = redis::cmd("HMGET")
+                .arg(&self.history_keys().runs)
+                .arg(chunk)
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("read the run history", error))?;
+            for (key, json) in chunk.iter().zip(values) {
+                let Some(json) = json else {
+                    continue;
+                };
+                match serde_json::from_str::<RunRecord>(&json) {
+                    Ok(record) => found.push((key.clone(), json, record)),
+                    Err(error) => tracing::warn!(
+                        store = %self.inner.name,
+                        run = %key,
+                        %error,
+                        "run record skipped: it cannot be read"
+                    ),
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Replaces each `(key, old JSON, new record)` whose JSON is still the
+    /// old one; returns the new records it wrote.
+    async fn replace_runs(
+        &self,
+        changes: Vec<(String, String, RunRecord)>,
+    ) -> Result<Vec<RunRecord>> {
+        let mut written = Vec::new();
+        let mut changes = changes.into_iter().peekable();
+        while changes.peek().is_some() {
+            let batch: Vec<(String, String, RunRecord)> = changes.by_ref().take(PAGE).collect();
+            let mut invocation = self.inner.history_scripts.replace.prepare_invoke();
+            invocation
+                .key(&self.history_keys().runs)
+                .key(&self.history_keys().running);
+            for (key, old, new) in &batch {
+                invocation
+                    .arg(key)
+                    .arg(old)
+                    .arg(self.encode_run(new)?)
+                    .arg(if new.status.is_finished() { "0" } else { "1" });
+            }
+            let replaced: Vec<usize> = invocation
+                .invoke_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("update the run history", error))?;
+            let replaced: HashSet<usize> = replaced.into_iter().collect();
+            written.extend(
+                batch
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(index, _)| replaced.contains(&(index + 1)))
+                    .map(|(_, (_, _, new))| new),
+            );
+        }
+        Ok(written)
+    }
+
+    /// The records still running.
+    async fn running_runs(&self) -> Result<Vec<(String, String, RunRecord)>> {
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&self.history_keys().running)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("read the running runs", error))?;
+        self.read_runs(&keys).await
+    }
+
+    pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
+        let json = self.encode_run(record)?;
+        let keys = self.history_keys();
+        self.inner
+            .history_scripts
+            .record
+            .key(&keys.runs)
+            .key(&keys.by_time)
+            .key(keys.of_job(&record.job_id))
+            .key(&keys.running)
+            .key(&keys.jobs)
+            .arg(run_key(record))
+            .arg(json)
+            .arg(floor_micros(record.scheduled_time))
+            .arg(if record.status.is_finished() {
+                "0"
+            } else {
+                "1"
+            })
+            .arg(&record.job_id)
+            .invoke_async::<i64>(&mut self.connection())
+            .await
+            .map_err(|error| {
+                self.failed(&format!("record a run of job {:?}", record.job_id), error)
+            })?;
+        Ok(())
+    }
+
+    pub(crate) async fn list_runs_impl(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        let limit = query.limit.unwrap_or(usize::MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let index = match &query.job_id {
+            Some(id) => self.history_keys().of_job(id),
+            None => self.history_keys().by_time.clone(),
+        };
+        let mut found: Vec<RunRecord> = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let page: Vec<(String, f64)> = redis::cmd("ZREVRANGE")
+                .arg(&index)
+                .arg(offset)
+                .arg(offset + PAGE - 1)
+                .arg("WITHSCORES")
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("list the run history", error))?;
+            let keys: Vec<String> = page.iter().map(|(key, _)| key.clone()).collect();
+            found.extend(
+                self.read_runs(&keys)
+                    .await?
+                    .into_iter()
+                    .map(|(_, _, record)| record)
+                    .filter(|record| query.matches(record)),
+            );
+            offset += page.len();
+            if page.len() < PAGE {
+                break;
+            }
+            // Enough, once every record not yet read is older than the
+            // last one kept: scores are scheduled times, read newest first.
+            if found.len() >= limit {
+                found.sort_by(newest_first);
+                found.truncate(limit);
+                let last_kept = found
+                    .last()
+                    .map_or(i64::MIN, |record| floor_micros(record.scheduled_time));
+                if page
+                    .last()
+                    .is_some_and(|(_, score)| *score < last_kept as f64)
+                {
+                    break;
+                }
+            }
+        }
+        found.sort_by(newest_first);
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    pub(crate) async fn renew_runs_impl(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&self.history_keys().running)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("read the running runs", error))?;
+        let mine: Vec<String> = keys
+            .into_iter()
+            .filter(|key| node_of(key).as_deref() == Some(node))
+            .collect();
+        let changes: Vec<(String, String, RunRecord)> = self
+            .read_runs(&mine)
+            .await?
+            .into_iter()
+            .filter(|(_, _, record)| record.node == node && record.status == RunStatus::Running)
+            .map(|(key, json, mut record)| {
+                record.alive_until = Some(alive_until);
+                (key, json, record)
+            })
+            .collect();
+        let renewed = self.replace_runs(changes).await?;
+        Ok(u64::try_from(renewed.len()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) async fn interrupt_runs_impl(
+        &self,
+        now: Timestamp,
+        node: Option<&str>,
+    ) -> Result<Vec<RunRecord>> {
+        let changes: Vec<(String, String, RunRecord)> = self
+            .running_runs()
+            .await?
+            .into_iter()
+            .filter(|(_, _, record)| record.is_abandoned(now, node))
+            .map(|(key, json, record)| (key, json, record.interrupted(now)))
+            .collect();
+        self.replace_runs(changes).await
+    }
+
+    pub(crate) async fn prune_runs_impl(
+        &self,
+        retention: &RunRetention,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let keys = self.history_keys();
+        // (run key, job id) of every record to remove.
+        let mut doomed: Vec<(String, String)> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        if let Some(keep) = retention.per_job {
+            let jobs: Vec<String> = redis::cmd("SMEMBERS")
+                .arg(&keys.jobs)
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("read the run history", error))?;
+            for job in jobs {
+                let job_runs = keys.of_job(&job);
+                let count: usize = redis::cmd("ZCARD")
+                    .arg(&job_runs)
+                    .query_async(&mut self.connection())
+                    .await
+                    .map_err(|error| self.failed("read the run history", error))?;
+                if count <= keep {
+                    continue;
+                }
+                let run_keys: Vec<String> = redis::cmd("ZRANGE")
+                    .arg(&job_runs)
+                    .arg(0)
+                    .arg(-1)
+                    .query_async(&mut self.connection())
+                    .await
+                    .map_err(|error| self.failed("read the run history", error))?;
+                let mut finished: Vec<(String, RunRecord)> = self
+                    .read_runs(&run_keys)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, _, record)| record.status.is_finished())
+                    .map(|(key, _, record)| (key, record))
+                    .collect();
+                finished.sort_by(|a, b| newest_first(&a.1, &b.1));
+                for (key, record) in finished.into_iter().skip(keep) {
+                    if seen.insert(key.clone()) {
+                        doomed.push((key, record.job_id));
+                    }
+                }
+            }
+        }
+        if let Some(cutoff) = retention.cutoff(now) {
+            let run_keys: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(&keys.by_time)
+                .arg("-inf")
+                .arg(floor_micros(cutoff))
+                .query_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("read the run history", error))?;
+            for (key, _, record) in self.read_runs(&run_keys).await? {
+                if record.status.is_finished()
+                    && record.scheduled_time < cutoff
+                    && seen.insert(key.clone())
+                {
+                    doomed.push((key, record.job_id));
+                }
+            }
+        }
+        let mut removed = 0u64;
+        for batch in doomed.chunks(PAGE) {
+            let mut invocation = self.inner.history_scripts.remove.prepare_invoke();
+            invocation
+                .key(&keys.runs)
+                .key(&keys.by_time)
+                .key(&keys.running)
+                .key(&keys.jobs);
+            for (key, job) in batch {
+                invocation.key(keys.of_job(job)).arg(key).arg(job);
+            }
+            let count: u64 = invocation
+                .invoke_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("prune the run history", error))?;
+            removed += count;
+        }
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tempora::jiff::SignedDuration;
+
+    #[test]
+    fn run_keys_name_the_job_time_and_node() {
+        let at: Timestamp = "2026-01-01T09:00:00Z".parse().unwrap();
+        let record = RunRecord::running(
+            "back\"up",
+            at,
+            "node|a",
+            at,
+            at + SignedDuration::from_secs(1),
+        );
+        let key = run_key(&record);
+        assert_eq!(key, r#"["back\"up","2026-01-01T09:00:00Z","node|a"]"#);
+        assert_eq!(node_of(&key).as_deref(), Some("node|a"));
+        assert_eq!(node_of("garbage"), None);
+    }
+}

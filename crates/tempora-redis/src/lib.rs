@@ -1,0 +1,873 @@
+//! A Redis job store for [Tempora](tempora): jobs survive a restart of the
+//! program, and several schedulers can share them without running a fire
+//! time twice.
+//!
+//! ```no_run
+//! use tempora::job::{JobBuilder, JobDefaults};
+//! use tempora::jiff::Timestamp;
+//! use tempora::store::JobStore;
+//! use tempora::trigger::IntervalTrigger;
+//! use tempora_redis::RedisStore;
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379/0")
+//!     .prefix("myapp:")
+//!     .connect()
+//!     .await?;
+//! let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+//! let trigger = IntervalTrigger::builder().minutes(5).start_date(start).timezone("UTC").build()?;
+//! let job = JobBuilder::new("tick", trigger).id("tick").build_at(&JobDefaults::default(), start)?;
+//! store.add_job(job, true).await?;
+//! // A new store on the same server and prefix (another process, after a
+//! // restart) sees the same jobs.
+//! let again = RedisStore::builder("redis://127.0.0.1:6379/0").prefix("myapp:").connect().await?;
+//! assert!(again.get_job("tick").await?.is_some());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Give the store to a scheduler with its `store` option, under the name
+//! the jobs use (`"default"` unless they name another).
+//!
+//! # What is stored
+//!
+//! Four keys, each starting with the store's prefix (`tempora:` unless
+//! given):
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `{prefix}jobs` | hash | job id → the job as JSON ([`StoredJob`], with its format version) |
+//! | `{prefix}run_times` | sorted set | job id, scored by its next run time in microseconds since the Unix epoch (UTC); paused jobs are not in it |
+//! | `{prefix}leases` | hash | job id → `owner\|expiry`: who claimed the job and until when (microseconds) |
+//! | `{prefix}unrestorable` | hash | job id → why its JSON cannot be read |
+//!
+//! An operator reads them with `redis-cli`:
+//!
+//! ```text
+//! redis-cli HGET tempora:jobs my-job
+//! redis-cli ZRANGE tempora:run_times 0 9 WITHSCORES
+//! redis-cli HGETALL tempora:leases
+//! ```
+//!
+//! # Claims and leases
+//!
+//! [`JobStore::acquire_due`] and [`JobStore::release`] are Lua scripts, so
+//! each runs atomically on the server: two schedulers never claim the same
+//! job under live leases, and a release never overwrites a change made to
+//! the job meanwhile (a pause, a new next run time). Due jobs are those
+//! whose next run time, rounded up to the microsecond, is at or before the
+//! caller's `now`, rounded down: a job is never claimed early.
+//!
+//! By default a lease is measured on the Redis server's clock (its `TIME`
+//! command), not the scheduler's: a scheduler whose host clock runs ahead
+//! cannot take over a job another one still holds. [`LeaseClock::Caller`]
+//! measures leases on the `now` the scheduler passes instead, for tests
+//! that drive a manual clock.
+//!
+//! # Jobs that cannot be read
+//!
+//! A job whose JSON does not parse (written by hand, or by a newer release)
+//! is never deleted: it is skipped, logged at error level, and marked in
+//! `{prefix}unrestorable`, which claims skip.
+//! [`JobStore::unrestorable_jobs`] reads every job and lists the marked
+//! ones. Writing the job again through the store (add with replace,
+//! update) or removing it clears the mark; so does listing the jobs once
+//! the JSON reads again.
+//!
+//! # Run history
+//!
+//! Runs are kept under the same prefix: `{prefix}runs` (a hash of run
+//! key → [`RunRecord`] JSON, the key being
+//! `[job id, scheduled time, node]` as JSON), indexed by scheduled time in
+//! `{prefix}runs_by_time` and `{prefix}runs_of:{job id}`, with the keys of
+//! running records in `{prefix}runs_running`. Removing every job keeps the
+//! history.
+//!
+//! # Redis Cluster
+//!
+//! The scripts touch several keys, which must live in one slot: put a hash
+//! tag in the prefix (`{tempora}:`) to use a cluster.
+
+#![deny(missing_docs)]
+
+mod history;
+mod scripts;
+mod url;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisError, Script};
+use tempora::history::{RunQuery, RunRecord, RunRetention};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{DEFAULT, Job, StoredJob};
+use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
+use tempora::{Error, Result};
+
+/// The key prefix used unless [`RedisStoreBuilder::prefix`] gives another.
+pub const DEFAULT_PREFIX: &str = "tempora:";
+
+/// How many times [`JobStore::release`] tries again when the job changes
+/// between reading it and writing it.
+const RELEASE_ATTEMPTS: usize = 16;
+
+/// Whose clock measures a lease.
+///
+/// The same choice, under the same names, as the SQL stores'. In a
+/// configuration file it reads `"database"` or `"caller"`.
+///
+/// ```
+/// use tempora_redis::LeaseClock;
+///
+/// assert_eq!(LeaseClock::default(), LeaseClock::Database);
+/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
+/// assert_eq!(
+///     "server".parse::<LeaseClock>().unwrap_err().to_string(),
+///     "lease_clock: \"server\" is not \"database\" or \"caller\""
+/// );
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LeaseClock {
+    /// The Redis server's clock (`TIME`): a lease lasts its duration on the server, whatever
+    /// the schedulers' host clocks say, so a scheduler whose clock runs
+    /// ahead cannot take over a job another one still holds. The default.
+    #[default]
+    Database,
+    /// The `now` the caller passes to
+    /// [`acquire_due`](JobStore::acquire_due): a lease taken at `now` with
+    /// duration `d` has expired for a call made with `now + d`. For tests
+    /// that drive a manual clock.
+    Caller,
+}
+
+impl std::str::FromStr for LeaseClock {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<LeaseClock> {
+        match text {
+            "database" => Ok(LeaseClock::Database),
+            "caller" => Ok(LeaseClock::Caller),
+            _ => Err(Error::invalid(
+                "lease_clock",
+                format!("{text:?} is not \"database\" or \"caller\""),
+            )),
+        }
+    }
+}
+
+/// Options of a [`RedisStore`], then [`RedisStoreBuilder::connect`].
+///
+/// ```
+/// use std::time::Duration;
+/// use tempora_redis::{LeaseClock, RedisStore};
+///
+/// let builder = RedisStore::builder("redis://127.0.0.1:6379/0")
+///     .prefix("billing:")
+///     .name("default")
+///     .lease_clock(LeaseClock::Database)
+///     .response_timeout(Duration::from_secs(5));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    name: String,
+    lease_clock: LeaseClock,
+    response_timeout: Duration,
+    connection_timeout: Duration,
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key the store uses (default [`DEFAULT_PREFIX`]).
+    /// Stores with different prefixes on one server do not see each other's
+    /// jobs.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> RedisStoreBuilder {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The store's name in the scheduler (default `"default"`): restored
+    /// jobs carry it, and error messages name it.
+    pub fn name(mut self, name: impl Into<String>) -> RedisStoreBuilder {
+        self.name = name.into();
+        self
+    }
+
+    /// Whose clock measures leases (default [`LeaseClock::Database`]).
+    pub fn lease_clock(mut self, clock: LeaseClock) -> RedisStoreBuilder {
+        self.lease_clock = clock;
+        self
+    }
+
+    /// How long to wait for an answer before failing a call (default 10 s).
+    pub fn response_timeout(mut self, timeout: Duration) -> RedisStoreBuilder {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt to connect may take (default 5 s).
+    pub fn connection_timeout(mut self, timeout: Duration) -> RedisStoreBuilder {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// Connects to the server. The connection is kept and re-established
+    /// after it breaks, so one store serves for the life of the program.
+    ///
+    /// # Errors
+    ///
+    /// Field `url` when the URL does not parse; a store error
+    /// ([`Error::is_store`]) when the server cannot be reached or refuses
+    /// the login. Both name the URL, without its password.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling it drops the connection being made; nothing is written.
+    pub async fn connect(self) -> Result<RedisStore> {
+        let shown = url::redact(&self.url);
+        let client = redis::Client::open(self.url.as_str()).map_err(|error| {
+            Error::invalid(
+                "url",
+                format!("{shown:?} is not a redis URL like redis://127.0.0.1:6379/0: {error}"),
+            )
+        })?;
+        let config = ConnectionManagerConfig::new()
+            .set_response_timeout(Some(self.response_timeout))
+            .set_connection_timeout(Some(self.connection_timeout))
+            .set_number_of_retries(2);
+        let connection = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(|error| {
+                Error::store(
+                    &self.name,
+                    format!("cannot connect to redis at {shown}"),
+                    Some(Box::new(error)),
+                )
+            })?;
+        let keys = Keys::new(&self.prefix);
+        let history_keys = history::HistoryKeys::new(&self.prefix);
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                name: self.name,
+                url: shown,
+                prefix: self.prefix,
+                lease_clock: self.lease_clock,
+                history_keys,
+                keys,
+                connection,
+                scripts: Scripts::new(),
+                history_scripts: history::HistoryScripts::new(),
+            }),
+        })
+    }
+}
+
+/// Jobs kept in Redis. Cloning it is cheap: clones share one connection.
+///
+/// See the [crate documentation](crate) for what is stored and how claims
+/// work.
+///
+/// ```no_run
+/// use tempora::store::JobStore;
+/// use tempora_redis::RedisStore;
+///
+/// # async fn example() -> Result<(), tempora::Error> {
+/// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
+/// assert_eq!(store.backend(), "redis");
+/// assert_eq!(store.prefix(), "tempora:");
+/// for job in store.list_jobs().await? {
+///     println!("{job}");
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    /// The URL without its password.
+    url: String,
+    prefix: String,
+    lease_clock: LeaseClock,
+    keys: Keys,
+    history_keys: history::HistoryKeys,
+    connection: ConnectionManager,
+    scripts: Scripts,
+    history_scripts: history::HistoryScripts,
+}
+
+struct Keys {
+    jobs: String,
+    run_times: String,
+    leases: String,
+    unrestorable: String,
+}
+
+impl Keys {
+    fn new(prefix: &str) -> Keys {
+        Keys {
+            jobs: format!("{prefix}jobs"),
+            run_times: format!("{prefix}run_times"),
+            leases: format!("{prefix}leases"),
+            unrestorable: format!("{prefix}unrestorable"),
+        }
+    }
+}
+
+struct Scripts {
+    add: Script,
+    update: Script,
+    remove: Script,
+    next_run_time: Script,
+    acquire: Script,
+    release: Script,
+    mark_unrestorable: Script,
+}
+
+impl Scripts {
+    fn new() -> Scripts {
+        Scripts {
+            add: Script::new(scripts::ADD),
+            update: Script::new(scripts::UPDATE),
+            remove: Script::new(scripts::REMOVE),
+            next_run_time: Script::new(scripts::NEXT_RUN_TIME),
+            acquire: Script::new(scripts::ACQUIRE),
+            release: Script::new(scripts::RELEASE),
+            mark_unrestorable: Script::new(scripts::MARK_UNRESTORABLE),
+        }
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("name", &self.inner.name)
+            .field("url", &self.inner.url)
+            .field("prefix", &self.inner.prefix)
+            .field("lease_clock", &self.inner.lease_clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A job's JSON read from Redis, and the job in it when it reads.
+enum Read {
+    Job(Box<Job>),
+    Unreadable(String),
+}
+
+impl RedisStore {
+    /// Options for a store on the server at `url`, such as
+    /// `redis://127.0.0.1:6379/0` or `rediss://user:password@host/1`.
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            name: DEFAULT.to_owned(),
+            lease_clock: LeaseClock::default(),
+            response_timeout: Duration::from_secs(10),
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// A store on the server at `url` with the default options.
+    ///
+    /// # Errors
+    ///
+    /// As [`RedisStoreBuilder::connect`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancelling it drops the connection being made; nothing is written.
+    pub async fn connect(url: impl Into<String>) -> Result<RedisStore> {
+        RedisStore::builder(url).connect().await
+    }
+
+    /// The prefix of the store's keys.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    /// The store's name in the scheduler.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The server's URL, without its password.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.inner.connection.clone()
+    }
+
+    fn failed(&self, what: &str, error: RedisError) -> Error {
+        Error::store(
+            &self.inner.name,
+            format!("failed to {what} (redis at {})", self.inner.url),
+            Some(Box::new(error)),
+        )
+    }
+
+    fn script<'a>(&'a self, script: &'a Script) -> redis::ScriptInvocation<'a> {
+        let keys = &self.inner.keys;
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&keys.jobs)
+            .key(&keys.run_times)
+            .key(&keys.leases)
+            .key(&keys.unrestorable);
+        invocation
+    }
+
+    /// The JSON of `job` and its score.
+    fn encode(&self, job: &Job) -> Result<(String, String)> {
+        let stored = job.to_stored()?;
+        let json = serde_json::to_string(&stored).map_err(|error| {
+            Error::store(
+                &self.inner.name,
+                format!("cannot write job {:?} as JSON", job.id()),
+                Some(Box::new(error)),
+            )
+        })?;
+        Ok((json, score(job.next_run_time())))
+    }
+
+    /// Reads the stored JSON of job `id`.
+    fn decode(&self, id: &[u8], json: &[u8]) -> Read {
+        let id = String::from_utf8_lossy(id);
+        let stored: StoredJob = match serde_json::from_slice(json) {
+            Ok(stored) => stored,
+            Err(error) => return Read::Unreadable(format!("its JSON does not read: {error}")),
+        };
+        if stored.id != id {
+            return Read::Unreadable(format!(
+                "its JSON has id {:?}, not its key {id:?}",
+                stored.id
+            ));
+        }
+        Read::Job(Box::new(Job::from_stored(stored, &self.inner.name)))
+    }
+
+    /// Logs and marks job `id`, whose JSON cannot be read, and drops the
+    /// lease `owner` (if any) holds on it.
+    async fn mark_unrestorable(&self, id: &[u8], json: &[u8], reason: &str, owner: &str) {
+        let shown = String::from_utf8_lossy(id);
+        tracing::error!(
+            store = %self.inner.name,
+            job = %shown,
+            reason,
+            "job kept but skipped: it cannot be restored"
+        );
+        let marked = self
+            .script(&self.inner.scripts.mark_unrestorable)
+            .arg(id)
+            .arg(json)
+            .arg(reason)
+            .arg(owner)
+            .invoke_async::<i64>(&mut self.connection())
+            .await;
+        if let Err(error) = marked {
+            tracing::error!(
+                store = %self.inner.name,
+                job = %shown,
+                error = %error,
+                "cannot mark the job as unrestorable"
+            );
+        }
+    }
+
+    /// Clears the marks of `ids`, whose JSON reads again.
+    async fn unmark(&self, ids: &[&[u8]]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        redis::cmd("HDEL")
+            .arg(&self.inner.keys.unrestorable)
+            .arg(ids)
+            .query_async::<i64>(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("clear unrestorable marks", error))?;
+        Ok(())
+    }
+
+    /// Runs the release script once.
+    async fn release_once(
+        &self,
+        owner: &str,
+        id: &str,
+        mode: &str,
+        expected: &str,
+        new_json: &str,
+        new_score: &str,
+    ) -> Result<(i64, Vec<u8>)> {
+        self.script(&self.inner.scripts.release)
+            .arg(id)
+            .arg(owner)
+            .arg(mode)
+            .arg(expected)
+            .arg(new_json)
+            .arg(new_score)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed(&format!("release job {id:?}"), error))
+    }
+}
+
+#[async_trait]
+impl JobStore for RedisStore {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        let (json, score) = self.encode(&job)?;
+        let added: i64 = self
+            .script(&self.inner.scripts.add)
+            .arg(job.id())
+            .arg(&json)
+            .arg(&score)
+            .arg(if replace_existing { "1" } else { "0" })
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed(&format!("add job {:?}", job.id()), error))?;
+        if added == 0 {
+            return Err(Error::job_exists(job.id()));
+        }
+        Ok(())
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        let (json, score) = self.encode(&job)?;
+        let updated: i64 = self
+            .script(&self.inner.scripts.update)
+            .arg(job.id())
+            .arg(&json)
+            .arg(&score)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed(&format!("update job {:?}", job.id()), error))?;
+        if updated == 0 {
+            return Err(Error::not_found("job", job.id()));
+        }
+        Ok(())
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        let removed: i64 = self
+            .script(&self.inner.scripts.remove)
+            .arg(id)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed(&format!("remove job {id:?}"), error))?;
+        if removed == 0 {
+            return Err(Error::not_found("job", id));
+        }
+        Ok(())
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        let keys = &self.inner.keys;
+        redis::cmd("DEL")
+            .arg(&keys.jobs)
+            .arg(&keys.run_times)
+            .arg(&keys.leases)
+            .arg(&keys.unrestorable)
+            .query_async::<i64>(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("remove all jobs", error))?;
+        Ok(())
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        let (json, marked): (Option<Vec<u8>>, bool) = redis::pipe()
+            .cmd("HGET")
+            .arg(&self.inner.keys.jobs)
+            .arg(id)
+            .cmd("HEXISTS")
+            .arg(&self.inner.keys.unrestorable)
+            .arg(id)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed(&format!("get job {id:?}"), error))?;
+        let Some(json) = json else {
+            return Ok(None);
+        };
+        match self.decode(id.as_bytes(), &json) {
+            Read::Job(job) => {
+                if marked {
+                    self.unmark(&[id.as_bytes()]).await?;
+                }
+                Ok(Some(*job))
+            }
+            Read::Unreadable(reason) => {
+                self.mark_unrestorable(id.as_bytes(), &json, &reason, "")
+                    .await;
+                Err(Error::store(
+                    &self.inner.name,
+                    format!(
+                        "job {id:?} cannot be restored: {reason}; it is kept, \
+                         and listed by unrestorable_jobs"
+                    ),
+                    None,
+                ))
+            }
+        }
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<Job>> {
+        let keys = &self.inner.keys;
+        let (order, mut all, marked): (
+            Vec<Vec<u8>>,
+            HashMap<Vec<u8>, Vec<u8>>,
+            HashMap<Vec<u8>, Vec<u8>>,
+        ) = redis::pipe()
+            .atomic()
+            .cmd("ZRANGE")
+            .arg(&keys.run_times)
+            .arg(0)
+            .arg(-1)
+            .cmd("HGETALL")
+            .arg(&keys.jobs)
+            .cmd("HGETALL")
+            .arg(&keys.unrestorable)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("list jobs", error))?;
+        let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(all.len());
+        for id in order {
+            if let Some(json) = all.remove(&id) {
+                entries.push((id, json));
+            }
+        }
+        let mut rest: Vec<(Vec<u8>, Vec<u8>)> = all.into_iter().collect();
+        rest.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.extend(rest);
+
+        let mut jobs = Vec::with_capacity(entries.len());
+        let mut healed: Vec<&[u8]> = Vec::new();
+        for (id, json) in &entries {
+            match self.decode(id, json) {
+                Read::Job(job) => {
+                    if marked.contains_key(id) {
+                        healed.push(id);
+                    }
+                    jobs.push(*job);
+                }
+                Read::Unreadable(reason) => {
+                    if !marked.contains_key(id) {
+                        self.mark_unrestorable(id, json, &reason, "").await;
+                    }
+                }
+            }
+        }
+        self.unmark(&healed).await?;
+        Ok(jobs)
+    }
+
+    async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        // Reading every job marks those that do not read, and clears the
+        // marks of those that read again: the answer covers jobs nothing
+        // has tried to read yet.
+        self.list_jobs().await?;
+        let entries: HashMap<Vec<u8>, Vec<u8>> = redis::cmd("HGETALL")
+            .arg(&self.inner.keys.unrestorable)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("list the unrestorable jobs", error))?;
+        let mut jobs: Vec<UnrestorableJob> = entries
+            .into_iter()
+            .map(|(id, reason)| UnrestorableJob {
+                id: String::from_utf8_lossy(&id).into_owned(),
+                reason: String::from_utf8_lossy(&reason).into_owned(),
+            })
+            .collect();
+        jobs.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(jobs)
+    }
+
+    async fn next_run_time(&self) -> Result<Option<Timestamp>> {
+        let micros: Option<i64> = self
+            .script(&self.inner.scripts.next_run_time)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("read the next run time", error))?;
+        Ok(micros.map(from_micros))
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> Result<Vec<Claimed>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now_micros = floor_micros(now);
+        let lease_now = match self.inner.lease_clock {
+            LeaseClock::Database => String::new(),
+            LeaseClock::Caller => now_micros.to_string(),
+        };
+        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(if lease.is_negative() {
+            i64::MIN / 2
+        } else {
+            i64::MAX / 2
+        });
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = self
+            .script(&self.inner.scripts.acquire)
+            .arg(now_micros)
+            .arg(limit)
+            .arg(owner)
+            .arg(lease_micros)
+            .arg(lease_now)
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("acquire due jobs", error))?;
+        let mut claimed = Vec::with_capacity(pairs.len());
+        for (id, json) in pairs {
+            match self.decode(&id, &json) {
+                Read::Job(job) => claimed.push(*job),
+                Read::Unreadable(reason) => {
+                    self.mark_unrestorable(&id, &json, &reason, owner).await;
+                }
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        let id = claimed.id();
+        // The JSON the job had when claimed, as this release writes it: the
+        // usual case, where nothing changed meanwhile, takes one call.
+        let (mut expected, _) = self.encode(claimed)?;
+        for _ in 0..RELEASE_ATTEMPTS {
+            let (mode, new_json, new_score) = match release {
+                Release::Remove => ("remove", String::new(), String::new()),
+                Release::Reschedule(next) => {
+                    let mut rescheduled: StoredJob =
+                        serde_json::from_str(&expected).map_err(|error| {
+                            Error::store(
+                                &self.inner.name,
+                                format!("cannot read job {id:?} back"),
+                                Some(Box::new(error)),
+                            )
+                        })?;
+                    rescheduled.next_run_time = Some(next);
+                    let json = serde_json::to_string(&rescheduled).map_err(|error| {
+                        Error::store(
+                            &self.inner.name,
+                            format!("cannot write job {id:?} as JSON"),
+                            Some(Box::new(error)),
+                        )
+                    })?;
+                    ("reschedule", json, score(Some(next)))
+                }
+            };
+            let (status, current) = self
+                .release_once(owner, id, mode, &expected, &new_json, &new_score)
+                .await?;
+            if status != 2 {
+                return Ok(());
+            }
+            // The stored JSON differs from the claimed job's: a change made
+            // meanwhile wins if it moved the next run time, else this
+            // release applies on top of it.
+            let still_due = match self.decode(id.as_bytes(), &current) {
+                Read::Job(job) => job.next_run_time() == claimed.next_run_time(),
+                Read::Unreadable(_) => false,
+            };
+            if !still_due {
+                self.release_once(owner, id, "drop", "", "", "").await?;
+                return Ok(());
+            }
+            expected = String::from_utf8_lossy(&current).into_owned();
+        }
+        Err(Error::store(
+            &self.inner.name,
+            format!(
+                "failed to release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
+            ),
+            None,
+        ))
+    }
+
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        self.record_run_impl(record).await
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        self.list_runs_impl(query).await
+    }
+
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        self.renew_runs_impl(node, alive_until).await
+    }
+
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        self.interrupt_runs_impl(now, node).await
+    }
+
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        self.prune_runs_impl(retention, now).await
+    }
+}
+
+/// The score of a next run time: microseconds since the Unix epoch,
+/// rounded up so that a job is never claimed before it is due; `""` for a
+/// paused job.
+fn score(next: Option<Timestamp>) -> String {
+    match next {
+        Some(next) => {
+            let micros = next.as_nanosecond().div_euclid(1000)
+                + i128::from(next.as_nanosecond().rem_euclid(1000) != 0);
+            micros.to_string()
+        }
+        None => String::new(),
+    }
+}
+
+/// `now` in microseconds since the Unix epoch, rounded down.
+fn floor_micros(now: Timestamp) -> i64 {
+    // OK because jiff's range of timestamps (years -9999 to 9999) holds
+    // about 3.2e17 microseconds either side of the epoch, well within i64.
+    i64::try_from(now.as_nanosecond().div_euclid(1000)).unwrap_or(i64::MAX)
+}
+
+fn from_micros(micros: i64) -> Timestamp {
+    Timestamp::from_microsecond(micros).unwrap_or(if micros < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_round_up_and_now_rounds_down() {
+        let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+        assert_eq!(score(None), "");
+        assert_eq!(score(Some(Timestamp::UNIX_EPOCH)), "0");
+        assert_eq!(score(Some(at("1970-01-01T00:00:00.000001Z"))), "1");
+        assert_eq!(score(Some(at("1970-01-01T00:00:00.0000001Z"))), "1");
+        assert_eq!(score(Some(at("1969-12-31T23:59:59.9999999Z"))), "0");
+        assert_eq!(floor_micros(at("1970-01-01T00:00:00.0000019Z")), 1);
+        assert_eq!(floor_micros(at("1969-12-31T23:59:59.9999999Z")), -1);
+        let t = at("2026-03-29T01:30:00.123456Z");
+        assert_eq!(score(Some(t)), floor_micros(t).to_string());
+        assert_eq!(from_micros(floor_micros(t)), t);
+        assert_eq!(from_micros(i64::MAX), Timestamp::MAX);
+    }
+}

@@ -1,0 +1,89 @@
+//! The store conformance suite (tempora-testkit) on the Redis server on
+//! 127.0.0.1:6379 (`TEMPORA_REDIS_URL` to change it), each case on a key
+//! prefix of its own, leases on the server's clock (the default). A server
+//! that cannot be reached fails every case.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use tempora_redis::{LeaseClock, RedisStore};
+use tempora_testkit::{StoreUnderTest, unique_prefix};
+
+fn url() -> String {
+    std::env::var("TEMPORA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
+}
+
+async fn open(prefix: String, clock: LeaseClock) -> RedisStore {
+    RedisStore::builder(url())
+        .prefix(prefix)
+        .lease_clock(clock)
+        .connect()
+        .await
+        .unwrap_or_else(|error| {
+            panic!(
+                "the Redis server at {} must be running for these tests: {error:?}",
+                url()
+            )
+        })
+}
+
+async fn connection() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+async fn under_test(clock: LeaseClock) -> StoreUnderTest {
+    let prefix = format!("tempora-test:{}:", unique_prefix("suite"));
+    let store = open(prefix.clone(), clock).await;
+    let reopen_prefix = prefix.clone();
+    let corrupt_prefix = prefix.clone();
+    StoreUnderTest::new(store)
+        .reopen(move || open(reopen_prefix.clone(), clock))
+        .corrupt(move |id| {
+            let jobs = format!("{corrupt_prefix}jobs");
+            async move {
+                redis::cmd("HSET")
+                    .arg(jobs)
+                    .arg(id)
+                    .arg(r#"{"version": 99, "written by": "a newer release"}"#)
+                    .query_async::<()>(&mut connection().await)
+                    .await
+                    .unwrap();
+            }
+        })
+        .cleanup(move || async move {
+            let mut connection = connection().await;
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{prefix}*"))
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if !keys.is_empty() {
+                redis::cmd("DEL")
+                    .arg(keys)
+                    .query_async::<()>(&mut connection)
+                    .await
+                    .unwrap();
+            }
+        })
+}
+
+/// Leases on the Redis server's clock, the default.
+async fn database_clock() -> StoreUnderTest {
+    under_test(LeaseClock::Database).await
+}
+
+/// Leases on the caller's clock.
+async fn caller_clock() -> StoreUnderTest {
+    under_test(LeaseClock::Caller).await
+}
+
+tempora_testkit::store_conformance_tests!(database_clock);
+
+/// The whole suite again with leases on the caller's `now`.
+mod caller {
+    use super::caller_clock;
+
+    tempora_testkit::store_conformance_tests!(caller_clock);
+}

@@ -1,0 +1,179 @@
+//! MySQL and MariaDB: claims are `SELECT … FOR UPDATE SKIP LOCKED` then
+//! `UPDATE … WHERE id IN (…)` in one transaction (READ COMMITTED, so no gap
+//! locks); leases are measured on the server's clock (`NOW(6)`, the
+//! session in UTC).
+
+use std::str::FromStr;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlQueryResult};
+use sqlx::{AssertSqlSafe, Executor, Pool};
+use tempora::{Error, Result};
+
+use crate::dialect::{ClaimStyle, Dialect, DialectSql, Tables};
+use crate::options::{LeaseClock, SqlOptions};
+use crate::store::SqlStore;
+use crate::url::redact;
+
+/// The MySQL and MariaDB [`Dialect`]: see [`MySqlStore`].
+#[derive(Debug, Clone, Copy)]
+pub struct MySql;
+
+/// Jobs in a MySQL (8.0 or later) or MariaDB (10.6 or later) database,
+/// shared by any number of schedulers.
+///
+/// Created from a `mysql://` (or `mariadb://`) URL. Ids, owners and nodes
+/// are `VARCHAR(255)` with a binary collation: case and accents matter,
+/// and an id longer than 255 characters is refused (field `id`). Leases are
+/// measured on the server's clock ([`LeaseClock::Database`]) unless the
+/// options say otherwise.
+///
+/// ```no_run
+/// use tempora::store::JobStore;
+/// use tempora_sql::{MySqlStore, SqlOptions};
+///
+/// # async fn example() -> Result<(), tempora::Error> {
+/// let store = MySqlStore::connect("mysql://tempora@db.internal/app", &SqlOptions::new()).await?;
+/// assert_eq!(store.backend(), "mysql");
+/// # Ok(())
+/// # }
+/// ```
+pub type MySqlStore = SqlStore<MySql>;
+
+/// The longest id, owner or node: the `VARCHAR` length of the key columns.
+const MAX_KEY: usize = 255;
+
+impl Dialect for MySql {
+    type Db = sqlx::MySql;
+    const BACKEND: &'static str = "mysql";
+    const NUMBERED_PARAMETERS: bool = false;
+    const CLAIM: ClaimStyle = ClaimStyle::SelectThenUpdate;
+    const LEASE_CLOCK: LeaseClock = LeaseClock::Database;
+    const MAX_KEY: Option<usize> = Some(MAX_KEY);
+
+    fn sql(tables: &Tables) -> DialectSql {
+        let Tables { jobs, runs } = tables;
+        let key = format!("VARCHAR({MAX_KEY}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+        DialectSql {
+            schema: vec![
+                format!(
+                    "CREATE TABLE IF NOT EXISTS {jobs} (
+                        id {key} NOT NULL,
+                        next_run_time BIGINT NULL,
+                        job LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+                        owner {key} NULL,
+                        lease_expires BIGINT NULL,
+                        unrestorable TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+                        PRIMARY KEY (id),
+                        KEY {jobs}_next_run_time (next_run_time),
+                        KEY {jobs}_owner (owner),
+                        KEY {jobs}_unrestorable (unrestorable(1))
+                    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
+                ),
+                format!(
+                    "CREATE TABLE IF NOT EXISTS {runs} (
+                        job_id {key} NOT NULL,
+                        scheduled_time BIGINT NOT NULL,
+                        node {key} NOT NULL,
+                        fire_times BIGINT NOT NULL,
+                        status VARCHAR(16) CHARACTER SET ascii NOT NULL,
+                        started BIGINT NULL,
+                        finished BIGINT NULL,
+                        duration BIGINT NULL,
+                        error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+                        alive_until BIGINT NULL,
+                        PRIMARY KEY (job_id, scheduled_time, node),
+                        KEY {runs}_scheduled_time (scheduled_time),
+                        KEY {runs}_status (status)
+                    ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
+                ),
+            ],
+            replace_job: "ON DUPLICATE KEY UPDATE next_run_time = VALUES(next_run_time),
+                job = VALUES(job), owner = NULL, lease_expires = NULL, unrestorable = NULL"
+                .to_owned(),
+            replace_run: "ON DUPLICATE KEY UPDATE fire_times = VALUES(fire_times),
+                status = VALUES(status), started = VALUES(started), finished = VALUES(finished),
+                duration = VALUES(duration), error = VALUES(error),
+                alive_until = VALUES(alive_until)"
+                .to_owned(),
+            greatest: "GREATEST",
+            lock_due: "FOR UPDATE SKIP LOCKED",
+            now: Some("SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)"),
+        }
+    }
+
+    async fn connect(url: &str, options: &SqlOptions) -> Result<(Pool<sqlx::MySql>, String)> {
+        let shown = redact(url);
+        let url = if let Some(rest) = url.strip_prefix("mariadb://") {
+            format!("mysql://{rest}")
+        } else if url.starts_with("mysql://") {
+            url.to_owned()
+        } else {
+            return Err(Error::invalid(
+                "url",
+                format!("{shown:?} is not a mysql:// or mariadb:// URL"),
+            ));
+        };
+        let connect = MySqlConnectOptions::from_str(&url)
+            .map_err(|error| {
+                Error::invalid("url", format!("{shown:?} is not a MySQL URL: {error}"))
+            })?
+            // Times are stored as microseconds since the epoch; the session
+            // in UTC makes NOW(6) convert without a DST fold.
+            .timezone(Some("+00:00".to_owned()));
+        let pool = MySqlPoolOptions::new()
+            .max_connections(options.max_connections.unwrap_or(10))
+            .acquire_timeout(options.connect_timeout)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await
+                        .map(drop)
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(|error| {
+                Error::store(
+                    &shown,
+                    "cannot connect to the database",
+                    Some(Box::new(error)),
+                )
+            })?;
+        Ok((pool, shown))
+    }
+
+    async fn migrate(
+        pool: &Pool<sqlx::MySql>,
+        tables: &Tables,
+        schema: &[String],
+    ) -> std::result::Result<(), sqlx::Error> {
+        // DDL commits at once in MySQL: a named lock keeps two processes
+        // from creating the tables at the same time.
+        let mut connection = pool.acquire().await?;
+        let lock = format!("tempora:{}", tables.jobs);
+        sqlx::query("SELECT GET_LOCK(?, 30)")
+            .bind(&lock)
+            .execute(&mut *connection)
+            .await?;
+        let mut outcome = Ok(());
+        for statement in schema {
+            if let Err(error) = sqlx::query(AssertSqlSafe(statement.as_str()))
+                .execute(&mut *connection)
+                .await
+            {
+                outcome = Err(error);
+                break;
+            }
+        }
+        sqlx::query("SELECT RELEASE_LOCK(?)")
+            .bind(&lock)
+            .execute(&mut *connection)
+            .await?;
+        outcome
+    }
+
+    fn rows_affected(result: &MySqlQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}

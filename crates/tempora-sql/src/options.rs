@@ -1,0 +1,163 @@
+//! The options every SQL store takes besides its URL.
+
+use std::time::Duration;
+
+use tempora::{Error, Result};
+
+/// The longest table prefix: PostgreSQL truncates identifiers at 63 bytes,
+/// and the longest name made from the prefix is `{prefix}runs_scheduled_time`.
+pub(crate) const MAX_PREFIX: usize = 40;
+
+/// Whose clock measures a lease.
+///
+/// ```
+/// use tempora_sql::LeaseClock;
+///
+/// assert_eq!("database".parse::<LeaseClock>()?, LeaseClock::Database);
+/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
+/// assert!("server".parse::<LeaseClock>().is_err());
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseClock {
+    /// The database server's clock (PostgreSQL `clock_timestamp()`, MySQL
+    /// `NOW(6)`): a lease lasts its duration on the server, whatever the
+    /// schedulers' host clocks say, so a scheduler whose clock runs ahead
+    /// cannot take over a job another one still holds. The default of
+    /// PostgreSQL and MySQL. SQLite is embedded and has no clock of its
+    /// own: there it means the caller's `now`.
+    Database,
+    /// The `now` the scheduler passes to
+    /// [`acquire_due`](tempora::store::JobStore::acquire_due): a lease taken
+    /// at `now` for `d` has expired for a call made at `now + d`. The
+    /// default of SQLite, and what tests driving a manual clock want.
+    Caller,
+}
+
+impl std::str::FromStr for LeaseClock {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<LeaseClock> {
+        match text {
+            "database" => Ok(LeaseClock::Database),
+            "caller" => Ok(LeaseClock::Caller),
+            _ => Err(Error::invalid(
+                "lease_clock",
+                format!("{text:?} is not \"database\" or \"caller\""),
+            )),
+        }
+    }
+}
+
+/// Options of a SQL store, besides its URL.
+///
+/// ```
+/// use std::time::Duration;
+/// use tempora_sql::{LeaseClock, SqlOptions};
+///
+/// let options = SqlOptions::new()
+///     .prefix("billing_")
+///     .name("billing")
+///     .lease_clock(LeaseClock::Caller)
+///     .max_connections(8)
+///     .connect_timeout(Duration::from_secs(5));
+/// assert_eq!(options.prefix, "billing_");
+/// assert_eq!(SqlOptions::new().prefix, "tempora_");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqlOptions {
+    /// What the store's table names start with (default `tempora_`): the
+    /// jobs live in `{prefix}jobs`, the run history in `{prefix}runs`.
+    /// Stores with different prefixes on one database do not see each
+    /// other. Letters, digits and `_`, at most 40.
+    pub prefix: String,
+    /// The store name the jobs read from it carry (default `"default"`):
+    /// the name the scheduler knows the store by.
+    pub name: String,
+    /// Whose clock measures leases; `None` for the backend's default
+    /// (the database's for PostgreSQL and MySQL, the caller's for SQLite).
+    pub lease_clock: Option<LeaseClock>,
+    /// The most connections the store's pool opens (default 4 for SQLite,
+    /// 10 for the servers).
+    pub max_connections: Option<u32>,
+    /// How long connecting, or waiting for a free connection, may take
+    /// before a call fails (default 10 s).
+    pub connect_timeout: Duration,
+}
+
+impl Default for SqlOptions {
+    fn default() -> SqlOptions {
+        SqlOptions {
+            prefix: "tempora_".to_owned(),
+            name: tempora::job::DEFAULT.to_owned(),
+            lease_clock: None,
+            max_connections: None,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl SqlOptions {
+    /// The default options.
+    pub fn new() -> SqlOptions {
+        SqlOptions::default()
+    }
+
+    /// The table prefix.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> SqlOptions {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The store name jobs carry.
+    pub fn name(mut self, name: impl Into<String>) -> SqlOptions {
+        self.name = name.into();
+        self
+    }
+
+    /// Whose clock measures leases.
+    pub fn lease_clock(mut self, clock: LeaseClock) -> SqlOptions {
+        self.lease_clock = Some(clock);
+        self
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(mut self, max: u32) -> SqlOptions {
+        self.max_connections = Some(max);
+        self
+    }
+
+    /// How long connecting may take.
+    pub fn connect_timeout(mut self, timeout: Duration) -> SqlOptions {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Checks the prefix and the connection count.
+    pub(crate) fn check(&self) -> Result<()> {
+        if !self
+            .prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(Error::invalid(
+                "prefix",
+                format!("{:?} may hold only letters, digits and _", self.prefix),
+            ));
+        }
+        if self.prefix.len() > MAX_PREFIX {
+            return Err(Error::invalid(
+                "prefix",
+                format!("{:?} is longer than {MAX_PREFIX} characters", self.prefix),
+            ));
+        }
+        if self.max_connections == Some(0) {
+            return Err(Error::invalid(
+                "max_connections",
+                "0 is not allowed: at least 1",
+            ));
+        }
+        Ok(())
+    }
+}

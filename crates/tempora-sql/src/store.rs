@@ -1,0 +1,1007 @@
+//! The store over any dialect: every statement the three databases share,
+//! the claims, the releases and the run history.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::database::Database;
+use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
+use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{Job, StoredJob};
+use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
+use tempora::{Error, Result};
+
+use crate::dialect::{ClaimStyle, Dialect, Tables};
+use crate::options::{LeaseClock, SqlOptions};
+
+/// How many ids one `UPDATE … WHERE id IN (…)` of a claim names.
+const IDS_PER_STATEMENT: usize = 500;
+
+/// How many times a claim is tried when the database reports a deadlock or
+/// a serialization failure.
+const CLAIM_ATTEMPTS: usize = 5;
+
+/// The statuses of failures, as the history's `status` column holds them.
+const FAILURES: &str = "'error', 'panic', 'timeout', 'missed', 'interrupted'";
+
+/// A job store on a SQL database: [`SqliteStore`](crate::SqliteStore),
+/// [`PostgresStore`](crate::PostgresStore) or
+/// [`MySqlStore`](crate::MySqlStore).
+///
+/// It keeps two tables, `{prefix}jobs` and `{prefix}runs`, created (and
+/// brought up to date) when the store connects; the
+/// [crate docs](crate#what-is-stored) describe them. Clones share one
+/// connection pool.
+///
+/// ```
+/// use tempora::store::JobStore;
+/// use tempora_sql::{SqlOptions, SqliteStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+/// let dir = std::env::temp_dir().join(format!("tempora-doc-store-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("jobs.db");
+/// let store = SqliteStore::connect(&path.to_string_lossy(), &SqlOptions::new().prefix("app_")).await?;
+/// assert_eq!(store.backend(), "sqlite");
+/// assert_eq!(store.tables(), ("app_jobs", "app_runs"));
+/// assert!(store.list_jobs().await?.is_empty());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SqlStore<D: Dialect> {
+    inner: Arc<Inner<D>>,
+}
+
+struct Inner<D: Dialect> {
+    pool: Pool<D::Db>,
+    /// The database as messages show it: its URL without the password.
+    location: String,
+    /// The store name restored jobs carry.
+    name: String,
+    lease_clock: LeaseClock,
+    tables: Tables,
+    sql: Statements,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> SqlStore<D> {
+        SqlStore {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<D: Dialect> fmt::Debug for SqlStore<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &D::BACKEND)
+            .field("location", &self.inner.location)
+            .field("jobs", &self.inner.tables.jobs)
+            .field("runs", &self.inner.tables.runs)
+            .field("lease_clock", &self.inner.lease_clock)
+            .finish_non_exhaustive()
+    }
+}
+
+type Sql = Arc<str>;
+
+/// Every statement, built once per store with its table names and the
+/// dialect's parameters.
+struct Statements {
+    insert_job: Sql,
+    replace_job: Sql,
+    update_job: Sql,
+    remove_job: Sql,
+    remove_all_jobs: Sql,
+    get_job: Sql,
+    list_jobs: Sql,
+    all_jobs: Sql,
+    mark: Sql,
+    mark_claimed: Sql,
+    clear_mark: Sql,
+    clear_marks: Sql,
+    next_run_time: Sql,
+    due: Sql,
+    claim_returning: Sql,
+    release_reschedule: Sql,
+    release_remove: Sql,
+    drop_claim: Sql,
+    now: Option<Sql>,
+    record_run: Sql,
+    renew_runs: Sql,
+    abandoned: Sql,
+    abandoned_of_node: Sql,
+    interrupt: Sql,
+    prune_by_age: Sql,
+    prune_by_count: Sql,
+    drop_tables: Vec<Sql>,
+    /// The columns of a run record, in the order `run_from_row` reads.
+    run_columns: &'static str,
+}
+
+/// `sql` with `?` parameters numbered `$1, $2, …` when the dialect wants.
+fn parameters<D: Dialect>(sql: &str) -> String {
+    if !D::NUMBERED_PARAMETERS {
+        return sql.to_owned();
+    }
+    let mut numbered = String::with_capacity(sql.len() + 16);
+    let mut next = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            next += 1;
+            numbered.push('$');
+            numbered.push_str(&next.to_string());
+        } else {
+            numbered.push(c);
+        }
+    }
+    numbered
+}
+
+impl Statements {
+    fn new<D: Dialect>(tables: &Tables) -> (Statements, Vec<String>) {
+        let dialect = D::sql(tables);
+        let Tables { jobs, runs } = tables;
+        let sql = |text: String| -> Sql { Arc::from(parameters::<D>(&text)) };
+        let insert_job = format!("INSERT INTO {jobs} (id, next_run_time, job) VALUES (?, ?, ?)");
+        let due = format!(
+            "SELECT id FROM {jobs}
+             WHERE next_run_time <= ? AND unrestorable IS NULL
+               AND (owner IS NULL OR lease_expires <= ?)
+             ORDER BY next_run_time, id LIMIT ? {lock}",
+            lock = dialect.lock_due
+        );
+        let run_columns = "job_id, scheduled_time, node, fire_times, status, started, finished, \
+                           duration, error, alive_until";
+        let statements = Statements {
+            replace_job: sql(format!("{insert_job} {}", dialect.replace_job)),
+            insert_job: sql(insert_job),
+            update_job: sql(format!(
+                "UPDATE {jobs} SET next_run_time = ?, job = ?, unrestorable = NULL WHERE id = ?"
+            )),
+            remove_job: sql(format!("DELETE FROM {jobs} WHERE id = ?")),
+            remove_all_jobs: sql(format!("DELETE FROM {jobs}")),
+            get_job: sql(format!("SELECT job, next_run_time FROM {jobs} WHERE id = ?")),
+            list_jobs: sql(format!(
+                "SELECT id, job, next_run_time, unrestorable FROM {jobs}
+                 ORDER BY CASE WHEN next_run_time IS NULL THEN 1 ELSE 0 END, next_run_time, id"
+            )),
+            all_jobs: sql(format!("SELECT id, job FROM {jobs} ORDER BY id")),
+            mark: sql(format!("UPDATE {jobs} SET unrestorable = ? WHERE id = ?")),
+            mark_claimed: sql(format!(
+                "UPDATE {jobs} SET unrestorable = ?, owner = NULL, lease_expires = NULL
+                 WHERE id = ? AND owner = ?"
+            )),
+            clear_mark: sql(format!("UPDATE {jobs} SET unrestorable = NULL WHERE id = ?")),
+            clear_marks: sql(format!(
+                "UPDATE {jobs} SET unrestorable = NULL WHERE unrestorable IS NOT NULL"
+            )),
+            // The earliest free job through the index, and the claimed
+            // ones (few) at the later of their run time and lease expiry.
+            next_run_time: sql(format!(
+                "SELECT MIN(t) FROM (
+                   SELECT (SELECT next_run_time FROM {jobs}
+                           WHERE next_run_time IS NOT NULL AND owner IS NULL AND unrestorable IS NULL
+                           ORDER BY next_run_time LIMIT 1) AS t
+                   UNION ALL
+                   SELECT {greatest}(next_run_time, lease_expires) AS t FROM {jobs}
+                   WHERE owner IS NOT NULL AND next_run_time IS NOT NULL AND unrestorable IS NULL
+                 ) candidates",
+                greatest = dialect.greatest
+            )),
+            claim_returning: sql(format!(
+                "UPDATE {jobs} SET owner = ?, lease_expires = ? WHERE id IN ({due})
+                 RETURNING id, job, next_run_time"
+            )),
+            due: sql(due.replacen("SELECT id FROM", "SELECT id, job, next_run_time FROM", 1)),
+            release_reschedule: sql(format!(
+                "UPDATE {jobs} SET next_run_time = ?, owner = NULL, lease_expires = NULL
+                 WHERE id = ? AND owner = ? AND next_run_time = ?"
+            )),
+            release_remove: sql(format!(
+                "DELETE FROM {jobs} WHERE id = ? AND owner = ? AND next_run_time = ?"
+            )),
+            drop_claim: sql(format!(
+                "UPDATE {jobs} SET owner = NULL, lease_expires = NULL WHERE id = ? AND owner = ?"
+            )),
+            now: dialect.now.map(|now| sql(now.to_owned())),
+            record_run: sql(format!(
+                "INSERT INTO {runs} ({run_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
+                dialect.replace_run
+            )),
+            renew_runs: sql(format!(
+                "UPDATE {runs} SET alive_until = ? WHERE node = ? AND status = 'running'"
+            )),
+            abandoned: sql(format!(
+                "SELECT {run_columns} FROM {runs} WHERE status = 'running' AND alive_until <= ?"
+            )),
+            abandoned_of_node: sql(format!(
+                "SELECT {run_columns} FROM {runs}
+                 WHERE status = 'running' AND (node = ? OR alive_until <= ?)"
+            )),
+            interrupt: sql(format!(
+                "UPDATE {runs} SET status = ?, finished = ?, duration = ?, error = ?, alive_until = NULL
+                 WHERE job_id = ? AND scheduled_time = ? AND node = ? AND status = 'running'"
+            )),
+            prune_by_age: sql(format!(
+                "DELETE FROM {runs} WHERE status <> 'running' AND scheduled_time < ?"
+            )),
+            prune_by_count: sql(format!(
+                "DELETE FROM {runs} WHERE (job_id, scheduled_time, node) IN (
+                   SELECT job_id, scheduled_time, node FROM (
+                     SELECT job_id, scheduled_time, node,
+                            ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY scheduled_time DESC, node) AS n
+                     FROM {runs} WHERE status <> 'running'
+                   ) ranked WHERE n > ?
+                 )"
+            )),
+            drop_tables: vec![
+                sql(format!("DROP TABLE IF EXISTS {jobs}")),
+                sql(format!("DROP TABLE IF EXISTS {runs}")),
+            ],
+            run_columns,
+        };
+        (statements, dialect.schema)
+    }
+}
+
+/// `time` in microseconds since the Unix epoch, rounded up: a next run time
+/// is never earlier than asked.
+fn micros_ceil(time: Timestamp) -> i64 {
+    let nanos = time.as_nanosecond();
+    let micros = nanos.div_euclid(1000) + i128::from(nanos.rem_euclid(1000) > 0);
+    i64::try_from(micros).unwrap_or(i64::MAX)
+}
+
+/// `time` in microseconds since the Unix epoch, rounded down.
+fn micros_floor(time: Timestamp) -> i64 {
+    i64::try_from(time.as_nanosecond().div_euclid(1000)).unwrap_or(i64::MAX)
+}
+
+fn duration_micros(duration: SignedDuration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(if duration.is_negative() {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// Reads a stored job, or says why it cannot be read.
+fn read_job(json: &str) -> std::result::Result<StoredJob, String> {
+    let stored: StoredJob = serde_json::from_str(json).map_err(|error| error.to_string())?;
+    if stored.version > StoredJob::VERSION {
+        return Err(format!(
+            "version: {} is newer than {}, the format this release reads",
+            stored.version,
+            StoredJob::VERSION
+        ));
+    }
+    Ok(stored)
+}
+
+/// True for the errors after which a claim is worth trying again at once: a
+/// deadlock, a serialization failure.
+fn is_retryable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => {
+            matches!(error.code().as_deref(), Some("40001" | "40P01"))
+        }
+        _ => false,
+    }
+}
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: IntoArguments<D::Db>,
+    for<'q> i64: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> String: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<i64>: Encode<'q, D::Db>,
+    for<'q> Option<String>: Encode<'q, D::Db>,
+    usize: ColumnIndex<<D::Db as Database>::Row>,
+{
+    /// Connects to the database at `url` — for SQLite a file path or a
+    /// `sqlite://` URL, for PostgreSQL a `postgres://` URL, for MySQL and
+    /// MariaDB a `mysql://` URL — and creates or brings up to date its
+    /// tables.
+    ///
+    /// # Errors
+    ///
+    /// Field `url` when the URL is not one of this database's; field
+    /// `prefix` or `max_connections` when an option is refused; a store
+    /// error naming the URL (without its password) when the database
+    /// cannot be reached, refuses the login, or its tables cannot be
+    /// created.
+    pub async fn connect(url: &str, options: &SqlOptions) -> Result<SqlStore<D>> {
+        options.check()?;
+        let (pool, location) = D::connect(url, options).await?;
+        let tables = Tables::new(&options.prefix);
+        let (sql, schema) = Statements::new::<D>(&tables);
+        D::migrate(&pool, &tables, &schema).await.map_err(|error| {
+            Error::store(
+                &location,
+                format!(
+                    "cannot create the tables {} and {}",
+                    tables.jobs, tables.runs
+                ),
+                Some(Box::new(error)),
+            )
+        })?;
+        let store = SqlStore {
+            inner: Arc::new(Inner {
+                pool,
+                location,
+                name: options.name.clone(),
+                lease_clock: options.lease_clock.unwrap_or(D::LEASE_CLOCK),
+                tables,
+                sql,
+            }),
+        };
+        // Jobs set aside as unreadable by an earlier process are tried
+        // again: this release may read them.
+        store
+            .execute(
+                &store.inner.sql.clear_marks,
+                |q| q,
+                "clear the unrestorable marks",
+            )
+            .await?;
+        Ok(store)
+    }
+
+    /// The names of the store's tables: (jobs, run history).
+    pub fn tables(&self) -> (&str, &str) {
+        (&self.inner.tables.jobs, &self.inner.tables.runs)
+    }
+
+    /// The database as messages show it: its URL without the password.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// Drops the store's two tables, jobs and history with them: for
+    /// tests, and for removing a store for good. The store is unusable
+    /// afterwards.
+    ///
+    /// # Errors
+    ///
+    /// A store error when a table cannot be dropped.
+    pub async fn drop_tables(&self) -> Result<()> {
+        for statement in &self.inner.sql.drop_tables {
+            self.execute(statement, |q| q, "drop the tables").await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the connections, waiting for the calls in progress.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    fn failed(&self, what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+        let what = what.into();
+        move |error| {
+            Error::store(
+                &self.inner.location,
+                format!("cannot {what}"),
+                Some(Box::new(error)),
+            )
+        }
+    }
+
+    fn column<'r, T>(&self, row: &'r <D::Db as Database>::Row, index: usize) -> Result<T>
+    where
+        T: Decode<'r, D::Db> + Type<D::Db>,
+    {
+        row.try_get(index).map_err(|error| {
+            Error::store(
+                &self.inner.location,
+                format!("column {index} of a row cannot be read"),
+                Some(Box::new(error)),
+            )
+        })
+    }
+
+    fn time_of(&self, value: i64) -> Result<Timestamp> {
+        Timestamp::from_microsecond(value).map_err(|error| {
+            Error::store(
+                &self.inner.location,
+                format!("a stored time {value} is out of range"),
+                Some(Box::new(error)),
+            )
+        })
+    }
+
+    /// Refuses a key longer than the database keeps.
+    fn check_key(&self, field: &str, value: &str) -> Result<()> {
+        match D::MAX_KEY {
+            Some(max) if value.chars().count() > max => Err(Error::invalid(
+                field,
+                format!(
+                    "{:?}… is longer than {max} characters, the most the {} store keeps",
+                    value.chars().take(40).collect::<String>(),
+                    D::BACKEND
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    async fn execute<'q>(
+        &self,
+        statement: &Sql,
+        bind: impl FnOnce(
+            sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+        ) -> sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+        what: &str,
+    ) -> Result<u64> {
+        let query = bind(sqlx::query(AssertSqlSafe(Arc::clone(statement))));
+        let done = query
+            .execute(&self.inner.pool)
+            .await
+            .map_err(self.failed(what))?;
+        Ok(D::rows_affected(&done))
+    }
+
+    async fn fetch_all<'q>(
+        &self,
+        statement: &Sql,
+        bind: impl FnOnce(
+            sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+        ) -> sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+        what: &str,
+    ) -> Result<Vec<<D::Db as Database>::Row>> {
+        bind(sqlx::query(AssertSqlSafe(Arc::clone(statement))))
+            .fetch_all(&self.inner.pool)
+            .await
+            .map_err(self.failed(what))
+    }
+
+    /// The job of a row, or why it cannot be read.
+    fn restore(&self, json: &str, next_run_time: Option<i64>) -> std::result::Result<Job, String> {
+        let mut stored = read_job(json)?;
+        stored.next_run_time = next_run_time
+            .map(Timestamp::from_microsecond)
+            .transpose()
+            .map_err(|error| format!("next_run_time: {error}"))?;
+        Ok(Job::from_stored(stored, &self.inner.name))
+    }
+
+    fn serialize(&self, job: &Job) -> Result<String> {
+        let stored = job.to_stored()?;
+        self.check_key("id", job.id())?;
+        serde_json::to_string(&stored).map_err(|error| {
+            Error::store(
+                &self.inner.location,
+                format!("cannot serialize job {:?}", job.id()),
+                Some(Box::new(error)),
+            )
+        })
+    }
+
+    /// "Now" for leases, in microseconds: the database's clock or the
+    /// caller's.
+    async fn lease_now(&self, now: Timestamp) -> Result<i64> {
+        match (&self.inner.sql.now, self.inner.lease_clock) {
+            (Some(statement), LeaseClock::Database) => {
+                let rows = self
+                    .fetch_all(statement, |q| q, "read the database's clock")
+                    .await?;
+                match rows.first() {
+                    Some(row) => self.column(row, 0),
+                    None => Ok(micros_floor(now)),
+                }
+            }
+            _ => Ok(micros_floor(now)),
+        }
+    }
+
+    /// Claims due rows, giving (id, job, next run time) of each.
+    async fn claim_rows(
+        &self,
+        now: i64,
+        lease_now: i64,
+        expires: i64,
+        limit: i64,
+        owner: &str,
+    ) -> std::result::Result<Vec<<D::Db as Database>::Row>, sqlx::Error> {
+        let sql = &self.inner.sql;
+        match D::CLAIM {
+            ClaimStyle::UpdateReturning => {
+                sqlx::query(AssertSqlSafe(Arc::clone(&sql.claim_returning)))
+                    .bind(owner.to_owned())
+                    .bind(expires)
+                    .bind(now)
+                    .bind(lease_now)
+                    .bind(limit)
+                    .fetch_all(&self.inner.pool)
+                    .await
+            }
+            ClaimStyle::SelectThenUpdate => {
+                let mut transaction = self.inner.pool.begin().await?;
+                let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.due)))
+                    .bind(now)
+                    .bind(lease_now)
+                    .bind(limit)
+                    .fetch_all(&mut *transaction)
+                    .await?;
+                let mut ids = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    ids.push(row.try_get::<String, _>(0)?);
+                }
+                for chunk in ids.chunks(IDS_PER_STATEMENT) {
+                    let list = vec!["?"; chunk.len()].join(", ");
+                    let statement = parameters::<D>(&format!(
+                        "UPDATE {} SET owner = ?, lease_expires = ? WHERE id IN ({list})",
+                        self.inner.tables.jobs
+                    ));
+                    let mut query = sqlx::query(AssertSqlSafe(statement))
+                        .bind(owner.to_owned())
+                        .bind(expires);
+                    for id in chunk {
+                        query = query.bind(id.clone());
+                    }
+                    query.execute(&mut *transaction).await?;
+                }
+                transaction.commit().await?;
+                Ok(rows)
+            }
+        }
+    }
+
+    fn run_from_row(&self, row: &<D::Db as Database>::Row) -> Result<RunRecord> {
+        let status: String = self.column(row, 4)?;
+        let status = status.parse::<RunStatus>().map_err(|error| {
+            Error::store(
+                &self.inner.location,
+                "a run record's status cannot be read",
+                Some(Box::new(error)),
+            )
+        })?;
+        let time = |index: usize| -> Result<Option<Timestamp>> {
+            self.column::<Option<i64>>(row, index)?
+                .map(|value| self.time_of(value))
+                .transpose()
+        };
+        let fire_times: i64 = self.column(row, 3)?;
+        Ok(RunRecord {
+            job_id: self.column(row, 0)?,
+            scheduled_time: self.time_of(self.column(row, 1)?)?,
+            node: self.column(row, 2)?,
+            fire_times: u32::try_from(fire_times).unwrap_or(u32::MAX),
+            status,
+            started: time(5)?,
+            finished: time(6)?,
+            duration: self
+                .column::<Option<i64>>(row, 7)?
+                .map(SignedDuration::from_micros),
+            error: self.column(row, 8)?,
+            alive_until: time(9)?,
+        })
+    }
+
+    fn runs_from_rows(&self, rows: &[<D::Db as Database>::Row]) -> Vec<RunRecord> {
+        let mut runs = Vec::with_capacity(rows.len());
+        for row in rows {
+            match self.run_from_row(row) {
+                Ok(run) => runs.push(run),
+                Err(error) => tracing::warn!(%error, "run record skipped: it cannot be read"),
+            }
+        }
+        runs
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> JobStore for SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: IntoArguments<D::Db>,
+    for<'q> i64: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> String: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<i64>: Encode<'q, D::Db>,
+    for<'q> Option<String>: Encode<'q, D::Db>,
+    usize: ColumnIndex<<D::Db as Database>::Row>,
+{
+    fn backend(&self) -> &'static str {
+        D::BACKEND
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        let json = self.serialize(&job)?;
+        let sql = &self.inner.sql;
+        let statement = if replace_existing {
+            &sql.replace_job
+        } else {
+            &sql.insert_job
+        };
+        let outcome = sqlx::query(AssertSqlSafe(Arc::clone(statement)))
+            .bind(job.id().to_owned())
+            .bind(job.next_run_time().map(micros_ceil))
+            .bind(json)
+            .execute(&self.inner.pool)
+            .await;
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(Error::job_exists(job.id()))
+            }
+            Err(error) => Err(self.failed(format!("add job {:?}", job.id()))(error)),
+        }
+    }
+
+    async fn update_job(&self, job: Job) -> Result<()> {
+        let json = self.serialize(&job)?;
+        let changed = self
+            .execute(
+                &self.inner.sql.update_job,
+                |q| {
+                    q.bind(job.next_run_time().map(micros_ceil))
+                        .bind(json)
+                        .bind(job.id().to_owned())
+                },
+                &format!("update job {:?}", job.id()),
+            )
+            .await?;
+        if changed == 0 {
+            return Err(Error::not_found("job", job.id()));
+        }
+        Ok(())
+    }
+
+    async fn remove_job(&self, id: &str) -> Result<()> {
+        let removed = self
+            .execute(
+                &self.inner.sql.remove_job,
+                |q| q.bind(id.to_owned()),
+                &format!("remove job {id:?}"),
+            )
+            .await?;
+        if removed == 0 {
+            return Err(Error::not_found("job", id));
+        }
+        Ok(())
+    }
+
+    async fn remove_all_jobs(&self) -> Result<()> {
+        self.execute(&self.inner.sql.remove_all_jobs, |q| q, "remove the jobs")
+            .await
+            .map(drop)
+    }
+
+    async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        let rows = self
+            .fetch_all(
+                &self.inner.sql.get_job,
+                |q| q.bind(id.to_owned()),
+                &format!("read job {id:?}"),
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let json: String = self.column(row, 0)?;
+        match self.restore(&json, self.column(row, 1)?) {
+            Ok(job) => Ok(Some(job)),
+            Err(reason) => Err(Error::store(
+                &self.inner.location,
+                format!(
+                    "job {id:?} cannot be read: {reason}; it is kept, and listed by unrestorable_jobs"
+                ),
+                None,
+            )),
+        }
+    }
+
+    async fn list_jobs(&self) -> Result<Vec<Job>> {
+        let sql = &self.inner.sql;
+        let rows = self
+            .fetch_all(&sql.list_jobs, |q| q, "list the jobs")
+            .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = self.column(row, 0)?;
+            let json: String = self.column(row, 1)?;
+            let marked: Option<String> = self.column(row, 3)?;
+            match self.restore(&json, self.column(row, 2)?) {
+                Ok(job) => {
+                    if marked.is_some() {
+                        // Readable again (a newer release wrote it, or an
+                        // operator fixed it): no longer set aside.
+                        self.execute(&sql.clear_mark, |q| q.bind(id.clone()), "clear a mark")
+                            .await?;
+                    }
+                    jobs.push(job);
+                }
+                Err(reason) => {
+                    tracing::error!(
+                        store = %self.inner.location,
+                        job = %id,
+                        %reason,
+                        "job skipped: it cannot be read; it is kept, and listed by unrestorable_jobs"
+                    );
+                    if marked.is_none() {
+                        self.execute(
+                            &sql.mark,
+                            |q| q.bind(reason).bind(id.clone()),
+                            "mark a job unrestorable",
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        Ok(jobs)
+    }
+
+    async fn next_run_time(&self) -> Result<Option<Timestamp>> {
+        let rows = self
+            .fetch_all(
+                &self.inner.sql.next_run_time,
+                |q| q,
+                "read the next run time",
+            )
+            .await?;
+        let earliest: Option<i64> = match rows.first() {
+            Some(row) => self.column(row, 0)?,
+            None => None,
+        };
+        earliest.map(|value| self.time_of(value)).transpose()
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> Result<Vec<Claimed>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.check_key("owner", owner)?;
+        let lease_now = self.lease_now(now).await?;
+        let expires = lease_now.saturating_add(duration_micros(lease));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut attempt = 1;
+        let rows = loop {
+            match self
+                .claim_rows(micros_floor(now), lease_now, expires, limit, owner)
+                .await
+            {
+                Ok(rows) => break rows,
+                Err(error) if attempt < CLAIM_ATTEMPTS && is_retryable(&error) => {
+                    tracing::debug!(%error, attempt, "claim tried again");
+                    attempt += 1;
+                }
+                Err(error) => return Err(self.failed("claim due jobs")(error)),
+            }
+        };
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: String = self.column(row, 0)?;
+            let json: String = self.column(row, 1)?;
+            match self.restore(&json, self.column(row, 2)?) {
+                Ok(job) => claimed.push(job),
+                Err(reason) => {
+                    tracing::error!(
+                        store = %self.inner.location,
+                        job = %id,
+                        %reason,
+                        "job set aside: it cannot be read; it is kept, and listed by unrestorable_jobs"
+                    );
+                    self.execute(
+                        &self.inner.sql.mark_claimed,
+                        |q| q.bind(reason).bind(id.clone()).bind(owner.to_owned()),
+                        "set an unreadable job aside",
+                    )
+                    .await?;
+                }
+            }
+        }
+        claimed.sort_by(|a, b| {
+            a.next_run_time()
+                .cmp(&b.next_run_time())
+                .then_with(|| a.id().cmp(b.id()))
+        });
+        Ok(claimed)
+    }
+
+    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        let sql = &self.inner.sql;
+        let id = claimed.id().to_owned();
+        let what = format!("release job {id:?}");
+        let applied = match claimed.next_run_time() {
+            None => 0,
+            Some(expected) => {
+                let expected = micros_ceil(expected);
+                match release {
+                    Release::Reschedule(next) => {
+                        self.execute(
+                            &sql.release_reschedule,
+                            |q| {
+                                q.bind(micros_ceil(next))
+                                    .bind(id.clone())
+                                    .bind(owner.to_owned())
+                                    .bind(expected)
+                            },
+                            &what,
+                        )
+                        .await?
+                    }
+                    Release::Remove => {
+                        self.execute(
+                            &sql.release_remove,
+                            |q| q.bind(id.clone()).bind(owner.to_owned()).bind(expected),
+                            &what,
+                        )
+                        .await?
+                    }
+                }
+            }
+        };
+        if applied == 0 {
+            // Changed meanwhile (the change wins), removed, or no longer
+            // ours: only drop the claim, if still ours.
+            self.execute(
+                &sql.drop_claim,
+                |q| q.bind(id.clone()).bind(owner.to_owned()),
+                &what,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        let rows = self
+            .fetch_all(&self.inner.sql.all_jobs, |q| q, "list the jobs")
+            .await?;
+        let mut unrestorable = Vec::new();
+        for row in &rows {
+            let json: String = self.column(row, 1)?;
+            if let Err(reason) = read_job(&json) {
+                unrestorable.push(UnrestorableJob {
+                    id: self.column(row, 0)?,
+                    reason,
+                });
+            }
+        }
+        Ok(unrestorable)
+    }
+
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        self.check_key("job_id", &record.job_id)?;
+        self.check_key("node", &record.node)?;
+        let record = record.clone();
+        let what = format!("record a run of job {:?}", record.job_id);
+        self.execute(
+            &self.inner.sql.record_run,
+            |q| {
+                q.bind(record.job_id)
+                    .bind(micros_floor(record.scheduled_time))
+                    .bind(record.node)
+                    .bind(i64::from(record.fire_times))
+                    .bind(record.status.as_str().to_owned())
+                    .bind(record.started.map(micros_floor))
+                    .bind(record.finished.map(micros_floor))
+                    .bind(record.duration.map(duration_micros))
+                    .bind(record.error)
+                    .bind(record.alive_until.map(micros_floor))
+            },
+            &what,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        let sql = &self.inner.sql;
+        let mut statement = format!(
+            "SELECT {} FROM {} WHERE 1 = 1",
+            sql.run_columns, self.inner.tables.runs
+        );
+        if query.job_id.is_some() {
+            statement.push_str(" AND job_id = ?");
+        }
+        if query.failed_only {
+            statement.push_str(&format!(" AND status IN ({FAILURES})"));
+        }
+        statement.push_str(" ORDER BY scheduled_time DESC, job_id, node");
+        if query.limit.is_some() {
+            statement.push_str(" LIMIT ?");
+        }
+        let mut select = sqlx::query(AssertSqlSafe(parameters::<D>(&statement)));
+        if let Some(id) = &query.job_id {
+            select = select.bind(id.clone());
+        }
+        if let Some(limit) = query.limit {
+            select = select.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        }
+        let rows = select
+            .fetch_all(&self.inner.pool)
+            .await
+            .map_err(self.failed("list the run history"))?;
+        Ok(self.runs_from_rows(&rows))
+    }
+
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        self.execute(
+            &self.inner.sql.renew_runs,
+            |q| q.bind(micros_floor(alive_until)).bind(node.to_owned()),
+            "renew the running runs",
+        )
+        .await
+    }
+
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        let sql = &self.inner.sql;
+        let what = "find the runs left running";
+        let rows = match node {
+            Some(node) => {
+                self.fetch_all(
+                    &sql.abandoned_of_node,
+                    |q| q.bind(node.to_owned()).bind(micros_floor(now)),
+                    what,
+                )
+                .await?
+            }
+            None => {
+                self.fetch_all(&sql.abandoned, |q| q.bind(micros_floor(now)), what)
+                    .await?
+            }
+        };
+        let mut interrupted = Vec::new();
+        for run in self.runs_from_rows(&rows) {
+            let run = run.interrupted(now);
+            let changed = self
+                .execute(
+                    &sql.interrupt,
+                    |q| {
+                        q.bind(run.status.as_str().to_owned())
+                            .bind(run.finished.map(micros_floor))
+                            .bind(run.duration.map(duration_micros))
+                            .bind(run.error.clone())
+                            .bind(run.job_id.clone())
+                            .bind(micros_floor(run.scheduled_time))
+                            .bind(run.node.clone())
+                    },
+                    "mark a run interrupted",
+                )
+                .await?;
+            // Zero when it finished meanwhile: its own record stands.
+            if changed > 0 {
+                interrupted.push(run);
+            }
+        }
+        Ok(interrupted)
+    }
+
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        let sql = &self.inner.sql;
+        let mut removed = 0;
+        if let Some(cutoff) = retention.cutoff(now) {
+            removed += self
+                .execute(
+                    &sql.prune_by_age,
+                    |q| q.bind(micros_floor(cutoff)),
+                    "prune the run history",
+                )
+                .await?;
+        }
+        if let Some(keep) = retention.per_job {
+            removed += self
+                .execute(
+                    &sql.prune_by_count,
+                    |q| q.bind(i64::try_from(keep).unwrap_or(i64::MAX)),
+                    "prune the run history",
+                )
+                .await?;
+        }
+        Ok(removed)
+    }
+}

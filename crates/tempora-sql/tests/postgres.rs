@@ -1,0 +1,239 @@
+//! The PostgreSQL store against the server on loopback
+//! (`postgres://postgres@127.0.0.1:5432/test`, or `TEMPORA_TEST_POSTGRES_URL`):
+//! the conformance suite, each case on tables of its own (a random
+//! prefix), then what is PostgreSQL's own: leases on the server's clock,
+//! URLs and logins refused by name, the speed of a large claim. A server
+//! that cannot be reached fails the tests: `scripts/services` starts it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![cfg(feature = "postgres")]
+
+use std::time::{Duration, Instant};
+
+use tempora::jiff::SignedDuration;
+use tempora::store::JobStore;
+use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
+use tempora_testkit::jobs::{T0, at, ids, job};
+use tempora_testkit::{StoreUnderTest, unique_prefix};
+
+fn url() -> String {
+    std::env::var("TEMPORA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+async fn connect(options: &SqlOptions) -> PostgresStore {
+    match PostgresStore::connect(&url(), options).await {
+        Ok(store) => store,
+        Err(error) => panic!(
+            "PostgreSQL must run for these tests (scripts/services starts it): {error}: {:?}",
+            std::error::Error::source(&error)
+        ),
+    }
+}
+
+async fn postgres() -> StoreUnderTest {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let store = connect(&options).await;
+    let jobs = store.tables().0.to_owned();
+    let reopen_options = options.clone();
+    let dropper = store.clone();
+    StoreUnderTest::new(store)
+        .reopen(move || {
+            let options = reopen_options.clone();
+            async move { connect(&options).await }
+        })
+        .corrupt(move |id| {
+            let jobs = jobs.clone();
+            async move {
+                let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+                let statement =
+                    format!("UPDATE {jobs} SET job = '{{\"version\": 99}}' WHERE id = $1");
+                let done = sqlx::query(sqlx::AssertSqlSafe(statement))
+                    .bind(id)
+                    .execute(&raw)
+                    .await
+                    .unwrap();
+                assert_eq!(done.rows_affected(), 1);
+                raw.close().await;
+            }
+        })
+        .cleanup(move || async move {
+            dropper.drop_tables().await.unwrap();
+            dropper.close().await;
+        })
+}
+
+tempora_testkit::store_conformance_tests!(postgres);
+
+#[tokio::test]
+async fn leases_are_measured_on_the_servers_clock() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let store = connect(&options).await;
+    store.add_job(job("a", T0), false).await.unwrap();
+    let lease = SignedDuration::from_secs(1);
+    assert_eq!(
+        ids(&store.acquire_due(at(T0), 10, "n", lease).await.unwrap()),
+        ["a"]
+    );
+    // A caller whose clock runs a day ahead cannot take the job over: the
+    // lease lives on the server's clock.
+    let ahead = at("2026-01-02T00:00:00Z");
+    assert!(
+        store
+            .acquire_due(ahead, 10, "m", lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Once it expired on the server's clock, it is taken over, whatever
+    // the caller's clock says.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        ids(&store.acquire_due(at(T0), 10, "m", lease).await.unwrap()),
+        ["a"]
+    );
+    store.drop_tables().await.unwrap();
+
+    // With the caller's clock, a day ahead is a day ahead.
+    let options = SqlOptions::new()
+        .prefix(unique_prefix("t"))
+        .lease_clock(LeaseClock::Caller);
+    let store = connect(&options).await;
+    store.add_job(job("a", T0), false).await.unwrap();
+    assert_eq!(
+        store
+            .acquire_due(at(T0), 10, "n", lease)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .acquire_due(ahead, 10, "m", lease)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
+    let error = PostgresStore::connect("mysql://root@127.0.0.1/test", &SqlOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(error.field(), Some("url"));
+    assert_eq!(
+        error.to_string(),
+        "url: \"mysql://root@127.0.0.1/test\" is not a postgres:// URL"
+    );
+    let error = PostgresStore::connect(
+        "postgres://me:secret@127.0.0.1:notaport/test",
+        &SqlOptions::new(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.field(), Some("url"), "{error}");
+    assert!(error.to_string().contains("me:***@"), "{error}");
+    assert!(!error.to_string().contains("secret"), "{error}");
+
+    let refused = "postgres://no_such_role_tempora:secret@127.0.0.1:5432/test";
+    let error = PostgresStore::connect(refused, &SqlOptions::new())
+        .await
+        .unwrap_err();
+    assert!(error.is_store(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "store \"postgres://no_such_role_tempora:***@127.0.0.1:5432/test\": cannot connect to the database"
+    );
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert!(source.contains("no_such_role_tempora"), "{source}");
+    assert!(!source.contains("secret"), "{source}");
+
+    let error = PostgresStore::connect(
+        "postgres://postgres@127.0.0.1:1/test",
+        &SqlOptions::new().connect_timeout(Duration::from_secs(2)),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.is_store(), "{error}");
+    assert!(error.to_string().contains("127.0.0.1:1"), "{error}");
+}
+
+#[tokio::test]
+async fn the_tables_are_what_the_docs_say() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let store = connect(&options).await;
+    let (jobs, runs) = store.tables();
+    let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
+    store.add_job(job("a", T0), false).await.unwrap();
+    // Connecting again leaves the tables and their rows as they are.
+    let again = connect(&options).await;
+    assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT column_name::text FROM information_schema.columns
+         WHERE table_name = $1 ORDER BY ordinal_position",
+    )
+    .bind(&jobs)
+    .fetch_all(&raw)
+    .await
+    .unwrap();
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "next_run_time",
+            "job",
+            "owner",
+            "lease_expires",
+            "unrestorable"
+        ]
+    );
+    let (next, task): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT next_run_time, job::jsonb ->> 'task' FROM {jobs} WHERE id = 'a'"
+    )))
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(next, at(T0).as_microsecond());
+    assert_eq!(task, "tick");
+    let columns: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = $1")
+            .bind(&runs)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(columns, 10);
+    store.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_thousand_due_jobs_are_claimed_at_once() {
+    let options = SqlOptions::new()
+        .prefix(unique_prefix("t"))
+        .lease_clock(LeaseClock::Caller);
+    let store = connect(&options).await;
+    for index in 0..1000 {
+        store
+            .add_job(job(&format!("job-{index:04}"), T0), false)
+            .await
+            .unwrap();
+    }
+    let lease = SignedDuration::from_secs(60);
+    let mut best = Duration::MAX;
+    for round in 0..3 {
+        let now = at(T0)
+            .checked_add(SignedDuration::from_secs(120 * round))
+            .unwrap();
+        let start = Instant::now();
+        let claimed = store.acquire_due(now, 1000, "n", lease).await.unwrap();
+        best = best.min(start.elapsed());
+        assert_eq!(claimed.len(), 1000);
+    }
+    println!("claiming 1,000 due jobs took {best:?} at best");
+    assert!(best < Duration::from_secs(1), "{best:?}");
+    store.drop_tables().await.unwrap();
+}

@@ -1,0 +1,218 @@
+//! What a backend's factory gives the suite.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tempora::store::JobStore;
+
+/// A boxed future giving a store: what [`StoreUnderTest::reopen`] returns.
+pub type StoreFuture = Pin<Box<dyn Future<Output = Arc<dyn JobStore>> + Send + 'static>>;
+
+/// A boxed future giving nothing: what [`StoreUnderTest::corrupt`] and
+/// [`StoreUnderTest::cleanup`] return.
+pub type UnitFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+type ReopenFn = Arc<dyn Fn() -> StoreFuture + Send + Sync>;
+type CorruptFn = Arc<dyn Fn(String) -> UnitFuture + Send + Sync>;
+type CleanupFn = Box<dyn FnOnce() -> UnitFuture + Send>;
+
+/// Either a way to do something, or why the backend cannot.
+enum Capability<F> {
+    /// Not said: the case that needs it fails, asking the factory to say.
+    Unsaid,
+    Supported(F),
+    Unsupported(&'static str),
+}
+
+/// A fresh store for one case of the suite, and what the backend can do
+/// beyond the [`JobStore`] trait.
+///
+/// ```
+/// use tempora::store::MemoryStore;
+/// use tempora_testkit::StoreUnderTest;
+///
+/// let under_test = StoreUnderTest::new(MemoryStore::new())
+///     .no_reopen("the memory store keeps nothing across instances")
+///     .no_corrupt("the memory store holds jobs, not a stored form");
+/// assert_eq!(under_test.store.backend(), "memory");
+/// assert!(under_test.can_reopen().is_err());
+/// ```
+pub struct StoreUnderTest {
+    /// The store, fresh: no job, no history, seen by no other test.
+    pub store: Arc<dyn JobStore>,
+    reopen: Capability<ReopenFn>,
+    corrupt: Capability<CorruptFn>,
+    cleanup: Option<CleanupFn>,
+}
+
+impl fmt::Debug for StoreUnderTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreUnderTest")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreUnderTest {
+    /// The store under test. Say whether it can be reopened and corrupted
+    /// with the other methods; a case needing what was not said fails.
+    pub fn new(store: impl JobStore) -> StoreUnderTest {
+        StoreUnderTest::from_arc(Arc::new(store))
+    }
+
+    /// As [`StoreUnderTest::new`], for a store already shared.
+    pub fn from_arc(store: Arc<dyn JobStore>) -> StoreUnderTest {
+        StoreUnderTest {
+            store,
+            reopen: Capability::Unsaid,
+            corrupt: Capability::Unsaid,
+            cleanup: None,
+        }
+    }
+
+    /// How to open another instance of the store on the same database (as
+    /// a restarted process would): a new connection pool, nothing shared
+    /// in memory with the first.
+    pub fn reopen<F, Fut, S>(mut self, reopen: F) -> StoreUnderTest
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = S> + Send + 'static,
+        S: JobStore,
+    {
+        self.reopen = Capability::Supported(Arc::new(move || {
+            let future = reopen();
+            Box::pin(async move { Arc::new(future.await) as Arc<dyn JobStore> })
+        }));
+        self
+    }
+
+    /// The store cannot be reopened, for `reason` (printed when the
+    /// restart case is skipped).
+    pub fn no_reopen(mut self, reason: &'static str) -> StoreUnderTest {
+        self.reopen = Capability::Unsupported(reason);
+        self
+    }
+
+    /// How to overwrite the stored form of job `id` (given to the function)
+    /// with something this release cannot read, as a newer release or a
+    /// hand edit would, behind the store's back.
+    pub fn corrupt<F, Fut>(mut self, corrupt: F) -> StoreUnderTest
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.corrupt = Capability::Supported(Arc::new(move |id| Box::pin(corrupt(id))));
+        self
+    }
+
+    /// The store has no stored form to corrupt, for `reason`.
+    pub fn no_corrupt(mut self, reason: &'static str) -> StoreUnderTest {
+        self.corrupt = Capability::Unsupported(reason);
+        self
+    }
+
+    /// What to do when a case passed: drop the test's tables or keys. A case
+    /// that fails leaves them for a look.
+    pub fn cleanup<F, Fut>(mut self, cleanup: F) -> StoreUnderTest
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.cleanup = Some(Box::new(move || Box::pin(cleanup())));
+        self
+    }
+
+    /// `Ok` when the store can be reopened, else why not.
+    ///
+    /// # Errors
+    ///
+    /// The reason the factory gave, or a request to give one.
+    pub fn can_reopen(&self) -> Result<(), String> {
+        match &self.reopen {
+            Capability::Supported(_) => Ok(()),
+            Capability::Unsupported(reason) => Err((*reason).to_owned()),
+            Capability::Unsaid => Err(unsaid("reopen", "no_reopen")),
+        }
+    }
+
+    /// Opens another instance on the same database.
+    ///
+    /// # Panics
+    ///
+    /// When the factory said the store cannot be reopened, or said nothing.
+    pub async fn reopened(&self) -> Arc<dyn JobStore> {
+        match &self.reopen {
+            Capability::Supported(reopen) => reopen().await,
+            Capability::Unsupported(reason) => panic!("the store cannot be reopened: {reason}"),
+            Capability::Unsaid => panic!("{}", unsaid("reopen", "no_reopen")),
+        }
+    }
+
+    /// The way to reopen the store, or `None` (the skip printed) when the
+    /// factory said it cannot be.
+    ///
+    /// # Panics
+    ///
+    /// When the factory said nothing.
+    pub(crate) fn reopener(&self, case: &str) -> Option<ReopenFn> {
+        needed(&self.reopen, case, "reopen", "no_reopen").cloned()
+    }
+
+    /// The way to corrupt a stored job, or `None` (the skip printed) when
+    /// the factory said the store has no stored form.
+    ///
+    /// # Panics
+    ///
+    /// When the factory said nothing.
+    pub(crate) fn corrupter(&self, case: &str) -> Option<CorruptFn> {
+        needed(&self.corrupt, case, "corrupt", "no_corrupt").cloned()
+    }
+
+    /// Runs the cleanup, if any: the end of a case that passed.
+    pub async fn finish(mut self) {
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup().await;
+        }
+    }
+}
+
+fn unsaid(method: &str, refusal: &str) -> String {
+    format!(
+        "the factory did not say whether the store supports this case: \
+         call StoreUnderTest::{method}, or StoreUnderTest::{refusal} with the reason"
+    )
+}
+
+fn needed<'a, F>(
+    capability: &'a Capability<F>,
+    case: &str,
+    method: &str,
+    refusal: &str,
+) -> Option<&'a F> {
+    match capability {
+        Capability::Supported(f) => Some(f),
+        Capability::Unsupported(reason) => {
+            println!("{case}: skipped: {reason}");
+            None
+        }
+        Capability::Unsaid => panic!("{case}: {}", unsaid(method, refusal)),
+    }
+}
+
+/// A prefix of letters, digits and `_` that no other test uses: `prefix`
+/// and a random suffix, ending in `_`. Give it to a store's table, key or
+/// collection prefix so that tests run in parallel on one server.
+///
+/// ```
+/// let a = tempora_testkit::unique_prefix("t");
+/// let b = tempora_testkit::unique_prefix("t");
+/// assert_ne!(a, b);
+/// assert!(a.starts_with("t_") && a.ends_with('_'));
+/// assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+/// ```
+pub fn unique_prefix(prefix: &str) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}_{}_", &random[..12])
+}

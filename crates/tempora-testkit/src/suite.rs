@@ -1,0 +1,1325 @@
+//! The cases of the conformance suite: each takes a fresh
+//! [`StoreUnderTest`] and panics when the store breaks the contract of
+//! [`JobStore`].
+//!
+//! Times are fixed instants of 2026 passed as `now`, so the cases hold for
+//! stores that measure leases on the caller's `now` and for stores that
+//! measure them on the database's clock: a lease the suite wants expired is
+//! short (1 s) *and* waited out; a lease it wants alive is long (10 min).
+//! The run history always uses the caller's `now`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{Job, JobBuilder};
+use tempora::store::{JobStore, Release};
+use tempora::task::{JobContext, JobTask};
+use tempora::trigger::CronTrigger;
+
+use crate::StoreUnderTest;
+use crate::jobs::{T0, TASK, at, build, ids, job, paused, stored, with_next_run_time};
+
+/// A lease that outlives every case.
+const LONG: SignedDuration = SignedDuration::from_secs(600);
+
+/// A lease the suite waits out.
+const SHORT: SignedDuration = SignedDuration::from_secs(1);
+
+/// `result`'s value, or a panic naming `what` and the error with its
+/// sources.
+fn must<T>(result: tempora::Result<T>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => {
+            let mut message = format!("{what}: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            panic!("{message}")
+        }
+    }
+}
+
+fn plus(time: Timestamp, seconds: i64) -> Timestamp {
+    match time.checked_add(SignedDuration::from_secs(seconds)) {
+        Ok(later) => later,
+        Err(error) => panic!("{time} + {seconds}s: {error}"),
+    }
+}
+
+async fn add(store: &dyn JobStore, job: Job) {
+    let id = job.id().to_owned();
+    must(store.add_job(job, false).await, &format!("add job {id:?}"));
+}
+
+async fn get(store: &dyn JobStore, id: &str) -> Option<Job> {
+    must(store.get_job(id).await, &format!("get job {id:?}"))
+}
+
+async fn list(store: &dyn JobStore) -> Vec<Job> {
+    must(store.list_jobs().await, "list the jobs")
+}
+
+async fn acquire(store: &dyn JobStore, now: &str, limit: usize, owner: &str) -> Vec<Job> {
+    acquire_for(store, now, limit, owner, LONG).await
+}
+
+async fn acquire_for(
+    store: &dyn JobStore,
+    now: &str,
+    limit: usize,
+    owner: &str,
+    lease: SignedDuration,
+) -> Vec<Job> {
+    must(
+        store.acquire_due(at(now), limit, owner, lease).await,
+        &format!("acquire due jobs at {now} for {owner:?}"),
+    )
+}
+
+async fn release(store: &dyn JobStore, owner: &str, claimed: &Job, what: Release) {
+    must(
+        store.release(owner, claimed, what).await,
+        &format!("release job {:?} for {owner:?}", claimed.id()),
+    );
+}
+
+async fn next_run_time(store: &dyn JobStore) -> Option<Timestamp> {
+    must(store.next_run_time().await, "read the next run time")
+}
+
+fn find<'a>(jobs: &'a [Job], id: &str) -> &'a Job {
+    match jobs.iter().find(|job| job.id() == id) {
+        Some(job) => job,
+        None => panic!("job {id:?} is not among {:?}", ids(jobs)),
+    }
+}
+
+/// A job is added, read back whole, and listed; a missing one reads `None`.
+pub async fn add_get_and_list(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    assert!(list(store).await.is_empty(), "a fresh store holds no job");
+    let a = build(
+        JobBuilder::new(
+            TASK,
+            CronTrigger::crontab("30 9 * * mon-fri")
+                .timezone("Europe/Berlin")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .id("a")
+        .name("the a job")
+        .args(&serde_json::json!({"to": ["ops", "dev"], "n": 3, "ok": true, "none": null}))
+        .executor("pool")
+        .coalesce(false)
+        .max_instances(4)
+        .next_run_time(at("2026-01-01T00:05:00Z")),
+    );
+    add(store, a.clone()).await;
+    let back = get(store, "a")
+        .await
+        .unwrap_or_else(|| panic!("job \"a\" was added"));
+    assert_eq!(
+        stored(&back),
+        stored(&a),
+        "a job reads back as it was added"
+    );
+    assert_eq!(back.next_run_time(), Some(at("2026-01-01T00:05:00Z")));
+    assert!(get(store, "missing").await.is_none());
+    assert!(get(store, "A").await.is_none(), "ids are case-sensitive");
+    let listed = list(store).await;
+    assert_eq!(ids(&listed), ["a"]);
+    assert_eq!(stored(&listed[0]), stored(&a));
+    under_test.finish().await;
+}
+
+/// An id is taken once; `replace_existing` replaces the job (and adds it
+/// when absent).
+pub async fn add_refuses_a_taken_id_unless_replacing(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", "2026-01-01T00:05:00Z")).await;
+    let error = match store.add_job(job("a", "2026-01-01T00:07:00Z"), false).await {
+        Ok(()) => panic!("adding a taken id must fail"),
+        Err(error) => error,
+    };
+    assert!(error.is_conflict(), "a taken id is a conflict: {error}");
+    assert_eq!(error.field(), Some("id"));
+    assert_eq!(
+        get(store, "a").await.and_then(|job| job.next_run_time()),
+        Some(at("2026-01-01T00:05:00Z")),
+        "a refused add changes nothing"
+    );
+    must(
+        store.add_job(job("a", "2026-01-01T00:07:00Z"), true).await,
+        "replace a",
+    );
+    assert_eq!(
+        get(store, "a").await.and_then(|job| job.next_run_time()),
+        Some(at("2026-01-01T00:07:00Z"))
+    );
+    must(store.add_job(job("b", T0), true).await, "replace-add b");
+    assert_eq!(ids(&list(store).await), ["b", "a"]);
+    under_test.finish().await;
+}
+
+/// `update_job` replaces the stored job whole; a missing one is not found.
+pub async fn update_replaces_a_stored_job(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let error = match store.update_job(job("x", T0)).await {
+        Ok(()) => panic!("updating a missing job must fail"),
+        Err(error) => error,
+    };
+    assert!(error.is_not_found(), "{error}");
+    assert!(
+        get(store, "x").await.is_none(),
+        "a failed update adds nothing"
+    );
+    add(store, job("x", T0)).await;
+    add(store, job("y", "2026-01-01T00:30:00Z")).await;
+    let changed = build(
+        JobBuilder::new(
+            "other_task",
+            CronTrigger::crontab("0 * * * *")
+                .timezone("UTC")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .id("x")
+        .name("renamed")
+        .args(&serde_json::json!([1, 2, 3]))
+        .next_run_time(at("2026-01-01T01:00:00Z")),
+    );
+    must(store.update_job(changed.clone()).await, "update x");
+    let back = get(store, "x")
+        .await
+        .unwrap_or_else(|| panic!("x was updated, not removed"));
+    assert_eq!(stored(&back), stored(&changed));
+    assert_eq!(
+        ids(&list(store).await),
+        ["y", "x"],
+        "the list follows the new next run time"
+    );
+    assert_eq!(next_run_time(store).await, Some(at("2026-01-01T00:30:00Z")));
+    under_test.finish().await;
+}
+
+/// `remove_job` removes one job (a missing one is not found);
+/// `remove_all_jobs` removes every job.
+pub async fn remove_and_remove_all(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    match store.remove_job("x").await {
+        Ok(()) => panic!("removing a missing job must fail"),
+        Err(error) => assert!(error.is_not_found(), "{error}"),
+    }
+    add(store, job("a", T0)).await;
+    add(store, job("b", "2026-01-01T00:01:00Z")).await;
+    add(store, paused("c")).await;
+    must(store.remove_job("b").await, "remove b");
+    assert!(get(store, "b").await.is_none());
+    assert_eq!(ids(&list(store).await), ["a", "c"]);
+    match store.remove_job("b").await {
+        Ok(()) => panic!("removing a removed job must fail"),
+        Err(error) => assert!(error.is_not_found(), "{error}"),
+    }
+    must(store.remove_all_jobs().await, "remove all");
+    assert!(list(store).await.is_empty());
+    assert_eq!(next_run_time(store).await, None);
+    assert!(
+        acquire(store, "2027-01-01T00:00:00Z", 10, "n")
+            .await
+            .is_empty()
+    );
+    must(
+        store.remove_all_jobs().await,
+        "remove all from an empty store",
+    );
+    // The id is free again.
+    add(store, job("a", T0)).await;
+    under_test.finish().await;
+}
+
+/// Jobs list by next run time, ties by id, paused jobs last by id.
+pub async fn list_orders_by_next_run_time_then_id_paused_last(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    for job in [
+        job("m", "2026-01-01T00:10:00Z"),
+        paused("p2"),
+        job("z", "2026-01-01T00:05:00Z"),
+        job("a", "2026-01-01T00:10:00Z"),
+        paused("p1"),
+        job("b", "2025-12-31T23:59:59.000001Z"),
+        job("c", "2027-06-01T00:00:00Z"),
+    ] {
+        add(store, job).await;
+    }
+    assert_eq!(
+        ids(&list(store).await),
+        ["b", "z", "a", "m", "c", "p1", "p2"]
+    );
+    assert_eq!(
+        find(&list(store).await, "b").next_run_time(),
+        Some(at("2025-12-31T23:59:59.000001Z")),
+        "next run times keep their microseconds"
+    );
+    under_test.finish().await;
+}
+
+/// A paused job is kept and listed, never acquired, and not the next run
+/// time; resumed (updated with a next run time), it is due again.
+pub async fn paused_jobs_are_kept_but_never_due(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, paused("p")).await;
+    assert_eq!(
+        next_run_time(store).await,
+        None,
+        "a paused job never wakes the scheduler"
+    );
+    assert!(
+        acquire(store, "2030-01-01T00:00:00Z", 10, "n")
+            .await
+            .is_empty()
+    );
+    let kept = get(store, "p").await.unwrap_or_else(|| panic!("p is kept"));
+    assert!(kept.is_paused());
+    add(store, job("d", T0)).await;
+    assert_eq!(next_run_time(store).await, Some(at(T0)));
+    assert_eq!(
+        ids(&acquire(store, "2030-01-01T00:00:00Z", 10, "n").await),
+        ["d"]
+    );
+    // Resumed.
+    must(
+        store
+            .update_job(with_next_run_time(&kept, Some(at("2026-01-01T00:30:00Z"))))
+            .await,
+        "resume p",
+    );
+    assert_eq!(
+        next_run_time(store)
+            .await
+            .map(|t| t <= at("2026-01-01T00:30:00Z")),
+        Some(true)
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:29:59Z", 10, "m")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:30:00Z", 10, "m").await),
+        ["p"]
+    );
+    under_test.finish().await;
+}
+
+/// The next run time is the earliest of the jobs not paused and not
+/// claimed; a claimed job counts again only once released (or when its
+/// lease would expire).
+pub async fn next_run_time_is_the_earliest_unclaimed(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    assert_eq!(
+        next_run_time(store).await,
+        None,
+        "an empty store has no next run time"
+    );
+    add(store, job("a", "2026-01-01T00:10:00Z")).await;
+    add(store, job("b", "2026-01-01T00:05:00Z")).await;
+    add(store, paused("p")).await;
+    assert_eq!(next_run_time(store).await, Some(at("2026-01-01T00:05:00Z")));
+    let claimed = acquire(store, "2026-01-01T00:05:00Z", 10, "n").await;
+    assert_eq!(ids(&claimed), ["b"]);
+    let next = next_run_time(store).await;
+    assert!(
+        next.is_some_and(|t| t > at("2026-01-01T00:05:00Z") && t <= at("2026-01-01T00:10:00Z")),
+        "a claimed job is not the next run time while its lease lives: {next:?}"
+    );
+    release(
+        store,
+        "n",
+        &claimed[0],
+        Release::Reschedule(at("2026-01-01T00:20:00Z")),
+    )
+    .await;
+    assert_eq!(next_run_time(store).await, Some(at("2026-01-01T00:10:00Z")));
+    under_test.finish().await;
+}
+
+/// `acquire_due` claims the jobs due at `now` (next run time at or before
+/// it), earliest first with ties by id, at most `limit`.
+pub async fn acquire_due_claims_due_jobs_earliest_first_within_the_limit(
+    under_test: StoreUnderTest,
+) {
+    let store = under_test.store.as_ref();
+    for job in [
+        job("d", "2026-01-01T00:10:00Z"),
+        job("c", "2026-01-01T00:02:00Z"),
+        job("a", "2026-01-01T00:01:00Z"),
+        job("b", "2026-01-01T00:02:00Z"),
+        paused("p"),
+    ] {
+        add(store, job).await;
+    }
+    assert!(
+        acquire(store, "2026-01-01T00:05:00Z", 0, "n")
+            .await
+            .is_empty(),
+        "limit 0 claims nothing"
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:00:59Z", 10, "n")
+            .await
+            .is_empty(),
+        "nothing is due yet"
+    );
+    let first = acquire(store, "2026-01-01T00:05:00Z", 2, "n").await;
+    assert_eq!(ids(&first), ["a", "b"]);
+    assert_eq!(
+        stored(&first[0]),
+        stored(&job("a", "2026-01-01T00:01:00Z")),
+        "a claimed job is the stored job"
+    );
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:05:00Z", 10, "n").await),
+        ["c"]
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:05:00Z", 10, "n")
+            .await
+            .is_empty()
+    );
+    // Due at exactly its next run time, not a microsecond before.
+    assert!(
+        acquire(store, "2026-01-01T00:09:59.999999Z", 10, "n")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:10:00Z", 10, "n").await),
+        ["d"]
+    );
+    // Claimed jobs are still listed, unchanged.
+    assert_eq!(ids(&list(store).await), ["a", "b", "c", "d", "p"]);
+    under_test.finish().await;
+}
+
+/// Under a live lease, a claimed job is not claimed again: neither by
+/// another owner nor by its own.
+pub async fn a_claimed_job_is_not_claimed_again_under_a_live_lease(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    add(store, job("b", "2026-01-01T00:01:00Z")).await;
+    assert_eq!(ids(&acquire(store, T0, 10, "node-a").await), ["a"]);
+    assert!(
+        acquire(store, "2026-01-01T00:00:30Z", 10, "node-b")
+            .await
+            .is_empty()
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:00:30Z", 10, "node-a")
+            .await
+            .is_empty()
+    );
+    // b becomes due: only b is handed out.
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:01:00Z", 10, "node-b").await),
+        ["b"]
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:02:00Z", 10, "node-c")
+            .await
+            .is_empty()
+    );
+    under_test.finish().await;
+}
+
+/// A lease that expired is taken over by another owner, and the first
+/// owner's release no longer counts.
+pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let first = acquire_for(store, T0, 10, "dead", SHORT).await;
+    assert_eq!(ids(&first), ["a"]);
+    assert!(
+        acquire(store, T0, 10, "heir").await.is_empty(),
+        "the lease is live"
+    );
+    // Expired on the caller's clock (now + 2 s) and on a database's clock.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let taken = acquire(store, "2026-01-01T00:00:02Z", 10, "heir").await;
+    assert_eq!(ids(&taken), ["a"], "an expired lease is taken over");
+    assert!(
+        acquire(store, "2026-01-01T00:00:03Z", 10, "dead")
+            .await
+            .is_empty()
+    );
+    // The dead owner's release comes too late: it changes nothing.
+    release(
+        store,
+        "dead",
+        &first[0],
+        Release::Reschedule(at("2026-01-01T01:00:00Z")),
+    )
+    .await;
+    assert_eq!(
+        get(store, "a").await.and_then(|job| job.next_run_time()),
+        Some(at(T0))
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:00:04Z", 10, "third")
+            .await
+            .is_empty(),
+        "the heir's lease holds"
+    );
+    release(
+        store,
+        "heir",
+        &taken[0],
+        Release::Reschedule(at("2026-01-01T02:00:00Z")),
+    )
+    .await;
+    assert_eq!(
+        get(store, "a").await.and_then(|job| job.next_run_time()),
+        Some(at("2026-01-01T02:00:00Z"))
+    );
+    // The dead owner's late removal removes nothing either.
+    release(store, "dead", &first[0], Release::Remove).await;
+    assert!(get(store, "a").await.is_some());
+    under_test.finish().await;
+}
+
+/// A release with a new next run time frees the job until then; a release
+/// with removal removes it.
+pub async fn release_reschedules_or_removes(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    add(store, job("b", T0)).await;
+    add(store, job("c", "2026-01-01T03:00:00Z")).await;
+    let claimed = acquire(store, T0, 10, "n").await;
+    assert_eq!(ids(&claimed), ["a", "b"]);
+    release(
+        store,
+        "n",
+        find(&claimed, "a"),
+        Release::Reschedule(at("2026-01-01T01:00:00Z")),
+    )
+    .await;
+    release(store, "n", find(&claimed, "b"), Release::Remove).await;
+    assert!(get(store, "b").await.is_none(), "released with removal");
+    let a = get(store, "a")
+        .await
+        .unwrap_or_else(|| panic!("a was rescheduled"));
+    assert_eq!(a.next_run_time(), Some(at("2026-01-01T01:00:00Z")));
+    let mut expected = stored(&job("a", T0));
+    expected.next_run_time = Some(at("2026-01-01T01:00:00Z"));
+    assert_eq!(
+        stored(&a),
+        expected,
+        "a release changes only the next run time"
+    );
+    assert_eq!(ids(&list(store).await), ["a", "c"]);
+    assert_eq!(next_run_time(store).await, Some(at("2026-01-01T01:00:00Z")));
+    assert!(
+        acquire(store, "2026-01-01T00:59:59Z", 10, "m")
+            .await
+            .is_empty()
+    );
+    // Released: free at once for any owner, without waiting for the lease.
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T01:00:00Z", 10, "m").await),
+        ["a"]
+    );
+    under_test.finish().await;
+}
+
+/// A change made while a job is claimed (a new next run time, a pause)
+/// does not free the claim, and wins over the release, which only drops
+/// the claim (compare-and-set on the next run time).
+pub async fn release_after_a_concurrent_change_keeps_the_change(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    add(store, job("b", T0)).await;
+    add(store, job("c", T0)).await;
+    let claimed = acquire(store, T0, 10, "n").await;
+    assert_eq!(ids(&claimed), ["a", "b", "c"]);
+    let moved = with_next_run_time(find(&claimed, "a"), Some(at("2026-01-01T00:05:00Z")));
+    must(store.update_job(moved).await, "move a");
+    must(
+        store
+            .update_job(with_next_run_time(find(&claimed, "b"), None))
+            .await,
+        "pause b",
+    );
+    let renamed = build(
+        JobBuilder::new(TASK, find(&claimed, "c").trigger().clone())
+            .id("c")
+            .name("renamed")
+            .next_run_time(at(T0)),
+    );
+    must(store.update_job(renamed).await, "rename c");
+    // Changed, still claimed.
+    assert!(
+        acquire(store, "2026-01-01T00:05:00Z", 10, "m")
+            .await
+            .is_empty(),
+        "a change does not free a claim"
+    );
+    release(
+        store,
+        "n",
+        find(&claimed, "a"),
+        Release::Reschedule(at("2026-01-01T01:00:00Z")),
+    )
+    .await;
+    release(
+        store,
+        "n",
+        find(&claimed, "b"),
+        Release::Reschedule(at("2026-01-01T01:00:00Z")),
+    )
+    .await;
+    release(store, "n", find(&claimed, "c"), Release::Remove).await;
+    assert_eq!(
+        get(store, "a").await.and_then(|job| job.next_run_time()),
+        Some(at("2026-01-01T00:05:00Z")),
+        "the new next run time wins"
+    );
+    assert!(
+        get(store, "b").await.is_some_and(|job| job.is_paused()),
+        "the pause wins"
+    );
+    // c's next run time did not change: the release applies to the changed job.
+    assert!(get(store, "c").await.is_none(), "c was removed as released");
+    // The claims are gone: a is free at once, though its lease would live.
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:05:00Z", 10, "m").await),
+        ["a"]
+    );
+    under_test.finish().await;
+}
+
+/// Releasing a job removed meanwhile does nothing, not even to a new job
+/// of the same id.
+pub async fn release_of_a_removed_job_does_nothing(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let claimed = acquire(store, T0, 10, "n").await;
+    assert_eq!(ids(&claimed), ["a"]);
+    must(store.remove_job("a").await, "remove a");
+    release(
+        store,
+        "n",
+        &claimed[0],
+        Release::Reschedule(at("2026-01-01T01:00:00Z")),
+    )
+    .await;
+    assert!(
+        get(store, "a").await.is_none(),
+        "a release does not bring a job back"
+    );
+    add(store, job("a", T0)).await;
+    release(store, "n", &claimed[0], Release::Remove).await;
+    assert_eq!(
+        get(store, "a").await.and_then(|job| job.next_run_time()),
+        Some(at(T0)),
+        "the new a is not the claimed one"
+    );
+    assert_eq!(
+        ids(&acquire(store, T0, 10, "m").await),
+        ["a"],
+        "nor is it claimed"
+    );
+    under_test.finish().await;
+}
+
+/// Eight tasks (on their own store instances when the store can be
+/// reopened) claiming from 1,000 due jobs at once never get the same job
+/// twice, and together get them all.
+pub async fn concurrent_claims_never_share_a_job(under_test: StoreUnderTest) {
+    const JOBS: usize = 1000;
+    const TASKS: usize = 8;
+    let store = Arc::clone(&under_test.store);
+    let mut adders = Vec::new();
+    for part in 0..TASKS {
+        let store = Arc::clone(&store);
+        adders.push(tokio::spawn(async move {
+            for index in (part..JOBS).step_by(TASKS) {
+                let first = plus(at(T0), i64::try_from(index % 60).unwrap_or(0));
+                let job = job(&format!("job-{index:04}"), &first.to_string());
+                must(store.add_job(job, false).await, "add a job");
+            }
+        }));
+    }
+    for adder in adders {
+        if let Err(error) = adder.await {
+            panic!("adding jobs failed: {error}");
+        }
+    }
+    let reopen = under_test
+        .can_reopen()
+        .ok()
+        .and_then(|()| under_test.reopener("concurrent claims"));
+    let mut claimers = Vec::new();
+    for task in 0..TASKS {
+        let store = match &reopen {
+            Some(reopen) if task % 2 == 1 => reopen().await,
+            _ => Arc::clone(&store),
+        };
+        claimers.push(tokio::spawn(async move {
+            let owner = format!("owner-{task}");
+            let mut mine = Vec::new();
+            loop {
+                let claimed = must(
+                    store
+                        .acquire_due(at("2026-01-01T01:00:00Z"), 25, &owner, LONG)
+                        .await,
+                    "acquire concurrently",
+                );
+                if claimed.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed.iter().map(|job| job.id().to_owned()));
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    let mut seen = BTreeSet::new();
+    for claimer in claimers {
+        let mine = match claimer.await {
+            Ok(mine) => mine,
+            Err(error) => panic!("a claiming task failed: {error}"),
+        };
+        for id in mine {
+            assert!(seen.insert(id.clone()), "{id} was claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), JOBS, "every due job is claimed once");
+    under_test.finish().await;
+}
+
+/// Unicode ids and names, ids with quotes and SQL wildcards, ids that
+/// differ only in case or accents, and 1 MB of arguments round-trip.
+pub async fn odd_and_big_payloads_round_trip(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let big = "é✓".repeat(1024 * 1024 / 5); // ~1 MB of UTF-8
+    let kolkata = CronTrigger::crontab("0 9 * * mon-fri")
+        .timezone("Asia/Kolkata")
+        .build()
+        .unwrap_or_else(|error| panic!("{error}"));
+    let unicode = build(
+        JobBuilder::new("rapport_quotidien_日本", kolkata)
+            .id("rapport-été-日本")
+            .name("Ünïcödé ✓ 🚀 \"quoted\" 'single'")
+            .args(&serde_json::json!({ "text": big, "nested": {"ключ": ["значение", 1.5, -7, null]} }))
+            .next_run_time(at(T0)),
+    );
+    let long = "long-".repeat(40);
+    let odd_ids = [
+        "emoji-🚀",
+        "quote'\"`;--",
+        "percent%_under*?",
+        "spaces and\ttabs\nnewline",
+        "back\\slash/",
+        "Job",
+        "job",
+        "e",
+        "é",
+        "\u{301}e",
+        &long,
+    ];
+    add(store, unicode.clone()).await;
+    for id in odd_ids {
+        add(store, job(id, "2026-01-01T00:01:00Z")).await;
+    }
+    let back = get(store, "rapport-été-日本")
+        .await
+        .unwrap_or_else(|| panic!("the Unicode job was added"));
+    assert_eq!(
+        stored(&back),
+        stored(&unicode),
+        "1 MB of arguments and Unicode round-trip"
+    );
+    for id in odd_ids {
+        let back = get(store, id)
+            .await
+            .unwrap_or_else(|| panic!("job {id:?} was added"));
+        assert_eq!(back.id(), id);
+    }
+    let listed = list(store).await;
+    assert_eq!(
+        listed.len(),
+        odd_ids.len() + 1,
+        "ids differing in case or accents are distinct jobs"
+    );
+    assert_eq!(stored(find(&listed, "rapport-été-日本")), stored(&unicode));
+    let claimed = acquire(store, "2026-01-01T00:01:00Z", 100, "n").await;
+    assert_eq!(claimed.len(), odd_ids.len() + 1);
+    assert_eq!(stored(find(&claimed, "rapport-été-日本")), stored(&unicode));
+    for id in odd_ids {
+        must(store.remove_job(id).await, &format!("remove {id:?}"));
+    }
+    assert_eq!(ids(&list(store).await), ["rapport-été-日本"]);
+    under_test.finish().await;
+}
+
+/// A store that does not keep closures refuses a closure job, naming the
+/// way out; one that does keeps it.
+pub async fn a_closure_job_is_refused_unless_the_store_keeps_closures(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let closure = build(
+        JobBuilder::with_task(
+            JobTask::closure(|_: JobContext| Ok::<(), String>(())),
+            CronTrigger::crontab("* * * * *")
+                .timezone("UTC")
+                .build()
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .id("inline"),
+    );
+    if store.keeps_closures() {
+        add(store, closure).await;
+        assert!(
+            get(store, "inline")
+                .await
+                .is_some_and(|job| job.task().name().is_none())
+        );
+    } else {
+        let error = match store.add_job(closure, false).await {
+            Ok(()) => panic!("a {} store cannot keep a closure", store.backend()),
+            Err(error) => error,
+        };
+        assert_eq!(error.field(), Some("task"), "{error}");
+        assert!(
+            error.to_string().contains("register the function by name"),
+            "{error}"
+        );
+        assert!(get(store, "inline").await.is_none());
+    }
+    under_test.finish().await;
+}
+
+fn keys(records: &[RunRecord]) -> Vec<(String, Timestamp, String)> {
+    records
+        .iter()
+        .map(|record| {
+            (
+                record.job_id.clone(),
+                record.scheduled_time,
+                record.node.clone(),
+            )
+        })
+        .collect()
+}
+
+fn key(job: &str, scheduled: &str, node: &str) -> (String, Timestamp, String) {
+    (job.to_owned(), at(scheduled), node.to_owned())
+}
+
+async fn runs(store: &dyn JobStore, query: RunQuery) -> Vec<RunRecord> {
+    must(
+        store.list_runs(&query).await,
+        &format!("list runs {query:?}"),
+    )
+}
+
+async fn record(store: &dyn JobStore, record: &RunRecord) {
+    must(
+        store.record_run(record).await,
+        &format!("record run {:?}", record.key()),
+    );
+}
+
+fn finished(job: &str, scheduled: &str, node: &str, status: RunStatus) -> RunRecord {
+    let scheduled = at(scheduled);
+    RunRecord::running(
+        job,
+        scheduled,
+        node,
+        plus(scheduled, 1),
+        plus(scheduled, 60),
+    )
+    .finish(
+        status,
+        plus(scheduled, 3),
+        Some(SignedDuration::from_millis(2_000)),
+        status.is_failure().then(|| format!("{status} in {job}")),
+    )
+}
+
+/// A run is recorded running, then finished under the same key: one
+/// record, read back field for field; another node's run of the same fire
+/// time is another record.
+pub async fn run_history_records_and_updates(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    assert!(
+        runs(store, RunQuery::new()).await.is_empty(),
+        "a fresh store has no history"
+    );
+    let scheduled = at(T0);
+    let running = RunRecord::running(
+        "rapport-été-日本",
+        scheduled,
+        "node-a",
+        plus(scheduled, 1),
+        plus(scheduled, 31),
+    )
+    .with_fire_times(3);
+    record(store, &running).await;
+    assert_eq!(
+        runs(store, RunQuery::new()).await,
+        std::slice::from_ref(&running)
+    );
+    let done = running.clone().finish(
+        RunStatus::Error,
+        at("2026-01-01T00:00:02.5Z"),
+        Some(SignedDuration::from_micros(1_234_567)),
+        Some("ligne 1: échec ✗\nline 2: 'quoted' \"twice\"".to_owned()),
+    );
+    record(store, &done).await;
+    assert_eq!(
+        runs(store, RunQuery::new()).await,
+        std::slice::from_ref(&done),
+        "the same key updates the record"
+    );
+    let other = RunRecord::running(
+        "rapport-été-日本",
+        scheduled,
+        "node-b",
+        plus(scheduled, 2),
+        plus(scheduled, 32),
+    );
+    record(store, &other).await;
+    assert_eq!(
+        runs(store, RunQuery::new()).await,
+        [done.clone(), other.clone()],
+        "another node's run is another record"
+    );
+    let missed = RunRecord::missed(
+        "b",
+        at("2025-12-31T00:00:00Z"),
+        "node-a",
+        scheduled,
+        24,
+        "24 run(s) missed",
+    );
+    record(store, &missed).await;
+    record(store, &missed).await;
+    assert_eq!(
+        runs(store, RunQuery::new()).await,
+        [done, other, missed],
+        "recording twice keeps one record"
+    );
+    under_test.finish().await;
+}
+
+/// Runs list newest first (scheduled time descending, then job id, then
+/// node), filtered by job, by failure, and limited.
+pub async fn run_history_lists_with_filters_newest_first(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let all = [
+        finished("a", "2026-01-01T00:00:00Z", "n1", RunStatus::Success),
+        finished("a", "2026-01-01T01:00:00Z", "n1", RunStatus::Error),
+        finished("b", "2026-01-01T01:00:00Z", "n1", RunStatus::Success),
+        finished("a", "2026-01-01T02:00:00Z", "n2", RunStatus::Panic),
+        finished("a", "2026-01-01T02:00:00Z", "n1", RunStatus::Timeout),
+        RunRecord::missed(
+            "b",
+            at("2026-01-01T03:00:00Z"),
+            "n1",
+            at("2026-01-01T05:00:00Z"),
+            2,
+            "missed",
+        ),
+        finished("a", "2026-01-01T04:00:00Z", "n1", RunStatus::Interrupted),
+        RunRecord::running(
+            "c",
+            at("2026-01-01T05:00:00Z"),
+            "n1",
+            at("2026-01-01T05:00:01Z"),
+            at("2026-01-01T05:01:00Z"),
+        ),
+    ];
+    for run in &all {
+        record(store, run).await;
+    }
+    assert_eq!(
+        keys(&runs(store, RunQuery::new()).await),
+        [
+            key("c", "2026-01-01T05:00:00Z", "n1"),
+            key("a", "2026-01-01T04:00:00Z", "n1"),
+            key("b", "2026-01-01T03:00:00Z", "n1"),
+            key("a", "2026-01-01T02:00:00Z", "n1"),
+            key("a", "2026-01-01T02:00:00Z", "n2"),
+            key("a", "2026-01-01T01:00:00Z", "n1"),
+            key("b", "2026-01-01T01:00:00Z", "n1"),
+            key("a", "2026-01-01T00:00:00Z", "n1"),
+        ]
+    );
+    assert_eq!(
+        keys(&runs(store, RunQuery::new().job("b")).await),
+        [
+            key("b", "2026-01-01T03:00:00Z", "n1"),
+            key("b", "2026-01-01T01:00:00Z", "n1")
+        ]
+    );
+    assert_eq!(
+        keys(&runs(store, RunQuery::new().failed_only()).await),
+        [
+            key("a", "2026-01-01T04:00:00Z", "n1"),
+            key("b", "2026-01-01T03:00:00Z", "n1"),
+            key("a", "2026-01-01T02:00:00Z", "n1"),
+            key("a", "2026-01-01T02:00:00Z", "n2"),
+            key("a", "2026-01-01T01:00:00Z", "n1"),
+        ]
+    );
+    assert_eq!(
+        keys(&runs(store, RunQuery::new().job("a").failed_only().limit(2)).await),
+        [
+            key("a", "2026-01-01T04:00:00Z", "n1"),
+            key("a", "2026-01-01T02:00:00Z", "n1")
+        ]
+    );
+    assert_eq!(
+        runs(store, RunQuery::new().limit(1)).await,
+        [all[7].clone()]
+    );
+    assert!(runs(store, RunQuery::new().limit(0)).await.is_empty());
+    assert!(
+        runs(store, RunQuery::new().job("A")).await.is_empty(),
+        "job ids are case-sensitive"
+    );
+    assert!(runs(store, RunQuery::new().job("zzz")).await.is_empty());
+    under_test.finish().await;
+}
+
+/// `renew_runs` extends a node's running records; `interrupt_runs` turns
+/// the records of a restarting node, and those no longer vouched for,
+/// into interrupted runs, and leaves the others.
+pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let t = at(T0);
+    let mine = RunRecord::running("a", t, "restarting", plus(t, 1), plus(t, 60));
+    let theirs = RunRecord::running("b", t, "other", plus(t, 1), plus(t, 60));
+    let theirs_too = RunRecord::running("c", t, "other", plus(t, 1), plus(t, 600));
+    let alive = RunRecord::running("d", t, "alive", plus(t, 1), plus(t, 150));
+    let done = finished("e", T0, "restarting", RunStatus::Success);
+    for run in [&mine, &theirs, &theirs_too, &alive, &done] {
+        record(store, run).await;
+    }
+    let renewed = must(store.renew_runs("other", plus(t, 300)).await, "renew runs");
+    assert_eq!(
+        renewed, 2,
+        "both running records of node \"other\" are renewed"
+    );
+    assert_eq!(
+        must(
+            store.renew_runs("nobody", plus(t, 300)).await,
+            "renew nothing"
+        ),
+        0
+    );
+    // The restarting node's own running record goes at once; the others
+    // are vouched for.
+    let interrupted = must(
+        store.interrupt_runs(plus(t, 120), Some("restarting")).await,
+        "interrupt",
+    );
+    assert_eq!(interrupted, [mine.clone().interrupted(plus(t, 120))]);
+    // Later, "alive" was not renewed: its promise expired; "other"'s
+    // holds until T0 + 300 s.
+    let mut interrupted = must(
+        store.interrupt_runs(plus(t, 200), None).await,
+        "interrupt expired",
+    );
+    interrupted.sort_by(|x, y| x.job_id.cmp(&y.job_id));
+    assert_eq!(interrupted, [alive.clone().interrupted(plus(t, 200))]);
+    // An alive_until equal to now has expired.
+    let mut interrupted = must(
+        store.interrupt_runs(plus(t, 300), None).await,
+        "interrupt at expiry",
+    );
+    interrupted.sort_by(|x, y| x.job_id.cmp(&y.job_id));
+    assert_eq!(
+        interrupted,
+        [
+            theirs.clone().interrupted(plus(t, 300)),
+            theirs_too.clone().interrupted(plus(t, 300))
+        ]
+    );
+    assert!(
+        must(
+            store
+                .interrupt_runs(plus(t, 9_999), Some("restarting"))
+                .await,
+            "again"
+        )
+        .is_empty()
+    );
+    let mut stored_runs = runs(store, RunQuery::new()).await;
+    stored_runs.sort_by(|x, y| x.job_id.cmp(&y.job_id));
+    assert_eq!(
+        stored_runs,
+        [
+            mine.interrupted(plus(t, 120)),
+            theirs.interrupted(plus(t, 300)),
+            theirs_too.interrupted(plus(t, 300)),
+            alive.interrupted(plus(t, 200)),
+            done,
+        ]
+    );
+    assert_eq!(
+        runs(store, RunQuery::new().failed_only()).await.len(),
+        4,
+        "interrupted runs are failures"
+    );
+    under_test.finish().await;
+}
+
+/// `prune_runs` keeps the newest finished records of each job and none
+/// older than the age limit; running records are never pruned.
+pub async fn run_history_prunes_by_count_and_age(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let old_running = RunRecord::running(
+        "a",
+        at("2025-01-01T00:00:00Z"),
+        "n",
+        at("2025-01-01T00:00:01Z"),
+        at("2025-01-01T00:01:00Z"),
+    );
+    record(store, &old_running).await;
+    for hour in 0..5 {
+        record(
+            store,
+            &finished(
+                "a",
+                &format!("2026-01-01T0{hour}:00:00Z"),
+                "n",
+                RunStatus::Success,
+            ),
+        )
+        .await;
+    }
+    record(
+        store,
+        &finished("b", "2026-01-01T00:00:00Z", "n", RunStatus::Error),
+    )
+    .await;
+    record(
+        store,
+        &finished("b", "2026-01-01T01:00:00Z", "n", RunStatus::Success),
+    )
+    .await;
+    let now = at("2026-01-01T05:00:00Z");
+    assert_eq!(
+        must(
+            store.prune_runs(&RunRetention::keep_all(), now).await,
+            "keep all"
+        ),
+        0
+    );
+    let removed = must(
+        store
+            .prune_runs(&RunRetention::keep_all().per_job(3), now)
+            .await,
+        "prune by count",
+    );
+    assert_eq!(removed, 2, "a's two oldest finished records go");
+    assert_eq!(
+        keys(&runs(store, RunQuery::new().job("a")).await),
+        [
+            key("a", "2026-01-01T04:00:00Z", "n"),
+            key("a", "2026-01-01T03:00:00Z", "n"),
+            key("a", "2026-01-01T02:00:00Z", "n"),
+            key("a", "2025-01-01T00:00:00Z", "n"),
+        ]
+    );
+    let age = SignedDuration::from_mins(150); // cutoff 02:30
+    let removed = must(
+        store
+            .prune_runs(&RunRetention::keep_all().max_age(age), now)
+            .await,
+        "prune by age",
+    );
+    assert_eq!(removed, 3, "a at 02:00, b at 00:00 and 01:00 go");
+    assert_eq!(
+        keys(&runs(store, RunQuery::new()).await),
+        [
+            key("a", "2026-01-01T04:00:00Z", "n"),
+            key("a", "2026-01-01T03:00:00Z", "n"),
+            key("a", "2025-01-01T00:00:00Z", "n"),
+        ],
+        "a running record is never pruned"
+    );
+    // A record scheduled exactly at the cutoff is kept.
+    let removed = must(
+        store
+            .prune_runs(
+                &RunRetention::keep_all().max_age(SignedDuration::from_hours(2)),
+                now,
+            )
+            .await,
+        "prune at the cutoff",
+    );
+    assert_eq!(removed, 0);
+    let removed = must(
+        store
+            .prune_runs(&RunRetention::keep_all().per_job(0), now)
+            .await,
+        "prune all finished",
+    );
+    assert_eq!(removed, 2);
+    assert_eq!(runs(store, RunQuery::new()).await, [old_running]);
+    under_test.finish().await;
+}
+
+/// A job whose stored form cannot be read is kept: skipped by the list and
+/// by claims, an error to read, listed as unrestorable, never deleted by
+/// the store; rewritten, it is back; removed, it is gone.
+pub async fn an_unreadable_job_is_kept_skipped_and_listed(under_test: StoreUnderTest) {
+    let Some(corrupt) = under_test.corrupter("an unreadable job") else {
+        return under_test.finish().await;
+    };
+    let store = under_test.store.as_ref();
+    add(store, job("good", T0)).await;
+    add(store, job("bad", T0)).await;
+    add(store, job("worse", "2026-01-01T00:00:30Z")).await;
+    assert!(must(store.unrestorable_jobs().await, "list unrestorable jobs").is_empty());
+    corrupt("bad".to_owned()).await;
+    corrupt("worse".to_owned()).await;
+    assert_eq!(
+        ids(&list(store).await),
+        ["good"],
+        "unreadable jobs are skipped"
+    );
+    match store.get_job("bad").await {
+        Ok(Some(_)) => panic!("an unreadable job cannot be read"),
+        Ok(None) => panic!("an unreadable job is not missing: reading it is an error"),
+        Err(error) => assert!(
+            error.to_string().contains("bad"),
+            "the error names the job: {error}"
+        ),
+    }
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:01:00Z", 10, "n").await),
+        ["good"]
+    );
+    assert!(
+        acquire(store, "2026-01-01T00:02:00Z", 10, "m")
+            .await
+            .is_empty(),
+        "unreadable jobs are never handed out"
+    );
+    let unrestorable = must(store.unrestorable_jobs().await, "list unrestorable jobs");
+    let listed: Vec<&str> = unrestorable.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(listed, ["bad", "worse"]);
+    assert!(
+        unrestorable.iter().all(|job| !job.reason.is_empty()),
+        "{unrestorable:?}"
+    );
+    // Kept: the id is still taken.
+    match store.add_job(job("bad", T0), false).await {
+        Ok(()) => panic!("the unreadable job was dropped: its id was free"),
+        Err(error) => assert!(error.is_conflict(), "{error}"),
+    }
+    // Rewritten, it is back and due.
+    must(
+        store
+            .add_job(job("bad", "2026-01-01T00:03:00Z"), true)
+            .await,
+        "rewrite bad",
+    );
+    let unrestorable = must(store.unrestorable_jobs().await, "list unrestorable jobs");
+    assert_eq!(
+        unrestorable
+            .iter()
+            .map(|job| job.id.as_str())
+            .collect::<Vec<_>>(),
+        ["worse"]
+    );
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:03:00Z", 10, "m").await),
+        ["bad"]
+    );
+    // Removed by hand, it is gone.
+    must(store.remove_job("worse").await, "remove worse");
+    assert!(must(store.unrestorable_jobs().await, "list unrestorable jobs").is_empty());
+    assert_eq!(ids(&list(store).await), ["good", "bad"]);
+    under_test.finish().await;
+}
+
+/// A second instance on the same database (a restarted process) sees every
+/// job, claim and record the first wrote, and the first sees its changes.
+pub async fn a_new_instance_sees_everything_after_a_restart(under_test: StoreUnderTest) {
+    let Some(reopen) = under_test.reopener("restart") else {
+        return under_test.finish().await;
+    };
+    let first = under_test.store.as_ref();
+    add(first, job("a", T0)).await;
+    add(first, job("b", "2026-01-01T00:05:00Z")).await;
+    add(first, job("é-日本", "2026-01-01T02:00:00Z")).await;
+    add(first, paused("p")).await;
+    let claimed = acquire(first, T0, 10, "dead").await;
+    assert_eq!(ids(&claimed), ["a"]);
+    let runs_before = [
+        finished("b", T0, "dead", RunStatus::Success),
+        RunRecord::running(
+            "a",
+            at(T0),
+            "dead",
+            at("2026-01-01T00:00:01Z"),
+            at("2026-01-01T00:01:00Z"),
+        ),
+    ];
+    for run in &runs_before {
+        record(first, run).await;
+    }
+    let jobs_before: Vec<_> = list(first).await.iter().map(stored).collect();
+
+    let second = reopen().await;
+    let second = second.as_ref();
+    let jobs_after: Vec<_> = list(second).await.iter().map(stored).collect();
+    assert_eq!(jobs_after, jobs_before, "every job, as it was");
+    assert_eq!(
+        runs(second, RunQuery::new()).await,
+        runs(first, RunQuery::new()).await
+    );
+    assert!(
+        acquire(second, "2026-01-01T00:00:30Z", 10, "new")
+            .await
+            .is_empty(),
+        "the claim survives"
+    );
+    // The new process recovers the dead one's run.
+    let interrupted = must(
+        second
+            .interrupt_runs(at("2026-01-01T00:02:00Z"), None)
+            .await,
+        "interrupt",
+    );
+    assert_eq!(
+        interrupted,
+        [runs_before[1]
+            .clone()
+            .interrupted(at("2026-01-01T00:02:00Z"))]
+    );
+    // a's claim lives on (until 00:10 on either clock): only b is due.
+    assert_eq!(
+        ids(&acquire(second, "2026-01-01T00:05:00Z", 10, "new").await),
+        ["b"]
+    );
+    // And the first instance sees the second's changes.
+    must(second.remove_job("p").await, "remove p");
+    assert!(get(first, "p").await.is_none());
+    assert_eq!(runs(first, RunQuery::new().failed_only()).await.len(), 1);
+    assert!(
+        acquire(first, "2026-01-01T00:05:00Z", 10, "other")
+            .await
+            .is_empty(),
+        "b is claimed by the second"
+    );
+    under_test.finish().await;
+}

@@ -1,0 +1,18 @@
+//! The conformance suite against the memory store. It cannot be reopened
+//! (nothing outlives the instance) and holds no stored form to corrupt, so
+//! those two cases are skipped with that reason.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use tempora::store::MemoryStore;
+use tempora_testkit::StoreUnderTest;
+
+async fn memory() -> StoreUnderTest {
+    StoreUnderTest::new(MemoryStore::new())
+        .no_reopen("the memory store keeps its jobs in the instance: nothing survives a restart")
+        .no_corrupt(
+            "the memory store holds jobs as values, not a stored form that could be unreadable",
+        )
+}
+
+tempora_testkit::store_conformance_tests!(memory);
