@@ -103,6 +103,8 @@ fn from_document(document: &Document) -> std::result::Result<RunRecord, String> 
             .ok()
             .map(SignedDuration::from_micros),
         error: document.get_str("error").ok().map(str::to_owned),
+        exit_status: None,
+        output: None,
         alive_until: time_field(document, "alive_until"),
     })
 }

@@ -580,6 +580,8 @@ where
                 .column::<Option<i64>>(row, 7)?
                 .map(SignedDuration::from_micros),
             error: self.column(row, 8)?,
+            exit_status: None,
+            output: None,
             alive_until: time(9)?,
         })
     }

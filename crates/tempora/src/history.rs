@@ -224,6 +224,16 @@ pub struct RunRecord {
     /// The error text: the task's error, the panic message, why it was
     /// missed or interrupted.
     pub error: Option<String>,
+    /// The exit status of a program the run started (the `command` task),
+    /// when it exited; `None` for other tasks and for a program killed by
+    /// a signal.
+    #[serde(default)]
+    pub exit_status: Option<i32>,
+    /// The tail of the output of a program the run started (the `command`
+    /// task): the last lines of its stdout, then of its stderr; `None` for
+    /// other tasks.
+    #[serde(default)]
+    pub output: Option<String>,
     /// While running: until when its node vouches that the run is alive.
     /// After that, [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
     /// takes the run as interrupted. `None` once finished.
@@ -250,6 +260,8 @@ impl RunRecord {
             finished: None,
             duration: None,
             error: None,
+            exit_status: None,
+            output: None,
             alive_until: Some(alive_until),
         }
     }
@@ -288,6 +300,8 @@ impl RunRecord {
             finished: Some(found),
             duration: None,
             error: Some(reason.into()),
+            exit_status: None,
+            output: None,
             alive_until: None,
         }
     }
