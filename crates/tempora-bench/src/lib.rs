@@ -5,8 +5,9 @@
 //! tempora-bench W1 A|B|C [N]          # N defaults to 1,000,000
 //! tempora-bench W2 N                  # 10000 or 100000
 //! tempora-bench W3
-//! tempora-bench W4-add [N]            # 10000
-//! tempora-bench W4-restart [N]        # 100000
+//! tempora-bench W4-add [N] [--store postgres://…]       # 10000
+//! tempora-bench W4-restart [N] [--store postgres://…]   # 100000
+//! tempora-bench W4-acquire [N] [--store postgres://…]   # 1000
 //! tempora-bench W5
 //! tempora-bench W6
 //! tempora-bench repeat R <workload args…>
@@ -16,7 +17,8 @@
 //! ([`w1`]) measures Tempora's cron trigger and, in the same process, the
 //! `cron` and `croner` crates on the same expression. W2, W3, W5 and W6
 //! ([`engine`]) run the scheduler on the memory store, W4 ([`persistent`])
-//! on the SQLite store.
+//! on the SQLite store, or on PostgreSQL with `--store`; W4-acquire times
+//! one claim of N due jobs (Tempora's own workload, beside WORKLOADS.md's).
 //! `repeat` ([`repeat`]) runs a workload in R fresh processes and prints the
 //! medians.
 //!
@@ -46,8 +48,10 @@ pub const USAGE: &str = "\
 usage: tempora-bench W1 A|B|C [N]        (N defaults to 1000000)
        tempora-bench W2 N                (10000 or 100000)
        tempora-bench W3
-       tempora-bench W4-add [N]          (N defaults to 10000)
-       tempora-bench W4-restart [N]      (N defaults to 100000)
+       tempora-bench W4-add [N] [--store URL]      (N defaults to 10000)
+       tempora-bench W4-restart [N] [--store URL]  (N defaults to 100000)
+       tempora-bench W4-acquire [N] [--store URL]  (N defaults to 1000)
+                                 (URL: postgres://...; SQLite without one)
        tempora-bench W5
        tempora-bench W6
        tempora-bench repeat R <workload args...>";
@@ -120,20 +124,35 @@ pub enum Command {
     },
     /// `W3`.
     W3,
-    /// `W4-add [N]`.
+    /// `W4-add [N] [--store URL]`.
     W4Add {
         /// How many jobs to add.
         n: u64,
+        /// The store.
+        target: persistent::Target,
     },
-    /// `W4-restart [N]`.
+    /// `W4-restart [N] [--store URL]`.
     W4Restart {
         /// How many jobs in the store.
         n: u64,
+        /// The store.
+        target: persistent::Target,
     },
-    /// The restarted process of W4-restart (internal): the store's file.
+    /// The restarted process of W4-restart (internal): the store's place.
     W4RestartChild {
-        /// The SQLite file.
-        path: String,
+        /// The SQLite file or the PostgreSQL URL.
+        location: String,
+        /// The table prefix.
+        prefix: String,
+        /// The store.
+        target: persistent::Target,
+    },
+    /// `W4-acquire [N] [--store URL]`.
+    W4Acquire {
+        /// How many due jobs one call claims.
+        n: u64,
+        /// The store.
+        target: persistent::Target,
     },
     /// `W5`.
     W5,
@@ -157,16 +176,34 @@ impl Command {
     ///
     /// ```
     /// use tempora_bench::Command;
+    /// use tempora_bench::persistent::Target;
     /// use tempora_bench::w1::Expression;
     ///
     /// let command = Command::parse(&["W1".into(), "C".into()])?;
     /// assert_eq!(command, Command::W1 { expression: Expression::C, n: 1_000_000 });
     /// let command = Command::parse(&["W2".into(), "100_000".into()])?;
     /// assert_eq!(command, Command::W2 { n: 100_000 });
+    /// let command = Command::parse(&["W4-acquire".into(), "--store".into(), "postgres://db/test".into()])?;
+    /// assert_eq!(
+    ///     command,
+    ///     Command::W4Acquire { n: 1000, target: Target::Postgres("postgres://db/test".into()) }
+    /// );
     /// # Ok::<(), tempora_bench::Error>(())
     /// ```
     pub fn parse(args: &[String]) -> Result<Command, Error> {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let store = take_store(&mut args)?;
+        let w4 = |name: &str| -> Result<persistent::Target, Error> {
+            match store {
+                Some(_) if !name.starts_with("W4") => Err(Error::usage(format!(
+                    "{name}: --store is for the W4 workloads only"
+                ))),
+                _ => persistent::Target::parse(store),
+            }
+        };
+        if let Some(first) = args.first() {
+            w4(first)?;
+        }
         let command = match args.as_slice() {
             ["W1", expression, rest @ ..] if rest.len() <= 1 => Command::W1 {
                 expression: w1::Expression::parse(expression)
@@ -177,12 +214,20 @@ impl Command {
             ["W3"] => Command::W3,
             ["W4-add", rest @ ..] if rest.len() <= 1 => Command::W4Add {
                 n: optional_n(rest, 10_000)?,
+                target: w4("W4-add")?,
             },
             ["W4-restart", rest @ ..] if rest.len() <= 1 => Command::W4Restart {
                 n: optional_n(rest, 100_000)?,
+                target: w4("W4-restart")?,
             },
-            ["W4-restart-child", path] => Command::W4RestartChild {
-                path: path.to_string(),
+            ["W4-restart-child", location, prefix] => Command::W4RestartChild {
+                location: location.to_string(),
+                prefix: prefix.to_string(),
+                target: w4("W4-restart-child")?,
+            },
+            ["W4-acquire", rest @ ..] if rest.len() <= 1 => Command::W4Acquire {
+                n: optional_n(rest, 1_000)?,
+                target: w4("W4-acquire")?,
             },
             ["W5"] => Command::W5,
             ["W6"] => Command::W6,
@@ -214,6 +259,23 @@ impl Command {
     }
 }
 
+/// Removes `--store URL` from `args`, giving the URL.
+fn take_store<'a>(args: &mut Vec<&'a str>) -> Result<Option<&'a str>, Error> {
+    // After `repeat R`, the workload's own arguments are passed on as they are.
+    if args.first() == Some(&"repeat") {
+        return Ok(None);
+    }
+    let Some(at) = args.iter().position(|arg| *arg == "--store") else {
+        return Ok(None);
+    };
+    if at + 1 >= args.len() {
+        return Err(Error::usage("--store: a URL must follow"));
+    }
+    let url = args.remove(at + 1);
+    args.remove(at);
+    Ok(Some(url))
+}
+
 fn optional_n(rest: &[&str], default: u64) -> Result<u64, Error> {
     match rest {
         [n] => parse_n(n),
@@ -238,8 +300,13 @@ fn parse_n(text: &str) -> Result<u64, Error> {
 /// A usage error, a failed `repeat` child, or a failure to write to `out`.
 pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
     let command = Command::parse(args)?;
-    if let Command::W4RestartChild { path } = &command {
-        let timings = persistent::w4_restart_child(path).map_err(Error::run)?;
+    if let Command::W4RestartChild {
+        location,
+        prefix,
+        target,
+    } = &command
+    {
+        let timings = persistent::w4_restart_child(location, prefix, target).map_err(Error::run)?;
         return writeln!(out, "{timings}")
             .map_err(|error| Error::run(format!("cannot write the results: {error}")));
     }
@@ -257,8 +324,9 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
         Command::W3 => engine::w3(&mut emit),
         Command::W5 => engine::w5(&mut emit),
         Command::W6 => engine::w6(&mut emit),
-        Command::W4Add { n } => persistent::w4_add(n, &mut emit),
-        Command::W4Restart { n } => persistent::w4_restart(n, &mut emit),
+        Command::W4Add { n, target } => persistent::w4_add(n, &target, &mut emit),
+        Command::W4Restart { n, target } => persistent::w4_restart(n, &target, &mut emit),
+        Command::W4Acquire { n, target } => persistent::w4_acquire(n, &target, &mut emit),
         Command::W4RestartChild { .. } => {}
         Command::Repeat { count, args } => {
             for line in repeat::repeat(count, &args)? {

@@ -1,7 +1,22 @@
-//! The workloads on the SQLite store: W4-add (durable adds per second) and
+//! The workloads on a persistent store: W4-add (durable adds per second),
 //! W4-restart (from a fresh process to the first due run, 100,000 jobs
-//! stored).
+//! stored) and W4-acquire (one claim of 1,000 due jobs), on a fresh SQLite
+//! file under `/tmp` (the default) or on fresh tables of a PostgreSQL
+//! server (`--store postgres://…`).
+//!
+//! Every line carries an extra `store` key: `sqlite` or `postgres`.
+//!
+//! ```
+//! use tempora_bench::persistent::Target;
+//!
+//! assert_eq!(Target::parse(None)?, Target::Sqlite);
+//! let target = Target::parse(Some("postgres://postgres@127.0.0.1/test"))?;
+//! assert_eq!(target.name(), "postgres");
+//! assert!(Target::parse(Some("redis://127.0.0.1/0")).is_err());
+//! # Ok::<(), tempora_bench::Error>(())
+//! ```
 
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -12,27 +27,147 @@ use tempora::scheduler::{BackgroundScheduler, SchedulerBuilder};
 use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::{DateTrigger, IntervalTrigger};
-use tempora_sql::SqliteStore;
+use tempora_sql::{PostgresStore, SqlOptions};
 
+use crate::Error;
 use crate::output::Line;
 use crate::w1::TEMPORA_IMPL;
 
-/// A fresh SQLite file under `/tmp`, as WORKLOADS.md asks.
-fn fresh_file(name: &str) -> Result<std::path::PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("tempora-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
-    Ok(dir.join("jobs.db"))
+/// How many adds the setup of W4-restart and W4-acquire keeps in flight on
+/// a server database (the timed part always adds one job at a time).
+const SETUP_CONCURRENCY: usize = 16;
+
+/// Where a W4 workload keeps its jobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A fresh SQLite file under `/tmp`, the store's defaults (WAL,
+    /// `synchronous=NORMAL`).
+    Sqlite,
+    /// Fresh tables (a table prefix of the run's own, dropped at the end)
+    /// on the PostgreSQL database of this URL.
+    Postgres(String),
 }
 
+impl Target {
+    /// The target of `--store URL`, or SQLite without one.
+    ///
+    /// # Errors
+    ///
+    /// A usage error for a URL that is not `postgres://` (or
+    /// `postgresql://`).
+    pub fn parse(url: Option<&str>) -> Result<Target, Error> {
+        match url {
+            None => Ok(Target::Sqlite),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Target::Postgres(url.to_owned()))
+            }
+            Some(url) => Err(Error::usage(format!(
+                "--store: {:?} is not a postgres:// URL (SQLite is the default)",
+                tempora::store::url::redact(url)
+            ))),
+        }
+    }
+
+    /// `sqlite` or `postgres`: the `store` key of the lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Target::Sqlite => "sqlite",
+            Target::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The arguments that give this target on a command line.
+    fn args(&self) -> Vec<String> {
+        match self {
+            Target::Sqlite => Vec::new(),
+            Target::Postgres(url) => vec!["--store".to_owned(), url.clone()],
+        }
+    }
+}
+
+/// A store on a target's fresh location, and how to find it again.
+struct Place {
+    /// The SQLite file, or the PostgreSQL URL.
+    location: String,
+    /// The table prefix.
+    prefix: String,
+    target: Target,
+}
+
+impl Place {
+    /// A fresh place for `workload`: a new file, or tables of a new prefix.
+    fn fresh(target: &Target, workload: &str) -> Result<Place, String> {
+        let unique = uuid::Uuid::new_v4().simple().to_string();
+        match target {
+            Target::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("tempora-bench-{workload}-{unique}"));
+                std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
+                Ok(Place {
+                    location: dir.join("jobs.db").to_string_lossy().into_owned(),
+                    prefix: String::new(),
+                    target: target.clone(),
+                })
+            }
+            Target::Postgres(url) => Ok(Place {
+                location: url.clone(),
+                prefix: format!("bench_{unique}_"),
+                target: target.clone(),
+            }),
+        }
+    }
+
+    /// Opens the store on the place (creating its file or tables).
+    async fn open(&self) -> Result<Arc<dyn JobStore>, String> {
+        let options = SqlOptions::new().prefix(self.prefix.clone());
+        // A file path opens SQLite, a postgres:// URL PostgreSQL.
+        let store = tempora_sql::connect(&self.location, &options)
+            .await
+            .map_err(|error| chain(&error))?;
+        Ok(store)
+    }
+
+    /// Removes the file or drops the tables.
+    async fn remove(&self) {
+        match &self.target {
+            Target::Sqlite => {
+                if let Some(dir) = std::path::Path::new(&self.location).parent() {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+            }
+            Target::Postgres(_) => {
+                let options = SqlOptions::new().prefix(self.prefix.clone());
+                if let Ok(store) = PostgresStore::connect(&self.location, &options).await {
+                    let _ = store.drop_tables().await;
+                    store.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// The runtime the store is opened on. Its own worker thread drives the
+/// connections' I/O, so the scheduler (on its own runtime) can use them;
+/// it must live as long as the store.
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|error| error.to_string())
 }
 
-fn scheduler(store: SqliteStore, tasks: Tasks) -> Result<BackgroundScheduler, String> {
+/// `error` with its sources, for the `error` key.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+fn scheduler(store: Arc<dyn JobStore>, tasks: Tasks) -> Result<BackgroundScheduler, String> {
     SchedulerBuilder::new()
         .timezone("UTC")
         .tasks(tasks)
@@ -53,56 +188,98 @@ fn hourly() -> Result<IntervalTrigger, String> {
         .map_err(|error| error.to_string())
 }
 
+/// Adds `n` hourly jobs (next run ~1 h ahead) through the store, several
+/// at a time on a server.
+async fn fill(store: &Arc<dyn JobStore>, target: &Target, n: u64) -> Result<(), String> {
+    let now = SystemClock.now();
+    let defaults = JobDefaults::default();
+    let trigger = hourly()?;
+    let in_flight = match target {
+        Target::Sqlite => 1,
+        Target::Postgres(_) => SETUP_CONCURRENCY,
+    };
+    let mut pending = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let job = JobBuilder::new("noop", trigger.clone())
+            .build_at(&defaults, now)
+            .map_err(|error| error.to_string())?;
+        let store = Arc::clone(store);
+        pending.spawn(async move { store.add_job(job, false).await });
+        if pending.len() >= in_flight {
+            finish_one(&mut pending).await?;
+        }
+    }
+    while !pending.is_empty() {
+        finish_one(&mut pending).await?;
+    }
+    Ok(())
+}
+
+async fn finish_one(pending: &mut tokio::task::JoinSet<tempora::Result<()>>) -> Result<(), String> {
+    match pending.join_next().await {
+        Some(Ok(Ok(()))) | None => Ok(()),
+        Some(Ok(Err(error))) => Err(error.to_string()),
+        Some(Err(error)) => Err(error.to_string()),
+    }
+}
+
 /// W4-add: `n` interval jobs added one call at a time to a running
 /// scheduler, each durable when its call returns.
-pub fn w4_add(n: u64, emit: &mut dyn FnMut(Line)) {
-    let line = Line::new(TEMPORA_IMPL, "W4-add", "jobs/s", n);
-    match w4_add_run(n) {
+pub fn w4_add(n: u64, target: &Target, emit: &mut dyn FnMut(Line)) {
+    let line = Line::new(TEMPORA_IMPL, "W4-add", "jobs/s", n).with("store", target.name());
+    match w4_add_run(n, target) {
         Ok(elapsed) => emit(line.value(n as f64 / elapsed).with("elapsed_s", elapsed)),
         Err(error) => emit(line.error(error)),
     }
 }
 
-fn w4_add_run(n: u64) -> Result<f64, String> {
-    let path = fresh_file("add")?;
-    let store = runtime()?
-        .block_on(SqliteStore::open(&path.to_string_lossy(), ""))
-        .map_err(|error| error.to_string())?;
+fn w4_add_run(n: u64, target: &Target) -> Result<f64, String> {
+    let place = Place::fresh(target, "add")?;
+    let runtime = runtime()?;
+    let store = runtime.block_on(place.open())?;
     let tasks = Tasks::new();
     tasks.register("noop", |_: JobContext, _: ()| Ok::<(), String>(()));
     let scheduler = scheduler(store, tasks)?;
-    scheduler.start().map_err(|error| error.to_string())?;
-    let trigger = hourly()?;
-    let start = Instant::now();
-    for _ in 0..n {
-        scheduler
-            .add_job(JobBuilder::new("noop", trigger.clone()))
-            .map_err(|error| error.to_string())?;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
+    let timed = (|| {
+        scheduler.start().map_err(|error| error.to_string())?;
+        let trigger = hourly()?;
+        let start = Instant::now();
+        for _ in 0..n {
+            scheduler
+                .add_job(JobBuilder::new("noop", trigger.clone()))
+                .map_err(|error| chain(&error))?;
+        }
+        Ok(start.elapsed().as_secs_f64())
+    })();
     let _ = scheduler.shutdown(false);
-    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
-    Ok(elapsed)
+    runtime.block_on(place.remove());
+    timed
 }
 
-/// W4-restart: sets up a file of `n` hourly jobs and one sentinel due a
+/// W4-restart: sets up a store of `n` hourly jobs and one sentinel due a
 /// second ago, then times a fresh process from opening the store to the
 /// sentinel's run.
-pub fn w4_restart(n: u64, emit: &mut dyn FnMut(Line)) {
-    let line = Line::new(TEMPORA_IMPL, "W4-restart", "s", n);
+pub fn w4_restart(n: u64, target: &Target, emit: &mut dyn FnMut(Line)) {
+    let line = Line::new(TEMPORA_IMPL, "W4-restart", "s", n).with("store", target.name());
     let setup = Instant::now();
-    let path = match w4_restart_setup(n) {
-        Ok(path) => path,
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(error) => return emit(line.error(error)),
+    };
+    let place = match runtime.block_on(w4_restart_setup(n, target)) {
+        Ok(place) => place,
         Err(error) => return emit(line.error(error)),
     };
     let setup_s = setup.elapsed().as_secs_f64();
     let child = std::env::current_exe().and_then(|exe| {
         std::process::Command::new(exe)
             .arg("W4-restart-child")
-            .arg(&path)
+            .arg(&place.location)
+            .arg(&place.prefix)
+            .args(target.args())
             .output()
     });
-    let _ = std::fs::remove_dir_all(path.parent().unwrap_or(&path));
+    runtime.block_on(place.remove());
     let output = match child {
         Ok(output) if output.status.success() => output,
         Ok(output) => {
@@ -127,43 +304,32 @@ pub fn w4_restart(n: u64, emit: &mut dyn FnMut(Line)) {
     }
 }
 
-fn w4_restart_setup(n: u64) -> Result<std::path::PathBuf, String> {
-    let path = fresh_file("restart")?;
-    let runtime = runtime()?;
-    runtime.block_on(async {
-        let store = SqliteStore::open(&path.to_string_lossy(), "")
-            .await
-            .map_err(|error| error.to_string())?;
-        let now = SystemClock.now();
-        let defaults = JobDefaults::default();
-        let trigger = hourly()?;
-        for _ in 0..n {
-            let job = JobBuilder::new("noop", trigger.clone())
-                .build_at(&defaults, now)
-                .map_err(|error| error.to_string())?;
-            store
-                .add_job(job, false)
-                .await
-                .map_err(|error| error.to_string())?;
-        }
-        let second_ago = now
-            .checked_sub(SignedDuration::from_secs(1))
-            .map_err(|error| error.to_string())?;
-        let sentinel = JobBuilder::new("sentinel", DateTrigger::new(second_ago))
-            .id("sentinel")
-            .build_at(&defaults, now)
-            .map_err(|error| error.to_string())?;
-        store
-            .add_job(sentinel, false)
-            .await
-            .map_err(|error| error.to_string())
-    })?;
-    Ok(path)
+async fn w4_restart_setup(n: u64, target: &Target) -> Result<Place, String> {
+    let place = Place::fresh(target, "restart")?;
+    let store = place.open().await?;
+    fill(&store, target, n).await?;
+    let now = SystemClock.now();
+    let second_ago = now
+        .checked_sub(SignedDuration::from_secs(1))
+        .map_err(|error| error.to_string())?;
+    let sentinel = JobBuilder::new("sentinel", DateTrigger::new(second_ago))
+        .id("sentinel")
+        .build_at(&JobDefaults::default(), now)
+        .map_err(|error| error.to_string())?;
+    store
+        .add_job(sentinel, false)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(place)
 }
 
 /// The restarted process of W4-restart: prints the seconds until the
 /// sentinel ran and until `start()` returned.
-pub fn w4_restart_child(path: &str) -> Result<String, String> {
+///
+/// # Errors
+///
+/// The store cannot be opened, or the sentinel did not run within 60 s.
+pub fn w4_restart_child(location: &str, prefix: &str, target: &Target) -> Result<String, String> {
     let (ran, sentinel_ran) = mpsc::channel::<Instant>();
     let ran = std::sync::Mutex::new(ran);
     let tasks = Tasks::new();
@@ -175,10 +341,14 @@ pub fn w4_restart_child(path: &str) -> Result<String, String> {
         }
         Ok::<(), String>(())
     });
+    let place = Place {
+        location: location.to_owned(),
+        prefix: prefix.to_owned(),
+        target: target.clone(),
+    };
     let start = Instant::now();
-    let store = runtime()?
-        .block_on(SqliteStore::open(path, ""))
-        .map_err(|error| error.to_string())?;
+    let runtime = runtime()?;
+    let store = runtime.block_on(place.open())?;
     let scheduler = scheduler(store, tasks)?;
     scheduler.start().map_err(|error| error.to_string())?;
     let start_returned = start.elapsed().as_secs_f64();
@@ -188,4 +358,52 @@ pub fn w4_restart_child(path: &str) -> Result<String, String> {
     let until_run = when.duration_since(start).as_secs_f64();
     let _ = scheduler.shutdown(false);
     Ok(format!("{until_run} {start_returned}"))
+}
+
+/// W4-acquire: `n` jobs due now in a fresh store; one
+/// [`acquire_due`](JobStore::acquire_due) call claims all of them. Value:
+/// its duration in ms. Extra: `claimed`, `setup_s`.
+pub fn w4_acquire(n: u64, target: &Target, emit: &mut dyn FnMut(Line)) {
+    let line = Line::new(TEMPORA_IMPL, "W4-acquire", "ms", n).with("store", target.name());
+    let outcome = runtime().and_then(|runtime| runtime.block_on(w4_acquire_run(n, target)));
+    match outcome {
+        Ok((ms, claimed, setup_s)) if claimed == n => emit(
+            line.value(ms)
+                .with("claimed", claimed)
+                .with("setup_s", setup_s),
+        ),
+        Ok((_, claimed, _)) => emit(
+            line.with("claimed", claimed)
+                .error(format!("claimed {claimed} of {n} due jobs")),
+        ),
+        Err(error) => emit(line.error(error)),
+    }
+}
+
+async fn w4_acquire_run(n: u64, target: &Target) -> Result<(f64, u64, f64), String> {
+    let setup = Instant::now();
+    let place = Place::fresh(target, "acquire")?;
+    let store = place.open().await?;
+    let outcome = async {
+        fill(&store, target, n).await?;
+        let setup_s = setup.elapsed().as_secs_f64();
+        // Due in an hour: claim as the scheduler would then.
+        let later = SystemClock
+            .now()
+            .checked_add(SignedDuration::from_secs(2 * 3600))
+            .map_err(|error| error.to_string())?;
+        let limit = usize::try_from(n).unwrap_or(usize::MAX);
+        let lease = SignedDuration::from_secs(60);
+        let start = Instant::now();
+        let claimed = store
+            .acquire_due(later, limit, "bench", lease)
+            .await
+            .map_err(|error| error.to_string())?;
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        Ok((ms, claimed.len() as u64, setup_s))
+    }
+    .await;
+    drop(store);
+    place.remove().await;
+    outcome
 }

@@ -145,3 +145,33 @@ fn a_wrong_command_line_exits_2_with_the_usage() {
         );
     }
 }
+
+#[test]
+fn w4_runs_on_postgres_with_store_and_times_a_claim() {
+    let url = std::env::var("TEMPORA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let add = lines(&["W4-add", "30", "--store", &url]);
+    assert_eq!(add[0]["workload"], "W4-add");
+    assert_eq!(add[0]["store"], "postgres");
+    assert!(add[0]["value"].as_f64().unwrap() > 0.0, "{:?}", add[0]);
+    let restart = lines(&["W4-restart", "50", "--store", &url]);
+    assert_eq!(restart[0]["store"], "postgres");
+    assert!(
+        restart[0]["value"].as_f64().unwrap() > 0.0,
+        "{:?}",
+        restart[0]
+    );
+    for store in [Some(url.as_str()), None] {
+        let mut args = vec!["W4-acquire", "40"];
+        args.extend(store.map(|url| ["--store", url]).into_iter().flatten());
+        let acquire = lines(&args);
+        assert_eq!(acquire[0]["workload"], "W4-acquire");
+        assert_eq!(acquire[0]["unit"], "ms");
+        assert_eq!(acquire[0]["claimed"], 40, "{:?}", acquire[0]);
+    }
+    // --store is for W4 only, and takes a postgres:// URL.
+    assert_eq!(bench(&["W5", "--store", &url]).status.code(), Some(2));
+    let refused = bench(&["W4-add", "--store", "redis://:secret@127.0.0.1/0"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&refused.stderr).contains("secret"));
+}

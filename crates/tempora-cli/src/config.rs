@@ -83,7 +83,9 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields)]
 struct RawScheduler {
     timezone: Option<Spanned<String>>,
-    store: Option<String>,
+    store: Option<Spanned<String>>,
+    store_prefix: Option<String>,
+    node_id: Option<String>,
     log_format: Option<LogFormat>,
     shutdown_timeout: Option<Spanned<String>>,
     job_defaults: Option<JobDefaults>,
@@ -198,10 +200,13 @@ pub struct JobConfig {
 impl JobConfig {
     /// The job as a scheduler adds it: the built-in `command` task with
     /// this job's arguments.
-    pub fn to_builder(&self) -> JobBuilder {
+    /// It carries the label [`ORIGIN`] = `origin`, which tells the daemon's
+    /// sync whose job it is.
+    pub fn to_builder(&self, origin: &str) -> JobBuilder {
         let mut builder = JobBuilder::new(COMMAND, self.trigger.clone())
             .id(&self.id)
             .args(&self.command)
+            .label(ORIGIN, origin)
             .replace_existing(true);
         if let Some(name) = &self.name {
             builder = builder.name(name);
@@ -222,13 +227,54 @@ impl JobConfig {
     }
 }
 
+/// The label that says who manages a job: [`ORIGIN_CONFIG`] for the jobs
+/// of the configuration file (synced: removed when they leave it),
+/// [`ORIGIN_CLI`] for those added with `tempora jobs add` (kept).
+pub const ORIGIN: &str = "origin";
+/// [`ORIGIN`] of a job from the configuration file.
+pub const ORIGIN_CONFIG: &str = "config";
+/// [`ORIGIN`] of a job added with `tempora jobs add`.
+pub const ORIGIN_CLI: &str = "cli";
+
+/// Reads one job from the body of a `[[job]]` table, as `tempora jobs add`
+/// builds it from its options; triggers default to `default_zone` (the
+/// machine's zone when `None`). A mistake is its message without a place:
+/// it names the key.
+///
+/// ```
+/// use tempora_cli::config::job_from_toml;
+///
+/// let job = job_from_toml("id = \"a\"\nshell = \"true\"\ncron = \"*/5 * * * *\"\n", Some("UTC"))?;
+/// assert_eq!(job.id, "a");
+/// let error = job_from_toml("id = \"a\"\nshell = \"true\"\ncron = \"0 24 * * *\"\n", None).unwrap_err();
+/// assert_eq!(error, "hour: 24 is out of range 0-23");
+/// # Ok::<(), String>(())
+/// ```
+///
+/// # Errors
+///
+/// The first mistake, as for a `[[job]]` of a file.
+pub fn job_from_toml(text: &str, default_zone: Option<&str>) -> Result<JobConfig, String> {
+    let job: RawJob =
+        toml::from_str(text).map_err(|error| error.message().trim_end().to_owned())?;
+    check_job(text, job, 0..text.len(), default_zone).map_err(|(_, message)| message)
+}
+
 /// A whole configuration file, checked.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
     /// The zone jobs are shown in and triggers default to.
     pub timezone: Option<String>,
-    /// The store URL (default: `tempora.db` beside the file).
+    /// The store URL (default: `tempora.db` beside the file); see
+    /// [`crate::store`].
     pub store: Option<String>,
+    /// The prefix of the store's tables, keys or collections (each
+    /// backend's default, `tempora_`, when `None`).
+    pub store_prefix: Option<String>,
+    /// This daemon's node id in the store (default: `tempora@` and the
+    /// host name). A daemon that restarts under the same id finds its
+    /// unfinished runs and records them as interrupted at once.
+    pub node_id: Option<String>,
     /// How the log is written.
     pub log_format: LogFormat,
     /// How long shutdown waits for running jobs before killing them.
@@ -280,6 +326,10 @@ impl DaemonConfig {
             Some(given) => duration("shutdown_timeout", given).map_err(|(span, m)| at(span, m))?,
             None => DaemonConfig::DEFAULT_SHUTDOWN_TIMEOUT,
         };
+        if let Some(store) = &scheduler.store {
+            crate::store::StoreUrl::resolve(Some(store.get_ref()), std::path::Path::new("."))
+                .map_err(|error| at(store.span(), error.to_string()))?;
+        }
         let mut ids = BTreeSet::new();
         let mut jobs = Vec::new();
         for job in raw.jobs {
@@ -301,7 +351,9 @@ impl DaemonConfig {
         }
         Ok(DaemonConfig {
             timezone: default_zone,
-            store: scheduler.store,
+            store: scheduler.store.map(Spanned::into_inner),
+            store_prefix: scheduler.store_prefix,
+            node_id: scheduler.node_id,
             log_format: scheduler.log_format.unwrap_or_default(),
             shutdown_timeout,
             job_defaults: scheduler.job_defaults,

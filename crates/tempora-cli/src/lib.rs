@@ -19,7 +19,10 @@
 
 pub mod config;
 pub mod daemon;
+pub mod history;
+pub mod jobs;
 pub mod next;
+pub mod store;
 
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
@@ -40,6 +43,23 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The exit status `main` ends with: 2 for bad input (a usage mistake,
+    /// a refused value, a configuration file with a mistake), 1 for any
+    /// other failure (a job not found, a store that cannot be reached).
+    ///
+    /// ```
+    /// use tempora_cli::CliError;
+    ///
+    /// assert_eq!(CliError::from(tempora::Error::invalid("hour", "24 is out of range 0-23")).exit_code(), 2);
+    /// assert_eq!(CliError::from(tempora::Error::not_found("job", "nightly")).exit_code(), 1);
+    /// ```
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Invalid(error) if !error.is_invalid_input() => 1,
+            _ => 2,
+        }
+    }
+
     /// The field named by a refused value, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -52,7 +72,13 @@ impl CliError {
 /// The result of a command.
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
-/// Tempora: a job scheduler. `tempora next` shows when a schedule fires.
+/// Tempora: a job scheduler, and a cron that keeps its jobs in a database.
+///
+/// `tempora run` runs the daemon on a configuration file; `tempora jobs`
+/// and `tempora history` work on its store while it runs; `tempora next`
+/// shows when a schedule fires. Bad input exits with status 2 and one line
+/// on stderr; other failures (a job not found, a store that cannot be
+/// reached) with status 1.
 #[derive(Debug, Parser)]
 #[command(name = "tempora", version, about, long_about = None)]
 pub struct Cli {
@@ -80,9 +106,27 @@ pub enum Command {
     /// status 0). Bad input exits with status 2 and one line on stderr naming
     /// the field: `error: hour: 24 is out of range 0-23`.
     Next(Box<NextArgs>),
-    /// Run the scheduler in the foreground on the jobs of a configuration
-    /// file. SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the file.
+    /// Run the scheduler in the foreground on the store and the jobs of a
+    /// configuration file.
+    ///
+    /// The store is the file's `store` (default: the SQLite file tempora.db
+    /// beside the file). The file's jobs are synced into it: added, changed,
+    /// and removed when they leave the file; jobs added with `tempora jobs
+    /// add` are kept. SIGINT/SIGTERM shut it down gracefully (running jobs
+    /// get `shutdown_timeout`, then are killed and recorded as
+    /// interrupted); SIGHUP reloads the file. Changes made with `tempora
+    /// jobs` are picked up within a second.
     Run(RunArgs),
+    /// List and change the jobs of the daemon's store: list (the default),
+    /// show, add, pause, resume, remove, run.
+    ///
+    /// Works while the daemon runs: it picks a change up within a second.
+    /// The store is the one the configuration file names (--config,
+    /// default ./tempora.toml) or --store URL.
+    Jobs(jobs::JobsArgs),
+    /// The runs the daemon recorded, newest first: scheduled time, start,
+    /// duration, outcome, exit status, last line of output.
+    History(history::HistoryArgs),
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
@@ -128,7 +172,9 @@ pub struct CheckArgs {
 /// Any bad value, as an error naming the field and the value.
 pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
     match &cli.command {
-        Command::Next(args) => Ok(next::run(args, now)?),
+        Command::Next(args) => next::run(args, now),
+        Command::Jobs(args) => jobs::run(args, now),
+        Command::History(args) => history::run(args),
         Command::Check(check) => run_check(check),
         Command::Run(args) => {
             daemon::run(args.config.clone(), args.log_format)?;

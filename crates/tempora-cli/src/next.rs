@@ -31,12 +31,67 @@ use tempora::trigger::{
 };
 use tempora::{Error, Result};
 
-/// `tempora next`: a trigger and the options every trigger takes.
+/// `tempora next`: a trigger and the options every trigger takes, or
+/// `--job ID` for a job in the daemon's store.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
 pub struct NextArgs {
     /// The kind of trigger.
     #[command(subcommand)]
-    pub trigger: TriggerArgs,
+    pub trigger: Option<TriggerArgs>,
+    /// A stored job instead of a trigger: its next run time, then its
+    /// trigger's fire times after it (for a paused job, or with --now, the
+    /// trigger's fire times from now).
+    #[arg(long, value_name = "ID")]
+    pub job: Option<String>,
+    /// With --job: the daemon's configuration file, naming the store
+    /// [default: tempora.toml].
+    #[arg(long, short, value_name = "FILE", requires = "job")]
+    pub config: Option<std::path::PathBuf>,
+    /// With --job: the store's URL, instead of the configuration file's.
+    #[arg(long, value_name = "URL", requires = "job")]
+    pub store: Option<String>,
+    /// With --job: the time to answer for (T; default: the current time).
+    #[arg(long, value_name = "T", requires = "job")]
+    pub now: Option<String>,
+    /// With --job: how many fire times to print.
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "job")]
+    pub count: usize,
+    /// With --job: print a JSON array.
+    #[arg(long, requires = "job")]
+    pub json: bool,
+}
+
+/// The fire times of the stored job `--job` names.
+fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Vec<String>> {
+    let store = crate::jobs::StoreArgs {
+        config: args.config.clone(),
+        store: args.store.clone(),
+        store_prefix: None,
+        json: false,
+    };
+    let opened = store.open()?;
+    let job = opened.job(id)?;
+    let trigger = job.trigger();
+    let given_now = args
+        .now
+        .as_deref()
+        .map(|text| parse_time(trigger.zone(), "now", text))
+        .transpose()?;
+    let times: Vec<Timestamp> = match (job.next_run_time(), given_now) {
+        (Some(next), None) => std::iter::once(next)
+            .chain(trigger.fire_times(Some(next), next))
+            .take(args.count)
+            .collect(),
+        (_, now_given) => trigger
+            .fire_times(None, now_given.unwrap_or(now))
+            .take(args.count)
+            .collect(),
+    };
+    Ok(times
+        .into_iter()
+        .map(|time| trigger.zone().format(time))
+        .collect())
 }
 
 /// The trigger kinds of `tempora next`, each with its own fields.
@@ -571,12 +626,18 @@ fn parse_time(zone: &Zone, field: &str, text: &str) -> Result<Timestamp> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
-    let common = args.trigger.common();
+    let Some(trigger_args) = &args.trigger else {
+        return Err(Error::invalid(
+            "trigger",
+            "give a trigger kind (cron, crontab, interval, calendar-interval, date) or --job ID",
+        ));
+    };
+    let common = trigger_args.common();
     let zone = match &common.timezone {
         Some(name) => Zone::new(name)?,
         None => Zone::system(),
     };
-    let trigger = args.trigger.build(&zone)?;
+    let trigger = trigger_args.build(&zone)?;
     let now = match &common.now {
         Some(text) => parse_time(&zone, "now", text)?,
         None => now,
@@ -613,9 +674,17 @@ pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
 /// assert_eq!(next::run(args, now)?, "[\"2026-07-06T16:30:00+03:00\"]\n");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn run(args: &NextArgs, now: Timestamp) -> Result<String> {
-    let times = fire_times(args, now)?;
-    if args.trigger.common().json {
+pub fn run(args: &NextArgs, now: Timestamp) -> crate::Result<String> {
+    let (times, json) = match (&args.job, &args.trigger) {
+        (Some(id), _) => (job_fire_times(args, id, now)?, args.json),
+        (None, trigger) => (
+            fire_times(args, now)?,
+            trigger
+                .as_ref()
+                .is_some_and(|trigger| trigger.common().json),
+        ),
+    };
+    if json {
         return Ok(format!("{}\n", serde_json::Value::from(times)));
     }
     Ok(times.iter().map(|line| format!("{line}\n")).collect())

@@ -595,26 +595,32 @@ fn the_readme_examples_print_what_it_shows() {
     assert!(examples >= 5, "only {examples} examples found in README.md");
 }
 
-/// "Two commands": the first command, at the moment the text describes,
-/// prints the lines shown.
+/// "Two commands": the `tempora next` example, at the moment the text
+/// describes, prints the lines shown in the block after it.
 #[test]
-fn the_readme_first_command_prints_what_it_shows() {
+fn the_readme_next_example_prints_what_it_shows() {
     let readme = readme();
     let section = section(&readme, "## Two commands");
     let blocks = code_blocks(section);
-    let command = blocks[0]
-        .1
+    let (index, command) = blocks
         .iter()
-        .find_map(|line| line.strip_prefix("cargo run -p tempora-cli -- "))
-        .expect("the cargo run command");
-    let shown = &blocks[1].1;
+        .enumerate()
+        .find_map(|(index, (_, lines))| {
+            lines
+                .iter()
+                .find_map(|line| line.strip_prefix("cargo run -p tempora-cli -- next "))
+                .map(|command| (index, command))
+        })
+        .expect("the cargo run ... next command");
+    let shown = &blocks[index + 1].1;
     // The moment the text says the example was printed at.
     let prose = section.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         prose.contains("Wednesday 2026-11-25, at 08:00"),
         "{section}"
     );
-    let mut args = shell_words(command);
+    let mut args = vec!["next".to_owned()];
+    args.extend(shell_words(command));
     args.extend(["--now".into(), "2026-11-25 08:00".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = tempora(&args);

@@ -10,6 +10,11 @@
 //! | `started`, `finished`, `alive_until` | long or null | microseconds since the Unix epoch |
 //! | `duration` | long or null | microseconds |
 //! | `error` | string or null | the error text |
+//! | `exit_status` | int or null | the exit status of the program a `command` run started |
+//! | `output` | string or null | the tail of that program's output |
+//!
+//! A document written before `exit_status` and `output` existed lacks them:
+//! it reads as `None` for both.
 //!
 //! Times are kept to the microsecond, as the trait allows.
 
@@ -72,6 +77,8 @@ fn to_document(record: &RunRecord) -> Document {
         }),
         "error": record.error.as_deref().map_or(Bson::Null, |error| Bson::String(error.to_owned())),
         "alive_until": micros(record.alive_until),
+        "exit_status": record.exit_status.map_or(Bson::Null, Bson::Int32),
+        "output": record.output.as_deref().map_or(Bson::Null, |output| Bson::String(output.to_owned())),
     }
 }
 
@@ -103,8 +110,12 @@ fn from_document(document: &Document) -> std::result::Result<RunRecord, String> 
             .ok()
             .map(SignedDuration::from_micros),
         error: document.get_str("error").ok().map(str::to_owned),
-        exit_status: None,
-        output: None,
+        exit_status: match document.get("exit_status") {
+            Some(Bson::Int32(status)) => Some(*status),
+            Some(Bson::Int64(status)) => Some(i32::try_from(*status).unwrap_or(i32::MIN)),
+            _ => None,
+        },
+        output: document.get_str("output").ok().map(str::to_owned),
         alive_until: time_field(document, "alive_until"),
     })
 }

@@ -83,7 +83,6 @@
 #![deny(missing_docs)]
 
 mod history;
-mod url;
 
 use std::fmt;
 use std::sync::Arc;
@@ -97,6 +96,7 @@ use mongodb::{Client, Collection, Database, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{DEFAULT, Job, StoredJob};
+use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
 use tempora::{Error, Result};
 
@@ -114,50 +114,9 @@ const RELEASE_ATTEMPTS: usize = 16;
 /// MongoDB's error code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
 
-/// Whose clock measures a lease.
-///
-/// The same choice, under the same names, as the SQL stores'. In a
-/// configuration file it reads `"database"` or `"caller"`.
-///
-/// ```
-/// use tempora_mongodb::LeaseClock;
-///
-/// assert_eq!(LeaseClock::default(), LeaseClock::Database);
-/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
-/// assert_eq!(
-///     "server".parse::<LeaseClock>().unwrap_err().to_string(),
-///     "lease_clock: \"server\" is not \"database\" or \"caller\""
-/// );
-/// # Ok::<(), tempora::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LeaseClock {
-    /// The database server's clock (the `localTime` of its `hello` reply): a lease lasts its duration on the server, whatever
-    /// the schedulers' host clocks say, so a scheduler whose clock runs
-    /// ahead cannot take over a job another one still holds. The default.
-    #[default]
-    Database,
-    /// The `now` the caller passes to
-    /// [`acquire_due`](JobStore::acquire_due): a lease taken at `now` with
-    /// duration `d` has expired for a call made with `now + d`. For tests
-    /// that drive a manual clock.
-    Caller,
-}
-
-impl std::str::FromStr for LeaseClock {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<LeaseClock> {
-        match text {
-            "database" => Ok(LeaseClock::Database),
-            "caller" => Ok(LeaseClock::Caller),
-            _ => Err(Error::invalid(
-                "lease_clock",
-                format!("{text:?} is not \"database\" or \"caller\""),
-            )),
-        }
-    }
-}
+/// Whose clock measures a lease (the choice every Tempora store offers, under
+/// the same names): in a configuration file `"database"` or `"caller"`.
+pub use tempora::store::LeaseClock;
 
 /// Options of a [`MongoStore`], then [`MongoStoreBuilder::connect`].
 ///
@@ -222,11 +181,11 @@ impl MongoStoreBuilder {
     ///
     /// Cancelling it may leave the index created; nothing else is written.
     pub async fn connect(self) -> Result<MongoStore> {
-        let shown = url::redact(&self.url);
+        let shown = redact(&self.url);
         let mut options = ClientOptions::parse(self.url.as_str())
             .await
             .map_err(|error| {
-                let detail = without_password(&self.url, &error.to_string());
+                let detail = hide_secrets(&self.url, &error.to_string());
                 Error::invalid(
                     "url",
                     format!(
@@ -995,16 +954,6 @@ fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
     }
 }
 
-/// `message` with every secret of `url` (its password) hidden.
-fn without_password(url: &str, message: &str) -> String {
-    url::secrets(url)
-        .into_iter()
-        .filter(|secret| !secret.is_empty())
-        .fold(message.to_owned(), |message, secret| {
-            message.replace(secret, "***")
-        })
-}
-
 /// The `next_run_time` field of a next run time: microseconds since the
 /// Unix epoch, rounded up so that a job is never claimed before it is due;
 /// null for a paused job.
@@ -1055,15 +1004,5 @@ mod tests {
         let t = at("2026-03-29T01:30:00.123456Z");
         assert_eq!(score(Some(t)), Bson::Int64(floor_micros(t)));
         assert_eq!(from_micros(floor_micros(t)), t);
-    }
-
-    #[test]
-    fn driver_messages_lose_the_password() {
-        let url = "mongodb://me:hunter2@host/db";
-        assert_eq!(
-            without_password(url, "bad url mongodb://me:hunter2@host/db: hunter2"),
-            "bad url mongodb://me:***@host/db: ***"
-        );
-        assert_eq!(without_password("mongodb://host/db", "plain"), "plain");
     }
 }

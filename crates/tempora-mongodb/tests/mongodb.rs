@@ -523,4 +523,37 @@ mod history {
         assert_eq!(removed, 240);
         cleanup(&store).await;
     }
+
+    #[tokio::test]
+    async fn a_run_written_before_exit_status_and_output_still_reads() {
+        use tempora_testkit::upgrade::{history_survives_the_upgrade, previous_run};
+
+        let store = store().await;
+        let runs: mongodb::Collection<Document> = mongodb::Client::with_uri_str(url())
+            .await
+            .unwrap()
+            .database(store.database())
+            .collection(&format!("{}runs", store.prefix()));
+        // The document as the previous release wrote it: no exit_status,
+        // no output.
+        let old = previous_run();
+        let micros = |time: Timestamp| Bson::Int64(time.as_microsecond());
+        runs.insert_one(doc! {
+            "_id": serde_json::to_string(&(&old.job_id, old.scheduled_time.as_microsecond(), &old.node)).unwrap(),
+            "job_id": &old.job_id,
+            "scheduled_time": old.scheduled_time.as_microsecond(),
+            "node": &old.node,
+            "fire_times": i64::from(old.fire_times),
+            "status": old.status.as_str(),
+            "started": micros(old.started.unwrap()),
+            "finished": micros(old.finished.unwrap()),
+            "duration": 2_000_000_i64,
+            "error": old.error.as_deref().unwrap(),
+            "alive_until": Bson::Null,
+        })
+        .await
+        .unwrap();
+        history_survives_the_upgrade(&store).await;
+        cleanup(&store).await;
+    }
 }

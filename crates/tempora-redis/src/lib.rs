@@ -92,7 +92,6 @@
 
 mod history;
 mod scripts;
-mod url;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -105,6 +104,7 @@ use redis::{RedisError, Script};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{DEFAULT, Job, StoredJob};
+use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
 use tempora::{Error, Result};
 
@@ -115,50 +115,9 @@ pub const DEFAULT_PREFIX: &str = "tempora:";
 /// between reading it and writing it.
 const RELEASE_ATTEMPTS: usize = 16;
 
-/// Whose clock measures a lease.
-///
-/// The same choice, under the same names, as the SQL stores'. In a
-/// configuration file it reads `"database"` or `"caller"`.
-///
-/// ```
-/// use tempora_redis::LeaseClock;
-///
-/// assert_eq!(LeaseClock::default(), LeaseClock::Database);
-/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
-/// assert_eq!(
-///     "server".parse::<LeaseClock>().unwrap_err().to_string(),
-///     "lease_clock: \"server\" is not \"database\" or \"caller\""
-/// );
-/// # Ok::<(), tempora::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LeaseClock {
-    /// The Redis server's clock (`TIME`): a lease lasts its duration on the server, whatever
-    /// the schedulers' host clocks say, so a scheduler whose clock runs
-    /// ahead cannot take over a job another one still holds. The default.
-    #[default]
-    Database,
-    /// The `now` the caller passes to
-    /// [`acquire_due`](JobStore::acquire_due): a lease taken at `now` with
-    /// duration `d` has expired for a call made with `now + d`. For tests
-    /// that drive a manual clock.
-    Caller,
-}
-
-impl std::str::FromStr for LeaseClock {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<LeaseClock> {
-        match text {
-            "database" => Ok(LeaseClock::Database),
-            "caller" => Ok(LeaseClock::Caller),
-            _ => Err(Error::invalid(
-                "lease_clock",
-                format!("{text:?} is not \"database\" or \"caller\""),
-            )),
-        }
-    }
-}
+/// Whose clock measures a lease (the choice every Tempora store offers, under
+/// the same names): in a configuration file `"database"` or `"caller"`.
+pub use tempora::store::LeaseClock;
 
 /// Options of a [`RedisStore`], then [`RedisStoreBuilder::connect`].
 ///
@@ -229,11 +188,14 @@ impl RedisStoreBuilder {
     ///
     /// Cancelling it drops the connection being made; nothing is written.
     pub async fn connect(self) -> Result<RedisStore> {
-        let shown = url::redact(&self.url);
+        let shown = redact(&self.url);
         let client = redis::Client::open(self.url.as_str()).map_err(|error| {
             Error::invalid(
                 "url",
-                format!("{shown:?} is not a redis URL like redis://127.0.0.1:6379/0: {error}"),
+                format!(
+                    "{shown:?} is not a redis URL like redis://127.0.0.1:6379/0: {}",
+                    hide_secrets(&self.url, &error.to_string())
+                ),
             )
         })?;
         let config = ConnectionManagerConfig::new()

@@ -596,6 +596,159 @@ async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_r
     );
 }
 
+/// Keeps every log line of the test binary (`LEVEL field=value ...`), for
+/// the test that reads what the scheduler said.
+struct LogLines(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl tracing::Subscriber for LogLines {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={value:?}", field.name()));
+            }
+        }
+        let mut fields = Fields(event.metadata().level().to_string());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(fields.0);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduler_keeps_running_while_the_server_is_down_and_its_job_runs_again_after() {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    tracing::subscriber::set_global_default(LogLines(std::sync::Arc::clone(&lines))).unwrap();
+    let said = |text: &str| -> Vec<String> {
+        let lines = lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|line| line.contains(text))
+            .cloned()
+            .collect()
+    };
+
+    use tempora::event::EventMask;
+    use tempora::history::{RunQuery, RunStatus};
+    use tempora::scheduler::SchedulerBuilder;
+    use tempora::task::{JobContext, Tasks};
+
+    /// How long the test waits for an outcome before it fails.
+    const PATIENCE: Duration = Duration::from_secs(20);
+
+    let mut server = OwnServer::start();
+    let store = RedisStore::builder(server.url())
+        .response_timeout(Duration::from_secs(1))
+        .connection_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let tasks = Tasks::new();
+    tasks.register("beat", |_: JobContext, (): ()| Ok::<_, String>("beat"));
+    let scheduler = SchedulerBuilder::new()
+        .tasks(tasks)
+        .node_id("survivor")
+        .store("default", store)
+        .store_poll_interval(SignedDuration::from_millis(200))
+        .asynchronous()
+        .unwrap();
+    let every_second = IntervalTrigger::builder()
+        .seconds(1)
+        .timezone("UTC")
+        .build()
+        .unwrap();
+    scheduler
+        .add_job(JobBuilder::new("beat", every_second).id("beat"))
+        .await
+        .unwrap();
+    let mut executed = scheduler.listeners().subscribe(EventMask::JOB_EXECUTED);
+    scheduler.start().await.unwrap();
+    async fn next(executed: &mut tempora::event::EventStream) -> tempora::event::Event {
+        tokio::time::timeout(PATIENCE, executed.recv())
+            .await
+            .expect("the job did not run in time")
+            .expect("the scheduler is gone")
+    }
+    let first = next(&mut executed).await;
+
+    server.kill();
+    // The loop meets the dead server: claims fail, it retries with backoff.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while scheduler.list_jobs(None).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never went away"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Let it fail for a while (several retries), then bring the server back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        scheduler.state(),
+        tempora::scheduler::SchedulerState::Running
+    );
+    // Nothing can run while the server is down: what ran before is taken.
+    let mut last_before = first.scheduled_run_time();
+    while let Some(event) = executed.try_recv() {
+        last_before = last_before.max(event.scheduled_run_time());
+    }
+    server.restart();
+
+    // The job runs again, for a fire time after the last one before.
+    let after = next(&mut executed).await;
+    assert!(
+        after.scheduled_run_time() > last_before,
+        "{after:?} ran before {last_before:?}"
+    );
+    let jobs = scheduler.list_jobs(None).await.unwrap();
+    assert_eq!(ids(&jobs), ["beat"]);
+    // The log named the store and the retry, and said once that it is back.
+    let failed = said("store \"default\": cannot process due jobs, retrying in ");
+    assert!(!failed.is_empty(), "{:#?}", lines.lock().unwrap());
+    assert!(
+        failed.iter().all(|line| line.starts_with("ERROR")),
+        "{failed:#?}"
+    );
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while said("store \"default\" answers again").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:#?}",
+            lines.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The next beats do not say it again.
+    next(&mut executed).await;
+    let back = said("store \"default\" answers again");
+    assert_eq!(back.len(), 1, "{back:#?}");
+    assert!(back[0].starts_with("INFO"), "{back:#?}");
+    let runs = scheduler
+        .list_runs(&RunQuery::new().job("beat"))
+        .await
+        .unwrap();
+    assert!(
+        runs.iter().any(|run| run.status == RunStatus::Success),
+        "{runs:#?}"
+    );
+    scheduler.shutdown(true).await.unwrap();
+}
+
 mod history {
     use super::*;
     use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};

@@ -8,7 +8,8 @@ use std::future::Future;
 use sqlx::{Database, Pool};
 use tempora::Result;
 
-use crate::options::{LeaseClock, SqlOptions};
+use crate::LeaseClock;
+use crate::options::SqlOptions;
 
 /// The names of a store's tables.
 #[derive(Debug, Clone)]
@@ -40,12 +41,40 @@ pub enum ClaimStyle {
     SelectThenUpdate,
 }
 
+/// A column a later release added to a table: [`Dialect::migrate`] adds it
+/// to a table created by an earlier release.
+#[derive(Debug, Clone)]
+pub struct AddedColumn {
+    /// The table: one of [`Tables`].
+    pub table: String,
+    /// The column's name.
+    pub column: &'static str,
+    /// Its type and constraints, as `ALTER TABLE … ADD COLUMN` takes them.
+    pub definition: String,
+}
+
+/// The statements that create a store's tables, or bring tables created by
+/// an earlier release up to date.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    /// `CREATE TABLE IF NOT EXISTS` statements, with every column of this
+    /// release.
+    pub tables: Vec<String>,
+    /// The columns added since the first release, added where missing
+    /// (after the tables, before the indexes that may need them).
+    pub added_columns: Vec<AddedColumn>,
+    /// `CREATE INDEX IF NOT EXISTS` statements (none where the tables
+    /// declare their indexes).
+    pub indexes: Vec<String>,
+}
+
 /// The SQL that differs between databases. Statements use `?` for
 /// parameters; PostgreSQL's are numbered when the statements are built.
 #[derive(Debug, Clone)]
 pub struct DialectSql {
-    /// The statements creating the tables and indexes if missing.
-    pub schema: Vec<String>,
+    /// The statements creating the tables and indexes if missing, and
+    /// adding the columns of later releases.
+    pub schema: Schema,
     /// What follows `INSERT INTO {jobs} (id, next_run_time, job) VALUES (?, ?, ?)`
     /// to replace a job of the same id (dropping its claim and its
     /// unrestorable mark).
@@ -61,6 +90,39 @@ pub struct DialectSql {
     /// A query of the database's clock in UTC microseconds, if it has one.
     pub now: Option<&'static str>,
 }
+
+/// What SQLite and PostgreSQL share: `CREATE INDEX IF NOT EXISTS` of the
+/// due jobs (named `{jobs}_{due}`), of the claimed and the unrestorable ones
+/// (partial indexes), and of the history by time and by status.
+pub(crate) fn standard_indexes(tables: &Tables, due: &str) -> Vec<String> {
+    let Tables { jobs, runs } = tables;
+    vec![
+        format!("CREATE INDEX IF NOT EXISTS {jobs}_{due} ON {jobs} (next_run_time, id)"),
+        format!(
+            "CREATE INDEX IF NOT EXISTS {jobs}_owner ON {jobs} (owner) WHERE owner IS NOT NULL"
+        ),
+        format!(
+            "CREATE INDEX IF NOT EXISTS {jobs}_unrestorable ON {jobs} (id)
+             WHERE unrestorable IS NOT NULL"
+        ),
+        format!("CREATE INDEX IF NOT EXISTS {runs}_scheduled_time ON {runs} (scheduled_time)"),
+        format!("CREATE INDEX IF NOT EXISTS {runs}_status ON {runs} (status)"),
+    ]
+}
+
+/// SQLite's and PostgreSQL's [`DialectSql::replace_job`].
+pub(crate) const ON_CONFLICT_REPLACE_JOB: &str = "ON CONFLICT (id) DO UPDATE SET
+    next_run_time = excluded.next_run_time, job = excluded.job,
+    owner = NULL, lease_expires = NULL, unrestorable = NULL";
+
+/// SQLite's and PostgreSQL's [`DialectSql::replace_run`].
+pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
+    "ON CONFLICT (job_id, scheduled_time, node) DO UPDATE SET
+    fire_times = excluded.fire_times, status = excluded.status,
+    started = excluded.started, finished = excluded.finished,
+    duration = excluded.duration, error = excluded.error,
+    alive_until = excluded.alive_until, exit_status = excluded.exit_status,
+    output = excluded.output";
 
 mod private {
     pub trait Sealed {}
@@ -91,6 +153,12 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// The lease clock unless the options choose.
     const LEASE_CLOCK: LeaseClock;
 
+    /// Whether every write goes through one connection the store holds
+    /// (SQLite, which takes one writer at a time anyway): no wait for the
+    /// database's write lock between the store's own connections, and no
+    /// round trip of the pool's check when a connection is handed back.
+    const ONE_WRITER: bool;
+
     /// The longest job id, node or table key in characters, if limited.
     const MAX_KEY: Option<usize>;
 
@@ -106,12 +174,13 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     ) -> impl Future<Output = Result<(Pool<Self::Db>, String)>> + Send;
 
     /// Runs `schema` (from [`Dialect::sql`]) so that two processes starting
-    /// at once do not trip over each other, and brings older tables up to
-    /// date.
+    /// at once do not trip over each other: creates the tables if missing,
+    /// adds the [`Schema::added_columns`] an older table lacks (its rows
+    /// keep their values, the new columns are `NULL`), then the indexes.
     fn migrate(
         pool: &Pool<Self::Db>,
         tables: &Tables,
-        schema: &[String],
+        schema: &Schema,
     ) -> impl Future<Output = std::result::Result<(), sqlx::Error>> + Send;
 
     /// How many rows a statement changed (matched, for MySQL).

@@ -47,6 +47,8 @@
 //! SQLite runs in WAL mode with `synchronous=NORMAL`: a change is durable
 //! when its call returns and survives the process being killed (SIGKILL);
 //! a power loss may lose the last changes, never the file's consistency.
+//! Its store writes through one connection it holds (SQLite takes one
+//! writer at a time anyway) and reads through a pool.
 //! MySQL needs 8.0 or later, MariaDB 10.6 or later (for `SKIP LOCKED`).
 //!
 //! Leases are measured on the database server's clock where it has one
@@ -77,7 +79,13 @@
 //! keyed by (`job_id`, `scheduled_time`, `node`): `fire_times`, `status`
 //! (`running`, `success`, `error`, `panic`, `timeout`, `missed`,
 //! `interrupted`), `started`, `finished`, `duration` (microseconds),
-//! `error`, `alive_until`.
+//! `error`, `alive_until`, and for a `command` run `exit_status` and
+//! `output` (the tail of its output).
+//!
+//! Connecting creates the tables, or brings those of an earlier release up
+//! to date: a column added since is added where missing (its value `NULL`
+//! in the rows already there), under a lock, so processes starting at once
+//! do not trip over each other.
 //!
 //! An operator reads them with the database's own client:
 //!
@@ -123,7 +131,6 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
-mod url;
 
 use std::sync::Arc;
 
@@ -132,12 +139,14 @@ use tempora::{Error, Result};
 
 #[cfg(feature = "mysql")]
 pub use crate::mysql::{MySql, MySqlStore};
-pub use crate::options::{LeaseClock, SqlOptions};
+pub use crate::options::SqlOptions;
 #[cfg(feature = "postgres")]
 pub use crate::postgres::{Postgres, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use crate::sqlite::{Sqlite, SqliteStore};
 pub use crate::store::SqlStore;
+/// Whose clock measures a lease (the choice every Tempora store offers).
+pub use tempora::store::LeaseClock;
 
 /// Connects to the database `url` names — a file path or `sqlite://` URL,
 /// a `postgres://` URL, a `mysql://` or `mariadb://` URL — as
@@ -180,7 +189,7 @@ pub async fn connect(url: &str, options: &SqlOptions) -> Result<Arc<dyn JobStore
             "url",
             format!(
                 "{:?} is not a SQLite file path or a sqlite://, postgres:// or mysql:// URL",
-                crate::url::redact(url)
+                tempora::store::url::redact(url)
             ),
         )),
     }

@@ -7,12 +7,13 @@ use std::str::FromStr;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlQueryResult};
 use sqlx::{AssertSqlSafe, Executor, Pool};
+use tempora::store::url::{hide_secrets, redact};
 use tempora::{Error, Result};
 
-use crate::dialect::{ClaimStyle, Dialect, DialectSql, Tables};
-use crate::options::{LeaseClock, SqlOptions};
+use crate::LeaseClock;
+use crate::dialect::{AddedColumn, ClaimStyle, Dialect, DialectSql, Schema, Tables};
+use crate::options::SqlOptions;
 use crate::store::SqlStore;
-use crate::url::redact;
 
 /// The MySQL and MariaDB [`Dialect`]: see [`MySqlStore`].
 #[derive(Debug, Clone, Copy)]
@@ -47,16 +48,19 @@ impl Dialect for MySql {
     const BACKEND: &'static str = "mysql";
     const NUMBERED_PARAMETERS: bool = false;
     const CLAIM: ClaimStyle = ClaimStyle::SelectThenUpdate;
+    const ONE_WRITER: bool = false;
     const LEASE_CLOCK: LeaseClock = LeaseClock::Database;
     const MAX_KEY: Option<usize> = Some(MAX_KEY);
 
     fn sql(tables: &Tables) -> DialectSql {
         let Tables { jobs, runs } = tables;
         let key = format!("VARCHAR({MAX_KEY}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+        let text = "MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
         DialectSql {
-            schema: vec![
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {jobs} (
+            schema: Schema {
+                tables: vec![
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {jobs} (
                         id {key} NOT NULL,
                         next_run_time BIGINT NULL,
                         job LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -68,9 +72,9 @@ impl Dialect for MySql {
                         KEY {jobs}_owner (owner),
                         KEY {jobs}_unrestorable (unrestorable(1))
                     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
-                ),
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {runs} (
+                    ),
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {runs} (
                         job_id {key} NOT NULL,
                         scheduled_time BIGINT NOT NULL,
                         node {key} NOT NULL,
@@ -79,21 +83,38 @@ impl Dialect for MySql {
                         started BIGINT NULL,
                         finished BIGINT NULL,
                         duration BIGINT NULL,
-                        error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+                        error {text} NULL,
                         alive_until BIGINT NULL,
+                        exit_status BIGINT NULL,
+                        output {text} NULL,
                         PRIMARY KEY (job_id, scheduled_time, node),
                         KEY {runs}_scheduled_time (scheduled_time),
                         KEY {runs}_status (status)
                     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
-                ),
-            ],
+                    ),
+                ],
+                added_columns: vec![
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "exit_status",
+                        definition: "BIGINT NULL".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "output",
+                        definition: format!("{text} NULL"),
+                    },
+                ],
+                indexes: Vec::new(),
+            },
             replace_job: "ON DUPLICATE KEY UPDATE next_run_time = VALUES(next_run_time),
                 job = VALUES(job), owner = NULL, lease_expires = NULL, unrestorable = NULL"
                 .to_owned(),
             replace_run: "ON DUPLICATE KEY UPDATE fire_times = VALUES(fire_times),
                 status = VALUES(status), started = VALUES(started), finished = VALUES(finished),
                 duration = VALUES(duration), error = VALUES(error),
-                alive_until = VALUES(alive_until)"
+                alive_until = VALUES(alive_until), exit_status = VALUES(exit_status),
+                output = VALUES(output)"
                 .to_owned(),
             greatest: "GREATEST",
             lock_due: "FOR UPDATE SKIP LOCKED",
@@ -115,7 +136,13 @@ impl Dialect for MySql {
         };
         let connect = MySqlConnectOptions::from_str(&url)
             .map_err(|error| {
-                Error::invalid("url", format!("{shown:?} is not a MySQL URL: {error}"))
+                Error::invalid(
+                    "url",
+                    format!(
+                        "{shown:?} is not a MySQL URL: {}",
+                        hide_secrets(&url, &error.to_string())
+                    ),
+                )
             })?
             // Times are stored as microseconds since the epoch; the session
             // in UTC makes NOW(6) convert without a DST fold.
@@ -146,7 +173,7 @@ impl Dialect for MySql {
     async fn migrate(
         pool: &Pool<sqlx::MySql>,
         tables: &Tables,
-        schema: &[String],
+        schema: &Schema,
     ) -> std::result::Result<(), sqlx::Error> {
         // DDL commits at once in MySQL: a named lock keeps two processes
         // from creating the tables at the same time.
@@ -156,16 +183,7 @@ impl Dialect for MySql {
             .bind(&lock)
             .execute(&mut *connection)
             .await?;
-        let mut outcome = Ok(());
-        for statement in schema {
-            if let Err(error) = sqlx::query(AssertSqlSafe(statement.as_str()))
-                .execute(&mut *connection)
-                .await
-            {
-                outcome = Err(error);
-                break;
-            }
-        }
+        let outcome = Self::run_schema(&mut connection, schema).await;
         sqlx::query("SELECT RELEASE_LOCK(?)")
             .bind(&lock)
             .execute(&mut *connection)
@@ -175,5 +193,45 @@ impl Dialect for MySql {
 
     fn rows_affected(result: &MySqlQueryResult) -> u64 {
         result.rows_affected()
+    }
+}
+
+impl MySql {
+    /// The statements of `schema`, in order, on one connection (holding
+    /// the schema lock); columns are added only where missing, as MySQL
+    /// has no `ADD COLUMN IF NOT EXISTS` (MariaDB has).
+    async fn run_schema(
+        connection: &mut sqlx::MySqlConnection,
+        schema: &Schema,
+    ) -> std::result::Result<(), sqlx::Error> {
+        for statement in &schema.tables {
+            sqlx::query(AssertSqlSafe(statement.as_str()))
+                .execute(&mut *connection)
+                .await?;
+        }
+        for added in &schema.added_columns {
+            let present: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.COLUMNS
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+            )
+            .bind(&added.table)
+            .bind(added.column)
+            .fetch_one(&mut *connection)
+            .await?;
+            if present == 0 {
+                sqlx::query(AssertSqlSafe(format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    added.table, added.column, added.definition
+                )))
+                .execute(&mut *connection)
+                .await?;
+            }
+        }
+        for statement in &schema.indexes {
+            sqlx::query(AssertSqlSafe(statement.as_str()))
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(())
     }
 }

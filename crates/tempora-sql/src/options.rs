@@ -4,50 +4,11 @@ use std::time::Duration;
 
 use tempora::{Error, Result};
 
+use crate::LeaseClock;
+
 /// The longest table prefix: PostgreSQL truncates identifiers at 63 bytes,
 /// and the longest name made from the prefix is `{prefix}runs_scheduled_time`.
 pub(crate) const MAX_PREFIX: usize = 40;
-
-/// Whose clock measures a lease.
-///
-/// ```
-/// use tempora_sql::LeaseClock;
-///
-/// assert_eq!("database".parse::<LeaseClock>()?, LeaseClock::Database);
-/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
-/// assert!("server".parse::<LeaseClock>().is_err());
-/// # Ok::<(), tempora::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaseClock {
-    /// The database server's clock (PostgreSQL `clock_timestamp()`, MySQL
-    /// `NOW(6)`): a lease lasts its duration on the server, whatever the
-    /// schedulers' host clocks say, so a scheduler whose clock runs ahead
-    /// cannot take over a job another one still holds. The default of
-    /// PostgreSQL and MySQL. SQLite is embedded and has no clock of its
-    /// own: there it means the caller's `now`.
-    Database,
-    /// The `now` the scheduler passes to
-    /// [`acquire_due`](tempora::store::JobStore::acquire_due): a lease taken
-    /// at `now` for `d` has expired for a call made at `now + d`. The
-    /// default of SQLite, and what tests driving a manual clock want.
-    Caller,
-}
-
-impl std::str::FromStr for LeaseClock {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<LeaseClock> {
-        match text {
-            "database" => Ok(LeaseClock::Database),
-            "caller" => Ok(LeaseClock::Caller),
-            _ => Err(Error::invalid(
-                "lease_clock",
-                format!("{text:?} is not \"database\" or \"caller\""),
-            )),
-        }
-    }
-}
 
 /// Options of a SQL store, besides its URL.
 ///
@@ -79,7 +40,8 @@ pub struct SqlOptions {
     /// (the database's for PostgreSQL and MySQL, the caller's for SQLite).
     pub lease_clock: Option<LeaseClock>,
     /// The most connections the store's pool opens (default 4 for SQLite,
-    /// 10 for the servers).
+    /// 10 for the servers). SQLite's store holds one more connection, of its
+    /// own, for every write.
     pub max_connections: Option<u32>,
     /// How long connecting, or waiting for a free connection, may take
     /// before a call fails (default 10 s).

@@ -6,12 +6,16 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{AssertSqlSafe, Pool};
+use tempora::store::url::{hide_secrets, redact};
 use tempora::{Error, Result};
 
-use crate::dialect::{ClaimStyle, Dialect, DialectSql, Tables};
-use crate::options::{LeaseClock, SqlOptions};
+use crate::LeaseClock;
+use crate::dialect::{
+    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB, ON_CONFLICT_REPLACE_RUN,
+    Schema, Tables, standard_indexes,
+};
+use crate::options::SqlOptions;
 use crate::store::SqlStore;
-use crate::url::redact;
 
 /// The PostgreSQL [`Dialect`]: see [`PostgresStore`].
 #[derive(Debug, Clone, Copy)]
@@ -42,15 +46,17 @@ impl Dialect for Postgres {
     const BACKEND: &'static str = "postgres";
     const NUMBERED_PARAMETERS: bool = true;
     const CLAIM: ClaimStyle = ClaimStyle::UpdateReturning;
+    const ONE_WRITER: bool = false;
     const LEASE_CLOCK: LeaseClock = LeaseClock::Database;
     const MAX_KEY: Option<usize> = None;
 
     fn sql(tables: &Tables) -> DialectSql {
         let Tables { jobs, runs } = tables;
         DialectSql {
-            schema: vec![
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {jobs} (
+            schema: Schema {
+                tables: vec![
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {jobs} (
                         id TEXT COLLATE \"C\" PRIMARY KEY,
                         next_run_time BIGINT,
                         job TEXT NOT NULL,
@@ -58,19 +64,9 @@ impl Dialect for Postgres {
                         lease_expires BIGINT,
                         unrestorable TEXT
                     )"
-                ),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {jobs}_next_run_time ON {jobs} (next_run_time, id)"
-                ),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {jobs}_owner ON {jobs} (owner) WHERE owner IS NOT NULL"
-                ),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {jobs}_unrestorable ON {jobs} (id)
-                     WHERE unrestorable IS NOT NULL"
-                ),
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {runs} (
+                    ),
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {runs} (
                         job_id TEXT COLLATE \"C\" NOT NULL,
                         scheduled_time BIGINT NOT NULL,
                         node TEXT COLLATE \"C\" NOT NULL,
@@ -81,23 +77,28 @@ impl Dialect for Postgres {
                         duration BIGINT,
                         error TEXT,
                         alive_until BIGINT,
+                        exit_status BIGINT,
+                        output TEXT,
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
-                ),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {runs}_scheduled_time ON {runs} (scheduled_time)"
-                ),
-                format!("CREATE INDEX IF NOT EXISTS {runs}_status ON {runs} (status)"),
-            ],
-            replace_job: "ON CONFLICT (id) DO UPDATE SET next_run_time = excluded.next_run_time,
-                job = excluded.job, owner = NULL, lease_expires = NULL, unrestorable = NULL"
-                .to_owned(),
-            replace_run: "ON CONFLICT (job_id, scheduled_time, node) DO UPDATE SET
-                fire_times = excluded.fire_times, status = excluded.status,
-                started = excluded.started, finished = excluded.finished,
-                duration = excluded.duration, error = excluded.error,
-                alive_until = excluded.alive_until"
-                .to_owned(),
+                    ),
+                ],
+                added_columns: vec![
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "exit_status",
+                        definition: "BIGINT".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "output",
+                        definition: "TEXT".to_owned(),
+                    },
+                ],
+                indexes: standard_indexes(tables, "next_run_time"),
+            },
+            replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
+            replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),
             greatest: "GREATEST",
             lock_due: "FOR UPDATE SKIP LOCKED",
             now: Some("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"),
@@ -114,7 +115,13 @@ impl Dialect for Postgres {
         }
         let connect = PgConnectOptions::from_str(url)
             .map_err(|error| {
-                Error::invalid("url", format!("{shown:?} is not a PostgreSQL URL: {error}"))
+                Error::invalid(
+                    "url",
+                    format!(
+                        "{shown:?} is not a PostgreSQL URL: {}",
+                        hide_secrets(url, &error.to_string())
+                    ),
+                )
             })?
             .application_name("tempora");
         let pool = PgPoolOptions::new()
@@ -135,17 +142,30 @@ impl Dialect for Postgres {
     async fn migrate(
         pool: &Pool<sqlx::Postgres>,
         tables: &Tables,
-        schema: &[String],
+        schema: &Schema,
     ) -> std::result::Result<(), sqlx::Error> {
         // One process creates the tables at a time: concurrent CREATE …
-        // IF NOT EXISTS of one table can fail in PostgreSQL.
+        // IF NOT EXISTS of one table can fail in PostgreSQL. DDL is
+        // transactional: a failure leaves the tables as they were.
         let mut transaction = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(format!("tempora:{}", tables.jobs))
             .execute(&mut *transaction)
             .await?;
-        for statement in schema {
-            sqlx::query(AssertSqlSafe(statement.as_str()))
+        let added = schema.added_columns.iter().map(|added| {
+            format!(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
+                added.table, added.column, added.definition
+            )
+        });
+        let statements = schema
+            .tables
+            .iter()
+            .cloned()
+            .chain(added)
+            .chain(schema.indexes.iter().cloned());
+        for statement in statements {
+            sqlx::query(AssertSqlSafe(statement))
                 .execute(&mut *transaction)
                 .await?;
         }

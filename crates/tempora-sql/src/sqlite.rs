@@ -12,10 +12,15 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Pool};
+use tempora::store::url::{hide_secrets, redact};
 use tempora::{Error, Result};
 
-use crate::dialect::{ClaimStyle, Dialect, DialectSql, Tables};
-use crate::options::{LeaseClock, SqlOptions};
+use crate::LeaseClock;
+use crate::dialect::{
+    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB, ON_CONFLICT_REPLACE_RUN,
+    Schema, Tables, standard_indexes,
+};
+use crate::options::SqlOptions;
 use crate::store::SqlStore;
 
 /// The SQLite [`Dialect`]: see [`SqliteStore`].
@@ -67,15 +72,17 @@ impl Dialect for Sqlite {
     const BACKEND: &'static str = "sqlite";
     const NUMBERED_PARAMETERS: bool = false;
     const CLAIM: ClaimStyle = ClaimStyle::UpdateReturning;
+    const ONE_WRITER: bool = true;
     const LEASE_CLOCK: LeaseClock = LeaseClock::Caller;
     const MAX_KEY: Option<usize> = None;
 
     fn sql(tables: &Tables) -> DialectSql {
         let Tables { jobs, runs } = tables;
         DialectSql {
-            schema: vec![
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {jobs} (
+            schema: Schema {
+                tables: vec![
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {jobs} (
                         id TEXT PRIMARY KEY NOT NULL,
                         next_run_time INTEGER,
                         job TEXT NOT NULL,
@@ -83,17 +90,9 @@ impl Dialect for Sqlite {
                         lease_expires INTEGER,
                         unrestorable TEXT
                     )"
-                ),
-                format!("CREATE INDEX IF NOT EXISTS {jobs}_due ON {jobs} (next_run_time, id)"),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {jobs}_owner ON {jobs} (owner) WHERE owner IS NOT NULL"
-                ),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {jobs}_unrestorable ON {jobs} (id)
-                     WHERE unrestorable IS NOT NULL"
-                ),
-                format!(
-                    "CREATE TABLE IF NOT EXISTS {runs} (
+                    ),
+                    format!(
+                        "CREATE TABLE IF NOT EXISTS {runs} (
                         job_id TEXT NOT NULL,
                         scheduled_time INTEGER NOT NULL,
                         node TEXT NOT NULL,
@@ -104,23 +103,33 @@ impl Dialect for Sqlite {
                         duration INTEGER,
                         error TEXT,
                         alive_until INTEGER,
+                        exit_status INTEGER,
+                        output TEXT,
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
-                ),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {runs}_scheduled_time ON {runs} (scheduled_time)"
-                ),
-                format!("CREATE INDEX IF NOT EXISTS {runs}_status ON {runs} (status)"),
-            ],
-            replace_job: "ON CONFLICT (id) DO UPDATE SET next_run_time = excluded.next_run_time,
-                job = excluded.job, owner = NULL, lease_expires = NULL, unrestorable = NULL"
-                .to_owned(),
-            replace_run: "ON CONFLICT (job_id, scheduled_time, node) DO UPDATE SET
-                fire_times = excluded.fire_times, status = excluded.status,
-                started = excluded.started, finished = excluded.finished,
-                duration = excluded.duration, error = excluded.error,
-                alive_until = excluded.alive_until"
-                .to_owned(),
+                    ),
+                ],
+                added_columns: vec![
+                    AddedColumn {
+                        table: jobs.clone(),
+                        column: "unrestorable",
+                        definition: "TEXT".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "exit_status",
+                        definition: "INTEGER".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "output",
+                        definition: "TEXT".to_owned(),
+                    },
+                ],
+                indexes: standard_indexes(tables, "due"),
+            },
+            replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
+            replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),
             greatest: "MAX",
             lock_due: "",
             now: None,
@@ -132,7 +141,11 @@ impl Dialect for Sqlite {
             SqliteConnectOptions::from_str(location).map_err(|error| {
                 Error::invalid(
                     "url",
-                    format!("{location:?} is not a SQLite file path or sqlite:// URL: {error}"),
+                    format!(
+                        "{:?} is not a SQLite file path or sqlite:// URL: {}",
+                        redact(location),
+                        hide_secrets(location, &error.to_string())
+                    ),
                 )
             })?
         } else if location.contains("://") {
@@ -140,7 +153,7 @@ impl Dialect for Sqlite {
                 "url",
                 format!(
                     "{:?} is not a SQLite file path or sqlite:// URL",
-                    crate::url::redact(location)
+                    redact(location)
                 ),
             ));
         } else {
@@ -164,33 +177,37 @@ impl Dialect for Sqlite {
 
     async fn migrate(
         pool: &Pool<sqlx::Sqlite>,
-        tables: &Tables,
-        schema: &[String],
+        _tables: &Tables,
+        schema: &Schema,
     ) -> std::result::Result<(), sqlx::Error> {
+        // BEGIN IMMEDIATE takes the write lock: one process migrates at a
+        // time, and DDL is transactional in SQLite.
         let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let (create_jobs, rest) = schema.split_first().unzip();
-        if let Some(statement) = create_jobs {
+        for statement in &schema.tables {
             sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *transaction)
                 .await?;
         }
-        // The first release's table lacks the unrestorable mark, which the
-        // indexes below need.
-        let marked: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM pragma_table_info('{}') WHERE name = 'unrestorable'",
-            tables.jobs
-        )))
-        .fetch_one(&mut *transaction)
-        .await?;
-        if marked == 0 {
-            sqlx::query(AssertSqlSafe(format!(
-                "ALTER TABLE {} ADD COLUMN unrestorable TEXT",
-                tables.jobs
+        for added in &schema.added_columns {
+            // The table name is a checked prefix (letters, digits, _) and
+            // a fixed suffix: safe to quote into the statement.
+            let present: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM pragma_table_info('{}') WHERE name = ?",
+                added.table
             )))
-            .execute(&mut *transaction)
+            .bind(added.column)
+            .fetch_one(&mut *transaction)
             .await?;
+            if present == 0 {
+                sqlx::query(AssertSqlSafe(format!(
+                    "ALTER TABLE {} ADD COLUMN {} {}",
+                    added.table, added.column, added.definition
+                )))
+                .execute(&mut *transaction)
+                .await?;
+            }
         }
-        for statement in rest.unwrap_or_default() {
+        for statement in &schema.indexes {
             sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *transaction)
                 .await?;

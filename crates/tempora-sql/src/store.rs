@@ -13,8 +13,9 @@ use tempora::job::{Job, StoredJob};
 use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
 use tempora::{Error, Result};
 
-use crate::dialect::{ClaimStyle, Dialect, Tables};
-use crate::options::{LeaseClock, SqlOptions};
+use crate::LeaseClock;
+use crate::dialect::{ClaimStyle, Dialect, Schema, Tables};
+use crate::options::SqlOptions;
 
 /// How many ids one `UPDATE … WHERE id IN (…)` of a claim names.
 const IDS_PER_STATEMENT: usize = 500;
@@ -58,6 +59,11 @@ pub struct SqlStore<D: Dialect> {
 
 struct Inner<D: Dialect> {
     pool: Pool<D::Db>,
+    /// The connection every write goes through when the dialect wants one
+    /// writer ([`Dialect::ONE_WRITER`]); `None` otherwise, and once closed.
+    /// A connection of its own, outside the pool: dropping it needs no
+    /// runtime.
+    writer: Option<tokio::sync::Mutex<Option<<D::Db as Database>::Connection>>>,
     /// The database as messages show it: its URL without the password.
     location: String,
     /// The store name restored jobs carry.
@@ -143,7 +149,7 @@ fn parameters<D: Dialect>(sql: &str) -> String {
 }
 
 impl Statements {
-    fn new<D: Dialect>(tables: &Tables) -> (Statements, Vec<String>) {
+    fn new<D: Dialect>(tables: &Tables) -> (Statements, Schema) {
         let dialect = D::sql(tables);
         let Tables { jobs, runs } = tables;
         let sql = |text: String| -> Sql { Arc::from(parameters::<D>(&text)) };
@@ -156,7 +162,7 @@ impl Statements {
             lock = dialect.lock_due
         );
         let run_columns = "job_id, scheduled_time, node, fire_times, status, started, finished, \
-                           duration, error, alive_until";
+                           duration, error, alive_until, exit_status, output";
         let statements = Statements {
             replace_job: sql(format!("{insert_job} {}", dialect.replace_job)),
             insert_job: sql(insert_job),
@@ -210,7 +216,7 @@ impl Statements {
             )),
             now: dialect.now.map(|now| sql(now.to_owned())),
             record_run: sql(format!(
-                "INSERT INTO {runs} ({run_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
+                "INSERT INTO {runs} ({run_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
                 dialect.replace_run
             )),
             renew_runs: sql(format!(
@@ -331,9 +337,18 @@ where
                 Some(Box::new(error)),
             )
         })?;
+        let writer = if D::ONE_WRITER {
+            let connection = pool.acquire().await.map_err(|error| {
+                Error::store(&location, "cannot open the database", Some(Box::new(error)))
+            })?;
+            Some(tokio::sync::Mutex::new(Some(connection.detach())))
+        } else {
+            None
+        };
         let store = SqlStore {
             inner: Arc::new(Inner {
                 pool,
+                writer,
                 location,
                 name: options.name.clone(),
                 lease_clock: options.lease_clock.unwrap_or(D::LEASE_CLOCK),
@@ -379,6 +394,11 @@ where
 
     /// Closes the connections, waiting for the calls in progress.
     pub async fn close(&self) {
+        if let Some(writer) = &self.inner.writer {
+            if let Some(connection) = writer.lock().await.take() {
+                let _ = sqlx::Connection::close(connection).await;
+            }
+        }
         self.inner.pool.close().await;
     }
 
@@ -440,11 +460,38 @@ where
         what: &str,
     ) -> Result<u64> {
         let query = bind(sqlx::query(AssertSqlSafe(Arc::clone(statement))));
-        let done = query
-            .execute(&self.inner.pool)
-            .await
-            .map_err(self.failed(what))?;
+        let done = self.write(query).await.map_err(self.failed(what))?;
         Ok(D::rows_affected(&done))
+    }
+
+    /// Runs a statement that writes: on the one writer connection when the
+    /// dialect has one, else on a connection of the pool.
+    async fn write<'q>(
+        &self,
+        query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+    ) -> std::result::Result<<D::Db as Database>::QueryResult, sqlx::Error> {
+        match &self.inner.writer {
+            Some(writer) => match writer.lock().await.as_mut() {
+                Some(connection) => query.execute(&mut *connection).await,
+                None => Err(sqlx::Error::PoolClosed),
+            },
+            None => query.execute(&self.inner.pool).await,
+        }
+    }
+
+    /// Runs a statement that writes and returns rows (a claim), as
+    /// [`write`](Self::write) does.
+    async fn write_returning<'q>(
+        &self,
+        query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+    ) -> std::result::Result<Vec<<D::Db as Database>::Row>, sqlx::Error> {
+        match &self.inner.writer {
+            Some(writer) => match writer.lock().await.as_mut() {
+                Some(connection) => query.fetch_all(&mut *connection).await,
+                None => Err(sqlx::Error::PoolClosed),
+            },
+            None => query.fetch_all(&self.inner.pool).await,
+        }
     }
 
     async fn fetch_all<'q>(
@@ -512,14 +559,13 @@ where
         let sql = &self.inner.sql;
         match D::CLAIM {
             ClaimStyle::UpdateReturning => {
-                sqlx::query(AssertSqlSafe(Arc::clone(&sql.claim_returning)))
+                let query = sqlx::query(AssertSqlSafe(Arc::clone(&sql.claim_returning)))
                     .bind(owner.to_owned())
                     .bind(expires)
                     .bind(now)
                     .bind(lease_now)
-                    .bind(limit)
-                    .fetch_all(&self.inner.pool)
-                    .await
+                    .bind(limit);
+                self.write_returning(query).await
             }
             ClaimStyle::SelectThenUpdate => {
                 let mut transaction = self.inner.pool.begin().await?;
@@ -580,8 +626,10 @@ where
                 .column::<Option<i64>>(row, 7)?
                 .map(SignedDuration::from_micros),
             error: self.column(row, 8)?,
-            exit_status: None,
-            output: None,
+            exit_status: self
+                .column::<Option<i64>>(row, 10)?
+                .map(|status| i32::try_from(status).unwrap_or(i32::MIN)),
+            output: self.column(row, 11)?,
             alive_until: time(9)?,
         })
     }
@@ -621,12 +669,11 @@ where
         } else {
             &sql.insert_job
         };
-        let outcome = sqlx::query(AssertSqlSafe(Arc::clone(statement)))
+        let query = sqlx::query(AssertSqlSafe(Arc::clone(statement)))
             .bind(job.id().to_owned())
             .bind(job.next_run_time().map(micros_ceil))
-            .bind(json)
-            .execute(&self.inner.pool)
-            .await;
+            .bind(json);
+        let outcome = self.write(query).await;
         match outcome {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
@@ -892,8 +939,10 @@ where
                     .bind(record.started.map(micros_floor))
                     .bind(record.finished.map(micros_floor))
                     .bind(record.duration.map(duration_micros))
-                    .bind(record.error)
+                    .bind(storable_text(record.error))
                     .bind(record.alive_until.map(micros_floor))
+                    .bind(record.exit_status.map(i64::from))
+                    .bind(storable_text(record.output))
             },
             &what,
         )
@@ -967,7 +1016,7 @@ where
                         q.bind(run.status.as_str().to_owned())
                             .bind(run.finished.map(micros_floor))
                             .bind(run.duration.map(duration_micros))
-                            .bind(run.error.clone())
+                            .bind(storable_text(run.error.clone()))
                             .bind(run.job_id.clone())
                             .bind(micros_floor(run.scheduled_time))
                             .bind(run.node.clone())
@@ -1006,4 +1055,17 @@ where
         }
         Ok(removed)
     }
+}
+
+/// `text` as every SQL backend stores it: a NUL character (which a
+/// PostgreSQL `TEXT` column refuses, and which a program's output may hold)
+/// becomes U+FFFD, so that the three backends keep the same text.
+fn storable_text(text: Option<String>) -> Option<String> {
+    text.map(|text| {
+        if text.contains('\0') {
+            text.replace('\0', "\u{FFFD}")
+        } else {
+            text
+        }
+    })
 }

@@ -15,6 +15,9 @@ use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, MySqlStore, SqlOptions};
 use tempora_testkit::jobs::{T0, at, ids, job};
+use tempora_testkit::upgrade::{
+    PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
+};
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
 fn url() -> String {
@@ -227,7 +230,7 @@ async fn the_tables_are_what_the_docs_say() {
     .fetch_one(&raw)
     .await
     .unwrap();
-    assert_eq!(columns, 10);
+    assert_eq!(columns, 12);
     store.drop_tables().await.unwrap();
 }
 
@@ -257,4 +260,36 @@ async fn a_thousand_due_jobs_are_claimed_at_once() {
     println!("claiming 1,000 due jobs took {best:?} at best");
     assert!(best < Duration::from_secs(1), "{best:?}");
     store.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_previous_runs_table_gains_exit_status_and_output() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let runs = format!("{}runs", options.prefix);
+    // The run history as the previous release created it, with a row.
+    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {runs} (job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+         scheduled_time BIGINT NOT NULL,
+         node VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+         fire_times BIGINT NOT NULL, status VARCHAR(16) CHARACTER SET ascii NOT NULL,
+         started BIGINT NULL, finished BIGINT NULL, duration BIGINT NULL,
+         error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, alive_until BIGINT NULL,
+         PRIMARY KEY (job_id, scheduled_time, node)
+         ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+    let store = connect(&options).await;
+    history_survives_the_upgrade(&store).await;
+    // Upgraded tables are left as they are.
+    connect(&options).await.drop_tables().await.unwrap();
 }

@@ -14,6 +14,9 @@ use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
 use tempora_testkit::jobs::{T0, at, ids, job};
+use tempora_testkit::upgrade::{
+    PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
+};
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
 fn url() -> String {
@@ -206,7 +209,7 @@ async fn the_tables_are_what_the_docs_say() {
             .fetch_one(&raw)
             .await
             .unwrap();
-    assert_eq!(columns, 10);
+    assert_eq!(columns, 12);
     store.drop_tables().await.unwrap();
 }
 
@@ -236,4 +239,55 @@ async fn a_thousand_due_jobs_are_claimed_at_once() {
     println!("claiming 1,000 due jobs took {best:?} at best");
     assert!(best < Duration::from_secs(1), "{best:?}");
     store.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_previous_runs_table_gains_exit_status_and_output() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let runs = format!("{}runs", options.prefix);
+    // The run history as the previous release created it, with a row.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL, scheduled_time BIGINT NOT NULL,
+         node TEXT COLLATE \"C\" NOT NULL, fire_times BIGINT NOT NULL, status TEXT NOT NULL,
+         started BIGINT, finished BIGINT, duration BIGINT, error TEXT, alive_until BIGINT,
+         PRIMARY KEY (job_id, scheduled_time, node))"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
+    let store = connect(&options).await;
+    history_survives_the_upgrade(&store).await;
+    // Upgraded tables are left as they are.
+    connect(&options).await.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_nul_in_a_programs_output_is_kept_as_a_replacement_character() {
+    use tempora::history::{RunQuery, RunRecord, RunStatus};
+
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let store = connect(&options).await;
+    let started = at(T0);
+    let mut run = RunRecord::running("binary", started, "node-a", started, started).finish(
+        RunStatus::Error,
+        started,
+        None,
+        Some("bad\0byte".into()),
+    );
+    run.output = Some("before\0after\n".into());
+    store.record_run(&run).await.unwrap();
+    let runs = store.list_runs(&RunQuery::new()).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].output.as_deref(), Some("before\u{FFFD}after\n"));
+    assert_eq!(runs[0].error.as_deref(), Some("bad\u{FFFD}byte"));
+    store.drop_tables().await.unwrap();
+    store.close().await;
 }

@@ -7,12 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
+use tempora::history::RunQuery;
 use tempora::job::JobBuilder;
 use tempora::store::JobStore;
 use tempora::trigger::IntervalTrigger;
 use tempora_sql::{SqlOptions, SqliteStore};
 use tempora_testkit::StoreUnderTest;
 use tempora_testkit::jobs::{T0, at, ids, job};
+use tempora_testkit::upgrade::{
+    PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
+};
 
 /// A fresh directory of this test's own.
 fn directory() -> PathBuf {
@@ -168,6 +172,41 @@ async fn the_first_release_table_is_upgraded_and_its_jobs_kept() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[tokio::test]
+async fn the_previous_runs_table_gains_exit_status_and_output() {
+    let dir = directory();
+    let path = dir.join("jobs.db");
+    {
+        // The run history as the previous release created it, with a row.
+        let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "CREATE TABLE runs (job_id TEXT NOT NULL, scheduled_time INTEGER NOT NULL,
+             node TEXT NOT NULL, fire_times INTEGER NOT NULL, status TEXT NOT NULL,
+             started INTEGER, finished INTEGER, duration INTEGER, error TEXT,
+             alive_until INTEGER, PRIMARY KEY (job_id, scheduled_time, node))",
+        )
+        .execute(&raw)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
+        )))
+        .execute(&raw)
+        .await
+        .unwrap();
+        raw.close().await;
+    }
+    let store = open(&path).await;
+    history_survives_the_upgrade(&store).await;
+    store.close().await;
+    // Opening the upgraded file again changes nothing.
+    let again = open(&path).await;
+    assert_eq!(again.list_runs(&RunQuery::new()).await.unwrap().len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_scheduler_runs_its_jobs_from_sqlite() {
     use tempora::clock::ManualClock;
@@ -187,6 +226,9 @@ fn a_scheduler_runs_its_jobs_from_sqlite() {
         .timezone("UTC")
         .tasks(tasks)
         .store("default", store)
+        // Another process may change a database behind the scheduler's
+        // back: it looks again at least this often (1 s by default).
+        .store_poll_interval(tempora::jiff::SignedDuration::from_secs(3600))
         .host_driven()
         .unwrap();
     let (sink, executed) = std::sync::mpsc::channel();

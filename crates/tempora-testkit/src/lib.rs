@@ -43,6 +43,7 @@
 mod fixture;
 pub mod jobs;
 pub mod suite;
+pub mod upgrade;
 
 pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, unique_prefix};
 
@@ -73,6 +74,7 @@ macro_rules! store_conformance_tests {
             odd_and_big_payloads_round_trip,
             a_closure_job_is_refused_unless_the_store_keeps_closures,
             run_history_records_and_updates,
+            run_history_keeps_exit_status_and_output,
             run_history_lists_with_filters_newest_first,
             run_history_renews_and_interrupts_abandoned_runs,
             run_history_prunes_by_count_and_age,

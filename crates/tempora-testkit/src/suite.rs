@@ -916,6 +916,133 @@ pub async fn run_history_records_and_updates(under_test: StoreUnderTest) {
     under_test.finish().await;
 }
 
+/// The tail of a command's output: several KB of Unicode over many lines,
+/// quotes, backslashes, tabs and a character outside the BMP, ending with
+/// the marker `end`.
+fn output_tail() -> String {
+    let mut tail = String::new();
+    let mut line = 0;
+    while tail.len() < 6 * 1024 {
+        line += 1;
+        tail.push_str(&format!(
+            "{line:04} Übertrag été 日本語 ✓ 🚀 'single' \"double\" back\\slash\ttab\r\n"
+        ));
+    }
+    tail.push_str("stderr: échec ✗ end");
+    tail
+}
+
+/// A `command` run's exit status and output tail round-trip: a record
+/// with both, one killed by a signal (output, no status), an empty
+/// output and extreme statuses; recording the key again replaces both
+/// (also with `None`); another instance on the same database reads them.
+pub async fn run_history_keeps_exit_status_and_output(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let tail = output_tail();
+    assert!(tail.len() > 6 * 1024 && tail.chars().count() < tail.len());
+    let command =
+        |job: &str, scheduled: &str, status: RunStatus, exit: Option<i32>, output: Option<&str>| {
+            let mut run = finished(job, scheduled, "node-é", status);
+            run.exit_status = exit;
+            run.output = output.map(str::to_owned);
+            run
+        };
+    let running = RunRecord::running(
+        "backup-日本",
+        at(T0),
+        "node-é",
+        plus(at(T0), 1),
+        plus(at(T0), 60),
+    );
+    record(store, &running).await;
+    let failed = command("backup-日本", T0, RunStatus::Error, Some(3), Some(&tail));
+    record(store, &failed).await;
+    let killed = command(
+        "backup-日本",
+        "2025-12-31T23:00:00Z",
+        RunStatus::Timeout,
+        None,
+        Some("killed after 30 s\nlast line"),
+    );
+    let empty = command(
+        "quiet",
+        "2025-12-31T22:00:00Z",
+        RunStatus::Success,
+        Some(0),
+        Some(""),
+    );
+    let low = command(
+        "quiet",
+        "2025-12-31T21:00:00Z",
+        RunStatus::Error,
+        Some(i32::MIN),
+        None,
+    );
+    let high = command(
+        "quiet",
+        "2025-12-31T20:00:00Z",
+        RunStatus::Error,
+        Some(i32::MAX),
+        Some("x"),
+    );
+    for run in [&killed, &empty, &low, &high] {
+        record(store, run).await;
+    }
+    let expected = [
+        failed.clone(),
+        killed.clone(),
+        empty.clone(),
+        low.clone(),
+        high.clone(),
+    ];
+    let listed = runs(store, RunQuery::new()).await;
+    assert_eq!(keys(&listed), keys(&expected));
+    for (read, written) in listed.iter().zip(&expected) {
+        assert_eq!(read.exit_status, written.exit_status, "{:?}", written.key());
+        assert_eq!(
+            read.output.as_deref().map(str::len),
+            written.output.as_deref().map(str::len),
+            "{:?}: the whole output, byte for byte",
+            written.key()
+        );
+        assert_eq!(read, written, "{:?}", written.key());
+    }
+    assert_eq!(
+        runs(
+            store,
+            RunQuery::new().job("backup-日本").failed_only().limit(1)
+        )
+        .await,
+        std::slice::from_ref(&failed),
+        "filters and limits return the fields too"
+    );
+
+    // The same key again replaces both fields, with None too.
+    let retried = command(
+        "quiet",
+        "2025-12-31T20:00:00Z",
+        RunStatus::Error,
+        None,
+        None,
+    );
+    record(store, &retried).await;
+    let mut replaced = command("backup-日本", T0, RunStatus::Error, Some(1), Some("short"));
+    replaced.error = Some("exit status 1".to_owned());
+    record(store, &replaced).await;
+    let after = [replaced, killed, empty, low, retried];
+    assert_eq!(runs(store, RunQuery::new()).await, after);
+
+    if under_test.can_reopen().is_ok() {
+        let again = under_test.reopened().await;
+        assert_eq!(
+            runs(again.as_ref(), RunQuery::new()).await,
+            after,
+            "another instance reads the same fields"
+        );
+    }
+    under_test.finish().await;
+}
+
 /// Runs list newest first (scheduled time descending, then job id, then
 /// node), filtered by job, by failure, and limited.
 pub async fn run_history_lists_with_filters_newest_first(under_test: StoreUnderTest) {

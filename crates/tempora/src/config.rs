@@ -27,6 +27,25 @@
 //! # Ok::<(), tempora::Error>(())
 //! ```
 //!
+//! How long the run history is kept, and how often the loop looks at
+//! stores that other processes change:
+//!
+//! ```
+//! use tempora::config::SchedulerConfig;
+//! use tempora::jiff::SignedDuration;
+//!
+//! let config = SchedulerConfig::from_toml(r#"
+//!     history_keep_per_job = 500        # or "unlimited"; default 100
+//!     history_max_age = "2160h"         # 90 days; or "unlimited"; default 30 days
+//!     store_poll_interval = "500ms"     # default 1s
+//! "#)?;
+//! let retention = config.history_retention();
+//! assert_eq!(retention.per_job, Some(500));
+//! assert_eq!(retention.max_age, Some(SignedDuration::from_hours(24 * 90)));
+//! assert_eq!(config.store_poll_interval, Some(SignedDuration::from_millis(500)));
+//! # Ok::<(), tempora::Error>(())
+//! ```
+//!
 //! Every key is checked: a misspelt one is an error that names it, with the
 //! line and column.
 //!
@@ -45,6 +64,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::executor::Executor;
+use crate::history::RunRetention;
 use crate::job::JobDefaults;
 use crate::scheduler::SchedulerBuilder;
 use crate::store::MemoryStore;
@@ -60,6 +80,19 @@ pub struct SchedulerConfig {
     pub node_id: Option<String>,
     /// How long a claim on due jobs holds, e.g. `"30s"`.
     pub lease: Option<SignedDuration>,
+    /// The longest the loop sleeps while a store that other processes may
+    /// change is configured, e.g. `"1s"` (the default); see
+    /// [`SchedulerBuilder::store_poll_interval`].
+    pub store_poll_interval: Option<SignedDuration>,
+    /// The run history keeps this many newest records of each job: a
+    /// number, or `"unlimited"`. `None` when not given (default 100).
+    #[serde(default, deserialize_with = "unlimited_or")]
+    pub history_keep_per_job: Option<Option<usize>>,
+    /// The run history drops records scheduled longer ago than this: a
+    /// duration (`"30 days"`), or `"unlimited"`. `None` when not given
+    /// (default 30 days).
+    #[serde(default, deserialize_with = "unlimited_or")]
+    pub history_max_age: Option<Option<SignedDuration>>,
     /// Options for jobs that do not set their own.
     #[serde(default)]
     pub job_defaults: Option<JobDefaults>,
@@ -105,7 +138,60 @@ pub enum StoreConfig {
     Memory,
 }
 
+/// A value, or `"unlimited"` (`Some(None)`); `None` when the key is absent.
+fn unlimited_or<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given<T> {
+        Value(T),
+        Text(String),
+    }
+    match Given::<T>::deserialize(deserializer)? {
+        Given::Value(value) => Ok(Some(Some(value))),
+        Given::Text(text) if text == "unlimited" => Ok(Some(None)),
+        Given::Text(text) => {
+            use serde::de::IntoDeserializer;
+            let given: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+                text.as_str().into_deserializer();
+            T::deserialize(given)
+                .map(|value| Some(Some(value)))
+                .map_err(|error| {
+                    serde::de::Error::custom(format!(
+                        "{text:?} is neither a valid value nor \"unlimited\": {error}"
+                    ))
+                })
+        }
+    }
+}
+
 impl SchedulerConfig {
+    /// The run history's retention: [`RunRetention::default`] with what
+    /// `history_keep_per_job` and `history_max_age` set.
+    ///
+    /// ```
+    /// use tempora::config::SchedulerConfig;
+    /// use tempora::history::RunRetention;
+    ///
+    /// let config = SchedulerConfig::from_toml("history_keep_per_job = \"unlimited\"")?;
+    /// assert_eq!(config.history_retention().per_job, None);
+    /// assert_eq!(config.history_retention().max_age, RunRetention::default().max_age);
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn history_retention(&self) -> RunRetention {
+        let mut retention = RunRetention::default();
+        if let Some(per_job) = self.history_keep_per_job {
+            retention.per_job = per_job;
+        }
+        if let Some(max_age) = self.history_max_age {
+            retention.max_age = max_age;
+        }
+        retention
+    }
+
     /// Reads a configuration from TOML text.
     ///
     /// # Errors
@@ -142,8 +228,27 @@ impl SchedulerBuilder {
     ///
     /// # Errors
     ///
-    /// A bad timezone (field `timezone`), a bad executor setting.
+    /// A bad timezone (field `timezone`), a bad executor setting, a
+    /// negative `history_max_age`.
     pub fn configure(mut self, config: &SchedulerConfig) -> Result<SchedulerBuilder> {
+        if let Some(Some(age)) = config.history_max_age
+            && age < SignedDuration::ZERO
+        {
+            use jiff::fmt::friendly::{Designator, Direction, SpanPrinter};
+            let printer = SpanPrinter::new()
+                .designator(Designator::Compact)
+                .direction(Direction::Sign);
+            return Err(Error::invalid(
+                "history_max_age",
+                format!("{} is negative", printer.duration_to_string(&age)),
+            ));
+        }
+        if config.history_keep_per_job.is_some() || config.history_max_age.is_some() {
+            self = self.history_retention(config.history_retention());
+        }
+        if let Some(interval) = config.store_poll_interval {
+            self = self.store_poll_interval(interval);
+        }
         if let Some(timezone) = &config.timezone {
             crate::trigger::Zone::new(timezone)?;
             self = self.timezone(timezone);
@@ -236,6 +341,43 @@ mod tests {
             error.to_string().contains("unknown variant `postgres`"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn history_and_polling_settings_read_values_and_unlimited() {
+        let config = SchedulerConfig::from_toml(
+            "history_keep_per_job = 7\nhistory_max_age = \"unlimited\"\nstore_poll_interval = \"2s\"\n",
+        )
+        .unwrap();
+        let retention = config.history_retention();
+        assert_eq!(retention.per_job, Some(7));
+        assert_eq!(retention.max_age, None);
+        assert_eq!(
+            config.store_poll_interval,
+            Some(SignedDuration::from_secs(2))
+        );
+        assert_eq!(
+            SchedulerConfig::default().history_retention(),
+            RunRetention::default()
+        );
+
+        let error = SchedulerConfig::from_toml("history_keep_per_job = \"lots\"").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("\"lots\" is neither a valid value nor \"unlimited\""),
+            "{error}"
+        );
+        let config = SchedulerConfig::from_toml("store_poll_interval = \"0s\"").unwrap();
+        let error = SchedulerBuilder::new()
+            .configure(&config)
+            .unwrap()
+            .host_driven()
+            .unwrap_err();
+        assert_eq!(error.to_string(), "store_poll_interval: 0s is not positive");
+        let config = SchedulerConfig::from_toml("history_max_age = \"-1h\"").unwrap();
+        let error = SchedulerBuilder::new().configure(&config).unwrap_err();
+        assert_eq!(error.to_string(), "history_max_age: -1h is negative");
     }
 
     #[test]

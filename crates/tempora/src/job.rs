@@ -1,5 +1,6 @@
 //! Jobs: a task, a trigger and the options that say how runs are handled.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
@@ -176,6 +177,7 @@ pub struct Job {
     pub(crate) coalesce: bool,
     pub(crate) max_instances: u32,
     pub(crate) next_run_time: Option<Timestamp>,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 impl Job {
@@ -239,6 +241,30 @@ impl Job {
         self.next_run_time.is_none()
     }
 
+    /// The job's labels: free-form `key = value` pairs stored with the job
+    /// and never read by the scheduler; see [`JobBuilder::label`].
+    pub fn labels(&self) -> &BTreeMap<String, String> {
+        &self.labels
+    }
+
+    /// The value of label `key`, if set.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().minutes(5).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("tick", trigger)
+    ///     .label("origin", "config")
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.label("origin"), Some("config"));
+    /// assert_eq!(job.label("team"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
     /// The job's stored form: versioned JSON that a persistent store writes.
     ///
     /// # Errors
@@ -268,6 +294,7 @@ impl Job {
             coalesce: self.coalesce,
             max_instances: self.max_instances,
             next_run_time: self.next_run_time,
+            labels: self.labels.clone(),
         })
     }
 
@@ -286,6 +313,7 @@ impl Job {
             coalesce: stored.coalesce,
             max_instances: stored.max_instances,
             next_run_time: stored.next_run_time,
+            labels: stored.labels,
         }
     }
 }
@@ -338,6 +366,10 @@ pub struct StoredJob {
     pub max_instances: u32,
     /// The next run time, `null` while paused.
     pub next_run_time: Option<Timestamp>,
+    /// The job's labels ([`Job::labels`]); left out of the JSON when there
+    /// are none, and empty when absent, so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl StoredJob {
@@ -385,6 +417,7 @@ pub struct JobBuilder {
     pub(crate) max_instances: Option<u32>,
     pub(crate) first_run: FirstRun,
     pub(crate) replace_existing: bool,
+    pub(crate) labels: BTreeMap<String, String>,
 }
 
 impl JobBuilder {
@@ -408,6 +441,7 @@ impl JobBuilder {
             max_instances: None,
             first_run: FirstRun::FromTrigger,
             replace_existing: false,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -484,6 +518,30 @@ impl JobBuilder {
         self
     }
 
+    /// Sets label `key` to `value`: free-form metadata stored with the job
+    /// (in its JSON) and never read by the scheduler — who manages the job,
+    /// a team, a ticket. The `tempora` daemon labels the jobs it adds with
+    /// `origin` (`config` for its file's jobs, `cli` for `tempora jobs
+    /// add`), so that syncing the file removes only its own jobs.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .label("origin", "cli")
+    ///     .label("team", "ops")
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// let stored = serde_json::to_value(job.to_stored()?)?;
+    /// assert_eq!(stored["labels"], serde_json::json!({"origin": "cli", "team": "ops"}));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> JobBuilder {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
     /// Builds the job as a scheduler would at `now`, filling what is unset
     /// from `defaults`. Schedulers call it in `add_job`; call it yourself to
     /// put a job straight into a store.
@@ -541,6 +599,7 @@ impl JobBuilder {
             coalesce: self.coalesce.unwrap_or(defaults.coalesce),
             max_instances,
             next_run_time,
+            labels: self.labels,
         })
     }
 }

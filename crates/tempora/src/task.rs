@@ -12,8 +12,8 @@ use std::pin::Pin;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -24,8 +24,131 @@ mod command;
 pub(crate) use self::command::exit_description;
 pub use self::command::{COMMAND, CommandArgs, CommandOutput};
 
-/// What a run gives back: its return value as JSON, or its error as text.
-pub type RunResult = std::result::Result<Value, String>;
+/// What a run gives back: its return value as JSON, or its error.
+pub type RunResult = std::result::Result<Value, RunError>;
+
+/// What a run tells its history beyond its result: the exit status and the
+/// end of the output of a program it ran (the [`COMMAND`] task fills it;
+/// it is empty for other tasks). It ends up in
+/// [`RunRecord::exit_status`](crate::history::RunRecord::exit_status) and
+/// [`RunRecord::output`](crate::history::RunRecord::output).
+///
+/// ```
+/// use tempora::task::RunDetail;
+///
+/// let detail = RunDetail::default().exit_status(3).output("disk full\n");
+/// assert_eq!(detail.exit_status, Some(3));
+/// assert_eq!(detail.output.as_deref(), Some("disk full\n"));
+/// assert!(!RunDetail::default().is_some());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunDetail {
+    /// The exit status of the program, when it exited (not when a signal
+    /// killed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_status: Option<i32>,
+    /// The end of its output: the tail of its standard output, then the
+    /// tail of its standard error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+impl RunDetail {
+    /// The same detail with the program's exit status.
+    pub fn exit_status(mut self, status: i32) -> RunDetail {
+        self.exit_status = Some(status);
+        self
+    }
+
+    /// The same detail with the end of the program's output.
+    pub fn output(mut self, output: impl Into<String>) -> RunDetail {
+        self.output = Some(output.into());
+        self
+    }
+
+    /// True when it holds anything.
+    pub fn is_some(&self) -> bool {
+        self.exit_status.is_some() || self.output.is_some()
+    }
+}
+
+/// How a run failed: its error text, whether it ran out of time, and what
+/// the program it ran (if any) left behind.
+///
+/// A task's own error type becomes a `RunError` through its `Display`
+/// text; the built-in [`COMMAND`] task also fills [`RunError::detail`] and
+/// [`RunError::timed_out`], which the run history keeps.
+///
+/// ```
+/// use tempora::task::{RunDetail, RunError};
+///
+/// let error = RunError::new("backup: disk full")
+///     .with_detail(RunDetail::default().exit_status(1));
+/// assert_eq!(error.to_string(), "backup: disk full");
+/// assert_eq!(error.detail.exit_status, Some(1));
+/// assert!(!error.timed_out);
+/// assert!(RunError::new("too slow").timed_out().timed_out);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RunError {
+    /// The error text.
+    pub message: String,
+    /// True when the run was stopped for running past its time limit.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub timed_out: bool,
+    /// The program's exit status and output, for the run history.
+    #[serde(default, skip_serializing_if = "is_empty_detail")]
+    pub detail: RunDetail,
+}
+
+fn is_empty_detail(detail: &RunDetail) -> bool {
+    !detail.is_some()
+}
+
+impl RunError {
+    /// An error with this text and nothing more.
+    pub fn new(message: impl Into<String>) -> RunError {
+        RunError {
+            message: message.into(),
+            timed_out: false,
+            detail: RunDetail::default(),
+        }
+    }
+
+    /// The same error, marked as a run stopped at its time limit.
+    pub fn timed_out(mut self) -> RunError {
+        self.timed_out = true;
+        self
+    }
+
+    /// The same error with `detail`.
+    pub fn with_detail(mut self, detail: RunDetail) -> RunError {
+        self.detail = detail;
+        self
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<String> for RunError {
+    fn from(message: String) -> RunError {
+        RunError::new(message)
+    }
+}
+
+impl From<&str> for RunError {
+    fn from(message: &str) -> RunError {
+        RunError::new(message)
+    }
+}
 
 /// A boxed future of a run's result, as async tasks return.
 pub type RunFuture = Pin<Box<dyn Future<Output = RunResult> + Send + 'static>>;
@@ -107,6 +230,10 @@ impl JobContext {
 pub(crate) struct TaskFn {
     name: Option<Arc<str>>,
     pub(crate) call: TaskCall,
+    /// What a successful run's return value tells the run history (the
+    /// [`COMMAND`] task's exit status and output); `None` for tasks whose
+    /// value tells nothing.
+    success_detail: Option<fn(&Value) -> RunDetail>,
 }
 
 /// How a task is called.
@@ -133,24 +260,55 @@ impl fmt::Debug for TaskFn {
 
 fn output<R: Serialize, E: fmt::Display>(result: std::result::Result<R, E>) -> RunResult {
     match result {
-        Ok(value) => serde_json::to_value(value)
-            .map_err(|error| format!("return value: cannot be serialized: {error}")),
-        Err(error) => Err(error.to_string()),
+        Ok(value) => return_value(value),
+        Err(error) => Err(RunError::new(error.to_string())),
     }
 }
 
-fn parse_args<A: DeserializeOwned>(args: Value) -> std::result::Result<A, String> {
-    serde_json::from_value(args).map_err(|error| format!("args: {error}"))
+fn return_value<R: Serialize>(value: R) -> RunResult {
+    serde_json::to_value(value)
+        .map_err(|error| RunError::new(format!("return value: cannot be serialized: {error}")))
+}
+
+fn parse_args<A: DeserializeOwned>(args: Value) -> std::result::Result<A, RunError> {
+    serde_json::from_value(args).map_err(|error| RunError::new(format!("args: {error}")))
 }
 
 impl TaskFn {
     fn unnamed(call: TaskCall) -> TaskFn {
-        TaskFn { name: None, call }
+        TaskFn {
+            name: None,
+            call,
+            success_detail: None,
+        }
     }
 
     /// The name the task is registered under; `None` for a closure.
     pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// What the return value `value` of a successful run tells the run
+    /// history.
+    pub(crate) fn success_detail(&self, value: &Value) -> RunDetail {
+        self.success_detail
+            .map(|detail| detail(value))
+            .unwrap_or_default()
+    }
+
+    /// The built-in [`COMMAND`] task: its error carries the program's exit
+    /// status and output, and so does its return value.
+    fn command() -> TaskFn {
+        TaskFn {
+            name: None,
+            call: TaskCall::Async(Arc::new(|context, args| {
+                Box::pin(async move {
+                    let args: CommandArgs = parse_args(args)?;
+                    return_value(command::run(context, args).await?)
+                })
+            })),
+            success_detail: Some(command::success_detail),
+        }
     }
 
     fn sync<A, R, E, F>(function: F) -> TaskFn
@@ -359,7 +517,11 @@ impl Tasks {
         let tasks = Tasks {
             registered: Arc::default(),
         };
-        tasks.register_async(COMMAND, command::run);
+        tasks.insert(
+            COMMAND.to_owned(),
+            TaskFn::command(),
+            args_check::<CommandArgs>(),
+        );
         tasks
     }
 
@@ -469,7 +631,7 @@ impl Tasks {
                 .get(&**name)
                 .map(|registered| TaskFn {
                     name: Some(Arc::clone(name)),
-                    call: registered.function.call.clone(),
+                    ..registered.function.clone()
                 })
                 .ok_or_else(|| Error::task_not_registered(name)),
         }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
-use crate::task::{JobContext, RunFuture, RunResult, TaskCall, TaskFn};
+use crate::task::{JobContext, RunError, RunFuture, RunResult, TaskCall, TaskFn};
 
 use self::process_pool::ProcessPool;
 use self::thread_pool::ThreadPool;
@@ -26,17 +26,30 @@ use self::thread_pool::ThreadPool;
 pub use self::process_pool::{PROCESS_WORKER_ENV, serve_process_worker};
 
 /// How one run ended.
+///
+/// ```
+/// use tempora::executor::RunOutcome;
+/// use tempora::task::RunError;
+///
+/// let outcome = RunOutcome::Error(RunError::new("boom"));
+/// assert_ne!(outcome, RunOutcome::Success(serde_json::json!(null)));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunOutcome {
     /// The task returned this value (JSON).
     Success(Value),
     /// The task returned an error.
-    Error(String),
+    Error(RunError),
     /// The task panicked (or its worker process crashed) with this message.
     Panic(String),
 }
 
 impl RunOutcome {
+    /// An error with this text and nothing more.
+    pub(crate) fn error(message: impl Into<String>) -> RunOutcome {
+        RunOutcome::Error(RunError::new(message))
+    }
+
     fn from_result(result: RunResult) -> RunOutcome {
         match result {
             Ok(value) => RunOutcome::Success(value),
@@ -243,7 +256,7 @@ impl Executor {
     /// Each run goes to a worker as one line of JSON on its standard input
     /// (the task's *name*, the arguments, the job id and the run times) and
     /// comes back as one line on its standard output (`{"ok": value}`,
-    /// `{"error": text}` or `{"panic": message}`). Before it serves, the
+    /// `{"error": {"message": text, ...}}` or `{"panic": message}`). Before it serves, the
     /// worker moves that channel to private descriptors and points its own
     /// standard output at standard error and its standard input at
     /// `/dev/null`, so whatever tasks print (or programs they start) cannot
@@ -371,7 +384,7 @@ fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
         let outcome = match handle.await {
             Ok(result) => RunOutcome::from_result(result),
             Err(error) if error.is_panic() => RunOutcome::from_panic(error.into_panic()),
-            Err(_) => RunOutcome::Error("the run was cancelled at shutdown".to_owned()),
+            Err(_) => RunOutcome::error("the run was cancelled at shutdown"),
         };
         run.finish(outcome);
     });

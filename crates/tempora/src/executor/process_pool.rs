@@ -19,10 +19,14 @@
 //! One JSON object per line, both ways, one run at a time per worker:
 //!
 //! ```text
-//! worker → pool   {"ready":{"version":1,"pid":4242}}          once, at start
+//! worker → pool   {"ready":{"version":2,"pid":4242}}          once, at start
 //! pool → worker   {"task":"crunch","args":10,"job_id":"j","run_times":["2026-01-01T00:00:00Z"]}
-//! worker → pool   {"ok":55} | {"error":"text"} | {"panic":"message"}
+//! worker → pool   {"ok":55} | {"error":{"message":"text"}} | {"panic":"message"}
 //! ```
+//!
+//! An error is a [`RunError`]: besides its `message`, the `command` task's
+//! carries `timed_out` and a `detail` with the program's exit status and
+//! output, for the run history.
 //!
 //! The requests go to the worker's standard input and the replies come from
 //! its standard output, which `std::process` connects to pipes without any
@@ -75,7 +79,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Run, RunOutcome, call_task};
-use crate::task::{JobContext, JobTask, Tasks};
+use crate::task::{JobContext, JobTask, RunError, Tasks};
 
 /// The environment variable that marks a process as a worker of a process
 /// pool; [`serve_process_worker`] serves when it is set.
@@ -87,7 +91,7 @@ use crate::task::{JobContext, JobTask, Tasks};
 pub const PROCESS_WORKER_ENV: &str = "TEMPORA_PROCESS_WORKER";
 
 /// The version of the protocol, checked when a worker says it is ready.
-const PROTOCOL_VERSION: u32 = 1;
+const PROTOCOL_VERSION: u32 = 2;
 
 const SHUT_DOWN: &str = "the executor is shut down";
 
@@ -108,8 +112,8 @@ enum Reply {
     Ready { version: u32, pid: u32 },
     /// The task returned this value.
     Ok(Value),
-    /// The task returned this error.
-    Error(String),
+    /// The task returned this error (or the request could not be served).
+    Error(RunError),
     /// The task panicked with this message.
     Panic(String),
 }
@@ -199,7 +203,9 @@ fn serve(tasks: &Tasks, mut input: impl BufRead, mut output: impl Write) -> io::
         }
         let reply = match serde_json::from_str::<Request>(&line) {
             Ok(request) => run_request(tasks, request, &mut runtime),
-            Err(error) => Reply::Error(format!("protocol: cannot read the request: {error}")),
+            Err(error) => Reply::Error(RunError::new(format!(
+                "protocol: cannot read the request: {error}"
+            ))),
         };
         write_reply(&mut output, &reply)?;
     }
@@ -220,11 +226,11 @@ fn run_request(
     runtime: &mut Option<tokio::runtime::Runtime>,
 ) -> Reply {
     let Ok(task) = tasks.resolve(&JobTask::named(&request.task)) else {
-        return Reply::Error(format!(
+        return Reply::Error(RunError::new(format!(
             "task: {:?} is not registered in the worker process; register it before \
              calling serve_process_worker",
             request.task
-        ));
+        )));
     };
     let context = JobContext::new(&request.job_id, request.run_times);
     let outcome = call_task(&task, context, request.args, |future| {
@@ -239,7 +245,9 @@ fn run_request(
         }
         match runtime {
             Some(runtime) => runtime.block_on(future),
-            None => Err("the worker process has no runtime for async tasks".to_owned()),
+            None => Err(RunError::new(
+                "the worker process has no runtime for async tasks",
+            )),
         }
     });
     match outcome {
@@ -309,13 +317,13 @@ impl ProcessPool {
                  Tasks::register and add the job with JobBuilder::new(name, trigger)",
                 run.executor
             );
-            run.finish(RunOutcome::Error(message));
+            run.finish(RunOutcome::error(message));
             return;
         }
         let mut state = lock(&self.state);
         let Some(sender) = state.sender.clone() else {
             drop(state);
-            run.finish(RunOutcome::Error(SHUT_DOWN.to_owned()));
+            run.finish(RunOutcome::error(SHUT_DOWN));
             return;
         };
         let queued = sender.len();
@@ -346,7 +354,7 @@ impl ProcessPool {
         }
         drop(state);
         if let Err(rejected) = sender.send(run) {
-            rejected.0.finish(RunOutcome::Error(SHUT_DOWN.to_owned()));
+            rejected.0.finish(RunOutcome::error(SHUT_DOWN));
         }
     }
 
@@ -399,7 +407,7 @@ impl Worker {
             self.shared.idle.fetch_sub(1, Ordering::AcqRel);
             let Ok(run) = next else { break };
             let outcome = if self.shared.killed.load(Ordering::SeqCst) {
-                RunOutcome::Error(SHUT_DOWN.to_owned())
+                RunOutcome::error(SHUT_DOWN)
             } else {
                 self.execute(&run)
             };
@@ -414,7 +422,7 @@ impl Worker {
 
     fn execute(&mut self, run: &Run) -> RunOutcome {
         let Some(task) = run.task.name() else {
-            return RunOutcome::Error("a closure cannot run in a process pool".to_owned());
+            return RunOutcome::error("a closure cannot run in a process pool");
         };
         let request = Request {
             task: task.to_owned(),
@@ -425,7 +433,7 @@ impl Worker {
         let mut line = match serde_json::to_string(&request) {
             Ok(line) => line,
             Err(error) => {
-                return RunOutcome::Error(format!(
+                return RunOutcome::error(format!(
                     "args: cannot be sent to a worker process: {error}"
                 ));
             }
@@ -436,7 +444,7 @@ impl Worker {
         let mut tries = 0;
         loop {
             if let Err(message) = self.start() {
-                return RunOutcome::Error(message);
+                return RunOutcome::error(message);
             }
             match self.send(&line) {
                 Ok(()) => break,
@@ -445,7 +453,7 @@ impl Worker {
                     tracing::warn!(worker = self.index, %status, %error, "worker process found dead");
                     tries += 1;
                     if tries == 2 {
-                        return RunOutcome::Error(format!(
+                        return RunOutcome::error(format!(
                             "cannot hand the run to a worker process: {error} (worker {status})"
                         ));
                     }
@@ -459,17 +467,16 @@ impl Worker {
             Some(Reply::Ready { .. }) => {
                 self.kill();
                 let status = self.reap();
-                RunOutcome::Error(format!(
+                RunOutcome::error(format!(
                     "protocol: the worker process said it was ready again (worker {status})"
                 ))
             }
             None => {
                 let status = self.reap();
                 if self.shared.killed.load(Ordering::SeqCst) {
-                    RunOutcome::Error(
+                    RunOutcome::error(
                         "the run was interrupted: the executor shut down and killed its \
-                         worker process"
-                            .to_owned(),
+                         worker process",
                     )
                 } else {
                     tracing::warn!(worker = self.index, %status, job = %run.job_id, "worker process died during a run");
@@ -674,14 +681,22 @@ mod tests {
         );
         assert_eq!(replies[0]["ready"]["version"], PROTOCOL_VERSION);
         assert_eq!(replies[1], serde_json::json!({"ok": 5}));
-        assert_eq!(replies[2], serde_json::json!({"error": "no luck"}));
+        assert_eq!(
+            replies[2],
+            serde_json::json!({"error": {"message": "no luck"}})
+        );
         assert_eq!(replies[3], serde_json::json!({"panic": "kaboom"}));
         assert_eq!(replies[4], serde_json::json!({"ok": "j"}));
-        let unknown = replies[5]["error"].as_str().unwrap();
+        let unknown = replies[5]["error"]["message"].as_str().unwrap();
         assert!(unknown.starts_with("task: \"nope\" is not registered in the worker process"));
-        assert!(replies[6]["error"].as_str().unwrap().starts_with("args: "));
         assert!(
-            replies[7]["error"]
+            replies[6]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("args: ")
+        );
+        assert!(
+            replies[7]["error"]["message"]
                 .as_str()
                 .unwrap()
                 .starts_with("protocol: cannot read the request")

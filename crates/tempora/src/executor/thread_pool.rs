@@ -44,7 +44,7 @@ impl ThreadPool {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(sender) = state.sender.clone() else {
             drop(state);
-            run.finish(RunOutcome::Error("the executor is shut down".to_owned()));
+            run.finish(RunOutcome::error("the executor is shut down"));
             return;
         };
         let in_flight = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
@@ -70,7 +70,7 @@ impl ThreadPool {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             rejected
                 .0
-                .finish(RunOutcome::Error("the executor is shut down".to_owned()));
+                .finish(RunOutcome::error("the executor is shut down"));
         }
     }
 

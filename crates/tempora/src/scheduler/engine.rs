@@ -6,7 +6,7 @@
 //! their next run time. The async loop around it only waits: until the
 //! earliest next run time, or until something wakes it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -15,12 +15,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::decide::{Decision, decide};
+use super::recorder::{self, Recorder};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
+use crate::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use crate::job::{Job, JobBuilder, JobChanges, JobDefaults};
-use crate::store::{JobStore, Release};
+use crate::store::{JobStore, Release, UnrestorableJob};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
 
@@ -53,6 +55,8 @@ pub(crate) struct Parts {
     pub(crate) node: String,
     pub(crate) lease: SignedDuration,
     pub(crate) shutdown_timeout: Option<SignedDuration>,
+    pub(crate) retention: RunRetention,
+    pub(crate) store_poll_interval: SignedDuration,
     pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
     pub(crate) executors: Vec<(String, Executor)>,
 }
@@ -67,6 +71,13 @@ pub(crate) struct Engine {
     lease: SignedDuration,
     /// How long a waiting shutdown waits before cancelling the runs.
     shutdown_timeout: Option<SignedDuration>,
+    /// The longest the loop sleeps while a store may change behind its
+    /// back (see [`JobStore::notifies_changes`]).
+    store_poll_interval: SignedDuration,
+    /// The run history.
+    recorder: Arc<Recorder>,
+    /// Stores whose last attempt failed, to say when they answer again.
+    failing: Mutex<HashSet<String>>,
     stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
     executors: RwLock<HashMap<String, Arc<Executor>>>,
     state: Mutex<SchedulerState>,
@@ -100,7 +111,16 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Engine {
     pub(crate) fn new(parts: Parts) -> Arc<Engine> {
+        let recorder = Recorder::new(
+            parts.node.clone(),
+            Arc::clone(&parts.clock),
+            parts.lease,
+            parts.retention,
+        );
         Arc::new(Engine {
+            recorder,
+            failing: Mutex::new(HashSet::new()),
+            store_poll_interval: parts.store_poll_interval,
             clock: parts.clock,
             timezone: parts.timezone,
             tasks: parts.tasks,
@@ -263,8 +283,18 @@ impl Engine {
                 );
                 self.cancellation.cancel();
                 let grace = std::time::Duration::from_secs(5);
-                let _ = tokio::time::timeout(grace, self.running.wait_idle()).await;
+                if tokio::time::timeout(grace, self.running.wait_idle())
+                    .await
+                    .is_err()
+                {
+                    self.recorder
+                        .interrupt_in_flight(
+                            "interrupted: the scheduler shut down before the run finished",
+                        )
+                        .await;
+                }
             }
+            self.recorder.wait_written().await;
         } else {
             self.cancellation.cancel();
         }
@@ -318,24 +348,55 @@ impl Engine {
                 tracing::error!(job = %id, %error, "cannot set the first run time");
             }
         }
-        match self.process_due(now).await {
-            Ok(next) => {
-                *lock(&self.failures) = 0;
-                next
+        let stores = self.stores();
+        let (mut wake_at, failed) = self.process_due(&stores, now).await;
+        self.note_recoveries(&stores, &failed);
+        if failed.is_empty() {
+            *lock(&self.failures) = 0;
+        } else {
+            let failures = {
+                let mut failures = lock(&self.failures);
+                *failures = failures.saturating_add(1);
+                *failures
+            };
+            let delay = SignedDuration::from_millis(100)
+                .saturating_mul(1 << failures.min(10))
+                .min(MAX_RETRY_DELAY);
+            for (name, error) in &failed {
+                tracing::error!(
+                    store = %name,
+                    %error,
+                    retry_in = %format!("{delay:#}"),
+                    "store {name:?}: cannot process due jobs, retrying in {delay:#}"
+                );
             }
-            Err(error) => {
-                let failures = {
-                    let mut failures = lock(&self.failures);
-                    *failures = failures.saturating_add(1);
-                    *failures
-                };
-                let delay = SignedDuration::from_millis(100)
-                    .saturating_mul(1 << failures.min(10))
-                    .min(MAX_RETRY_DELAY);
-                tracing::error!(%error, retry_in = %format!("{delay:#}"), "cannot process due jobs");
-                now.checked_add(delay).ok()
+            wake_at = earliest(wake_at, now.checked_add(delay).ok());
+        }
+        let answering: Vec<(String, Arc<dyn JobStore>)> = stores
+            .iter()
+            .filter(|(name, _)| !failed.iter().any(|(failed, _)| failed == name))
+            .cloned()
+            .collect();
+        self.recorder.sweep(&answering, now).await;
+        // A failing store is retried with backoff, not at the poll interval.
+        if answering.iter().any(|(_, store)| !store.notifies_changes()) {
+            wake_at = earliest(wake_at, now.checked_add(self.store_poll_interval).ok());
+        }
+        wake_at
+    }
+
+    /// Says once that a store which failed answers again.
+    fn note_recoveries(&self, stores: &[(String, Arc<dyn JobStore>)], failed: &[(String, Error)]) {
+        let mut failing = lock(&self.failing);
+        for (name, _) in stores {
+            let fails = failed.iter().any(|(failed, _)| failed == name);
+            if fails {
+                failing.insert(name.clone());
+            } else if failing.remove(name) {
+                tracing::info!(store = %name, "store {name:?} answers again");
             }
         }
+        failing.retain(|name| stores.iter().any(|(store, _)| store == name));
     }
 
     /// Gives a job added before start its first run time as of the start.
@@ -354,29 +415,40 @@ impl Engine {
         }
     }
 
-    async fn process_due(&self, now: Timestamp) -> Result<Option<Timestamp>> {
-        let mut first_error = None;
+    /// Processes every store; returns the earliest next run time of those
+    /// that answered, and the failures of those that did not.
+    async fn process_due(
+        &self,
+        stores: &[(String, Arc<dyn JobStore>)],
+        now: Timestamp,
+    ) -> (Option<Timestamp>, Vec<(String, Error)>) {
+        let mut failed = Vec::new();
         let mut wake_at: Option<Timestamp> = None;
-        for (name, store) in self.stores() {
-            if let Err(error) = self.process_store(&name, store.as_ref(), now).await {
-                first_error.get_or_insert(error);
-                continue;
-            }
-            match store.next_run_time().await {
-                Ok(Some(next)) => wake_at = Some(wake_at.map_or(next, |w| w.min(next))),
-                Ok(None) => {}
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
+        for (name, store) in stores {
+            let next = match self.process_store(name, store, now).await {
+                Ok(()) => store.next_run_time().await,
+                Err(error) => Err(error),
+            };
+            match next {
+                Ok(next) => wake_at = earliest(wake_at, next),
+                Err(error) => failed.push((name.clone(), error)),
             }
         }
-        match first_error {
-            Some(error) => Err(error),
-            None => Ok(wake_at),
-        }
+        (wake_at, failed)
     }
 
-    async fn process_store(&self, name: &str, store: &dyn JobStore, now: Timestamp) -> Result<()> {
+    /// Claims the due jobs of one store and, for each: reports (and
+    /// records) its misses, records its runs as running, releases it with
+    /// its next run time, and only then starts the runs. A crash in between
+    /// loses no fire time silently: its running record is found
+    /// interrupted.
+    async fn process_store(
+        &self,
+        name: &str,
+        store: &Arc<dyn JobStore>,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.recorder.start_store(name, store.as_ref()).await?;
         loop {
             let claimed = store
                 .acquire_due(now, CLAIM_BATCH, &self.node, self.lease)
@@ -384,12 +456,29 @@ impl Engine {
             let count = claimed.len();
             for job in claimed {
                 let decision = decide(&job, now);
-                self.carry_out(name, &job, &decision, now);
+                self.report_missed(name, store.as_ref(), &job, &decision, now)
+                    .await;
+                let staged = if decision.runs.is_empty() {
+                    None
+                } else {
+                    self.stage(name, store, &job, decision.runs.clone(), now)
+                        .await
+                };
                 let release = match decision.next_run_time {
                     Some(next) => Release::Reschedule(next),
                     None => Release::Remove,
                 };
-                store.release(&self.node, &job, release).await?;
+                if let Err(error) = store.release(&self.node, &job, release).await {
+                    if let Some(staged) = staged {
+                        staged.abandon(&format!(
+                            "interrupted: the job could not be released, so the run did not start: {error}"
+                        ));
+                    }
+                    return Err(error);
+                }
+                if let Some(staged) = staged {
+                    staged.go();
+                }
                 if release == Release::Remove {
                     tracing::debug!(job = %job.id, "job removed: its trigger is exhausted");
                     if self.listeners.wants(EventKind::JobRemoved) {
@@ -403,55 +492,140 @@ impl Engine {
         }
     }
 
-    /// Reports misses, then submits the decided runs.
-    fn carry_out(&self, store: &str, job: &Job, decision: &Decision, now: Timestamp) {
-        if let Some(latest) = decision.missed.last() {
-            let late = now.duration_since(*latest);
-            let message = format!(
-                "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
-                decision.missed_count, job.misfire_grace_time
-            );
-            tracing::warn!(
-                job = %job.id,
-                missed = decision.missed_count,
-                late = %format!("{late:#}"),
-                grace = %job.misfire_grace_time,
-                "run missed"
-            );
-            let mut event = Event::new(EventKind::JobMissed)
-                .with_job(&job.id, store)
-                .with_run_times(decision.missed.clone());
-            event.error = Some(message);
-            self.emit(event);
-        }
-        if !decision.runs.is_empty() {
-            self.submit(store, job, decision.runs.clone());
+    /// Reports the misses of a decision: an event, a log line, and one
+    /// missed record covering them all.
+    async fn report_missed(
+        &self,
+        store_name: &str,
+        store: &dyn JobStore,
+        job: &Job,
+        decision: &Decision,
+        now: Timestamp,
+    ) {
+        let Some(latest) = decision.missed.last() else {
+            return;
+        };
+        let late = now.duration_since(*latest);
+        let message = format!(
+            "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
+            decision.missed_count, job.misfire_grace_time
+        );
+        tracing::warn!(
+            job = %job.id,
+            missed = decision.missed_count,
+            late = %format!("{late:#}"),
+            grace = %job.misfire_grace_time,
+            "run missed"
+        );
+        let mut event = Event::new(EventKind::JobMissed)
+            .with_job(&job.id, store_name)
+            .with_run_times(decision.missed.clone());
+        event.error = Some(message.clone());
+        self.emit(event);
+        let record = RunRecord::missed(
+            &*job.id,
+            *latest,
+            self.recorder.node(),
+            now,
+            u32::try_from(decision.missed_count).unwrap_or(u32::MAX),
+            message,
+        );
+        self.recorder.write(store_name, store, &record).await;
+    }
+
+    /// Gets the runs of `job` ready to start: takes an instance and records
+    /// each run as running. When they cannot start (no such task, executor
+    /// or runtime, `max_instances` reached), reports why — events, a log
+    /// line, a history record — and returns `None`.
+    async fn stage(
+        &self,
+        store_name: &str,
+        store: &Arc<dyn JobStore>,
+        job: &Job,
+        runs: Vec<Vec<Timestamp>>,
+        now: Timestamp,
+    ) -> Option<Staged> {
+        let latest = runs.iter().flatten().max().copied()?;
+        let fire_times =
+            u32::try_from(runs.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX);
+        match self.prepare(store_name, job, runs.clone()) {
+            Ok(staged) => {
+                for run_times in &runs {
+                    if let Some(record) = self.recorder.running(&job.id, run_times) {
+                        self.recorder
+                            .take_off(&staged.submission.runtime, store_name, store, record)
+                            .await;
+                    }
+                }
+                Some(staged)
+            }
+            Err(Refusal::Failed(message)) => {
+                let mut record =
+                    RunRecord::running(&*job.id, latest, self.recorder.node(), now, now)
+                        .with_fire_times(fire_times)
+                        .finish(RunStatus::Error, now, None, Some(message));
+                // It never started.
+                record.started = None;
+                self.recorder
+                    .write(store_name, store.as_ref(), &record)
+                    .await;
+                None
+            }
+            Err(Refusal::MaxInstances(message)) => {
+                let record = RunRecord::missed(
+                    &*job.id,
+                    latest,
+                    self.recorder.node(),
+                    now,
+                    fire_times,
+                    message,
+                );
+                self.recorder
+                    .write(store_name, store.as_ref(), &record)
+                    .await;
+                None
+            }
         }
     }
 
-    /// Hands the runs of `job` to its executor as one submission (one
-    /// instance), unless the job already runs `max_instances` times. Several
-    /// runs (due times not coalesced) run one after the other, as
-    /// APScheduler's executors do.
-    fn submit(&self, store: &str, job: &Job, runs: Vec<Vec<Timestamp>>) {
+    /// Readies the runs of `job` for its executor as one submission (one
+    /// instance), unless the job already runs `max_instances` times or
+    /// cannot run at all. Several runs (due times not coalesced) run one
+    /// after the other, as APScheduler's executors do.
+    fn prepare(
+        &self,
+        store: &str,
+        job: &Job,
+        runs: Vec<Vec<Timestamp>>,
+    ) -> std::result::Result<Staged, Refusal> {
         let all_times: Vec<Timestamp> = runs.iter().flatten().copied().collect();
         let fail = |message: String| {
             tracing::error!(job = %job.id, error = %message, "run not started");
             let mut event = Event::new(EventKind::JobError)
                 .with_job(&job.id, store)
                 .with_run_times(all_times.clone());
-            event.error = Some(message);
+            event.error = Some(message.clone());
             self.emit(event);
+            Refusal::Failed(format!("run not started: {message}"))
         };
         let task = match self.tasks.resolve(&job.task) {
             Ok(task) => task,
-            Err(error) => return fail(error.to_string()),
+            Err(error) => return Err(fail(error.to_string())),
         };
         let Some(executor) = self.executor(&job.executor) else {
-            return fail(format!("executor: {:?} is not configured", job.executor));
+            return Err(fail(format!(
+                "executor: {:?} is not configured",
+                job.executor
+            )));
         };
         let Some(runtime) = lock(&self.runtime).clone() else {
-            return fail("the scheduler has no runtime: it was not started".to_owned());
+            return Err(fail(
+                "the scheduler has no runtime: it was not started".to_owned(),
+            ));
+        };
+        let mut runs = std::collections::VecDeque::from(runs);
+        let Some(first) = runs.pop_front() else {
+            return Err(fail("no run times".to_owned()));
         };
         if !self.running.try_start(&job.id, job.max_instances) {
             tracing::warn!(
@@ -459,18 +633,19 @@ impl Engine {
                 max_instances = job.max_instances,
                 "run skipped: the job is already running its maximum number of instances"
             );
+            let message = format!(
+                "already running {} instance(s), the maximum",
+                job.max_instances
+            );
             let mut event = Event::new(EventKind::JobMaxInstances)
                 .with_job(&job.id, store)
                 .with_run_times(all_times);
-            event.error = Some(format!(
-                "already running {} instance(s), the maximum",
-                job.max_instances
-            ));
+            event.error = Some(message.clone());
             self.emit(event);
-            return;
+            return Err(Refusal::MaxInstances(format!("run skipped: {message}")));
         }
-        for run_times in runs
-            .iter()
+        for run_times in std::iter::once(&first)
+            .chain(runs.iter())
             .filter(|_| self.listeners.wants(EventKind::JobSubmitted))
         {
             let mut event = Event::new(EventKind::JobSubmitted)
@@ -479,12 +654,6 @@ impl Engine {
             event.executor = Some(job.executor.clone());
             self.emit(event);
         }
-        let mut runs = std::collections::VecDeque::from(runs);
-        let Some(first) = runs.pop_front() else {
-            self.running.instance_finished(&job.id);
-            self.running.submission_ended();
-            return;
-        };
         let submission = Arc::new(Submission {
             job_id: job.id.clone(),
             store: store.to_owned(),
@@ -499,8 +668,51 @@ impl Engine {
             remaining: Mutex::new(runs),
             started: Mutex::new(None),
             clock: Arc::clone(&self.clock),
+            recorder: Arc::clone(&self.recorder),
         });
-        submission.start(first);
+        Ok(Staged { submission, first })
+    }
+}
+
+/// Why runs could not start, for their history record.
+enum Refusal {
+    /// No such task, executor or runtime: recorded as an error.
+    Failed(String),
+    /// `max_instances` reached: recorded as missed.
+    MaxInstances(String),
+}
+
+/// Runs ready to start: an instance taken, recorded as running.
+struct Staged {
+    submission: Arc<Submission>,
+    first: Vec<Timestamp>,
+}
+
+impl Staged {
+    /// Hands the first run to the executor.
+    fn go(self) {
+        self.submission.start(self.first);
+    }
+
+    /// The runs will not start: frees the instance and records them
+    /// interrupted with `reason`.
+    fn abandon(self, reason: &str) {
+        let submission = self.submission;
+        let queued: Vec<Vec<Timestamp>> = lock(&submission.remaining).drain(..).collect();
+        for run_times in std::iter::once(self.first).chain(queued) {
+            submission.interrupted(&run_times, reason);
+        }
+        submission.running.instance_finished(&submission.job_id);
+        submission.running.submission_ended();
+    }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 
@@ -518,16 +730,20 @@ struct Submission {
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
-    /// When the current run was handed over, for its duration.
-    started: Mutex<Option<std::time::Instant>>,
+    /// When the current run was handed over: on a monotonic clock for its
+    /// duration, and by the scheduler's clock for its record.
+    started: Mutex<Option<(std::time::Instant, Timestamp)>>,
     /// The clock, for how late each run starts.
     clock: Arc<dyn Clock>,
+    /// The run history.
+    recorder: Arc<Recorder>,
 }
 
 impl Submission {
     fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
+        let now = self.clock.now();
         if let Some(scheduled) = run_times.last() {
-            let late = self.clock.now().duration_since(*scheduled);
+            let late = now.duration_since(*scheduled);
             tracing::info!(
                 job = %self.job_id,
                 scheduled = %scheduled,
@@ -536,7 +752,7 @@ impl Submission {
                 "run started"
             );
         }
-        *lock(&self.started) = Some(std::time::Instant::now());
+        *lock(&self.started) = Some((std::time::Instant::now(), now));
         let this = Arc::clone(&self);
         let done: Completion =
             Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
@@ -555,7 +771,79 @@ impl Submission {
         );
     }
 
+    /// Records the run for `run_times` (not started, or cut short)
+    /// interrupted with `reason`.
+    fn interrupted(&self, run_times: &[Timestamp], reason: &str) {
+        let Some(scheduled) = run_times.last() else {
+            return;
+        };
+        let now = self.clock.now();
+        self.recorder.landed(
+            &self.runtime,
+            &self.store,
+            &self.job_id,
+            *scheduled,
+            |record| record.finish(RunStatus::Interrupted, now, None, Some(reason.to_owned())),
+        );
+    }
+
+    /// Records how the run of `report` ended, in the background.
+    fn record(&self, report: &RunReport, started: Option<(std::time::Instant, Timestamp)>) {
+        let Some(scheduled) = report.run_times.last() else {
+            return;
+        };
+        let (status, error, detail) = match &report.outcome {
+            RunOutcome::Success(value) => {
+                (RunStatus::Success, None, self.task.success_detail(value))
+            }
+            RunOutcome::Error(error) if self.cancellation.is_cancelled() => (
+                RunStatus::Interrupted,
+                Some(format!(
+                    "interrupted: the scheduler shut down: {}",
+                    error.message
+                )),
+                error.detail.clone(),
+            ),
+            RunOutcome::Error(error) => (
+                if error.timed_out {
+                    RunStatus::Timeout
+                } else {
+                    RunStatus::Error
+                },
+                Some(error.message.clone()),
+                error.detail.clone(),
+            ),
+            RunOutcome::Panic(message) => (
+                RunStatus::Panic,
+                Some(format!("panicked: {message}")),
+                crate::task::RunDetail::default(),
+            ),
+        };
+        let now = self.clock.now();
+        let duration =
+            started.and_then(|(instant, _)| SignedDuration::try_from(instant.elapsed()).ok());
+        self.recorder.landed(
+            &self.runtime,
+            &self.store,
+            &self.job_id,
+            *scheduled,
+            |mut record| {
+                if let Some((_, at)) = started {
+                    record.started = Some(at);
+                }
+                let mut record = record.finish(status, now, duration, error);
+                record.exit_status = detail.exit_status;
+                record.output = detail.output;
+                record
+            },
+        );
+    }
+
     fn finished(self: Arc<Submission>, report: RunReport) {
+        let started = lock(&self.started).take();
+        // Recorded (in the background) before the instance is freed, so
+        // that a waiting shutdown also waits for the record.
+        self.record(&report, started);
         let next = lock(&self.remaining).pop_front();
         if next.is_none() {
             // Free the instance before telling listeners, so that a job
@@ -566,9 +854,7 @@ impl Submission {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
-        let duration_ms = lock(&self.started)
-            .take()
-            .map_or(0, |started| started.elapsed().as_millis());
+        let duration_ms = started.map_or(0, |(started, _)| started.elapsed().as_millis());
         let scheduled = report
             .run_times
             .last()
@@ -586,7 +872,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 duration_ms,
-                outcome = "error",
+                outcome = if error.timed_out { "timeout" } else { "error" },
                 %error,
                 "run finished"
             ),
@@ -606,14 +892,21 @@ impl Submission {
             event.executor = Some(report.executor);
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
-                RunOutcome::Error(error) => event.error = Some(error),
+                RunOutcome::Error(error) => event.error = Some(error.message),
                 RunOutcome::Panic(message) => event.error = Some(format!("panicked: {message}")),
             }
             self.listeners.emit(event);
         }
         match next {
             Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
-            Some(_) => {
+            Some(run_times) => {
+                let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
+                for run_times in std::iter::once(run_times).chain(queued) {
+                    self.interrupted(
+                        &run_times,
+                        "interrupted: the scheduler shut down before the run started",
+                    );
+                }
                 self.running.instance_finished(&self.job_id);
                 self.running.submission_ended();
             }
@@ -772,6 +1065,14 @@ impl Engine {
         Ok(jobs)
     }
 
+    pub(crate) async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        recorder::list_runs(&self.stores(), query).await
+    }
+
+    pub(crate) async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        recorder::unrestorable_jobs(&self.stores()).await
+    }
+
     /// A job changed or removed through the API keeps what was asked for,
     /// rather than getting its first run time again at start.
     fn forget_added_before_start(&self, id: &str) {
@@ -860,9 +1161,11 @@ impl Engine {
         ) {
             return Err(Error::state("the scheduler is not running"));
         }
-        let (name, _, job) = self.find(id).await?;
+        let (name, store, job) = self.find(id).await?;
         let now = self.clock.now();
-        self.submit(&name, &job, vec![vec![now]]);
+        if let Some(staged) = self.stage(&name, &store, &job, vec![vec![now]], now).await {
+            staged.go();
+        }
         Ok(())
     }
 
@@ -921,6 +1224,7 @@ impl Engine {
             }
             stores.push((name.to_owned(), store));
         }
+        self.recorder.forget_store(name);
         let mut event = Event::new(EventKind::StoreAdded);
         event.store = Some(name.to_owned());
         self.emit(event);

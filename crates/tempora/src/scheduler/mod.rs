@@ -50,6 +50,7 @@
 
 mod decide;
 mod engine;
+mod recorder;
 
 use std::fmt;
 use std::ops::Deref;
@@ -62,8 +63,9 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Listeners;
 use crate::executor::Executor;
+use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::{DEFAULT, Job, JobBuilder, JobChanges, JobDefaults};
-use crate::store::{JobStore, MemoryStore};
+use crate::store::{JobStore, MemoryStore, UnrestorableJob};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
 
@@ -71,6 +73,16 @@ pub use self::engine::SchedulerState;
 
 /// The default lease on claimed jobs.
 pub const DEFAULT_LEASE: SignedDuration = SignedDuration::from_secs(30);
+
+/// The default of [`SchedulerBuilder::store_poll_interval`]: one second.
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::scheduler::DEFAULT_STORE_POLL_INTERVAL;
+///
+/// assert_eq!(DEFAULT_STORE_POLL_INTERVAL, SignedDuration::from_secs(1));
+/// ```
+pub const DEFAULT_STORE_POLL_INTERVAL: SignedDuration = SignedDuration::from_secs(1);
 
 /// Builds any kind of scheduler. Whatever is not set has a default: the
 /// system clock and zone, an empty task registry, a memory store and a
@@ -99,6 +111,8 @@ pub struct SchedulerBuilder {
     node: Option<String>,
     lease: SignedDuration,
     shutdown_timeout: Option<SignedDuration>,
+    retention: RunRetention,
+    store_poll_interval: SignedDuration,
     stores: Vec<(String, Arc<dyn JobStore>)>,
     executors: Vec<(String, Executor)>,
 }
@@ -129,6 +143,8 @@ impl SchedulerBuilder {
             node: None,
             lease: DEFAULT_LEASE,
             shutdown_timeout: None,
+            retention: RunRetention::default(),
+            store_poll_interval: DEFAULT_STORE_POLL_INTERVAL,
             stores: Vec::new(),
             executors: Vec::new(),
         }
@@ -193,6 +209,47 @@ impl SchedulerBuilder {
         self
     }
 
+    /// How much run history the stores keep (default
+    /// [`RunRetention::default`]: the 100 newest records of each job, none
+    /// older than 30 days). The scheduler prunes every lease, and at start.
+    ///
+    /// ```
+    /// use tempora::history::RunRetention;
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::scheduler::SchedulerBuilder;
+    ///
+    /// let week = RunRetention::keep_all().per_job(50).max_age(SignedDuration::from_hours(24 * 7));
+    /// let scheduler = SchedulerBuilder::new().history_retention(week).background()?;
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn history_retention(mut self, retention: RunRetention) -> SchedulerBuilder {
+        self.retention = retention;
+        self
+    }
+
+    /// The longest the loop sleeps while a store that other processes may
+    /// change is configured (a database: see
+    /// [`JobStore::notifies_changes`]), so that a job another process adds
+    /// or changes there runs on time, at most this late. Default
+    /// [`DEFAULT_STORE_POLL_INTERVAL`] (1 s). With only memory stores the
+    /// loop sleeps until the next run time, however far.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::scheduler::SchedulerBuilder;
+    ///
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .store_poll_interval(SignedDuration::from_millis(250))
+    ///     .background()?;
+    /// let error = SchedulerBuilder::new().store_poll_interval(SignedDuration::ZERO).background().unwrap_err();
+    /// assert_eq!(error.to_string(), "store_poll_interval: 0s is not positive");
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn store_poll_interval(mut self, interval: SignedDuration) -> SchedulerBuilder {
+        self.store_poll_interval = interval;
+        self
+    }
+
     /// Adds a job store under `name`; `"default"` replaces the memory store.
     pub fn store(mut self, name: impl Into<String>, store: impl JobStore) -> SchedulerBuilder {
         self.stores.push((name.into(), Arc::new(store)));
@@ -211,6 +268,12 @@ impl SchedulerBuilder {
             return Err(Error::invalid(
                 "lease",
                 format!("{:#} is not positive", self.lease),
+            ));
+        }
+        if self.store_poll_interval <= SignedDuration::ZERO {
+            return Err(Error::invalid(
+                "store_poll_interval",
+                format!("{:#} is not positive", self.store_poll_interval),
             ));
         }
         check_unique("store", self.stores.iter().map(|(name, _)| name.as_str()))?;
@@ -237,6 +300,8 @@ impl SchedulerBuilder {
                 .unwrap_or_else(|| format!("node-{}", uuid::Uuid::new_v4().simple())),
             lease: self.lease,
             shutdown_timeout: self.shutdown_timeout,
+            retention: self.retention,
+            store_poll_interval: self.store_poll_interval,
             stores: self.stores,
             executors: self.executors,
         })
@@ -423,6 +488,59 @@ impl SyncScheduler {
     /// An unknown store, a store failure.
     pub fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
         self.runtime.block_on(self.engine.list_jobs(store))?
+    }
+
+    /// The run history that `query` asks for, from every store: newest
+    /// first (by scheduled time, then job id, then node), at most
+    /// `query.limit` records. Stores that keep no history are skipped.
+    ///
+    /// ```
+    /// use tempora::clock::ManualClock;
+    /// use tempora::history::{RunQuery, RunStatus};
+    /// use tempora::job::JobBuilder;
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::JobTask;
+    /// use tempora::trigger::DateTrigger;
+    ///
+    /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+    /// let scheduler = SchedulerBuilder::new().clock(clock.clone()).host_driven()?;
+    /// let task = JobTask::closure(|_| Err::<(), _>("smtp: connection refused"));
+    /// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail"))?;
+    /// scheduler.start()?;
+    /// scheduler.run_pending(clock.now());
+    /// scheduler.shutdown(true)?; // waits for the run and its record
+    ///
+    /// let failed = scheduler.list_runs(&RunQuery::new().job("mail").failed_only())?;
+    /// assert_eq!(failed.len(), 1);
+    /// assert_eq!(failed[0].status, RunStatus::Error);
+    /// assert_eq!(failed[0].error.as_deref(), Some("smtp: connection refused"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        self.runtime.block_on(self.engine.list_runs(query))?
+    }
+
+    /// The jobs that the stores keep but cannot restore (their stored form
+    /// does not read): never run, never deleted, listed here until someone
+    /// rewrites or removes them. The memory store has none.
+    ///
+    /// ```
+    /// use tempora::scheduler::SchedulerBuilder;
+    ///
+    /// let scheduler = SchedulerBuilder::new().host_driven()?;
+    /// assert!(scheduler.unrestorable_jobs()?.is_empty());
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        self.runtime.block_on(self.engine.unrestorable_jobs())?
     }
 
     /// Changes options of job `id`.
@@ -781,8 +899,11 @@ impl HostScheduler {
 
     /// Submits every run due at `now` to the executors and returns when to
     /// call again: the earliest next run time, `None` when no job is
-    /// scheduled. Call again sooner after adding or changing jobs. A store
-    /// failure is logged and answered with a retry time.
+    /// scheduled — but no later than `now` plus the
+    /// [`store_poll_interval`](SchedulerBuilder::store_poll_interval) when a
+    /// store may be changed by other processes. Call again sooner after
+    /// adding or changing jobs. A store failure is logged and answered with
+    /// a retry time.
     ///
     /// Called from async code on a current-thread runtime, where it cannot
     /// run, it logs an error and returns `None`.
@@ -921,6 +1042,67 @@ impl AsyncScheduler {
     /// An unknown store, a store failure.
     pub async fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
         self.engine.list_jobs(store).await
+    }
+
+    /// The run history that `query` asks for, from every store; see
+    /// [`SyncScheduler::list_runs`].
+    ///
+    /// ```
+    /// use tempora::clock::ManualClock;
+    /// use tempora::history::{RunQuery, RunStatus};
+    /// use tempora::job::JobBuilder;
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::JobTask;
+    /// use tempora::trigger::DateTrigger;
+    ///
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+    /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+    /// let scheduler = SchedulerBuilder::new().clock(clock.clone()).asynchronous()?;
+    /// let task = JobTask::closure(|_| Ok::<_, String>("sent"));
+    /// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail")).await?;
+    /// scheduler.start().await?;
+    /// // The run and its record happen in the background: wait for them.
+    /// let runs = loop {
+    ///     let runs = scheduler.list_runs(&RunQuery::new().job("mail")).await?;
+    ///     if runs.first().is_some_and(|run| run.status.is_finished()) {
+    ///         break runs;
+    ///     }
+    ///     tokio::task::yield_now().await;
+    /// };
+    /// assert_eq!(runs[0].status, RunStatus::Success);
+    /// assert!(runs[0].duration.is_some());
+    /// scheduler.shutdown(true).await?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        self.engine.list_runs(query).await
+    }
+
+    /// The jobs that the stores keep but cannot restore; see
+    /// [`SyncScheduler::unrestorable_jobs`].
+    ///
+    /// ```
+    /// use tempora::scheduler::AsyncScheduler;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let scheduler = AsyncScheduler::new()?;
+    /// assert!(scheduler.unrestorable_jobs().await?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A store failure.
+    pub async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
+        self.engine.unrestorable_jobs().await
     }
 
     /// Changes options of job `id`.

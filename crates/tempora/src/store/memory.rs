@@ -102,6 +102,10 @@ impl JobStore for MemoryStore {
         true
     }
 
+    fn notifies_changes(&self) -> bool {
+        true
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let mut inner = self.lock();
         if inner.jobs.contains_key(job.id.as_str()) {

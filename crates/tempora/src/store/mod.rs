@@ -15,7 +15,9 @@
 //! [`MemoryStore`] is the default store; the persistent ones live in their
 //! own crates and pass the same conformance suite (`tempora-testkit`).
 
+mod lease_clock;
 mod memory;
+pub mod url;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -24,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
 
+pub use self::lease_clock::LeaseClock;
 pub use self::memory::MemoryStore;
 
 /// What happens to a job handed back by [`JobStore::release`].
@@ -108,6 +111,23 @@ pub trait JobStore: Send + Sync + 'static {
     /// True when the store keeps jobs in this process only, so it can hold
     /// jobs whose task is a closure.
     fn keeps_closures(&self) -> bool {
+        false
+    }
+
+    /// True when every change to the store's jobs reaches the scheduler
+    /// without looking again: the store lives in this process and only the
+    /// scheduler's own API changes it (the memory store). False (the
+    /// default) for a store that other processes may change — a database —
+    /// which the scheduler re-reads at least every
+    /// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval)
+    /// so that a job added elsewhere runs on time.
+    ///
+    /// ```
+    /// use tempora::store::{JobStore, MemoryStore};
+    ///
+    /// assert!(MemoryStore::new().notifies_changes());
+    /// ```
+    fn notifies_changes(&self) -> bool {
         false
     }
 
@@ -270,6 +290,10 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
 
     fn keeps_closures(&self) -> bool {
         (**self).keeps_closures()
+    }
+
+    fn notifies_changes(&self) -> bool {
+        (**self).notifies_changes()
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {

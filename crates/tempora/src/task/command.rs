@@ -16,7 +16,7 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::JobContext;
+use super::{JobContext, RunDetail, RunError};
 
 /// The name of the built-in task that runs a program; its arguments are
 /// [`CommandArgs`] and it returns a [`CommandOutput`]. Every
@@ -31,6 +31,13 @@ use super::JobContext;
 /// signal or runs past its [`CommandArgs::timeout`]; at the timeout (and
 /// when the scheduler shuts down without waiting) its whole process group
 /// is killed, so what it started dies with it.
+///
+/// Its run history keeps, on success and on failure alike, the exit status
+/// ([`RunRecord::exit_status`](crate::history::RunRecord::exit_status)) and
+/// the tail of standard output then standard error
+/// ([`RunRecord::output`](crate::history::RunRecord::output)); a run past
+/// its timeout is recorded as
+/// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout).
 ///
 /// ```
 /// use tempora::clock::ManualClock;
@@ -382,15 +389,36 @@ enum Ending {
     Cancelled,
 }
 
+/// The tail of the output for the run history: standard output, then
+/// standard error, on a line of its own.
+fn history_output(stdout_tail: &str, stderr_tail: &str) -> String {
+    let mut output = stdout_tail.to_owned();
+    if !output.is_empty() && !stderr_tail.is_empty() && !output.ends_with('\n') {
+        output.push('\n');
+    }
+    output.push_str(stderr_tail);
+    output
+}
+
+/// What a successful run's [`CommandOutput`] tells the run history.
+pub(super) fn success_detail(value: &serde_json::Value) -> RunDetail {
+    match CommandOutput::deserialize(value) {
+        Ok(output) => RunDetail::default()
+            .exit_status(output.exit_status)
+            .output(history_output(&output.stdout_tail, &output.stderr_tail)),
+        Err(_) => RunDetail::default(),
+    }
+}
+
 /// The task itself.
-pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<CommandOutput, String> {
+pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<CommandOutput, RunError> {
     let program = args.program.as_str();
     if let Some(dir) = &args.working_dir
         && !dir.is_dir()
     {
-        return Err(format!(
+        return Err(RunError::new(format!(
             "command {program:?}: working_dir: {dir:?} is not a directory"
-        ));
+        )));
     }
     let mut command = std::process::Command::new(program);
     command.args(&args.args);
@@ -413,11 +441,13 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     let started = Instant::now();
     let mut child = command
         .spawn()
-        .map_err(|error| format!("command {program:?}: cannot start: {error}"))?;
+        .map_err(|error| RunError::new(format!("command {program:?}: cannot start: {error}")))?;
     let pid = child.id();
     let cannot_watch = |error: std::io::Error| {
         kill_group(pid);
-        format!("command {program:?}: cannot start a thread to watch it: {error}")
+        RunError::new(format!(
+            "command {program:?}: cannot start a thread to watch it: {error}"
+        ))
     };
     let (stdout, stdout_done) =
         read_tail(child.stdout.take(), "stdout", context.job_id()).map_err(cannot_watch)?;
@@ -451,8 +481,16 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     // The thread that waits always sends, unless it panicked.
     let status = match exit {
         Ok(Ok(status)) => status,
-        Ok(Err(error)) => return Err(format!("command {program:?}: cannot wait for it: {error}")),
-        Err(_) => return Err(format!("command {program:?}: lost track of it")),
+        Ok(Err(error)) => {
+            return Err(RunError::new(format!(
+                "command {program:?}: cannot wait for it: {error}"
+            )));
+        }
+        Err(_) => {
+            return Err(RunError::new(format!(
+                "command {program:?}: lost track of it"
+            )));
+        }
     };
     let duration = started.elapsed();
     // Its output ends when every process holding the pipes is gone, which
@@ -468,11 +506,18 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         "" => String::new(),
         text => format!("; stderr: {text}"),
     };
+    let mut detail = RunDetail::default().output(history_output(&stdout_tail, &stderr_tail));
+    if let Some(code) = status.code() {
+        detail = detail.exit_status(code);
+    }
+    let failed = |message: String| Err(RunError::new(message).with_detail(detail.clone()));
     match ending {
-        Ending::TimedOut(timeout) => Err(format!(
+        Ending::TimedOut(timeout) => Err(RunError::new(format!(
             "command {program:?} timed out after {timeout:#} and was killed{stderr_suffix}"
-        )),
-        Ending::Cancelled => Err(format!(
+        ))
+        .timed_out()
+        .with_detail(detail)),
+        Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
         )),
         Ending::Exited if status.success() => Ok(CommandOutput {
@@ -482,10 +527,10 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
         }),
         Ending::Exited => match status.code() {
-            Some(code) => Err(format!(
+            Some(code) => failed(format!(
                 "command {program:?} exited with status {code}{stderr_suffix}"
             )),
-            None => Err(format!(
+            None => failed(format!(
                 "command {program:?} was killed by {}{stderr_suffix}",
                 exit_description(status)
             )),

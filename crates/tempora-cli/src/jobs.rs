@@ -1,0 +1,873 @@
+//! `tempora jobs`: list, show, add, pause, resume, remove and run the jobs
+//! of a store, while the daemon runs on it.
+//!
+//! The commands open the store themselves — the one the configuration file
+//! names (`--config`, default `./tempora.toml`), or `--store URL` — and
+//! change it directly; the daemon reads the store again at least every
+//! second and follows. The configuration file also gives the zone times are
+//! shown and read in, and the job defaults of `jobs add`.
+//!
+//! What each change does to the stored job:
+//!
+//! | command | stored job |
+//! |---|---|
+//! | `jobs pause ID` | no next run time: it does not run until resumed |
+//! | `jobs pause ID --until T` | next run time = the first fire time at or after T, label `paused_until` = T: fire times before T are skipped, not run late |
+//! | `jobs resume ID` | next run time = the first fire time from now; a job whose trigger has no more fire times is removed |
+//! | `jobs run ID` | next run time = now: it runs within a second, then goes on by its trigger |
+//! | `jobs remove ID` | removed (a job of the configuration file comes back when the daemon reloads the file) |
+//! | `jobs add ID …` | added with the label `origin = cli`: the daemon's sync keeps it |
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{ArgGroup, Args, Subcommand};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use tempora::Error;
+use tempora::history::{RunQuery, RunRecord};
+use tempora::job::Job;
+use tempora::store::JobStore;
+use tempora::task::CommandArgs;
+use tempora::trigger::{Trigger, Zone};
+
+use crate::config::{DaemonConfig, ORIGIN, ORIGIN_CLI, job_from_toml};
+use crate::store::StoreUrl;
+use crate::{Result, daemon};
+
+/// The label `jobs pause --until` sets: the instant (RFC 3339) before which
+/// the job's fire times are skipped.
+pub const PAUSED_UNTIL: &str = "paused_until";
+
+/// The configuration file used when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "tempora.toml";
+
+/// Which store a command works on.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The daemon's configuration file: its store, zone and job defaults
+    /// [default: tempora.toml].
+    #[arg(long, short, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// The store's URL, instead of the configuration file's: a SQLite file
+    /// path, sqlite://, postgres://, mysql://, mariadb://, redis:// or
+    /// mongodb://.
+    #[arg(long, value_name = "URL", global = true)]
+    pub store: Option<String>,
+    /// The prefix of the store's tables, keys or collections (default: the
+    /// configuration file's `store_prefix`, else `tempora_`).
+    #[arg(long = "store-prefix", value_name = "PREFIX", global = true)]
+    pub store_prefix: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// An open store and what the configuration file says about it.
+pub struct Opened {
+    /// Runs the store's calls.
+    pub runtime: tokio::runtime::Runtime,
+    /// The store.
+    pub store: Arc<dyn JobStore>,
+    /// The zone times are shown and read in.
+    pub zone: Zone,
+    /// The configuration file, when one was read.
+    pub config: Option<DaemonConfig>,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("store", &self.store.backend())
+            .field("zone", &self.zone.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Opened {
+    /// Runs `future` on the store's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The job `id`.
+    ///
+    /// # Errors
+    ///
+    /// Not found (field `id`), a store failure.
+    pub fn job(&self, id: &str) -> Result<Job> {
+        self.block_on(self.store.get_job(id))?
+            .ok_or_else(|| Error::not_found("job", id).into())
+    }
+
+    /// Writes `job` back with `change` made to its stored form.
+    fn update(&self, job: &Job, change: impl FnOnce(&mut tempora::job::StoredJob)) -> Result<Job> {
+        let mut stored = job.to_stored()?;
+        change(&mut stored);
+        let changed = Job::from_stored(stored, job.store());
+        self.block_on(self.store.update_job(changed.clone()))?;
+        Ok(changed)
+    }
+}
+
+impl StoreArgs {
+    /// Opens the store: `--store`, or the configuration file's.
+    ///
+    /// # Errors
+    ///
+    /// A configuration file that cannot be read or has a mistake (when
+    /// needed: without `--store`, or given with `--config`), a bad URL, a
+    /// store that cannot be opened.
+    pub fn open(&self) -> Result<Opened> {
+        let path = self
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG));
+        let config = if self.store.is_some() && self.config.is_none() && !path.exists() {
+            None
+        } else {
+            Some(daemon::load(&path).map_err(|error| match error {
+                crate::CliError::Invalid(inner) if self.config.is_none() => {
+                    crate::CliError::Invalid(Error::invalid(
+                        "config",
+                        format!(
+                            "{}; give --config FILE or --store URL",
+                            inner.to_string().trim_start_matches("config: ")
+                        ),
+                    ))
+                }
+                other => other,
+            })?)
+        };
+        let url = match (&self.store, &config) {
+            (Some(url), _) => StoreUrl::resolve(Some(url), std::path::Path::new("."))?,
+            (None, Some(config)) => daemon::store_url(config, &path)?,
+            (None, None) => StoreUrl::resolve(None, std::path::Path::new("."))?,
+        };
+        let prefix = self.store_prefix.clone().or_else(|| {
+            config
+                .as_ref()
+                .and_then(|config| config.store_prefix.clone())
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| Error::invalid("runtime", error.to_string()))?;
+        let store = runtime.block_on(url.open(prefix.as_deref()))?;
+        let zone = match config
+            .as_ref()
+            .and_then(|config| config.timezone.as_deref())
+        {
+            Some(name) => Zone::new(name)?,
+            None => Zone::system(),
+        };
+        Ok(Opened {
+            runtime,
+            store,
+            zone,
+            config,
+        })
+    }
+}
+
+/// `tempora jobs`.
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    /// What to do; without one, list the jobs.
+    #[command(subcommand)]
+    pub command: Option<JobsCommand>,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// The `tempora jobs` commands.
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List the jobs: id, trigger, next run (local time and how soon), last
+    /// outcome, paused (the default).
+    List,
+    /// Show one job: its command, trigger, options and latest runs.
+    Show {
+        /// The job's id.
+        id: String,
+    },
+    /// Add a job that runs a program or a shell line, with a trigger of any
+    /// form the configuration file takes. The daemon keeps it when it syncs
+    /// its file.
+    ///
+    /// tempora jobs add backup --cron "0 3 * * *" -- pg_dump -f /backups/app.sql app
+    ///
+    /// tempora jobs add tick --interval 30s --shell "date >> /tmp/ticks"
+    Add(Box<AddArgs>),
+    /// Pause a job: it does not run until resumed, or with --until, until T.
+    Pause {
+        /// The job's id.
+        id: String,
+        /// Skip the fire times before T (RFC 3339 or local
+        /// `YYYY-MM-DD[ HH:MM[:SS]]`), then run by the trigger again.
+        #[arg(long, value_name = "T")]
+        until: Option<String>,
+    },
+    /// Resume a paused job: it runs at its trigger's next fire time from now.
+    Resume {
+        /// The job's id.
+        id: String,
+    },
+    /// Remove a job.
+    Remove {
+        /// The job's id.
+        id: String,
+    },
+    /// Run a job now (within a second), then by its trigger as before.
+    Run {
+        /// The job's id.
+        id: String,
+    },
+}
+
+/// `tempora jobs add`: the job, its command and its trigger.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("trigger").required(true).args(["cron", "cron_fields", "interval", "calendar_interval", "date"])))]
+#[command(group(ArgGroup::new("what").required(true).args(["shell", "command"])))]
+pub struct AddArgs {
+    /// The job's id.
+    pub id: String,
+    /// A crontab string: "*/5 * * * *", "0 9 * * mon-fri", "@daily".
+    #[arg(long, value_name = "EXPR")]
+    pub cron: Option<String>,
+    /// Cron fields in APScheduler's grammar, as TOML: 'day = "last sun", hour = 2'.
+    #[arg(long = "cron-fields", value_name = "FIELDS")]
+    pub cron_fields: Option<String>,
+    /// Every fixed length of time: a duration ("30s", "1h 30m") or fields
+    /// as TOML ('minutes = 5').
+    #[arg(long, value_name = "EVERY")]
+    pub interval: Option<String>,
+    /// A calendar interval as TOML: 'months = 1, hour = 9'.
+    #[arg(long = "calendar-interval", value_name = "FIELDS")]
+    pub calendar_interval: Option<String>,
+    /// Once, at T.
+    #[arg(long, value_name = "T")]
+    pub date: Option<String>,
+    /// A shell line for /bin/sh -c, instead of a program.
+    #[arg(long, value_name = "LINE")]
+    pub shell: Option<String>,
+    /// The program and its arguments, after `--`.
+    #[arg(last = true, value_name = "PROGRAM")]
+    pub command: Vec<String>,
+    /// The trigger's zone (default: the configuration's, else this machine's).
+    #[arg(long, value_name = "TZ", allow_hyphen_values = true)]
+    pub timezone: Option<String>,
+    /// The first instant it may fire (T).
+    #[arg(long = "start-date", value_name = "T")]
+    pub start_date: Option<String>,
+    /// The last instant it may fire (T).
+    #[arg(long = "end-date", value_name = "T")]
+    pub end_date: Option<String>,
+    /// A wall time that does not exist: shift, at-transition or skip.
+    #[arg(long = "dst-gap", value_name = "POLICY")]
+    pub dst_gap: Option<String>,
+    /// A wall time that happens twice: auto, first, last or both.
+    #[arg(long = "dst-fold", value_name = "POLICY")]
+    pub dst_fold: Option<String>,
+    /// Move each fire time by up to this much either way ("30s").
+    #[arg(long, value_name = "DURATION")]
+    pub jitter: Option<String>,
+    /// Kill the program's process group after this long ("10m").
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// An environment variable for the program; repeat for more.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
+    /// The directory the program runs in.
+    #[arg(long = "working-dir", value_name = "DIR")]
+    pub working_dir: Option<PathBuf>,
+    /// A readable name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How late a run may start: "5m", or "unlimited".
+    #[arg(long = "misfire-grace-time", value_name = "DURATION")]
+    pub misfire_grace_time: Option<String>,
+    /// Run every due fire time, not one run for several.
+    #[arg(long = "no-coalesce")]
+    pub no_coalesce: bool,
+    /// How many runs may overlap.
+    #[arg(long = "max-instances", value_name = "N")]
+    pub max_instances: Option<u32>,
+    /// Add it paused.
+    #[arg(long)]
+    pub paused: bool,
+    /// Replace a job of the same id instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// Reads `text` as the body of a TOML inline table for `option`; braces
+/// are optional.
+fn inline_table(option: &str, text: &str) -> Result<toml::Value> {
+    let body = text.trim();
+    let body = body
+        .strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix('}'))
+        .unwrap_or(body);
+    let parsed: toml::Table = toml::from_str(&format!("v = {{ {body} }}")).map_err(|_| {
+        Error::invalid(
+            option,
+            format!("{text:?} is not a list of TOML fields like 'hour = 3, minute = \"30\"'"),
+        )
+    })?;
+    parsed
+        .get("v")
+        .cloned()
+        .ok_or_else(|| Error::invalid(option, format!("{text:?} is empty")).into())
+}
+
+impl AddArgs {
+    /// The job as the `[[job]]` table of a configuration file would give it.
+    fn to_toml(&self) -> Result<String> {
+        let mut table = toml::Table::new();
+        let mut put = |key: &str, value: toml::Value| {
+            table.insert(key.to_owned(), value);
+        };
+        put("id", self.id.clone().into());
+        if let Some(shell) = &self.shell {
+            put("shell", shell.clone().into());
+        }
+        if !self.command.is_empty() {
+            put("command", self.command.clone().into());
+        }
+        if let Some(cron) = &self.cron {
+            put("cron", cron.clone().into());
+        }
+        if let Some(fields) = &self.cron_fields {
+            put("cron", inline_table("cron_fields", fields)?);
+        }
+        if let Some(every) = &self.interval {
+            let fields = match every.parse::<SignedDuration>() {
+                Ok(duration) => {
+                    if duration.subsec_nanos() != 0 {
+                        return Err(Error::invalid(
+                            "interval",
+                            format!("{every:?} is not a whole number of seconds"),
+                        )
+                        .into());
+                    }
+                    let mut fields = toml::Table::new();
+                    fields.insert("seconds".to_owned(), duration.as_secs().into());
+                    toml::Value::Table(fields)
+                }
+                Err(_) if every.contains('=') => inline_table("interval", every)?,
+                Err(_) => {
+                    return Err(Error::invalid(
+                        "interval",
+                        format!(
+                            "{every:?} is not a duration like \"30s\" or \"1h 30m\", nor fields like 'minutes = 5'"
+                        ),
+                    )
+                    .into());
+                }
+            };
+            put("interval", fields);
+        }
+        if let Some(fields) = &self.calendar_interval {
+            put(
+                "calendar_interval",
+                inline_table("calendar_interval", fields)?,
+            );
+        }
+        for (key, value) in [
+            ("date", &self.date),
+            ("timezone", &self.timezone),
+            ("start_date", &self.start_date),
+            ("end_date", &self.end_date),
+            ("dst_gap", &self.dst_gap),
+            ("dst_fold", &self.dst_fold),
+            ("jitter", &self.jitter),
+            ("timeout", &self.timeout),
+            ("name", &self.name),
+            ("misfire_grace_time", &self.misfire_grace_time),
+        ] {
+            if let Some(value) = value {
+                put(key, value.clone().into());
+            }
+        }
+        if !self.env.is_empty() {
+            let mut env = toml::Table::new();
+            for pair in &self.env {
+                let Some((name, value)) = pair.split_once('=') else {
+                    return Err(Error::invalid("env", format!("{pair:?} is not NAME=VALUE")).into());
+                };
+                env.insert(name.to_owned(), value.to_owned().into());
+            }
+            put("env", toml::Value::Table(env));
+        }
+        if let Some(dir) = &self.working_dir {
+            put("working_dir", dir.display().to_string().into());
+        }
+        if self.no_coalesce {
+            put("coalesce", false.into());
+        }
+        if let Some(max) = self.max_instances {
+            put("max_instances", i64::from(max).into());
+        }
+        if self.paused {
+            put("paused", true.into());
+        }
+        toml::to_string(&table).map_err(|error| Error::invalid("job", error.to_string()).into())
+    }
+}
+
+/// Runs `tempora jobs` at `now`; returns what to print.
+///
+/// # Errors
+///
+/// A store that cannot be opened, a job not found, a value refused (named).
+pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
+    let opened = args.store.open()?;
+    let json = args.store.json;
+    match args.command.as_ref().unwrap_or(&JobsCommand::List) {
+        JobsCommand::List => list(&opened, now, json),
+        JobsCommand::Show { id } => show(&opened, id, now, json),
+        JobsCommand::Add(add) => {
+            let default_zone = opened
+                .config
+                .as_ref()
+                .and_then(|config| config.timezone.clone())
+                .unwrap_or_else(|| opened.zone.name().to_owned());
+            let config = job_from_toml(&add.to_toml()?, Some(&default_zone))
+                .map_err(|message| Error::invalid("job", message))
+                .map_err(strip_job_field)?;
+            let defaults = opened
+                .config
+                .as_ref()
+                .and_then(|config| config.job_defaults)
+                .unwrap_or_default();
+            let job = config.to_builder(ORIGIN_CLI).build_at(&defaults, now)?;
+            opened.block_on(opened.store.add_job(job.clone(), add.replace))?;
+            outcome(&opened, &job, "added", now, json)
+        }
+        JobsCommand::Pause { id, until } => {
+            let until_time = until
+                .as_deref()
+                .map(|text| parse_time(&opened.zone, "until", text))
+                .transpose()?;
+            let job = opened.job(id)?;
+            let (Some(until), Some(until_time)) = (until, until_time) else {
+                let job = opened.update(&job, |stored| {
+                    stored.next_run_time = None;
+                    stored.labels.remove(PAUSED_UNTIL);
+                })?;
+                return outcome(&opened, &job, "paused", now, json);
+            };
+            if until_time <= now {
+                return Err(
+                    Error::invalid("until", format!("{until:?} is not in the future")).into(),
+                );
+            }
+            let Some(next) = job.trigger().next_fire_time(None, until_time) else {
+                return Err(Error::invalid(
+                    "until",
+                    format!(
+                        "job {id:?} has no fire time after {until:?}; pause it without --until, or remove it"
+                    ),
+                )
+                .into());
+            };
+            let job = opened.update(&job, |stored| {
+                stored.next_run_time = Some(next);
+                stored
+                    .labels
+                    .insert(PAUSED_UNTIL.to_owned(), until_time.to_string());
+            })?;
+            outcome(&opened, &job, "paused", now, json)
+        }
+        JobsCommand::Resume { id } => {
+            let job = opened.job(id)?;
+            let Some(next) = job.trigger().next_fire_time(None, now) else {
+                opened.block_on(opened.store.remove_job(id))?;
+                return Ok(if json {
+                    format!("{}\n", json!({ "id": id, "removed": true }))
+                } else {
+                    format!("removed {id}: its trigger has no more fire times\n")
+                });
+            };
+            let job = opened.update(&job, |stored| {
+                stored.next_run_time = Some(next);
+                stored.labels.remove(PAUSED_UNTIL);
+            })?;
+            outcome(&opened, &job, "resumed", now, json)
+        }
+        JobsCommand::Run { id } => {
+            let job = opened.job(id)?;
+            if job.is_paused() || paused_until(&job, now).is_some() {
+                return Err(Error::invalid(
+                    "id",
+                    format!("job {id:?} is paused; resume it first: tempora jobs resume {id}"),
+                )
+                .into());
+            }
+            let job = opened.update(&job, |stored| stored.next_run_time = Some(now))?;
+            outcome(&opened, &job, "runs now", now, json)
+        }
+        JobsCommand::Remove { id } => {
+            let job = opened.job(id)?;
+            opened.block_on(opened.store.remove_job(id))?;
+            let from_file = job.label(ORIGIN) == Some(crate::config::ORIGIN_CONFIG);
+            if json {
+                return Ok(format!(
+                    "{}\n",
+                    json!({ "id": id, "removed": true, "origin": job.label(ORIGIN) })
+                ));
+            }
+            let mut text = format!("removed {id}\n");
+            if from_file {
+                text.push_str(&format!(
+                    "note: {id} is a job of the configuration file; it comes back when the daemon \
+                     reloads the file unless you remove it there\n"
+                ));
+            }
+            Ok(text)
+        }
+    }
+}
+
+/// `job: hour: 24 is out of range` → `hour: 24 is out of range`: the
+/// message of [`job_from_toml`] names its key already.
+fn strip_job_field(error: Error) -> Error {
+    let message = error.to_string();
+    match message
+        .strip_prefix("job: ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((field, rest)) => Error::invalid(field, rest),
+        None => error,
+    }
+}
+
+/// What a change prints: one line, or the job as JSON.
+fn outcome(opened: &Opened, job: &Job, what: &str, now: Timestamp, json: bool) -> Result<String> {
+    if json {
+        return Ok(format!("{}\n", job_json(opened, job, None, now)));
+    }
+    Ok(format!(
+        "{what} {}: {}\n",
+        job.id(),
+        next_run_text(opened, job, now)
+    ))
+}
+
+/// "next run 2026-03-30 09:00:00 CEST (in 3m 20s)", "paused", "paused
+/// until …, next run …".
+fn next_run_text(opened: &Opened, job: &Job, now: Timestamp) -> String {
+    match (job.next_run_time(), paused_until(job, now)) {
+        (None, _) => "paused".to_owned(),
+        (Some(next), Some(until)) => format!(
+            "paused until {}, next run {} ({})",
+            local(&opened.zone, until),
+            local(&opened.zone, next),
+            relative(next, now)
+        ),
+        (Some(next), None) => format!(
+            "next run {} ({})",
+            local(&opened.zone, next),
+            relative(next, now)
+        ),
+    }
+}
+
+/// The `paused_until` label of `job`, while it is still ahead of `now`.
+pub fn paused_until(job: &Job, now: Timestamp) -> Option<Timestamp> {
+    job.label(PAUSED_UNTIL)
+        .and_then(|text| text.parse::<Timestamp>().ok())
+        .filter(|until| *until > now)
+}
+
+/// `instant` on `zone`'s wall clock: `2026-03-30 09:00:00 CEST`.
+pub fn local(zone: &Zone, instant: Timestamp) -> String {
+    let tz = zone.time_zone();
+    let info = tz.to_offset_info(instant);
+    format!(
+        "{} {}",
+        tz.to_datetime(instant).strftime("%Y-%m-%d %H:%M:%S"),
+        info.abbreviation()
+    )
+}
+
+/// How far `instant` is from `now`: `in 3m 20s`, `5s ago`, `now`.
+///
+/// ```
+/// use tempora_cli::jobs::relative;
+///
+/// let now = "2026-01-01T00:00:00Z".parse()?;
+/// assert_eq!(relative("2026-01-01T00:03:20Z".parse()?, now), "in 3m 20s");
+/// assert_eq!(relative("2025-12-30T22:00:00Z".parse()?, now), "1d 2h ago");
+/// assert_eq!(relative(now, now), "now");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn relative(instant: Timestamp, now: Timestamp) -> String {
+    let seconds = instant.as_second() - now.as_second();
+    let magnitude = seconds.unsigned_abs();
+    if magnitude == 0 {
+        return "now".to_owned();
+    }
+    let (days, hours, minutes, secs) = (
+        magnitude / 86_400,
+        magnitude % 86_400 / 3_600,
+        magnitude % 3_600 / 60,
+        magnitude % 60,
+    );
+    let parts: Vec<String> = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+        .into_iter()
+        .skip_while(|(value, _)| *value == 0)
+        .take(2)
+        .filter(|(value, _)| *value != 0)
+        .map(|(value, unit)| format!("{value}{unit}"))
+        .collect();
+    let span = parts.join(" ");
+    if seconds > 0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+/// Reads a time T on `zone`'s wall clock, naming `field` when it does not
+/// parse.
+pub fn parse_time(zone: &Zone, field: &str, text: &str) -> Result<Timestamp> {
+    zone.parse_time(text).map_err(|error| {
+        let message = error.to_string();
+        let reason = error
+            .field()
+            .and_then(|inner| message.strip_prefix(inner))
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&message)
+            .to_owned();
+        Error::invalid(field, reason).into()
+    })
+}
+
+/// A trigger as a table shows it: its `Display` without the policies and
+/// zone that are the defaults.
+///
+/// ```
+/// use tempora::trigger::{CronTrigger, Zone};
+/// use tempora_cli::jobs::short_trigger;
+///
+/// let trigger = CronTrigger::crontab("*/5 * * * *").timezone("UTC").build()?.into();
+/// assert_eq!(short_trigger(&trigger, &Zone::new("UTC")?), "cron['*/5 * * * *']");
+/// # Ok::<(), tempora::Error>(())
+/// ```
+pub fn short_trigger(trigger: &Trigger, zone: &Zone) -> String {
+    trigger
+        .to_string()
+        .replace(&format!(", timezone='{}'", zone.name()), "")
+        .replace(", dst_gap='shift'", "")
+        .replace(", dst_fold='auto'", "")
+}
+
+/// The command a job runs, as a shell would show it.
+fn command_line(job: &Job) -> Option<String> {
+    let command: CommandArgs = serde_json::from_value(job.args().clone()).ok()?;
+    if command.program == "/bin/sh" && command.args.len() == 2 && command.args[0] == "-c" {
+        return Some(command.args[1].clone());
+    }
+    let words: Vec<String> = std::iter::once(&command.program)
+        .chain(&command.args)
+        .map(|word| {
+            if !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "-_./=:,@%+".contains(c))
+            {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', r"'\''"))
+            }
+        })
+        .collect();
+    Some(words.join(" "))
+}
+
+/// A job as `--json` prints it.
+fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp) -> Value {
+    let zone = &opened.zone;
+    json!({
+        "id": job.id(),
+        "name": job.name(),
+        "origin": job.label(ORIGIN),
+        "task": job.task().name(),
+        "args": job.args(),
+        "trigger": job.trigger().to_string(),
+        "trigger_spec": serde_json::to_value(job.trigger()).unwrap_or(Value::Null),
+        "next_run_time": job.next_run_time().map(|next| zone.format(next)),
+        "next_run_in_seconds": job.next_run_time().map(|next| next.as_second() - now.as_second()),
+        "paused": job.is_paused(),
+        "paused_until": paused_until(job, now).map(|until| zone.format(until)),
+        "misfire_grace_time": job.misfire_grace_time().to_string(),
+        "coalesce": job.coalesce(),
+        "max_instances": job.max_instances(),
+        "executor": job.executor(),
+        "labels": job.labels(),
+        "last_run": last.map(|run| crate::history::run_json(zone, run)),
+    })
+}
+
+/// The latest run of `id`, if any; none from a store without history.
+fn last_run(opened: &Opened, id: &str) -> Result<Option<RunRecord>> {
+    match opened.block_on(opened.store.list_runs(&RunQuery::new().job(id).limit(1))) {
+        Ok(mut runs) => Ok(runs.pop()),
+        Err(error) if error.is_unsupported() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// `tempora jobs`: the table, or a JSON array.
+fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
+    let jobs = opened.block_on(opened.store.list_jobs())?;
+    let mut rows = Vec::new();
+    let mut values = Vec::new();
+    for job in &jobs {
+        let last = last_run(opened, job.id())?;
+        if json {
+            values.push(job_json(opened, job, last.as_ref(), now));
+            continue;
+        }
+        let next = match job.next_run_time() {
+            Some(next) => format!("{} ({})", local(&opened.zone, next), relative(next, now)),
+            None => "-".to_owned(),
+        };
+        let last = match &last {
+            Some(run) => {
+                let when = run.finished.or(run.started).unwrap_or(run.scheduled_time);
+                let exit = run
+                    .exit_status
+                    .filter(|status| *status != 0)
+                    .map(|status| format!(" (exit {status})"))
+                    .unwrap_or_default();
+                format!("{}{exit} {}", run.status, relative(when, now))
+            }
+            None => "-".to_owned(),
+        };
+        let paused = match (job.is_paused(), paused_until(job, now)) {
+            (true, _) => "yes".to_owned(),
+            (false, Some(until)) => format!("until {}", local(&opened.zone, until)),
+            (false, None) => "no".to_owned(),
+        };
+        rows.push([
+            job.id().to_owned(),
+            short_trigger(job.trigger(), &opened.zone),
+            next,
+            last,
+            paused,
+        ]);
+    }
+    if json {
+        return Ok(format!("{}\n", Value::Array(values)));
+    }
+    if rows.is_empty() {
+        return Ok("no jobs\n".to_owned());
+    }
+    Ok(table(
+        ["ID", "TRIGGER", "NEXT RUN", "LAST RUN", "PAUSED"],
+        &rows,
+    ))
+}
+
+/// Columns padded to their widest cell, two spaces apart.
+pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|title| title.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if index + 1 == N {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// `tempora jobs show ID`.
+fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String> {
+    let job = opened.job(id)?;
+    let runs = match opened.block_on(opened.store.list_runs(&RunQuery::new().job(id).limit(5))) {
+        Ok(runs) => runs,
+        Err(error) if error.is_unsupported() => Vec::new(),
+        Err(error) => return Err(error.into()),
+    };
+    if json {
+        let mut value = job_json(opened, &job, runs.first(), now);
+        value["runs"] = runs
+            .iter()
+            .map(|run| crate::history::run_json(&opened.zone, run))
+            .collect();
+        return Ok(format!("{value}\n"));
+    }
+    let command: Option<CommandArgs> = serde_json::from_value(job.args().clone()).ok();
+    let mut lines: Vec<(&str, String)> = vec![
+        ("id", job.id().to_owned()),
+        ("name", job.name().to_owned()),
+        (
+            "origin",
+            match job.label(ORIGIN) {
+                Some("config") => "config (the configuration file)".to_owned(),
+                Some("cli") => "cli (tempora jobs add)".to_owned(),
+                Some(other) => other.to_owned(),
+                None => "-".to_owned(),
+            },
+        ),
+        ("trigger", job.trigger().to_string()),
+        ("next run", next_run_text(opened, &job, now)),
+    ];
+    match (&command, command_line(&job)) {
+        (Some(_), Some(line)) => lines.push(("command", line)),
+        _ => lines.push((
+            "task",
+            format!(
+                "{} {}",
+                job.task().name().unwrap_or("(closure)"),
+                job.args()
+            ),
+        )),
+    }
+    if let Some(command) = &command {
+        for (name, value) in &command.env {
+            lines.push(("env", format!("{name}={value}")));
+        }
+        if let Some(dir) = &command.working_dir {
+            lines.push(("working dir", dir.display().to_string()));
+        }
+        if let Some(timeout) = command.timeout {
+            lines.push(("timeout", format!("{timeout:#}")));
+        }
+    }
+    lines.push(("misfire grace", job.misfire_grace_time().to_string()));
+    lines.push(("coalesce", job.coalesce().to_string()));
+    lines.push(("max instances", job.max_instances().to_string()));
+    let mut out: String = lines
+        .iter()
+        .map(|(key, value)| format!("{:<16}{value}\n", format!("{key}:")))
+        .collect();
+    if !runs.is_empty() {
+        out.push_str("latest runs:\n");
+        let rows = crate::history::rows(&opened.zone, &runs);
+        for line in table(crate::history::HEADER, &rows).lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,442 @@
+//! The daemon on its SQLite store, end to end: the real `tempora` binary
+//! on a temporary configuration, driven by the `tempora jobs` and `tempora
+//! history` commands, and by signals (SIGHUP, SIGTERM, SIGKILL). Jobs fire
+//! every second on the real clock, so every check polls the store with a
+//! generous deadline; no sleep is an assertion.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A temporary directory with a configuration file in it.
+struct Setup {
+    dir: PathBuf,
+}
+
+impl Setup {
+    fn new(name: &str, config: &str) -> Setup {
+        let dir =
+            std::env::temp_dir().join(format!("tempora-daemon-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("tempora.toml"), config).unwrap();
+        Setup { dir }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.join("tempora.toml")
+    }
+
+    /// Starts `tempora run` on the configuration; its log goes to a file.
+    fn start(&self) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("daemon.log"))
+            .unwrap();
+        Command::new(env!("CARGO_BIN_EXE_tempora"))
+            .args(["run", "--log-format", "json", "--config"])
+            .arg(self.config())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    /// Runs `tempora COMMAND --config FILE ARGS`.
+    fn tempora(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tempora"))
+            .arg(args[0])
+            .arg("--config")
+            .arg(self.config())
+            .args(&args[1..])
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = self.tempora(args);
+        assert!(
+            output.status.success(),
+            "tempora {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&self.ok(&args)).unwrap()
+    }
+
+    /// Every recorded run of job `id`, newest first.
+    fn runs(&self, id: &str) -> Vec<Value> {
+        self.json(&["history", id, "--limit", "10000"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn count(&self, id: &str, status: &str) -> usize {
+        self.runs(id)
+            .iter()
+            .filter(|run| run["status"] == status)
+            .count()
+    }
+
+    fn job_ids(&self) -> BTreeSet<String> {
+        self.json(&["jobs"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|job| job["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Waits until `done` holds, polling; fails naming `what` after the
+    /// deadline, with the daemon's log.
+    fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "not within {DEADLINE:?}: {what}\n--- daemon log ---\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for the daemon to exit, at most the deadline.
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < DEADLINE, "the daemon did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn timestamp(value: &Value) -> jiff::Timestamp {
+    value.as_str().unwrap().parse().unwrap()
+}
+
+const TICK: &str = "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+    [[job]]\nid = \"tick\"\ncommand = [\"echo\", \"tick\"]\ninterval = { seconds = 1 }\n";
+
+#[test]
+fn jobs_commands_change_the_running_daemon() {
+    let setup = Setup::new("jobs", TICK);
+    let mut daemon = setup.start();
+    setup.wait_until("tick runs", || setup.count("tick", "success") >= 1);
+    // The store is the SQLite file beside the configuration.
+    assert!(Path::new(&setup.dir.join("tempora.db")).exists());
+
+    // A job added at run time runs within seconds.
+    let added = setup.ok(&[
+        "jobs",
+        "add",
+        "extra",
+        "--interval",
+        "1s",
+        "--",
+        "sh",
+        "-c",
+        "echo extra; exit 4",
+    ]);
+    assert!(added.starts_with("added extra: next run "), "{added}");
+    setup.wait_until("extra runs", || setup.count("extra", "error") >= 1);
+    let failed = setup.json(&["history", "extra", "--failed", "--limit", "1"]);
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("exited with status 4"),
+        "{failed}"
+    );
+
+    // `jobs` lists both, with their origin and last outcome.
+    let jobs = setup.json(&["jobs"]);
+    let extra = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|job| job["id"] == "extra")
+        .unwrap();
+    assert_eq!(extra["origin"], "cli");
+    assert_eq!(extra["paused"], false);
+    assert_eq!(extra["last_run"]["status"], "error");
+    let table = setup.ok(&["jobs"]);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains("extra"), "{table}");
+
+    // Paused: no new run starts once the pause is seen (one may be in flight).
+    setup.ok(&["jobs", "pause", "tick"]);
+    assert_eq!(setup.json(&["jobs", "show", "tick"])["paused"], true);
+    let at_pause = setup.runs("tick").len();
+    let extra_at_pause = setup.runs("extra").len();
+    setup.wait_until("extra runs 3 more times", || {
+        setup.runs("extra").len() >= extra_at_pause + 3
+    });
+    assert!(setup.runs("tick").len() <= at_pause + 1);
+
+    // A paused job is not run now; a resumed one runs again.
+    let refused = setup.tempora(&["jobs", "run", "tick"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is paused; resume it first"),
+        "{refused:?}"
+    );
+    setup.ok(&["jobs", "resume", "tick"]);
+    let after_resume = setup.runs("tick").len();
+    setup.wait_until("tick runs after resume", || {
+        setup.runs("tick").len() > after_resume + 1
+    });
+
+    // `jobs run` runs an hourly job now, and keeps its schedule.
+    setup.ok(&[
+        "jobs",
+        "add",
+        "hourly",
+        "--cron",
+        "0 * * * *",
+        "--shell",
+        "echo hourly",
+    ]);
+    let next_before = setup.json(&["jobs", "show", "hourly"])["next_run_time"].clone();
+    setup.ok(&["jobs", "run", "hourly"]);
+    setup.wait_until("hourly runs now", || setup.count("hourly", "success") == 1);
+    setup.wait_until("hourly goes back to its schedule", || {
+        setup.json(&["jobs", "show", "hourly"])["next_run_time"] == next_before
+    });
+
+    // Removed: gone from the store, and the daemon stops running it.
+    setup.ok(&["jobs", "remove", "extra"]);
+    assert!(!setup.job_ids().contains("extra"));
+    let extra_runs = setup.runs("extra").len();
+    let ticks = setup.runs("tick").len();
+    setup.wait_until("tick runs twice more", || {
+        setup.runs("tick").len() >= ticks + 2
+    });
+    assert!(setup.runs("extra").len() <= extra_runs + 1);
+
+    // A job that does not exist: one line, exit status 1.
+    let missing = setup.tempora(&["jobs", "show", "nope"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&missing.stderr).lines().count(), 1);
+
+    // SIGHUP: the file's jobs follow it; the jobs added at run time stay.
+    std::fs::write(
+        setup.config(),
+        "[scheduler]\ntimezone = \"UTC\"\n\n[[job]]\nid = \"second\"\nshell = \"echo second\"\ninterval = { seconds = 1 }\n",
+    )
+    .unwrap();
+    signal(&daemon, "HUP");
+    setup.wait_until("the reload shows in `tempora jobs`", || {
+        let ids = setup.job_ids();
+        ids.contains("second") && !ids.contains("tick")
+    });
+    assert!(setup.job_ids().contains("hourly"));
+    setup.wait_until("second runs", || setup.count("second", "success") >= 1);
+
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+}
+
+#[test]
+fn a_killed_daemon_restarts_without_losing_or_repeating_a_fire_time() {
+    let setup = Setup::new(
+        "crash",
+        &format!(
+            "{TICK}\n[[job]]\nid = \"slow\"\ncommand = [\"sleep\", \"30\"]\ninterval = {{ seconds = 1 }}\n"
+        ),
+    );
+    let mut daemon = setup.start();
+    setup.wait_until("a few ticks and a slow run in flight", || {
+        setup.count("tick", "success") >= 3 && setup.count("slow", "running") == 1
+    });
+    signal(&daemon, "KILL");
+    wait_exit(&mut daemon);
+
+    let mut daemon = setup.start();
+    // The run the kill cut short is interrupted; the job runs again.
+    setup.wait_until("the killed slow run is interrupted", || {
+        setup.count("slow", "interrupted") >= 1
+    });
+    setup.wait_until("slow runs again", || setup.count("slow", "running") == 1);
+    let ticks = setup.count("tick", "success");
+    setup.wait_until("tick runs after the restart", || {
+        setup.count("tick", "success") >= ticks + 3
+    });
+    // Once more, killed between runs of tick.
+    signal(&daemon, "KILL");
+    wait_exit(&mut daemon);
+    let mut daemon = setup.start();
+    let ticks = setup.count("tick", "success");
+    setup.wait_until("tick runs after the second restart", || {
+        setup.count("tick", "success") >= ticks + 2
+    });
+    assert_eq!(
+        setup.job_ids(),
+        BTreeSet::from(["slow".into(), "tick".into()])
+    );
+
+    // No fire time twice, none lost: tick's runs, oldest first, each stand
+    // for the fire times (1 s apart) since the one before.
+    let mut runs = setup.runs("tick");
+    runs.reverse();
+    let mut seen = BTreeSet::new();
+    for run in &runs {
+        assert!(
+            seen.insert(run["scheduled_time"].as_str().unwrap().to_owned()),
+            "fire time run twice: {run}"
+        );
+    }
+    for pair in runs.windows(2) {
+        let gap = timestamp(&pair[1]["scheduled_time"]).as_second()
+            - timestamp(&pair[0]["scheduled_time"]).as_second();
+        assert_eq!(
+            gap,
+            pair[1]["fire_times"].as_i64().unwrap(),
+            "fire times lost or repeated between {} and {}",
+            pair[0],
+            pair[1]
+        );
+    }
+
+    // SIGTERM: the slow run in flight gets shutdown_timeout (1 s), then is
+    // killed and recorded as interrupted; the daemon exits 0.
+    setup.wait_until("slow in flight", || setup.count("slow", "running") == 1);
+    let interrupted = setup.count("slow", "interrupted");
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+    assert_eq!(setup.count("slow", "running"), 0);
+    assert!(setup.count("slow", "interrupted") > interrupted);
+}
+
+#[test]
+fn commands_refuse_bad_input_with_status_2() {
+    let setup = Setup::new("usage", TICK);
+    for (args, message) in [
+        (
+            &[
+                "jobs",
+                "add",
+                "x",
+                "--cron",
+                "0 24 * * *",
+                "--shell",
+                "true",
+            ][..],
+            "error: hour: 24 is out of range 0-23",
+        ),
+        (
+            &["jobs", "add", "x", "--shell", "true"][..],
+            "error: the following required arguments were not provided: \
+             <--cron <EXPR>|--cron-fields <FIELDS>|--interval <EVERY>|--calendar-interval <FIELDS>|--date <T>>",
+        ),
+        (
+            &["jobs", "pause", "tick", "--until", "someday"][..],
+            "error: until:",
+        ),
+        (&["history", "--limit", "x"][..], "error: invalid value 'x'"),
+        (
+            &["jobs", "frobnicate"][..],
+            "error: unrecognized subcommand",
+        ),
+    ] {
+        let output = setup.tempora(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+    // A bad store URL is named, without its password.
+    let output = Command::new(env!("CARGO_BIN_EXE_tempora"))
+        .args(["jobs", "--store", "oracle://scott:tiger@db/orcl"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("oracle://scott:***@db/orcl"), "{stderr}");
+    assert!(!stderr.contains("tiger"));
+}
+
+/// README's first command runs the daemon on the shipped example, and a
+/// newcomer sees a job fire within seconds (here on a copy of the example,
+/// so that its database lands in a temporary directory).
+#[test]
+fn the_readme_first_command_runs_the_example_and_jobs_fire() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = &readme[readme.find("## Two commands").unwrap()..];
+    let first = section
+        .lines()
+        .find(|line| line.starts_with("cargo run -p tempora-cli -- "))
+        .unwrap();
+    assert_eq!(
+        first,
+        "cargo run -p tempora-cli -- run --config examples/tempora.toml"
+    );
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/tempora.toml"
+    ))
+    .unwrap();
+    let setup = Setup::new("example", &example);
+    let mut daemon = setup.start();
+    let started = Instant::now();
+    setup.wait_until("heartbeat fires", || {
+        setup.count("heartbeat", "success") >= 1
+    });
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let runs = setup.runs("heartbeat");
+    assert_eq!(
+        runs[0]["node"].as_str().map(|n| n.starts_with("tempora@")),
+        Some(true)
+    );
+    assert_eq!(
+        setup.job_ids(),
+        BTreeSet::from([
+            "heartbeat".into(),
+            "disk-usage".into(),
+            "monthly-report".into(),
+            "invoices".into()
+        ])
+    );
+    signal(&daemon, "INT");
+    assert!(wait_exit(&mut daemon).success());
+}

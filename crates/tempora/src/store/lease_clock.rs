@@ -1,0 +1,82 @@
+//! Whose clock measures a lease: the choice every persistent store offers.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// Whose clock measures a lease: when a claim taken by
+/// [`JobStore::acquire_due`](crate::store::JobStore::acquire_due) expires,
+/// and so when another scheduler may take the job over.
+///
+/// Every persistent store offers the same choice under the same names; in
+/// a configuration file it reads `"database"` or `"caller"`. Due jobs are
+/// always those whose next run time is at or before the scheduler's `now`,
+/// whichever clock measures the leases.
+///
+/// ```
+/// use tempora::store::LeaseClock;
+///
+/// assert_eq!(LeaseClock::default(), LeaseClock::Database);
+/// assert_eq!("caller".parse::<LeaseClock>()?, LeaseClock::Caller);
+/// assert_eq!(LeaseClock::Caller.to_string(), "caller");
+/// assert_eq!(
+///     "server".parse::<LeaseClock>().unwrap_err().to_string(),
+///     "lease_clock: \"server\" is not \"database\" or \"caller\""
+/// );
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LeaseClock {
+    /// The database server's clock (PostgreSQL `clock_timestamp()`, MySQL
+    /// `NOW(6)`, Redis `TIME`, MongoDB's `hello` reply): a lease lasts its
+    /// duration on the server, whatever the schedulers' host clocks say, so
+    /// a scheduler whose clock runs ahead cannot take over a job another
+    /// one still holds. The default of the server databases. SQLite is
+    /// embedded and has no clock of its own: there it means the caller's
+    /// `now`.
+    #[default]
+    Database,
+    /// The `now` the scheduler passes to
+    /// [`acquire_due`](crate::store::JobStore::acquire_due): a lease taken
+    /// at `now` for `d` has expired for a call made at `now + d`. SQLite's
+    /// default, and what tests driving a manual clock want.
+    Caller,
+}
+
+impl LeaseClock {
+    /// Its name in a configuration file: `"database"` or `"caller"`.
+    ///
+    /// ```
+    /// use tempora::store::LeaseClock;
+    ///
+    /// assert_eq!(LeaseClock::Database.as_str(), "database");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseClock::Database => "database",
+            LeaseClock::Caller => "caller",
+        }
+    }
+}
+
+impl fmt::Display for LeaseClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for LeaseClock {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<LeaseClock> {
+        match text {
+            "database" => Ok(LeaseClock::Database),
+            "caller" => Ok(LeaseClock::Caller),
+            _ => Err(Error::invalid(
+                "lease_clock",
+                format!("{text:?} is not \"database\" or \"caller\""),
+            )),
+        }
+    }
+}
