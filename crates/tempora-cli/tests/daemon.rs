@@ -186,6 +186,9 @@ fn jobs_commands_change_the_running_daemon() {
             .contains("exited with status 4"),
         "{failed}"
     );
+    // The exit status and the output's tail are kept in the history.
+    assert_eq!(failed[0]["exit_status"], 4, "{failed}");
+    assert_eq!(failed[0]["output"], "extra\n", "{failed}");
 
     // `jobs` lists both, with their origin and last outcome.
     let jobs = setup.json(&["jobs"]);

@@ -30,6 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     let store = runtime.block_on(tempora_sql::connect(&url, &SqlOptions::new()))?;
 
+    // The scheduler does this itself as it starts; done here first so that
+    // the list below shows what became of the runs a killed process left.
+    let node = "survivor";
+    runtime.block_on(store.interrupt_runs(tempora::jiff::Timestamp::now(), Some(node)))?;
     println!("the last runs in {url}:");
     for run in runtime.block_on(store.list_runs(&RunQuery::new().limit(5)))? {
         println!(
@@ -51,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let scheduler = SchedulerBuilder::new()
         .tasks(tasks)
-        .node_id("survivor")
+        .node_id(node)
         .lease(SignedDuration::from_secs(10))
         .store("default", Arc::clone(&store))
         .blocking()?;
