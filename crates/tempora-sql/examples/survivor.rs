@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tempora::clock::{Clock, SystemClock};
 use tempora::history::RunQuery;
 use tempora::jiff::SignedDuration;
 use tempora::job::JobBuilder;
@@ -33,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The scheduler does this itself as it starts; done here first so that
     // the list below shows what became of the runs a killed process left.
     let node = "survivor";
-    runtime.block_on(store.interrupt_runs(tempora::jiff::Timestamp::now(), Some(node)))?;
+    runtime.block_on(store.interrupt_runs(SystemClock.now(), Some(node)))?;
     println!("the last runs in {url}:");
     for run in runtime.block_on(store.list_runs(&RunQuery::new().limit(5)))? {
         println!(

@@ -164,14 +164,31 @@ impl Dialect for Sqlite {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.unwrap_or(4))
-            .acquire_timeout(options.connect_timeout)
-            .connect_with(connect)
-            .await
-            .map_err(|error| {
-                Error::store(location, "cannot open the database", Some(Box::new(error)))
-            })?;
+        // Two processes creating the same file at once (a daemon and a
+        // `tempora jobs` beside it) can see SQLITE_BUSY while the first
+        // switches it to WAL, which the busy timeout does not cover: try
+        // again for a while.
+        let mut attempts = 0;
+        let pool = loop {
+            let opened = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.unwrap_or(4))
+                .acquire_timeout(options.connect_timeout)
+                .connect_with(connect.clone())
+                .await;
+            match opened {
+                Err(sqlx::Error::Database(error))
+                    if attempts < 100 && matches!(error.code().as_deref(), Some("5" | "6")) =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                opened => {
+                    break opened.map_err(|error| {
+                        Error::store(location, "cannot open the database", Some(Box::new(error)))
+                    })?;
+                }
+            }
+        };
         Ok((pool, location.to_owned()))
     }
 

@@ -12,7 +12,7 @@
 //!
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
 //! // The memory store has no earlier shape: only the check runs.
-//! let store = MemoryStore::new();
+//! let store = MemoryStore::with_history();
 //! store.record_run(&previous_run()).await?;
 //! history_survives_the_upgrade(&store).await;
 //! # Ok::<(), tempora::Error>(())

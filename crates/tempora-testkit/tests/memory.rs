@@ -8,7 +8,7 @@ use tempora::store::MemoryStore;
 use tempora_testkit::StoreUnderTest;
 
 async fn memory() -> StoreUnderTest {
-    StoreUnderTest::new(MemoryStore::new())
+    StoreUnderTest::new(MemoryStore::with_history())
         .no_reopen("the memory store keeps its jobs in the instance: nothing survives a restart")
         .no_corrupt(
             "the memory store holds jobs as values, not a stored form that could be unreadable",

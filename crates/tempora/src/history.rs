@@ -34,7 +34,7 @@
 //! use tempora::store::{JobStore, MemoryStore};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-//! let store = MemoryStore::new();
+//! let store = MemoryStore::with_history();
 //! let scheduled: Timestamp = "2026-01-01T09:00:00Z".parse()?;
 //! let started: Timestamp = "2026-01-01T09:00:01Z".parse()?;
 //! let lease = SignedDuration::from_secs(30);

@@ -114,7 +114,10 @@ struct Env {
 }
 
 fn env() -> Env {
-    env_with(SchedulerBuilder::new(), Arc::new(MemoryStore::new()))
+    env_with(
+        SchedulerBuilder::new(),
+        Arc::new(MemoryStore::with_history()),
+    )
 }
 
 fn env_with(builder: SchedulerBuilder, store: Arc<MemoryStore>) -> Env {
@@ -427,7 +430,7 @@ fn a_command_past_its_timeout_is_recorded_as_timeout_with_its_output() {
 fn runs_cut_short_by_the_shutdown_timeout_are_recorded_interrupted() {
     let env = env_with(
         SchedulerBuilder::new().shutdown_timeout(SignedDuration::from_millis(50)),
-        Arc::new(MemoryStore::new()),
+        Arc::new(MemoryStore::with_history()),
     );
     let args = CommandArgs::new("sh")
         .arg("-c")
@@ -454,7 +457,7 @@ fn runs_cut_short_by_the_shutdown_timeout_are_recorded_interrupted() {
 
 #[test]
 fn a_node_restarting_under_its_id_marks_its_leftover_runs_interrupted() {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::with_history());
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -484,7 +487,7 @@ fn a_node_restarting_under_its_id_marks_its_leftover_runs_interrupted() {
 
 #[test]
 fn an_expired_run_of_another_node_is_taken_over_as_interrupted() {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::with_history());
     let dead = RunRecord::running("backup", t0(), "node-b", t0(), t0() + LEASE);
     tokio::runtime::Builder::new_current_thread()
         .build()
@@ -531,7 +534,7 @@ fn runs_in_flight_are_renewed_every_half_lease() {
 
 #[test]
 fn the_retention_prunes_the_history_at_start_and_every_lease() {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::with_history());
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -572,7 +575,7 @@ fn the_retention_prunes_the_history_at_start_and_every_lease() {
 fn list_runs_merges_every_store_newest_first_with_filters_and_limit() {
     let env = env();
     env.scheduler
-        .add_store("second", MemoryStore::new())
+        .add_store("second", MemoryStore::with_history())
         .unwrap();
     env.add(JobBuilder::new("ok", every(1)).id("a"));
     env.add(JobBuilder::new("fail", every(1)).id("b").store("second"));
@@ -720,7 +723,7 @@ impl JobStore for Shared {
 
 #[test]
 fn the_loop_re_reads_a_shared_store_within_the_poll_interval() {
-    let inner = Arc::new(MemoryStore::new());
+    let inner = Arc::new(MemoryStore::with_history());
     let clock = ManualClock::new(t0());
     let gate = Arc::new(Gate::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -771,7 +774,7 @@ fn host_driven_wakes_are_capped_by_the_poll_interval_only_for_shared_stores() {
     env.scheduler.start().unwrap();
     assert_eq!(env.tick_at(t0()), None);
 
-    let inner = Arc::new(MemoryStore::new());
+    let inner = Arc::new(MemoryStore::with_history());
     let scheduler = SchedulerBuilder::new()
         .clock(ManualClock::new(t0()))
         .store_poll_interval(secs(2))
@@ -798,7 +801,7 @@ fn a_store_without_history_still_runs_jobs_and_lists_no_runs() {
         .store(
             "default",
             Shared {
-                inner: Arc::new(MemoryStore::new()),
+                inner: Arc::new(MemoryStore::with_history()),
                 history: false,
             },
         )

@@ -499,11 +499,15 @@ impl SyncScheduler {
     /// use tempora::history::{RunQuery, RunStatus};
     /// use tempora::job::JobBuilder;
     /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::store::MemoryStore;
     /// use tempora::task::JobTask;
     /// use tempora::trigger::DateTrigger;
     ///
     /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
-    /// let scheduler = SchedulerBuilder::new().clock(clock.clone()).host_driven()?;
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .clock(clock.clone())
+    ///     .store("default", MemoryStore::with_history()) // a history kept in memory
+    ///     .host_driven()?;
     /// let task = JobTask::closure(|_| Err::<(), _>("smtp: connection refused"));
     /// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail"))?;
     /// scheduler.start()?;
@@ -1052,12 +1056,16 @@ impl AsyncScheduler {
     /// use tempora::history::{RunQuery, RunStatus};
     /// use tempora::job::JobBuilder;
     /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::store::MemoryStore;
     /// use tempora::task::JobTask;
     /// use tempora::trigger::DateTrigger;
     ///
     /// # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
     /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
-    /// let scheduler = SchedulerBuilder::new().clock(clock.clone()).asynchronous()?;
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .clock(clock.clone())
+    ///     .store("default", MemoryStore::with_history()) // a history kept in memory
+    ///     .asynchronous()?;
     /// let task = JobTask::closure(|_| Ok::<_, String>("sent"));
     /// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail")).await?;
     /// scheduler.start().await?;

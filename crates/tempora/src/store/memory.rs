@@ -15,7 +15,13 @@ use crate::store::{Claimed, JobStore, Release};
 ///
 /// Jobs are indexed by next run time, so claiming due jobs reads only those
 /// that are due, however many are stored. It can hold jobs whose task is a
-/// closure. It keeps the run history in memory too, until pruned.
+/// closure.
+///
+/// It keeps no run history unless made with [`MemoryStore::with_history`]:
+/// a history that ends with the process is rarely worth its cost (two
+/// writes per run), and without it the history methods answer
+/// [`Error::is_unsupported`], which a scheduler takes as "history is off
+/// for this store".
 ///
 /// ```
 /// use tempora::store::{JobStore, MemoryStore};
@@ -28,6 +34,7 @@ use crate::store::{Claimed, JobStore, Release};
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     inner: Arc<Mutex<Inner>>,
+    history: bool,
 }
 
 #[derive(Debug, Default)]
@@ -70,9 +77,50 @@ impl Inner {
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store, keeping no run history.
     pub fn new() -> MemoryStore {
         MemoryStore::default()
+    }
+
+    /// An empty store that keeps the run history too (in memory, until
+    /// pruned), for [`list_runs`](JobStore::list_runs) within this process.
+    ///
+    /// ```
+    /// use tempora::history::{RunQuery, RunRecord};
+    /// use tempora::jiff::Timestamp;
+    /// use tempora::store::{JobStore, MemoryStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let at: Timestamp = "2026-01-01T09:00:00Z".parse()?;
+    /// let run = RunRecord::running("report", at, "node-a", at, at);
+    ///
+    /// let with = MemoryStore::with_history();
+    /// with.record_run(&run).await?;
+    /// assert_eq!(with.list_runs(&RunQuery::new()).await?.len(), 1);
+    ///
+    /// let without = MemoryStore::new();
+    /// assert!(without.record_run(&run).await.unwrap_err().is_unsupported());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_history() -> MemoryStore {
+        MemoryStore {
+            history: true,
+            ..MemoryStore::default()
+        }
+    }
+
+    /// Refuses a history call when this store keeps no history.
+    fn history_kept(&self) -> Result<()> {
+        if self.history {
+            Ok(())
+        } else {
+            Err(Error::unsupported(
+                "memory",
+                "run history (make the store with MemoryStore::with_history)",
+            ))
+        }
     }
 
     /// How many jobs it holds.
@@ -243,6 +291,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        self.history_kept()?;
         let key = (
             record.job_id.clone(),
             record.scheduled_time,
@@ -253,6 +302,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        self.history_kept()?;
         let inner = self.lock();
         let mut runs: Vec<&RunRecord> = match &query.job_id {
             Some(id) => inner
@@ -279,6 +329,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        self.history_kept()?;
         let mut renewed = 0;
         for record in self.lock().runs.values_mut() {
             if record.node == node && !record.status.is_finished() {
@@ -290,6 +341,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        self.history_kept()?;
         let mut changed = Vec::new();
         for record in self.lock().runs.values_mut() {
             if record.is_abandoned(now, node) {
@@ -301,6 +353,7 @@ impl JobStore for MemoryStore {
     }
 
     async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        self.history_kept()?;
         let cutoff = retention.cutoff(now);
         let mut inner = self.lock();
         // Finished records per job, newest first.
