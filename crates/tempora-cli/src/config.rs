@@ -42,6 +42,8 @@ use tempora::trigger::{
 };
 use toml::Spanned;
 
+use crate::trigger_options::TriggerOptions;
+
 /// A mistake in a configuration file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -543,8 +545,17 @@ fn check_trigger(
         Ok(())
     };
 
+    let options = TriggerOptions {
+        zone: &zone,
+        timezone: &zone_name,
+        start,
+        end,
+        gap,
+        fold,
+        jitter,
+    };
     if let Some(cron) = &job.cron {
-        let mut builder = match cron.get_ref() {
+        let builder = match cron.get_ref() {
             toml::Value::String(expression) => CronTrigger::crontab(expression),
             toml::Value::Table(fields) => {
                 let mut builder = CronTrigger::builder();
@@ -593,79 +604,45 @@ fn check_trigger(
                 ));
             }
         };
-        builder = builder.timezone(&zone_name);
-        if let Some(start) = start {
-            builder = builder.start_date(start);
-        }
-        if let Some(end) = end {
-            builder = builder.end_date(end);
-        }
-        if let Some(gap) = gap {
-            builder = builder.dst_gap(gap);
-        }
-        if let Some(fold) = fold {
-            builder = builder.dst_fold(fold);
-        }
-        if let Some(jitter) = jitter {
-            builder = builder.jitter(jitter);
-        }
-        return builder.build().map(Trigger::from).map_err(|error| {
-            let span = match (cron.get_ref(), error.field()) {
-                (toml::Value::Table(_), Some(field)) => field_span(text, cron, field),
-                _ => cron.span(),
-            };
-            (span, error.to_string())
-        });
+        return options
+            .cron(builder)
+            .build()
+            .map(Trigger::from)
+            .map_err(|error| {
+                let span = match (cron.get_ref(), error.field()) {
+                    (toml::Value::Table(_), Some(field)) => field_span(text, cron, field),
+                    _ => cron.span(),
+                };
+                (span, error.to_string())
+            });
     }
     if let Some(interval) = &job.interval {
         elapsed_only("interval")?;
         let fields = interval.get_ref();
-        let mut builder = IntervalTrigger::builder()
+        let builder = IntervalTrigger::builder()
             .weeks(fields.weeks)
             .days(fields.days)
             .hours(fields.hours)
             .minutes(fields.minutes)
-            .seconds(fields.seconds)
-            .timezone(&zone_name);
-        if let Some(start) = start {
-            builder = builder.start_date(start);
-        }
-        if let Some(end) = end {
-            builder = builder.end_date(end);
-        }
-        if let Some(jitter) = jitter {
-            builder = builder.jitter(jitter);
-        }
-        return builder
+            .seconds(fields.seconds);
+        return options
+            .interval(builder)
             .build()
             .map(Trigger::from)
             .map_err(|error| (interval.span(), error.to_string()));
     }
     if let Some(calendar) = &job.calendar_interval {
         let fields = calendar.get_ref();
-        let mut builder = CalendarIntervalTrigger::builder()
+        let builder = CalendarIntervalTrigger::builder()
             .years(fields.years)
             .months(fields.months)
             .weeks(fields.weeks)
             .days(fields.days)
             .hour(fields.hour)
             .minute(fields.minute)
-            .second(fields.second)
-            .timezone(&zone_name);
-        let date = |instant: jiff::Timestamp| zone.time_zone().to_datetime(instant).date();
-        if let Some(start) = start {
-            builder = builder.start_date(date(start));
-        }
-        if let Some(end) = end {
-            builder = builder.end_date(date(end));
-        }
-        if let Some(gap) = gap {
-            builder = builder.dst_gap(gap);
-        }
-        if let Some(fold) = fold {
-            builder = builder.dst_fold(fold);
-        }
-        return builder
+            .second(fields.second);
+        return options
+            .calendar_interval(builder)
             .build()
             .map(Trigger::from)
             .map_err(|error| (calendar.span(), error.to_string()));

@@ -23,6 +23,7 @@ pub mod history;
 pub mod jobs;
 pub mod next;
 pub mod store;
+mod trigger_options;
 
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;

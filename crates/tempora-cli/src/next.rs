@@ -31,6 +31,8 @@ use tempora::trigger::{
 };
 use tempora::{Error, Result};
 
+use crate::trigger_options::TriggerOptions;
+
 /// `tempora next`: a trigger and the options every trigger takes, or
 /// `--job ID` for a job in the daemon's store.
 #[derive(Debug, Args)]
@@ -457,15 +459,27 @@ impl TriggerArgs {
             .as_deref()
             .map(|text| parse_time(zone, "end_date", text))
             .transpose()?;
+        let options = |dst: &DstArgs| -> Result<TriggerOptions<'_>> {
+            let (gap, fold) = dst.policies()?;
+            Ok(TriggerOptions {
+                zone,
+                timezone: zone.name(),
+                start,
+                end,
+                gap,
+                fold,
+                jitter: None,
+            })
+        };
         let trigger = match self {
-            TriggerArgs::Cron { fields, dst, .. } => {
-                cron_options(fields.apply(CronTrigger::builder()), zone, start, end, dst)?
-                    .build()?
-                    .into()
-            }
+            TriggerArgs::Cron { fields, dst, .. } => options(dst)?
+                .cron(fields.apply(CronTrigger::builder()))
+                .build()?
+                .into(),
             TriggerArgs::Crontab {
                 expression, dst, ..
-            } => cron_options(CronTrigger::crontab(expression), zone, start, end, dst)?
+            } => options(dst)?
+                .cron(CronTrigger::crontab(expression))
                 .build()?
                 .into(),
             TriggerArgs::Interval {
@@ -478,20 +492,13 @@ impl TriggerArgs {
                 ..
             } => {
                 dst.refuse("an interval counts elapsed time, not the wall clock")?;
-                let mut builder = IntervalTrigger::builder()
+                let builder = IntervalTrigger::builder()
                     .weeks(*weeks)
                     .days(*days)
                     .hours(*hours)
                     .minutes(*minutes)
-                    .seconds(*seconds)
-                    .timezone(zone.name());
-                if let Some(start) = start {
-                    builder = builder.start_date(start);
-                }
-                if let Some(end) = end {
-                    builder = builder.end_date(end);
-                }
-                builder.build()?.into()
+                    .seconds(*seconds);
+                options(dst)?.interval(builder).build()?.into()
             }
             TriggerArgs::CalendarInterval {
                 years,
@@ -504,32 +511,15 @@ impl TriggerArgs {
                 dst,
                 ..
             } => {
-                let (gap, fold) = dst.policies()?;
-                let mut builder = CalendarIntervalTrigger::builder()
+                let builder = CalendarIntervalTrigger::builder()
                     .years(*years)
                     .months(*months)
                     .weeks(*weeks)
                     .days(*days)
                     .hour(*hour)
                     .minute(*minute)
-                    .second(*second)
-                    .timezone(zone.name());
-                // The trigger counts whole days: the calendar date of each
-                // bound on the trigger's wall clock.
-                let date = |instant: Timestamp| zone.time_zone().to_datetime(instant).date();
-                if let Some(start) = start {
-                    builder = builder.start_date(date(start));
-                }
-                if let Some(end) = end {
-                    builder = builder.end_date(date(end));
-                }
-                if let Some(gap) = gap {
-                    builder = builder.dst_gap(gap);
-                }
-                if let Some(fold) = fold {
-                    builder = builder.dst_fold(fold);
-                }
-                builder.build()?.into()
+                    .second(*second);
+                options(dst)?.calendar_interval(builder).build()?.into()
             }
             TriggerArgs::Date { run_date, dst, .. } => {
                 dst.refuse(
@@ -555,31 +545,6 @@ impl TriggerArgs {
         };
         Ok(trigger)
     }
-}
-
-/// The zone, bounds and DST policies of a cron or crontab trigger.
-fn cron_options(
-    mut builder: CronTriggerBuilder,
-    zone: &Zone,
-    start: Option<Timestamp>,
-    end: Option<Timestamp>,
-    dst: &DstArgs,
-) -> Result<CronTriggerBuilder> {
-    let (gap, fold) = dst.policies()?;
-    builder = builder.timezone(zone.name());
-    if let Some(start) = start {
-        builder = builder.start_date(start);
-    }
-    if let Some(end) = end {
-        builder = builder.end_date(end);
-    }
-    if let Some(gap) = gap {
-        builder = builder.dst_gap(gap);
-    }
-    if let Some(fold) = fold {
-        builder = builder.dst_fold(fold);
-    }
-    Ok(builder)
 }
 
 /// Reads a time T on `zone`'s wall clock; a mistake names `field`, the
