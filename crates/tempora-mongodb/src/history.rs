@@ -138,16 +138,9 @@ impl MongoStore {
         if let Some(limit) = limit {
             find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
         }
-        let mut cursor = find.await.map_err(|error| self.failed_to(what, error))?;
+        let cursor = find.await.map_err(|error| self.failed_to(what, error))?;
         let mut found = Vec::new();
-        while cursor
-            .advance()
-            .await
-            .map_err(|error| self.failed_to(what, error))?
-        {
-            let document = cursor
-                .deserialize_current()
-                .map_err(|error| self.failed_to(what, error))?;
+        for document in self.documents(cursor, what).await? {
             match from_document(&document) {
                 Ok(record) => found.push((document, record)),
                 Err(reason) => tracing::warn!(

@@ -360,6 +360,27 @@ impl MongoStore {
         &self.inner.url
     }
 
+    /// Every document `cursor` yields; a failure names `what`.
+    pub(crate) async fn documents(
+        &self,
+        mut cursor: mongodb::Cursor<Document>,
+        what: &str,
+    ) -> Result<Vec<Document>> {
+        let mut documents = Vec::new();
+        while cursor
+            .advance()
+            .await
+            .map_err(|error| self.failed_to(what, error))?
+        {
+            documents.push(
+                cursor
+                    .deserialize_current()
+                    .map_err(|error| self.failed_to(what, error))?,
+            );
+        }
+        Ok(documents)
+    }
+
     fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {
         Error::store(
             &self.inner.name,
@@ -566,7 +587,7 @@ impl JobStore for MongoStore {
 
     async fn list_jobs(&self) -> Result<Vec<Job>> {
         let what = "list jobs";
-        let mut cursor = self
+        let cursor = self
             .inner
             .jobs
             .find(doc! {})
@@ -574,14 +595,7 @@ impl JobStore for MongoStore {
             .await
             .map_err(|error| self.failed_to(what, error))?;
         let mut entries: Vec<(Option<i64>, String, Document)> = Vec::new();
-        while cursor
-            .advance()
-            .await
-            .map_err(|error| self.failed_to(what, error))?
-        {
-            let document = cursor
-                .deserialize_current()
-                .map_err(|error| self.failed_to(what, error))?;
+        for document in self.documents(cursor, what).await? {
             let next = match document.get("next_run_time") {
                 Some(Bson::Int64(next)) => Some(*next),
                 _ => None,
@@ -617,7 +631,7 @@ impl JobStore for MongoStore {
         // has tried to read yet.
         self.list_jobs().await?;
         let what = "list the unrestorable jobs";
-        let mut cursor = self
+        let cursor = self
             .inner
             .jobs
             .find(doc! {"unrestorable": {"$ne": Bson::Null}})
@@ -626,14 +640,7 @@ impl JobStore for MongoStore {
             .await
             .map_err(|error| self.failed_to(what, error))?;
         let mut jobs = Vec::new();
-        while cursor
-            .advance()
-            .await
-            .map_err(|error| self.failed_to(what, error))?
-        {
-            let document = cursor
-                .deserialize_current()
-                .map_err(|error| self.failed_to(what, error))?;
+        for document in self.documents(cursor, what).await? {
             jobs.push(UnrestorableJob {
                 id: id_of(&document),
                 reason: document
@@ -671,7 +678,7 @@ impl JobStore for MongoStore {
         if let Some(free) = free {
             filter.insert("next_run_time", doc! {"$lt": free});
         }
-        let mut cursor = self
+        let cursor = self
             .inner
             .jobs
             .find(filter)
@@ -679,14 +686,7 @@ impl JobStore for MongoStore {
             .await
             .map_err(|error| self.failed_to(what, error))?;
         let mut earliest = free;
-        while cursor
-            .advance()
-            .await
-            .map_err(|error| self.failed_to(what, error))?
-        {
-            let document = cursor
-                .deserialize_current()
-                .map_err(|error| self.failed_to(what, error))?;
+        for document in self.documents(cursor, what).await? {
             let Ok(next) = document.get_i64("next_run_time") else {
                 continue;
             };
@@ -739,7 +739,7 @@ impl JobStore for MongoStore {
             // all: each job is claimed only if still free when written, so
             // a job another owner took meanwhile is left to it.
             let wanted = i64::try_from(limit - claimed.len()).unwrap_or(i64::MAX);
-            let mut cursor = self
+            let cursor = self
                 .inner
                 .jobs
                 .find(filter.clone())
@@ -749,14 +749,7 @@ impl JobStore for MongoStore {
                 .await
                 .map_err(|error| self.failed_to(what, error))?;
             let mut candidates: Vec<Bson> = Vec::new();
-            while cursor
-                .advance()
-                .await
-                .map_err(|error| self.failed_to(what, error))?
-            {
-                let document = cursor
-                    .deserialize_current()
-                    .map_err(|error| self.failed_to(what, error))?;
+            for document in self.documents(cursor, what).await? {
                 candidates.push(document.get("_id").cloned().unwrap_or(Bson::Null));
             }
             if candidates.is_empty() {
@@ -773,20 +766,13 @@ impl JobStore for MongoStore {
             if won.modified_count == 0 {
                 continue;
             }
-            let mut cursor = self
+            let cursor = self
                 .inner
                 .jobs
                 .find(doc! {"_id": {"$in": &candidates}, "lease_token": &token})
                 .await
                 .map_err(|error| self.failed_to(what, error))?;
-            while cursor
-                .advance()
-                .await
-                .map_err(|error| self.failed_to(what, error))?
-            {
-                let document = cursor
-                    .deserialize_current()
-                    .map_err(|error| self.failed_to(what, error))?;
+            for document in self.documents(cursor, what).await? {
                 match self.decode(&document) {
                     Read::Job(job) => claimed.push(*job),
                     Read::Unreadable(reason) => {
