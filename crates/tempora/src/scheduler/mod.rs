@@ -48,6 +48,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod block_on;
 mod decide;
 mod engine;
 mod recorder;
@@ -387,7 +388,7 @@ impl OwnedRuntime {
     fn block_on<F: std::future::Future>(&self, future: F) -> Result<F::Output> {
         let handle = self.handle()?;
         match tokio::runtime::Handle::try_current() {
-            Err(_) => Ok(handle.block_on(future)),
+            Err(_) => Ok(block_on::block_on(handle, future)),
             // Inside a multi-threaded runtime (the scheduler's own, when a
             // listener or a job on the async executor calls back): step out
             // of async context for the call.
