@@ -83,7 +83,9 @@
 #![deny(missing_docs)]
 
 mod history;
+mod nodes;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +99,9 @@ use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{DEFAULT, Job, StoredJob};
 use tempora::store::url::{hide_secrets, redact};
-use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
+use tempora::store::{
+    Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+};
 use tempora::{Error, Result};
 
 /// The collection prefix used unless [`MongoStoreBuilder::prefix`] gives
@@ -213,6 +217,7 @@ impl MongoStoreBuilder {
         let database = client.database(&database_name);
         let jobs: Collection<Document> = database.collection(&format!("{}jobs", self.prefix));
         let runs: Collection<Document> = database.collection(&format!("{}runs", self.prefix));
+        let nodes: Collection<Document> = database.collection(&format!("{}nodes", self.prefix));
         let store = MongoStore {
             inner: Arc::new(Inner {
                 name: self.name,
@@ -222,6 +227,7 @@ impl MongoStoreBuilder {
                 database,
                 jobs,
                 runs,
+                nodes,
             }),
         };
         store
@@ -288,6 +294,7 @@ struct Inner {
     database: Database,
     jobs: Collection<Document>,
     runs: Collection<Document>,
+    nodes: Collection<Document>,
 }
 
 impl fmt::Debug for MongoStore {

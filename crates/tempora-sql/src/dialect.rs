@@ -18,6 +18,8 @@ pub struct Tables {
     pub jobs: String,
     /// The run history: `{prefix}runs`.
     pub runs: String,
+    /// The schedulers sharing the store: `{prefix}nodes`.
+    pub nodes: String,
 }
 
 impl Tables {
@@ -25,6 +27,7 @@ impl Tables {
         Tables {
             jobs: format!("{prefix}jobs"),
             runs: format!("{prefix}runs"),
+            nodes: format!("{prefix}nodes"),
         }
     }
 }
@@ -82,20 +85,55 @@ pub struct DialectSql {
     /// What follows the `INSERT INTO {runs} (…) VALUES (…)` of a run record
     /// to replace the record of the same key.
     pub replace_run: String,
+    /// What follows the `INSERT INTO {nodes} (…) VALUES (…)` of a node
+    /// record to replace the record of the same id.
+    pub replace_node: String,
     /// The function giving the larger of two values: `MAX` or `GREATEST`.
     pub greatest: &'static str,
     /// What ends the query of due jobs: `FOR UPDATE SKIP LOCKED`, or
     /// nothing.
     pub lock_due: &'static str,
-    /// A query of the database's clock in UTC microseconds, if it has one.
-    pub now: Option<&'static str>,
+    /// What ends the query that locks the jobs a scheduler settles:
+    /// `FOR UPDATE`, or nothing (SQLite, whose write transaction locks the
+    /// database).
+    pub lock_rows: &'static str,
+    /// An expression of the database's clock in UTC microseconds, if it has
+    /// one.
+    pub clock: Option<&'static str>,
+}
+
+/// The `CREATE TABLE` of the node records, with the dialect's types of a
+/// key, a text and an integer column.
+pub(crate) fn nodes_table(tables: &Tables, key: &str, text: &str, integer: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {nodes} (
+            id {key} NOT NULL PRIMARY KEY,
+            host {text} NOT NULL,
+            pid {integer} NOT NULL,
+            instance {text} NOT NULL,
+            started {integer} NOT NULL,
+            last_heartbeat {integer} NOT NULL,
+            running {integer} NOT NULL
+        )",
+        nodes = tables.nodes
+    )
+}
+
+/// The column of a job's previous fire time, added to a jobs table of an
+/// earlier release.
+pub(crate) fn previous_fire_time_column(tables: &Tables, integer: &str) -> AddedColumn {
+    AddedColumn {
+        table: tables.jobs.clone(),
+        column: "previous_fire_time",
+        definition: integer.to_owned(),
+    }
 }
 
 /// What SQLite and PostgreSQL share: `CREATE INDEX IF NOT EXISTS` of the
 /// due jobs (named `{jobs}_{due}`), of the claimed and the unrestorable ones
 /// (partial indexes), and of the history by time and by status.
 pub(crate) fn standard_indexes(tables: &Tables, due: &str) -> Vec<String> {
-    let Tables { jobs, runs } = tables;
+    let Tables { jobs, runs, .. } = tables;
     vec![
         format!("CREATE INDEX IF NOT EXISTS {jobs}_{due} ON {jobs} (next_run_time, id)"),
         format!(
@@ -113,7 +151,13 @@ pub(crate) fn standard_indexes(tables: &Tables, due: &str) -> Vec<String> {
 /// SQLite's and PostgreSQL's [`DialectSql::replace_job`].
 pub(crate) const ON_CONFLICT_REPLACE_JOB: &str = "ON CONFLICT (id) DO UPDATE SET
     next_run_time = excluded.next_run_time, job = excluded.job,
-    owner = NULL, lease_expires = NULL, unrestorable = NULL";
+    owner = NULL, lease_expires = NULL, unrestorable = NULL, previous_fire_time = NULL";
+
+/// SQLite's and PostgreSQL's [`DialectSql::replace_node`].
+pub(crate) const ON_CONFLICT_REPLACE_NODE: &str = "ON CONFLICT (id) DO UPDATE SET
+    host = excluded.host, pid = excluded.pid, instance = excluded.instance,
+    started = excluded.started, last_heartbeat = excluded.last_heartbeat,
+    running = excluded.running";
 
 /// SQLite's and PostgreSQL's [`DialectSql::replace_run`].
 pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
@@ -161,6 +205,12 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
 
     /// The longest job id, node or table key in characters, if limited.
     const MAX_KEY: Option<usize>;
+
+    /// The statement opening a transaction that writes, if not the
+    /// driver's default: SQLite's `BEGIN IMMEDIATE` takes the write lock
+    /// at once, so that the transaction's reads stay valid until it
+    /// commits.
+    const BEGIN_WRITE: Option<&'static str>;
 
     /// The dialect's SQL for `tables`.
     fn sql(tables: &Tables) -> DialectSql;

@@ -61,7 +61,7 @@
 //!
 //! # What is stored
 //!
-//! Two tables, named after the prefix of [`SqlOptions::prefix`]
+//! Three tables, named after the prefix of [`SqlOptions::prefix`]
 //! (`tempora_` unless given), created when the store connects:
 //!
 //! `{prefix}jobs`, one row per job:
@@ -74,6 +74,7 @@
 //! | `owner` | the scheduler (node id) holding a claim on it, or `NULL` |
 //! | `lease_expires` | until when the claim holds, in microseconds |
 //! | `unrestorable` | why the `job` JSON cannot be read, once found; `NULL` otherwise |
+//! | `previous_fire_time` | the latest fire time a scheduler took for it (ran, or recorded missed), in microseconds; `NULL` before the first. No scheduler takes a fire time at or before it ([`JobStore::settle`](tempora::store::JobStore::settle)) |
 //!
 //! `{prefix}runs`, the run history ([`tempora::history`]), one row per run,
 //! keyed by (`job_id`, `scheduled_time`, `node`): `fire_times`, `status`
@@ -81,6 +82,19 @@
 //! `interrupted`), `started`, `finished`, `duration` (microseconds),
 //! `error`, `alive_until`, and for a `command` run `exit_status` and
 //! `output` (the tail of its output).
+//!
+//! `{prefix}nodes`, one row per scheduler sharing the store
+//! ([`NodeRecord`](tempora::store::NodeRecord)), what `tempora nodes`
+//! lists: `id` (primary key), `host`, `pid`, `instance` (a token of the
+//! process), `started`, `last_heartbeat` (microseconds, by the lease
+//! clock) and `running` (runs in progress at the last heartbeat).
+//!
+//! A fire time is settled in one transaction: the job's row is locked
+//! (`SELECT … FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`), the claim is
+//! checked — still this node's, its lease alive by the database's clock,
+//! `previous_fire_time` unchanged — and only then `previous_fire_time`
+//! moves on, the run is recorded as running and the job is released, all
+//! committed at once.
 //!
 //! Connecting creates the tables, or brings those of an earlier release up
 //! to date: a column added since is added where missing (its value `NULL`

@@ -11,7 +11,10 @@ use tempora::store::url::{hide_secrets, redact};
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
-use crate::dialect::{AddedColumn, ClaimStyle, Dialect, DialectSql, Schema, Tables};
+use crate::dialect::{
+    AddedColumn, ClaimStyle, Dialect, DialectSql, Schema, Tables, nodes_table,
+    previous_fire_time_column,
+};
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
 
@@ -51,9 +54,10 @@ impl Dialect for MySql {
     const ONE_WRITER: bool = false;
     const LEASE_CLOCK: LeaseClock = LeaseClock::Database;
     const MAX_KEY: Option<usize> = Some(MAX_KEY);
+    const BEGIN_WRITE: Option<&'static str> = None;
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, runs } = tables;
+        let Tables { jobs, runs, .. } = tables;
         let key = format!("VARCHAR({MAX_KEY}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
         let text = "MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
         DialectSql {
@@ -67,6 +71,7 @@ impl Dialect for MySql {
                         owner {key} NULL,
                         lease_expires BIGINT NULL,
                         unrestorable TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+                        previous_fire_time BIGINT NULL,
                         PRIMARY KEY (id),
                         KEY {jobs}_next_run_time (next_run_time),
                         KEY {jobs}_owner (owner),
@@ -92,8 +97,13 @@ impl Dialect for MySql {
                         KEY {runs}_status (status)
                     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
                     ),
+                    format!(
+                        "{} ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+                        nodes_table(tables, &key, text, "BIGINT")
+                    ),
                 ],
                 added_columns: vec![
+                    previous_fire_time_column(tables, "BIGINT NULL"),
                     AddedColumn {
                         table: runs.clone(),
                         column: "exit_status",
@@ -108,7 +118,8 @@ impl Dialect for MySql {
                 indexes: Vec::new(),
             },
             replace_job: "ON DUPLICATE KEY UPDATE next_run_time = VALUES(next_run_time),
-                job = VALUES(job), owner = NULL, lease_expires = NULL, unrestorable = NULL"
+                job = VALUES(job), owner = NULL, lease_expires = NULL, unrestorable = NULL,
+                previous_fire_time = NULL"
                 .to_owned(),
             replace_run: "ON DUPLICATE KEY UPDATE fire_times = VALUES(fire_times),
                 status = VALUES(status), started = VALUES(started), finished = VALUES(finished),
@@ -116,9 +127,14 @@ impl Dialect for MySql {
                 alive_until = VALUES(alive_until), exit_status = VALUES(exit_status),
                 output = VALUES(output)"
                 .to_owned(),
+            replace_node: "ON DUPLICATE KEY UPDATE host = VALUES(host), pid = VALUES(pid),
+                instance = VALUES(instance), started = VALUES(started),
+                last_heartbeat = VALUES(last_heartbeat), running = VALUES(running)"
+                .to_owned(),
             greatest: "GREATEST",
             lock_due: "FOR UPDATE SKIP LOCKED",
-            now: Some("SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)"),
+            lock_rows: "FOR UPDATE",
+            clock: Some("CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED)"),
         }
     }
 

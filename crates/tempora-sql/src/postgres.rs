@@ -11,8 +11,9 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB, ON_CONFLICT_REPLACE_RUN,
-    Schema, Tables, standard_indexes,
+    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, Schema, Tables, nodes_table,
+    previous_fire_time_column, standard_indexes,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -49,9 +50,10 @@ impl Dialect for Postgres {
     const ONE_WRITER: bool = false;
     const LEASE_CLOCK: LeaseClock = LeaseClock::Database;
     const MAX_KEY: Option<usize> = None;
+    const BEGIN_WRITE: Option<&'static str> = None;
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, runs } = tables;
+        let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
                 tables: vec![
@@ -62,7 +64,8 @@ impl Dialect for Postgres {
                         job TEXT NOT NULL,
                         owner TEXT,
                         lease_expires BIGINT,
-                        unrestorable TEXT
+                        unrestorable TEXT,
+                        previous_fire_time BIGINT
                     )"
                     ),
                     format!(
@@ -82,8 +85,10 @@ impl Dialect for Postgres {
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
                     ),
+                    nodes_table(tables, "TEXT COLLATE \"C\"", "TEXT", "BIGINT"),
                 ],
                 added_columns: vec![
+                    previous_fire_time_column(tables, "BIGINT"),
                     AddedColumn {
                         table: runs.clone(),
                         column: "exit_status",
@@ -99,9 +104,11 @@ impl Dialect for Postgres {
             },
             replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
             replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),
+            replace_node: ON_CONFLICT_REPLACE_NODE.to_owned(),
             greatest: "GREATEST",
             lock_due: "FOR UPDATE SKIP LOCKED",
-            now: Some("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"),
+            lock_rows: "FOR UPDATE",
+            clock: Some("CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)"),
         }
     }
 

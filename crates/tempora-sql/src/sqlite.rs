@@ -17,8 +17,9 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB, ON_CONFLICT_REPLACE_RUN,
-    Schema, Tables, standard_indexes,
+    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, Schema, Tables, nodes_table,
+    previous_fire_time_column, standard_indexes,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -75,9 +76,10 @@ impl Dialect for Sqlite {
     const ONE_WRITER: bool = true;
     const LEASE_CLOCK: LeaseClock = LeaseClock::Caller;
     const MAX_KEY: Option<usize> = None;
+    const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, runs } = tables;
+        let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
                 tables: vec![
@@ -88,7 +90,8 @@ impl Dialect for Sqlite {
                         job TEXT NOT NULL,
                         owner TEXT,
                         lease_expires INTEGER,
-                        unrestorable TEXT
+                        unrestorable TEXT,
+                        previous_fire_time INTEGER
                     )"
                     ),
                     format!(
@@ -108,8 +111,10 @@ impl Dialect for Sqlite {
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
                     ),
+                    nodes_table(tables, "TEXT", "TEXT", "INTEGER"),
                 ],
                 added_columns: vec![
+                    previous_fire_time_column(tables, "INTEGER"),
                     AddedColumn {
                         table: jobs.clone(),
                         column: "unrestorable",
@@ -130,9 +135,11 @@ impl Dialect for Sqlite {
             },
             replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
             replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),
+            replace_node: ON_CONFLICT_REPLACE_NODE.to_owned(),
             greatest: "MAX",
             lock_due: "",
-            now: None,
+            lock_rows: "",
+            clock: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The store over any dialect: every statement the three databases share,
 //! the claims, the releases and the run history.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, 
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, StoredJob};
-use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
+use tempora::store::{
+    Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+};
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
@@ -23,6 +26,10 @@ const IDS_PER_STATEMENT: usize = 500;
 /// How many times a claim is tried when the database reports a deadlock or
 /// a serialization failure.
 const CLAIM_ATTEMPTS: usize = 5;
+
+/// How many run records one multi-row `INSERT` writes (12 parameters
+/// each, well under every database's limit).
+const RUNS_PER_STATEMENT: usize = 400;
 
 /// The statuses of failures, as the history's `status` column holds them.
 const FAILURES: &str = "'error', 'panic', 'timeout', 'missed', 'interrupted'";
@@ -117,6 +124,14 @@ struct Statements {
     release_remove: Sql,
     drop_claim: Sql,
     now: Option<Sql>,
+    /// The database's clock as an expression, if it has one.
+    clock: Option<&'static str>,
+    lock_rows: &'static str,
+    replace_run: String,
+    heartbeat: Sql,
+    node_of: Sql,
+    list_nodes: Sql,
+    remove_node: Sql,
     record_run: Sql,
     renew_runs: Sql,
     abandoned: Sql,
@@ -151,7 +166,7 @@ fn parameters<D: Dialect>(sql: &str) -> String {
 impl Statements {
     fn new<D: Dialect>(tables: &Tables) -> (Statements, Schema) {
         let dialect = D::sql(tables);
-        let Tables { jobs, runs } = tables;
+        let Tables { jobs, runs, nodes } = tables;
         let sql = |text: String| -> Sql { Arc::from(parameters::<D>(&text)) };
         let insert_job = format!("INSERT INTO {jobs} (id, next_run_time, job) VALUES (?, ?, ?)");
         let due = format!(
@@ -161,6 +176,7 @@ impl Statements {
              ORDER BY next_run_time, id LIMIT ? {lock}",
             lock = dialect.lock_due
         );
+        let node_columns = "id, host, pid, instance, started, last_heartbeat, running";
         let run_columns = "job_id, scheduled_time, node, fire_times, status, started, finished, \
                            duration, error, alive_until, exit_status, output";
         let statements = Statements {
@@ -171,9 +187,11 @@ impl Statements {
             )),
             remove_job: sql(format!("DELETE FROM {jobs} WHERE id = ?")),
             remove_all_jobs: sql(format!("DELETE FROM {jobs}")),
-            get_job: sql(format!("SELECT job, next_run_time FROM {jobs} WHERE id = ?")),
+            get_job: sql(format!(
+                "SELECT job, next_run_time, previous_fire_time FROM {jobs} WHERE id = ?"
+            )),
             list_jobs: sql(format!(
-                "SELECT id, job, next_run_time, unrestorable FROM {jobs}
+                "SELECT id, job, next_run_time, unrestorable, previous_fire_time FROM {jobs}
                  ORDER BY CASE WHEN next_run_time IS NULL THEN 1 ELSE 0 END, next_run_time, id"
             )),
             all_jobs: sql(format!("SELECT id, job FROM {jobs} ORDER BY id")),
@@ -201,9 +219,13 @@ impl Statements {
             )),
             claim_returning: sql(format!(
                 "UPDATE {jobs} SET owner = ?, lease_expires = ? WHERE id IN ({due})
-                 RETURNING id, job, next_run_time"
+                 RETURNING id, job, next_run_time, previous_fire_time"
             )),
-            due: sql(due.replacen("SELECT id FROM", "SELECT id, job, next_run_time FROM", 1)),
+            due: sql(due.replacen(
+                "SELECT id FROM",
+                "SELECT id, job, next_run_time, previous_fire_time FROM",
+                1,
+            )),
             release_reschedule: sql(format!(
                 "UPDATE {jobs} SET next_run_time = ?, owner = NULL, lease_expires = NULL
                  WHERE id = ? AND owner = ? AND next_run_time = ?"
@@ -214,7 +236,21 @@ impl Statements {
             drop_claim: sql(format!(
                 "UPDATE {jobs} SET owner = NULL, lease_expires = NULL WHERE id = ? AND owner = ?"
             )),
-            now: dialect.now.map(|now| sql(now.to_owned())),
+            now: dialect.clock.map(|clock| sql(format!("SELECT {clock}"))),
+            clock: dialect.clock,
+            lock_rows: dialect.lock_rows,
+            replace_run: dialect.replace_run.clone(),
+            heartbeat: sql(format!(
+                "INSERT INTO {nodes} (id, host, pid, instance, started, last_heartbeat, running)
+                 VALUES (?, ?, ?, ?, ?, ?, ?) {}",
+                dialect.replace_node
+            )),
+            node_of: sql(format!(
+                "SELECT {node_columns} FROM {nodes} WHERE id = ? {}",
+                dialect.lock_rows
+            )),
+            list_nodes: sql(format!("SELECT {node_columns} FROM {nodes} ORDER BY id")),
+            remove_node: sql(format!("DELETE FROM {nodes} WHERE id = ? AND instance = ?")),
             record_run: sql(format!(
                 "INSERT INTO {runs} ({run_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
                 dialect.replace_run
@@ -248,6 +284,7 @@ impl Statements {
             drop_tables: vec![
                 sql(format!("DROP TABLE IF EXISTS {jobs}")),
                 sql(format!("DROP TABLE IF EXISTS {runs}")),
+                sql(format!("DROP TABLE IF EXISTS {nodes}")),
             ],
             run_columns,
         };
@@ -509,13 +546,22 @@ where
     }
 
     /// The job of a row, or why it cannot be read.
-    fn restore(&self, json: &str, next_run_time: Option<i64>) -> std::result::Result<Job, String> {
+    fn restore(
+        &self,
+        json: &str,
+        next_run_time: Option<i64>,
+        previous_fire_time: Option<i64>,
+    ) -> std::result::Result<Job, String> {
         let mut stored = read_job(json)?;
-        stored.next_run_time = next_run_time
-            .map(Timestamp::from_microsecond)
-            .transpose()
-            .map_err(|error| format!("next_run_time: {error}"))?;
-        Ok(Job::from_stored(stored, &self.inner.name))
+        let time = |field: &str, value: Option<i64>| {
+            value
+                .map(Timestamp::from_microsecond)
+                .transpose()
+                .map_err(|error| format!("{field}: {error}"))
+        };
+        stored.next_run_time = time("next_run_time", next_run_time)?;
+        let previous = time("previous_fire_time", previous_fire_time)?;
+        Ok(Job::from_stored(stored, &self.inner.name).with_previous_fire_time(previous))
     }
 
     fn serialize(&self, job: &Job) -> Result<String> {
@@ -634,6 +680,209 @@ where
         })
     }
 
+    /// The connection writes go through: the one writer, or one of the
+    /// pool.
+    async fn write_connection(
+        &self,
+    ) -> std::result::Result<WriteConnection<'_, D::Db>, sqlx::Error> {
+        match &self.inner.writer {
+            Some(writer) => Ok(WriteConnection::Writer(writer.lock().await)),
+            None => Ok(WriteConnection::Pooled(self.inner.pool.acquire().await?)),
+        }
+    }
+
+    /// Writes `records` on `connection`, a multi-row `INSERT` per chunk,
+    /// replacing the records of the same keys.
+    async fn insert_runs(
+        &self,
+        connection: &mut <D::Db as Database>::Connection,
+        records: &[RunRecord],
+    ) -> std::result::Result<(), sqlx::Error> {
+        let sql = &self.inner.sql;
+        for chunk in records.chunks(RUNS_PER_STATEMENT) {
+            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            let statement = parameters::<D>(&format!(
+                "INSERT INTO {} ({}) VALUES {} {}",
+                self.inner.tables.runs,
+                sql.run_columns,
+                vec![row; chunk.len()].join(", "),
+                sql.replace_run
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement));
+            for record in chunk {
+                let record = record.clone();
+                query = query
+                    .bind(record.job_id)
+                    .bind(micros_floor(record.scheduled_time))
+                    .bind(record.node)
+                    .bind(i64::from(record.fire_times))
+                    .bind(record.status.as_str().to_owned())
+                    .bind(record.started.map(micros_floor))
+                    .bind(record.finished.map(micros_floor))
+                    .bind(record.duration.map(duration_micros))
+                    .bind(storable_text(record.error))
+                    .bind(record.alive_until.map(micros_floor))
+                    .bind(record.exit_status.map(i64::from))
+                    .bind(storable_text(record.output));
+            }
+            query.execute(&mut *connection).await?;
+        }
+        Ok(())
+    }
+
+    /// "Now" for leases as SQL: the database's clock, or a parameter for
+    /// the caller's (bound first).
+    fn lease_now_sql(&self) -> Option<&'static str> {
+        match (self.inner.sql.clock, self.inner.lease_clock) {
+            (Some(clock), LeaseClock::Database) => Some(clock),
+            _ => None,
+        }
+    }
+
+    /// [`JobStore::settle`] in one transaction on `connection`: locks the
+    /// settled jobs' rows, decides each settlement on what they hold (and
+    /// the database's clock), then writes the winners' fire times, releases
+    /// and records, and drops the losers' leases.
+    async fn settle_on(
+        &self,
+        connection: &mut <D::Db as Database>::Connection,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> std::result::Result<Vec<Settled>, sqlx::Error> {
+        let sql = &self.inner.sql;
+        let jobs = &self.inner.tables.jobs;
+        let mut transaction = match D::BEGIN_WRITE {
+            Some(begin) => sqlx::Connection::begin_with(connection, begin).await?,
+            None => sqlx::Connection::begin(connection).await?,
+        };
+        let mut ids: Vec<&str> = settlements
+            .iter()
+            .map(|settlement| settlement.claimed.id())
+            .collect();
+        // One order for every node's locks: no deadlock between them.
+        ids.sort_unstable();
+        ids.dedup();
+        let mut held: HashMap<String, HeldRow> = HashMap::with_capacity(ids.len());
+        let mut lease_now = micros_floor(now);
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let statement = parameters::<D>(&format!(
+                "SELECT id, owner, lease_expires, previous_fire_time, next_run_time, {now}
+                 FROM {jobs} WHERE id IN ({list}) ORDER BY id {lock}",
+                now = self.lease_now_sql().unwrap_or("?"),
+                list = vec!["?"; chunk.len()].join(", "),
+                lock = sql.lock_rows,
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement));
+            if self.lease_now_sql().is_none() {
+                query = query.bind(micros_floor(now));
+            }
+            for id in chunk {
+                query = query.bind((*id).to_owned());
+            }
+            for row in query.fetch_all(&mut *transaction).await? {
+                lease_now = row.try_get(5)?;
+                held.insert(
+                    row.try_get(0)?,
+                    HeldRow {
+                        owner: row.try_get(1)?,
+                        lease_expires: row.try_get(2)?,
+                        previous_fire_time: row.try_get(3)?,
+                        next_run_time: row.try_get(4)?,
+                    },
+                );
+            }
+        }
+        let mut outcomes = Vec::with_capacity(settlements.len());
+        // (id, next run time, previous fire time) of the rows to write.
+        let mut updates: Vec<(&str, Option<i64>, Option<i64>)> = Vec::new();
+        let mut removals: Vec<&str> = Vec::new();
+        let mut records: Vec<RunRecord> = Vec::new();
+        for settlement in settlements {
+            let claimed = &settlement.claimed;
+            let Some(row) = held.get(claimed.id()) else {
+                outcomes.push(Settled::Lost);
+                continue;
+            };
+            let ours = row.owner.as_deref() == Some(owner);
+            let live = ours && row.lease_expires.is_some_and(|expires| expires > lease_now);
+            let untaken = row.previous_fire_time == claimed.previous_fire_time().map(micros_ceil);
+            if !(live && untaken) {
+                if ours {
+                    updates.push((claimed.id(), row.next_run_time, row.previous_fire_time));
+                }
+                outcomes.push(Settled::Lost);
+                continue;
+            }
+            let previous = settlement
+                .takes_through
+                .map(micros_ceil)
+                .or(row.previous_fire_time);
+            let unchanged = claimed.next_run_time().is_some()
+                && row.next_run_time == claimed.next_run_time().map(micros_ceil);
+            match settlement.release {
+                Release::Remove if unchanged => removals.push(claimed.id()),
+                Release::Reschedule(next) if unchanged => {
+                    updates.push((claimed.id(), Some(micros_ceil(next)), previous));
+                }
+                // Changed meanwhile: the change wins; the fire times are
+                // taken all the same.
+                _ => updates.push((claimed.id(), row.next_run_time, previous)),
+            }
+            records.extend(settlement.records.iter().cloned());
+            outcomes.push(Settled::Won);
+        }
+        for chunk in updates.chunks(IDS_PER_STATEMENT) {
+            let cases = "WHEN ? THEN ? ".repeat(chunk.len());
+            let statement = parameters::<D>(&format!(
+                "UPDATE {jobs} SET next_run_time = CASE id {cases}END,
+                   previous_fire_time = CASE id {cases}END,
+                   owner = NULL, lease_expires = NULL
+                 WHERE id IN ({list})",
+                list = vec!["?"; chunk.len()].join(", "),
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement));
+            for (id, next, _) in chunk {
+                query = query.bind((*id).to_owned()).bind(*next);
+            }
+            for (id, _, previous) in chunk {
+                query = query.bind((*id).to_owned()).bind(*previous);
+            }
+            for (id, _, _) in chunk {
+                query = query.bind((*id).to_owned());
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        for chunk in removals.chunks(IDS_PER_STATEMENT) {
+            let statement = parameters::<D>(&format!(
+                "DELETE FROM {jobs} WHERE id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement));
+            for id in chunk {
+                query = query.bind((*id).to_owned());
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        self.insert_runs(&mut transaction, &records).await?;
+        transaction.commit().await?;
+        Ok(outcomes)
+    }
+
+    fn node_from_row(&self, row: &<D::Db as Database>::Row) -> Result<NodeRecord> {
+        let pid: i64 = self.column(row, 2)?;
+        let running: i64 = self.column(row, 6)?;
+        Ok(NodeRecord {
+            id: self.column(row, 0)?,
+            host: self.column(row, 1)?,
+            pid: u32::try_from(pid).unwrap_or(u32::MAX),
+            instance: self.column(row, 3)?,
+            started: self.time_of(self.column(row, 4)?)?,
+            last_heartbeat: self.time_of(self.column(row, 5)?)?,
+            running: u32::try_from(running).unwrap_or(u32::MAX),
+        })
+    }
+
     fn runs_from_rows(&self, rows: &[<D::Db as Database>::Row]) -> Vec<RunRecord> {
         let mut runs = Vec::with_capacity(rows.len());
         for row in rows {
@@ -734,7 +983,7 @@ where
             return Ok(None);
         };
         let json: String = self.column(row, 0)?;
-        match self.restore(&json, self.column(row, 1)?) {
+        match self.restore(&json, self.column(row, 1)?, self.column(row, 2)?) {
             Ok(job) => Ok(Some(job)),
             Err(reason) => Err(Error::store(
                 &self.inner.location,
@@ -756,7 +1005,7 @@ where
             let id: String = self.column(row, 0)?;
             let json: String = self.column(row, 1)?;
             let marked: Option<String> = self.column(row, 3)?;
-            match self.restore(&json, self.column(row, 2)?) {
+            match self.restore(&json, self.column(row, 2)?, self.column(row, 4)?) {
                 Ok(job) => {
                     if marked.is_some() {
                         // Readable again (a newer release wrote it, or an
@@ -834,7 +1083,7 @@ where
         for row in &rows {
             let id: String = self.column(row, 0)?;
             let json: String = self.column(row, 1)?;
-            match self.restore(&json, self.column(row, 2)?) {
+            match self.restore(&json, self.column(row, 2)?, self.column(row, 3)?) {
                 Ok(job) => claimed.push(job),
                 Err(reason) => {
                     tracing::error!(
@@ -921,6 +1170,141 @@ where
             }
         }
         Ok(unrestorable)
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Settled>> {
+        if settlements.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut attempt = 1;
+        loop {
+            let outcome = match self.write_connection().await {
+                Ok(mut connection) => match connection.get() {
+                    Ok(connection) => self.settle_on(connection, owner, settlements, now).await,
+                    Err(error) => Err(error),
+                },
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(error) if attempt < CLAIM_ATTEMPTS && is_retryable(&error) => {
+                    tracing::debug!(%error, attempt, "settlement tried again");
+                    attempt += 1;
+                }
+                Err(error) => return Err(self.failed("settle the claimed jobs")(error)),
+            }
+        }
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts = HashMap::new();
+        for chunk in job_ids.chunks(IDS_PER_STATEMENT) {
+            let statement = parameters::<D>(&format!(
+                "SELECT job_id, COUNT(*) FROM {} WHERE status = 'running' AND node <> ?
+                   AND alive_until > ? AND job_id IN ({}) GROUP BY job_id",
+                self.inner.tables.runs,
+                vec!["?"; chunk.len()].join(", ")
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement))
+                .bind(except_node.to_owned())
+                .bind(micros_floor(now));
+            for id in chunk {
+                query = query.bind((*id).to_owned());
+            }
+            let rows = query
+                .fetch_all(&self.inner.pool)
+                .await
+                .map_err(self.failed("count the runs in progress"))?;
+            for row in &rows {
+                let count: i64 = self.column(row, 1)?;
+                counts.insert(
+                    self.column(row, 0)?,
+                    u32::try_from(count).unwrap_or(u32::MAX),
+                );
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        self.check_key("node", &node.id)?;
+        let sql = &self.inner.sql;
+        let what = format!("write the record of node {:?}", node.id);
+        let beat = self.lease_now(node.last_heartbeat).await?;
+        let mut connection = self.write_connection().await.map_err(self.failed(&what))?;
+        let connection = connection.get().map_err(self.failed(&what))?;
+        let mut transaction = match D::BEGIN_WRITE {
+            Some(begin) => sqlx::Connection::begin_with(connection, begin).await,
+            None => sqlx::Connection::begin(connection).await,
+        }
+        .map_err(self.failed(&what))?;
+        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.node_of)))
+            .bind(node.id.clone())
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(self.failed(&what))?;
+        let previous = rows
+            .first()
+            .map(|row| self.node_from_row(row))
+            .transpose()?;
+        sqlx::query(AssertSqlSafe(Arc::clone(&sql.heartbeat)))
+            .bind(node.id.clone())
+            .bind(node.host.clone())
+            .bind(i64::from(node.pid))
+            .bind(node.instance.clone())
+            .bind(micros_floor(node.started))
+            .bind(beat)
+            .bind(i64::from(node.running))
+            .execute(&mut *transaction)
+            .await
+            .map_err(self.failed(&what))?;
+        transaction.commit().await.map_err(self.failed(&what))?;
+        Ok(previous)
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        let rows = self
+            .fetch_all(&self.inner.sql.list_nodes, |q| q, "list the nodes")
+            .await?;
+        let nodes = rows
+            .iter()
+            .map(|row| self.node_from_row(row))
+            .collect::<Result<Vec<_>>>()?;
+        let store_now = self.time_of(self.lease_now(now).await?)?;
+        Ok((nodes, store_now))
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.execute(
+            &self.inner.sql.remove_node,
+            |q| q.bind(id.to_owned()).bind(instance.to_owned()),
+            &format!("remove the record of node {id:?}"),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        for record in records {
+            self.check_key("job_id", &record.job_id)?;
+            self.check_key("node", &record.node)?;
+        }
+        let what = "record runs";
+        let mut connection = self.write_connection().await.map_err(self.failed(what))?;
+        let connection = connection.get().map_err(self.failed(what))?;
+        self.insert_runs(connection, records)
+            .await
+            .map_err(self.failed(what))
     }
 
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
@@ -1054,6 +1438,30 @@ where
                 .await?;
         }
         Ok(removed)
+    }
+}
+
+/// What a settled job's row held when its settlement locked it.
+struct HeldRow {
+    owner: Option<String>,
+    lease_expires: Option<i64>,
+    previous_fire_time: Option<i64>,
+    next_run_time: Option<i64>,
+}
+
+/// The connection a store writes through: its one writer (SQLite), held
+/// for the write, or one of its pool.
+enum WriteConnection<'a, DB: Database> {
+    Writer(tokio::sync::MutexGuard<'a, Option<DB::Connection>>),
+    Pooled(sqlx::pool::PoolConnection<DB>),
+}
+
+impl<DB: Database> WriteConnection<'_, DB> {
+    fn get(&mut self) -> std::result::Result<&mut DB::Connection, sqlx::Error> {
+        match self {
+            WriteConnection::Writer(writer) => writer.as_mut().ok_or(sqlx::Error::PoolClosed),
+            WriteConnection::Pooled(connection) => Ok(&mut **connection),
+        }
     }
 }
 

@@ -211,7 +211,8 @@ async fn the_tables_are_what_the_docs_say() {
             "job",
             "owner",
             "lease_expires",
-            "unrestorable"
+            "unrestorable",
+            "previous_fire_time"
         ]
     );
     let (next, task): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -80,6 +80,13 @@ macro_rules! store_conformance_tests {
             run_history_prunes_by_count_and_age,
             an_unreadable_job_is_kept_skipped_and_listed,
             a_new_instance_sees_everything_after_a_restart,
+            settle_takes_fire_times_keeps_records_and_releases,
+            a_stalled_owner_loses_its_settlement,
+            a_stale_claim_of_the_same_owner_loses,
+            racing_owners_win_each_fire_time_once,
+            previous_fire_time_survives_updates_and_restarts,
+            running_counts_count_live_runs_of_other_nodes,
+            node_records_heartbeat_list_and_remove,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, JobBuilder};
-use tempora::store::{JobStore, Release};
+use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
 use tempora::task::{JobContext, JobTask};
 use tempora::trigger::CronTrigger;
 
@@ -1448,5 +1448,440 @@ pub async fn a_new_instance_sees_everything_after_a_restart(under_test: StoreUnd
             .is_empty(),
         "b is claimed by the second"
     );
+    under_test.finish().await;
+}
+
+async fn settle(
+    store: &dyn JobStore,
+    owner: &str,
+    settlements: &[Settlement],
+    now: &str,
+) -> Vec<Settled> {
+    must(
+        store.settle(owner, settlements, at(now)).await,
+        &format!("settle {} job(s) for {owner:?}", settlements.len()),
+    )
+}
+
+fn previous_fire_time(job: Option<Job>) -> Option<Timestamp> {
+    job.and_then(|job| job.previous_fire_time())
+}
+
+/// A won settlement takes the fire times (the job's previous fire time),
+/// keeps its records and releases the job, in one step; several are
+/// answered in order.
+pub async fn settle_takes_fire_times_keeps_records_and_releases(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    add(store, job("b", T0)).await;
+    add(store, job("c", T0)).await;
+    let claimed = acquire(store, T0, 10, "node-a").await;
+    assert_eq!(ids(&claimed), ["a", "b", "c"]);
+    assert_eq!(
+        claimed[0].previous_fire_time(),
+        None,
+        "no fire time taken yet"
+    );
+    let t = at(T0);
+    let running = RunRecord::running("a", t, "node-a", plus(t, 1), plus(t, 60));
+    let missed = RunRecord::missed("b", t, "node-a", plus(t, 1), 1, "missed by 1s");
+    let settlements = [
+        Settlement::new(
+            find(&claimed, "a").clone(),
+            Some(t),
+            Release::Reschedule(plus(t, 60)),
+        )
+        .record(running.clone()),
+        Settlement::new(find(&claimed, "b").clone(), Some(t), Release::Remove)
+            .record(missed.clone()),
+        // Nothing taken: only released.
+        Settlement::new(
+            find(&claimed, "c").clone(),
+            None,
+            Release::Reschedule(plus(t, 120)),
+        ),
+    ];
+    assert_eq!(
+        settle(store, "node-a", &settlements, "2026-01-01T00:00:01Z").await,
+        [Settled::Won, Settled::Won, Settled::Won]
+    );
+    let a = get(store, "a").await;
+    assert_eq!(previous_fire_time(a.clone()), Some(t));
+    assert_eq!(a.and_then(|job| job.next_run_time()), Some(plus(t, 60)));
+    assert!(get(store, "b").await.is_none(), "b is removed");
+    let c = get(store, "c").await;
+    assert_eq!(previous_fire_time(c.clone()), None);
+    assert_eq!(c.and_then(|job| job.next_run_time()), Some(plus(t, 120)));
+    // Released: due again at its new next run time, for anyone.
+    let again = acquire(store, "2026-01-01T00:01:00Z", 10, "node-b").await;
+    assert_eq!(ids(&again), ["a"]);
+    assert_eq!(
+        again[0].previous_fire_time(),
+        Some(t),
+        "acquire_due gives the previous fire time"
+    );
+    assert_eq!(
+        previous_fire_time(list(store).await.into_iter().find(|job| job.id() == "a")),
+        Some(t),
+        "list_jobs gives it too"
+    );
+    if store.keeps_history() {
+        let mut kept = runs(store, RunQuery::new()).await;
+        kept.sort_by(|x, y| x.job_id.cmp(&y.job_id));
+        assert_eq!(kept, [running, missed], "the records of won settlements");
+    }
+    under_test.finish().await;
+}
+
+/// A node that stalled past its lease loses its settlement — whether or
+/// not another node took the job over meanwhile — keeps no record and
+/// starts nothing; the node that took over wins. A stale claim of the same
+/// owner (a restarted process under the same node id) loses once the fire
+/// time it saw was taken.
+pub async fn a_stalled_owner_loses_its_settlement(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    add(store, job("b", T0)).await;
+    add(store, job("c", T0)).await;
+    let stalled = acquire_for(store, T0, 10, "stalled", SHORT).await;
+    assert_eq!(ids(&stalled), ["a", "b", "c"]);
+    // Expired on the caller's clock (now + 2 s) and on a database's clock.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let t = at(T0);
+    let heir = acquire(store, "2026-01-01T00:00:02Z", 1, "heir").await;
+    assert_eq!(ids(&heir), ["a"]);
+    let heir_run = RunRecord::running("a", t, "heir", plus(t, 2), plus(t, 60));
+    assert_eq!(
+        settle(
+            store,
+            "heir",
+            &[
+                Settlement::new(heir[0].clone(), Some(t), Release::Reschedule(plus(t, 60)))
+                    .record(heir_run.clone())
+            ],
+            "2026-01-01T00:00:02Z"
+        )
+        .await,
+        [Settled::Won]
+    );
+    // The stalled node wakes up: a was taken over and settled, b's lease
+    // expired with nobody taking it; both are lost.
+    let stalled_settlements: Vec<Settlement> = stalled
+        .iter()
+        .take(2)
+        .map(|claimed| {
+            Settlement::new(claimed.clone(), Some(t), Release::Reschedule(plus(t, 60))).record(
+                RunRecord::running(claimed.id(), t, "stalled", plus(t, 2), plus(t, 60)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        settle(
+            store,
+            "stalled",
+            &stalled_settlements,
+            "2026-01-01T00:00:02Z"
+        )
+        .await,
+        [Settled::Lost, Settled::Lost]
+    );
+    let a = get(store, "a").await;
+    assert_eq!(previous_fire_time(a.clone()), Some(t));
+    assert_eq!(
+        a.and_then(|job| job.next_run_time()),
+        Some(plus(t, 60)),
+        "the heir's release stands"
+    );
+    assert_eq!(
+        previous_fire_time(get(store, "b").await),
+        None,
+        "nothing taken"
+    );
+    // b was left untouched and is free; so is c, whose lease expired.
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:00:03Z", 10, "third").await),
+        ["b", "c"]
+    );
+    if store.keeps_history() {
+        assert_eq!(
+            runs(store, RunQuery::new()).await,
+            [heir_run],
+            "a lost settlement keeps no record"
+        );
+    }
+    under_test.finish().await;
+}
+
+/// A claim that is stale although its owner holds the job again — a
+/// process restarted under the same node id while the old one stalled —
+/// loses once the fire time it saw was taken.
+pub async fn a_stale_claim_of_the_same_owner_loses(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let t = at(T0);
+    let stale = acquire_for(store, T0, 10, "node", SHORT).await;
+    assert_eq!(ids(&stale), ["a"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let fresh = acquire(store, "2026-01-01T00:00:02Z", 10, "node").await;
+    assert_eq!(ids(&fresh), ["a"]);
+    // The fresh claim takes the fire time and keeps the job due (a job
+    // whose next run time is unchanged, as after a coalesced catch-up).
+    assert_eq!(
+        settle(
+            store,
+            "node",
+            &[Settlement::new(
+                fresh[0].clone(),
+                Some(t),
+                Release::Reschedule(t)
+            )],
+            "2026-01-01T00:00:02Z"
+        )
+        .await,
+        [Settled::Won]
+    );
+    let again = acquire(store, "2026-01-01T00:00:02Z", 10, "node").await;
+    assert_eq!(ids(&again), ["a"]);
+    assert_eq!(
+        settle(
+            store,
+            "node",
+            &[Settlement::new(
+                stale[0].clone(),
+                Some(t),
+                Release::Reschedule(t)
+            )],
+            "2026-01-01T00:00:02Z"
+        )
+        .await,
+        [Settled::Lost],
+        "the fire time the stale claim saw is taken"
+    );
+    assert_eq!(previous_fire_time(get(store, "a").await), Some(t));
+    under_test.finish().await;
+}
+
+/// Many owners racing for the same due jobs, each settling what it
+/// acquired: every job's fire time is won exactly once.
+pub async fn racing_owners_win_each_fire_time_once(under_test: StoreUnderTest) {
+    let store = Arc::clone(&under_test.store);
+    let count = 40;
+    for n in 0..count {
+        add(store.as_ref(), job(&format!("job-{n:02}"), T0)).await;
+    }
+    let t = at(T0);
+    let mut racers = Vec::new();
+    for racer in 0..4 {
+        let store = Arc::clone(&store);
+        racers.push(tokio::spawn(async move {
+            let owner = format!("racer-{racer}");
+            let mut won = Vec::new();
+            loop {
+                let claimed = must(
+                    store.acquire_due(t, 3, &owner, LONG).await,
+                    "acquire in the race",
+                );
+                if claimed.is_empty() {
+                    break won;
+                }
+                let settlements: Vec<Settlement> = claimed
+                    .iter()
+                    .map(|job| Settlement::new(job.clone(), Some(t), Release::Remove))
+                    .collect();
+                let outcomes = must(
+                    store.settle(&owner, &settlements, t).await,
+                    "settle in the race",
+                );
+                for (job, outcome) in claimed.iter().zip(outcomes) {
+                    if outcome.is_won() {
+                        won.push(job.id().to_owned());
+                    }
+                }
+            }
+        }));
+    }
+    let mut won = Vec::new();
+    for racer in racers {
+        match racer.await {
+            Ok(ids) => won.extend(ids),
+            Err(error) => panic!("a racer failed: {error}"),
+        }
+    }
+    won.sort();
+    let expected: Vec<String> = (0..count).map(|n| format!("job-{n:02}")).collect();
+    assert_eq!(won, expected, "each job won once");
+    assert!(list(store.as_ref()).await.is_empty());
+    under_test.finish().await;
+}
+
+/// The previous fire time is the store's: an update keeps it, a restart
+/// reads it back, a replacing add (a new job) clears it.
+pub async fn previous_fire_time_survives_updates_and_restarts(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let t = at(T0);
+    let claimed = acquire(store, T0, 10, "node").await;
+    assert_eq!(
+        settle(
+            store,
+            "node",
+            &[Settlement::new(
+                claimed[0].clone(),
+                Some(t),
+                Release::Reschedule(plus(t, 60))
+            )],
+            T0
+        )
+        .await,
+        [Settled::Won]
+    );
+    // An update from the API carries no previous fire time of its own.
+    let renamed = with_next_run_time(&job("a", T0), Some(plus(t, 120)));
+    must(store.update_job(renamed).await, "update a");
+    let a = get(store, "a").await;
+    assert_eq!(previous_fire_time(a.clone()), Some(t), "an update keeps it");
+    assert_eq!(a.and_then(|job| job.next_run_time()), Some(plus(t, 120)));
+    if under_test.can_reopen().is_ok() {
+        let second = under_test.reopened().await;
+        assert_eq!(
+            previous_fire_time(must(second.get_job("a").await, "get a after a restart")),
+            Some(t),
+            "a restart reads it back"
+        );
+    }
+    must(store.add_job(job("a", T0), true).await, "replace a");
+    assert_eq!(
+        previous_fire_time(get(store, "a").await),
+        None,
+        "a replaced job starts afresh"
+    );
+    under_test.finish().await;
+}
+
+/// `running_counts` counts, per job, the runs in progress on other nodes
+/// that are still vouched for.
+pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        return under_test.finish().await;
+    }
+    let t = at(T0);
+    for run in [
+        RunRecord::running("a", t, "node-a", plus(t, 1), plus(t, 60)),
+        RunRecord::running("a", plus(t, 10), "node-c", plus(t, 11), plus(t, 60)),
+        RunRecord::running("a", plus(t, 20), "node-b", plus(t, 21), plus(t, 60)),
+        finished("a", "2026-01-01T00:00:30Z", "node-a", RunStatus::Success),
+        // Not vouched for any more: its node died.
+        RunRecord::running("b", t, "node-a", plus(t, 1), plus(t, 5)),
+        RunRecord::running("c", t, "node-b", plus(t, 1), plus(t, 60)),
+        RunRecord::running("d", t, "node-a", plus(t, 1), plus(t, 60)),
+    ] {
+        record(store, &run).await;
+    }
+    let counts = must(
+        store
+            .running_counts(&["a", "b", "c", "e"], "node-b", plus(t, 30))
+            .await,
+        "running counts",
+    );
+    let mut counts: Vec<(String, u32)> = counts.into_iter().filter(|(_, n)| *n > 0).collect();
+    counts.sort();
+    assert_eq!(counts, [("a".to_owned(), 2)]);
+    under_test.finish().await;
+}
+
+/// Node records: a heartbeat inserts or replaces (answering the record it
+/// replaced), `list_nodes` lists them by id with the store's time, and a
+/// node removes its own record only.
+pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    // Whole seconds: stores keep microseconds.
+    let now = match Timestamp::from_second(Timestamp::now().as_second()) {
+        Ok(now) => now,
+        Err(error) => panic!("now: {error}"),
+    };
+    let first = NodeRecord::new("node-b", "host-1", 41, "instance-1", now);
+    let previous = must(store.heartbeat(&first).await, "first heartbeat");
+    assert_eq!(previous, None);
+    let mut later = first.clone();
+    later.running = 3;
+    later.last_heartbeat = plus(now, 1);
+    let previous = must(store.heartbeat(&later).await, "second heartbeat");
+    let previous = match previous {
+        Some(previous) => previous,
+        None => panic!("the second heartbeat replaces the first"),
+    };
+    assert_eq!(
+        (
+            &previous.id,
+            &previous.host,
+            previous.pid,
+            &previous.instance,
+            previous.started,
+            previous.running
+        ),
+        (
+            &first.id,
+            &first.host,
+            first.pid,
+            &first.instance,
+            first.started,
+            0
+        )
+    );
+    let other = NodeRecord::new("node-a", "host-2", 42, "instance-2", now);
+    must(store.heartbeat(&other).await, "other heartbeat");
+    let (nodes, store_now) = must(store.list_nodes(plus(now, 1)).await, "list nodes");
+    let listed: Vec<(&str, &str, u32, &str, u32)> = nodes
+        .iter()
+        .map(|node| {
+            (
+                node.id.as_str(),
+                node.host.as_str(),
+                node.pid,
+                node.instance.as_str(),
+                node.running,
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("node-a", "host-2", 42, "instance-2", 0),
+            ("node-b", "host-1", 41, "instance-1", 3)
+        ]
+    );
+    for node in &nodes {
+        assert!(
+            node.is_live(store_now, SignedDuration::from_secs(10)),
+            "{node:?} is live at the store's time {store_now}"
+        );
+        assert_eq!(node.started, now, "started is kept as given");
+    }
+    // Another instance's removal leaves the record; its own removes it.
+    must(
+        store.remove_node("node-b", "instance-9").await,
+        "remove another instance's",
+    );
+    must(
+        store.remove_node("node-b", "instance-1").await,
+        "remove its own",
+    );
+    let (nodes, _) = must(store.list_nodes(plus(now, 2)).await, "list nodes again");
+    assert_eq!(
+        nodes
+            .iter()
+            .map(|node| node.id.as_str())
+            .collect::<Vec<_>>(),
+        ["node-a"]
+    );
+    if under_test.can_reopen().is_ok() {
+        let second = under_test.reopened().await;
+        let (nodes, _) = must(
+            second.list_nodes(plus(now, 2)).await,
+            "list after a restart",
+        );
+        assert_eq!(nodes.len(), 1, "node records are stored");
+    }
     under_test.finish().await;
 }

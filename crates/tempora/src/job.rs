@@ -142,8 +142,11 @@ pub struct JobDefaults {
     pub misfire_grace_time: MisfireGraceTime,
     /// Whether several due runs of one job collapse into one run.
     pub coalesce: bool,
-    /// How many runs of one job may run at the same time.
+    /// How many runs of one job may run at the same time, across every
+    /// scheduler sharing its store.
     pub max_instances: u32,
+    /// What happens to a run interrupted by its scheduler's death.
+    pub on_interrupted: OnInterrupted,
 }
 
 impl Default for JobDefaults {
@@ -152,6 +155,80 @@ impl Default for JobDefaults {
             misfire_grace_time: MisfireGraceTime::Unlimited,
             coalesce: true,
             max_instances: 1,
+            on_interrupted: OnInterrupted::Skip,
+        }
+    }
+}
+
+/// What happens to a run that was interrupted: its scheduler died (was
+/// killed, crashed, lost its machine) while the run was in progress, so it
+/// may or may not have done its work.
+///
+/// The node that finds the interrupted run — another node sharing the
+/// store once the run's lease passed, or the same node restarting under
+/// its id — records it as [`RunStatus::Interrupted`](crate::history::RunStatus::Interrupted)
+/// and then, by this policy, either leaves it ([`OnInterrupted::Skip`], the
+/// default, as APScheduler and Quartz do unless asked) or runs it again
+/// once, for the same fire time ([`OnInterrupted::Retry`], Quartz's
+/// "requests recovery"). Only the one node whose marking won retries, so a
+/// retry runs once however many nodes look; a retry that is itself
+/// interrupted is retried again.
+///
+/// In JSON and TOML it reads `"skip"` or `"retry"`.
+///
+/// ```
+/// use tempora::job::OnInterrupted;
+///
+/// assert_eq!(OnInterrupted::default(), OnInterrupted::Skip);
+/// assert_eq!("retry".parse::<OnInterrupted>()?, OnInterrupted::Retry);
+/// assert_eq!(OnInterrupted::Retry.to_string(), "retry");
+/// assert_eq!(
+///     "again".parse::<OnInterrupted>().unwrap_err().to_string(),
+///     "on_interrupted: \"again\" is not \"skip\" or \"retry\""
+/// );
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInterrupted {
+    /// Leave it: the fire time counts as run (at most once).
+    #[default]
+    Skip,
+    /// Run it again, once, for the same fire time (at least once).
+    Retry,
+}
+
+impl OnInterrupted {
+    /// Its name in a configuration file: `"skip"` or `"retry"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnInterrupted::Skip => "skip",
+            OnInterrupted::Retry => "retry",
+        }
+    }
+
+    fn is_skip(&self) -> bool {
+        *self == OnInterrupted::Skip
+    }
+}
+
+impl fmt::Display for OnInterrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OnInterrupted {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<OnInterrupted> {
+        match text {
+            "skip" => Ok(OnInterrupted::Skip),
+            "retry" => Ok(OnInterrupted::Retry),
+            _ => Err(Error::invalid(
+                "on_interrupted",
+                format!("{text:?} is not \"skip\" or \"retry\""),
+            )),
         }
     }
 }
@@ -178,6 +255,10 @@ pub struct Job {
     pub(crate) max_instances: u32,
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) on_interrupted: OnInterrupted,
+    /// The latest fire time a run took (or missed): kept by the store
+    /// beside the job, never in its JSON.
+    pub(crate) previous_fire_time: Option<Timestamp>,
 }
 
 impl Job {
@@ -234,6 +315,44 @@ impl Job {
     /// When it runs next; `None` while paused.
     pub fn next_run_time(&self) -> Option<Timestamp> {
         self.next_run_time
+    }
+
+    /// What happens to a run of it that is interrupted; see
+    /// [`OnInterrupted`].
+    pub fn on_interrupted(&self) -> OnInterrupted {
+        self.on_interrupted
+    }
+
+    /// The latest fire time a scheduler has taken for it — run, or recorded
+    /// missed — as its store keeps it; `None` before the first (Quartz's
+    /// "previous fire time").
+    ///
+    /// It is what makes a fire time run once across schedulers: a
+    /// scheduler takes fire times only after it, and only while it holds
+    /// the job (see [`JobStore::settle`](crate::store::JobStore::settle)).
+    pub fn previous_fire_time(&self) -> Option<Timestamp> {
+        self.previous_fire_time
+    }
+
+    /// The job with its previous fire time set: for store implementations,
+    /// which keep it beside the job's stored form and give it back with
+    /// the job.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    /// use tempora::jiff::Timestamp;
+    ///
+    /// let now: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+    /// let trigger = IntervalTrigger::builder().minutes(5).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("tick", trigger).build_at(&JobDefaults::default(), now)?;
+    /// assert_eq!(job.previous_fire_time(), None);
+    /// assert_eq!(job.with_previous_fire_time(Some(now)).previous_fire_time(), Some(now));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_previous_fire_time(mut self, previous: Option<Timestamp>) -> Job {
+        self.previous_fire_time = previous;
+        self
     }
 
     /// True while the job is paused.
@@ -295,6 +414,7 @@ impl Job {
             max_instances: self.max_instances,
             next_run_time: self.next_run_time,
             labels: self.labels.clone(),
+            on_interrupted: self.on_interrupted,
         })
     }
 
@@ -314,6 +434,8 @@ impl Job {
             max_instances: stored.max_instances,
             next_run_time: stored.next_run_time,
             labels: stored.labels,
+            on_interrupted: stored.on_interrupted,
+            previous_fire_time: None,
         }
     }
 }
@@ -370,6 +492,10 @@ pub struct StoredJob {
     /// are none, and empty when absent, so older stored jobs still read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// What happens to an interrupted run; left out of the JSON when
+    /// `skip` (the default), so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "OnInterrupted::is_skip")]
+    pub on_interrupted: OnInterrupted,
 }
 
 impl StoredJob {
@@ -418,6 +544,7 @@ pub struct JobBuilder {
     pub(crate) first_run: FirstRun,
     pub(crate) replace_existing: bool,
     pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) on_interrupted: Option<OnInterrupted>,
 }
 
 impl JobBuilder {
@@ -442,6 +569,7 @@ impl JobBuilder {
             first_run: FirstRun::FromTrigger,
             replace_existing: false,
             labels: BTreeMap::new(),
+            on_interrupted: None,
         }
     }
 
@@ -493,9 +621,17 @@ impl JobBuilder {
         self
     }
 
-    /// How many runs may run at the same time (at least 1).
+    /// How many runs may run at the same time (at least 1), counted
+    /// across every scheduler sharing the job's store.
     pub fn max_instances(mut self, max_instances: u32) -> JobBuilder {
         self.max_instances = Some(max_instances);
+        self
+    }
+
+    /// What happens to a run interrupted by its scheduler's death; see
+    /// [`OnInterrupted`].
+    pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobBuilder {
+        self.on_interrupted = Some(policy);
         self
     }
 
@@ -600,6 +736,8 @@ impl JobBuilder {
             max_instances,
             next_run_time,
             labels: self.labels,
+            on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
+            previous_fire_time: None,
         })
     }
 }
@@ -622,6 +760,7 @@ pub struct JobChanges {
     pub(crate) coalesce: Option<bool>,
     pub(crate) max_instances: Option<u32>,
     pub(crate) next_run_time: Option<Timestamp>,
+    pub(crate) on_interrupted: Option<OnInterrupted>,
 }
 
 impl JobChanges {
@@ -639,6 +778,7 @@ impl JobChanges {
             && self.coalesce.is_none()
             && self.max_instances.is_none()
             && self.next_run_time.is_none()
+            && self.on_interrupted.is_none()
     }
 
     /// A new name.
@@ -680,6 +820,12 @@ impl JobChanges {
     /// A new next run time (resumes a paused job).
     pub fn next_run_time(mut self, next: Timestamp) -> JobChanges {
         self.next_run_time = Some(next);
+        self
+    }
+
+    /// A new policy for interrupted runs.
+    pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobChanges {
+        self.on_interrupted = Some(policy);
         self
     }
 
@@ -728,6 +874,9 @@ impl JobChanges {
         }
         if let Some(next) = self.next_run_time {
             job.next_run_time = Some(next);
+        }
+        if let Some(policy) = self.on_interrupted {
+            job.on_interrupted = policy;
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::error::{Error, Result};
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
-use crate::store::{Claimed, JobStore, Release};
+use crate::store::{Claimed, JobStore, NodeRecord, Release, Settled, Settlement};
 
 /// Jobs kept in memory: the default store. Nothing survives the process.
 ///
@@ -44,6 +44,8 @@ struct Inner {
     due_index: BTreeSet<(Timestamp, Arc<str>)>,
     /// The run history by (job id, scheduled time, node).
     runs: BTreeMap<(String, Timestamp, String), RunRecord>,
+    /// The node records by id.
+    nodes: BTreeMap<String, NodeRecord>,
 }
 
 #[derive(Debug)]
@@ -155,6 +157,8 @@ impl JobStore for MemoryStore {
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
+        // A new job (or a replacement) has taken no fire time yet.
+        let job = job.with_previous_fire_time(None);
         let mut inner = self.lock();
         if inner.jobs.contains_key(job.id.as_str()) {
             if !replace_existing {
@@ -171,6 +175,8 @@ impl JobStore for MemoryStore {
         let Some(old) = inner.take(&job.id) else {
             return Err(Error::not_found("job", job.id));
         };
+        // The fire times taken stay taken: that is the store's to keep.
+        let job = job.with_previous_fire_time(old.job.previous_fire_time);
         inner.insert(job, old.lease);
         Ok(())
     }
@@ -261,31 +267,103 @@ impl JobStore for MemoryStore {
     }
 
     async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        self.lock().release(owner, claimed, release);
+        Ok(())
+    }
+
+    fn keeps_history(&self) -> bool {
+        self.history
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Settled>> {
         let mut inner = self.lock();
-        let Some(entry) = inner.jobs.get_mut(claimed.id.as_str()) else {
-            return Ok(());
-        };
-        let held = entry
-            .lease
-            .as_ref()
-            .is_some_and(|lease| &*lease.owner == owner);
-        if !held {
-            return Ok(());
-        }
-        entry.lease = None;
-        if entry.job.next_run_time != claimed.next_run_time {
-            return Ok(());
-        }
-        match release {
-            Release::Remove => {
-                inner.take(&claimed.id);
+        let mut outcomes = Vec::with_capacity(settlements.len());
+        for settlement in settlements {
+            let claimed = &settlement.claimed;
+            let Some(entry) = inner.jobs.get_mut(claimed.id.as_str()) else {
+                outcomes.push(Settled::Lost);
+                continue;
+            };
+            let held = entry
+                .lease
+                .as_ref()
+                .is_some_and(|lease| &*lease.owner == owner && lease.expires > now);
+            if !held || entry.job.previous_fire_time != claimed.previous_fire_time {
+                if entry
+                    .lease
+                    .as_ref()
+                    .is_some_and(|lease| &*lease.owner == owner)
+                {
+                    entry.lease = None;
+                }
+                outcomes.push(Settled::Lost);
+                continue;
             }
-            Release::Reschedule(next) => {
-                if let Some(mut entry) = inner.take(&claimed.id) {
-                    entry.job.next_run_time = Some(next);
-                    inner.insert(entry.job, None);
+            if let Some(through) = settlement.takes_through {
+                entry.job.previous_fire_time = Some(through);
+            }
+            if self.history {
+                for record in &settlement.records {
+                    let key = (
+                        record.job_id.clone(),
+                        record.scheduled_time,
+                        record.node.clone(),
+                    );
+                    inner.runs.insert(key, record.clone());
                 }
             }
+            inner.release(owner, claimed, settlement.release);
+            outcomes.push(Settled::Won);
+        }
+        Ok(outcomes)
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts = HashMap::new();
+        if !self.history {
+            return Ok(counts);
+        }
+        let inner = self.lock();
+        for id in job_ids {
+            let running = inner
+                .runs
+                .range((id.to_string(), Timestamp::MIN, String::new())..)
+                .take_while(|((job, _, _), _)| job == id)
+                .filter(|(_, record)| {
+                    !record.status.is_finished()
+                        && record.node != except_node
+                        && record.alive_until.is_some_and(|alive| alive > now)
+                })
+                .count();
+            if running > 0 {
+                counts.insert((*id).to_owned(), u32::try_from(running).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        Ok(self.lock().nodes.insert(node.id.clone(), node.clone()))
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        Ok((self.lock().nodes.values().cloned().collect(), now))
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        let mut inner = self.lock();
+        if inner.nodes.get(id).is_some_and(|node| node.instance == instance) {
+            inner.nodes.remove(id);
         }
         Ok(())
     }
@@ -386,5 +464,36 @@ impl JobStore for MemoryStore {
             inner.runs.remove(key);
         }
         Ok(u64::try_from(doomed.len()).unwrap_or(u64::MAX))
+    }
+}
+
+impl Inner {
+    /// [`JobStore::release`] under the lock.
+    fn release(&mut self, owner: &str, claimed: &Claimed, release: Release) {
+        let Some(entry) = self.jobs.get_mut(claimed.id.as_str()) else {
+            return;
+        };
+        let held = entry
+            .lease
+            .as_ref()
+            .is_some_and(|lease| &*lease.owner == owner);
+        if !held {
+            return;
+        }
+        entry.lease = None;
+        if entry.job.next_run_time != claimed.next_run_time {
+            return;
+        }
+        match release {
+            Release::Remove => {
+                self.take(&claimed.id);
+            }
+            Release::Reschedule(next) => {
+                if let Some(mut entry) = self.take(&claimed.id) {
+                    entry.job.next_run_time = Some(next);
+                    self.insert(entry.job, None);
+                }
+            }
+        }
     }
 }

@@ -15,19 +15,25 @@
 //! [`MemoryStore`] is the default store; the persistent ones live in their
 //! own crates and pass the same conformance suite (`tempora-testkit`).
 
+mod feed;
 mod lease_clock;
 mod memory;
+mod node;
 pub mod url;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Result};
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
 
+pub use self::feed::{ChangeFeed, ChangeSender};
 pub use self::lease_clock::LeaseClock;
 pub use self::memory::MemoryStore;
+pub use self::node::NodeRecord;
 
 /// What happens to a job handed back by [`JobStore::release`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +72,81 @@ pub struct UnrestorableJob {
 impl std::fmt::Display for UnrestorableJob {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "job {:?} cannot be restored: {}", self.id, self.reason)
+    }
+}
+
+/// What a scheduler decided for one job it acquired, handed to
+/// [`JobStore::settle`]: the fire times it takes, what it records of them,
+/// and the job's next run time.
+///
+/// ```
+/// use tempora::job::{JobBuilder, JobDefaults};
+/// use tempora::store::{Release, Settlement};
+/// use tempora::trigger::IntervalTrigger;
+/// use tempora::jiff::Timestamp;
+///
+/// let now: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+/// let trigger = IntervalTrigger::builder().minutes(5).start_date(now).timezone("UTC").build()?;
+/// let job = JobBuilder::new("tick", trigger).build_at(&JobDefaults::default(), now)?;
+/// let next: Timestamp = "2026-01-01T00:05:00Z".parse()?;
+/// let settlement = Settlement::new(job, Some(now), Release::Reschedule(next));
+/// assert_eq!(settlement.takes_through, Some(now));
+/// assert!(settlement.records.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    /// The job as [`JobStore::acquire_due`] returned it.
+    pub claimed: Claimed,
+    /// The latest fire time the decision takes (runs, misses and skips
+    /// alike): the job's new [`Job::previous_fire_time`]. `None` takes no
+    /// fire time, and only releases the job.
+    pub takes_through: Option<Timestamp>,
+    /// The run records to keep if the settlement is won: the runs about to
+    /// start (as running), the fire times missed, the runs that cannot
+    /// start. Ignored by a store that keeps no history.
+    pub records: Vec<RunRecord>,
+    /// What happens to the job.
+    pub release: Release,
+}
+
+impl Settlement {
+    /// A settlement of `claimed` taking the fire times through
+    /// `takes_through`, recording nothing yet.
+    pub fn new(claimed: Claimed, takes_through: Option<Timestamp>, release: Release) -> Settlement {
+        Settlement {
+            claimed,
+            takes_through,
+            records: Vec::new(),
+            release,
+        }
+    }
+
+    /// Adds a record to keep if the settlement is won.
+    pub fn record(mut self, record: RunRecord) -> Settlement {
+        self.records.push(record);
+        self
+    }
+}
+
+/// The outcome of one [`Settlement`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Settled {
+    /// The fire times are this node's, and no other's, for good; its
+    /// records are kept and the job is released. Start the runs.
+    Won,
+    /// Nothing was taken: the node no longer held the job (its lease had
+    /// expired by the store's clock — the node stalled — and another node
+    /// may have taken the job over), or the fire times had been taken
+    /// since it was acquired. Start nothing; the node's lease, if it
+    /// still had one, is dropped.
+    Lost,
+}
+
+impl Settled {
+    /// True for [`Settled::Won`].
+    pub fn is_won(self) -> bool {
+        self == Settled::Won
     }
 }
 
@@ -200,6 +281,127 @@ pub trait JobStore: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// True when the store keeps the run history: the records of a
+    /// [`Settlement`] and [`JobStore::record_run`] are kept. The default is
+    /// true; a store that keeps none answers the history methods with
+    /// [`Error::is_unsupported`].
+    fn keeps_history(&self) -> bool {
+        true
+    }
+
+    /// Settles the jobs `owner` acquired: for each [`Settlement`], in one
+    /// atomic step of its own, and only if `owner` still holds the job
+    /// under a live lease (by the store's [`LeaseClock`]) and its previous
+    /// fire time is still the one it was acquired with:
+    ///
+    /// 1. takes the fire times through `takes_through` — sets the job's
+    ///    previous fire time to it, so no node takes them again;
+    /// 2. keeps the settlement's records (runs recorded as running before
+    ///    they start, misses);
+    /// 3. releases the job as [`JobStore::release`] does (its next run time
+    ///    by compare-and-set, so a change made meanwhile wins).
+    ///
+    /// Each answer is [`Settled::Won`] (start the runs) or
+    /// [`Settled::Lost`] (start nothing), in the order given. Because the
+    /// lease is checked in the same step as the fire times are taken, by
+    /// the store's clock, a node that stalled past its lease — a long
+    /// pause, a frozen machine — and wakes up holding a job another node
+    /// has since settled loses, instead of starting a duplicate; and two
+    /// nodes can never both take one fire time, whatever their clocks. A
+    /// lost settlement leaves the job to its new holder, dropping `owner`'s
+    /// lease if it still had one.
+    ///
+    /// `now` is the caller's time, which measures the lease where the store
+    /// uses [`LeaseClock::Caller`].
+    ///
+    /// # Errors
+    ///
+    /// A store error; then any of the settlements may or may not have been
+    /// made (the runs they recorded as running are found interrupted, never
+    /// lost silently).
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Settled>>;
+
+    /// How many runs of each of `job_ids` are in progress on nodes other
+    /// than `except_node`: records still running and vouched for
+    /// (`alive_until` after `now`). A scheduler adds its own runs in
+    /// progress to enforce `max_instances` across every node sharing the
+    /// store. Jobs without such runs may be left out of the answer.
+    ///
+    /// The default (for a store one scheduler uses alone) answers none.
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let _ = (job_ids, except_node, now);
+        Ok(HashMap::new())
+    }
+
+    /// A feed of the database's notices that a job may now run sooner (see
+    /// [`ChangeFeed`]), for a store that other processes change; `None`
+    /// (the default) when the database sends none, and the scheduler
+    /// re-reads the store every
+    /// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval)
+    /// instead. With a feed, it re-reads it only every
+    /// [`store_recheck_interval`](crate::scheduler::SchedulerBuilder::store_recheck_interval),
+    /// in case a notice was lost.
+    ///
+    /// # Errors
+    ///
+    /// A store error when the listening connection cannot be opened; the
+    /// scheduler tries again later.
+    async fn watch(&self) -> Result<Option<ChangeFeed>> {
+        Ok(None)
+    }
+
+    /// Writes `node`'s record (inserting, or replacing the one of the same
+    /// id) with its `last_heartbeat` set to now by the store's
+    /// [`LeaseClock`] (`node.last_heartbeat` where it is the caller's), and
+    /// returns the record it replaced, if any: a scheduler reads from it
+    /// whether another live process uses its node id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_unsupported`] from a store that keeps no node records
+    /// (the default implementation); a store error.
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        let _ = node;
+        Err(Error::unsupported(self.backend(), "node records"))
+    }
+
+    /// Every node record, by id, with the store's time now (by its
+    /// [`LeaseClock`], `now` where it is the caller's), to tell the live
+    /// from the stopped ones.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::heartbeat`].
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        let _ = now;
+        Err(Error::unsupported(self.backend(), "node records"))
+    }
+
+    /// Removes the record of node `id` if it is the one of `instance`: a
+    /// scheduler shutting down says it left.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::heartbeat`].
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        let _ = (id, instance);
+        Err(Error::unsupported(self.backend(), "node records"))
+    }
+
     /// Records a run: inserts `record`, or replaces the record with the
     /// same key `(job_id, scheduled_time, node)`.
     ///
@@ -210,6 +412,19 @@ pub trait JobStore: Send + Sync + 'static {
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
         let _ = record;
         Err(Error::unsupported(self.backend(), "run history"))
+    }
+
+    /// Records several runs, as [`JobStore::record_run`] does each (the
+    /// default calls it for each); a store may write them at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::record_run`].
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        for record in records {
+            self.record_run(record).await?;
+        }
+        Ok(())
     }
 
     /// The records `query` asks for, newest first: by scheduled time
@@ -342,8 +557,50 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
         (**self).unrestorable_jobs().await
     }
 
+    fn keeps_history(&self) -> bool {
+        (**self).keeps_history()
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Settled>> {
+        (**self).settle(owner, settlements, now).await
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        (**self).running_counts(job_ids, except_node, now).await
+    }
+
+    async fn watch(&self) -> Result<Option<ChangeFeed>> {
+        (**self).watch().await
+    }
+
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        (**self).heartbeat(node).await
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        (**self).list_nodes(now).await
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        (**self).remove_node(id, instance).await
+    }
+
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
         (**self).record_run(record).await
+    }
+
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        (**self).record_runs(records).await
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
