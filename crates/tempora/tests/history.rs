@@ -25,9 +25,10 @@ use jiff::{SignedDuration, Timestamp};
 use tempora::clock::ManualClock;
 use tempora::event::{Event, EventKind, EventMask};
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+use tempora::job::OnInterrupted;
 use tempora::job::{Job, JobBuilder, JobDefaults, MisfireGraceTime};
 use tempora::scheduler::{HostScheduler, SchedulerBuilder};
-use tempora::store::{Claimed, JobStore, MemoryStore, Release};
+use tempora::store::{Claimed, JobStore, MemoryStore, NodeRecord, Release, Settled, Settlement};
 use tempora::task::{COMMAND, CommandArgs, JobContext, Tasks};
 use tempora::trigger::{DateTrigger, IntervalTrigger};
 
@@ -681,6 +682,40 @@ impl JobStore for Shared {
         self.inner.release(owner, claimed, release).await
     }
 
+    fn keeps_history(&self) -> bool {
+        self.history
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> tempora::Result<Vec<Settled>> {
+        self.inner.settle(owner, settlements, now).await
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> tempora::Result<std::collections::HashMap<String, u32>> {
+        self.inner.running_counts(job_ids, except_node, now).await
+    }
+
+    async fn heartbeat(&self, node: &NodeRecord) -> tempora::Result<Option<NodeRecord>> {
+        self.inner.heartbeat(node).await
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> tempora::Result<(Vec<NodeRecord>, Timestamp)> {
+        self.inner.list_nodes(now).await
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> tempora::Result<()> {
+        self.inner.remove_node(id, instance).await
+    }
+
     async fn record_run(&self, record: &RunRecord) -> tempora::Result<()> {
         if !self.history {
             return Err(tempora::Error::unsupported("shared", "run history"));
@@ -825,4 +860,237 @@ fn a_store_without_history_still_runs_jobs_and_lists_no_runs() {
     }
     assert!(scheduler.list_runs(&RunQuery::new()).unwrap().is_empty());
     scheduler.shutdown(true).unwrap();
+}
+
+// ---- several nodes on one store --------------------------------------------
+
+/// A host-driven scheduler of node `node` on `clock`, sharing `inner` as a
+/// database is shared.
+fn node_on(
+    node: &str,
+    clock: &ManualClock,
+    inner: &Arc<MemoryStore>,
+    gate: &Arc<Gate>,
+) -> HostScheduler {
+    let scheduler = SchedulerBuilder::new()
+        .clock(clock.clone())
+        .timezone("UTC")
+        .node_id(node)
+        .lease(LEASE)
+        .tasks(tasks(gate))
+        .store(
+            "default",
+            Shared {
+                inner: Arc::clone(inner),
+                history: true,
+            },
+        )
+        .host_driven()
+        .unwrap();
+    scheduler.start().unwrap();
+    scheduler
+}
+
+/// The records of `inner`, once `done` holds of them.
+fn stored_runs_when(inner: &MemoryStore, done: impl Fn(&[RunRecord]) -> bool) -> Vec<RunRecord> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let runs = rt.block_on(inner.list_runs(&RunQuery::new())).unwrap();
+        if done(&runs) {
+            return runs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the history never got there; it holds {runs:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn three_nodes_ticking_at_once_run_every_fire_time_exactly_once() {
+    let inner = Arc::new(MemoryStore::with_history());
+    let clock = ManualClock::new(t0());
+    let gate = Arc::new(Gate::default());
+    let nodes: Vec<HostScheduler> = ["node-a", "node-b", "node-c"]
+        .iter()
+        .map(|node| node_on(node, &clock, &inner, &gate))
+        .collect();
+    let jobs = 40;
+    for n in 0..jobs {
+        nodes[0]
+            .add_job(JobBuilder::new("ok", every(1)).id(format!("job-{n:02}")))
+            .unwrap();
+    }
+    let minutes = 6;
+    for minute in 0..minutes {
+        let now = t(minute);
+        clock.set(now);
+        std::thread::scope(|scope| {
+            for node in &nodes {
+                scope.spawn(move || node.run_pending(now));
+            }
+        });
+        // Each minute's runs end before the next minute's.
+        stored_runs_when(&inner, |runs| {
+            runs.iter().all(|run| run.status.is_finished())
+        });
+    }
+    let expected = jobs * usize::try_from(minutes).unwrap();
+    let runs = stored_runs_when(&inner, |runs| {
+        runs.len() >= expected && runs.iter().all(|run| run.status.is_finished())
+    });
+    let mut fire_times: Vec<(String, Timestamp)> = runs
+        .iter()
+        .map(|run| (run.job_id.clone(), run.scheduled_time))
+        .collect();
+    fire_times.sort();
+    let before = fire_times.len();
+    fire_times.dedup();
+    assert_eq!(before, fire_times.len(), "a fire time ran on two nodes");
+    assert_eq!(fire_times.len(), expected, "every fire time ran");
+    assert!(runs.iter().all(|run| run.status == RunStatus::Success));
+    let mut by_node: Vec<&str> = runs.iter().map(|run| run.node.as_str()).collect();
+    by_node.sort_unstable();
+    by_node.dedup();
+    assert!(!by_node.is_empty());
+}
+
+#[test]
+fn max_instances_counts_the_runs_of_every_node() {
+    let inner = Arc::new(MemoryStore::with_history());
+    let clock = ManualClock::new(t0());
+    let gate = Arc::new(Gate::default());
+    let a = node_on("node-a", &clock, &inner, &gate);
+    let b = node_on("node-b", &clock, &inner, &gate);
+    let every_ten_seconds = IntervalTrigger::builder()
+        .seconds(10)
+        .start_date(t0())
+        .timezone("UTC")
+        .build()
+        .unwrap();
+    a.add_job(
+        JobBuilder::new("block", every_ten_seconds)
+            .id("one")
+            .max_instances(1),
+    )
+    .unwrap();
+    // Node a runs t0 (and blocks); node b finds t0 + 10 s due while it
+    // runs (node a's record is vouched for until t0 + lease).
+    a.run_pending(t0());
+    stored_runs_when(&inner, |runs| runs.len() == 1);
+    let next = t0() + secs(10);
+    clock.set(next);
+    b.run_pending(next);
+    let runs = stored_runs_when(&inner, |runs| runs.len() == 2);
+    let skipped = &runs[0];
+    assert_eq!(
+        (
+            skipped.scheduled_time,
+            skipped.node.as_str(),
+            skipped.status
+        ),
+        (next, "node-b", RunStatus::Missed)
+    );
+    assert_eq!(
+        skipped.error.as_deref(),
+        Some("run skipped: already running 1 instance(s), the maximum, 1 of them on other nodes")
+    );
+    assert_eq!(runs[1].status, RunStatus::Running);
+    gate.open();
+    stored_runs_when(&inner, |runs| runs[1].status == RunStatus::Success);
+}
+
+#[test]
+fn an_interrupted_run_is_retried_once_when_its_job_says_retry() {
+    let inner = Arc::new(MemoryStore::with_history());
+    let clock = ManualClock::new(t0());
+    let gate = Arc::new(Gate::default());
+    let survivor = node_on("survivor", &clock, &inner, &gate);
+    let later = DateTrigger::new(t(60));
+    survivor
+        .add_job(
+            JobBuilder::new("ok", later.clone())
+                .id("retried")
+                .on_interrupted(OnInterrupted::Retry),
+        )
+        .unwrap();
+    survivor
+        .add_job(JobBuilder::new("ok", later).id("skipped"))
+        .unwrap();
+    // A node died running both: its records were promised until t0 + 1 s.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for id in ["retried", "skipped"] {
+        let record = RunRecord::running(id, t0(), "dead", t0(), t0() + secs(1));
+        rt.block_on(inner.record_run(&record)).unwrap();
+    }
+    clock.set(t0() + secs(5));
+    survivor.run_pending(t0() + secs(5));
+    let runs = stored_runs_when(&inner, |runs| {
+        runs.len() == 3 && runs.iter().all(|run| run.status.is_finished())
+    });
+    let mut seen: Vec<(&str, &str, RunStatus)> = runs
+        .iter()
+        .map(|run| (run.job_id.as_str(), run.node.as_str(), run.status))
+        .collect();
+    seen.sort_unstable_by_key(|(job, node, _)| (job.to_string(), node.to_string()));
+    assert_eq!(
+        seen,
+        [
+            ("retried", "dead", RunStatus::Interrupted),
+            ("retried", "survivor", RunStatus::Success),
+            ("skipped", "dead", RunStatus::Interrupted),
+        ]
+    );
+    let retry = runs.iter().find(|run| run.node == "survivor").unwrap();
+    assert_eq!(retry.scheduled_time, t0(), "retried for its own fire time");
+    // Once: the next sweep finds nothing more to retry.
+    clock.set(t0() + LEASE + secs(10));
+    survivor.run_pending(t0() + LEASE + secs(10));
+    assert_eq!(
+        rt.block_on(inner.list_runs(&RunQuery::new()))
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+#[test]
+fn a_node_heartbeats_into_a_shared_store_and_leaves_at_shutdown() {
+    let inner = Arc::new(MemoryStore::with_history());
+    let clock = ManualClock::new(t0());
+    let gate = Arc::new(Gate::default());
+    let node = node_on("node-a", &clock, &inner, &gate);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // The first tick writes the record; the loop is told when to beat next.
+    let wake = node.run_pending(t0());
+    assert!(
+        wake.is_some_and(|wake| wake <= t0() + LEASE / 3),
+        "{wake:?}"
+    );
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(
+        (nodes[0].id.as_str(), nodes[0].pid, nodes[0].last_heartbeat),
+        ("node-a", std::process::id(), t0())
+    );
+    assert_eq!(nodes[0].host, tempora::scheduler::host_name());
+    // Not again before a third of the lease; then again.
+    node.run_pending(t0() + secs(1));
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    assert_eq!(nodes[0].last_heartbeat, t0());
+    clock.set(t0() + LEASE / 3);
+    node.run_pending(t0() + LEASE / 3);
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    assert_eq!(nodes[0].last_heartbeat, t0() + LEASE / 3);
+    node.shutdown(true).unwrap();
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    assert!(nodes.is_empty(), "a node that shuts down says so");
 }

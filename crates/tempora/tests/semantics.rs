@@ -32,9 +32,9 @@ use serde_json::json;
 use tempora::clock::ManualClock;
 use tempora::event::{Event, EventKind, EventMask};
 use tempora::executor::Executor;
-use tempora::job::{Job, JobBuilder, JobChanges, JobDefaults, MisfireGraceTime};
+use tempora::job::{Job, JobBuilder, JobChanges, JobDefaults, MisfireGraceTime, OnInterrupted};
 use tempora::scheduler::{AsyncScheduler, HostScheduler, SchedulerBuilder, SchedulerState};
-use tempora::store::{Claimed, JobStore, MemoryStore, Release};
+use tempora::store::{Claimed, JobStore, MemoryStore, Release, Settled, Settlement};
 use tempora::task::{JobContext, JobTask, Tasks};
 use tempora::trigger::{CronTrigger, DateTrigger, IntervalTrigger, Trigger};
 
@@ -1324,12 +1324,14 @@ fn scheduler_job_defaults_fill_what_a_job_does_not_set() {
         misfire_grace_time: MisfireGraceTime::Limit(secs(30)),
         coalesce: false,
         max_instances: 3,
+        on_interrupted: OnInterrupted::Retry,
     };
     let env = env_with(SchedulerBuilder::new().job_defaults(defaults));
     let job = env.add(JobBuilder::new("record", every(1)).id("plain"));
     assert_eq!(job.misfire_grace_time(), MisfireGraceTime::Limit(secs(30)));
     assert!(!job.coalesce());
     assert_eq!(job.max_instances(), 3);
+    assert_eq!(job.on_interrupted(), OnInterrupted::Retry);
 
     let job = env.add(
         JobBuilder::new("record", every(1))
@@ -1524,6 +1526,15 @@ impl JobStore for NoClosures {
         release: Release,
     ) -> tempora::Result<()> {
         self.0.release(owner, claimed, release).await
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> tempora::Result<Vec<Settled>> {
+        self.0.settle(owner, settlements, now).await
     }
 }
 

@@ -28,6 +28,10 @@ pub(crate) struct Decision {
 /// before now since the job's next run time; those later than the misfire
 /// grace time are missed; with `coalesce` the rest make one run, otherwise
 /// one run each.
+///
+/// Fire times at or before the job's previous fire time were taken already
+/// (by this node or another sharing the store) and are passed over: a fire
+/// time runs once.
 pub(crate) fn decide(job: &Job, now: Timestamp) -> Decision {
     let mut due: Vec<Timestamp> = Vec::new();
     let mut due_count = 0usize;
@@ -35,6 +39,13 @@ pub(crate) fn decide(job: &Job, now: Timestamp) -> Decision {
     while let Some(time) = next {
         if time > now {
             break;
+        }
+        if job.previous_fire_time.is_some_and(|taken| time <= taken) {
+            next = job.trigger.next_fire_time(Some(time), now);
+            if next.is_some_and(|following| following <= time) {
+                next = None;
+            }
+            continue;
         }
         due_count += 1;
         if due.len() == MAX_LISTED_RUN_TIMES {
@@ -169,5 +180,18 @@ mod tests {
         assert_eq!(decision.missed.len(), MAX_LISTED_RUN_TIMES - 1);
         assert_eq!(decision.missed_count, 2000);
         assert_eq!(decision.missed.last(), Some(&at("2026-01-02T09:19:00Z")));
+    }
+
+    #[test]
+    fn fire_times_already_taken_are_passed_over() {
+        let job = minutely(false, MisfireGraceTime::Unlimited)
+            .with_previous_fire_time(Some(at("2026-01-01T00:01:00Z")));
+        let decision = decide(&job, at("2026-01-01T00:02:00Z"));
+        assert_eq!(decision.runs, vec![vec![at("2026-01-01T00:02:00Z")]]);
+        assert_eq!(decision.next_run_time, Some(at("2026-01-01T00:03:00Z")));
+        // All taken: nothing runs, the job moves on.
+        let decision = decide(&job, at("2026-01-01T00:01:30Z"));
+        assert!(decision.runs.is_empty() && decision.missed.is_empty());
+        assert_eq!(decision.next_run_time, Some(at("2026-01-01T00:02:00Z")));
     }
 }

@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
 use crate::history::{RunQuery, RunRecord, RunRetention, RunStatus};
-use crate::job::{Job, JobBuilder, JobChanges, JobDefaults};
-use crate::store::{JobStore, Release, UnrestorableJob};
+use crate::job::{Job, JobBuilder, JobChanges, JobDefaults, OnInterrupted};
+use crate::store::{JobStore, NodeRecord, Release, Settlement, UnrestorableJob};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
 
@@ -57,6 +57,7 @@ pub(crate) struct Parts {
     pub(crate) shutdown_timeout: Option<SignedDuration>,
     pub(crate) retention: RunRetention,
     pub(crate) store_poll_interval: SignedDuration,
+    pub(crate) store_recheck_interval: SignedDuration,
     pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
     pub(crate) executors: Vec<(String, Executor)>,
 }
@@ -74,6 +75,11 @@ pub(crate) struct Engine {
     /// The longest the loop sleeps while a store may change behind its
     /// back (see [`JobStore::notifies_changes`]).
     store_poll_interval: SignedDuration,
+    /// The longest the loop sleeps on a store whose change notices it
+    /// receives.
+    store_recheck_interval: SignedDuration,
+    /// This process's node record, as its heartbeats write it.
+    membership: Mutex<Membership>,
     /// The run history.
     recorder: Arc<Recorder>,
     /// Stores whose last attempt failed, to say when they answer again.
@@ -103,6 +109,23 @@ pub(crate) struct Engine {
     started_at: Mutex<Option<Timestamp>>,
 }
 
+/// What a node keeps of its membership in the stores it shares with other
+/// nodes.
+#[derive(Default)]
+struct Membership {
+    /// A token of this process, to tell it from another using its node id.
+    instance: String,
+    /// When the next heartbeat is due, per store name; absent before the
+    /// first.
+    next_beat: HashMap<String, Timestamp>,
+    /// Stores that keep no node records.
+    no_nodes: HashSet<String>,
+    /// Stores asked for change notices (whatever the answer).
+    asked: HashSet<String>,
+    /// Stores whose change notices wake the loop.
+    watched: HashSet<String>,
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // Every critical section here only assigns plain values, so a panic
     // elsewhere cannot leave the data half-updated.
@@ -121,6 +144,11 @@ impl Engine {
             recorder,
             failing: Mutex::new(HashSet::new()),
             store_poll_interval: parts.store_poll_interval,
+            store_recheck_interval: parts.store_recheck_interval,
+            membership: Mutex::new(Membership {
+                instance: uuid::Uuid::new_v4().simple().to_string(),
+                ..Membership::default()
+            }),
             clock: parts.clock,
             timezone: parts.timezone,
             tasks: parts.tasks,
@@ -308,6 +336,7 @@ impl Engine {
         for executor in executors {
             executor.shutdown(wait);
         }
+        self.leave().await;
         tracing::info!(node = %self.node, "scheduler shut down");
         self.emit(Event::new(EventKind::SchedulerShutdown));
         Ok(())
@@ -320,6 +349,7 @@ impl Engine {
             if self.state() == SchedulerState::ShutDown {
                 break;
             }
+            self.watch_stores().await;
             // Working: every change wakes the loop again (a permit is kept),
             // so none is missed between reading the store and sleeping.
             *lock(&self.sleeping_until) = None;
@@ -378,11 +408,195 @@ impl Engine {
             .cloned()
             .collect();
         self.recorder.sweep(&answering, now).await;
+        self.retry_interrupted(now).await;
+        wake_at = earliest(wake_at, self.heartbeats(&answering, now).await);
         // A failing store is retried with backoff, not at the poll interval.
-        if answering.iter().any(|(_, store)| !store.notifies_changes()) {
-            wake_at = earliest(wake_at, now.checked_add(self.store_poll_interval).ok());
+        for (name, store) in &answering {
+            if store.notifies_changes() {
+                continue;
+            }
+            let interval = if lock(&self.membership).watched.contains(name) {
+                self.store_recheck_interval
+            } else {
+                self.store_poll_interval
+            };
+            wake_at = earliest(wake_at, now.checked_add(interval).ok());
         }
         wake_at
+    }
+
+    /// Asks each store not asked yet for its change notices, and lets
+    /// every notice wake the loop when it comes before what it sleeps
+    /// until.
+    async fn watch_stores(self: &Arc<Engine>) {
+        for (name, store) in self.stores() {
+            if store.notifies_changes() || !lock(&self.membership).asked.insert(name.clone()) {
+                continue;
+            }
+            let mut feed = match store.watch().await {
+                Ok(Some(feed)) => feed,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::warn!(
+                        store = %name,
+                        %error,
+                        "cannot listen for the store's change notices; re-reading it every poll interval"
+                    );
+                    continue;
+                }
+            };
+            lock(&self.membership).watched.insert(name.clone());
+            tracing::debug!(store = %name, "listening for the store's change notices");
+            let engine = Arc::downgrade(self);
+            tokio::spawn(async move {
+                while let Some(notice) = feed.next().await {
+                    let Some(engine) = engine.upgrade() else {
+                        return;
+                    };
+                    if engine.state() == SchedulerState::ShutDown {
+                        return;
+                    }
+                    match notice {
+                        Some(next) => engine.wake_for(Some(next)),
+                        None => engine.wake.notify_one(),
+                    }
+                }
+            });
+        }
+    }
+
+    /// This node's record as of `now`.
+    fn node_record(&self, now: Timestamp) -> NodeRecord {
+        let started = lock(&self.started_at).unwrap_or(now);
+        let instance = lock(&self.membership).instance.clone();
+        let mut record = NodeRecord::new(
+            self.node.clone(),
+            super::host_name(),
+            std::process::id(),
+            instance,
+            started,
+        );
+        record.last_heartbeat = now;
+        record.running = u32::try_from(self.running.active()).unwrap_or(u32::MAX);
+        record
+    }
+
+    /// Writes this node's heartbeat to each store other processes share,
+    /// every third of the lease; returns when the next is due.
+    async fn heartbeats(
+        &self,
+        stores: &[(String, Arc<dyn JobStore>)],
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let interval = self.lease / 3;
+        let mut wake_at = None;
+        for (name, store) in stores {
+            if store.notifies_changes() {
+                continue;
+            }
+            let due = {
+                let membership = lock(&self.membership);
+                if membership.no_nodes.contains(name) {
+                    continue;
+                }
+                membership.next_beat.get(name).copied()
+            };
+            if let Some(due) = due
+                && due > now
+            {
+                wake_at = earliest(wake_at, Some(due));
+                continue;
+            }
+            let record = self.node_record(now);
+            match store.heartbeat(&record).await {
+                Ok(Some(previous))
+                    if previous.instance != record.instance
+                        && previous.is_live(now, self.lease)
+                        && is_alive_elsewhere(&previous, &record) =>
+                {
+                    tracing::error!(
+                        store = %name,
+                        node = %self.node,
+                        other_host = %previous.host,
+                        other_pid = previous.pid,
+                        "another live scheduler uses this node id ({} on {}, pid {}): give each scheduler its own node id",
+                        self.node,
+                        previous.host,
+                        previous.pid
+                    );
+                }
+                Ok(_) => {}
+                Err(error) if error.is_unsupported() => {
+                    lock(&self.membership).no_nodes.insert(name.clone());
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(store = %name, %error, "cannot write this node's heartbeat");
+                }
+            }
+            let next = now.checked_add(interval).ok();
+            if let Some(next) = next {
+                lock(&self.membership).next_beat.insert(name.clone(), next);
+            }
+            wake_at = earliest(wake_at, next);
+        }
+        wake_at
+    }
+
+    /// Removes this node's record from the stores it wrote one to: it
+    /// leaves.
+    async fn leave(&self) {
+        let (instance, stores): (String, Vec<String>) = {
+            let membership = lock(&self.membership);
+            (
+                membership.instance.clone(),
+                membership.next_beat.keys().cloned().collect(),
+            )
+        };
+        for name in stores {
+            let Ok(store) = self.store(&name) else {
+                continue;
+            };
+            if let Err(error) = store.remove_node(&self.node, &instance).await {
+                tracing::warn!(store = %name, %error, "cannot remove this node's record");
+            }
+        }
+    }
+
+    /// Runs again, once, the interrupted runs this node found whose job
+    /// says `on_interrupted = "retry"`.
+    async fn retry_interrupted(&self, now: Timestamp) {
+        for (name, record) in self.recorder.take_interrupted() {
+            let Ok(store) = self.store(&name) else {
+                continue;
+            };
+            let job = match store.get_job(&record.job_id).await {
+                Ok(Some(job)) => job,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::error!(
+                        job = %record.job_id,
+                        store = %name,
+                        %error,
+                        "cannot read the job of an interrupted run: it is not retried"
+                    );
+                    continue;
+                }
+            };
+            if job.on_interrupted != OnInterrupted::Retry || job.is_paused() {
+                continue;
+            }
+            tracing::warn!(
+                job = %job.id,
+                scheduled = %record.scheduled_time,
+                interrupted_on = %record.node,
+                "retrying an interrupted run (on_interrupted = \"retry\")"
+            );
+            let runs = vec![vec![record.scheduled_time]];
+            if let Some(staged) = self.stage(&name, &store, &job, runs, now).await {
+                staged.go();
+            }
+        }
     }
 
     /// Says once that a store which failed answers again.
@@ -437,11 +651,14 @@ impl Engine {
         (wake_at, failed)
     }
 
-    /// Claims the due jobs of one store and, for each: reports (and
-    /// records) its misses, records its runs as running, releases it with
-    /// its next run time, and only then starts the runs. A crash in between
-    /// loses no fire time silently: its running record is found
-    /// interrupted.
+    /// Claims the due jobs of one store, decides each (its runs, misses,
+    /// next run time), and settles them all in one call: the store takes
+    /// the fire times, keeps the runs' running records and the misses, and
+    /// releases the jobs — only for the jobs this node still holds under a
+    /// live lease. Only then do the won runs start and their events go
+    /// out; a lost job (this node stalled past its lease and another took
+    /// it over) starts nothing. A crash in between loses no fire time
+    /// silently: its running record is found interrupted.
     async fn process_store(
         &self,
         name: &str,
@@ -449,41 +666,50 @@ impl Engine {
         now: Timestamp,
     ) -> Result<()> {
         self.recorder.start_store(name, store.as_ref()).await?;
+        let keeps_history = self.recorder.keeps_history(name, store.as_ref());
+        let shared = !store.notifies_changes();
         loop {
             let claimed = store
                 .acquire_due(now, CLAIM_BATCH, &self.node, self.lease)
                 .await?;
             let count = claimed.len();
+            if count == 0 {
+                return Ok(());
+            }
+            // max_instances counts the runs of every node sharing the store.
+            let elsewhere = if shared && keeps_history {
+                let ids: Vec<&str> = claimed.iter().map(|job| &*job.id).collect();
+                store.running_counts(&ids, &self.node, now).await?
+            } else {
+                HashMap::new()
+            };
+            let mut plans = Vec::with_capacity(count);
+            let mut settlements = Vec::with_capacity(count);
             for job in claimed {
-                let decision = decide(&job, now);
-                self.report_missed(name, store.as_ref(), &job, &decision, now)
-                    .await;
-                let staged = if decision.runs.is_empty() {
-                    None
-                } else {
-                    self.stage(name, store, &job, decision.runs.clone(), now)
-                        .await
-                };
-                let release = match decision.next_run_time {
-                    Some(next) => Release::Reschedule(next),
-                    None => Release::Remove,
-                };
-                if let Err(error) = store.release(&self.node, &job, release).await {
-                    if let Some(staged) = staged {
-                        staged.abandon(&format!(
-                            "interrupted: the job could not be released, so the run did not start: {error}"
-                        ));
+                let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
+                let (settlement, plan) = self.plan(name, job, now, others, keeps_history);
+                settlements.push(settlement);
+                plans.push(plan);
+            }
+            let outcomes = match store.settle(&self.node, &settlements, now).await {
+                Ok(outcomes) => outcomes,
+                Err(error) => {
+                    for plan in plans {
+                        plan.call_off();
                     }
                     return Err(error);
                 }
-                if let Some(staged) = staged {
-                    staged.go();
-                }
-                if release == Release::Remove {
-                    tracing::debug!(job = %job.id, "job removed: its trigger is exhausted");
-                    if self.listeners.wants(EventKind::JobRemoved) {
-                        self.emit(Event::new(EventKind::JobRemoved).with_job(&job.id, name));
-                    }
+            };
+            let runtime = lock(&self.runtime).clone();
+            for (plan, outcome) in plans.into_iter().zip(outcomes) {
+                if outcome.is_won() {
+                    self.carry_out(name, store, plan, runtime.as_ref());
+                } else {
+                    tracing::debug!(
+                        job = %plan.job_id,
+                        "job lost: another node holds it now; nothing started"
+                    );
+                    plan.call_off();
                 }
             }
             if count < CLAIM_BATCH {
@@ -492,36 +718,136 @@ impl Engine {
         }
     }
 
-    /// Reports the misses of a decision: an event, a log line, and one
-    /// missed record covering them all.
-    async fn report_missed(
+    /// Decides one claimed job at `now` (`others`: its runs in progress on
+    /// other nodes) into its settlement and what follows if it is won.
+    fn plan(
         &self,
         store_name: &str,
-        store: &dyn JobStore,
+        job: Job,
+        now: Timestamp,
+        others: u32,
+        keeps_history: bool,
+    ) -> (Settlement, Plan) {
+        let decision = decide(&job, now);
+        let takes_through = decision
+            .runs
+            .iter()
+            .flatten()
+            .chain(decision.missed.iter())
+            .max()
+            .copied();
+        let release = match decision.next_run_time {
+            Some(next) => Release::Reschedule(next),
+            None => Release::Remove,
+        };
+        let mut records = Vec::new();
+        let mut notices = Vec::new();
+        let mut running = Vec::new();
+        if let Some((record, notice)) = self.missed(store_name, &job, &decision, now) {
+            records.push(record);
+            notices.push(notice);
+        }
+        let prepared = if decision.runs.is_empty() {
+            None
+        } else {
+            Some(self.prepare(store_name, &job, decision.runs.clone(), others))
+        };
+        let staged = match prepared {
+            None => None,
+            Some(Ok(staged)) => {
+                running = decision
+                    .runs
+                    .iter()
+                    .filter_map(|run_times| self.recorder.running(&job.id, run_times))
+                    .collect();
+                Some(staged)
+            }
+            Some(Err(refusal)) => {
+                let (record, notice) = self.refused(&job, &decision.runs, refusal, now);
+                records.push(record);
+                notices.push(notice);
+                None
+            }
+        };
+        if keeps_history {
+            records.extend(running.iter().cloned());
+        } else {
+            records.clear();
+            running.clear();
+        }
+        let plan = Plan {
+            job_id: job.id.to_string(),
+            staged,
+            running,
+            notices,
+            removed: release == Release::Remove,
+        };
+        let mut settlement = Settlement::new(job, takes_through, release);
+        settlement.records = records;
+        (settlement, plan)
+    }
+
+    /// A won plan: tracks its running records, tells its notices and
+    /// starts its runs.
+    fn carry_out(
+        &self,
+        store_name: &str,
+        store: &Arc<dyn JobStore>,
+        plan: Plan,
+        runtime: Option<&tokio::runtime::Handle>,
+    ) {
+        if let Some(runtime) = runtime {
+            for record in plan.running {
+                self.recorder.track(runtime, store_name, store, record);
+            }
+        }
+        self.announce(&plan.job_id, plan.notices);
+        if let Some(staged) = plan.staged {
+            staged.go();
+        }
+        if plan.removed {
+            tracing::debug!(job = %plan.job_id, "job removed: its trigger is exhausted");
+            if self.listeners.wants(EventKind::JobRemoved) {
+                self.emit(Event::new(EventKind::JobRemoved).with_job(&plan.job_id, store_name));
+            }
+        }
+    }
+
+    /// Logs and emits `notices` of job `job_id`.
+    fn announce(&self, job_id: &str, notices: Vec<Notice>) {
+        for notice in notices {
+            match notice.severity {
+                Severity::Warn => tracing::warn!(job = %job_id, "{}", notice.line),
+                Severity::Error => tracing::error!(job = %job_id, "{}", notice.line),
+            }
+            self.emit(notice.event);
+        }
+    }
+
+    /// The misses of a decision: one missed record covering them all, and
+    /// its event and log line.
+    fn missed(
+        &self,
+        store_name: &str,
         job: &Job,
         decision: &Decision,
         now: Timestamp,
-    ) {
-        let Some(latest) = decision.missed.last() else {
-            return;
-        };
+    ) -> Option<(RunRecord, Notice)> {
+        let latest = decision.missed.last()?;
         let late = now.duration_since(*latest);
         let message = format!(
             "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
             decision.missed_count, job.misfire_grace_time
         );
-        tracing::warn!(
-            job = %job.id,
-            missed = decision.missed_count,
-            late = %format!("{late:#}"),
-            grace = %job.misfire_grace_time,
-            "run missed"
-        );
         let mut event = Event::new(EventKind::JobMissed)
             .with_job(&job.id, store_name)
             .with_run_times(decision.missed.clone());
         event.error = Some(message.clone());
-        self.emit(event);
+        let notice = Notice {
+            severity: Severity::Warn,
+            line: format!("run missed: {message}"),
+            event,
+        };
         let record = RunRecord::missed(
             &*job.id,
             *latest,
@@ -530,13 +856,48 @@ impl Engine {
             u32::try_from(decision.missed_count).unwrap_or(u32::MAX),
             message,
         );
-        self.recorder.write(store_name, store, &record).await;
+        Some((record, notice))
     }
 
-    /// Gets the runs of `job` ready to start: takes an instance and records
-    /// each run as running. When they cannot start (no such task, executor
-    /// or runtime, `max_instances` reached), reports why — events, a log
-    /// line, a history record — and returns `None`.
+    /// The record and notice of runs that cannot start.
+    fn refused(
+        &self,
+        job: &Job,
+        runs: &[Vec<Timestamp>],
+        refusal: Refusal,
+        now: Timestamp,
+    ) -> (RunRecord, Notice) {
+        let latest = runs.iter().flatten().max().copied().unwrap_or(now);
+        let fire_times =
+            u32::try_from(runs.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX);
+        match refusal {
+            Refusal::Failed { message, notice } => {
+                let mut record =
+                    RunRecord::running(&*job.id, latest, self.recorder.node(), now, now)
+                        .with_fire_times(fire_times)
+                        .finish(RunStatus::Error, now, None, Some(message));
+                // It never started.
+                record.started = None;
+                (record, notice)
+            }
+            Refusal::MaxInstances { message, notice } | Refusal::Elsewhere { message, notice } => {
+                let record = RunRecord::missed(
+                    &*job.id,
+                    latest,
+                    self.recorder.node(),
+                    now,
+                    fire_times,
+                    message,
+                );
+                (record, notice)
+            }
+        }
+    }
+
+    /// Gets the runs of `job` ready to start at once, outside a claim (a
+    /// run now, the retry of an interrupted run): takes an instance and
+    /// records each run as running. When they cannot start, reports why —
+    /// events, a log line, a history record — and returns `None`.
     async fn stage(
         &self,
         store_name: &str,
@@ -545,10 +906,7 @@ impl Engine {
         runs: Vec<Vec<Timestamp>>,
         now: Timestamp,
     ) -> Option<Staged> {
-        let latest = runs.iter().flatten().max().copied()?;
-        let fire_times =
-            u32::try_from(runs.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX);
-        match self.prepare(store_name, job, runs.clone()) {
+        match self.prepare(store_name, job, runs.clone(), 0) {
             Ok(staged) => {
                 for run_times in &runs {
                     if let Some(record) = self.recorder.running(&job.id, run_times) {
@@ -559,27 +917,9 @@ impl Engine {
                 }
                 Some(staged)
             }
-            Err(Refusal::Failed(message)) => {
-                let mut record =
-                    RunRecord::running(&*job.id, latest, self.recorder.node(), now, now)
-                        .with_fire_times(fire_times)
-                        .finish(RunStatus::Error, now, None, Some(message));
-                // It never started.
-                record.started = None;
-                self.recorder
-                    .write(store_name, store.as_ref(), &record)
-                    .await;
-                None
-            }
-            Err(Refusal::MaxInstances(message)) => {
-                let record = RunRecord::missed(
-                    &*job.id,
-                    latest,
-                    self.recorder.node(),
-                    now,
-                    fire_times,
-                    message,
-                );
+            Err(refusal) => {
+                let (record, notice) = self.refused(job, &runs, refusal, now);
+                self.announce(&job.id, vec![notice]);
                 self.recorder
                     .write(store_name, store.as_ref(), &record)
                     .await;
@@ -589,24 +929,32 @@ impl Engine {
     }
 
     /// Readies the runs of `job` for its executor as one submission (one
-    /// instance), unless the job already runs `max_instances` times or
-    /// cannot run at all. Several runs (due times not coalesced) run one
-    /// after the other, as APScheduler's executors do.
+    /// instance), unless the job already runs `max_instances` times — here
+    /// and, `others`, on the other nodes sharing its store — or cannot run
+    /// at all. Several runs (due times not coalesced) run one after the
+    /// other, as APScheduler's executors do. Nothing is told yet: the
+    /// refusal carries its notice, the staged runs their events.
     fn prepare(
         &self,
         store: &str,
         job: &Job,
         runs: Vec<Vec<Timestamp>>,
+        others: u32,
     ) -> std::result::Result<Staged, Refusal> {
         let all_times: Vec<Timestamp> = runs.iter().flatten().copied().collect();
         let fail = |message: String| {
-            tracing::error!(job = %job.id, error = %message, "run not started");
             let mut event = Event::new(EventKind::JobError)
                 .with_job(&job.id, store)
                 .with_run_times(all_times.clone());
             event.error = Some(message.clone());
-            self.emit(event);
-            Refusal::Failed(format!("run not started: {message}"))
+            Refusal::Failed {
+                notice: Notice {
+                    severity: Severity::Error,
+                    line: format!("run not started: {message}"),
+                    event,
+                },
+                message: format!("run not started: {message}"),
+            }
         };
         let task = match self.tasks.resolve(&job.task) {
             Ok(task) => task,
@@ -627,33 +975,55 @@ impl Engine {
         let Some(first) = runs.pop_front() else {
             return Err(fail("no run times".to_owned()));
         };
-        if !self.running.try_start(&job.id, job.max_instances) {
-            tracing::warn!(
-                job = %job.id,
-                max_instances = job.max_instances,
-                "run skipped: the job is already running its maximum number of instances"
-            );
-            let message = format!(
-                "already running {} instance(s), the maximum",
-                job.max_instances
-            );
+        let here = job.max_instances.saturating_sub(others);
+        if !self.running.try_start(&job.id, here) {
+            let (message, line) = if others > 0 {
+                (
+                    format!(
+                        "already running {} instance(s), the maximum, {others} of them on other nodes",
+                        job.max_instances
+                    ),
+                    "run skipped: the job is already running its maximum number of instances across the nodes",
+                )
+            } else {
+                (
+                    format!(
+                        "already running {} instance(s), the maximum",
+                        job.max_instances
+                    ),
+                    "run skipped: the job is already running its maximum number of instances",
+                )
+            };
             let mut event = Event::new(EventKind::JobMaxInstances)
                 .with_job(&job.id, store)
                 .with_run_times(all_times);
             event.error = Some(message.clone());
-            self.emit(event);
-            return Err(Refusal::MaxInstances(format!("run skipped: {message}")));
+            let notice = Notice {
+                severity: Severity::Warn,
+                line: format!("{line} (max_instances = {})", job.max_instances),
+                event,
+            };
+            let message = format!("run skipped: {message}");
+            return Err(if others > 0 {
+                Refusal::Elsewhere { message, notice }
+            } else {
+                Refusal::MaxInstances { message, notice }
+            });
         }
-        for run_times in std::iter::once(&first)
-            .chain(runs.iter())
-            .filter(|_| self.listeners.wants(EventKind::JobSubmitted))
-        {
-            let mut event = Event::new(EventKind::JobSubmitted)
-                .with_job(&job.id, store)
-                .with_run_times(run_times.clone());
-            event.executor = Some(job.executor.clone());
-            self.emit(event);
-        }
+        let submitted = if self.listeners.wants(EventKind::JobSubmitted) {
+            std::iter::once(&first)
+                .chain(runs.iter())
+                .map(|run_times| {
+                    let mut event = Event::new(EventKind::JobSubmitted)
+                        .with_job(&job.id, store)
+                        .with_run_times(run_times.clone());
+                    event.executor = Some(job.executor.clone());
+                    event
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let submission = Arc::new(Submission {
             job_id: job.id.clone(),
             store: store.to_owned(),
@@ -670,41 +1040,96 @@ impl Engine {
             clock: Arc::clone(&self.clock),
             recorder: Arc::clone(&self.recorder),
         });
-        Ok(Staged { submission, first })
+        Ok(Staged {
+            submission,
+            first,
+            submitted,
+        })
+    }
+}
+
+/// How loud a notice is.
+enum Severity {
+    Warn,
+    Error,
+}
+
+/// What to tell of a job once its decision stands: a log line and an
+/// event.
+struct Notice {
+    severity: Severity,
+    line: String,
+    event: Event,
+}
+
+/// One claimed job's part of a settlement: what follows if it is won.
+struct Plan {
+    job_id: String,
+    /// The runs ready to start (an instance taken).
+    staged: Option<Staged>,
+    /// Their running records, which the settlement writes, to keep renewed.
+    running: Vec<RunRecord>,
+    /// What to tell: misses, runs refused.
+    notices: Vec<Notice>,
+    /// The job is removed: its trigger is exhausted.
+    removed: bool,
+}
+
+impl Plan {
+    /// Not won (lost, or the settlement failed): frees the instance taken,
+    /// starts and tells nothing.
+    fn call_off(self) {
+        if let Some(staged) = self.staged {
+            staged.call_off();
+        }
     }
 }
 
 /// Why runs could not start, for their history record.
 enum Refusal {
     /// No such task, executor or runtime: recorded as an error.
-    Failed(String),
-    /// `max_instances` reached: recorded as missed.
-    MaxInstances(String),
+    Failed { message: String, notice: Notice },
+    /// `max_instances` reached on this node: recorded as missed.
+    MaxInstances { message: String, notice: Notice },
+    /// `max_instances` reached counting the other nodes' runs: recorded as
+    /// missed.
+    Elsewhere { message: String, notice: Notice },
 }
 
-/// Runs ready to start: an instance taken, recorded as running.
+/// Runs ready to start: an instance taken.
 struct Staged {
     submission: Arc<Submission>,
     first: Vec<Timestamp>,
+    /// Their submitted events, told when they start.
+    submitted: Vec<Event>,
 }
 
 impl Staged {
-    /// Hands the first run to the executor.
+    /// Tells the runs submitted and hands the first to the executor.
     fn go(self) {
+        for event in self.submitted {
+            self.submission.listeners.emit(event);
+        }
         self.submission.start(self.first);
     }
 
-    /// The runs will not start: frees the instance and records them
-    /// interrupted with `reason`.
-    fn abandon(self, reason: &str) {
+    /// The runs will not start and were never recorded: frees the
+    /// instance.
+    fn call_off(self) {
         let submission = self.submission;
-        let queued: Vec<Vec<Timestamp>> = lock(&submission.remaining).drain(..).collect();
-        for run_times in std::iter::once(self.first).chain(queued) {
-            submission.interrupted(&run_times, reason);
-        }
         submission.running.instance_finished(&submission.job_id);
         submission.running.submission_ended();
     }
+}
+
+/// False when `previous`, a record of this node's id left by another
+/// process, is of a process on this host that no longer runs (this node
+/// restarted quickly): no other scheduler uses the id.
+fn is_alive_elsewhere(previous: &NodeRecord, this: &NodeRecord) -> bool {
+    if previous.host != this.host {
+        return true;
+    }
+    previous.pid != this.pid && std::path::Path::new(&format!("/proc/{}", previous.pid)).exists()
 }
 
 /// The earlier of two optional instants.
@@ -1323,6 +1748,11 @@ impl RunCounts {
             *active = active.saturating_sub(1);
         }
         self.ended.notify_waiters();
+    }
+
+    /// How many submissions are in progress.
+    fn active(&self) -> usize {
+        *lock(&self.active)
     }
 
     async fn wait_idle(&self) {

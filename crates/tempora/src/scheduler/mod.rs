@@ -72,8 +72,27 @@ use crate::trigger::{Trigger, Zone};
 
 pub use self::engine::SchedulerState;
 
-/// The default lease on claimed jobs.
-pub const DEFAULT_LEASE: SignedDuration = SignedDuration::from_secs(30);
+/// The default lease on claimed jobs, and how long a node may stay silent
+/// before the others take over its jobs and runs: ten seconds.
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::scheduler::DEFAULT_LEASE;
+///
+/// assert_eq!(DEFAULT_LEASE, SignedDuration::from_secs(10));
+/// ```
+pub const DEFAULT_LEASE: SignedDuration = SignedDuration::from_secs(10);
+
+/// The default of [`SchedulerBuilder::store_recheck_interval`]: thirty
+/// seconds.
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::scheduler::DEFAULT_STORE_RECHECK_INTERVAL;
+///
+/// assert_eq!(DEFAULT_STORE_RECHECK_INTERVAL, SignedDuration::from_secs(30));
+/// ```
+pub const DEFAULT_STORE_RECHECK_INTERVAL: SignedDuration = SignedDuration::from_secs(30);
 
 /// The default of [`SchedulerBuilder::store_poll_interval`]: one second.
 ///
@@ -114,6 +133,7 @@ pub struct SchedulerBuilder {
     shutdown_timeout: Option<SignedDuration>,
     retention: RunRetention,
     store_poll_interval: SignedDuration,
+    store_recheck_interval: SignedDuration,
     stores: Vec<(String, Arc<dyn JobStore>)>,
     executors: Vec<(String, Executor)>,
 }
@@ -146,6 +166,7 @@ impl SchedulerBuilder {
             shutdown_timeout: None,
             retention: RunRetention::default(),
             store_poll_interval: DEFAULT_STORE_POLL_INTERVAL,
+            store_recheck_interval: DEFAULT_STORE_RECHECK_INTERVAL,
             stores: Vec::new(),
             executors: Vec::new(),
         }
@@ -251,6 +272,31 @@ impl SchedulerBuilder {
         self
     }
 
+    /// The longest the loop sleeps on a store that sends change notices
+    /// ([`JobStore::watch`]: PostgreSQL's `LISTEN`/`NOTIFY`, Redis pub/sub)
+    /// instead of the poll interval: a notice wakes it at once, and the
+    /// re-check only covers a notice lost while its connection was down.
+    /// Default [`DEFAULT_STORE_RECHECK_INTERVAL`] (30 s).
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::scheduler::SchedulerBuilder;
+    ///
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .store_recheck_interval(SignedDuration::from_secs(10))
+    ///     .background()?;
+    /// let error = SchedulerBuilder::new()
+    ///     .store_recheck_interval(SignedDuration::ZERO)
+    ///     .background()
+    ///     .unwrap_err();
+    /// assert_eq!(error.to_string(), "store_recheck_interval: 0s is not positive");
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn store_recheck_interval(mut self, interval: SignedDuration) -> SchedulerBuilder {
+        self.store_recheck_interval = interval;
+        self
+    }
+
     /// Adds a job store under `name`; `"default"` replaces the memory store.
     pub fn store(mut self, name: impl Into<String>, store: impl JobStore) -> SchedulerBuilder {
         self.stores.push((name.into(), Arc::new(store)));
@@ -275,6 +321,12 @@ impl SchedulerBuilder {
             return Err(Error::invalid(
                 "store_poll_interval",
                 format!("{:#} is not positive", self.store_poll_interval),
+            ));
+        }
+        if self.store_recheck_interval <= SignedDuration::ZERO {
+            return Err(Error::invalid(
+                "store_recheck_interval",
+                format!("{:#} is not positive", self.store_recheck_interval),
             ));
         }
         check_unique("store", self.stores.iter().map(|(name, _)| name.as_str()))?;
@@ -303,6 +355,7 @@ impl SchedulerBuilder {
             shutdown_timeout: self.shutdown_timeout,
             retention: self.retention,
             store_poll_interval: self.store_poll_interval,
+            store_recheck_interval: self.store_recheck_interval,
             stores: self.stores,
             executors: self.executors,
         })
@@ -1252,5 +1305,25 @@ impl AsyncScheduler {
     /// only stops waiting for the runs in progress.
     pub async fn shutdown(&self, wait: bool) -> Result<()> {
         self.engine.shutdown(wait).await
+    }
+}
+
+/// The name of this host, as node records show it.
+///
+/// ```
+/// assert!(!tempora::scheduler::host_name().is_empty());
+/// ```
+pub fn host_name() -> String {
+    #[cfg(unix)]
+    let name = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    #[cfg(not(unix))]
+    let name = std::env::var("COMPUTERNAME").unwrap_or_default();
+    if name.is_empty() {
+        "localhost".to_owned()
+    } else {
+        name
     }
 }

@@ -71,6 +71,9 @@ pub(crate) struct Recorder {
     written: Notify,
     /// When expired records were last taken over and history pruned.
     last_sweep: Mutex<Option<Timestamp>>,
+    /// The records this node marked interrupted, by store name, not yet
+    /// taken by [`Recorder::take_interrupted`].
+    interrupted: Mutex<Vec<(String, RunRecord)>>,
 }
 
 impl Recorder {
@@ -90,6 +93,7 @@ impl Recorder {
             pending: Mutex::new(0),
             written: Notify::new(),
             last_sweep: Mutex::new(None),
+            interrupted: Mutex::new(Vec::new()),
         })
     }
 
@@ -108,6 +112,25 @@ impl Recorder {
             RunRecord::running(job_id, scheduled, &*self.node, now, alive_until)
                 .with_fire_times(fire_times),
         )
+    }
+
+    /// True when `store` (named `name`) keeps this node's run records.
+    pub(crate) fn keeps_history(&self, name: &str, store: &dyn JobStore) -> bool {
+        store.keeps_history() && !self.is_unsupported(name)
+    }
+
+    /// The records this node marked interrupted since the last call, with
+    /// their store's name: the runs a policy may retry.
+    pub(crate) fn take_interrupted(&self) -> Vec<(String, RunRecord)> {
+        std::mem::take(&mut *lock(&self.interrupted))
+    }
+
+    fn note_interrupted(&self, name: &str, records: &[RunRecord]) {
+        lock(&self.interrupted).extend(
+            records
+                .iter()
+                .map(|record| (name.to_owned(), record.clone())),
+        );
     }
 
     fn is_unsupported(&self, store: &str) -> bool {
@@ -152,6 +175,7 @@ impl Recorder {
             match store.interrupt_runs(now, Some(&self.node)).await {
                 Ok(records) if records.is_empty() => Ok(()),
                 Ok(records) => {
+                    self.note_interrupted(name, &records);
                     tracing::warn!(
                         store = name,
                         node = %self.node,
@@ -243,6 +267,18 @@ impl Recorder {
             return;
         }
         self.write(name, store.as_ref(), &record).await;
+        self.track(runtime, name, store, record);
+    }
+
+    /// Keeps `record`, written as running already (by a settlement),
+    /// renewed until [`Recorder::landed`].
+    pub(crate) fn track(
+        self: &Arc<Recorder>,
+        runtime: &tokio::runtime::Handle,
+        name: &str,
+        store: &Arc<dyn JobStore>,
+        record: RunRecord,
+    ) {
         let key = (
             name.to_owned(),
             record.job_id.clone(),
@@ -380,6 +416,7 @@ impl Recorder {
             match store.interrupt_runs(now, None).await {
                 Ok(records) if records.is_empty() => {}
                 Ok(records) => {
+                    self.note_interrupted(name, &records);
                     let mut nodes: Vec<&str> = records.iter().map(|r| r.node.as_str()).collect();
                     nodes.sort_unstable();
                     nodes.dedup();

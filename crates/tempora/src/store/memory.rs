@@ -362,7 +362,11 @@ impl JobStore for MemoryStore {
 
     async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
         let mut inner = self.lock();
-        if inner.nodes.get(id).is_some_and(|node| node.instance == instance) {
+        if inner
+            .nodes
+            .get(id)
+            .is_some_and(|node| node.instance == instance)
+        {
             inner.nodes.remove(id);
         }
         Ok(())
