@@ -7,6 +7,7 @@ use std::future::Future;
 
 use sqlx::{Database, Pool};
 use tempora::Result;
+use tempora::store::ChangeFeed;
 
 use crate::LeaseClock;
 use crate::options::SqlOptions;
@@ -67,7 +68,7 @@ pub struct Schema {
     /// (after the tables, before the indexes that may need them).
     pub added_columns: Vec<AddedColumn>,
     /// `CREATE INDEX IF NOT EXISTS` statements (none where the tables
-    /// declare their indexes).
+    /// declare their indexes), then any triggers.
     pub indexes: Vec<String>,
 }
 
@@ -235,4 +236,16 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
 
     /// How many rows a statement changed (matched, for MySQL).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// A feed of the database's notices that a job of `tables` may run
+    /// sooner, for a database that sends them (PostgreSQL); `None` for the
+    /// others (the default).
+    fn watch(
+        pool: &Pool<Self::Db>,
+        tables: &Tables,
+        location: &str,
+    ) -> impl Future<Output = Result<Option<ChangeFeed>>> + Send {
+        let _ = (pool, tables, location);
+        std::future::ready(Ok(None))
+    }
 }

@@ -4,9 +4,11 @@
 
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgQueryResult};
 use sqlx::{AssertSqlSafe, Pool};
+use tempora::jiff::Timestamp;
 use tempora::store::url::{hide_secrets, redact};
+use tempora::store::{ChangeFeed, ChangeSender};
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
@@ -100,7 +102,10 @@ impl Dialect for Postgres {
                         definition: "TEXT".to_owned(),
                     },
                 ],
-                indexes: standard_indexes(tables, "next_run_time"),
+                indexes: standard_indexes(tables, "next_run_time")
+                    .into_iter()
+                    .chain(notify_trigger(tables))
+                    .collect(),
             },
             replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
             replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),
@@ -181,5 +186,96 @@ impl Dialect for Postgres {
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    async fn watch(
+        pool: &Pool<sqlx::Postgres>,
+        tables: &Tables,
+        location: &str,
+    ) -> Result<Option<ChangeFeed>> {
+        let channel = tables.jobs.clone();
+        let mut listener = PgListener::connect_with(pool).await.map_err(|error| {
+            Error::store(
+                location,
+                "cannot open a connection to listen on",
+                Some(Box::new(error)),
+            )
+        })?;
+        listener.listen(&channel).await.map_err(|error| {
+            Error::store(
+                location,
+                format!("cannot LISTEN on {channel:?}"),
+                Some(Box::new(error)),
+            )
+        })?;
+        let (sender, feed) = ChangeFeed::channel();
+        let location = location.to_owned();
+        tokio::spawn(listen(listener, sender, location));
+        Ok(Some(feed))
+    }
+}
+
+/// The trigger that sends a notice on the jobs table's channel (its name)
+/// with the new next run time (microseconds) when a job may run sooner than
+/// before: added, resumed, or moved earlier (a run now, a change).
+fn notify_trigger(tables: &Tables) -> Vec<String> {
+    let jobs = &tables.jobs;
+    vec![
+        format!(
+            "CREATE OR REPLACE FUNCTION {jobs}_notify() RETURNS trigger AS $$
+             BEGIN
+               IF NEW.next_run_time IS NOT NULL AND (TG_OP = 'INSERT'
+                  OR OLD.next_run_time IS NULL OR NEW.next_run_time < OLD.next_run_time) THEN
+                 PERFORM pg_notify('{jobs}', NEW.next_run_time::text);
+               END IF;
+               RETURN NULL;
+             END $$ LANGUAGE plpgsql"
+        ),
+        format!("DROP TRIGGER IF EXISTS {jobs}_notify ON {jobs}"),
+        format!(
+            "CREATE TRIGGER {jobs}_notify AFTER INSERT OR UPDATE OF next_run_time ON {jobs}
+             FOR EACH ROW EXECUTE FUNCTION {jobs}_notify()"
+        ),
+    ]
+}
+
+/// How often the listening task looks whether the scheduler still wants
+/// its notices while none come.
+const LISTENER_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Forwards the notices of `listener` to `sender` until the scheduler drops
+/// its feed. A lost connection is opened again (sqlx's listener reconnects
+/// on the next receive), with a notice that notices may have been lost.
+async fn listen(mut listener: PgListener, sender: ChangeSender, location: String) {
+    let mut backoff = std::time::Duration::from_millis(100);
+    while !sender.is_closed() {
+        let received = tokio::time::timeout(LISTENER_CHECK, listener.try_recv()).await;
+        match received {
+            Err(_) => {}
+            Ok(Ok(Some(notice))) => {
+                backoff = std::time::Duration::from_millis(100);
+                let next = notice
+                    .payload()
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|micros| Timestamp::from_microsecond(micros).ok());
+                sender.notify(next);
+            }
+            Ok(Ok(None)) => {
+                tracing::warn!(store = %location, "the listening connection was lost; reconnecting");
+                sender.notify(None);
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(
+                    store = %location,
+                    %error,
+                    retry_in_ms = backoff.as_millis(),
+                    "cannot listen for change notices; retrying"
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(5));
+                sender.notify(None);
+            }
+        }
     }
 }

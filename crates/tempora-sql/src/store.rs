@@ -1201,6 +1201,10 @@ where
         }
     }
 
+    async fn watch(&self) -> Result<Option<tempora::store::ChangeFeed>> {
+        D::watch(&self.inner.pool, &self.inner.tables, &self.inner.location).await
+    }
+
     async fn running_counts(
         &self,
         job_ids: &[&str],

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, JobBuilder};
@@ -1796,7 +1797,7 @@ pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnde
 pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
     // Whole seconds: stores keep microseconds.
-    let now = match Timestamp::from_second(Timestamp::now().as_second()) {
+    let now = match Timestamp::from_second(tempora::clock::Clock::now(&SystemClock).as_second()) {
         Ok(now) => now,
         Err(error) => panic!("now: {error}"),
     };

@@ -820,7 +820,7 @@ impl Engine {
                 Severity::Warn => tracing::warn!(job = %job_id, "{}", notice.line),
                 Severity::Error => tracing::error!(job = %job_id, "{}", notice.line),
             }
-            self.emit(notice.event);
+            self.emit(*notice.event);
         }
     }
 
@@ -846,7 +846,7 @@ impl Engine {
         let notice = Notice {
             severity: Severity::Warn,
             line: format!("run missed: {message}"),
-            event,
+            event: Box::new(event),
         };
         let record = RunRecord::missed(
             &*job.id,
@@ -951,7 +951,7 @@ impl Engine {
                 notice: Notice {
                     severity: Severity::Error,
                     line: format!("run not started: {message}"),
-                    event,
+                    event: Box::new(event),
                 },
                 message: format!("run not started: {message}"),
             }
@@ -1001,7 +1001,7 @@ impl Engine {
             let notice = Notice {
                 severity: Severity::Warn,
                 line: format!("{line} (max_instances = {})", job.max_instances),
-                event,
+                event: Box::new(event),
             };
             let message = format!("run skipped: {message}");
             return Err(if others > 0 {
@@ -1059,7 +1059,7 @@ enum Severity {
 struct Notice {
     severity: Severity,
     line: String,
-    event: Event,
+    event: Box<Event>,
 }
 
 /// One claimed job's part of a settlement: what follows if it is won.
