@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use jiff::SignedDuration;
 use serde::Deserialize;
 use tempora::config::ExecutorConfig;
-use tempora::job::{JobBuilder, JobDefaults, MisfireGraceTime};
+use tempora::job::{JobBuilder, JobDefaults, MisfireGraceTime, OnInterrupted};
 use tempora::task::{COMMAND, CommandArgs};
 use tempora::trigger::{
     CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
@@ -90,6 +90,7 @@ struct RawScheduler {
     node_id: Option<String>,
     log_format: Option<LogFormat>,
     shutdown_timeout: Option<Spanned<String>>,
+    lease: Option<Spanned<String>>,
     job_defaults: Option<JobDefaults>,
     #[serde(default)]
     executors: BTreeMap<String, ExecutorConfig>,
@@ -174,6 +175,7 @@ struct RawJob {
     misfire_grace_time: Option<MisfireGraceTime>,
     coalesce: Option<bool>,
     max_instances: Option<Spanned<u32>>,
+    on_interrupted: Option<OnInterrupted>,
     #[serde(default)]
     paused: bool,
 }
@@ -193,8 +195,11 @@ pub struct JobConfig {
     pub misfire_grace_time: Option<MisfireGraceTime>,
     /// Whether due runs coalesce, if set.
     pub coalesce: Option<bool>,
-    /// Concurrent runs allowed, if set.
+    /// Concurrent runs allowed (across every node sharing the store), if
+    /// set.
     pub max_instances: Option<u32>,
+    /// What happens to a run interrupted by its node's death, if set.
+    pub on_interrupted: Option<OnInterrupted>,
     /// Added paused.
     pub paused: bool,
 }
@@ -221,6 +226,9 @@ impl JobConfig {
         }
         if let Some(max) = self.max_instances {
             builder = builder.max_instances(max);
+        }
+        if let Some(policy) = self.on_interrupted {
+            builder = builder.on_interrupted(policy);
         }
         if self.paused {
             builder = builder.paused();
@@ -281,6 +289,10 @@ pub struct DaemonConfig {
     pub log_format: LogFormat,
     /// How long shutdown waits for running jobs before killing them.
     pub shutdown_timeout: SignedDuration,
+    /// How long this daemon may stay silent before the others sharing its
+    /// store take over its jobs and runs (default
+    /// [`DEFAULT_LEASE`](tempora::scheduler::DEFAULT_LEASE), 10 s).
+    pub lease: SignedDuration,
     /// Options for jobs that do not set their own.
     pub job_defaults: Option<JobDefaults>,
     /// Executors by name.
@@ -328,6 +340,10 @@ impl DaemonConfig {
             Some(given) => duration("shutdown_timeout", given).map_err(|(span, m)| at(span, m))?,
             None => DaemonConfig::DEFAULT_SHUTDOWN_TIMEOUT,
         };
+        let lease = match &scheduler.lease {
+            Some(given) => duration("lease", given).map_err(|(span, m)| at(span, m))?,
+            None => tempora::scheduler::DEFAULT_LEASE,
+        };
         if let Some(store) = &scheduler.store {
             crate::store::StoreUrl::resolve(Some(store.get_ref()), std::path::Path::new("."))
                 .map_err(|error| at(store.span(), error.to_string()))?;
@@ -358,6 +374,7 @@ impl DaemonConfig {
             node_id: scheduler.node_id,
             log_format: scheduler.log_format.unwrap_or_default(),
             shutdown_timeout,
+            lease,
             job_defaults: scheduler.job_defaults,
             executors: scheduler.executors,
             jobs,
@@ -451,6 +468,7 @@ fn check_job(
         misfire_grace_time: job.misfire_grace_time,
         coalesce: job.coalesce,
         max_instances: job.max_instances.map(Spanned::into_inner),
+        on_interrupted: job.on_interrupted,
         paused: job.paused,
     })
 }
@@ -770,6 +788,46 @@ timezone = "UTC"
     }
 
     #[test]
+    fn cluster_settings_are_read_and_checked() {
+        let config = DaemonConfig::parse(
+            r#"
+[scheduler]
+node_id = "web-1"
+lease = "5s"
+
+[scheduler.job_defaults]
+on_interrupted = "retry"
+
+[[job]]
+id = "a"
+command = ["true"]
+interval = { seconds = 1 }
+on_interrupted = "skip"
+max_instances = 2
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(config.node_id.as_deref(), Some("web-1"));
+        assert_eq!(config.lease, SignedDuration::from_secs(5));
+        assert_eq!(
+            config.job_defaults.map(|defaults| defaults.on_interrupted),
+            Some(OnInterrupted::Retry)
+        );
+        assert_eq!(config.jobs[0].on_interrupted, Some(OnInterrupted::Skip));
+        let defaulted = DaemonConfig::parse("", "t.toml").unwrap();
+        assert_eq!(defaulted.lease, tempora::scheduler::DEFAULT_LEASE);
+        assert_eq!(
+            refused("[scheduler]\nlease = \"0s\"\n"),
+            "t.toml:2:9: lease: \"0s\" must be longer than zero"
+        );
+        assert!(
+            refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\non_interrupted = \"again\"\n")
+                .contains("on_interrupted"),
+        );
+    }
+
+    #[test]
     fn mistakes_are_located_and_named() {
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = { hour = 24 }\n"),
@@ -780,7 +838,7 @@ timezone = "UTC"
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
              `shell`, `env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
-             `misfire_grace_time`, `coalesce`, `max_instances`, `paused`"
+             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

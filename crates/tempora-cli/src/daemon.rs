@@ -77,14 +77,7 @@ pub fn init_logging(format: LogFormat) {
 /// host name, the same across restarts, so that a daemon that was killed
 /// finds its own unfinished runs when it starts again.
 pub fn default_node_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("tempora@{host}")
+    format!("tempora@{}", tempora::scheduler::host_name())
 }
 
 /// Builds the scheduler the configuration describes, on `store`.
@@ -100,6 +93,7 @@ pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<Blocking
     let mut builder = SchedulerBuilder::new()
         .configure(&settings)?
         .shutdown_timeout(config.shutdown_timeout)
+        .lease(config.lease)
         .node_id(config.node_id.clone().unwrap_or_else(default_node_id))
         .store(tempora::job::DEFAULT, store);
     if config.timezone.is_none() {
@@ -125,6 +119,9 @@ fn unchanged(job: &Job, wanted: &JobConfig) -> bool {
         && wanted
             .max_instances
             .is_none_or(|m| m == job.max_instances())
+        && wanted
+            .on_interrupted
+            .is_none_or(|policy| policy == job.on_interrupted())
 }
 
 /// Makes the store's jobs match the file: adds new jobs, replaces changed

@@ -22,6 +22,7 @@ pub mod daemon;
 pub mod history;
 pub mod jobs;
 pub mod next;
+pub mod nodes;
 pub mod store;
 mod trigger_options;
 
@@ -128,6 +129,14 @@ pub enum Command {
     /// The runs the daemon recorded, newest first: scheduled time, start,
     /// duration, outcome, exit status, last line of output.
     History(history::HistoryArgs),
+    /// The schedulers sharing the store (live ones; --all adds the
+    /// stopped): id, host, pid, started, last heartbeat, runs in progress.
+    ///
+    /// A node writes its heartbeat every third of its lease and removes
+    /// its record when it shuts down; one whose heartbeat is older than the
+    /// lease (the file's `lease`, 10 s unless set) was killed or cut off,
+    /// and the others have taken over its jobs and runs.
+    Nodes(nodes::NodesArgs),
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
@@ -176,6 +185,7 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
         Command::Next(args) => next::run(args, now),
         Command::Jobs(args) => jobs::run(args, now),
         Command::History(args) => history::run(args),
+        Command::Nodes(args) => nodes::run(args, now),
         Command::Check(check) => run_check(check),
         Command::Run(args) => {
             daemon::run(args.config.clone(), args.log_format)?;

@@ -164,6 +164,20 @@ fn jobs_commands_change_the_running_daemon() {
     // The store is the SQLite file beside the configuration.
     assert!(Path::new(&setup.dir.join("tempora.db")).exists());
 
+    // `tempora nodes` lists the daemon: its id, host and pid, live.
+    let nodes = setup.json(&["nodes"]);
+    assert_eq!(nodes.as_array().map(Vec::len), Some(1), "{nodes}");
+    assert_eq!(
+        nodes[0]["id"],
+        format!("tempora@{}", tempora::scheduler::host_name()),
+        "{nodes}"
+    );
+    assert_eq!(nodes[0]["pid"], daemon.id(), "{nodes}");
+    assert_eq!(nodes[0]["live"], true, "{nodes}");
+    let table = setup.ok(&["nodes"]);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.contains("LAST HEARTBEAT"), "{table}");
+
     // A job added at run time runs within seconds.
     let added = setup.ok(&[
         "jobs",
@@ -276,6 +290,12 @@ fn jobs_commands_change_the_running_daemon() {
 
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
+    // It said it left: no node, not even a stopped one.
+    assert_eq!(setup.json(&["nodes", "--all"]), serde_json::json!([]));
+    assert_eq!(
+        setup.ok(&["nodes"]),
+        "no nodes: no scheduler uses this store\n"
+    );
 }
 
 #[test]

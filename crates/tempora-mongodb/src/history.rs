@@ -29,6 +29,21 @@ use tempora::{Error, Result};
 
 use crate::{MongoStore, floor_micros, from_micros, score};
 
+/// At most this many records go in one `update` command (the server takes
+/// up to 100,000).
+const RUNS_PER_COMMAND: usize = 1000;
+
+/// A batch of records is cut before it reaches about this many bytes,
+/// well within the 16 MiB a command may hold.
+const BYTES_PER_COMMAND: usize = 8 << 20;
+
+/// About how many bytes `record` takes in an `update` command.
+fn estimated_size(record: &RunRecord) -> usize {
+    512 + 2 * (record.job_id.len() + record.node.len())
+        + record.error.as_ref().map_or(0, String::len)
+        + record.output.as_ref().map_or(0, String::len)
+}
+
 /// The indexes of the runs collection: listing newest first, one job's
 /// runs, the running ones.
 pub(crate) fn indexes() -> Vec<IndexModel> {
@@ -165,6 +180,112 @@ impl MongoStore {
                 self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
             })?;
         Ok(())
+    }
+
+    /// Records `records` as [`MongoStore::record_run_impl`] does each, in
+    /// order, with as few `update` commands as their size allows: each is
+    /// a batch of upserting replacements (ordered, so a later record of
+    /// one key replaces an earlier one).
+    pub(crate) async fn record_runs_impl(&self, records: &[&RunRecord]) -> Result<()> {
+        let mut batch: Vec<Document> = Vec::new();
+        let mut bytes = 0;
+        for record in records {
+            let size = estimated_size(record);
+            if !batch.is_empty()
+                && (batch.len() >= RUNS_PER_COMMAND || bytes + size > BYTES_PER_COMMAND)
+            {
+                self.replace_runs(std::mem::take(&mut batch)).await?;
+                bytes = 0;
+            }
+            let document = to_document(record);
+            let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+            batch.push(doc! {"q": {"_id": id}, "u": document, "upsert": true});
+            bytes += size;
+        }
+        if !batch.is_empty() {
+            self.replace_runs(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// One `update` command of `statements`, its write errors turned into
+    /// a store error.
+    async fn replace_runs(&self, statements: Vec<Document>) -> Result<()> {
+        let what = format!("record {} runs", statements.len());
+        let reply = self
+            .inner
+            .database
+            .run_command(doc! {
+                "update": self.runs().name(),
+                "updates": statements,
+                "ordered": true,
+            })
+            .await
+            .map_err(|error| self.failed_to(&what, error))?;
+        let refusal = reply
+            .get_array("writeErrors")
+            .ok()
+            .and_then(|errors| errors.first())
+            .and_then(Bson::as_document)
+            .or_else(|| reply.get_document("writeConcernError").ok());
+        match refusal {
+            None => Ok(()),
+            Some(refusal) => Err(Error::store(
+                &self.inner.name,
+                format!(
+                    "failed to {what} (mongodb at {}): the server answered code {}: {}",
+                    self.inner.url,
+                    refusal
+                        .get("code")
+                        .map_or_else(String::new, Bson::to_string),
+                    refusal.get_str("errmsg").unwrap_or("no message"),
+                ),
+                None,
+            )),
+        }
+    }
+
+    pub(crate) async fn running_counts_impl(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts = HashMap::new();
+        if job_ids.is_empty() {
+            return Ok(counts);
+        }
+        let what = "count the runs in progress";
+        let pipeline = [
+            doc! {"$match": {
+                "job_id": {"$in": job_ids},
+                "status": RunStatus::Running.as_str(),
+                "node": {"$ne": except_node},
+                // Vouched for after `now`: the complement of what
+                // interrupt_runs takes as abandoned.
+                "alive_until": {"$gt": score(Some(now))},
+            }},
+            doc! {"$group": {"_id": "$job_id", "running": {"$sum": 1}}},
+        ];
+        let cursor = self
+            .runs()
+            .aggregate(pipeline)
+            .await
+            .map_err(|error| self.failed_to(what, error))?;
+        for document in self.documents(cursor, what).await? {
+            let Ok(id) = document.get_str("_id") else {
+                continue;
+            };
+            let running = match document.get("running") {
+                Some(Bson::Int32(count)) => i64::from(*count),
+                Some(Bson::Int64(count)) => *count,
+                _ => 0,
+            };
+            if running > 0 {
+                counts.insert(id.to_owned(), u32::try_from(running).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(counts)
     }
 
     pub(crate) async fn list_runs_impl(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {

@@ -28,9 +28,12 @@
 //!
 //! # What is stored
 //!
-//! One collection, `{prefix}jobs` (prefix `tempora_` unless given), in the
-//! URL's database (`tempora` when the URL names none), one document per
-//! job:
+//! Three collections in the URL's database (`tempora` when the URL names
+//! none), named with the store's prefix (`tempora_` unless given): the jobs
+//! in `{prefix}jobs`, the run history in `{prefix}runs` and the node
+//! records in `{prefix}nodes`.
+//!
+//! One document per job in `{prefix}jobs`:
 //!
 //! | field | type | holds |
 //! |---|---|---|
@@ -41,10 +44,23 @@
 //! | `lease_expires` | 64-bit integer or null | until when, in microseconds |
 //! | `lease_token` | string or null | which call of `acquire_due` made the claim |
 //! | `unrestorable` | string or null | why the job's JSON cannot be read |
+//! | `previous_fire_time` | 64-bit integer or null | the latest fire time taken ([`Job::previous_fire_time`]), in microseconds, rounded up; null (or absent, in a document written before it existed) until one is taken |
+//!
+//! The previous fire time is the store's, kept beside the job's JSON and
+//! never inside it: [`JobStore::add_job`] (also when it replaces a job)
+//! clears it, [`JobStore::update_job`] keeps it, and only
+//! [`JobStore::settle`] sets it.
 //!
 //! The run history lives in `{prefix}runs`, one document per run, its
 //! fields named as [`RunRecord`]'s, times in
 //! microseconds.
+//!
+//! The node records ([`NodeRecord`]) live in `{prefix}nodes`, one document
+//! per node id: `_id` (the node id), `host`, `pid`, `instance`, `started`,
+//! `last_heartbeat` and `running`. Their two times are in *nanoseconds*
+//! since the Unix epoch, so that `started` reads back exactly as the
+//! scheduler gave it; a node time outside the years 1677 to 2262 (a 64-bit
+//! count of nanoseconds) is refused.
 //!
 //! The store creates the index `next_run_time_1__id_1` on
 //! `{next_run_time: 1, _id: 1}` when it connects. An operator reads the
@@ -71,6 +87,66 @@
 //! `localTime` of its `hello` reply, read once per claim), not the
 //! scheduler's; [`LeaseClock::Caller`] measures it on the `now` the
 //! scheduler passes instead, for tests that drive a manual clock.
+//!
+//! # Settlements
+//!
+//! [`JobStore::settle`] reads the lease clock once per call, as
+//! `acquire_due` does, then makes one conditional write per settlement:
+//! an `updateOne` (a `deleteOne` for [`Release::Remove`]) whose filter
+//! requires the job's `_id`, `lease_owner` = the owner, `lease_expires`
+//! after the lease clock's now, `previous_fire_time` equal to the claimed
+//! job's (null when it had none) and the job's JSON as claimed — the
+//! compare-and-set of `release`. It sets `previous_fire_time` to the
+//! settlement's `takes_through` and releases the job (new JSON and next run
+//! time, lease fields null) in the same document update, so the fire
+//! times are taken, and the lease checked, atomically.
+//!
+//! When that write matches nothing, the store reads the job under the same
+//! claim filter (without the JSON). Gone, or no longer held by the owner
+//! under a live lease with those fire times untaken: the settlement is
+//! [`Settled::Lost`], and the owner's lease, if it still has one, is
+//! dropped. Held, but changed meanwhile: if its next run time moved (a
+//! pause, a reschedule) the settlement is still [`Settled::Won`] — a
+//! second write, under the same claim filter, takes the fire times and
+//! drops the lease but keeps the changed next run time — and if only other
+//! fields changed, the first write is tried again on top of them. Every
+//! write is conditional on the claim, so a claim lost between two steps
+//! makes the later one write nothing.
+//!
+//! The records of the won settlements are then written to the run history
+//! in one `update` command of upserting replacements (as many as their
+//! size needs). MongoDB cannot write them in the same atomic step as the
+//! job without a multi-document transaction, which the store does not
+//! require of its server. So the job is written first and the records
+//! second: a crash (or a failed write) between the two leaves fire times
+//! taken without their running records — those runs are neither started
+//! (the process is gone, or its caller gets an error and starts nothing)
+//! nor recorded. At most once holds; the gap is that such a run leaves no
+//! trace in the history. If a later settlement of the same call fails, the
+//! records of those already won are still written before the error is
+//! returned, so that their runs are found interrupted rather than lost
+//! silently.
+//!
+//! # Runs in progress and nodes
+//!
+//! [`JobStore::running_counts`] is one aggregation over `{prefix}runs`
+//! (`$match` on the job ids, status `running`, another node and
+//! `alive_until` after `now`, then `$group` by job). [`JobStore::heartbeat`]
+//! is one `findOneAndReplace` with upsert that returns the record it
+//! replaced, its `last_heartbeat` set to now by the lease clock;
+//! [`JobStore::list_nodes`] lists the records by id with the lease clock's
+//! now, and [`JobStore::remove_node`] deletes a record only if its
+//! `instance` matches.
+//!
+//! # Change notices
+//!
+//! The store offers no change feed: [`JobStore::watch`] answers `None`, so
+//! a scheduler re-reads it every
+//! [`store_poll_interval`](tempora::scheduler::SchedulerBuilder::store_poll_interval)
+//! to see jobs that other processes added or moved. MongoDB's change
+//! streams could feed one; the server the tests run on, SecantusDB 0.7.0b3,
+//! answers them too (insert, update and replace events, `$match`, resume
+//! tokens, checked with pymongo), but the store does not use them yet.
 //!
 //! # Jobs that cannot be read
 //!
@@ -145,7 +221,8 @@ pub struct MongoStoreBuilder {
 
 impl MongoStoreBuilder {
     /// The prefix of the store's collection names (default
-    /// [`DEFAULT_PREFIX`]): the jobs live in `{prefix}jobs`.
+    /// [`DEFAULT_PREFIX`]): the jobs live in `{prefix}jobs`, the run
+    /// history in `{prefix}runs` and the node records in `{prefix}nodes`.
     pub fn prefix(mut self, prefix: impl Into<String>) -> MongoStoreBuilder {
         self.prefix = prefix.into();
         self
@@ -409,7 +486,8 @@ impl MongoStore {
         Ok((json, score(job.next_run_time())))
     }
 
-    /// Reads the job in `document`.
+    /// Reads the job in `document`, with the previous fire time kept beside
+    /// its JSON.
     fn decode(&self, document: &Document) -> Read {
         let id = id_of(document);
         let json = match document.get("job") {
@@ -426,7 +504,20 @@ impl MongoStore {
                 stored.id
             ));
         }
-        Read::Job(Box::new(Job::from_stored(stored, &self.inner.name)))
+        let previous = match document.get("previous_fire_time") {
+            None | Some(Bson::Null) => None,
+            Some(Bson::Int64(micros)) => Some(from_micros(*micros)),
+            Some(Bson::Int32(micros)) => Some(from_micros(i64::from(*micros))),
+            Some(other) => {
+                return Read::Unreadable(format!(
+                    "its field previous_fire_time is {other}, not microseconds since the Unix \
+                     epoch as a long (NumberLong in mongosh) or null"
+                ));
+            }
+        };
+        Read::Job(Box::new(
+            Job::from_stored(stored, &self.inner.name).with_previous_fire_time(previous),
+        ))
     }
 
     /// Logs and marks the job of `document`, whose JSON cannot be read, and
@@ -455,6 +546,14 @@ impl MongoStore {
                 error = %error,
                 "cannot mark the job as unrestorable"
             );
+        }
+    }
+
+    /// "now" on the lease clock: `now` itself where it is the caller's.
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        match self.inner.lease_clock {
+            LeaseClock::Caller => Ok(now),
+            LeaseClock::Database => self.lease_now(now).await.map(from_micros),
         }
     }
 
@@ -503,6 +602,8 @@ impl JobStore for MongoStore {
             "lease_expires": Bson::Null,
             "lease_token": Bson::Null,
             "unrestorable": Bson::Null,
+            // A new job (or a replacement) has taken no fire time yet.
+            "previous_fire_time": Bson::Null,
         };
         let what = || format!("add job {id:?}");
         if replace_existing {
@@ -524,6 +625,8 @@ impl JobStore for MongoStore {
     async fn update_job(&self, job: Job) -> Result<()> {
         let (json, next) = self.encode(&job)?;
         let id = job.id();
+        // The fire times taken stay taken: `previous_fire_time` is the
+        // store's to keep, and this update leaves it as it is.
         let updated = self
             .inner
             .jobs
@@ -598,7 +701,13 @@ impl JobStore for MongoStore {
             .inner
             .jobs
             .find(doc! {})
-            .projection(doc! {"_id": 1, "job": 1, "next_run_time": 1, "unrestorable": 1})
+            .projection(doc! {
+                "_id": 1,
+                "job": 1,
+                "next_run_time": 1,
+                "unrestorable": 1,
+                "previous_fire_time": 1,
+            })
             .await
             .map_err(|error| self.failed_to(what, error))?;
         let mut entries: Vec<(Option<i64>, String, Document)> = Vec::new();
@@ -794,13 +903,148 @@ impl JobStore for MongoStore {
     }
 
     async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
+        self.release_under(owner, claimed, release, &Claim::default())
+            .await
+            .map(drop)
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Settled>> {
+        if settlements.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The lease is measured as `acquire_due` measures it: one reading
+        // of the lease clock for the whole call.
+        let lease_now = self.lease_now(now).await?;
+        let mut outcomes = Vec::with_capacity(settlements.len());
+        let mut records: Vec<&RunRecord> = Vec::new();
+        for settlement in settlements {
+            match self.settle_one(owner, settlement, lease_now).await {
+                Ok(outcome) => {
+                    if outcome.is_won() {
+                        records.extend(&settlement.records);
+                    }
+                    outcomes.push(outcome);
+                }
+                Err(error) => {
+                    // The settlements won so far have taken their fire
+                    // times: keep their records all the same, so that
+                    // their runs (which the caller will not start) are
+                    // found interrupted rather than lost silently.
+                    if let Err(also) = self.record_runs_impl(&records).await {
+                        tracing::error!(
+                            store = %self.inner.name,
+                            error = %also,
+                            "cannot keep the run records of settlements already won"
+                        );
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        // After the job updates, in one batch: see the crate documentation
+        // (Settlements) for the window this leaves.
+        self.record_runs_impl(&records).await?;
+        Ok(outcomes)
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        self.running_counts_impl(job_ids, except_node, now).await
+    }
+
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        self.heartbeat_impl(node).await
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        self.list_nodes_impl(now).await
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.remove_node_impl(id, instance).await
+    }
+
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        let records: Vec<&RunRecord> = records.iter().collect();
+        self.record_runs_impl(&records).await
+    }
+
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        self.record_run_impl(record).await
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+        self.list_runs_impl(query).await
+    }
+
+    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+        self.renew_runs_impl(node, alive_until).await
+    }
+
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
+        self.interrupt_runs_impl(now, node).await
+    }
+
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
+        self.prune_runs_impl(retention, now).await
+    }
+}
+
+/// What a settlement adds to a release: the claim it must still hold, and
+/// the fire times it takes. The default adds nothing: a plain release.
+#[derive(Default)]
+struct Claim {
+    /// Added to every filter that finds the job held: the lease is live
+    /// and the fire times the claim saw are still untaken.
+    filter: Document,
+    /// Added to every write that keeps the job: the fire times taken.
+    set: Document,
+}
+
+/// The fields of a job nobody holds.
+fn lease_cleared() -> Document {
+    doc! {
+        "lease_owner": Bson::Null,
+        "lease_expires": Bson::Null,
+        "lease_token": Bson::Null,
+    }
+}
+
+impl MongoStore {
+    /// [`JobStore::release`] of `claimed`, made only while `owner` holds
+    /// the job under `claim`: true when it released the job (or dropped
+    /// the lease of a job whose next run time changed meanwhile), false
+    /// when the job is gone or not held under `claim`, having written
+    /// nothing.
+    ///
+    /// Every write is conditional on the claim, so a claim lost between
+    /// two steps makes the later step write nothing.
+    async fn release_under(
+        &self,
+        owner: &str,
+        claimed: &Claimed,
+        release: Release,
+        claim: &Claim,
+    ) -> Result<bool> {
         let id = claimed.id();
         let what = format!("release job {id:?}");
+        let mut held = doc! {"_id": id, "lease_owner": owner};
+        held.extend(claim.filter.clone());
         // The JSON the job had when claimed, as this release writes it: the
         // usual case, where nothing changed meanwhile, takes one call.
         let (mut expected, _) = self.encode(claimed)?;
         for _ in 0..RELEASE_ATTEMPTS {
-            let filter = doc! {"_id": id, "lease_owner": owner, "job": &expected};
+            let mut filter = held.clone();
+            filter.insert("job", &expected);
             let done = match release {
                 Release::Remove => {
                     self.inner
@@ -827,13 +1071,10 @@ impl JobStore for MongoStore {
                             Some(Box::new(error)),
                         )
                     })?;
-                    let set = doc! {
-                        "job": json,
-                        "next_run_time": score(Some(next)),
-                        "lease_owner": Bson::Null,
-                        "lease_expires": Bson::Null,
-                        "lease_token": Bson::Null,
-                    };
+                    let mut set = lease_cleared();
+                    set.insert("job", json);
+                    set.insert("next_run_time", score(Some(next)));
+                    set.extend(claim.set.clone());
                     self.inner
                         .jobs
                         .update_one(filter, doc! {"$set": set})
@@ -843,18 +1084,18 @@ impl JobStore for MongoStore {
                 }
             };
             if done > 0 {
-                return Ok(());
+                return Ok(true);
             }
-            // Not released: the job is gone, another owner holds it, or it
-            // changed meanwhile.
+            // Not released: the job is gone, it is not held under the
+            // claim, or it changed meanwhile.
             let current = self
                 .inner
                 .jobs
-                .find_one(doc! {"_id": id, "lease_owner": owner})
+                .find_one(held.clone())
                 .await
                 .map_err(|error| self.failed_to(&what, error))?;
             let Some(current) = current else {
-                return Ok(());
+                return Ok(false);
             };
             // A change that moved the next run time wins; any other change
             // gets this release on top of it.
@@ -863,19 +1104,15 @@ impl JobStore for MongoStore {
                 Read::Unreadable(_) => false,
             };
             if !still_due {
-                self.inner
+                let mut set = lease_cleared();
+                set.extend(claim.set.clone());
+                let dropped = self
+                    .inner
                     .jobs
-                    .update_one(
-                        doc! {"_id": id, "lease_owner": owner},
-                        doc! {"$set": {
-                            "lease_owner": Bson::Null,
-                            "lease_expires": Bson::Null,
-                            "lease_token": Bson::Null,
-                        }},
-                    )
+                    .update_one(held.clone(), doc! {"$set": set})
                     .await
                     .map_err(|error| self.failed_to(&what, error))?;
-                return Ok(());
+                return Ok(dropped.matched_count > 0);
             }
             expected = current.get_str("job").unwrap_or_default().to_owned();
         }
@@ -888,28 +1125,49 @@ impl JobStore for MongoStore {
         ))
     }
 
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.record_run_impl(record).await
+    /// One settlement of [`JobStore::settle`], its lease measured at
+    /// `lease_now` (microseconds on the lease clock). The job's records are
+    /// the caller's to write.
+    async fn settle_one(
+        &self,
+        owner: &str,
+        settlement: &Settlement,
+        lease_now: i64,
+    ) -> Result<Settled> {
+        let claimed = &settlement.claimed;
+        let claim = Claim {
+            // Null also matches a document written before the field
+            // existed: no fire time taken.
+            filter: doc! {
+                "lease_expires": {"$gt": lease_now},
+                "previous_fire_time": score(claimed.previous_fire_time()),
+            },
+            set: settlement
+                .takes_through
+                .map_or_else(Document::new, |through| {
+                    doc! {"previous_fire_time": score(Some(through))}
+                }),
+        };
+        if self
+            .release_under(owner, claimed, settlement.release, &claim)
+            .await?
+        {
+            return Ok(Settled::Won);
+        }
+        // Lost: leave the job to its new holder, dropping the lease `owner`
+        // may still have on it (expired, or of a stale claim).
+        let id = claimed.id();
+        self.inner
+            .jobs
+            .update_one(
+                doc! {"_id": id, "lease_owner": owner},
+                doc! {"$set": lease_cleared()},
+            )
+            .await
+            .map_err(|error| self.failed_to(&format!("drop the lease on job {id:?}"), error))?;
+        Ok(Settled::Lost)
     }
 
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.list_runs_impl(query).await
-    }
-
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, alive_until).await
-    }
-
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        self.interrupt_runs_impl(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        self.prune_runs_impl(retention, now).await
-    }
-}
-
-impl MongoStore {
     /// Clears the marks of `ids`, whose JSON reads again.
     async fn unmark(&self, ids: &[String]) -> Result<()> {
         if ids.is_empty() {

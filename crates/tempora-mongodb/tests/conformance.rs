@@ -43,6 +43,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let store = open(prefix.clone(), clock).await;
     let jobs = collection(&store, &format!("{prefix}jobs")).await;
     let runs = collection(&store, &format!("{prefix}runs")).await;
+    let nodes = collection(&store, &format!("{prefix}nodes")).await;
     let reopen_prefix = prefix.clone();
     let corrupt_jobs = jobs.clone();
     StoreUnderTest::new(store)
@@ -61,6 +62,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
         .cleanup(move || async move {
             jobs.drop().await.unwrap();
             runs.drop().await.unwrap();
+            nodes.drop().await.unwrap();
         })
 }
 

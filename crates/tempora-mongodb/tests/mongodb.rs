@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use mongodb::bson::{Bson, Document, doc};
 use serde_json::json;
+use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, JobBuilder, JobDefaults, StoredJob};
-use tempora::store::{JobStore, Release};
+use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
 use tempora::trigger::IntervalTrigger;
 use tempora_mongodb::{LeaseClock, MongoStore};
 
@@ -58,16 +59,20 @@ async fn raw(store: &MongoStore) -> mongodb::Collection<Document> {
         .collection(store.collection())
 }
 
-/// Drops the store's collections.
-async fn cleanup(store: &MongoStore) {
-    let jobs = raw(store).await;
-    let runs: mongodb::Collection<Document> = mongodb::Client::with_uri_str(url())
+/// The store's collection `{prefix}{name}`.
+async fn raw_named(store: &MongoStore, name: &str) -> mongodb::Collection<Document> {
+    mongodb::Client::with_uri_str(url())
         .await
         .unwrap()
         .database(store.database())
-        .collection(&format!("{}runs", store.prefix()));
-    jobs.drop().await.unwrap();
-    runs.drop().await.unwrap();
+        .collection(&format!("{}{name}", store.prefix()))
+}
+
+/// Drops the store's collections.
+async fn cleanup(store: &MongoStore) {
+    for name in ["jobs", "runs", "nodes"] {
+        raw_named(store, name).await.drop().await.unwrap();
+    }
 }
 
 fn at(text: &str) -> Timestamp {
@@ -330,6 +335,206 @@ async fn documents_hold_what_the_documentation_says() {
 }
 
 #[tokio::test]
+async fn settlements_and_nodes_are_stored_as_the_documentation_says() {
+    let store = store().await;
+    let next = at("2026-01-01T00:00:00.123456Z");
+    store.add_job(job("a", next), false).await.unwrap();
+    let raw = raw(&store).await;
+    let a = raw.find_one(doc! {"_id": "a"}).await.unwrap().unwrap();
+    assert_eq!(a.get("previous_fire_time"), Some(&Bson::Null));
+    let claimed = store.acquire_due(next, 10, "node-1", LEASE).await.unwrap();
+    let won = store
+        .settle(
+            "node-1",
+            &[Settlement::new(
+                claimed[0].clone(),
+                Some(next),
+                Release::Reschedule(next + minutes(1)),
+            )],
+            next,
+        )
+        .await
+        .unwrap();
+    assert_eq!(won, [Settled::Won]);
+    let a = raw.find_one(doc! {"_id": "a"}).await.unwrap().unwrap();
+    // Beside the job's JSON, in microseconds, never inside it.
+    assert_eq!(
+        a.get_i64("previous_fire_time").unwrap(),
+        next.as_microsecond()
+    );
+    let value: serde_json::Value = serde_json::from_str(a.get_str("job").unwrap()).unwrap();
+    assert!(value.get("previous_fire_time").is_none(), "{value}");
+    assert_eq!(a.get("lease_owner"), Some(&Bson::Null));
+
+    let started = at("2026-01-01T09:00:00.123456789Z");
+    let node = NodeRecord::new("tempora@web-1", "web-1", 4242, "3f2a9c", started);
+    assert_eq!(store.heartbeat(&node).await.unwrap(), None);
+    let nodes = raw_named(&store, "nodes").await;
+    let document = nodes
+        .find_one(doc! {"_id": "tempora@web-1"})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        document,
+        doc! {
+            "_id": "tempora@web-1",
+            "host": "web-1",
+            "pid": 4242_i64,
+            "instance": "3f2a9c",
+            "started": 1_767_258_000_123_456_789_i64,
+            // The caller's clock: the heartbeat's own time.
+            "last_heartbeat": 1_767_258_000_123_456_789_i64,
+            "running": 0_i64,
+        }
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_settlement_keeps_a_change_made_while_the_job_was_claimed() {
+    let store = store().await;
+    store.add_job(job("moved", t0()), false).await.unwrap();
+    store.add_job(job("renamed", t0()), false).await.unwrap();
+    store.add_job(job("removed", t0()), false).await.unwrap();
+    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    assert_eq!(ids(&claimed), ["moved", "removed", "renamed"]);
+    store
+        .update_job(job("moved", t0() + minutes(30)))
+        .await
+        .unwrap();
+    let renamed = job_with(
+        JobBuilder::new("tick", minutely())
+            .id("renamed")
+            .name("new name")
+            .next_run_time(t0()),
+    );
+    store.update_job(renamed).await.unwrap();
+    store.remove_job("removed").await.unwrap();
+    let settlements: Vec<Settlement> = claimed
+        .iter()
+        .map(|job| {
+            Settlement::new(
+                job.clone(),
+                Some(t0()),
+                Release::Reschedule(t0() + minutes(1)),
+            )
+        })
+        .collect();
+    let outcomes = store.settle("x", &settlements, t0()).await.unwrap();
+    // Still held with its fire times untaken: won, whatever changed; a
+    // removed job is lost.
+    assert_eq!(outcomes, [Settled::Won, Settled::Lost, Settled::Won]);
+    let get = |id: &'static str| {
+        let store = store.clone();
+        async move { store.get_job(id).await.unwrap().unwrap() }
+    };
+    // The next run time moved meanwhile: the change wins, the fire time
+    // is taken all the same.
+    let moved = get("moved").await;
+    assert_eq!(moved.next_run_time(), Some(t0() + minutes(30)));
+    assert_eq!(moved.previous_fire_time(), Some(t0()));
+    // Only other fields changed: the release applies on top of them.
+    let renamed = get("renamed").await;
+    assert_eq!(renamed.next_run_time(), Some(t0() + minutes(1)));
+    assert_eq!(renamed.name(), "new name");
+    assert_eq!(renamed.previous_fire_time(), Some(t0()));
+    let leases = raw(&store)
+        .await
+        .count_documents(doc! {"lease_owner": {"$ne": Bson::Null}})
+        .await
+        .unwrap();
+    assert_eq!(leases, 0);
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn settle_measures_leases_on_the_callers_clock() {
+    let store = store().await;
+    store.add_job(job("a", t0()), false).await.unwrap();
+    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    let late = t0() + LEASE;
+    let run = RunRecord::running("a", t0(), "x", late, late + LEASE);
+    let settlement = Settlement::new(
+        claimed[0].clone(),
+        Some(t0()),
+        Release::Reschedule(t0() + minutes(1)),
+    )
+    .record(run.clone());
+    // At the end of the lease it is over: lost, nothing kept, the
+    // expired lease dropped.
+    assert_eq!(
+        store
+            .settle("x", std::slice::from_ref(&settlement), late)
+            .await
+            .unwrap(),
+        [Settled::Lost]
+    );
+    let a = raw(&store)
+        .await
+        .find_one(doc! {"_id": "a"})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.get("lease_owner"), Some(&Bson::Null));
+    assert_eq!(a.get("previous_fire_time"), Some(&Bson::Null));
+    assert!(
+        store
+            .list_runs(&tempora::history::RunQuery::new())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Claimed again, and settled within its lease: won.
+    let claimed = store.acquire_due(late, 10, "x", LEASE).await.unwrap();
+    let settlement = Settlement {
+        claimed: claimed[0].clone(),
+        ..settlement
+    };
+    assert_eq!(
+        store.settle("x", &[settlement], late).await.unwrap(),
+        [Settled::Won]
+    );
+    assert_eq!(
+        store
+            .list_runs(&tempora::history::RunQuery::new())
+            .await
+            .unwrap(),
+        [run]
+    );
+    cleanup(&store).await;
+}
+
+#[tokio::test]
+async fn a_job_stored_before_previous_fire_times_settles() {
+    let store = store().await;
+    store.add_job(job("old", t0()), false).await.unwrap();
+    // As the previous release wrote it: no previous_fire_time field.
+    raw(&store)
+        .await
+        .update_one(
+            doc! {"_id": "old"},
+            doc! {"$unset": {"previous_fire_time": ""}},
+        )
+        .await
+        .unwrap();
+    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    assert_eq!(claimed[0].previous_fire_time(), None);
+    let settlement = Settlement::new(
+        claimed[0].clone(),
+        Some(t0()),
+        Release::Reschedule(t0() + minutes(1)),
+    );
+    assert_eq!(
+        store.settle("x", &[settlement], t0()).await.unwrap(),
+        [Settled::Won]
+    );
+    let old = store.get_job("old").await.unwrap().unwrap();
+    assert_eq!(old.previous_fire_time(), Some(t0()));
+    cleanup(&store).await;
+}
+
+#[tokio::test]
 async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
     let store = store().await;
     let prefix = store.prefix().to_owned();
@@ -521,6 +726,57 @@ mod history {
             .await
             .unwrap();
         assert_eq!(removed, 240);
+        cleanup(&store).await;
+    }
+
+    #[tokio::test]
+    async fn record_runs_writes_in_batches_and_a_later_record_of_a_key_wins() {
+        let store = store().await;
+        let mut records: Vec<RunRecord> = (0..2500)
+            .map(|i| running("a", t0() + SignedDuration::from_secs(i), "n"))
+            .collect();
+        let last = done("a", t0(), RunStatus::Success);
+        records.push(last.clone());
+        store.record_runs(&records).await.unwrap();
+        let kept = store.list_runs(&RunQuery::new()).await.unwrap();
+        assert_eq!(kept.len(), 2500);
+        assert_eq!(kept.last(), Some(&last), "the later record of its key");
+        store.record_runs(&[]).await.unwrap();
+        cleanup(&store).await;
+    }
+
+    #[tokio::test]
+    async fn running_counts_skip_jobs_without_live_runs() {
+        let store = store().await;
+        store
+            .record_runs(&[
+                running("a", t0(), "n"),
+                running("a", t0() + LEASE, "m"),
+                running("b", t0(), "n"),
+            ])
+            .await
+            .unwrap();
+        let counts = store
+            .running_counts(&["a", "b", "c"], "m", t0())
+            .await
+            .unwrap();
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        assert_eq!((counts["a"], counts["b"]), (1, 1));
+        // At the end of their lease they are vouched for no more.
+        assert!(
+            store
+                .running_counts(&["a", "b"], "m", t0() + LEASE)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .running_counts(&[], "m", t0())
+                .await
+                .unwrap()
+                .is_empty()
+        );
         cleanup(&store).await;
     }
 

@@ -189,7 +189,7 @@ impl Default for JobDefaults {
 /// # Ok::<(), tempora::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum OnInterrupted {
     /// Leave it: the fire time counts as run (at most once).
     #[default]
@@ -215,6 +215,14 @@ impl OnInterrupted {
 impl fmt::Display for OnInterrupted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for OnInterrupted {
+    type Error = Error;
+
+    fn try_from(text: String) -> Result<OnInterrupted> {
+        text.parse()
     }
 }
 
