@@ -12,33 +12,26 @@
 //! scheduled time in RFC 3339: `["backup","2026-01-01T09:00:00Z","node-a"]`.
 //! Records are changed by compare-and-set on their JSON, so that a renewal
 //! or an interruption never overwrites a run that ended meanwhile.
+//!
+//! A record is written by one script, `record_run` in
+//! [`scripts`](crate::scripts), whether it comes from
+//! [`JobStore::record_run`](tempora::store::JobStore::record_run), a batch
+//! of [`record_runs`](tempora::store::JobStore::record_runs) or a won
+//! [`settle`](tempora::store::JobStore::settle). `running_counts` reads
+//! `runs_running`, whose run keys name each record's job and node, and then
+//! only the records of the jobs asked about on other nodes.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use redis::Script;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::Timestamp;
 use tempora::{Error, Result};
 
-use crate::{RedisStore, floor_micros};
+use crate::{RedisStore, floor_micros, scripts};
 
 /// How many records one call reads or changes at most.
 const PAGE: usize = 500;
-
-/// Records a run. KEYS: runs, by time, the job's runs, running, jobs.
-/// ARGV: run key, JSON, score, running (`1`/`0`), job id.
-const RECORD: &str = r"
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
-if ARGV[4] == '1' then
-  redis.call('SADD', KEYS[4], ARGV[1])
-else
-  redis.call('SREM', KEYS[4], ARGV[1])
-end
-redis.call('SADD', KEYS[5], ARGV[5])
-return 1
-";
 
 /// Replaces records whose JSON is still the one read. KEYS: runs, running.
 /// ARGV: run key, old JSON, new JSON, running (`1`/`0`), repeated. Returns
@@ -80,10 +73,10 @@ return removed
 
 pub(crate) struct HistoryKeys {
     prefix: String,
-    runs: String,
-    by_time: String,
-    running: String,
-    jobs: String,
+    pub(crate) runs: String,
+    pub(crate) by_time: String,
+    pub(crate) running: String,
+    pub(crate) jobs: String,
 }
 
 impl HistoryKeys {
@@ -97,7 +90,7 @@ impl HistoryKeys {
         }
     }
 
-    fn of_job(&self, job_id: &str) -> String {
+    pub(crate) fn of_job(&self, job_id: &str) -> String {
         format!("{}runs_of:{job_id}", self.prefix)
     }
 }
@@ -111,7 +104,7 @@ pub(crate) struct HistoryScripts {
 impl HistoryScripts {
     pub(crate) fn new() -> HistoryScripts {
         HistoryScripts {
-            record: Script::new(RECORD),
+            record: Script::new(scripts::RECORD_RUNS),
             replace: Script::new(REPLACE),
             remove: Script::new(REMOVE),
         }
@@ -131,9 +124,14 @@ fn run_key(record: &RunRecord) -> String {
 
 /// The node named in a run key, without reading the record.
 fn node_of(key: &str) -> Option<String> {
+    job_and_node_of(key).map(|(_, node)| node)
+}
+
+/// The job id and the node named in a run key, without reading the record.
+fn job_and_node_of(key: &str) -> Option<(String, String)> {
     serde_json::from_str::<(String, String, String)>(key)
         .ok()
-        .map(|(_, _, node)| node)
+        .map(|(job, _, node)| (job, node))
 }
 
 /// Newest first: scheduled time descending, then job id, then node.
@@ -235,17 +233,17 @@ impl RedisStore {
         self.read_runs(&keys).await
     }
 
-    pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
+    /// Adds the arguments that record `record` to a script call (RECORD_RUNS
+    /// or SETTLE): its `runs_of` key, then run key, JSON, score, running and
+    /// job id, as [`scripts::RECORD_RUNS`] reads them.
+    pub(crate) fn record_args(
+        &self,
+        invocation: &mut redis::ScriptInvocation<'_>,
+        record: &RunRecord,
+    ) -> Result<()> {
         let json = self.encode_run(record)?;
-        let keys = self.history_keys();
-        self.inner
-            .history_scripts
-            .record
-            .key(&keys.runs)
-            .key(&keys.by_time)
-            .key(keys.of_job(&record.job_id))
-            .key(&keys.running)
-            .key(&keys.jobs)
+        invocation
+            .key(self.history_keys().of_job(&record.job_id))
             .arg(run_key(record))
             .arg(json)
             .arg(floor_micros(record.scheduled_time))
@@ -254,13 +252,77 @@ impl RedisStore {
             } else {
                 "1"
             })
-            .arg(&record.job_id)
-            .invoke_async::<i64>(&mut self.connection())
-            .await
-            .map_err(|error| {
-                self.failed(&format!("record a run of job {:?}", record.job_id), error)
-            })?;
+            .arg(&record.job_id);
         Ok(())
+    }
+
+    pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
+        self.record_runs_impl(std::slice::from_ref(record)).await
+    }
+
+    /// Records `records`, up to [`PAGE`] per script call.
+    pub(crate) async fn record_runs_impl(&self, records: &[RunRecord]) -> Result<()> {
+        let keys = self.history_keys();
+        for batch in records.chunks(PAGE) {
+            let mut invocation = self.inner.history_scripts.record.prepare_invoke();
+            invocation
+                .key(&keys.runs)
+                .key(&keys.by_time)
+                .key(&keys.running)
+                .key(&keys.jobs);
+            for record in batch {
+                self.record_args(&mut invocation, record)?;
+            }
+            let what = match batch {
+                [record] => format!("record a run of job {:?}", record.job_id),
+                _ => format!("record {} runs", batch.len()),
+            };
+            invocation
+                .invoke_async::<i64>(&mut self.connection())
+                .await
+                .map_err(|error| self.failed(&what, error))?;
+        }
+        Ok(())
+    }
+
+    /// How many records of each of `job_ids` run on nodes other than
+    /// `except_node` and are vouched for after `now`. Reads the keys of the
+    /// running records (`runs_running`, which names each record's job and
+    /// node), then only the records of those jobs and other nodes.
+    pub(crate) async fn running_counts_impl(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        if job_ids.is_empty() {
+            return Ok(counts);
+        }
+        let wanted: HashSet<&str> = job_ids.iter().copied().collect();
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&self.history_keys().running)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("read the running runs", error))?;
+        let candidates: Vec<String> = keys
+            .into_iter()
+            .filter(|key| {
+                job_and_node_of(key)
+                    .is_some_and(|(job, node)| wanted.contains(job.as_str()) && node != except_node)
+            })
+            .collect();
+        for (_, _, record) in self.read_runs(&candidates).await? {
+            let live = !record.status.is_finished()
+                && record.node != except_node
+                && record.alive_until.is_some_and(|alive| alive > now)
+                && wanted.contains(record.job_id.as_str());
+            if live {
+                let count = counts.entry(record.job_id).or_insert(0);
+                *count = count.saturating_add(1);
+            }
+        }
+        Ok(counts)
     }
 
     pub(crate) async fn list_runs_impl(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {

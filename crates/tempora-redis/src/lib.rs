@@ -31,8 +31,8 @@
 //!
 //! # What is stored
 //!
-//! Four keys, each starting with the store's prefix (`tempora:` unless
-//! given):
+//! These keys, each starting with the store's prefix (`tempora:` unless
+//! given), and one pub/sub channel:
 //!
 //! | key | type | holds |
 //! |---|---|---|
@@ -40,6 +40,13 @@
 //! | `{prefix}run_times` | sorted set | job id, scored by its next run time in microseconds since the Unix epoch (UTC); paused jobs are not in it |
 //! | `{prefix}leases` | hash | job id → `owner\|expiry`: who claimed the job and until when (microseconds) |
 //! | `{prefix}unrestorable` | hash | job id → why its JSON cannot be read |
+//! | `{prefix}previous` | hash | job id → its previous fire time ([`Job::previous_fire_time`]) in RFC 3339, exact to the nanosecond; jobs that have taken none are not in it |
+//! | `{prefix}nodes` | hash | node id → the node's record ([`NodeRecord`]) as JSON, `last_heartbeat` in microseconds |
+//! | `{prefix}changes` | pub/sub channel | a job's new next run time (microseconds), each time one becomes earlier |
+//!
+//! The previous fire time is kept beside the job, not in its JSON: it is
+//! the store's, and [`JobStore::update_job`] keeps it; adding (or
+//! replacing) a job clears it, and removing the job removes it.
 //!
 //! An operator reads them with `redis-cli`:
 //!
@@ -47,6 +54,9 @@
 //! redis-cli HGET tempora:jobs my-job
 //! redis-cli ZRANGE tempora:run_times 0 9 WITHSCORES
 //! redis-cli HGETALL tempora:leases
+//! redis-cli HGETALL tempora:previous
+//! redis-cli HGETALL tempora:nodes
+//! redis-cli SUBSCRIBE tempora:changes
 //! ```
 //!
 //! # Claims and leases
@@ -64,6 +74,34 @@
 //! measures leases on the `now` the scheduler passes instead, for tests
 //! that drive a manual clock.
 //!
+//! [`JobStore::settle`] is one script call per batch: for each settlement,
+//! atomically, it checks that the owner still holds the job under a live
+//! lease (by the same clock) and that the job's previous fire time is the
+//! one the owner acquired it with, then sets the previous fire time,
+//! writes the settlement's run records and releases the job as
+//! [`JobStore::release`] does; otherwise it drops the owner's lease, if
+//! any, and writes nothing. When the job was changed through the API while
+//! claimed, the won settlement finishes its release with the release
+//! script afterwards (the change wins if it moved the next run time).
+//!
+//! # Change notices
+//!
+//! The scripts that add, update or release a job `PUBLISH` on
+//! `{prefix}changes` the job's next run time, in microseconds, when it
+//! became earlier (or the job is new, or was paused). [`JobStore::watch`]
+//! subscribes on a connection of its own and feeds the notices to the
+//! scheduler, which then re-reads the store only now and then; when that
+//! connection drops it connects again (waiting 100 ms, doubling up to 5 s)
+//! and sends a notice without a time, since some may have been lost.
+//!
+//! # Nodes
+//!
+//! [`JobStore::heartbeat`] writes a scheduler's record in `{prefix}nodes`
+//! with its heartbeat on the lease clock (the server's `TIME` by default);
+//! [`JobStore::list_nodes`] answers the records with the same clock's now;
+//! [`JobStore::remove_node`] removes a record only if it is the given
+//! instance's.
+//!
 //! # Jobs that cannot be read
 //!
 //! A job whose JSON does not parse (written by hand, or by a newer release)
@@ -80,18 +118,23 @@
 //! key → [`RunRecord`] JSON, the key being
 //! `[job id, scheduled time, node]` as JSON), indexed by scheduled time in
 //! `{prefix}runs_by_time` and `{prefix}runs_of:{job id}`, with the keys of
-//! running records in `{prefix}runs_running`. Removing every job keeps the
-//! history.
+//! running records in `{prefix}runs_running` (which
+//! [`JobStore::running_counts`] reads) and the ids of the jobs that have
+//! records in `{prefix}runs_jobs`. Removing every job keeps the history
+//! (and the node records).
 //!
 //! # Redis Cluster
 //!
 //! The scripts touch several keys, which must live in one slot: put a hash
-//! tag in the prefix (`{tempora}:`) to use a cluster.
+//! tag in the prefix (`{tempora}:`) to use a cluster. Change notices are
+//! published from the scripts; a cluster forwards them to every node.
 
 #![deny(missing_docs)]
 
 mod history;
+mod nodes;
 mod scripts;
+mod watch;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -105,7 +148,9 @@ use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{DEFAULT, Job, StoredJob};
 use tempora::store::url::{hide_secrets, redact};
-use tempora::store::{Claimed, JobStore, Release, UnrestorableJob};
+use tempora::store::{
+    ChangeFeed, Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+};
 use tempora::{Error, Result};
 
 /// The key prefix used unless [`RedisStoreBuilder::prefix`] gives another.
@@ -202,7 +247,7 @@ impl RedisStoreBuilder {
             .set_response_timeout(Some(self.response_timeout))
             .set_connection_timeout(Some(self.connection_timeout))
             .set_number_of_retries(2);
-        let connection = ConnectionManager::new_with_config(client, config)
+        let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|error| {
                 Error::store(
@@ -222,6 +267,9 @@ impl RedisStoreBuilder {
                 history_keys,
                 keys,
                 connection,
+                client,
+                response_timeout: self.response_timeout,
+                connection_timeout: self.connection_timeout,
                 scripts: Scripts::new(),
                 history_scripts: history::HistoryScripts::new(),
             }),
@@ -262,6 +310,10 @@ struct Inner {
     keys: Keys,
     history_keys: history::HistoryKeys,
     connection: ConnectionManager,
+    /// For the dedicated connections of [`JobStore::watch`].
+    client: redis::Client,
+    response_timeout: Duration,
+    connection_timeout: Duration,
     scripts: Scripts,
     history_scripts: history::HistoryScripts,
 }
@@ -271,6 +323,10 @@ struct Keys {
     run_times: String,
     leases: String,
     unrestorable: String,
+    previous: String,
+    nodes: String,
+    /// The pub/sub channel of change notices (not a key).
+    changes: String,
 }
 
 impl Keys {
@@ -280,6 +336,9 @@ impl Keys {
             run_times: format!("{prefix}run_times"),
             leases: format!("{prefix}leases"),
             unrestorable: format!("{prefix}unrestorable"),
+            previous: format!("{prefix}previous"),
+            nodes: format!("{prefix}nodes"),
+            changes: format!("{prefix}changes"),
         }
     }
 }
@@ -291,12 +350,18 @@ struct Scripts {
     next_run_time: Script,
     acquire: Script,
     release: Script,
+    settle: Script,
     mark_unrestorable: Script,
+    heartbeat: Script,
+    remove_node: Script,
 }
 
 impl Scripts {
     fn new() -> Scripts {
         Scripts {
+            settle: Script::new(scripts::SETTLE),
+            heartbeat: Script::new(scripts::HEARTBEAT),
+            remove_node: Script::new(scripts::REMOVE_NODE),
             add: Script::new(scripts::ADD),
             update: Script::new(scripts::UPDATE),
             remove: Script::new(scripts::REMOVE),
@@ -386,8 +451,19 @@ impl RedisStore {
             .key(&keys.jobs)
             .key(&keys.run_times)
             .key(&keys.leases)
-            .key(&keys.unrestorable);
+            .key(&keys.unrestorable)
+            .key(&keys.previous);
         invocation
+    }
+
+    /// The lease clock's now for a script (`lease_now` in the scripts):
+    /// `""` for the server's clock, else the caller's `now` in
+    /// microseconds.
+    fn lease_clock_now(&self, now: Timestamp) -> String {
+        match self.inner.lease_clock {
+            LeaseClock::Database => String::new(),
+            LeaseClock::Caller => floor_micros(now).to_string(),
+        }
     }
 
     /// The JSON of `job` and its score.
@@ -403,7 +479,24 @@ impl RedisStore {
         Ok((json, score(job.next_run_time())))
     }
 
-    /// Reads the stored JSON of job `id`.
+    /// Reads the stored JSON of job `id`, with its stored previous fire
+    /// time (`None` or empty when it has none).
+    fn decode_with_previous(&self, id: &[u8], json: &[u8], previous: Option<&[u8]>) -> Read {
+        let job = match self.decode(id, json) {
+            Read::Job(job) => job,
+            unreadable @ Read::Unreadable(_) => return unreadable,
+        };
+        match previous
+            .filter(|text| !text.is_empty())
+            .map(parse_fire_time)
+        {
+            None => Read::Job(job),
+            Some(Ok(previous)) => Read::Job(Box::new(job.with_previous_fire_time(Some(previous)))),
+            Some(Err(reason)) => Read::Unreadable(reason),
+        }
+    }
+
+    /// Reads the stored JSON of job `id`, without its previous fire time.
     fn decode(&self, id: &[u8], json: &[u8]) -> Read {
         let id = String::from_utf8_lossy(id);
         let stored: StoredJob = match serde_json::from_slice(json) {
@@ -478,9 +571,90 @@ impl RedisStore {
             .arg(expected)
             .arg(new_json)
             .arg(new_score)
+            .arg(&self.inner.keys.changes)
             .invoke_async(&mut self.connection())
             .await
             .map_err(|error| self.failed(&format!("release job {id:?}"), error))
+    }
+
+    /// What the release script writes to hand back job `id`, whose stored
+    /// JSON is `expected`: the mode, the new JSON and the new score.
+    fn released_form(
+        &self,
+        id: &str,
+        expected: &str,
+        release: Release,
+    ) -> Result<(&'static str, String, String)> {
+        match release {
+            Release::Remove => Ok(("remove", String::new(), String::new())),
+            Release::Reschedule(next) => {
+                let mut rescheduled: StoredJob =
+                    serde_json::from_str(expected).map_err(|error| {
+                        Error::store(
+                            &self.inner.name,
+                            format!("cannot read job {id:?} back"),
+                            Some(Box::new(error)),
+                        )
+                    })?;
+                rescheduled.next_run_time = Some(next);
+                let json = serde_json::to_string(&rescheduled).map_err(|error| {
+                    Error::store(
+                        &self.inner.name,
+                        format!("cannot write job {id:?} as JSON"),
+                        Some(Box::new(error)),
+                    )
+                })?;
+                Ok(("reschedule", json, score(Some(next))))
+            }
+        }
+    }
+
+    /// Releases `claimed` as [`JobStore::release`] does. `changed` is the
+    /// stored JSON when a script already found that it differs from the
+    /// claimed job's (status 2): the release then starts by deciding
+    /// whether that change wins.
+    async fn release_job(
+        &self,
+        owner: &str,
+        claimed: &Claimed,
+        release: Release,
+        mut changed: Option<Vec<u8>>,
+    ) -> Result<()> {
+        let id = claimed.id();
+        // The JSON the job had when claimed, as this release writes it: the
+        // usual case, where nothing changed meanwhile, takes one call.
+        let (mut expected, _) = self.encode(claimed)?;
+        for _ in 0..RELEASE_ATTEMPTS {
+            if let Some(current) = changed.take() {
+                // The stored JSON differs from the claimed job's: a change
+                // made meanwhile wins if it moved the next run time, else
+                // this release applies on top of it.
+                let still_due = match self.decode(id.as_bytes(), &current) {
+                    Read::Job(job) => job.next_run_time() == claimed.next_run_time(),
+                    Read::Unreadable(_) => false,
+                };
+                if !still_due {
+                    self.release_once(owner, id, "drop", "", "", "").await?;
+                    return Ok(());
+                }
+                expected = String::from_utf8_lossy(&current).into_owned();
+            }
+            let (mode, new_json, new_score) = self.released_form(id, &expected, release)?;
+            let (status, current) = self
+                .release_once(owner, id, mode, &expected, &new_json, &new_score)
+                .await?;
+            if status != 2 {
+                return Ok(());
+            }
+            changed = Some(current);
+        }
+        Err(Error::store(
+            &self.inner.name,
+            format!(
+                "failed to release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
+            ),
+            None,
+        ))
     }
 }
 
@@ -498,6 +672,7 @@ impl JobStore for RedisStore {
             .arg(&json)
             .arg(&score)
             .arg(if replace_existing { "1" } else { "0" })
+            .arg(&self.inner.keys.changes)
             .invoke_async(&mut self.connection())
             .await
             .map_err(|error| self.failed(&format!("add job {:?}", job.id()), error))?;
@@ -514,6 +689,7 @@ impl JobStore for RedisStore {
             .arg(job.id())
             .arg(&json)
             .arg(&score)
+            .arg(&self.inner.keys.changes)
             .invoke_async(&mut self.connection())
             .await
             .map_err(|error| self.failed(&format!("update job {:?}", job.id()), error))?;
@@ -543,6 +719,7 @@ impl JobStore for RedisStore {
             .arg(&keys.run_times)
             .arg(&keys.leases)
             .arg(&keys.unrestorable)
+            .arg(&keys.previous)
             .query_async::<i64>(&mut self.connection())
             .await
             .map_err(|error| self.failed("remove all jobs", error))?;
@@ -550,12 +727,16 @@ impl JobStore for RedisStore {
     }
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>> {
-        let (json, marked): (Option<Vec<u8>>, bool) = redis::pipe()
+        let (json, marked, previous): (Option<Vec<u8>>, bool, Option<Vec<u8>>) = redis::pipe()
+            .atomic()
             .cmd("HGET")
             .arg(&self.inner.keys.jobs)
             .arg(id)
             .cmd("HEXISTS")
             .arg(&self.inner.keys.unrestorable)
+            .arg(id)
+            .cmd("HGET")
+            .arg(&self.inner.keys.previous)
             .arg(id)
             .query_async(&mut self.connection())
             .await
@@ -563,7 +744,7 @@ impl JobStore for RedisStore {
         let Some(json) = json else {
             return Ok(None);
         };
-        match self.decode(id.as_bytes(), &json) {
+        match self.decode_with_previous(id.as_bytes(), &json, previous.as_deref()) {
             Read::Job(job) => {
                 if marked {
                     self.unmark(&[id.as_bytes()]).await?;
@@ -587,8 +768,9 @@ impl JobStore for RedisStore {
 
     async fn list_jobs(&self) -> Result<Vec<Job>> {
         let keys = &self.inner.keys;
-        let (order, mut all, marked): (
+        let (order, mut all, marked, previous): (
             Vec<Vec<u8>>,
+            HashMap<Vec<u8>, Vec<u8>>,
             HashMap<Vec<u8>, Vec<u8>>,
             HashMap<Vec<u8>, Vec<u8>>,
         ) = redis::pipe()
@@ -601,6 +783,8 @@ impl JobStore for RedisStore {
             .arg(&keys.jobs)
             .cmd("HGETALL")
             .arg(&keys.unrestorable)
+            .cmd("HGETALL")
+            .arg(&keys.previous)
             .query_async(&mut self.connection())
             .await
             .map_err(|error| self.failed("list jobs", error))?;
@@ -617,7 +801,7 @@ impl JobStore for RedisStore {
         let mut jobs = Vec::with_capacity(entries.len());
         let mut healed: Vec<&[u8]> = Vec::new();
         for (id, json) in &entries {
-            match self.decode(id, json) {
+            match self.decode_with_previous(id, json, previous.get(id).map(Vec::as_slice)) {
                 Read::Job(job) => {
                     if marked.contains_key(id) {
                         healed.push(id);
@@ -676,16 +860,13 @@ impl JobStore for RedisStore {
             return Ok(Vec::new());
         }
         let now_micros = floor_micros(now);
-        let lease_now = match self.inner.lease_clock {
-            LeaseClock::Database => String::new(),
-            LeaseClock::Caller => now_micros.to_string(),
-        };
+        let lease_now = self.lease_clock_now(now);
         let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(if lease.is_negative() {
             i64::MIN / 2
         } else {
             i64::MAX / 2
         });
-        let pairs: Vec<(Vec<u8>, Vec<u8>)> = self
+        let triples: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = self
             .script(&self.inner.scripts.acquire)
             .arg(now_micros)
             .arg(limit)
@@ -695,9 +876,9 @@ impl JobStore for RedisStore {
             .invoke_async(&mut self.connection())
             .await
             .map_err(|error| self.failed("acquire due jobs", error))?;
-        let mut claimed = Vec::with_capacity(pairs.len());
-        for (id, json) in pairs {
-            match self.decode(&id, &json) {
+        let mut claimed = Vec::with_capacity(triples.len());
+        for (id, json, previous) in triples {
+            match self.decode_with_previous(&id, &json, Some(&previous)) {
                 Read::Job(job) => claimed.push(*job),
                 Read::Unreadable(reason) => {
                     self.mark_unrestorable(&id, &json, &reason, owner).await;
@@ -708,63 +889,120 @@ impl JobStore for RedisStore {
     }
 
     async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        let id = claimed.id();
-        // The JSON the job had when claimed, as this release writes it: the
-        // usual case, where nothing changed meanwhile, takes one call.
-        let (mut expected, _) = self.encode(claimed)?;
-        for _ in 0..RELEASE_ATTEMPTS {
-            let (mode, new_json, new_score) = match release {
-                Release::Remove => ("remove", String::new(), String::new()),
-                Release::Reschedule(next) => {
-                    let mut rescheduled: StoredJob =
-                        serde_json::from_str(&expected).map_err(|error| {
-                            Error::store(
-                                &self.inner.name,
-                                format!("cannot read job {id:?} back"),
-                                Some(Box::new(error)),
-                            )
-                        })?;
-                    rescheduled.next_run_time = Some(next);
-                    let json = serde_json::to_string(&rescheduled).map_err(|error| {
-                        Error::store(
-                            &self.inner.name,
-                            format!("cannot write job {id:?} as JSON"),
-                            Some(Box::new(error)),
-                        )
-                    })?;
-                    ("reschedule", json, score(Some(next)))
-                }
-            };
-            let (status, current) = self
-                .release_once(owner, id, mode, &expected, &new_json, &new_score)
-                .await?;
-            if status != 2 {
-                return Ok(());
-            }
-            // The stored JSON differs from the claimed job's: a change made
-            // meanwhile wins if it moved the next run time, else this
-            // release applies on top of it.
-            let still_due = match self.decode(id.as_bytes(), &current) {
-                Read::Job(job) => job.next_run_time() == claimed.next_run_time(),
-                Read::Unreadable(_) => false,
-            };
-            if !still_due {
-                self.release_once(owner, id, "drop", "", "", "").await?;
-                return Ok(());
-            }
-            expected = String::from_utf8_lossy(&current).into_owned();
+        self.release_job(owner, claimed, release, None).await
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> Result<Vec<Settled>> {
+        if settlements.is_empty() {
+            return Ok(Vec::new());
         }
-        Err(Error::store(
-            &self.inner.name,
-            format!(
-                "failed to release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
-            ),
-            None,
-        ))
+        let history = &self.inner.history_keys;
+        let mut invocation = self.script(&self.inner.scripts.settle);
+        invocation
+            .key(&history.runs)
+            .key(&history.by_time)
+            .key(&history.running)
+            .key(&history.jobs)
+            .arg(owner)
+            .arg(self.lease_clock_now(now))
+            .arg(&self.inner.keys.changes);
+        for settlement in settlements {
+            let claimed = &settlement.claimed;
+            let (expected, _) = self.encode(claimed)?;
+            let (mode, new_json, new_score) =
+                self.released_form(claimed.id(), &expected, settlement.release)?;
+            invocation
+                .arg(claimed.id())
+                .arg(fire_time_text(claimed.previous_fire_time()))
+                .arg(fire_time_text(settlement.takes_through))
+                .arg(mode)
+                .arg(expected)
+                .arg(new_json)
+                .arg(new_score)
+                .arg(settlement.records.len());
+            for record in &settlement.records {
+                self.record_args(&mut invocation, record)?;
+            }
+        }
+        let outcomes: Vec<(i64, Vec<u8>)> = invocation
+            .invoke_async(&mut self.connection())
+            .await
+            .map_err(|error| {
+            self.failed(
+                &format!("settle {} acquired job(s)", settlements.len()),
+                error,
+            )
+        })?;
+        if outcomes.len() != settlements.len() {
+            return Err(Error::store(
+                &self.inner.name,
+                format!(
+                    "failed to settle {} acquired job(s): the script answered {} outcome(s)",
+                    settlements.len(),
+                    outcomes.len()
+                ),
+                None,
+            ));
+        }
+        let mut settled = Vec::with_capacity(settlements.len());
+        for (settlement, (won, changed)) in settlements.iter().zip(outcomes) {
+            if won != 1 {
+                settled.push(Settled::Lost);
+                continue;
+            }
+            if !changed.is_empty() {
+                // Won, but the job was changed since it was acquired (an
+                // update through the API): the fire times are taken and
+                // the job is still held; release it as `release` does.
+                self.release_job(
+                    owner,
+                    &settlement.claimed,
+                    settlement.release,
+                    Some(changed),
+                )
+                .await?;
+            }
+            settled.push(Settled::Won);
+        }
+        Ok(settled)
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        self.running_counts_impl(job_ids, except_node, now).await
+    }
+
+    async fn watch(&self) -> Result<Option<ChangeFeed>> {
+        self.watch_impl().await.map(Some)
+    }
+
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        self.heartbeat_impl(node).await
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        self.list_nodes_impl(now).await
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.remove_node_impl(id, instance).await
     }
 
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
         self.record_run_impl(record).await
+    }
+
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        self.record_runs_impl(records).await
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
@@ -795,6 +1033,27 @@ fn score(next: Option<Timestamp>) -> String {
             micros.to_string()
         }
         None => String::new(),
+    }
+}
+
+/// How a previous fire time is stored: RFC 3339, exact to the nanosecond;
+/// `""` for none.
+fn fire_time_text(time: Option<Timestamp>) -> String {
+    time.map(|time| time.to_string()).unwrap_or_default()
+}
+
+/// Reads a stored previous fire time, which must be in the form
+/// [`fire_time_text`] writes: the scripts compare it as text.
+fn parse_fire_time(text: &[u8]) -> std::result::Result<Timestamp, String> {
+    let shown = String::from_utf8_lossy(text);
+    match shown.parse::<Timestamp>() {
+        Ok(time) if time.to_string() == shown => Ok(time),
+        Ok(time) => Err(format!(
+            "its previous fire time {shown:?} is not written as the store writes it ({time})"
+        )),
+        Err(error) => Err(format!(
+            "its previous fire time {shown:?} does not read: {error}"
+        )),
     }
 }
 

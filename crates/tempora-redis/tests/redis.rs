@@ -749,6 +749,227 @@ async fn a_scheduler_keeps_running_while_the_server_is_down_and_its_job_runs_aga
     scheduler.shutdown(true).await.unwrap();
 }
 
+/// How long a test waits for a change notice before it fails.
+const NOTICE_PATIENCE: Duration = Duration::from_secs(5);
+
+async fn next_notice(feed: &mut tempora::store::ChangeFeed) -> Option<Timestamp> {
+    tokio::time::timeout(NOTICE_PATIENCE, feed.next())
+        .await
+        .expect("no change notice arrived in time")
+        .expect("the store stopped listening")
+}
+
+#[tokio::test]
+async fn a_job_added_through_one_instance_is_noticed_by_another() {
+    let prefix = random_prefix();
+    let adder = open(&prefix, LeaseClock::Caller).await;
+    let watcher = open(&prefix, LeaseClock::Caller).await;
+    let mut feed = watcher
+        .watch()
+        .await
+        .unwrap()
+        .expect("the redis store sends change notices");
+    let first = t0() + minutes(5);
+    adder.add_job(job("a", first), false).await.unwrap();
+    assert_eq!(next_notice(&mut feed).await, Some(first));
+    // A store on another prefix is not heard.
+    let other = store().await;
+    other.add_job(job("a", t0()), false).await.unwrap();
+    adder
+        .add_job(job("b", t0() + minutes(3)), false)
+        .await
+        .unwrap();
+    assert_eq!(next_notice(&mut feed).await, Some(t0() + minutes(3)));
+    adder.remove_all_jobs().await.unwrap();
+    other.remove_all_jobs().await.unwrap();
+}
+
+#[tokio::test]
+async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
+    let prefix = random_prefix();
+    let writer = open(&prefix, LeaseClock::Caller).await;
+    let watcher = open(&prefix, LeaseClock::Caller).await;
+    writer
+        .add_job(job("a", t0() + minutes(10)), false)
+        .await
+        .unwrap();
+    let mut feed = watcher.watch().await.unwrap().unwrap();
+    // Later, then paused: neither makes it due sooner.
+    writer
+        .update_job(job("a", t0() + minutes(20)))
+        .await
+        .unwrap();
+    writer.update_job(paused("a")).await.unwrap();
+    // Resumed: it had no next run time, so it is sooner.
+    writer
+        .update_job(job("a", t0() + minutes(30)))
+        .await
+        .unwrap();
+    assert_eq!(next_notice(&mut feed).await, Some(t0() + minutes(30)));
+    writer
+        .update_job(job("a", t0() + minutes(40)))
+        .await
+        .unwrap();
+    writer
+        .update_job(job("a", t0() + minutes(5)))
+        .await
+        .unwrap();
+    // The first notice after the resume is the earlier change's.
+    assert_eq!(next_notice(&mut feed).await, Some(t0() + minutes(5)));
+    writer.remove_all_jobs().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lost() {
+    let mut server = OwnServer::start();
+    let store = RedisStore::builder(server.url())
+        .lease_clock(LeaseClock::Caller)
+        .response_timeout(Duration::from_secs(2))
+        .connection_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap();
+    let mut feed = store.watch().await.unwrap().unwrap();
+    server.kill();
+    server.restart();
+    // Reconnected: a notice without a time, since some may have been lost.
+    assert_eq!(next_notice(&mut feed).await, None);
+    let mut added = false;
+    for _ in 0..50 {
+        if store.add_job(job("a", t0()), true).await.is_ok() {
+            added = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(added, "the store did not recover after the server returned");
+    assert_eq!(next_notice(&mut feed).await, Some(t0()));
+}
+
+#[tokio::test]
+async fn a_settlement_won_after_a_change_through_the_api_keeps_the_change() {
+    use tempora::store::Settlement;
+
+    let store = store().await;
+    store.add_job(job("moved", t0()), false).await.unwrap();
+    store.add_job(job("renamed", t0()), false).await.unwrap();
+    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    assert_eq!(ids(&claimed), ["moved", "renamed"]);
+    store
+        .update_job(job("moved", t0() + minutes(30)))
+        .await
+        .unwrap();
+    let renamed = job_with(
+        JobBuilder::new("tick", minutely())
+            .id("renamed")
+            .name("new name")
+            .next_run_time(t0()),
+    );
+    store.update_job(renamed).await.unwrap();
+    let settlements: Vec<Settlement> = claimed
+        .iter()
+        .map(|job| {
+            Settlement::new(
+                job.clone(),
+                Some(t0()),
+                Release::Reschedule(t0() + minutes(1)),
+            )
+        })
+        .collect();
+    let outcomes = store.settle("x", &settlements, t0()).await.unwrap();
+    assert!(
+        outcomes.iter().all(|outcome| outcome.is_won()),
+        "{outcomes:?}"
+    );
+    // The next run time moved meanwhile: the change wins.
+    let moved = store.get_job("moved").await.unwrap().unwrap();
+    assert_eq!(moved.next_run_time(), Some(t0() + minutes(30)));
+    assert_eq!(moved.previous_fire_time(), Some(t0()));
+    // Only the name changed: the release applies on top of it.
+    let renamed = store.get_job("renamed").await.unwrap().unwrap();
+    assert_eq!(renamed.name(), "new name");
+    assert_eq!(renamed.next_run_time(), Some(t0() + minutes(1)));
+    assert_eq!(renamed.previous_fire_time(), Some(t0()));
+    let leases: usize = redis::cmd("HLEN")
+        .arg(format!("{}leases", store.prefix()))
+        .query_async(&mut raw().await)
+        .await
+        .unwrap();
+    assert_eq!(leases, 0, "every lease was dropped");
+    store.remove_all_jobs().await.unwrap();
+}
+
+#[tokio::test]
+async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
+    use tempora::store::{NodeRecord, Settlement};
+
+    let store = store().await;
+    store.add_job(job("a", t0()), false).await.unwrap();
+    let claimed = store.acquire_due(t0(), 10, "node-1", LEASE).await.unwrap();
+    let taken = at("2026-01-01T00:00:00.000000001Z");
+    let outcome = store
+        .settle(
+            "node-1",
+            &[Settlement::new(
+                claimed[0].clone(),
+                Some(taken),
+                Release::Reschedule(t0() + minutes(1)),
+            )],
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert!(outcome[0].is_won());
+    let mut raw = raw().await;
+    let prefix = store.prefix();
+    let previous: String = redis::cmd("HGET")
+        .arg(format!("{prefix}previous"))
+        .arg("a")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    // Exact to the nanosecond, and not in the job's JSON.
+    assert_eq!(previous, "2026-01-01T00:00:00.000000001Z");
+    let json: String = redis::cmd("HGET")
+        .arg(format!("{prefix}jobs"))
+        .arg("a")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert!(!json.contains("previous"), "{json}");
+    assert_eq!(
+        store
+            .get_job("a")
+            .await
+            .unwrap()
+            .unwrap()
+            .previous_fire_time(),
+        Some(taken)
+    );
+
+    let node = NodeRecord::new("node-1", "host", 7, "instance", t0());
+    store.heartbeat(&node).await.unwrap();
+    let record: String = redis::cmd("HGET")
+        .arg(format!("{prefix}nodes"))
+        .arg("node-1")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(value["instance"], "instance");
+    assert_eq!(value["last_heartbeat"], t0().as_microsecond());
+
+    // Removing the job removes its previous fire time.
+    store.remove_job("a").await.unwrap();
+    let exists: usize = redis::cmd("EXISTS")
+        .arg(format!("{prefix}previous"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0);
+    store.remove_node("node-1", "instance").await.unwrap();
+}
+
 mod history {
     use super::*;
     use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
