@@ -1,0 +1,259 @@
+//! Chaos: three scheduler processes share one store; one is killed with
+//! SIGKILL and restarted; every fire time still runs exactly once.
+//!
+//! This test binary plays two parts. Run by `cargo test`, it is the
+//! *operator*: for PostgreSQL and Redis (each on a table or key prefix of
+//! its own) it adds 500 jobs firing every second for 60 s, starts three
+//! scheduler processes on the store, kills one with SIGKILL at 20 s and
+//! starts it again (same node id) at 40 s, stops all three with SIGTERM
+//! once the window is over, and reads the run history. Started with
+//! `TEMPORA_CHAOS_NODE` set, it is a *scheduler process*: a blocking
+//! scheduler with a no-op task, until SIGTERM.
+//!
+//! What it checks, from the history: no (job, fire time) ran twice, on one
+//! node or two; every fire time of the window ran; none started later than
+//! the lease plus a second after its fire time (the jobs the killed node
+//! held are taken over when its lease expires). It prints the counts per
+//! node and the worst lateness.
+//!
+//! A test harness of its own (`harness = false`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tempora::clock::{Clock, SystemClock};
+use tempora::history::{RunQuery, RunStatus};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{JobBuilder, JobDefaults};
+use tempora::scheduler::SchedulerBuilder;
+use tempora::store::JobStore;
+use tempora::task::{JobContext, Tasks};
+use tempora::trigger::IntervalTrigger;
+use tempora_cli::store::StoreUrl;
+use tempora_testkit::unique_prefix;
+
+/// The variable that makes this binary a scheduler process; its value is
+/// the process's settings as JSON.
+const NODE: &str = "TEMPORA_CHAOS_NODE";
+
+const JOBS: usize = 500;
+const WINDOW_SECONDS: i64 = 60;
+const KILL_AT: u64 = 20;
+const RESTART_AT: u64 = 40;
+/// The nodes' lease: how soon the others take over a dead node's jobs.
+const LEASE_MS: i64 = 5_000;
+
+fn main() -> ExitCode {
+    if let Ok(settings) = std::env::var(NODE) {
+        node_process(&serde_json::from_str(&settings).expect("settings"));
+        return ExitCode::SUCCESS;
+    }
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let redis = std::env::var("TEMPORA_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned());
+    let postgres = std::env::var("TEMPORA_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let cases = [
+        (
+            "postgres_three_nodes_one_killed_every_fire_time_once",
+            postgres,
+        ),
+        ("redis_three_nodes_one_killed_every_fire_time_once", redis),
+    ];
+    let mut failed = 0;
+    for (name, url) in cases {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        println!("test {name} ...");
+        let started = Instant::now();
+        match std::panic::catch_unwind(|| chaos(&url)) {
+            Ok(()) => println!(
+                "test {name} ... ok ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(_) => {
+                println!("test {name} ... FAILED");
+                failed += 1;
+            }
+        }
+    }
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn open(url: &str, prefix: &str) -> std::sync::Arc<dyn JobStore> {
+    StoreUrl::resolve(Some(url), Path::new("."))
+        .expect("the URL")
+        .open(Some(prefix))
+        .await
+        .unwrap_or_else(|error| panic!("the store at {url} must be running: {error}"))
+}
+
+fn node_process(settings: &Value) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let store = runtime.block_on(open(
+        settings["url"].as_str().expect("url"),
+        settings["prefix"].as_str().expect("prefix"),
+    ));
+    let tasks = Tasks::new();
+    tasks.register("noop", |_: JobContext, _: ()| Ok::<_, String>(()));
+    let scheduler = SchedulerBuilder::new()
+        .timezone("UTC")
+        .tasks(tasks)
+        .node_id(settings["node"].as_str().expect("node"))
+        .lease(SignedDuration::from_millis(LEASE_MS))
+        .shutdown_timeout(SignedDuration::from_secs(5))
+        .store("default", store)
+        .blocking()
+        .expect("the scheduler builds");
+    scheduler.start().expect("the scheduler runs until SIGTERM");
+}
+
+fn chaos(url: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let prefix = format!("{}_", unique_prefix("chaos"));
+    let store = runtime.block_on(open(url, &prefix));
+    // The window starts on a whole second a few seconds ahead, so that the
+    // three nodes are up for its first fire time.
+    let now = SystemClock.now();
+    let first = Timestamp::from_second(now.as_second() + 4).unwrap();
+    let last = first + SignedDuration::from_secs(WINDOW_SECONDS);
+    let defaults = JobDefaults {
+        coalesce: false,
+        max_instances: 2,
+        ..JobDefaults::default()
+    };
+    for n in 0..JOBS {
+        let trigger = IntervalTrigger::builder()
+            .seconds(1)
+            .start_date(first)
+            .end_date(last)
+            .timezone("UTC")
+            .build()
+            .unwrap();
+        let job = JobBuilder::new("noop", trigger)
+            .id(format!("job-{n:03}"))
+            .build_at(&defaults, now)
+            .unwrap();
+        runtime.block_on(store.add_job(job, false)).unwrap();
+    }
+    let spawn = |node: &str| -> Child {
+        let settings = json!({ "url": url, "prefix": prefix, "node": node });
+        Command::new(std::env::current_exe().unwrap())
+            .env(NODE, settings.to_string())
+            .env("RUST_LOG", "error")
+            .spawn()
+            .unwrap()
+    };
+    let started = Instant::now();
+    let mut a = spawn("node-a");
+    let mut b = spawn("node-b");
+    let mut c = spawn("node-c");
+    let until = |seconds: u64| {
+        let at = started + Duration::from_secs(4 + seconds);
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+    };
+    until(KILL_AT);
+    c.kill().unwrap();
+    c.wait().unwrap();
+    until(RESTART_AT);
+    let mut c = spawn("node-c");
+    // The window is over once every job's trigger is exhausted: removed.
+    let deadline =
+        Instant::now() + Duration::from_secs(u64::try_from(WINDOW_SECONDS).unwrap() + 60);
+    while !runtime.block_on(store.list_jobs()).unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the jobs never ran to their end");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for node in [&mut a, &mut b, &mut c] {
+        terminate(node);
+    }
+
+    let runs = runtime.block_on(store.list_runs(&RunQuery::new())).unwrap();
+    let mut per_fire: BTreeMap<(String, Timestamp), Vec<String>> = BTreeMap::new();
+    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut worst = SignedDuration::ZERO;
+    for run in &runs {
+        assert_eq!(run.fire_times, 1, "not coalesced: {run:?}");
+        per_fire
+            .entry((run.job_id.clone(), run.scheduled_time))
+            .or_default()
+            .push(run.node.clone());
+        *per_node.entry(run.node.clone()).or_default() += 1;
+        *statuses.entry(run.status.to_string()).or_default() += 1;
+        if let Some(started) = run.started {
+            worst = worst.max(started.duration_since(run.scheduled_time));
+        }
+    }
+    let twice: Vec<_> = per_fire
+        .iter()
+        .filter(|(_, nodes)| nodes.len() > 1)
+        .collect();
+    let fire_times = usize::try_from(WINDOW_SECONDS + 1).unwrap();
+    println!(
+        "  {} runs for {} (job, fire time) pairs of {} expected; per node {per_node:?}; \
+         statuses {statuses:?}; worst lateness {worst:#}",
+        runs.len(),
+        per_fire.len(),
+        JOBS * fire_times
+    );
+    assert!(
+        twice.is_empty(),
+        "ran twice: {:?}",
+        &twice[..twice.len().min(5)]
+    );
+    assert_eq!(per_fire.len(), JOBS * fire_times, "every fire time ran");
+    assert!(
+        runs.iter()
+            .all(|run| matches!(run.status, RunStatus::Success | RunStatus::Interrupted)),
+        "only successes, and runs cut by the kill: {statuses:?}"
+    );
+    for node in ["node-a", "node-b", "node-c"] {
+        assert!(
+            per_node.get(node).is_some_and(|n| *n > 0),
+            "{node} ran nothing: {per_node:?}"
+        );
+    }
+    let bound = SignedDuration::from_millis(LEASE_MS + 1_000);
+    assert!(
+        worst <= bound,
+        "a run started {worst:#} late, more than {bound:#}"
+    );
+    runtime.block_on(async {
+        let (nodes, _) = store.list_nodes(SystemClock.now()).await.unwrap();
+        // node-c's first process was killed: the second replaced its
+        // record, and every process removed its own at SIGTERM.
+        assert!(nodes.is_empty(), "nodes left: {nodes:?}");
+    });
+}
+
+fn terminate(process: &mut Child) {
+    let pid = process.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = process.try_wait().unwrap() {
+            assert!(status.success(), "a node exited with {status}");
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a node did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
