@@ -21,6 +21,7 @@ fn unlimited() -> JobDefaults {
         misfire_grace_time: MisfireGraceTime::Unlimited,
         coalesce: false,
         max_instances: 1_000,
+        ..JobDefaults::default()
     }
 }
 

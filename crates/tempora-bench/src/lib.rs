@@ -10,6 +10,7 @@
 //! tempora-bench W4-acquire [N] [--store postgres://…]   # 1000
 //! tempora-bench W5
 //! tempora-bench W6
+//! tempora-bench W7-cluster NODES [N] [--store postgres://…]   # 10000
 //! tempora-bench repeat R <workload args…>
 //! ```
 //!
@@ -54,6 +55,7 @@ usage: tempora-bench W1 A|B|C [N]        (N defaults to 1000000)
                                  (URL: postgres://...; SQLite without one)
        tempora-bench W5
        tempora-bench W6
+       tempora-bench W7-cluster NODES [N] [--store URL]  (N defaults to 10000)
        tempora-bench repeat R <workload args...>";
 
 /// What went wrong: a command line that does not parse, or a run that failed.
@@ -154,6 +156,15 @@ pub enum Command {
         /// The store.
         target: persistent::Target,
     },
+    /// `W7-cluster NODES [N] [--store URL]`.
+    W7Cluster {
+        /// How many schedulers share the store.
+        nodes: u64,
+        /// How many due one-shot jobs they fire.
+        n: u64,
+        /// The store.
+        target: persistent::Target,
+    },
     /// `W5`.
     W5,
     /// `W6`.
@@ -195,9 +206,11 @@ impl Command {
         let store = take_store(&mut args)?;
         let w4 = |name: &str| -> Result<persistent::Target, Error> {
             match store {
-                Some(_) if !name.starts_with("W4") => Err(Error::usage(format!(
-                    "{name}: --store is for the W4 workloads only"
-                ))),
+                Some(_) if !(name.starts_with("W4") || name.starts_with("W7")) => {
+                    Err(Error::usage(format!(
+                        "{name}: --store is for the W4 and W7 workloads only"
+                    )))
+                }
                 _ => persistent::Target::parse(store),
             }
         };
@@ -228,6 +241,11 @@ impl Command {
             ["W4-acquire", rest @ ..] if rest.len() <= 1 => Command::W4Acquire {
                 n: optional_n(rest, 1_000)?,
                 target: w4("W4-acquire")?,
+            },
+            ["W7-cluster", nodes, rest @ ..] if rest.len() <= 1 => Command::W7Cluster {
+                nodes: parse_n(nodes)?,
+                n: optional_n(rest, 10_000)?,
+                target: w4("W7-cluster")?,
             },
             ["W5"] => Command::W5,
             ["W6"] => Command::W6,
@@ -327,6 +345,9 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
         Command::W4Add { n, target } => persistent::w4_add(n, &target, &mut emit),
         Command::W4Restart { n, target } => persistent::w4_restart(n, &target, &mut emit),
         Command::W4Acquire { n, target } => persistent::w4_acquire(n, &target, &mut emit),
+        Command::W7Cluster { nodes, n, target } => {
+            persistent::w7_cluster(nodes, n, &target, &mut emit);
+        }
         Command::W4RestartChild { .. } => {}
         Command::Repeat { count, args } => {
             for line in repeat::repeat(count, &args)? {

@@ -407,3 +407,109 @@ async fn w4_acquire_run(n: u64, target: &Target) -> Result<(f64, u64, f64), Stri
     place.remove().await;
     outcome
 }
+
+/// W7-cluster: `nodes` schedulers (each with its own connections, as
+/// processes would have) share a fresh store holding `n` one-shot jobs, all
+/// due; times from starting them to the last run. Value: fires per second.
+/// Extra: `nodes`, `runs` (the runs recorded: `n` when every fire time ran
+/// exactly once), `per_node` (runs by node, smallest to largest).
+pub fn w7_cluster(nodes: u64, n: u64, target: &Target, emit: &mut dyn FnMut(Line)) {
+    let line = Line::new(TEMPORA_IMPL, "W7-cluster", "fires/s", n)
+        .with("store", target.name())
+        .with("nodes", nodes);
+    match w7_cluster_run(nodes, n, target) {
+        Ok((elapsed, runs, per_node)) if runs == n => emit(
+            line.value(n as f64 / elapsed)
+                .with("elapsed_s", elapsed)
+                .with("runs", runs)
+                .with("per_node", per_node),
+        ),
+        Ok((_, runs, _)) => emit(
+            line.with("runs", runs)
+                .error(format!("{runs} runs recorded for {n} fire times")),
+        ),
+        Err(error) => emit(line.error(error)),
+    }
+}
+
+fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<(f64, u64, String), String> {
+    let place = Place::fresh(target, "cluster")?;
+    let runtime = runtime()?;
+    let outcome = (|| {
+        let store = runtime.block_on(place.open())?;
+        let due = SystemClock
+            .now()
+            .checked_sub(SignedDuration::from_secs(1))
+            .map_err(|error| error.to_string())?;
+        runtime.block_on(async {
+            let defaults = JobDefaults::default();
+            let mut pending = tokio::task::JoinSet::new();
+            for _ in 0..n {
+                let job = JobBuilder::new("noop", DateTrigger::new(due))
+                    .build_at(&defaults, due)
+                    .map_err(|error| error.to_string())?;
+                let store = Arc::clone(&store);
+                pending.spawn(async move { store.add_job(job, false).await });
+                if pending.len() >= SETUP_CONCURRENCY {
+                    finish_one(&mut pending).await?;
+                }
+            }
+            while !pending.is_empty() {
+                finish_one(&mut pending).await?;
+            }
+            Ok::<(), String>(())
+        })?;
+        let (done, fired) = mpsc::channel();
+        let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let mut schedulers = Vec::new();
+        for node in 0..nodes {
+            let tasks = Tasks::new();
+            let count = Arc::clone(&count);
+            let done = done.clone();
+            tasks.register("noop", move |_: JobContext, _: ()| {
+                if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == n {
+                    let _ = done.send(());
+                }
+                Ok::<(), String>(())
+            });
+            let store = runtime.block_on(place.open())?;
+            let scheduler = SchedulerBuilder::new()
+                .timezone("UTC")
+                .node_id(format!("node-{node}"))
+                .tasks(tasks)
+                .store("default", store)
+                .background()
+                .map_err(|error| error.to_string())?;
+            schedulers.push(scheduler);
+        }
+        let start = Instant::now();
+        for scheduler in &schedulers {
+            scheduler.start().map_err(|error| error.to_string())?;
+        }
+        let waited = fired.recv_timeout(Duration::from_secs(300));
+        let elapsed = start.elapsed().as_secs_f64();
+        for scheduler in &schedulers {
+            let _ = scheduler.shutdown(true);
+        }
+        waited.map_err(|_| {
+            format!(
+                "only {} of {n} runs within 300 s",
+                count.load(std::sync::atomic::Ordering::Relaxed)
+            )
+        })?;
+        let runs = runtime
+            .block_on(store.list_runs(&tempora::history::RunQuery::new()))
+            .map_err(|error| error.to_string())?;
+        let mut per_node: std::collections::BTreeMap<String, u64> =
+            std::collections::BTreeMap::new();
+        for run in &runs {
+            *per_node.entry(run.node.clone()).or_default() += 1;
+        }
+        let mut counts: Vec<u64> = per_node.into_values().collect();
+        counts.sort_unstable();
+        let counts: Vec<String> = counts.iter().map(u64::to_string).collect();
+        Ok((elapsed, runs.len() as u64, counts.join("/")))
+    })();
+    runtime.block_on(place.remove());
+    outcome
+}

@@ -169,9 +169,29 @@ fn w4_runs_on_postgres_with_store_and_times_a_claim() {
         assert_eq!(acquire[0]["unit"], "ms");
         assert_eq!(acquire[0]["claimed"], 40, "{:?}", acquire[0]);
     }
-    // --store is for W4 only, and takes a postgres:// URL.
+    // --store is for W4 and W7 only, and takes a postgres:// URL.
     assert_eq!(bench(&["W5", "--store", &url]).status.code(), Some(2));
     let refused = bench(&["W4-add", "--store", "redis://:secret@127.0.0.1/0"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&refused.stderr).contains("secret"));
+}
+
+#[test]
+fn w7_runs_every_due_job_once_across_the_nodes() {
+    let url = std::env::var("TEMPORA_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let cluster = lines(&["W7-cluster", "3", "600", "--store", &url]);
+    assert_eq!(cluster[0]["workload"], "W7-cluster");
+    assert_eq!(cluster[0]["unit"], "fires/s");
+    assert_eq!(cluster[0]["nodes"], 3);
+    assert_eq!(cluster[0]["runs"], 600, "{:?}", cluster[0]);
+    assert!(
+        cluster[0]["value"].as_f64().unwrap() > 0.0,
+        "{:?}",
+        cluster[0]
+    );
+    // On SQLite too (one file, one host).
+    let sqlite = lines(&["W7-cluster", "2", "100"]);
+    assert_eq!(sqlite[0]["store"], "sqlite");
+    assert_eq!(sqlite[0]["runs"], 100, "{:?}", sqlite[0]);
 }

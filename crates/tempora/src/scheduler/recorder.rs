@@ -46,6 +46,17 @@ struct StoreState {
     unsupported: bool,
 }
 
+/// The most records one background write takes.
+const WRITE_BATCH: usize = 1000;
+
+/// The records waiting to be written to one store.
+struct Queue {
+    store: Arc<dyn JobStore>,
+    records: Vec<RunRecord>,
+    /// A task is writing them.
+    writing: bool,
+}
+
 /// A run recorded as running and not finished yet.
 struct InFlight {
     store: Arc<dyn JobStore>,
@@ -69,6 +80,9 @@ pub(crate) struct Recorder {
     /// Spawned writes not done yet, and a signal when one is.
     pending: Mutex<usize>,
     written: Notify,
+    /// The records waiting to be written, by store name, and whether a
+    /// task is writing that store's.
+    queued: Mutex<HashMap<String, Queue>>,
     /// When expired records were last taken over and history pruned.
     last_sweep: Mutex<Option<Timestamp>>,
     /// The records this node marked interrupted, by store name, not yet
@@ -92,6 +106,7 @@ impl Recorder {
             flights: Mutex::new(Flights::default()),
             pending: Mutex::new(0),
             written: Notify::new(),
+            queued: Mutex::new(HashMap::new()),
             last_sweep: Mutex::new(None),
             interrupted: Mutex::new(Vec::new()),
         })
@@ -211,8 +226,10 @@ impl Recorder {
         }
     }
 
-    /// Writes `record` as a spawned task on `runtime`, so that the caller
-    /// (an executor's thread) does not wait.
+    /// Writes `record` in the background on `runtime`, so that the caller
+    /// (an executor's thread) does not wait. The records that come while a
+    /// store's writes are in progress are written together, in one
+    /// [`JobStore::record_runs`] call.
     pub(crate) fn write_later(
         self: &Arc<Recorder>,
         runtime: &tokio::runtime::Handle,
@@ -224,13 +241,53 @@ impl Recorder {
             return;
         }
         *lock(&self.pending) += 1;
-        let this = Arc::clone(self);
-        let name = name.to_owned();
-        runtime.spawn(async move {
-            this.write(&name, store.as_ref(), &record).await;
-            *lock(&this.pending) -= 1;
-            this.written.notify_waiters();
-        });
+        let start = {
+            let mut queued = lock(&self.queued);
+            let queue = queued.entry(name.to_owned()).or_insert_with(|| Queue {
+                store: Arc::clone(&store),
+                records: Vec::new(),
+                writing: false,
+            });
+            queue.records.push(record);
+            !std::mem::replace(&mut queue.writing, true)
+        };
+        if start {
+            let this = Arc::clone(self);
+            let name = name.to_owned();
+            runtime.spawn(async move { this.write_queued(&name).await });
+        }
+    }
+
+    /// Writes store `name`'s queued records, a batch at a time, until none
+    /// is left.
+    async fn write_queued(&self, name: &str) {
+        loop {
+            let (store, batch) = {
+                let mut queued = lock(&self.queued);
+                let Some(queue) = queued.get_mut(name) else {
+                    return;
+                };
+                if queue.records.is_empty() {
+                    queue.writing = false;
+                    return;
+                }
+                let take = queue.records.len().min(WRITE_BATCH);
+                let batch: Vec<RunRecord> = queue.records.drain(..take).collect();
+                (Arc::clone(&queue.store), batch)
+            };
+            if let Err(error) = store.record_runs(&batch).await
+                && !self.unsupported(name, &error)
+            {
+                tracing::error!(
+                    store = name,
+                    runs = batch.len(),
+                    %error,
+                    "cannot record the runs' outcomes in the history"
+                );
+            }
+            *lock(&self.pending) -= batch.len();
+            self.written.notify_waiters();
+        }
     }
 
     /// Returns once every spawned write is done.
