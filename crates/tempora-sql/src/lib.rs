@@ -74,7 +74,7 @@
 //! | `owner` | the scheduler (node id) holding a claim on it, or `NULL` |
 //! | `lease_expires` | until when the claim holds, in microseconds |
 //! | `unrestorable` | why the `job` JSON cannot be read, once found; `NULL` otherwise |
-//! | `previous_fire_time` | the latest fire time a scheduler took for it (ran, or recorded missed), in microseconds; `NULL` before the first. No scheduler takes a fire time at or before it ([`JobStore::settle`](tempora::store::JobStore::settle)) |
+//! | `previous_fire_time` | the latest fire time a scheduler took for it (ran, or recorded missed), in microseconds; `NULL` before the first. No scheduler takes a fire time at or before it ([`JobStore::settle`]) |
 //!
 //! `{prefix}runs`, the run history ([`tempora::history`]), one row per run,
 //! keyed by (`job_id`, `scheduled_time`, `node`): `fire_times`, `status`

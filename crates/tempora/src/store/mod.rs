@@ -2,10 +2,16 @@
 //!
 //! Every store implements [`JobStore`]. The scheduler never takes a job from
 //! a store without a lease: [`JobStore::acquire_due`] claims the jobs due at
-//! `now` for one owner until the lease expires, and [`JobStore::release`]
-//! gives each back with its next run time. Two schedulers sharing a store
-//! therefore never process the same fire time twice, and a scheduler that
-//! dies loses its claims when their leases expire.
+//! `now` for one owner until the lease expires, and [`JobStore::settle`]
+//! takes the fire times the scheduler decided — moving the job's previous
+//! fire time past them — records its runs and gives each job back with its
+//! next run time, in one atomic step that holds only while the lease is
+//! alive by the store's clock. Any number of schedulers sharing a store
+//! therefore never run the same fire time twice, even one that stalled past
+//! its lease, and a scheduler that dies loses its claims when their leases
+//! expire. Schedulers sharing a store announce themselves with
+//! [`JobStore::heartbeat`] ([`NodeRecord`]) and learn of each other's
+//! changes through [`JobStore::watch`] ([`ChangeFeed`]).
 //!
 //! A store also keeps the run history ([`crate::history`]): one
 //! [`RunRecord`] per run, recorded as running before it starts and again
