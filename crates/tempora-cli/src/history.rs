@@ -3,8 +3,8 @@
 //! One row per run: the job, the fire time it ran for (in the
 //! configuration's zone), when it started, how long it took, how it ended
 //! (`running`, `success`, `error`, `panic`, `timeout`, `missed`,
-//! `interrupted`), the program's exit status and the last line of its
-//! output. `--json` prints every field, with the whole output tail kept.
+//! `interrupted`), the node that ran it, the program's exit status and the
+//! last line of its output. `--json` prints every field, with the whole output tail kept.
 
 use clap::Args;
 use jiff::Timestamp;
@@ -33,12 +33,13 @@ pub struct HistoryArgs {
 }
 
 /// The columns of the history table.
-pub const HEADER: [&str; 7] = [
+pub const HEADER: [&str; 8] = [
     "JOB",
     "SCHEDULED",
     "STARTED",
     "DURATION",
     "OUTCOME",
+    "NODE",
     "EXIT",
     "OUTPUT",
 ];
@@ -62,7 +63,7 @@ pub fn run_json(zone: &Zone, run: &RunRecord) -> Value {
 }
 
 /// The table rows of `runs`.
-pub fn rows(zone: &Zone, runs: &[RunRecord]) -> Vec<[String; 7]> {
+pub fn rows(zone: &Zone, runs: &[RunRecord]) -> Vec<[String; 8]> {
     runs.iter()
         .map(|run| {
             let output = run
@@ -80,6 +81,7 @@ pub fn rows(zone: &Zone, runs: &[RunRecord]) -> Vec<[String; 7]> {
                     format!("{:.3}s", duration.as_secs_f64())
                 }),
                 run.status.to_string(),
+                run.node.clone(),
                 run.exit_status
                     .map_or("-".to_owned(), |status| status.to_string()),
                 shorten(output, 60),

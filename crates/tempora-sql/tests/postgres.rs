@@ -322,3 +322,65 @@ async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
     assert_eq!(notice, Some(Some(at("2026-01-01T01:00:00Z"))));
     watching.drop_tables().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
+    use tempora::clock::{Clock, SystemClock};
+    use tempora::event::EventMask;
+    use tempora::job::{JobBuilder, JobDefaults};
+    use tempora::scheduler::SchedulerBuilder;
+    use tempora::task::{JobContext, Tasks};
+    use tempora::trigger::DateTrigger;
+
+    let options = SqlOptions::new().prefix(unique_prefix("w"));
+    let store = connect(&options).await;
+    let elsewhere = connect(&options).await;
+    let tasks = Tasks::new();
+    tasks.register("ok", |_: JobContext, _: ()| Ok::<_, String>(()));
+    // Nothing makes it look before an hour but a notice: polls, re-checks
+    // and heartbeats are all that far apart.
+    let hour = SignedDuration::from_secs(3600);
+    let scheduler = SchedulerBuilder::new()
+        .timezone("UTC")
+        .tasks(tasks)
+        .lease(hour)
+        .store_poll_interval(hour)
+        .store_recheck_interval(hour)
+        .store("default", store.clone())
+        .asynchronous()
+        .unwrap();
+    let mut executed = scheduler.listeners().subscribe(EventMask::JOB_EXECUTED);
+    scheduler.start().await.unwrap();
+    // A first job of its own: once it ran, the loop has been listening and
+    // goes to sleep for the hour.
+    let now = SystemClock.now();
+    scheduler
+        .add_job(JobBuilder::new("ok", DateTrigger::new(now)).id("own"))
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(20), executed.recv())
+        .await
+        .expect("its own job never ran")
+        .unwrap();
+    assert_eq!(event.job_id.as_deref(), Some("own"));
+    // Its heartbeat is the last thing a tick writes before the loop
+    // sleeps: once it is there, the store is not read again for the hour.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.list_nodes(SystemClock.now()).await.unwrap().0.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no heartbeat");
+        tokio::task::yield_now().await;
+    }
+    let now = SystemClock.now();
+    let job = JobBuilder::new("ok", DateTrigger::new(now))
+        .id("from-elsewhere")
+        .build_at(&JobDefaults::default(), now)
+        .unwrap();
+    elsewhere.add_job(job, false).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(20), executed.recv())
+        .await
+        .expect("the notice never woke the scheduler")
+        .unwrap();
+    assert_eq!(event.job_id.as_deref(), Some("from-elsewhere"));
+    scheduler.shutdown(true).await.unwrap();
+    store.drop_tables().await.unwrap();
+}

@@ -229,6 +229,8 @@ fn a_scheduler_runs_its_jobs_from_sqlite() {
         // Another process may change a database behind the scheduler's
         // back: it looks again at least this often (1 s by default).
         .store_poll_interval(tempora::jiff::SignedDuration::from_secs(3600))
+        // It also writes its heartbeat every third of its lease.
+        .lease(tempora::jiff::SignedDuration::from_secs(3600))
         .host_driven()
         .unwrap();
     let (sink, executed) = std::sync::mpsc::channel();
