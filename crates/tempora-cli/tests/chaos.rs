@@ -53,44 +53,26 @@ fn main() -> ExitCode {
         node_process(&serde_json::from_str(&settings).expect("settings"));
         return ExitCode::SUCCESS;
     }
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
-    let redis = std::env::var("TEMPORA_REDIS_URL")
-        .unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned());
-    let postgres = std::env::var("TEMPORA_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let cases = [
+    let cases: [(&str, fn()); 2] = [
         (
             "postgres_three_nodes_one_killed_every_fire_time_once",
-            postgres,
+            || {
+                chaos(&url_of(
+                    "TEMPORA_POSTGRES_URL",
+                    "postgres://postgres@127.0.0.1:5432/test",
+                ));
+            },
         ),
-        ("redis_three_nodes_one_killed_every_fire_time_once", redis),
+        ("redis_three_nodes_one_killed_every_fire_time_once", || {
+            chaos(&url_of("TEMPORA_REDIS_URL", "redis://127.0.0.1:6379/0"));
+        }),
     ];
-    let mut failed = 0;
-    for (name, url) in cases {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        println!("test {name} ...");
-        let started = Instant::now();
-        match std::panic::catch_unwind(|| chaos(&url)) {
-            Ok(()) => println!(
-                "test {name} ... ok ({:.1} s)",
-                started.elapsed().as_secs_f64()
-            ),
-            Err(_) => {
-                println!("test {name} ... FAILED");
-                failed += 1;
-            }
-        }
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    tempora_testkit::harness::run(&cases, &tempora_testkit::harness::filters())
+}
+
+/// The URL in the variable `name`, or `default`.
+fn url_of(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
 async fn open(url: &str, prefix: &str) -> std::sync::Arc<dyn JobStore> {

@@ -557,16 +557,22 @@ impl Drop for OwnServer {
     }
 }
 
-#[tokio::test]
-async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_returns() {
-    let mut server = OwnServer::start();
-    let store = RedisStore::builder(server.url())
+/// A store on `server`, leases on the caller's clock, giving up on a
+/// server that is down within seconds.
+async fn short_timeouts(server: &OwnServer) -> RedisStore {
+    RedisStore::builder(server.url())
         .lease_clock(LeaseClock::Caller)
         .response_timeout(Duration::from_secs(2))
         .connection_timeout(Duration::from_millis(500))
         .connect()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_returns() {
+    let mut server = OwnServer::start();
+    let store = short_timeouts(&server).await;
     store.add_job(job("a", t0()), false).await.unwrap();
 
     server.kill();
@@ -822,13 +828,7 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
 #[tokio::test]
 async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lost() {
     let mut server = OwnServer::start();
-    let store = RedisStore::builder(server.url())
-        .lease_clock(LeaseClock::Caller)
-        .response_timeout(Duration::from_secs(2))
-        .connection_timeout(Duration::from_millis(500))
-        .connect()
-        .await
-        .unwrap();
+    let store = short_timeouts(&server).await;
     let mut feed = store.watch().await.unwrap().unwrap();
     server.kill();
     server.restart();

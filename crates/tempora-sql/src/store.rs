@@ -132,7 +132,6 @@ struct Statements {
     node_of: Sql,
     list_nodes: Sql,
     remove_node: Sql,
-    record_run: Sql,
     renew_runs: Sql,
     abandoned: Sql,
     abandoned_of_node: Sql,
@@ -251,10 +250,6 @@ impl Statements {
             )),
             list_nodes: sql(format!("SELECT {node_columns} FROM {nodes} ORDER BY id")),
             remove_node: sql(format!("DELETE FROM {nodes} WHERE id = ? AND instance = ?")),
-            record_run: sql(format!(
-                "INSERT INTO {runs} ({run_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
-                dialect.replace_run
-            )),
             renew_runs: sql(format!(
                 "UPDATE {runs} SET alive_until = ? WHERE node = ? AND status = 'running'"
             )),
@@ -1312,30 +1307,7 @@ where
     }
 
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.check_key("job_id", &record.job_id)?;
-        self.check_key("node", &record.node)?;
-        let record = record.clone();
-        let what = format!("record a run of job {:?}", record.job_id);
-        self.execute(
-            &self.inner.sql.record_run,
-            |q| {
-                q.bind(record.job_id)
-                    .bind(micros_floor(record.scheduled_time))
-                    .bind(record.node)
-                    .bind(i64::from(record.fire_times))
-                    .bind(record.status.as_str().to_owned())
-                    .bind(record.started.map(micros_floor))
-                    .bind(record.finished.map(micros_floor))
-                    .bind(record.duration.map(duration_micros))
-                    .bind(storable_text(record.error))
-                    .bind(record.alive_until.map(micros_floor))
-                    .bind(record.exit_status.map(i64::from))
-                    .bind(storable_text(record.output))
-            },
-            &what,
-        )
-        .await
-        .map(drop)
+        self.record_runs(std::slice::from_ref(record)).await
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {

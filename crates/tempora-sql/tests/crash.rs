@@ -57,37 +57,11 @@ fn main() -> ExitCode {
         scheduler_process(&serde_json::from_str(&settings).expect("settings"));
         return ExitCode::SUCCESS;
     }
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
     let cases: [(&str, fn()); 2] = [
         ("sqlite_survives_sigkill_and_sigterm", sqlite),
         ("postgres_survives_sigkill_and_sigterm", postgres),
     ];
-    let mut failed = 0;
-    for (name, case) in cases {
-        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        println!("test {name} ...");
-        let started = Instant::now();
-        match std::panic::catch_unwind(case) {
-            Ok(()) => println!(
-                "test {name} ... ok ({:.1} s)",
-                started.elapsed().as_secs_f64()
-            ),
-            Err(_) => {
-                println!("test {name} ... FAILED");
-                failed += 1;
-            }
-        }
-    }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    tempora_testkit::harness::run(&cases, &tempora_testkit::harness::filters())
 }
 
 // --- the scheduler process ---------------------------------------------

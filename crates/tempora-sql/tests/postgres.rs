@@ -366,7 +366,13 @@ async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
     // Its heartbeat is the last thing a tick writes before the loop
     // sleeps: once it is there, the store is not read again for the hour.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while store.list_nodes(SystemClock.now()).await.unwrap().0.is_empty() {
+    while store
+        .list_nodes(SystemClock.now())
+        .await
+        .unwrap()
+        .0
+        .is_empty()
+    {
         assert!(std::time::Instant::now() < deadline, "no heartbeat");
         tokio::task::yield_now().await;
     }

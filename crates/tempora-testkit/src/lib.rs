@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod fixture;
+pub mod harness;
 pub mod jobs;
 pub mod suite;
 pub mod upgrade;
