@@ -70,6 +70,9 @@ pub struct Schema {
     /// `CREATE INDEX IF NOT EXISTS` statements (none where the tables
     /// declare their indexes), then any triggers.
     pub indexes: Vec<String>,
+    /// What else the schema created that dropping the tables leaves
+    /// behind (PostgreSQL's notify function), dropped after them.
+    pub leftovers: Vec<String>,
 }
 
 /// The SQL that differs between databases. Statements use `?` for

@@ -116,6 +116,7 @@ impl Dialect for MySql {
                     },
                 ],
                 indexes: Vec::new(),
+                leftovers: Vec::new(),
             },
             replace_job: "ON DUPLICATE KEY UPDATE next_run_time = VALUES(next_run_time),
                 job = VALUES(job), owner = NULL, lease_expires = NULL, unrestorable = NULL,

@@ -106,6 +106,7 @@ impl Dialect for Postgres {
                     .into_iter()
                     .chain(notify_trigger(tables))
                     .collect(),
+                leftovers: vec![format!("DROP FUNCTION IF EXISTS {jobs}_notify()")],
             },
             replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
             replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),

@@ -132,6 +132,7 @@ impl Dialect for Sqlite {
                     },
                 ],
                 indexes: standard_indexes(tables, "due"),
+                leftovers: Vec::new(),
             },
             replace_job: ON_CONFLICT_REPLACE_JOB.to_owned(),
             replace_run: ON_CONFLICT_REPLACE_RUN.to_owned(),

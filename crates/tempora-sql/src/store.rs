@@ -276,11 +276,15 @@ impl Statements {
                    ) ranked WHERE n > ?
                  )"
             )),
-            drop_tables: vec![
-                sql(format!("DROP TABLE IF EXISTS {jobs}")),
-                sql(format!("DROP TABLE IF EXISTS {runs}")),
-                sql(format!("DROP TABLE IF EXISTS {nodes}")),
-            ],
+            drop_tables: [
+                format!("DROP TABLE IF EXISTS {jobs}"),
+                format!("DROP TABLE IF EXISTS {runs}"),
+                format!("DROP TABLE IF EXISTS {nodes}"),
+            ]
+            .into_iter()
+            .chain(dialect.schema.leftovers.iter().cloned())
+            .map(sql)
+            .collect(),
             run_columns,
         };
         (statements, dialect.schema)
@@ -410,7 +414,8 @@ where
         &self.inner.location
     }
 
-    /// Drops the store's two tables, jobs and history with them: for
+    /// Drops the store's tables — jobs, history and node records — and
+    /// what the schema made beside them (PostgreSQL's notify function): for
     /// tests, and for removing a store for good. The store is unusable
     /// afterwards.
     ///

@@ -1401,7 +1401,7 @@ mod test_calendarinterval {
         let now = berlin("2020-12-01");
         let first = trigger.next_fire_time(None, now).unwrap();
         assert_eq!(zone(BERLIN).format(first), "2020-12-31T00:00:00+01:00");
-        assert_eq!(trigger.next_fire_time(Some(first), now), None);
+        assert_eq!(trigger.next_fire_time(Some(first), first), None);
         // ... and at a real current time the trigger is already exhausted.
         assert_eq!(next(trigger, None, berlin("2026-01-01")), None);
     }
@@ -1465,7 +1465,7 @@ mod test_calendarinterval {
         assert_eq!(zone(BERLIN).format(first), "2016-03-31T00:00:00+02:00");
         let trigger = pickled(&trigger);
         assert_eq!(
-            next(trigger, Some(first), now).as_deref(),
+            next(trigger, Some(first), first).as_deref(),
             Some("2016-05-31T00:00:00+02:00")
         );
     }
@@ -1535,11 +1535,15 @@ mod test_calendarinterval {
             let mut trigger = builder.build().unwrap();
             let now = nuuk.parse_time(now).unwrap();
             let mut previous = None;
+            // APScheduler's `next()` takes no current time: each fire time
+            // after the first is asked for at the one before, as a scheduler
+            // asks (an earlier `now` would be a clock set back).
+            let asked = |previous: Option<Timestamp>| previous.map_or(now, |p| p.max(now));
             for expected in expected_dates {
                 if serialize {
                     trigger = pickled(&trigger);
                 }
-                let fire = trigger.next_fire_time(previous, now).unwrap();
+                let fire = trigger.next_fire_time(previous, asked(previous)).unwrap();
                 let shown = nuuk.format(fire);
                 assert!(
                     shown.starts_with(&format!("{expected}T23:30:00")),
@@ -1548,7 +1552,7 @@ mod test_calendarinterval {
                 previous = Some(fire);
             }
             if end_date.is_some() {
-                assert_eq!(trigger.next_fire_time(previous, now), None);
+                assert_eq!(trigger.next_fire_time(previous, asked(previous)), None);
             }
         }
     }

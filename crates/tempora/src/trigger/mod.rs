@@ -77,7 +77,9 @@ impl Trigger {
     /// first. Without one, the answer is the first fire time at or after
     /// `now`. With one, it is the first fire time after `previous` — or, when
     /// `now` is earlier than `previous` (a clock set back), the first at or
-    /// after `now`. So the answer may lie before `now`, which lets a
+    /// after `now` (interval and calendar interval triggers without a start
+    /// date have no fire times before `previous` to go back to, and answer
+    /// the first after it). So the answer may lie before `now`, which lets a
     /// scheduler see the runs it missed. `None` means the trigger will never
     /// fire again.
     ///
