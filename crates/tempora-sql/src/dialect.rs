@@ -58,7 +58,8 @@ pub struct AddedColumn {
 }
 
 /// The statements that create a store's tables, or bring tables created by
-/// an earlier release up to date.
+/// an earlier release up to date, and those that remove what dropping the
+/// tables would leave behind.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     /// `CREATE TABLE IF NOT EXISTS` statements, with every column of this

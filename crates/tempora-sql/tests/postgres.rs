@@ -211,17 +211,15 @@ async fn the_tables_are_what_the_docs_say() {
             .await
             .unwrap();
     assert_eq!(columns, 12);
-    let notify_functions = |raw: sqlx::PgPool, jobs: String| async move {
+    let notify_functions = || {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_proc WHERE proname = $1")
             .bind(format!("{jobs}_notify"))
             .fetch_one(&raw)
-            .await
-            .unwrap()
     };
-    assert_eq!(notify_functions(raw.clone(), jobs.clone()).await, 1);
+    assert_eq!(notify_functions().await.unwrap(), 1);
     // Dropping the store leaves nothing of it behind.
     store.drop_tables().await.unwrap();
-    assert_eq!(notify_functions(raw.clone(), jobs.clone()).await, 0);
+    assert_eq!(notify_functions().await.unwrap(), 0);
     let tables: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_name IN ($1, $2)",
     )

@@ -341,13 +341,13 @@ impl CalendarIntervalTrigger {
     /// ```
     pub fn next_fire_time(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
         let inner = &*self.inner;
-        let from = ceil_to_second(threshold(previous, now));
-        let zone = &inner.zone;
         // A clock set back before `previous`: the dates run on from the
         // start date again, so the answer is the first at or after `now`.
         // Without a start date the dates are anchored on `previous` alone.
         let previous =
             previous.filter(|previous| now >= *previous || inner.record.start_date.is_none());
+        let from = ceil_to_second(threshold(previous, now));
+        let zone = &inner.zone;
         let (mut day, lower) = match previous {
             Some(previous) => {
                 // Fire dates run on from the date that gave the previous
