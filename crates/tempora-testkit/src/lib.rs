@@ -43,6 +43,7 @@
 mod fixture;
 pub mod harness;
 pub mod jobs;
+pub mod servers;
 pub mod suite;
 pub mod upgrade;
 

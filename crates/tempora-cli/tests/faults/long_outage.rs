@@ -1,0 +1,1 @@
+//! See the catalogue in `main.rs`.

@@ -1,0 +1,185 @@
+//! What the fault tests share: a daemon on a temporary configuration, the
+//! `tempora` commands against it, signals, and polling with a deadline.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long a check polls before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A temporary directory with a configuration file in it, and the
+/// daemons started on it.
+pub struct Setup {
+    pub dir: PathBuf,
+}
+
+impl Setup {
+    /// A directory named for the test, holding `config` as `tempora.toml`.
+    pub fn new(name: &str, config: &str) -> Setup {
+        let dir =
+            std::env::temp_dir().join(format!("tempora-faults-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let setup = Setup { dir };
+        setup.write_config(config);
+        setup
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("tempora.toml")
+    }
+
+    /// Replaces the configuration file.
+    pub fn write_config(&self, config: &str) {
+        std::fs::write(self.config(), config).unwrap();
+    }
+
+    /// A path in the directory (for files the jobs write).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Starts `tempora run` on the configuration; its log (JSON lines) is
+    /// appended to `daemon.log`.
+    pub fn start(&self) -> Child {
+        self.start_with(&[])
+    }
+
+    /// Starts `tempora run` with `env` added to its environment.
+    pub fn start_with(&self, env: &[(&str, &str)]) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("daemon.log"))
+            .unwrap();
+        Command::new(env!("CARGO_BIN_EXE_tempora"))
+            .args(["run", "--log-format", "json", "--config"])
+            .arg(self.config())
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    }
+
+    /// Everything the daemons logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    /// Runs `tempora COMMAND --config FILE ARGS`.
+    pub fn tempora(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tempora"))
+            .arg(args[0])
+            .arg("--config")
+            .arg(self.config())
+            .args(&args[1..])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.tempora(args);
+        assert!(
+            output.status.success(),
+            "tempora {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command with `--json`; returns what it printed.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        serde_json::from_str(&self.ok(&args)).unwrap()
+    }
+
+    /// Every recorded run of job `id`, newest first.
+    pub fn runs(&self, id: &str) -> Vec<Value> {
+        self.json(&["history", id, "--limit", "100000"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// How many runs of `id` the history holds with `status`.
+    pub fn count(&self, id: &str, status: &str) -> usize {
+        self.runs(id)
+            .iter()
+            .filter(|run| run["status"] == status)
+            .count()
+    }
+
+    /// The lines of a file a job appends to (one per execution): what
+    /// actually ran. Missing file: none.
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        std::fs::read_to_string(self.path(name))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits until `done` holds, polling; fails naming `what` after the
+    /// deadline, with the daemons' log.
+    pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
+        let start = Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "not within {DEADLINE:?}: {what}\n--- daemon log ---\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Sends signal `name` (`TERM`, `HUP`, `KILL`…) to `child`.
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for `child` to exit, at most the deadline.
+pub fn wait_exit(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(start.elapsed() < DEADLINE, "the daemon did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// True while `child` has not exited.
+pub fn is_running(child: &mut Child) -> bool {
+    child.try_wait().unwrap().is_none()
+}
+
+/// Kills `child` (SIGKILL) and reaps it; for the end of a test.
+pub fn kill(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
