@@ -231,7 +231,7 @@ impl JobConfig {
             builder = builder.on_interrupted(policy);
         }
         if self.paused {
-            builder = builder.paused();
+            builder = builder.label(PAUSED_IN_CONFIG, "true").paused();
         }
         builder
     }
@@ -245,6 +245,12 @@ pub const ORIGIN: &str = "origin";
 pub const ORIGIN_CONFIG: &str = "config";
 /// [`ORIGIN`] of a job added with `tempora jobs add`.
 pub const ORIGIN_CLI: &str = "cli";
+/// The label set to `true` on a job of the configuration file whose
+/// `[[job]]` says `paused = true`. A sync compares it with the file: when
+/// the file's `paused` changed, the job is paused or resumed as the file
+/// now says; when it did not, a pause or resume made at run time
+/// (`tempora jobs pause`) is kept.
+pub const PAUSED_IN_CONFIG: &str = "paused_in_config";
 
 /// Reads one job from the body of a `[[job]]` table, as `tempora jobs add`
 /// builds it from its options; triggers default to `default_zone` (the
@@ -304,6 +310,41 @@ pub struct DaemonConfig {
 impl DaemonConfig {
     /// How long shutdown waits for running jobs by default.
     pub const DEFAULT_SHUTDOWN_TIMEOUT: SignedDuration = SignedDuration::from_secs(30);
+
+    /// The `[scheduler]` keys whose values differ between `self` and
+    /// `other`: settings a running daemon cannot change (they take a
+    /// restart), so a reload that changes one is refused as a whole.
+    ///
+    /// ```
+    /// use tempora_cli::config::DaemonConfig;
+    ///
+    /// let before = DaemonConfig::parse("[scheduler]\nlease = \"10s\"\n", "t.toml")?;
+    /// let after = DaemonConfig::parse("[scheduler]\nlease = \"5s\"\n", "t.toml")?;
+    /// assert_eq!(before.scheduler_changes(&after), ["lease"]);
+    /// assert!(before.scheduler_changes(&before).is_empty());
+    /// # Ok::<(), tempora_cli::config::ConfigError>(())
+    /// ```
+    pub fn scheduler_changes(&self, other: &DaemonConfig) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut check = |key: &'static str, same: bool| {
+            if !same {
+                changed.push(key);
+            }
+        };
+        check("timezone", self.timezone == other.timezone);
+        check("store", self.store == other.store);
+        check("store_prefix", self.store_prefix == other.store_prefix);
+        check("node_id", self.node_id == other.node_id);
+        check("log_format", self.log_format == other.log_format);
+        check(
+            "shutdown_timeout",
+            self.shutdown_timeout == other.shutdown_timeout,
+        );
+        check("lease", self.lease == other.lease);
+        check("job_defaults", self.job_defaults == other.job_defaults);
+        check("executors", self.executors == other.executors);
+        changed
+    }
 
     /// Reads and checks `text`, the contents of the file `file`.
     ///

@@ -12,16 +12,23 @@
 //! (the `tempora jobs` commands) are picked up within a second.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use tempora::clock::{Clock, SystemClock};
 use tempora::config::SchedulerConfig;
+use tempora::history::{RunQuery, RunRetention};
+use tempora::jiff::Timestamp;
 use tempora::job::Job;
-use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SyncScheduler};
+use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SchedulerState, SyncScheduler};
 use tempora::store::JobStore;
+use tempora::task::COMMAND;
+use tempora::trigger::Trigger;
 
-use crate::config::{DaemonConfig, JobConfig, LogFormat, ORIGIN, ORIGIN_CONFIG};
-use crate::store::StoreUrl;
+use crate::config::{DaemonConfig, JobConfig, LogFormat, ORIGIN, ORIGIN_CONFIG, PAUSED_IN_CONFIG};
+use crate::store::{Backend, StoreUrl};
 use crate::{CliError, Result};
+use tokio::sync::watch;
 
 /// Reads and checks the configuration file at `path`.
 ///
@@ -102,78 +109,400 @@ pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<Blocking
     Ok(builder.blocking()?)
 }
 
-/// True when the stored `job` is what `wanted` from the file describes, so
-/// that a sync leaves it (and its next run time, or its pause) alone.
-fn unchanged(job: &Job, wanted: &JobConfig) -> bool {
-    let Ok(args) = serde_json::to_value(&wanted.command) else {
-        return false;
-    };
-    job.label(ORIGIN) == Some(ORIGIN_CONFIG)
-        && job.trigger() == &wanted.trigger
-        && job.args() == &args
-        && wanted.name.as_deref().is_none_or(|name| name == job.name())
-        && wanted
-            .misfire_grace_time
-            .is_none_or(|grace| grace == job.misfire_grace_time())
-        && wanted.coalesce.is_none_or(|c| c == job.coalesce())
-        && wanted
-            .max_instances
-            .is_none_or(|m| m == job.max_instances())
-        && wanted
-            .on_interrupted
-            .is_none_or(|policy| policy == job.on_interrupted())
+/// What a sync of the configuration file changed in the store, for the
+/// log.
+///
+/// ```
+/// use tempora_cli::daemon::SyncReport;
+///
+/// let mut report = SyncReport::default();
+/// assert_eq!(report.to_string(), "nothing changed");
+/// report.added.push("backup".into());
+/// report.changed.push(("report".into(), vec!["env".into(), "timeout".into()]));
+/// report.fired.push("migrate".into());
+/// assert_eq!(
+///     report.to_string(),
+///     "added backup; changed report (env, timeout); not added again, already fired: migrate"
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Jobs added to the store.
+    pub added: Vec<String>,
+    /// Jobs replaced, each with the keys that changed.
+    pub changed: Vec<(String, Vec<String>)>,
+    /// Jobs removed: they left the file.
+    pub removed: Vec<String>,
+    /// One-off (`date`) jobs of the file not added again: the store's
+    /// history says they fired.
+    pub fired: Vec<String>,
 }
 
-/// Makes the store's jobs match the file: adds new jobs, replaces changed
-/// ones (an unchanged job keeps its next run time and its pause), removes
-/// the jobs of the file that left it. Jobs of another origin (added with
-/// `tempora jobs add`) are kept, unless the file now has a job of the same
-/// id: the file wins, with a warning.
+impl SyncReport {
+    /// True when the store already matched the file.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+impl std::fmt::Display for SyncReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.added.is_empty() {
+            parts.push(format!("added {}", self.added.join(", ")));
+        }
+        if !self.changed.is_empty() {
+            let changed: Vec<String> = self
+                .changed
+                .iter()
+                .map(|(id, keys)| format!("{id} ({})", keys.join(", ")))
+                .collect();
+            parts.push(format!("changed {}", changed.join(", ")));
+        }
+        if !self.removed.is_empty() {
+            parts.push(format!("removed {}", self.removed.join(", ")));
+        }
+        if self.is_empty() {
+            parts.insert(0, "nothing changed".to_owned());
+        }
+        if !self.fired.is_empty() {
+            parts.push(format!(
+                "not added again, already fired: {}",
+                self.fired.join(", ")
+            ));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// The keys of the file that differ between the `stored` job and the job
+/// the file now describes (`wanted`, built as the scheduler would); empty
+/// when the stored job is the file's.
+fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut check = |key: &str, same: bool| {
+        if !same && !keys.iter().any(|known| known == key) {
+            keys.push(key.to_owned());
+        }
+    };
+    check("origin", stored.label(ORIGIN) == wanted.label(ORIGIN));
+    check("name", stored.name() == wanted.name());
+    check("trigger", stored.trigger() == wanted.trigger());
+    check("command", stored.task().name() == wanted.task().name());
+    match (stored.args().as_object(), wanted.args().as_object()) {
+        (Some(before), Some(after)) => {
+            for key in before.keys().chain(after.keys()) {
+                let name = match key.as_str() {
+                    "program" | "args" => "command",
+                    other => other,
+                };
+                check(name, before.get(key) == after.get(key));
+            }
+        }
+        _ => check("command", stored.args() == wanted.args()),
+    }
+    check("executor", stored.executor() == wanted.executor());
+    check(
+        "misfire_grace_time",
+        stored.misfire_grace_time() == wanted.misfire_grace_time(),
+    );
+    check("coalesce", stored.coalesce() == wanted.coalesce());
+    check(
+        "max_instances",
+        stored.max_instances() == wanted.max_instances(),
+    );
+    check(
+        "on_interrupted",
+        stored.on_interrupted() == wanted.on_interrupted(),
+    );
+    check(
+        "paused",
+        stored.label(PAUSED_IN_CONFIG) == wanted.label(PAUSED_IN_CONFIG),
+    );
+    keys
+}
+
+/// For a one-off (`date`) job of the file that is not in the store: why it
+/// is not added again, when it already fired. The store's history tells:
+/// the record of its run date is written in the same atomic step that
+/// takes the fire time and removes the exhausted job, so a record for
+/// (id, run date) means the fire time was taken — run, missed or refused.
+/// A run date further back than the history is kept
+/// ([`RunRetention::default`]'s age) counts as fired too: its record may
+/// have been pruned.
+fn already_fired(
+    scheduler: &SyncScheduler,
+    wanted: &JobConfig,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    let Trigger::Date(date) = &wanted.trigger else {
+        return Ok(None);
+    };
+    let run_date = date.run_date();
+    match scheduler.list_runs(&RunQuery::new().job(&wanted.id)) {
+        Ok(runs) => {
+            if let Some(run) = runs.iter().find(|run| run.scheduled_time == run_date) {
+                return Ok(Some(format!(
+                    "its run at {run_date} is in the history ({})",
+                    run.status
+                )));
+            }
+        }
+        Err(error) if error.is_unsupported() => return Ok(None),
+        Err(error) => return Err(error.into()),
+    }
+    if let Some(kept) = RunRetention::default().max_age
+        && now.duration_since(run_date) > kept
+    {
+        return Ok(Some(format!(
+            "its run date {run_date} is older than the history kept ({kept:#})"
+        )));
+    }
+    Ok(None)
+}
+
+/// True for a failure worth trying again: the store could not be reached
+/// or failed; false for a refusal (a job or setting the scheduler refuses).
+pub fn is_store_failure(error: &CliError) -> bool {
+    matches!(error, CliError::Invalid(error) if error.is_store())
+}
+
+/// Makes the store's jobs match the file, all of it or none of it: every
+/// job of the file is built and checked first, and nothing is written when
+/// one is refused. Then it adds new jobs, replaces changed ones (any key:
+/// trigger, command, env, timeout, `paused`, a key removed from the file,
+/// which falls back to its default), and removes the jobs of the file that
+/// left it. An unchanged job keeps its next run time and a pause made at
+/// run time; see [`PAUSED_IN_CONFIG`] for how `paused` is followed. A
+/// one-off (`date`) job that already fired is not added again (its history
+/// says so). Jobs of another origin (added with `tempora jobs add`) are
+/// kept, unless the file now has a job of the same id: the file wins, with
+/// a warning.
+///
+/// The writes are not one transaction: when the store fails midway, part
+/// of the change is written. Syncing again (it is idempotent) completes
+/// it; the daemon does so until it succeeds.
 ///
 /// # Errors
 ///
-/// A job the scheduler refuses, a store failure.
-pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<()> {
+/// A job the scheduler refuses (nothing written), a store failure
+/// ([`is_store_failure`]).
+pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<SyncReport> {
+    let now = SystemClock.now();
+    let defaults = config.job_defaults.unwrap_or_default();
     let stored = scheduler.list_jobs(None)?;
+    let mut report = SyncReport::default();
+    let mut puts = Vec::new();
+    for wanted in &config.jobs {
+        let refused = |error: tempora::Error| {
+            CliError::from(tempora::Error::invalid(
+                "job",
+                format!("{:?}: {error}", wanted.id),
+            ))
+        };
+        let mut builder = wanted.to_builder(ORIGIN_CONFIG);
+        let job = builder.clone().build_at(&defaults, now).map_err(refused)?;
+        scheduler
+            .tasks()
+            .check_args(COMMAND, job.args())
+            .map_err(refused)?;
+        match stored.iter().find(|stored| stored.id() == wanted.id) {
+            Some(existing) => {
+                let changed = differences(existing, &job);
+                if changed.is_empty() {
+                    continue;
+                }
+                if existing.label(ORIGIN) != Some(ORIGIN_CONFIG) {
+                    tracing::warn!(
+                        job = %wanted.id,
+                        "a job added at run time has the id of a job of the configuration; the configuration's replaces it"
+                    );
+                }
+                let pause_kept = !changed.iter().any(|key| key == "paused")
+                    && existing.is_paused()
+                    && !wanted.paused;
+                if pause_kept {
+                    builder = builder.paused();
+                }
+                report.changed.push((wanted.id.clone(), changed));
+            }
+            None => {
+                if let Some(why) = already_fired(scheduler, wanted, now)? {
+                    tracing::info!(job = %wanted.id, "one-off job not added again: {why}");
+                    report.fired.push(wanted.id.clone());
+                    continue;
+                }
+                report.added.push(wanted.id.clone());
+            }
+        }
+        puts.push(builder);
+    }
     for job in &stored {
         let from_file = job.label(ORIGIN) == Some(ORIGIN_CONFIG);
         if from_file && !config.jobs.iter().any(|wanted| wanted.id == job.id()) {
-            match scheduler.remove_job(job.id()) {
-                Ok(()) => tracing::info!(job = %job.id(), "job removed: it left the configuration"),
-                Err(error) if error.is_not_found() => {}
-                Err(error) => return Err(CliError::from(error)),
-            }
+            report.removed.push(job.id().to_owned());
         }
     }
-    for wanted in &config.jobs {
-        let existing = stored.iter().find(|job| job.id() == wanted.id);
-        if let Some(job) = existing {
-            if unchanged(job, wanted) {
-                continue;
-            }
-            if job.label(ORIGIN) != Some(ORIGIN_CONFIG) {
-                tracing::warn!(
-                    job = %wanted.id,
-                    "a job added at run time has the id of a job of the configuration; the configuration's replaces it"
-                );
-            }
+    for id in &report.removed {
+        match scheduler.remove_job(id) {
+            Ok(()) => tracing::info!(job = %id, "job removed: it left the configuration"),
+            Err(error) if error.is_not_found() => {}
+            Err(error) => return Err(CliError::from(error)),
         }
-        let added = scheduler.add_job(wanted.to_builder(ORIGIN_CONFIG))?;
+    }
+    for builder in puts {
+        let added = scheduler.add_job(builder)?;
         tracing::info!(job = %added.id(), trigger = %added.trigger(), "job synced from the configuration");
     }
-    Ok(())
+    Ok(report)
+}
+
+/// The longest wait between two attempts to reach the store.
+const MAX_RETRY: Duration = Duration::from_secs(5);
+
+/// The wait after the `attempt`th failed try (1-based): half a second,
+/// doubled each time, at most [`MAX_RETRY`].
+fn backoff(attempt: u32) -> Duration {
+    let doubled = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(8));
+    doubled.min(MAX_RETRY)
+}
+
+/// The signals the daemon listens for from the start, before it opens its
+/// store: SIGINT and SIGTERM stop it (during start-up at once, cleanly;
+/// once running, the scheduler shuts down gracefully), SIGHUP reloads the
+/// file (one received during start-up is handled once it runs).
+struct Signals {
+    /// Becomes true at SIGINT or SIGTERM.
+    stop: watch::Receiver<bool>,
+    /// SIGHUP, for the reload thread.
+    #[cfg(unix)]
+    hangups: tokio::signal::unix::Signal,
+    /// The scheduler, once built: a stop signal that comes after the
+    /// start-up checked for one but before the scheduler listens itself
+    /// shuts it down.
+    scheduler: Arc<OnceLock<SyncScheduler>>,
+}
+
+impl Signals {
+    fn listen(runtime: &tokio::runtime::Runtime) -> Result<Signals> {
+        let cannot = |error: std::io::Error| {
+            CliError::from(tempora::Error::invalid(
+                "signal",
+                format!("cannot listen for signals: {error}"),
+            ))
+        };
+        let (sender, stop) = watch::channel(false);
+        let scheduler: Arc<OnceLock<SyncScheduler>> = Arc::new(OnceLock::new());
+        let _guard = runtime.enter();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let hangups = signal(SignalKind::hangup()).map_err(cannot)?;
+            let mut terminate = signal(SignalKind::terminate()).map_err(cannot)?;
+            let mut interrupt = signal(SignalKind::interrupt()).map_err(cannot)?;
+            let started = Arc::clone(&scheduler);
+            runtime.spawn(async move {
+                loop {
+                    let name = tokio::select! {
+                        Some(()) = terminate.recv() => "SIGTERM",
+                        Some(()) = interrupt.recv() => "SIGINT",
+                        else => return,
+                    };
+                    if !*sender.borrow() {
+                        tracing::info!(signal = name, "stopping");
+                    }
+                    sender.send_replace(true);
+                    if let Some(scheduler) = started.get().cloned() {
+                        // Running: the scheduler heard it too, unless it
+                        // came before it listened; then stop it here.
+                        std::thread::spawn(move || {
+                            std::thread::sleep(Duration::from_millis(300));
+                            let state = scheduler.state();
+                            if matches!(state, SchedulerState::Running | SchedulerState::Paused) {
+                                let _ = scheduler.shutdown(true);
+                            }
+                        });
+                    }
+                }
+            });
+            Ok(Signals {
+                stop,
+                hangups,
+                scheduler,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (cannot, sender);
+            Ok(Signals { stop, scheduler })
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Waits `delay`; false when a stop signal came first.
+    async fn sleep(&mut self, delay: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => true,
+            _ = self.stop.wait_for(|stop| *stop) => false,
+        }
+    }
+}
+
+/// Opens the store, waiting for a database server that cannot be reached
+/// yet: one log line per attempt, retried with a growing delay (at most
+/// [`MAX_RETRY`]). `None` when a stop signal came first. An SQLite file is
+/// not waited for: its failure is final.
+async fn open_store(
+    url: &StoreUrl,
+    prefix: Option<&str>,
+    signals: &mut Signals,
+) -> Result<Option<Arc<dyn JobStore>>> {
+    let mut attempt = 1;
+    loop {
+        let opened = tokio::select! {
+            opened = url.open(prefix) => opened,
+            _ = signals.stop.wait_for(|stop| *stop) => return Ok(None),
+        };
+        let error = match opened {
+            Ok(store) => {
+                if attempt > 1 {
+                    tracing::info!(store = %url, attempts = attempt, "the store is reachable");
+                }
+                return Ok(Some(store));
+            }
+            Err(error) if error.is_store() && url.backend() != Backend::Sqlite => error,
+            Err(error) => return Err(error.into()),
+        };
+        let delay = backoff(attempt);
+        tracing::warn!(
+            store = %url,
+            attempt,
+            retry_in = %format!("{:?}", delay),
+            %error,
+            "the store cannot be reached; waiting for it"
+        );
+        if !signals.sleep(delay).await {
+            return Ok(None);
+        }
+        attempt += 1;
+    }
 }
 
 /// `tempora run`: runs until SIGINT or SIGTERM; SIGHUP reloads the file.
 ///
+/// Its signal handlers are installed first, so a SIGHUP or SIGTERM during
+/// start-up neither kills it nor is lost. A database server that cannot be
+/// reached is waited for (a log line per attempt), at start and while the
+/// file's jobs are synced; SIGINT or SIGTERM meanwhile exits cleanly.
+///
 /// # Errors
 ///
-/// A bad configuration file, a store that cannot be opened, a refused
-/// setting or job.
+/// A bad configuration file, a store that cannot be opened (an SQLite
+/// file, a refused URL), a refused setting or job.
 pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
-    let config = load(&path)?;
-    let url = store_url(&config, &path)?;
-    init_logging(log_format.unwrap_or(config.log_format));
     // The store's connections live on this runtime, for the daemon's life:
     // a multi-threaded one drives their I/O whoever calls the store.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -182,10 +511,57 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|error| tempora::Error::invalid("runtime", error.to_string()))?;
-    let store = runtime.block_on(url.open(config.store_prefix.as_deref()))?;
+    let mut signals = Signals::listen(&runtime)?;
+    let config = load(&path)?;
+    let url = store_url(&config, &path)?;
+    init_logging(log_format.unwrap_or(config.log_format));
+    let Some(store) = runtime.block_on(open_store(
+        &url,
+        config.store_prefix.as_deref(),
+        &mut signals,
+    ))?
+    else {
+        tracing::info!("tempora stopped before it started");
+        return Ok(());
+    };
     let scheduler = build(&config, store)?;
-    sync(&scheduler, &config)?;
-    reload_on_hangup(path.clone(), &runtime, (*scheduler).clone())?;
+    let mut attempt = 1;
+    loop {
+        match sync(&scheduler, &config) {
+            Ok(report) => {
+                tracing::info!("configuration synced: {report}");
+                break;
+            }
+            Err(error) if is_store_failure(&error) => {
+                let delay = backoff(attempt);
+                tracing::warn!(
+                    attempt,
+                    retry_in = %format!("{:?}", delay),
+                    %error,
+                    "the configuration's jobs cannot be synced: the store failed; retrying"
+                );
+                if !runtime.block_on(signals.sleep(delay)) {
+                    tracing::info!("tempora stopped before it started");
+                    return Ok(());
+                }
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    let _ = signals.scheduler.set((*scheduler).clone());
+    if signals.stopping() {
+        tracing::info!("tempora stopped before it started");
+        return Ok(());
+    }
+    #[cfg(unix)]
+    reload_on_hangup(
+        path.clone(),
+        config.clone(),
+        runtime.handle().clone(),
+        signals.hangups,
+        (*scheduler).clone(),
+    )?;
     tracing::info!(
         config = %path.display(),
         store = %url,
@@ -197,39 +573,91 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
     Ok(())
 }
 
-/// Listens for SIGHUP on a thread of its own and reloads the file each time;
-/// a file with a mistake is logged and the jobs are kept. The store is not
-/// changed by a reload: a new `store` takes a restart.
+/// Listens for SIGHUP on a thread of its own and reloads the file each
+/// time, all of it or none of it. A file with a mistake, a job the
+/// scheduler refuses or a changed `[scheduler]` setting (which takes a
+/// restart) is refused as a whole and logged, and the jobs stay as they
+/// were. A reload the store fails to write is tried again every two
+/// seconds until it is (or until the next SIGHUP replaces it). The log
+/// says which: `configuration reload applied: …` with what changed, or
+/// `configuration reload refused: …` with why.
+#[cfg(unix)]
 fn reload_on_hangup(
     path: PathBuf,
-    runtime: &tokio::runtime::Runtime,
+    started: DaemonConfig,
+    handle: tokio::runtime::Handle,
+    mut hangups: tokio::signal::unix::Signal,
     scheduler: SyncScheduler,
 ) -> Result<()> {
-    #[cfg(unix)]
-    {
-        let mut hangups = {
-            let _guard = runtime.enter();
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(
-                |error| {
-                    tempora::Error::invalid("signal", format!("cannot listen for SIGHUP: {error}"))
-                },
-            )?
-        };
-        let handle = runtime.handle().clone();
-        std::thread::Builder::new()
-            .name("tempora-reload".to_owned())
-            .spawn(move || {
-                while handle.block_on(hangups.recv()).is_some() {
-                    tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
-                    let outcome = load(&path).and_then(|config| sync(&scheduler, &config));
-                    if let Err(error) = outcome {
-                        tracing::error!(%error, "the configuration was not reloaded; the jobs stay as they were");
+    const RETRY: Duration = Duration::from_secs(2);
+    std::thread::Builder::new()
+        .name("tempora-reload".to_owned())
+        .spawn(move || {
+            // A reload whose writes the store failed, to try again.
+            let mut pending: Option<DaemonConfig> = None;
+            loop {
+                let hangup = handle.block_on(async {
+                    if pending.is_some() {
+                        tokio::select! {
+                            received = hangups.recv() => received.map(|()| true),
+                            () = tokio::time::sleep(RETRY) => Some(false),
+                        }
+                    } else {
+                        hangups.recv().await.map(|()| true)
+                    }
+                });
+                match hangup {
+                    None => return,
+                    Some(true) => {
+                        tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
+                        match load(&path) {
+                            Err(error) => {
+                                tracing::error!(
+                                    %error,
+                                    "configuration reload refused: the file has a mistake; the jobs stay as they were"
+                                );
+                                continue;
+                            }
+                            Ok(config) => {
+                                let changed = started.scheduler_changes(&config);
+                                if !changed.is_empty() {
+                                    tracing::error!(
+                                        keys = %changed.join(", "),
+                                        "configuration reload refused: [scheduler] {} changed, which takes a restart; the jobs stay as they were",
+                                        changed.join(", ")
+                                    );
+                                    continue;
+                                }
+                                pending = Some(config);
+                            }
+                        }
+                    }
+                    Some(false) => {}
+                }
+                let Some(config) = &pending else {
+                    continue;
+                };
+                match sync(&scheduler, config) {
+                    Ok(report) => {
+                        tracing::info!("configuration reload applied: {report}");
+                        pending = None;
+                    }
+                    Err(error) if is_store_failure(&error) => {
+                        tracing::warn!(
+                            %error,
+                            "configuration reload not complete: the store failed; trying again in {RETRY:?}"
+                        );
+                    }
+                    Err(error) => {
+                        tracing::error!(
+                            %error,
+                            "configuration reload refused: the jobs stay as they were"
+                        );
+                        pending = None;
                     }
                 }
-            })
-            .map_err(|error| tempora::Error::invalid("signal", error.to_string()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, runtime, scheduler);
+            }
+        })
+        .map_err(|error| tempora::Error::invalid("signal", error.to_string()))?;
     Ok(())
 }

@@ -275,9 +275,10 @@ fn jobs_commands_change_the_running_daemon() {
     assert_eq!(String::from_utf8_lossy(&missing.stderr).lines().count(), 1);
 
     // SIGHUP: the file's jobs follow it; the jobs added at run time stay.
+    // (Its [scheduler] table stays: changing it takes a restart.)
     std::fs::write(
         setup.config(),
-        "[scheduler]\ntimezone = \"UTC\"\n\n[[job]]\nid = \"second\"\nshell = \"echo second\"\ninterval = { seconds = 1 }\n",
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n[[job]]\nid = \"second\"\nshell = \"echo second\"\ninterval = { seconds = 1 }\n",
     )
     .unwrap();
     signal(&daemon, "HUP");
