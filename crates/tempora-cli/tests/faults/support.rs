@@ -183,3 +183,26 @@ pub fn kill(mut child: Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+impl Setup {
+    /// Runs `tempora COMMAND --store STORE ARGS --json` without the
+    /// configuration file (for when it has a mistake), in a directory with
+    /// no `tempora.toml`; returns what it printed.
+    pub fn json_on(&self, store: &str, args: &[&str]) -> Value {
+        let output = Command::new(env!("CARGO_BIN_EXE_tempora"))
+            .arg(args[0])
+            .args(["--store", store])
+            .args(&args[1..])
+            .arg("--json")
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "tempora {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
