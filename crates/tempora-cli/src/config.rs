@@ -35,7 +35,7 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use tempora::config::ExecutorConfig;
 use tempora::job::{JobBuilder, JobDefaults, MisfireGraceTime, OnInterrupted};
-use tempora::task::{COMMAND, CommandArgs};
+use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{
     CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
     Zone,
@@ -160,6 +160,7 @@ struct RawJob {
     shell: Option<Spanned<String>>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    inherit_env: Option<Spanned<toml::Value>>,
     working_dir: Option<PathBuf>,
     timeout: Option<Spanned<String>>,
     cron: Option<Spanned<toml::Value>>,
@@ -486,6 +487,7 @@ fn check_job(
     for (name, value) in &job.env {
         command = command.env(name, value);
     }
+    command = command.inherit_env(inherit_env(job.inherit_env.as_ref())?);
     if let Some(dir) = &job.working_dir {
         command = command.working_dir(dir);
     }
@@ -512,6 +514,40 @@ fn check_job(
         on_interrupted: job.on_interrupted,
         paused: job.paused,
     })
+}
+
+/// The daemon's jobs see only the base variables of its environment
+/// ([`tempora::task::BASE_ENV`]) unless they ask: `inherit_env = true` for
+/// all, or a list of names.
+fn inherit_env(given: Option<&Spanned<toml::Value>>) -> Result<InheritEnv, Located> {
+    let Some(given) = given else {
+        return Ok(InheritEnv::Base(Vec::new()));
+    };
+    let refused = || {
+        (
+            given.span(),
+            "inherit_env: give true (all of the daemon's environment), false (only PATH, HOME, \
+             LANG and the like) or a list of variable names"
+                .to_owned(),
+        )
+    };
+    match given.get_ref() {
+        toml::Value::Boolean(true) => Ok(InheritEnv::All),
+        toml::Value::Boolean(false) => Ok(InheritEnv::Base(Vec::new())),
+        toml::Value::Array(names) => {
+            let mut listed = Vec::new();
+            for name in names {
+                match name.as_str() {
+                    Some(name) if !name.is_empty() && !name.contains(['=', '\0']) => {
+                        listed.push(name.to_owned());
+                    }
+                    _ => return Err(refused()),
+                }
+            }
+            Ok(InheritEnv::Base(listed))
+        }
+        _ => Err(refused()),
+    }
 }
 
 fn check_trigger(
@@ -877,7 +913,7 @@ max_instances = 2
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncomand = [\"x\"]\n"),
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
-             `shell`, `env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
+             `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
              `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `paused`"
         );

@@ -28,7 +28,7 @@ use tempora::Error;
 use tempora::history::{RunQuery, RunRecord};
 use tempora::job::Job;
 use tempora::store::JobStore;
-use tempora::task::CommandArgs;
+use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::{Trigger, Zone};
 
 use crate::config::{DaemonConfig, ORIGIN, ORIGIN_CLI, job_from_toml};
@@ -73,6 +73,8 @@ pub struct Opened {
     pub zone: Zone,
     /// The configuration file, when one was read.
     pub config: Option<DaemonConfig>,
+    /// Print the values of the jobs' environment variables (else `***`).
+    pub show_secrets: bool,
 }
 
 impl std::fmt::Debug for Opened {
@@ -166,6 +168,7 @@ impl StoreArgs {
             store,
             zone,
             config,
+            show_secrets: false,
         })
     }
 }
@@ -179,6 +182,10 @@ pub struct JobsArgs {
     /// The store.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Show the values of the jobs' environment variables; without it they
+    /// print as `***`.
+    #[arg(long = "show-secrets", global = true)]
+    pub show_secrets: bool,
 }
 
 /// The `tempora jobs` commands.
@@ -279,6 +286,14 @@ pub struct AddArgs {
     /// An environment variable for the program; repeat for more.
     #[arg(long, value_name = "NAME=VALUE")]
     pub env: Vec<String>,
+    /// A variable of the daemon's environment the program sees besides the
+    /// base ones (PATH, HOME, USER, LANG, TZ…); repeat for more.
+    #[arg(long = "inherit-env", value_name = "NAME")]
+    pub inherit_env: Vec<String>,
+    /// The program sees all of the daemon's environment (its passwords
+    /// too), not only the base variables.
+    #[arg(long = "inherit-all-env", conflicts_with = "inherit_env")]
+    pub inherit_all_env: bool,
     /// The directory the program runs in.
     #[arg(long = "working-dir", value_name = "DIR")]
     pub working_dir: Option<PathBuf>,
@@ -401,6 +416,12 @@ impl AddArgs {
             }
             put("env", toml::Value::Table(env));
         }
+        if self.inherit_all_env {
+            put("inherit_env", true.into());
+        } else if !self.inherit_env.is_empty() {
+            let names = self.inherit_env.iter().cloned().map(toml::Value::from);
+            put("inherit_env", toml::Value::Array(names.collect()));
+        }
         if let Some(dir) = &self.working_dir {
             put("working_dir", dir.display().to_string().into());
         }
@@ -423,7 +444,8 @@ impl AddArgs {
 ///
 /// A store that cannot be opened, a job not found, a value refused (named).
 pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
-    let opened = args.store.open()?;
+    let mut opened = args.store.open()?;
+    opened.show_secrets = args.show_secrets;
     let json = args.store.json;
     match args.command.as_ref().unwrap_or(&JobsCommand::List) {
         JobsCommand::List => list(&opened, now, json),
@@ -688,6 +710,23 @@ fn command_line(job: &Job) -> Option<String> {
     Some(words.join(" "))
 }
 
+/// What a value hidden from the output prints as.
+pub const HIDDEN: &str = "***";
+
+/// A job's arguments as they are shown: the values of a command's `env`
+/// as [`HIDDEN`] unless `--show-secrets`.
+fn shown_args(opened: &Opened, args: &Value) -> Value {
+    let mut shown = args.clone();
+    if !opened.show_secrets
+        && let Some(env) = shown.get_mut("env").and_then(Value::as_object_mut)
+    {
+        for value in env.values_mut() {
+            *value = Value::from(HIDDEN);
+        }
+    }
+    shown
+}
+
 /// A job as `--json` prints it.
 fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp) -> Value {
     let zone = &opened.zone;
@@ -696,7 +735,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "name": job.name(),
         "origin": job.label(ORIGIN),
         "task": job.task().name(),
-        "args": job.args(),
+        "args": shown_args(opened, job.args()),
         "trigger": job.trigger().to_string(),
         "trigger_spec": serde_json::to_value(job.trigger()).unwrap_or(Value::Null),
         "next_run_time": job.next_run_time().map(|next| zone.format(next)),
@@ -840,13 +879,19 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
             format!(
                 "{} {}",
                 job.task().name().unwrap_or("(closure)"),
-                job.args()
+                shown_args(opened, job.args())
             ),
         )),
     }
     if let Some(command) = &command {
         for (name, value) in &command.env {
+            let value = if opened.show_secrets { value } else { HIDDEN };
             lines.push(("env", format!("{name}={value}")));
+        }
+        match &command.inherit_env {
+            InheritEnv::All => lines.push(("inherit env", "all".to_owned())),
+            InheritEnv::Base(names) if names.is_empty() => {}
+            InheritEnv::Base(names) => lines.push(("inherit env", names.join(" "))),
         }
         if let Some(dir) = &command.working_dir {
             lines.push(("working dir", dir.display().to_string()));

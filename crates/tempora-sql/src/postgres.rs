@@ -126,6 +126,7 @@ impl Dialect for Postgres {
                 format!("{shown:?} is not a postgres:// URL"),
             ));
         }
+        let url = &without_sslpassword(url);
         let connect = PgConnectOptions::from_str(url)
             .map_err(|error| {
                 Error::invalid(
@@ -278,5 +279,49 @@ async fn listen(mut listener: PgListener, sender: ChangeSender, location: String
                 sender.notify(None);
             }
         }
+    }
+}
+
+/// `url` without its `sslpassword` query parameter (the password of an
+/// encrypted client key), which the driver does not support: it would
+/// ignore it and log its value. It is dropped with a warning that names
+/// the parameter only.
+fn without_sslpassword(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let (dropped, kept): (Vec<&str>, Vec<&str>) = query.split('&').partition(|param| {
+        param
+            .split_once('=')
+            .is_some_and(|(key, _)| key.eq_ignore_ascii_case("sslpassword"))
+    });
+    if dropped.is_empty() {
+        return url.to_owned();
+    }
+    tracing::warn!(
+        "sslpassword: not supported by the PostgreSQL driver and ignored; give a client key (sslkey) that is not encrypted"
+    );
+    if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::without_sslpassword;
+
+    #[test]
+    fn the_client_key_password_is_not_given_to_the_driver() {
+        assert_eq!(
+            without_sslpassword("postgres://h/db?sslmode=require&sslpassword=s&application_name=x"),
+            "postgres://h/db?sslmode=require&application_name=x"
+        );
+        assert_eq!(
+            without_sslpassword("postgres://h/db?sslpassword=s"),
+            "postgres://h/db"
+        );
+        assert_eq!(without_sslpassword("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 mod command;
 
 pub(crate) use self::command::exit_description;
-pub use self::command::{COMMAND, CommandArgs, CommandOutput};
+pub use self::command::{BASE_ENV, COMMAND, CommandArgs, CommandOutput, InheritEnv};
 
 /// What a run gives back: its return value as JSON, or its error.
 pub type RunResult = std::result::Result<Value, RunError>;

@@ -12,14 +12,32 @@
 //! );
 //! ```
 
-/// The query parameters whose values are passwords.
-const PASSWORD_PARAMETERS: [&str; 2] = ["pass", "password"];
+/// The query parameters whose values are passwords, compared without
+/// regard to case (MongoDB's options are case-insensitive): a password, a
+/// TLS client key's password (PostgreSQL's `sslpassword`, MongoDB's
+/// `tlsCertificateKeyFilePassword` and its older `sslPEMKeyPassword`).
+const PASSWORD_PARAMETERS: [&str; 5] = [
+    "pass",
+    "password",
+    "sslpassword",
+    "tlscertificatekeyfilepassword",
+    "sslpemkeypassword",
+];
+
+/// True when query parameter `key` holds a password.
+fn is_password_parameter(key: &str) -> bool {
+    PASSWORD_PARAMETERS
+        .iter()
+        .any(|known| known.eq_ignore_ascii_case(key))
+}
 
 /// `url` with its password replaced by `***`: the password of its user
 /// information (`postgres://me:secret@host/db` becomes
-/// `postgres://me:***@host/db`) and the values of `pass=` and `password=`
-/// query parameters (Redis URLs of Unix sockets, PostgreSQL key-value
-/// parameters carry the password so).
+/// `postgres://me:***@host/db`) and the values of the query parameters
+/// that hold passwords: `pass=` and `password=` (Redis URLs of Unix
+/// sockets, PostgreSQL key-value parameters carry the password so), and the
+/// passwords of TLS client keys, PostgreSQL's `sslpassword=` and MongoDB's
+/// `tlsCertificateKeyFilePassword=` (any case) and `sslPEMKeyPassword=`.
 ///
 /// It does not need the URL to parse: a URL that does not is exactly the
 /// one an error message shows. Everything between the first `:` after the
@@ -36,6 +54,14 @@ const PASSWORD_PARAMETERS: [&str; 2] = ["pass", "password"];
 /// assert_eq!(
 ///     redact("redis+unix:///run/redis.sock?db=1&pass=secret"),
 ///     "redis+unix:///run/redis.sock?db=1&pass=***"
+/// );
+/// assert_eq!(
+///     redact("postgres://me@db/app?sslmode=verify-full&sslpassword=keypass"),
+///     "postgres://me@db/app?sslmode=verify-full&sslpassword=***"
+/// );
+/// assert_eq!(
+///     redact("mongodb://db/app?tls=true&tlsCertificateKeyFilePassword=keypass"),
+///     "mongodb://db/app?tls=true&tlsCertificateKeyFilePassword=***"
 /// );
 /// assert_eq!(redact("/var/lib/tempora/jobs.db"), "/var/lib/tempora/jobs.db");
 /// ```
@@ -84,7 +110,7 @@ fn secrets(url: &str) -> Vec<&str> {
     if let Some(question) = url.find('?') {
         for param in url[question + 1..].split('&') {
             if let Some((key, value)) = param.split_once('=')
-                && PASSWORD_PARAMETERS.contains(&key)
+                && is_password_parameter(key)
             {
                 secrets.push(value);
             }
@@ -101,7 +127,7 @@ fn redact_query(url: &str) -> String {
     let params: Vec<String> = query
         .split('&')
         .map(|param| match param.split_once('=') {
-            Some((key, _)) if PASSWORD_PARAMETERS.contains(&key) => format!("{key}=***"),
+            Some((key, _)) if is_password_parameter(key) => format!("{key}=***"),
             _ => param.to_owned(),
         })
         .collect();
@@ -168,6 +194,22 @@ mod tests {
             (
                 "mongodb://me:secret@a:27017,b:27017/db?replicaSet=rs",
                 "mongodb://me:***@a:27017,b:27017/db?replicaSet=rs",
+            ),
+            (
+                "postgres://me:secret@host/db?sslmode=require&sslpassword=secret",
+                "postgres://me:***@host/db?sslmode=require&sslpassword=***",
+            ),
+            (
+                "mongodb://host/db?tls=true&tlsCertificateKeyFilePassword=secret&w=1",
+                "mongodb://host/db?tls=true&tlsCertificateKeyFilePassword=***&w=1",
+            ),
+            (
+                "mongodb://host/db?TLSCERTIFICATEKEYFILEPASSWORD=secret",
+                "mongodb://host/db?TLSCERTIFICATEKEYFILEPASSWORD=***",
+            ),
+            (
+                "mongodb://host/db?ssl=true&sslPEMKeyPassword=secret",
+                "mongodb://host/db?ssl=true&sslPEMKeyPassword=***",
             ),
             ("not a url :secret@x", "not a url :***@x"),
             ("/var/lib/tempora/jobs.db", "/var/lib/tempora/jobs.db"),

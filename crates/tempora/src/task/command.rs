@@ -24,7 +24,8 @@ use super::{JobContext, RunDetail, RunError};
 ///
 /// The program runs directly, without a shell, with its standard input
 /// closed, in a process group of its own (on unix), with the scheduler's
-/// environment plus [`CommandArgs::env`]. The run succeeds when the program
+/// environment (all of it, or the part [`CommandArgs::inherit_env`] lets
+/// through) plus [`CommandArgs::env`]. The run succeeds when the program
 /// exits with status 0. It fails, with an error that names the program,
 /// says what happened and ends with the last of its standard error, when
 /// the program cannot start, exits with another status, is killed by a
@@ -78,6 +79,7 @@ pub const COMMAND: &str = "command";
 ///   "args": ["--format=custom", "--file=/backups/app.dump", "app"],
 ///   "env": {"PGHOST": "db.internal"},
 ///   "clear_env": false,
+///   "inherit_env": ["PGPASSWORD"],
 ///   "working_dir": "/backups",
 ///   "timeout": "30m"
 /// }
@@ -123,6 +125,12 @@ pub struct CommandArgs {
     /// the program sees only `env` (default: false).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub clear_env: bool,
+    /// Which of the scheduler's own environment variables the program sees
+    /// (default [`InheritEnv::All`]); `env` is set over them. As JSON:
+    /// `true` (all), `false` (the base ones, [`BASE_ENV`]) or a list of
+    /// names (the base ones and these). Ignored with `clear_env`.
+    #[serde(skip_serializing_if = "InheritEnv::is_all")]
+    pub inherit_env: InheritEnv,
     /// The directory it runs in (default: the scheduler's). It must exist
     /// when the run starts.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,6 +159,8 @@ struct RawCommandArgs {
     #[serde(default)]
     clear_env: bool,
     #[serde(default)]
+    inherit_env: InheritEnv,
+    #[serde(default)]
     working_dir: Option<PathBuf>,
     #[serde(default)]
     timeout: Option<SignedDuration>,
@@ -173,6 +183,15 @@ impl TryFrom<RawCommandArgs> for CommandArgs {
                 ));
             }
         }
+        if let InheritEnv::Base(names) = &raw.inherit_env {
+            for name in names {
+                if name.is_empty() || name.contains(['=', '\0']) {
+                    return Err(format!(
+                        "inherit_env: {name:?} is not a variable name: it must not be empty or hold '=' or NUL"
+                    ));
+                }
+            }
+        }
         if let Some(timeout) = raw.timeout
             && timeout <= SignedDuration::ZERO
         {
@@ -190,6 +209,7 @@ impl TryFrom<RawCommandArgs> for CommandArgs {
             args: raw.args,
             env: raw.env,
             clear_env: raw.clear_env,
+            inherit_env: raw.inherit_env,
             working_dir: raw.working_dir,
             timeout: raw.timeout,
         })
@@ -205,6 +225,7 @@ impl CommandArgs {
             args: Vec::new(),
             env: BTreeMap::new(),
             clear_env: false,
+            inherit_env: InheritEnv::All,
             working_dir: None,
             timeout: None,
         }
@@ -239,6 +260,13 @@ impl CommandArgs {
         self
     }
 
+    /// Which of the scheduler's environment variables the program sees;
+    /// see [`InheritEnv`].
+    pub fn inherit_env(mut self, inherit: InheritEnv) -> CommandArgs {
+        self.inherit_env = inherit;
+        self
+    }
+
     /// Runs the program in `dir`.
     pub fn working_dir(mut self, dir: impl Into<PathBuf>) -> CommandArgs {
         self.working_dir = Some(dir.into());
@@ -249,6 +277,99 @@ impl CommandArgs {
     pub fn timeout(mut self, timeout: SignedDuration) -> CommandArgs {
         self.timeout = Some(timeout);
         self
+    }
+}
+
+/// The variables of the scheduler's environment a program always sees
+/// under [`InheritEnv::Base`]: what a login gives and programs need to find
+/// programs, files and the locale, and nothing that usually holds a
+/// secret. Every `LC_*` locale variable is kept too.
+pub const BASE_ENV: [&str; 9] = [
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+];
+
+/// Which of the scheduler's own environment variables a program started
+/// by the [`COMMAND`] task sees ([`CommandArgs::inherit_env`]). A scheduler
+/// started with a database password in its environment (`PGPASSWORD`, …)
+/// passes it on to every program under [`InheritEnv::All`]; under
+/// [`InheritEnv::Base`] only the base variables ([`BASE_ENV`]) and the
+/// names a job lists reach it. The `tempora` daemon gives its jobs
+/// `Base` unless a job asks for more.
+///
+/// ```
+/// use tempora::task::{CommandArgs, InheritEnv};
+///
+/// let args = CommandArgs::new("psql").inherit_env(InheritEnv::Base(vec!["PGPASSWORD".into()]));
+/// let json = serde_json::to_value(&args)?;
+/// assert_eq!(json["inherit_env"], serde_json::json!(["PGPASSWORD"]));
+/// assert_eq!(serde_json::from_value::<CommandArgs>(json)?, args);
+///
+/// // Written before the field existed: everything, as then.
+/// let old: CommandArgs = serde_json::from_value(serde_json::json!({"program": "ls"}))?;
+/// assert_eq!(old.inherit_env, InheritEnv::All);
+/// let base: CommandArgs = serde_json::from_value(serde_json::json!({"program": "ls", "inherit_env": false}))?;
+/// assert_eq!(base.inherit_env, InheritEnv::Base(vec![]));
+/// assert!(base.inherit_env.passes("PATH") && base.inherit_env.passes("LC_TIME"));
+/// assert!(!base.inherit_env.passes("PGPASSWORD"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum InheritEnv {
+    /// All of them (the default: a library's program sees what its
+    /// scheduler sees, as a child process does).
+    #[default]
+    All,
+    /// The base variables ([`BASE_ENV`], `LC_*`) and these names.
+    Base(Vec<String>),
+}
+
+impl InheritEnv {
+    /// True for [`InheritEnv::All`].
+    pub fn is_all(&self) -> bool {
+        matches!(self, InheritEnv::All)
+    }
+
+    /// True when the variable `name` of the scheduler's environment is
+    /// passed on.
+    pub fn passes(&self, name: &str) -> bool {
+        match self {
+            InheritEnv::All => true,
+            InheritEnv::Base(names) => {
+                BASE_ENV.contains(&name)
+                    || name.starts_with("LC_")
+                    || names.iter().any(|listed| listed == name)
+            }
+        }
+    }
+}
+
+impl Serialize for InheritEnv {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            InheritEnv::All => serializer.serialize_bool(true),
+            InheritEnv::Base(names) if names.is_empty() => serializer.serialize_bool(false),
+            InheritEnv::Base(names) => names.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for InheritEnv {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Given {
+            All(bool),
+            Names(Vec<String>),
+        }
+        match Given::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom(
+                "inherit_env: give true (all), false (the base variables) or a list of variable names",
+            )
+        })? {
+            Given::All(true) => Ok(InheritEnv::All),
+            Given::All(false) => Ok(InheritEnv::Base(Vec::new())),
+            Given::Names(names) => Ok(InheritEnv::Base(names)),
+        }
     }
 }
 
@@ -424,6 +545,12 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     command.args(&args.args);
     if args.clear_env {
         command.env_clear();
+    } else if !args.inherit_env.is_all() {
+        command.env_clear();
+        command.envs(std::env::vars_os().filter(|(name, _)| {
+            name.to_str()
+                .is_some_and(|name| args.inherit_env.passes(name))
+        }));
     }
     // A program started from a process pool's worker is not a worker.
     command.env_remove(crate::executor::PROCESS_WORKER_ENV);
