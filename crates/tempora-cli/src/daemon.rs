@@ -21,7 +21,7 @@ use tempora::history::{RunQuery, RunRetention};
 use tempora::jiff::Timestamp;
 use tempora::job::Job;
 use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SchedulerState, SyncScheduler};
-use tempora::store::JobStore;
+use tempora::store::{JobStore, NodeRecord};
 use tempora::task::COMMAND;
 use tempora::trigger::Trigger;
 
@@ -82,7 +82,9 @@ pub fn init_logging(format: LogFormat) {
 
 /// The node id a daemon uses when the file sets none: `tempora@` and the
 /// host name, the same across restarts, so that a daemon that was killed
-/// finds its own unfinished runs when it starts again.
+/// finds its own unfinished runs when it starts again. A second daemon on
+/// the same host (and store) must set its own `node_id`: one started under
+/// an id a live daemon holds refuses to start (see `tempora run`).
 pub fn default_node_id() -> String {
     format!("tempora@{}", tempora::scheduler::host_name())
 }
@@ -491,6 +493,100 @@ async fn open_store(
     }
 }
 
+/// True when process `pid` runs on this host (in this pid namespace).
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// The refusal of a node id that another live daemon holds.
+fn node_id_in_use(node: &str, other: &NodeRecord) -> CliError {
+    tempora::Error::invalid(
+        "node_id",
+        format!(
+            "another live daemon uses node id {node:?} (host {}, pid {}); stop it, or give this \
+             daemon its own id: [scheduler] node_id = \"...\" in its configuration file",
+            other.host, other.pid
+        ),
+    )
+    .into()
+}
+
+/// Checks that no other live daemon holds the node id `node` in `store`,
+/// before this one takes it: two processes under one id would take each
+/// other's runs for their own leftovers (marking live runs interrupted)
+/// and each count only its own runs against `max_instances`.
+///
+/// The store's node records tell (see [`NodeRecord`]): no record, or one
+/// whose heartbeat is older than a lease, is free; a record of this host
+/// whose process still runs is another live daemon: refused. A record of
+/// this host whose process is gone is this daemon's killed predecessor
+/// under the same id: taken at once, so that its unfinished runs are
+/// recorded as interrupted without waiting for a lease. A live record of
+/// another host is watched for a third of a lease and a second (a live
+/// daemon writes its heartbeat every third of its lease): refused when it
+/// advances, taken when it does not (that node died). Returns false when
+/// a stop signal came meanwhile.
+///
+/// # Errors
+///
+/// Field `node_id` when the id is held; a store failure.
+async fn check_node_id(
+    store: &dyn JobStore,
+    node: &str,
+    lease: tempora::jiff::SignedDuration,
+    signals: &mut Signals,
+) -> Result<bool> {
+    let find = |nodes: Vec<NodeRecord>| nodes.into_iter().find(|record| record.id == node);
+    let (nodes, now) = match store.list_nodes(SystemClock.now()).await {
+        Ok(listed) => listed,
+        Err(error) if error.is_unsupported() => return Ok(true),
+        Err(error) => return Err(error.into()),
+    };
+    let Some(other) = find(nodes) else {
+        return Ok(true);
+    };
+    if !other.is_live(now, lease) {
+        return Ok(true);
+    }
+    let host = tempora::scheduler::host_name();
+    if other.host == host {
+        if other.pid == std::process::id() || !pid_alive(other.pid) {
+            tracing::info!(
+                node,
+                pid = other.pid,
+                "this node id was last used by a process of this host that no longer runs: taking it over"
+            );
+            return Ok(true);
+        }
+        return Err(node_id_in_use(node, &other));
+    }
+    let watch = Duration::try_from(lease / 3).unwrap_or_default() + Duration::from_secs(1);
+    tracing::info!(
+        node,
+        other_host = %other.host,
+        other_pid = other.pid,
+        "this node id was alive moments ago on another host: watching its heartbeat for {watch:?} before taking it over"
+    );
+    let deadline = std::time::Instant::now() + watch;
+    while std::time::Instant::now() < deadline {
+        if !signals.sleep(Duration::from_millis(500)).await {
+            return Ok(false);
+        }
+        let (nodes, _) = store.list_nodes(SystemClock.now()).await?;
+        match find(nodes) {
+            None => return Ok(true),
+            Some(now_seen)
+                if now_seen.instance != other.instance
+                    || now_seen.last_heartbeat > other.last_heartbeat =>
+            {
+                return Err(node_id_in_use(node, &now_seen));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(true)
+}
+
 /// `tempora run`: runs until SIGINT or SIGTERM; SIGHUP reloads the file.
 ///
 /// Its signal handlers are installed first, so a SIGHUP or SIGTERM during
@@ -524,6 +620,16 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     };
+    let node = config.node_id.clone().unwrap_or_else(default_node_id);
+    if !runtime.block_on(check_node_id(
+        store.as_ref(),
+        &node,
+        config.lease,
+        &mut signals,
+    ))? {
+        tracing::info!("tempora stopped before it started");
+        return Ok(());
+    }
     let scheduler = build(&config, store)?;
     let mut attempt = 1;
     loop {
