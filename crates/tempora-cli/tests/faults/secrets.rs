@@ -90,6 +90,41 @@ interval = {{ seconds = 1 }}
     let asked = setup.ok(&["jobs", "show", "plain", "--show-secrets"]);
     assert!(asked.contains(&format!("TOKEN={}", SECRETS[2])), "{asked}");
 
+    // `jobs add` takes the same choice; what it prints hides env values.
+    let added = setup.json(&[
+        "jobs",
+        "add",
+        "later",
+        "--interval",
+        "1h",
+        "--inherit-env",
+        "PGPASSWORD",
+        "--env",
+        "K=added-value",
+        "--shell",
+        "true",
+    ]);
+    assert_eq!(
+        added["args"]["inherit_env"],
+        serde_json::json!(["PGPASSWORD"]),
+        "{added}"
+    );
+    assert_eq!(added["args"]["env"]["K"], "***", "{added}");
+    let all = setup.json(&[
+        "jobs",
+        "add",
+        "all",
+        "--interval",
+        "1h",
+        "--inherit-all-env",
+        "--shell",
+        "true",
+    ]);
+    // All is the command task's default: not written in its arguments.
+    assert!(all["args"].get("inherit_env").is_none(), "{all}");
+    let shown_all = setup.ok(&["jobs", "show", "all"]);
+    assert!(shown_all.contains("inherit env:    all"), "{shown_all}");
+
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
     let log = setup.log();
