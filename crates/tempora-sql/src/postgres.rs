@@ -13,9 +13,10 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, Schema, Tables, nodes_table,
-    previous_fire_time_column, standard_indexes,
+    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT,
+    ON_CONFLICT_REPLACE_JOB, ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION,
+    Schema, Tables, nodes_table, previous_fire_time_column, read_version, schema_table,
+    standard_indexes, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -58,6 +59,8 @@ impl Dialect for Postgres {
         let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
+                version_table: schema_table(tables, "BIGINT"),
+                read_version: read_version(tables),
                 tables: vec![
                     format!(
                         "CREATE TABLE IF NOT EXISTS {jobs} (
@@ -156,15 +159,37 @@ impl Dialect for Postgres {
         pool: &Pool<sqlx::Postgres>,
         tables: &Tables,
         schema: &Schema,
-    ) -> std::result::Result<(), sqlx::Error> {
-        // One process creates the tables at a time: concurrent CREATE …
-        // IF NOT EXISTS of one table can fail in PostgreSQL. DDL is
-        // transactional: a failure leaves the tables as they were.
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
+        // DDL is transactional: a failure leaves the tables as they were.
         let mut transaction = pool.begin().await?;
+        // Waits for another process's migration, or for a table's lock
+        // (pg_dump holds ACCESS SHARE on every table), a bounded time; an
+        // index on a long history may take longer than a statement may.
+        sqlx::query(AssertSqlSafe(format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            MIGRATION_LOCK_TIMEOUT.as_millis()
+        )))
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(&mut *transaction)
+            .await?;
+        // One process migrates at a time: concurrent CREATE … IF NOT
+        // EXISTS of one table can fail in PostgreSQL.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(format!("tempora:{}", tables.jobs))
             .execute(&mut *transaction)
             .await?;
+        sqlx::query(AssertSqlSafe(schema.version_table.clone()))
+            .execute(&mut *transaction)
+            .await?;
+        let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(schema.read_version.clone()))
+            .fetch_optional(&mut *transaction)
+            .await?;
+        if found.is_some_and(|version| version >= SCHEMA_VERSION) {
+            transaction.commit().await?;
+            return Ok(found);
+        }
         let added = schema.added_columns.iter().map(|added| {
             format!(
                 "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
@@ -182,7 +207,24 @@ impl Dialect for Postgres {
                 .execute(&mut *transaction)
                 .await?;
         }
-        transaction.commit().await
+        let [update, insert] = write_version(tables, "$1");
+        let updated = sqlx::query(AssertSqlSafe(update))
+            .bind(SCHEMA_VERSION)
+            .execute(&mut *transaction)
+            .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(AssertSqlSafe(insert))
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(found)
+    }
+
+    fn is_missing_table(error: &sqlx::Error) -> bool {
+        // undefined_table
+        matches!(error, sqlx::Error::Database(error) if error.code().as_deref() == Some("42P01"))
     }
 
     fn rows_affected(result: &PgQueryResult) -> u64 {

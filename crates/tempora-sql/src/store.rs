@@ -17,7 +17,7 @@ use tempora::store::{
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
-use crate::dialect::{ClaimStyle, Dialect, Schema, Tables};
+use crate::dialect::{ClaimStyle, Dialect, SCHEMA_VERSION, Schema, Tables};
 use crate::options::SqlOptions;
 
 /// How many ids one `UPDATE … WHERE id IN (…)` of a claim names.
@@ -117,6 +117,7 @@ struct Statements {
     mark_claimed: Sql,
     clear_mark: Sql,
     clear_marks: Sql,
+    any_marked: Sql,
     next_run_time: Sql,
     due: Sql,
     claim_returning: Sql,
@@ -165,7 +166,12 @@ fn parameters<D: Dialect>(sql: &str) -> String {
 impl Statements {
     fn new<D: Dialect>(tables: &Tables) -> (Statements, Schema) {
         let dialect = D::sql(tables);
-        let Tables { jobs, runs, nodes } = tables;
+        let Tables {
+            jobs,
+            runs,
+            nodes,
+            schema,
+        } = tables;
         let sql = |text: String| -> Sql { Arc::from(parameters::<D>(&text)) };
         let insert_job = format!("INSERT INTO {jobs} (id, next_run_time, job) VALUES (?, ?, ?)");
         let due = format!(
@@ -202,6 +208,9 @@ impl Statements {
             clear_mark: sql(format!("UPDATE {jobs} SET unrestorable = NULL WHERE id = ?")),
             clear_marks: sql(format!(
                 "UPDATE {jobs} SET unrestorable = NULL WHERE unrestorable IS NOT NULL"
+            )),
+            any_marked: sql(format!(
+                "SELECT id FROM {jobs} WHERE unrestorable IS NOT NULL LIMIT 1"
             )),
             // The earliest free job through the index, and the claimed
             // ones (few) at the later of their run time and lease expiry.
@@ -280,6 +289,7 @@ impl Statements {
                 format!("DROP TABLE IF EXISTS {jobs}"),
                 format!("DROP TABLE IF EXISTS {runs}"),
                 format!("DROP TABLE IF EXISTS {nodes}"),
+                format!("DROP TABLE IF EXISTS {schema}"),
             ]
             .into_iter()
             .chain(dialect.schema.leftovers.iter().cloned())
@@ -325,6 +335,11 @@ fn read_job(json: &str) -> std::result::Result<StoredJob, String> {
     Ok(stored)
 }
 
+/// A schema version as messages show it: `none` when there is none.
+fn version_text(version: Option<i64>) -> String {
+    version.map_or_else(|| "none".to_owned(), |version| version.to_string())
+}
+
 /// True for the errors after which a claim is worth trying again at once: a
 /// deadlock, a serialization failure.
 fn is_retryable(error: &sqlx::Error) -> bool {
@@ -348,31 +363,75 @@ where
 {
     /// Connects to the database at `url` — for SQLite a file path or a
     /// `sqlite://` URL, for PostgreSQL a `postgres://` URL, for MySQL and
-    /// MariaDB a `mysql://` URL — and creates or brings up to date its
-    /// tables.
+    /// MariaDB a `mysql://` URL — and reads the version of its tables'
+    /// schema: when it is this release's ([`SCHEMA_VERSION`]), connecting
+    /// writes nothing and takes no lock beyond a read's, so a read-only
+    /// database user may connect; when it is behind (or there are no
+    /// tables yet), creates or brings the tables up to date once, under a
+    /// lock ([`Dialect::migrate`]).
     ///
     /// # Errors
     ///
     /// Field `url` when the URL is not one of this database's; field
     /// `prefix` or `max_connections` when an option is refused; a store
     /// error naming the URL (without its password) when the database
-    /// cannot be reached, refuses the login, or its tables cannot be
-    /// created.
+    /// cannot be reached, refuses the login, its tables cannot be created
+    /// or brought up to date (a lock not granted within 10 s, say), or
+    /// their schema version is newer than this release's.
     pub async fn connect(url: &str, options: &SqlOptions) -> Result<SqlStore<D>> {
         options.check()?;
         let (pool, location) = D::connect(url, options).await?;
         let tables = Tables::new(&options.prefix);
         let (sql, schema) = Statements::new::<D>(&tables);
-        D::migrate(&pool, &tables, &schema).await.map_err(|error| {
-            Error::store(
+        let found = Self::schema_version(&pool, &schema.read_version)
+            .await
+            .map_err(|error| {
+                Error::store(
+                    &location,
+                    format!("cannot read the schema version in {}", tables.schema),
+                    Some(Box::new(error)),
+                )
+            })?;
+        let found = match found {
+            Some(version) if version >= SCHEMA_VERSION => Some(version),
+            _ => {
+                let under_lock = D::migrate(&pool, &tables, &schema).await.map_err(|error| {
+                    Error::store(
+                        &location,
+                        format!(
+                            "cannot bring the tables {}, {} and {} up to schema version \
+                             {SCHEMA_VERSION} (found {})",
+                            tables.jobs,
+                            tables.runs,
+                            tables.nodes,
+                            version_text(found)
+                        ),
+                        Some(Box::new(error)),
+                    )
+                })?;
+                if under_lock.is_none_or(|version| version < SCHEMA_VERSION) {
+                    tracing::info!(
+                        store = %location,
+                        from = %version_text(under_lock),
+                        to = SCHEMA_VERSION,
+                        "tables brought up to date"
+                    );
+                }
+                under_lock
+            }
+        };
+        if let Some(version) = found.filter(|version| *version > SCHEMA_VERSION) {
+            return Err(Error::store(
                 &location,
                 format!(
-                    "cannot create the tables {} and {}",
-                    tables.jobs, tables.runs
+                    "the tables {}* have schema version {version}, newer than \
+                     {SCHEMA_VERSION}, the version this release of tempora supports; \
+                     upgrade tempora to use them",
+                    options.prefix
                 ),
-                Some(Box::new(error)),
-            )
-        })?;
+                None,
+            ));
+        }
         let writer = if D::ONE_WRITER {
             let connection = pool.acquire().await.map_err(|error| {
                 Error::store(&location, "cannot open the database", Some(Box::new(error)))
@@ -392,16 +451,49 @@ where
                 sql,
             }),
         };
-        // Jobs set aside as unreadable by an earlier process are tried
-        // again: this release may read them.
-        store
-            .execute(
-                &store.inner.sql.clear_marks,
-                |q| q,
-                "clear the unrestorable marks",
-            )
-            .await?;
+        store.clear_marks().await?;
         Ok(store)
+    }
+
+    /// The schema version `read` finds, `None` when there is no version
+    /// table or no row in it.
+    async fn schema_version(
+        pool: &Pool<D::Db>,
+        read: &str,
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
+        match sqlx::query(AssertSqlSafe(read.to_owned()))
+            .fetch_all(pool)
+            .await
+        {
+            Ok(rows) => rows.first().map(|row| row.try_get::<i64, _>(0)).transpose(),
+            Err(error) if D::is_missing_table(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Clears the marks of jobs set aside as unreadable by an earlier
+    /// process, which this release may read. Only when there are some, so
+    /// that connecting writes nothing otherwise; a user who may not write
+    /// (a read-only login of `tempora jobs`) leaves them for the daemon.
+    async fn clear_marks(&self) -> Result<()> {
+        let sql = &self.inner.sql;
+        let marked = self
+            .fetch_all(&sql.any_marked, |q| q, "look for jobs set aside")
+            .await?;
+        if marked.is_empty() {
+            return Ok(());
+        }
+        if let Err(error) = self
+            .execute(&sql.clear_marks, |q| q, "clear the unrestorable marks")
+            .await
+        {
+            tracing::warn!(
+                store = %self.inner.location,
+                %error,
+                "the marks of unreadable jobs are kept: they are cleared by a store that may write"
+            );
+        }
+        Ok(())
     }
 
     /// The names of the store's tables: (jobs, run history).
@@ -437,6 +529,14 @@ where
             }
         }
         self.inner.pool.close().await;
+    }
+
+    /// Logs the failure of a write a listing makes on the way (a mark),
+    /// which a read-only login cannot make: the listing goes on.
+    fn best_effort(&self, written: Result<u64>) {
+        if let Err(error) = written {
+            tracing::warn!(store = %self.inner.location, %error, "a mark is left as it was");
+        }
     }
 
     fn failed(&self, what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + '_ {
@@ -1010,8 +1110,10 @@ where
                     if marked.is_some() {
                         // Readable again (a newer release wrote it, or an
                         // operator fixed it): no longer set aside.
-                        self.execute(&sql.clear_mark, |q| q.bind(id.clone()), "clear a mark")
-                            .await?;
+                        self.best_effort(
+                            self.execute(&sql.clear_mark, |q| q.bind(id.clone()), "clear a mark")
+                                .await,
+                        );
                     }
                     jobs.push(job);
                 }
@@ -1023,12 +1125,14 @@ where
                         "job skipped: it cannot be read; it is kept, and listed by unrestorable_jobs"
                     );
                     if marked.is_none() {
-                        self.execute(
-                            &sql.mark,
-                            |q| q.bind(reason).bind(id.clone()),
-                            "mark a job unrestorable",
-                        )
-                        .await?;
+                        self.best_effort(
+                            self.execute(
+                                &sql.mark,
+                                |q| q.bind(reason).bind(id.clone()),
+                                "mark a job unrestorable",
+                            )
+                            .await,
+                        );
                     }
                 }
             }
