@@ -41,6 +41,10 @@ impl Tables {
 /// this version changes nothing; tables of an earlier version (or of a
 /// release that kept none) are brought up to date once, under a lock; a
 /// newer version is refused.
+///
+/// ```
+/// assert_eq!(tempora_sql::SCHEMA_VERSION, 1);
+/// ```
 pub const SCHEMA_VERSION: i64 = 1;
 
 /// The longest a migration waits for its lock or for a table's lock

@@ -153,6 +153,7 @@ use tempora::{Error, Result};
 
 #[cfg(feature = "mysql")]
 pub use crate::mysql::{MySql, MySqlStore};
+pub use crate::dialect::SCHEMA_VERSION;
 pub use crate::options::SqlOptions;
 #[cfg(feature = "postgres")]
 pub use crate::postgres::{Postgres, PostgresStore};
