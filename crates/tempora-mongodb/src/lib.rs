@@ -249,8 +249,10 @@ impl MongoStoreBuilder {
         self
     }
 
-    /// Connects, checks that the server answers, and creates the index the
-    /// store needs if it is missing.
+    /// Connects, checks that the server answers, and creates the indexes
+    /// the store needs where they are missing (on a store of this release,
+    /// none: connecting then writes nothing, and a user with the `read`
+    /// role may list jobs and history).
     ///
     /// # Errors
     ///
@@ -322,17 +324,11 @@ impl MongoStoreBuilder {
             )
             .build();
         store
-            .inner
-            .jobs
-            .create_index(index)
-            .await
-            .map_err(|error| store.failed_to("create the next_run_time index", error))?;
+            .create_missing_indexes(&store.inner.jobs, vec![index])
+            .await?;
         store
-            .inner
-            .runs
-            .create_indexes(history::indexes())
-            .await
-            .map_err(|error| store.failed_to("create the indexes of the run history", error))?;
+            .create_missing_indexes(&store.inner.runs, history::indexes())
+            .await?;
         Ok(store)
     }
 }
@@ -463,6 +459,46 @@ impl MongoStore {
             );
         }
         Ok(documents)
+    }
+
+    /// Creates those of `indexes` (each named) that `collection` lacks.
+    /// A store of this release finds them all: connecting then writes
+    /// nothing and needs no more than the `read` role. Creating an index
+    /// that exists is a no-op on the server, so two processes starting at
+    /// once do not trip over each other.
+    async fn create_missing_indexes(
+        &self,
+        collection: &Collection<Document>,
+        indexes: Vec<IndexModel>,
+    ) -> Result<()> {
+        let what = format!("list the indexes of {}", collection.name());
+        let existing = match collection.list_index_names().await {
+            Ok(names) => names,
+            // NamespaceNotFound: no collection yet, no index.
+            Err(error) if matches!(&*error.kind, ErrorKind::Command(command) if command.code == 26) => {
+                Vec::new()
+            }
+            Err(error) => return Err(self.failed_to(&what, error)),
+        };
+        let missing: Vec<IndexModel> = indexes
+            .into_iter()
+            .filter(|index| {
+                index
+                    .options
+                    .as_ref()
+                    .and_then(|options| options.name.as_ref())
+                    .is_none_or(|name| !existing.contains(name))
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let what = format!("create the indexes of {}", collection.name());
+        collection
+            .create_indexes(missing)
+            .await
+            .map_err(|error| self.failed_to(&what, error))?;
+        Ok(())
     }
 
     fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {

@@ -258,7 +258,7 @@ impl RedisStoreBuilder {
             })?;
         let keys = Keys::new(&self.prefix);
         let history_keys = history::HistoryKeys::new(&self.prefix);
-        Ok(RedisStore {
+        let store = RedisStore {
             inner: Arc::new(Inner {
                 name: self.name,
                 url: shown,
@@ -273,7 +273,9 @@ impl RedisStoreBuilder {
                 scripts: Scripts::new(),
                 history_scripts: history::HistoryScripts::new(),
             }),
-        })
+        };
+        store.check_durability().await;
+        Ok(store)
     }
 }
 
@@ -430,6 +432,53 @@ impl RedisStore {
     /// The server's URL, without its password.
     pub fn url(&self) -> &str {
         &self.inner.url
+    }
+
+    /// Reads the server's persistence settings (`CONFIG GET append*`),
+    /// where the login may, and logs a warning when they lose what the
+    /// store wrote on a restart of the server: no append-only file
+    /// (`appendonly no`: every job, lease and run record written since
+    /// the last snapshot is lost), or one the OS flushes when it likes
+    /// (`appendfsync no`). A server that does not answer (`CONFIG`
+    /// renamed, or denied by an ACL) is not checked: a debug line says so.
+    async fn check_durability(&self) {
+        let mut connection = self.connection();
+        let settings: redis::RedisResult<HashMap<String, String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("append*")
+            .query_async(&mut connection)
+            .await;
+        let settings = match settings {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::debug!(
+                    store = %self.inner.name,
+                    url = %self.inner.url,
+                    %error,
+                    "cannot read redis's persistence settings (CONFIG GET); not checked"
+                );
+                return;
+            }
+        };
+        let setting = |name: &str| settings.get(name).map(String::as_str);
+        if setting("appendonly") == Some("no") {
+            tracing::warn!(
+                store = %self.inner.name,
+                url = %self.inner.url,
+                "redis runs without an append-only file (appendonly no): a restart of the \
+                 server loses every job, lease and run record written since its last \
+                 snapshot, and a lost claim or record can run a fire time again; set \
+                 `appendonly yes` and `appendfsync everysec` (or `always`)"
+            );
+        } else if setting("appendonly") == Some("yes") && setting("appendfsync") == Some("no") {
+            tracing::warn!(
+                store = %self.inner.name,
+                url = %self.inner.url,
+                "redis leaves its append-only file to the OS to flush (appendfsync no): a \
+                 crash of the machine may lose many seconds of writes; set \
+                 `appendfsync everysec` (or `always`)"
+            );
+        }
     }
 
     fn connection(&self) -> ConnectionManager {

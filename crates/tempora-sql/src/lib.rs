@@ -61,7 +61,7 @@
 //!
 //! # What is stored
 //!
-//! Three tables, named after the prefix of [`SqlOptions::prefix`]
+//! Four tables, named after the prefix of [`SqlOptions::prefix`]
 //! (`tempora_` unless given), created when the store connects:
 //!
 //! `{prefix}jobs`, one row per job:
@@ -96,10 +96,22 @@
 //! moves on, the run is recorded as running and the job is released, all
 //! committed at once.
 //!
-//! Connecting creates the tables, or brings those of an earlier release up
-//! to date: a column added since is added where missing (its value `NULL`
-//! in the rows already there), under a lock, so processes starting at once
-//! do not trip over each other.
+//! `{prefix}schema` holds one row: the `version` of the tables' schema
+//! ([`SCHEMA_VERSION`] for this release's).
+//!
+//! Connecting reads the schema version. Tables of this release's version
+//! are used as they are: connecting runs no DDL, writes nothing and takes
+//! no lock beyond a read's, so a long reader (`pg_dump`) stalls nothing
+//! and a read-only login can list jobs and history. Tables of an earlier
+//! release (or of one that kept no version), or none, are created or
+//! brought up to date once: a column added since is added where missing
+//! (its value `NULL` in the rows already there), under a lock (PostgreSQL's
+//! advisory lock, MySQL's `GET_LOCK`, SQLite's `BEGIN IMMEDIATE`) waited
+//! for at most 10 s, as are the tables' own locks (PostgreSQL's
+//! `lock_timeout`, MySQL's `lock_wait_timeout`), so processes starting at
+//! once do not trip over each other and an upgrade never queues every
+//! query behind it for long. Tables of a newer release are refused with a
+//! store error naming the version found and this release's.
 //!
 //! An operator reads them with the database's own client:
 //!
