@@ -169,7 +169,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
@@ -190,6 +190,10 @@ pub const DEFAULT_DATABASE: &str = "tempora";
 /// How many times [`JobStore::release`] tries again when the job changes
 /// between reading it and writing it.
 const RELEASE_ATTEMPTS: usize = 16;
+
+/// How long opening a connection to a server may take, unless the URL's
+/// `connectTimeoutMS` says otherwise.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// MongoDB's error code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
@@ -281,6 +285,29 @@ impl MongoStoreBuilder {
         }
         if options.app_name.is_none() {
             options.app_name = Some("tempora".to_owned());
+        }
+        if options.connect_timeout.is_none() {
+            options.connect_timeout = Some(CONNECT_TIMEOUT);
+        }
+        let write_concern = options.write_concern.get_or_insert_with(|| {
+            WriteConcern::builder()
+                .w(Acknowledgment::Majority)
+                .journal(true)
+                .build()
+        });
+        let weak = match &write_concern.w {
+            Some(Acknowledgment::Nodes(1)) | Some(Acknowledgment::Nodes(0)) => true,
+            _ => write_concern.journal == Some(false),
+        };
+        if weak {
+            tracing::warn!(
+                store = %self.name,
+                url = %shown,
+                "the URL's write concern is weaker than w=majority with journal=true: a write \
+                 acknowledged by one member can be rolled back when another becomes primary, \
+                 losing a claim or a run record (a fire time may then run twice); remove `w` \
+                 and `journal` from the URL to use the store's default"
+            );
         }
         let database_name = options
             .default_database

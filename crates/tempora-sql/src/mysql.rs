@@ -232,6 +232,39 @@ impl Dialect for MySql {
         Ok(found)
     }
 
+    async fn check_durability(pool: &Pool<sqlx::MySql>, location: &str) {
+        let settings: std::result::Result<(i64, i64, i64), sqlx::Error> = sqlx::query_as(
+            "SELECT CAST(@@innodb_flush_log_at_trx_commit AS SIGNED), \
+             CAST(@@sync_binlog AS SIGNED), CAST(@@log_bin AS SIGNED)",
+        )
+        .fetch_one(pool)
+        .await;
+        let (flush, sync_binlog, log_bin) = match settings {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::debug!(store = %location, %error, "cannot read innodb_flush_log_at_trx_commit and sync_binlog; not checked");
+                return;
+            }
+        };
+        if flush != 1 {
+            tracing::warn!(
+                store = %location,
+                innodb_flush_log_at_trx_commit = flush,
+                "the server does not flush its log at each commit: a crash can lose about a \
+                 second of committed jobs, claims and run records (a settled fire time may \
+                 then run again); set innodb_flush_log_at_trx_commit = 1"
+            );
+        }
+        if log_bin == 1 && sync_binlog != 1 {
+            tracing::warn!(
+                store = %location,
+                sync_binlog,
+                "the server does not sync its binary log at each commit: after a crash, replicas \
+                 may hold commits the primary lost, or miss ones it kept; set sync_binlog = 1"
+            );
+        }
+    }
+
     fn is_missing_table(error: &sqlx::Error) -> bool {
         // ER_NO_SUCH_TABLE, SQLSTATE 42S02
         matches!(error, sqlx::Error::Database(error) if error.code().as_deref() == Some("42S02"))

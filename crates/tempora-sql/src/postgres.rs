@@ -222,6 +222,36 @@ impl Dialect for Postgres {
         Ok(found)
     }
 
+    async fn check_durability(pool: &Pool<sqlx::Postgres>, location: &str) {
+        let settings: std::result::Result<(String, String), sqlx::Error> = sqlx::query_as(
+            "SELECT current_setting('fsync'), current_setting('synchronous_commit')",
+        )
+        .fetch_one(pool)
+        .await;
+        let (fsync, synchronous_commit) = match settings {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::debug!(store = %location, %error, "cannot read fsync and synchronous_commit; not checked");
+                return;
+            }
+        };
+        if fsync == "off" {
+            tracing::warn!(
+                store = %location,
+                "the server runs with fsync = off: a crash of its machine can lose committed \
+                 jobs, claims and run records, or corrupt the database; set fsync = on"
+            );
+        }
+        if synchronous_commit == "off" {
+            tracing::warn!(
+                store = %location,
+                "the server runs with synchronous_commit = off: a crash of the server can lose \
+                 its last commits (a settled fire time may then run again); set \
+                 synchronous_commit = on (or remote_apply with a synchronous standby)"
+            );
+        }
+    }
+
     fn is_missing_table(error: &sqlx::Error) -> bool {
         // undefined_table
         matches!(error, sqlx::Error::Database(error) if error.code().as_deref() == Some("42P01"))

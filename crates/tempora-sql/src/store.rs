@@ -432,6 +432,7 @@ where
                 None,
             ));
         }
+        D::check_durability(&pool, &location).await;
         let writer = if D::ONE_WRITER {
             let connection = pool.acquire().await.map_err(|error| {
                 Error::store(&location, "cannot open the database", Some(Box::new(error)))

@@ -61,3 +61,17 @@ fn redis_with_an_append_only_file_keeps_jobs_across_a_server_restart() {
         "jobs after the restart:\n{jobs}"
     );
 }
+
+#[test]
+fn postgres_with_fsync_off_is_warned_of_at_connect() {
+    // The private server runs with fsync = off (fast tests): what a
+    // careless production setting would look like.
+    let server = tempora_testkit::servers::PrivatePostgres::start();
+    let setup = Setup::new("durability-fsync-off", &config(&server.url()));
+    let daemon = setup.start();
+    setup.wait_until("the daemon warns of fsync = off", || {
+        setup.log().contains("the server runs with fsync = off")
+    });
+    assert!(setup.log().contains("set fsync = on"), "{}", setup.log());
+    kill(daemon);
+}
