@@ -148,6 +148,15 @@
 //! answers them too (insert, update and replace events, `$match`, resume
 //! tokens, checked with pymongo), but the store does not use them yet.
 //!
+//! # Durability and time limits
+//!
+//! Writes use the write concern `w: majority, journal: true` unless the
+//! URL sets `w` or `journal`: an acknowledged claim, settlement or run
+//! record is on a majority's journal and survives a failover. A URL asking
+//! for less (`w=1`, `journal=false`) is warned of at connect, since a write
+//! acknowledged by one member can be rolled back and a fire time run
+//! twice. Connecting creates only the indexes the collections lack.
+//!
 //! # Jobs that cannot be read
 //!
 //! A job whose JSON does not parse is never deleted: it is skipped, logged

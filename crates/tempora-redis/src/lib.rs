@@ -123,6 +123,17 @@
 //! records in `{prefix}runs_jobs`. Removing every job keeps the history
 //! (and the node records).
 //!
+//! # Durability
+//!
+//! Redis holds everything in memory: without an append-only file
+//! (`appendonly no`) a restart of the server loses every job, lease and run
+//! record written since its last snapshot. Run it with `appendonly yes` and
+//! `appendfsync everysec` (or `always`). Connecting reads both with
+//! `CONFIG GET` (where the login may) and logs a warning when the file is
+//! off or left to the OS to flush (`appendfsync no`). Replication is
+//! asynchronous: a failover to a replica that had not received the last
+//! writes loses them, and a fire time whose settlement is lost runs again.
+//!
 //! # Redis Cluster
 //!
 //! The scripts touch several keys, which must live in one slot: put a hash
