@@ -312,10 +312,7 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// `sync_binlog`, SQLite's `synchronous`) and logs a warning, saying
     /// what to set, for each that gives up durability. Settings that
     /// cannot be read are not checked. Nothing is written.
-    fn check_durability(
-        pool: &Pool<Self::Db>,
-        location: &str,
-    ) -> impl Future<Output = ()> + Send;
+    fn check_durability(pool: &Pool<Self::Db>, location: &str) -> impl Future<Output = ()> + Send;
 
     /// A feed of the database's notices that a job of `tables` may run
     /// sooner, for a database that sends them (PostgreSQL); `None` for the

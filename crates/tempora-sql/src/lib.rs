@@ -170,9 +170,9 @@ use std::sync::Arc;
 use tempora::store::JobStore;
 use tempora::{Error, Result};
 
+pub use crate::dialect::SCHEMA_VERSION;
 #[cfg(feature = "mysql")]
 pub use crate::mysql::{MySql, MySqlStore};
-pub use crate::dialect::SCHEMA_VERSION;
 pub use crate::options::SqlOptions;
 #[cfg(feature = "postgres")]
 pub use crate::postgres::{Postgres, PostgresStore};

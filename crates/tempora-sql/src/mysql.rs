@@ -169,13 +169,22 @@ impl Dialect for MySql {
             // Times are stored as microseconds since the epoch; the session
             // in UTC makes NOW(6) convert without a DST fold.
             .timezone(Some("+00:00".to_owned()));
+        // Lock waits end at the statement timeout, in seconds (row locks:
+        // innodb_lock_wait_timeout; metadata locks: lock_wait_timeout).
+        let lock_wait = options.statement_timeout.as_secs().max(1);
         let pool = MySqlPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(10))
             .acquire_timeout(options.connect_timeout)
-            .after_connect(|connection, _| {
+            .after_connect(move |connection, _| {
                 Box::pin(async move {
                     connection
                         .execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await?;
+                    connection
+                        .execute(AssertSqlSafe(format!(
+                            "SET SESSION innodb_lock_wait_timeout = {lock_wait}, \
+                             lock_wait_timeout = {lock_wait}"
+                        )))
                         .await
                         .map(drop)
                 })

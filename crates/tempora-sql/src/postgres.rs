@@ -5,7 +5,7 @@
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgQueryResult};
-use sqlx::{AssertSqlSafe, Pool};
+use sqlx::{AssertSqlSafe, Executor, Pool};
 use tempora::jiff::Timestamp;
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{ChangeFeed, ChangeSender};
@@ -13,10 +13,9 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT,
-    ON_CONFLICT_REPLACE_JOB, ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION,
-    Schema, Tables, nodes_table, previous_fire_time_column, read_version, schema_table,
-    standard_indexes, write_version,
+    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
+    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -140,9 +139,32 @@ impl Dialect for Postgres {
                 )
             })?
             .application_name("tempora");
+        // Each session bounds its statements, and its transactions left
+        // idle (a client that vanished holding row locks), unless the
+        // URL's `options` set the statement timeout.
+        let statement_timeout = options.statement_timeout.as_millis();
+        let url_sets_timeout = connect
+            .get_options()
+            .is_some_and(|set| set.contains("statement_timeout"));
+        let mut settings = vec![format!(
+            "SET idle_in_transaction_session_timeout = {}",
+            statement_timeout.saturating_mul(2)
+        )];
+        if !url_sets_timeout {
+            settings.push(format!("SET statement_timeout = {statement_timeout}"));
+        }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(10))
             .acquire_timeout(options.connect_timeout)
+            .after_connect(move |connection, _| {
+                let settings = settings.clone();
+                Box::pin(async move {
+                    for setting in settings {
+                        connection.execute(AssertSqlSafe(setting)).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(connect)
             .await
             .map_err(|error| {

@@ -18,9 +18,8 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
-    nodes_table, previous_fire_time_column, read_version, schema_table, standard_indexes,
-    write_version,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
+    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;

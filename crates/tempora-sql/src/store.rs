@@ -78,6 +78,10 @@ struct Inner<D: Dialect> {
     lease_clock: LeaseClock,
     tables: Tables,
     sql: Statements,
+    /// How long a call waits for the database's answer before it gives
+    /// up and closes its connection ([`SqlOptions::statement_timeout`]
+    /// and a margin).
+    call_timeout: std::time::Duration,
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
@@ -340,6 +344,20 @@ fn version_text(version: Option<i64>) -> String {
     version.map_or_else(|| "none".to_owned(), |version| version.to_string())
 }
 
+/// Runs `$call` (a future using a connection) under the store's call
+/// timeout; gives `Some` of its output, or `None` when the database did not
+/// answer in time, after `$abandon` (the connection is then closed rather
+/// than handed back to the pool, where it would hang the next call).
+macro_rules! bounded {
+    ($store:expr, $abandon:expr, $call:expr) => {{
+        let done = tokio::time::timeout($store.inner.call_timeout, $call).await;
+        if done.is_err() {
+            $abandon;
+        }
+        done.ok()
+    }};
+}
+
 /// True for the errors after which a claim is worth trying again at once: a
 /// deadlock, a serialization failure.
 fn is_retryable(error: &sqlx::Error) -> bool {
@@ -450,6 +468,7 @@ where
                 lease_clock: options.lease_clock.unwrap_or(D::LEASE_CLOCK),
                 tables,
                 sql,
+                call_timeout: options.call_timeout(),
             }),
         };
         store.clear_marks().await?;
@@ -608,12 +627,12 @@ where
         &self,
         query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
     ) -> std::result::Result<<D::Db as Database>::QueryResult, sqlx::Error> {
-        match &self.inner.writer {
-            Some(writer) => match writer.lock().await.as_mut() {
-                Some(connection) => query.execute(&mut *connection).await,
-                None => Err(sqlx::Error::PoolClosed),
-            },
-            None => query.execute(&self.inner.pool).await,
+        let mut connection = self.write_connection().await?;
+        let connection = &mut connection;
+        match connection.get() {
+            Ok(raw) => bounded!(self, connection.abandon(), query.execute(raw))
+                .unwrap_or_else(|| Err(self.timed_out())),
+            Err(error) => Err(error),
         }
     }
 
@@ -623,12 +642,12 @@ where
         &self,
         query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
     ) -> std::result::Result<Vec<<D::Db as Database>::Row>, sqlx::Error> {
-        match &self.inner.writer {
-            Some(writer) => match writer.lock().await.as_mut() {
-                Some(connection) => query.fetch_all(&mut *connection).await,
-                None => Err(sqlx::Error::PoolClosed),
-            },
-            None => query.fetch_all(&self.inner.pool).await,
+        let mut connection = self.write_connection().await?;
+        let connection = &mut connection;
+        match connection.get() {
+            Ok(raw) => bounded!(self, connection.abandon(), query.fetch_all(raw))
+                .unwrap_or_else(|| Err(self.timed_out())),
+            Err(error) => Err(error),
         }
     }
 
@@ -640,10 +659,39 @@ where
         ) -> sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
         what: &str,
     ) -> Result<Vec<<D::Db as Database>::Row>> {
-        bind(sqlx::query(AssertSqlSafe(Arc::clone(statement))))
-            .fetch_all(&self.inner.pool)
-            .await
-            .map_err(self.failed(what))
+        self.fetch_query(
+            bind(sqlx::query(AssertSqlSafe(Arc::clone(statement)))),
+            what,
+        )
+        .await
+    }
+
+    /// The rows `query` reads, on a connection of the pool, under the
+    /// call timeout.
+    async fn fetch_query<'q>(
+        &self,
+        query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+        what: &str,
+    ) -> Result<Vec<<D::Db as Database>::Row>> {
+        let mut connection = self.inner.pool.acquire().await.map_err(self.failed(what))?;
+        bounded!(
+            self,
+            connection.close_on_drop(),
+            query.fetch_all(&mut *connection)
+        )
+        .unwrap_or_else(|| Err(self.timed_out()))
+        .map_err(self.failed(what))
+    }
+
+    /// The error of a call the database did not answer in time.
+    fn timed_out(&self) -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "no answer from the database within {} s; the connection is closed",
+                self.inner.call_timeout.as_secs()
+            ),
+        ))
     }
 
     /// The job of a row, or why it cannot be read.
@@ -715,35 +763,64 @@ where
                 self.write_returning(query).await
             }
             ClaimStyle::SelectThenUpdate => {
-                let mut transaction = self.inner.pool.begin().await?;
-                let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.due)))
-                    .bind(now)
-                    .bind(lease_now)
-                    .bind(limit)
-                    .fetch_all(&mut *transaction)
-                    .await?;
-                let mut ids = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    ids.push(row.try_get::<String, _>(0)?);
-                }
-                for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                    let list = vec!["?"; chunk.len()].join(", ");
-                    let statement = parameters::<D>(&format!(
-                        "UPDATE {} SET owner = ?, lease_expires = ? WHERE id IN ({list})",
-                        self.inner.tables.jobs
-                    ));
-                    let mut query = sqlx::query(AssertSqlSafe(statement))
-                        .bind(owner.to_owned())
-                        .bind(expires);
-                    for id in chunk {
-                        query = query.bind(id.clone());
-                    }
-                    query.execute(&mut *transaction).await?;
-                }
-                transaction.commit().await?;
-                Ok(rows)
+                let mut connection = self.inner.pool.acquire().await?;
+                bounded!(
+                    self,
+                    connection.close_on_drop(),
+                    self.claim_in_transaction(
+                        &mut connection,
+                        now,
+                        lease_now,
+                        expires,
+                        limit,
+                        owner
+                    )
+                )
+                .unwrap_or_else(|| Err(self.timed_out()))
             }
         }
+    }
+
+    /// [`claim_rows`](Self::claim_rows) for [`ClaimStyle::SelectThenUpdate`]:
+    /// the due rows locked, then claimed, in one transaction on
+    /// `connection`.
+    async fn claim_in_transaction(
+        &self,
+        connection: &mut <D::Db as Database>::Connection,
+        now: i64,
+        lease_now: i64,
+        expires: i64,
+        limit: i64,
+        owner: &str,
+    ) -> std::result::Result<Vec<<D::Db as Database>::Row>, sqlx::Error> {
+        let sql = &self.inner.sql;
+        let mut transaction = sqlx::Connection::begin(connection).await?;
+        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.due)))
+            .bind(now)
+            .bind(lease_now)
+            .bind(limit)
+            .fetch_all(&mut *transaction)
+            .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in &rows {
+            ids.push(row.try_get::<String, _>(0)?);
+        }
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            let statement = parameters::<D>(&format!(
+                "UPDATE {} SET owner = ?, lease_expires = ? WHERE id IN ({list})",
+                self.inner.tables.jobs
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement))
+                .bind(owner.to_owned())
+                .bind(expires);
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(rows)
     }
 
     fn run_from_row(&self, row: &<D::Db as Database>::Row) -> Result<RunRecord> {
@@ -790,6 +867,45 @@ where
             Some(writer) => Ok(WriteConnection::Writer(writer.lock().await)),
             None => Ok(WriteConnection::Pooled(self.inner.pool.acquire().await?)),
         }
+    }
+
+    /// The heartbeat of `node` at `beat` in one transaction on
+    /// `connection`: the record it replaces, if any.
+    async fn heartbeat_on(
+        &self,
+        connection: &mut <D::Db as Database>::Connection,
+        node: &NodeRecord,
+        beat: i64,
+        what: &str,
+    ) -> Result<Option<NodeRecord>> {
+        let sql = &self.inner.sql;
+        let mut transaction = match D::BEGIN_WRITE {
+            Some(begin) => sqlx::Connection::begin_with(connection, begin).await,
+            None => sqlx::Connection::begin(connection).await,
+        }
+        .map_err(self.failed(what))?;
+        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.node_of)))
+            .bind(node.id.clone())
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(self.failed(what))?;
+        let previous = rows
+            .first()
+            .map(|row| self.node_from_row(row))
+            .transpose()?;
+        sqlx::query(AssertSqlSafe(Arc::clone(&sql.heartbeat)))
+            .bind(node.id.clone())
+            .bind(node.host.clone())
+            .bind(i64::from(node.pid))
+            .bind(node.instance.clone())
+            .bind(micros_floor(node.started))
+            .bind(beat)
+            .bind(i64::from(node.running))
+            .execute(&mut *transaction)
+            .await
+            .map_err(self.failed(what))?;
+        transaction.commit().await.map_err(self.failed(what))?;
+        Ok(previous)
     }
 
     /// Writes `records` on `connection`, a multi-row `INSERT` per chunk,
@@ -1289,10 +1405,18 @@ where
         let mut attempt = 1;
         loop {
             let outcome = match self.write_connection().await {
-                Ok(mut connection) => match connection.get() {
-                    Ok(connection) => self.settle_on(connection, owner, settlements, now).await,
-                    Err(error) => Err(error),
-                },
+                Ok(mut connection) => {
+                    let connection = &mut connection;
+                    match connection.get() {
+                        Ok(raw) => bounded!(
+                            self,
+                            connection.abandon(),
+                            self.settle_on(raw, owner, settlements, now)
+                        )
+                        .unwrap_or_else(|| Err(self.timed_out())),
+                        Err(error) => Err(error),
+                    }
+                }
                 Err(error) => Err(error),
             };
             match outcome {
@@ -1347,38 +1471,17 @@ where
 
     async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
         self.check_key("node", &node.id)?;
-        let sql = &self.inner.sql;
         let what = format!("write the record of node {:?}", node.id);
         let beat = self.lease_now(node.last_heartbeat).await?;
         let mut connection = self.write_connection().await.map_err(self.failed(&what))?;
-        let connection = connection.get().map_err(self.failed(&what))?;
-        let mut transaction = match D::BEGIN_WRITE {
-            Some(begin) => sqlx::Connection::begin_with(connection, begin).await,
-            None => sqlx::Connection::begin(connection).await,
-        }
-        .map_err(self.failed(&what))?;
-        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.node_of)))
-            .bind(node.id.clone())
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(self.failed(&what))?;
-        let previous = rows
-            .first()
-            .map(|row| self.node_from_row(row))
-            .transpose()?;
-        sqlx::query(AssertSqlSafe(Arc::clone(&sql.heartbeat)))
-            .bind(node.id.clone())
-            .bind(node.host.clone())
-            .bind(i64::from(node.pid))
-            .bind(node.instance.clone())
-            .bind(micros_floor(node.started))
-            .bind(beat)
-            .bind(i64::from(node.running))
-            .execute(&mut *transaction)
-            .await
-            .map_err(self.failed(&what))?;
-        transaction.commit().await.map_err(self.failed(&what))?;
-        Ok(previous)
+        let connection = &mut connection;
+        let raw = connection.get().map_err(self.failed(&what))?;
+        bounded!(
+            self,
+            connection.abandon(),
+            self.heartbeat_on(raw, node, beat, &what)
+        )
+        .unwrap_or_else(|| Err(self.failed(&what)(self.timed_out())))
     }
 
     async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
@@ -1410,9 +1513,10 @@ where
         }
         let what = "record runs";
         let mut connection = self.write_connection().await.map_err(self.failed(what))?;
-        let connection = connection.get().map_err(self.failed(what))?;
-        self.insert_runs(connection, records)
-            .await
+        let connection = &mut connection;
+        let raw = connection.get().map_err(self.failed(what))?;
+        bounded!(self, connection.abandon(), self.insert_runs(raw, records))
+            .unwrap_or_else(|| Err(self.timed_out()))
             .map_err(self.failed(what))
     }
 
@@ -1443,10 +1547,7 @@ where
         if let Some(limit) = query.limit {
             select = select.bind(i64::try_from(limit).unwrap_or(i64::MAX));
         }
-        let rows = select
-            .fetch_all(&self.inner.pool)
-            .await
-            .map_err(self.failed("list the run history"))?;
+        let rows = self.fetch_query(select, "list the run history").await?;
         Ok(self.runs_from_rows(&rows))
     }
 
@@ -1543,6 +1644,15 @@ enum WriteConnection<'a, DB: Database> {
 }
 
 impl<DB: Database> WriteConnection<'_, DB> {
+    /// Closes a pooled connection when it is dropped, instead of handing
+    /// it back to the pool: a call on it did not end in time. The one
+    /// writer (SQLite's, on a local file) is kept.
+    fn abandon(&mut self) {
+        if let WriteConnection::Pooled(connection) = self {
+            connection.close_on_drop();
+        }
+    }
+
     fn get(&mut self) -> std::result::Result<&mut DB::Connection, sqlx::Error> {
         match self {
             WriteConnection::Writer(writer) => writer.as_mut().ok_or(sqlx::Error::PoolClosed),

@@ -347,7 +347,10 @@ async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused(
     .await
     .expect("connecting waited for a lock");
     assert_eq!(read, ("a".to_owned(), 0));
-    println!("connected and read under READ locks in {:?}", started.elapsed());
+    println!(
+        "connected and read under READ locks in {:?}",
+        started.elapsed()
+    );
     sqlx::query("UNLOCK TABLES")
         .execute(&mut *locking)
         .await

@@ -339,7 +339,10 @@ async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused(
     .await
     .expect("connecting waited for a lock");
     assert_eq!(read, ("a".to_owned(), 0));
-    println!("connected and read under SHARE locks in {:?}", started.elapsed());
+    println!(
+        "connected and read under SHARE locks in {:?}",
+        started.elapsed()
+    );
     locking.rollback().await.unwrap();
     // A newer release's tables are refused, naming the store and both
     // versions.
@@ -357,10 +360,12 @@ async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused(
             .await
             .unwrap();
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP FUNCTION {prefix}jobs_notify()")))
-        .execute(&raw)
-        .await
-        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP FUNCTION {prefix}jobs_notify()"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
     raw.close().await;
 }
 

@@ -160,7 +160,10 @@ async fn the_first_release_table_is_upgraded_and_its_jobs_kept() {
     }
     let store = open(&path).await;
     assert_eq!(ids(&store.list_jobs().await.unwrap()), ["old"]);
-    assert_eq!(schema_version(&path).await, Some(tempora_sql::SCHEMA_VERSION));
+    assert_eq!(
+        schema_version(&path).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
     let claimed = store
         .acquire_due(
             at(T0),
@@ -227,7 +230,10 @@ async fn current_tables_are_opened_without_a_write_and_newer_ones_refused() {
     let dir = directory();
     let path = dir.join("jobs.db");
     open(&path).await.close().await;
-    assert_eq!(schema_version(&path).await, Some(tempora_sql::SCHEMA_VERSION));
+    assert_eq!(
+        schema_version(&path).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
     // Another process holds the write lock: opening current tables needs
     // none, so it does not wait for it.
     let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
@@ -253,7 +259,10 @@ async fn current_tables_are_opened_without_a_write_and_newer_ones_refused() {
         .await
         .unwrap_err();
     newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
-    assert!(error.to_string().contains(path.to_str().unwrap()), "{error}");
+    assert!(
+        error.to_string().contains(path.to_str().unwrap()),
+        "{error}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

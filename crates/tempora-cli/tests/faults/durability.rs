@@ -50,7 +50,16 @@ fn redis_with_an_append_only_file_keeps_jobs_across_a_server_restart() {
     setup.wait_until("tick is stored", || {
         setup.tempora(&["jobs"]).status.success() && setup.ok(&["jobs"]).contains("tick")
     });
-    setup.ok(&["jobs", "add", "nightly", "--cron", "0 3 * * *", "--", "echo", "nightly"]);
+    setup.ok(&[
+        "jobs",
+        "add",
+        "nightly",
+        "--cron",
+        "0 3 * * *",
+        "--",
+        "echo",
+        "nightly",
+    ]);
     kill(daemon);
     assert!(!setup.log().contains(WARNING), "{}", setup.log());
     server.kill();
