@@ -157,6 +157,12 @@
 //! acknowledged by one member can be rolled back and a fire time run
 //! twice. Connecting creates only the indexes the collections lack.
 //!
+//! Finding a server waits at most 10 s
+//! ([`MongoStoreBuilder::server_selection_timeout`]), opening a connection
+//! 10 s (the URL's `serverSelectionTimeoutMS` and `connectTimeoutMS` win).
+//! The driver has no socket timeout; a server gone silent mid-call is
+//! noticed by its monitor, which fails the calls in flight (in about 30 s).
+//!
 //! # Jobs that cannot be read
 //!
 //! A job whose JSON does not parse is never deleted: it is skipped, logged

@@ -157,6 +157,8 @@ mod silent_servers {
                 .await
                 .unwrap();
             silent.store(true, Ordering::SeqCst);
+            // The forwarding threads see it within their 50 ms read.
+            tokio::time::sleep(Duration::from_millis(200)).await;
             // Each call on a silent connection fails within the statement
             // timeout and its margin (7 s here), closing the connection.
             for _ in 0..3 {
@@ -180,6 +182,38 @@ mod silent_servers {
                 start.elapsed()
             );
             store.drop_tables().await.unwrap();
+        });
+    }
+
+    #[test]
+    fn a_mongodb_connection_that_goes_silent_fails_the_call() {
+        let silent = Arc::new(AtomicBool::new(false));
+        let port = proxy(27017, Arc::clone(&silent));
+        let url = format!("mongodb://127.0.0.1:{port}/tempora_test?directConnection=true");
+        runtime().block_on(async {
+            let store = tempora_mongodb::MongoStore::builder(url)
+                .prefix(tempora_testkit::unique_prefix("silent"))
+                .connect()
+                .await
+                .unwrap();
+            store
+                .add_job(
+                    tempora_testkit::jobs::job("a", tempora_testkit::jobs::T0),
+                    false,
+                )
+                .await
+                .unwrap();
+            silent.store(true, Ordering::SeqCst);
+            // The forwarding threads see it within their 50 ms read.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let start = Instant::now();
+            let outcome = tokio::time::timeout(BOUND * 2, store.list_jobs()).await;
+            let took = start.elapsed();
+            println!("a MongoDB call on a silent connection: {outcome:?} after {took:?}");
+            silent.store(false, Ordering::SeqCst);
+            assert!(matches!(outcome, Ok(Err(_))), "{outcome:?}");
+            assert!(took < BOUND, "{took:?}");
+            store.remove_all_jobs().await.unwrap();
         });
     }
 }
