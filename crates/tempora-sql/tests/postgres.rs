@@ -292,6 +292,90 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     connect(&options).await.drop_tables().await.unwrap();
 }
 
+#[tokio::test]
+async fn processes_upgrading_at_once_upgrade_once() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.prefix.clone();
+    // The jobs table of a release before previous_fire_time, no version.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {prefix}jobs (id TEXT COLLATE \"C\" PRIMARY KEY, next_run_time BIGINT,
+         job TEXT NOT NULL, owner TEXT, lease_expires BIGINT, unrestorable TEXT)"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    let connecting: Vec<_> = (0..6)
+        .map(|_| {
+            let options = options.clone();
+            tokio::spawn(async move { PostgresStore::connect(&url(), &options).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for connecting in connecting {
+        stores.push(connecting.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        schema_version(&prefix).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
+    let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {prefix}schema"
+    )))
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(rows, 1);
+    stores[0].add_job(job("a", T0), false).await.unwrap();
+    assert_eq!(ids(&stores[5].list_jobs().await.unwrap()), ["a"]);
+    stores[0].drop_tables().await.unwrap();
+    raw.close().await;
+}
+
+#[tokio::test]
+async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.prefix.clone();
+    // Tables of a release that kept no schema version, read by a dump.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {prefix}jobs (id TEXT COLLATE \"C\" PRIMARY KEY, next_run_time BIGINT,
+         job TEXT NOT NULL, owner TEXT, lease_expires BIGINT, unrestorable TEXT)"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    let mut dump = raw.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE {prefix}jobs IN ACCESS SHARE MODE"
+    )))
+    .execute(&mut *dump)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let error = PostgresStore::connect(&url(), &options).await.unwrap_err();
+    let took = started.elapsed();
+    println!(
+        "{error} ({:?}) after {took:?}",
+        std::error::Error::source(&error)
+    );
+    assert!(error.is_store(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("up to schema version 1 (found none)"),
+        "{error}"
+    );
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    dump.rollback().await.unwrap();
+    // Once the dump is over, the upgrade goes through.
+    connect(&options).await.drop_tables().await.unwrap();
+    raw.close().await;
+}
+
 /// The schema version of the tables of `prefix`.
 async fn schema_version(prefix: &str) -> Option<i64> {
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
