@@ -314,6 +314,17 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// cannot be read are not checked. Nothing is written.
     fn check_durability(pool: &Pool<Self::Db>, location: &str) -> impl Future<Output = ()> + Send;
 
+    /// The statement timeout the database's sessions run with, when the
+    /// URL may set one other than [`SqlOptions::statement_timeout`]
+    /// (PostgreSQL's `options=-c statement_timeout=…`); `None` for the
+    /// others (the default). `Some(Duration::ZERO)` for none at all.
+    fn session_statement_timeout(
+        pool: &Pool<Self::Db>,
+    ) -> impl Future<Output = Option<std::time::Duration>> + Send {
+        let _ = pool;
+        std::future::ready(None)
+    }
+
     /// A feed of the database's notices that a job of `tables` may run
     /// sooner, for a database that sends them (PostgreSQL); `None` for the
     /// others (the default).

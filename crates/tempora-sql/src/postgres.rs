@@ -3,6 +3,7 @@
 //! server's clock (`clock_timestamp()`).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgQueryResult};
 use sqlx::{AssertSqlSafe, Executor, Pool};
@@ -272,6 +273,17 @@ impl Dialect for Postgres {
                  synchronous_commit = on (or remote_apply with a synchronous standby)"
             );
         }
+    }
+
+    async fn session_statement_timeout(pool: &Pool<sqlx::Postgres>) -> Option<Duration> {
+        // In milliseconds whatever unit set it; 0 for none.
+        let millis: i64 = sqlx::query_scalar(
+            "SELECT CAST(setting AS BIGINT) FROM pg_settings WHERE name = 'statement_timeout'",
+        )
+        .fetch_one(pool)
+        .await
+        .ok()?;
+        Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
     }
 
     fn is_missing_table(error: &sqlx::Error) -> bool {

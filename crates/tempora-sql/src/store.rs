@@ -451,6 +451,12 @@ where
             ));
         }
         D::check_durability(&pool, &location).await;
+        let call_timeout = match D::session_statement_timeout(&pool).await {
+            // None at all (the URL's statement_timeout=0): a day.
+            Some(std::time::Duration::ZERO) => std::time::Duration::from_secs(86_400),
+            Some(timeout) => options.clone().statement_timeout(timeout).call_timeout(),
+            None => options.call_timeout(),
+        };
         let writer = if D::ONE_WRITER {
             let connection = pool.acquire().await.map_err(|error| {
                 Error::store(&location, "cannot open the database", Some(Box::new(error)))
@@ -468,7 +474,7 @@ where
                 lease_clock: options.lease_clock.unwrap_or(D::LEASE_CLOCK),
                 tables,
                 sql,
-                call_timeout: options.call_timeout(),
+                call_timeout,
             }),
         };
         store.clear_marks().await?;

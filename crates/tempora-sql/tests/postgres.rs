@@ -376,6 +376,43 @@ async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
     raw.close().await;
 }
 
+#[tokio::test]
+async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
+    for (url, options) in [
+        // The options' timeout, or the URL's.
+        (
+            url(),
+            SqlOptions::new().statement_timeout(Duration::from_secs(1)),
+        ),
+        (
+            format!("{}?options[statement_timeout]=1s", url()),
+            SqlOptions::new(),
+        ),
+    ] {
+        let options = options.prefix(unique_prefix("t"));
+        let store = PostgresStore::connect(&url, &options).await.unwrap();
+        store.add_job(job("a", T0), false).await.unwrap();
+        let raw = sqlx::PgPool::connect(&url).await.unwrap();
+        let mut holding = raw.begin().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM {}jobs WHERE id = 'a' FOR UPDATE",
+            options.prefix
+        )))
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let error = store.remove_job("a").await.unwrap_err();
+        let took = started.elapsed();
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert!(source.contains("statement timeout"), "{source}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        holding.rollback().await.unwrap();
+        raw.close().await;
+        store.drop_tables().await.unwrap();
+    }
+}
+
 /// The schema version of the tables of `prefix`.
 async fn schema_version(prefix: &str) -> Option<i64> {
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();

@@ -140,11 +140,13 @@ mod silent_servers {
     fn a_postgres_connection_that_goes_silent_fails_the_call_and_the_next_one_recovers() {
         let silent = Arc::new(AtomicBool::new(false));
         let port = proxy(5432, Arc::clone(&silent));
-        let url = format!("postgres://postgres@127.0.0.1:{port}/test");
+        // The URL's statement timeout (2 s) bounds the calls, server side
+        // and client side.
+        let url =
+            format!("postgres://postgres@127.0.0.1:{port}/test?options[statement_timeout]=2s");
         let options = SqlOptions::new()
             .prefix(tempora_testkit::unique_prefix("silent"))
-            .max_connections(2)
-            .statement_timeout(Duration::from_secs(2));
+            .max_connections(2);
         runtime().block_on(async {
             let store = tempora_sql::PostgresStore::connect(&url, &options)
                 .await
