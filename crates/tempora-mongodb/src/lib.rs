@@ -148,6 +148,21 @@
 //! answers them too (insert, update and replace events, `$match`, resume
 //! tokens, checked with pymongo), but the store does not use them yet.
 //!
+//! # Durability and time limits
+//!
+//! Writes use the write concern `w: majority, journal: true` unless the
+//! URL sets `w` or `journal`: an acknowledged claim, settlement or run
+//! record is on a majority's journal and survives a failover. A URL asking
+//! for less (`w=1`, `journal=false`) is warned of at connect, since a write
+//! acknowledged by one member can be rolled back and a fire time run
+//! twice. Connecting creates only the indexes the collections lack.
+//!
+//! Finding a server waits at most 10 s
+//! ([`MongoStoreBuilder::server_selection_timeout`]), opening a connection
+//! 10 s (the URL's `serverSelectionTimeoutMS` and `connectTimeoutMS` win).
+//! The driver has no socket timeout; a server gone silent mid-call is
+//! noticed by its monitor, which fails the calls in flight (in about 30 s).
+//!
 //! # Jobs that cannot be read
 //!
 //! A job whose JSON does not parse is never deleted: it is skipped, logged
@@ -169,7 +184,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
-use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
@@ -190,6 +205,10 @@ pub const DEFAULT_DATABASE: &str = "tempora";
 /// How many times [`JobStore::release`] tries again when the job changes
 /// between reading it and writing it.
 const RELEASE_ATTEMPTS: usize = 16;
+
+/// How long opening a connection to a server may take, unless the URL's
+/// `connectTimeoutMS` says otherwise.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// MongoDB's error code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
@@ -249,8 +268,10 @@ impl MongoStoreBuilder {
         self
     }
 
-    /// Connects, checks that the server answers, and creates the index the
-    /// store needs if it is missing.
+    /// Connects, checks that the server answers, and creates the indexes
+    /// the store needs where they are missing (on a store of this release,
+    /// none: connecting then writes nothing, and a user with the `read`
+    /// role may list jobs and history).
     ///
     /// # Errors
     ///
@@ -279,6 +300,29 @@ impl MongoStoreBuilder {
         }
         if options.app_name.is_none() {
             options.app_name = Some("tempora".to_owned());
+        }
+        if options.connect_timeout.is_none() {
+            options.connect_timeout = Some(CONNECT_TIMEOUT);
+        }
+        let write_concern = options.write_concern.get_or_insert_with(|| {
+            WriteConcern::builder()
+                .w(Acknowledgment::Majority)
+                .journal(true)
+                .build()
+        });
+        let weak = match &write_concern.w {
+            Some(Acknowledgment::Nodes(1)) | Some(Acknowledgment::Nodes(0)) => true,
+            _ => write_concern.journal == Some(false),
+        };
+        if weak {
+            tracing::warn!(
+                store = %self.name,
+                url = %shown,
+                "the URL's write concern is weaker than w=majority with journal=true: a write \
+                 acknowledged by one member can be rolled back when another becomes primary, \
+                 losing a claim or a run record (a fire time may then run twice); remove `w` \
+                 and `journal` from the URL to use the store's default"
+            );
         }
         let database_name = options
             .default_database
@@ -322,17 +366,11 @@ impl MongoStoreBuilder {
             )
             .build();
         store
-            .inner
-            .jobs
-            .create_index(index)
-            .await
-            .map_err(|error| store.failed_to("create the next_run_time index", error))?;
+            .create_missing_indexes(&store.inner.jobs, vec![index])
+            .await?;
         store
-            .inner
-            .runs
-            .create_indexes(history::indexes())
-            .await
-            .map_err(|error| store.failed_to("create the indexes of the run history", error))?;
+            .create_missing_indexes(&store.inner.runs, history::indexes())
+            .await?;
         Ok(store)
     }
 }
@@ -463,6 +501,46 @@ impl MongoStore {
             );
         }
         Ok(documents)
+    }
+
+    /// Creates those of `indexes` (each named) that `collection` lacks.
+    /// A store of this release finds them all: connecting then writes
+    /// nothing and needs no more than the `read` role. Creating an index
+    /// that exists is a no-op on the server, so two processes starting at
+    /// once do not trip over each other.
+    async fn create_missing_indexes(
+        &self,
+        collection: &Collection<Document>,
+        indexes: Vec<IndexModel>,
+    ) -> Result<()> {
+        let what = format!("list the indexes of {}", collection.name());
+        let existing = match collection.list_index_names().await {
+            Ok(names) => names,
+            // NamespaceNotFound: no collection yet, no index.
+            Err(error) if matches!(&*error.kind, ErrorKind::Command(command) if command.code == 26) => {
+                Vec::new()
+            }
+            Err(error) => return Err(self.failed_to(&what, error)),
+        };
+        let missing: Vec<IndexModel> = indexes
+            .into_iter()
+            .filter(|index| {
+                index
+                    .options
+                    .as_ref()
+                    .and_then(|options| options.name.as_ref())
+                    .is_none_or(|name| !existing.contains(name))
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let what = format!("create the indexes of {}", collection.name());
+        collection
+            .create_indexes(missing)
+            .await
+            .map_err(|error| self.failed_to(&what, error))?;
+        Ok(())
     }
 
     fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {

@@ -123,6 +123,17 @@
 //! records in `{prefix}runs_jobs`. Removing every job keeps the history
 //! (and the node records).
 //!
+//! # Durability
+//!
+//! Redis holds everything in memory: without an append-only file
+//! (`appendonly no`) a restart of the server loses every job, lease and run
+//! record written since its last snapshot. Run it with `appendonly yes` and
+//! `appendfsync everysec` (or `always`). Connecting reads both with
+//! `CONFIG GET` (where the login may) and logs a warning when the file is
+//! off or left to the OS to flush (`appendfsync no`). Replication is
+//! asynchronous: a failover to a replica that had not received the last
+//! writes loses them, and a fire time whose settlement is lost runs again.
+//!
 //! # Redis Cluster
 //!
 //! The scripts touch several keys, which must live in one slot: put a hash
@@ -258,7 +269,7 @@ impl RedisStoreBuilder {
             })?;
         let keys = Keys::new(&self.prefix);
         let history_keys = history::HistoryKeys::new(&self.prefix);
-        Ok(RedisStore {
+        let store = RedisStore {
             inner: Arc::new(Inner {
                 name: self.name,
                 url: shown,
@@ -273,7 +284,9 @@ impl RedisStoreBuilder {
                 scripts: Scripts::new(),
                 history_scripts: history::HistoryScripts::new(),
             }),
-        })
+        };
+        store.check_durability().await;
+        Ok(store)
     }
 }
 
@@ -430,6 +443,53 @@ impl RedisStore {
     /// The server's URL, without its password.
     pub fn url(&self) -> &str {
         &self.inner.url
+    }
+
+    /// Reads the server's persistence settings (`CONFIG GET append*`),
+    /// where the login may, and logs a warning when they lose what the
+    /// store wrote on a restart of the server: no append-only file
+    /// (`appendonly no`: every job, lease and run record written since
+    /// the last snapshot is lost), or one the OS flushes when it likes
+    /// (`appendfsync no`). A server that does not answer (`CONFIG`
+    /// renamed, or denied by an ACL) is not checked: a debug line says so.
+    async fn check_durability(&self) {
+        let mut connection = self.connection();
+        let settings: redis::RedisResult<HashMap<String, String>> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("append*")
+            .query_async(&mut connection)
+            .await;
+        let settings = match settings {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::debug!(
+                    store = %self.inner.name,
+                    url = %self.inner.url,
+                    %error,
+                    "cannot read redis's persistence settings (CONFIG GET); not checked"
+                );
+                return;
+            }
+        };
+        let setting = |name: &str| settings.get(name).map(String::as_str);
+        if setting("appendonly") == Some("no") {
+            tracing::warn!(
+                store = %self.inner.name,
+                url = %self.inner.url,
+                "redis runs without an append-only file (appendonly no): a restart of the \
+                 server loses every job, lease and run record written since its last \
+                 snapshot, and a lost claim or record can run a fire time again; set \
+                 `appendonly yes` and `appendfsync everysec` (or `always`)"
+            );
+        } else if setting("appendonly") == Some("yes") && setting("appendfsync") == Some("no") {
+            tracing::warn!(
+                store = %self.inner.name,
+                url = %self.inner.url,
+                "redis leaves its append-only file to the OS to flush (appendfsync no): a \
+                 crash of the machine may lose many seconds of writes; set \
+                 `appendfsync everysec` (or `always`)"
+            );
+        }
     }
 
     fn connection(&self) -> ConnectionManager {

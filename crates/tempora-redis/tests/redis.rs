@@ -16,6 +16,7 @@ use tempora::job::{Job, JobBuilder, JobDefaults, StoredJob};
 use tempora::store::{JobStore, Release};
 use tempora::trigger::IntervalTrigger;
 use tempora_redis::{LeaseClock, RedisStore};
+use tempora_testkit::servers::PrivateRedis;
 
 fn url() -> String {
     std::env::var("TEMPORA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
@@ -485,81 +486,9 @@ async fn names_prefix_and_url_are_shown() {
     store.remove_all_jobs().await.unwrap();
 }
 
-/// A redis-server of the test's own on a free port, with an append-only
-/// file so that what it holds survives its restart. Killed when dropped.
-struct OwnServer {
-    port: u16,
-    dir: std::path::PathBuf,
-    child: Option<std::process::Child>,
-}
-
-impl OwnServer {
-    fn start() -> OwnServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir =
-            std::env::temp_dir().join(format!("tempora-redis-test-{port}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut server = OwnServer {
-            port,
-            dir,
-            child: None,
-        };
-        server.restart();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn restart(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed for this test (apt-get install redis-server)");
-        self.child = Some(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start on port {}", self.port);
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
-    }
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// A store on `server`, leases on the caller's clock, giving up on a
 /// server that is down within seconds.
-async fn short_timeouts(server: &OwnServer) -> RedisStore {
+async fn short_timeouts(server: &PrivateRedis) -> RedisStore {
     RedisStore::builder(server.url())
         .lease_clock(LeaseClock::Caller)
         .response_timeout(Duration::from_secs(2))
@@ -571,7 +500,7 @@ async fn short_timeouts(server: &OwnServer) -> RedisStore {
 
 #[tokio::test]
 async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_returns() {
-    let mut server = OwnServer::start();
+    let mut server = PrivateRedis::start_append_only();
     let store = short_timeouts(&server).await;
     store.add_job(job("a", t0()), false).await.unwrap();
 
@@ -582,7 +511,7 @@ async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_r
     let error = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap_err();
     assert!(error.is_store(), "{error}");
 
-    server.restart();
+    server.start_again();
     // The same store reconnects by itself; nothing was lost.
     let mut listed = None;
     for _ in 0..50 {
@@ -657,7 +586,7 @@ async fn a_scheduler_keeps_running_while_the_server_is_down_and_its_job_runs_aga
     /// How long the test waits for an outcome before it fails.
     const PATIENCE: Duration = Duration::from_secs(20);
 
-    let mut server = OwnServer::start();
+    let mut server = PrivateRedis::start_append_only();
     let store = RedisStore::builder(server.url())
         .response_timeout(Duration::from_secs(1))
         .connection_timeout(Duration::from_millis(300))
@@ -713,7 +642,7 @@ async fn a_scheduler_keeps_running_while_the_server_is_down_and_its_job_runs_aga
     while let Some(event) = executed.try_recv() {
         last_before = last_before.max(event.scheduled_run_time());
     }
-    server.restart();
+    server.start_again();
 
     // The job runs again, for a fire time after the last one before.
     let after = next(&mut executed).await;
@@ -827,11 +756,11 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
 
 #[tokio::test]
 async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lost() {
-    let mut server = OwnServer::start();
+    let mut server = PrivateRedis::start_append_only();
     let store = short_timeouts(&server).await;
     let mut feed = store.watch().await.unwrap().unwrap();
     server.kill();
-    server.restart();
+    server.start_again();
     // Reconnected: a notice without a time, since some may have been lost.
     assert_eq!(next_notice(&mut feed).await, None);
     let mut added = false;

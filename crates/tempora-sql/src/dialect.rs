@@ -21,6 +21,8 @@ pub struct Tables {
     pub runs: String,
     /// The schedulers sharing the store: `{prefix}nodes`.
     pub nodes: String,
+    /// The version of the tables' schema: `{prefix}schema`, one row.
+    pub schema: String,
 }
 
 impl Tables {
@@ -29,8 +31,37 @@ impl Tables {
             jobs: format!("{prefix}jobs"),
             runs: format!("{prefix}runs"),
             nodes: format!("{prefix}nodes"),
+            schema: format!("{prefix}schema"),
         }
     }
+}
+
+/// The version of the tables this release creates and reads, kept in the
+/// `{prefix}schema` table ([`Tables::schema`]). Connecting to tables of
+/// this version changes nothing; tables of an earlier version (or of a
+/// release that kept none) are brought up to date once, under a lock; a
+/// newer version is refused.
+///
+/// ```
+/// assert_eq!(tempora_sql::SCHEMA_VERSION, 1);
+/// ```
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The longest a migration waits for its lock or for a table's lock
+/// before it fails: a migration waiting behind a long reader (`pg_dump`)
+/// would make every later query of the table wait behind it.
+pub(crate) const MIGRATION_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The `CREATE TABLE` of the schema version table: one row, `id` 1, with
+/// the dialect's integer type.
+pub(crate) fn schema_table(tables: &Tables, integer: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {schema} (
+            id {integer} NOT NULL PRIMARY KEY,
+            version {integer} NOT NULL
+        )",
+        schema = tables.schema
+    )
 }
 
 /// How a dialect claims due jobs atomically.
@@ -62,6 +93,12 @@ pub struct AddedColumn {
 /// tables would leave behind.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
+    /// The `CREATE TABLE IF NOT EXISTS` of the schema version table
+    /// ([`Tables::schema`]), created first, under the migration's lock.
+    pub version_table: String,
+    /// The statement reading the schema version: one row, one integer
+    /// column, or no row.
+    pub read_version: String,
     /// `CREATE TABLE IF NOT EXISTS` statements, with every column of this
     /// release.
     pub tables: Vec<String>,
@@ -173,6 +210,22 @@ pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
     alive_until = excluded.alive_until, exit_status = excluded.exit_status,
     output = excluded.output";
 
+/// The statements writing the schema version of `tables`, with the
+/// dialect's `parameter` (`?` or `$1`): the row updated, then, when there
+/// is none, inserted.
+pub(crate) fn write_version(tables: &Tables, parameter: &str) -> [String; 2] {
+    let schema = &tables.schema;
+    [
+        format!("UPDATE {schema} SET version = {parameter} WHERE id = 1"),
+        format!("INSERT INTO {schema} (id, version) VALUES (1, {parameter})"),
+    ]
+}
+
+/// [`Schema::read_version`] of `tables`.
+pub(crate) fn read_version(tables: &Tables) -> String {
+    format!("SELECT version FROM {} WHERE id = 1", tables.schema)
+}
+
 mod private {
     pub trait Sealed {}
     #[cfg(feature = "sqlite")]
@@ -228,18 +281,49 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
         options: &SqlOptions,
     ) -> impl Future<Output = Result<(Pool<Self::Db>, String)>> + Send;
 
-    /// Runs `schema` (from [`Dialect::sql`]) so that two processes starting
-    /// at once do not trip over each other: creates the tables if missing,
-    /// adds the [`Schema::added_columns`] an older table lacks (its rows
-    /// keep their values, the new columns are `NULL`), then the indexes.
+    /// Brings the tables up to [`SCHEMA_VERSION`] once, so that two
+    /// processes starting at once do not trip over each other: under a
+    /// lock (PostgreSQL's advisory lock, MySQL's `GET_LOCK`, SQLite's
+    /// `BEGIN IMMEDIATE`), waiting a bounded time for it and for the
+    /// tables' locks, reads the schema version again; when it is still
+    /// behind (or absent: tables of a release that kept none, or no
+    /// tables), creates the tables if missing, adds the
+    /// [`Schema::added_columns`] an older table lacks (its rows keep their
+    /// values, the new columns are `NULL`), then the indexes, and writes
+    /// the version. Gives the version found under the lock (`None` when
+    /// there was none): when it is this release's or newer, nothing was
+    /// changed.
     fn migrate(
         pool: &Pool<Self::Db>,
         tables: &Tables,
         schema: &Schema,
-    ) -> impl Future<Output = std::result::Result<(), sqlx::Error>> + Send;
+    ) -> impl Future<Output = std::result::Result<Option<i64>, sqlx::Error>> + Send;
+
+    /// Whether `error` says that a table does not exist (the schema
+    /// version table of a store that has none yet).
+    fn is_missing_table(error: &sqlx::Error) -> bool;
 
     /// How many rows a statement changed (matched, for MySQL).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// Reads the database's settings that decide whether a committed
+    /// change survives a crash (PostgreSQL's `fsync` and
+    /// `synchronous_commit`, MySQL's `innodb_flush_log_at_trx_commit` and
+    /// `sync_binlog`, SQLite's `synchronous`) and logs a warning, saying
+    /// what to set, for each that gives up durability. Settings that
+    /// cannot be read are not checked. Nothing is written.
+    fn check_durability(pool: &Pool<Self::Db>, location: &str) -> impl Future<Output = ()> + Send;
+
+    /// The statement timeout the database's sessions run with, when the
+    /// URL may set one other than [`SqlOptions::statement_timeout`]
+    /// (PostgreSQL's `options=-c statement_timeout=…`); `None` for the
+    /// others (the default). `Some(Duration::ZERO)` for none at all.
+    fn session_statement_timeout(
+        pool: &Pool<Self::Db>,
+    ) -> impl Future<Output = Option<std::time::Duration>> + Send {
+        let _ = pool;
+        std::future::ready(None)
+    }
 
     /// A feed of the database's notices that a job of `tables` may run
     /// sooner, for a database that sends them (PostgreSQL); `None` for the

@@ -49,6 +49,13 @@
 //! a power loss may lose the last changes, never the file's consistency.
 //! Its store writes through one connection it holds (SQLite takes one
 //! writer at a time anyway) and reads through a pool.
+//!
+//! Connecting reads the settings that decide whether a commit survives a
+//! crash — PostgreSQL's `fsync` and `synchronous_commit`, MySQL's
+//! `innodb_flush_log_at_trx_commit` and `sync_binlog`, SQLite's
+//! `synchronous` — and logs a warning, saying what to set, for each that
+//! gives durability up: a lost commit can be a settled fire time, which
+//! then runs again.
 //! MySQL needs 8.0 or later, MariaDB 10.6 or later (for `SKIP LOCKED`).
 //!
 //! Leases are measured on the database server's clock where it has one
@@ -61,7 +68,7 @@
 //!
 //! # What is stored
 //!
-//! Three tables, named after the prefix of [`SqlOptions::prefix`]
+//! Four tables, named after the prefix of [`SqlOptions::prefix`]
 //! (`tempora_` unless given), created when the store connects:
 //!
 //! `{prefix}jobs`, one row per job:
@@ -96,10 +103,22 @@
 //! moves on, the run is recorded as running and the job is released, all
 //! committed at once.
 //!
-//! Connecting creates the tables, or brings those of an earlier release up
-//! to date: a column added since is added where missing (its value `NULL`
-//! in the rows already there), under a lock, so processes starting at once
-//! do not trip over each other.
+//! `{prefix}schema` holds one row: the `version` of the tables' schema
+//! ([`SCHEMA_VERSION`] for this release's).
+//!
+//! Connecting reads the schema version. Tables of this release's version
+//! are used as they are: connecting runs no DDL, writes nothing and takes
+//! no lock beyond a read's, so a long reader (`pg_dump`) stalls nothing
+//! and a read-only login can list jobs and history. Tables of an earlier
+//! release (or of one that kept no version), or none, are created or
+//! brought up to date once: a column added since is added where missing
+//! (its value `NULL` in the rows already there), under a lock (PostgreSQL's
+//! advisory lock, MySQL's `GET_LOCK`, SQLite's `BEGIN IMMEDIATE`) waited
+//! for at most 10 s, as are the tables' own locks (PostgreSQL's
+//! `lock_timeout`, MySQL's `lock_wait_timeout`), so processes starting at
+//! once do not trip over each other and an upgrade never queues every
+//! query behind it for long. Tables of a newer release are refused with a
+//! store error naming the version found and this release's.
 //!
 //! An operator reads them with the database's own client:
 //!
@@ -151,6 +170,7 @@ use std::sync::Arc;
 use tempora::store::JobStore;
 use tempora::{Error, Result};
 
+pub use crate::dialect::SCHEMA_VERSION;
 #[cfg(feature = "mysql")]
 pub use crate::mysql::{MySql, MySqlStore};
 pub use crate::options::SqlOptions;

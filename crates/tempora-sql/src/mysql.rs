@@ -12,8 +12,8 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, Schema, Tables, nodes_table,
-    previous_fire_time_column,
+    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, SCHEMA_VERSION, Schema,
+    Tables, nodes_table, previous_fire_time_column, read_version, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -62,6 +62,11 @@ impl Dialect for MySql {
         let text = "MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin";
         DialectSql {
             schema: Schema {
+                version_table: format!(
+                    "{} ENGINE = InnoDB",
+                    crate::dialect::schema_table(tables, "BIGINT")
+                ),
+                read_version: read_version(tables),
                 tables: vec![
                     format!(
                         "CREATE TABLE IF NOT EXISTS {jobs} (
@@ -164,13 +169,22 @@ impl Dialect for MySql {
             // Times are stored as microseconds since the epoch; the session
             // in UTC makes NOW(6) convert without a DST fold.
             .timezone(Some("+00:00".to_owned()));
+        // Lock waits end at the statement timeout, in seconds (row locks:
+        // innodb_lock_wait_timeout; metadata locks: lock_wait_timeout).
+        let lock_wait = options.statement_timeout.as_secs().max(1);
         let pool = MySqlPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(10))
             .acquire_timeout(options.connect_timeout)
-            .after_connect(|connection, _| {
+            .after_connect(move |connection, _| {
                 Box::pin(async move {
                     connection
                         .execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        .await?;
+                    connection
+                        .execute(AssertSqlSafe(format!(
+                            "SET SESSION innodb_lock_wait_timeout = {lock_wait}, \
+                             lock_wait_timeout = {lock_wait}"
+                        )))
                         .await
                         .map(drop)
                 })
@@ -191,21 +205,78 @@ impl Dialect for MySql {
         pool: &Pool<sqlx::MySql>,
         tables: &Tables,
         schema: &Schema,
-    ) -> std::result::Result<(), sqlx::Error> {
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
         // DDL commits at once in MySQL: a named lock keeps two processes
-        // from creating the tables at the same time.
+        // from migrating at the same time. The connection is closed
+        // afterwards, with its session's settings and lock.
         let mut connection = pool.acquire().await?;
+        let wait = MIGRATION_LOCK_TIMEOUT.as_secs();
+        // An ALTER TABLE waits this long for a table's metadata lock.
+        sqlx::query(AssertSqlSafe(format!(
+            "SET SESSION lock_wait_timeout = {wait}"
+        )))
+        .execute(&mut *connection)
+        .await?;
         let lock = format!("tempora:{}", tables.jobs);
-        sqlx::query("SELECT GET_LOCK(?, 30)")
+        let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+            .bind(&lock)
+            .bind(i64::try_from(wait).unwrap_or(i64::MAX))
+            .fetch_one(&mut *connection)
+            .await?;
+        if locked != Some(1) {
+            connection.close_on_drop();
+            return Err(sqlx::Error::Protocol(format!(
+                "the schema lock {lock:?} was not granted within {wait} s: another process \
+                 is bringing the tables up to date"
+            )));
+        }
+        let outcome = Self::run_schema(&mut connection, tables, schema).await;
+        let released = sqlx::query("SELECT RELEASE_LOCK(?)")
             .bind(&lock)
             .execute(&mut *connection)
-            .await?;
-        let outcome = Self::run_schema(&mut connection, schema).await;
-        sqlx::query("SELECT RELEASE_LOCK(?)")
-            .bind(&lock)
-            .execute(&mut *connection)
-            .await?;
-        outcome
+            .await;
+        connection.close_on_drop();
+        let found = outcome?;
+        released?;
+        Ok(found)
+    }
+
+    async fn check_durability(pool: &Pool<sqlx::MySql>, location: &str) {
+        let settings: std::result::Result<(i64, i64, i64), sqlx::Error> = sqlx::query_as(
+            "SELECT CAST(@@innodb_flush_log_at_trx_commit AS SIGNED), \
+             CAST(@@sync_binlog AS SIGNED), CAST(@@log_bin AS SIGNED)",
+        )
+        .fetch_one(pool)
+        .await;
+        let (flush, sync_binlog, log_bin) = match settings {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::debug!(store = %location, %error, "cannot read innodb_flush_log_at_trx_commit and sync_binlog; not checked");
+                return;
+            }
+        };
+        if flush != 1 {
+            tracing::warn!(
+                store = %location,
+                innodb_flush_log_at_trx_commit = flush,
+                "the server does not flush its log at each commit: a crash can lose about a \
+                 second of committed jobs, claims and run records (a settled fire time may \
+                 then run again); set innodb_flush_log_at_trx_commit = 1"
+            );
+        }
+        if log_bin == 1 && sync_binlog != 1 {
+            tracing::warn!(
+                store = %location,
+                sync_binlog,
+                "the server does not sync its binary log at each commit: after a crash, replicas \
+                 may hold commits the primary lost, or miss ones it kept; set sync_binlog = 1"
+            );
+        }
+    }
+
+    fn is_missing_table(error: &sqlx::Error) -> bool {
+        // ER_NO_SUCH_TABLE, SQLSTATE 42S02
+        matches!(error, sqlx::Error::Database(error) if error.code().as_deref() == Some("42S02"))
     }
 
     fn rows_affected(result: &MySqlQueryResult) -> u64 {
@@ -214,13 +285,24 @@ impl Dialect for MySql {
 }
 
 impl MySql {
-    /// The statements of `schema`, in order, on one connection (holding
-    /// the schema lock); columns are added only where missing, as MySQL
-    /// has no `ADD COLUMN IF NOT EXISTS` (MariaDB has).
+    /// The schema version found on `connection` (holding the schema
+    /// lock), and when it is behind, the statements of `schema`, in order,
+    /// then the version written; columns are added only where missing, as
+    /// MySQL has no `ADD COLUMN IF NOT EXISTS` (MariaDB has).
     async fn run_schema(
         connection: &mut sqlx::MySqlConnection,
+        tables: &Tables,
         schema: &Schema,
-    ) -> std::result::Result<(), sqlx::Error> {
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
+        sqlx::query(AssertSqlSafe(schema.version_table.as_str()))
+            .execute(&mut *connection)
+            .await?;
+        let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(schema.read_version.as_str()))
+            .fetch_optional(&mut *connection)
+            .await?;
+        if found.is_some_and(|version| version >= SCHEMA_VERSION) {
+            return Ok(found);
+        }
         for statement in &schema.tables {
             sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *connection)
@@ -249,6 +331,19 @@ impl MySql {
                 .execute(&mut *connection)
                 .await?;
         }
-        Ok(())
+        let [update, insert] = write_version(tables, "?");
+        let updated = sqlx::query(AssertSqlSafe(update))
+            .bind(SCHEMA_VERSION)
+            .execute(&mut *connection)
+            .await?;
+        // MySQL counts matched rows (the connection's CLIENT_FOUND_ROWS):
+        // 0 only when there is no row.
+        if updated.rows_affected() == 0 {
+            sqlx::query(AssertSqlSafe(insert))
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *connection)
+                .await?;
+        }
+        Ok(found)
     }
 }

@@ -10,6 +10,9 @@ use crate::LeaseClock;
 /// and the longest name made from the prefix is `{prefix}runs_scheduled_time`.
 pub(crate) const MAX_PREFIX: usize = 40;
 
+/// How long after the statement timeout the store gives up on a call.
+const CALL_MARGIN: Duration = Duration::from_secs(5);
+
 /// Options of a SQL store, besides its URL.
 ///
 /// ```
@@ -21,7 +24,8 @@ pub(crate) const MAX_PREFIX: usize = 40;
 ///     .name("billing")
 ///     .lease_clock(LeaseClock::Caller)
 ///     .max_connections(8)
-///     .connect_timeout(Duration::from_secs(5));
+///     .connect_timeout(Duration::from_secs(5))
+///     .statement_timeout(Duration::from_secs(60));
 /// assert_eq!(options.prefix, "billing_");
 /// assert_eq!(SqlOptions::new().prefix, "tempora_");
 /// ```
@@ -46,6 +50,17 @@ pub struct SqlOptions {
     /// How long connecting, or waiting for a free connection, may take
     /// before a call fails (default 10 s).
     pub connect_timeout: Duration,
+    /// How long one statement may run (default 30 s): the server cancels
+    /// it then (PostgreSQL's `statement_timeout` unless the URL's
+    /// `options` set one; MySQL's `innodb_lock_wait_timeout` and
+    /// `lock_wait_timeout` for the locks it waits for), and the store
+    /// gives up on a call 5 s later whatever the server does, closing its
+    /// connection, so a connection that went silent (a dropped network
+    /// path) fails the call instead of hanging it for the kernel's TCP
+    /// timeout. A PostgreSQL transaction left idle this long is ended by
+    /// the server (`idle_in_transaction_session_timeout`), releasing the
+    /// row locks of a client that vanished.
+    pub statement_timeout: Duration,
 }
 
 impl Default for SqlOptions {
@@ -56,6 +71,7 @@ impl Default for SqlOptions {
             lease_clock: None,
             max_connections: None,
             connect_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -96,6 +112,18 @@ impl SqlOptions {
         self
     }
 
+    /// How long one statement may run.
+    pub fn statement_timeout(mut self, timeout: Duration) -> SqlOptions {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// How long the store waits for a call's answer before it gives up:
+    /// the statement timeout and a margin for the server's own cancel.
+    pub(crate) fn call_timeout(&self) -> Duration {
+        self.statement_timeout.saturating_add(CALL_MARGIN)
+    }
+
     /// Checks the prefix and the connection count.
     pub(crate) fn check(&self) -> Result<()> {
         if !self
@@ -112,6 +140,12 @@ impl SqlOptions {
             return Err(Error::invalid(
                 "prefix",
                 format!("{:?} is longer than {MAX_PREFIX} characters", self.prefix),
+            ));
+        }
+        if self.statement_timeout < Duration::from_secs(1) {
+            return Err(Error::invalid(
+                "statement_timeout",
+                format!("{:?} is too short: at least 1 s", self.statement_timeout),
             ));
         }
         if self.max_connections == Some(0) {

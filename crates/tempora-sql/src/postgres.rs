@@ -3,9 +3,10 @@
 //! server's clock (`clock_timestamp()`).
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgQueryResult};
-use sqlx::{AssertSqlSafe, Pool};
+use sqlx::{AssertSqlSafe, Executor, Pool};
 use tempora::jiff::Timestamp;
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{ChangeFeed, ChangeSender};
@@ -13,9 +14,9 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, Schema, Tables, nodes_table,
-    previous_fire_time_column, standard_indexes,
+    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
+    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -58,6 +59,8 @@ impl Dialect for Postgres {
         let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
+                version_table: schema_table(tables, "BIGINT"),
+                read_version: read_version(tables),
                 tables: vec![
                     format!(
                         "CREATE TABLE IF NOT EXISTS {jobs} (
@@ -138,9 +141,32 @@ impl Dialect for Postgres {
                 )
             })?
             .application_name("tempora");
+        // Each session bounds its statements, and its transactions left
+        // idle (a client that vanished holding row locks), unless the
+        // URL's `options` set the statement timeout.
+        let statement_timeout = options.statement_timeout.as_millis();
+        let url_sets_timeout = connect
+            .get_options()
+            .is_some_and(|set| set.contains("statement_timeout"));
+        let mut settings = vec![format!(
+            "SET idle_in_transaction_session_timeout = {}",
+            statement_timeout.saturating_mul(2)
+        )];
+        if !url_sets_timeout {
+            settings.push(format!("SET statement_timeout = {statement_timeout}"));
+        }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(10))
             .acquire_timeout(options.connect_timeout)
+            .after_connect(move |connection, _| {
+                let settings = settings.clone();
+                Box::pin(async move {
+                    for setting in settings {
+                        connection.execute(AssertSqlSafe(setting)).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(connect)
             .await
             .map_err(|error| {
@@ -157,15 +183,37 @@ impl Dialect for Postgres {
         pool: &Pool<sqlx::Postgres>,
         tables: &Tables,
         schema: &Schema,
-    ) -> std::result::Result<(), sqlx::Error> {
-        // One process creates the tables at a time: concurrent CREATE …
-        // IF NOT EXISTS of one table can fail in PostgreSQL. DDL is
-        // transactional: a failure leaves the tables as they were.
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
+        // DDL is transactional: a failure leaves the tables as they were.
         let mut transaction = pool.begin().await?;
+        // Waits for another process's migration, or for a table's lock
+        // (pg_dump holds ACCESS SHARE on every table), a bounded time; an
+        // index on a long history may take longer than a statement may.
+        sqlx::query(AssertSqlSafe(format!(
+            "SET LOCAL lock_timeout = '{}ms'",
+            MIGRATION_LOCK_TIMEOUT.as_millis()
+        )))
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(&mut *transaction)
+            .await?;
+        // One process migrates at a time: concurrent CREATE … IF NOT
+        // EXISTS of one table can fail in PostgreSQL.
         sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind(format!("tempora:{}", tables.jobs))
             .execute(&mut *transaction)
             .await?;
+        sqlx::query(AssertSqlSafe(schema.version_table.clone()))
+            .execute(&mut *transaction)
+            .await?;
+        let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(schema.read_version.clone()))
+            .fetch_optional(&mut *transaction)
+            .await?;
+        if found.is_some_and(|version| version >= SCHEMA_VERSION) {
+            transaction.commit().await?;
+            return Ok(found);
+        }
         let added = schema.added_columns.iter().map(|added| {
             format!(
                 "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
@@ -183,7 +231,65 @@ impl Dialect for Postgres {
                 .execute(&mut *transaction)
                 .await?;
         }
-        transaction.commit().await
+        let [update, insert] = write_version(tables, "$1");
+        let updated = sqlx::query(AssertSqlSafe(update))
+            .bind(SCHEMA_VERSION)
+            .execute(&mut *transaction)
+            .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(AssertSqlSafe(insert))
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(found)
+    }
+
+    async fn check_durability(pool: &Pool<sqlx::Postgres>, location: &str) {
+        let settings: std::result::Result<(String, String), sqlx::Error> = sqlx::query_as(
+            "SELECT current_setting('fsync'), current_setting('synchronous_commit')",
+        )
+        .fetch_one(pool)
+        .await;
+        let (fsync, synchronous_commit) = match settings {
+            Ok(settings) => settings,
+            Err(error) => {
+                tracing::debug!(store = %location, %error, "cannot read fsync and synchronous_commit; not checked");
+                return;
+            }
+        };
+        if fsync == "off" {
+            tracing::warn!(
+                store = %location,
+                "the server runs with fsync = off: a crash of its machine can lose committed \
+                 jobs, claims and run records, or corrupt the database; set fsync = on"
+            );
+        }
+        if synchronous_commit == "off" {
+            tracing::warn!(
+                store = %location,
+                "the server runs with synchronous_commit = off: a crash of the server can lose \
+                 its last commits (a settled fire time may then run again); set \
+                 synchronous_commit = on (or remote_apply with a synchronous standby)"
+            );
+        }
+    }
+
+    async fn session_statement_timeout(pool: &Pool<sqlx::Postgres>) -> Option<Duration> {
+        // In milliseconds whatever unit set it; 0 for none.
+        let millis: i64 = sqlx::query_scalar(
+            "SELECT CAST(setting AS BIGINT) FROM pg_settings WHERE name = 'statement_timeout'",
+        )
+        .fetch_one(pool)
+        .await
+        .ok()?;
+        Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
+    }
+
+    fn is_missing_table(error: &sqlx::Error) -> bool {
+        // undefined_table
+        matches!(error, sqlx::Error::Database(error) if error.code().as_deref() == Some("42P01"))
     }
 
     fn rows_affected(result: &PgQueryResult) -> u64 {

@@ -18,8 +18,8 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, Schema, Tables, nodes_table,
-    previous_fire_time_column, standard_indexes,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
+    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -82,6 +82,8 @@ impl Dialect for Sqlite {
         let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
+                version_table: schema_table(tables, "INTEGER"),
+                read_version: read_version(tables),
                 tables: vec![
                     format!(
                         "CREATE TABLE IF NOT EXISTS {jobs} (
@@ -202,12 +204,23 @@ impl Dialect for Sqlite {
 
     async fn migrate(
         pool: &Pool<sqlx::Sqlite>,
-        _tables: &Tables,
+        tables: &Tables,
         schema: &Schema,
-    ) -> std::result::Result<(), sqlx::Error> {
-        // BEGIN IMMEDIATE takes the write lock: one process migrates at a
-        // time, and DDL is transactional in SQLite.
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
+        // BEGIN IMMEDIATE takes the write lock (waiting at most the busy
+        // timeout): one process migrates at a time, and DDL is
+        // transactional in SQLite.
         let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(AssertSqlSafe(schema.version_table.as_str()))
+            .execute(&mut *transaction)
+            .await?;
+        let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(schema.read_version.as_str()))
+            .fetch_optional(&mut *transaction)
+            .await?;
+        if found.is_some_and(|version| version >= SCHEMA_VERSION) {
+            transaction.commit().await?;
+            return Ok(found);
+        }
         for statement in &schema.tables {
             sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *transaction)
@@ -237,7 +250,44 @@ impl Dialect for Sqlite {
                 .execute(&mut *transaction)
                 .await?;
         }
-        transaction.commit().await
+        let [update, insert] = write_version(tables, "?");
+        let updated = sqlx::query(AssertSqlSafe(update))
+            .bind(SCHEMA_VERSION)
+            .execute(&mut *transaction)
+            .await?;
+        if updated.rows_affected() == 0 {
+            sqlx::query(AssertSqlSafe(insert))
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(found)
+    }
+
+    async fn check_durability(pool: &Pool<sqlx::Sqlite>, location: &str) {
+        // 0 = OFF: SQLite hands writes to the OS without waiting for the
+        // disk, so a power loss or OS crash can corrupt the file. The store
+        // asks for NORMAL; a URL may ask for less.
+        match sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+        {
+            Ok(0) => tracing::warn!(
+                store = %location,
+                "the database runs with synchronous = OFF: a power loss or OS crash can lose \
+                 committed jobs and run records or corrupt the file; use synchronous = NORMAL \
+                 (the default) or FULL"
+            ),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::debug!(store = %location, %error, "cannot read synchronous; not checked");
+            }
+        }
+    }
+
+    fn is_missing_table(error: &sqlx::Error) -> bool {
+        matches!(error, sqlx::Error::Database(error) if error.message().starts_with("no such table"))
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

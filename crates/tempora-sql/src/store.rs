@@ -17,7 +17,7 @@ use tempora::store::{
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
-use crate::dialect::{ClaimStyle, Dialect, Schema, Tables};
+use crate::dialect::{ClaimStyle, Dialect, SCHEMA_VERSION, Schema, Tables};
 use crate::options::SqlOptions;
 
 /// How many ids one `UPDATE … WHERE id IN (…)` of a claim names.
@@ -78,6 +78,10 @@ struct Inner<D: Dialect> {
     lease_clock: LeaseClock,
     tables: Tables,
     sql: Statements,
+    /// How long a call waits for the database's answer before it gives
+    /// up and closes its connection ([`SqlOptions::statement_timeout`]
+    /// and a margin).
+    call_timeout: std::time::Duration,
 }
 
 impl<D: Dialect> Clone for SqlStore<D> {
@@ -117,6 +121,7 @@ struct Statements {
     mark_claimed: Sql,
     clear_mark: Sql,
     clear_marks: Sql,
+    any_marked: Sql,
     next_run_time: Sql,
     due: Sql,
     claim_returning: Sql,
@@ -165,7 +170,12 @@ fn parameters<D: Dialect>(sql: &str) -> String {
 impl Statements {
     fn new<D: Dialect>(tables: &Tables) -> (Statements, Schema) {
         let dialect = D::sql(tables);
-        let Tables { jobs, runs, nodes } = tables;
+        let Tables {
+            jobs,
+            runs,
+            nodes,
+            schema,
+        } = tables;
         let sql = |text: String| -> Sql { Arc::from(parameters::<D>(&text)) };
         let insert_job = format!("INSERT INTO {jobs} (id, next_run_time, job) VALUES (?, ?, ?)");
         let due = format!(
@@ -202,6 +212,9 @@ impl Statements {
             clear_mark: sql(format!("UPDATE {jobs} SET unrestorable = NULL WHERE id = ?")),
             clear_marks: sql(format!(
                 "UPDATE {jobs} SET unrestorable = NULL WHERE unrestorable IS NOT NULL"
+            )),
+            any_marked: sql(format!(
+                "SELECT id FROM {jobs} WHERE unrestorable IS NOT NULL LIMIT 1"
             )),
             // The earliest free job through the index, and the claimed
             // ones (few) at the later of their run time and lease expiry.
@@ -280,6 +293,7 @@ impl Statements {
                 format!("DROP TABLE IF EXISTS {jobs}"),
                 format!("DROP TABLE IF EXISTS {runs}"),
                 format!("DROP TABLE IF EXISTS {nodes}"),
+                format!("DROP TABLE IF EXISTS {schema}"),
             ]
             .into_iter()
             .chain(dialect.schema.leftovers.iter().cloned())
@@ -325,6 +339,25 @@ fn read_job(json: &str) -> std::result::Result<StoredJob, String> {
     Ok(stored)
 }
 
+/// A schema version as messages show it: `none` when there is none.
+fn version_text(version: Option<i64>) -> String {
+    version.map_or_else(|| "none".to_owned(), |version| version.to_string())
+}
+
+/// Runs `$call` (a future using a connection) under the store's call
+/// timeout; gives `Some` of its output, or `None` when the database did not
+/// answer in time, after `$abandon` (the connection is then closed rather
+/// than handed back to the pool, where it would hang the next call).
+macro_rules! bounded {
+    ($store:expr, $abandon:expr, $call:expr) => {{
+        let done = tokio::time::timeout($store.inner.call_timeout, $call).await;
+        if done.is_err() {
+            $abandon;
+        }
+        done.ok()
+    }};
+}
+
 /// True for the errors after which a claim is worth trying again at once: a
 /// deadlock, a serialization failure.
 fn is_retryable(error: &sqlx::Error) -> bool {
@@ -348,31 +381,82 @@ where
 {
     /// Connects to the database at `url` — for SQLite a file path or a
     /// `sqlite://` URL, for PostgreSQL a `postgres://` URL, for MySQL and
-    /// MariaDB a `mysql://` URL — and creates or brings up to date its
-    /// tables.
+    /// MariaDB a `mysql://` URL — and reads the version of its tables'
+    /// schema: when it is this release's ([`SCHEMA_VERSION`]), connecting
+    /// writes nothing and takes no lock beyond a read's, so a read-only
+    /// database user may connect; when it is behind (or there are no
+    /// tables yet), creates or brings the tables up to date once, under a
+    /// lock ([`Dialect::migrate`]).
     ///
     /// # Errors
     ///
     /// Field `url` when the URL is not one of this database's; field
     /// `prefix` or `max_connections` when an option is refused; a store
     /// error naming the URL (without its password) when the database
-    /// cannot be reached, refuses the login, or its tables cannot be
-    /// created.
+    /// cannot be reached, refuses the login, its tables cannot be created
+    /// or brought up to date (a lock not granted within 10 s, say), or
+    /// their schema version is newer than this release's.
     pub async fn connect(url: &str, options: &SqlOptions) -> Result<SqlStore<D>> {
         options.check()?;
         let (pool, location) = D::connect(url, options).await?;
         let tables = Tables::new(&options.prefix);
         let (sql, schema) = Statements::new::<D>(&tables);
-        D::migrate(&pool, &tables, &schema).await.map_err(|error| {
-            Error::store(
+        let found = Self::schema_version(&pool, &schema.read_version)
+            .await
+            .map_err(|error| {
+                Error::store(
+                    &location,
+                    format!("cannot read the schema version in {}", tables.schema),
+                    Some(Box::new(error)),
+                )
+            })?;
+        let found = match found {
+            Some(version) if version >= SCHEMA_VERSION => Some(version),
+            _ => {
+                let under_lock = D::migrate(&pool, &tables, &schema).await.map_err(|error| {
+                    Error::store(
+                        &location,
+                        format!(
+                            "cannot bring the tables {}, {} and {} up to schema version \
+                             {SCHEMA_VERSION} (found {})",
+                            tables.jobs,
+                            tables.runs,
+                            tables.nodes,
+                            version_text(found)
+                        ),
+                        Some(Box::new(error)),
+                    )
+                })?;
+                if under_lock.is_none_or(|version| version < SCHEMA_VERSION) {
+                    tracing::info!(
+                        store = %location,
+                        from = %version_text(under_lock),
+                        to = SCHEMA_VERSION,
+                        "tables brought up to date"
+                    );
+                }
+                under_lock
+            }
+        };
+        if let Some(version) = found.filter(|version| *version > SCHEMA_VERSION) {
+            return Err(Error::store(
                 &location,
                 format!(
-                    "cannot create the tables {} and {}",
-                    tables.jobs, tables.runs
+                    "the tables {}* have schema version {version}, newer than \
+                     {SCHEMA_VERSION}, the version this release of tempora supports; \
+                     upgrade tempora to use them",
+                    options.prefix
                 ),
-                Some(Box::new(error)),
-            )
-        })?;
+                None,
+            ));
+        }
+        D::check_durability(&pool, &location).await;
+        let call_timeout = match D::session_statement_timeout(&pool).await {
+            // None at all (the URL's statement_timeout=0): a day.
+            Some(std::time::Duration::ZERO) => std::time::Duration::from_secs(86_400),
+            Some(timeout) => options.clone().statement_timeout(timeout).call_timeout(),
+            None => options.call_timeout(),
+        };
         let writer = if D::ONE_WRITER {
             let connection = pool.acquire().await.map_err(|error| {
                 Error::store(&location, "cannot open the database", Some(Box::new(error)))
@@ -390,18 +474,52 @@ where
                 lease_clock: options.lease_clock.unwrap_or(D::LEASE_CLOCK),
                 tables,
                 sql,
+                call_timeout,
             }),
         };
-        // Jobs set aside as unreadable by an earlier process are tried
-        // again: this release may read them.
-        store
-            .execute(
-                &store.inner.sql.clear_marks,
-                |q| q,
-                "clear the unrestorable marks",
-            )
-            .await?;
+        store.clear_marks().await?;
         Ok(store)
+    }
+
+    /// The schema version `read` finds, `None` when there is no version
+    /// table or no row in it.
+    async fn schema_version(
+        pool: &Pool<D::Db>,
+        read: &str,
+    ) -> std::result::Result<Option<i64>, sqlx::Error> {
+        match sqlx::query(AssertSqlSafe(read.to_owned()))
+            .fetch_all(pool)
+            .await
+        {
+            Ok(rows) => rows.first().map(|row| row.try_get::<i64, _>(0)).transpose(),
+            Err(error) if D::is_missing_table(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Clears the marks of jobs set aside as unreadable by an earlier
+    /// process, which this release may read. Only when there are some, so
+    /// that connecting writes nothing otherwise; a user who may not write
+    /// (a read-only login of `tempora jobs`) leaves them for the daemon.
+    async fn clear_marks(&self) -> Result<()> {
+        let sql = &self.inner.sql;
+        let marked = self
+            .fetch_all(&sql.any_marked, |q| q, "look for jobs set aside")
+            .await?;
+        if marked.is_empty() {
+            return Ok(());
+        }
+        if let Err(error) = self
+            .execute(&sql.clear_marks, |q| q, "clear the unrestorable marks")
+            .await
+        {
+            tracing::warn!(
+                store = %self.inner.location,
+                %error,
+                "the marks of unreadable jobs are kept: they are cleared by a store that may write"
+            );
+        }
+        Ok(())
     }
 
     /// The names of the store's tables: (jobs, run history).
@@ -437,6 +555,14 @@ where
             }
         }
         self.inner.pool.close().await;
+    }
+
+    /// Logs the failure of a write a listing makes on the way (a mark),
+    /// which a read-only login cannot make: the listing goes on.
+    fn best_effort(&self, written: Result<u64>) {
+        if let Err(error) = written {
+            tracing::warn!(store = %self.inner.location, %error, "a mark is left as it was");
+        }
     }
 
     fn failed(&self, what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + '_ {
@@ -507,12 +633,12 @@ where
         &self,
         query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
     ) -> std::result::Result<<D::Db as Database>::QueryResult, sqlx::Error> {
-        match &self.inner.writer {
-            Some(writer) => match writer.lock().await.as_mut() {
-                Some(connection) => query.execute(&mut *connection).await,
-                None => Err(sqlx::Error::PoolClosed),
-            },
-            None => query.execute(&self.inner.pool).await,
+        let mut connection = self.write_connection().await?;
+        let connection = &mut connection;
+        match connection.get() {
+            Ok(raw) => bounded!(self, connection.abandon(), query.execute(raw))
+                .unwrap_or_else(|| Err(self.timed_out())),
+            Err(error) => Err(error),
         }
     }
 
@@ -522,12 +648,12 @@ where
         &self,
         query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
     ) -> std::result::Result<Vec<<D::Db as Database>::Row>, sqlx::Error> {
-        match &self.inner.writer {
-            Some(writer) => match writer.lock().await.as_mut() {
-                Some(connection) => query.fetch_all(&mut *connection).await,
-                None => Err(sqlx::Error::PoolClosed),
-            },
-            None => query.fetch_all(&self.inner.pool).await,
+        let mut connection = self.write_connection().await?;
+        let connection = &mut connection;
+        match connection.get() {
+            Ok(raw) => bounded!(self, connection.abandon(), query.fetch_all(raw))
+                .unwrap_or_else(|| Err(self.timed_out())),
+            Err(error) => Err(error),
         }
     }
 
@@ -539,10 +665,39 @@ where
         ) -> sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
         what: &str,
     ) -> Result<Vec<<D::Db as Database>::Row>> {
-        bind(sqlx::query(AssertSqlSafe(Arc::clone(statement))))
-            .fetch_all(&self.inner.pool)
-            .await
-            .map_err(self.failed(what))
+        self.fetch_query(
+            bind(sqlx::query(AssertSqlSafe(Arc::clone(statement)))),
+            what,
+        )
+        .await
+    }
+
+    /// The rows `query` reads, on a connection of the pool, under the
+    /// call timeout.
+    async fn fetch_query<'q>(
+        &self,
+        query: sqlx::query::Query<'q, D::Db, <D::Db as Database>::Arguments>,
+        what: &str,
+    ) -> Result<Vec<<D::Db as Database>::Row>> {
+        let mut connection = self.inner.pool.acquire().await.map_err(self.failed(what))?;
+        bounded!(
+            self,
+            connection.close_on_drop(),
+            query.fetch_all(&mut *connection)
+        )
+        .unwrap_or_else(|| Err(self.timed_out()))
+        .map_err(self.failed(what))
+    }
+
+    /// The error of a call the database did not answer in time.
+    fn timed_out(&self) -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "no answer from the database within {} s; the connection is closed",
+                self.inner.call_timeout.as_secs()
+            ),
+        ))
     }
 
     /// The job of a row, or why it cannot be read.
@@ -614,35 +769,64 @@ where
                 self.write_returning(query).await
             }
             ClaimStyle::SelectThenUpdate => {
-                let mut transaction = self.inner.pool.begin().await?;
-                let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.due)))
-                    .bind(now)
-                    .bind(lease_now)
-                    .bind(limit)
-                    .fetch_all(&mut *transaction)
-                    .await?;
-                let mut ids = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    ids.push(row.try_get::<String, _>(0)?);
-                }
-                for chunk in ids.chunks(IDS_PER_STATEMENT) {
-                    let list = vec!["?"; chunk.len()].join(", ");
-                    let statement = parameters::<D>(&format!(
-                        "UPDATE {} SET owner = ?, lease_expires = ? WHERE id IN ({list})",
-                        self.inner.tables.jobs
-                    ));
-                    let mut query = sqlx::query(AssertSqlSafe(statement))
-                        .bind(owner.to_owned())
-                        .bind(expires);
-                    for id in chunk {
-                        query = query.bind(id.clone());
-                    }
-                    query.execute(&mut *transaction).await?;
-                }
-                transaction.commit().await?;
-                Ok(rows)
+                let mut connection = self.inner.pool.acquire().await?;
+                bounded!(
+                    self,
+                    connection.close_on_drop(),
+                    self.claim_in_transaction(
+                        &mut connection,
+                        now,
+                        lease_now,
+                        expires,
+                        limit,
+                        owner
+                    )
+                )
+                .unwrap_or_else(|| Err(self.timed_out()))
             }
         }
+    }
+
+    /// [`claim_rows`](Self::claim_rows) for [`ClaimStyle::SelectThenUpdate`]:
+    /// the due rows locked, then claimed, in one transaction on
+    /// `connection`.
+    async fn claim_in_transaction(
+        &self,
+        connection: &mut <D::Db as Database>::Connection,
+        now: i64,
+        lease_now: i64,
+        expires: i64,
+        limit: i64,
+        owner: &str,
+    ) -> std::result::Result<Vec<<D::Db as Database>::Row>, sqlx::Error> {
+        let sql = &self.inner.sql;
+        let mut transaction = sqlx::Connection::begin(connection).await?;
+        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.due)))
+            .bind(now)
+            .bind(lease_now)
+            .bind(limit)
+            .fetch_all(&mut *transaction)
+            .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for row in &rows {
+            ids.push(row.try_get::<String, _>(0)?);
+        }
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            let statement = parameters::<D>(&format!(
+                "UPDATE {} SET owner = ?, lease_expires = ? WHERE id IN ({list})",
+                self.inner.tables.jobs
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement))
+                .bind(owner.to_owned())
+                .bind(expires);
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(rows)
     }
 
     fn run_from_row(&self, row: &<D::Db as Database>::Row) -> Result<RunRecord> {
@@ -689,6 +873,45 @@ where
             Some(writer) => Ok(WriteConnection::Writer(writer.lock().await)),
             None => Ok(WriteConnection::Pooled(self.inner.pool.acquire().await?)),
         }
+    }
+
+    /// The heartbeat of `node` at `beat` in one transaction on
+    /// `connection`: the record it replaces, if any.
+    async fn heartbeat_on(
+        &self,
+        connection: &mut <D::Db as Database>::Connection,
+        node: &NodeRecord,
+        beat: i64,
+        what: &str,
+    ) -> Result<Option<NodeRecord>> {
+        let sql = &self.inner.sql;
+        let mut transaction = match D::BEGIN_WRITE {
+            Some(begin) => sqlx::Connection::begin_with(connection, begin).await,
+            None => sqlx::Connection::begin(connection).await,
+        }
+        .map_err(self.failed(what))?;
+        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.node_of)))
+            .bind(node.id.clone())
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(self.failed(what))?;
+        let previous = rows
+            .first()
+            .map(|row| self.node_from_row(row))
+            .transpose()?;
+        sqlx::query(AssertSqlSafe(Arc::clone(&sql.heartbeat)))
+            .bind(node.id.clone())
+            .bind(node.host.clone())
+            .bind(i64::from(node.pid))
+            .bind(node.instance.clone())
+            .bind(micros_floor(node.started))
+            .bind(beat)
+            .bind(i64::from(node.running))
+            .execute(&mut *transaction)
+            .await
+            .map_err(self.failed(what))?;
+        transaction.commit().await.map_err(self.failed(what))?;
+        Ok(previous)
     }
 
     /// Writes `records` on `connection`, a multi-row `INSERT` per chunk,
@@ -1010,8 +1233,10 @@ where
                     if marked.is_some() {
                         // Readable again (a newer release wrote it, or an
                         // operator fixed it): no longer set aside.
-                        self.execute(&sql.clear_mark, |q| q.bind(id.clone()), "clear a mark")
-                            .await?;
+                        self.best_effort(
+                            self.execute(&sql.clear_mark, |q| q.bind(id.clone()), "clear a mark")
+                                .await,
+                        );
                     }
                     jobs.push(job);
                 }
@@ -1023,12 +1248,14 @@ where
                         "job skipped: it cannot be read; it is kept, and listed by unrestorable_jobs"
                     );
                     if marked.is_none() {
-                        self.execute(
-                            &sql.mark,
-                            |q| q.bind(reason).bind(id.clone()),
-                            "mark a job unrestorable",
-                        )
-                        .await?;
+                        self.best_effort(
+                            self.execute(
+                                &sql.mark,
+                                |q| q.bind(reason).bind(id.clone()),
+                                "mark a job unrestorable",
+                            )
+                            .await,
+                        );
                     }
                 }
             }
@@ -1184,10 +1411,18 @@ where
         let mut attempt = 1;
         loop {
             let outcome = match self.write_connection().await {
-                Ok(mut connection) => match connection.get() {
-                    Ok(connection) => self.settle_on(connection, owner, settlements, now).await,
-                    Err(error) => Err(error),
-                },
+                Ok(mut connection) => {
+                    let connection = &mut connection;
+                    match connection.get() {
+                        Ok(raw) => bounded!(
+                            self,
+                            connection.abandon(),
+                            self.settle_on(raw, owner, settlements, now)
+                        )
+                        .unwrap_or_else(|| Err(self.timed_out())),
+                        Err(error) => Err(error),
+                    }
+                }
                 Err(error) => Err(error),
             };
             match outcome {
@@ -1242,38 +1477,17 @@ where
 
     async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
         self.check_key("node", &node.id)?;
-        let sql = &self.inner.sql;
         let what = format!("write the record of node {:?}", node.id);
         let beat = self.lease_now(node.last_heartbeat).await?;
         let mut connection = self.write_connection().await.map_err(self.failed(&what))?;
-        let connection = connection.get().map_err(self.failed(&what))?;
-        let mut transaction = match D::BEGIN_WRITE {
-            Some(begin) => sqlx::Connection::begin_with(connection, begin).await,
-            None => sqlx::Connection::begin(connection).await,
-        }
-        .map_err(self.failed(&what))?;
-        let rows = sqlx::query(AssertSqlSafe(Arc::clone(&sql.node_of)))
-            .bind(node.id.clone())
-            .fetch_all(&mut *transaction)
-            .await
-            .map_err(self.failed(&what))?;
-        let previous = rows
-            .first()
-            .map(|row| self.node_from_row(row))
-            .transpose()?;
-        sqlx::query(AssertSqlSafe(Arc::clone(&sql.heartbeat)))
-            .bind(node.id.clone())
-            .bind(node.host.clone())
-            .bind(i64::from(node.pid))
-            .bind(node.instance.clone())
-            .bind(micros_floor(node.started))
-            .bind(beat)
-            .bind(i64::from(node.running))
-            .execute(&mut *transaction)
-            .await
-            .map_err(self.failed(&what))?;
-        transaction.commit().await.map_err(self.failed(&what))?;
-        Ok(previous)
+        let connection = &mut connection;
+        let raw = connection.get().map_err(self.failed(&what))?;
+        bounded!(
+            self,
+            connection.abandon(),
+            self.heartbeat_on(raw, node, beat, &what)
+        )
+        .unwrap_or_else(|| Err(self.failed(&what)(self.timed_out())))
     }
 
     async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
@@ -1305,9 +1519,10 @@ where
         }
         let what = "record runs";
         let mut connection = self.write_connection().await.map_err(self.failed(what))?;
-        let connection = connection.get().map_err(self.failed(what))?;
-        self.insert_runs(connection, records)
-            .await
+        let connection = &mut connection;
+        let raw = connection.get().map_err(self.failed(what))?;
+        bounded!(self, connection.abandon(), self.insert_runs(raw, records))
+            .unwrap_or_else(|| Err(self.timed_out()))
             .map_err(self.failed(what))
     }
 
@@ -1338,10 +1553,7 @@ where
         if let Some(limit) = query.limit {
             select = select.bind(i64::try_from(limit).unwrap_or(i64::MAX));
         }
-        let rows = select
-            .fetch_all(&self.inner.pool)
-            .await
-            .map_err(self.failed("list the run history"))?;
+        let rows = self.fetch_query(select, "list the run history").await?;
         Ok(self.runs_from_rows(&rows))
     }
 
@@ -1438,6 +1650,15 @@ enum WriteConnection<'a, DB: Database> {
 }
 
 impl<DB: Database> WriteConnection<'_, DB> {
+    /// Closes a pooled connection when it is dropped, instead of handing
+    /// it back to the pool: a call on it did not end in time. The one
+    /// writer (SQLite's, on a local file) is kept.
+    fn abandon(&mut self) {
+        if let WriteConnection::Pooled(connection) = self {
+            connection.close_on_drop();
+        }
+    }
+
     fn get(&mut self) -> std::result::Result<&mut DB::Connection, sqlx::Error> {
         match self {
             WriteConnection::Writer(writer) => writer.as_mut().ok_or(sqlx::Error::PoolClosed),

@@ -17,6 +17,7 @@ use tempora_sql::{LeaseClock, MySqlStore, SqlOptions};
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
+    newer_schema_is_refused, newer_schema_statement, schema_version_query,
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
@@ -291,6 +292,84 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     raw.close().await;
     let store = connect(&options).await;
     history_survives_the_upgrade(&store).await;
+    assert_eq!(
+        schema_version(&options.prefix).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
     // Upgraded tables are left as they are.
     connect(&options).await.drop_tables().await.unwrap();
+}
+
+/// The schema version of the tables of `prefix`.
+async fn schema_version(prefix: &str) -> Option<i64> {
+    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
+    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
+        .fetch_optional(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    version
+}
+
+#[tokio::test]
+async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.prefix.clone();
+    let store = connect(&options).await;
+    store.add_job(job("a", T0), false).await.unwrap();
+    store.close().await;
+    assert_eq!(
+        schema_version(&prefix).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
+    // Another session holds READ locks on every table, which every write
+    // and every DDL statement waits for: connecting to current tables,
+    // and reading them, waits for nothing.
+    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
+    let mut locking = raw.acquire().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLES {prefix}jobs READ, {prefix}runs READ, {prefix}nodes READ, {prefix}schema READ"
+    )))
+    .execute(&mut *locking)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let store = connect(&options).await;
+        let jobs = store.list_jobs().await.unwrap();
+        let runs = store
+            .list_runs(&tempora::history::RunQuery::new())
+            .await
+            .unwrap();
+        store.close().await;
+        (ids(&jobs).join(","), runs.len())
+    })
+    .await
+    .expect("connecting waited for a lock");
+    assert_eq!(read, ("a".to_owned(), 0));
+    println!(
+        "connected and read under READ locks in {:?}",
+        started.elapsed()
+    );
+    sqlx::query("UNLOCK TABLES")
+        .execute(&mut *locking)
+        .await
+        .unwrap();
+    drop(locking);
+    // A newer release's tables are refused, naming the store and both
+    // versions.
+    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
+        .execute(&raw)
+        .await
+        .unwrap();
+    let error = MySqlStore::connect(&url(), &options).await.unwrap_err();
+    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
+    println!("{error}");
+    for table in ["jobs", "runs", "nodes", "schema"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
+    raw.close().await;
 }

@@ -16,6 +16,7 @@ use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
+    newer_schema_is_refused, newer_schema_statement, schema_version_query,
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
@@ -283,8 +284,210 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     raw.close().await;
     let store = connect(&options).await;
     history_survives_the_upgrade(&store).await;
+    assert_eq!(
+        schema_version(&options.prefix).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
     // Upgraded tables are left as they are.
     connect(&options).await.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn processes_upgrading_at_once_upgrade_once() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.prefix.clone();
+    // The jobs table of a release before previous_fire_time, no version.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {prefix}jobs (id TEXT COLLATE \"C\" PRIMARY KEY, next_run_time BIGINT,
+         job TEXT NOT NULL, owner TEXT, lease_expires BIGINT, unrestorable TEXT)"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    let connecting: Vec<_> = (0..6)
+        .map(|_| {
+            let options = options.clone();
+            tokio::spawn(async move { PostgresStore::connect(&url(), &options).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for connecting in connecting {
+        stores.push(connecting.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        schema_version(&prefix).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
+    let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {prefix}schema"
+    )))
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(rows, 1);
+    stores[0].add_job(job("a", T0), false).await.unwrap();
+    assert_eq!(ids(&stores[5].list_jobs().await.unwrap()), ["a"]);
+    stores[0].drop_tables().await.unwrap();
+    raw.close().await;
+}
+
+#[tokio::test]
+async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.prefix.clone();
+    // Tables of a release that kept no schema version, read by a dump.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {prefix}jobs (id TEXT COLLATE \"C\" PRIMARY KEY, next_run_time BIGINT,
+         job TEXT NOT NULL, owner TEXT, lease_expires BIGINT, unrestorable TEXT)"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    let mut dump = raw.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE {prefix}jobs IN ACCESS SHARE MODE"
+    )))
+    .execute(&mut *dump)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let error = PostgresStore::connect(&url(), &options).await.unwrap_err();
+    let took = started.elapsed();
+    println!(
+        "{error} ({:?}) after {took:?}",
+        std::error::Error::source(&error)
+    );
+    assert!(error.is_store(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("up to schema version 1 (found none)"),
+        "{error}"
+    );
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+    dump.rollback().await.unwrap();
+    // Once the dump is over, the upgrade goes through.
+    connect(&options).await.drop_tables().await.unwrap();
+    raw.close().await;
+}
+
+#[tokio::test]
+async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
+    for (url, options) in [
+        // The options' timeout, or the URL's.
+        (
+            url(),
+            SqlOptions::new().statement_timeout(Duration::from_secs(1)),
+        ),
+        (
+            format!("{}?options[statement_timeout]=1s", url()),
+            SqlOptions::new(),
+        ),
+    ] {
+        let options = options.prefix(unique_prefix("t"));
+        let store = PostgresStore::connect(&url, &options).await.unwrap();
+        store.add_job(job("a", T0), false).await.unwrap();
+        let raw = sqlx::PgPool::connect(&url).await.unwrap();
+        let mut holding = raw.begin().await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM {}jobs WHERE id = 'a' FOR UPDATE",
+            options.prefix
+        )))
+        .execute(&mut *holding)
+        .await
+        .unwrap();
+        let started = Instant::now();
+        let error = store.remove_job("a").await.unwrap_err();
+        let took = started.elapsed();
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert!(source.contains("statement timeout"), "{source}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+        holding.rollback().await.unwrap();
+        raw.close().await;
+        store.drop_tables().await.unwrap();
+    }
+}
+
+/// The schema version of the tables of `prefix`.
+async fn schema_version(prefix: &str) -> Option<i64> {
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
+        .fetch_optional(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    version
+}
+
+#[tokio::test]
+async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.prefix.clone();
+    let store = connect(&options).await;
+    store.add_job(job("a", T0), false).await.unwrap();
+    store.close().await;
+    assert_eq!(
+        schema_version(&prefix).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
+    // Another session holds SHARE locks on every table, which every write
+    // and every DDL statement waits for: connecting to current tables,
+    // and reading them, waits for nothing.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    let mut locking = raw.begin().await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "LOCK TABLE {prefix}jobs, {prefix}runs, {prefix}nodes, {prefix}schema IN SHARE MODE"
+    )))
+    .execute(&mut *locking)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let store = connect(&options).await;
+        let jobs = store.list_jobs().await.unwrap();
+        let runs = store
+            .list_runs(&tempora::history::RunQuery::new())
+            .await
+            .unwrap();
+        store.close().await;
+        (ids(&jobs).join(","), runs.len())
+    })
+    .await
+    .expect("connecting waited for a lock");
+    assert_eq!(read, ("a".to_owned(), 0));
+    println!(
+        "connected and read under SHARE locks in {:?}",
+        started.elapsed()
+    );
+    locking.rollback().await.unwrap();
+    // A newer release's tables are refused, naming the store and both
+    // versions.
+    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
+        .execute(&raw)
+        .await
+        .unwrap();
+    let error = PostgresStore::connect(&url(), &options).await.unwrap_err();
+    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
+    assert!(error.to_string().contains("127.0.0.1:5432/test"), "{error}");
+    println!("{error}");
+    for table in ["jobs", "runs", "nodes", "schema"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP FUNCTION {prefix}jobs_notify()"
+    )))
+    .execute(&raw)
+    .await
+    .unwrap();
+    raw.close().await;
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ use tempora_testkit::StoreUnderTest;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
+    newer_schema_is_refused, newer_schema_statement, schema_version_query,
 };
 
 /// A fresh directory of this test's own.
@@ -159,6 +160,10 @@ async fn the_first_release_table_is_upgraded_and_its_jobs_kept() {
     }
     let store = open(&path).await;
     assert_eq!(ids(&store.list_jobs().await.unwrap()), ["old"]);
+    assert_eq!(
+        schema_version(&path).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
     let claimed = store
         .acquire_due(
             at(T0),
@@ -204,6 +209,60 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     // Opening the upgraded file again changes nothing.
     let again = open(&path).await;
     assert_eq!(again.list_runs(&RunQuery::new()).await.unwrap().len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The schema version the database at `path` holds.
+async fn schema_version(path: &Path) -> Option<i64> {
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query("")))
+        .fetch_optional(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    version
+}
+
+#[tokio::test]
+async fn current_tables_are_opened_without_a_write_and_newer_ones_refused() {
+    let dir = directory();
+    let path = dir.join("jobs.db");
+    open(&path).await.close().await;
+    assert_eq!(
+        schema_version(&path).await,
+        Some(tempora_sql::SCHEMA_VERSION)
+    );
+    // Another process holds the write lock: opening current tables needs
+    // none, so it does not wait for it.
+    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let mut writing = raw.begin_with("BEGIN IMMEDIATE").await.unwrap();
+    let started = std::time::Instant::now();
+    let store = open(&path).await;
+    assert!(store.list_jobs().await.unwrap().is_empty());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    store.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement("")))
+        .execute(&mut *writing)
+        .await
+        .unwrap();
+    writing.commit().await.unwrap();
+    raw.close().await;
+    let error = SqliteStore::open(path.to_str().unwrap(), "")
+        .await
+        .unwrap_err();
+    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
+    assert!(
+        error.to_string().contains(path.to_str().unwrap()),
+        "{error}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

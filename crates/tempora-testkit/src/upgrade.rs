@@ -107,3 +107,70 @@ pub async fn history_survives_the_upgrade(store: &dyn JobStore) {
         "new records keep exit_status and output"
     );
 }
+
+/// A schema version no release knows, for the check that a store refuses
+/// tables newer than it reads ([`newer_schema_is_refused`]).
+pub const NEWER_SCHEMA_VERSION: i64 = 999;
+
+/// The SQL statement reading a SQL store's schema version, from its
+/// `{prefix}schema` table (valid in SQLite, PostgreSQL and MySQL).
+///
+/// ```
+/// use tempora_testkit::upgrade::schema_version_query;
+///
+/// assert_eq!(
+///     schema_version_query("t_"),
+///     "SELECT version FROM t_schema WHERE id = 1"
+/// );
+/// ```
+pub fn schema_version_query(prefix: &str) -> String {
+    format!("SELECT version FROM {prefix}schema WHERE id = 1")
+}
+
+/// The SQL statement setting a SQL store's schema version to
+/// [`NEWER_SCHEMA_VERSION`], as a newer release would.
+///
+/// ```
+/// use tempora_testkit::upgrade::newer_schema_statement;
+///
+/// assert_eq!(
+///     newer_schema_statement("t_"),
+///     "UPDATE t_schema SET version = 999 WHERE id = 1"
+/// );
+/// ```
+pub fn newer_schema_statement(prefix: &str) -> String {
+    format!("UPDATE {prefix}schema SET version = {NEWER_SCHEMA_VERSION} WHERE id = 1")
+}
+
+/// Checks the error of a store connecting to tables of
+/// [`NEWER_SCHEMA_VERSION`]: a store error that names the store, the
+/// version found and `supported`, the version this release reads.
+///
+/// ```
+/// use tempora_testkit::upgrade::newer_schema_is_refused;
+///
+/// let error = tempora::Error::store(
+///     "postgres://db/app",
+///     "the tables t_* have schema version 999, newer than 1, the version this release \
+///      of tempora supports; upgrade tempora to use them",
+///     None,
+/// );
+/// newer_schema_is_refused(&error, 1);
+/// ```
+///
+/// # Panics
+///
+/// When the error says otherwise.
+pub fn newer_schema_is_refused(error: &tempora::Error, supported: i64) {
+    let message = error.to_string();
+    assert!(error.is_store(), "{message}");
+    assert!(message.starts_with("store \""), "{message}");
+    assert!(
+        message.contains(&format!("schema version {NEWER_SCHEMA_VERSION}")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("newer than {supported}, the version this release")),
+        "{message}"
+    );
+}

@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `outcome_kept` | the store goes away while a run finishes | the outcome is written when it returns; the run never runs again |
 //! | `one_off_runs_once` | SIGHUP and restart after a `date` job fired | it ran once (counted in a file); its history, and a removed job's, is kept |
-//! | `no_ddl_locks` | a long `pg_dump` holds ACCESS SHARE on every table | read commands and start take no exclusive lock; jobs keep firing |
+//! | `no_ddl_locks` | a long `pg_dump` holds ACCESS SHARE on every table | read commands and start take no exclusive lock; jobs keep firing; a read-only login reads; a newer schema is refused |
 //! | `liveness_by_store_clock` | a node's clock is off by seconds | no live run is interrupted or undercounted |
 //! | `no_busy_loop` | a due job's row is locked by another transaction | the daemon backs off, then runs it |
 //! | `graceful_shutdown` | SIGTERM while a command runs | the command sees TERM; the run is retried at the next start |
