@@ -58,6 +58,7 @@ fn the_daemon_waits_for_a_store_that_is_down_at_start() {
     assert!(setup.log().contains("the store is reachable"));
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
+}
 
 // Store calls against a server that accepts connections and never answers,
 // and a PostgreSQL connection that goes silent mid-use: every call ends
