@@ -986,8 +986,8 @@ impl JobStore for MongoStore {
         self.list_runs_impl(query).await
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, alive_until).await
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        self.renew_runs_impl(node, now, alive_until).await
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
