@@ -231,6 +231,27 @@ impl MongoStore {
         Ok(())
     }
 
+    /// Writes `record` (its promise counted from `server_now` when given)
+    /// in `session`'s transaction.
+    pub(crate) async fn record_run_in(
+        &self,
+        record: &RunRecord,
+        server_now: Option<Timestamp>,
+        session: &mut mongodb::ClientSession,
+    ) -> Result<()> {
+        let document = to_document(&on_server_clock(record, server_now));
+        let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+        self.runs()
+            .replace_one(doc! {"_id": id}, document)
+            .upsert(true)
+            .session(session)
+            .await
+            .map_err(|error| {
+                self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
+            })?;
+        Ok(())
+    }
+
     /// Records `records` as [`MongoStore::record_run_impl`] does each, in
     /// order, with as few `update` commands as their size allows: each is
     /// a batch of upserting replacements (ordered, so a later record of
