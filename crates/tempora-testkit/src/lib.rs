@@ -90,6 +90,7 @@ macro_rules! store_conformance_tests {
             racing_owners_win_each_fire_time_once,
             previous_fire_time_survives_updates_and_restarts,
             running_counts_count_live_runs_of_other_nodes,
+            a_won_settlement_is_counted_by_other_nodes_at_once,
             node_records_heartbeat_list_and_remove,
         );
     };

@@ -1971,6 +1971,46 @@ pub async fn previous_fire_time_survives_updates_and_restarts(under_test: StoreU
     under_test.finish().await;
 }
 
+/// A won settlement's running record is in the store when `settle`
+/// returns — taken with its fire time in one step — so another node sees
+/// the run at once: in the history, and in `running_counts` (for
+/// `max_instances`).
+pub async fn a_won_settlement_is_counted_by_other_nodes_at_once(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        return under_test.finish().await;
+    }
+    let t = at(T0);
+    for n in 0..5 {
+        let id = format!("won-{n}");
+        add(store, job(&id, T0)).await;
+        let claimed = acquire(store, T0, 1, "node-a").await;
+        assert_eq!(ids(&claimed), [id.as_str()]);
+        let running = RunRecord::running(id.as_str(), t, "node-a", t, plus(t, 600));
+        let settlement = Settlement::new(
+            claimed[0].clone(),
+            Some(t),
+            Release::Reschedule(plus(t, 60)),
+        )
+        .record(running.clone());
+        assert_eq!(
+            settle(store, "node-a", &[settlement], T0).await,
+            [Settled::Won]
+        );
+        let counts = must(
+            store.running_counts(&[id.as_str()], "node-b", t).await,
+            "count the runs of other nodes",
+        );
+        assert_eq!(counts.get(&id).copied(), Some(1), "{id}: {counts:?}");
+        assert_eq!(
+            keys(&runs(store, RunQuery::new().job(id.as_str())).await),
+            keys(&[running]),
+            "{id}: the record is listed"
+        );
+    }
+    under_test.finish().await;
+}
+
 /// `running_counts` counts, per job, the runs in progress on other nodes
 /// that are still vouched for.
 pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnderTest) {
