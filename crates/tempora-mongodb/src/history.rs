@@ -17,6 +17,15 @@
 //! it reads as `None` for both.
 //!
 //! Times are kept to the microsecond, as the trait allows.
+//!
+//! With leases on the server's clock (the default), running records'
+//! promises are kept on it too: `alive_until` is written as the server's
+//! time (`hello.localTime`) plus the promise the node made (`alive_until -
+//! started`, or `alive_until - now` for a renewal), and `interrupt_runs`
+//! and `running_counts` compare with the server's time. An interruption
+//! replaces a record only if its status and `alive_until` are still the
+//! ones read, so a renewal that lands between the sweep's read and its
+//! write wins.
 
 use std::collections::HashMap;
 
@@ -25,6 +34,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::store::LeaseClock;
 use tempora::{Error, Result};
 
 use crate::{MongoStore, floor_micros, from_micros, score};
@@ -75,6 +85,19 @@ fn time_field(document: &Document, field: &str) -> Option<Timestamp> {
 fn run_id(job_id: &str, scheduled_time: Timestamp, node: &str) -> String {
     // OK because a tuple of strings and an integer always serializes.
     serde_json::to_string(&(job_id, floor_micros(scheduled_time), node)).unwrap_or_default()
+}
+
+/// `record` with its promise counted from `server_now` (the server's
+/// clock), when given and the record makes one.
+pub(crate) fn on_server_clock(record: &RunRecord, server_now: Option<Timestamp>) -> RunRecord {
+    let mut moved = record.clone();
+    if let (Some(server_now), Some(alive_until)) = (server_now, record.alive_until) {
+        let promise = record.started.map_or(SignedDuration::ZERO, |started| {
+            alive_until.duration_since(started)
+        });
+        moved.alive_until = Some(server_now.saturating_add(promise).unwrap_or(Timestamp::MAX));
+    }
+    moved
 }
 
 fn to_document(record: &RunRecord) -> Document {
@@ -140,6 +163,31 @@ impl MongoStore {
         &self.inner.runs
     }
 
+    /// The server's time where running records' promises are measured on
+    /// it; `None` where they are the caller's.
+    pub(crate) async fn promise_clock(&self) -> Result<Option<Timestamp>> {
+        match self.inner.lease_clock {
+            LeaseClock::Caller => Ok(None),
+            LeaseClock::Database => self
+                .lease_now(Timestamp::UNIX_EPOCH)
+                .await
+                .map(|now| Some(from_micros(now))),
+        }
+    }
+
+    /// The server's time if any of `records` makes a promise to keep on
+    /// it (see [`MongoStore::promise_clock`]).
+    pub(crate) async fn promise_clock_for(
+        &self,
+        records: &[&RunRecord],
+    ) -> Result<Option<Timestamp>> {
+        if records.iter().any(|record| record.alive_until.is_some()) {
+            self.promise_clock().await
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The records `filter` finds, in `sort` order, at most `limit`; those
     /// that do not read are logged and left out.
     async fn find_runs(
@@ -170,11 +218,33 @@ impl MongoStore {
     }
 
     pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
-        let document = to_document(record);
+        let server_now = self.promise_clock_for(&[record]).await?;
+        let document = to_document(&on_server_clock(record, server_now));
         let id = document.get("_id").cloned().unwrap_or(Bson::Null);
         self.runs()
             .replace_one(doc! {"_id": id}, document)
             .upsert(true)
+            .await
+            .map_err(|error| {
+                self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
+            })?;
+        Ok(())
+    }
+
+    /// Writes `record` (its promise counted from `server_now` when given)
+    /// in `session`'s transaction.
+    pub(crate) async fn record_run_in(
+        &self,
+        record: &RunRecord,
+        server_now: Option<Timestamp>,
+        session: &mut mongodb::ClientSession,
+    ) -> Result<()> {
+        let document = to_document(&on_server_clock(record, server_now));
+        let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+        self.runs()
+            .replace_one(doc! {"_id": id}, document)
+            .upsert(true)
+            .session(session)
             .await
             .map_err(|error| {
                 self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
@@ -187,6 +257,7 @@ impl MongoStore {
     /// a batch of upserting replacements (ordered, so a later record of
     /// one key replaces an earlier one).
     pub(crate) async fn record_runs_impl(&self, records: &[&RunRecord]) -> Result<()> {
+        let server_now = self.promise_clock_for(records).await?;
         let mut batch: Vec<Document> = Vec::new();
         let mut bytes = 0;
         for record in records {
@@ -197,7 +268,7 @@ impl MongoStore {
                 self.replace_runs(std::mem::take(&mut batch)).await?;
                 bytes = 0;
             }
-            let document = to_document(record);
+            let document = to_document(&on_server_clock(record, server_now));
             let id = document.get("_id").cloned().unwrap_or(Bson::Null);
             batch.push(doc! {"q": {"_id": id}, "u": document, "upsert": true});
             bytes += size;
@@ -256,6 +327,7 @@ impl MongoStore {
             return Ok(counts);
         }
         let what = "count the runs in progress";
+        let now = self.promise_clock().await?.unwrap_or(now);
         let pipeline = [
             doc! {"$match": {
                 "job_id": {"$in": job_ids},
@@ -310,7 +382,18 @@ impl MongoStore {
         Ok(found.into_iter().map(|(_, record)| record).collect())
     }
 
-    pub(crate) async fn renew_runs_impl(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+    pub(crate) async fn renew_runs_impl(
+        &self,
+        node: &str,
+        now: Timestamp,
+        alive_until: Timestamp,
+    ) -> Result<u64> {
+        let alive_until = match self.promise_clock().await? {
+            Some(server_now) => server_now
+                .saturating_add(alive_until.duration_since(now))
+                .unwrap_or(Timestamp::MAX),
+            None => alive_until,
+        };
         let renewed = self
             .runs()
             .update_many(
@@ -328,7 +411,10 @@ impl MongoStore {
         node: Option<&str>,
     ) -> Result<Vec<RunRecord>> {
         let running = RunStatus::Running.as_str();
-        let expired = doc! {"alive_until": {"$lte": score(Some(now))}};
+        // Promises pass on the server's clock where they are kept on it;
+        // the interrupted records say when by the caller's.
+        let expiry = self.promise_clock().await?.unwrap_or(now);
+        let expired = doc! {"alive_until": {"$lte": floor_micros(expiry)}};
         let filter = match node {
             Some(node) => doc! {"status": running, "$or": [{"node": node}, expired]},
             None => {
@@ -339,7 +425,7 @@ impl MongoStore {
         };
         let mut changed = Vec::new();
         for (document, record) in self.find_runs(filter, doc! {"_id": 1}, None).await? {
-            if !record.is_abandoned(now, node) {
+            if !record.is_abandoned(expiry, node) {
                 continue;
             }
             let interrupted = record.interrupted(now);

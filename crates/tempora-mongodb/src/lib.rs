@@ -113,19 +113,27 @@
 //! write is conditional on the claim, so a claim lost between two steps
 //! makes the later one write nothing.
 //!
-//! The records of the won settlements are then written to the run history
-//! in one `update` command of upserting replacements (as many as their
-//! size needs). MongoDB cannot write them in the same atomic step as the
-//! job without a multi-document transaction, which the store does not
-//! require of its server. So the job is written first and the records
-//! second: a crash (or a failed write) between the two leaves fire times
-//! taken without their running records — those runs are neither started
-//! (the process is gone, or its caller gets an error and starts nothing)
-//! nor recorded. At most once holds; the gap is that such a run leaves no
-//! trace in the history. If a later settlement of the same call fails, the
-//! records of those already won are still written before the error is
-//! returned, so that their runs are found interrupted rather than lost
-//! silently.
+//! On a server that takes multi-document transactions — a replica set
+//! (one member is enough) or a sharded cluster, which is how MongoDB is
+//! run in production and what [`MongoStore::uses_transactions`] reports —
+//! each settlement is one transaction: the writes above and, when it is
+//! won, its run records (upserting replacements in `{prefix}runs`) are
+//! committed together or not at all. A crash, a cancelled call or a failed
+//! write anywhere in between leaves neither: no fire time is taken without
+//! its running record, so a run that never started is never lost silently.
+//! A transaction that meets a transient error (a write conflict with
+//! another node's claim or settlement, labelled
+//! `TransientTransactionError`) is tried again from its start, up to 8
+//! times; a commit whose outcome is unknown is committed again.
+//!
+//! A standalone server refuses transactions. There (the store logs a
+//! warning when it connects) the job is written first and the records of
+//! the won settlements second, in one `update` command: a crash (or a
+//! failed write) between the two takes a fire time without its running
+//! record — the run is neither started nor recorded. At most once holds;
+//! the run just leaves no trace. If a later settlement of the same call
+//! fails, the records of those already won are still written before the
+//! error is returned, so that their runs are found interrupted.
 //!
 //! # Runs in progress and nodes
 //!
@@ -185,7 +193,7 @@ use async_trait::async_trait;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{DEFAULT, Job, StoredJob};
@@ -209,6 +217,29 @@ const RELEASE_ATTEMPTS: usize = 16;
 /// How long opening a connection to a server may take, unless the URL's
 /// `connectTimeoutMS` says otherwise.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many times a settlement's transaction is tried when the server
+/// answers a transient error (a write conflict with another node).
+const TRANSACTION_ATTEMPTS: usize = 8;
+
+/// The label of the errors after which a whole transaction may be tried
+/// again.
+const TRANSIENT: &str = "TransientTransactionError";
+
+/// The label of a commit whose outcome is unknown: the commit may be tried
+/// again.
+const COMMIT_UNKNOWN: &str = "UnknownTransactionCommitResult";
+
+/// Runs a driver action (`update_one`, `find_one`, …) in the session of
+/// `$session` (an `Option<&mut ClientSession>`) when it holds one.
+macro_rules! run_in {
+    ($session:expr, $action:expr) => {
+        match $session.as_deref_mut() {
+            Some(session) => $action.session(session).await,
+            None => $action.await,
+        }
+    };
+}
 
 /// MongoDB's error code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
@@ -339,6 +370,29 @@ impl MongoStoreBuilder {
         let jobs: Collection<Document> = database.collection(&format!("{}jobs", self.prefix));
         let runs: Collection<Document> = database.collection(&format!("{}runs", self.prefix));
         let nodes: Collection<Document> = database.collection(&format!("{}nodes", self.prefix));
+        let hello = database
+            .run_command(doc! {"hello": 1})
+            .await
+            .map_err(|error| {
+                Error::store(
+                    &self.name,
+                    format!("failed to connect (mongodb at {shown})"),
+                    Some(Box::new(error)),
+                )
+            })?;
+        // Transactions need a replica set (one member is enough) or a
+        // sharded cluster; a standalone server refuses them.
+        let transactions =
+            hello.get_str("setName").is_ok() || hello.get_str("msg") == Ok("isdbgrid");
+        if !transactions {
+            tracing::warn!(
+                store = %self.name,
+                url = %shown,
+                "mongodb is a standalone server, without transactions: a settlement writes the job, \
+                 then its run records; a crash between the two takes a fire time without a trace. \
+                 Run it as a replica set (one member is enough) to make them one transaction"
+            );
+        }
         let store = MongoStore {
             inner: Arc::new(Inner {
                 name: self.name,
@@ -349,14 +403,9 @@ impl MongoStoreBuilder {
                 jobs,
                 runs,
                 nodes,
+                transactions,
             }),
         };
-        store
-            .inner
-            .database
-            .run_command(doc! {"ping": 1})
-            .await
-            .map_err(|error| store.failed_to("connect", error))?;
         let index = IndexModel::builder()
             .keys(doc! {"next_run_time": 1, "_id": 1})
             .options(
@@ -410,6 +459,9 @@ struct Inner {
     jobs: Collection<Document>,
     runs: Collection<Document>,
     nodes: Collection<Document>,
+    /// The server takes multi-document transactions (a replica set or a
+    /// sharded cluster): a settlement and its records are one transaction.
+    transactions: bool,
 }
 
 impl fmt::Debug for MongoStore {
@@ -455,6 +507,26 @@ impl MongoStore {
     /// As [`MongoStoreBuilder::connect`].
     pub async fn connect(url: impl Into<String>) -> Result<MongoStore> {
         MongoStore::builder(url).connect().await
+    }
+
+    /// True when the server takes multi-document transactions (a replica
+    /// set, even of one member, or a sharded cluster): each settlement
+    /// then takes its fire times and writes its run records in one
+    /// transaction. False on a standalone server, where the records are
+    /// written just after the job (see the crate documentation,
+    /// Settlements).
+    ///
+    /// ```no_run
+    /// use tempora_mongodb::MongoStore;
+    ///
+    /// # async fn example() -> Result<(), tempora::Error> {
+    /// let store = MongoStore::connect("mongodb://127.0.0.1:27017/myapp?replicaSet=rs0").await?;
+    /// assert!(store.uses_transactions());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn uses_transactions(&self) -> bool {
+        self.inner.transactions
     }
 
     /// The prefix of the store's collections.
@@ -981,7 +1053,7 @@ impl JobStore for MongoStore {
     }
 
     async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.release_under(owner, claimed, release, &Claim::default())
+        self.release_under(owner, claimed, release, &Claim::default(), None)
             .await
             .map(drop)
     }
@@ -998,10 +1070,25 @@ impl JobStore for MongoStore {
         // The lease is measured as `acquire_due` measures it: one reading
         // of the lease clock for the whole call.
         let lease_now = self.lease_now(now).await?;
+        if self.inner.transactions {
+            // Promises of running records count from the server's time.
+            let server_now = match self.inner.lease_clock {
+                LeaseClock::Database => Some(from_micros(lease_now)),
+                LeaseClock::Caller => None,
+            };
+            let mut outcomes = Vec::with_capacity(settlements.len());
+            for settlement in settlements {
+                outcomes.push(
+                    self.settle_in_transaction(owner, settlement, lease_now, server_now)
+                        .await?,
+                );
+            }
+            return Ok(outcomes);
+        }
         let mut outcomes = Vec::with_capacity(settlements.len());
         let mut records: Vec<&RunRecord> = Vec::new();
         for settlement in settlements {
-            match self.settle_one(owner, settlement, lease_now).await {
+            match self.settle_one(owner, settlement, lease_now, None).await {
                 Ok(outcome) => {
                     if outcome.is_won() {
                         records.extend(&settlement.records);
@@ -1064,8 +1151,8 @@ impl JobStore for MongoStore {
         self.list_runs_impl(query).await
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, alive_until).await
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        self.renew_runs_impl(node, now, alive_until).await
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
@@ -1112,6 +1199,7 @@ impl MongoStore {
         claimed: &Claimed,
         release: Release,
         claim: &Claim,
+        mut session: Option<&mut ClientSession>,
     ) -> Result<bool> {
         let id = claimed.id();
         let what = format!("release job {id:?}");
@@ -1125,10 +1213,7 @@ impl MongoStore {
             filter.insert("job", &expected);
             let done = match release {
                 Release::Remove => {
-                    self.inner
-                        .jobs
-                        .delete_one(filter)
-                        .await
+                    run_in!(session, self.inner.jobs.delete_one(filter))
                         .map_err(|error| self.failed_to(&what, error))?
                         .deleted_count
                 }
@@ -1153,12 +1238,12 @@ impl MongoStore {
                     set.insert("job", json);
                     set.insert("next_run_time", score(Some(next)));
                     set.extend(claim.set.clone());
-                    self.inner
-                        .jobs
-                        .update_one(filter, doc! {"$set": set})
-                        .await
-                        .map_err(|error| self.failed_to(&what, error))?
-                        .matched_count
+                    run_in!(
+                        session,
+                        self.inner.jobs.update_one(filter, doc! {"$set": set})
+                    )
+                    .map_err(|error| self.failed_to(&what, error))?
+                    .matched_count
                 }
             };
             if done > 0 {
@@ -1166,11 +1251,7 @@ impl MongoStore {
             }
             // Not released: the job is gone, it is not held under the
             // claim, or it changed meanwhile.
-            let current = self
-                .inner
-                .jobs
-                .find_one(held.clone())
-                .await
+            let current = run_in!(session, self.inner.jobs.find_one(held.clone()))
                 .map_err(|error| self.failed_to(&what, error))?;
             let Some(current) = current else {
                 return Ok(false);
@@ -1184,12 +1265,11 @@ impl MongoStore {
             if !still_due {
                 let mut set = lease_cleared();
                 set.extend(claim.set.clone());
-                let dropped = self
-                    .inner
-                    .jobs
-                    .update_one(held.clone(), doc! {"$set": set})
-                    .await
-                    .map_err(|error| self.failed_to(&what, error))?;
+                let dropped = run_in!(
+                    session,
+                    self.inner.jobs.update_one(held.clone(), doc! {"$set": set})
+                )
+                .map_err(|error| self.failed_to(&what, error))?;
                 return Ok(dropped.matched_count > 0);
             }
             expected = current.get_str("job").unwrap_or_default().to_owned();
@@ -1211,6 +1291,7 @@ impl MongoStore {
         owner: &str,
         settlement: &Settlement,
         lease_now: i64,
+        mut session: Option<&mut ClientSession>,
     ) -> Result<Settled> {
         let claimed = &settlement.claimed;
         let claim = Claim {
@@ -1227,7 +1308,13 @@ impl MongoStore {
                 }),
         };
         if self
-            .release_under(owner, claimed, settlement.release, &claim)
+            .release_under(
+                owner,
+                claimed,
+                settlement.release,
+                &claim,
+                session.as_deref_mut(),
+            )
             .await?
         {
             return Ok(Settled::Won);
@@ -1235,15 +1322,102 @@ impl MongoStore {
         // Lost: leave the job to its new holder, dropping the lease `owner`
         // may still have on it (expired, or of a stale claim).
         let id = claimed.id();
-        self.inner
-            .jobs
-            .update_one(
+        run_in!(
+            session,
+            self.inner.jobs.update_one(
                 doc! {"_id": id, "lease_owner": owner},
                 doc! {"$set": lease_cleared()},
             )
-            .await
-            .map_err(|error| self.failed_to(&format!("drop the lease on job {id:?}"), error))?;
+        )
+        .map_err(|error| self.failed_to(&format!("drop the lease on job {id:?}"), error))?;
         Ok(Settled::Lost)
+    }
+
+    /// One settlement of [`JobStore::settle`] and its records in one
+    /// transaction: the job's update and its running records are
+    /// committed together or not at all. Tried again, whole, when the
+    /// server answers a transient error (a write conflict with another
+    /// node's settlement or claim).
+    async fn settle_in_transaction(
+        &self,
+        owner: &str,
+        settlement: &Settlement,
+        lease_now: i64,
+        server_now: Option<Timestamp>,
+    ) -> Result<Settled> {
+        let what = format!("settle job {:?}", settlement.claimed.id());
+        let mut session = self
+            .inner
+            .database
+            .client()
+            .start_session()
+            .await
+            .map_err(|error| self.failed_to(&what, error))?;
+        let mut attempt = 1;
+        loop {
+            session
+                .start_transaction()
+                .await
+                .map_err(|error| self.failed_to(&what, error))?;
+            let written = self
+                .settle_and_record(owner, settlement, lease_now, server_now, &mut session)
+                .await;
+            let outcome = match written {
+                Ok(outcome) => self.commit(&mut session, &what).await.map(|()| outcome),
+                Err(error) => {
+                    // Nothing of it is kept; a failed abort is the
+                    // server's to clean up when the session ends.
+                    let _ = session.abort_transaction().await;
+                    Err(error)
+                }
+            };
+            match outcome {
+                Err(error) if attempt < TRANSACTION_ATTEMPTS && has_label(&error, TRANSIENT) => {
+                    tracing::debug!(%error, attempt, "settlement tried again");
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// The writes of [`MongoStore::settle_in_transaction`], in `session`'s
+    /// transaction: the settlement, then, if won, its records.
+    async fn settle_and_record(
+        &self,
+        owner: &str,
+        settlement: &Settlement,
+        lease_now: i64,
+        server_now: Option<Timestamp>,
+        session: &mut ClientSession,
+    ) -> Result<Settled> {
+        let outcome = self
+            .settle_one(owner, settlement, lease_now, Some(&mut *session))
+            .await?;
+        if outcome.is_won() {
+            for record in &settlement.records {
+                self.record_run_in(record, server_now, &mut *session)
+                    .await?;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Commits `session`'s transaction, trying the commit again while its
+    /// outcome is unknown.
+    async fn commit(&self, session: &mut ClientSession, what: &str) -> Result<()> {
+        let mut attempt = 1;
+        loop {
+            match session.commit_transaction().await {
+                Ok(()) => return Ok(()),
+                Err(error)
+                    if attempt < TRANSACTION_ATTEMPTS && error.contains_label(COMMIT_UNKNOWN) =>
+                {
+                    attempt += 1;
+                }
+                Err(error) => return Err(self.failed_to(what, error)),
+            }
+        }
     }
 
     /// Clears the marks of `ids`, whose JSON reads again.
@@ -1261,6 +1435,13 @@ impl MongoStore {
             .map_err(|error| self.failed_to("clear unrestorable marks", error))?;
         Ok(())
     }
+}
+
+/// True when `error` comes from the driver with `label`.
+fn has_label(error: &Error, label: &str) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<mongodb::error::Error>())
+        .is_some_and(|error| error.contains_label(label))
 }
 
 fn id_of(document: &Document) -> String {

@@ -47,6 +47,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let reopen_prefix = prefix.clone();
     let corrupt_jobs = jobs.clone();
     StoreUnderTest::new(store)
+        .measures_on(clock)
         .reopen(move || open(reopen_prefix.clone(), clock))
         .corrupt(move |id| {
             let jobs = corrupt_jobs.clone();

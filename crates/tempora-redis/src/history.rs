@@ -20,15 +20,24 @@
 //! [`settle`](tempora::store::JobStore::settle). `running_counts` reads
 //! `runs_running`, whose run keys name each record's job and node, and then
 //! only the records of the jobs asked about on other nodes.
+//!
+//! With leases on the server's clock (the default), running records'
+//! promises are kept on it too: a record's `alive_until` is written as the
+//! server's `TIME` plus the promise its node made (`alive_until - started`,
+//! or `alive_until - now` for a renewal), and `interrupt_runs` and
+//! `running_counts` compare with the server's `TIME`. An interruption is a
+//! compare-and-set on the record's JSON, so a renewal that lands between
+//! the sweep's read and its write wins.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use redis::Script;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
-use tempora::jiff::Timestamp;
+use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::{Error, Result};
 
-use crate::{RedisStore, floor_micros, scripts};
+use crate::{LeaseClock, RedisStore, floor_micros, from_micros, scripts};
 
 /// How many records one call reads or changes at most.
 const PAGE: usize = 500;
@@ -142,9 +151,58 @@ fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
         .then_with(|| a.node.cmp(&b.node))
 }
 
+/// `record` with its promise counted from `server_now` (the server's
+/// clock), when given and the record makes one.
+pub(crate) fn on_server_clock(
+    record: &RunRecord,
+    server_now: Option<Timestamp>,
+) -> Cow<'_, RunRecord> {
+    match (server_now, record.alive_until) {
+        (Some(server_now), Some(alive_until)) => {
+            let promise = record.started.map_or(SignedDuration::ZERO, |started| {
+                alive_until.duration_since(started)
+            });
+            let mut moved = record.clone();
+            moved.alive_until = Some(server_now.saturating_add(promise).unwrap_or(Timestamp::MAX));
+            Cow::Owned(moved)
+        }
+        _ => Cow::Borrowed(record),
+    }
+}
+
 impl RedisStore {
     fn history_keys(&self) -> &HistoryKeys {
         &self.inner.history_keys
+    }
+
+    /// The server's time (`TIME`) where running records' promises are
+    /// measured on it; `None` where they are the caller's.
+    pub(crate) async fn promise_clock(&self) -> Result<Option<Timestamp>> {
+        match self.inner.lease_clock {
+            LeaseClock::Caller => Ok(None),
+            LeaseClock::Database => {
+                let (seconds, micros): (i64, i64) = redis::cmd("TIME")
+                    .query_async(&mut self.connection())
+                    .await
+                    .map_err(|error| self.failed("read the server's clock", error))?;
+                Ok(Some(from_micros(
+                    seconds.saturating_mul(1_000_000).saturating_add(micros),
+                )))
+            }
+        }
+    }
+
+    /// The server's time if any of `records` makes a promise to keep on
+    /// it (see [`RedisStore::promise_clock`]).
+    pub(crate) async fn promise_clock_for<'r>(
+        &self,
+        mut records: impl Iterator<Item = &'r RunRecord>,
+    ) -> Result<Option<Timestamp>> {
+        if records.any(|record| record.alive_until.is_some()) {
+            self.promise_clock().await
+        } else {
+            Ok(None)
+        }
     }
 
     fn encode_run(&self, record: &RunRecord) -> Result<String> {
@@ -235,13 +293,15 @@ impl RedisStore {
 
     /// Adds the arguments that record `record` to a script call (RECORD_RUNS
     /// or SETTLE): its `runs_of` key, then run key, JSON, score, running and
-    /// job id, as [`scripts::RECORD_RUNS`] reads them.
+    /// job id, as [`scripts::RECORD_RUNS`] reads them. Its promise counts
+    /// from `server_now` when given.
     pub(crate) fn record_args(
         &self,
         invocation: &mut redis::ScriptInvocation<'_>,
         record: &RunRecord,
+        server_now: Option<Timestamp>,
     ) -> Result<()> {
-        let json = self.encode_run(record)?;
+        let json = self.encode_run(&on_server_clock(record, server_now))?;
         invocation
             .key(self.history_keys().of_job(&record.job_id))
             .arg(run_key(record))
@@ -263,6 +323,7 @@ impl RedisStore {
     /// Records `records`, up to [`PAGE`] per script call.
     pub(crate) async fn record_runs_impl(&self, records: &[RunRecord]) -> Result<()> {
         let keys = self.history_keys();
+        let server_now = self.promise_clock_for(records.iter()).await?;
         for batch in records.chunks(PAGE) {
             let mut invocation = self.inner.history_scripts.record.prepare_invoke();
             invocation
@@ -271,7 +332,7 @@ impl RedisStore {
                 .key(&keys.running)
                 .key(&keys.jobs);
             for record in batch {
-                self.record_args(&mut invocation, record)?;
+                self.record_args(&mut invocation, record, server_now)?;
             }
             let what = match batch {
                 [record] => format!("record a run of job {:?}", record.job_id),
@@ -300,6 +361,7 @@ impl RedisStore {
             return Ok(counts);
         }
         let wanted: HashSet<&str> = job_ids.iter().copied().collect();
+        let now = self.promise_clock().await?.unwrap_or(now);
         let keys: Vec<String> = redis::cmd("SMEMBERS")
             .arg(&self.history_keys().running)
             .query_async(&mut self.connection())
@@ -378,7 +440,18 @@ impl RedisStore {
         Ok(found)
     }
 
-    pub(crate) async fn renew_runs_impl(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+    pub(crate) async fn renew_runs_impl(
+        &self,
+        node: &str,
+        now: Timestamp,
+        alive_until: Timestamp,
+    ) -> Result<u64> {
+        let alive_until = match self.promise_clock().await? {
+            Some(server_now) => server_now
+                .saturating_add(alive_until.duration_since(now))
+                .unwrap_or(Timestamp::MAX),
+            None => alive_until,
+        };
         let keys: Vec<String> = redis::cmd("SMEMBERS")
             .arg(&self.history_keys().running)
             .query_async(&mut self.connection())
@@ -407,11 +480,14 @@ impl RedisStore {
         now: Timestamp,
         node: Option<&str>,
     ) -> Result<Vec<RunRecord>> {
+        // Promises pass on the server's clock where they are kept on it;
+        // the interrupted records say when by the caller's.
+        let expiry = self.promise_clock().await?.unwrap_or(now);
         let changes: Vec<(String, String, RunRecord)> = self
             .running_runs()
             .await?
             .into_iter()
-            .filter(|(_, _, record)| record.is_abandoned(now, node))
+            .filter(|(_, _, record)| record.is_abandoned(expiry, node))
             .map(|(key, json, record)| (key, json, record.interrupted(now)))
             .collect();
         self.replace_runs(changes).await

@@ -962,6 +962,9 @@ impl JobStore for RedisStore {
             return Ok(Vec::new());
         }
         let history = &self.inner.history_keys;
+        let server_now = self
+            .promise_clock_for(settlements.iter().flat_map(|s| &s.records))
+            .await?;
         let mut invocation = self.script(&self.inner.scripts.settle);
         invocation
             .key(&history.runs)
@@ -986,7 +989,7 @@ impl JobStore for RedisStore {
                 .arg(new_score)
                 .arg(settlement.records.len());
             for record in &settlement.records {
-                self.record_args(&mut invocation, record)?;
+                self.record_args(&mut invocation, record, server_now)?;
             }
         }
         let outcomes: Vec<(i64, Vec<u8>)> = invocation
@@ -1069,8 +1072,8 @@ impl JobStore for RedisStore {
         self.list_runs_impl(query).await
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, alive_until).await
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        self.renew_runs_impl(node, now, alive_until).await
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {

@@ -39,6 +39,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let reopen_prefix = prefix.clone();
     let corrupt_prefix = prefix.clone();
     StoreUnderTest::new(store)
+        .measures_on(clock)
         .reopen(move || open(reopen_prefix.clone(), clock))
         .corrupt(move |id| {
             let jobs = format!("{corrupt_prefix}jobs");

@@ -141,6 +141,10 @@ struct Statements {
     abandoned: Sql,
     abandoned_of_node: Sql,
     interrupt: Sql,
+    /// The clock that measures running records' promises, as an
+    /// expression: the database's under [`LeaseClock::Database`] where it
+    /// has one; `None` for the caller's (a parameter).
+    runs_clock: Option<&'static str>,
     prune_by_age: Sql,
     prune_by_count: Sql,
     drop_tables: Vec<Sql>,
@@ -168,8 +172,15 @@ fn parameters<D: Dialect>(sql: &str) -> String {
 }
 
 impl Statements {
-    fn new<D: Dialect>(tables: &Tables) -> (Statements, Schema) {
+    fn new<D: Dialect>(tables: &Tables, lease_clock: LeaseClock) -> (Statements, Schema) {
         let dialect = D::sql(tables);
+        let runs_clock = match lease_clock {
+            LeaseClock::Database => dialect.clock,
+            LeaseClock::Caller => None,
+        };
+        // A promise passed: at or before the store's now, or the caller's
+        // (bound).
+        let expired = format!("alive_until <= {}", runs_clock.unwrap_or("?"));
         let Tables {
             jobs,
             runs,
@@ -263,20 +274,28 @@ impl Statements {
             )),
             list_nodes: sql(format!("SELECT {node_columns} FROM {nodes} ORDER BY id")),
             remove_node: sql(format!("DELETE FROM {nodes} WHERE id = ? AND instance = ?")),
+            // The promise as the caller made it, or (a duration) counted
+            // from the database's now.
             renew_runs: sql(format!(
-                "UPDATE {runs} SET alive_until = ? WHERE node = ? AND status = 'running'"
+                "UPDATE {runs} SET alive_until = {promise} WHERE node = ? AND status = 'running'",
+                promise = runs_clock.map_or("?".to_owned(), |clock| format!("{clock} + ?"))
             )),
             abandoned: sql(format!(
-                "SELECT {run_columns} FROM {runs} WHERE status = 'running' AND alive_until <= ?"
+                "SELECT {run_columns} FROM {runs} WHERE status = 'running' AND {expired}"
             )),
             abandoned_of_node: sql(format!(
                 "SELECT {run_columns} FROM {runs}
-                 WHERE status = 'running' AND (node = ? OR alive_until <= ?)"
+                 WHERE status = 'running' AND (node = ? OR {expired})"
             )),
+            // The condition of the read again, so that a renewal committed
+            // between the read and this write wins (the row's new promise
+            // is what the database checks).
             interrupt: sql(format!(
                 "UPDATE {runs} SET status = ?, finished = ?, duration = ?, error = ?, alive_until = NULL
-                 WHERE job_id = ? AND scheduled_time = ? AND node = ? AND status = 'running'"
+                 WHERE job_id = ? AND scheduled_time = ? AND node = ? AND status = 'running'
+                   AND (node = ? OR {expired})"
             )),
+            runs_clock,
             prune_by_age: sql(format!(
                 "DELETE FROM {runs} WHERE status <> 'running' AND scheduled_time < ?"
             )),
@@ -324,6 +343,14 @@ fn duration_micros(duration: SignedDuration) -> i64 {
     } else {
         i64::MAX
     })
+}
+
+/// The promise a running record makes, in microseconds: its `alive_until`
+/// after its `started` (after itself when it has none); `None` when it
+/// makes none.
+fn promise(record: &RunRecord) -> Option<i64> {
+    let alive_until = micros_floor(record.alive_until?);
+    Some(alive_until.saturating_sub(record.started.map_or(alive_until, micros_floor)))
 }
 
 /// Reads a stored job, or says why it cannot be read.
@@ -400,7 +427,8 @@ where
         options.check()?;
         let (pool, location) = D::connect(url, options).await?;
         let tables = Tables::new(&options.prefix);
-        let (sql, schema) = Statements::new::<D>(&tables);
+        let lease_clock = options.lease_clock.unwrap_or(D::LEASE_CLOCK);
+        let (sql, schema) = Statements::new::<D>(&tables, lease_clock);
         let found = Self::schema_version(&pool, &schema.read_version)
             .await
             .map_err(|error| {
@@ -471,7 +499,7 @@ where
                 writer,
                 location,
                 name: options.name.clone(),
-                lease_clock: options.lease_clock.unwrap_or(D::LEASE_CLOCK),
+                lease_clock,
                 tables,
                 sql,
                 call_timeout,
@@ -922,18 +950,27 @@ where
         records: &[RunRecord],
     ) -> std::result::Result<(), sqlx::Error> {
         let sql = &self.inner.sql;
+        // A running record's promise is kept on the database's clock where
+        // it measures them: its now plus the promise the node made.
+        let row = match sql.runs_clock {
+            Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?)"),
+            None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
+        };
         for chunk in records.chunks(RUNS_PER_STATEMENT) {
-            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
             let statement = parameters::<D>(&format!(
                 "INSERT INTO {} ({}) VALUES {} {}",
                 self.inner.tables.runs,
                 sql.run_columns,
-                vec![row; chunk.len()].join(", "),
+                vec![row.as_str(); chunk.len()].join(", "),
                 sql.replace_run
             ));
             let mut query = sqlx::query(AssertSqlSafe(statement));
             for record in chunk {
                 let record = record.clone();
+                let alive_until = match sql.runs_clock {
+                    Some(_) => promise(&record),
+                    None => record.alive_until.map(micros_floor),
+                };
                 query = query
                     .bind(record.job_id)
                     .bind(micros_floor(record.scheduled_time))
@@ -944,7 +981,7 @@ where
                     .bind(record.finished.map(micros_floor))
                     .bind(record.duration.map(duration_micros))
                     .bind(storable_text(record.error))
-                    .bind(record.alive_until.map(micros_floor))
+                    .bind(alive_until)
                     .bind(record.exit_status.map(i64::from))
                     .bind(storable_text(record.output));
             }
@@ -1450,13 +1487,15 @@ where
         for chunk in job_ids.chunks(IDS_PER_STATEMENT) {
             let statement = parameters::<D>(&format!(
                 "SELECT job_id, COUNT(*) FROM {} WHERE status = 'running' AND node <> ?
-                   AND alive_until > ? AND job_id IN ({}) GROUP BY job_id",
+                   AND alive_until > {} AND job_id IN ({}) GROUP BY job_id",
                 self.inner.tables.runs,
+                self.inner.sql.runs_clock.unwrap_or("?"),
                 vec!["?"; chunk.len()].join(", ")
             ));
-            let mut query = sqlx::query(AssertSqlSafe(statement))
-                .bind(except_node.to_owned())
-                .bind(micros_floor(now));
+            let mut query = sqlx::query(AssertSqlSafe(statement)).bind(except_node.to_owned());
+            if self.inner.sql.runs_clock.is_none() {
+                query = query.bind(micros_floor(now));
+            }
             for id in chunk {
                 query = query.bind((*id).to_owned());
             }
@@ -1557,10 +1596,14 @@ where
         Ok(self.runs_from_rows(&rows))
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        let promise = match self.inner.sql.runs_clock {
+            Some(_) => micros_floor(alive_until).saturating_sub(micros_floor(now)),
+            None => micros_floor(alive_until),
+        };
         self.execute(
             &self.inner.sql.renew_runs,
-            |q| q.bind(micros_floor(alive_until)).bind(node.to_owned()),
+            |q| q.bind(promise).bind(node.to_owned()),
             "renew the running runs",
         )
         .await
@@ -1569,18 +1612,33 @@ where
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
         let sql = &self.inner.sql;
         let what = "find the runs left running";
+        // The caller's now, where it measures the promises.
+        let caller_now = sql.runs_clock.is_none().then(|| micros_floor(now));
         let rows = match node {
             Some(node) => {
                 self.fetch_all(
                     &sql.abandoned_of_node,
-                    |q| q.bind(node.to_owned()).bind(micros_floor(now)),
+                    |q| {
+                        let q = q.bind(node.to_owned());
+                        match caller_now {
+                            Some(now) => q.bind(now),
+                            None => q,
+                        }
+                    },
                     what,
                 )
                 .await?
             }
             None => {
-                self.fetch_all(&sql.abandoned, |q| q.bind(micros_floor(now)), what)
-                    .await?
+                self.fetch_all(
+                    &sql.abandoned,
+                    |q| match caller_now {
+                        Some(now) => q.bind(now),
+                        None => q,
+                    },
+                    what,
+                )
+                .await?
             }
         };
         let mut interrupted = Vec::new();
@@ -1590,18 +1648,25 @@ where
                 .execute(
                     &sql.interrupt,
                     |q| {
-                        q.bind(run.status.as_str().to_owned())
+                        let q = q
+                            .bind(run.status.as_str().to_owned())
                             .bind(run.finished.map(micros_floor))
                             .bind(run.duration.map(duration_micros))
                             .bind(storable_text(run.error.clone()))
                             .bind(run.job_id.clone())
                             .bind(micros_floor(run.scheduled_time))
                             .bind(run.node.clone())
+                            .bind(node.map(str::to_owned));
+                        match caller_now {
+                            Some(now) => q.bind(now),
+                            None => q,
+                        }
                     },
                     "mark a run interrupted",
                 )
                 .await?;
-            // Zero when it finished meanwhile: its own record stands.
+            // Zero when it finished or was renewed meanwhile: its own
+            // record stands.
             if changed > 0 {
                 interrupted.push(run);
             }

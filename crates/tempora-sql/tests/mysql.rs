@@ -43,6 +43,7 @@ async fn mysql() -> StoreUnderTest {
     let reopen_options = options.clone();
     let dropper = store.clone();
     StoreUnderTest::new(store)
+        .measures_on(LeaseClock::Database)
         .reopen(move || {
             let options = reopen_options.clone();
             async move { connect(&options).await }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use tempora::store::JobStore;
+use tempora::store::{JobStore, LeaseClock};
 
 /// A boxed future giving a store: what [`StoreUnderTest::reopen`] returns.
 pub type StoreFuture = Pin<Box<dyn Future<Output = Arc<dyn JobStore>> + Send + 'static>>;
@@ -45,6 +45,7 @@ pub struct StoreUnderTest {
     reopen: Capability<ReopenFn>,
     corrupt: Capability<CorruptFn>,
     cleanup: Option<CleanupFn>,
+    clock: LeaseClock,
 }
 
 impl fmt::Debug for StoreUnderTest {
@@ -69,6 +70,7 @@ impl StoreUnderTest {
             reopen: Capability::Unsaid,
             corrupt: Capability::Unsaid,
             cleanup: None,
+            clock: LeaseClock::Caller,
         }
     }
 
@@ -93,6 +95,32 @@ impl StoreUnderTest {
     pub fn no_reopen(mut self, reason: &'static str) -> StoreUnderTest {
         self.reopen = Capability::Unsupported(reason);
         self
+    }
+
+    /// The clock the store measures leases and running records' promises
+    /// on: [`LeaseClock::Caller`] unless said (the memory store, SQLite, a
+    /// server store told so); [`LeaseClock::Database`] for a server store
+    /// on its own clock, which keeps `alive_until` on that clock, so that
+    /// the history cases expect promises counted from the server's now.
+    ///
+    /// ```
+    /// use tempora::store::{LeaseClock, MemoryStore};
+    /// use tempora_testkit::StoreUnderTest;
+    ///
+    /// let under_test = StoreUnderTest::new(MemoryStore::new());
+    /// assert_eq!(under_test.clock(), LeaseClock::Caller);
+    /// let under_test = under_test.measures_on(LeaseClock::Database);
+    /// assert_eq!(under_test.clock(), LeaseClock::Database);
+    /// ```
+    pub fn measures_on(mut self, clock: LeaseClock) -> StoreUnderTest {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the store measures on (see
+    /// [`StoreUnderTest::measures_on`]).
+    pub fn clock(&self) -> LeaseClock {
+        self.clock
     }
 
     /// How to overwrite the stored form of job `id` (given to the function)

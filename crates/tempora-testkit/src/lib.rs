@@ -79,6 +79,8 @@ macro_rules! store_conformance_tests {
             run_history_keeps_exit_status_and_output,
             run_history_lists_with_filters_newest_first,
             run_history_renews_and_interrupts_abandoned_runs,
+            run_promises_are_kept_on_the_stores_clock,
+            a_renewal_racing_a_sweep_wins_or_finds_nothing,
             run_history_prunes_by_count_and_age,
             an_unreadable_job_is_kept_skipped_and_listed,
             a_new_instance_sees_everything_after_a_restart,
@@ -88,6 +90,7 @@ macro_rules! store_conformance_tests {
             racing_owners_win_each_fire_time_once,
             previous_fire_time_survives_updates_and_restarts,
             running_counts_count_live_runs_of_other_nodes,
+            a_won_settlement_is_counted_by_other_nodes_at_once,
             node_records_heartbeat_list_and_remove,
         );
     };

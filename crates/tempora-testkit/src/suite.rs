@@ -6,7 +6,11 @@
 //! stores that measure leases on the caller's `now` and for stores that
 //! measure them on the database's clock: a lease the suite wants expired is
 //! short (1 s) *and* waited out; a lease it wants alive is long (10 min).
-//! The run history always uses the caller's `now`.
+//! Running records' promises (`alive_until`) go the same way: a store on
+//! the caller's clock measures them on the `now` given, a store on its own
+//! clock ([`StoreUnderTest::measures_on`]) keeps them on that clock,
+//! counted from when it writes them; a promise the suite wants broken is
+//! short and, on a store's own clock, waited out.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,7 +20,7 @@ use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, JobBuilder};
-use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
+use tempora::store::{JobStore, LeaseClock, NodeRecord, Release, Settled, Settlement};
 use tempora::task::{JobContext, JobTask};
 use tempora::trigger::CronTrigger;
 
@@ -827,6 +831,73 @@ async fn runs(store: &dyn JobStore, query: RunQuery) -> Vec<RunRecord> {
     )
 }
 
+/// True when the store keeps running records' promises on its own clock.
+fn on_store_clock(under_test: &StoreUnderTest) -> bool {
+    under_test.clock() == LeaseClock::Database
+}
+
+/// Waits out a promise of 1 s where the store measures it on its own clock
+/// (on the caller's, the `now` the case passes says it passed).
+async fn wait_out_promise(under_test: &StoreUnderTest) {
+    if on_store_clock(under_test) {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+}
+
+/// `listed` as the suite compares it with the records `written`: on a
+/// store that keeps promises on its own clock, each running record's
+/// `alive_until` must be its promise as written (`alive_until - started`)
+/// counted from about now (the server runs beside the tests: within 30 s),
+/// and is then set back to the instant written.
+fn as_written(
+    under_test: &StoreUnderTest,
+    listed: Vec<RunRecord>,
+    written: &[&RunRecord],
+) -> Vec<RunRecord> {
+    if !on_store_clock(under_test) {
+        return listed;
+    }
+    let now = tempora::clock::Clock::now(&SystemClock);
+    listed
+        .into_iter()
+        .map(|mut record| {
+            let Some(kept) = record.alive_until else {
+                return record;
+            };
+            let Some(source) = written.iter().find(|w| w.key() == record.key()) else {
+                panic!("{:?} was not written by the case", record.key());
+            };
+            let (Some(promised), Some(started)) = (source.alive_until, source.started) else {
+                return record;
+            };
+            let expected = now
+                .checked_add(promised.duration_since(started))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let off = kept.duration_since(expected).abs();
+            assert!(
+                off < SignedDuration::from_secs(30),
+                "{:?}: alive_until {kept} is not its promise from the store's now (about {expected})",
+                record.key()
+            );
+            record.alive_until = Some(promised);
+            record
+        })
+        .collect()
+}
+
+/// The records `query` lists, as [`as_written`] compares them.
+async fn runs_as_written(
+    under_test: &StoreUnderTest,
+    query: RunQuery,
+    written: &[&RunRecord],
+) -> Vec<RunRecord> {
+    as_written(
+        under_test,
+        runs(under_test.store.as_ref(), query).await,
+        written,
+    )
+}
+
 async fn record(store: &dyn JobStore, record: &RunRecord) {
     must(
         store.record_run(record).await,
@@ -871,7 +942,7 @@ pub async fn run_history_records_and_updates(under_test: StoreUnderTest) {
     .with_fire_times(3);
     record(store, &running).await;
     assert_eq!(
-        runs(store, RunQuery::new()).await,
+        runs_as_written(&under_test, RunQuery::new(), &[&running]).await,
         std::slice::from_ref(&running)
     );
     let done = running.clone().finish(
@@ -895,7 +966,7 @@ pub async fn run_history_records_and_updates(under_test: StoreUnderTest) {
     );
     record(store, &other).await;
     assert_eq!(
-        runs(store, RunQuery::new()).await,
+        runs_as_written(&under_test, RunQuery::new(), &[&other]).await,
         [done.clone(), other.clone()],
         "another node's run is another record"
     );
@@ -910,7 +981,7 @@ pub async fn run_history_records_and_updates(under_test: StoreUnderTest) {
     record(store, &missed).await;
     record(store, &missed).await;
     assert_eq!(
-        runs(store, RunQuery::new()).await,
+        runs_as_written(&under_test, RunQuery::new(), &[&other]).await,
         [done, other, missed],
         "recording twice keeps one record"
     );
@@ -1112,7 +1183,7 @@ pub async fn run_history_lists_with_filters_newest_first(under_test: StoreUnderT
         ]
     );
     assert_eq!(
-        runs(store, RunQuery::new().limit(1)).await,
+        runs_as_written(&under_test, RunQuery::new().limit(1), &[&all[7]]).await,
         [all[7].clone()]
     );
     assert!(runs(store, RunQuery::new().limit(0)).await.is_empty());
@@ -1130,22 +1201,26 @@ pub async fn run_history_lists_with_filters_newest_first(under_test: StoreUnderT
 pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
     let t = at(T0);
+    // Promises made at T0 + 1 s; "alive"'s lasts 2 s.
     let mine = RunRecord::running("a", t, "restarting", plus(t, 1), plus(t, 60));
     let theirs = RunRecord::running("b", t, "other", plus(t, 1), plus(t, 60));
     let theirs_too = RunRecord::running("c", t, "other", plus(t, 1), plus(t, 600));
-    let alive = RunRecord::running("d", t, "alive", plus(t, 1), plus(t, 150));
+    let alive = RunRecord::running("d", t, "alive", plus(t, 1), plus(t, 3));
     let done = finished("e", T0, "restarting", RunStatus::Success);
     for run in [&mine, &theirs, &theirs_too, &alive, &done] {
         record(store, run).await;
     }
-    let renewed = must(store.renew_runs("other", plus(t, 300)).await, "renew runs");
+    let renewed = must(
+        store.renew_runs("other", plus(t, 1), plus(t, 301)).await,
+        "renew runs",
+    );
     assert_eq!(
         renewed, 2,
         "both running records of node \"other\" are renewed"
     );
     assert_eq!(
         must(
-            store.renew_runs("nobody", plus(t, 300)).await,
+            store.renew_runs("nobody", plus(t, 1), plus(t, 301)).await,
             "renew nothing"
         ),
         0
@@ -1153,29 +1228,45 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
     // The restarting node's own running record goes at once; the others
     // are vouched for.
     let interrupted = must(
-        store.interrupt_runs(plus(t, 120), Some("restarting")).await,
+        store.interrupt_runs(plus(t, 2), Some("restarting")).await,
         "interrupt",
     );
-    assert_eq!(interrupted, [mine.clone().interrupted(plus(t, 120))]);
+    assert_eq!(interrupted, [mine.clone().interrupted(plus(t, 2))]);
     // Later, "alive" was not renewed: its promise expired; "other"'s
-    // holds until T0 + 300 s.
+    // holds until T0 + 301 s.
+    if on_store_clock(&under_test) {
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+    }
     let mut interrupted = must(
         store.interrupt_runs(plus(t, 200), None).await,
         "interrupt expired",
     );
     interrupted.sort_by(|x, y| x.job_id.cmp(&y.job_id));
     assert_eq!(interrupted, [alive.clone().interrupted(plus(t, 200))]);
+    if on_store_clock(&under_test) {
+        // On the store's clock, a renewal by a caller whose clock is a day
+        // ahead promises what it says (1 s), no more; waited out.
+        let ahead = plus(t, 86_400);
+        assert_eq!(
+            must(
+                store.renew_runs("other", ahead, plus(ahead, 1)).await,
+                "renew from ahead"
+            ),
+            2
+        );
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
     // An alive_until equal to now has expired.
     let mut interrupted = must(
-        store.interrupt_runs(plus(t, 300), None).await,
+        store.interrupt_runs(plus(t, 301), None).await,
         "interrupt at expiry",
     );
     interrupted.sort_by(|x, y| x.job_id.cmp(&y.job_id));
     assert_eq!(
         interrupted,
         [
-            theirs.clone().interrupted(plus(t, 300)),
-            theirs_too.clone().interrupted(plus(t, 300))
+            theirs.clone().interrupted(plus(t, 301)),
+            theirs_too.clone().interrupted(plus(t, 301))
         ]
     );
     assert!(
@@ -1192,9 +1283,9 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
     assert_eq!(
         stored_runs,
         [
-            mine.interrupted(plus(t, 120)),
-            theirs.interrupted(plus(t, 300)),
-            theirs_too.interrupted(plus(t, 300)),
+            mine.interrupted(plus(t, 2)),
+            theirs.interrupted(plus(t, 301)),
+            theirs_too.interrupted(plus(t, 301)),
             alive.interrupted(plus(t, 200)),
             done,
         ]
@@ -1204,6 +1295,121 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
         4,
         "interrupted runs are failures"
     );
+    under_test.finish().await;
+}
+
+/// On a store that keeps promises on its own clock, the callers' clocks do
+/// not matter: a caller whose clock is an hour ahead neither takes another
+/// node's live run as interrupted nor leaves it out of `running_counts`,
+/// and one whose clock is an hour behind takes a dead node's run over once
+/// its promise passed on the store's clock. Skipped on the caller's clock,
+/// where the caller's `now` is the measure by design.
+pub async fn run_promises_are_kept_on_the_stores_clock(under_test: StoreUnderTest) {
+    if !on_store_clock(&under_test) || !under_test.store.keeps_history() {
+        println!(
+            "run promises on the store's clock: skipped: the store measures on the caller's clock"
+        );
+        return under_test.finish().await;
+    }
+    let store = under_test.store.as_ref();
+    let t = at(T0);
+    // Node "a" runs job "a" and promises 10 s; node "dead" promised 1 s.
+    let live = RunRecord::running("a", t, "a", t, plus(t, 10));
+    let dead = RunRecord::running("d", t, "dead", t, plus(t, 1));
+    record(store, &live).await;
+    record(store, &dead).await;
+    let ahead = plus(t, 3600);
+    let behind = plus(t, -3600);
+    assert!(
+        must(store.interrupt_runs(ahead, None).await, "sweep from ahead").is_empty(),
+        "a caller an hour ahead takes no live run as interrupted"
+    );
+    let counts = must(
+        store.running_counts(&["a", "d"], "b", ahead).await,
+        "count from ahead",
+    );
+    assert_eq!(counts.get("a").copied(), Some(1), "{counts:?}");
+    // Node "a" renews by its own clock; node "dead" does not.
+    assert_eq!(
+        must(store.renew_runs("a", t, plus(t, 10)).await, "renew"),
+        1
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let interrupted = must(
+        store.interrupt_runs(behind, None).await,
+        "sweep from behind",
+    );
+    assert_eq!(
+        interrupted,
+        [dead.clone().interrupted(behind)],
+        "a caller an hour behind takes the dead node's run over"
+    );
+    let counts = must(
+        store.running_counts(&["a", "d"], "b", behind).await,
+        "count from behind",
+    );
+    assert_eq!(counts.get("a").copied(), Some(1), "{counts:?}");
+    assert_eq!(counts.get("d").copied().unwrap_or(0), 0, "{counts:?}");
+    under_test.finish().await;
+}
+
+/// A sweep racing a renewal of the same run: either the renewal comes
+/// first and the run stays running, or the sweep does and the renewal
+/// finds nothing to renew — never a renewed run taken as interrupted.
+pub async fn a_renewal_racing_a_sweep_wins_or_finds_nothing(under_test: StoreUnderTest) {
+    if !under_test.store.keeps_history() {
+        return under_test.finish().await;
+    }
+    let store = Arc::clone(&under_test.store);
+    let t = at(T0);
+    for round in 0..30 {
+        let scheduled = plus(t, round);
+        // A promise that has just passed, on either clock.
+        let run = RunRecord::running("race", scheduled, "racer", scheduled, scheduled);
+        record(store.as_ref(), &run).await;
+        let now = plus(scheduled, 1);
+        let renewer = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.renew_runs("racer", now, plus(now, 600)).await })
+        };
+        let sweeper = {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.interrupt_runs(now, None).await })
+        };
+        let renewed = must(
+            renewer.await.unwrap_or_else(|e| panic!("{e}")),
+            "renew in the race",
+        );
+        let swept = must(
+            sweeper.await.unwrap_or_else(|e| panic!("{e}")),
+            "sweep in the race",
+        );
+        let stored = runs(store.as_ref(), RunQuery::new().job("race"))
+            .await
+            .into_iter()
+            .find(|r| r.scheduled_time == scheduled)
+            .unwrap_or_else(|| panic!("round {round}: the record is gone"));
+        let interrupted = swept.iter().any(|r| r.scheduled_time == scheduled);
+        assert!(
+            !(renewed == 1 && interrupted),
+            "round {round}: the run was renewed and yet taken as interrupted"
+        );
+        assert_eq!(
+            stored.status,
+            if interrupted {
+                RunStatus::Interrupted
+            } else {
+                RunStatus::Running
+            },
+            "round {round}: renewed {renewed}, swept {swept:?}"
+        );
+        // Done with this round's run.
+        record(
+            store.as_ref(),
+            &run.finish(RunStatus::Success, now, None, None),
+        )
+        .await;
+    }
     under_test.finish().await;
 }
 
@@ -1300,7 +1506,10 @@ pub async fn run_history_prunes_by_count_and_age(under_test: StoreUnderTest) {
         "prune all finished",
     );
     assert_eq!(removed, 2);
-    assert_eq!(runs(store, RunQuery::new()).await, [old_running]);
+    assert_eq!(
+        runs_as_written(&under_test, RunQuery::new(), &[&old_running]).await,
+        [old_running]
+    );
     under_test.finish().await;
 }
 
@@ -1394,12 +1603,14 @@ pub async fn a_new_instance_sees_everything_after_a_restart(under_test: StoreUnd
     assert_eq!(ids(&claimed), ["a"]);
     let runs_before = [
         finished("b", T0, "dead", RunStatus::Success),
+        // A promise of 1 s, broken by 00:02 (and waited out on a store's
+        // own clock).
         RunRecord::running(
             "a",
             at(T0),
             "dead",
             at("2026-01-01T00:00:01Z"),
-            at("2026-01-01T00:01:00Z"),
+            at("2026-01-01T00:00:02Z"),
         ),
     ];
     for run in &runs_before {
@@ -1422,6 +1633,7 @@ pub async fn a_new_instance_sees_everything_after_a_restart(under_test: StoreUnd
         "the claim survives"
     );
     // The new process recovers the dead one's run.
+    wait_out_promise(&under_test).await;
     let interrupted = must(
         second
             .interrupt_runs(at("2026-01-01T00:02:00Z"), None)
@@ -1527,7 +1739,7 @@ pub async fn settle_takes_fire_times_keeps_records_and_releases(under_test: Stor
         "list_jobs gives it too"
     );
     if store.keeps_history() {
-        let mut kept = runs(store, RunQuery::new()).await;
+        let mut kept = runs_as_written(&under_test, RunQuery::new(), &[&running]).await;
         kept.sort_by(|x, y| x.job_id.cmp(&y.job_id));
         assert_eq!(kept, [running, missed], "the records of won settlements");
     }
@@ -1605,7 +1817,7 @@ pub async fn a_stalled_owner_loses_its_settlement(under_test: StoreUnderTest) {
     );
     if store.keeps_history() {
         assert_eq!(
-            runs(store, RunQuery::new()).await,
+            runs_as_written(&under_test, RunQuery::new(), &[&heir_run]).await,
             [heir_run],
             "a lost settlement keeps no record"
         );
@@ -1759,6 +1971,46 @@ pub async fn previous_fire_time_survives_updates_and_restarts(under_test: StoreU
     under_test.finish().await;
 }
 
+/// A won settlement's running record is in the store when `settle`
+/// returns — taken with its fire time in one step — so another node sees
+/// the run at once: in the history, and in `running_counts` (for
+/// `max_instances`).
+pub async fn a_won_settlement_is_counted_by_other_nodes_at_once(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        return under_test.finish().await;
+    }
+    let t = at(T0);
+    for n in 0..5 {
+        let id = format!("won-{n}");
+        add(store, job(&id, T0)).await;
+        let claimed = acquire(store, T0, 1, "node-a").await;
+        assert_eq!(ids(&claimed), [id.as_str()]);
+        let running = RunRecord::running(id.as_str(), t, "node-a", t, plus(t, 600));
+        let settlement = Settlement::new(
+            claimed[0].clone(),
+            Some(t),
+            Release::Reschedule(plus(t, 60)),
+        )
+        .record(running.clone());
+        assert_eq!(
+            settle(store, "node-a", &[settlement], T0).await,
+            [Settled::Won]
+        );
+        let counts = must(
+            store.running_counts(&[id.as_str()], "node-b", t).await,
+            "count the runs of other nodes",
+        );
+        assert_eq!(counts.get(&id).copied(), Some(1), "{id}: {counts:?}");
+        assert_eq!(
+            keys(&runs(store, RunQuery::new().job(id.as_str())).await),
+            keys(&[running]),
+            "{id}: the record is listed"
+        );
+    }
+    under_test.finish().await;
+}
+
 /// `running_counts` counts, per job, the runs in progress on other nodes
 /// that are still vouched for.
 pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnderTest) {
@@ -1772,13 +2024,14 @@ pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnde
         RunRecord::running("a", plus(t, 10), "node-c", plus(t, 11), plus(t, 60)),
         RunRecord::running("a", plus(t, 20), "node-b", plus(t, 21), plus(t, 60)),
         finished("a", "2026-01-01T00:00:30Z", "node-a", RunStatus::Success),
-        // Not vouched for any more: its node died.
-        RunRecord::running("b", t, "node-a", plus(t, 1), plus(t, 5)),
+        // Not vouched for any more: its node died (a promise of 1 s).
+        RunRecord::running("b", t, "node-a", plus(t, 1), plus(t, 2)),
         RunRecord::running("c", t, "node-b", plus(t, 1), plus(t, 60)),
         RunRecord::running("d", t, "node-a", plus(t, 1), plus(t, 60)),
     ] {
         record(store, &run).await;
     }
+    wait_out_promise(&under_test).await;
     let counts = must(
         store
             .running_counts(&["a", "b", "c", "e"], "node-b", plus(t, 30))

@@ -24,7 +24,10 @@
 //! [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
 //! turns them into [`RunStatus::Interrupted`]: those of a node that restarts
 //! under the same id (before it starts any run), and those whose
-//! `alive_until` passed (a node that died, whatever its id).
+//! `alive_until` passed (a node that died, whatever its id). A store that
+//! measures leases on the database's clock keeps `alive_until` on that
+//! clock too, so a node whose clock is off neither takes another node's
+//! live runs as interrupted nor undercounts them for `max_instances`.
 //!
 //! # Example
 //!
@@ -237,6 +240,12 @@ pub struct RunRecord {
     /// While running: until when its node vouches that the run is alive.
     /// After that, [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
     /// takes the run as interrupted. `None` once finished.
+    ///
+    /// A store that measures leases on its own clock
+    /// ([`LeaseClock::Database`](crate::store::LeaseClock::Database)) keeps
+    /// it on that clock, so that every node's runs compare on one clock: it
+    /// stores its own now plus the promise the node made (`alive_until -
+    /// started`), and reads back that instant.
     pub alive_until: Option<Timestamp>,
 }
 

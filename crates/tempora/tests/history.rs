@@ -730,11 +730,16 @@ impl JobStore for Shared {
         self.inner.list_runs(query).await
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> tempora::Result<u64> {
+    async fn renew_runs(
+        &self,
+        node: &str,
+        now: Timestamp,
+        alive_until: Timestamp,
+    ) -> tempora::Result<u64> {
         if !self.history {
             return Err(tempora::Error::unsupported("shared", "run history"));
         }
-        self.inner.renew_runs(node, alive_until).await
+        self.inner.renew_runs(node, now, alive_until).await
     }
 
     async fn interrupt_runs(

@@ -13,7 +13,7 @@
 //! | `outcome_kept` | the store goes away while a run finishes | the outcome is written when it returns; the run never runs again |
 //! | `one_off_runs_once` | SIGHUP and restart after a `date` job fired | it ran once (counted in a file); its history, and a removed job's, is kept |
 //! | `no_ddl_locks` | a long `pg_dump` holds ACCESS SHARE on every table | read commands and start take no exclusive lock; jobs keep firing; a read-only login reads; a newer schema is refused |
-//! | `liveness_by_store_clock` | a node's clock is off by seconds | no live run is interrupted or undercounted |
+//! | `liveness_by_store_clock` | a node's clock is 8 s ahead or behind; a renewal lands between a sweep's read and its write | no live run is interrupted or undercounted; the renewal wins (PostgreSQL, MySQL) |
 //! | `no_busy_loop` | a due job's row is locked by another transaction | the daemon backs off, then runs it |
 //! | `graceful_shutdown` | SIGTERM while a command runs | the command sees TERM; the run is retried at the next start |
 //! | `node_identity` | two daemons on one host, no `node_id` | the second refuses to start, naming the id, the first's pid and `node_id`; never two runs at once, none interrupted; a killed daemon's id is taken back at once |
@@ -22,7 +22,7 @@
 //! | `bounded_resources` | a command floods its output; a grandchild keeps it open | logs capped; no leak |
 //! | `reload_atomic` | SIGHUP with a changed or broken file, or during start-up | every change applies (env, a removed key, a removed job, `paused`), or none (a mistake, a `[scheduler]` change); the log says which; the daemon lives |
 //! | `secrets` | env values, store URL passwords (`sslpassword` too), the daemon's `PGPASSWORD` | shown as `***` in `jobs`, `check`, errors and the log unless asked; the daemon's env reaches a job only when it asks |
-//! | `mongodb_claims` | a crash between a claim and its record | one write: no fire time taken without a trace |
+//! | `mongodb_claims` | a settlement cut short at any point | one transaction: the fire time is taken with its running record, or neither |
 //! | `durability` | Redis without AOF restarts | a warning at connect; with AOF, jobs survive |
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -426,16 +426,15 @@ impl Recorder {
                 .map(|((name, _, _), flight)| (name.clone(), Arc::clone(&flight.store)))
                 .collect()
         };
-        let alive_until = self
-            .clock
-            .now()
-            .checked_add(self.lease)
-            .unwrap_or(Timestamp::MAX);
+        // The store keeps the promise on its own clock where it has one:
+        // it gets the instant the promise counts from.
+        let now = self.clock.now();
+        let alive_until = now.checked_add(self.lease).unwrap_or(Timestamp::MAX);
         for (name, store) in stores {
             if self.is_unsupported(&name) {
                 continue;
             }
-            match store.renew_runs(&self.node, alive_until).await {
+            match store.renew_runs(&self.node, now, alive_until).await {
                 Ok(renewed) => {
                     tracing::trace!(store = %name, renewed, "runs in flight renewed");
                 }

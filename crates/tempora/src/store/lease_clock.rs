@@ -14,6 +14,14 @@ use crate::error::{Error, Result};
 /// always those whose next run time is at or before the scheduler's `now`,
 /// whichever clock measures the leases.
 ///
+/// The same clock measures the promises of running runs
+/// ([`RunRecord::alive_until`](crate::history::RunRecord::alive_until)):
+/// under `Database` a store keeps them on the server's clock and compares
+/// them with the server's now when it takes dead nodes' runs as
+/// interrupted and when it counts the runs in progress for
+/// `max_instances`, so a scheduler whose clock is off by seconds neither
+/// interrupts another one's live run nor undercounts it.
+///
 /// ```
 /// use tempora::store::LeaseClock;
 ///

@@ -410,7 +410,8 @@ impl JobStore for MemoryStore {
         Ok(runs.into_iter().cloned().collect())
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        let _ = now;
         self.history_kept()?;
         let mut renewed = 0;
         for record in self.lock().runs.values_mut() {

@@ -334,9 +334,12 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// How many runs of each of `job_ids` are in progress on nodes other
     /// than `except_node`: records still running and vouched for
-    /// (`alive_until` after `now`). A scheduler adds its own runs in
-    /// progress to enforce `max_instances` across every node sharing the
-    /// store. Jobs without such runs may be left out of the answer.
+    /// (`alive_until` after the store's now under
+    /// [`LeaseClock::Database`], after `now` elsewhere: the complement of
+    /// what [`JobStore::interrupt_runs`] takes). A scheduler adds its own
+    /// runs in progress to enforce `max_instances` across every node
+    /// sharing the store. Jobs without such runs may be left out of the
+    /// answer.
     ///
     /// The default (for a store one scheduler uses alone) answers none.
     ///
@@ -411,6 +414,13 @@ pub trait JobStore: Send + Sync + 'static {
     /// Records a run: inserts `record`, or replaces the record with the
     /// same key `(job_id, scheduled_time, node)`.
     ///
+    /// Where the store measures leases on its own clock
+    /// ([`LeaseClock::Database`]), it keeps a running record's promise on
+    /// that clock: `alive_until` becomes the store's now plus
+    /// `alive_until - started` (the promise as long as the node made it,
+    /// counted from when the store writes the record). [`JobStore::settle`]
+    /// keeps its running records the same way.
+    ///
     /// # Errors
     ///
     /// [`Error::is_unsupported`] from a backend that does not keep run
@@ -449,19 +459,35 @@ pub trait JobStore: Send + Sync + 'static {
     /// it extended. A scheduler calls it while runs are in flight, more
     /// often than their lease.
     ///
+    /// `now` is the caller's time when it computed `alive_until`. Where the
+    /// store measures leases on its own clock ([`LeaseClock::Database`]),
+    /// it keeps the promise on that clock: its own now plus
+    /// `alive_until - now`. So a node whose clock is off promises as long
+    /// as one whose clock is right, and the records of every node compare
+    /// on one clock (see [`JobStore::interrupt_runs`]).
+    ///
     /// # Errors
     ///
     /// As [`JobStore::record_run`].
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
-        let _ = (node, alive_until);
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        let _ = (node, now, alive_until);
         Err(Error::unsupported(self.backend(), "run history"))
     }
 
     /// Marks as interrupted (with [`RunRecord::interrupted`] at `now`)
     /// every running record that [`RunRecord::is_abandoned`]: each whose
-    /// `alive_until` is at or before `now`, and with `node`, every one of
-    /// that node, which must not be running anything yet. Returns the
-    /// records it changed, as now stored.
+    /// `alive_until` has passed, and with `node`, every one of that node,
+    /// which must not be running anything yet. Returns the records it
+    /// changed, as now stored.
+    ///
+    /// Where the store measures leases on its own clock
+    /// ([`LeaseClock::Database`]), a promise has passed when it is at or
+    /// before the store's now, whatever `now` says: a node whose clock runs
+    /// ahead never takes another node's live run as interrupted, and one
+    /// whose clock lags takes dead nodes' runs over on time. Elsewhere it
+    /// is at or before `now`. Each record is changed only if it is still
+    /// abandoned when it is written: a renewal that lands between the
+    /// store's read and its write wins.
     ///
     /// A scheduler calls it with its own node id when it starts (its id may
     /// be the one of a process that died), and without one now and then to
@@ -613,8 +639,8 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
         (**self).list_runs(query).await
     }
 
-    async fn renew_runs(&self, node: &str, alive_until: Timestamp) -> Result<u64> {
-        (**self).renew_runs(node, alive_until).await
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
+        (**self).renew_runs(node, now, alive_until).await
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
