@@ -96,15 +96,15 @@
 //! process), `started`, `last_heartbeat` (microseconds, by the lease
 //! clock) and `running` (runs in progress at the last heartbeat).
 //!
+//! `{prefix}schema` holds one row: the `version` of the tables' schema
+//! ([`SCHEMA_VERSION`] for this release's).
+//!
 //! A fire time is settled in one transaction: the job's row is locked
 //! (`SELECT … FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`), the claim is
 //! checked — still this node's, its lease alive by the database's clock,
 //! `previous_fire_time` unchanged — and only then `previous_fire_time`
 //! moves on, the run is recorded as running and the job is released, all
 //! committed at once.
-//!
-//! `{prefix}schema` holds one row: the `version` of the tables' schema
-//! ([`SCHEMA_VERSION`] for this release's).
 //!
 //! Connecting reads the schema version. Tables of this release's version
 //! are used as they are: connecting runs no DDL, writes nothing and takes
