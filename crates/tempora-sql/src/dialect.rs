@@ -306,13 +306,17 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// How many rows a statement changed (matched, for MySQL).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 
-    /// Reads the database's settings that decide whether a committed
-    /// change survives a crash (PostgreSQL's `fsync` and
-    /// `synchronous_commit`, MySQL's `innodb_flush_log_at_trx_commit` and
-    /// `sync_binlog`, SQLite's `synchronous`) and logs a warning, saying
-    /// what to set, for each that gives up durability. Settings that
-    /// cannot be read are not checked. Nothing is written.
-    fn check_durability(pool: &Pool<Self::Db>, location: &str) -> impl Future<Output = ()> + Send;
+    /// Reads the server's settings that decide whether a committed change
+    /// survives a crash (PostgreSQL's `fsync` and `synchronous_commit`,
+    /// MySQL's `innodb_flush_log_at_trx_commit` and `sync_binlog`) and
+    /// logs a warning, saying what to set, for each that gives up
+    /// durability. Settings that cannot be read are not checked. Nothing
+    /// is written. Nothing to read by default (SQLite, whose store sets
+    /// `synchronous` on every connection itself).
+    fn check_durability(pool: &Pool<Self::Db>, location: &str) -> impl Future<Output = ()> + Send {
+        let _ = (pool, location);
+        std::future::ready(())
+    }
 
     /// The statement timeout the database's sessions run with, when the
     /// URL may set one other than [`SqlOptions::statement_timeout`]

@@ -50,12 +50,13 @@
 //! Its store writes through one connection it holds (SQLite takes one
 //! writer at a time anyway) and reads through a pool.
 //!
-//! Connecting reads the settings that decide whether a commit survives a
-//! crash — PostgreSQL's `fsync` and `synchronous_commit`, MySQL's
-//! `innodb_flush_log_at_trx_commit` and `sync_binlog`, SQLite's
-//! `synchronous` — and logs a warning, saying what to set, for each that
-//! gives durability up: a lost commit can be a settled fire time, which
-//! then runs again.
+//! Connecting to a server reads the settings that decide whether a commit
+//! survives a crash — PostgreSQL's `fsync` and `synchronous_commit`,
+//! MySQL's `innodb_flush_log_at_trx_commit` and `sync_binlog` — and logs a
+//! warning, saying what to set, for each that gives durability up: a lost
+//! commit can be a settled fire time, which then runs again. SQLite's
+//! `synchronous` is set by the store on every connection.
+//!
 //! MySQL needs 8.0 or later, MariaDB 10.6 or later (for `SKIP LOCKED`).
 //!
 //! Leases are measured on the database server's clock where it has one
@@ -102,15 +103,15 @@
 //! process), `started`, `last_heartbeat` (microseconds, by the lease
 //! clock) and `running` (runs in progress at the last heartbeat).
 //!
+//! `{prefix}schema` holds one row: the `version` of the tables' schema
+//! ([`SCHEMA_VERSION`] for this release's).
+//!
 //! A fire time is settled in one transaction: the job's row is locked
 //! (`SELECT … FOR UPDATE`; SQLite's `BEGIN IMMEDIATE`), the claim is
 //! checked — still this node's, its lease alive by the database's clock,
 //! `previous_fire_time` unchanged — and only then `previous_fire_time`
 //! moves on, the run is recorded as running and the job is released, all
 //! committed at once.
-//!
-//! `{prefix}schema` holds one row: the `version` of the tables' schema
-//! ([`SCHEMA_VERSION`] for this release's).
 //!
 //! Connecting reads the schema version. Tables of this release's version
 //! are used as they are: connecting runs no DDL, writes nothing and takes

@@ -265,27 +265,6 @@ impl Dialect for Sqlite {
         Ok(found)
     }
 
-    async fn check_durability(pool: &Pool<sqlx::Sqlite>, location: &str) {
-        // 0 = OFF: SQLite hands writes to the OS without waiting for the
-        // disk, so a power loss or OS crash can corrupt the file. The store
-        // asks for NORMAL; a URL may ask for less.
-        match sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
-            .fetch_one(pool)
-            .await
-        {
-            Ok(0) => tracing::warn!(
-                store = %location,
-                "the database runs with synchronous = OFF: a power loss or OS crash can lose \
-                 committed jobs and run records or corrupt the file; use synchronous = NORMAL \
-                 (the default) or FULL"
-            ),
-            Ok(_) => {}
-            Err(error) => {
-                tracing::debug!(store = %location, %error, "cannot read synchronous; not checked");
-            }
-        }
-    }
-
     fn is_missing_table(error: &sqlx::Error) -> bool {
         matches!(error, sqlx::Error::Database(error) if error.message().starts_with("no such table"))
     }
