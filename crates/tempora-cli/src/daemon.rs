@@ -685,8 +685,9 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
 /// restart) is refused as a whole and logged, and the jobs stay as they
 /// were. A reload the store fails to write is tried again every two
 /// seconds until it is (or until the next SIGHUP replaces it). The log
-/// says which: `configuration reload applied: …` with what changed, or
-/// `configuration reload refused: …` with why.
+/// says which: `the configuration was reloaded: …` with what changed
+/// (field `reload = "applied"`), or `the configuration was not reloaded;
+/// the jobs stay as they were` with why (`reload = "refused"`, `reason`).
 #[cfg(unix)]
 fn reload_on_hangup(
     path: PathBuf,
@@ -696,6 +697,13 @@ fn reload_on_hangup(
     scheduler: SyncScheduler,
 ) -> Result<()> {
     const RETRY: Duration = Duration::from_secs(2);
+    let refused = |reason: &str| {
+        tracing::error!(
+            reload = "refused",
+            reason,
+            "the configuration was not reloaded; the jobs stay as they were"
+        );
+    };
     std::thread::Builder::new()
         .name("tempora-reload".to_owned())
         .spawn(move || {
@@ -718,20 +726,16 @@ fn reload_on_hangup(
                         tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
                         match load(&path) {
                             Err(error) => {
-                                tracing::error!(
-                                    %error,
-                                    "configuration reload refused: the file has a mistake; the jobs stay as they were"
-                                );
+                                refused(&error.to_string());
                                 continue;
                             }
                             Ok(config) => {
                                 let changed = started.scheduler_changes(&config);
                                 if !changed.is_empty() {
-                                    tracing::error!(
-                                        keys = %changed.join(", "),
-                                        "configuration reload refused: [scheduler] {} changed, which takes a restart; the jobs stay as they were",
+                                    refused(&format!(
+                                        "[scheduler] {} changed, which takes a restart",
                                         changed.join(", ")
-                                    );
+                                    ));
                                     continue;
                                 }
                                 pending = Some(config);
@@ -745,20 +749,18 @@ fn reload_on_hangup(
                 };
                 match sync(&scheduler, config) {
                     Ok(report) => {
-                        tracing::info!("configuration reload applied: {report}");
+                        tracing::info!(reload = "applied", "the configuration was reloaded: {report}");
                         pending = None;
                     }
                     Err(error) if is_store_failure(&error) => {
                         tracing::warn!(
+                            reload = "incomplete",
                             %error,
-                            "configuration reload not complete: the store failed; trying again in {RETRY:?}"
+                            "the configuration was reloaded in part: the store failed; trying again in {RETRY:?}"
                         );
                     }
                     Err(error) => {
-                        tracing::error!(
-                            %error,
-                            "configuration reload refused: the jobs stay as they were"
-                        );
+                        refused(&error.to_string());
                         pending = None;
                     }
                 }
