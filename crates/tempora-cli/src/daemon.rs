@@ -26,6 +26,7 @@ use tempora::task::COMMAND;
 use tempora::trigger::Trigger;
 
 use crate::config::{DaemonConfig, JobConfig, LogFormat, ORIGIN, ORIGIN_CONFIG, PAUSED_IN_CONFIG};
+use crate::jobs::{PAUSED_UNTIL, paused_until};
 use crate::store::{Backend, StoreUrl};
 use crate::{CliError, Result};
 use tokio::sync::watch;
@@ -320,11 +321,19 @@ pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<SyncRepo
                         "a job added at run time has the id of a job of the configuration; the configuration's replaces it"
                     );
                 }
-                let pause_kept = !changed.iter().any(|key| key == "paused")
-                    && existing.is_paused()
-                    && !wanted.paused;
-                if pause_kept {
+                // A pause or resume made at run time stays while the
+                // file's `paused` does not change.
+                let pause_changed = changed.iter().any(|key| key == "paused");
+                if !pause_changed && existing.is_paused() && !wanted.paused {
                     builder = builder.paused();
+                } else if !pause_changed
+                    && let Some(until) = paused_until(existing, now)
+                    && let Some(next) = job.trigger().next_fire_time(None, until)
+                {
+                    // A `jobs pause --until` stays too.
+                    builder = builder
+                        .label(PAUSED_UNTIL, until.to_string())
+                        .next_run_time(next);
                 }
                 report.changed.push((wanted.id.clone(), changed));
             }

@@ -113,6 +113,22 @@ fn a_reload_applies_every_change_of_the_file() {
     // A run already claimed when the reload landed may still finish.
     assert!(setup.lines("b.txt").len() <= b + 1);
     assert!(setup.lines("c.txt").len() <= c + 1);
+
+    // A pause made at run time stays through a reload that changes the job
+    // but not its `paused`.
+    setup.ok(&["jobs", "pause", "d"]);
+    setup.write_config(
+        &AFTER
+            .replace("{DIR}", &dir)
+            .replace("echo d >>", "echo d2 >>"),
+    );
+    signal(&daemon, "HUP");
+    setup.wait_until("the second reload is applied", || {
+        setup
+            .log()
+            .contains("the configuration was reloaded: changed d (command)")
+    });
+    assert_eq!(setup.json(&["jobs", "show", "d"])["paused"], true);
     drop(daemon);
 }
 
