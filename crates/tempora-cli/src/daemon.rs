@@ -2,10 +2,14 @@
 //! jobs of a configuration file.
 //!
 //! The store is the file's `[scheduler] store` (default: the SQLite file
-//! `tempora.db` beside the file). The jobs of the file are synced into it at
-//! start and again at SIGHUP: added, changed in place, and removed when they
-//! leave the file. Jobs added at run time (`tempora jobs add`) carry another
-//! [`ORIGIN`] label and are kept. SIGINT and SIGTERM shut the daemon down
+//! `tempora.db` beside the file); a database server that cannot be reached
+//! at start is waited for. Before it takes its node id, the daemon checks
+//! that no other live daemon holds it. The jobs of the file are synced into
+//! the store at start and again at SIGHUP, all of the file or none of it:
+//! added, changed in place, and removed when they leave the file; a one-off
+//! job that fired is not added again. Jobs added at run time (`tempora jobs
+//! add`) carry another [`ORIGIN`] label and are kept. Signal handlers are
+//! installed first of all. SIGINT and SIGTERM shut the daemon down
 //! gracefully, waiting for running jobs up to the file's `shutdown_timeout`,
 //! then cancelling them (a command job's process group is killed) and
 //! recording them as interrupted. Changes other processes make to the store
