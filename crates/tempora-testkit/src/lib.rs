@@ -89,6 +89,7 @@ macro_rules! store_conformance_tests {
             previous_fire_time_survives_updates_and_restarts,
             running_counts_count_live_runs_of_other_nodes,
             node_records_heartbeat_list_and_remove,
+            removing_a_job_keeps_its_run_history,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
