@@ -290,7 +290,8 @@ pub struct DaemonConfig {
     pub store_prefix: Option<String>,
     /// This daemon's node id in the store (default: `tempora@` and the
     /// host name). A daemon that restarts under the same id finds its
-    /// unfinished runs and records them as interrupted at once.
+    /// unfinished runs and records them as interrupted at once; one started
+    /// while another live daemon holds the id refuses to start.
     pub node_id: Option<String>,
     /// How the log is written.
     pub log_format: LogFormat,

@@ -2,10 +2,14 @@
 //! jobs of a configuration file.
 //!
 //! The store is the file's `[scheduler] store` (default: the SQLite file
-//! `tempora.db` beside the file). The jobs of the file are synced into it at
-//! start and again at SIGHUP: added, changed in place, and removed when they
-//! leave the file. Jobs added at run time (`tempora jobs add`) carry another
-//! [`ORIGIN`] label and are kept. SIGINT and SIGTERM shut the daemon down
+//! `tempora.db` beside the file); a database server that cannot be reached
+//! at start is waited for. Before it takes its node id, the daemon checks
+//! that no other live daemon holds it. The jobs of the file are synced into
+//! the store at start and again at SIGHUP, all of the file or none of it:
+//! added, changed in place, and removed when they leave the file; a one-off
+//! job that fired is not added again. Jobs added at run time (`tempora jobs
+//! add`) carry another [`ORIGIN`] label and are kept. Signal handlers are
+//! installed first of all. SIGINT and SIGTERM shut the daemon down
 //! gracefully, waiting for running jobs up to the file's `shutdown_timeout`,
 //! then cancelling them (a command job's process group is killed) and
 //! recording them as interrupted. Changes other processes make to the store
@@ -26,6 +30,7 @@ use tempora::task::COMMAND;
 use tempora::trigger::Trigger;
 
 use crate::config::{DaemonConfig, JobConfig, LogFormat, ORIGIN, ORIGIN_CONFIG, PAUSED_IN_CONFIG};
+use crate::jobs::{PAUSED_UNTIL, paused_until};
 use crate::store::{Backend, StoreUrl};
 use crate::{CliError, Result};
 use tokio::sync::watch;
@@ -320,11 +325,19 @@ pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<SyncRepo
                         "a job added at run time has the id of a job of the configuration; the configuration's replaces it"
                     );
                 }
-                let pause_kept = !changed.iter().any(|key| key == "paused")
-                    && existing.is_paused()
-                    && !wanted.paused;
-                if pause_kept {
+                // A pause or resume made at run time stays while the
+                // file's `paused` does not change.
+                let pause_changed = changed.iter().any(|key| key == "paused");
+                if !pause_changed && existing.is_paused() && !wanted.paused {
                     builder = builder.paused();
+                } else if !pause_changed
+                    && let Some(until) = paused_until(existing, now)
+                    && let Some(next) = job.trigger().next_fire_time(None, until)
+                {
+                    // A `jobs pause --until` stays too.
+                    builder = builder
+                        .label(PAUSED_UNTIL, until.to_string())
+                        .next_run_time(next);
                 }
                 report.changed.push((wanted.id.clone(), changed));
             }
@@ -685,8 +698,9 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
 /// restart) is refused as a whole and logged, and the jobs stay as they
 /// were. A reload the store fails to write is tried again every two
 /// seconds until it is (or until the next SIGHUP replaces it). The log
-/// says which: `configuration reload applied: …` with what changed, or
-/// `configuration reload refused: …` with why.
+/// says which: `the configuration was reloaded: …` with what changed
+/// (field `reload = "applied"`), or `the configuration was not reloaded;
+/// the jobs stay as they were` with why (`reload = "refused"`, `reason`).
 #[cfg(unix)]
 fn reload_on_hangup(
     path: PathBuf,
@@ -696,6 +710,13 @@ fn reload_on_hangup(
     scheduler: SyncScheduler,
 ) -> Result<()> {
     const RETRY: Duration = Duration::from_secs(2);
+    let refused = |reason: &str| {
+        tracing::error!(
+            reload = "refused",
+            reason,
+            "the configuration was not reloaded; the jobs stay as they were"
+        );
+    };
     std::thread::Builder::new()
         .name("tempora-reload".to_owned())
         .spawn(move || {
@@ -718,20 +739,16 @@ fn reload_on_hangup(
                         tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
                         match load(&path) {
                             Err(error) => {
-                                tracing::error!(
-                                    %error,
-                                    "configuration reload refused: the file has a mistake; the jobs stay as they were"
-                                );
+                                refused(&error.to_string());
                                 continue;
                             }
                             Ok(config) => {
                                 let changed = started.scheduler_changes(&config);
                                 if !changed.is_empty() {
-                                    tracing::error!(
-                                        keys = %changed.join(", "),
-                                        "configuration reload refused: [scheduler] {} changed, which takes a restart; the jobs stay as they were",
+                                    refused(&format!(
+                                        "[scheduler] {} changed, which takes a restart",
                                         changed.join(", ")
-                                    );
+                                    ));
                                     continue;
                                 }
                                 pending = Some(config);
@@ -745,20 +762,18 @@ fn reload_on_hangup(
                 };
                 match sync(&scheduler, config) {
                     Ok(report) => {
-                        tracing::info!("configuration reload applied: {report}");
+                        tracing::info!(reload = "applied", "the configuration was reloaded: {report}");
                         pending = None;
                     }
                     Err(error) if is_store_failure(&error) => {
                         tracing::warn!(
+                            reload = "incomplete",
                             %error,
-                            "configuration reload not complete: the store failed; trying again in {RETRY:?}"
+                            "the configuration was reloaded in part: the store failed; trying again in {RETRY:?}"
                         );
                     }
                     Err(error) => {
-                        tracing::error!(
-                            %error,
-                            "configuration reload refused: the jobs stay as they were"
-                        );
+                        refused(&error.to_string());
                         pending = None;
                     }
                 }

@@ -92,6 +92,7 @@ macro_rules! store_conformance_tests {
             running_counts_count_live_runs_of_other_nodes,
             a_won_settlement_is_counted_by_other_nodes_at_once,
             node_records_heartbeat_list_and_remove,
+            removing_a_job_keeps_its_run_history,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

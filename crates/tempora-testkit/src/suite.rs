@@ -2139,3 +2139,44 @@ pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) 
     }
     under_test.finish().await;
 }
+
+/// Removing a job — by `remove_job`, `remove_all_jobs`, or a settlement
+/// that removes an exhausted one — keeps its run history: what ran stays
+/// readable (a one-off job's record says it fired) until pruned.
+pub async fn removing_a_job_keeps_its_run_history(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        return under_test.finish().await;
+    }
+    add(store, job("a", T0)).await;
+    add(store, job("b", T0)).await;
+    add(store, job("c", T0)).await;
+    let t = at(T0);
+    let kept = [
+        finished("a", T0, "node-a", RunStatus::Success),
+        finished("b", T0, "node-a", RunStatus::Error),
+    ];
+    for run in &kept {
+        record(store, run).await;
+    }
+    must(store.remove_job("a").await, "remove job \"a\"");
+    let claimed = acquire(store, T0, 10, "node-a").await;
+    let once = RunRecord::running("c", t, "node-a", plus(t, 1), plus(t, 60));
+    let settled = settle(
+        store,
+        "node-a",
+        &[
+            Settlement::new(find(&claimed, "c").clone(), Some(t), Release::Remove)
+                .record(once.clone()),
+        ],
+        "2026-01-01T00:00:01Z",
+    )
+    .await;
+    assert_eq!(settled, [Settled::Won]);
+    must(store.remove_all_jobs().await, "remove all jobs");
+    assert!(list(store).await.is_empty());
+    let mut left = runs(store, RunQuery::new()).await;
+    left.sort_by(|x, y| x.job_id.cmp(&y.job_id));
+    assert_eq!(left, [kept[0].clone(), kept[1].clone(), once]);
+    under_test.finish().await;
+}

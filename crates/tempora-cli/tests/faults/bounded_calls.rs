@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, is_running, signal, wait_exit};
+use crate::support::{Daemon, Setup, is_running, signal, wait_exit};
 
 fn config(url: &str, dir: &str) -> String {
     format!(
@@ -26,7 +26,7 @@ fn the_daemon_waits_for_a_store_that_is_down_at_start() {
     setup.write_config(&config(&server.url(), &setup.dir.display().to_string()));
 
     // SIGTERM while waiting: a clean exit.
-    let mut early = setup.start();
+    let mut early = Daemon(setup.start());
     setup.wait_until("the first attempt is logged", || {
         setup
             .log()
@@ -37,7 +37,7 @@ fn the_daemon_waits_for_a_store_that_is_down_at_start() {
     assert!(wait_exit(&mut early).success(), "{}", setup.log());
     assert!(asked.elapsed() < Duration::from_secs(3));
 
-    let mut daemon = setup.start();
+    let mut daemon = Daemon(setup.start());
     setup.wait_until("three attempts are logged", || {
         setup
             .log()

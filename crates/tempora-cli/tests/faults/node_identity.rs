@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Setup, is_running, kill, wait_exit};
+use crate::support::{Daemon, Setup, is_running, wait_exit};
 
 const CONFIG: &str = r#"
 [scheduler]
@@ -40,12 +40,12 @@ fn most_at_once(lines: &[String]) -> usize {
 fn a_second_daemon_under_the_same_node_id_refuses_to_start() {
     let setup = Setup::new("node-identity", "");
     setup.write_config(&CONFIG.replace("{DIR}", &setup.dir.display().to_string()));
-    let mut first = setup.start();
+    let mut first = Daemon(setup.start());
     setup.wait_until("the first daemon runs the job", || {
         setup.lines("runs.txt").iter().any(|line| line == "start")
     });
 
-    let mut second = setup.start();
+    let mut second = Daemon(setup.start());
     let status = wait_exit(&mut second);
     assert!(!status.success(), "{}", setup.log());
     let log = setup.log();
@@ -75,9 +75,9 @@ fn a_second_daemon_under_the_same_node_id_refuses_to_start() {
     assert_eq!(nodes[0]["pid"], first.id(), "{nodes}");
 
     // Killed and started again: its own predecessor's id is taken at once.
-    kill(first);
+    drop(first);
     let restarted = Instant::now();
-    let again = setup.start();
+    let again = Daemon(setup.start());
     setup.wait_until("the restarted daemon takes the id over", || {
         setup.log().contains("no longer runs: taking it over")
     });
@@ -85,5 +85,5 @@ fn a_second_daemon_under_the_same_node_id_refuses_to_start() {
         setup.count("long", "interrupted") == 1
     });
     assert!(restarted.elapsed() < Duration::from_secs(5));
-    kill(again);
+    drop(again);
 }

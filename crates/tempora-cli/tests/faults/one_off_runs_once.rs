@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Setup, kill, signal, wait_exit};
+use crate::support::{Daemon, Setup, signal, wait_exit};
 
 /// A `date` job of the file, a few seconds ahead, and a per-second job.
 fn config(at: &str, with_tick: bool) -> String {
@@ -31,7 +31,7 @@ fn a_fired_date_job_is_not_added_again_by_reload_or_restart() {
     let setup = Setup::new("one-off", "");
     let dir = setup.dir.display().to_string();
     setup.write_config(&config(&at, true).replace("{DIR}", &dir));
-    let mut daemon = setup.start();
+    let mut daemon = Daemon(setup.start());
     setup.wait_until("the date job runs", || {
         setup.lines("once.txt").len() == 1 && setup.count("once", "success") == 1
     });
@@ -41,7 +41,7 @@ fn a_fired_date_job_is_not_added_again_by_reload_or_restart() {
     setup.write_config(&config(&at, false).replace("{DIR}", &dir));
     signal(&daemon, "HUP");
     setup.wait_until("the reload is applied", || {
-        setup.log().contains("configuration reload applied")
+        setup.log().contains("\"reload\":\"applied\"")
     });
     let log = setup.log();
     assert!(log.contains("removed tick"), "{log}");
@@ -55,7 +55,7 @@ fn a_fired_date_job_is_not_added_again_by_reload_or_restart() {
     // Restart.
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
-    let daemon = setup.start();
+    let daemon = Daemon(setup.start());
     setup.wait_until("the restarted daemon synced", || {
         setup.log().matches("configuration synced").count() == 2
     });
@@ -68,5 +68,5 @@ fn a_fired_date_job_is_not_added_again_by_reload_or_restart() {
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["status"], "success");
     assert!(setup.count("tick", "success") >= 1);
-    kill(daemon);
+    drop(daemon);
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, is_running, kill, signal, wait_exit};
+use crate::support::{Daemon, Setup, is_running, signal, wait_exit};
 
 const BEFORE: &str = r#"
 [scheduler]
@@ -73,7 +73,7 @@ fn a_reload_applies_every_change_of_the_file() {
     let setup = Setup::new("reload-all", "");
     let dir = setup.dir.display().to_string();
     setup.write_config(&BEFORE.replace("{DIR}", &dir));
-    let daemon = setup.start();
+    let daemon = Daemon(setup.start());
     setup.wait_until("a, b and c run", || {
         ["a.txt", "b.txt", "c.txt"]
             .iter()
@@ -86,12 +86,12 @@ fn a_reload_applies_every_change_of_the_file() {
     setup.write_config(&AFTER.replace("{DIR}", &dir));
     signal(&daemon, "HUP");
     setup.wait_until("the reload is applied", || {
-        setup.log().contains("configuration reload applied")
+        setup.log().contains("\"reload\":\"applied\"")
     });
     let log = setup.log();
     assert!(
         log.contains(
-            "configuration reload applied: added d; changed a (env, timeout, max_instances), \
+            "the configuration was reloaded: added d; changed a (env, timeout, max_instances), \
              c (paused); removed b"
         ),
         "{log}"
@@ -113,7 +113,23 @@ fn a_reload_applies_every_change_of_the_file() {
     // A run already claimed when the reload landed may still finish.
     assert!(setup.lines("b.txt").len() <= b + 1);
     assert!(setup.lines("c.txt").len() <= c + 1);
-    kill(daemon);
+
+    // A pause made at run time stays through a reload that changes the job
+    // but not its `paused`.
+    setup.ok(&["jobs", "pause", "d"]);
+    setup.write_config(
+        &AFTER
+            .replace("{DIR}", &dir)
+            .replace("echo d >>", "echo d2 >>"),
+    );
+    signal(&daemon, "HUP");
+    setup.wait_until("the second reload is applied", || {
+        setup
+            .log()
+            .contains("the configuration was reloaded: changed d (command)")
+    });
+    assert_eq!(setup.json(&["jobs", "show", "d"])["paused"], true);
+    drop(daemon);
 }
 
 /// A file with a mistake changes nothing, even its valid parts; and a
@@ -124,7 +140,7 @@ fn a_bad_file_changes_nothing_and_the_log_says_refused() {
     let setup = Setup::new("reload-none", "");
     let dir = setup.dir.display().to_string();
     setup.write_config(&BEFORE.replace("{DIR}", &dir));
-    let daemon = setup.start();
+    let daemon = Daemon(setup.start());
     setup.wait_until("a runs", || !setup.lines("a.txt").is_empty());
     let before = setup.json(&["jobs"]);
     let shown = |jobs: &Value| -> Vec<(Value, Value, Value, Value)> {
@@ -148,7 +164,7 @@ fn a_bad_file_changes_nothing_and_the_log_says_refused() {
     setup.write_config(&broken);
     signal(&daemon, "HUP");
     setup.wait_until("the reload is refused", || {
-        setup.log().contains("configuration reload refused")
+        setup.log().contains("\"reload\":\"refused\"")
     });
     assert!(setup.log().contains("hour: 24 is out of range 0-23"));
     std::thread::sleep(Duration::from_secs(1));
@@ -170,10 +186,10 @@ fn a_bad_file_changes_nothing_and_the_log_says_refused() {
     });
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(shown(&setup.json(&["jobs"])), shown(&before));
-    assert!(!setup.log().contains("configuration reload applied"));
+    assert!(!setup.log().contains("\"reload\":\"applied\""));
     let a = setup.lines("a.txt");
     assert!(a.iter().all(|line| line == "one"), "{a:?}");
-    kill(daemon);
+    drop(daemon);
 }
 
 /// A SIGHUP during start-up (the store is down, so start-up lasts) does
@@ -193,7 +209,7 @@ fn a_hangup_during_start_up_does_not_kill_the_daemon() {
         )
         .replace("{DIR}", &dir),
     );
-    let mut daemon = setup.start();
+    let mut daemon = Daemon(setup.start());
     std::thread::sleep(Duration::from_millis(300));
     signal(&daemon, "HUP");
     setup.wait_until("the daemon waits for the store", || {
@@ -207,7 +223,7 @@ fn a_hangup_during_start_up_does_not_kill_the_daemon() {
     setup.wait_until("the start-up SIGHUP is applied", || {
         setup
             .log()
-            .contains("configuration reload applied: nothing changed")
+            .contains("the configuration was reloaded: nothing changed")
     });
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());

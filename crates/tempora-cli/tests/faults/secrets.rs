@@ -4,7 +4,7 @@ use std::process::{Command, Stdio};
 
 use tempora_testkit::unique_prefix;
 
-use crate::support::{Setup, signal, wait_exit};
+use crate::support::{Daemon, Setup, signal, wait_exit};
 
 /// Every secret of the test: none may show anywhere but where asked.
 const SECRETS: [&str; 3] = ["url-pass-8c1f", "key-pass-27d0", "env-value-5e9a"];
@@ -58,7 +58,7 @@ interval = {{ seconds = 1 }}
     assert!(unreachable.contains("postgres:***@"), "{unreachable}");
     assert!(unreachable.contains("sslpassword=***"), "{unreachable}");
 
-    let mut daemon = setup.start_with(&[("PGPASSWORD", "pg-env-3b77")]);
+    let mut daemon = Daemon(setup.start_with(&[("PGPASSWORD", "pg-env-3b77")]));
     setup.wait_until("both jobs run", || {
         !setup.lines("plain.txt").is_empty() && !setup.lines("asks.txt").is_empty()
     });

@@ -206,3 +206,29 @@ impl Setup {
         serde_json::from_slice(&output.stdout).unwrap()
     }
 }
+
+/// A daemon killed (SIGKILL) and reaped when dropped, so that a test that
+/// fails leaves none running; it derefs to its [`Child`] for [`signal`],
+/// [`wait_exit`] and [`is_running`].
+pub struct Daemon(pub Child);
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
