@@ -42,8 +42,13 @@ pub enum SchedulerState {
 /// How many due jobs one claim takes from a store.
 const CLAIM_BATCH: usize = 512;
 
-/// The longest wait after a store failed before trying again.
-const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(30);
+/// The longest wait after a store failed before trying again: short, so
+/// that jobs fire again within seconds of the store's return.
+const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(2);
+
+/// How long a shutdown waits for the runs' outcomes to be written while
+/// their store does not answer; those still held then are logged.
+const OUTCOME_WAIT_AT_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Everything a scheduler is made of.
 pub(crate) struct Parts {
@@ -322,7 +327,9 @@ impl Engine {
                         .await;
                 }
             }
-            self.recorder.wait_written().await;
+            self.recorder
+                .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
+                .await;
         } else {
             self.cancellation.cancel();
         }
@@ -392,13 +399,18 @@ impl Engine {
             let delay = SignedDuration::from_millis(100)
                 .saturating_mul(1 << failures.min(10))
                 .min(MAX_RETRY_DELAY);
-            for (name, error) in &failed {
-                tracing::error!(
-                    store = %name,
-                    %error,
-                    retry_in = %format!("{delay:#}"),
-                    "store {name:?}: cannot process due jobs, retrying in {delay:#}"
-                );
+            // Every attempt of a long outage is not worth a line: the
+            // first few are, then one in thirty.
+            if failures <= 5 || failures % 30 == 0 {
+                for (name, error) in &failed {
+                    tracing::error!(
+                        store = %name,
+                        %error,
+                        failures,
+                        retry_in = %format!("{delay:#}"),
+                        "store {name:?}: cannot process due jobs, retrying in {delay:#}"
+                    );
+                }
             }
             wake_at = earliest(wake_at, now.checked_add(delay).ok());
         }
@@ -584,6 +596,17 @@ impl Engine {
                 }
             };
             if job.on_interrupted != OnInterrupted::Retry || job.is_paused() {
+                continue;
+            }
+            if self
+                .recorder
+                .knows_outcome(&name, &record.job_id, record.scheduled_time)
+            {
+                tracing::debug!(
+                    job = %job.id,
+                    scheduled = %record.scheduled_time,
+                    "an interrupted record of a run this node ran to its end: not retried"
+                );
                 continue;
             }
             tracing::warn!(
