@@ -46,6 +46,15 @@ const CLAIM_BATCH: usize = 512;
 /// that jobs fire again within seconds of the store's return.
 const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(2);
 
+/// The first wait before looking again at a job that is due but could not
+/// be taken (its row locked by another transaction, its claim or
+/// settlement lost); it doubles up to [`MAX_STALL_DELAY`].
+const FIRST_STALL_DELAY: SignedDuration = SignedDuration::from_millis(100);
+
+/// The longest wait before looking again at a due job that could not be
+/// taken: the job runs within about this long once it can be.
+const MAX_STALL_DELAY: SignedDuration = SignedDuration::from_secs(1);
+
 /// How long a shutdown waits for the runs' outcomes to be written while
 /// their store does not answer; those still held then are logged.
 const OUTCOME_WAIT_AT_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(10);
@@ -100,6 +109,9 @@ pub(crate) struct Engine {
     cancellation: CancellationToken,
     /// Consecutive store failures, for the retry backoff.
     failures: Mutex<u32>,
+    /// Consecutive ticks that found a job due and could not take it, for
+    /// their backoff.
+    stalls: Mutex<u32>,
     /// Jobs added before the scheduler started, whose first run time is
     /// computed again when it starts (APScheduler's pending jobs).
     added_before_start: Mutex<Vec<(String, String)>>,
@@ -176,6 +188,7 @@ impl Engine {
             runtime: Mutex::new(None),
             cancellation: CancellationToken::new(),
             failures: Mutex::new(0),
+            stalls: Mutex::new(0),
             added_before_start: Mutex::new(Vec::new()),
             shared_triggers: Mutex::new(HashMap::new()),
             started_at: Mutex::new(None),
@@ -386,8 +399,27 @@ impl Engine {
             }
         }
         let stores = self.stores();
-        let (mut wake_at, failed) = self.process_due(&stores, now).await;
+        let (mut wake_at, failed, stalled) = self.process_due(&stores, now).await;
         self.note_recoveries(&stores, &failed);
+        if stalled {
+            // A job is due and could not be taken: look again soon, not at
+            // once (that would spin while another transaction holds it).
+            let stalls = {
+                let mut stalls = lock(&self.stalls);
+                *stalls = stalls.saturating_add(1);
+                *stalls
+            };
+            let delay = FIRST_STALL_DELAY
+                .saturating_mul(1 << (stalls - 1).min(10))
+                .min(MAX_STALL_DELAY);
+            tracing::debug!(
+                retry_in = %format!("{delay:#}"),
+                "a due job could not be taken (held elsewhere); looking again in {delay:#}"
+            );
+            wake_at = earliest(wake_at, now.checked_add(delay).ok());
+        } else {
+            *lock(&self.stalls) = 0;
+        }
         if failed.is_empty() {
             *lock(&self.failures) = 0;
         } else {
@@ -653,25 +685,30 @@ impl Engine {
     }
 
     /// Processes every store; returns the earliest next run time of those
-    /// that answered, and the failures of those that did not.
+    /// that answered (leaving out the due jobs none could be taken of),
+    /// the failures of those that did not, and whether a store has a job
+    /// due that could not be taken.
     async fn process_due(
         &self,
         stores: &[(String, Arc<dyn JobStore>)],
         now: Timestamp,
-    ) -> (Option<Timestamp>, Vec<(String, Error)>) {
+    ) -> (Option<Timestamp>, Vec<(String, Error)>, bool) {
         let mut failed = Vec::new();
         let mut wake_at: Option<Timestamp> = None;
+        let mut stalled = false;
         for (name, store) in stores {
             let next = match self.process_store(name, store, now).await {
-                Ok(()) => store.next_run_time().await,
+                Ok(progress) => store.next_run_time().await.map(|next| (progress, next)),
                 Err(error) => Err(error),
             };
             match next {
-                Ok(next) => wake_at = earliest(wake_at, next),
+                // Due still, and nothing taken this time: held elsewhere.
+                Ok((false, Some(next))) if next <= now => stalled = true,
+                Ok((_, next)) => wake_at = earliest(wake_at, next),
                 Err(error) => failed.push((name.clone(), error)),
             }
         }
-        (wake_at, failed)
+        (wake_at, failed, stalled)
     }
 
     /// Claims the due jobs of one store, decides each (its runs, misses,
@@ -682,12 +719,15 @@ impl Engine {
     /// out; a lost job (this node stalled past its lease and another took
     /// it over) starts nothing. A crash in between loses no fire time
     /// silently: its running record is found interrupted.
+    ///
+    /// True when a settlement was won: the store moved on.
     async fn process_store(
         &self,
         name: &str,
         store: &Arc<dyn JobStore>,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let mut progress = false;
         self.recorder.start_store(name, store.as_ref()).await?;
         let keeps_history = self.recorder.keeps_history(name, store.as_ref());
         let shared = !store.notifies_changes();
@@ -697,7 +737,7 @@ impl Engine {
                 .await?;
             let count = claimed.len();
             if count == 0 {
-                return Ok(());
+                return Ok(progress);
             }
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = if shared && keeps_history {
@@ -726,6 +766,7 @@ impl Engine {
             let runtime = lock(&self.runtime).clone();
             for (plan, outcome) in plans.into_iter().zip(outcomes) {
                 if outcome.is_won() {
+                    progress = true;
                     self.carry_out(name, store, plan, runtime.as_ref());
                 } else {
                     tracing::debug!(
@@ -736,7 +777,7 @@ impl Engine {
                 }
             }
             if count < CLAIM_BATCH {
-                return Ok(());
+                return Ok(progress);
             }
         }
     }
