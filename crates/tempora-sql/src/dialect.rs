@@ -171,7 +171,7 @@ pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
     started = excluded.started, finished = excluded.finished,
     duration = excluded.duration, error = excluded.error,
     alive_until = excluded.alive_until, exit_status = excluded.exit_status,
-    output = excluded.output";
+    output = excluded.output, first_scheduled_time = excluded.first_scheduled_time";
 
 mod private {
     pub trait Sealed {}

@@ -80,8 +80,9 @@
 //! keyed by (`job_id`, `scheduled_time`, `node`): `fire_times`, `status`
 //! (`running`, `success`, `error`, `panic`, `timeout`, `missed`,
 //! `interrupted`), `started`, `finished`, `duration` (microseconds),
-//! `error`, `alive_until`, and for a `command` run `exit_status` and
-//! `output` (the tail of its output).
+//! `error`, `alive_until`, for a `command` run `exit_status` and
+//! `output` (the tail of its output), and for a record of several missed
+//! fire times `first_scheduled_time` (the first of them).
 //!
 //! `{prefix}nodes`, one row per scheduler sharing the store
 //! ([`NodeRecord`](tempora::store::NodeRecord)), what `tempora nodes`

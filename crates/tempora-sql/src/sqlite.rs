@@ -108,6 +108,7 @@ impl Dialect for Sqlite {
                         alive_until INTEGER,
                         exit_status INTEGER,
                         output TEXT,
+                        first_scheduled_time INTEGER,
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
                     ),
@@ -129,6 +130,11 @@ impl Dialect for Sqlite {
                         table: runs.clone(),
                         column: "output",
                         definition: "TEXT".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "first_scheduled_time",
+                        definition: "INTEGER".to_owned(),
                     },
                 ],
                 indexes: standard_indexes(tables, "due"),

@@ -177,7 +177,8 @@ impl Statements {
         );
         let node_columns = "id, host, pid, instance, started, last_heartbeat, running";
         let run_columns = "job_id, scheduled_time, node, fire_times, status, started, finished, \
-                           duration, error, alive_until, exit_status, output";
+                           duration, error, alive_until, exit_status, output, \
+                           first_scheduled_time";
         let statements = Statements {
             replace_job: sql(format!("{insert_job} {}", dialect.replace_job)),
             insert_job: sql(insert_job),
@@ -677,6 +678,7 @@ where
                 .map(|status| i32::try_from(status).unwrap_or(i32::MIN)),
             output: self.column(row, 11)?,
             alive_until: time(9)?,
+            first_scheduled_time: time(12)?,
         })
     }
 
@@ -700,7 +702,7 @@ where
     ) -> std::result::Result<(), sqlx::Error> {
         let sql = &self.inner.sql;
         for chunk in records.chunks(RUNS_PER_STATEMENT) {
-            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            let row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
             let statement = parameters::<D>(&format!(
                 "INSERT INTO {} ({}) VALUES {} {}",
                 self.inner.tables.runs,
@@ -723,7 +725,8 @@ where
                     .bind(storable_text(record.error))
                     .bind(record.alive_until.map(micros_floor))
                     .bind(record.exit_status.map(i64::from))
-                    .bind(storable_text(record.output));
+                    .bind(storable_text(record.output))
+                    .bind(record.first_scheduled_time.map(micros_floor));
             }
             query.execute(&mut *connection).await?;
         }
