@@ -78,6 +78,9 @@ pub(crate) struct Run {
     pub(crate) args: Value,
     pub(crate) run_times: Vec<Timestamp>,
     pub(crate) cancellation: CancellationToken,
+    /// Cancelled when the scheduler asks runs to finish soon (a shutdown
+    /// with a time limit).
+    pub(crate) stopping: CancellationToken,
     pub(crate) done: Completion,
 }
 
@@ -98,6 +101,7 @@ impl Run {
     fn context(&self) -> JobContext {
         JobContext::new(&self.job_id, self.run_times.clone())
             .with_cancellation(self.cancellation.clone())
+            .with_stopping(self.stopping.clone())
     }
 
     fn finish(self, outcome: RunOutcome) {

@@ -14,8 +14,8 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::decide::{Decision, decide};
-use super::recorder::{self, Recorder};
+use super::decide::{DECISION_STEPS, Decision, decide_within};
+use super::recorder::{self, Recorder, SHUT_DOWN};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
@@ -41,6 +41,16 @@ pub enum SchedulerState {
 
 /// How many due jobs one claim takes from a store.
 const CLAIM_BATCH: usize = 512;
+
+/// The most trigger steps the decisions of one claimed batch take in all
+/// (shared among its jobs, each getting at least [`MIN_JOB_STEPS`] and at
+/// most [`DECISION_STEPS`]), so that deciding a batch stays well inside
+/// the lease however long the scheduler was away; a job with more fire
+/// times left is decided further at once, in the next batch.
+const BATCH_STEPS: u64 = 1_000_000;
+
+/// The fewest trigger steps one job's decision gets.
+const MIN_JOB_STEPS: u64 = 1_000;
 
 /// The longest wait after a store failed before trying again: short, so
 /// that jobs fire again within seconds of the store's return.
@@ -107,6 +117,9 @@ pub(crate) struct Engine {
     running: Arc<RunCounts>,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
     cancellation: CancellationToken,
+    /// Cancelled at the start of a shutdown with a time limit: runs are
+    /// asked to finish (commands get `SIGTERM`).
+    stopping: CancellationToken,
     /// Consecutive store failures, for the retry backoff.
     failures: Mutex<u32>,
     /// Consecutive ticks that found a job due and could not take it, for
@@ -187,6 +200,7 @@ impl Engine {
             running: Arc::default(),
             runtime: Mutex::new(None),
             cancellation: CancellationToken::new(),
+            stopping: CancellationToken::new(),
             failures: Mutex::new(0),
             stalls: Mutex::new(0),
             added_before_start: Mutex::new(Vec::new()),
@@ -310,6 +324,15 @@ impl Engine {
         }
         self.wake.notify_one();
         if wait {
+            if self.shutdown_timeout.is_some() {
+                if self.running.active() > 0 {
+                    tracing::info!(
+                        runs = self.running.active(),
+                        "asking the runs in progress to finish (commands get SIGTERM)"
+                    );
+                }
+                self.stopping.cancel();
+            }
             let waited = match self.shutdown_timeout {
                 None => {
                     self.running.wait_idle().await;
@@ -334,9 +357,7 @@ impl Engine {
                     .is_err()
                 {
                     self.recorder
-                        .interrupt_in_flight(
-                            "interrupted: the scheduler shut down before the run finished",
-                        )
+                        .interrupt_in_flight(&format!("{SHUT_DOWN} before the run finished"))
                         .await;
                 }
             }
@@ -663,6 +684,7 @@ impl Engine {
                 failing.insert(name.clone());
             } else if failing.remove(name) {
                 tracing::info!(store = %name, "store {name:?} answers again");
+                self.recorder.store_answers();
             }
         }
         failing.retain(|name| stores.iter().any(|(store, _)| store == name));
@@ -748,9 +770,10 @@ impl Engine {
             };
             let mut plans = Vec::with_capacity(count);
             let mut settlements = Vec::with_capacity(count);
+            let steps = (BATCH_STEPS / count.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS);
             for job in claimed {
                 let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
-                let (settlement, plan) = self.plan(name, job, now, others, keeps_history);
+                let (settlement, plan) = self.plan(name, job, now, others, keeps_history, steps);
                 settlements.push(settlement);
                 plans.push(plan);
             }
@@ -783,7 +806,8 @@ impl Engine {
     }
 
     /// Decides one claimed job at `now` (`others`: its runs in progress on
-    /// other nodes) into its settlement and what follows if it is won.
+    /// other nodes), within `steps` trigger steps, into its settlement and
+    /// what follows if it is won.
     fn plan(
         &self,
         store_name: &str,
@@ -791,15 +815,10 @@ impl Engine {
         now: Timestamp,
         others: u32,
         keeps_history: bool,
+        steps: u64,
     ) -> (Settlement, Plan) {
-        let decision = decide(&job, now);
-        let takes_through = decision
-            .runs
-            .iter()
-            .flatten()
-            .chain(decision.missed.iter())
-            .max()
-            .copied();
+        let decision = decide_within(&job, now, steps);
+        let takes_through = decision.takes_through;
         let release = match decision.next_run_time {
             Some(next) => Release::Reschedule(next),
             None => Release::Remove,
@@ -920,6 +939,10 @@ impl Engine {
             u32::try_from(decision.missed_count).unwrap_or(u32::MAX),
             message,
         );
+        let record = match decision.first_missed {
+            Some(first) if first < *latest => record.with_first_scheduled_time(first),
+            _ => record,
+        };
         Some((record, notice))
     }
 
@@ -1097,6 +1120,7 @@ impl Engine {
             task,
             args: job.args.clone(),
             cancellation: self.cancellation.clone(),
+            stopping: self.stopping.clone(),
             listeners: self.listeners.clone(),
             running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
@@ -1216,6 +1240,7 @@ struct Submission {
     task: crate::task::TaskFn,
     args: serde_json::Value,
     cancellation: CancellationToken,
+    stopping: CancellationToken,
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
@@ -1254,6 +1279,7 @@ impl Submission {
                 args: self.args.clone(),
                 run_times,
                 cancellation: self.cancellation.clone(),
+                stopping: self.stopping.clone(),
                 done,
             },
             &self.runtime,
@@ -1285,14 +1311,15 @@ impl Submission {
             RunOutcome::Success(value) => {
                 (RunStatus::Success, None, self.task.success_detail(value))
             }
-            RunOutcome::Error(error) if self.cancellation.is_cancelled() => (
-                RunStatus::Interrupted,
-                Some(format!(
-                    "interrupted: the scheduler shut down: {}",
-                    error.message
-                )),
-                error.detail.clone(),
-            ),
+            RunOutcome::Error(error)
+                if self.cancellation.is_cancelled() || self.stopping.is_cancelled() =>
+            {
+                (
+                    RunStatus::Interrupted,
+                    Some(format!("{SHUT_DOWN}: {}", error.message)),
+                    error.detail.clone(),
+                )
+            }
             RunOutcome::Error(error) => (
                 if error.timed_out {
                     RunStatus::Timeout
@@ -1391,10 +1418,7 @@ impl Submission {
             Some(run_times) => {
                 let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
                 for run_times in std::iter::once(run_times).chain(queued) {
-                    self.interrupted(
-                        &run_times,
-                        "interrupted: the scheduler shut down before the run started",
-                    );
+                    self.interrupted(&run_times, &format!("{SHUT_DOWN} before the run started"));
                 }
                 self.running.instance_finished(&self.job_id);
                 self.running.submission_ended();

@@ -53,6 +53,15 @@ struct StoreState {
     unsupported: bool,
 }
 
+/// How the error of a run cut short by the scheduler's shutdown begins: the
+/// next start of the same node retries such runs of jobs that say
+/// `on_interrupted = "retry"`.
+pub(crate) const SHUT_DOWN: &str = "interrupted: the scheduler shut down";
+
+/// How many of a job's latest failed records the start looks through for
+/// runs its node's shutdown cut short.
+const SHUTDOWN_LEFTOVERS_PER_JOB: usize = 20;
+
 /// The most records one background write takes.
 const WRITE_BATCH: usize = 1000;
 
@@ -105,6 +114,9 @@ pub(crate) struct Recorder {
     /// The records waiting to be written, by store name, and whether a
     /// task is writing that store's.
     queued: Mutex<HashMap<String, Queue>>,
+    /// Wakes the writers waiting to try a refused batch again: a new
+    /// outcome came, or a store answers again.
+    retry_now: Notify,
     /// When expired records were last taken over and history pruned, per
     /// store name.
     last_sweep: Mutex<HashMap<String, Timestamp>>,
@@ -130,6 +142,7 @@ impl Recorder {
             pending: Mutex::new(0),
             written: Notify::new(),
             queued: Mutex::new(HashMap::new()),
+            retry_now: Notify::new(),
             last_sweep: Mutex::new(HashMap::new()),
             interrupted: Mutex::new(Vec::new()),
         })
@@ -211,9 +224,13 @@ impl Recorder {
         cell.get_or_try_init(|| async {
             let now = self.clock.now();
             match store.interrupt_runs(now, Some(&self.node)).await {
-                Ok(records) if records.is_empty() => Ok(()),
+                Ok(records) if records.is_empty() => {
+                    self.find_shutdown_leftovers(name, store).await;
+                    Ok(())
+                }
                 Ok(records) => {
                     self.note_interrupted(name, &records);
+                    self.find_shutdown_leftovers(name, store).await;
                     tracing::warn!(
                         store = name,
                         node = %self.node,
@@ -229,6 +246,55 @@ impl Recorder {
         })
         .await
         .map(drop)
+    }
+
+    /// Notes, for a retry, the runs that this node's last shutdown cut short
+    /// in `store` (recorded interrupted then) of the jobs that say
+    /// `on_interrupted = "retry"`. A retry's record replaces the
+    /// interrupted one (same job, fire time and node), so each is found
+    /// once. A failure is logged: those runs are not retried.
+    async fn find_shutdown_leftovers(&self, name: &str, store: &dyn JobStore) {
+        let jobs = match store.list_jobs().await {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                tracing::warn!(store = name, %error, "cannot look for runs cut short by the last shutdown");
+                return;
+            }
+        };
+        let mut found = Vec::new();
+        for job in jobs {
+            if job.on_interrupted != crate::job::OnInterrupted::Retry {
+                continue;
+            }
+            let query = RunQuery::new()
+                .job(job.id.clone())
+                .failed_only()
+                .limit(SHUTDOWN_LEFTOVERS_PER_JOB);
+            match store.list_runs(&query).await {
+                Ok(runs) => found.extend(runs.into_iter().filter(|run| {
+                    run.node == self.node
+                        && run.status == crate::history::RunStatus::Interrupted
+                        && run
+                            .error
+                            .as_deref()
+                            .is_some_and(|error| error.starts_with(SHUT_DOWN))
+                })),
+                Err(error) if error.is_unsupported() => return,
+                Err(error) => {
+                    tracing::warn!(store = name, job = %job.id, %error, "cannot look for runs cut short by the last shutdown");
+                }
+            }
+        }
+        if !found.is_empty() {
+            tracing::warn!(
+                store = name,
+                node = %self.node,
+                runs = found.len(),
+                "{} run(s) cut short by this node's last shutdown are retried (on_interrupted = \"retry\")",
+                found.len()
+            );
+            self.note_interrupted(name, &found);
+        }
     }
 
     /// Writes `record` to `store` now; a failure is logged.
@@ -274,6 +340,10 @@ impl Recorder {
             queue.records.push(record);
             !std::mem::replace(&mut queue.writing, true)
         };
+        if !start {
+            // A writer waiting to try again tries at once.
+            self.retry_now.notify_waiters();
+        }
         if start {
             let this = Arc::clone(self);
             let name = name.to_owned();
@@ -319,8 +389,12 @@ impl Recorder {
                         tracing::debug!(store = name, runs = batch.len(), %error, "outcomes not written yet");
                     }
                     failures = failures.saturating_add(1);
+                    let woken = self.retry_now.notified();
                     self.put_back(name, batch);
-                    tokio::time::sleep(retry).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(retry) => {}
+                        () = woken => {}
+                    }
                     retry = (retry * 2).min(LAST_WRITE_RETRY);
                 }
             }
@@ -394,6 +468,11 @@ impl Recorder {
             .runs
             .iter()
             .any(|((store, _, _), flight)| store == name && flight.landed)
+    }
+
+    /// A store answers again: the outcomes held are written at once.
+    pub(crate) fn store_answers(&self) {
+        self.retry_now.notify_waiters();
     }
 
     /// True when this node knows how its run of `job_id` for `scheduled`

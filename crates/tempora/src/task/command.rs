@@ -385,6 +385,8 @@ fn read_tail(
 /// How the wait for the program ended.
 enum Ending {
     Exited,
+    /// It exited after the scheduler asked it to stop (`SIGTERM`).
+    Stopped,
     TimedOut(SignedDuration),
     Cancelled,
 }
@@ -467,16 +469,28 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
             None => std::future::pending().await,
         }
     };
-    let (ending, exit) = tokio::select! {
-        status = &mut exit => (Ending::Exited, status),
-        () = deadline => (Ending::TimedOut(args.timeout.unwrap_or_default()), {
-            kill_group(pid);
-            exit.await
-        }),
-        () = context.cancelled() => (Ending::Cancelled, {
-            kill_group(pid);
-            exit.await
-        }),
+    tokio::pin!(deadline);
+    let mut asked_to_stop = false;
+    let (ending, exit) = loop {
+        tokio::select! {
+            status = &mut exit => {
+                break (if asked_to_stop { Ending::Stopped } else { Ending::Exited }, status);
+            }
+            () = &mut deadline => break (Ending::TimedOut(args.timeout.unwrap_or_default()), {
+                kill_group(pid);
+                exit.await
+            }),
+            () = context.cancelled() => break (Ending::Cancelled, {
+                kill_group(pid);
+                exit.await
+            }),
+            // The scheduler shuts down: the program gets SIGTERM and until
+            // the shutdown timeout (then the cancellation) to exit.
+            () = context.stopping(), if !asked_to_stop => {
+                asked_to_stop = true;
+                terminate_group(pid);
+            }
+        }
     };
     // The thread that waits always sends, unless it panicked.
     let status = match exit {
@@ -520,6 +534,16 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
         )),
+        Ending::Stopped => match status.code() {
+            Some(code) => failed(format!(
+                "command {program:?} was stopped: the scheduler shut down and sent it SIGTERM; \
+                 it exited with status {code}{stderr_suffix}"
+            )),
+            None => failed(format!(
+                "command {program:?} was killed by {}: the scheduler shut down{stderr_suffix}",
+                exit_description(status)
+            )),
+        },
         Ending::Exited if status.success() => Ok(CommandOutput {
             exit_status: 0,
             stdout_tail,
@@ -557,6 +581,27 @@ fn kill_group(pid: u32) {
         tracing::warn!(%error, pid = pid.as_raw_nonzero(), "cannot kill a command's process group");
     }
 }
+
+/// Sends `SIGTERM` to the process group the program leads: the scheduler
+/// shuts down and asks it to finish.
+#[cfg(unix)]
+fn terminate_group(pid: u32) {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    if let Err(error) = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM)
+        && error != rustix::io::Errno::SRCH
+    {
+        tracing::warn!(%error, pid = pid.as_raw_nonzero(), "cannot signal a command's process group");
+    }
+}
+
+/// Windows has no `SIGTERM`: the program is left to the cancellation.
+#[cfg(not(unix))]
+fn terminate_group(_pid: u32) {}
 
 /// Kills the program and what it started (`taskkill /T`).
 #[cfg(not(unix))]
