@@ -1121,6 +1121,8 @@ impl Engine {
             args: job.args.clone(),
             cancellation: self.cancellation.clone(),
             stopping: self.stopping.clone(),
+            grace: job.misfire_grace_time,
+            too_late: Arc::default(),
             listeners: self.listeners.clone(),
             running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
@@ -1241,6 +1243,11 @@ struct Submission {
     args: serde_json::Value,
     cancellation: CancellationToken,
     stopping: CancellationToken,
+    /// The job's misfire grace time, checked again when a queued run
+    /// starts.
+    grace: crate::job::MisfireGraceTime,
+    /// The current run waited in the queue past its grace time.
+    too_late: Arc<std::sync::atomic::AtomicBool>,
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
@@ -1267,6 +1274,21 @@ impl Submission {
             );
         }
         *lock(&self.started) = Some((std::time::Instant::now(), now));
+        self.too_late
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        // A run queued behind busy workers checks its grace time again
+        // when it is taken from the queue.
+        let start_by = match (self.grace, run_times.last()) {
+            (crate::job::MisfireGraceTime::Limit(grace), Some(scheduled)) => scheduled
+                .checked_add(grace)
+                .ok()
+                .map(|deadline| crate::executor::StartBy {
+                    deadline,
+                    clock: Arc::clone(&self.clock),
+                    too_late: Arc::clone(&self.too_late),
+                }),
+            _ => None,
+        };
         let this = Arc::clone(&self);
         let done: Completion =
             Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
@@ -1280,6 +1302,7 @@ impl Submission {
                 run_times,
                 cancellation: self.cancellation.clone(),
                 stopping: self.stopping.clone(),
+                start_by,
                 done,
             },
             &self.runtime,
@@ -1307,6 +1330,21 @@ impl Submission {
         let Some(scheduled) = report.run_times.last() else {
             return;
         };
+        if let Some(message) = self.missed_in_queue(report) {
+            let now = self.clock.now();
+            self.recorder.landed(
+                &self.runtime,
+                &self.store,
+                &self.job_id,
+                *scheduled,
+                |record| {
+                    let mut record = record.finish(RunStatus::Missed, now, None, Some(message));
+                    record.started = None;
+                    record
+                },
+            );
+            return;
+        }
         let (status, error, detail) = match &report.outcome {
             RunOutcome::Success(value) => {
                 (RunStatus::Success, None, self.task.success_detail(value))
@@ -1355,8 +1393,43 @@ impl Submission {
         );
     }
 
+    /// Why the run of `report` was not started, when it waited in the
+    /// executor's queue past its misfire grace time.
+    fn missed_in_queue(&self, report: &RunReport) -> Option<String> {
+        if !self.too_late.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let late = report
+            .run_times
+            .last()
+            .map(|scheduled| self.clock.now().duration_since(*scheduled))
+            .unwrap_or_default();
+        Some(format!(
+            "1 run(s) missed: it waited for a free worker until {late:#} late, more than the \
+             misfire grace time of {}",
+            self.grace
+        ))
+    }
+
     fn finished(self: Arc<Submission>, report: RunReport) {
         let started = lock(&self.started).take();
+        if let Some(message) = self.missed_in_queue(&report) {
+            self.record(&report, started);
+            tracing::warn!(job = %report.job_id, "run missed: {message}");
+            let next = lock(&self.remaining).pop_front();
+            if next.is_none() {
+                self.running.instance_finished(&self.job_id);
+            }
+            if self.listeners.wants(EventKind::JobMissed) {
+                let mut event = Event::new(EventKind::JobMissed)
+                    .with_job(&report.job_id, &report.store)
+                    .with_run_times(report.run_times);
+                event.error = Some(message);
+                self.listeners.emit(event);
+            }
+            self.go_on(next);
+            return;
+        }
         // Recorded (in the background) before the instance is freed, so
         // that a waiting shutdown also waits for the record.
         self.record(&report, started);
@@ -1413,6 +1486,11 @@ impl Submission {
             }
             self.listeners.emit(event);
         }
+        self.go_on(next);
+    }
+
+    /// Starts the next of the submission's runs, or ends it.
+    fn go_on(self: Arc<Submission>, next: Option<Vec<Timestamp>>) {
         match next {
             Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
             Some(run_times) => {
