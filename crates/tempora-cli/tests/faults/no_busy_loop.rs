@@ -69,7 +69,7 @@ fn transactions(url: &str) -> u64 {
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.trim().parse().ok())
-        .last()
+        .next_back()
         .unwrap()
 }
 

@@ -728,9 +728,8 @@ impl Recorder {
             stores
                 .iter()
                 .filter(|(name, _)| {
-                    !last
-                        .get(name)
-                        .is_some_and(|last| now < last.saturating_add(self.lease).unwrap_or(*last))
+                    last.get(name)
+                        .is_none_or(|last| now >= last.saturating_add(self.lease).unwrap_or(*last))
                 })
                 .collect()
         };
