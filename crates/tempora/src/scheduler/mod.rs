@@ -233,7 +233,12 @@ impl SchedulerBuilder {
     /// How long `shutdown(wait = true)` — and a blocking scheduler's
     /// SIGINT/SIGTERM — waits for runs in progress before it cancels them
     /// (their context's cancellation; the `command` task then kills its
-    /// process group). Default: no limit.
+    /// process group). Default: no limit. With a limit, the runs are asked
+    /// to finish when the wait begins
+    /// ([`JobContext::is_stopping`](crate::task::JobContext::is_stopping);
+    /// the `command` task sends its process group `SIGTERM`), and the runs
+    /// cut short are recorded interrupted, then retried at this node's next
+    /// start when their job says `on_interrupted = "retry"`.
     ///
     /// ```
     /// use tempora::jiff::SignedDuration;

@@ -31,7 +31,14 @@ use super::{JobContext, RunDetail, RunError};
 /// the program cannot start, exits with another status, is killed by a
 /// signal or runs past its [`CommandArgs::timeout`]; at the timeout (and
 /// when the scheduler shuts down without waiting) its whole process group
-/// is killed, so what it started dies with it.
+/// is killed, so what it started dies with it. A shutdown with a time limit
+/// sends the group `SIGTERM` first, and kills it at the limit.
+///
+/// Each line of its output is logged with the job's id, up to the first
+/// and the last 100 lines of each stream per run (a line says how many were
+/// left out between them). The run ends when the program exits: output that
+/// processes it left behind write is read for a second more, then the
+/// pipes are closed.
 ///
 /// Its run history keeps, on success and on failure alike, the exit status
 /// ([`RunRecord::exit_status`](crate::history::RunRecord::exit_status)) and
