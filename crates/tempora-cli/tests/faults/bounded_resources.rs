@@ -36,10 +36,23 @@ fn status_field(pid: u32, field: &str) -> u64 {
         .unwrap()
 }
 
-fn open_descriptors(pid: u32) -> usize {
+fn open_descriptors(pid: u32) -> u64 {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
-        .count()
+        .count() as u64
+}
+
+/// The fewest threads and descriptors `pid` had over a job's period (2 s):
+/// its idle level, between runs.
+fn idle_level(pid: u32) -> (u64, u64) {
+    let start = Instant::now();
+    let mut level = (u64::MAX, u64::MAX);
+    while start.elapsed() < Duration::from_millis(2200) {
+        level.0 = level.0.min(status_field(pid, "Threads"));
+        level.1 = level.1.min(open_descriptors(pid));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    level
 }
 
 /// An RFC 3339 instant `seconds` from now.
@@ -120,9 +133,10 @@ interval = { seconds = 2 }
     let pid = daemon.id();
     let finished = |setup: &Setup| setup.count("linger", "success");
     setup.wait_until("three runs", || finished(&setup) >= 3);
-    let (threads_before, fds_before) = (status_field(pid, "Threads"), open_descriptors(pid));
-    setup.wait_until("six more runs", || finished(&setup) >= 9);
-    let (threads_after, fds_after) = (status_field(pid, "Threads"), open_descriptors(pid));
+    let (threads_before, fds_before) = idle_level(pid);
+    let runs_before = finished(&setup);
+    setup.wait_until("six more runs", || finished(&setup) >= runs_before + 6);
+    let (threads_after, fds_after) = idle_level(pid);
     let longest = setup
         .runs("linger")
         .iter()
