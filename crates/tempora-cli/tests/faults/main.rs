@@ -18,8 +18,8 @@
 //! | `graceful_shutdown` | SIGTERM while a command runs | the command sees TERM; the run is retried at the next start |
 //! | `node_identity` | two daemons on one host, no `node_id` | never two runs at once, none marked interrupted |
 //! | `bounded_calls` | the store is down at start, or a connection hangs | the daemon waits and logs; no call hangs |
-//! | `long_outage` | a day away, 86,400 missed fire times | deciding stays cheap; one `missed` record |
-//! | `bounded_resources` | a command floods its output; a grandchild keeps it open | logs capped; no leak |
+//! | `long_outage` | a day (a week) away: 86,400 (604,800) missed fire times | deciding stays cheap; one `missed` record with the count, first and last |
+//! | `bounded_resources` | a command floods its output; a grandchild keeps it open; a run waits for a busy worker | logs capped; no leak; past its grace it is missed, not run |
 //! | `reload_atomic` | SIGHUP with a changed or broken file | all of it applies, or none |
 //! | `secrets` | env values and passwords | shown as `***`; the daemon's env is not passed on |
 //! | `mongodb_claims` | a crash between a claim and its record | one write: no fire time taken without a trace |
