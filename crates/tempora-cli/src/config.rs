@@ -384,7 +384,20 @@ impl DaemonConfig {
             None => DaemonConfig::DEFAULT_SHUTDOWN_TIMEOUT,
         };
         let lease = match &scheduler.lease {
-            Some(given) => duration("lease", given).map_err(|(span, m)| at(span, m))?,
+            Some(given) => {
+                let lease = duration("lease", given).map_err(|(span, m)| at(span, m))?;
+                if lease < tempora::scheduler::MIN_LEASE {
+                    return Err(at(
+                        given.span(),
+                        format!(
+                            "lease: {:?} is shorter than the minimum of {:#}",
+                            given.get_ref(),
+                            tempora::scheduler::MIN_LEASE
+                        ),
+                    ));
+                }
+                lease
+            }
             None => tempora::scheduler::DEFAULT_LEASE,
         };
         if let Some(store) = &scheduler.store {
@@ -898,6 +911,10 @@ max_instances = 2
         assert_eq!(
             refused("[scheduler]\nlease = \"0s\"\n"),
             "t.toml:2:9: lease: \"0s\" must be longer than zero"
+        );
+        assert_eq!(
+            refused("[scheduler]\nlease = \"500ms\"\n"),
+            "t.toml:2:9: lease: \"500ms\" is shorter than the minimum of 1s"
         );
         assert!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\non_interrupted = \"again\"\n")

@@ -10,9 +10,11 @@
 //! job that fired is not added again. Jobs added at run time (`tempora jobs
 //! add`) carry another [`ORIGIN`] label and are kept. Signal handlers are
 //! installed first of all. SIGINT and SIGTERM shut the daemon down
-//! gracefully, waiting for running jobs up to the file's `shutdown_timeout`,
-//! then cancelling them (a command job's process group is killed) and
-//! recording them as interrupted. Changes other processes make to the store
+//! gracefully: each running command's process group gets SIGTERM, the
+//! daemon waits up to the file's `shutdown_timeout`, then cancels what is
+//! left (its process group is killed); the runs cut short are recorded as
+//! interrupted and retried at the next start under `on_interrupted =
+//! "retry"`. Changes other processes make to the store
 //! (the `tempora jobs` commands) are picked up within a second.
 
 use std::path::{Path, PathBuf};

@@ -12,9 +12,10 @@
 //! | `error` | string or null | the error text |
 //! | `exit_status` | int or null | the exit status of the program a `command` run started |
 //! | `output` | string or null | the tail of that program's output |
+//! | `first_scheduled_time` | long or null | the first of several missed fire times it stands for |
 //!
-//! A document written before `exit_status` and `output` existed lacks them:
-//! it reads as `None` for both.
+//! A document written before `exit_status`, `output` and
+//! `first_scheduled_time` existed lacks them: it reads as `None` for each.
 //!
 //! Times are kept to the microsecond, as the trait allows.
 //!
@@ -117,6 +118,7 @@ fn to_document(record: &RunRecord) -> Document {
         "alive_until": micros(record.alive_until),
         "exit_status": record.exit_status.map_or(Bson::Null, Bson::Int32),
         "output": record.output.as_deref().map_or(Bson::Null, |output| Bson::String(output.to_owned())),
+        "first_scheduled_time": micros(record.first_scheduled_time),
     }
 }
 
@@ -155,6 +157,7 @@ fn from_document(document: &Document) -> std::result::Result<RunRecord, String> 
         },
         output: document.get_str("output").ok().map(str::to_owned),
         alive_until: time_field(document, "alive_until"),
+        first_scheduled_time: time_field(document, "first_scheduled_time"),
     })
 }
 

@@ -208,7 +208,7 @@ pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
     started = excluded.started, finished = excluded.finished,
     duration = excluded.duration, error = excluded.error,
     alive_until = excluded.alive_until, exit_status = excluded.exit_status,
-    output = excluded.output";
+    output = excluded.output, first_scheduled_time = excluded.first_scheduled_time";
 
 /// The statements writing the schema version of `tables`, with the
 /// dialect's `parameter` (`?` or `$1`): the row updated, then, when there

@@ -88,12 +88,13 @@
 //! keyed by (`job_id`, `scheduled_time`, `node`): `fire_times`, `status`
 //! (`running`, `success`, `error`, `panic`, `timeout`, `missed`,
 //! `interrupted`), `started`, `finished`, `duration` (microseconds),
-//! `error`, `alive_until`, and for a `command` run `exit_status` and
-//! `output` (the tail of its output). While a run is running,
-//! `alive_until` is by the lease clock: with the database's (the default
-//! of PostgreSQL and MySQL) it is written as the database's now plus the
-//! promise the node made, renewed the same way, and compared with the
-//! database's now when dead nodes' runs are marked `interrupted` (a
+//! `error`, `alive_until`, for a `command` run `exit_status` and
+//! `output` (the tail of its output), and for a record of several missed
+//! fire times `first_scheduled_time` (the first of them). While a run is
+//! running, `alive_until` is by the lease clock: with the database's (the
+//! default of PostgreSQL and MySQL) it is written as the database's now
+//! plus the promise the node made, renewed the same way, and compared with
+//! the database's now when dead nodes' runs are marked `interrupted` (a
 //! conditional `UPDATE` that repeats the read's condition, so a renewal
 //! committed meanwhile wins) and when runs in progress are counted.
 //!

@@ -97,6 +97,7 @@ impl Dialect for MySql {
                         alive_until BIGINT NULL,
                         exit_status BIGINT NULL,
                         output {text} NULL,
+                        first_scheduled_time BIGINT NULL,
                         PRIMARY KEY (job_id, scheduled_time, node),
                         KEY {runs}_scheduled_time (scheduled_time),
                         KEY {runs}_status (status)
@@ -119,6 +120,11 @@ impl Dialect for MySql {
                         column: "output",
                         definition: format!("{text} NULL"),
                     },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "first_scheduled_time",
+                        definition: "BIGINT NULL".to_owned(),
+                    },
                 ],
                 indexes: Vec::new(),
                 leftovers: Vec::new(),
@@ -131,7 +137,7 @@ impl Dialect for MySql {
                 status = VALUES(status), started = VALUES(started), finished = VALUES(finished),
                 duration = VALUES(duration), error = VALUES(error),
                 alive_until = VALUES(alive_until), exit_status = VALUES(exit_status),
-                output = VALUES(output)"
+                output = VALUES(output), first_scheduled_time = VALUES(first_scheduled_time)"
                 .to_owned(),
             replace_node: "ON DUPLICATE KEY UPDATE host = VALUES(host), pid = VALUES(pid),
                 instance = VALUES(instance), started = VALUES(started),

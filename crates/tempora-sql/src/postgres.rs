@@ -87,6 +87,7 @@ impl Dialect for Postgres {
                         alive_until BIGINT,
                         exit_status BIGINT,
                         output TEXT,
+                        first_scheduled_time BIGINT,
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
                     ),
@@ -103,6 +104,11 @@ impl Dialect for Postgres {
                         table: runs.clone(),
                         column: "output",
                         definition: "TEXT".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "first_scheduled_time",
+                        definition: "BIGINT".to_owned(),
                     },
                 ],
                 indexes: standard_indexes(tables, "next_run_time")

@@ -110,6 +110,7 @@ impl Dialect for Sqlite {
                         alive_until INTEGER,
                         exit_status INTEGER,
                         output TEXT,
+                        first_scheduled_time INTEGER,
                         PRIMARY KEY (job_id, scheduled_time, node)
                     )"
                     ),
@@ -131,6 +132,11 @@ impl Dialect for Sqlite {
                         table: runs.clone(),
                         column: "output",
                         definition: "TEXT".to_owned(),
+                    },
+                    AddedColumn {
+                        table: runs.clone(),
+                        column: "first_scheduled_time",
+                        definition: "INTEGER".to_owned(),
                     },
                 ],
                 indexes: standard_indexes(tables, "due"),

@@ -198,7 +198,8 @@ impl Statements {
         );
         let node_columns = "id, host, pid, instance, started, last_heartbeat, running";
         let run_columns = "job_id, scheduled_time, node, fire_times, status, started, finished, \
-                           duration, error, alive_until, exit_status, output";
+                           duration, error, alive_until, exit_status, output, \
+                           first_scheduled_time";
         let statements = Statements {
             replace_job: sql(format!("{insert_job} {}", dialect.replace_job)),
             insert_job: sql(insert_job),
@@ -889,6 +890,7 @@ where
                 .map(|status| i32::try_from(status).unwrap_or(i32::MIN)),
             output: self.column(row, 11)?,
             alive_until: time(9)?,
+            first_scheduled_time: time(12)?,
         })
     }
 
@@ -953,8 +955,8 @@ where
         // A running record's promise is kept on the database's clock where
         // it measures them: its now plus the promise the node made.
         let row = match sql.runs_clock {
-            Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?)"),
-            None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
+            Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?, ?)"),
+            None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
         };
         for chunk in records.chunks(RUNS_PER_STATEMENT) {
             let statement = parameters::<D>(&format!(
@@ -983,7 +985,8 @@ where
                     .bind(storable_text(record.error))
                     .bind(alive_until)
                     .bind(record.exit_status.map(i64::from))
-                    .bind(storable_text(record.output));
+                    .bind(storable_text(record.output))
+                    .bind(record.first_scheduled_time.map(micros_floor));
             }
             query.execute(&mut *connection).await?;
         }

@@ -233,7 +233,7 @@ async fn the_tables_are_what_the_docs_say() {
     .fetch_one(&raw)
     .await
     .unwrap();
-    assert_eq!(columns, 12);
+    assert_eq!(columns, 13);
     store.drop_tables().await.unwrap();
 }
 

@@ -212,7 +212,7 @@ async fn the_tables_are_what_the_docs_say() {
             .fetch_one(&raw)
             .await
             .unwrap();
-    assert_eq!(columns, 12);
+    assert_eq!(columns, 13);
     let notify_functions = || {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_proc WHERE proname = $1")
             .bind(format!("{jobs}_notify"))

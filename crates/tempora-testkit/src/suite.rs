@@ -977,7 +977,9 @@ pub async fn run_history_records_and_updates(under_test: StoreUnderTest) {
         scheduled,
         24,
         "24 run(s) missed",
-    );
+    )
+    // The first of the fire times it stands for, read back as written.
+    .with_first_scheduled_time(at("2025-12-30T01:00:00Z"));
     record(store, &missed).await;
     record(store, &missed).await;
     assert_eq!(

@@ -229,7 +229,8 @@ impl SchedulerBuilder {
     /// # Errors
     ///
     /// A bad timezone (field `timezone`), a bad executor setting, a
-    /// negative `history_max_age`.
+    /// negative `history_max_age`, a `lease` shorter than
+    /// [`MIN_LEASE`](crate::scheduler::MIN_LEASE).
     pub fn configure(mut self, config: &SchedulerConfig) -> Result<SchedulerBuilder> {
         if let Some(Some(age)) = config.history_max_age
             && age < SignedDuration::ZERO
@@ -257,6 +258,15 @@ impl SchedulerBuilder {
             self = self.node_id(node.clone());
         }
         if let Some(lease) = config.lease {
+            if lease < crate::scheduler::MIN_LEASE {
+                return Err(Error::invalid(
+                    "lease",
+                    format!(
+                        "{lease:#} is shorter than the minimum of {:#}",
+                        crate::scheduler::MIN_LEASE
+                    ),
+                ));
+            }
             self = self.lease(lease);
         }
         if let Some(defaults) = config.job_defaults {
@@ -393,5 +403,17 @@ mod tests {
             error.to_string(),
             "executors.cpu.max_workers: 0 is not allowed: at least 1"
         );
+    }
+
+    #[test]
+    fn a_lease_shorter_than_a_second_is_refused() {
+        let config = SchedulerConfig::from_toml("lease = \"500ms\"").unwrap();
+        let error = SchedulerBuilder::new().configure(&config).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "lease: 500ms is shorter than the minimum of 1s"
+        );
+        let config = SchedulerConfig::from_toml("lease = \"1s\"").unwrap();
+        assert!(SchedulerBuilder::new().configure(&config).is_ok());
     }
 }

@@ -247,6 +247,12 @@ pub struct RunRecord {
     /// stores its own now plus the promise the node made (`alive_until -
     /// started`), and reads back that instant.
     pub alive_until: Option<Timestamp>,
+    /// The first fire time the record stands for, when it covers several
+    /// missed ones (`scheduled_time` is the latest): a long outage is one
+    /// record with the count, the first and the last. `None` otherwise, and
+    /// in records written before it was kept.
+    #[serde(default)]
+    pub first_scheduled_time: Option<Timestamp>,
 }
 
 impl RunRecord {
@@ -272,6 +278,7 @@ impl RunRecord {
             exit_status: None,
             output: None,
             alive_until: Some(alive_until),
+            first_scheduled_time: None,
         }
     }
 
@@ -312,12 +319,34 @@ impl RunRecord {
             exit_status: None,
             output: None,
             alive_until: None,
+            first_scheduled_time: None,
         }
     }
 
     /// The same run covering `fire_times` fire times (after coalescing).
     pub fn with_fire_times(mut self, fire_times: u32) -> RunRecord {
         self.fire_times = fire_times;
+        self
+    }
+
+    /// The same record, standing for fire times from `first` through its
+    /// scheduled time (several missed ones).
+    ///
+    /// ```
+    /// use tempora::history::RunRecord;
+    /// use tempora::jiff::Timestamp;
+    ///
+    /// let first: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+    /// let last: Timestamp = "2026-01-01T23:59:59Z".parse()?;
+    /// let found: Timestamp = "2026-01-02T00:00:00Z".parse()?;
+    /// let run = RunRecord::missed("tick", last, "node-a", found, 86_400, "86400 run(s) missed")
+    ///     .with_first_scheduled_time(first);
+    /// assert_eq!(run.first_scheduled_time, Some(first));
+    /// assert_eq!(run.fire_times, 86_400);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_first_scheduled_time(mut self, first: Timestamp) -> RunRecord {
+        self.first_scheduled_time = Some(first);
         self
     }
 

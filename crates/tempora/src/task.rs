@@ -173,6 +173,7 @@ pub struct JobContext {
     job_id: Arc<str>,
     scheduled_run_times: Arc<[Timestamp]>,
     cancellation: CancellationToken,
+    stopping: CancellationToken,
 }
 
 impl JobContext {
@@ -183,7 +184,13 @@ impl JobContext {
             job_id: Arc::from(job_id),
             scheduled_run_times: Arc::from(scheduled_run_times),
             cancellation: CancellationToken::new(),
+            stopping: CancellationToken::new(),
         }
+    }
+
+    pub(crate) fn with_stopping(mut self, stopping: CancellationToken) -> JobContext {
+        self.stopping = stopping;
+        self
     }
 
     pub(crate) fn with_cancellation(mut self, cancellation: CancellationToken) -> JobContext {
@@ -220,6 +227,34 @@ impl JobContext {
     /// Cancel safe: dropping the future loses nothing.
     pub async fn cancelled(&self) {
         self.cancellation.cancelled().await;
+    }
+
+    /// True once the scheduler is shutting down with a time limit
+    /// ([`SchedulerBuilder::shutdown_timeout`](crate::scheduler::SchedulerBuilder::shutdown_timeout)):
+    /// the run should finish soon, before it is cancelled at that limit.
+    /// The [`COMMAND`] task sends its program's process group `SIGTERM`
+    /// then. A run that ends after this is recorded as interrupted, and
+    /// retried at the scheduler's next start when its job says
+    /// `on_interrupted = "retry"`.
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// let context = JobContext::new("nightly", vec![]);
+    /// assert!(!context.is_stopping());
+    /// ```
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.is_cancelled()
+    }
+
+    /// Completes when the scheduler asks this run to finish soon (see
+    /// [`JobContext::is_stopping`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future loses nothing.
+    pub async fn stopping(&self) {
+        self.stopping.cancelled().await;
     }
 }
 

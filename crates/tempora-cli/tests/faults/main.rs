@@ -18,8 +18,8 @@
 //! | `graceful_shutdown` | SIGTERM while a command runs | the command sees TERM; the run is retried at the next start |
 //! | `node_identity` | two daemons on one host, no `node_id` | the second refuses to start, naming the id, the first's pid and `node_id`; never two runs at once, none interrupted; a killed daemon's id is taken back at once |
 //! | `bounded_calls` | the store is down at start, or a connection hangs | the daemon waits and logs; no call hangs |
-//! | `long_outage` | a day away, 86,400 missed fire times | deciding stays cheap; one `missed` record |
-//! | `bounded_resources` | a command floods its output; a grandchild keeps it open | logs capped; no leak |
+//! | `long_outage` | a day (a week) away: 86,400 (604,800) missed fire times | deciding stays cheap; one `missed` record with the count, first and last |
+//! | `bounded_resources` | a command floods its output; a grandchild keeps it open; a run waits for a busy worker | logs capped; no leak; past its grace it is missed, not run |
 //! | `reload_atomic` | SIGHUP with a changed or broken file, or during start-up | every change applies (env, a removed key, a removed job, `paused`), or none (a mistake, a `[scheduler]` change); the log says which; the daemon lives |
 //! | `secrets` | env values, store URL passwords (`sslpassword` too), the daemon's `PGPASSWORD` | shown as `***` in `jobs`, `check`, errors and the log unless asked; the daemon's env reaches a job only when it asks |
 //! | `mongodb_claims` | a settlement cut short at any point | one transaction: the fire time is taken with its running record, or neither |

@@ -78,7 +78,22 @@ pub(crate) struct Run {
     pub(crate) args: Value,
     pub(crate) run_times: Vec<Timestamp>,
     pub(crate) cancellation: CancellationToken,
+    /// Cancelled when the scheduler asks runs to finish soon (a shutdown
+    /// with a time limit).
+    pub(crate) stopping: CancellationToken,
+    /// The latest start its misfire grace time allows, checked when a
+    /// worker takes it from the queue; `None`: any time.
+    pub(crate) start_by: Option<StartBy>,
     pub(crate) done: Completion,
+}
+
+/// The latest instant a queued run may start, by the scheduler's clock;
+/// past it the run is not started and `too_late` is set (it ends with an
+/// error the scheduler records as missed).
+pub(crate) struct StartBy {
+    pub(crate) deadline: jiff::Timestamp,
+    pub(crate) clock: std::sync::Arc<dyn crate::clock::Clock>,
+    pub(crate) too_late: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Called with the report when a run ends, on the thread that ran it.
@@ -98,6 +113,7 @@ impl Run {
     fn context(&self) -> JobContext {
         JobContext::new(&self.job_id, self.run_times.clone())
             .with_cancellation(self.cancellation.clone())
+            .with_stopping(self.stopping.clone())
     }
 
     fn finish(self, outcome: RunOutcome) {
@@ -114,6 +130,17 @@ impl Run {
     /// Runs a task on the current thread, catching a panic; async tasks are
     /// driven to completion on `runtime`.
     fn run_here(self, runtime: &tokio::runtime::Handle) {
+        if let Some(start_by) = &self.start_by
+            && start_by.clock.now() > start_by.deadline
+        {
+            start_by
+                .too_late
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+            self.finish(RunOutcome::error(
+                "not started: it waited for a free worker past its misfire grace time",
+            ));
+            return;
+        }
         let outcome = call_task(&self.task, self.context(), self.args.clone(), |future| {
             runtime.block_on(future)
         });

@@ -14,8 +14,8 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::decide::{Decision, decide};
-use super::recorder::{self, Recorder};
+use super::decide::{DECISION_STEPS, Decision, decide_within};
+use super::recorder::{self, Recorder, SHUT_DOWN};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
@@ -42,8 +42,32 @@ pub enum SchedulerState {
 /// How many due jobs one claim takes from a store.
 const CLAIM_BATCH: usize = 512;
 
-/// The longest wait after a store failed before trying again.
-const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(30);
+/// The most trigger steps the decisions of one claimed batch take in all
+/// (shared among its jobs, each getting at least [`MIN_JOB_STEPS`] and at
+/// most [`DECISION_STEPS`]), so that deciding a batch stays well inside
+/// the lease however long the scheduler was away; a job with more fire
+/// times left is decided further at once, in the next batch.
+const BATCH_STEPS: u64 = 1_000_000;
+
+/// The fewest trigger steps one job's decision gets.
+const MIN_JOB_STEPS: u64 = 1_000;
+
+/// The longest wait after a store failed before trying again: short, so
+/// that jobs fire again within seconds of the store's return.
+const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(2);
+
+/// The first wait before looking again at a job that is due but could not
+/// be taken (its row locked by another transaction, its claim or
+/// settlement lost); it doubles up to [`MAX_STALL_DELAY`].
+const FIRST_STALL_DELAY: SignedDuration = SignedDuration::from_millis(100);
+
+/// The longest wait before looking again at a due job that could not be
+/// taken: the job runs within about this long once it can be.
+const MAX_STALL_DELAY: SignedDuration = SignedDuration::from_secs(1);
+
+/// How long a shutdown waits for the runs' outcomes to be written while
+/// their store does not answer; those still held then are logged.
+const OUTCOME_WAIT_AT_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Everything a scheduler is made of.
 pub(crate) struct Parts {
@@ -93,8 +117,14 @@ pub(crate) struct Engine {
     running: Arc<RunCounts>,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
     cancellation: CancellationToken,
+    /// Cancelled at the start of a shutdown with a time limit: runs are
+    /// asked to finish (commands get `SIGTERM`).
+    stopping: CancellationToken,
     /// Consecutive store failures, for the retry backoff.
     failures: Mutex<u32>,
+    /// Consecutive ticks that found a job due and could not take it, for
+    /// their backoff.
+    stalls: Mutex<u32>,
     /// Jobs added before the scheduler started, whose first run time is
     /// computed again when it starts (APScheduler's pending jobs).
     added_before_start: Mutex<Vec<(String, String)>>,
@@ -170,7 +200,9 @@ impl Engine {
             running: Arc::default(),
             runtime: Mutex::new(None),
             cancellation: CancellationToken::new(),
+            stopping: CancellationToken::new(),
             failures: Mutex::new(0),
+            stalls: Mutex::new(0),
             added_before_start: Mutex::new(Vec::new()),
             shared_triggers: Mutex::new(HashMap::new()),
             started_at: Mutex::new(None),
@@ -292,6 +324,15 @@ impl Engine {
         }
         self.wake.notify_one();
         if wait {
+            if self.shutdown_timeout.is_some() {
+                if self.running.active() > 0 {
+                    tracing::info!(
+                        runs = self.running.active(),
+                        "asking the runs in progress to finish (commands get SIGTERM)"
+                    );
+                }
+                self.stopping.cancel();
+            }
             let waited = match self.shutdown_timeout {
                 None => {
                     self.running.wait_idle().await;
@@ -316,13 +357,13 @@ impl Engine {
                     .is_err()
                 {
                     self.recorder
-                        .interrupt_in_flight(
-                            "interrupted: the scheduler shut down before the run finished",
-                        )
+                        .interrupt_in_flight(&format!("{SHUT_DOWN} before the run finished"))
                         .await;
                 }
             }
-            self.recorder.wait_written().await;
+            self.recorder
+                .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
+                .await;
         } else {
             self.cancellation.cancel();
         }
@@ -379,8 +420,27 @@ impl Engine {
             }
         }
         let stores = self.stores();
-        let (mut wake_at, failed) = self.process_due(&stores, now).await;
+        let (mut wake_at, failed, stalled) = self.process_due(&stores, now).await;
         self.note_recoveries(&stores, &failed);
+        if stalled {
+            // A job is due and could not be taken: look again soon, not at
+            // once (that would spin while another transaction holds it).
+            let stalls = {
+                let mut stalls = lock(&self.stalls);
+                *stalls = stalls.saturating_add(1);
+                *stalls
+            };
+            let delay = FIRST_STALL_DELAY
+                .saturating_mul(1 << (stalls - 1).min(10))
+                .min(MAX_STALL_DELAY);
+            tracing::debug!(
+                retry_in = %format!("{delay:#}"),
+                "a due job could not be taken (held elsewhere); looking again in {delay:#}"
+            );
+            wake_at = earliest(wake_at, now.checked_add(delay).ok());
+        } else {
+            *lock(&self.stalls) = 0;
+        }
         if failed.is_empty() {
             *lock(&self.failures) = 0;
         } else {
@@ -392,13 +452,18 @@ impl Engine {
             let delay = SignedDuration::from_millis(100)
                 .saturating_mul(1 << failures.min(10))
                 .min(MAX_RETRY_DELAY);
-            for (name, error) in &failed {
-                tracing::error!(
-                    store = %name,
-                    %error,
-                    retry_in = %format!("{delay:#}"),
-                    "store {name:?}: cannot process due jobs, retrying in {delay:#}"
-                );
+            // Every attempt of a long outage is not worth a line: the
+            // first few are, then one in thirty.
+            if failures <= 5 || failures % 30 == 0 {
+                for (name, error) in &failed {
+                    tracing::error!(
+                        store = %name,
+                        %error,
+                        failures,
+                        retry_in = %format!("{delay:#}"),
+                        "store {name:?}: cannot process due jobs, retrying in {delay:#}"
+                    );
+                }
             }
             wake_at = earliest(wake_at, now.checked_add(delay).ok());
         }
@@ -586,6 +651,17 @@ impl Engine {
             if job.on_interrupted != OnInterrupted::Retry || job.is_paused() {
                 continue;
             }
+            if self
+                .recorder
+                .knows_outcome(&name, &record.job_id, record.scheduled_time)
+            {
+                tracing::debug!(
+                    job = %job.id,
+                    scheduled = %record.scheduled_time,
+                    "an interrupted record of a run this node ran to its end: not retried"
+                );
+                continue;
+            }
             tracing::warn!(
                 job = %job.id,
                 scheduled = %record.scheduled_time,
@@ -608,6 +684,7 @@ impl Engine {
                 failing.insert(name.clone());
             } else if failing.remove(name) {
                 tracing::info!(store = %name, "store {name:?} answers again");
+                self.recorder.store_answers();
             }
         }
         failing.retain(|name| stores.iter().any(|(store, _)| store == name));
@@ -630,25 +707,30 @@ impl Engine {
     }
 
     /// Processes every store; returns the earliest next run time of those
-    /// that answered, and the failures of those that did not.
+    /// that answered (leaving out the due jobs none could be taken of),
+    /// the failures of those that did not, and whether a store has a job
+    /// due that could not be taken.
     async fn process_due(
         &self,
         stores: &[(String, Arc<dyn JobStore>)],
         now: Timestamp,
-    ) -> (Option<Timestamp>, Vec<(String, Error)>) {
+    ) -> (Option<Timestamp>, Vec<(String, Error)>, bool) {
         let mut failed = Vec::new();
         let mut wake_at: Option<Timestamp> = None;
+        let mut stalled = false;
         for (name, store) in stores {
             let next = match self.process_store(name, store, now).await {
-                Ok(()) => store.next_run_time().await,
+                Ok(progress) => store.next_run_time().await.map(|next| (progress, next)),
                 Err(error) => Err(error),
             };
             match next {
-                Ok(next) => wake_at = earliest(wake_at, next),
+                // Due still, and nothing taken this time: held elsewhere.
+                Ok((false, Some(next))) if next <= now => stalled = true,
+                Ok((_, next)) => wake_at = earliest(wake_at, next),
                 Err(error) => failed.push((name.clone(), error)),
             }
         }
-        (wake_at, failed)
+        (wake_at, failed, stalled)
     }
 
     /// Claims the due jobs of one store, decides each (its runs, misses,
@@ -659,12 +741,15 @@ impl Engine {
     /// out; a lost job (this node stalled past its lease and another took
     /// it over) starts nothing. A crash in between loses no fire time
     /// silently: its running record is found interrupted.
+    ///
+    /// True when a settlement was won: the store moved on.
     async fn process_store(
         &self,
         name: &str,
         store: &Arc<dyn JobStore>,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let mut progress = false;
         self.recorder.start_store(name, store.as_ref()).await?;
         let keeps_history = self.recorder.keeps_history(name, store.as_ref());
         let shared = !store.notifies_changes();
@@ -674,7 +759,7 @@ impl Engine {
                 .await?;
             let count = claimed.len();
             if count == 0 {
-                return Ok(());
+                return Ok(progress);
             }
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = if shared && keeps_history {
@@ -685,9 +770,10 @@ impl Engine {
             };
             let mut plans = Vec::with_capacity(count);
             let mut settlements = Vec::with_capacity(count);
+            let steps = (BATCH_STEPS / count.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS);
             for job in claimed {
                 let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
-                let (settlement, plan) = self.plan(name, job, now, others, keeps_history);
+                let (settlement, plan) = self.plan(name, job, now, others, keeps_history, steps);
                 settlements.push(settlement);
                 plans.push(plan);
             }
@@ -703,6 +789,7 @@ impl Engine {
             let runtime = lock(&self.runtime).clone();
             for (plan, outcome) in plans.into_iter().zip(outcomes) {
                 if outcome.is_won() {
+                    progress = true;
                     self.carry_out(name, store, plan, runtime.as_ref());
                 } else {
                     tracing::debug!(
@@ -713,13 +800,14 @@ impl Engine {
                 }
             }
             if count < CLAIM_BATCH {
-                return Ok(());
+                return Ok(progress);
             }
         }
     }
 
     /// Decides one claimed job at `now` (`others`: its runs in progress on
-    /// other nodes) into its settlement and what follows if it is won.
+    /// other nodes), within `steps` trigger steps, into its settlement and
+    /// what follows if it is won.
     fn plan(
         &self,
         store_name: &str,
@@ -727,15 +815,10 @@ impl Engine {
         now: Timestamp,
         others: u32,
         keeps_history: bool,
+        steps: u64,
     ) -> (Settlement, Plan) {
-        let decision = decide(&job, now);
-        let takes_through = decision
-            .runs
-            .iter()
-            .flatten()
-            .chain(decision.missed.iter())
-            .max()
-            .copied();
+        let decision = decide_within(&job, now, steps);
+        let takes_through = decision.takes_through;
         let release = match decision.next_run_time {
             Some(next) => Release::Reschedule(next),
             None => Release::Remove,
@@ -856,6 +939,10 @@ impl Engine {
             u32::try_from(decision.missed_count).unwrap_or(u32::MAX),
             message,
         );
+        let record = match decision.first_missed {
+            Some(first) if first < *latest => record.with_first_scheduled_time(first),
+            _ => record,
+        };
         Some((record, notice))
     }
 
@@ -1033,6 +1120,9 @@ impl Engine {
             task,
             args: job.args.clone(),
             cancellation: self.cancellation.clone(),
+            stopping: self.stopping.clone(),
+            grace: job.misfire_grace_time,
+            too_late: Arc::default(),
             listeners: self.listeners.clone(),
             running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
@@ -1152,6 +1242,12 @@ struct Submission {
     task: crate::task::TaskFn,
     args: serde_json::Value,
     cancellation: CancellationToken,
+    stopping: CancellationToken,
+    /// The job's misfire grace time, checked again when a queued run
+    /// starts.
+    grace: crate::job::MisfireGraceTime,
+    /// The current run waited in the queue past its grace time.
+    too_late: Arc<std::sync::atomic::AtomicBool>,
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
@@ -1178,6 +1274,21 @@ impl Submission {
             );
         }
         *lock(&self.started) = Some((std::time::Instant::now(), now));
+        self.too_late
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        // A run queued behind busy workers checks its grace time again
+        // when it is taken from the queue.
+        let start_by = match (self.grace, run_times.last()) {
+            (crate::job::MisfireGraceTime::Limit(grace), Some(scheduled)) => scheduled
+                .checked_add(grace)
+                .ok()
+                .map(|deadline| crate::executor::StartBy {
+                    deadline,
+                    clock: Arc::clone(&self.clock),
+                    too_late: Arc::clone(&self.too_late),
+                }),
+            _ => None,
+        };
         let this = Arc::clone(&self);
         let done: Completion =
             Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
@@ -1190,6 +1301,8 @@ impl Submission {
                 args: self.args.clone(),
                 run_times,
                 cancellation: self.cancellation.clone(),
+                stopping: self.stopping.clone(),
+                start_by,
                 done,
             },
             &self.runtime,
@@ -1217,18 +1330,34 @@ impl Submission {
         let Some(scheduled) = report.run_times.last() else {
             return;
         };
+        if let Some(message) = self.missed_in_queue(report) {
+            let now = self.clock.now();
+            self.recorder.landed(
+                &self.runtime,
+                &self.store,
+                &self.job_id,
+                *scheduled,
+                |record| {
+                    let mut record = record.finish(RunStatus::Missed, now, None, Some(message));
+                    record.started = None;
+                    record
+                },
+            );
+            return;
+        }
         let (status, error, detail) = match &report.outcome {
             RunOutcome::Success(value) => {
                 (RunStatus::Success, None, self.task.success_detail(value))
             }
-            RunOutcome::Error(error) if self.cancellation.is_cancelled() => (
-                RunStatus::Interrupted,
-                Some(format!(
-                    "interrupted: the scheduler shut down: {}",
-                    error.message
-                )),
-                error.detail.clone(),
-            ),
+            RunOutcome::Error(error)
+                if self.cancellation.is_cancelled() || self.stopping.is_cancelled() =>
+            {
+                (
+                    RunStatus::Interrupted,
+                    Some(format!("{SHUT_DOWN}: {}", error.message)),
+                    error.detail.clone(),
+                )
+            }
             RunOutcome::Error(error) => (
                 if error.timed_out {
                     RunStatus::Timeout
@@ -1264,8 +1393,43 @@ impl Submission {
         );
     }
 
+    /// Why the run of `report` was not started, when it waited in the
+    /// executor's queue past its misfire grace time.
+    fn missed_in_queue(&self, report: &RunReport) -> Option<String> {
+        if !self.too_late.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let late = report
+            .run_times
+            .last()
+            .map(|scheduled| self.clock.now().duration_since(*scheduled))
+            .unwrap_or_default();
+        Some(format!(
+            "1 run(s) missed: it waited for a free worker until {late:#} late, more than the \
+             misfire grace time of {}",
+            self.grace
+        ))
+    }
+
     fn finished(self: Arc<Submission>, report: RunReport) {
         let started = lock(&self.started).take();
+        if let Some(message) = self.missed_in_queue(&report) {
+            self.record(&report, started);
+            tracing::warn!(job = %report.job_id, "run missed: {message}");
+            let next = lock(&self.remaining).pop_front();
+            if next.is_none() {
+                self.running.instance_finished(&self.job_id);
+            }
+            if self.listeners.wants(EventKind::JobMissed) {
+                let mut event = Event::new(EventKind::JobMissed)
+                    .with_job(&report.job_id, &report.store)
+                    .with_run_times(report.run_times);
+                event.error = Some(message);
+                self.listeners.emit(event);
+            }
+            self.go_on(next);
+            return;
+        }
         // Recorded (in the background) before the instance is freed, so
         // that a waiting shutdown also waits for the record.
         self.record(&report, started);
@@ -1322,15 +1486,17 @@ impl Submission {
             }
             self.listeners.emit(event);
         }
+        self.go_on(next);
+    }
+
+    /// Starts the next of the submission's runs, or ends it.
+    fn go_on(self: Arc<Submission>, next: Option<Vec<Timestamp>>) {
         match next {
             Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
             Some(run_times) => {
                 let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
                 for run_times in std::iter::once(run_times).chain(queued) {
-                    self.interrupted(
-                        &run_times,
-                        "interrupted: the scheduler shut down before the run started",
-                    );
+                    self.interrupted(&run_times, &format!("{SHUT_DOWN} before the run started"));
                 }
                 self.running.instance_finished(&self.job_id);
                 self.running.submission_ended();

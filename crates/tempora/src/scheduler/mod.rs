@@ -83,6 +83,23 @@ pub use self::engine::SchedulerState;
 /// ```
 pub const DEFAULT_LEASE: SignedDuration = SignedDuration::from_secs(10);
 
+/// The shortest lease a scheduler accepts: one second. A shorter one would
+/// expire while a store answers a slow call, and have every node renew and
+/// sweep many times a second.
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::scheduler::{MIN_LEASE, SchedulerBuilder};
+///
+/// assert_eq!(MIN_LEASE, SignedDuration::from_secs(1));
+/// let error = SchedulerBuilder::new()
+///     .lease(SignedDuration::from_millis(500))
+///     .host_driven()
+///     .unwrap_err();
+/// assert_eq!(error.to_string(), "lease: 500ms is shorter than the minimum of 1s");
+/// ```
+pub const MIN_LEASE: SignedDuration = SignedDuration::from_secs(1);
+
 /// The default of [`SchedulerBuilder::store_recheck_interval`]: thirty
 /// seconds.
 ///
@@ -206,7 +223,8 @@ impl SchedulerBuilder {
     }
 
     /// How long a claim on due jobs holds before another scheduler may take
-    /// them over (default [`DEFAULT_LEASE`]).
+    /// them over (default [`DEFAULT_LEASE`]; at least [`MIN_LEASE`], which
+    /// building checks).
     pub fn lease(mut self, lease: SignedDuration) -> SchedulerBuilder {
         self.lease = lease;
         self
@@ -215,7 +233,12 @@ impl SchedulerBuilder {
     /// How long `shutdown(wait = true)` — and a blocking scheduler's
     /// SIGINT/SIGTERM — waits for runs in progress before it cancels them
     /// (their context's cancellation; the `command` task then kills its
-    /// process group). Default: no limit.
+    /// process group). Default: no limit. With a limit, the runs are asked
+    /// to finish when the wait begins
+    /// ([`JobContext::is_stopping`](crate::task::JobContext::is_stopping);
+    /// the `command` task sends its process group `SIGTERM`), and the runs
+    /// cut short are recorded interrupted, then retried at this node's next
+    /// start when their job says `on_interrupted = "retry"`.
     ///
     /// ```
     /// use tempora::jiff::SignedDuration;
@@ -311,10 +334,13 @@ impl SchedulerBuilder {
 
     fn parts(mut self) -> Result<Parts> {
         let timezone = self.timezone?;
-        if self.lease <= SignedDuration::ZERO {
+        if self.lease < MIN_LEASE {
             return Err(Error::invalid(
                 "lease",
-                format!("{:#} is not positive", self.lease),
+                format!(
+                    "{:#} is shorter than the minimum of {MIN_LEASE:#}",
+                    self.lease
+                ),
             ));
         }
         if self.store_poll_interval <= SignedDuration::ZERO {

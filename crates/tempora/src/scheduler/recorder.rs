@@ -15,6 +15,13 @@
 //! A store that keeps no history answers [`Error::is_unsupported`]: it is
 //! skipped from then on, after one debug line. A failing write is logged
 //! with the job and the store, and never stops a run.
+//!
+//! A run's outcome is never dropped: an outcome that cannot be written (the
+//! store is down) stays queued and is written again, with backoff, until
+//! the store takes it. Until then the run stays this node's: its running
+//! record is still renewed, the node's own sweep of a store holding such
+//! outcomes waits until they are written, and an interrupted record whose
+//! outcome this node knows is never retried.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -46,6 +53,15 @@ struct StoreState {
     unsupported: bool,
 }
 
+/// How the error of a run cut short by the scheduler's shutdown begins: the
+/// next start of the same node retries such runs of jobs that say
+/// `on_interrupted = "retry"`.
+pub(crate) const SHUT_DOWN: &str = "interrupted: the scheduler shut down";
+
+/// How many of a job's latest failed records the start looks through for
+/// runs its node's shutdown cut short.
+const SHUTDOWN_LEFTOVERS_PER_JOB: usize = 20;
+
 /// The most records one background write takes.
 const WRITE_BATCH: usize = 1000;
 
@@ -57,10 +73,23 @@ struct Queue {
     writing: bool,
 }
 
-/// A run recorded as running and not finished yet.
+/// The first wait before writing again outcomes a store refused.
+const FIRST_WRITE_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The longest wait between two attempts to write held outcomes.
+const LAST_WRITE_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How many runs whose outcome was written are remembered, so that an
+/// interrupted record of one of them is never retried.
+const REMEMBERED_OUTCOMES: usize = 10_000;
+
+/// A run recorded as running and not finished yet, or finished with its
+/// outcome not written yet.
 struct InFlight {
     store: Arc<dyn JobStore>,
     record: RunRecord,
+    /// The run ended; its outcome is queued (held until written).
+    landed: bool,
 }
 
 #[derive(Default)]
@@ -68,6 +97,8 @@ struct Flights {
     runs: HashMap<Key, InFlight>,
     /// A renewing task is running.
     renewing: bool,
+    /// Runs whose outcome was written lately, oldest first (bounded).
+    written: std::collections::VecDeque<Key>,
 }
 
 pub(crate) struct Recorder {
@@ -83,8 +114,12 @@ pub(crate) struct Recorder {
     /// The records waiting to be written, by store name, and whether a
     /// task is writing that store's.
     queued: Mutex<HashMap<String, Queue>>,
-    /// When expired records were last taken over and history pruned.
-    last_sweep: Mutex<Option<Timestamp>>,
+    /// Wakes the writers waiting to try a refused batch again: a new
+    /// outcome came, or a store answers again.
+    retry_now: Notify,
+    /// When expired records were last taken over and history pruned, per
+    /// store name.
+    last_sweep: Mutex<HashMap<String, Timestamp>>,
     /// The records this node marked interrupted, by store name, not yet
     /// taken by [`Recorder::take_interrupted`].
     interrupted: Mutex<Vec<(String, RunRecord)>>,
@@ -107,7 +142,8 @@ impl Recorder {
             pending: Mutex::new(0),
             written: Notify::new(),
             queued: Mutex::new(HashMap::new()),
-            last_sweep: Mutex::new(None),
+            retry_now: Notify::new(),
+            last_sweep: Mutex::new(HashMap::new()),
             interrupted: Mutex::new(Vec::new()),
         })
     }
@@ -188,9 +224,13 @@ impl Recorder {
         cell.get_or_try_init(|| async {
             let now = self.clock.now();
             match store.interrupt_runs(now, Some(&self.node)).await {
-                Ok(records) if records.is_empty() => Ok(()),
+                Ok(records) if records.is_empty() => {
+                    self.find_shutdown_leftovers(name, store).await;
+                    Ok(())
+                }
                 Ok(records) => {
                     self.note_interrupted(name, &records);
+                    self.find_shutdown_leftovers(name, store).await;
                     tracing::warn!(
                         store = name,
                         node = %self.node,
@@ -206,6 +246,55 @@ impl Recorder {
         })
         .await
         .map(drop)
+    }
+
+    /// Notes, for a retry, the runs that this node's last shutdown cut short
+    /// in `store` (recorded interrupted then) of the jobs that say
+    /// `on_interrupted = "retry"`. A retry's record replaces the
+    /// interrupted one (same job, fire time and node), so each is found
+    /// once. A failure is logged: those runs are not retried.
+    async fn find_shutdown_leftovers(&self, name: &str, store: &dyn JobStore) {
+        let jobs = match store.list_jobs().await {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                tracing::warn!(store = name, %error, "cannot look for runs cut short by the last shutdown");
+                return;
+            }
+        };
+        let mut found = Vec::new();
+        for job in jobs {
+            if job.on_interrupted != crate::job::OnInterrupted::Retry {
+                continue;
+            }
+            let query = RunQuery::new()
+                .job(job.id.clone())
+                .failed_only()
+                .limit(SHUTDOWN_LEFTOVERS_PER_JOB);
+            match store.list_runs(&query).await {
+                Ok(runs) => found.extend(runs.into_iter().filter(|run| {
+                    run.node == self.node
+                        && run.status == crate::history::RunStatus::Interrupted
+                        && run
+                            .error
+                            .as_deref()
+                            .is_some_and(|error| error.starts_with(SHUT_DOWN))
+                })),
+                Err(error) if error.is_unsupported() => return,
+                Err(error) => {
+                    tracing::warn!(store = name, job = %job.id, %error, "cannot look for runs cut short by the last shutdown");
+                }
+            }
+        }
+        if !found.is_empty() {
+            tracing::warn!(
+                store = name,
+                node = %self.node,
+                runs = found.len(),
+                "{} run(s) cut short by this node's last shutdown are retried (on_interrupted = \"retry\")",
+                found.len()
+            );
+            self.note_interrupted(name, &found);
+        }
     }
 
     /// Writes `record` to `store` now; a failure is logged.
@@ -251,6 +340,10 @@ impl Recorder {
             queue.records.push(record);
             !std::mem::replace(&mut queue.writing, true)
         };
+        if !start {
+            // A writer waiting to try again tries at once.
+            self.retry_now.notify_waiters();
+        }
         if start {
             let this = Arc::clone(self);
             let name = name.to_owned();
@@ -259,35 +352,144 @@ impl Recorder {
     }
 
     /// Writes store `name`'s queued records, a batch at a time, until none
-    /// is left.
+    /// is left. A batch the store refuses goes back to the head of the
+    /// queue and is written again after a wait that grows from 200 ms to
+    /// 2 s: an outcome is never dropped.
     async fn write_queued(&self, name: &str) {
+        let mut retry = FIRST_WRITE_RETRY;
+        let mut failures = 0u32;
         loop {
-            let (store, batch) = {
-                let mut queued = lock(&self.queued);
-                let Some(queue) = queued.get_mut(name) else {
-                    return;
-                };
-                if queue.records.is_empty() {
-                    queue.writing = false;
-                    return;
-                }
-                let take = queue.records.len().min(WRITE_BATCH);
-                let batch: Vec<RunRecord> = queue.records.drain(..take).collect();
-                (Arc::clone(&queue.store), batch)
+            let Some((store, batch)) = self.take_batch(name, true) else {
+                return;
             };
-            if let Err(error) = store.record_runs(&batch).await
-                && !self.unsupported(name, &error)
-            {
-                tracing::error!(
-                    store = name,
-                    runs = batch.len(),
-                    %error,
-                    "cannot record the runs' outcomes in the history"
-                );
+            match store.record_runs(&batch).await {
+                Ok(()) => {
+                    if failures > 0 {
+                        tracing::info!(
+                            store = name,
+                            runs = batch.len(),
+                            attempts = failures + 1,
+                            "the runs' outcomes are recorded in the history"
+                        );
+                    }
+                    failures = 0;
+                    retry = FIRST_WRITE_RETRY;
+                    self.written_out(name, &batch);
+                }
+                Err(error) if self.unsupported(name, &error) => self.written_out(name, &batch),
+                Err(error) => {
+                    if failures == 0 {
+                        tracing::error!(
+                            store = name,
+                            runs = batch.len(),
+                            %error,
+                            "cannot record the runs' outcomes in the history; they are kept and written when the store answers"
+                        );
+                    } else {
+                        tracing::debug!(store = name, runs = batch.len(), %error, "outcomes not written yet");
+                    }
+                    failures = failures.saturating_add(1);
+                    let woken = self.retry_now.notified();
+                    self.put_back(name, batch);
+                    tokio::select! {
+                        () = tokio::time::sleep(retry) => {}
+                        () = woken => {}
+                    }
+                    retry = (retry * 2).min(LAST_WRITE_RETRY);
+                }
             }
-            *lock(&self.pending) -= batch.len();
-            self.written.notify_waiters();
         }
+    }
+
+    /// Takes the next batch of store `name`'s queued records; `None` (and,
+    /// for the `writer`, the queue is no longer being written) when there
+    /// are none.
+    fn take_batch(&self, name: &str, writer: bool) -> Option<(Arc<dyn JobStore>, Vec<RunRecord>)> {
+        let mut queued = lock(&self.queued);
+        let queue = queued.get_mut(name)?;
+        if queue.records.is_empty() {
+            if writer {
+                queue.writing = false;
+            }
+            return None;
+        }
+        let take = queue.records.len().min(WRITE_BATCH);
+        let batch: Vec<RunRecord> = queue.records.drain(..take).collect();
+        Some((Arc::clone(&queue.store), batch))
+    }
+
+    /// Puts `batch`, refused by store `name`, back at the head of its
+    /// queue.
+    fn put_back(&self, name: &str, batch: Vec<RunRecord>) {
+        let mut queued = lock(&self.queued);
+        if let Some(queue) = queued.get_mut(name) {
+            queue.records.splice(0..0, batch);
+        }
+    }
+
+    /// `batch` is written to store `name` (or never will be: the store
+    /// keeps no history): its runs are no longer held.
+    fn written_out(&self, name: &str, batch: &[RunRecord]) {
+        {
+            let mut flights = lock(&self.flights);
+            for record in batch {
+                let key = (
+                    name.to_owned(),
+                    record.job_id.clone(),
+                    record.scheduled_time,
+                );
+                if flights.runs.get(&key).is_some_and(|flight| flight.landed) {
+                    flights.runs.remove(&key);
+                    if flights.written.len() == REMEMBERED_OUTCOMES {
+                        flights.written.pop_front();
+                    }
+                    flights.written.push_back(key);
+                }
+            }
+        }
+        *lock(&self.pending) -= batch.len();
+        self.written.notify_waiters();
+    }
+
+    /// Writes store `name`'s queued outcomes now (before sweeping it);
+    /// true when no outcome of this node is held for it any more.
+    async fn flush(&self, name: &str) -> bool {
+        while let Some((store, batch)) = self.take_batch(name, false) {
+            match store.record_runs(&batch).await {
+                Ok(()) => self.written_out(name, &batch),
+                Err(error) if self.unsupported(name, &error) => self.written_out(name, &batch),
+                Err(_) => {
+                    self.put_back(name, batch);
+                    return false;
+                }
+            }
+        }
+        !lock(&self.flights)
+            .runs
+            .iter()
+            .any(|((store, _, _), flight)| store == name && flight.landed)
+    }
+
+    /// A store answers again: the outcomes held are written at once.
+    pub(crate) fn store_answers(&self) {
+        self.retry_now.notify_waiters();
+    }
+
+    /// True when this node knows how its run of `job_id` for `scheduled`
+    /// in store `name` ended, or still runs it: such a run is never
+    /// retried.
+    pub(crate) fn knows_outcome(&self, name: &str, job_id: &str, scheduled: Timestamp) -> bool {
+        let key = (name.to_owned(), job_id.to_owned(), scheduled);
+        let flights = lock(&self.flights);
+        flights.runs.contains_key(&key) || flights.written.contains(&key)
+    }
+
+    /// The outcomes still held (not written), for the log at shutdown.
+    fn held(&self) -> Vec<RunRecord> {
+        lock(&self.queued)
+            .values()
+            .flat_map(|queue| queue.records.iter().cloned())
+            .collect()
     }
 
     /// Returns once every spawned write is done.
@@ -298,6 +500,31 @@ impl Recorder {
                 return;
             }
             written.await;
+        }
+    }
+
+    /// Waits, at most `limit`, until every spawned write is done: at
+    /// shutdown, while a store that is down holds outcomes. Those still
+    /// held at the limit are logged, one error line each, with what the
+    /// history would have said.
+    pub(crate) async fn wait_written_for(&self, limit: std::time::Duration) {
+        if tokio::time::timeout(limit, self.wait_written())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        for record in self.held() {
+            tracing::error!(
+                job = %record.job_id,
+                scheduled = %record.scheduled_time,
+                status = %record.status,
+                exit_status = ?record.exit_status,
+                started = ?record.started,
+                finished = ?record.finished,
+                error = ?record.error,
+                "shutting down with a run's outcome not written: the store did not answer"
+            );
         }
     }
 
@@ -348,6 +575,7 @@ impl Recorder {
                 InFlight {
                     store: Arc::clone(store),
                     record,
+                    landed: false,
                 },
             );
             !std::mem::replace(&mut flights.renewing, true)
@@ -359,7 +587,8 @@ impl Recorder {
 
     /// The run of `job_id` for `scheduled` in store `name` ended: writes
     /// `finish(running record)` in the background. Nothing happens when
-    /// it was never recorded as running.
+    /// it was never recorded as running. The run stays in flight (renewed)
+    /// until its outcome is written.
     pub(crate) fn landed(
         self: &Arc<Recorder>,
         runtime: &tokio::runtime::Handle,
@@ -369,16 +598,40 @@ impl Recorder {
         finish: impl FnOnce(RunRecord) -> RunRecord,
     ) {
         let key = (name.to_owned(), job_id.to_owned(), scheduled);
-        let Some(flight) = lock(&self.flights).runs.remove(&key) else {
+        if self.is_unsupported(name) {
+            lock(&self.flights).runs.remove(&key);
             return;
+        }
+        let (store, record) = {
+            let mut flights = lock(&self.flights);
+            let Some(flight) = flights.runs.get_mut(&key) else {
+                return;
+            };
+            if flight.landed {
+                return;
+            }
+            flight.landed = true;
+            (Arc::clone(&flight.store), flight.record.clone())
         };
-        self.write_later(runtime, name, flight.store, finish(flight.record));
+        self.write_later(runtime, name, store, finish(record));
     }
 
     /// Records every run still in flight as interrupted by `reason`: at
-    /// shutdown, for the runs that did not stop in time.
+    /// shutdown, for the runs that did not stop in time. Runs that ended
+    /// (their outcome queued) keep their outcome.
     pub(crate) async fn interrupt_in_flight(&self, reason: &str) {
-        let flights: Vec<(Key, InFlight)> = lock(&self.flights).runs.drain().collect();
+        let flights: Vec<(Key, InFlight)> = {
+            let mut flights = lock(&self.flights);
+            let keys: Vec<Key> = flights
+                .runs
+                .iter()
+                .filter(|(_, flight)| !flight.landed)
+                .map(|(key, _)| key.clone())
+                .collect();
+            keys.into_iter()
+                .filter_map(|key| flights.runs.remove(&key).map(|flight| (key, flight)))
+                .collect()
+        };
         let now = self.clock.now();
         for ((name, _, _), flight) in flights {
             let record = flight.record.finish(
@@ -414,11 +667,18 @@ impl Recorder {
     /// Renews the records in flight, one call per store; false (and the
     /// renewing task is to end) when there are none.
     async fn renew_in_flight(&self) -> bool {
+        self.renew_stores().await.is_some()
+    }
+
+    /// Renews the records in flight (runs going on, and runs whose outcome
+    /// is held), one call per store; `None` when there are none, else the
+    /// names of the stores that failed.
+    async fn renew_stores(&self) -> Option<Vec<String>> {
         let stores: HashMap<String, Arc<dyn JobStore>> = {
             let mut flights = lock(&self.flights);
             if flights.runs.is_empty() {
                 flights.renewing = false;
-                return false;
+                return None;
             }
             flights
                 .runs
@@ -430,6 +690,7 @@ impl Recorder {
         // it gets the instant the promise counts from.
         let now = self.clock.now();
         let alive_until = now.checked_add(self.lease).unwrap_or(Timestamp::MAX);
+        let mut failed = Vec::new();
         for (name, store) in stores {
             if self.is_unsupported(&name) {
                 continue;
@@ -439,36 +700,60 @@ impl Recorder {
                     tracing::trace!(store = %name, renewed, "runs in flight renewed");
                 }
                 Err(error) if self.unsupported(&name, &error) => {}
-                Err(error) => tracing::warn!(
-                    store = %name,
-                    %error,
-                    "cannot renew the runs in flight; they may be taken as interrupted"
-                ),
+                Err(error) => {
+                    tracing::warn!(
+                        store = %name,
+                        %error,
+                        "cannot renew the runs in flight; renewing again when the store answers"
+                    );
+                    failed.push(name);
+                }
             }
         }
-        true
+        Some(failed)
     }
 
     /// Every lease (the first time at once): takes over the expired running
     /// records of nodes that died and prunes the history of each store.
     /// Failures are logged; they stop nothing.
+    ///
+    /// A store is swept only once this node's runs there are renewed and
+    /// the outcomes it holds for it are written: its own sweep never takes
+    /// one of its runs as interrupted. A store skipped for that is tried
+    /// again at the next call.
     pub(crate) async fn sweep(&self, stores: &[(String, Arc<dyn JobStore>)], now: Timestamp) {
-        {
-            let mut last = lock(&self.last_sweep);
-            if last.is_some_and(|last| now < last.saturating_add(self.lease).unwrap_or(last)) {
-                return;
-            }
-            *last = Some(now);
+        let due: Vec<&(String, Arc<dyn JobStore>)> = {
+            let last = lock(&self.last_sweep);
+            stores
+                .iter()
+                .filter(|(name, _)| {
+                    last.get(name)
+                        .is_none_or(|last| now >= last.saturating_add(self.lease).unwrap_or(*last))
+                })
+                .collect()
+        };
+        if due.is_empty() {
+            return;
         }
         // This node's own runs first: after a jump of the clock (a machine
         // that slept) they may look expired, yet they are alive.
-        if !lock(&self.flights).runs.is_empty() {
-            self.renew_in_flight().await;
-        }
-        for (name, store) in stores {
+        let not_renewed = if lock(&self.flights).runs.is_empty() {
+            Vec::new()
+        } else {
+            self.renew_stores().await.unwrap_or_default()
+        };
+        for (name, store) in due {
             if self.is_unsupported(name) {
                 continue;
             }
+            if not_renewed.contains(name) || !self.flush(name).await {
+                tracing::debug!(
+                    store = %name,
+                    "sweep put off: this node's runs there are not renewed or their outcomes not written yet"
+                );
+                continue;
+            }
+            lock(&self.last_sweep).insert(name.clone(), now);
             match store.interrupt_runs(now, None).await {
                 Ok(records) if records.is_empty() => {}
                 Ok(records) => {

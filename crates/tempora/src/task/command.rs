@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -31,7 +32,14 @@ use super::{JobContext, RunDetail, RunError};
 /// the program cannot start, exits with another status, is killed by a
 /// signal or runs past its [`CommandArgs::timeout`]; at the timeout (and
 /// when the scheduler shuts down without waiting) its whole process group
-/// is killed, so what it started dies with it.
+/// is killed, so what it started dies with it. A shutdown with a time limit
+/// sends the group `SIGTERM` first, and kills it at the limit.
+///
+/// Each line of its output is logged with the job's id, up to the first
+/// and the last 100 lines of each stream per run (a line says how many were
+/// left out between them). The run ends when the program exits: output that
+/// processes it left behind write is read for a second more, then the
+/// pipes are closed.
 ///
 /// Its run history keeps, on success and on failure alike, the exit status
 /// ([`RunRecord::exit_status`](crate::history::RunRecord::exit_status)) and
@@ -409,17 +417,39 @@ impl CommandOutput {
 /// has exited: how long to keep reading it.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The end of an output stream.
-#[derive(Default)]
+/// The end of an output stream: its last `limit` bytes.
 struct Tail {
     bytes: std::collections::VecDeque<u8>,
     truncated: bool,
+    limit: usize,
+}
+
+impl Default for Tail {
+    fn default() -> Tail {
+        Tail::with_capacity(CommandOutput::TAIL_BYTES)
+    }
 }
 
 impl Tail {
+    fn with_capacity(limit: usize) -> Tail {
+        Tail {
+            bytes: std::collections::VecDeque::with_capacity(limit),
+            truncated: false,
+            limit,
+        }
+    }
+
     fn push(&mut self, chunk: &[u8]) {
+        let chunk = match chunk.len().checked_sub(self.limit) {
+            Some(skip) => {
+                self.truncated |= skip > 0 || !self.bytes.is_empty();
+                self.bytes.clear();
+                &chunk[skip..]
+            }
+            None => chunk,
+        };
         self.bytes.extend(chunk);
-        let excess = self.bytes.len().saturating_sub(CommandOutput::TAIL_BYTES);
+        let excess = self.bytes.len().saturating_sub(self.limit);
         if excess > 0 {
             self.bytes.drain(..excess);
             self.truncated = true;
@@ -448,31 +478,167 @@ fn snapshot(tail: &SharedTail) -> String {
     tail.lock().unwrap_or_else(PoisonError::into_inner).text()
 }
 
-/// Reads `stream` to its end on a thread of its own, keeping its tail and
-/// logging each line with the job's id (the full output goes to the log,
-/// the tail to the run's result); the receiver completes at the end.
-fn read_tail(
-    stream: Option<impl Read + Send + 'static>,
+/// How many lines of each output stream of a run are logged from its start,
+/// and how many of its end: a program that prints gigabytes logs these,
+/// and a line saying how many were left out between them.
+pub(crate) const LOGGED_HEAD_LINES: usize = 100;
+
+/// See [`LOGGED_HEAD_LINES`].
+pub(crate) const LOGGED_LAST_LINES: usize = 100;
+
+/// How often a reader waiting for output looks whether it is to stop.
+const READER_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The most bytes of a stream's end kept for logging its last lines.
+const LOGGED_LAST_BYTES: usize = 32 * 1024;
+
+/// A line longer than this is logged in pieces.
+const MAX_LINE: usize = 8192;
+
+/// What a reader logs of one stream: the first lines as they come, the
+/// last ones at the end, and how many were left out between them. Past
+/// the first lines it only counts line ends and keeps the stream's last
+/// bytes, so a flood costs no allocation per line.
+struct LineLog {
+    job_id: String,
+    name: &'static str,
+    /// Lines logged as they came.
+    head: usize,
+    /// The line being read, while the first lines are logged.
+    line: Vec<u8>,
+    /// Line ends seen after the first lines.
+    later: usize,
+    /// The last bytes after the first lines.
+    end: Tail,
+}
+
+impl LineLog {
+    fn new(job_id: &str, name: &'static str) -> LineLog {
+        LineLog {
+            job_id: job_id.to_owned(),
+            name,
+            head: 0,
+            line: Vec::new(),
+            later: 0,
+            end: Tail::with_capacity(LOGGED_LAST_BYTES),
+        }
+    }
+
+    fn log(&self, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        tracing::info!(job = %self.job_id, stream = self.name, "{}", text.trim_end());
+    }
+
+    fn chunk(&mut self, chunk: &[u8]) {
+        let mut rest = chunk;
+        while self.head < LOGGED_HEAD_LINES {
+            let Some((&byte, after)) = rest.split_first() else {
+                return;
+            };
+            rest = after;
+            self.line.push(byte);
+            if byte == b'\n' || self.line.len() >= MAX_LINE {
+                self.log(&self.line);
+                self.line.clear();
+                self.head += 1;
+            }
+        }
+        if !rest.is_empty() {
+            self.later += rest.iter().filter(|byte| **byte == b'\n').count();
+            self.end.push(rest);
+        }
+    }
+
+    fn end(self) {
+        if self.head < LOGGED_HEAD_LINES {
+            if !self.line.is_empty() {
+                self.log(&self.line);
+            }
+            return;
+        }
+        let text = self.end.text();
+        let mut lines: Vec<&str> = text.lines().collect();
+        // The first line of a cut end is a piece of one.
+        if self.end.truncated && !lines.is_empty() {
+            lines.remove(0);
+        }
+        let total = self.later + usize::from(!text.is_empty() && !text.ends_with('\n'));
+        let keep = lines.len().min(LOGGED_LAST_LINES);
+        let left_out = total.saturating_sub(keep);
+        if left_out > 0 {
+            tracing::warn!(
+                job = %self.job_id,
+                stream = self.name,
+                lines = self.head + total,
+                left_out,
+                "{left_out} line(s) of {} not logged: the first {LOGGED_HEAD_LINES} and the last {keep} are",
+                self.name
+            );
+        }
+        for line in &lines[lines.len() - keep..] {
+            tracing::info!(job = %self.job_id, stream = self.name, "{}", line.trim_end());
+        }
+    }
+}
+
+/// An output pipe of the program.
+#[cfg(unix)]
+trait Pipe: Read + std::os::fd::AsFd + Send + 'static {}
+#[cfg(unix)]
+impl<T: Read + std::os::fd::AsFd + Send + 'static> Pipe for T {}
+#[cfg(not(unix))]
+trait Pipe: Read + Send + 'static {}
+#[cfg(not(unix))]
+impl<T: Read + Send + 'static> Pipe for T {}
+
+/// True when `stream` has something to read (or is closed); false when
+/// `stop` was set while waiting.
+#[cfg(unix)]
+fn wait_readable(stream: &impl Pipe, stop: &AtomicBool) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let timeout = Timespec {
+        tv_sec: 0,
+        tv_nsec: i64::from(READER_POLL.subsec_nanos()),
+    };
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut fds = [PollFd::new(stream, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => {}
+            Ok(_) | Err(_) => return true,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn wait_readable(_stream: &impl Pipe, stop: &AtomicBool) -> bool {
+    !stop.load(Ordering::Relaxed)
+}
+
+/// Reads `stream` on a thread of its own, keeping its tail and logging its
+/// lines with the job's id (the first and last ones, see
+/// [`LOGGED_HEAD_LINES`]; the tail goes to the run's result), until its end
+/// or until `stop` is set (a process the program left behind keeps it
+/// open); the receiver completes then and the stream is closed.
+fn read_tail<S: Pipe>(
+    stream: Option<S>,
     name: &'static str,
     job_id: &str,
+    stop: &Arc<AtomicBool>,
 ) -> std::io::Result<(SharedTail, oneshot::Receiver<()>)> {
-    /// A line longer than this is logged in pieces.
-    const MAX_LINE: usize = 8192;
     let tail = SharedTail::default();
     let (done, finished) = oneshot::channel();
     if let Some(mut stream) = stream {
         let sink = Arc::clone(&tail);
-        let job_id = job_id.to_owned();
+        let stop = Arc::clone(stop);
+        let mut log = LineLog::new(job_id, name);
         std::thread::Builder::new()
             .name(format!("tempora-command-{name}"))
             .spawn(move || {
-                let mut buffer = [0u8; 8192];
-                let mut line: Vec<u8> = Vec::new();
-                let log = |line: &[u8]| {
-                    let text = String::from_utf8_lossy(line);
-                    tracing::info!(job = %job_id, stream = name, "{}", text.trim_end());
-                };
-                loop {
+                let mut buffer = vec![0u8; 64 * 1024];
+                while wait_readable(&stream, &stop) {
                     match stream.read(&mut buffer) {
                         Ok(0) => break,
                         Ok(read) => {
@@ -480,21 +646,14 @@ fn read_tail(
                             sink.lock()
                                 .unwrap_or_else(PoisonError::into_inner)
                                 .push(chunk);
-                            for &byte in chunk {
-                                line.push(byte);
-                                if byte == b'\n' || line.len() >= MAX_LINE {
-                                    log(&line);
-                                    line.clear();
-                                }
-                            }
+                            log.chunk(chunk);
                         }
                         Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(_) => break,
                     }
                 }
-                if !line.is_empty() {
-                    log(&line);
-                }
+                drop(stream);
+                log.end();
                 let _ = done.send(());
             })?;
     } else {
@@ -506,6 +665,8 @@ fn read_tail(
 /// How the wait for the program ended.
 enum Ending {
     Exited,
+    /// It exited after the scheduler asked it to stop (`SIGTERM`).
+    Stopped,
     TimedOut(SignedDuration),
     Cancelled,
 }
@@ -576,10 +737,21 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
             "command {program:?}: cannot start a thread to watch it: {error}"
         ))
     };
-    let (stdout, stdout_done) =
-        read_tail(child.stdout.take(), "stdout", context.job_id()).map_err(cannot_watch)?;
-    let (stderr, stderr_done) =
-        read_tail(child.stderr.take(), "stderr", context.job_id()).map_err(cannot_watch)?;
+    let stop_reading = Arc::new(AtomicBool::new(false));
+    let (stdout, stdout_done) = read_tail(
+        child.stdout.take(),
+        "stdout",
+        context.job_id(),
+        &stop_reading,
+    )
+    .map_err(cannot_watch)?;
+    let (stderr, stderr_done) = read_tail(
+        child.stderr.take(),
+        "stderr",
+        context.job_id(),
+        &stop_reading,
+    )
+    .map_err(cannot_watch)?;
     let (exited, mut exit) = oneshot::channel();
     std::thread::Builder::new()
         .name("tempora-command-wait".to_owned())
@@ -594,16 +766,28 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
             None => std::future::pending().await,
         }
     };
-    let (ending, exit) = tokio::select! {
-        status = &mut exit => (Ending::Exited, status),
-        () = deadline => (Ending::TimedOut(args.timeout.unwrap_or_default()), {
-            kill_group(pid);
-            exit.await
-        }),
-        () = context.cancelled() => (Ending::Cancelled, {
-            kill_group(pid);
-            exit.await
-        }),
+    tokio::pin!(deadline);
+    let mut asked_to_stop = false;
+    let (ending, exit) = loop {
+        tokio::select! {
+            status = &mut exit => {
+                break (if asked_to_stop { Ending::Stopped } else { Ending::Exited }, status);
+            }
+            () = &mut deadline => break (Ending::TimedOut(args.timeout.unwrap_or_default()), {
+                kill_group(pid);
+                exit.await
+            }),
+            () = context.cancelled() => break (Ending::Cancelled, {
+                kill_group(pid);
+                exit.await
+            }),
+            // The scheduler shuts down: the program gets SIGTERM and until
+            // the shutdown timeout (then the cancellation) to exit.
+            () = context.stopping(), if !asked_to_stop => {
+                asked_to_stop = true;
+                terminate_group(pid);
+            }
+        }
     };
     // The thread that waits always sends, unless it panicked.
     let status = match exit {
@@ -622,11 +806,19 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     let duration = started.elapsed();
     // Its output ends when every process holding the pipes is gone, which
     // is at once unless it left some running.
-    let _ = tokio::time::timeout(DRAIN, async {
-        let _ = stdout_done.await;
-        let _ = stderr_done.await;
+    let (mut stdout_done, mut stderr_done) = (stdout_done, stderr_done);
+    let drained = tokio::time::timeout(DRAIN, async {
+        let _ = (&mut stdout_done).await;
+        let _ = (&mut stderr_done).await;
     })
     .await;
+    if drained.is_err() {
+        // Something it left behind holds the pipes: the run ends now, and
+        // the readers stop (closing their ends) instead of waiting for it.
+        stop_reading.store(true, Ordering::Relaxed);
+        let _ = stdout_done.await;
+        let _ = stderr_done.await;
+    }
     let stdout_tail = snapshot(&stdout);
     let stderr_tail = snapshot(&stderr);
     let stderr_suffix = match stderr_tail.trim_end() {
@@ -647,6 +839,16 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
         )),
+        Ending::Stopped => match status.code() {
+            Some(code) => failed(format!(
+                "command {program:?} was stopped: the scheduler shut down and sent it SIGTERM; \
+                 it exited with status {code}{stderr_suffix}"
+            )),
+            None => failed(format!(
+                "command {program:?} was killed by {}: the scheduler shut down{stderr_suffix}",
+                exit_description(status)
+            )),
+        },
         Ending::Exited if status.success() => Ok(CommandOutput {
             exit_status: 0,
             stdout_tail,
@@ -684,6 +886,27 @@ fn kill_group(pid: u32) {
         tracing::warn!(%error, pid = pid.as_raw_nonzero(), "cannot kill a command's process group");
     }
 }
+
+/// Sends `SIGTERM` to the process group the program leads: the scheduler
+/// shuts down and asks it to finish.
+#[cfg(unix)]
+fn terminate_group(pid: u32) {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    if let Err(error) = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM)
+        && error != rustix::io::Errno::SRCH
+    {
+        tracing::warn!(%error, pid = pid.as_raw_nonzero(), "cannot signal a command's process group");
+    }
+}
+
+/// Windows has no `SIGTERM`: the program is left to the cancellation.
+#[cfg(not(unix))]
+fn terminate_group(_pid: u32) {}
 
 /// Kills the program and what it started (`taskkill /T`).
 #[cfg(not(unix))]

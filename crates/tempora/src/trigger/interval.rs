@@ -302,6 +302,16 @@ impl IntervalTrigger {
         self.period
     }
 
+    /// The period and end date of a trigger without jitter: its fire times
+    /// after one on its grid are that one plus whole periods, up to the end
+    /// date. `None` with jitter (each fire time moves on its own).
+    pub(crate) fn fixed_steps(&self) -> Option<(SignedDuration, Option<Timestamp>)> {
+        match self.jitter {
+            None => Some((self.period, self.record.end_date)),
+            Some(_) => None,
+        }
+    }
+
     /// The zone fire times are shown in.
     ///
     /// ```

@@ -112,6 +112,16 @@ impl Trigger {
         }
     }
 
+    /// For an interval trigger without jitter, its period and end date:
+    /// fire times a decision may count by arithmetic instead of one step
+    /// at a time.
+    pub(crate) fn fixed_steps(&self) -> Option<(SignedDuration, Option<Timestamp>)> {
+        match self {
+            Trigger::Interval(trigger) => trigger.fixed_steps(),
+            _ => None,
+        }
+    }
+
     /// The zone the trigger computes in and shows its times in (the first
     /// trigger's zone for a combination).
     ///
