@@ -133,6 +133,8 @@ interval = { seconds = 2 }
     let pid = daemon.id();
     let finished = |setup: &Setup| setup.count("linger", "success");
     setup.wait_until("three runs", || finished(&setup) >= 3);
+    // A leak costs two threads and two descriptors a run (twelve each over
+    // six runs); the daemon's own pools may grow by a few, once.
     let (threads_before, fds_before) = idle_level(pid);
     let runs_before = finished(&setup);
     setup.wait_until("six more runs", || finished(&setup) >= runs_before + 6);
@@ -149,10 +151,10 @@ interval = { seconds = 2 }
     );
     assert!(longest < 3.0, "a run took {longest} s");
     assert!(
-        threads_after <= threads_before + 2,
+        threads_after <= threads_before + 4,
         "{threads_before} -> {threads_after}"
     );
-    assert!(fds_after <= fds_before + 2, "{fds_before} -> {fds_after}");
+    assert!(fds_after <= fds_before + 4, "{fds_before} -> {fds_after}");
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
     kill(daemon);
