@@ -22,7 +22,7 @@ use tempora::store::MemoryStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::DateTrigger;
 
-use crate::support::{Setup, kill, signal, wait_exit};
+use crate::support::{Setup, in_seconds, kill, signal, wait_exit};
 
 /// A field of `/proc/<pid>/status` (`VmRSS`, `Threads`), as a number.
 fn status_field(pid: u32, field: &str) -> u64 {
@@ -53,15 +53,6 @@ fn idle_level(pid: u32) -> (u64, u64) {
         std::thread::sleep(Duration::from_millis(20));
     }
     level
-}
-
-/// An RFC 3339 instant `seconds` from now.
-#[allow(clippy::disallowed_methods)]
-fn in_seconds(seconds: i64) -> String {
-    jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(seconds))
-        .unwrap()
-        .to_string()
 }
 
 #[test]

@@ -8,16 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Setup, kill, signal, wait_exit};
-
-/// An RFC 3339 instant `seconds` from now.
-#[allow(clippy::disallowed_methods)]
-fn in_seconds(seconds: i64) -> String {
-    jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(seconds))
-        .unwrap()
-        .to_string()
-}
+use crate::support::{Setup, in_seconds, kill, signal, wait_exit};
 
 #[test]
 fn a_command_gets_sigterm_at_shutdown_and_its_run_is_retried_at_the_next_start() {

@@ -11,16 +11,7 @@ use std::time::{Duration, Instant};
 
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, is_running, kill, signal, wait_exit};
-
-/// An RFC 3339 instant `seconds` from now, for a `date` job.
-#[allow(clippy::disallowed_methods)]
-fn in_seconds(seconds: i64) -> String {
-    jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(seconds))
-        .unwrap()
-        .to_string()
-}
+use crate::support::{Setup, in_seconds, is_running, kill, signal, wait_exit};
 
 #[test]
 fn a_run_finishing_while_the_store_is_down_keeps_its_outcome_and_never_runs_again() {

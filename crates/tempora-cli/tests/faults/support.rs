@@ -232,3 +232,13 @@ impl Drop for Daemon {
         let _ = self.0.wait();
     }
 }
+
+/// An RFC 3339 instant `seconds` from now (for a `date` job or a
+/// `start_date`): the tests run on the real clock.
+#[allow(clippy::disallowed_methods)]
+pub fn in_seconds(seconds: i64) -> String {
+    jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(seconds))
+        .unwrap()
+        .to_string()
+}
