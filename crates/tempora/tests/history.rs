@@ -16,6 +16,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -930,6 +931,15 @@ fn three_nodes_ticking_at_once_run_every_fire_time_exactly_once() {
             .add_job(JobBuilder::new("ok", every(1)).id(format!("job-{n:02}")))
             .unwrap();
     }
+    // A run's instance is freed before its JobExecuted event: counting the
+    // events tells when every node can start the next minute's runs.
+    let executed = Arc::new(AtomicUsize::new(0));
+    for node in &nodes {
+        let executed = Arc::clone(&executed);
+        node.listeners().add(EventMask::JOB_EXECUTED, move |_| {
+            executed.fetch_add(1, Ordering::SeqCst);
+        });
+    }
     let minutes = 6;
     for minute in 0..minutes {
         let now = t(minute);
@@ -940,6 +950,15 @@ fn three_nodes_ticking_at_once_run_every_fire_time_exactly_once() {
             }
         });
         // Each minute's runs end before the next minute's.
+        let ran = jobs * usize::try_from(minute + 1).unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        while executed.load(Ordering::SeqCst) < ran {
+            assert!(
+                Instant::now() < deadline,
+                "minute {minute}: not every run ended"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
         stored_runs_when(&inner, |runs| {
             runs.iter().all(|run| run.status.is_finished())
         });
