@@ -411,28 +411,50 @@ async fn w4_acquire_run(n: u64, target: &Target) -> Result<(f64, u64, f64), Stri
 /// W7-cluster: `nodes` schedulers (each with its own connections, as
 /// processes would have) share a fresh store holding `n` one-shot jobs, all
 /// due; times from starting them to the last run. Value: fires per second.
-/// Extra: `nodes`, `runs` (the runs recorded: `n` when every fire time ran
-/// exactly once), `per_node` (runs by node, smallest to largest).
+/// Once is counted where it happens: each execution notes its job inside
+/// the task, and the value is `null` unless every job executed exactly
+/// once. Extra: `nodes`, `executions` (counted in the task), `runs` (the
+/// runs recorded), `per_node` (runs by node, smallest to largest).
 pub fn w7_cluster(nodes: u64, n: u64, target: &Target, emit: &mut dyn FnMut(Line)) {
     let line = Line::new(TEMPORA_IMPL, "W7-cluster", "fires/s", n)
         .with("store", target.name())
         .with("nodes", nodes);
     match w7_cluster_run(nodes, n, target) {
-        Ok((elapsed, runs, per_node)) if runs == n => emit(
-            line.value(n as f64 / elapsed)
-                .with("elapsed_s", elapsed)
-                .with("runs", runs)
-                .with("per_node", per_node),
+        Ok(cluster) if cluster.once == n && cluster.executions == n && cluster.runs == n => emit(
+            line.value(n as f64 / cluster.elapsed)
+                .with("elapsed_s", cluster.elapsed)
+                .with("executions", cluster.executions)
+                .with("runs", cluster.runs)
+                .with("per_node", cluster.per_node),
         ),
-        Ok((_, runs, _)) => emit(
-            line.with("runs", runs)
-                .error(format!("{runs} runs recorded for {n} fire times")),
+        Ok(cluster) => emit(
+            line.with("executions", cluster.executions)
+                .with("runs", cluster.runs)
+                .error(format!(
+                    "{} executions of {} jobs ({} ran exactly once) and {} runs recorded for {n} \
+                     fire times",
+                    cluster.executions, cluster.distinct, cluster.once, cluster.runs
+                )),
         ),
         Err(error) => emit(line.error(error)),
     }
 }
 
-fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<(f64, u64, String), String> {
+/// What one W7-cluster run measured.
+struct Cluster {
+    elapsed: f64,
+    /// Executions counted inside the task.
+    executions: u64,
+    /// Jobs that executed at least once.
+    distinct: u64,
+    /// Jobs that executed exactly once.
+    once: u64,
+    /// Run records in the history.
+    runs: u64,
+    per_node: String,
+}
+
+fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<Cluster, String> {
     let place = Place::fresh(target, "cluster")?;
     let runtime = runtime()?;
     let outcome = (|| {
@@ -461,12 +483,20 @@ fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<(f64, u64, Stri
         })?;
         let (done, fired) = mpsc::channel();
         let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let executed: Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+            Arc::default();
         let mut schedulers = Vec::new();
         for node in 0..nodes {
             let tasks = Tasks::new();
             let count = Arc::clone(&count);
+            let executed = Arc::clone(&executed);
             let done = done.clone();
-            tasks.register("noop", move |_: JobContext, _: ()| {
+            tasks.register("noop", move |context: JobContext, _: ()| {
+                *executed
+                    .lock()
+                    .map_err(|_| "a task panicked holding the count")?
+                    .entry(context.job_id().to_owned())
+                    .or_default() += 1;
                 if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == n {
                     let _ = done.send(());
                 }
@@ -508,7 +538,17 @@ fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<(f64, u64, Stri
         let mut counts: Vec<u64> = per_node.into_values().collect();
         counts.sort_unstable();
         let counts: Vec<String> = counts.iter().map(u64::to_string).collect();
-        Ok((elapsed, runs.len() as u64, counts.join("/")))
+        let executed = executed
+            .lock()
+            .map_err(|_| "a task panicked holding the count")?;
+        Ok(Cluster {
+            elapsed,
+            executions: executed.values().sum(),
+            distinct: executed.len() as u64,
+            once: executed.values().filter(|&&times| times == 1).count() as u64,
+            runs: runs.len() as u64,
+            per_node: counts.join("/"),
+        })
     })();
     runtime.block_on(place.remove());
     outcome
