@@ -8,10 +8,14 @@
 //! starts it again (same node id) at 40 s, stops all three with SIGTERM
 //! once the window is over, and reads the run history. Started with
 //! `TEMPORA_CHAOS_NODE` set, it is a *scheduler process*: a blocking
-//! scheduler with a no-op task, until SIGTERM.
+//! scheduler whose task only notes its job and fire time in the process's
+//! own executions file, until SIGTERM.
 //!
-//! What it checks, from the history: no (job, fire time) ran twice, on one
-//! node or two; every fire time of the window ran; none started later than
+//! What it checks: from the executions files (once is counted where it
+//! happens), no (job, fire time) executed twice, on one node or two, and
+//! every fire time of the window executed, but for a run the kill cut
+//! short before its task began (recorded `interrupted`); from the history,
+//! one record per fire time and none started later than
 //! the lease plus a second after its fire time (the jobs the killed node
 //! held are taken over when its lease expires). It prints the counts per
 //! node and the worst lateness.
@@ -21,8 +25,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, ExitCode};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -89,8 +95,29 @@ fn node_process(settings: &Value) {
         settings["url"].as_str().expect("url"),
         settings["prefix"].as_str().expect("prefix"),
     ));
+    // One line per execution, written (unbuffered) as the task begins, in
+    // a file of this process's own.
+    let executions = Path::new(settings["executions"].as_str().expect("executions")).join(format!(
+        "{}-{}.log",
+        settings["node"].as_str().expect("node"),
+        std::process::id()
+    ));
+    let file = Mutex::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(executions)
+            .expect("the executions file"),
+    );
     let tasks = Tasks::new();
-    tasks.register("noop", |_: JobContext, _: ()| Ok::<_, String>(()));
+    tasks.register("noop", move |context: JobContext, _: ()| {
+        let scheduled = context.scheduled_run_time().ok_or("no fire time")?;
+        let line = format!("{} {}\n", context.job_id(), scheduled.as_microsecond());
+        file.lock()
+            .map_err(|_| "poisoned")?
+            .write_all(line.as_bytes())
+            .map_err(|error| error.to_string())
+    });
     let scheduler = SchedulerBuilder::new()
         .timezone("UTC")
         .tasks(tasks)
@@ -107,6 +134,8 @@ fn chaos(url: &str) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let prefix = format!("{}_", unique_prefix("chaos"));
     let store = runtime.block_on(open(url, &prefix));
+    let executions = std::env::temp_dir().join(format!("tempora-{prefix}executions"));
+    std::fs::create_dir_all(&executions).unwrap();
     // The window starts on a whole second a few seconds ahead, so that the
     // three nodes are up for its first fire time.
     let now = SystemClock.now();
@@ -132,7 +161,12 @@ fn chaos(url: &str) {
         runtime.block_on(store.add_job(job, false)).unwrap();
     }
     let spawn = |node: &str| -> Child {
-        let settings = json!({ "url": url, "prefix": prefix, "node": node });
+        let settings = json!({
+            "url": url,
+            "prefix": prefix,
+            "node": node,
+            "executions": executions,
+        });
         Command::new(std::env::current_exe().unwrap())
             .env(NODE, settings.to_string())
             .env("RUST_LOG", "error")
@@ -184,20 +218,48 @@ fn chaos(url: &str) {
         .iter()
         .filter(|(_, nodes)| nodes.len() > 1)
         .collect();
+    let executed = read_executions(&executions);
+    let _ = std::fs::remove_dir_all(&executions);
+    let executed_twice: Vec<_> = executed.iter().filter(|(_, times)| **times > 1).collect();
     let fire_times = usize::try_from(WINDOW_SECONDS + 1).unwrap();
     println!(
-        "  {} runs for {} (job, fire time) pairs of {} expected; per node {per_node:?}; \
-         statuses {statuses:?}; worst lateness {worst:#}",
+        "  {} executions of {} (job, fire time) pairs, {} runs recorded for {} pairs, of {} \
+         expected; per node {per_node:?}; statuses {statuses:?}; worst lateness {worst:#}",
+        executed.values().sum::<usize>(),
+        executed.len(),
         runs.len(),
         per_fire.len(),
         JOBS * fire_times
     );
     assert!(
+        executed_twice.is_empty(),
+        "executed twice: {:?}",
+        &executed_twice[..executed_twice.len().min(5)]
+    );
+    assert!(
         twice.is_empty(),
-        "ran twice: {:?}",
+        "recorded twice: {:?}",
         &twice[..twice.len().min(5)]
     );
-    assert_eq!(per_fire.len(), JOBS * fire_times, "every fire time ran");
+    assert_eq!(
+        per_fire.len(),
+        JOBS * fire_times,
+        "every fire time has its record"
+    );
+    // Every fire time executed, but for a run the kill cut short before its
+    // task began: that one is recorded interrupted.
+    let cut_short = runs
+        .iter()
+        .filter(|run| run.status == RunStatus::Interrupted)
+        .filter(|run| {
+            !executed.contains_key(&(run.job_id.clone(), run.scheduled_time.as_microsecond()))
+        })
+        .count();
+    assert_eq!(
+        executed.len() + cut_short,
+        JOBS * fire_times,
+        "every fire time executed"
+    );
     assert!(
         runs.iter()
             .all(|run| matches!(run.status, RunStatus::Success | RunStatus::Interrupted)),
@@ -220,6 +282,22 @@ fn chaos(url: &str) {
         // record, and every process removed its own at SIGTERM.
         assert!(nodes.is_empty(), "nodes left: {nodes:?}");
     });
+}
+
+/// The executions the scheduler processes noted in `dir`, counted by
+/// (job, fire time in microseconds).
+fn read_executions(dir: &Path) -> BTreeMap<(String, i64), usize> {
+    let mut executed = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            let (job, scheduled) = line.split_once(' ').unwrap();
+            *executed
+                .entry((job.to_owned(), scheduled.parse().unwrap()))
+                .or_default() += 1;
+        }
+    }
+    executed
 }
 
 fn terminate(process: &mut Child) {
