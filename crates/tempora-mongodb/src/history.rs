@@ -35,7 +35,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::store::LeaseClock;
+use tempora::store::{LeaseClock, promise_on_store_clock};
 use tempora::{Error, Result};
 
 use crate::{MongoStore, floor_micros, from_micros, score};
@@ -93,10 +93,8 @@ fn run_id(job_id: &str, scheduled_time: Timestamp, node: &str) -> String {
 pub(crate) fn on_server_clock(record: &RunRecord, server_now: Option<Timestamp>) -> RunRecord {
     let mut moved = record.clone();
     if let (Some(server_now), Some(alive_until)) = (server_now, record.alive_until) {
-        let promise = record.started.map_or(SignedDuration::ZERO, |started| {
-            alive_until.duration_since(started)
-        });
-        moved.alive_until = Some(server_now.saturating_add(promise).unwrap_or(Timestamp::MAX));
+        let promised_at = record.started.unwrap_or(alive_until);
+        moved.alive_until = Some(promise_on_store_clock(alive_until, promised_at, server_now));
     }
     moved
 }
@@ -392,9 +390,7 @@ impl MongoStore {
         alive_until: Timestamp,
     ) -> Result<u64> {
         let alive_until = match self.promise_clock().await? {
-            Some(server_now) => server_now
-                .saturating_add(alive_until.duration_since(now))
-                .unwrap_or(Timestamp::MAX),
+            Some(server_now) => promise_on_store_clock(alive_until, now, server_now),
             None => alive_until,
         };
         let renewed = self

@@ -34,7 +34,8 @@ use std::collections::{HashMap, HashSet};
 
 use redis::Script;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
-use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::jiff::Timestamp;
+use tempora::store::promise_on_store_clock;
 use tempora::{Error, Result};
 
 use crate::{LeaseClock, RedisStore, floor_micros, from_micros, scripts};
@@ -159,11 +160,9 @@ pub(crate) fn on_server_clock(
 ) -> Cow<'_, RunRecord> {
     match (server_now, record.alive_until) {
         (Some(server_now), Some(alive_until)) => {
-            let promise = record.started.map_or(SignedDuration::ZERO, |started| {
-                alive_until.duration_since(started)
-            });
+            let promised_at = record.started.unwrap_or(alive_until);
             let mut moved = record.clone();
-            moved.alive_until = Some(server_now.saturating_add(promise).unwrap_or(Timestamp::MAX));
+            moved.alive_until = Some(promise_on_store_clock(alive_until, promised_at, server_now));
             Cow::Owned(moved)
         }
         _ => Cow::Borrowed(record),
@@ -447,9 +446,7 @@ impl RedisStore {
         alive_until: Timestamp,
     ) -> Result<u64> {
         let alive_until = match self.promise_clock().await? {
-            Some(server_now) => server_now
-                .saturating_add(alive_until.duration_since(now))
-                .unwrap_or(Timestamp::MAX),
+            Some(server_now) => promise_on_store_clock(alive_until, now, server_now),
             None => alive_until,
         };
         let keys: Vec<String> = redis::cmd("SMEMBERS")

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use jiff::Timestamp;
+
 use crate::error::{Error, Result};
 
 /// Whose clock measures a lease: when a claim taken by
@@ -87,4 +89,35 @@ impl FromStr for LeaseClock {
             )),
         }
     }
+}
+
+/// A running record's promise moved onto a store's clock: `alive_until`,
+/// promised at `promised_at` on the caller's clock, becomes the same length
+/// of time counted from `store_now`, the store's clock. What a store whose
+/// [`LeaseClock`] is [`LeaseClock::Database`] writes when it records or
+/// renews a run, so that a node whose clock is off neither shortens nor
+/// stretches its promise. Saturates at [`Timestamp::MAX`].
+///
+/// ```
+/// use tempora::jiff::Timestamp;
+/// use tempora::store::promise_on_store_clock;
+///
+/// // A node 8 s ahead promises 10 s; the store's clock reads 8 s less.
+/// let promised_at: Timestamp = "2026-01-01T00:00:08Z".parse()?;
+/// let alive_until: Timestamp = "2026-01-01T00:00:18Z".parse()?;
+/// let store_now: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+/// assert_eq!(
+///     promise_on_store_clock(alive_until, promised_at, store_now).to_string(),
+///     "2026-01-01T00:00:10Z"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn promise_on_store_clock(
+    alive_until: Timestamp,
+    promised_at: Timestamp,
+    store_now: Timestamp,
+) -> Timestamp {
+    store_now
+        .saturating_add(alive_until.duration_since(promised_at))
+        .unwrap_or(Timestamp::MAX)
 }
