@@ -99,6 +99,7 @@ pub mod history;
 pub mod job;
 pub mod scheduler;
 pub mod store;
+mod sync;
 pub mod task;
 pub mod trigger;
 

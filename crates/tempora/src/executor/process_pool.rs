@@ -70,7 +70,7 @@
 use std::io::{self, BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -79,6 +79,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Run, RunOutcome, call_task};
+use crate::sync::lock;
 use crate::task::{JobContext, JobTask, RunError, Tasks};
 
 /// The environment variable that marks a process as a worker of a process
@@ -284,12 +285,6 @@ struct Shared {
 }
 
 type Slot = Arc<Mutex<Option<Child>>>;
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The critical sections only move values in and out: a panic cannot
-    // leave them half-updated.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 impl ProcessPool {
     pub(crate) fn new(max_workers: usize) -> ProcessPool {

@@ -24,7 +24,7 @@
 //! outcome this node knows is never retried.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, OnceCell};
@@ -33,12 +33,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::store::{JobStore, UnrestorableJob};
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Every critical section here only updates plain collections with
-    // calls that do not panic, so a poisoned lock is still sound.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::sync::lock;
 
 /// The key of a record: `(store, job id, scheduled time)`; the node is
 /// always this one.

@@ -1,7 +1,7 @@
 //! The memory store: jobs in this process, indexed by next run time.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -136,9 +136,7 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic cannot leave `Inner` half-updated: every method changes it
-        // with calls that do not panic, so a poisoned lock is still sound.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.inner)
     }
 }
 

@@ -2,15 +2,16 @@
 //! running jobs now, and the checks a job passes before a store keeps it.
 
 use std::fmt::Write as _;
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
-use super::{Engine, SchedulerState, lock};
+use super::{Engine, SchedulerState};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::history::{RunQuery, RunRecord};
 use crate::job::{Job, JobBuilder, JobChanges};
 use crate::scheduler::recorder;
 use crate::store::{JobStore, UnrestorableJob};
+use crate::sync::{lock, read};
 use crate::trigger::Trigger;
 
 impl Engine {
@@ -39,7 +40,7 @@ impl Engine {
         }
         tracing::info!(job = %job.id, trigger = %job.trigger, "job added");
         self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, &job.store));
-        self.wake_for(job.next_run_time);
+        self.wakeup.wake_for(job.next_run_time);
         Ok(job)
     }
 
@@ -81,10 +82,7 @@ impl Engine {
             ));
         }
         if self.executor(&job.executor).is_none() {
-            let mut names: Vec<String> = self
-                .executors
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
+            let mut names: Vec<String> = read(&self.executors)
                 .keys()
                 .map(|name| format!("{name:?}"))
                 .collect();
@@ -157,7 +155,7 @@ impl Engine {
         self.forget_added_before_start(&job.id);
         store.update_job(job.clone()).await?;
         self.emit(Event::new(EventKind::JobModified).with_job(&job.id, store_name));
-        self.wake_for(job.next_run_time);
+        self.wakeup.wake_for(job.next_run_time);
         Ok(job)
     }
 

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::{Engine, SchedulerState, earliest, lock};
+use super::{Engine, SchedulerState, earliest};
 use crate::error::Error;
 use crate::store::{JobStore, NodeRecord};
+use crate::sync::lock;
 
 /// What a node keeps of its membership in the stores it shares with other
 /// nodes.
@@ -71,8 +72,8 @@ impl Engine {
                         return;
                     }
                     match notice {
-                        Some(next) => engine.wake_for(Some(next)),
-                        None => engine.wake.notify_one(),
+                        Some(next) => engine.wakeup.wake_for(Some(next)),
+                        None => engine.wakeup.wake(),
                     }
                 }
             });

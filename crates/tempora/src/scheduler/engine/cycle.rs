@@ -9,13 +9,14 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 
 use super::lifecycle::{Notice, Staged};
-use super::{Engine, SchedulerState, earliest, lock};
+use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::history::RunRecord;
 use crate::job::Job;
 use crate::scheduler::decide::{DECISION_STEPS, decide_within};
 use crate::store::{JobStore, Release, Settlement};
+use crate::sync::lock;
 
 /// How many due jobs one claim takes from a store.
 const CLAIM_BATCH: usize = 512;
@@ -52,19 +53,10 @@ impl Engine {
                 break;
             }
             self.watch_stores().await;
-            // Working: every change wakes the loop again (a permit is kept),
-            // so none is missed between reading the store and sleeping.
-            *lock(&self.sleeping_until) = None;
-            let wake_at = self.tick(self.clock.now()).await;
-            *lock(&self.sleeping_until) = Some(wake_at);
-            let sleep = match wake_at {
-                Some(deadline) => self.clock.sleep_until(deadline),
-                None => Box::pin(std::future::pending()),
-            };
-            tokio::select! {
-                () = sleep => {}
-                () = self.wake.notified() => {}
-            }
+            let work = async { self.tick(self.clock.now()).await };
+            self.wakeup
+                .turn(work, |deadline| self.clock.sleep_until(deadline))
+                .await;
         }
     }
 

@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{Engine, lock};
+use super::Engine;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
@@ -19,6 +19,7 @@ use crate::job::{Job, OnInterrupted};
 use crate::scheduler::decide::Decision;
 use crate::scheduler::recorder::{Recorder, SHUT_DOWN};
 use crate::store::JobStore;
+use crate::sync::{lock, model};
 
 impl Engine {
     /// Runs again, once, the interrupted runs this node found whose job
@@ -640,8 +641,8 @@ impl Submission {
 /// `max_instances`) and in all (for shutdown to wait on).
 #[derive(Default)]
 pub(super) struct RunCounts {
-    per_job: Mutex<HashMap<String, u32>>,
-    active: Mutex<usize>,
+    per_job: model::Mutex<HashMap<String, u32>>,
+    active: model::Mutex<usize>,
     /// Signalled when a submission has ended and its events are delivered.
     ended: Notify,
 }
@@ -649,19 +650,19 @@ pub(super) struct RunCounts {
 impl RunCounts {
     /// Counts one more instance of `job` unless it already runs `max`.
     fn try_start(&self, job: &str, max: u32) -> bool {
-        let mut per_job = lock(&self.per_job);
+        let mut per_job = model::lock(&self.per_job);
         let count = per_job.entry(job.to_owned()).or_insert(0);
         if *count >= max {
             return false;
         }
         *count += 1;
-        *lock(&self.active) += 1;
+        *model::lock(&self.active) += 1;
         true
     }
 
     /// The instance of `job` has finished its work; a new one may start.
     fn instance_finished(&self, job: &str) {
-        let mut per_job = lock(&self.per_job);
+        let mut per_job = model::lock(&self.per_job);
         if let Some(count) = per_job.get_mut(job) {
             *count = count.saturating_sub(1);
             if *count == 0 {
@@ -673,7 +674,7 @@ impl RunCounts {
     /// A submission has ended and its events were delivered.
     fn submission_ended(&self) {
         {
-            let mut active = lock(&self.active);
+            let mut active = model::lock(&self.active);
             *active = active.saturating_sub(1);
         }
         self.ended.notify_waiters();
@@ -681,16 +682,101 @@ impl RunCounts {
 
     /// How many submissions are in progress.
     pub(super) fn active(&self) -> usize {
-        *lock(&self.active)
+        *model::lock(&self.active)
     }
 
     pub(super) async fn wait_idle(&self) {
         loop {
             let ended = self.ended.notified();
-            if *lock(&self.active) == 0 {
+            if *model::lock(&self.active) == 0 {
                 return;
             }
             ended.await;
         }
+    }
+}
+
+/// Model tests: shuttle runs each many times, in different interleavings
+/// of the threads at every lock; a wait that is never woken is reported
+/// as a deadlock.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// Three threads start and finish instances of one job with
+    /// `max_instances = 2`: never more than two run at once, and none is
+    /// counted once all have finished.
+    #[test]
+    fn never_more_instances_than_the_maximum() {
+        shuttle::check_random(
+            || {
+                let counts = Arc::new(RunCounts::default());
+                let running = Arc::new(model::Mutex::new(0u32));
+                let threads: Vec<_> = (0..3)
+                    .map(|_| {
+                        let (counts, running) = (Arc::clone(&counts), Arc::clone(&running));
+                        shuttle::thread::spawn(move || {
+                            for _ in 0..2 {
+                                if !counts.try_start("job", 2) {
+                                    continue;
+                                }
+                                let now = {
+                                    let mut running = model::lock(&running);
+                                    *running += 1;
+                                    *running
+                                };
+                                assert!(now <= 2, "{now} instances run, the maximum is 2");
+                                *model::lock(&running) -= 1;
+                                counts.instance_finished("job");
+                                counts.submission_ended();
+                            }
+                        })
+                    })
+                    .collect();
+                for thread in threads {
+                    thread.join().unwrap();
+                }
+                assert_eq!(counts.active(), 0);
+                assert!(model::lock(&counts.per_job).is_empty());
+                assert!(counts.try_start("job", 2) && counts.try_start("job", 2));
+            },
+            1_000,
+        );
+    }
+
+    /// Waiting for idle returns once every submission has ended, not
+    /// before, and is not left waiting after the last one ends.
+    #[test]
+    fn idle_is_reached_exactly_when_every_submission_has_ended() {
+        shuttle::check_random(
+            || {
+                let counts = Arc::new(RunCounts::default());
+                let ended = Arc::new(model::Mutex::new(0));
+                let jobs = ["a", "b", "c"];
+                for job in jobs {
+                    assert!(counts.try_start(job, 1));
+                }
+                let threads: Vec<_> = jobs
+                    .into_iter()
+                    .map(|job| {
+                        let (counts, ended) = (Arc::clone(&counts), Arc::clone(&ended));
+                        shuttle::thread::spawn(move || {
+                            counts.instance_finished(job);
+                            *model::lock(&ended) += 1;
+                            counts.submission_ended();
+                        })
+                    })
+                    .collect();
+                shuttle::future::block_on(counts.wait_idle());
+                assert_eq!(*model::lock(&ended), jobs.len());
+                assert_eq!(counts.active(), 0);
+                for thread in threads {
+                    thread.join().unwrap();
+                }
+            },
+            1_000,
+        );
     }
 }

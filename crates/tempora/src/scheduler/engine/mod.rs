@@ -18,23 +18,25 @@
 //!   the notices of runs missed or refused, interrupted runs retried;
 //! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
 //!   answering again;
-//! - `registry.rs`: stores, executors and listeners, looked up by name.
+//! - `registry.rs`: stores, executors and listeners, looked up by name;
+//! - `wakeup.rs`: what the loop sleeps until, and waking it.
 
 mod api;
 mod cluster;
 mod cycle;
 mod lifecycle;
 mod registry;
+mod wakeup;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use self::cluster::Membership;
 use self::lifecycle::RunCounts;
+use self::wakeup::Wakeup;
 use super::recorder::{Recorder, SHUT_DOWN};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -43,6 +45,7 @@ use crate::executor::Executor;
 use crate::history::RunRetention;
 use crate::job::JobDefaults;
 use crate::store::JobStore;
+use crate::sync::{lock, read};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
 
@@ -106,7 +109,7 @@ pub(crate) struct Engine {
     executors: RwLock<HashMap<String, Arc<Executor>>>,
     state: Mutex<SchedulerState>,
     /// Wakes the loop: a job added or changed, a state change.
-    wake: Notify,
+    wakeup: Wakeup,
     /// Runs in progress per job id.
     running: Arc<RunCounts>,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
@@ -126,17 +129,8 @@ pub(crate) struct Engine {
     /// triggers share one (a cron trigger's compiled form is its largest
     /// part); bounded, cleared when full.
     shared_triggers: Mutex<HashMap<String, Trigger>>,
-    /// What the loop waits for: `Some(deadline)` (`Some(None)`: nothing
-    /// scheduled) while it sleeps, `None` while it works or before it runs.
-    sleeping_until: Mutex<Option<Option<Timestamp>>>,
     /// When the scheduler started, by its clock.
     started_at: Mutex<Option<Timestamp>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Every critical section here only assigns plain values, so a panic
-    // elsewhere cannot leave the data half-updated.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Engine {
@@ -170,7 +164,7 @@ impl Engine {
                     .collect(),
             ),
             state: Mutex::new(SchedulerState::Stopped),
-            wake: Notify::new(),
+            wakeup: Wakeup::new(),
             running: Arc::default(),
             runtime: Mutex::new(None),
             cancellation: CancellationToken::new(),
@@ -180,7 +174,6 @@ impl Engine {
             added_before_start: Mutex::new(Vec::new()),
             shared_triggers: Mutex::new(HashMap::new()),
             started_at: Mutex::new(None),
-            sleeping_until: Mutex::new(None),
         })
     }
 
@@ -214,7 +207,7 @@ impl Engine {
         *lock(&self.started_at) = Some(self.clock.now());
         tracing::info!(node = %self.node, paused, "scheduler started");
         self.emit(Event::new(EventKind::SchedulerStarted));
-        self.wake.notify_one();
+        self.wakeup.wake();
         Ok(())
     }
 
@@ -228,7 +221,7 @@ impl Engine {
     pub(crate) fn resume(&self) -> Result<()> {
         if self.change_state(SchedulerState::Paused, SchedulerState::Running)? {
             self.emit(Event::new(EventKind::SchedulerResumed));
-            self.wake.notify_one();
+            self.wakeup.wake();
         }
         Ok(())
     }
@@ -265,7 +258,7 @@ impl Engine {
             }
             *state = SchedulerState::ShutDown;
         }
-        self.wake.notify_one();
+        self.wakeup.wake();
         if wait {
             if self.shutdown_timeout.is_some() {
                 if self.running.active() > 0 {
@@ -310,13 +303,7 @@ impl Engine {
         } else {
             self.cancellation.cancel();
         }
-        let executors: Vec<Arc<Executor>> = self
-            .executors
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect();
+        let executors: Vec<Arc<Executor>> = read(&self.executors).values().cloned().collect();
         for executor in executors {
             executor.shutdown(wait);
         }
@@ -324,22 +311,6 @@ impl Engine {
         tracing::info!(node = %self.node, "scheduler shut down");
         self.emit(Event::new(EventKind::SchedulerShutdown));
         Ok(())
-    }
-
-    /// Wakes the loop when a job's next run time `next` comes before what
-    /// the loop sleeps until; a job that runs later, or is paused, needs no
-    /// wake-up (host-driven schedulers are asked by their host anyway).
-    fn wake_for(&self, next: Option<Timestamp>) {
-        let Some(next) = next else {
-            return;
-        };
-        let earlier = match *lock(&self.sleeping_until) {
-            Some(Some(deadline)) => next < deadline,
-            Some(None) | None => true,
-        };
-        if earlier {
-            self.wake.notify_one();
-        }
     }
 
     /// How many submissions are in progress.

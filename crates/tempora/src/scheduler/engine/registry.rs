@@ -1,13 +1,14 @@
 //! The registry: the stores, executors and listeners an engine holds,
 //! looked up by name, and adding or removing them while it runs.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::executor::Executor;
 use crate::store::JobStore;
+use crate::sync::{read, write};
 
 impl Engine {
     pub(super) fn emit(&self, event: Event) {
@@ -15,16 +16,11 @@ impl Engine {
     }
 
     pub(super) fn stores(&self) -> Vec<(String, Arc<dyn JobStore>)> {
-        self.stores
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        read(&self.stores).clone()
     }
 
     pub(super) fn store(&self, name: &str) -> Result<Arc<dyn JobStore>> {
-        self.stores
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        read(&self.stores)
             .iter()
             .find(|(alias, _)| alias == name)
             .map(|(_, store)| Arc::clone(store))
@@ -32,22 +28,18 @@ impl Engine {
     }
 
     pub(super) fn executor(&self, name: &str) -> Option<Arc<Executor>> {
-        self.executors
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            .cloned()
+        read(&self.executors).get(name).cloned()
     }
 
     pub(super) fn store_names(&self) -> String {
-        let stores = self.stores.read().unwrap_or_else(PoisonError::into_inner);
+        let stores = read(&self.stores);
         let names: Vec<String> = stores.iter().map(|(name, _)| format!("{name:?}")).collect();
         names.join(", ")
     }
 
     pub(crate) fn add_store(&self, name: &str, store: Arc<dyn JobStore>) -> Result<()> {
         {
-            let mut stores = self.stores.write().unwrap_or_else(PoisonError::into_inner);
+            let mut stores = write(&self.stores);
             if stores.iter().any(|(alias, _)| alias == name) {
                 return Err(Error::invalid(
                     "store",
@@ -60,13 +52,13 @@ impl Engine {
         let mut event = Event::new(EventKind::StoreAdded);
         event.store = Some(name.to_owned());
         self.emit(event);
-        self.wake.notify_one();
+        self.wakeup.wake();
         Ok(())
     }
 
     pub(crate) fn remove_store(&self, name: &str) -> Result<()> {
         {
-            let mut stores = self.stores.write().unwrap_or_else(PoisonError::into_inner);
+            let mut stores = write(&self.stores);
             let before = stores.len();
             stores.retain(|(alias, _)| alias != name);
             if stores.len() == before {
@@ -81,10 +73,7 @@ impl Engine {
 
     pub(crate) fn add_executor(&self, name: &str, executor: Executor) -> Result<()> {
         {
-            let mut executors = self
-                .executors
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut executors = write(&self.executors);
             if executors.contains_key(name) {
                 return Err(Error::invalid(
                     "executor",
@@ -100,10 +89,7 @@ impl Engine {
     }
 
     pub(crate) fn remove_executor(&self, name: &str) -> Result<()> {
-        let removed = self
-            .executors
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+        let removed = write(&self.executors)
             .remove(name)
             .ok_or_else(|| Error::not_found("executor", name))?;
         removed.shutdown(false);
