@@ -51,6 +51,7 @@
 mod block_on;
 mod decide;
 mod engine;
+mod plan;
 mod recorder;
 
 use std::fmt;

@@ -1,35 +1,23 @@
-//! The cycle: the run loop and its tick — claim the due jobs of each store,
-//! decide them (`plan`), settle them in one call, and carry out the won
-//! plans — and the backoff when a store fails or a due job is held
-//! elsewhere.
+//! The cycle: the run loop and its tick — claim the due jobs of each
+//! store, plan them (`scheduler::plan`, pure), settle them in one call, and
+//! carry out the won plans — and the backoff when a store fails or a due
+//! job is held elsewhere.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::lifecycle::{Notice, Staged};
+use super::lifecycle::Staged;
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::history::RunRecord;
-use crate::job::Job;
-use crate::scheduler::decide::{DECISION_STEPS, decide_within};
-use crate::store::{JobStore, Release, Settlement};
+use crate::scheduler::plan::{Plan, Planning, Start, plan_claimed};
+use crate::store::JobStore;
 use crate::sync::lock;
 
 /// How many due jobs one claim takes from a store.
 const CLAIM_BATCH: usize = 512;
-
-/// The most trigger steps the decisions of one claimed batch take in all
-/// (shared among its jobs, each getting at least [`MIN_JOB_STEPS`] and at
-/// most [`DECISION_STEPS`]), so that deciding a batch stays well inside
-/// the lease however long the scheduler was away; a job with more fire
-/// times left is decided further at once, in the next batch.
-const BATCH_STEPS: u64 = 1_000_000;
-
-/// The fewest trigger steps one job's decision gets.
-const MIN_JOB_STEPS: u64 = 1_000;
 
 /// The longest wait after a store failed before trying again: short, so
 /// that jobs fire again within seconds of the store's return.
@@ -221,15 +209,27 @@ impl Engine {
             } else {
                 HashMap::new()
             };
-            let mut plans = Vec::with_capacity(count);
-            let mut settlements = Vec::with_capacity(count);
-            let steps = (BATCH_STEPS / count.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS);
-            for job in claimed {
-                let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
-                let (settlement, plan) = self.plan(name, job, now, others, keeps_history, steps);
-                settlements.push(settlement);
-                plans.push(plan);
-            }
+            let planning = Planning {
+                store: name,
+                node: self.recorder.node(),
+                now,
+                keeps_history,
+            };
+            let (settlements, plans) = plan_claimed(
+                claimed,
+                &elsewhere,
+                &planning,
+                |job, runs, others| match self.prepare(name, job, runs.to_vec(), others) {
+                    Ok(staged) => {
+                        let running = runs
+                            .iter()
+                            .filter_map(|run_times| self.recorder.running(&job.id, run_times))
+                            .collect();
+                        Start::Ready(staged, running)
+                    }
+                    Err(refusal) => Start::Refused(refusal),
+                },
+            );
             let outcomes = match store.settle(&self.node, &settlements, now).await {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
@@ -258,78 +258,13 @@ impl Engine {
         }
     }
 
-    /// Decides one claimed job at `now` (`others`: its runs in progress on
-    /// other nodes), within `steps` trigger steps, into its settlement and
-    /// what follows if it is won.
-    fn plan(
-        &self,
-        store_name: &str,
-        job: Job,
-        now: Timestamp,
-        others: u32,
-        keeps_history: bool,
-        steps: u64,
-    ) -> (Settlement, Plan) {
-        let decision = decide_within(&job, now, steps);
-        let takes_through = decision.takes_through;
-        let release = match decision.next_run_time {
-            Some(next) => Release::Reschedule(next),
-            None => Release::Remove,
-        };
-        let mut records = Vec::new();
-        let mut notices = Vec::new();
-        let mut running = Vec::new();
-        if let Some((record, notice)) = self.missed(store_name, &job, &decision, now) {
-            records.push(record);
-            notices.push(notice);
-        }
-        let prepared = if decision.runs.is_empty() {
-            None
-        } else {
-            Some(self.prepare(store_name, &job, decision.runs.clone(), others))
-        };
-        let staged = match prepared {
-            None => None,
-            Some(Ok(staged)) => {
-                running = decision
-                    .runs
-                    .iter()
-                    .filter_map(|run_times| self.recorder.running(&job.id, run_times))
-                    .collect();
-                Some(staged)
-            }
-            Some(Err(refusal)) => {
-                let (record, notice) = self.refused(&job, &decision.runs, refusal, now);
-                records.push(record);
-                notices.push(notice);
-                None
-            }
-        };
-        if keeps_history {
-            records.extend(running.iter().cloned());
-        } else {
-            records.clear();
-            running.clear();
-        }
-        let plan = Plan {
-            job_id: job.id.to_string(),
-            staged,
-            running,
-            notices,
-            removed: release == Release::Remove,
-        };
-        let mut settlement = Settlement::new(job, takes_through, release);
-        settlement.records = records;
-        (settlement, plan)
-    }
-
     /// A won plan: tracks its running records, tells its notices and
     /// starts its runs.
     fn carry_out(
         &self,
         store_name: &str,
         store: &Arc<dyn JobStore>,
-        plan: Plan,
+        plan: Plan<Staged>,
         runtime: Option<&tokio::runtime::Handle>,
     ) {
         if let Some(runtime) = runtime {
@@ -350,20 +285,7 @@ impl Engine {
     }
 }
 
-/// One claimed job's part of a settlement: what follows if it is won.
-struct Plan {
-    job_id: String,
-    /// The runs ready to start (an instance taken).
-    staged: Option<Staged>,
-    /// Their running records, which the settlement writes, to keep renewed.
-    running: Vec<RunRecord>,
-    /// What to tell: misses, runs refused.
-    notices: Vec<Notice>,
-    /// The job is removed: its trigger is exhausted.
-    removed: bool,
-}
-
-impl Plan {
+impl Plan<Staged> {
     /// Not won (lost, or the settlement failed): frees the instance taken,
     /// starts and tells nothing.
     fn call_off(self) {

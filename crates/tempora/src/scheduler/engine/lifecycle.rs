@@ -1,7 +1,8 @@
 //! The run lifecycle: a run from its instance taken (`prepare`, `stage`)
 //! through its submission to the executor to its outcome recorded and told,
-//! the instance counts (`RunCounts`), the notices of runs missed or refused,
-//! and the retry of interrupted runs.
+//! the instance counts (`RunCounts`), telling the notices of runs missed
+//! or refused (`announce`; `scheduler::plan` builds them), and the retry
+//! of interrupted runs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,9 +15,9 @@ use super::Engine;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
-use crate::history::{RunRecord, RunStatus};
+use crate::history::RunStatus;
 use crate::job::{Job, OnInterrupted};
-use crate::scheduler::decide::Decision;
+use crate::scheduler::plan::{Notice, Refusal, Severity, refused};
 use crate::scheduler::recorder::{Recorder, SHUT_DOWN};
 use crate::store::JobStore;
 use crate::sync::{lock, model};
@@ -80,80 +81,6 @@ impl Engine {
         }
     }
 
-    /// The misses of a decision: one missed record covering them all, and
-    /// its event and log line.
-    pub(super) fn missed(
-        &self,
-        store_name: &str,
-        job: &Job,
-        decision: &Decision,
-        now: Timestamp,
-    ) -> Option<(RunRecord, Notice)> {
-        let latest = decision.missed.last()?;
-        let late = now.duration_since(*latest);
-        let message = format!(
-            "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
-            decision.missed_count, job.misfire_grace_time
-        );
-        let mut event = Event::new(EventKind::JobMissed)
-            .with_job(&job.id, store_name)
-            .with_run_times(decision.missed.clone());
-        event.error = Some(message.clone());
-        let notice = Notice {
-            severity: Severity::Warn,
-            line: format!("run missed: {message}"),
-            event: Box::new(event),
-        };
-        let record = RunRecord::missed(
-            &*job.id,
-            *latest,
-            self.recorder.node(),
-            now,
-            u32::try_from(decision.missed_count).unwrap_or(u32::MAX),
-            message,
-        );
-        let record = match decision.first_missed {
-            Some(first) if first < *latest => record.with_first_scheduled_time(first),
-            _ => record,
-        };
-        Some((record, notice))
-    }
-
-    /// The record and notice of runs that cannot start.
-    pub(super) fn refused(
-        &self,
-        job: &Job,
-        runs: &[Vec<Timestamp>],
-        refusal: Refusal,
-        now: Timestamp,
-    ) -> (RunRecord, Notice) {
-        let latest = runs.iter().flatten().max().copied().unwrap_or(now);
-        let fire_times =
-            u32::try_from(runs.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX);
-        match refusal {
-            Refusal::Failed { message, notice } => {
-                let mut record =
-                    RunRecord::running(&*job.id, latest, self.recorder.node(), now, now)
-                        .with_fire_times(fire_times)
-                        .finish(RunStatus::Error, now, None, Some(message));
-                // It never started.
-                record.started = None;
-                (record, notice)
-            }
-            Refusal::MaxInstances { message, notice } | Refusal::Elsewhere { message, notice } => {
-                let record = RunRecord::missed(
-                    &*job.id,
-                    latest,
-                    self.recorder.node(),
-                    now,
-                    fire_times,
-                    message,
-                );
-                (record, notice)
-            }
-        }
-    }
-
     /// Gets the runs of `job` ready to start at once, outside a claim (a
     /// run now, the retry of an interrupted run): takes an instance and
     /// records each run as running. When they cannot start, reports why —
@@ -178,7 +105,7 @@ impl Engine {
                 Some(staged)
             }
             Err(refusal) => {
-                let (record, notice) = self.refused(job, &runs, refusal, now);
+                let (record, notice) = refused(self.recorder.node(), job, &runs, refusal, now);
                 self.announce(&job.id, vec![notice]);
                 self.recorder
                     .write(store_name, store.as_ref(), &record)
@@ -309,31 +236,6 @@ impl Engine {
             submitted,
         })
     }
-}
-
-/// How loud a notice is.
-enum Severity {
-    Warn,
-    Error,
-}
-
-/// What to tell of a job once its decision stands: a log line and an
-/// event.
-pub(super) struct Notice {
-    severity: Severity,
-    line: String,
-    event: Box<Event>,
-}
-
-/// Why runs could not start, for their history record.
-pub(super) enum Refusal {
-    /// No such task, executor or runtime: recorded as an error.
-    Failed { message: String, notice: Notice },
-    /// `max_instances` reached on this node: recorded as missed.
-    MaxInstances { message: String, notice: Notice },
-    /// `max_instances` reached counting the other nodes' runs: recorded as
-    /// missed.
-    Elsewhere { message: String, notice: Notice },
 }
 
 /// Runs ready to start: an instance taken.

@@ -1,0 +1,539 @@
+//! The planning step of the cycle, pure: a batch of claimed jobs, "now"
+//! and the runs in progress elsewhere in, each job's settlement (what the
+//! store takes and keeps) and plan (what follows if the settlement is won)
+//! out.
+//!
+//! Whether a job's runs can start (an instance taken, its executor there)
+//! is asked of the caller, through the `start` argument of
+//! [`plan_claimed`]; everything else here is a function of its inputs:
+//! the decision (`decide`), the release, the missed and refused records
+//! and their notices.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+use super::decide::{DECISION_STEPS, Decision, decide_within};
+use crate::event::{Event, EventKind};
+use crate::history::{RunRecord, RunStatus};
+use crate::job::Job;
+use crate::store::{Release, Settlement};
+
+/// The most trigger steps the decisions of one claimed batch take in all
+/// (shared among its jobs, each getting at least [`MIN_JOB_STEPS`] and at
+/// most [`DECISION_STEPS`]), so that deciding a batch stays well inside
+/// the lease however long the scheduler was away; a job with more fire
+/// times left is decided further at once, in the next batch.
+const BATCH_STEPS: u64 = 1_000_000;
+
+/// The fewest trigger steps one job's decision gets.
+const MIN_JOB_STEPS: u64 = 1_000;
+
+/// How loud a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Severity {
+    Warn,
+    Error,
+}
+
+/// What to tell of a job once its decision stands: a log line and an
+/// event.
+#[derive(Debug)]
+pub(crate) struct Notice {
+    pub(crate) severity: Severity,
+    pub(crate) line: String,
+    pub(crate) event: Box<Event>,
+}
+
+/// Why runs could not start, for their history record.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// No such task, executor or runtime: recorded as an error.
+    Failed { message: String, notice: Notice },
+    /// `max_instances` reached on this node: recorded as missed.
+    MaxInstances { message: String, notice: Notice },
+    /// `max_instances` reached counting the other nodes' runs: recorded as
+    /// missed.
+    Elsewhere { message: String, notice: Notice },
+}
+
+/// Whether a job's runs can start, as the caller of [`plan_claimed`]
+/// found: `S` is what it keeps of runs ready to start.
+pub(crate) enum Start<S> {
+    /// Ready (an instance taken), with their running records.
+    Ready(S, Vec<RunRecord>),
+    /// They cannot start.
+    Refused(Refusal),
+}
+
+/// Where and when a batch is planned.
+pub(crate) struct Planning<'a> {
+    /// The name of the store the jobs were claimed from.
+    pub(crate) store: &'a str,
+    /// This node's id, for the records.
+    pub(crate) node: &'a str,
+    pub(crate) now: Timestamp,
+    /// The store keeps this node's run records.
+    pub(crate) keeps_history: bool,
+}
+
+/// One claimed job's part of a settlement: what follows if it is won.
+pub(crate) struct Plan<S> {
+    pub(crate) job_id: String,
+    /// The runs ready to start (an instance taken).
+    pub(crate) staged: Option<S>,
+    /// Their running records, which the settlement writes, to keep renewed.
+    pub(crate) running: Vec<RunRecord>,
+    /// What to tell: misses, runs refused.
+    pub(crate) notices: Vec<Notice>,
+    /// The job is removed: its trigger is exhausted.
+    pub(crate) removed: bool,
+}
+
+/// How many trigger steps each job of a batch of `claimed` gets.
+fn steps_per_job(claimed: usize) -> u64 {
+    (BATCH_STEPS / claimed.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS)
+}
+
+/// Plans a batch of claimed jobs at `at.now`: decides each (within its
+/// share of the batch's trigger steps), asks `start` whether its runs can
+/// start (given its runs in progress on other nodes, from `elsewhere`),
+/// and returns the settlements and plans, in the order of `claimed`.
+pub(crate) fn plan_claimed<S>(
+    claimed: Vec<Job>,
+    elsewhere: &HashMap<String, u32>,
+    at: &Planning<'_>,
+    mut start: impl FnMut(&Job, &[Vec<Timestamp>], u32) -> Start<S>,
+) -> (Vec<Settlement>, Vec<Plan<S>>) {
+    let count = claimed.len();
+    let steps = steps_per_job(count);
+    let mut settlements = Vec::with_capacity(count);
+    let mut plans = Vec::with_capacity(count);
+    for job in claimed {
+        let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
+        let decision = decide_within(&job, at.now, steps);
+        let missed = missed(at, &job, &decision);
+        let started = if decision.runs.is_empty() {
+            None
+        } else {
+            Some(start(&job, &decision.runs, others))
+        };
+        let (settlement, plan) = plan_job(at, job, &decision, missed, started);
+        settlements.push(settlement);
+        plans.push(plan);
+    }
+    (settlements, plans)
+}
+
+/// One job's settlement and plan, from its decision, its misses and
+/// whether its runs start.
+fn plan_job<S>(
+    at: &Planning<'_>,
+    job: Job,
+    decision: &Decision,
+    missed: Option<(RunRecord, Notice)>,
+    started: Option<Start<S>>,
+) -> (Settlement, Plan<S>) {
+    let release = match decision.next_run_time {
+        Some(next) => Release::Reschedule(next),
+        None => Release::Remove,
+    };
+    let mut records = Vec::new();
+    let mut notices = Vec::new();
+    let mut running = Vec::new();
+    if let Some((record, notice)) = missed {
+        records.push(record);
+        notices.push(notice);
+    }
+    let staged = match started {
+        None => None,
+        Some(Start::Ready(staged, records)) => {
+            running = records;
+            Some(staged)
+        }
+        Some(Start::Refused(refusal)) => {
+            let (record, notice) = refused(at.node, &job, &decision.runs, refusal, at.now);
+            records.push(record);
+            notices.push(notice);
+            None
+        }
+    };
+    if at.keeps_history {
+        records.extend(running.iter().cloned());
+    } else {
+        records.clear();
+        running.clear();
+    }
+    let plan = Plan {
+        job_id: job.id.to_string(),
+        staged,
+        running,
+        notices,
+        removed: release == Release::Remove,
+    };
+    let mut settlement = Settlement::new(job, decision.takes_through, release);
+    settlement.records = records;
+    (settlement, plan)
+}
+
+/// The misses of a decision: one missed record covering them all, and
+/// its event and log line.
+fn missed(at: &Planning<'_>, job: &Job, decision: &Decision) -> Option<(RunRecord, Notice)> {
+    let latest = decision.missed.last()?;
+    let late = at.now.duration_since(*latest);
+    let message = format!(
+        "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
+        decision.missed_count, job.misfire_grace_time
+    );
+    let mut event = Event::new(EventKind::JobMissed)
+        .with_job(&job.id, at.store)
+        .with_run_times(decision.missed.clone());
+    event.error = Some(message.clone());
+    let notice = Notice {
+        severity: Severity::Warn,
+        line: format!("run missed: {message}"),
+        event: Box::new(event),
+    };
+    let record = RunRecord::missed(
+        &*job.id,
+        *latest,
+        at.node,
+        at.now,
+        u32::try_from(decision.missed_count).unwrap_or(u32::MAX),
+        message,
+    );
+    let record = match decision.first_missed {
+        Some(first) if first < *latest => record.with_first_scheduled_time(first),
+        _ => record,
+    };
+    Some((record, notice))
+}
+
+/// The record (kept by node `node`) and notice of runs that cannot start.
+pub(crate) fn refused(
+    node: &str,
+    job: &Job,
+    runs: &[Vec<Timestamp>],
+    refusal: Refusal,
+    now: Timestamp,
+) -> (RunRecord, Notice) {
+    let latest = runs.iter().flatten().max().copied().unwrap_or(now);
+    let fire_times = u32::try_from(runs.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX);
+    match refusal {
+        Refusal::Failed { message, notice } => {
+            let mut record = RunRecord::running(&*job.id, latest, node, now, now)
+                .with_fire_times(fire_times)
+                .finish(RunStatus::Error, now, None, Some(message));
+            // It never started.
+            record.started = None;
+            (record, notice)
+        }
+        Refusal::MaxInstances { message, notice } | Refusal::Elsewhere { message, notice } => {
+            let record = RunRecord::missed(&*job.id, latest, node, now, fire_times, message);
+            (record, notice)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{JobBuilder, JobDefaults, MisfireGraceTime};
+    use crate::trigger::{DateTrigger, IntervalTrigger, Trigger};
+    use jiff::SignedDuration;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    /// A job every minute from midnight, created at midnight.
+    fn minutely(id: &str, grace: MisfireGraceTime) -> Job {
+        let start = at("2026-01-01T00:00:00Z");
+        let trigger = IntervalTrigger::builder()
+            .minutes(1)
+            .start_date(start)
+            .timezone("UTC")
+            .build()
+            .unwrap();
+        job(id, trigger.into(), grace)
+    }
+
+    /// A job that runs once, at midnight.
+    fn once(id: &str) -> Job {
+        let trigger = DateTrigger::new(at("2026-01-01T00:00:00Z"));
+        job(id, trigger.into(), MisfireGraceTime::Unlimited)
+    }
+
+    fn job(id: &str, trigger: Trigger, grace: MisfireGraceTime) -> Job {
+        JobBuilder::new("t", trigger)
+            .id(id)
+            .misfire_grace_time(grace)
+            .build_at(&JobDefaults::default(), at("2026-01-01T00:00:00Z"))
+            .unwrap()
+    }
+
+    fn notice(severity: Severity, kind: EventKind) -> Notice {
+        Notice {
+            severity,
+            line: "line".to_owned(),
+            event: Box::new(Event::new(kind)),
+        }
+    }
+
+    /// What `start` answers in a case.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        Ready,
+        Failed,
+        MaxInstances,
+        Elsewhere,
+    }
+
+    fn answer(answer: Answer, job: &Job, runs: &[Vec<Timestamp>]) -> Start<&'static str> {
+        let message = "refused".to_owned();
+        match answer {
+            Answer::Ready => {
+                let running = runs
+                    .iter()
+                    .map(|times| {
+                        let scheduled = *times.last().unwrap();
+                        RunRecord::running(&*job.id, scheduled, "n1", scheduled, scheduled)
+                    })
+                    .collect();
+                Start::Ready("staged", running)
+            }
+            Answer::Failed => Start::Refused(Refusal::Failed {
+                message,
+                notice: notice(Severity::Error, EventKind::JobError),
+            }),
+            Answer::MaxInstances => Start::Refused(Refusal::MaxInstances {
+                message,
+                notice: notice(Severity::Warn, EventKind::JobMaxInstances),
+            }),
+            Answer::Elsewhere => Start::Refused(Refusal::Elsewhere {
+                message,
+                notice: notice(Severity::Warn, EventKind::JobMaxInstances),
+            }),
+        }
+    }
+
+    /// One claimed job planned at `now`: the statuses of the records its
+    /// settlement keeps, its notices, whether runs start, its release.
+    struct Case {
+        name: &'static str,
+        job: Job,
+        now: &'static str,
+        answer: Answer,
+        keeps_history: bool,
+        records: &'static [RunStatus],
+        notices: &'static [(Severity, EventKind)],
+        staged: bool,
+        release: Release,
+    }
+
+    #[test]
+    fn each_claimed_job_becomes_a_settlement_and_a_plan() {
+        let next = |text| Release::Reschedule(at(text));
+        let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(30));
+        let cases = [
+            Case {
+                name: "on time: one run starts, recorded running",
+                job: minutely("a", grace),
+                now: "2026-01-01T00:00:00Z",
+                answer: Answer::Ready,
+                keeps_history: true,
+                records: &[RunStatus::Running],
+                notices: &[],
+                staged: true,
+                release: next("2026-01-01T00:01:00Z"),
+            },
+            Case {
+                name: "no history: the run starts, nothing recorded",
+                job: minutely("a", grace),
+                now: "2026-01-01T00:00:00Z",
+                answer: Answer::Ready,
+                keeps_history: false,
+                records: &[],
+                notices: &[],
+                staged: true,
+                release: next("2026-01-01T00:01:00Z"),
+            },
+            Case {
+                name: "late beyond the grace time: missed, told, the latest runs",
+                job: minutely("a", grace),
+                now: "2026-01-01T00:05:10Z",
+                answer: Answer::Ready,
+                keeps_history: true,
+                records: &[RunStatus::Missed, RunStatus::Running],
+                notices: &[(Severity::Warn, EventKind::JobMissed)],
+                staged: true,
+                release: next("2026-01-01T00:06:00Z"),
+            },
+            Case {
+                name: "no task or executor: an error that never started",
+                job: minutely("a", grace),
+                now: "2026-01-01T00:00:00Z",
+                answer: Answer::Failed,
+                keeps_history: true,
+                records: &[RunStatus::Error],
+                notices: &[(Severity::Error, EventKind::JobError)],
+                staged: false,
+                release: next("2026-01-01T00:01:00Z"),
+            },
+            Case {
+                name: "at max_instances here: missed",
+                job: minutely("a", grace),
+                now: "2026-01-01T00:00:00Z",
+                answer: Answer::MaxInstances,
+                keeps_history: true,
+                records: &[RunStatus::Missed],
+                notices: &[(Severity::Warn, EventKind::JobMaxInstances)],
+                staged: false,
+                release: next("2026-01-01T00:01:00Z"),
+            },
+            Case {
+                name: "at max_instances across the nodes: missed",
+                job: minutely("a", grace),
+                now: "2026-01-01T00:00:00Z",
+                answer: Answer::Elsewhere,
+                keeps_history: true,
+                records: &[RunStatus::Missed],
+                notices: &[(Severity::Warn, EventKind::JobMaxInstances)],
+                staged: false,
+                release: next("2026-01-01T00:01:00Z"),
+            },
+            Case {
+                name: "the last fire time: runs, and the job is removed",
+                job: once("a"),
+                now: "2026-01-01T00:00:00Z",
+                answer: Answer::Ready,
+                keeps_history: true,
+                records: &[RunStatus::Running],
+                notices: &[],
+                staged: true,
+                release: Release::Remove,
+            },
+        ];
+        for case in cases {
+            let planning = Planning {
+                store: "default",
+                node: "n1",
+                now: at(case.now),
+                keeps_history: case.keeps_history,
+            };
+            let (settlements, plans) = plan_claimed(
+                vec![case.job],
+                &HashMap::new(),
+                &planning,
+                |job, runs, _| answer(case.answer, job, runs),
+            );
+            let (settlement, plan) = (&settlements[0], &plans[0]);
+            let statuses: Vec<RunStatus> = settlement.records.iter().map(|r| r.status).collect();
+            assert_eq!(statuses, case.records, "{}", case.name);
+            let notices: Vec<(Severity, EventKind)> = plan
+                .notices
+                .iter()
+                .map(|notice| (notice.severity, notice.event.kind))
+                .collect();
+            assert_eq!(notices, case.notices, "{}", case.name);
+            assert_eq!(plan.staged.is_some(), case.staged, "{}", case.name);
+            assert_eq!(settlement.release, case.release, "{}", case.name);
+            assert_eq!(
+                plan.removed,
+                case.release == Release::Remove,
+                "{}",
+                case.name
+            );
+            let running = if case.keeps_history && case.staged {
+                1
+            } else {
+                0
+            };
+            assert_eq!(plan.running.len(), running, "{}", case.name);
+            assert_eq!(plan.job_id, "a", "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn a_miss_is_one_record_covering_every_missed_fire_time() {
+        let planning = Planning {
+            store: "default",
+            node: "n1",
+            now: at("2026-01-01T00:05:10Z"),
+            keeps_history: true,
+        };
+        let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(30));
+        let (settlements, plans) = plan_claimed(
+            vec![minutely("a", grace)],
+            &HashMap::new(),
+            &planning,
+            |job, runs, _| answer(Answer::Ready, job, runs),
+        );
+        let missed = &settlements[0].records[0];
+        assert_eq!(missed.status, RunStatus::Missed);
+        assert_eq!(missed.scheduled_time, at("2026-01-01T00:04:00Z"));
+        assert_eq!(
+            missed.first_scheduled_time,
+            Some(at("2026-01-01T00:00:00Z"))
+        );
+        assert_eq!(missed.fire_times, 5);
+        assert_eq!(missed.node, "n1");
+        let event = &plans[0].notices[0].event;
+        assert_eq!(event.store.as_deref(), Some("default"));
+        assert_eq!(event.scheduled_run_times.len(), 5);
+        assert_eq!(
+            settlements[0].takes_through,
+            Some(at("2026-01-01T00:05:00Z"))
+        );
+    }
+
+    #[test]
+    fn start_is_asked_only_for_runs_with_the_runs_elsewhere() {
+        let planning = Planning {
+            store: "default",
+            node: "n1",
+            now: at("2026-01-01T00:00:30Z"),
+            keeps_history: true,
+        };
+        let not_due = {
+            let mut job = minutely("later", MisfireGraceTime::Unlimited);
+            job.next_run_time = Some(at("2026-01-01T00:01:00Z"));
+            job
+        };
+        let elsewhere = HashMap::from([("a".to_owned(), 2)]);
+        let mut asked = Vec::new();
+        let (settlements, _) = plan_claimed(
+            vec![minutely("a", MisfireGraceTime::Unlimited), not_due],
+            &elsewhere,
+            &planning,
+            |job, runs, others| {
+                asked.push((job.id.clone(), runs.to_vec(), others));
+                answer(Answer::Ready, job, runs)
+            },
+        );
+        assert_eq!(
+            asked,
+            vec![("a".to_owned(), vec![vec![at("2026-01-01T00:00:00Z")]], 2)]
+        );
+        assert_eq!(settlements.len(), 2);
+        assert_eq!(settlements[1].takes_through, None);
+        assert_eq!(
+            settlements[1].release,
+            Release::Reschedule(at("2026-01-01T00:01:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_batch_shares_its_trigger_steps() {
+        for (claimed, steps) in [
+            (0, DECISION_STEPS),
+            (1, DECISION_STEPS),
+            (10, DECISION_STEPS),
+            (512, BATCH_STEPS / 512),
+            (1_000, MIN_JOB_STEPS),
+            (100_000, MIN_JOB_STEPS),
+        ] {
+            assert_eq!(steps_per_job(claimed), steps, "{claimed} jobs");
+        }
+    }
+}
