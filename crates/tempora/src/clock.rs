@@ -1,12 +1,15 @@
 //! Where "now" comes from: the system clock, or a manual one in tests.
 //!
 //! The engine never reads the wall clock itself. It asks its [`Clock`] for
-//! the time and to wait until an instant, so a test that drives a
-//! [`ManualClock`] runs a year of schedules in milliseconds, without sleeping.
+//! the time, to wait until an instant and to measure how long something
+//! took, so a test that drives a [`ManualClock`] runs a year of schedules
+//! in milliseconds, without sleeping. This file is the only one in the
+//! library that reads the system's clocks or tokio's timer (`clippy.toml`
+//! forbids them elsewhere).
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
@@ -39,6 +42,56 @@ pub trait Clock: Send + Sync + 'static {
     /// at once if it already has. It may complete early, so callers check
     /// the time again.
     fn sleep_until(&self, deadline: Timestamp) -> Sleep;
+
+    /// The time since a fixed origin of this clock, for measuring how long
+    /// something took: the difference of two readings. [`SystemClock`]
+    /// reads the system's monotonic clock, which never goes back; by
+    /// default it is [`Clock::now`] since the Unix epoch (a
+    /// [`ManualClock`]'s durations are the time it was moved by).
+    ///
+    /// ```
+    /// use tempora::clock::{Clock, ManualClock};
+    /// use tempora::jiff::SignedDuration;
+    ///
+    /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+    /// let start = clock.monotonic();
+    /// clock.advance(SignedDuration::from_millis(1500));
+    /// assert_eq!(clock.monotonic() - start, SignedDuration::from_millis(1500));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn monotonic(&self) -> SignedDuration {
+        self.now().duration_since(Timestamp::UNIX_EPOCH)
+    }
+}
+
+/// Completes once `clock` reads `deadline` or later: [`Clock::sleep_until`]
+/// until it does, since that may complete early.
+pub(crate) async fn sleep_until(clock: &dyn Clock, deadline: Timestamp) {
+    while clock.now() < deadline {
+        clock.sleep_until(deadline).await;
+    }
+}
+
+/// Completes once `duration` has passed by `clock`.
+pub(crate) async fn sleep(clock: &dyn Clock, duration: SignedDuration) {
+    let deadline = clock
+        .now()
+        .saturating_add(duration)
+        .unwrap_or(Timestamp::MAX);
+    sleep_until(clock, deadline).await;
+}
+
+/// `future`'s output, or `None` when `limit` passes first by `clock`.
+pub(crate) async fn timeout<F: Future>(
+    clock: &dyn Clock,
+    limit: SignedDuration,
+    future: F,
+) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        output = future => Some(output),
+        () = sleep(clock, limit) => None,
+    }
 }
 
 /// The operating system's wall clock, with tokio's timer for waiting.
@@ -77,6 +130,16 @@ impl Clock for SystemClock {
         Timestamp::now()
     }
 
+    /// The system's monotonic clock, since its first reading in this
+    /// process.
+    #[allow(clippy::disallowed_methods)] // The one place that reads the monotonic clock.
+    fn monotonic(&self) -> SignedDuration {
+        static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+        let origin = *ORIGIN.get_or_init(std::time::Instant::now);
+        SignedDuration::try_from(std::time::Instant::now().duration_since(origin))
+            .unwrap_or(SignedDuration::MAX)
+    }
+
     /// Waits with tokio's timer until [`SystemClock::FINE_WAIT`] before the
     /// deadline, then with a thread's sleep for the rest: tokio's timer
     /// wakes up to a few milliseconds late, a thread's sleep a fraction of
@@ -92,6 +155,8 @@ impl Clock for SystemClock {
                 if left > SystemClock::FINE_WAIT {
                     let coarse = (left - SystemClock::FINE_WAIT).min(SystemClock::MAX_SLEEP);
                     let coarse = std::time::Duration::try_from(coarse).unwrap_or_default();
+                    // The one place that waits on tokio's timer.
+                    #[allow(clippy::disallowed_methods)]
                     tokio::time::sleep(coarse).await;
                     if left > SystemClock::MAX_SLEEP {
                         // Read the wall clock again: it may have been set.

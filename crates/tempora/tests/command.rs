@@ -74,6 +74,7 @@ impl Env {
             .map(drop)
     }
 
+    #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
     /// Runs the command `args` as job `id` and waits for its result.
     fn run(&self, id: &str, args: &CommandArgs) -> Event {
         self.add(id, &serde_json::to_value(args).unwrap()).unwrap();
@@ -179,6 +180,7 @@ fn is_dead(pid: u32) -> bool {
     }
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[test]
 fn a_timeout_kills_the_whole_process_group() {
     let env = env();

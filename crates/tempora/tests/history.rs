@@ -157,6 +157,7 @@ impl Env {
         self.scheduler.run_pending(now)
     }
 
+    #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
     /// The history `query` asks for, once `done` holds of it.
     fn runs_when(&self, query: &RunQuery, done: impl Fn(&[RunRecord]) -> bool) -> Vec<RunRecord> {
         let deadline = Instant::now() + PATIENCE;
@@ -181,6 +182,7 @@ impl Env {
         runs.into_iter().next().unwrap()
     }
 
+    #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
     fn wait_event(&self, kind: EventKind) -> Event {
         let deadline = Instant::now() + PATIENCE;
         loop {
@@ -762,6 +764,7 @@ impl JobStore for Shared {
     }
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[test]
 fn the_loop_re_reads_a_shared_store_within_the_poll_interval() {
     let inner = Arc::new(MemoryStore::with_history());
@@ -897,6 +900,7 @@ fn node_on(
     scheduler
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 /// The records of `inner`, once `done` holds of them.
 fn stored_runs_when(inner: &MemoryStore, done: impl Fn(&[RunRecord]) -> bool) -> Vec<RunRecord> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -916,6 +920,7 @@ fn stored_runs_when(inner: &MemoryStore, done: impl Fn(&[RunRecord]) -> bool) ->
     }
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[test]
 fn three_nodes_ticking_at_once_run_every_fire_time_exactly_once() {
     let inner = Arc::new(MemoryStore::with_history());

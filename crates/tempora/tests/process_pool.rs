@@ -182,6 +182,7 @@ impl Pool {
         self.scheduler.run_pending(self.clock.now());
     }
 
+    #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
     /// The result event of job `id`.
     fn result(&self, id: &str) -> Event {
         if let Some(event) = self.early.borrow_mut().remove(id) {
@@ -372,6 +373,7 @@ fn is_gone(pid: u32) -> bool {
     rustix::process::test_kill_process(pid).is_err()
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[cfg(unix)]
 fn shutdown_without_waiting_kills_the_workers() {
     let pool = pool(1);
@@ -402,6 +404,7 @@ fn shutdown_without_waiting_kills_the_workers() {
     assert!(is_gone(worker), "worker {worker} still runs");
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[cfg(unix)]
 fn dropping_the_scheduler_lets_the_workers_exit() {
     let pool = pool(1);
@@ -486,6 +489,7 @@ fn cases() -> Vec<Case> {
     cases
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 /// Runs the cases whose names contain one of the arguments that are not
 /// flags (all without such arguments), as libtest does, and prints its kind
 /// of report.

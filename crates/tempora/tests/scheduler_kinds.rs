@@ -17,6 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -392,6 +393,7 @@ fn fail(child: &mut std::process::Child, seen: &[String], why: &str) -> ! {
     panic!("{why}; the child printed: {seen:#?}");
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[cfg(unix)]
 #[test]
 fn blocking_scheduler_shuts_down_gracefully_on_sigterm() {
@@ -474,6 +476,7 @@ fn blocking_scheduler_shuts_down_gracefully_on_sigterm() {
 
 // ---- AsyncScheduler ----------------------------------------------------------
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_async_scheduler_runs_inside_a_tokio_test() {
     let clock = ManualClock::new(at(T0));
@@ -713,7 +716,21 @@ fn a_waiting_shutdown_cancels_runs_at_its_timeout() {
         .unwrap();
     scheduler.start().unwrap();
     scheduler.run_pending(clock.now());
+    // The shutdown timeout passes on the scheduler's clock: moved on until
+    // the shutdown returns.
+    let shut_down = Arc::new(AtomicBool::new(false));
+    let mover = {
+        let (clock, shut_down) = (clock.clone(), Arc::clone(&shut_down));
+        std::thread::spawn(move || {
+            while !shut_down.load(Ordering::SeqCst) {
+                clock.advance(SignedDuration::from_millis(10));
+                std::thread::yield_now();
+            }
+        })
+    };
     scheduler.shutdown(true).unwrap();
+    shut_down.store(true, Ordering::SeqCst);
+    mover.join().unwrap();
     cancelled.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(scheduler.state(), SchedulerState::ShutDown);
 }

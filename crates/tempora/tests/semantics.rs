@@ -126,6 +126,7 @@ struct Env {
     buffer: RefCell<Vec<Event>>,
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 fn tasks(runs: mpsc::Sender<Ran>, gate: &Arc<Gate>) -> Tasks {
     let tasks = Tasks::new();
     let sink = runs.clone();
@@ -238,6 +239,7 @@ impl Env {
         taken
     }
 
+    #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
     /// The next event of `kind`, waiting for it.
     fn wait(&self, kind: EventKind) -> Event {
         let deadline = Instant::now() + PATIENCE;
@@ -286,6 +288,7 @@ impl Env {
     }
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 /// Spins (yielding) until `condition` holds; fails after `PATIENCE`.
 fn wait_until(condition: impl Fn() -> bool) {
     let deadline = Instant::now() + PATIENCE;
@@ -1654,6 +1657,7 @@ fn listeners_get_only_the_kinds_in_their_mask_until_removed() {
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[test]
 fn an_event_stream_delivers_the_kinds_in_its_mask_in_order() {
     let env = env();
@@ -1982,6 +1986,7 @@ fn async_env() -> (ManualClock, AsyncScheduler, Arc<Gate>, Receiver<Ran>) {
     (clock, scheduler, gate, runs)
 }
 
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 async fn next_of(stream: &mut tempora::event::EventStream) -> Event {
     tokio::time::timeout(PATIENCE, stream.recv())
         .await

@@ -13,10 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
-use std::time::{Duration, Instant};
+
+use jiff::SignedDuration;
+
+use crate::clock::{Clock, SystemClock};
 
 /// How long a waiting caller spins before it parks.
-const SPIN: Duration = Duration::from_micros(100);
+const SPIN: SignedDuration = SignedDuration::from_micros(100);
 
 /// Wakes the waiting thread: a flag it spins on, and an unpark for when
 /// it sleeps (cheap when it does not).
@@ -56,10 +59,12 @@ pub(crate) fn block_on<F: Future>(runtime: &tokio::runtime::Handle, future: F) -
     }
 }
 
-/// Returns once `signal` was woken: spinning first, then parked.
+/// Returns once `signal` was woken: spinning first, then parked. The spin
+/// is measured on the system's monotonic clock, whatever the scheduler's
+/// clock: it is the caller's CPU time.
 fn wait(signal: &Signal) {
-    let spin_until = Instant::now() + SPIN;
-    while Instant::now() < spin_until {
+    let spin_until = SystemClock.monotonic() + SPIN;
+    while SystemClock.monotonic() < spin_until {
         if signal.woken.swap(false, Ordering::Acquire) {
             return;
         }
@@ -72,6 +77,8 @@ fn wait(signal: &Signal) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -98,6 +105,8 @@ mod tests {
             .build()
             .unwrap();
         let value = block_on(runtime.handle(), async {
+            // tokio's timer itself, the thing this test checks works here.
+            #[allow(clippy::disallowed_methods)]
             tokio::time::sleep(Duration::from_millis(1)).await;
             tokio::spawn(async { 7 }).await.unwrap()
         });

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, OnceCell};
 
-use crate::clock::Clock;
+use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::store::{JobStore, UnrestorableJob};
@@ -69,10 +69,10 @@ struct Queue {
 }
 
 /// The first wait before writing again outcomes a store refused.
-const FIRST_WRITE_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+const FIRST_WRITE_RETRY: SignedDuration = SignedDuration::from_millis(200);
 
 /// The longest wait between two attempts to write held outcomes.
-const LAST_WRITE_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+const LAST_WRITE_RETRY: SignedDuration = SignedDuration::from_secs(2);
 
 /// How many runs whose outcome was written are remembered, so that an
 /// interrupted record of one of them is never retried.
@@ -387,10 +387,10 @@ impl Recorder {
                     let woken = self.retry_now.notified();
                     self.put_back(name, batch);
                     tokio::select! {
-                        () = tokio::time::sleep(retry) => {}
+                        () = clock::sleep(&*self.clock, retry) => {}
                         () = woken => {}
                     }
-                    retry = (retry * 2).min(LAST_WRITE_RETRY);
+                    retry = retry.saturating_mul(2).min(LAST_WRITE_RETRY);
                 }
             }
         }
@@ -502,10 +502,10 @@ impl Recorder {
     /// shutdown, while a store that is down holds outcomes. Those still
     /// held at the limit are logged, one error line each, with what the
     /// history would have said.
-    pub(crate) async fn wait_written_for(&self, limit: std::time::Duration) {
-        if tokio::time::timeout(limit, self.wait_written())
+    pub(crate) async fn wait_written_for(&self, limit: SignedDuration) {
+        if clock::timeout(&*self.clock, limit, self.wait_written())
             .await
-            .is_ok()
+            .is_some()
         {
             return;
         }

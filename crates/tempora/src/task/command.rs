@@ -11,13 +11,13 @@ use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use super::{JobContext, RunDetail, RunError};
+use crate::clock::{self, Clock, SystemClock};
 
 /// The name of the built-in task that runs a program; its arguments are
 /// [`CommandArgs`] and it returns a [`CommandOutput`]. Every
@@ -415,7 +415,7 @@ impl CommandOutput {
 
 /// Output that processes the program left behind may still write once it
 /// has exited: how long to keep reading it.
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+const DRAIN: SignedDuration = SignedDuration::from_secs(1);
 
 /// The end of an output stream: its last `limit` bytes.
 struct Tail {
@@ -726,7 +726,9 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
 
-    let started = Instant::now();
+    // A program takes real time: its timeout and duration are measured on
+    // the system's clock, whatever the scheduler's clock says.
+    let started = SystemClock.monotonic();
     let mut child = command
         .spawn()
         .map_err(|error| RunError::new(format!("command {program:?}: cannot start: {error}")))?;
@@ -762,7 +764,7 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
 
     let deadline = async {
         match args.timeout {
-            Some(timeout) => tokio::time::sleep(timeout.unsigned_abs()).await,
+            Some(timeout) => clock::sleep(&SystemClock, timeout).await,
             None => std::future::pending().await,
         }
     };
@@ -803,16 +805,16 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
             )));
         }
     };
-    let duration = started.elapsed();
+    let duration = SystemClock.monotonic() - started;
     // Its output ends when every process holding the pipes is gone, which
     // is at once unless it left some running.
     let (mut stdout_done, mut stderr_done) = (stdout_done, stderr_done);
-    let drained = tokio::time::timeout(DRAIN, async {
+    let drained = clock::timeout(&SystemClock, DRAIN, async {
         let _ = (&mut stdout_done).await;
         let _ = (&mut stderr_done).await;
     })
     .await;
-    if drained.is_err() {
+    if drained.is_none() {
         // Something it left behind holds the pipes: the run ends now, and
         // the readers stop (closing their ends) instead of waiting for it.
         stop_reading.store(true, Ordering::Relaxed);

@@ -284,9 +284,9 @@ struct Submission {
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
-    /// When the current run was handed over: on a monotonic clock for its
-    /// duration, and by the scheduler's clock for its record.
-    started: Mutex<Option<(std::time::Instant, Timestamp)>>,
+    /// When the current run was handed over: the clock's monotonic reading
+    /// (for its duration) and its time (for its record).
+    started: Mutex<Option<(SignedDuration, Timestamp)>>,
     /// The clock, for how late each run starts.
     clock: Arc<dyn Clock>,
     /// The run history.
@@ -306,7 +306,7 @@ impl Submission {
                 "run started"
             );
         }
-        *lock(&self.started) = Some((std::time::Instant::now(), now));
+        *lock(&self.started) = Some((self.clock.monotonic(), now));
         self.too_late
             .store(false, std::sync::atomic::Ordering::SeqCst);
         // A run queued behind busy workers checks its grace time again
@@ -359,7 +359,7 @@ impl Submission {
     }
 
     /// Records how the run of `report` ended, in the background.
-    fn record(&self, report: &RunReport, started: Option<(std::time::Instant, Timestamp)>) {
+    fn record(&self, report: &RunReport, started: Option<(SignedDuration, Timestamp)>) {
         let Some(scheduled) = report.run_times.last() else {
             return;
         };
@@ -407,8 +407,7 @@ impl Submission {
             ),
         };
         let now = self.clock.now();
-        let duration =
-            started.and_then(|(instant, _)| SignedDuration::try_from(instant.elapsed()).ok());
+        let duration = started.map(|(reading, _)| self.ran_for(reading));
         self.recorder.landed(
             &self.runtime,
             &self.store,
@@ -424,6 +423,11 @@ impl Submission {
                 record
             },
         );
+    }
+
+    /// How long since the clock's monotonic reading `started`.
+    fn ran_for(&self, started: SignedDuration) -> SignedDuration {
+        (self.clock.monotonic() - started).max(SignedDuration::ZERO)
     }
 
     /// Why the run of `report` was not started, when it waited in the
@@ -476,7 +480,7 @@ impl Submission {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
-        let duration_ms = started.map_or(0, |(started, _)| started.elapsed().as_millis());
+        let duration_ms = started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
         let scheduled = report
             .run_times
             .last()

@@ -38,7 +38,7 @@ use self::cluster::Membership;
 use self::lifecycle::RunCounts;
 use self::wakeup::Wakeup;
 use super::recorder::{Recorder, SHUT_DOWN};
-use crate::clock::Clock;
+use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::Executor;
@@ -64,7 +64,7 @@ pub enum SchedulerState {
 
 /// How long a shutdown waits for the runs' outcomes to be written while
 /// their store does not answer; those still held then are logged.
-const OUTCOME_WAIT_AT_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(10);
+const OUTCOME_WAIT_AT_SHUTDOWN: SignedDuration = SignedDuration::from_secs(10);
 
 /// Everything a scheduler is made of.
 pub(crate) struct Parts {
@@ -274,12 +274,9 @@ impl Engine {
                     self.running.wait_idle().await;
                     true
                 }
-                Some(limit) => {
-                    let limit = std::time::Duration::try_from(limit).unwrap_or_default();
-                    tokio::time::timeout(limit, self.running.wait_idle())
-                        .await
-                        .is_ok()
-                }
+                Some(limit) => clock::timeout(&*self.clock, limit, self.running.wait_idle())
+                    .await
+                    .is_some(),
             };
             if !waited {
                 tracing::warn!(
@@ -287,10 +284,10 @@ impl Engine {
                     "runs still in progress at the shutdown timeout: cancelling them"
                 );
                 self.cancellation.cancel();
-                let grace = std::time::Duration::from_secs(5);
-                if tokio::time::timeout(grace, self.running.wait_idle())
+                let grace = SignedDuration::from_secs(5);
+                if clock::timeout(&*self.clock, grace, self.running.wait_idle())
                     .await
-                    .is_err()
+                    .is_none()
                 {
                     self.recorder
                         .interrupt_in_flight(&format!("{SHUT_DOWN} before the run finished"))
