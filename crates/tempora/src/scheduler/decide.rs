@@ -294,17 +294,18 @@ pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::job::{JobBuilder, JobDefaults, MisfireGraceTime};
     use crate::trigger::{IntervalTrigger, Trigger};
     use jiff::SignedDuration;
 
-    fn at(text: &str) -> Timestamp {
+    pub(in crate::scheduler) fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
     }
 
-    fn minutely(coalesce: bool, grace: MisfireGraceTime) -> Job {
+    /// A job every minute from midnight, 2026-01-01, created then.
+    pub(in crate::scheduler) fn minutely(coalesce: bool, grace: MisfireGraceTime) -> Job {
         let start = at("2026-01-01T00:00:00Z");
         let trigger = IntervalTrigger::builder()
             .minutes(1)

@@ -238,45 +238,27 @@ pub(crate) fn refused(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::{JobBuilder, JobDefaults, MisfireGraceTime};
-    use crate::trigger::{DateTrigger, IntervalTrigger, Trigger};
+    use crate::job::MisfireGraceTime;
+    use crate::scheduler::decide::tests::{at, minutely};
+    use crate::trigger::DateTrigger;
     use jiff::SignedDuration;
 
-    fn at(text: &str) -> Timestamp {
-        text.parse().unwrap()
+    /// Job `id`, every minute from midnight, with a grace time of 30 s.
+    fn job(id: &str) -> Job {
+        let mut job = minutely(
+            false,
+            MisfireGraceTime::Limit(SignedDuration::from_secs(30)),
+        );
+        job.id = id.to_owned();
+        job
     }
 
-    /// A job every minute from midnight, created at midnight.
-    fn minutely(id: &str, grace: MisfireGraceTime) -> Job {
-        let start = at("2026-01-01T00:00:00Z");
-        let trigger = IntervalTrigger::builder()
-            .minutes(1)
-            .start_date(start)
-            .timezone("UTC")
-            .build()
-            .unwrap();
-        job(id, trigger.into(), grace)
-    }
-
-    /// A job that runs once, at midnight.
-    fn once(id: &str) -> Job {
-        let trigger = DateTrigger::new(at("2026-01-01T00:00:00Z"));
-        job(id, trigger.into(), MisfireGraceTime::Unlimited)
-    }
-
-    fn job(id: &str, trigger: Trigger, grace: MisfireGraceTime) -> Job {
-        JobBuilder::new("t", trigger)
-            .id(id)
-            .misfire_grace_time(grace)
-            .build_at(&JobDefaults::default(), at("2026-01-01T00:00:00Z"))
-            .unwrap()
-    }
-
-    fn notice(severity: Severity, kind: EventKind) -> Notice {
-        Notice {
-            severity,
-            line: "line".to_owned(),
-            event: Box::new(Event::new(kind)),
+    fn planning(now: &str, keeps_history: bool) -> Planning<'static> {
+        Planning {
+            store: "default",
+            node: "n1",
+            now: at(now),
+            keeps_history,
         }
     }
 
@@ -290,35 +272,38 @@ mod tests {
     }
 
     fn answer(answer: Answer, job: &Job, runs: &[Vec<Timestamp>]) -> Start<&'static str> {
+        let running = || {
+            let at = |times: &Vec<Timestamp>| *times.last().unwrap();
+            let record =
+                |times| RunRecord::running(&*job.id, at(times), "n1", at(times), at(times));
+            runs.iter().map(record).collect()
+        };
+        let notice = |severity, kind| Notice {
+            severity,
+            line: "line".to_owned(),
+            event: Box::new(Event::new(kind)),
+        };
         let message = "refused".to_owned();
-        match answer {
-            Answer::Ready => {
-                let running = runs
-                    .iter()
-                    .map(|times| {
-                        let scheduled = *times.last().unwrap();
-                        RunRecord::running(&*job.id, scheduled, "n1", scheduled, scheduled)
-                    })
-                    .collect();
-                Start::Ready("staged", running)
-            }
-            Answer::Failed => Start::Refused(Refusal::Failed {
+        Start::Refused(match answer {
+            Answer::Ready => return Start::Ready("staged", running()),
+            Answer::Failed => Refusal::Failed {
                 message,
                 notice: notice(Severity::Error, EventKind::JobError),
-            }),
-            Answer::MaxInstances => Start::Refused(Refusal::MaxInstances {
+            },
+            Answer::MaxInstances => Refusal::MaxInstances {
                 message,
                 notice: notice(Severity::Warn, EventKind::JobMaxInstances),
-            }),
-            Answer::Elsewhere => Start::Refused(Refusal::Elsewhere {
+            },
+            Answer::Elsewhere => Refusal::Elsewhere {
                 message,
                 notice: notice(Severity::Warn, EventKind::JobMaxInstances),
-            }),
-        }
+            },
+        })
     }
 
-    /// One claimed job planned at `now`: the statuses of the records its
-    /// settlement keeps, its notices, whether runs start, its release.
+    /// One claimed job planned at `now` and what comes out: the statuses
+    /// of the records its settlement keeps, its notices, whether its runs
+    /// start, its release.
     struct Case {
         name: &'static str,
         job: Job,
@@ -327,148 +312,115 @@ mod tests {
         keeps_history: bool,
         records: &'static [RunStatus],
         notices: &'static [(Severity, EventKind)],
-        staged: bool,
         release: Release,
+    }
+
+    impl Case {
+        /// Job `a` planned on time, `start` answering `answer`, with history.
+        fn new(name: &'static str, answer: Answer) -> Case {
+            Case {
+                name,
+                job: job("a"),
+                now: "2026-01-01T00:00:00Z",
+                answer,
+                keeps_history: true,
+                records: &[],
+                notices: &[],
+                release: Release::Reschedule(at("2026-01-01T00:01:00Z")),
+            }
+        }
+
+        fn expect(
+            mut self,
+            records: &'static [RunStatus],
+            notices: &'static [(Severity, EventKind)],
+        ) -> Case {
+            self.records = records;
+            self.notices = notices;
+            self
+        }
     }
 
     #[test]
     fn each_claimed_job_becomes_a_settlement_and_a_plan() {
-        let next = |text| Release::Reschedule(at(text));
-        let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(30));
+        use EventKind::{JobError, JobMaxInstances, JobMissed};
+        use RunStatus::{Error, Missed, Running};
+        use Severity::Warn;
         let cases = [
+            Case::new("on time: one run starts, recorded running", Answer::Ready)
+                .expect(&[Running], &[]),
             Case {
-                name: "on time: one run starts, recorded running",
-                job: minutely("a", grace),
-                now: "2026-01-01T00:00:00Z",
-                answer: Answer::Ready,
-                keeps_history: true,
-                records: &[RunStatus::Running],
-                notices: &[],
-                staged: true,
-                release: next("2026-01-01T00:01:00Z"),
-            },
-            Case {
-                name: "no history: the run starts, nothing recorded",
-                job: minutely("a", grace),
-                now: "2026-01-01T00:00:00Z",
-                answer: Answer::Ready,
                 keeps_history: false,
-                records: &[],
-                notices: &[],
-                staged: true,
-                release: next("2026-01-01T00:01:00Z"),
+                ..Case::new(
+                    "no history: the run starts, nothing recorded",
+                    Answer::Ready,
+                )
             },
             Case {
-                name: "late beyond the grace time: missed, told, the latest runs",
-                job: minutely("a", grace),
                 now: "2026-01-01T00:05:10Z",
-                answer: Answer::Ready,
-                keeps_history: true,
-                records: &[RunStatus::Missed, RunStatus::Running],
-                notices: &[(Severity::Warn, EventKind::JobMissed)],
-                staged: true,
-                release: next("2026-01-01T00:06:00Z"),
+                release: Release::Reschedule(at("2026-01-01T00:06:00Z")),
+                ..Case::new(
+                    "late past the grace time: missed, the latest runs",
+                    Answer::Ready,
+                )
+                .expect(&[Missed, Running], &[(Warn, JobMissed)])
             },
+            Case::new(
+                "no task or executor: an error, never started",
+                Answer::Failed,
+            )
+            .expect(&[Error], &[(Severity::Error, JobError)]),
+            Case::new("max_instances here: missed", Answer::MaxInstances)
+                .expect(&[Missed], &[(Warn, JobMaxInstances)]),
+            Case::new("max_instances on the nodes: missed", Answer::Elsewhere)
+                .expect(&[Missed], &[(Warn, JobMaxInstances)]),
             Case {
-                name: "no task or executor: an error that never started",
-                job: minutely("a", grace),
-                now: "2026-01-01T00:00:00Z",
-                answer: Answer::Failed,
-                keeps_history: true,
-                records: &[RunStatus::Error],
-                notices: &[(Severity::Error, EventKind::JobError)],
-                staged: false,
-                release: next("2026-01-01T00:01:00Z"),
-            },
-            Case {
-                name: "at max_instances here: missed",
-                job: minutely("a", grace),
-                now: "2026-01-01T00:00:00Z",
-                answer: Answer::MaxInstances,
-                keeps_history: true,
-                records: &[RunStatus::Missed],
-                notices: &[(Severity::Warn, EventKind::JobMaxInstances)],
-                staged: false,
-                release: next("2026-01-01T00:01:00Z"),
-            },
-            Case {
-                name: "at max_instances across the nodes: missed",
-                job: minutely("a", grace),
-                now: "2026-01-01T00:00:00Z",
-                answer: Answer::Elsewhere,
-                keeps_history: true,
-                records: &[RunStatus::Missed],
-                notices: &[(Severity::Warn, EventKind::JobMaxInstances)],
-                staged: false,
-                release: next("2026-01-01T00:01:00Z"),
-            },
-            Case {
-                name: "the last fire time: runs, and the job is removed",
-                job: once("a"),
-                now: "2026-01-01T00:00:00Z",
-                answer: Answer::Ready,
-                keeps_history: true,
-                records: &[RunStatus::Running],
-                notices: &[],
-                staged: true,
+                job: {
+                    let mut once = job("a");
+                    once.trigger = DateTrigger::new(at("2026-01-01T00:00:00Z")).into();
+                    once
+                },
                 release: Release::Remove,
+                ..Case::new(
+                    "the last fire time: runs, the job is removed",
+                    Answer::Ready,
+                )
+                .expect(&[Running], &[])
             },
         ];
         for case in cases {
-            let planning = Planning {
-                store: "default",
-                node: "n1",
-                now: at(case.now),
-                keeps_history: case.keeps_history,
-            };
-            let (settlements, plans) = plan_claimed(
-                vec![case.job],
-                &HashMap::new(),
-                &planning,
-                |job, runs, _| answer(case.answer, job, runs),
-            );
+            let at = planning(case.now, case.keeps_history);
+            let (settlements, plans) =
+                plan_claimed(vec![case.job], &HashMap::new(), &at, |job, runs, _| {
+                    answer(case.answer, job, runs)
+                });
             let (settlement, plan) = (&settlements[0], &plans[0]);
+            let name = case.name;
             let statuses: Vec<RunStatus> = settlement.records.iter().map(|r| r.status).collect();
-            assert_eq!(statuses, case.records, "{}", case.name);
+            assert_eq!(statuses, case.records, "{name}");
             let notices: Vec<(Severity, EventKind)> = plan
                 .notices
                 .iter()
                 .map(|notice| (notice.severity, notice.event.kind))
                 .collect();
-            assert_eq!(notices, case.notices, "{}", case.name);
-            assert_eq!(plan.staged.is_some(), case.staged, "{}", case.name);
-            assert_eq!(settlement.release, case.release, "{}", case.name);
-            assert_eq!(
-                plan.removed,
-                case.release == Release::Remove,
-                "{}",
-                case.name
-            );
-            let running = if case.keeps_history && case.staged {
-                1
-            } else {
-                0
-            };
-            assert_eq!(plan.running.len(), running, "{}", case.name);
-            assert_eq!(plan.job_id, "a", "{}", case.name);
+            assert_eq!(notices, case.notices, "{name}");
+            let starts = matches!(case.answer, Answer::Ready);
+            assert_eq!(plan.staged.is_some(), starts, "{name}");
+            let running = usize::from(starts && case.keeps_history);
+            assert_eq!(plan.running.len(), running, "{name}");
+            assert_eq!(settlement.release, case.release, "{name}");
+            assert_eq!(plan.removed, case.release == Release::Remove, "{name}");
+            assert_eq!(plan.job_id, "a", "{name}");
         }
     }
 
     #[test]
     fn a_miss_is_one_record_covering_every_missed_fire_time() {
-        let planning = Planning {
-            store: "default",
-            node: "n1",
-            now: at("2026-01-01T00:05:10Z"),
-            keeps_history: true,
-        };
-        let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(30));
-        let (settlements, plans) = plan_claimed(
-            vec![minutely("a", grace)],
-            &HashMap::new(),
-            &planning,
-            |job, runs, _| answer(Answer::Ready, job, runs),
-        );
+        let at_late = planning("2026-01-01T00:05:10Z", true);
+        let (settlements, plans) =
+            plan_claimed(vec![job("a")], &HashMap::new(), &at_late, |job, runs, _| {
+                answer(Answer::Ready, job, runs)
+            });
         let missed = &settlements[0].records[0];
         assert_eq!(missed.status, RunStatus::Missed);
         assert_eq!(missed.scheduled_time, at("2026-01-01T00:04:00Z"));
@@ -489,38 +441,29 @@ mod tests {
 
     #[test]
     fn start_is_asked_only_for_runs_with_the_runs_elsewhere() {
-        let planning = Planning {
-            store: "default",
-            node: "n1",
-            now: at("2026-01-01T00:00:30Z"),
-            keeps_history: true,
-        };
         let not_due = {
-            let mut job = minutely("later", MisfireGraceTime::Unlimited);
+            let mut job = job("later");
             job.next_run_time = Some(at("2026-01-01T00:01:00Z"));
             job
         };
         let elsewhere = HashMap::from([("a".to_owned(), 2)]);
         let mut asked = Vec::new();
+        let at_half_past = planning("2026-01-01T00:00:30Z", true);
         let (settlements, _) = plan_claimed(
-            vec![minutely("a", MisfireGraceTime::Unlimited), not_due],
+            vec![job("a"), not_due],
             &elsewhere,
-            &planning,
+            &at_half_past,
             |job, runs, others| {
                 asked.push((job.id.clone(), runs.to_vec(), others));
                 answer(Answer::Ready, job, runs)
             },
         );
-        assert_eq!(
-            asked,
-            vec![("a".to_owned(), vec![vec![at("2026-01-01T00:00:00Z")]], 2)]
-        );
+        let first = vec![vec![at("2026-01-01T00:00:00Z")]];
+        assert_eq!(asked, vec![("a".to_owned(), first, 2)]);
         assert_eq!(settlements.len(), 2);
         assert_eq!(settlements[1].takes_through, None);
-        assert_eq!(
-            settlements[1].release,
-            Release::Reschedule(at("2026-01-01T00:01:00Z"))
-        );
+        let later = Release::Reschedule(at("2026-01-01T00:01:00Z"));
+        assert_eq!(settlements[1].release, later);
     }
 
     #[test]
