@@ -239,7 +239,10 @@ impl SchedulerBuilder {
     /// ([`JobContext::is_stopping`](crate::task::JobContext::is_stopping);
     /// the `command` task sends its process group `SIGTERM`), and the runs
     /// cut short are recorded interrupted, then retried at this node's next
-    /// start when their job says `on_interrupted = "retry"`.
+    /// start when their job says `on_interrupted = "retry"`. The limit is
+    /// measured on the scheduler's [`clock`](SchedulerBuilder::clock), like
+    /// every wait of the scheduler's: on a `ManualClock` it passes when the
+    /// clock is moved past it.
     ///
     /// ```
     /// use tempora::jiff::SignedDuration;
