@@ -1,7 +1,6 @@
 //! The one engine under every scheduler kind: the `Engine` itself, what it
 //! is built from (`Parts`), its state (`SchedulerState`) and the moves
-//! between states (start, pause, resume, shutdown), and the wake-up of its
-//! loop.
+//! between states (start, pause, resume, shutdown).
 //!
 //! It keeps the stores, executors, tasks and listeners, answers the job API,
 //! and processes due jobs: claim them from their store with a lease, decide
@@ -12,7 +11,7 @@
 //! One file per concern; each uses only what this file and the files
 //! listed after it define, so a change to one is read against those alone:
 //!
-//! - `cycle.rs`: the loop and its tick — claim, decide, settle, carry out;
+//! - `cycle.rs`: the loop and its tick — claim, plan, settle, carry out;
 //! - `api.rs`: the job API (add, change, pause, remove, list, run now);
 //! - `lifecycle.rs`: a run from its instance taken to its outcome told,
 //!   the notices of runs missed or refused, interrupted runs retried;
