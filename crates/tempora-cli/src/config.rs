@@ -33,8 +33,8 @@ use std::path::PathBuf;
 
 use jiff::SignedDuration;
 use serde::Deserialize;
-use tempora::config::ExecutorConfig;
-use tempora::job::{JobBuilder, JobDefaults, MisfireGraceTime, OnInterrupted};
+use tempora::config::SchedulerConfig;
+use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{
     CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
@@ -80,27 +80,27 @@ pub enum LogFormat {
     Json,
 }
 
-/// The `[scheduler]` table.
+/// The `[scheduler]` table: the daemon's own keys, and every key of the
+/// library's [`SchedulerConfig`]. A key of neither is refused, named.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScheduler {
-    timezone: Option<Spanned<String>>,
     store: Option<Spanned<String>>,
     store_prefix: Option<String>,
-    node_id: Option<String>,
     log_format: Option<LogFormat>,
     shutdown_timeout: Option<Spanned<String>>,
+    // Two keys of the library read here, so that a mistake in them is
+    // located at its value.
+    timezone: Option<Spanned<String>>,
     lease: Option<Spanned<String>>,
-    job_defaults: Option<JobDefaults>,
-    #[serde(default)]
-    executors: BTreeMap<String, ExecutorConfig>,
+    #[serde(flatten)]
+    library: SchedulerConfig,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    #[serde(default)]
-    scheduler: RawScheduler,
+    scheduler: Option<Spanned<RawScheduler>>,
     #[serde(default, rename = "job")]
     jobs: Vec<Spanned<RawJob>>,
 }
@@ -253,6 +253,17 @@ pub const ORIGIN_CLI: &str = "cli";
 /// (`tempora jobs pause`) is kept.
 pub const PAUSED_IN_CONFIG: &str = "paused_in_config";
 
+/// The label `jobs pause --until` sets: the instant (RFC 3339) before which
+/// the job's fire times are skipped.
+pub const PAUSED_UNTIL: &str = "paused_until";
+
+/// The `paused_until` label of `job`, while it is still ahead of `now`.
+pub fn paused_until(job: &tempora::job::Job, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+    job.label(PAUSED_UNTIL)
+        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+        .filter(|until| *until > now)
+}
+
 /// Reads one job from the body of a `[[job]]` table, as `tempora jobs add`
 /// builds it from its options; triggers default to `default_zone` (the
 /// machine's zone when `None`). A mistake is its message without a place:
@@ -280,31 +291,25 @@ pub fn job_from_toml(text: &str, default_zone: Option<&str>) -> Result<JobConfig
 /// A whole configuration file, checked.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
-    /// The zone jobs are shown in and triggers default to.
-    pub timezone: Option<String>,
+    /// The library's settings, as `[scheduler]` gives them: every key of
+    /// [`SchedulerConfig`] — `timezone` (the zone jobs are shown in and
+    /// triggers default to), `node_id`, `lease`, `store_poll_interval`,
+    /// `history_keep_per_job`, `history_max_age`, `job_defaults`,
+    /// `executors`. `node_id` defaults to `tempora@` and the host name: a
+    /// daemon that restarts under the same id finds its unfinished runs and
+    /// records them as interrupted at once; one started while another live
+    /// daemon holds the id refuses to start.
+    pub scheduler: SchedulerConfig,
     /// The store URL (default: `tempora.db` beside the file); see
     /// [`crate::store`].
     pub store: Option<String>,
     /// The prefix of the store's tables, keys or collections (each
     /// backend's default, `tempora_`, when `None`).
     pub store_prefix: Option<String>,
-    /// This daemon's node id in the store (default: `tempora@` and the
-    /// host name). A daemon that restarts under the same id finds its
-    /// unfinished runs and records them as interrupted at once; one started
-    /// while another live daemon holds the id refuses to start.
-    pub node_id: Option<String>,
     /// How the log is written.
     pub log_format: LogFormat,
     /// How long shutdown waits for running jobs before killing them.
     pub shutdown_timeout: SignedDuration,
-    /// How long this daemon may stay silent before the others sharing its
-    /// store take over its jobs and runs (default
-    /// [`DEFAULT_LEASE`](tempora::scheduler::DEFAULT_LEASE), 10 s).
-    pub lease: SignedDuration,
-    /// Options for jobs that do not set their own.
-    pub job_defaults: Option<JobDefaults>,
-    /// Executors by name.
-    pub executors: BTreeMap<String, ExecutorConfig>,
     /// The jobs, in file order.
     pub jobs: Vec<JobConfig>,
 }
@@ -312,6 +317,30 @@ pub struct DaemonConfig {
 impl DaemonConfig {
     /// How long shutdown waits for running jobs by default.
     pub const DEFAULT_SHUTDOWN_TIMEOUT: SignedDuration = SignedDuration::from_secs(30);
+
+    /// The zone jobs are shown in and triggers default to, if the file sets
+    /// one.
+    pub fn timezone(&self) -> Option<&str> {
+        self.scheduler.timezone.as_deref()
+    }
+
+    /// How long this daemon may stay silent before the others sharing its
+    /// store take over its jobs and runs (default
+    /// [`DEFAULT_LEASE`](tempora::scheduler::DEFAULT_LEASE), 10 s).
+    ///
+    /// ```
+    /// use tempora_cli::config::DaemonConfig;
+    ///
+    /// let config = DaemonConfig::parse("[scheduler]\nlease = \"5s\"\n", "t.toml")?;
+    /// assert_eq!(config.lease(), tempora::jiff::SignedDuration::from_secs(5));
+    /// assert_eq!(DaemonConfig::parse("", "t.toml")?.lease(), tempora::scheduler::DEFAULT_LEASE);
+    /// # Ok::<(), tempora_cli::config::ConfigError>(())
+    /// ```
+    pub fn lease(&self) -> SignedDuration {
+        self.scheduler
+            .lease
+            .unwrap_or(tempora::scheduler::DEFAULT_LEASE)
+    }
 
     /// The `[scheduler]` keys whose values differ between `self` and
     /// `other`: settings a running daemon cannot change (they take a
@@ -333,18 +362,31 @@ impl DaemonConfig {
                 changed.push(key);
             }
         };
-        check("timezone", self.timezone == other.timezone);
+        let (mine, theirs) = (&self.scheduler, &other.scheduler);
+        check("timezone", mine.timezone == theirs.timezone);
         check("store", self.store == other.store);
         check("store_prefix", self.store_prefix == other.store_prefix);
-        check("node_id", self.node_id == other.node_id);
+        check("node_id", mine.node_id == theirs.node_id);
         check("log_format", self.log_format == other.log_format);
         check(
             "shutdown_timeout",
             self.shutdown_timeout == other.shutdown_timeout,
         );
-        check("lease", self.lease == other.lease);
-        check("job_defaults", self.job_defaults == other.job_defaults);
-        check("executors", self.executors == other.executors);
+        check("lease", self.lease() == other.lease());
+        check(
+            "store_poll_interval",
+            mine.store_poll_interval == theirs.store_poll_interval,
+        );
+        check(
+            "history_keep_per_job",
+            mine.history_keep_per_job == theirs.history_keep_per_job,
+        );
+        check(
+            "history_max_age",
+            mine.history_max_age == theirs.history_max_age,
+        );
+        check("job_defaults", mine.job_defaults == theirs.job_defaults);
+        check("executors", mine.executors == theirs.executors);
         changed
     }
 
@@ -371,7 +413,8 @@ impl DaemonConfig {
                 error.message().trim_end().to_owned(),
             )
         })?;
-        let scheduler = raw.scheduler;
+        let table_span = raw.scheduler.as_ref().map_or(0..0, Spanned::span);
+        let scheduler = raw.scheduler.map(Spanned::into_inner).unwrap_or_default();
         let default_zone = match &scheduler.timezone {
             Some(name) => {
                 Zone::new(name.get_ref()).map_err(|error| at(name.span(), error.to_string()))?;
@@ -396,10 +439,34 @@ impl DaemonConfig {
                         ),
                     ));
                 }
-                lease
+                Some(lease)
             }
-            None => tempora::scheduler::DEFAULT_LEASE,
+            None => None,
         };
+        let mut library = scheduler.library;
+        library.timezone = default_zone.clone();
+        library.lease = lease;
+        if !library.stores.is_empty() {
+            return Err(at(
+                table_span.clone(),
+                "stores: the daemon keeps its jobs in the one store `store` names; \
+                 give store = URL"
+                    .to_owned(),
+            ));
+        }
+        // What the library checks when it builds the scheduler, checked now:
+        // a reload or `tempora check` finds it, not the next start.
+        tempora::scheduler::SchedulerBuilder::new()
+            .configure(&library)
+            .map_err(|error| {
+                // The table's span is its header: its keys follow it.
+                let rest = table_span.start..text.len();
+                let span = error
+                    .field()
+                    .and_then(|field| key_span(text, &rest, field))
+                    .unwrap_or_else(|| table_span.clone());
+                at(span, error.to_string())
+            })?;
         if let Some(store) = &scheduler.store {
             crate::store::StoreUrl::resolve(Some(store.get_ref()), std::path::Path::new("."))
                 .map_err(|error| at(store.span(), error.to_string()))?;
@@ -424,15 +491,11 @@ impl DaemonConfig {
             jobs.push(checked);
         }
         Ok(DaemonConfig {
-            timezone: default_zone,
+            scheduler: library,
             store: scheduler.store.map(Spanned::into_inner),
             store_prefix: scheduler.store_prefix,
-            node_id: scheduler.node_id,
             log_format: scheduler.log_format.unwrap_or_default(),
             shutdown_timeout,
-            lease,
-            job_defaults: scheduler.job_defaults,
-            executors: scheduler.executors,
             jobs,
         })
     }
@@ -612,12 +675,8 @@ fn check_trigger(
         |text: &Option<Spanned<String>>, key: &str| -> Result<Option<jiff::Timestamp>, Located> {
             text.as_ref()
                 .map(|text| {
-                    zone.parse_time(text.get_ref()).map_err(|error| {
-                        (
-                            text.span(),
-                            format!("{key}: {}", strip_field(&error.to_string())),
-                        )
-                    })
+                    zone.parse_time(text.get_ref())
+                        .map_err(|error| (text.span(), renamed(&error, key)))
                 })
                 .transpose()
         };
@@ -760,39 +819,46 @@ fn check_trigger(
         return Err((span, "trigger: missing".to_owned()));
     };
     elapsed_only("date")?;
-    let run_date = zone.parse_time(date.get_ref()).map_err(|error| {
-        (
-            date.span(),
-            format!("date: {}", strip_field(&error.to_string())),
-        )
-    })?;
+    let run_date = zone
+        .parse_time(date.get_ref())
+        .map_err(|error| (date.span(), renamed(&error, "date")))?;
     Ok(DateTrigger::in_zone(run_date, zone).into())
 }
 
 /// Where the key `field` is written inside the cron table, or the whole
 /// table when it cannot be found (TOML values carry no places of their own).
 fn field_span(text: &str, cron: &Spanned<toml::Value>, field: &str) -> Range<usize> {
-    let span = cron.span();
-    let Some(table) = text.get(span.clone()) else {
-        return span;
-    };
+    key_span(text, &cron.span(), field).unwrap_or_else(|| cron.span())
+}
+
+/// Where the key `field` is written in the part `span` of `text`; its first
+/// dotted part for a field like `executors.cpu.max_workers`.
+fn key_span(text: &str, span: &Range<usize>, field: &str) -> Option<Range<usize>> {
+    let field = field.split('.').next().unwrap_or(field);
+    let table = text.get(span.clone())?;
     let mut from = 0;
     while let Some(found) = table[from..].find(field) {
         let start = from + found;
         let before = table[..start].chars().next_back();
         let after = table[start + field.len()..].trim_start();
         let starts_key = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        if starts_key && after.starts_with('=') {
-            return span.start + start..span.start + start + field.len();
+        if starts_key
+            && (after.starts_with('=') || after.starts_with('.') || after.starts_with(']'))
+        {
+            return Some(span.start + start..span.start + start + field.len());
         }
         from = start + field.len();
     }
-    span
+    None
 }
 
-/// `message` without a leading `field: `, to put another key in front.
-fn strip_field(message: &str) -> &str {
-    message.split_once(": ").map_or(message, |(_, rest)| rest)
+/// The message of `error` with `key` as its field: the library reads a
+/// time as `time`, the file names its key.
+fn renamed(error: &tempora::Error, key: &str) -> String {
+    match error.reason() {
+        Some(reason) => format!("{key}: {reason}"),
+        None => error.to_string(),
+    }
 }
 
 /// The 1-based line and column of byte `offset` in `text`.
@@ -899,15 +965,18 @@ max_instances = 2
             "t.toml",
         )
         .unwrap();
-        assert_eq!(config.node_id.as_deref(), Some("web-1"));
-        assert_eq!(config.lease, SignedDuration::from_secs(5));
+        assert_eq!(config.scheduler.node_id.as_deref(), Some("web-1"));
+        assert_eq!(config.lease(), SignedDuration::from_secs(5));
         assert_eq!(
-            config.job_defaults.map(|defaults| defaults.on_interrupted),
+            config
+                .scheduler
+                .job_defaults
+                .map(|defaults| defaults.on_interrupted),
             Some(OnInterrupted::Retry)
         );
         assert_eq!(config.jobs[0].on_interrupted, Some(OnInterrupted::Skip));
         let defaulted = DaemonConfig::parse("", "t.toml").unwrap();
-        assert_eq!(defaulted.lease, tempora::scheduler::DEFAULT_LEASE);
+        assert_eq!(defaulted.lease(), tempora::scheduler::DEFAULT_LEASE);
         assert_eq!(
             refused("[scheduler]\nlease = \"0s\"\n"),
             "t.toml:2:9: lease: \"0s\" must be longer than zero"
@@ -919,6 +988,72 @@ max_instances = 2
         assert!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\non_interrupted = \"again\"\n")
                 .contains("on_interrupted"),
+        );
+    }
+
+    #[test]
+    fn the_scheduler_table_takes_every_key_of_the_library() {
+        let config = DaemonConfig::parse(
+            r#"
+[scheduler]
+timezone = "UTC"
+store = "jobs.db"
+history_keep_per_job = 500
+history_max_age = "unlimited"
+store_poll_interval = "250ms"
+
+[scheduler.executors.default]
+type = "thread_pool"
+max_workers = 4
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        let retention = config.scheduler.history_retention();
+        assert_eq!(retention.per_job, Some(500));
+        assert_eq!(retention.max_age, None);
+        assert_eq!(
+            config.scheduler.store_poll_interval,
+            Some(SignedDuration::from_millis(250))
+        );
+        assert_eq!(config.timezone(), Some("UTC"));
+        assert_eq!(config.store.as_deref(), Some("jobs.db"));
+        assert_eq!(config.scheduler.executors.len(), 1);
+        let other = DaemonConfig::parse(
+            "[scheduler]\nhistory_keep_per_job = 5\nstore_poll_interval = \"1s\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.scheduler_changes(&other),
+            [
+                "timezone",
+                "store",
+                "store_poll_interval",
+                "history_keep_per_job",
+                "history_max_age",
+                "executors"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_misspelt_or_refused_scheduler_key_is_named() {
+        let error = refused("[scheduler]\nhistory_keep = 5\n");
+        assert!(error.starts_with("t.toml:1:1: "), "{error}");
+        assert!(error.contains("unknown field `history_keep`"), "{error}");
+        assert_eq!(
+            refused("[scheduler]\ntimezone = \"UTC\"\nhistory_max_age = \"-1h\"\n"),
+            "t.toml:3:1: history_max_age: -1h is negative"
+        );
+        assert_eq!(
+            refused("[scheduler.executors.cpu]\ntype = \"thread_pool\"\nmax_workers = 0\n"),
+            "t.toml:1:12: executors.cpu.max_workers: 0 is not allowed: at least 1"
+        );
+        assert!(refused("[scheduler]\nhistory_max_age = \"forever\"\n").contains("forever"),);
+        assert!(
+            refused("[scheduler.stores.default]\ntype = \"memory\"\n")
+                .contains("stores: the daemon keeps its jobs in the one store"),
         );
     }
 

@@ -23,8 +23,9 @@ pub mod history;
 pub mod jobs;
 pub mod next;
 pub mod nodes;
+pub mod output;
 pub mod store;
-mod trigger_options;
+pub mod trigger_options;
 
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;

@@ -273,22 +273,21 @@ impl SchedulerBuilder {
             self = self.job_defaults(defaults);
         }
         for (name, executor) in &config.executors {
+            // A refused pool size, named as the file's key.
+            let in_executor = |error: Error| match (error.field(), error.reason()) {
+                (Some(field), Some(reason)) => {
+                    Error::invalid(format!("executors.{name}.{field}"), reason)
+                }
+                _ => error,
+            };
             let executor = match executor {
-                ExecutorConfig::ThreadPool { max_workers } => Executor::thread_pool(*max_workers)
-                    .map_err(|error| {
-                    Error::invalid(
-                        format!("executors.{name}.max_workers"),
-                        error.to_string().replace("max_workers: ", ""),
-                    )
-                })?,
+                ExecutorConfig::ThreadPool { max_workers } => {
+                    Executor::thread_pool(*max_workers).map_err(in_executor)?
+                }
                 ExecutorConfig::Async => Executor::async_tasks(),
-                ExecutorConfig::ProcessPool { max_workers } => Executor::process_pool(*max_workers)
-                    .map_err(|error| {
-                        Error::invalid(
-                            format!("executors.{name}.max_workers"),
-                            error.to_string().replace("max_workers: ", ""),
-                        )
-                    })?,
+                ExecutorConfig::ProcessPool { max_workers } => {
+                    Executor::process_pool(*max_workers).map_err(in_executor)?
+                }
             };
             self = self.executor(name.clone(), executor);
         }
