@@ -33,16 +33,13 @@ use std::path::PathBuf;
 
 use jiff::SignedDuration;
 use serde::Deserialize;
-use tempora::config::SchedulerConfig;
+use tempora::config::{SchedulerConfig, line_column};
 use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
-use tempora::trigger::{
-    CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
-    Zone,
-};
+use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use toml::Spanned;
 
-use crate::trigger_options::TriggerOptions;
+use crate::trigger_options::{CalendarFields, IntervalFlags, TriggerOptions};
 
 /// A mistake in a configuration file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,52 +102,6 @@ struct RawConfig {
     jobs: Vec<Spanned<RawJob>>,
 }
 
-/// The cron field names of APScheduler's grammar, most significant first.
-const CRON_FIELDS: [&str; 8] = [
-    "year",
-    "month",
-    "day",
-    "week",
-    "day_of_week",
-    "hour",
-    "minute",
-    "second",
-];
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IntervalFields {
-    #[serde(default)]
-    weeks: i64,
-    #[serde(default)]
-    days: i64,
-    #[serde(default)]
-    hours: i64,
-    #[serde(default)]
-    minutes: i64,
-    #[serde(default)]
-    seconds: i64,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CalendarFields {
-    #[serde(default)]
-    years: i32,
-    #[serde(default)]
-    months: i32,
-    #[serde(default)]
-    weeks: i32,
-    #[serde(default)]
-    days: i32,
-    #[serde(default)]
-    hour: i32,
-    #[serde(default)]
-    minute: i32,
-    #[serde(default)]
-    second: i32,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawJob {
@@ -164,7 +115,7 @@ struct RawJob {
     working_dir: Option<PathBuf>,
     timeout: Option<Spanned<String>>,
     cron: Option<Spanned<toml::Value>>,
-    interval: Option<Spanned<IntervalFields>>,
+    interval: Option<Spanned<IntervalFlags>>,
     calendar_interval: Option<Spanned<CalendarFields>>,
     date: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
@@ -216,21 +167,13 @@ impl JobConfig {
             .args(&self.command)
             .label(ORIGIN, origin)
             .replace_existing(true);
-        if let Some(name) = &self.name {
-            builder = builder.name(name);
-        }
-        if let Some(grace) = self.misfire_grace_time {
-            builder = builder.misfire_grace_time(grace);
-        }
-        if let Some(coalesce) = self.coalesce {
-            builder = builder.coalesce(coalesce);
-        }
-        if let Some(max) = self.max_instances {
-            builder = builder.max_instances(max);
-        }
-        if let Some(policy) = self.on_interrupted {
-            builder = builder.on_interrupted(policy);
-        }
+        set_given!(builder;
+            &self.name => name,
+            self.misfire_grace_time => misfire_grace_time,
+            self.coalesce => coalesce,
+            self.max_instances => max_instances,
+            self.on_interrupted => on_interrupted,
+        );
         if self.paused {
             builder = builder.label(PAUSED_IN_CONFIG, "true").paused();
         }
@@ -740,25 +683,9 @@ fn check_trigger(
                             ));
                         }
                     };
-                    builder = match name.as_str() {
-                        "year" => builder.year(value),
-                        "month" => builder.month(value),
-                        "day" => builder.day(value),
-                        "week" => builder.week(value),
-                        "day_of_week" => builder.day_of_week(value),
-                        "hour" => builder.hour(value),
-                        "minute" => builder.minute(value),
-                        "second" => builder.second(value),
-                        unknown => {
-                            return Err((
-                                field_span(text, cron, unknown),
-                                format!(
-                                    "cron: unknown field `{unknown}`, expected one of {}",
-                                    CRON_FIELDS.join(", ")
-                                ),
-                            ));
-                        }
-                    };
+                    builder = builder
+                        .field(name, value)
+                        .map_err(|error| (field_span(text, cron, name), error.to_string()))?;
                 }
                 builder
             }
@@ -786,13 +713,10 @@ fn check_trigger(
     }
     if let Some(interval) = &job.interval {
         elapsed_only("interval")?;
-        let fields = interval.get_ref();
-        let builder = IntervalTrigger::builder()
-            .weeks(fields.weeks)
-            .days(fields.days)
-            .hours(fields.hours)
-            .minutes(fields.minutes)
-            .seconds(fields.seconds);
+        let builder = interval
+            .get_ref()
+            .builder()
+            .map_err(|error| (interval.span(), error.to_string()))?;
         return options
             .interval(builder)
             .build()
@@ -800,15 +724,7 @@ fn check_trigger(
             .map_err(|error| (interval.span(), error.to_string()));
     }
     if let Some(calendar) = &job.calendar_interval {
-        let fields = calendar.get_ref();
-        let builder = CalendarIntervalTrigger::builder()
-            .years(fields.years)
-            .months(fields.months)
-            .weeks(fields.weeks)
-            .days(fields.days)
-            .hour(fields.hour)
-            .minute(fields.minute)
-            .second(fields.second);
+        let builder = calendar.get_ref().builder();
         return options
             .calendar_interval(builder)
             .build()
@@ -859,18 +775,6 @@ fn renamed(error: &tempora::Error, key: &str) -> String {
         Some(reason) => format!("{key}: {reason}"),
         None => error.to_string(),
     }
-}
-
-/// The 1-based line and column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |last| last.chars().count())
-        + 1;
-    (line, column)
 }
 
 #[cfg(test)]

@@ -17,6 +17,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// `builder = builder.setter(value)` for each optional value that is given:
+/// `set_given!(builder; start => start_date, end => end_date)`.
+macro_rules! set_given {
+    ($builder:ident; $($value:expr => $setter:ident),* $(,)?) => {
+        $(
+            if let Some(value) = $value {
+                $builder = $builder.$setter(value);
+            }
+        )*
+    };
+}
+
 pub mod config;
 pub mod daemon;
 pub mod history;

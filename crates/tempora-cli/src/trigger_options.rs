@@ -18,6 +18,7 @@
 
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
 use tempora::trigger::{
     CalendarIntervalTrigger, CalendarIntervalTriggerBuilder, CronTrigger, CronTriggerBuilder,
     DateTrigger, DstFold, DstGap, IntervalTrigger, IntervalTriggerBuilder, Trigger, Zone,
@@ -99,30 +100,24 @@ impl CronFields {
 
     /// Gives `builder` the fields that were given; the others keep the
     /// builder's defaults.
-    fn apply(&self, mut builder: CronTriggerBuilder) -> CronTriggerBuilder {
+    fn apply(&self, mut builder: CronTriggerBuilder) -> Result<CronTriggerBuilder> {
         for (name, value) in self.given() {
-            builder = match name {
-                "year" => builder.year(value),
-                "month" => builder.month(value),
-                "day" => builder.day(value),
-                "week" => builder.week(value),
-                "day_of_week" => builder.day_of_week(value),
-                "hour" => builder.hour(value),
-                "minute" => builder.minute(value),
-                _ => builder.second(value),
-            };
+            builder = builder.field(name, value)?;
         }
-        builder
+        Ok(builder)
     }
 }
 
 /// A fixed interval's length; `--weeks` and `--days` are also a calendar
-/// interval's.
-#[derive(Debug, Clone, Default, Args)]
+/// interval's. A configuration file's `interval = { minutes = 5 }` table
+/// reads into it too.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IntervalFlags {
     /// Every fixed length of elapsed time, as a duration: "30s", "1h 30m"
     /// (added to --weeks … --seconds).
     #[arg(long, value_name = "DURATION")]
+    #[serde(skip)]
     pub interval: Option<String>,
     /// Weeks between fires.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -140,6 +135,64 @@ pub struct IntervalFlags {
     /// Seconds between fires.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seconds: Option<i64>,
+}
+
+impl IntervalFlags {
+    /// The interval of the lengths given (and of `--interval`).
+    ///
+    /// # Errors
+    ///
+    /// Field `interval` for a duration that does not read or is not a
+    /// whole number of seconds.
+    pub(crate) fn builder(&self) -> Result<IntervalTriggerBuilder> {
+        let mut seconds = self.seconds.unwrap_or(0);
+        if let Some(text) = &self.interval {
+            let length = positive_duration("interval", text)?;
+            if length.subsec_nanos() != 0 {
+                return Err(Error::invalid(
+                    "interval",
+                    format!("{text:?} is not a whole number of seconds"),
+                ));
+            }
+            seconds = seconds.saturating_add(length.as_secs());
+        }
+        Ok(IntervalTrigger::builder()
+            .weeks(self.weeks.unwrap_or(0))
+            .days(self.days.unwrap_or(0))
+            .hours(self.hours.unwrap_or(0))
+            .minutes(self.minutes.unwrap_or(0))
+            .seconds(seconds))
+    }
+}
+
+/// A calendar interval's fields, each zero when not given: what
+/// `--years`, `--months`, `--weeks`, `--days`, `--hour`, `--minute` and
+/// `--second` give it, and what a configuration file's
+/// `calendar_interval = { months = 1, hour = 9 }` table reads into.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CalendarFields {
+    years: Option<i32>,
+    months: Option<i32>,
+    weeks: Option<i32>,
+    days: Option<i32>,
+    hour: Option<i32>,
+    minute: Option<i32>,
+    second: Option<i32>,
+}
+
+impl CalendarFields {
+    /// The calendar interval of these fields.
+    pub(crate) fn builder(&self) -> CalendarIntervalTriggerBuilder {
+        CalendarIntervalTrigger::builder()
+            .years(self.years.unwrap_or(0))
+            .months(self.months.unwrap_or(0))
+            .weeks(self.weeks.unwrap_or(0))
+            .days(self.days.unwrap_or(0))
+            .hour(self.hour.unwrap_or(0))
+            .minute(self.minute.unwrap_or(0))
+            .second(self.second.unwrap_or(0))
+    }
 }
 
 /// A calendar interval's years and months.
@@ -414,59 +467,47 @@ impl TriggerFlags {
                         }
                         CronTrigger::crontab(expression)
                     }
-                    None => self.fields.apply(CronTrigger::builder()),
+                    None => self.fields.apply(CronTrigger::builder())?,
                 };
                 options.cron(builder).build()?.into()
             }
-            TriggerKind::Interval => {
-                let every = &self.every;
-                let mut builder = IntervalTrigger::builder()
-                    .weeks(every.weeks.unwrap_or(0))
-                    .days(every.days.unwrap_or(0))
-                    .hours(every.hours.unwrap_or(0))
-                    .minutes(every.minutes.unwrap_or(0));
-                let mut seconds = every.seconds.unwrap_or(0);
-                if let Some(text) = &every.interval {
-                    let length = positive_duration("interval", text)?;
-                    if length.subsec_nanos() != 0 {
-                        return Err(Error::invalid(
-                            "interval",
-                            format!("{text:?} is not a whole number of seconds"),
-                        ));
-                    }
-                    seconds = seconds.saturating_add(length.as_secs());
-                }
-                builder = builder.seconds(seconds);
-                options.interval(builder).build()?.into()
-            }
+            TriggerKind::Interval => options.interval(self.every.builder()?).build()?.into(),
             TriggerKind::CalendarInterval => {
-                let narrow = |field: &str, value: Option<i64>| -> Result<i32> {
-                    i32::try_from(value.unwrap_or(0)).map_err(|_| {
-                        Error::invalid(field, format!("{} is out of range", value.unwrap_or(0)))
-                    })
-                };
-                let time = |field: &str, value: &Option<String>| -> Result<i32> {
-                    value.as_deref().map_or(Ok(0), |text| {
-                        text.trim().parse().map_err(|_| {
-                            Error::invalid(
-                                field,
-                                format!(
-                                    "{text:?} is not a number; a calendar interval fires at one \
-                                     time of day"
-                                ),
-                            )
+                let narrow = |field: &str, value: Option<i64>| -> Result<Option<i32>> {
+                    value
+                        .map(|value| {
+                            i32::try_from(value).map_err(|_| {
+                                Error::invalid(field, format!("{value} is out of range"))
+                            })
                         })
-                    })
+                        .transpose()
                 };
-                let builder = CalendarIntervalTrigger::builder()
-                    .years(self.calendar.years.unwrap_or(0))
-                    .months(self.calendar.months.unwrap_or(0))
-                    .weeks(narrow("weeks", self.every.weeks)?)
-                    .days(narrow("days", self.every.days)?)
-                    .hour(time("hour", &self.fields.hour)?)
-                    .minute(time("minute", &self.fields.minute)?)
-                    .second(time("second", &self.fields.second)?);
-                options.calendar_interval(builder).build()?.into()
+                let time = |field: &str, value: &Option<String>| -> Result<Option<i32>> {
+                    value
+                        .as_deref()
+                        .map(|text| {
+                            text.trim().parse().map_err(|_| {
+                                Error::invalid(
+                                    field,
+                                    format!(
+                                        "{text:?} is not a number; a calendar interval fires at \
+                                         one time of day"
+                                    ),
+                                )
+                            })
+                        })
+                        .transpose()
+                };
+                let fields = CalendarFields {
+                    years: self.calendar.years,
+                    months: self.calendar.months,
+                    weeks: narrow("weeks", self.every.weeks)?,
+                    days: narrow("days", self.every.days)?,
+                    hour: time("hour", &self.fields.hour)?,
+                    minute: time("minute", &self.fields.minute)?,
+                    second: time("second", &self.fields.second)?,
+                };
+                options.calendar_interval(fields.builder()).build()?.into()
             }
             TriggerKind::Date => {
                 let Some(text) = &self.run_date else {
@@ -531,21 +572,13 @@ impl TriggerOptions<'_> {
     /// A cron or crontab trigger's zone, bounds, policies and jitter.
     pub(crate) fn cron(&self, mut builder: CronTriggerBuilder) -> CronTriggerBuilder {
         builder = builder.timezone(self.timezone);
-        if let Some(start) = self.start {
-            builder = builder.start_date(start);
-        }
-        if let Some(end) = self.end {
-            builder = builder.end_date(end);
-        }
-        if let Some(gap) = self.gap {
-            builder = builder.dst_gap(gap);
-        }
-        if let Some(fold) = self.fold {
-            builder = builder.dst_fold(fold);
-        }
-        if let Some(jitter) = self.jitter {
-            builder = builder.jitter(jitter);
-        }
+        set_given!(builder;
+            self.start => start_date,
+            self.end => end_date,
+            self.gap => dst_gap,
+            self.fold => dst_fold,
+            self.jitter => jitter,
+        );
         builder
     }
 
@@ -553,15 +586,11 @@ impl TriggerOptions<'_> {
     /// DST policy applies).
     pub(crate) fn interval(&self, mut builder: IntervalTriggerBuilder) -> IntervalTriggerBuilder {
         builder = builder.timezone(self.timezone);
-        if let Some(start) = self.start {
-            builder = builder.start_date(start);
-        }
-        if let Some(end) = self.end {
-            builder = builder.end_date(end);
-        }
-        if let Some(jitter) = self.jitter {
-            builder = builder.jitter(jitter);
-        }
+        set_given!(builder;
+            self.start => start_date,
+            self.end => end_date,
+            self.jitter => jitter,
+        );
         builder
     }
 
@@ -574,18 +603,12 @@ impl TriggerOptions<'_> {
     ) -> CalendarIntervalTriggerBuilder {
         builder = builder.timezone(self.timezone);
         let date = |instant: Timestamp| self.zone.time_zone().to_datetime(instant).date();
-        if let Some(start) = self.start {
-            builder = builder.start_date(date(start));
-        }
-        if let Some(end) = self.end {
-            builder = builder.end_date(date(end));
-        }
-        if let Some(gap) = self.gap {
-            builder = builder.dst_gap(gap);
-        }
-        if let Some(fold) = self.fold {
-            builder = builder.dst_fold(fold);
-        }
+        set_given!(builder;
+            self.start.map(date) => start_date,
+            self.end.map(date) => end_date,
+            self.gap => dst_gap,
+            self.fold => dst_fold,
+        );
         builder
     }
 }

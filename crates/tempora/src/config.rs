@@ -211,8 +211,17 @@ impl SchedulerConfig {
     }
 }
 
-/// The 1-based line and column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// The 1-based line and column of byte `offset` in `text`, as an error
+/// about a configuration file names its place (TOML's own errors give byte
+/// offsets).
+///
+/// ```
+/// use tempora::config::line_column;
+///
+/// let text = "timezone = \"UTC\"\nlease = \"soon\"\n";
+/// assert_eq!(line_column(text, text.find("soon").unwrap()), (2, 10));
+/// ```
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before
