@@ -237,9 +237,6 @@ pub enum JobsCommand {
 pub struct AddArgs {
     /// The job's id.
     pub id: String,
-    /// The trigger: the flags of `tempora next`.
-    #[command(flatten)]
-    pub trigger: TriggerFlags,
     /// A shell line for /bin/sh -c, instead of a program.
     #[arg(long, value_name = "LINE")]
     pub shell: Option<String>,
@@ -281,6 +278,10 @@ pub struct AddArgs {
     /// Replace a job of the same id instead of refusing.
     #[arg(long)]
     pub replace: bool,
+    /// The trigger: the flags of `tempora next` (last: they have their own
+    /// heading in `--help`).
+    #[command(flatten)]
+    pub trigger: TriggerFlags,
 }
 
 impl AddArgs {

@@ -108,6 +108,11 @@ pub enum Command {
     /// Print the next fire times of a trigger, one per line (RFC 3339 with
     /// the offset of the trigger's zone).
     ///
+    /// The trigger is a subcommand naming its kind (`next cron --hour 9`),
+    /// or the trigger flags alone, the same `tempora jobs add` takes (`next
+    /// --hour 9 --day-of-week mon-fri`, `next --cron "0 9 * * *"`, `next
+    /// --interval 90m`, `next --months 1 --hour 9`, `next --run-date T`).
+    ///
     /// The first line is the first fire time at or after --now (or the first
     /// after --previous, if given), each further line the next fire time
     /// after the one before: 2026-03-30T09:00:00+02:00.

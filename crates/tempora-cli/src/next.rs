@@ -29,7 +29,7 @@ use tempora::Result;
 use tempora::trigger::Zone;
 
 use crate::trigger_options::{
-    CalendarFlags, CronFields, IntervalFlags, TriggerCommon, TriggerFlags, TriggerKind, parse_time,
+    CronFields, FieldFlags, IntervalFlags, TriggerCommon, TriggerFlags, TriggerKind, parse_time,
 };
 
 /// `tempora next`: a trigger — its flags, or its kind as a subcommand and
@@ -44,9 +44,6 @@ pub struct NextArgs {
     /// The kind of trigger, with only its own flags.
     #[command(subcommand)]
     pub kind: Option<KindCommand>,
-    /// The trigger, by its flags alone: `tempora next --hour 9`.
-    #[command(flatten)]
-    pub trigger: TriggerFlags,
     /// What to print.
     #[command(flatten)]
     pub output: NextOutput,
@@ -62,6 +59,10 @@ pub struct NextArgs {
     /// With --job: the store's URL, instead of the configuration file's.
     #[arg(long, value_name = "URL", requires = "job")]
     pub store: Option<String>,
+    /// The trigger, by its flags alone: `tempora next --hour 9` (last: they
+    /// have their own heading in `--help`).
+    #[command(flatten)]
+    pub trigger: TriggerFlags,
 }
 
 /// What `tempora next` prints, and from when. A time T is RFC 3339 with an
@@ -134,17 +135,7 @@ pub enum KindCommand {
     /// Each field takes `*`, `*/a`, `a`, `a-b`, `a-b/c`, `a/c` and lists `x,y,z`;
     /// `--day` also takes `last`, `3rd fri`, `last sun`. The day and the day of
     /// the week must both match.
-    Cron {
-        /// The fields.
-        #[command(flatten)]
-        fields: CronFields,
-        /// Zone, bounds, policies, jitter.
-        #[command(flatten)]
-        common: TriggerCommon,
-        /// What to print.
-        #[command(flatten)]
-        output: NextOutput,
-    },
+    Cron(Kind<CronFields>),
     /// A crontab string: `minute hour day month day_of_week`, with an
     /// optional leading second and trailing year, or `@daily` and friends
     /// (`--cron EXPR` without a subcommand).
@@ -152,17 +143,7 @@ pub enum KindCommand {
     /// As in cron, the day of the week counts from Sunday (0 and 7 are Sunday,
     /// names sun-sat), and when both day fields are restricted a day matches
     /// if either does. `L`, `LW`, `15W`, `5L` and `fri#3` are understood.
-    Crontab {
-        /// The expression, quoted: "*/15 9-17 * * mon-fri".
-        #[arg(value_name = "EXPR")]
-        expression: String,
-        /// Zone, bounds, policies, jitter.
-        #[command(flatten)]
-        common: TriggerCommon,
-        /// What to print.
-        #[command(flatten)]
-        output: NextOutput,
-    },
+    Crontab(Kind<Crontab>),
     /// Every fixed length of elapsed time (an hour is 3600 s across DST).
     ///
     /// The lengths add up: `--hours 1 --minutes 30` is every 90 minutes, as
@@ -170,17 +151,7 @@ pub enum KindCommand {
     /// are whole intervals apart in elapsed time, so `--hours 24` fires an
     /// hour later on the wall clock after clocks spring forward.
     #[command(mut_args(hiding(&["dst_gap", "dst_fold"])))]
-    Interval {
-        /// The length.
-        #[command(flatten)]
-        every: IntervalFlags,
-        /// Zone, bounds, jitter (DST policies are refused).
-        #[command(flatten)]
-        common: TriggerCommon,
-        /// What to print.
-        #[command(flatten)]
-        output: NextOutput,
-    },
+    Interval(Kind<IntervalFlags>),
     /// Every so many years, months, weeks and days, at a wall-clock time
     /// (APScheduler 3.11's CalendarIntervalTrigger).
     ///
@@ -203,37 +174,97 @@ pub enum KindCommand {
             "The last day it may fire (T; its date in the trigger's zone is used)"
         )),
     )]
-    CalendarInterval {
-        /// The time of day.
-        #[command(flatten)]
-        fields: CronFields,
-        /// The weeks and days.
-        #[command(flatten)]
-        every: IntervalFlags,
-        /// The years and months.
-        #[command(flatten)]
-        calendar: CalendarFlags,
-        /// Zone, bounds, policies.
-        #[command(flatten)]
-        common: TriggerCommon,
-        /// What to print.
-        #[command(flatten)]
-        output: NextOutput,
-    },
+    CalendarInterval(Kind<FieldFlags>),
     /// Once, at a given time (`--run-date T` without a subcommand).
     #[command(mut_args(hiding(&["dst_gap", "dst_fold", "start_date", "end_date", "jitter"])))]
-    Date {
-        /// When it fires (T; a local time in a DST gap moves forward by the
-        /// gap, one in a fold is the first occurrence).
-        #[arg(long = "run-date", value_name = "T")]
-        run_date: String,
-        /// Zone (bounds and DST policies are refused).
-        #[command(flatten)]
-        common: TriggerCommon,
-        /// What to print.
-        #[command(flatten)]
-        output: NextOutput,
-    },
+    Date(Kind<RunDate>),
+}
+
+/// One kind of `tempora next`: its own flags, the options every trigger
+/// takes, and what to print.
+#[derive(Debug, Args)]
+pub struct Kind<T: Args> {
+    /// The kind's own flags.
+    #[command(flatten)]
+    pub flags: T,
+    /// Zone, bounds, policies, jitter.
+    #[command(flatten)]
+    pub common: TriggerCommon,
+    /// What to print.
+    #[command(flatten)]
+    pub output: NextOutput,
+}
+
+/// `tempora next crontab EXPR`.
+#[derive(Debug, Clone, Args)]
+pub struct Crontab {
+    /// The expression, quoted: "*/15 9-17 * * mon-fri".
+    #[arg(value_name = "EXPR")]
+    pub expression: String,
+}
+
+/// `tempora next date --run-date T`.
+#[derive(Debug, Clone, Args)]
+pub struct RunDate {
+    /// When it fires (T; a local time in a DST gap moves forward by the
+    /// gap, one in a fold is the first occurrence).
+    #[arg(long = "run-date", value_name = "T")]
+    pub run_date: String,
+}
+
+/// What one kind's own flags are among [`TriggerFlags`].
+pub trait KindFlags: Args {
+    /// The kind.
+    const KIND: TriggerKind;
+    /// Puts these flags into `flags`.
+    fn put(&self, flags: &mut TriggerFlags);
+}
+
+impl KindFlags for CronFields {
+    const KIND: TriggerKind = TriggerKind::Cron;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.fields.cron = self.clone();
+    }
+}
+
+impl KindFlags for Crontab {
+    const KIND: TriggerKind = TriggerKind::Cron;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.cron = Some(self.expression.clone());
+    }
+}
+
+impl KindFlags for IntervalFlags {
+    const KIND: TriggerKind = TriggerKind::Interval;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.fields.every = self.clone();
+    }
+}
+
+impl KindFlags for FieldFlags {
+    const KIND: TriggerKind = TriggerKind::CalendarInterval;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.fields = self.clone();
+    }
+}
+
+impl KindFlags for RunDate {
+    const KIND: TriggerKind = TriggerKind::Date;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.run_date = Some(self.run_date.clone());
+    }
+}
+
+impl<T: KindFlags> Kind<T> {
+    /// The kind, its flags as [`TriggerFlags`], and what to print.
+    pub fn parts(&self) -> (TriggerKind, TriggerFlags, &NextOutput) {
+        let mut flags = TriggerFlags {
+            common: self.common.clone(),
+            ..TriggerFlags::default()
+        };
+        self.flags.put(&mut flags);
+        (T::KIND, flags, &self.output)
+    }
 }
 
 /// Hides the flags of [`TriggerFlags`] named in `names` from a kind's help:
@@ -248,55 +279,13 @@ fn hiding(names: &'static [&'static str]) -> impl FnMut(clap::Arg) -> clap::Arg 
 impl KindCommand {
     /// The kind, its flags as [`TriggerFlags`], and what to print.
     pub fn parts(&self) -> (TriggerKind, TriggerFlags, &NextOutput) {
-        let mut flags = TriggerFlags::default();
-        let (kind, common, output) = match self {
-            KindCommand::Cron {
-                fields,
-                common,
-                output,
-            } => {
-                flags.fields = fields.clone();
-                (TriggerKind::Cron, common, output)
-            }
-            KindCommand::Crontab {
-                expression,
-                common,
-                output,
-            } => {
-                flags.cron = Some(expression.clone());
-                (TriggerKind::Cron, common, output)
-            }
-            KindCommand::Interval {
-                every,
-                common,
-                output,
-            } => {
-                flags.every = every.clone();
-                (TriggerKind::Interval, common, output)
-            }
-            KindCommand::CalendarInterval {
-                fields,
-                every,
-                calendar,
-                common,
-                output,
-            } => {
-                flags.fields = fields.clone();
-                flags.every = every.clone();
-                flags.calendar = calendar.clone();
-                (TriggerKind::CalendarInterval, common, output)
-            }
-            KindCommand::Date {
-                run_date,
-                common,
-                output,
-            } => {
-                flags.run_date = Some(run_date.clone());
-                (TriggerKind::Date, common, output)
-            }
-        };
-        flags.common = common.clone();
-        (kind, flags, output)
+        match self {
+            KindCommand::Cron(kind) => kind.parts(),
+            KindCommand::Crontab(kind) => kind.parts(),
+            KindCommand::Interval(kind) => kind.parts(),
+            KindCommand::CalendarInterval(kind) => kind.parts(),
+            KindCommand::Date(kind) => kind.parts(),
+        }
     }
 }
 

@@ -207,6 +207,22 @@ pub struct CalendarFlags {
     pub months: Option<i32>,
 }
 
+/// The fields of cron triggers, intervals and calendar intervals: what
+/// `tempora next calendar-interval` offers (some hidden), and part of
+/// [`TriggerFlags`].
+#[derive(Debug, Clone, Default, Args)]
+pub struct FieldFlags {
+    /// Cron fields (also a calendar interval's time of day).
+    #[command(flatten)]
+    pub cron: CronFields,
+    /// A fixed interval (also a calendar interval's weeks and days).
+    #[command(flatten)]
+    pub every: IntervalFlags,
+    /// A calendar interval's years and months.
+    #[command(flatten)]
+    pub calendar: CalendarFlags,
+}
+
 /// What every trigger takes beside its own fields. A time T is RFC 3339
 /// with an offset, or a local `YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]` in the
 /// trigger's zone.
@@ -249,6 +265,7 @@ pub struct TriggerCommon {
 
 /// The trigger flags `tempora next` and `tempora jobs add` share.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Trigger (the kind follows from the flags given)")]
 pub struct TriggerFlags {
     /// A crontab string: "*/15 9-17 * * mon-fri", "0 3 * * *", "@daily".
     ///
@@ -258,15 +275,9 @@ pub struct TriggerFlags {
     /// `L`, `LW`, `15W`, `5L` and `fri#3` are understood.
     #[arg(long, value_name = "EXPR")]
     pub cron: Option<String>,
-    /// Cron fields.
+    /// Cron fields, an interval's lengths, a calendar interval's.
     #[command(flatten)]
-    pub fields: CronFields,
-    /// A fixed interval.
-    #[command(flatten)]
-    pub every: IntervalFlags,
-    /// A calendar interval's years and months.
-    #[command(flatten)]
-    pub calendar: CalendarFlags,
+    pub fields: FieldFlags,
     /// Once, at T (a local time in a DST gap moves forward by the gap, one
     /// in a fold is the first occurrence).
     #[arg(long = "run-date", visible_alias = "date", value_name = "T")]
@@ -284,8 +295,8 @@ impl TriggerFlags {
     ///
     /// Field `trigger` when no kind's flags are given, or flags of two kinds.
     pub fn kind(&self) -> Result<TriggerKind> {
-        let fields = &self.fields;
-        let every = &self.every;
+        let fields = &self.fields.cron;
+        let every = &self.fields.every;
         let time = fields.hour.is_some() || fields.minute.is_some() || fields.second.is_some();
         let cron_only = fields.year.is_some()
             || fields.month.is_some()
@@ -293,7 +304,8 @@ impl TriggerFlags {
             || fields.week.is_some()
             || fields.day_of_week.is_some();
         let span = every.weeks.is_some() || every.days.is_some();
-        let calendar = self.calendar.years.is_some() || self.calendar.months.is_some();
+        let calendar =
+            self.fields.calendar.years.is_some() || self.fields.calendar.months.is_some();
         let elapsed = every.interval.is_some()
             || every.hours.is_some()
             || every.minutes.is_some()
@@ -335,6 +347,7 @@ impl TriggerFlags {
     fn foreign(&self, kind: TriggerKind) -> Option<(&'static str, String)> {
         let fields = self
             .fields
+            .cron
             .given()
             .map(|(name, value)| (name, value.clone()));
         let text = |name: &'static str, value: &Option<String>| {
@@ -345,14 +358,14 @@ impl TriggerFlags {
         let mut given: Vec<(&'static str, String)> = Vec::new();
         given.extend(text("cron", &self.cron));
         given.extend(fields);
-        given.extend(text("interval", &self.every.interval));
-        given.extend(number("weeks", self.every.weeks));
-        given.extend(number("days", self.every.days));
-        given.extend(number("hours", self.every.hours));
-        given.extend(number("minutes", self.every.minutes));
-        given.extend(number("seconds", self.every.seconds));
-        given.extend(number("years", self.calendar.years.map(i64::from)));
-        given.extend(number("months", self.calendar.months.map(i64::from)));
+        given.extend(text("interval", &self.fields.every.interval));
+        given.extend(number("weeks", self.fields.every.weeks));
+        given.extend(number("days", self.fields.every.days));
+        given.extend(number("hours", self.fields.every.hours));
+        given.extend(number("minutes", self.fields.every.minutes));
+        given.extend(number("seconds", self.fields.every.seconds));
+        given.extend(number("years", self.fields.calendar.years.map(i64::from)));
+        given.extend(number("months", self.fields.calendar.months.map(i64::from)));
         given.extend(text("run_date", &self.run_date));
         given.extend(text("jitter", &self.common.jitter));
         let takes = |field: &str| match kind {
@@ -458,7 +471,7 @@ impl TriggerFlags {
             TriggerKind::Cron => {
                 let builder = match &self.cron {
                     Some(expression) => {
-                        if let Some((field, _)) = self.fields.given().next() {
+                        if let Some((field, _)) = self.fields.cron.given().next() {
                             return Err(Error::invalid(
                                 field,
                                 "does not apply with --cron: give a crontab string or cron \
@@ -467,11 +480,14 @@ impl TriggerFlags {
                         }
                         CronTrigger::crontab(expression)
                     }
-                    None => self.fields.apply(CronTrigger::builder())?,
+                    None => self.fields.cron.apply(CronTrigger::builder())?,
                 };
                 options.cron(builder).build()?.into()
             }
-            TriggerKind::Interval => options.interval(self.every.builder()?).build()?.into(),
+            TriggerKind::Interval => options
+                .interval(self.fields.every.builder()?)
+                .build()?
+                .into(),
             TriggerKind::CalendarInterval => {
                 let narrow = |field: &str, value: Option<i64>| -> Result<Option<i32>> {
                     value
@@ -499,13 +515,13 @@ impl TriggerFlags {
                         .transpose()
                 };
                 let fields = CalendarFields {
-                    years: self.calendar.years,
-                    months: self.calendar.months,
-                    weeks: narrow("weeks", self.every.weeks)?,
-                    days: narrow("days", self.every.days)?,
-                    hour: time("hour", &self.fields.hour)?,
-                    minute: time("minute", &self.fields.minute)?,
-                    second: time("second", &self.fields.second)?,
+                    years: self.fields.calendar.years,
+                    months: self.fields.calendar.months,
+                    weeks: narrow("weeks", self.fields.every.weeks)?,
+                    days: narrow("days", self.fields.every.days)?,
+                    hour: time("hour", &self.fields.cron.hour)?,
+                    minute: time("minute", &self.fields.cron.minute)?,
+                    second: time("second", &self.fields.cron.second)?,
                 };
                 options.calendar_interval(fields.builder()).build()?.into()
             }
