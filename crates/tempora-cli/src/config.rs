@@ -78,9 +78,9 @@ pub enum LogFormat {
 }
 
 /// The `[scheduler]` table: the daemon's own keys, and every key of the
-/// library's [`SchedulerConfig`]. A key of neither is refused, named.
+/// library's [`SchedulerConfig`]. A key of neither is refused, named, at
+/// its place (see [`RawScheduler::check_unknown`]).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawScheduler {
     store: Option<Spanned<String>>,
     store_prefix: Option<String>,
@@ -92,6 +92,106 @@ struct RawScheduler {
     lease: Option<Spanned<String>>,
     #[serde(flatten)]
     library: SchedulerConfig,
+    // What neither took: refused by `check_unknown`.
+    #[serde(flatten)]
+    unknown: BTreeMap<String, toml::Value>,
+}
+
+impl RawScheduler {
+    /// The daemon's own keys.
+    const DAEMON_KEYS: [&'static str; 4] =
+        ["store", "store_prefix", "log_format", "shutdown_timeout"];
+
+    /// Refuses the first key that is neither the daemon's nor the
+    /// library's: where it is written in `text` (the table starts at
+    /// `table`), and what the table takes.
+    fn check_unknown(&self, text: &str, table: &Range<usize>) -> Result<(), Located> {
+        let Some(key) = self.unknown.keys().next() else {
+            return Ok(());
+        };
+        let rest = table.start..text.len();
+        let span = key_span(text, &rest, key).unwrap_or_else(|| table.clone());
+        let mut expected: Vec<&str> = Self::DAEMON_KEYS.to_vec();
+        // `stores` is refused: the daemon has the one `store`.
+        expected.extend(
+            struct_keys::<SchedulerConfig>()
+                .iter()
+                .filter(|key| **key != "stores"),
+        );
+        expected.sort_unstable();
+        expected.dedup();
+        let expected: Vec<String> = expected.iter().map(|key| format!("`{key}`")).collect();
+        Err((
+            span,
+            format!(
+                "unknown field `{key}`, expected one of {}",
+                expected.join(", ")
+            ),
+        ))
+    }
+}
+
+/// The first value of the `[scheduler]` table that the library's
+/// [`SchedulerConfig`] refuses, named and located: read with the rest of the
+/// table, such a mistake carries no key and only the table's place.
+fn library_mistake(text: &str) -> Option<Located> {
+    let mut document: toml::Table = toml::from_str(text).ok()?;
+    let toml::Value::Table(table) = document.remove("scheduler")? else {
+        return None;
+    };
+    let span = 0..text.len();
+    // The daemon's keys, and the two it reads itself, report their own
+    // mistakes with their places.
+    let read_here =
+        |key: &str| RawScheduler::DAEMON_KEYS.contains(&key) || key == "timezone" || key == "lease";
+    table
+        .into_iter()
+        .filter(|(key, _)| !read_here(key))
+        .find_map(|(key, value)| {
+            let alone = toml::Value::Table(toml::Table::from_iter([(key.clone(), value)]));
+            let error = SchedulerConfig::deserialize(alone).err()?;
+            let place = key_span(text, &span, &key).unwrap_or(span.clone());
+            Some((place, format!("{key}: {}", error.message().trim_end())))
+        })
+}
+
+/// The keys of a struct that serde reads, as it names them: asked of its
+/// `Deserialize` impl, so that a list in a message cannot go stale.
+fn struct_keys<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    /// A deserializer that only notes the keys a struct asks for.
+    struct Keys<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> serde::Deserializer<'de> for Keys<'_> {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(serde::de::Error::custom("keys noted"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+            enum identifier ignored_any
+        }
+    }
+
+    let mut keys: &'static [&'static str] = &[];
+    // The error is the point: the keys were noted on the way.
+    let _ = T::deserialize(Keys(&mut keys));
+    keys
 }
 
 #[derive(Debug, Deserialize)]
@@ -351,13 +451,19 @@ impl DaemonConfig {
             }
         };
         let raw: RawConfig = toml::from_str(text).map_err(|error| {
-            at(
-                error.span().unwrap_or(0..0),
-                error.message().trim_end().to_owned(),
-            )
+            let (span, message) = library_mistake(text).unwrap_or_else(|| {
+                (
+                    error.span().unwrap_or(0..0),
+                    error.message().trim_end().to_owned(),
+                )
+            });
+            at(span, message)
         })?;
         let table_span = raw.scheduler.as_ref().map_or(0..0, Spanned::span);
         let scheduler = raw.scheduler.map(Spanned::into_inner).unwrap_or_default();
+        scheduler
+            .check_unknown(text, &table_span)
+            .map_err(|(span, message)| at(span, message))?;
         let default_zone = match &scheduler.timezone {
             Some(name) => {
                 Zone::new(name.get_ref()).map_err(|error| at(name.span(), error.to_string()))?;
@@ -943,9 +1049,13 @@ max_workers = 4
 
     #[test]
     fn a_misspelt_or_refused_scheduler_key_is_named() {
-        let error = refused("[scheduler]\nhistory_keep = 5\n");
-        assert!(error.starts_with("t.toml:1:1: "), "{error}");
-        assert!(error.contains("unknown field `history_keep`"), "{error}");
+        assert_eq!(
+            refused("[scheduler]\ntimezone = \"UTC\"\nhistory_keep = 5\n"),
+            "t.toml:3:1: unknown field `history_keep`, expected one of `executors`, \
+             `history_keep_per_job`, `history_max_age`, `job_defaults`, `lease`, `log_format`, \
+             `node_id`, `shutdown_timeout`, `store`, `store_poll_interval`, `store_prefix`, \
+             `timezone`"
+        );
         assert_eq!(
             refused("[scheduler]\ntimezone = \"UTC\"\nhistory_max_age = \"-1h\"\n"),
             "t.toml:3:1: history_max_age: -1h is negative"
@@ -954,7 +1064,18 @@ max_workers = 4
             refused("[scheduler.executors.cpu]\ntype = \"thread_pool\"\nmax_workers = 0\n"),
             "t.toml:1:12: executors.cpu.max_workers: 0 is not allowed: at least 1"
         );
-        assert!(refused("[scheduler]\nhistory_max_age = \"forever\"\n").contains("forever"),);
+        assert!(refused("[scheduler]\nhistory_max_age = \"forever\"\n").contains("forever"));
+        // A value of the library's keys is named and located at its key.
+        let error = refused("[scheduler]\ntimezone = \"UTC\"\nstore_poll_interval = \"soon\"\n");
+        assert!(
+            error.starts_with("t.toml:3:1: store_poll_interval: "),
+            "{error}"
+        );
+        let error = refused("[scheduler.job_defaults]\nmax_instance = 2\n");
+        assert!(
+            error.starts_with("t.toml:1:12: job_defaults: unknown field `max_instance`"),
+            "{error}"
+        );
         assert!(
             refused("[scheduler.stores.default]\ntype = \"memory\"\n")
                 .contains("stores: the daemon keeps its jobs in the one store"),
