@@ -1001,24 +1001,14 @@ max_instances = 2
         );
     }
 
+    /// A `[scheduler]` table with keys of the library and of the daemon.
+    const LIBRARY_AND_DAEMON: &str = "[scheduler]\ntimezone = \"UTC\"\nstore = \"jobs.db\"\n\
+        history_keep_per_job = 500\nhistory_max_age = \"unlimited\"\nstore_poll_interval = \"250ms\"\n\
+        [scheduler.executors.default]\ntype = \"thread_pool\"\nmax_workers = 4\n";
+
     #[test]
     fn the_scheduler_table_takes_every_key_of_the_library() {
-        let config = DaemonConfig::parse(
-            r#"
-[scheduler]
-timezone = "UTC"
-store = "jobs.db"
-history_keep_per_job = 500
-history_max_age = "unlimited"
-store_poll_interval = "250ms"
-
-[scheduler.executors.default]
-type = "thread_pool"
-max_workers = 4
-"#,
-            "t.toml",
-        )
-        .unwrap();
+        let config = DaemonConfig::parse(LIBRARY_AND_DAEMON, "t.toml").unwrap();
         let retention = config.scheduler.history_retention();
         assert_eq!(retention.per_job, Some(500));
         assert_eq!(retention.max_age, None);
