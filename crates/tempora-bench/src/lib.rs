@@ -1,5 +1,5 @@
-//! The benchmark workloads of WORKLOADS.md (kept beside the repository in
-//! `shared/`), behind the `tempora-bench` binary.
+//! The benchmark workloads of `docs/workloads.md`, behind the
+//! `tempora-bench` binary.
 //!
 //! ```text
 //! tempora-bench W1 A|B|C [N]          # N defaults to 1,000,000
@@ -20,7 +20,7 @@
 //! ([`engine`]) run the scheduler on the memory store, W4 and W7
 //! ([`persistent`]) on the SQLite store, or with `--store URL` on
 //! PostgreSQL, MySQL/MariaDB, Redis or MongoDB; W4-acquire times
-//! one claim of N due jobs (Tempora's own workload, beside WORKLOADS.md's).
+//! one claim of N due jobs (Tempora's own workload, beside those of `docs/workloads.md`).
 //! `repeat` ([`repeat`]) runs a workload in R fresh processes and prints the
 //! medians.
 //!
