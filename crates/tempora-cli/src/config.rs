@@ -33,16 +33,13 @@ use std::path::PathBuf;
 
 use jiff::SignedDuration;
 use serde::Deserialize;
-use tempora::config::ExecutorConfig;
-use tempora::job::{JobBuilder, JobDefaults, MisfireGraceTime, OnInterrupted};
+use tempora::config::{SchedulerConfig, line_column};
+use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
-use tempora::trigger::{
-    CalendarIntervalTrigger, CronTrigger, DateTrigger, DstFold, DstGap, IntervalTrigger, Trigger,
-    Zone,
-};
+use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use toml::Spanned;
 
-use crate::trigger_options::TriggerOptions;
+use crate::trigger_options::{CalendarFields, IntervalFlags, TriggerOptions};
 
 /// A mistake in a configuration file, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,75 +77,129 @@ pub enum LogFormat {
     Json,
 }
 
-/// The `[scheduler]` table.
+/// The `[scheduler]` table: the daemon's own keys, and every key of the
+/// library's [`SchedulerConfig`]. A key of neither is refused, named, at
+/// its place (see [`RawScheduler::check_unknown`]).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawScheduler {
-    timezone: Option<Spanned<String>>,
     store: Option<Spanned<String>>,
     store_prefix: Option<String>,
-    node_id: Option<String>,
     log_format: Option<LogFormat>,
     shutdown_timeout: Option<Spanned<String>>,
+    // Two keys of the library read here, so that a mistake in them is
+    // located at its value.
+    timezone: Option<Spanned<String>>,
     lease: Option<Spanned<String>>,
-    job_defaults: Option<JobDefaults>,
-    #[serde(default)]
-    executors: BTreeMap<String, ExecutorConfig>,
+    #[serde(flatten)]
+    library: SchedulerConfig,
+    // What neither took: refused by `check_unknown`.
+    #[serde(flatten)]
+    unknown: BTreeMap<String, toml::Value>,
+}
+
+impl RawScheduler {
+    /// The daemon's own keys.
+    const DAEMON_KEYS: [&'static str; 4] =
+        ["store", "store_prefix", "log_format", "shutdown_timeout"];
+
+    /// Refuses the first key that is neither the daemon's nor the
+    /// library's: where it is written in `text` (the table starts at
+    /// `table`), and what the table takes.
+    fn check_unknown(&self, text: &str, table: &Range<usize>) -> Result<(), Located> {
+        let Some(key) = self.unknown.keys().next() else {
+            return Ok(());
+        };
+        let rest = table.start..text.len();
+        let span = key_span(text, &rest, key).unwrap_or_else(|| table.clone());
+        let mut expected: Vec<&str> = Self::DAEMON_KEYS.to_vec();
+        // `stores` is refused: the daemon has the one `store`.
+        expected.extend(
+            struct_keys::<SchedulerConfig>()
+                .iter()
+                .filter(|key| **key != "stores"),
+        );
+        expected.sort_unstable();
+        expected.dedup();
+        let expected: Vec<String> = expected.iter().map(|key| format!("`{key}`")).collect();
+        Err((
+            span,
+            format!(
+                "unknown field `{key}`, expected one of {}",
+                expected.join(", ")
+            ),
+        ))
+    }
+}
+
+/// The first value of the `[scheduler]` table that the library's
+/// [`SchedulerConfig`] refuses, named and located: read with the rest of the
+/// table, such a mistake carries no key and only the table's place.
+fn library_mistake(text: &str) -> Option<Located> {
+    let mut document: toml::Table = toml::from_str(text).ok()?;
+    let toml::Value::Table(table) = document.remove("scheduler")? else {
+        return None;
+    };
+    let span = 0..text.len();
+    // The daemon's keys, and the two it reads itself, report their own
+    // mistakes with their places.
+    let read_here =
+        |key: &str| RawScheduler::DAEMON_KEYS.contains(&key) || key == "timezone" || key == "lease";
+    table
+        .into_iter()
+        .filter(|(key, _)| !read_here(key))
+        .find_map(|(key, value)| {
+            let alone = toml::Value::Table(toml::Table::from_iter([(key.clone(), value)]));
+            let error = SchedulerConfig::deserialize(alone).err()?;
+            let place = key_span(text, &span, &key).unwrap_or(span.clone());
+            Some((place, format!("{key}: {}", error.message().trim_end())))
+        })
+}
+
+/// The keys of a struct that serde reads, as it names them: asked of its
+/// `Deserialize` impl, so that a list in a message cannot go stale.
+fn struct_keys<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    /// A deserializer that only notes the keys a struct asks for.
+    struct Keys<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> serde::Deserializer<'de> for Keys<'_> {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(serde::de::Error::custom("keys noted"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+            enum identifier ignored_any
+        }
+    }
+
+    let mut keys: &'static [&'static str] = &[];
+    // The error is the point: the keys were noted on the way.
+    let _ = T::deserialize(Keys(&mut keys));
+    keys
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    #[serde(default)]
-    scheduler: RawScheduler,
+    scheduler: Option<Spanned<RawScheduler>>,
     #[serde(default, rename = "job")]
     jobs: Vec<Spanned<RawJob>>,
-}
-
-/// The cron field names of APScheduler's grammar, most significant first.
-const CRON_FIELDS: [&str; 8] = [
-    "year",
-    "month",
-    "day",
-    "week",
-    "day_of_week",
-    "hour",
-    "minute",
-    "second",
-];
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IntervalFields {
-    #[serde(default)]
-    weeks: i64,
-    #[serde(default)]
-    days: i64,
-    #[serde(default)]
-    hours: i64,
-    #[serde(default)]
-    minutes: i64,
-    #[serde(default)]
-    seconds: i64,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CalendarFields {
-    #[serde(default)]
-    years: i32,
-    #[serde(default)]
-    months: i32,
-    #[serde(default)]
-    weeks: i32,
-    #[serde(default)]
-    days: i32,
-    #[serde(default)]
-    hour: i32,
-    #[serde(default)]
-    minute: i32,
-    #[serde(default)]
-    second: i32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,7 +215,7 @@ struct RawJob {
     working_dir: Option<PathBuf>,
     timeout: Option<Spanned<String>>,
     cron: Option<Spanned<toml::Value>>,
-    interval: Option<Spanned<IntervalFields>>,
+    interval: Option<Spanned<IntervalFlags>>,
     calendar_interval: Option<Spanned<CalendarFields>>,
     date: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
@@ -216,21 +267,13 @@ impl JobConfig {
             .args(&self.command)
             .label(ORIGIN, origin)
             .replace_existing(true);
-        if let Some(name) = &self.name {
-            builder = builder.name(name);
-        }
-        if let Some(grace) = self.misfire_grace_time {
-            builder = builder.misfire_grace_time(grace);
-        }
-        if let Some(coalesce) = self.coalesce {
-            builder = builder.coalesce(coalesce);
-        }
-        if let Some(max) = self.max_instances {
-            builder = builder.max_instances(max);
-        }
-        if let Some(policy) = self.on_interrupted {
-            builder = builder.on_interrupted(policy);
-        }
+        set_given!(builder;
+            &self.name => name,
+            self.misfire_grace_time => misfire_grace_time,
+            self.coalesce => coalesce,
+            self.max_instances => max_instances,
+            self.on_interrupted => on_interrupted,
+        );
         if self.paused {
             builder = builder.label(PAUSED_IN_CONFIG, "true").paused();
         }
@@ -252,6 +295,17 @@ pub const ORIGIN_CLI: &str = "cli";
 /// now says; when it did not, a pause or resume made at run time
 /// (`tempora jobs pause`) is kept.
 pub const PAUSED_IN_CONFIG: &str = "paused_in_config";
+
+/// The label `jobs pause --until` sets: the instant (RFC 3339) before which
+/// the job's fire times are skipped.
+pub const PAUSED_UNTIL: &str = "paused_until";
+
+/// The `paused_until` label of `job`, while it is still ahead of `now`.
+pub fn paused_until(job: &tempora::job::Job, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+    job.label(PAUSED_UNTIL)
+        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+        .filter(|until| *until > now)
+}
 
 /// Reads one job from the body of a `[[job]]` table, as `tempora jobs add`
 /// builds it from its options; triggers default to `default_zone` (the
@@ -280,31 +334,25 @@ pub fn job_from_toml(text: &str, default_zone: Option<&str>) -> Result<JobConfig
 /// A whole configuration file, checked.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
-    /// The zone jobs are shown in and triggers default to.
-    pub timezone: Option<String>,
+    /// The library's settings, as `[scheduler]` gives them: every key of
+    /// [`SchedulerConfig`] — `timezone` (the zone jobs are shown in and
+    /// triggers default to), `node_id`, `lease`, `store_poll_interval`,
+    /// `history_keep_per_job`, `history_max_age`, `job_defaults`,
+    /// `executors`. `node_id` defaults to `tempora@` and the host name: a
+    /// daemon that restarts under the same id finds its unfinished runs and
+    /// records them as interrupted at once; one started while another live
+    /// daemon holds the id refuses to start.
+    pub scheduler: SchedulerConfig,
     /// The store URL (default: `tempora.db` beside the file); see
     /// [`crate::store`].
     pub store: Option<String>,
     /// The prefix of the store's tables, keys or collections (each
     /// backend's default, `tempora_`, when `None`).
     pub store_prefix: Option<String>,
-    /// This daemon's node id in the store (default: `tempora@` and the
-    /// host name). A daemon that restarts under the same id finds its
-    /// unfinished runs and records them as interrupted at once; one started
-    /// while another live daemon holds the id refuses to start.
-    pub node_id: Option<String>,
     /// How the log is written.
     pub log_format: LogFormat,
     /// How long shutdown waits for running jobs before killing them.
     pub shutdown_timeout: SignedDuration,
-    /// How long this daemon may stay silent before the others sharing its
-    /// store take over its jobs and runs (default
-    /// [`DEFAULT_LEASE`](tempora::scheduler::DEFAULT_LEASE), 10 s).
-    pub lease: SignedDuration,
-    /// Options for jobs that do not set their own.
-    pub job_defaults: Option<JobDefaults>,
-    /// Executors by name.
-    pub executors: BTreeMap<String, ExecutorConfig>,
     /// The jobs, in file order.
     pub jobs: Vec<JobConfig>,
 }
@@ -312,6 +360,30 @@ pub struct DaemonConfig {
 impl DaemonConfig {
     /// How long shutdown waits for running jobs by default.
     pub const DEFAULT_SHUTDOWN_TIMEOUT: SignedDuration = SignedDuration::from_secs(30);
+
+    /// The zone jobs are shown in and triggers default to, if the file sets
+    /// one.
+    pub fn timezone(&self) -> Option<&str> {
+        self.scheduler.timezone.as_deref()
+    }
+
+    /// How long this daemon may stay silent before the others sharing its
+    /// store take over its jobs and runs (default
+    /// [`DEFAULT_LEASE`](tempora::scheduler::DEFAULT_LEASE), 10 s).
+    ///
+    /// ```
+    /// use tempora_cli::config::DaemonConfig;
+    ///
+    /// let config = DaemonConfig::parse("[scheduler]\nlease = \"5s\"\n", "t.toml")?;
+    /// assert_eq!(config.lease(), tempora::jiff::SignedDuration::from_secs(5));
+    /// assert_eq!(DaemonConfig::parse("", "t.toml")?.lease(), tempora::scheduler::DEFAULT_LEASE);
+    /// # Ok::<(), tempora_cli::config::ConfigError>(())
+    /// ```
+    pub fn lease(&self) -> SignedDuration {
+        self.scheduler
+            .lease
+            .unwrap_or(tempora::scheduler::DEFAULT_LEASE)
+    }
 
     /// The `[scheduler]` keys whose values differ between `self` and
     /// `other`: settings a running daemon cannot change (they take a
@@ -333,18 +405,31 @@ impl DaemonConfig {
                 changed.push(key);
             }
         };
-        check("timezone", self.timezone == other.timezone);
+        let (mine, theirs) = (&self.scheduler, &other.scheduler);
+        check("timezone", mine.timezone == theirs.timezone);
         check("store", self.store == other.store);
         check("store_prefix", self.store_prefix == other.store_prefix);
-        check("node_id", self.node_id == other.node_id);
+        check("node_id", mine.node_id == theirs.node_id);
         check("log_format", self.log_format == other.log_format);
         check(
             "shutdown_timeout",
             self.shutdown_timeout == other.shutdown_timeout,
         );
-        check("lease", self.lease == other.lease);
-        check("job_defaults", self.job_defaults == other.job_defaults);
-        check("executors", self.executors == other.executors);
+        check("lease", self.lease() == other.lease());
+        check(
+            "store_poll_interval",
+            mine.store_poll_interval == theirs.store_poll_interval,
+        );
+        check(
+            "history_keep_per_job",
+            mine.history_keep_per_job == theirs.history_keep_per_job,
+        );
+        check(
+            "history_max_age",
+            mine.history_max_age == theirs.history_max_age,
+        );
+        check("job_defaults", mine.job_defaults == theirs.job_defaults);
+        check("executors", mine.executors == theirs.executors);
         changed
     }
 
@@ -366,12 +451,19 @@ impl DaemonConfig {
             }
         };
         let raw: RawConfig = toml::from_str(text).map_err(|error| {
-            at(
-                error.span().unwrap_or(0..0),
-                error.message().trim_end().to_owned(),
-            )
+            let (span, message) = library_mistake(text).unwrap_or_else(|| {
+                (
+                    error.span().unwrap_or(0..0),
+                    error.message().trim_end().to_owned(),
+                )
+            });
+            at(span, message)
         })?;
-        let scheduler = raw.scheduler;
+        let table_span = raw.scheduler.as_ref().map_or(0..0, Spanned::span);
+        let scheduler = raw.scheduler.map(Spanned::into_inner).unwrap_or_default();
+        scheduler
+            .check_unknown(text, &table_span)
+            .map_err(|(span, message)| at(span, message))?;
         let default_zone = match &scheduler.timezone {
             Some(name) => {
                 Zone::new(name.get_ref()).map_err(|error| at(name.span(), error.to_string()))?;
@@ -396,10 +488,34 @@ impl DaemonConfig {
                         ),
                     ));
                 }
-                lease
+                Some(lease)
             }
-            None => tempora::scheduler::DEFAULT_LEASE,
+            None => None,
         };
+        let mut library = scheduler.library;
+        library.timezone = default_zone.clone();
+        library.lease = lease;
+        if !library.stores.is_empty() {
+            return Err(at(
+                table_span.clone(),
+                "stores: the daemon keeps its jobs in the one store `store` names; \
+                 give store = URL"
+                    .to_owned(),
+            ));
+        }
+        // What the library checks when it builds the scheduler, checked now:
+        // a reload or `tempora check` finds it, not the next start.
+        tempora::scheduler::SchedulerBuilder::new()
+            .configure(&library)
+            .map_err(|error| {
+                // The table's span is its header: its keys follow it.
+                let rest = table_span.start..text.len();
+                let span = error
+                    .field()
+                    .and_then(|field| key_span(text, &rest, field))
+                    .unwrap_or_else(|| table_span.clone());
+                at(span, error.to_string())
+            })?;
         if let Some(store) = &scheduler.store {
             crate::store::StoreUrl::resolve(Some(store.get_ref()), std::path::Path::new("."))
                 .map_err(|error| at(store.span(), error.to_string()))?;
@@ -424,15 +540,11 @@ impl DaemonConfig {
             jobs.push(checked);
         }
         Ok(DaemonConfig {
-            timezone: default_zone,
+            scheduler: library,
             store: scheduler.store.map(Spanned::into_inner),
             store_prefix: scheduler.store_prefix,
-            node_id: scheduler.node_id,
             log_format: scheduler.log_format.unwrap_or_default(),
             shutdown_timeout,
-            lease,
-            job_defaults: scheduler.job_defaults,
-            executors: scheduler.executors,
             jobs,
         })
     }
@@ -612,12 +724,8 @@ fn check_trigger(
         |text: &Option<Spanned<String>>, key: &str| -> Result<Option<jiff::Timestamp>, Located> {
             text.as_ref()
                 .map(|text| {
-                    zone.parse_time(text.get_ref()).map_err(|error| {
-                        (
-                            text.span(),
-                            format!("{key}: {}", strip_field(&error.to_string())),
-                        )
-                    })
+                    zone.parse_time(text.get_ref())
+                        .map_err(|error| (text.span(), renamed(&error, key)))
                 })
                 .transpose()
         };
@@ -681,25 +789,9 @@ fn check_trigger(
                             ));
                         }
                     };
-                    builder = match name.as_str() {
-                        "year" => builder.year(value),
-                        "month" => builder.month(value),
-                        "day" => builder.day(value),
-                        "week" => builder.week(value),
-                        "day_of_week" => builder.day_of_week(value),
-                        "hour" => builder.hour(value),
-                        "minute" => builder.minute(value),
-                        "second" => builder.second(value),
-                        unknown => {
-                            return Err((
-                                field_span(text, cron, unknown),
-                                format!(
-                                    "cron: unknown field `{unknown}`, expected one of {}",
-                                    CRON_FIELDS.join(", ")
-                                ),
-                            ));
-                        }
-                    };
+                    builder = builder
+                        .field(name, value)
+                        .map_err(|error| (field_span(text, cron, name), error.to_string()))?;
                 }
                 builder
             }
@@ -727,13 +819,10 @@ fn check_trigger(
     }
     if let Some(interval) = &job.interval {
         elapsed_only("interval")?;
-        let fields = interval.get_ref();
-        let builder = IntervalTrigger::builder()
-            .weeks(fields.weeks)
-            .days(fields.days)
-            .hours(fields.hours)
-            .minutes(fields.minutes)
-            .seconds(fields.seconds);
+        let builder = interval
+            .get_ref()
+            .builder()
+            .map_err(|error| (interval.span(), error.to_string()))?;
         return options
             .interval(builder)
             .build()
@@ -741,15 +830,7 @@ fn check_trigger(
             .map_err(|error| (interval.span(), error.to_string()));
     }
     if let Some(calendar) = &job.calendar_interval {
-        let fields = calendar.get_ref();
-        let builder = CalendarIntervalTrigger::builder()
-            .years(fields.years)
-            .months(fields.months)
-            .weeks(fields.weeks)
-            .days(fields.days)
-            .hour(fields.hour)
-            .minute(fields.minute)
-            .second(fields.second);
+        let builder = calendar.get_ref().builder();
         return options
             .calendar_interval(builder)
             .build()
@@ -760,51 +841,46 @@ fn check_trigger(
         return Err((span, "trigger: missing".to_owned()));
     };
     elapsed_only("date")?;
-    let run_date = zone.parse_time(date.get_ref()).map_err(|error| {
-        (
-            date.span(),
-            format!("date: {}", strip_field(&error.to_string())),
-        )
-    })?;
+    let run_date = zone
+        .parse_time(date.get_ref())
+        .map_err(|error| (date.span(), renamed(&error, "date")))?;
     Ok(DateTrigger::in_zone(run_date, zone).into())
 }
 
 /// Where the key `field` is written inside the cron table, or the whole
 /// table when it cannot be found (TOML values carry no places of their own).
 fn field_span(text: &str, cron: &Spanned<toml::Value>, field: &str) -> Range<usize> {
-    let span = cron.span();
-    let Some(table) = text.get(span.clone()) else {
-        return span;
-    };
+    key_span(text, &cron.span(), field).unwrap_or_else(|| cron.span())
+}
+
+/// Where the key `field` is written in the part `span` of `text`; its first
+/// dotted part for a field like `executors.cpu.max_workers`.
+fn key_span(text: &str, span: &Range<usize>, field: &str) -> Option<Range<usize>> {
+    let field = field.split('.').next().unwrap_or(field);
+    let table = text.get(span.clone())?;
     let mut from = 0;
     while let Some(found) = table[from..].find(field) {
         let start = from + found;
         let before = table[..start].chars().next_back();
         let after = table[start + field.len()..].trim_start();
         let starts_key = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        if starts_key && after.starts_with('=') {
-            return span.start + start..span.start + start + field.len();
+        if starts_key
+            && (after.starts_with('=') || after.starts_with('.') || after.starts_with(']'))
+        {
+            return Some(span.start + start..span.start + start + field.len());
         }
         from = start + field.len();
     }
-    span
+    None
 }
 
-/// `message` without a leading `field: `, to put another key in front.
-fn strip_field(message: &str) -> &str {
-    message.split_once(": ").map_or(message, |(_, rest)| rest)
-}
-
-/// The 1-based line and column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |last| last.chars().count())
-        + 1;
-    (line, column)
+/// The message of `error` with `key` as its field: the library reads a
+/// time as `time`, the file names its key.
+fn renamed(error: &tempora::Error, key: &str) -> String {
+    match error.reason() {
+        Some(reason) => format!("{key}: {reason}"),
+        None => error.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -899,15 +975,18 @@ max_instances = 2
             "t.toml",
         )
         .unwrap();
-        assert_eq!(config.node_id.as_deref(), Some("web-1"));
-        assert_eq!(config.lease, SignedDuration::from_secs(5));
+        assert_eq!(config.scheduler.node_id.as_deref(), Some("web-1"));
+        assert_eq!(config.lease(), SignedDuration::from_secs(5));
         assert_eq!(
-            config.job_defaults.map(|defaults| defaults.on_interrupted),
+            config
+                .scheduler
+                .job_defaults
+                .map(|defaults| defaults.on_interrupted),
             Some(OnInterrupted::Retry)
         );
         assert_eq!(config.jobs[0].on_interrupted, Some(OnInterrupted::Skip));
         let defaulted = DaemonConfig::parse("", "t.toml").unwrap();
-        assert_eq!(defaulted.lease, tempora::scheduler::DEFAULT_LEASE);
+        assert_eq!(defaulted.lease(), tempora::scheduler::DEFAULT_LEASE);
         assert_eq!(
             refused("[scheduler]\nlease = \"0s\"\n"),
             "t.toml:2:9: lease: \"0s\" must be longer than zero"
@@ -919,6 +998,77 @@ max_instances = 2
         assert!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\non_interrupted = \"again\"\n")
                 .contains("on_interrupted"),
+        );
+    }
+
+    /// A `[scheduler]` table with keys of the library and of the daemon.
+    const LIBRARY_AND_DAEMON: &str = "[scheduler]\ntimezone = \"UTC\"\nstore = \"jobs.db\"\n\
+        history_keep_per_job = 500\nhistory_max_age = \"unlimited\"\nstore_poll_interval = \"250ms\"\n\
+        [scheduler.executors.default]\ntype = \"thread_pool\"\nmax_workers = 4\n";
+
+    #[test]
+    fn the_scheduler_table_takes_every_key_of_the_library() {
+        let config = DaemonConfig::parse(LIBRARY_AND_DAEMON, "t.toml").unwrap();
+        let retention = config.scheduler.history_retention();
+        assert_eq!(retention.per_job, Some(500));
+        assert_eq!(retention.max_age, None);
+        assert_eq!(
+            config.scheduler.store_poll_interval,
+            Some(SignedDuration::from_millis(250))
+        );
+        assert_eq!(config.timezone(), Some("UTC"));
+        assert_eq!(config.store.as_deref(), Some("jobs.db"));
+        assert_eq!(config.scheduler.executors.len(), 1);
+        let other = DaemonConfig::parse(
+            "[scheduler]\nhistory_keep_per_job = 5\nstore_poll_interval = \"1s\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.scheduler_changes(&other),
+            [
+                "timezone",
+                "store",
+                "store_poll_interval",
+                "history_keep_per_job",
+                "history_max_age",
+                "executors"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_misspelt_or_refused_scheduler_key_is_named() {
+        assert_eq!(
+            refused("[scheduler]\ntimezone = \"UTC\"\nhistory_keep = 5\n"),
+            "t.toml:3:1: unknown field `history_keep`, expected one of `executors`, \
+             `history_keep_per_job`, `history_max_age`, `job_defaults`, `lease`, `log_format`, \
+             `node_id`, `shutdown_timeout`, `store`, `store_poll_interval`, `store_prefix`, \
+             `timezone`"
+        );
+        assert_eq!(
+            refused("[scheduler]\ntimezone = \"UTC\"\nhistory_max_age = \"-1h\"\n"),
+            "t.toml:3:1: history_max_age: -1h is negative"
+        );
+        assert_eq!(
+            refused("[scheduler.executors.cpu]\ntype = \"thread_pool\"\nmax_workers = 0\n"),
+            "t.toml:1:12: executors.cpu.max_workers: 0 is not allowed: at least 1"
+        );
+        assert!(refused("[scheduler]\nhistory_max_age = \"forever\"\n").contains("forever"));
+        // A value of the library's keys is named and located at its key.
+        let error = refused("[scheduler]\ntimezone = \"UTC\"\nstore_poll_interval = \"soon\"\n");
+        assert!(
+            error.starts_with("t.toml:3:1: store_poll_interval: "),
+            "{error}"
+        );
+        let error = refused("[scheduler.job_defaults]\nmax_instance = 2\n");
+        assert!(
+            error.starts_with("t.toml:1:12: job_defaults: unknown field `max_instance`"),
+            "{error}"
+        );
+        assert!(
+            refused("[scheduler.stores.default]\ntype = \"memory\"\n")
+                .contains("stores: the daemon keeps its jobs in the one store"),
         );
     }
 

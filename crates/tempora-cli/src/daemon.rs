@@ -22,8 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tempora::clock::{Clock, SystemClock};
-use tempora::config::SchedulerConfig;
-use tempora::history::{RunQuery, RunRetention};
+use tempora::history::RunQuery;
 use tempora::jiff::Timestamp;
 use tempora::job::Job;
 use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SchedulerState, SyncScheduler};
@@ -31,8 +30,10 @@ use tempora::store::{JobStore, NodeRecord};
 use tempora::task::COMMAND;
 use tempora::trigger::Trigger;
 
-use crate::config::{DaemonConfig, JobConfig, LogFormat, ORIGIN, ORIGIN_CONFIG, PAUSED_IN_CONFIG};
-use crate::jobs::{PAUSED_UNTIL, paused_until};
+use crate::config::{
+    DaemonConfig, JobConfig, LogFormat, ORIGIN, ORIGIN_CONFIG, PAUSED_IN_CONFIG, PAUSED_UNTIL,
+    paused_until,
+};
 use crate::store::{Backend, StoreUrl};
 use crate::{CliError, Result};
 use tokio::sync::watch;
@@ -102,17 +103,14 @@ pub fn default_node_id() -> String {
 ///
 /// A setting the scheduler refuses (an executor, a zone).
 pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<BlockingScheduler> {
-    let mut settings = SchedulerConfig::default();
-    settings.timezone = config.timezone.clone();
-    settings.job_defaults = config.job_defaults;
-    settings.executors = config.executors.clone();
+    let scheduler = &config.scheduler;
     let mut builder = SchedulerBuilder::new()
-        .configure(&settings)?
+        .configure(scheduler)?
         .shutdown_timeout(config.shutdown_timeout)
-        .lease(config.lease)
-        .node_id(config.node_id.clone().unwrap_or_else(default_node_id))
+        .lease(config.lease())
+        .node_id(scheduler.node_id.clone().unwrap_or_else(default_node_id))
         .store(tempora::job::DEFAULT, store);
-    if config.timezone.is_none() {
+    if scheduler.timezone.is_none() {
         builder = builder.timezone(tempora::trigger::Zone::system().name());
     }
     Ok(builder.blocking()?)
@@ -236,13 +234,14 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
 /// the record of its run date is written in the same atomic step that
 /// takes the fire time and removes the exhausted job, so a record for
 /// (id, run date) means the fire time was taken — run, missed or refused.
-/// A run date further back than the history is kept
-/// ([`RunRetention::default`]'s age) counts as fired too: its record may
-/// have been pruned.
+/// A run date further back than the history is kept (`kept`, the file's
+/// `history_max_age`) counts as fired too: its record may have been
+/// pruned.
 fn already_fired(
     scheduler: &SyncScheduler,
     wanted: &JobConfig,
     now: Timestamp,
+    kept: Option<tempora::jiff::SignedDuration>,
 ) -> Result<Option<String>> {
     let Trigger::Date(date) = &wanted.trigger else {
         return Ok(None);
@@ -260,7 +259,7 @@ fn already_fired(
         Err(error) if error.is_unsupported() => return Ok(None),
         Err(error) => return Err(error.into()),
     }
-    if let Some(kept) = RunRetention::default().max_age
+    if let Some(kept) = kept
         && now.duration_since(run_date) > kept
     {
         return Ok(Some(format!(
@@ -298,7 +297,8 @@ pub fn is_store_failure(error: &CliError) -> bool {
 /// ([`is_store_failure`]).
 pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<SyncReport> {
     let now = SystemClock.now();
-    let defaults = config.job_defaults.unwrap_or_default();
+    let defaults = config.scheduler.job_defaults.unwrap_or_default();
+    let kept = config.scheduler.history_retention().max_age;
     let stored = scheduler.list_jobs(None)?;
     let mut report = SyncReport::default();
     let mut puts = Vec::new();
@@ -344,7 +344,7 @@ pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<SyncRepo
                 report.changed.push((wanted.id.clone(), changed));
             }
             None => {
-                if let Some(why) = already_fired(scheduler, wanted, now)? {
+                if let Some(why) = already_fired(scheduler, wanted, now, kept)? {
                     tracing::info!(job = %wanted.id, "one-off job not added again: {why}");
                     report.fired.push(wanted.id.clone());
                     continue;
@@ -635,11 +635,15 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     };
-    let node = config.node_id.clone().unwrap_or_else(default_node_id);
+    let node = config
+        .scheduler
+        .node_id
+        .clone()
+        .unwrap_or_else(default_node_id);
     if !runtime.block_on(check_node_id(
         store.as_ref(),
         &node,
-        config.lease,
+        config.lease(),
         &mut signals,
     ))? {
         tracing::info!("tempora stopped before it started");

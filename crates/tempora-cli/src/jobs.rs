@@ -26,18 +26,16 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tempora::Error;
 use tempora::history::{RunQuery, RunRecord};
-use tempora::job::Job;
+use tempora::job::{Job, MisfireGraceTime};
 use tempora::store::JobStore;
 use tempora::task::{CommandArgs, InheritEnv};
-use tempora::trigger::{Trigger, Zone};
+use tempora::trigger::Zone;
 
-use crate::config::{DaemonConfig, ORIGIN, ORIGIN_CLI, job_from_toml};
+use crate::config::{DaemonConfig, JobConfig, ORIGIN, ORIGIN_CLI, PAUSED_UNTIL, paused_until};
+use crate::output::{RUN_HEADER, local, relative, run_json, run_rows, short_trigger, table};
 use crate::store::StoreUrl;
+use crate::trigger_options::{TriggerFlags, parse_time, positive_duration};
 use crate::{Result, daemon};
-
-/// The label `jobs pause --until` sets: the instant (RFC 3339) before which
-/// the job's fire times are skipped.
-pub const PAUSED_UNTIL: &str = "paused_until";
 
 /// The configuration file used when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "tempora.toml";
@@ -130,12 +128,12 @@ impl StoreArgs {
         } else {
             Some(daemon::load(&path).map_err(|error| match error {
                 crate::CliError::Invalid(inner) if self.config.is_none() => {
+                    let reason = inner
+                        .reason()
+                        .map_or_else(|| inner.to_string(), str::to_owned);
                     crate::CliError::Invalid(Error::invalid(
                         "config",
-                        format!(
-                            "{}; give --config FILE or --store URL",
-                            inner.to_string().trim_start_matches("config: ")
-                        ),
+                        format!("{reason}; give --config FILE or --store URL"),
                     ))
                 }
                 other => other,
@@ -156,10 +154,7 @@ impl StoreArgs {
             .build()
             .map_err(|error| Error::invalid("runtime", error.to_string()))?;
         let store = runtime.block_on(url.open(prefix.as_deref()))?;
-        let zone = match config
-            .as_ref()
-            .and_then(|config| config.timezone.as_deref())
-        {
+        let zone = match config.as_ref().and_then(DaemonConfig::timezone) {
             Some(name) => Zone::new(name)?,
             None => Zone::system(),
         };
@@ -199,11 +194,14 @@ pub enum JobsCommand {
         /// The job's id.
         id: String,
     },
-    /// Add a job that runs a program or a shell line, with a trigger of any
-    /// form the configuration file takes. The daemon keeps it when it syncs
-    /// its file.
+    /// Add a job that runs a program or a shell line. Its trigger takes the
+    /// flags of `tempora next`: --cron EXPR, cron fields (--hour 9 …),
+    /// --interval DURATION (or --hours N …), a calendar interval (--months
+    /// N …) or --run-date T. The daemon keeps it when it syncs its file.
     ///
     /// tempora jobs add backup --cron "0 3 * * *" -- pg_dump -f /backups/app.sql app
+    ///
+    /// tempora jobs add report --day-of-week mon-fri --hour 9 --shell "make report"
     ///
     /// tempora jobs add tick --interval 30s --shell "date >> /tmp/ticks"
     Add(Box<AddArgs>),
@@ -235,51 +233,16 @@ pub enum JobsCommand {
 
 /// `tempora jobs add`: the job, its command and its trigger.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("trigger").required(true).args(["cron", "cron_fields", "interval", "calendar_interval", "date"])))]
 #[command(group(ArgGroup::new("what").required(true).args(["shell", "command"])))]
 pub struct AddArgs {
     /// The job's id.
     pub id: String,
-    /// A crontab string: "*/5 * * * *", "0 9 * * mon-fri", "@daily".
-    #[arg(long, value_name = "EXPR")]
-    pub cron: Option<String>,
-    /// Cron fields in APScheduler's grammar, as TOML: 'day = "last sun", hour = 2'.
-    #[arg(long = "cron-fields", value_name = "FIELDS")]
-    pub cron_fields: Option<String>,
-    /// Every fixed length of time: a duration ("30s", "1h 30m") or fields
-    /// as TOML ('minutes = 5').
-    #[arg(long, value_name = "EVERY")]
-    pub interval: Option<String>,
-    /// A calendar interval as TOML: 'months = 1, hour = 9'.
-    #[arg(long = "calendar-interval", value_name = "FIELDS")]
-    pub calendar_interval: Option<String>,
-    /// Once, at T.
-    #[arg(long, value_name = "T")]
-    pub date: Option<String>,
     /// A shell line for /bin/sh -c, instead of a program.
     #[arg(long, value_name = "LINE")]
     pub shell: Option<String>,
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
-    /// The trigger's zone (default: the configuration's, else this machine's).
-    #[arg(long, value_name = "TZ", allow_hyphen_values = true)]
-    pub timezone: Option<String>,
-    /// The first instant it may fire (T).
-    #[arg(long = "start-date", value_name = "T")]
-    pub start_date: Option<String>,
-    /// The last instant it may fire (T).
-    #[arg(long = "end-date", value_name = "T")]
-    pub end_date: Option<String>,
-    /// A wall time that does not exist: shift, at-transition or skip.
-    #[arg(long = "dst-gap", value_name = "POLICY")]
-    pub dst_gap: Option<String>,
-    /// A wall time that happens twice: auto, first, last or both.
-    #[arg(long = "dst-fold", value_name = "POLICY")]
-    pub dst_fold: Option<String>,
-    /// Move each fire time by up to this much either way ("30s").
-    #[arg(long, value_name = "DURATION")]
-    pub jitter: Option<String>,
     /// Kill the program's process group after this long ("10m").
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
@@ -315,127 +278,104 @@ pub struct AddArgs {
     /// Replace a job of the same id instead of refusing.
     #[arg(long)]
     pub replace: bool,
-}
-
-/// Reads `text` as the body of a TOML inline table for `option`; braces
-/// are optional.
-fn inline_table(option: &str, text: &str) -> Result<toml::Value> {
-    let body = text.trim();
-    let body = body
-        .strip_prefix('{')
-        .and_then(|rest| rest.strip_suffix('}'))
-        .unwrap_or(body);
-    let parsed: toml::Table = toml::from_str(&format!("v = {{ {body} }}")).map_err(|_| {
-        Error::invalid(
-            option,
-            format!("{text:?} is not a list of TOML fields like 'hour = 3, minute = \"30\"'"),
-        )
-    })?;
-    parsed
-        .get("v")
-        .cloned()
-        .ok_or_else(|| Error::invalid(option, format!("{text:?} is empty")).into())
+    /// The trigger: the flags of `tempora next` (last: they have their own
+    /// heading in `--help`).
+    #[command(flatten)]
+    pub trigger: TriggerFlags,
 }
 
 impl AddArgs {
-    /// The job as the `[[job]]` table of a configuration file would give it.
-    fn to_toml(&self) -> Result<String> {
-        let mut table = toml::Table::new();
-        let mut put = |key: &str, value: toml::Value| {
-            table.insert(key.to_owned(), value);
+    /// The job the options describe, its trigger in `default_zone` unless
+    /// `--timezone` is given: what a `[[job]]` of the configuration file with
+    /// the same keys would give.
+    ///
+    /// # Errors
+    ///
+    /// A value refused, naming its field.
+    pub fn to_job(&self, default_zone: &str) -> Result<JobConfig> {
+        let zone = Zone::new(
+            self.trigger
+                .common
+                .timezone
+                .as_deref()
+                .unwrap_or(default_zone),
+        )?;
+        let trigger = self.trigger.build(None, &zone)?;
+        let mut command = match (&self.shell, self.command.split_first()) {
+            (Some(line), _) => CommandArgs::new("/bin/sh").args(["-c", line]),
+            (None, Some((program, args))) => CommandArgs::new(program).args(args),
+            (None, None) => {
+                return Err(Error::invalid(
+                    "command",
+                    "missing; give the program after `--`, or --shell LINE",
+                )
+                .into());
+            }
         };
-        put("id", self.id.clone().into());
-        if let Some(shell) = &self.shell {
-            put("shell", shell.clone().into());
+        for pair in &self.env {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(Error::invalid("env", format!("{pair:?} is not NAME=VALUE")).into());
+            };
+            command = command.env(name, value);
         }
-        if !self.command.is_empty() {
-            put("command", self.command.clone().into());
+        command = command.inherit_env(if self.inherit_all_env {
+            InheritEnv::All
+        } else {
+            InheritEnv::Base(inherit_names(&self.inherit_env)?)
+        });
+        if let Some(dir) = &self.working_dir {
+            command = command.working_dir(dir);
         }
-        if let Some(cron) = &self.cron {
-            put("cron", cron.clone().into());
+        if let Some(timeout) = &self.timeout {
+            command = command.timeout(positive_duration("timeout", timeout)?);
         }
-        if let Some(fields) = &self.cron_fields {
-            put("cron", inline_table("cron_fields", fields)?);
-        }
-        if let Some(every) = &self.interval {
-            let fields = match every.parse::<SignedDuration>() {
-                Ok(duration) => {
-                    if duration.subsec_nanos() != 0 {
-                        return Err(Error::invalid(
-                            "interval",
-                            format!("{every:?} is not a whole number of seconds"),
-                        )
-                        .into());
-                    }
-                    let mut fields = toml::Table::new();
-                    fields.insert("seconds".to_owned(), duration.as_secs().into());
-                    toml::Value::Table(fields)
-                }
-                Err(_) if every.contains('=') => inline_table("interval", every)?,
-                Err(_) => {
+        let misfire_grace_time = match self.misfire_grace_time.as_deref() {
+            None => None,
+            Some("unlimited") => Some(MisfireGraceTime::Unlimited),
+            Some(text) => {
+                let limit: SignedDuration = text.parse().map_err(|_| {
+                    Error::invalid(
+                        "misfire_grace_time",
+                        format!("{text:?} is not a duration like \"30s\" or \"unlimited\""),
+                    )
+                })?;
+                if limit.is_negative() {
                     return Err(Error::invalid(
-                        "interval",
-                        format!(
-                            "{every:?} is not a duration like \"30s\" or \"1h 30m\", nor fields like 'minutes = 5'"
-                        ),
+                        "misfire_grace_time",
+                        format!("{text:?} is negative: give zero or more, or \"unlimited\""),
                     )
                     .into());
                 }
-            };
-            put("interval", fields);
+                Some(MisfireGraceTime::Limit(limit))
+            }
+        };
+        if self.max_instances == Some(0) {
+            return Err(Error::invalid("max_instances", "0 is not allowed: at least 1").into());
         }
-        if let Some(fields) = &self.calendar_interval {
-            put(
-                "calendar_interval",
-                inline_table("calendar_interval", fields)?,
+        Ok(JobConfig {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            command,
+            trigger,
+            misfire_grace_time,
+            coalesce: self.no_coalesce.then_some(false),
+            max_instances: self.max_instances,
+            on_interrupted: None,
+            paused: self.paused,
+        })
+    }
+}
+
+/// The variable names of `--inherit-env`, each checked.
+fn inherit_names(names: &[String]) -> Result<Vec<String>> {
+    for name in names {
+        if name.is_empty() || name.contains(['=', '\0']) {
+            return Err(
+                Error::invalid("inherit_env", format!("{name:?} is not a variable name")).into(),
             );
         }
-        for (key, value) in [
-            ("date", &self.date),
-            ("timezone", &self.timezone),
-            ("start_date", &self.start_date),
-            ("end_date", &self.end_date),
-            ("dst_gap", &self.dst_gap),
-            ("dst_fold", &self.dst_fold),
-            ("jitter", &self.jitter),
-            ("timeout", &self.timeout),
-            ("name", &self.name),
-            ("misfire_grace_time", &self.misfire_grace_time),
-        ] {
-            if let Some(value) = value {
-                put(key, value.clone().into());
-            }
-        }
-        if !self.env.is_empty() {
-            let mut env = toml::Table::new();
-            for pair in &self.env {
-                let Some((name, value)) = pair.split_once('=') else {
-                    return Err(Error::invalid("env", format!("{pair:?} is not NAME=VALUE")).into());
-                };
-                env.insert(name.to_owned(), value.to_owned().into());
-            }
-            put("env", toml::Value::Table(env));
-        }
-        if self.inherit_all_env {
-            put("inherit_env", true.into());
-        } else if !self.inherit_env.is_empty() {
-            let names = self.inherit_env.iter().cloned().map(toml::Value::from);
-            put("inherit_env", toml::Value::Array(names.collect()));
-        }
-        if let Some(dir) = &self.working_dir {
-            put("working_dir", dir.display().to_string().into());
-        }
-        if self.no_coalesce {
-            put("coalesce", false.into());
-        }
-        if let Some(max) = self.max_instances {
-            put("max_instances", i64::from(max).into());
-        }
-        if self.paused {
-            put("paused", true.into());
-        }
-        toml::to_string(&table).map_err(|error| Error::invalid("job", error.to_string()).into())
     }
+    Ok(names.to_vec())
 }
 
 /// Runs `tempora jobs` at `now`; returns what to print.
@@ -454,15 +394,13 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             let default_zone = opened
                 .config
                 .as_ref()
-                .and_then(|config| config.timezone.clone())
+                .and_then(|config| config.timezone().map(str::to_owned))
                 .unwrap_or_else(|| opened.zone.name().to_owned());
-            let config = job_from_toml(&add.to_toml()?, Some(&default_zone))
-                .map_err(|message| Error::invalid("job", message))
-                .map_err(strip_job_field)?;
+            let config = add.to_job(&default_zone)?;
             let defaults = opened
                 .config
                 .as_ref()
-                .and_then(|config| config.job_defaults)
+                .and_then(|config| config.scheduler.job_defaults)
                 .unwrap_or_default();
             let job = config.to_builder(ORIGIN_CLI).build_at(&defaults, now)?;
             opened.block_on(opened.store.add_job(job.clone(), add.replace))?;
@@ -553,19 +491,6 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
     }
 }
 
-/// `job: hour: 24 is out of range` → `hour: 24 is out of range`: the
-/// message of [`job_from_toml`] names its key already.
-fn strip_job_field(error: Error) -> Error {
-    let message = error.to_string();
-    match message
-        .strip_prefix("job: ")
-        .and_then(|rest| rest.split_once(": "))
-    {
-        Some((field, rest)) => Error::invalid(field, rest),
-        None => error,
-    }
-}
-
 /// What a change prints: one line, or the job as JSON.
 fn outcome(opened: &Opened, job: &Job, what: &str, now: Timestamp, json: bool) -> Result<String> {
     if json {
@@ -595,96 +520,6 @@ fn next_run_text(opened: &Opened, job: &Job, now: Timestamp) -> String {
             relative(next, now)
         ),
     }
-}
-
-/// The `paused_until` label of `job`, while it is still ahead of `now`.
-pub fn paused_until(job: &Job, now: Timestamp) -> Option<Timestamp> {
-    job.label(PAUSED_UNTIL)
-        .and_then(|text| text.parse::<Timestamp>().ok())
-        .filter(|until| *until > now)
-}
-
-/// `instant` on `zone`'s wall clock: `2026-03-30 09:00:00 CEST`.
-pub fn local(zone: &Zone, instant: Timestamp) -> String {
-    let tz = zone.time_zone();
-    let info = tz.to_offset_info(instant);
-    format!(
-        "{} {}",
-        tz.to_datetime(instant).strftime("%Y-%m-%d %H:%M:%S"),
-        info.abbreviation()
-    )
-}
-
-/// How far `instant` is from `now`: `in 3m 20s`, `5s ago`, `now`.
-///
-/// ```
-/// use tempora_cli::jobs::relative;
-///
-/// let now = "2026-01-01T00:00:00Z".parse()?;
-/// assert_eq!(relative("2026-01-01T00:03:20Z".parse()?, now), "in 3m 20s");
-/// assert_eq!(relative("2025-12-30T22:00:00Z".parse()?, now), "1d 2h ago");
-/// assert_eq!(relative(now, now), "now");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn relative(instant: Timestamp, now: Timestamp) -> String {
-    let seconds = instant.as_second() - now.as_second();
-    let magnitude = seconds.unsigned_abs();
-    if magnitude == 0 {
-        return "now".to_owned();
-    }
-    let (days, hours, minutes, secs) = (
-        magnitude / 86_400,
-        magnitude % 86_400 / 3_600,
-        magnitude % 3_600 / 60,
-        magnitude % 60,
-    );
-    let parts: Vec<String> = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
-        .into_iter()
-        .skip_while(|(value, _)| *value == 0)
-        .take(2)
-        .filter(|(value, _)| *value != 0)
-        .map(|(value, unit)| format!("{value}{unit}"))
-        .collect();
-    let span = parts.join(" ");
-    if seconds > 0 {
-        format!("in {span}")
-    } else {
-        format!("{span} ago")
-    }
-}
-
-/// Reads a time T on `zone`'s wall clock, naming `field` when it does not
-/// parse.
-pub fn parse_time(zone: &Zone, field: &str, text: &str) -> Result<Timestamp> {
-    zone.parse_time(text).map_err(|error| {
-        let message = error.to_string();
-        let reason = error
-            .field()
-            .and_then(|inner| message.strip_prefix(inner))
-            .and_then(|rest| rest.strip_prefix(": "))
-            .unwrap_or(&message)
-            .to_owned();
-        Error::invalid(field, reason).into()
-    })
-}
-
-/// A trigger as a table shows it: its `Display` without the policies and
-/// zone that are the defaults.
-///
-/// ```
-/// use tempora::trigger::{CronTrigger, Zone};
-/// use tempora_cli::jobs::short_trigger;
-///
-/// let trigger = CronTrigger::crontab("*/5 * * * *").timezone("UTC").build()?.into();
-/// assert_eq!(short_trigger(&trigger, &Zone::new("UTC")?), "cron['*/5 * * * *']");
-/// # Ok::<(), tempora::Error>(())
-/// ```
-pub fn short_trigger(trigger: &Trigger, zone: &Zone) -> String {
-    trigger
-        .to_string()
-        .replace(&format!(", timezone='{}'", zone.name()), "")
-        .replace(", dst_gap='shift'", "")
-        .replace(", dst_fold='auto'", "")
 }
 
 /// The command a job runs, as a shell would show it.
@@ -747,7 +582,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "max_instances": job.max_instances(),
         "executor": job.executor(),
         "labels": job.labels(),
-        "last_run": last.map(|run| crate::history::run_json(zone, run)),
+        "last_run": last.map(|run| run_json(zone, run)),
     })
 }
 
@@ -812,34 +647,6 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
     ))
 }
 
-/// Columns padded to their widest cell, two spaces apart.
-pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
-    let mut widths = header.map(|title| title.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut text = String::new();
-        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
-            if index + 1 == N {
-                text.push_str(cell);
-            } else {
-                text.push_str(&format!("{cell:<width$}  "));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
-    out
-}
-
 /// `tempora jobs show ID`.
 fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String> {
     let job = opened.job(id)?;
@@ -850,10 +657,7 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
     };
     if json {
         let mut value = job_json(opened, &job, runs.first(), now);
-        value["runs"] = runs
-            .iter()
-            .map(|run| crate::history::run_json(&opened.zone, run))
-            .collect();
+        value["runs"] = runs.iter().map(|run| run_json(&opened.zone, run)).collect();
         return Ok(format!("{value}\n"));
     }
     let command: Option<CommandArgs> = serde_json::from_value(job.args().clone()).ok();
@@ -909,8 +713,8 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
         .collect();
     if !runs.is_empty() {
         out.push_str("latest runs:\n");
-        let rows = crate::history::rows(&opened.zone, &runs);
-        for line in table(crate::history::HEADER, &rows).lines() {
+        let rows = run_rows(&opened.zone, &runs);
+        for line in table(RUN_HEADER, &rows).lines() {
             out.push_str(&format!("  {line}\n"));
         }
     }

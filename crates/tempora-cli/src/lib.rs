@@ -17,14 +17,27 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// `builder = builder.setter(value)` for each optional value that is given:
+/// `set_given!(builder; start => start_date, end => end_date)`.
+macro_rules! set_given {
+    ($builder:ident; $($value:expr => $setter:ident),* $(,)?) => {
+        $(
+            if let Some(value) = $value {
+                $builder = $builder.$setter(value);
+            }
+        )*
+    };
+}
+
 pub mod config;
 pub mod daemon;
 pub mod history;
 pub mod jobs;
 pub mod next;
 pub mod nodes;
+pub mod output;
 pub mod store;
-mod trigger_options;
+pub mod trigger_options;
 
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
@@ -94,6 +107,11 @@ pub struct Cli {
 pub enum Command {
     /// Print the next fire times of a trigger, one per line (RFC 3339 with
     /// the offset of the trigger's zone).
+    ///
+    /// The trigger is a subcommand naming its kind (`next cron --hour 9`),
+    /// or the trigger flags alone, the same `tempora jobs add` takes (`next
+    /// --hour 9 --day-of-week mon-fri`, `next --cron "0 9 * * *"`, `next
+    /// --interval 90m`, `next --months 1 --hour 9`, `next --run-date T`).
     ///
     /// The first line is the first fire time at or after --now (or the first
     /// after --previous, if given), each further line the next fire time

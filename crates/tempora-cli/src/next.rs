@@ -25,22 +25,28 @@
 
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
-use tempora::trigger::{
-    CalendarIntervalTrigger, CronTrigger, CronTriggerBuilder, DateTrigger, DstFold, DstGap,
-    IntervalTrigger, Trigger, Zone,
+use tempora::Result;
+use tempora::trigger::Zone;
+
+use crate::trigger_options::{
+    CronFields, FieldFlags, IntervalFlags, TriggerCommon, TriggerFlags, TriggerKind, parse_time,
 };
-use tempora::{Error, Result};
 
-use crate::trigger_options::TriggerOptions;
-
-/// `tempora next`: a trigger and the options every trigger takes, or
-/// `--job ID` for a job in the daemon's store.
+/// `tempora next`: a trigger — its flags, or its kind as a subcommand and
+/// that kind's flags — and what to print, or `--job ID` for a job in the
+/// daemon's store.
+///
+/// The trigger flags are those of `tempora jobs add`; see
+/// [`TriggerFlags`] for how they choose the kind.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
 pub struct NextArgs {
-    /// The kind of trigger.
+    /// The kind of trigger, with only its own flags.
     #[command(subcommand)]
-    pub trigger: Option<TriggerArgs>,
+    pub kind: Option<KindCommand>,
+    /// What to print.
+    #[command(flatten)]
+    pub output: NextOutput,
     /// A stored job instead of a trigger: its next run time, then its
     /// trigger's fire times after it (for a paused job, or with --now, the
     /// trigger's fire times from now).
@@ -53,361 +59,17 @@ pub struct NextArgs {
     /// With --job: the store's URL, instead of the configuration file's.
     #[arg(long, value_name = "URL", requires = "job")]
     pub store: Option<String>,
-    /// With --job: the time to answer for (T; default: the current time).
-    #[arg(long, value_name = "T", requires = "job")]
-    pub now: Option<String>,
-    /// With --job: how many fire times to print.
-    #[arg(long, value_name = "N", default_value_t = 5, requires = "job")]
-    pub count: usize,
-    /// With --job: print a JSON array.
-    #[arg(long, requires = "job")]
-    pub json: bool,
+    /// The trigger, by its flags alone: `tempora next --hour 9` (last: they
+    /// have their own heading in `--help`).
+    #[command(flatten)]
+    pub trigger: TriggerFlags,
 }
 
-/// The fire times of the stored job `--job` names.
-fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Vec<String>> {
-    let store = crate::jobs::StoreArgs {
-        config: args.config.clone(),
-        store: args.store.clone(),
-        store_prefix: None,
-        json: false,
-    };
-    let opened = store.open()?;
-    let job = opened.job(id)?;
-    let trigger = job.trigger();
-    let given_now = args
-        .now
-        .as_deref()
-        .map(|text| parse_time(trigger.zone(), "now", text))
-        .transpose()?;
-    let times: Vec<Timestamp> = match (job.next_run_time(), given_now) {
-        (Some(next), None) => std::iter::once(next)
-            .chain(trigger.fire_times(Some(next), next))
-            .take(args.count)
-            .collect(),
-        (_, now_given) => trigger
-            .fire_times(None, now_given.unwrap_or(now))
-            .take(args.count)
-            .collect(),
-    };
-    Ok(times
-        .into_iter()
-        .map(|time| trigger.zone().format(time))
-        .collect())
-}
-
-/// The trigger kinds of `tempora next`, each with its own fields.
-#[derive(Debug, Subcommand)]
-pub enum TriggerArgs {
-    /// Cron fields, APScheduler's grammar (day of week 0 = Monday).
-    ///
-    /// Fields above the least significant one given default to `*`, those
-    /// below it to their minimum: `--hour 9` alone fires at 09:00:00 every day.
-    /// Each field takes `*`, `*/a`, `a`, `a-b`, `a-b/c`, `a/c` and lists `x,y,z`;
-    /// `--day` also takes `last`, `3rd fri`, `last sun`. The day and the day of
-    /// the week must both match.
-    Cron {
-        /// The fields.
-        #[command(flatten)]
-        fields: CronFieldArgs,
-        /// The DST policies.
-        #[command(flatten)]
-        dst: DstArgs,
-        /// Options every trigger takes.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
-    /// A crontab string: `minute hour day month day_of_week`, with an
-    /// optional leading second and trailing year, or `@daily` and friends.
-    ///
-    /// As in cron, the day of the week counts from Sunday (0 and 7 are Sunday,
-    /// names sun-sat), and when both day fields are restricted a day matches
-    /// if either does. `L`, `LW`, `15W`, `5L` and `fri#3` are understood.
-    Crontab {
-        /// The expression, quoted: "*/15 9-17 * * mon-fri".
-        #[arg(value_name = "EXPR")]
-        expression: String,
-        /// The DST policies.
-        #[command(flatten)]
-        dst: DstArgs,
-        /// Options every trigger takes.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
-    /// Every fixed length of elapsed time (an hour is 3600 s across DST).
-    ///
-    /// The lengths add up: `--hours 1 --minutes 30` is every 90 minutes. From
-    /// `--start-date` (default: now), fire times are whole intervals apart in
-    /// elapsed time, so `--hours 24` fires an hour later on the wall clock
-    /// after clocks spring forward.
-    #[command(
-        mut_arg("dst_gap", |arg| arg.hide(true)),
-        mut_arg("dst_fold", |arg| arg.hide(true)),
-    )]
-    Interval {
-        /// Weeks between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        weeks: i64,
-        /// Days between fires (24 hours each, whatever the clocks do).
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        days: i64,
-        /// Hours between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        hours: i64,
-        /// Minutes between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        minutes: i64,
-        /// Seconds between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        seconds: i64,
-        /// Refused: DST policies are for wall-clock triggers.
-        #[command(flatten)]
-        dst: DstArgs,
-        /// Options every trigger takes.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
-    /// Every so many years, months, weeks and days, at a wall-clock time
-    /// (APScheduler 3.11's CalendarIntervalTrigger).
-    ///
-    /// Years and months keep the day of the month and skip months that lack
-    /// it (the 31st fires in January, March, May...); then the weeks and days
-    /// are added. It starts on the date of `--start-date` (default: today).
-    #[command(
-        mut_arg("start_date", |arg| arg.help(
-            "The first day it may fire (T; its date in the trigger's zone is used; default: today)"
-        )),
-        mut_arg("end_date", |arg| arg.help(
-            "The last day it may fire (T; its date in the trigger's zone is used)"
-        )),
-    )]
-    CalendarInterval {
-        /// Years between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        years: i32,
-        /// Months between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        months: i32,
-        /// Weeks between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        weeks: i32,
-        /// Days between fires.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        days: i32,
-        /// The hour of the day it fires at, 0-23.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        hour: i32,
-        /// The minute it fires at, 0-59.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        minute: i32,
-        /// The second it fires at, 0-59.
-        #[arg(
-            long,
-            value_name = "N",
-            default_value_t = 0,
-            allow_negative_numbers = true
-        )]
-        second: i32,
-        /// The DST policies.
-        #[command(flatten)]
-        dst: DstArgs,
-        /// Options every trigger takes.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
-    /// Once, at a given time.
-    #[command(
-        mut_arg("dst_gap", |arg| arg.hide(true)),
-        mut_arg("dst_fold", |arg| arg.hide(true)),
-        mut_arg("start_date", |arg| arg.hide(true)),
-        mut_arg("end_date", |arg| arg.hide(true)),
-    )]
-    Date {
-        /// When it fires (T; a local time in a DST gap moves forward by the
-        /// gap, one in a fold is the first occurrence).
-        #[arg(long = "run-date", value_name = "T")]
-        run_date: String,
-        /// Refused: DST policies are for wall-clock triggers.
-        #[command(flatten)]
-        dst: DstArgs,
-        /// Options every trigger takes.
-        #[command(flatten)]
-        common: CommonArgs,
-    },
-}
-
-/// The fields of `tempora next cron`, each an expression of APScheduler's
-/// grammar, passed as given to [`CronTriggerBuilder`].
-#[derive(Debug, Args)]
-pub struct CronFieldArgs {
-    /// Year: 4 digits, e.g. 2027, 2026-2030, */2.
-    #[arg(long, value_name = "EXPR")]
-    pub year: Option<String>,
-    /// Month: 1-12 or jan-dec, e.g. jun-aug.
-    #[arg(long, value_name = "EXPR")]
-    pub month: Option<String>,
-    /// Day of the month: 1-31, `last`, `3rd fri`, `last sun`.
-    #[arg(long, value_name = "EXPR")]
-    pub day: Option<String>,
-    /// ISO week of the year: 1-53.
-    #[arg(long, value_name = "EXPR")]
-    pub week: Option<String>,
-    /// Day of the week: 0-6 (0 = Monday) or mon-sun, e.g. mon-fri.
-    #[arg(long = "day-of-week", value_name = "EXPR")]
-    pub day_of_week: Option<String>,
-    /// Hour: 0-23.
-    #[arg(long, value_name = "EXPR")]
-    pub hour: Option<String>,
-    /// Minute: 0-59.
-    #[arg(long, value_name = "EXPR")]
-    pub minute: Option<String>,
-    /// Second: 0-59.
-    #[arg(long, value_name = "EXPR")]
-    pub second: Option<String>,
-}
-
-impl CronFieldArgs {
-    /// Gives `builder` the fields that were given; the others keep the
-    /// builder's defaults.
-    fn apply(&self, mut builder: CronTriggerBuilder) -> CronTriggerBuilder {
-        type Setter = fn(CronTriggerBuilder, &String) -> CronTriggerBuilder;
-        let setters: [(&Option<String>, Setter); 8] = [
-            (&self.year, |b, v| b.year(v)),
-            (&self.month, |b, v| b.month(v)),
-            (&self.day, |b, v| b.day(v)),
-            (&self.week, |b, v| b.week(v)),
-            (&self.day_of_week, |b, v| b.day_of_week(v)),
-            (&self.hour, |b, v| b.hour(v)),
-            (&self.minute, |b, v| b.minute(v)),
-            (&self.second, |b, v| b.second(v)),
-        ];
-        for (value, set) in setters {
-            if let Some(value) = value {
-                builder = set(builder, value);
-            }
-        }
-        builder
-    }
-}
-
-/// What a wall-clock trigger does when daylight saving time moves the clocks.
-#[derive(Debug, Args)]
-pub struct DstArgs {
-    /// A wall time that does not exist (clocks jump forward): shift,
-    /// at-transition or skip.
-    ///
-    /// shift (default): the same distance past the gap, 02:30 becomes 03:30.
-    /// at-transition: the first instant after the gap, 02:30 becomes 03:00.
-    /// skip: no fire that day. Only for cron, crontab and calendar-interval.
-    #[arg(long = "dst-gap", value_name = "POLICY")]
-    pub dst_gap: Option<String>,
-    /// A wall time that happens twice (clocks fall back): auto, first, last
-    /// or both.
-    ///
-    /// auto (default): once, at the first occurrence, unless the hour field
-    /// is `*`, then in both passes. first: the first occurrence. last: the
-    /// second occurrence. both: both occurrences. Only for cron, crontab and
-    /// calendar-interval.
-    #[arg(long = "dst-fold", value_name = "POLICY")]
-    pub dst_fold: Option<String>,
-}
-
-impl DstArgs {
-    /// The policies given, read.
-    fn policies(&self) -> Result<(Option<DstGap>, Option<DstFold>)> {
-        let gap = self.dst_gap.as_deref().map(str::parse).transpose()?;
-        let fold = self.dst_fold.as_deref().map(str::parse).transpose()?;
-        Ok((gap, fold))
-    }
-
-    /// Refuses any policy, for a trigger that does not fire by the wall
-    /// clock; `why` says what it does instead.
-    fn refuse(&self, why: &str) -> Result<()> {
-        for (field, given) in [("dst_gap", &self.dst_gap), ("dst_fold", &self.dst_fold)] {
-            if let Some(value) = given {
-                return Err(Error::invalid(
-                    field,
-                    format!(
-                        "{value:?} does not apply: {why}; DST policies are for cron, crontab \
-                         and calendar-interval"
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The options of every `tempora next` trigger. A time T is RFC 3339 with an
-/// offset, or a local `YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]` in the trigger's zone.
-#[derive(Debug, Args)]
-pub struct CommonArgs {
-    /// The trigger's zone: an IANA name, UTC, or an offset like +05:30
-    /// (default: this machine's zone, or UTC if it has no IANA name).
-    // Hyphen values: `--timezone -08:00` is an offset, not an option.
-    #[arg(long, value_name = "TZ", allow_hyphen_values = true)]
-    pub timezone: Option<String>,
-    /// The first instant it may fire (T).
-    #[arg(long = "start-date", value_name = "T")]
-    pub start_date: Option<String>,
-    /// The last instant it may fire (T), inclusive.
-    #[arg(long = "end-date", value_name = "T")]
-    pub end_date: Option<String>,
+/// What `tempora next` prints, and from when. A time T is RFC 3339 with an
+/// offset, or a local `YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]` in the trigger's
+/// zone.
+#[derive(Debug, Clone, Args)]
+pub struct NextOutput {
     /// The previous fire time (T): the first line is then the first fire time
     /// after it, even if that is before now (a missed run).
     #[arg(long, value_name = "T")]
@@ -429,136 +91,216 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
-impl TriggerArgs {
-    /// The options every trigger takes.
-    pub fn common(&self) -> &CommonArgs {
-        match self {
-            TriggerArgs::Cron { common, .. }
-            | TriggerArgs::Crontab { common, .. }
-            | TriggerArgs::Interval { common, .. }
-            | TriggerArgs::CalendarInterval { common, .. }
-            | TriggerArgs::Date { common, .. } => common,
-        }
-    }
+/// The fire times of the stored job `--job` names.
+fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Vec<String>> {
+    let store = crate::jobs::StoreArgs {
+        config: args.config.clone(),
+        store: args.store.clone(),
+        store_prefix: None,
+        json: false,
+    };
+    let opened = store.open()?;
+    let job = opened.job(id)?;
+    let trigger = job.trigger();
+    let given_now = args
+        .output
+        .now
+        .as_deref()
+        .map(|text| parse_time(trigger.zone(), "now", text))
+        .transpose()?;
+    let times: Vec<Timestamp> = match (job.next_run_time(), given_now) {
+        (Some(next), None) => std::iter::once(next)
+            .chain(trigger.fire_times(Some(next), next))
+            .take(args.output.count)
+            .collect(),
+        (_, now_given) => trigger
+            .fire_times(None, now_given.unwrap_or(now))
+            .take(args.output.count)
+            .collect(),
+    };
+    Ok(times
+        .into_iter()
+        .map(|time| trigger.zone().format(time))
+        .collect())
+}
 
-    /// Builds the trigger in `zone`.
+/// The trigger kinds of `tempora next` as subcommands, each offering its own
+/// flags of [`TriggerFlags`].
+#[derive(Debug, Subcommand)]
+pub enum KindCommand {
+    /// Cron fields, APScheduler's grammar (day of week 0 = Monday).
     ///
-    /// # Errors
+    /// Fields above the least significant one given default to `*`, those
+    /// below it to their minimum: `--hour 9` alone fires at 09:00:00 every day.
+    /// Each field takes `*`, `*/a`, `a`, `a-b`, `a-b/c`, `a/c` and lists `x,y,z`;
+    /// `--day` also takes `last`, `3rd fri`, `last sun`. The day and the day of
+    /// the week must both match.
+    Cron(Kind<CronFields>),
+    /// A crontab string: `minute hour day month day_of_week`, with an
+    /// optional leading second and trailing year, or `@daily` and friends
+    /// (`--cron EXPR` without a subcommand).
     ///
-    /// An error naming the field for a value the trigger refuses, a time
-    /// that does not parse, or an option that does not apply to the kind.
-    pub fn build(&self, zone: &Zone) -> Result<Trigger> {
-        let common = self.common();
-        let start = common
-            .start_date
-            .as_deref()
-            .map(|text| parse_time(zone, "start_date", text))
-            .transpose()?;
-        let end = common
-            .end_date
-            .as_deref()
-            .map(|text| parse_time(zone, "end_date", text))
-            .transpose()?;
-        let options = |dst: &DstArgs| -> Result<TriggerOptions<'_>> {
-            let (gap, fold) = dst.policies()?;
-            Ok(TriggerOptions {
-                zone,
-                timezone: zone.name(),
-                start,
-                end,
-                gap,
-                fold,
-                jitter: None,
-            })
-        };
-        let trigger = match self {
-            TriggerArgs::Cron { fields, dst, .. } => options(dst)?
-                .cron(fields.apply(CronTrigger::builder()))
-                .build()?
-                .into(),
-            TriggerArgs::Crontab {
-                expression, dst, ..
-            } => options(dst)?
-                .cron(CronTrigger::crontab(expression))
-                .build()?
-                .into(),
-            TriggerArgs::Interval {
-                weeks,
-                days,
-                hours,
-                minutes,
-                seconds,
-                dst,
-                ..
-            } => {
-                dst.refuse("an interval counts elapsed time, not the wall clock")?;
-                let builder = IntervalTrigger::builder()
-                    .weeks(*weeks)
-                    .days(*days)
-                    .hours(*hours)
-                    .minutes(*minutes)
-                    .seconds(*seconds);
-                options(dst)?.interval(builder).build()?.into()
-            }
-            TriggerArgs::CalendarInterval {
-                years,
-                months,
-                weeks,
-                days,
-                hour,
-                minute,
-                second,
-                dst,
-                ..
-            } => {
-                let builder = CalendarIntervalTrigger::builder()
-                    .years(*years)
-                    .months(*months)
-                    .weeks(*weeks)
-                    .days(*days)
-                    .hour(*hour)
-                    .minute(*minute)
-                    .second(*second);
-                options(dst)?.calendar_interval(builder).build()?.into()
-            }
-            TriggerArgs::Date { run_date, dst, .. } => {
-                dst.refuse(
-                    "a date fires at one instant; to pick one side of a DST change, \
-                     give --run-date an offset",
-                )?;
-                for (field, given) in [
-                    ("start_date", &common.start_date),
-                    ("end_date", &common.end_date),
-                ] {
-                    if let Some(value) = given {
-                        return Err(Error::invalid(
-                            field,
-                            format!(
-                                "{value:?} does not apply: a date trigger fires once, at --run-date"
-                            ),
-                        ));
-                    }
-                }
-                let run_date = parse_time(zone, "run_date", run_date)?;
-                DateTrigger::in_zone(run_date, zone.clone()).into()
-            }
-        };
-        Ok(trigger)
+    /// As in cron, the day of the week counts from Sunday (0 and 7 are Sunday,
+    /// names sun-sat), and when both day fields are restricted a day matches
+    /// if either does. `L`, `LW`, `15W`, `5L` and `fri#3` are understood.
+    Crontab(Kind<Crontab>),
+    /// Every fixed length of elapsed time (an hour is 3600 s across DST).
+    ///
+    /// The lengths add up: `--hours 1 --minutes 30` is every 90 minutes, as
+    /// is `--interval 90m`. From `--start-date` (default: now), fire times
+    /// are whole intervals apart in elapsed time, so `--hours 24` fires an
+    /// hour later on the wall clock after clocks spring forward.
+    #[command(mut_args(hiding(&["dst_gap", "dst_fold"])))]
+    Interval(Kind<IntervalFlags>),
+    /// Every so many years, months, weeks and days, at a wall-clock time
+    /// (APScheduler 3.11's CalendarIntervalTrigger).
+    ///
+    /// Years and months keep the day of the month and skip months that lack
+    /// it (the 31st fires in January, March, May...); then the weeks and days
+    /// are added. It starts on the date of `--start-date` (default: today),
+    /// at `--hour`, `--minute` and `--second` (default 00:00:00).
+    #[command(
+        mut_args(hiding(&[
+            "year", "month", "day", "week", "day_of_week", "interval", "hours", "minutes",
+            "seconds", "jitter",
+        ])),
+        mut_arg("hour", |arg| arg.help("The hour of the day it fires at, 0-23")),
+        mut_arg("minute", |arg| arg.help("The minute it fires at, 0-59")),
+        mut_arg("second", |arg| arg.help("The second it fires at, 0-59")),
+        mut_arg("start_date", |arg| arg.help(
+            "The first day it may fire (T; its date in the trigger's zone is used; default: today)"
+        )),
+        mut_arg("end_date", |arg| arg.help(
+            "The last day it may fire (T; its date in the trigger's zone is used)"
+        )),
+    )]
+    CalendarInterval(Kind<FieldFlags>),
+    /// Once, at a given time (`--run-date T` without a subcommand).
+    #[command(mut_args(hiding(&["dst_gap", "dst_fold", "start_date", "end_date", "jitter"])))]
+    Date(Kind<RunDate>),
+}
+
+/// One kind of `tempora next`: its own flags, the options every trigger
+/// takes, and what to print.
+#[derive(Debug, Args)]
+pub struct Kind<T: Args> {
+    /// The kind's own flags.
+    #[command(flatten)]
+    pub flags: T,
+    /// Zone, bounds, policies, jitter.
+    #[command(flatten)]
+    pub common: TriggerCommon,
+    /// What to print.
+    #[command(flatten)]
+    pub output: NextOutput,
+}
+
+/// `tempora next crontab EXPR`.
+#[derive(Debug, Clone, Args)]
+pub struct Crontab {
+    /// The expression, quoted: "*/15 9-17 * * mon-fri".
+    #[arg(value_name = "EXPR")]
+    pub expression: String,
+}
+
+/// `tempora next date --run-date T`.
+#[derive(Debug, Clone, Args)]
+pub struct RunDate {
+    /// When it fires (T; a local time in a DST gap moves forward by the
+    /// gap, one in a fold is the first occurrence).
+    #[arg(long = "run-date", value_name = "T")]
+    pub run_date: String,
+}
+
+/// What one kind's own flags are among [`TriggerFlags`].
+pub trait KindFlags: Args {
+    /// The kind.
+    const KIND: TriggerKind;
+    /// Puts these flags into `flags`.
+    fn put(&self, flags: &mut TriggerFlags);
+}
+
+impl KindFlags for CronFields {
+    const KIND: TriggerKind = TriggerKind::Cron;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.fields.cron = self.clone();
     }
 }
 
-/// Reads a time T on `zone`'s wall clock; a mistake names `field`, the
-/// option it was given to, rather than the library's generic `time`.
-fn parse_time(zone: &Zone, field: &str, text: &str) -> Result<Timestamp> {
-    zone.parse_time(text).map_err(|error| {
-        let message = error.to_string();
-        let reason = error
-            .field()
-            .and_then(|inner| message.strip_prefix(inner))
-            .and_then(|rest| rest.strip_prefix(": "))
-            .unwrap_or(&message);
-        Error::invalid(field, reason)
-    })
+impl KindFlags for Crontab {
+    const KIND: TriggerKind = TriggerKind::Cron;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.cron = Some(self.expression.clone());
+    }
+}
+
+impl KindFlags for IntervalFlags {
+    const KIND: TriggerKind = TriggerKind::Interval;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.fields.every = self.clone();
+    }
+}
+
+impl KindFlags for FieldFlags {
+    const KIND: TriggerKind = TriggerKind::CalendarInterval;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.fields = self.clone();
+    }
+}
+
+impl KindFlags for RunDate {
+    const KIND: TriggerKind = TriggerKind::Date;
+    fn put(&self, flags: &mut TriggerFlags) {
+        flags.run_date = Some(self.run_date.clone());
+    }
+}
+
+impl<T: KindFlags> Kind<T> {
+    /// The kind, its flags as [`TriggerFlags`], and what to print.
+    pub fn parts(&self) -> (TriggerKind, TriggerFlags, &NextOutput) {
+        let mut flags = TriggerFlags {
+            common: self.common.clone(),
+            ..TriggerFlags::default()
+        };
+        self.flags.put(&mut flags);
+        (T::KIND, flags, &self.output)
+    }
+}
+
+/// Hides the flags of [`TriggerFlags`] named in `names` from a kind's help:
+/// they belong to other kinds (given anyway, they are refused, named).
+fn hiding(names: &'static [&'static str]) -> impl FnMut(clap::Arg) -> clap::Arg {
+    move |arg| {
+        let hidden = names.contains(&arg.get_id().as_str());
+        arg.hide(hidden)
+    }
+}
+
+impl KindCommand {
+    /// The kind, its flags as [`TriggerFlags`], and what to print.
+    pub fn parts(&self) -> (TriggerKind, TriggerFlags, &NextOutput) {
+        match self {
+            KindCommand::Cron(kind) => kind.parts(),
+            KindCommand::Crontab(kind) => kind.parts(),
+            KindCommand::Interval(kind) => kind.parts(),
+            KindCommand::CalendarInterval(kind) => kind.parts(),
+            KindCommand::Date(kind) => kind.parts(),
+        }
+    }
+}
+
+impl NextArgs {
+    /// The trigger's kind (when a subcommand names it), its flags, and what
+    /// to print.
+    fn parts(&self) -> (Option<TriggerKind>, TriggerFlags, &NextOutput) {
+        match &self.kind {
+            Some(command) => {
+                let (kind, flags, output) = command.parts();
+                (Some(kind), flags, output)
+            }
+            None => (None, self.trigger.clone(), &self.output),
+        }
+    }
 }
 
 /// The fire times of the trigger `args` describes, as `tempora next` prints
@@ -591,30 +333,24 @@ fn parse_time(zone: &Zone, field: &str, text: &str) -> Result<Timestamp> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
-    let Some(trigger_args) = &args.trigger else {
-        return Err(Error::invalid(
-            "trigger",
-            "give a trigger kind (cron, crontab, interval, calendar-interval, date) or --job ID",
-        ));
-    };
-    let common = trigger_args.common();
-    let zone = match &common.timezone {
+    let (kind, flags, output) = args.parts();
+    let zone = match &flags.common.timezone {
         Some(name) => Zone::new(name)?,
         None => Zone::system(),
     };
-    let trigger = trigger_args.build(&zone)?;
-    let now = match &common.now {
+    let trigger = flags.build(kind, &zone)?;
+    let now = match &output.now {
         Some(text) => parse_time(&zone, "now", text)?,
         None => now,
     };
-    let previous = common
+    let previous = output
         .previous
         .as_deref()
         .map(|text| parse_time(&zone, "previous", text))
         .transpose()?;
     Ok(trigger
         .fire_times(previous, now)
-        .take(common.count)
+        .take(output.count)
         .map(|time| trigger.zone().format(time))
         .collect())
 }
@@ -640,14 +376,9 @@ pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: &NextArgs, now: Timestamp) -> crate::Result<String> {
-    let (times, json) = match (&args.job, &args.trigger) {
-        (Some(id), _) => (job_fire_times(args, id, now)?, args.json),
-        (None, trigger) => (
-            fire_times(args, now)?,
-            trigger
-                .as_ref()
-                .is_some_and(|trigger| trigger.common().json),
-        ),
+    let (times, json) = match &args.job {
+        Some(id) => (job_fire_times(args, id, now)?, args.output.json),
+        None => (fire_times(args, now)?, args.parts().2.json),
     };
     if json {
         return Ok(format!("{}\n", serde_json::Value::from(times)));
@@ -869,23 +600,6 @@ mod tests {
             assert!(message.starts_with(&format!("{field}: ")), "{message}");
             assert!(!message.contains('\n'), "{message}");
         }
-    }
-
-    #[test]
-    fn a_bad_time_names_its_option_once() {
-        let error = next(&[
-            "crontab",
-            "@daily",
-            "--timezone",
-            "UTC",
-            "--now",
-            "yesterday",
-        ]);
-        assert_eq!(
-            error.unwrap_err().to_string(),
-            "now: \"yesterday\" is neither RFC 3339 with an offset nor a local \
-             YYYY-MM-DD[ HH:MM[:SS[.ffffff]]]"
-        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use tempora::store::NodeRecord;
 
 use crate::Result;
-use crate::jobs::{StoreArgs, local, relative, table};
+use crate::config::DaemonConfig;
+use crate::jobs::StoreArgs;
+use crate::output::{local, relative, table};
 
 /// `tempora nodes`.
 #[derive(Debug, Args)]
@@ -49,7 +51,7 @@ pub fn run(args: &NodesArgs, now: Timestamp) -> Result<String> {
     let lease = opened
         .config
         .as_ref()
-        .map_or(tempora::scheduler::DEFAULT_LEASE, |config| config.lease);
+        .map_or(tempora::scheduler::DEFAULT_LEASE, DaemonConfig::lease);
     let (nodes, store_now) = opened.block_on(opened.store.list_nodes(now))?;
     let shown: Vec<(&NodeRecord, bool)> = nodes
         .iter()

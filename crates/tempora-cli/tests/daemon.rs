@@ -388,8 +388,9 @@ fn commands_refuse_bad_input_with_status_2() {
         ),
         (
             &["jobs", "add", "x", "--shell", "true"][..],
-            "error: the following required arguments were not provided: \
-             <--cron <EXPR>|--cron-fields <FIELDS>|--interval <EVERY>|--calendar-interval <FIELDS>|--date <T>>",
+            "error: trigger: missing; give --cron EXPR, cron fields (--hour 9 …), \
+             --interval DURATION (or --hours N …), a calendar interval (--months N …) or \
+             --run-date T",
         ),
         (
             &["jobs", "pause", "tick", "--until", "someday"][..],

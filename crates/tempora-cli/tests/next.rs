@@ -1,7 +1,7 @@
 //! `tempora next`, end to end: the real binary, its output, its exit status
 //! and its one-line errors, and the examples README.md and the pages of
-//! `docs/` print, read from those files. Every case passes `--now`, so none depends on the clock
-//! (but the one that checks the clock's default).
+//! `docs/` print, read from those files. Every case passes `--now`, so none
+//! depends on the clock (but the one that checks the clock's default).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -211,8 +211,17 @@ impl SchedulerConfig {
     }
 }
 
-/// The 1-based line and column of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// The 1-based line and column of byte `offset` in `text`, as an error
+/// about a configuration file names its place (TOML's own errors give byte
+/// offsets).
+///
+/// ```
+/// use tempora::config::line_column;
+///
+/// let text = "timezone = \"UTC\"\nlease = \"soon\"\n";
+/// assert_eq!(line_column(text, text.find("soon").unwrap()), (2, 10));
+/// ```
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before
@@ -273,22 +282,21 @@ impl SchedulerBuilder {
             self = self.job_defaults(defaults);
         }
         for (name, executor) in &config.executors {
+            // A refused pool size, named as the file's key.
+            let in_executor = |error: Error| match (error.field(), error.reason()) {
+                (Some(field), Some(reason)) => {
+                    Error::invalid(format!("executors.{name}.{field}"), reason)
+                }
+                _ => error,
+            };
             let executor = match executor {
-                ExecutorConfig::ThreadPool { max_workers } => Executor::thread_pool(*max_workers)
-                    .map_err(|error| {
-                    Error::invalid(
-                        format!("executors.{name}.max_workers"),
-                        error.to_string().replace("max_workers: ", ""),
-                    )
-                })?,
+                ExecutorConfig::ThreadPool { max_workers } => {
+                    Executor::thread_pool(*max_workers).map_err(in_executor)?
+                }
                 ExecutorConfig::Async => Executor::async_tasks(),
-                ExecutorConfig::ProcessPool { max_workers } => Executor::process_pool(*max_workers)
-                    .map_err(|error| {
-                        Error::invalid(
-                            format!("executors.{name}.max_workers"),
-                            error.to_string().replace("max_workers: ", ""),
-                        )
-                    })?,
+                ExecutorConfig::ProcessPool { max_workers } => {
+                    Executor::process_pool(*max_workers).map_err(in_executor)?
+                }
             };
             self = self.executor(name.clone(), executor);
         }

@@ -218,4 +218,27 @@ impl Error {
             _ => None,
         }
     }
+
+    /// What is wrong with a refused value, without the field's name: the
+    /// message an error of [`Error::invalid`] was made with. `None` for the
+    /// other kinds of error.
+    ///
+    /// A caller that names the value differently (a command-line option
+    /// for the library's field) puts its own name in front of it, instead
+    /// of cutting up the message.
+    ///
+    /// ```
+    /// let error = tempora::trigger::CronTrigger::builder().hour("24").timezone("UTC").build().unwrap_err();
+    /// assert_eq!(error.field(), Some("hour"));
+    /// assert_eq!(error.reason(), Some("24 is out of range 0-23"));
+    /// let renamed = tempora::Error::invalid("--hour", error.reason().unwrap_or_default());
+    /// assert_eq!(renamed.to_string(), "--hour: 24 is out of range 0-23");
+    /// assert_eq!(tempora::Error::not_found("job", "nightly").reason(), None);
+    /// ```
+    pub fn reason(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::InvalidField { message, .. } => Some(message),
+            _ => None,
+        }
+    }
 }

@@ -22,7 +22,9 @@ use crate::error::{Error, Result};
 mod command;
 
 pub(crate) use self::command::exit_description;
-pub use self::command::{BASE_ENV, COMMAND, CommandArgs, CommandOutput, InheritEnv};
+pub use self::command::{
+    BASE_ENV, COMMAND, CommandArgs, CommandOutput, InheritEnv, PROCESS_WORKER_ENV,
+};
 
 /// What a run gives back: its return value as JSON, or its error.
 pub type RunResult = std::result::Result<Value, RunError>;

@@ -79,16 +79,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Run, RunOutcome, call_task};
+pub use crate::task::PROCESS_WORKER_ENV;
 use crate::task::{JobContext, JobTask, RunError, Tasks};
-
-/// The environment variable that marks a process as a worker of a process
-/// pool; [`serve_process_worker`] serves when it is set.
-///
-/// A task that starts *this same program* again from a worker process
-/// should remove the variable from the child's environment
-/// ([`Command::env_remove`]), or the child serves runs instead of doing its
-/// work. The built-in [`command`](crate::task::COMMAND) task does.
-pub const PROCESS_WORKER_ENV: &str = "TEMPORA_PROCESS_WORKER";
 
 /// The version of the protocol, checked when a worker says it is ready.
 const PROTOCOL_VERSION: u32 = 2;

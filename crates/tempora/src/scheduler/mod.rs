@@ -48,6 +48,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod api;
 mod block_on;
 mod decide;
 mod engine;
@@ -64,11 +65,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Listeners;
 use crate::executor::Executor;
-use crate::history::{RunQuery, RunRecord, RunRetention};
-use crate::job::{DEFAULT, Job, JobBuilder, JobChanges, JobDefaults};
-use crate::store::{JobStore, MemoryStore, UnrestorableJob};
+use crate::history::RunRetention;
+use crate::job::{DEFAULT, JobDefaults};
+use crate::store::{JobStore, MemoryStore};
 use crate::task::Tasks;
-use crate::trigger::{Trigger, Zone};
+use crate::trigger::Zone;
 
 pub use self::engine::SchedulerState;
 
@@ -397,7 +398,9 @@ impl SchedulerBuilder {
                 Error::state(format!("cannot start the scheduler's runtime: {error}"))
             })?;
         Ok(SyncScheduler {
-            engine: Engine::new(self.parts()?),
+            inner: AsyncScheduler {
+                engine: Engine::new(self.parts()?),
+            },
             runtime: Arc::new(OwnedRuntime(Some(runtime))),
             loop_thread: Arc::new(Mutex::new(None)),
         })
@@ -492,270 +495,76 @@ impl Drop for OwnedRuntime {
     }
 }
 
+/// A scheduler's `Debug`: its kind, state and zone.
+fn describe(engine: &Engine, kind: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.debug_struct(kind)
+        .field("state", &engine.state())
+        .field("timezone", &engine.timezone.name())
+        .finish_non_exhaustive()
+}
+
 /// The sync API shared by [`BlockingScheduler`], [`BackgroundScheduler`]
 /// and [`HostScheduler`]: `Clone + Send + Sync`, callable from any thread
 /// that is not inside async code (there, use [`SyncScheduler::to_async`]).
+///
+/// Each method waits for [`AsyncScheduler`]'s method of the same name on
+/// the scheduler's own runtime: the two APIs are one list.
+///
+/// The run history of a job that failed:
+///
+/// ```
+/// use tempora::clock::ManualClock;
+/// use tempora::history::{RunQuery, RunStatus};
+/// use tempora::job::JobBuilder;
+/// use tempora::scheduler::SchedulerBuilder;
+/// use tempora::store::MemoryStore;
+/// use tempora::task::JobTask;
+/// use tempora::trigger::DateTrigger;
+///
+/// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+/// let scheduler = SchedulerBuilder::new()
+///     .clock(clock.clone())
+///     .store("default", MemoryStore::with_history()) // a history kept in memory
+///     .host_driven()?;
+/// let task = JobTask::closure(|_| Err::<(), _>("smtp: connection refused"));
+/// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail"))?;
+/// scheduler.start()?;
+/// scheduler.run_pending(clock.now());
+/// scheduler.shutdown(true)?; // waits for the run and its record
+///
+/// let failed = scheduler.list_runs(&RunQuery::new().job("mail").failed_only())?;
+/// assert_eq!(failed.len(), 1);
+/// assert_eq!(failed[0].status, RunStatus::Error);
+/// assert_eq!(failed[0].error.as_deref(), Some("smtp: connection refused"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// No store here keeps a job it cannot restore:
+///
+/// ```
+/// use tempora::scheduler::SchedulerBuilder;
+///
+/// let scheduler = SchedulerBuilder::new().host_driven()?;
+/// assert!(scheduler.unrestorable_jobs()?.is_empty());
+/// # Ok::<(), tempora::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct SyncScheduler {
-    engine: Arc<Engine>,
+    inner: AsyncScheduler,
     runtime: Arc<OwnedRuntime>,
     loop_thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl fmt::Debug for SyncScheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SyncScheduler")
-            .field("state", &self.engine.state())
-            .field("timezone", &self.engine.timezone.name())
-            .finish_non_exhaustive()
+        describe(&self.inner.engine, "SyncScheduler", f)
     }
 }
 
 impl SyncScheduler {
     /// An async handle on the same scheduler, for use inside async code.
     pub fn to_async(&self) -> AsyncScheduler {
-        AsyncScheduler {
-            engine: Arc::clone(&self.engine),
-        }
-    }
-
-    /// What the scheduler is doing.
-    pub fn state(&self) -> SchedulerState {
-        self.engine.state()
-    }
-
-    /// The zone jobs are shown in.
-    pub fn timezone(&self) -> &Zone {
-        &self.engine.timezone
-    }
-
-    /// The registry of named tasks.
-    pub fn tasks(&self) -> &Tasks {
-        &self.engine.tasks
-    }
-
-    /// The listeners: add callbacks or subscribe to events.
-    pub fn listeners(&self) -> &Listeners {
-        &self.engine.listeners
-    }
-
-    /// Adds a job; returns it as stored, with its id and next run time.
-    ///
-    /// # Errors
-    ///
-    /// An invalid option (named by its field), an id already taken (unless
-    /// replacing), a task not registered or whose arguments do not fit, a
-    /// closure for a persistent store, an unknown store or executor, a store
-    /// failure.
-    pub fn add_job(&self, job: JobBuilder) -> Result<Job> {
-        self.runtime.block_on(self.engine.add_job(job))?
-    }
-
-    /// The job `id`, if any store has it.
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub fn get_job(&self, id: &str) -> Result<Option<Job>> {
-        self.runtime.block_on(self.engine.get_job(id))?
-    }
-
-    /// The jobs of every store (or of `store`), each store's by next run
-    /// time, paused last.
-    ///
-    /// # Errors
-    ///
-    /// An unknown store, a store failure.
-    pub fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
-        self.runtime.block_on(self.engine.list_jobs(store))?
-    }
-
-    /// The run history that `query` asks for, from every store: newest
-    /// first (by scheduled time, then job id, then node), at most
-    /// `query.limit` records. Stores that keep no history are skipped.
-    ///
-    /// ```
-    /// use tempora::clock::ManualClock;
-    /// use tempora::history::{RunQuery, RunStatus};
-    /// use tempora::job::JobBuilder;
-    /// use tempora::scheduler::SchedulerBuilder;
-    /// use tempora::store::MemoryStore;
-    /// use tempora::task::JobTask;
-    /// use tempora::trigger::DateTrigger;
-    ///
-    /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
-    /// let scheduler = SchedulerBuilder::new()
-    ///     .clock(clock.clone())
-    ///     .store("default", MemoryStore::with_history()) // a history kept in memory
-    ///     .host_driven()?;
-    /// let task = JobTask::closure(|_| Err::<(), _>("smtp: connection refused"));
-    /// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail"))?;
-    /// scheduler.start()?;
-    /// scheduler.run_pending(clock.now());
-    /// scheduler.shutdown(true)?; // waits for the run and its record
-    ///
-    /// let failed = scheduler.list_runs(&RunQuery::new().job("mail").failed_only())?;
-    /// assert_eq!(failed.len(), 1);
-    /// assert_eq!(failed[0].status, RunStatus::Error);
-    /// assert_eq!(failed[0].error.as_deref(), Some("smtp: connection refused"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.runtime.block_on(self.engine.list_runs(query))?
-    }
-
-    /// The jobs that the stores keep but cannot restore (their stored form
-    /// does not read): never run, never deleted, listed here until someone
-    /// rewrites or removes them. The memory store has none.
-    ///
-    /// ```
-    /// use tempora::scheduler::SchedulerBuilder;
-    ///
-    /// let scheduler = SchedulerBuilder::new().host_driven()?;
-    /// assert!(scheduler.unrestorable_jobs()?.is_empty());
-    /// # Ok::<(), tempora::Error>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
-        self.runtime.block_on(self.engine.unrestorable_jobs())?
-    }
-
-    /// Changes options of job `id`.
-    ///
-    /// # Errors
-    ///
-    /// Not found, an invalid option, a store failure.
-    pub fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
-        self.runtime.block_on(self.engine.modify_job(id, changes))?
-    }
-
-    /// Gives job `id` a new trigger, next running at its first fire time
-    /// from now. A trigger with nothing left removes the job.
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub fn reschedule_job(&self, id: &str, trigger: impl Into<Trigger>) -> Result<Job> {
-        self.runtime
-            .block_on(self.engine.reschedule_job(id, trigger.into()))?
-    }
-
-    /// Pauses job `id`: it keeps its trigger but does not run until resumed.
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub fn pause_job(&self, id: &str) -> Result<Job> {
-        self.runtime.block_on(self.engine.pause_job(id))?
-    }
-
-    /// Resumes job `id` from its trigger's next fire time after now; `None`
-    /// when the trigger has nothing left (the job is then removed).
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub fn resume_job(&self, id: &str) -> Result<Option<Job>> {
-        self.runtime.block_on(self.engine.resume_job(id))?
-    }
-
-    /// Removes job `id`.
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub fn remove_job(&self, id: &str) -> Result<()> {
-        self.runtime.block_on(self.engine.remove_job(id))?
-    }
-
-    /// Removes every job (of `store`, or of all stores).
-    ///
-    /// # Errors
-    ///
-    /// An unknown store, a store failure.
-    pub fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
-        self.runtime.block_on(self.engine.remove_all_jobs(store))?
-    }
-
-    /// Runs job `id` once more, now; its schedule is unchanged. The run
-    /// counts against `max_instances`.
-    ///
-    /// # Errors
-    ///
-    /// Not found, the scheduler not started, a store failure.
-    pub fn run_job_now(&self, id: &str) -> Result<()> {
-        self.runtime.block_on(self.engine.run_job_now(id))?
-    }
-
-    /// A printable table of the jobs: id, name, trigger, next run in the
-    /// scheduler's zone.
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub fn jobs_table(&self) -> Result<String> {
-        self.runtime.block_on(self.engine.jobs_table())?
-    }
-
-    /// Adds a job store under `name`.
-    ///
-    /// # Errors
-    ///
-    /// Field `store` when the name is taken.
-    pub fn add_store(&self, name: &str, store: impl JobStore) -> Result<()> {
-        self.engine.add_store(name, Arc::new(store))
-    }
-
-    /// Removes the job store `name` (its jobs stay in it).
-    ///
-    /// # Errors
-    ///
-    /// Not found.
-    pub fn remove_store(&self, name: &str) -> Result<()> {
-        self.engine.remove_store(name)
-    }
-
-    /// Adds an executor under `name`.
-    ///
-    /// # Errors
-    ///
-    /// Field `executor` when the name is taken.
-    pub fn add_executor(&self, name: &str, executor: Executor) -> Result<()> {
-        self.engine.add_executor(name, executor)
-    }
-
-    /// Removes the executor `name`, letting its runs finish.
-    ///
-    /// # Errors
-    ///
-    /// Not found.
-    pub fn remove_executor(&self, name: &str) -> Result<()> {
-        self.engine.remove_executor(name)
-    }
-
-    /// Stops processing jobs until [`SyncScheduler::resume`].
-    ///
-    /// # Errors
-    ///
-    /// The scheduler is not running.
-    pub fn pause(&self) -> Result<()> {
-        self.engine.pause()
-    }
-
-    /// Resumes processing jobs.
-    ///
-    /// # Errors
-    ///
-    /// The scheduler is not paused or running.
-    pub fn resume(&self) -> Result<()> {
-        self.engine.resume()
+        self.inner.clone()
     }
 
     /// Shuts the scheduler down. With `wait`, returns once the runs in
@@ -767,7 +576,7 @@ impl SyncScheduler {
     ///
     /// The scheduler was never started.
     pub fn shutdown(&self, wait: bool) -> Result<()> {
-        self.runtime.block_on(self.engine.shutdown(wait))??;
+        self.runtime.block_on(self.inner.shutdown(wait))??;
         let thread = self
             .loop_thread
             .lock()
@@ -783,7 +592,9 @@ impl SyncScheduler {
     }
 
     fn start_engine(&self, paused: bool) -> Result<()> {
-        self.engine.start(self.runtime.handle()?.clone(), paused)
+        self.inner
+            .engine
+            .start(self.runtime.handle()?.clone(), paused)
     }
 }
 
@@ -884,7 +695,7 @@ impl BlockingScheduler {
     /// installed.
     pub fn start(&self) -> Result<()> {
         self.start_engine(false)?;
-        let engine = Arc::clone(&self.engine);
+        let engine = Arc::clone(&self.inner.engine);
         self.runtime.block_on(async move {
             let signals = shutdown_signal();
             tokio::pin!(signals);
@@ -943,7 +754,7 @@ impl BackgroundScheduler {
 
     fn start_with(&self, paused: bool) -> Result<()> {
         self.start_engine(paused)?;
-        let engine = Arc::clone(&self.engine);
+        let engine = Arc::clone(&self.inner.engine);
         let runtime = Arc::clone(&self.runtime);
         let thread = std::thread::Builder::new()
             .name("tempora-loop".to_owned())
@@ -992,7 +803,7 @@ impl HostScheduler {
     /// Called from async code on a current-thread runtime, where it cannot
     /// run, it logs an error and returns `None`.
     pub fn run_pending(&self, now: Timestamp) -> Option<Timestamp> {
-        match self.runtime.block_on(self.engine.tick(now)) {
+        match self.runtime.block_on(self.inner.engine.tick(now)) {
             Ok(wake_at) => wake_at,
             Err(error) => {
                 tracing::error!(%error, "run_pending could not run");
@@ -1030,6 +841,57 @@ impl HostScheduler {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Its methods are the scheduler's API; [`SyncScheduler`] wraps each of
+/// them for sync code. The run history of a job: a run and its record
+/// happen in the background, so this example waits for them.
+///
+/// ```
+/// use tempora::clock::ManualClock;
+/// use tempora::history::{RunQuery, RunStatus};
+/// use tempora::job::JobBuilder;
+/// use tempora::scheduler::SchedulerBuilder;
+/// use tempora::store::MemoryStore;
+/// use tempora::task::JobTask;
+/// use tempora::trigger::DateTrigger;
+///
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
+/// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
+/// let scheduler = SchedulerBuilder::new()
+///     .clock(clock.clone())
+///     .store("default", MemoryStore::with_history()) // a history kept in memory
+///     .asynchronous()?;
+/// let task = JobTask::closure(|_| Ok::<_, String>("sent"));
+/// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail")).await?;
+/// scheduler.start().await?;
+/// // The run and its record happen in the background: wait for them.
+/// let runs = loop {
+///     let runs = scheduler.list_runs(&RunQuery::new().job("mail")).await?;
+///     if runs.first().is_some_and(|run| run.status.is_finished()) {
+///         break runs;
+///     }
+///     tokio::task::yield_now().await;
+/// };
+/// assert_eq!(runs[0].status, RunStatus::Success);
+/// assert!(runs[0].duration.is_some());
+/// scheduler.shutdown(true).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// No store here keeps a job it cannot restore:
+///
+/// ```
+/// use tempora::scheduler::AsyncScheduler;
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let scheduler = AsyncScheduler::new()?;
+/// assert!(scheduler.unrestorable_jobs().await?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct AsyncScheduler {
     engine: Arc<Engine>,
@@ -1037,10 +899,7 @@ pub struct AsyncScheduler {
 
 impl fmt::Debug for AsyncScheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncScheduler")
-            .field("state", &self.engine.state())
-            .field("timezone", &self.engine.timezone.name())
-            .finish_non_exhaustive()
+        describe(&self.engine, "AsyncScheduler", f)
     }
 }
 
@@ -1079,244 +938,6 @@ impl AsyncScheduler {
         self.engine.start(runtime.clone(), paused)?;
         runtime.spawn(Arc::clone(&self.engine).run_loop());
         Ok(())
-    }
-
-    /// What the scheduler is doing.
-    pub fn state(&self) -> SchedulerState {
-        self.engine.state()
-    }
-
-    /// The zone jobs are shown in.
-    pub fn timezone(&self) -> &Zone {
-        &self.engine.timezone
-    }
-
-    /// The registry of named tasks.
-    pub fn tasks(&self) -> &Tasks {
-        &self.engine.tasks
-    }
-
-    /// The listeners: add callbacks or subscribe to events.
-    pub fn listeners(&self) -> &Listeners {
-        &self.engine.listeners
-    }
-
-    /// Adds a job; see [`SyncScheduler::add_job`].
-    ///
-    /// # Errors
-    ///
-    /// As [`SyncScheduler::add_job`].
-    pub async fn add_job(&self, job: JobBuilder) -> Result<Job> {
-        self.engine.add_job(job).await
-    }
-
-    /// The job `id`, if any store has it.
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub async fn get_job(&self, id: &str) -> Result<Option<Job>> {
-        self.engine.get_job(id).await
-    }
-
-    /// The jobs of every store, or of `store`.
-    ///
-    /// # Errors
-    ///
-    /// An unknown store, a store failure.
-    pub async fn list_jobs(&self, store: Option<&str>) -> Result<Vec<Job>> {
-        self.engine.list_jobs(store).await
-    }
-
-    /// The run history that `query` asks for, from every store; see
-    /// [`SyncScheduler::list_runs`].
-    ///
-    /// ```
-    /// use tempora::clock::ManualClock;
-    /// use tempora::history::{RunQuery, RunStatus};
-    /// use tempora::job::JobBuilder;
-    /// use tempora::scheduler::SchedulerBuilder;
-    /// use tempora::store::MemoryStore;
-    /// use tempora::task::JobTask;
-    /// use tempora::trigger::DateTrigger;
-    ///
-    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
-    /// let clock = ManualClock::new("2026-01-01T00:00:00Z".parse()?);
-    /// let scheduler = SchedulerBuilder::new()
-    ///     .clock(clock.clone())
-    ///     .store("default", MemoryStore::with_history()) // a history kept in memory
-    ///     .asynchronous()?;
-    /// let task = JobTask::closure(|_| Ok::<_, String>("sent"));
-    /// scheduler.add_job(JobBuilder::with_task(task, DateTrigger::new(clock.now())).id("mail")).await?;
-    /// scheduler.start().await?;
-    /// // The run and its record happen in the background: wait for them.
-    /// let runs = loop {
-    ///     let runs = scheduler.list_runs(&RunQuery::new().job("mail")).await?;
-    ///     if runs.first().is_some_and(|run| run.status.is_finished()) {
-    ///         break runs;
-    ///     }
-    ///     tokio::task::yield_now().await;
-    /// };
-    /// assert_eq!(runs[0].status, RunStatus::Success);
-    /// assert!(runs[0].duration.is_some());
-    /// scheduler.shutdown(true).await?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # })?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.engine.list_runs(query).await
-    }
-
-    /// The jobs that the stores keep but cannot restore; see
-    /// [`SyncScheduler::unrestorable_jobs`].
-    ///
-    /// ```
-    /// use tempora::scheduler::AsyncScheduler;
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-    /// let scheduler = AsyncScheduler::new()?;
-    /// assert!(scheduler.unrestorable_jobs().await?.is_empty());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # })?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
-        self.engine.unrestorable_jobs().await
-    }
-
-    /// Changes options of job `id`.
-    ///
-    /// # Errors
-    ///
-    /// Not found, an invalid option, a store failure.
-    pub async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
-        self.engine.modify_job(id, changes).await
-    }
-
-    /// Gives job `id` a new trigger; see [`SyncScheduler::reschedule_job`].
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub async fn reschedule_job(&self, id: &str, trigger: impl Into<Trigger>) -> Result<Job> {
-        self.engine.reschedule_job(id, trigger.into()).await
-    }
-
-    /// Pauses job `id`.
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub async fn pause_job(&self, id: &str) -> Result<Job> {
-        self.engine.pause_job(id).await
-    }
-
-    /// Resumes job `id`; see [`SyncScheduler::resume_job`].
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub async fn resume_job(&self, id: &str) -> Result<Option<Job>> {
-        self.engine.resume_job(id).await
-    }
-
-    /// Removes job `id`.
-    ///
-    /// # Errors
-    ///
-    /// Not found, a store failure.
-    pub async fn remove_job(&self, id: &str) -> Result<()> {
-        self.engine.remove_job(id).await
-    }
-
-    /// Removes every job (of `store`, or of all stores).
-    ///
-    /// # Errors
-    ///
-    /// An unknown store, a store failure.
-    pub async fn remove_all_jobs(&self, store: Option<&str>) -> Result<()> {
-        self.engine.remove_all_jobs(store).await
-    }
-
-    /// Runs job `id` once more, now.
-    ///
-    /// # Errors
-    ///
-    /// Not found, the scheduler not started, a store failure.
-    pub async fn run_job_now(&self, id: &str) -> Result<()> {
-        self.engine.run_job_now(id).await
-    }
-
-    /// A printable table of the jobs.
-    ///
-    /// # Errors
-    ///
-    /// A store failure.
-    pub async fn jobs_table(&self) -> Result<String> {
-        self.engine.jobs_table().await
-    }
-
-    /// Adds a job store under `name`.
-    ///
-    /// # Errors
-    ///
-    /// Field `store` when the name is taken.
-    pub fn add_store(&self, name: &str, store: impl JobStore) -> Result<()> {
-        self.engine.add_store(name, Arc::new(store))
-    }
-
-    /// Removes the job store `name`.
-    ///
-    /// # Errors
-    ///
-    /// Not found.
-    pub fn remove_store(&self, name: &str) -> Result<()> {
-        self.engine.remove_store(name)
-    }
-
-    /// Adds an executor under `name`.
-    ///
-    /// # Errors
-    ///
-    /// Field `executor` when the name is taken.
-    pub fn add_executor(&self, name: &str, executor: Executor) -> Result<()> {
-        self.engine.add_executor(name, executor)
-    }
-
-    /// Removes the executor `name`.
-    ///
-    /// # Errors
-    ///
-    /// Not found.
-    pub fn remove_executor(&self, name: &str) -> Result<()> {
-        self.engine.remove_executor(name)
-    }
-
-    /// Stops processing jobs until resumed.
-    ///
-    /// # Errors
-    ///
-    /// The scheduler is not running.
-    pub fn pause(&self) -> Result<()> {
-        self.engine.pause()
-    }
-
-    /// Resumes processing jobs.
-    ///
-    /// # Errors
-    ///
-    /// The scheduler is not paused or running.
-    pub fn resume(&self) -> Result<()> {
-        self.engine.resume()
     }
 
     /// Shuts down; see [`SyncScheduler::shutdown`].

@@ -288,6 +288,22 @@ impl CommandArgs {
     }
 }
 
+/// The environment variable that marks a process as a worker of a process
+/// pool; [`serve_process_worker`](crate::executor::serve_process_worker)
+/// serves when it is set. It is one of the variables a program never
+/// sees: the built-in [`COMMAND`] task removes it from the programs it
+/// starts.
+///
+/// A task of your own that starts *this same program* again from a worker
+/// process should remove it from the child's environment
+/// ([`Command::env_remove`](std::process::Command::env_remove)), or the
+/// child serves runs instead of doing its work.
+///
+/// ```
+/// assert_eq!(tempora::executor::PROCESS_WORKER_ENV, "TEMPORA_PROCESS_WORKER");
+/// ```
+pub const PROCESS_WORKER_ENV: &str = "TEMPORA_PROCESS_WORKER";
+
 /// The variables of the scheduler's environment a program always sees
 /// under [`InheritEnv::Base`]: what a login gives and programs need to find
 /// programs, files and the locale, and nothing that usually holds a
@@ -714,7 +730,7 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         }));
     }
     // A program started from a process pool's worker is not a worker.
-    command.env_remove(crate::executor::PROCESS_WORKER_ENV);
+    command.env_remove(PROCESS_WORKER_ENV);
     command.envs(&args.env);
     if let Some(dir) = &args.working_dir {
         command.current_dir(dir);

@@ -125,6 +125,45 @@ impl CronTriggerBuilder {
 
     field_setters!(year, month, day, week, day_of_week, hour, minute, second);
 
+    /// Sets the field named `name` — one of `year`, `month`, `day`,
+    /// `week`, `day_of_week`, `hour`, `minute`, `second` — as its setter
+    /// does: for fields that come by name, from a file or a command line.
+    ///
+    /// ```
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let trigger = CronTrigger::builder().field("day_of_week", "sat")?.timezone("UTC").build()?;
+    /// assert!(trigger.to_string().contains("day_of_week='sat'"));
+    /// let error = CronTrigger::builder().field("weekday", "sat").unwrap_err();
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "cron: unknown field `weekday`, expected one of year, month, day, week, \
+    ///      day_of_week, hour, minute, second"
+    /// );
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Field `cron` for a name that is not a cron field.
+    pub fn field(
+        mut self,
+        name: &str,
+        expression: impl fmt::Display,
+    ) -> Result<CronTriggerBuilder> {
+        let Some(known) = FIELD_NAMES.iter().find(|known| **known == name) else {
+            return Err(Error::invalid(
+                "cron",
+                format!(
+                    "unknown field `{name}`, expected one of {}",
+                    FIELD_NAMES.join(", ")
+                ),
+            ));
+        };
+        self.set_field(known, expression.to_string());
+        Ok(self)
+    }
+
     /// The zone the fields are matched in: an IANA name, `UTC` or an offset
     /// such as `+05:30`. Defaults to the zone of the machine
     /// ([`Zone::system`]).
