@@ -1,25 +1,26 @@
-//! The benchmark workloads of WORKLOADS.md (kept beside the repository in
-//! `shared/`), behind the `tempora-bench` binary.
+//! The benchmark workloads of `docs/workloads.md`, behind the
+//! `tempora-bench` binary.
 //!
 //! ```text
 //! tempora-bench W1 A|B|C [N]          # N defaults to 1,000,000
 //! tempora-bench W2 N                  # 10000 or 100000
 //! tempora-bench W3
-//! tempora-bench W4-add [N] [--store postgres://…]       # 10000
-//! tempora-bench W4-restart [N] [--store postgres://…]   # 100000
-//! tempora-bench W4-acquire [N] [--store postgres://…]   # 1000
+//! tempora-bench W4-add [N] [--store URL]       # 10000
+//! tempora-bench W4-restart [N] [--store URL]   # 100000
+//! tempora-bench W4-acquire [N] [--store URL]   # 1000
 //! tempora-bench W5
 //! tempora-bench W6
-//! tempora-bench W7-cluster NODES [N] [--store postgres://…]   # 10000
+//! tempora-bench W7-cluster NODES [N] [--store URL]   # 10000
 //! tempora-bench repeat R <workload args…>
 //! ```
 //!
 //! Each workload prints its results as JSON lines ([`output::Line`]). W1
 //! ([`w1`]) measures Tempora's cron trigger and, in the same process, the
 //! `cron` and `croner` crates on the same expression. W2, W3, W5 and W6
-//! ([`engine`]) run the scheduler on the memory store, W4 ([`persistent`])
-//! on the SQLite store, or on PostgreSQL with `--store`; W4-acquire times
-//! one claim of N due jobs (Tempora's own workload, beside WORKLOADS.md's).
+//! ([`engine`]) run the scheduler on the memory store, W4 and W7
+//! ([`persistent`]) on the SQLite store, or with `--store URL` on
+//! PostgreSQL, MySQL/MariaDB, Redis or MongoDB; W4-acquire times
+//! one claim of N due jobs (Tempora's own workload, beside those of `docs/workloads.md`).
 //! `repeat` ([`repeat`]) runs a workload in R fresh processes and prints the
 //! medians.
 //!
@@ -52,7 +53,8 @@ usage: tempora-bench W1 A|B|C [N]        (N defaults to 1000000)
        tempora-bench W4-add [N] [--store URL]      (N defaults to 10000)
        tempora-bench W4-restart [N] [--store URL]  (N defaults to 100000)
        tempora-bench W4-acquire [N] [--store URL]  (N defaults to 1000)
-                                 (URL: postgres://...; SQLite without one)
+                                 (URL: postgres://, mysql://, mariadb://,
+                                  redis:// or mongodb://...; SQLite without one)
        tempora-bench W5
        tempora-bench W6
        tempora-bench W7-cluster NODES [N] [--store URL]  (N defaults to 10000)

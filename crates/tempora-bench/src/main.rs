@@ -1,4 +1,4 @@
-//! `tempora-bench`: the workloads of WORKLOADS.md; see the library's docs.
+//! `tempora-bench`: the workloads of docs/workloads.md; see the library's docs.
 
 use std::process::ExitCode;
 

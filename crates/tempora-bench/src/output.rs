@@ -1,4 +1,4 @@
-//! The output protocol of WORKLOADS.md: one JSON object per result, on one
+//! The output protocol of docs/workloads.md: one JSON object per result, on one
 //! line, with the keys `impl`, `workload`, `value`, `unit` and `n` first and
 //! any extra keys (`error`, `check`, `wraps`, …) after them.
 

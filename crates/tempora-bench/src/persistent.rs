@@ -1,10 +1,15 @@
 //! The workloads on a persistent store: W4-add (durable adds per second),
 //! W4-restart (from a fresh process to the first due run, 100,000 jobs
-//! stored) and W4-acquire (one claim of 1,000 due jobs), on a fresh SQLite
-//! file under `/tmp` (the default) or on fresh tables of a PostgreSQL
-//! server (`--store postgres://…`).
+//! stored), W4-acquire (one claim of 1,000 due jobs) and W7-cluster (several
+//! schedulers sharing one store), on a fresh SQLite file under `/tmp` (the
+//! default) or, with `--store URL`, on a server: PostgreSQL
+//! (`postgres://…`), MySQL or MariaDB (`mysql://…`, `mariadb://…`), Redis
+//! (`redis://…`) or MongoDB (`mongodb://…`). Each run keeps its jobs under
+//! a table, key or collection prefix of its own and removes them at the end,
+//! so runs on one server never meet.
 //!
-//! Every line carries an extra `store` key: `sqlite` or `postgres`.
+//! Every line carries an extra `store` key: `sqlite`, `postgres`, `mysql`,
+//! `redis` or `mongodb`.
 //!
 //! ```
 //! use tempora_bench::persistent::Target;
@@ -12,7 +17,9 @@
 //! assert_eq!(Target::parse(None)?, Target::Sqlite);
 //! let target = Target::parse(Some("postgres://postgres@127.0.0.1/test"))?;
 //! assert_eq!(target.name(), "postgres");
-//! assert!(Target::parse(Some("redis://127.0.0.1/0")).is_err());
+//! assert_eq!(Target::parse(Some("redis://127.0.0.1/0"))?.name(), "redis");
+//! assert_eq!(Target::parse(Some("mariadb://root@127.0.0.1/test"))?.name(), "mysql");
+//! assert!(Target::parse(Some("oracle://db/orcl")).is_err());
 //! # Ok::<(), tempora_bench::Error>(())
 //! ```
 
@@ -27,7 +34,9 @@ use tempora::scheduler::{BackgroundScheduler, SchedulerBuilder};
 use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::{DateTrigger, IntervalTrigger};
-use tempora_sql::{PostgresStore, SqlOptions};
+use tempora_mongodb::MongoStore;
+use tempora_redis::RedisStore;
+use tempora_sql::{MySqlStore, PostgresStore, SqlOptions};
 
 use crate::Error;
 use crate::output::Line;
@@ -37,7 +46,7 @@ use crate::w1::TEMPORA_IMPL;
 /// a server database (the timed part always adds one job at a time).
 const SETUP_CONCURRENCY: usize = 16;
 
-/// Where a W4 workload keeps its jobs.
+/// Where a W4 or W7 workload keeps its jobs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
     /// A fresh SQLite file under `/tmp`, the store's defaults (WAL,
@@ -46,6 +55,15 @@ pub enum Target {
     /// Fresh tables (a table prefix of the run's own, dropped at the end)
     /// on the PostgreSQL database of this URL.
     Postgres(String),
+    /// Fresh tables (a table prefix of the run's own, dropped at the end)
+    /// on the MySQL or MariaDB database of this URL.
+    MySql(String),
+    /// Fresh keys (a key prefix of the run's own, deleted at the end) on
+    /// the Redis server of this URL.
+    Redis(String),
+    /// Fresh collections (a collection prefix of the run's own, dropped at
+    /// the end) in the MongoDB database of this URL.
+    MongoDb(String),
 }
 
 impl Target {
@@ -53,81 +71,129 @@ impl Target {
     ///
     /// # Errors
     ///
-    /// A usage error for a URL that is not `postgres://` (or
-    /// `postgresql://`).
+    /// A usage error for a URL whose scheme is none of `postgres://`
+    /// (`postgresql://`), `mysql://`, `mariadb://`, `redis://` (`rediss://`)
+    /// or `mongodb://` (`mongodb+srv://`); the message shows it without its
+    /// password.
     pub fn parse(url: Option<&str>) -> Result<Target, Error> {
-        match url {
-            None => Ok(Target::Sqlite),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(Target::Postgres(url.to_owned()))
-            }
-            Some(url) => Err(Error::usage(format!(
-                "--store: {:?} is not a postgres:// URL (SQLite is the default)",
+        let Some(url) = url else {
+            return Ok(Target::Sqlite);
+        };
+        let owned = url.to_owned();
+        match url.split_once("://").map(|(scheme, _)| scheme) {
+            Some("postgres" | "postgresql") => Ok(Target::Postgres(owned)),
+            Some("mysql" | "mariadb") => Ok(Target::MySql(owned)),
+            Some("redis" | "rediss") => Ok(Target::Redis(owned)),
+            Some("mongodb" | "mongodb+srv") => Ok(Target::MongoDb(owned)),
+            _ => Err(Error::usage(format!(
+                "--store: {:?} is not a postgres://, mysql://, mariadb://, redis:// or \
+                 mongodb:// URL (SQLite is the default)",
                 tempora::store::url::redact(url)
             ))),
         }
     }
 
-    /// `sqlite` or `postgres`: the `store` key of the lines.
+    /// `sqlite`, `postgres`, `mysql`, `redis` or `mongodb`: the `store` key
+    /// of the lines.
     pub fn name(&self) -> &'static str {
         match self {
             Target::Sqlite => "sqlite",
             Target::Postgres(_) => "postgres",
+            Target::MySql(_) => "mysql",
+            Target::Redis(_) => "redis",
+            Target::MongoDb(_) => "mongodb",
+        }
+    }
+
+    /// The server's URL; `None` for SQLite.
+    fn url(&self) -> Option<&str> {
+        match self {
+            Target::Sqlite => None,
+            Target::Postgres(url)
+            | Target::MySql(url)
+            | Target::Redis(url)
+            | Target::MongoDb(url) => Some(url),
         }
     }
 
     /// The arguments that give this target on a command line.
     fn args(&self) -> Vec<String> {
-        match self {
-            Target::Sqlite => Vec::new(),
-            Target::Postgres(url) => vec!["--store".to_owned(), url.clone()],
+        match self.url() {
+            None => Vec::new(),
+            Some(url) => vec!["--store".to_owned(), url.to_owned()],
         }
     }
 }
 
 /// A store on a target's fresh location, and how to find it again.
 struct Place {
-    /// The SQLite file, or the PostgreSQL URL.
+    /// The SQLite file, or the server's URL.
     location: String,
-    /// The table prefix.
+    /// The table, key or collection prefix.
     prefix: String,
     target: Target,
 }
 
 impl Place {
-    /// A fresh place for `workload`: a new file, or tables of a new prefix.
+    /// A fresh place for `workload`: a new file, or a new prefix on the
+    /// server.
     fn fresh(target: &Target, workload: &str) -> Result<Place, String> {
         let unique = uuid::Uuid::new_v4().simple().to_string();
-        match target {
-            Target::Sqlite => {
+        let (location, prefix) = match target.url() {
+            None => {
                 let dir = std::env::temp_dir().join(format!("tempora-bench-{workload}-{unique}"));
                 std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
-                Ok(Place {
-                    location: dir.join("jobs.db").to_string_lossy().into_owned(),
-                    prefix: String::new(),
-                    target: target.clone(),
-                })
+                (
+                    dir.join("jobs.db").to_string_lossy().into_owned(),
+                    String::new(),
+                )
             }
-            Target::Postgres(url) => Ok(Place {
-                location: url.clone(),
-                prefix: format!("bench_{unique}_"),
-                target: target.clone(),
-            }),
-        }
+            Some(url) if matches!(target, Target::Redis(_)) => {
+                (url.to_owned(), format!("tempora-bench:{unique}:"))
+            }
+            Some(url) => (url.to_owned(), format!("bench_{unique}_")),
+        };
+        Ok(Place {
+            location,
+            prefix,
+            target: target.clone(),
+        })
     }
 
-    /// Opens the store on the place (creating its file or tables).
+    /// Opens the store on the place (creating its file, tables or
+    /// collections).
     async fn open(&self) -> Result<Arc<dyn JobStore>, String> {
-        let options = SqlOptions::new().prefix(self.prefix.clone());
-        // A file path opens SQLite, a postgres:// URL PostgreSQL.
-        let store = tempora_sql::connect(&self.location, &options)
-            .await
-            .map_err(|error| chain(&error))?;
+        let store: Arc<dyn JobStore> = match &self.target {
+            Target::Sqlite | Target::Postgres(_) | Target::MySql(_) => {
+                let options = SqlOptions::new().prefix(self.prefix.clone());
+                // A file path opens SQLite, a URL its server.
+                tempora_sql::connect(&self.location, &options)
+                    .await
+                    .map_err(|error| chain(&error))?
+            }
+            Target::Redis(_) => Arc::new(self.redis().await.map_err(|error| chain(&error))?),
+            Target::MongoDb(_) => Arc::new(self.mongodb().await.map_err(|error| chain(&error))?),
+        };
         Ok(store)
     }
 
-    /// Removes the file or drops the tables.
+    async fn redis(&self) -> tempora::Result<RedisStore> {
+        RedisStore::builder(self.location.as_str())
+            .prefix(self.prefix.clone())
+            .connect()
+            .await
+    }
+
+    async fn mongodb(&self) -> tempora::Result<MongoStore> {
+        MongoStore::builder(self.location.as_str())
+            .prefix(self.prefix.clone())
+            .connect()
+            .await
+    }
+
+    /// Removes the file, drops the tables or collections, deletes the keys.
     async fn remove(&self) {
+        let options = SqlOptions::new().prefix(self.prefix.clone());
         match &self.target {
             Target::Sqlite => {
                 if let Some(dir) = std::path::Path::new(&self.location).parent() {
@@ -135,13 +201,68 @@ impl Place {
                 }
             }
             Target::Postgres(_) => {
-                let options = SqlOptions::new().prefix(self.prefix.clone());
                 if let Ok(store) = PostgresStore::connect(&self.location, &options).await {
                     let _ = store.drop_tables().await;
                     store.close().await;
                 }
             }
+            Target::MySql(_) => {
+                if let Ok(store) = MySqlStore::connect(&self.location, &options).await {
+                    let _ = store.drop_tables().await;
+                    store.close().await;
+                }
+            }
+            Target::Redis(_) => {
+                let _ = self.remove_redis_keys().await;
+            }
+            Target::MongoDb(_) => {
+                let _ = self.drop_mongodb_collections().await;
+            }
         }
+    }
+
+    /// Deletes every key under the prefix.
+    async fn remove_redis_keys(&self) -> redis::RedisResult<()> {
+        let mut connection = redis::Client::open(self.location.as_str())?
+            .get_multiplexed_async_connection()
+            .await?;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query_async(&mut connection)
+            .await?;
+        if !keys.is_empty() {
+            redis::cmd("DEL")
+                .arg(keys)
+                .query_async::<()>(&mut connection)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Drops every collection under the prefix, in the store's database.
+    async fn drop_mongodb_collections(&self) -> Result<(), String> {
+        let database = self
+            .mongodb()
+            .await
+            .map_err(|error| error.to_string())?
+            .database()
+            .to_owned();
+        let client = mongodb::Client::with_uri_str(&self.location)
+            .await
+            .map_err(|error| error.to_string())?;
+        let database = client.database(&database);
+        let names = database
+            .list_collection_names()
+            .await
+            .map_err(|error| error.to_string())?;
+        for name in names.iter().filter(|name| name.starts_with(&self.prefix)) {
+            database
+                .collection::<mongodb::bson::Document>(name)
+                .drop()
+                .await
+                .map_err(|error| error.to_string())?;
+        }
+        Ok(())
     }
 }
 
@@ -196,7 +317,7 @@ async fn fill(store: &Arc<dyn JobStore>, target: &Target, n: u64) -> Result<(), 
     let trigger = hourly()?;
     let in_flight = match target {
         Target::Sqlite => 1,
-        Target::Postgres(_) => SETUP_CONCURRENCY,
+        _ => SETUP_CONCURRENCY,
     };
     let mut pending = tokio::task::JoinSet::new();
     for _ in 0..n {
@@ -518,8 +639,10 @@ fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<Cluster, String
         }
         let waited = fired.recv_timeout(Duration::from_secs(300));
         let elapsed = start.elapsed().as_secs_f64();
+        // After a timeout the runs (or the store) may never finish: do not
+        // wait for them.
         for scheduler in &schedulers {
-            let _ = scheduler.shutdown(true);
+            let _ = scheduler.shutdown(waited.is_ok());
         }
         waited.map_err(|_| {
             format!(

@@ -5,7 +5,7 @@
 //! Every implementation runs the same chain ([`run_chain`]): from
 //! [`S0`], N times "the first fire time strictly after t", restarting at
 //! [`S0`] when t reaches the horizon [`HORIZON`]. The final t (`check`) and
-//! the number of restarts (`wraps`) must match WORKLOADS.md's table
+//! the number of restarts (`wraps`) must match docs/workloads.md's table
 //! ([`Expression::expected`]); a run that does not is reported with value
 //! `null` and an `error`, as is one the implementation cannot express.
 
@@ -52,7 +52,7 @@ pub enum Expression {
     C,
 }
 
-/// The `check` and `wraps` that WORKLOADS.md's table gives for an expression and N.
+/// The `check` and `wraps` that docs/workloads.md's table gives for an expression and N.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
     /// The final t, RFC 3339 with offset.
@@ -94,7 +94,7 @@ impl Expression {
         }
     }
 
-    /// The APScheduler fields of the expression, as WORKLOADS.md's table
+    /// The APScheduler fields of the expression, as docs/workloads.md's table
     /// gives them; Tempora's trigger is built from these.
     ///
     /// ```
@@ -192,7 +192,7 @@ impl Expression {
         }
     }
 
-    /// WORKLOADS.md's `check` and `wraps` for `n`, known for 100,000 and 1,000,000.
+    /// docs/workloads.md's `check` and `wraps` for `n`, known for 100,000 and 1,000,000.
     ///
     /// ```
     /// use tempora_bench::w1::Expression;
@@ -430,7 +430,7 @@ fn format_chrono(time: &DateTime<Tz>) -> String {
 
 /// Turns a chain's outcome into the output line: value = elapsed ns / N,
 /// or `null` with an `error` when the chain broke or its `check` or `wraps`
-/// differ from WORKLOADS.md's table.
+/// differ from docs/workloads.md's table.
 ///
 /// ```
 /// use std::time::Duration;
@@ -466,7 +466,7 @@ pub fn line(
     match expression.expected(n) {
         Some(expected) if (expected.check, expected.wraps) != (&*chain.check, chain.wraps) => {
             line.with("measured_ns_per_op", ns_per_op).error(format!(
-                "wrong result: check {} with wraps {}, WORKLOADS.md expects {} with wraps {}",
+                "wrong result: check {} with wraps {}, docs/workloads.md expects {} with wraps {}",
                 chain.check, chain.wraps, expected.check, expected.wraps
             ))
         }

@@ -1,4 +1,4 @@
-//! W1: every implementation's chain gives WORKLOADS.md's `check` and `wraps`
+//! W1: every implementation's chain gives docs/workloads.md's `check` and `wraps`
 //! for N = 100,000, so the peers are compared on the same work; what a peer
 //! cannot express is reported, not measured.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,7 +12,7 @@ use tempora_bench::w1::{
 
 const N: u64 = 100_000;
 
-/// Asserts that `chain` ran the 100,000 steps to WORKLOADS.md's table values.
+/// Asserts that `chain` ran the 100,000 steps to docs/workloads.md's table values.
 fn check(who: &str, expression: Expression, chain: Result<Chain, String>) {
     let expected = expression.expected(N).unwrap();
     let chain = chain.unwrap_or_else(|error| panic!("{who} {expression:?}: {error}"));
@@ -111,7 +111,7 @@ fn line_is_null_when_the_check_differs_from_the_table() {
         line.get("error").and_then(|error| error.as_str()),
         Some(
             "wrong result: check 2036-10-23T15:45:00+02:00 with wraps 0, \
-             WORKLOADS.md expects 2036-10-22T15:45:00+02:00 with wraps 0"
+             docs/workloads.md expects 2036-10-22T15:45:00+02:00 with wraps 0"
         )
     );
 }

@@ -1,7 +1,7 @@
 //! `tempora next`, end to end: the real binary, its output, its exit status
-//! and its one-line errors, and the examples README.md prints, read from
-//! README.md itself. Every case passes `--now`, so none depends on the clock
-//! (but the one that checks the clock's default).
+//! and its one-line errors, and the examples README.md and the pages of
+//! `docs/` print, read from those files. Every case passes `--now`, so none
+//! depends on the clock (but the one that checks the clock's default).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -135,7 +135,7 @@ fn crontab_strings_use_cron_rules() {
     );
 }
 
-/// README.md: "`--hours 24` from 2026-03-07 09:00 fires at 10:00 on the 8th".
+/// docs/triggers.md: "`--hours 24` from 2026-03-07 09:00 fires at 10:00 on the 8th".
 #[test]
 fn an_interval_counts_elapsed_time_across_dst() {
     assert_eq!(
@@ -529,6 +529,23 @@ fn readme() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap()
 }
 
+/// README.md and every page of `docs/`, one after the other.
+fn manual() -> String {
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs");
+    let mut pages: Vec<_> = std::fs::read_dir(docs)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "md"))
+        .collect();
+    pages.sort();
+    let mut text = readme();
+    for page in pages {
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(page).unwrap());
+    }
+    text
+}
+
 /// The section of README.md under `heading`, up to the next `## ` heading.
 fn section<'a>(readme: &'a str, heading: &str) -> &'a str {
     let start = readme.find(heading).expect(heading);
@@ -554,13 +571,14 @@ fn code_blocks(text: &str) -> Vec<(&str, Vec<&str>)> {
     blocks
 }
 
-/// Every `$ tempora next ...` in README.md's shell blocks prints the lines
-/// shown under it, exactly (`# comments` aside).
+/// Every `$ tempora next ...` in the shell blocks of README.md and of the
+/// pages of `docs/` prints the lines shown under it, exactly (`# comments`
+/// aside).
 #[test]
 fn the_readme_examples_print_what_it_shows() {
-    let readme = readme();
+    let manual = manual();
     let mut examples = 0;
-    for (_, lines) in code_blocks(&readme)
+    for (_, lines) in code_blocks(&manual)
         .into_iter()
         .filter(|(info, _)| *info == "sh")
     {
@@ -592,7 +610,10 @@ fn the_readme_examples_print_what_it_shows() {
         }
     }
     // The worked example of "Time zones and DST" alone has five.
-    assert!(examples >= 5, "only {examples} examples found in README.md");
+    assert!(
+        examples >= 5,
+        "only {examples} examples found in README.md and docs/"
+    );
 }
 
 /// "Two commands": the `tempora next` example, at the moment the text

@@ -1,4 +1,5 @@
-//! Every item of both cron grammars fires when the README says it does, and
+//! Every item of both cron grammars fires when the grammar
+//! (`src/trigger/cron/grammar.md`) says it does, and
 //! every way to write a trigger wrongly is refused with an invalid-input
 //! error that names the field and says what is allowed.
 //!

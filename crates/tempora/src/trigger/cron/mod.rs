@@ -19,30 +19,12 @@ use self::parse::{FIELD_NAMES, compile_crontab, compile_fields};
 pub(crate) use self::spec::CronSpec;
 
 /// Fires on a calendar: APScheduler's `CronTrigger` fields, or a standard
-/// crontab string.
+/// crontab string. The grammar of both follows; it is the one copy, which
+/// the manual (`docs/triggers.md`) links to.
 ///
-/// # APScheduler's fields
+#[doc = include_str!("grammar.md")]
 ///
-/// `year`, `month`, `day`, `week` (ISO week), `day_of_week` (0 = Monday),
-/// `hour`, `minute`, `second`, each an expression:
-///
-/// | expression | fires |
-/// |---|---|
-/// | `*` | on every value |
-/// | `*/a` | every a-th value from the minimum |
-/// | `a` | on a |
-/// | `a-b` | on a to b |
-/// | `a-b/c` | every c-th value from a to b |
-/// | `a/c` | every c-th value from a to the maximum |
-/// | `x,y,z` | on any of them |
-/// | `xth y` (day) | on the x-th weekday y of the month: `3rd fri` (`1st`-`5th`) |
-/// | `last x` (day) | on the last weekday x of the month: `last sun` |
-/// | `last` (day) | on the last day of the month |
-///
-/// Months may be named `jan`-`dec`, weekdays `mon`-`sun`, in ranges with
-/// steps (`mon-fri/2` is Monday, Wednesday, Friday). Fields above the least
-/// significant one given default to `*`, those below it to their minimum;
-/// `week` and `day_of_week` stay `*`. `day` and `day_of_week` must both match.
+/// # Examples
 ///
 /// ```
 /// use tempora::trigger::CronTrigger;
@@ -58,17 +40,6 @@ pub(crate) use self::spec::CronSpec;
 /// assert_eq!(trigger.zone().format(next), "2026-06-19T00:00:00+03:00");
 /// # Ok::<(), tempora::Error>(())
 /// ```
-///
-/// # Crontab strings
-///
-/// `minute hour day month day_of_week`, optionally a leading `second` and a
-/// trailing `year`. `day_of_week` counts from Sunday (0 or 7), names
-/// `sun`-`sat` are allowed, and when both day fields are restricted a day
-/// matches if either matches, as in Vixie cron. Also `@yearly`, `@annually`,
-/// `@monthly`, `@weekly`, `@daily`, `@midnight`, `@hourly`; `?` as `*` in the
-/// day fields; `L` (last day of the month), `LW` (its last weekday), `15W`
-/// (the weekday nearest the 15th); `5L` / `friL` (the month's last Friday),
-/// `5#3` / `fri#3` (its third Friday).
 ///
 /// ```
 /// use tempora::trigger::CronTrigger;
