@@ -53,9 +53,11 @@ struct StoreState {
 /// `on_interrupted = "retry"`.
 pub(crate) const SHUT_DOWN: &str = "interrupted: the scheduler shut down";
 
-/// How many of a job's latest failed records the start looks through for
-/// runs its node's shutdown cut short.
-const SHUTDOWN_LEFTOVERS_PER_JOB: usize = 20;
+/// How many of a store's latest failed records the start looks through for
+/// runs its node's shutdown cut short: a bound that does not grow with the
+/// number of stored jobs, so a start with many jobs runs its first job as
+/// soon as one with few.
+const SHUTDOWN_LEFTOVERS_SCANNED: usize = 1_000;
 
 /// The most records one background write takes.
 const WRITE_BATCH: usize = 1000;
@@ -244,48 +246,39 @@ impl Recorder {
     }
 
     /// Notes, for a retry, the runs that this node's last shutdown cut short
-    /// in `store` (recorded interrupted then) of the jobs that say
+    /// in `store` (recorded interrupted then), found among the store's
+    /// latest failed records; the retry keeps those of jobs that say
     /// `on_interrupted = "retry"`. A retry's record replaces the
     /// interrupted one (same job, fire time and node), so each is found
     /// once. A failure is logged: those runs are not retried.
     async fn find_shutdown_leftovers(&self, name: &str, store: &dyn JobStore) {
-        let jobs = match store.list_jobs().await {
-            Ok(jobs) => jobs,
-            Err(error) => {
-                tracing::warn!(store = name, %error, "cannot look for runs cut short by the last shutdown");
-                return;
-            }
-        };
-        let mut found = Vec::new();
-        for job in jobs {
-            if job.on_interrupted != crate::job::OnInterrupted::Retry {
-                continue;
-            }
-            let query = RunQuery::new()
-                .job(job.id.clone())
-                .failed_only()
-                .limit(SHUTDOWN_LEFTOVERS_PER_JOB);
-            match store.list_runs(&query).await {
-                Ok(runs) => found.extend(runs.into_iter().filter(|run| {
+        let query = RunQuery::new()
+            .failed_only()
+            .limit(SHUTDOWN_LEFTOVERS_SCANNED);
+        let found: Vec<RunRecord> = match store.list_runs(&query).await {
+            Ok(runs) => runs
+                .into_iter()
+                .filter(|run| {
                     run.node == self.node
                         && run.status == crate::history::RunStatus::Interrupted
                         && run
                             .error
                             .as_deref()
                             .is_some_and(|error| error.starts_with(SHUT_DOWN))
-                })),
-                Err(error) if error.is_unsupported() => return,
-                Err(error) => {
-                    tracing::warn!(store = name, job = %job.id, %error, "cannot look for runs cut short by the last shutdown");
-                }
+                })
+                .collect(),
+            Err(error) if error.is_unsupported() => return,
+            Err(error) => {
+                tracing::warn!(store = name, %error, "cannot look for runs cut short by the last shutdown");
+                return;
             }
-        }
+        };
         if !found.is_empty() {
             tracing::warn!(
                 store = name,
                 node = %self.node,
                 runs = found.len(),
-                "{} run(s) cut short by this node's last shutdown are retried (on_interrupted = \"retry\")",
+                "{} run(s) cut short by this node's last shutdown: those of jobs with on_interrupted = \"retry\" are retried",
                 found.len()
             );
             self.note_interrupted(name, &found);
