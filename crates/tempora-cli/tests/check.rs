@@ -58,6 +58,28 @@ fn a_mistake_is_located_on_one_line() {
 }
 
 #[test]
+fn a_bad_history_limit_names_the_key_the_value_and_what_it_takes() {
+    let dir = std::env::temp_dir().join(format!("tempora-check-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "[scheduler]\ntimezone = \"UTC\"\nhistory_max_age = 5\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let output = tempora(&["check", "-c", file]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!("error: {file}:3:1: history_max_age: 5 is not a duration or \"unlimited\"\n")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_missing_file_is_named() {
     let output = tempora(&["check", "--config", "/nonexistent/tempora.toml"]);
     assert_eq!(output.status.code(), Some(2));
