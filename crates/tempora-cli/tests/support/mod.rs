@@ -1,8 +1,10 @@
-//! What the fault tests share: a daemon on a temporary configuration, the
+//! What the tests of the daemon share (`daemon.rs`, `run.rs`, `chaos.rs`
+//! and the fault catalogue): a daemon on a temporary configuration, the
 //! `tempora` commands against it, signals, and polling with a deadline.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -19,10 +21,14 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// A directory named for the test, holding `config` as `tempora.toml`.
+    /// A directory named for the test binary and the test, holding
+    /// `config` as `tempora.toml`.
     pub fn new(name: &str, config: &str) -> Setup {
-        let dir =
-            std::env::temp_dir().join(format!("tempora-faults-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "tempora-{}-{}-{name}",
+            env!("CARGO_CRATE_NAME"),
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let setup = Setup { dir };
@@ -117,6 +123,16 @@ impl Setup {
             .iter()
             .filter(|run| run["status"] == status)
             .count()
+    }
+
+    /// The ids of the jobs the store holds.
+    pub fn job_ids(&self) -> BTreeSet<String> {
+        self.json(&["jobs"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|job| job["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// The lines of a file a job appends to (one per execution): what
