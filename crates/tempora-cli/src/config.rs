@@ -151,7 +151,14 @@ fn library_mistake(text: &str) -> Option<Located> {
             let alone = toml::Value::Table(toml::Table::from_iter([(key.clone(), value)]));
             let error = SchedulerConfig::deserialize(alone).err()?;
             let place = key_span(text, &span, &key).unwrap_or(span.clone());
-            Some((place, format!("{key}: {}", error.message().trim_end())))
+            let message = error.message().trim_end();
+            // A key that names itself in its message is not named twice.
+            let message = if message.starts_with(&format!("{key}: ")) {
+                message.to_owned()
+            } else {
+                format!("{key}: {message}")
+            };
+            Some((place, message))
         })
 }
 
@@ -1055,6 +1062,14 @@ max_instances = 2
             "t.toml:1:12: executors.cpu.max_workers: 0 is not allowed: at least 1"
         );
         assert!(refused("[scheduler]\nhistory_max_age = \"forever\"\n").contains("forever"));
+        assert_eq!(
+            refused("[scheduler]\nhistory_max_age = 5\n"),
+            "t.toml:2:1: history_max_age: 5 is not a duration or \"unlimited\""
+        );
+        assert_eq!(
+            refused("[scheduler]\nhistory_keep_per_job = \"all\"\n"),
+            "t.toml:2:1: history_keep_per_job: \"all\" is not a number of records or \"unlimited\""
+        );
         // A value of the library's keys is named and located at its key.
         let error = refused("[scheduler]\ntimezone = \"UTC\"\nstore_poll_interval = \"soon\"\n");
         assert!(

@@ -24,6 +24,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -42,6 +44,8 @@ use tempora::task::{JobContext, Tasks};
 use tempora::trigger::IntervalTrigger;
 use tempora_cli::store::StoreUrl;
 use tempora_testkit::unique_prefix;
+
+use support::{signal, wait_exit};
 
 /// The variable that makes this binary a scheduler process; its value is
 /// the process's settings as JSON.
@@ -301,19 +305,7 @@ fn read_executions(dir: &Path) -> BTreeMap<(String, i64), usize> {
 }
 
 fn terminate(process: &mut Child) {
-    let pid = process.id().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = process.try_wait().unwrap() {
-            assert!(status.success(), "a node exited with {status}");
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "a node did not exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    signal(process, "TERM");
+    let status = wait_exit(process);
+    assert!(status.success(), "a node exited with {status}");
 }

@@ -35,26 +35,43 @@ fn the_shipped_example_is_valid() {
     assert_eq!(summary["jobs"].as_array().unwrap().len(), 4);
 }
 
-#[test]
-fn a_mistake_is_located_on_one_line() {
-    let dir = std::env::temp_dir().join(format!("tempora-check-{}", std::process::id()));
+/// `tempora check` on a file holding `text`, which it must refuse with
+/// status 2: the file's path, and what it printed on stderr.
+fn refused(name: &str, text: &str) -> (String, String) {
+    let dir = std::env::temp_dir().join(format!("tempora-check-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.toml");
-    std::fs::write(
-        &file,
-        "[[job]]\nid = \"nightly\"\nshell = \"make\"\ncron = { day = \"last\", hour = 3, minute = 75 }\n",
-    )
-    .unwrap();
-    let file = file.to_str().unwrap();
-    let output = tempora(&["check", "-c", file]);
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let output = tempora(&["check", "-c", &file]);
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    (file, String::from_utf8(output.stderr).unwrap())
+}
+
+#[test]
+fn a_mistake_is_located_on_one_line() {
+    let (file, stderr) = refused(
+        "cron",
+        "[[job]]\nid = \"nightly\"\nshell = \"make\"\ncron = { day = \"last\", hour = 3, minute = 75 }\n",
+    );
     assert_eq!(
         stderr,
         format!("error: {file}:4:34: job \"nightly\": minute: 75 is out of range 0-59\n")
     );
-    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_history_limit_names_the_key_the_value_and_what_it_takes() {
+    let (file, stderr) = refused(
+        "history",
+        "[scheduler]\ntimezone = \"UTC\"\nhistory_max_age = 5\n",
+    );
+    assert_eq!(
+        stderr,
+        format!("error: {file}:3:1: history_max_age: 5 is not a duration or \"unlimited\"\n")
+    );
 }
 
 #[test]

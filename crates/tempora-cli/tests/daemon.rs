@@ -6,148 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A temporary directory with a configuration file in it.
-struct Setup {
-    dir: PathBuf,
-}
-
-impl Setup {
-    fn new(name: &str, config: &str) -> Setup {
-        let dir =
-            std::env::temp_dir().join(format!("tempora-daemon-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("tempora.toml"), config).unwrap();
-        Setup { dir }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.join("tempora.toml")
-    }
-
-    /// Starts `tempora run` on the configuration; its log goes to a file.
-    fn start(&self) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join("daemon.log"))
-            .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_tempora"))
-            .args(["run", "--log-format", "json", "--config"])
-            .arg(self.config())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
-    }
-
-    /// Runs `tempora COMMAND --config FILE ARGS`.
-    fn tempora(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tempora"))
-            .arg(args[0])
-            .arg("--config")
-            .arg(self.config())
-            .args(&args[1..])
-            .output()
-            .unwrap()
-    }
-
-    /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.tempora(args);
-        assert!(
-            output.status.success(),
-            "tempora {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        serde_json::from_str(&self.ok(&args)).unwrap()
-    }
-
-    /// Every recorded run of job `id`, newest first.
-    fn runs(&self, id: &str) -> Vec<Value> {
-        self.json(&["history", id, "--limit", "10000"])
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    fn count(&self, id: &str, status: &str) -> usize {
-        self.runs(id)
-            .iter()
-            .filter(|run| run["status"] == status)
-            .count()
-    }
-
-    fn job_ids(&self) -> BTreeSet<String> {
-        self.json(&["jobs"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|job| job["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// Waits until `done` holds, polling; fails naming `what` after the
-    /// deadline, with the daemon's log.
-    fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
-        let start = Instant::now();
-        while !done() {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "not within {DEADLINE:?}: {what}\n--- daemon log ---\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Waits for the daemon to exit, at most the deadline.
-fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(start.elapsed() < DEADLINE, "the daemon did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use support::{Setup, signal, wait_exit};
 
 fn timestamp(value: &Value) -> jiff::Timestamp {
     value.as_str().unwrap().parse().unwrap()

@@ -4,28 +4,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use support::{Setup, signal};
+
 struct Daemon {
     child: Child,
     lines: Receiver<Value>,
 }
 
-fn config_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tempora-run-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("tempora.toml");
-    std::fs::write(&file, text).unwrap();
-    file
-}
-
-fn start(config: &PathBuf) -> Daemon {
+fn start(config: &Path) -> Daemon {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tempora"))
         .args(["run", "--log-format", "json", "--config"])
         .arg(config)
@@ -63,20 +59,17 @@ impl Daemon {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        signal(&self.child, name);
     }
 }
 
 #[test]
 fn jobs_run_reload_on_sighup_and_stop_on_sigterm() {
-    let config = config_file(
+    let setup = Setup::new(
         "reload",
         "[scheduler]\ntimezone = \"UTC\"\n\n[[job]]\nid = \"first\"\ncommand = [\"echo\", \"hello from first\"]\ninterval = { seconds = 1 }\n",
     );
+    let config = setup.config();
     let mut daemon = start(&config);
     // The program's output goes to the log, line by line, with the job id.
     let output = daemon.wait_for("hello from first", Some("first"));
@@ -120,10 +113,11 @@ fn jobs_run_reload_on_sighup_and_stop_on_sigterm() {
 
 #[test]
 fn a_bad_file_is_refused_at_start_like_check_does() {
-    let config = config_file(
+    let setup = Setup::new(
         "bad",
         "[[job]]\nid = \"x\"\nshell = \"true\"\ncron = \"99 * * * *\"\n",
     );
+    let config = setup.config();
     let output = Command::new(env!("CARGO_BIN_EXE_tempora"))
         .args(["run", "--config"])
         .arg(&config)

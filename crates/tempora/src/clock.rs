@@ -9,10 +9,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
+
+use crate::sync::lock;
 
 /// A future returned by [`Clock::sleep_until`].
 pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -224,32 +226,20 @@ impl ManualClock {
     /// The time it reads now (the same as [`Clock::now`], without the trait
     /// in scope).
     pub fn now(&self) -> Timestamp {
-        *self
-            .shared
-            .now
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *lock(&self.shared.now)
     }
 
     /// Moves the clock to `instant` (backwards too, as a wall clock may be set
     /// back) and wakes the waiters.
     pub fn set(&self, instant: Timestamp) {
-        *self
-            .shared
-            .now
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = instant;
+        *lock(&self.shared.now) = instant;
         self.shared.changed.send_replace(instant);
     }
 
     /// Moves the clock forward by `duration` and wakes the waiters.
     pub fn advance(&self, duration: SignedDuration) {
         let next = {
-            let mut now = self
-                .shared
-                .now
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut now = lock(&self.shared.now);
             *now = now.saturating_add(duration).unwrap_or(*now);
             *now
         };

@@ -85,14 +85,15 @@ pub struct SchedulerConfig {
     /// [`SchedulerBuilder::store_poll_interval`].
     pub store_poll_interval: Option<SignedDuration>,
     /// The run history keeps this many newest records of each job: a
-    /// number, or `"unlimited"`. `None` when not given (default 100).
-    #[serde(default, deserialize_with = "unlimited_or")]
-    pub history_keep_per_job: Option<Option<usize>>,
+    /// number, or `"unlimited"`. [`HistoryLimit::Default`] when not given
+    /// (100).
+    #[serde(default, deserialize_with = "keep_per_job")]
+    pub history_keep_per_job: HistoryLimit<usize>,
     /// The run history drops records scheduled longer ago than this: a
-    /// duration (`"30 days"`), or `"unlimited"`. `None` when not given
-    /// (default 30 days).
-    #[serde(default, deserialize_with = "unlimited_or")]
-    pub history_max_age: Option<Option<SignedDuration>>,
+    /// duration (`"720h"`), or `"unlimited"`. [`HistoryLimit::Default`]
+    /// when not given (30 days).
+    #[serde(default, deserialize_with = "max_age")]
+    pub history_max_age: HistoryLimit<SignedDuration>,
     /// Options for jobs that do not set their own.
     #[serde(default)]
     pub job_defaults: Option<JobDefaults>,
@@ -138,33 +139,127 @@ pub enum StoreConfig {
     Memory,
 }
 
-/// A value, or `"unlimited"` (`Some(None)`); `None` when the key is absent.
-fn unlimited_or<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+/// One limit of the run history as a file sets it: `history_keep_per_job`
+/// or `history_max_age`.
+///
+/// ```
+/// use tempora::config::{HistoryLimit, SchedulerConfig};
+///
+/// let config = SchedulerConfig::from_toml("history_keep_per_job = \"unlimited\"")?;
+/// assert_eq!(config.history_keep_per_job, HistoryLimit::Unlimited);
+/// assert_eq!(config.history_max_age, HistoryLimit::Default);
+/// let config = SchedulerConfig::from_toml("history_keep_per_job = 50")?;
+/// assert_eq!(config.history_keep_per_job, HistoryLimit::Limit(50));
+/// # Ok::<(), tempora::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HistoryLimit<T> {
+    /// Not given: the limit of [`RunRetention::default`].
+    #[default]
+    Default,
+    /// `"unlimited"`: no limit.
+    Unlimited,
+    /// At most this.
+    Limit(T),
+}
+
+impl<T> HistoryLimit<T> {
+    /// The limit to keep: `default` when none was given, `None` for no
+    /// limit.
+    fn or(self, default: Option<T>) -> Option<T> {
+        match self {
+            HistoryLimit::Default => default,
+            HistoryLimit::Unlimited => None,
+            HistoryLimit::Limit(limit) => Some(limit),
+        }
+    }
+}
+
+/// Reads `history_keep_per_job`: a number, or `"unlimited"`.
+fn keep_per_job<'de, D>(deserializer: D) -> std::result::Result<HistoryLimit<usize>, D::Error>
 where
     D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Given<T> {
-        Value(T),
-        Text(String),
-    }
-    match Given::<T>::deserialize(deserializer)? {
-        Given::Value(value) => Ok(Some(Some(value))),
-        Given::Text(text) if text == "unlimited" => Ok(Some(None)),
-        Given::Text(text) => {
-            use serde::de::IntoDeserializer;
-            let given: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
-                text.as_str().into_deserializer();
-            T::deserialize(given)
-                .map(|value| Some(Some(value)))
-                .map_err(|error| {
-                    serde::de::Error::custom(format!(
-                        "{text:?} is neither a valid value nor \"unlimited\": {error}"
-                    ))
-                })
+    deserializer.deserialize_any(LimitVisitor::new(
+        "history_keep_per_job",
+        "a number of records",
+    ))
+}
+
+/// Reads `history_max_age`: a duration, or `"unlimited"`.
+fn max_age<'de, D>(deserializer: D) -> std::result::Result<HistoryLimit<SignedDuration>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    deserializer.deserialize_any(LimitVisitor::new("history_max_age", "a duration"))
+}
+
+/// Reads a [`HistoryLimit`]: `"unlimited"`, or what `T` reads; anything
+/// else is refused naming the key, the value and what the key takes.
+struct LimitVisitor<T> {
+    key: &'static str,
+    what: &'static str,
+    limit: std::marker::PhantomData<T>,
+}
+
+impl<T> LimitVisitor<T> {
+    fn new(key: &'static str, what: &'static str) -> LimitVisitor<T> {
+        LimitVisitor {
+            key,
+            what,
+            limit: std::marker::PhantomData,
         }
+    }
+
+    /// `given` (as the file writes it) is not a value of this key.
+    fn refuse<E: serde::de::Error>(&self, given: impl std::fmt::Display) -> E {
+        E::custom(format!(
+            "{}: {given} is not {} or \"unlimited\"",
+            self.key, self.what
+        ))
+    }
+
+    /// The limit `value` gives, as `T` reads it, or the refusal of `given`.
+    fn read<'de, V, E>(&self, value: V, given: impl std::fmt::Display) -> Result<HistoryLimit<T>, E>
+    where
+        T: Deserialize<'de>,
+        V: serde::de::IntoDeserializer<'de, serde::de::value::Error>,
+        E: serde::de::Error,
+    {
+        T::deserialize(value.into_deserializer())
+            .map(HistoryLimit::Limit)
+            .map_err(|_| self.refuse(given))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for LimitVisitor<T> {
+    type Value = HistoryLimit<T>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{} or \"unlimited\"", self.what)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        if text == "unlimited" {
+            return Ok(HistoryLimit::Unlimited);
+        }
+        self.read(text, format_args!("{text:?}"))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, number: u64) -> Result<Self::Value, E> {
+        self.read(number, number)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, number: i64) -> Result<Self::Value, E> {
+        self.read(number, number)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, number: f64) -> Result<Self::Value, E> {
+        Err(self.refuse(number))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Self::Value, E> {
+        Err(self.refuse(value))
     }
 }
 
@@ -183,12 +278,8 @@ impl SchedulerConfig {
     /// ```
     pub fn history_retention(&self) -> RunRetention {
         let mut retention = RunRetention::default();
-        if let Some(per_job) = self.history_keep_per_job {
-            retention.per_job = per_job;
-        }
-        if let Some(max_age) = self.history_max_age {
-            retention.max_age = max_age;
-        }
+        retention.per_job = self.history_keep_per_job.or(retention.per_job);
+        retention.max_age = self.history_max_age.or(retention.max_age);
         retention
     }
 
@@ -241,7 +332,7 @@ impl SchedulerBuilder {
     /// negative `history_max_age`, a `lease` shorter than
     /// [`MIN_LEASE`](crate::scheduler::MIN_LEASE).
     pub fn configure(mut self, config: &SchedulerConfig) -> Result<SchedulerBuilder> {
-        if let Some(Some(age)) = config.history_max_age
+        if let HistoryLimit::Limit(age) = config.history_max_age
             && age < SignedDuration::ZERO
         {
             use jiff::fmt::friendly::{Designator, Direction, SpanPrinter};
@@ -253,7 +344,9 @@ impl SchedulerBuilder {
                 format!("{} is negative", printer.duration_to_string(&age)),
             ));
         }
-        if config.history_keep_per_job.is_some() || config.history_max_age.is_some() {
+        if config.history_keep_per_job != HistoryLimit::Default
+            || config.history_max_age != HistoryLimit::Default
+        {
             self = self.history_retention(config.history_retention());
         }
         if let Some(interval) = config.store_poll_interval {
@@ -380,11 +473,10 @@ mod tests {
         );
 
         let error = SchedulerConfig::from_toml("history_keep_per_job = \"lots\"").unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .contains("\"lots\" is neither a valid value nor \"unlimited\""),
-            "{error}"
+        assert_eq!(
+            error.to_string(),
+            "config: line 1, column 24: history_keep_per_job: \"lots\" is not a number of \
+             records or \"unlimited\""
         );
         let config = SchedulerConfig::from_toml("store_poll_interval = \"0s\"").unwrap();
         let error = SchedulerBuilder::new()
@@ -396,6 +488,43 @@ mod tests {
         let config = SchedulerConfig::from_toml("history_max_age = \"-1h\"").unwrap();
         let error = SchedulerBuilder::new().configure(&config).unwrap_err();
         assert_eq!(error.to_string(), "history_max_age: -1h is negative");
+    }
+
+    #[test]
+    fn a_bad_history_limit_names_the_key_the_value_and_what_it_takes() {
+        let refused = |text: &str| SchedulerConfig::from_toml(text).unwrap_err().to_string();
+        assert_eq!(
+            refused("history_max_age = 5"),
+            "config: line 1, column 19: history_max_age: 5 is not a duration or \"unlimited\""
+        );
+        assert_eq!(
+            refused("history_max_age = \"forever\""),
+            "config: line 1, column 19: history_max_age: \"forever\" is not a duration or \
+             \"unlimited\""
+        );
+        assert_eq!(
+            refused("history_keep_per_job = -3"),
+            "config: line 1, column 24: history_keep_per_job: -3 is not a number of records or \
+             \"unlimited\""
+        );
+        assert_eq!(
+            refused("history_keep_per_job = true"),
+            "config: line 1, column 24: history_keep_per_job: true is not a number of records \
+             or \"unlimited\""
+        );
+        assert_eq!(
+            refused("history_keep_per_job = 2.5"),
+            "config: line 1, column 24: history_keep_per_job: 2.5 is not a number of records \
+             or \"unlimited\""
+        );
+        let config =
+            SchedulerConfig::from_toml("history_keep_per_job = 0\nhistory_max_age = \"24h\"")
+                .unwrap();
+        assert_eq!(config.history_keep_per_job, HistoryLimit::Limit(0));
+        assert_eq!(
+            config.history_max_age,
+            HistoryLimit::Limit(SignedDuration::from_hours(24))
+        );
     }
 
     #[test]

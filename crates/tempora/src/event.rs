@@ -6,11 +6,13 @@
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use serde_json::Value;
 use tokio::sync::broadcast;
+
+use crate::sync::{read, write};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -306,12 +308,7 @@ struct ListenersShared {
 
 impl fmt::Debug for Listeners {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self
-            .shared
-            .callbacks
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
+        let count = read(&self.shared.callbacks).len();
         f.debug_struct("Listeners")
             .field("callbacks", &count)
             .field("subscribers", &self.shared.stream.receiver_count())
@@ -357,11 +354,7 @@ impl Listeners {
                 .next_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         );
-        let mut callbacks = self
-            .shared
-            .callbacks
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut callbacks = write(&self.shared.callbacks);
         callbacks.push((id, mask, Arc::new(callback)));
         self.update_callback_mask(&callbacks);
         id
@@ -398,11 +391,7 @@ impl Listeners {
 
     /// Removes a callback; true when it was registered.
     pub fn remove(&self, id: ListenerId) -> bool {
-        let mut callbacks = self
-            .shared
-            .callbacks
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut callbacks = write(&self.shared.callbacks);
         let before = callbacks.len();
         callbacks.retain(|(listener, _, _)| *listener != id);
         self.update_callback_mask(&callbacks);
@@ -422,11 +411,7 @@ impl Listeners {
 
     /// Delivers `event` to every listener whose mask contains its kind.
     pub fn emit(&self, event: Event) {
-        let callbacks: Vec<Callback> = self
-            .shared
-            .callbacks
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        let callbacks: Vec<Callback> = read(&self.shared.callbacks)
             .iter()
             .filter(|(_, mask, _)| mask.contains(event.kind))
             .map(|(_, _, callback)| Arc::clone(callback))

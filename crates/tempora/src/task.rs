@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -18,6 +18,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
+use crate::sync::{read, write};
 
 mod command;
 
@@ -523,10 +524,7 @@ pub struct Tasks {
 
 impl fmt::Debug for Tasks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let registered = self
-            .registered
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let registered = read(&self.registered);
         let mut names: Vec<&String> = registered.keys().collect();
         names.sort();
         f.debug_struct("Tasks").field("names", &names).finish()
@@ -603,35 +601,23 @@ impl Tasks {
     }
 
     fn insert(&self, name: String, function: TaskFn, check_args: Arc<ArgsCheck>) {
-        self.registered
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                name,
-                Registered {
-                    function,
-                    check_args,
-                },
-            );
+        write(&self.registered).insert(
+            name,
+            Registered {
+                function,
+                check_args,
+            },
+        );
     }
 
     /// True when a task is registered under `name`.
     pub fn contains(&self, name: &str) -> bool {
-        self.registered
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(name)
+        read(&self.registered).contains_key(name)
     }
 
     /// The registered names, sorted.
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .registered
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect();
+        let mut names: Vec<String> = read(&self.registered).keys().cloned().collect();
         names.sort();
         names
     }
@@ -643,10 +629,7 @@ impl Tasks {
     /// Field `task` when no task has that name; field `args` when the
     /// arguments do not fit the task's type.
     pub fn check_args(&self, name: &str, args: &Value) -> Result<()> {
-        let registered = self
-            .registered
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let registered = read(&self.registered);
         let Some(task) = registered.get(name) else {
             return Err(Error::task_not_registered(name));
         };
@@ -661,10 +644,7 @@ impl Tasks {
     pub(crate) fn resolve(&self, task: &JobTask) -> Result<TaskFn> {
         match &task.kind {
             JobTaskKind::Closure(function) => Ok(function.clone()),
-            JobTaskKind::Named(name) => self
-                .registered
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
+            JobTaskKind::Named(name) => read(&self.registered)
                 .get(&**name)
                 .map(|registered| TaskFn {
                     name: Some(Arc::clone(name)),

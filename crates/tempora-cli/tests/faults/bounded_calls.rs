@@ -6,10 +6,10 @@ use tempora_testkit::servers::PrivatePostgres;
 
 use crate::support::{Daemon, Setup, is_running, signal, wait_exit};
 
-fn config(url: &str, dir: &str) -> String {
+fn config(url: &str) -> String {
     format!(
         "[scheduler]\nstore = \"{url}\"\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
-         [[job]]\nid = \"tick\"\nshell = \"echo tick >> tick.txt\"\nworking_dir = \"{dir}\"\n\
+         [[job]]\nid = \"tick\"\nshell = \"echo tick >> tick.txt\"\nworking_dir = \"{{DIR}}\"\n\
          interval = {{ seconds = 1 }}\n"
     )
 }
@@ -22,8 +22,7 @@ fn config(url: &str, dir: &str) -> String {
 fn the_daemon_waits_for_a_store_that_is_down_at_start() {
     let mut server = PrivatePostgres::start();
     server.stop();
-    let setup = Setup::new("store-down-at-start", "");
-    setup.write_config(&config(&server.url(), &setup.dir.display().to_string()));
+    let setup = Setup::new("store-down-at-start", &config(&server.url()));
 
     // SIGTERM while waiting: a clean exit.
     let mut early = Daemon(setup.start());

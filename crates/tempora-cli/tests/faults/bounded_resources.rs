@@ -8,7 +8,7 @@
 //! run queued behind a busy worker checks its misfire grace time again
 //! when it starts: too late, it is recorded missed, not run.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -17,12 +17,10 @@ use tempora::executor::Executor;
 use tempora::history::{RunQuery, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{JobBuilder, MisfireGraceTime};
-use tempora::scheduler::SchedulerBuilder;
-use tempora::store::MemoryStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::DateTrigger;
 
-use crate::support::{Setup, in_seconds, kill, signal, wait_exit};
+use crate::support::{Setup, counting_task, in_seconds, kill, on_manual_clock, signal, wait_exit};
 
 /// A field of `/proc/<pid>/status` (`VmRSS`, `Threads`), as a number.
 fn status_field(pid: u32, field: &str) -> u64 {
@@ -168,18 +166,8 @@ fn a_run_queued_behind_a_busy_worker_past_its_grace_time_is_missed_not_run() {
             .recv_timeout(Duration::from_secs(30));
         Ok::<_, String>(())
     });
-    let ran = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&ran);
-    tasks.register("count", move |_: JobContext, _: ()| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Ok::<_, String>(())
-    });
-    let scheduler = SchedulerBuilder::new()
-        .clock(clock.clone())
-        .timezone("UTC")
-        .node_id("node-a")
-        .tasks(tasks)
-        .store("default", MemoryStore::with_history())
+    let ran = counting_task(&tasks, "count");
+    let scheduler = on_manual_clock(&clock, tasks)
         .executor("default", Executor::thread_pool(1).unwrap())
         .host_driven()
         .unwrap();

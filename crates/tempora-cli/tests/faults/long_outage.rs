@@ -9,18 +9,18 @@
 //! and every fire time is either run (counted inside the task) or counted
 //! missed: none is lost silently.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use tempora::clock::ManualClock;
 use tempora::history::{RunQuery, RunRecord, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{JobBuilder, MisfireGraceTime};
-use tempora::scheduler::{HostScheduler, SchedulerBuilder};
-use tempora::store::MemoryStore;
-use tempora::task::{JobContext, Tasks};
+use tempora::scheduler::HostScheduler;
+use tempora::task::Tasks;
 use tempora::trigger::{CronTrigger, IntervalTrigger};
+
+use crate::support::{counting_task, on_manual_clock};
 
 const DAY: i64 = 86_400;
 const WEEK: i64 = 7 * DAY;
@@ -62,23 +62,12 @@ fn missed_records(scheduler: &HostScheduler, id: &str) -> Vec<RunRecord> {
 #[test]
 fn a_day_and_a_week_away_are_decided_cheaply_and_recorded_as_one_missed_record() {
     let clock = ManualClock::new(t0());
-    let ran: Arc<[AtomicUsize; 2]> = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
     let tasks = Tasks::new();
-    for (index, name) in ["interval", "cron"].into_iter().enumerate() {
-        let ran = Arc::clone(&ran);
-        tasks.register(name, move |_: JobContext, _: ()| {
-            ran[index].fetch_add(1, Ordering::SeqCst);
-            Ok::<_, String>(())
-        });
-    }
-    let scheduler = SchedulerBuilder::new()
-        .clock(clock.clone())
-        .timezone("UTC")
-        .node_id("node-a")
-        .tasks(tasks)
-        .store("default", MemoryStore::with_history())
-        .host_driven()
-        .unwrap();
+    let ran = [
+        counting_task(&tasks, "interval"),
+        counting_task(&tasks, "cron"),
+    ];
+    let scheduler = on_manual_clock(&clock, tasks).host_driven().unwrap();
     let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(1));
     let every_second = IntervalTrigger::builder()
         .seconds(1)

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, kill, signal, wait_exit};
+use crate::support::{Setup, TICK_JOB, kill, signal, wait_exit};
 
 /// How long the row stays locked.
 const HELD: Duration = Duration::from_secs(20);
@@ -77,22 +77,10 @@ fn transactions(url: &str) -> u64 {
 fn a_due_job_whose_row_is_locked_does_not_make_the_daemon_spin() {
     let server = PrivatePostgres::start();
     let url = server.url();
-    let setup = Setup::new("no-busy-loop", "");
-    let ticks = setup.path("ticks");
-    setup.write_config(&format!(
-        r#"
-[scheduler]
-store = "{url}"
-shutdown_timeout = "5s"
-
-[[job]]
-id = "tick"
-shell = "echo tick >> {ticks}"
-interval = {{ seconds = 1 }}
-misfire_grace_time = "1h"
-"#,
-        ticks = ticks.display(),
-    ));
+    let setup = Setup::new(
+        "no-busy-loop",
+        &format!("[scheduler]\nstore = \"{url}\"\nshutdown_timeout = \"5s\"\n{TICK_JOB}"),
+    );
     let mut daemon = setup.start();
     setup.wait_until("the job fires", || setup.lines("ticks").len() >= 2);
 

@@ -38,8 +38,7 @@ fn most_at_once(lines: &[String]) -> usize {
 /// killed and started again takes its id back at once.
 #[test]
 fn a_second_daemon_under_the_same_node_id_refuses_to_start() {
-    let setup = Setup::new("node-identity", "");
-    setup.write_config(&CONFIG.replace("{DIR}", &setup.dir.display().to_string()));
+    let setup = Setup::new("node-identity", CONFIG);
     let mut first = Daemon(setup.start());
     setup.wait_until("the first daemon runs the job", || {
         setup.lines("runs.txt").iter().any(|line| line == "start")

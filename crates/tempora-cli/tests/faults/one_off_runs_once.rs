@@ -28,9 +28,7 @@ fn a_fired_date_job_is_not_added_again_by_reload_or_restart() {
     let at = (now + jiff::SignedDuration::from_secs(3))
         .strftime("%Y-%m-%d %H:%M:%S")
         .to_string();
-    let setup = Setup::new("one-off", "");
-    let dir = setup.dir.display().to_string();
-    setup.write_config(&config(&at, true).replace("{DIR}", &dir));
+    let setup = Setup::new("one-off", &config(&at, true));
     let mut daemon = Daemon(setup.start());
     setup.wait_until("the date job runs", || {
         setup.lines("once.txt").len() == 1 && setup.count("once", "success") == 1
@@ -38,7 +36,7 @@ fn a_fired_date_job_is_not_added_again_by_reload_or_restart() {
     setup.wait_until("tick runs", || setup.count("tick", "success") >= 1);
 
     // SIGHUP with the job still in the file, and tick gone from it.
-    setup.write_config(&config(&at, false).replace("{DIR}", &dir));
+    setup.write_config(&config(&at, false));
     signal(&daemon, "HUP");
     setup.wait_until("the reload is applied", || {
         setup.log().contains("\"reload\":\"applied\"")

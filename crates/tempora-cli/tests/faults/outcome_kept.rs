@@ -11,14 +11,13 @@ use std::time::{Duration, Instant};
 
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, in_seconds, is_running, kill, signal, wait_exit};
+use crate::support::{Setup, TICK_JOB, in_seconds, is_running, kill, signal, wait_exit};
 
 #[test]
 fn a_run_finishing_while_the_store_is_down_keeps_its_outcome_and_never_runs_again() {
     let mut server = PrivatePostgres::start();
     let setup = Setup::new("outcome-kept", "");
     let runs = setup.path("runs");
-    let ticks = setup.path("ticks");
     setup.write_config(&format!(
         r#"
 [scheduler]
@@ -32,16 +31,9 @@ shell = "echo run >> {runs}; sleep 8"
 date = "{at}"
 on_interrupted = "retry"
 misfire_grace_time = "1h"
-
-[[job]]
-id = "tick"
-shell = "echo tick >> {ticks}"
-interval = {{ seconds = 1 }}
-misfire_grace_time = "1h"
-"#,
+{TICK_JOB}"#,
         url = server.url(),
         runs = runs.display(),
-        ticks = ticks.display(),
         at = in_seconds(4),
     ));
     let mut daemon = setup.start();

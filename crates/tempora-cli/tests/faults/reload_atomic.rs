@@ -70,9 +70,7 @@ fn job<'a>(jobs: &'a Value, id: &str) -> Option<&'a Value> {
 /// removed job, `paused`, a new job.
 #[test]
 fn a_reload_applies_every_change_of_the_file() {
-    let setup = Setup::new("reload-all", "");
-    let dir = setup.dir.display().to_string();
-    setup.write_config(&BEFORE.replace("{DIR}", &dir));
+    let setup = Setup::new("reload-all", BEFORE);
     let daemon = Daemon(setup.start());
     setup.wait_until("a, b and c run", || {
         ["a.txt", "b.txt", "c.txt"]
@@ -83,7 +81,7 @@ fn a_reload_applies_every_change_of_the_file() {
     assert_eq!(job(&jobs, "a").unwrap()["max_instances"], 2, "{jobs}");
     assert_eq!(job(&jobs, "a").unwrap()["args"]["timeout"], "10s", "{jobs}");
 
-    setup.write_config(&AFTER.replace("{DIR}", &dir));
+    setup.write_config(AFTER);
     signal(&daemon, "HUP");
     setup.wait_until("the reload is applied", || {
         setup.log().contains("\"reload\":\"applied\"")
@@ -117,11 +115,7 @@ fn a_reload_applies_every_change_of_the_file() {
     // A pause made at run time stays through a reload that changes the job
     // but not its `paused`.
     setup.ok(&["jobs", "pause", "d"]);
-    setup.write_config(
-        &AFTER
-            .replace("{DIR}", &dir)
-            .replace("echo d >>", "echo d2 >>"),
-    );
+    setup.write_config(&AFTER.replace("echo d >>", "echo d2 >>"));
     signal(&daemon, "HUP");
     setup.wait_until("the second reload is applied", || {
         setup
@@ -137,9 +131,7 @@ fn a_reload_applies_every_change_of_the_file() {
 /// as a whole.
 #[test]
 fn a_bad_file_changes_nothing_and_the_log_says_refused() {
-    let setup = Setup::new("reload-none", "");
-    let dir = setup.dir.display().to_string();
-    setup.write_config(&BEFORE.replace("{DIR}", &dir));
+    let setup = Setup::new("reload-none", BEFORE);
     let daemon = Daemon(setup.start());
     setup.wait_until("a runs", || !setup.lines("a.txt").is_empty());
     let before = setup.json(&["jobs"]);
@@ -159,8 +151,7 @@ fn a_bad_file_changes_nothing_and_the_log_says_refused() {
     };
 
     // The changes of AFTER, plus one mistake.
-    let broken = AFTER.replace("{DIR}", &dir)
-        + "\n[[job]]\nid = \"e\"\nshell = \"x\"\ncron = \"0 24 * * *\"\n";
+    let broken = format!("{AFTER}\n[[job]]\nid = \"e\"\nshell = \"x\"\ncron = \"0 24 * * *\"\n");
     setup.write_config(&broken);
     signal(&daemon, "HUP");
     setup.wait_until("the reload is refused", || {
@@ -173,7 +164,7 @@ fn a_bad_file_changes_nothing_and_the_log_says_refused() {
     assert_eq!(shown(&setup.json_on(&store, &["jobs"])), shown(&before));
 
     // Valid jobs, but a new lease: refused as a whole, naming the key.
-    let relet = AFTER.replace("{DIR}", &dir).replace(
+    let relet = AFTER.replace(
         "shutdown_timeout = \"1s\"",
         "shutdown_timeout = \"1s\"\nlease = \"5s\"",
     );
@@ -198,16 +189,14 @@ fn a_bad_file_changes_nothing_and_the_log_says_refused() {
 fn a_hangup_during_start_up_does_not_kill_the_daemon() {
     let mut server = PrivatePostgres::start();
     server.stop();
-    let setup = Setup::new("reload-start", "");
-    let dir = setup.dir.display().to_string();
-    setup.write_config(
+    let setup = Setup::new(
+        "reload-start",
         &format!(
             "[scheduler]\nstore = \"{}\"\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
              [[job]]\nid = \"a\"\nshell = \"echo a >> a.txt\"\nworking_dir = \"{{DIR}}\"\n\
              interval = {{ seconds = 1 }}\n",
             server.url()
-        )
-        .replace("{DIR}", &dir),
+        ),
     );
     let mut daemon = Daemon(setup.start());
     std::thread::sleep(Duration::from_millis(300));

@@ -1,12 +1,13 @@
 //! A pool of threads started as runs arrive, up to a maximum.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 
 use super::{Run, RunOutcome};
+use crate::sync::lock;
 
 pub(crate) struct ThreadPool {
     max_workers: usize,
@@ -41,7 +42,7 @@ impl ThreadPool {
     }
 
     pub(crate) fn submit(&self, run: Run, runtime: &tokio::runtime::Handle) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = lock(&self.state);
         let Some(sender) = state.sender.clone() else {
             drop(state);
             run.finish(RunOutcome::error("the executor is shut down"));
@@ -76,7 +77,7 @@ impl ThreadPool {
 
     pub(crate) fn shutdown(&self, wait: bool) {
         let workers = {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut state = lock(&self.state);
             state.sender = None;
             std::mem::take(&mut state.workers)
         };

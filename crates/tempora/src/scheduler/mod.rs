@@ -57,7 +57,7 @@ mod recorder;
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -69,6 +69,7 @@ use crate::executor::Executor;
 use crate::history::RunRetention;
 use crate::job::{DEFAULT, JobDefaults};
 use crate::store::{JobStore, MemoryStore};
+use crate::sync::lock;
 use crate::task::Tasks;
 use crate::trigger::Zone;
 
@@ -581,11 +582,7 @@ impl SyncScheduler {
     /// The scheduler was never started.
     pub fn shutdown(&self, wait: bool) -> Result<()> {
         self.runtime.block_on(self.inner.shutdown(wait))??;
-        let thread = self
-            .loop_thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let thread = lock(&self.loop_thread).take();
         if let Some(thread) = thread
             && thread.thread().id() != std::thread::current().id()
         {
@@ -768,10 +765,7 @@ impl BackgroundScheduler {
                 }
             })
             .map_err(|error| Error::state(format!("cannot start the scheduler thread: {error}")))?;
-        *self
-            .loop_thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        *lock(&self.loop_thread) = Some(thread);
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 
 use super::{JobContext, RunDetail, RunError};
 use crate::clock::{self, Clock, SystemClock};
+use crate::sync::lock;
 
 /// The name of the built-in task that runs a program; its arguments are
 /// [`CommandArgs`] and it returns a [`CommandOutput`]. Every
@@ -491,7 +492,7 @@ impl Tail {
 type SharedTail = Arc<Mutex<Tail>>;
 
 fn snapshot(tail: &SharedTail) -> String {
-    tail.lock().unwrap_or_else(PoisonError::into_inner).text()
+    lock(tail).text()
 }
 
 /// How many lines of each output stream of a run are logged from its start,
@@ -659,9 +660,7 @@ fn read_tail<S: Pipe>(
                         Ok(0) => break,
                         Ok(read) => {
                             let chunk = &buffer[..read];
-                            sink.lock()
-                                .unwrap_or_else(PoisonError::into_inner)
-                                .push(chunk);
+                            lock(&sink).push(chunk);
                             log.chunk(chunk);
                         }
                         Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}

@@ -10,6 +10,7 @@ use jiff::tz::{Offset, TimeZone};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::sync::lock;
 
 /// Transitions are tabulated up to this instant (2200-01-01T00:00:00Z); later
 /// instants ask jiff directly, which is correct but slower.
@@ -99,9 +100,7 @@ impl Zone {
     /// ```
     pub fn new(name: &str) -> Result<Zone> {
         let name = name.trim();
-        let mut cache = cache()
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = lock(cache());
         if let Some(zone) = cache.get(name) {
             return Ok(zone.clone());
         }

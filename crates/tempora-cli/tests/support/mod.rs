@@ -1,13 +1,21 @@
-//! What the fault tests share: a daemon on a temporary configuration, the
+//! What the tests of the daemon share (`daemon.rs`, `run.rs`, `chaos.rs`
+//! and the fault catalogue): a daemon on a temporary configuration, the
 //! `tempora` commands against it, signals, and polling with a deadline.
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tempora::clock::ManualClock;
+use tempora::scheduler::SchedulerBuilder;
+use tempora::store::MemoryStore;
+use tempora::task::{JobContext, Tasks};
 
 /// How long a check polls before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -19,10 +27,14 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// A directory named for the test, holding `config` as `tempora.toml`.
+    /// A directory named for the test binary and the test, holding
+    /// `config` as `tempora.toml` (see [`Setup::write_config`]).
     pub fn new(name: &str, config: &str) -> Setup {
-        let dir =
-            std::env::temp_dir().join(format!("tempora-faults-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "tempora-{}-{}-{name}",
+            env!("CARGO_CRATE_NAME"),
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let setup = Setup { dir };
@@ -34,8 +46,10 @@ impl Setup {
         self.dir.join("tempora.toml")
     }
 
-    /// Replaces the configuration file.
+    /// Replaces the configuration file with `config`, in which `{DIR}`
+    /// stands for the directory (a job's `working_dir`).
     pub fn write_config(&self, config: &str) {
+        let config = config.replace("{DIR}", &self.dir.display().to_string());
         std::fs::write(self.config(), config).unwrap();
     }
 
@@ -117,6 +131,16 @@ impl Setup {
             .iter()
             .filter(|run| run["status"] == status)
             .count()
+    }
+
+    /// The ids of the jobs the store holds.
+    pub fn job_ids(&self) -> BTreeSet<String> {
+        self.json(&["jobs"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|job| job["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// The lines of a file a job appends to (one per execution): what
@@ -231,6 +255,42 @@ impl Drop for Daemon {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// A job `tick` that appends a line to `ticks` in the directory every
+/// second, with an hour's misfire grace time: the daemon goes on while
+/// `setup.lines("ticks")` grows.
+pub const TICK_JOB: &str = r#"
+[[job]]
+id = "tick"
+shell = "echo tick >> ticks"
+working_dir = "{DIR}"
+interval = { seconds = 1 }
+misfire_grace_time = "1h"
+"#;
+
+/// A scheduler on `clock` for the tests that need no daemon: in UTC, as
+/// node `node-a`, with `tasks` and a memory store that keeps the run
+/// history.
+pub fn on_manual_clock(clock: &ManualClock, tasks: Tasks) -> SchedulerBuilder {
+    SchedulerBuilder::new()
+        .clock(clock.clone())
+        .timezone("UTC")
+        .node_id("node-a")
+        .tasks(tasks)
+        .store("default", MemoryStore::with_history())
+}
+
+/// Registers task `name`, which counts its executions, in `tasks`; the
+/// count is what it returns.
+pub fn counting_task(tasks: &Tasks, name: &str) -> Arc<AtomicUsize> {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ran);
+    tasks.register(name, move |_: JobContext, _: ()| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, String>(())
+    });
+    ran
 }
 
 /// An RFC 3339 instant `seconds` from now (for a `date` job or a
