@@ -427,8 +427,8 @@ impl Worker {
         let request = Request {
             task: task.to_owned(),
             args: run.args.clone(),
-            job_id: run.job_id.clone(),
-            run_times: run.run_times.clone(),
+            job_id: run.job_id.to_string(),
+            run_times: run.run_times.to_vec(),
         };
         let mut line = match serde_json::to_string(&request) {
             Ok(line) => line,

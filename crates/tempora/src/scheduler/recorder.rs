@@ -263,11 +263,11 @@ impl Recorder {
         };
         let mut found = Vec::new();
         for job in jobs {
-            if job.on_interrupted != crate::job::OnInterrupted::Retry {
+            if job.on_interrupted() != crate::job::OnInterrupted::Retry {
                 continue;
             }
             let query = RunQuery::new()
-                .job(job.id.clone())
+                .job(job.id.to_string())
                 .failed_only()
                 .limit(SHUTDOWN_LEFTOVERS_PER_JOB);
             match store.list_runs(&query).await {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::lifecycle::{Notice, Staged};
+use super::lifecycle::{Batch, Handover, Notice, Staged};
 use super::{Engine, SchedulerState, earliest, lock};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
@@ -232,9 +232,10 @@ impl Engine {
             let mut plans = Vec::with_capacity(count);
             let mut settlements = Vec::with_capacity(count);
             let steps = (BATCH_STEPS / count.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS);
+            let mut batch = Batch::new(name, keeps_history);
             for job in claimed {
                 let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
-                let (settlement, plan) = self.plan(name, job, now, others, keeps_history, steps);
+                let (settlement, plan) = self.plan(&mut batch, job, now, others, steps);
                 settlements.push(settlement);
                 plans.push(plan);
             }
@@ -248,10 +249,12 @@ impl Engine {
                 }
             };
             let runtime = lock(&self.runtime).clone();
+            // The won runs go to their executors together.
+            let mut handover = Handover::default();
             for (plan, outcome) in plans.into_iter().zip(outcomes) {
                 if outcome.is_won() {
                     progress = true;
-                    self.carry_out(name, store, plan, runtime.as_ref());
+                    self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
                         job = %plan.job_id,
@@ -260,6 +263,7 @@ impl Engine {
                     plan.call_off();
                 }
             }
+            handover.flush();
             if count < CLAIM_BATCH {
                 return Ok(progress);
             }
@@ -271,14 +275,14 @@ impl Engine {
     /// what follows if it is won.
     fn plan(
         &self,
-        store_name: &str,
+        batch: &mut Batch,
         job: Job,
         now: Timestamp,
         others: u32,
-        keeps_history: bool,
         steps: u64,
     ) -> (Settlement, Plan) {
-        let decision = decide_within(&job, now, steps);
+        let keeps_history = batch.recorded;
+        let mut decision = decide_within(&job, now, steps);
         let takes_through = decision.takes_through;
         let release = match decision.next_run_time {
             Some(next) => Release::Reschedule(next),
@@ -287,23 +291,29 @@ impl Engine {
         let mut records = Vec::new();
         let mut notices = Vec::new();
         let mut running = Vec::new();
-        if let Some((record, notice)) = self.missed(store_name, &job, &decision, now) {
+        if let Some((record, notice)) = self.missed(&batch.store, &job, &decision, now) {
             records.push(record);
             notices.push(notice);
+        }
+        // Their running records, kept if they start; none for a store that
+        // keeps no history.
+        let mut starting = Vec::new();
+        if keeps_history {
+            starting = decision
+                .runs
+                .iter()
+                .filter_map(|run_times| self.recorder.running(&job.id, run_times))
+                .collect();
         }
         let prepared = if decision.runs.is_empty() {
             None
         } else {
-            Some(self.prepare(store_name, &job, decision.runs.clone(), others))
+            Some(self.prepare(batch, &job, &mut decision.runs, others))
         };
         let staged = match prepared {
             None => None,
             Some(Ok(staged)) => {
-                running = decision
-                    .runs
-                    .iter()
-                    .filter_map(|run_times| self.recorder.running(&job.id, run_times))
-                    .collect();
+                running = starting;
                 Some(staged)
             }
             Some(Err(refusal)) => {
@@ -320,7 +330,7 @@ impl Engine {
             running.clear();
         }
         let plan = Plan {
-            job_id: job.id.to_string(),
+            job_id: Arc::clone(&job.id),
             staged,
             running,
             notices,
@@ -339,6 +349,7 @@ impl Engine {
         store: &Arc<dyn JobStore>,
         plan: Plan,
         runtime: Option<&tokio::runtime::Handle>,
+        handover: &mut Handover,
     ) {
         if let Some(runtime) = runtime {
             for record in plan.running {
@@ -347,7 +358,7 @@ impl Engine {
         }
         self.announce(&plan.job_id, plan.notices);
         if let Some(staged) = plan.staged {
-            staged.go();
+            staged.go_with(handover);
         }
         if plan.removed {
             tracing::debug!(job = %plan.job_id, "job removed: its trigger is exhausted");
@@ -360,7 +371,7 @@ impl Engine {
 
 /// One claimed job's part of a settlement: what follows if it is won.
 struct Plan {
-    job_id: String,
+    job_id: Arc<str>,
     /// The runs ready to start (an instance taken).
     staged: Option<Staged>,
     /// Their running records, which the settlement writes, to keep renewed.

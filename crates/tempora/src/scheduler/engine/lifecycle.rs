@@ -4,21 +4,23 @@
 //! and the retry of interrupted runs.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use super::{Engine, lock};
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
 use crate::history::{RunRecord, RunStatus};
+use crate::job::MisfireGraceTime;
 use crate::job::{Job, OnInterrupted};
 use crate::scheduler::decide::Decision;
 use crate::scheduler::recorder::{Recorder, SHUT_DOWN};
 use crate::store::JobStore;
+use crate::task::{JobTask, RunSignals, TaskFn};
 
 impl Engine {
     /// Runs again, once, the interrupted runs this node found whose job
@@ -41,7 +43,7 @@ impl Engine {
                     continue;
                 }
             };
-            if job.on_interrupted != OnInterrupted::Retry || job.is_paused() {
+            if job.on_interrupted() != OnInterrupted::Retry || job.is_paused() {
                 continue;
             }
             if self
@@ -92,7 +94,8 @@ impl Engine {
         let late = now.duration_since(*latest);
         let message = format!(
             "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
-            decision.missed_count, job.misfire_grace_time
+            decision.missed_count,
+            job.misfire_grace_time()
         );
         let mut event = Event::new(EventKind::JobMissed)
             .with_job(&job.id, store_name)
@@ -165,7 +168,8 @@ impl Engine {
         runs: Vec<Vec<Timestamp>>,
         now: Timestamp,
     ) -> Option<Staged> {
-        match self.prepare(store_name, job, runs.clone(), 0) {
+        let mut batch = Batch::new(store_name, true);
+        match self.prepare(&mut batch, job, &mut runs.clone(), 0) {
             Ok(staged) => {
                 for run_times in &runs {
                     if let Some(record) = self.recorder.running(&job.id, run_times) {
@@ -193,18 +197,20 @@ impl Engine {
     /// at all. Several runs (due times not coalesced) run one after the
     /// other, as APScheduler's executors do. Nothing is told yet: the
     /// refusal carries its notice, the staged runs their events.
+    /// Staged runs are taken out of `runs`; refused ones are left.
     pub(super) fn prepare(
         &self,
-        store: &str,
+        batch: &mut Batch,
         job: &Job,
-        runs: Vec<Vec<Timestamp>>,
+        runs: &mut Vec<Vec<Timestamp>>,
         others: u32,
     ) -> std::result::Result<Staged, Refusal> {
-        let all_times: Vec<Timestamp> = runs.iter().flatten().copied().collect();
+        let store = &batch.store;
+        let all_times = || -> Vec<Timestamp> { runs.iter().flatten().copied().collect() };
         let fail = |message: String| {
             let mut event = Event::new(EventKind::JobError)
                 .with_job(&job.id, store)
-                .with_run_times(all_times.clone());
+                .with_run_times(all_times());
             event.error = Some(message.clone());
             Refusal::Failed {
                 notice: Notice {
@@ -215,32 +221,50 @@ impl Engine {
                 message: format!("run not started: {message}"),
             }
         };
-        let task = match self.tasks.resolve(&job.task) {
-            Ok(task) => task,
-            Err(error) => return Err(fail(error.to_string())),
+        let task = match &batch.task {
+            Some((task, function)) if *task == job.task => function.clone(),
+            _ => match self.tasks.resolve(&job.task) {
+                Ok(function) => {
+                    batch.task = Some((job.task.clone(), function.clone()));
+                    function
+                }
+                Err(error) => return Err(fail(error.to_string())),
+            },
         };
-        let Some(executor) = self.executor(&job.executor) else {
-            return Err(fail(format!(
-                "executor: {:?} is not configured",
-                job.executor
-            )));
+        let executor = match &batch.executor {
+            Some((name, executor)) if **name == *job.executor() => Arc::clone(executor),
+            _ => match self.executor(job.executor()) {
+                Some(executor) => {
+                    batch.executor =
+                        Some((Arc::clone(&job.options.executor), Arc::clone(&executor)));
+                    executor
+                }
+                None => {
+                    return Err(fail(format!(
+                        "executor: {:?} is not configured",
+                        job.executor()
+                    )));
+                }
+            },
         };
-        let Some(runtime) = lock(&self.runtime).clone() else {
+        if batch.runtime.is_none() {
+            batch.runtime = lock(&self.runtime).clone();
+        }
+        let Some(runtime) = batch.runtime.clone() else {
             return Err(fail(
                 "the scheduler has no runtime: it was not started".to_owned(),
             ));
         };
-        let mut runs = std::collections::VecDeque::from(runs);
-        let Some(first) = runs.pop_front() else {
+        if runs.is_empty() {
             return Err(fail("no run times".to_owned()));
-        };
-        let here = job.max_instances.saturating_sub(others);
+        }
+        let here = job.max_instances().saturating_sub(others);
         if !self.running.try_start(&job.id, here) {
             let (message, line) = if others > 0 {
                 (
                     format!(
                         "already running {} instance(s), the maximum, {others} of them on other nodes",
-                        job.max_instances
+                        job.max_instances()
                     ),
                     "run skipped: the job is already running its maximum number of instances across the nodes",
                 )
@@ -248,18 +272,18 @@ impl Engine {
                 (
                     format!(
                         "already running {} instance(s), the maximum",
-                        job.max_instances
+                        job.max_instances()
                     ),
                     "run skipped: the job is already running its maximum number of instances",
                 )
             };
             let mut event = Event::new(EventKind::JobMaxInstances)
                 .with_job(&job.id, store)
-                .with_run_times(all_times);
+                .with_run_times(all_times());
             event.error = Some(message.clone());
             let notice = Notice {
                 severity: Severity::Warn,
-                line: format!("{line} (max_instances = {})", job.max_instances),
+                line: format!("{line} (max_instances = {})", job.max_instances()),
                 event: Box::new(event),
             };
             let message = format!("run skipped: {message}");
@@ -270,31 +294,34 @@ impl Engine {
             });
         }
         let submitted = if self.listeners.wants(EventKind::JobSubmitted) {
-            std::iter::once(&first)
-                .chain(runs.iter())
+            runs.iter()
                 .map(|run_times| {
                     let mut event = Event::new(EventKind::JobSubmitted)
                         .with_job(&job.id, store)
                         .with_run_times(run_times.clone());
-                    event.executor = Some(job.executor.clone());
+                    event.executor = Some(job.executor().to_owned());
                     event
                 })
                 .collect()
         } else {
             Vec::new()
         };
+        let mut runs = std::collections::VecDeque::from(std::mem::take(runs));
+        // OK because `runs` is not empty (checked above).
+        let first = runs.pop_front().unwrap_or_default();
+        let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
-            job_id: job.id.clone(),
-            store: store.to_owned(),
-            executor_name: job.executor.clone(),
+            job_id: Arc::clone(&job.id),
+            store: Arc::clone(&batch.store),
+            executor_name: Arc::clone(&job.options.executor),
             executor,
             runtime,
             task,
-            args: job.args.clone(),
-            cancellation: self.cancellation.clone(),
-            stopping: self.stopping.clone(),
-            grace: job.misfire_grace_time,
-            too_late: Arc::default(),
+            args: job.args().clone(),
+            signals: Arc::clone(&self.signals),
+            grace,
+            too_late: matches!(grace, MisfireGraceTime::Limit(_)).then(Arc::default),
+            recorded: batch.recorded,
             listeners: self.listeners.clone(),
             running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
@@ -346,10 +373,21 @@ pub(super) struct Staged {
 impl Staged {
     /// Tells the runs submitted and hands the first to the executor.
     pub(super) fn go(self) {
+        self.go_with(&mut Handover::default());
+    }
+
+    /// Tells the runs submitted and hands the first to the executor with
+    /// the other runs of `handover`.
+    pub(super) fn go_with(self, handover: &mut Handover) {
         for event in self.submitted {
             self.submission.listeners.emit(event);
         }
-        self.submission.start(self.first);
+        let clock = &self.submission.clock;
+        let at = *handover
+            .at
+            .get_or_insert_with(|| (std::time::Instant::now(), clock.now()));
+        let run = self.submission.run(self.first, at);
+        handover.push(&self.submission, run);
     }
 
     /// The runs will not start and were never recorded: frees the
@@ -361,23 +399,95 @@ impl Staged {
     }
 }
 
+/// What the jobs of one batch share as their runs are prepared: their
+/// store's name, whether it keeps their runs' records, and what was looked
+/// up for the jobs before (most jobs of a batch share their task and
+/// executor), so that each is looked up once a batch.
+pub(super) struct Batch {
+    pub(super) store: Arc<str>,
+    /// The runs have running records (their store keeps history), to be
+    /// finished when they end.
+    pub(super) recorded: bool,
+    task: Option<(JobTask, TaskFn)>,
+    executor: Option<(Arc<str>, Arc<Executor>)>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Batch {
+    pub(super) fn new(store: &str, recorded: bool) -> Batch {
+        Batch {
+            store: Arc::from(store),
+            recorded,
+            task: None,
+            executor: None,
+            runtime: None,
+        }
+    }
+}
+
+/// Runs handed to their executor together, so that its queue is taken
+/// once for them all: the runs of one claimed batch. What is still held
+/// is handed over when it is dropped.
+#[derive(Default)]
+pub(super) struct Handover {
+    runs: Vec<Run>,
+    /// When the runs are handed over, read once for them all: on a
+    /// monotonic clock, and by the scheduler's clock.
+    at: Option<(std::time::Instant, Timestamp)>,
+    /// The executor of `runs`, and the runtime its async tasks run on.
+    to: Option<(Arc<Executor>, tokio::runtime::Handle)>,
+}
+
+impl Handover {
+    fn push(&mut self, submission: &Submission, run: Run) {
+        let same = self
+            .to
+            .as_ref()
+            .is_some_and(|(executor, _)| Arc::ptr_eq(executor, &submission.executor));
+        if !same {
+            self.flush();
+            self.to = Some((Arc::clone(&submission.executor), submission.runtime.clone()));
+        }
+        self.runs.push(run);
+    }
+
+    /// Hands over the runs held.
+    pub(super) fn flush(&mut self) {
+        if let Some((executor, runtime)) = &self.to
+            && !self.runs.is_empty()
+        {
+            executor.submit_all(std::mem::take(&mut self.runs), runtime);
+        }
+    }
+}
+
+impl Drop for Handover {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
 /// One submission: the runs of one job that one instance executes, one
 /// after the other.
 struct Submission {
-    job_id: String,
-    store: String,
-    executor_name: String,
+    job_id: Arc<str>,
+    store: Arc<str>,
+    executor_name: Arc<str>,
     executor: Arc<Executor>,
     runtime: tokio::runtime::Handle,
-    task: crate::task::TaskFn,
+    task: TaskFn,
     args: serde_json::Value,
-    cancellation: CancellationToken,
-    stopping: CancellationToken,
+    /// The scheduler's requests to its runs (stop, finish soon).
+    signals: Arc<RunSignals>,
     /// The job's misfire grace time, checked again when a queued run
     /// starts.
-    grace: crate::job::MisfireGraceTime,
-    /// The current run waited in the queue past its grace time.
-    too_late: Arc<std::sync::atomic::AtomicBool>,
+    grace: MisfireGraceTime,
+    /// The current run waited in the queue past its grace time; `None`
+    /// when the grace time is unlimited.
+    too_late: Option<Arc<AtomicBool>>,
+    /// Its runs have running records (their store keeps history), which
+    /// their outcomes finish.
+    recorded: bool,
     listeners: Listeners,
     running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
@@ -391,58 +501,63 @@ struct Submission {
 }
 
 impl Submission {
+    /// Hands the run for `run_times` to the executor.
     fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
-        let now = self.clock.now();
+        let run = self.run(run_times, (std::time::Instant::now(), self.clock.now()));
+        self.executor.submit(run, &self.runtime);
+    }
+
+    /// The run for `run_times`, noted as handed over `at` (on a monotonic
+    /// clock, and by the scheduler's).
+    fn run(
+        self: &Arc<Submission>,
+        run_times: Vec<Timestamp>,
+        at: (std::time::Instant, Timestamp),
+    ) -> Run {
+        let now = at.1;
         if let Some(scheduled) = run_times.last() {
-            let late = now.duration_since(*scheduled);
             tracing::info!(
                 job = %self.job_id,
                 scheduled = %scheduled,
-                late_ms = late.as_millis(),
+                late_ms = now.duration_since(*scheduled).as_millis(),
                 runs_covered = run_times.len(),
                 "run started"
             );
         }
-        *lock(&self.started) = Some((std::time::Instant::now(), now));
-        self.too_late
-            .store(false, std::sync::atomic::Ordering::SeqCst);
+        *lock(&self.started) = Some(at);
         // A run queued behind busy workers checks its grace time again
         // when it is taken from the queue.
-        let start_by = match (self.grace, run_times.last()) {
-            (crate::job::MisfireGraceTime::Limit(grace), Some(scheduled)) => scheduled
-                .checked_add(grace)
-                .ok()
-                .map(|deadline| crate::executor::StartBy {
-                    deadline,
-                    clock: Arc::clone(&self.clock),
-                    too_late: Arc::clone(&self.too_late),
-                }),
+        let start_by = match (self.grace, run_times.last(), &self.too_late) {
+            (MisfireGraceTime::Limit(grace), Some(scheduled), Some(too_late)) => {
+                too_late.store(false, Ordering::SeqCst);
+                scheduled
+                    .checked_add(grace)
+                    .ok()
+                    .map(|deadline| crate::executor::StartBy {
+                        deadline,
+                        clock: Arc::clone(&self.clock),
+                        too_late: Arc::clone(too_late),
+                    })
+            }
             _ => None,
         };
-        let this = Arc::clone(&self);
-        let done: Completion =
-            Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
-        self.executor.submit(
-            Run {
-                job_id: self.job_id.clone(),
-                store: self.store.clone(),
-                executor: self.executor_name.clone(),
-                task: self.task.clone(),
-                args: self.args.clone(),
-                run_times,
-                cancellation: self.cancellation.clone(),
-                stopping: self.stopping.clone(),
-                start_by,
-                done,
-            },
-            &self.runtime,
-        );
+        Run {
+            job_id: Arc::clone(&self.job_id),
+            store: Arc::clone(&self.store),
+            executor: Arc::clone(&self.executor_name),
+            task: self.task.clone(),
+            args: self.args.clone(),
+            run_times: Arc::from(run_times),
+            signals: Arc::clone(&self.signals),
+            start_by,
+            done: Arc::clone(self) as Arc<dyn Completion>,
+        }
     }
 
     /// Records the run for `run_times` (not started, or cut short)
     /// interrupted with `reason`.
     fn interrupted(&self, run_times: &[Timestamp], reason: &str) {
-        let Some(scheduled) = run_times.last() else {
+        let Some(scheduled) = run_times.last().filter(|_| self.recorded) else {
             return;
         };
         let now = self.clock.now();
@@ -457,7 +572,7 @@ impl Submission {
 
     /// Records how the run of `report` ended, in the background.
     fn record(&self, report: &RunReport, started: Option<(std::time::Instant, Timestamp)>) {
-        let Some(scheduled) = report.run_times.last() else {
+        let Some(scheduled) = report.run_times.last().filter(|_| self.recorded) else {
             return;
         };
         if let Some(message) = self.missed_in_queue(report) {
@@ -480,7 +595,8 @@ impl Submission {
                 (RunStatus::Success, None, self.task.success_detail(value))
             }
             RunOutcome::Error(error)
-                if self.cancellation.is_cancelled() || self.stopping.is_cancelled() =>
+                if self.signals.cancellation.is_cancelled()
+                    || self.signals.stopping.is_cancelled() =>
             {
                 (
                     RunStatus::Interrupted,
@@ -526,7 +642,11 @@ impl Submission {
     /// Why the run of `report` was not started, when it waited in the
     /// executor's queue past its misfire grace time.
     fn missed_in_queue(&self, report: &RunReport) -> Option<String> {
-        if !self.too_late.load(std::sync::atomic::Ordering::SeqCst) {
+        if !self
+            .too_late
+            .as_ref()
+            .is_some_and(|too_late| too_late.load(Ordering::SeqCst))
+        {
             return None;
         }
         let late = report
@@ -553,7 +673,7 @@ impl Submission {
             if self.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
                     .with_job(&report.job_id, &report.store)
-                    .with_run_times(report.run_times);
+                    .with_run_times(report.run_times.to_vec());
                 event.error = Some(message);
                 self.listeners.emit(event);
             }
@@ -574,11 +694,7 @@ impl Submission {
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
         let duration_ms = started.map_or(0, |(started, _)| started.elapsed().as_millis());
-        let scheduled = report
-            .run_times
-            .last()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let scheduled = Latest(&report.run_times);
         match &report.outcome {
             RunOutcome::Success(_) => tracing::info!(
                 job = %report.job_id,
@@ -607,8 +723,8 @@ impl Submission {
         if self.listeners.wants(kind) {
             let mut event = Event::new(kind)
                 .with_job(&report.job_id, &report.store)
-                .with_run_times(report.run_times);
-            event.executor = Some(report.executor);
+                .with_run_times(report.run_times.to_vec());
+            event.executor = Some(report.executor.to_string());
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
                 RunOutcome::Error(error) => event.error = Some(error.message),
@@ -622,7 +738,7 @@ impl Submission {
     /// Starts the next of the submission's runs, or ends it.
     fn go_on(self: Arc<Submission>, next: Option<Vec<Timestamp>>) {
         match next {
-            Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
+            Some(run_times) if !self.signals.cancellation.is_cancelled() => self.start(run_times),
             Some(run_times) => {
                 let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
                 for run_times in std::iter::once(run_times).chain(queued) {
@@ -636,26 +752,49 @@ impl Submission {
     }
 }
 
+impl Completion for Submission {
+    fn complete(self: Arc<Submission>, report: RunReport) {
+        self.finished(report);
+    }
+}
+
+/// The latest fire time of a run, for its log lines (nothing when none),
+/// written only when a line is.
+struct Latest<'a>(&'a [Timestamp]);
+
+impl std::fmt::Display for Latest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.last() {
+            Some(time) => time.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Runs in progress, shared with the completion callbacks: per job (for
 /// `max_instances`) and in all (for shutdown to wait on).
 #[derive(Default)]
 pub(super) struct RunCounts {
-    per_job: Mutex<HashMap<String, u32>>,
-    active: Mutex<usize>,
-    /// Signalled when a submission has ended and its events are delivered.
+    per_job: Mutex<HashMap<Arc<str>, u32, foldhash::fast::RandomState>>,
+    active: AtomicUsize,
+    /// Signalled when the last submission in progress has ended and its
+    /// events are delivered.
     ended: Notify,
 }
 
 impl RunCounts {
     /// Counts one more instance of `job` unless it already runs `max`.
-    fn try_start(&self, job: &str, max: u32) -> bool {
+    fn try_start(&self, job: &Arc<str>, max: u32) -> bool {
         let mut per_job = lock(&self.per_job);
-        let count = per_job.entry(job.to_owned()).or_insert(0);
-        if *count >= max {
-            return false;
+        match per_job.get_mut(&**job) {
+            Some(count) if *count >= max => return false,
+            Some(count) => *count += 1,
+            None if max == 0 => return false,
+            None => {
+                per_job.insert(Arc::clone(job), 1);
+            }
         }
-        *count += 1;
-        *lock(&self.active) += 1;
+        self.active.fetch_add(1, Ordering::AcqRel);
         true
     }
 
@@ -672,22 +811,25 @@ impl RunCounts {
 
     /// A submission has ended and its events were delivered.
     fn submission_ended(&self) {
-        {
-            let mut active = lock(&self.active);
-            *active = active.saturating_sub(1);
+        let before = self
+            .active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |active| {
+                active.checked_sub(1)
+            });
+        if before == Ok(1) {
+            self.ended.notify_waiters();
         }
-        self.ended.notify_waiters();
     }
 
     /// How many submissions are in progress.
     pub(super) fn active(&self) -> usize {
-        *lock(&self.active)
+        self.active.load(Ordering::Acquire)
     }
 
     pub(super) async fn wait_idle(&self) {
         loop {
             let ended = self.ended.notified();
-            if *lock(&self.active) == 0 {
+            if self.active() == 0 {
                 return;
             }
             ended.await;
