@@ -75,7 +75,7 @@ pub(crate) struct Run {
     pub(crate) executor: Arc<str>,
     pub(crate) task: TaskFn,
     pub(crate) args: Value,
-    pub(crate) run_times: Arc<[Timestamp]>,
+    pub(crate) run_times: Vec<Timestamp>,
     /// The scheduler's requests to its runs: to stop (cancellation), and
     /// to finish soon (stopping: a shutdown with a time limit).
     pub(crate) signals: Arc<RunSignals>,
@@ -106,7 +106,7 @@ pub(crate) struct RunReport {
     pub(crate) job_id: Arc<str>,
     pub(crate) store: Arc<str>,
     pub(crate) executor: Arc<str>,
-    pub(crate) run_times: Arc<[Timestamp]>,
+    pub(crate) run_times: Vec<Timestamp>,
     pub(crate) outcome: RunOutcome,
 }
 
@@ -114,7 +114,7 @@ impl Run {
     fn context(&self) -> JobContext {
         JobContext::for_run(
             Arc::clone(&self.job_id),
-            Arc::clone(&self.run_times),
+            Arc::from(self.run_times.as_slice()),
             Arc::clone(&self.signals),
         )
     }
@@ -380,7 +380,11 @@ impl Executor {
     }
 
     /// Starts `runs`, queued together (one lock) where the executor queues.
-    pub(crate) fn submit_all(&self, runs: Vec<Run>, runtime: &tokio::runtime::Handle) {
+    pub(crate) fn submit_all(
+        &self,
+        runs: impl IntoIterator<Item = Run>,
+        runtime: &tokio::runtime::Handle,
+    ) {
         match &self.kind {
             ExecutorKind::ThreadPool(pool) => pool.submit_all(runs, runtime),
             ExecutorKind::AsyncTasks | ExecutorKind::ProcessPool(_) => {

@@ -428,7 +428,7 @@ impl Worker {
             task: task.to_owned(),
             args: run.args.clone(),
             job_id: run.job_id.to_string(),
-            run_times: run.run_times.to_vec(),
+            run_times: run.run_times.clone(),
         };
         let mut line = match serde_json::to_string(&request) {
             Ok(line) => line,

@@ -214,6 +214,11 @@ impl Engine {
         self.recorder.start_store(name, store.as_ref()).await?;
         let keeps_history = self.recorder.keeps_history(name, store.as_ref());
         let shared = !store.notifies_changes();
+        // Kept from batch to batch, so that their memory is taken once.
+        let mut plans = Vec::new();
+        let mut settlements = Vec::new();
+        // The won runs go to their executors together.
+        let mut handover = Handover::default();
         loop {
             let claimed = store
                 .acquire_due(now, CLAIM_BATCH, &self.node, self.lease)
@@ -229,8 +234,6 @@ impl Engine {
             } else {
                 HashMap::new()
             };
-            let mut plans = Vec::with_capacity(count);
-            let mut settlements = Vec::with_capacity(count);
             let steps = (BATCH_STEPS / count.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS);
             let mut batch = Batch::new(name, keeps_history);
             for job in claimed {
@@ -239,19 +242,19 @@ impl Engine {
                 settlements.push(settlement);
                 plans.push(plan);
             }
-            let outcomes = match store.settle(&self.node, &settlements, now).await {
+            let settled = store.settle(&self.node, &settlements, now).await;
+            settlements.clear();
+            let outcomes = match settled {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
-                    for plan in plans {
+                    for plan in plans.drain(..) {
                         plan.call_off();
                     }
                     return Err(error);
                 }
             };
             let runtime = lock(&self.runtime).clone();
-            // The won runs go to their executors together.
-            let mut handover = Handover::default();
-            for (plan, outcome) in plans.into_iter().zip(outcomes) {
+            for (plan, outcome) in plans.drain(..).zip(outcomes) {
                 if outcome.is_won() {
                     progress = true;
                     self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);

@@ -306,9 +306,11 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let mut runs = std::collections::VecDeque::from(std::mem::take(runs));
+        let mut runs = std::mem::take(runs).into_iter();
         // OK because `runs` is not empty (checked above).
-        let first = runs.pop_front().unwrap_or_default();
+        let first = runs.next().unwrap_or_default();
+        // Most submissions have one run: their queue takes no memory.
+        let runs: std::collections::VecDeque<Vec<Timestamp>> = runs.collect();
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
@@ -451,12 +453,14 @@ impl Handover {
         self.runs.push(run);
     }
 
-    /// Hands over the runs held.
+    /// Hands over the runs held; the next runs are handed over at a new
+    /// time.
     pub(super) fn flush(&mut self) {
+        self.at = None;
         if let Some((executor, runtime)) = &self.to
             && !self.runs.is_empty()
         {
-            executor.submit_all(std::mem::take(&mut self.runs), runtime);
+            executor.submit_all(self.runs.drain(..), runtime);
         }
     }
 }
@@ -547,7 +551,7 @@ impl Submission {
             executor: Arc::clone(&self.executor_name),
             task: self.task.clone(),
             args: self.args.clone(),
-            run_times: Arc::from(run_times),
+            run_times,
             signals: Arc::clone(&self.signals),
             start_by,
             done: Arc::clone(self) as Arc<dyn Completion>,
@@ -673,7 +677,7 @@ impl Submission {
             if self.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
                     .with_job(&report.job_id, &report.store)
-                    .with_run_times(report.run_times.to_vec());
+                    .with_run_times(report.run_times);
                 event.error = Some(message);
                 self.listeners.emit(event);
             }
@@ -723,7 +727,7 @@ impl Submission {
         if self.listeners.wants(kind) {
             let mut event = Event::new(kind)
                 .with_job(&report.job_id, &report.store)
-                .with_run_times(report.run_times.to_vec());
+                .with_run_times(report.run_times);
             event.executor = Some(report.executor.to_string());
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
@@ -775,18 +779,31 @@ impl std::fmt::Display for Latest<'_> {
 /// `max_instances`) and in all (for shutdown to wait on).
 #[derive(Default)]
 pub(super) struct RunCounts {
-    per_job: Mutex<HashMap<Arc<str>, u32, foldhash::fast::RandomState>>,
+    /// Instances per job id, in shards by id, so that the loop starting
+    /// runs and the workers finishing them seldom wait for each other.
+    per_job: [Mutex<HashMap<Arc<str>, u32, foldhash::fast::RandomState>>; SHARDS],
+    /// Picks a job's shard.
+    shard_hash: foldhash::fast::FixedState,
     active: AtomicUsize,
     /// Signalled when the last submission in progress has ended and its
     /// events are delivered.
     ended: Notify,
 }
 
+/// How many shards [`RunCounts`] keeps its instance counts in.
+const SHARDS: usize = 16;
+
 impl RunCounts {
+    fn shard(&self, job: &str) -> &Mutex<HashMap<Arc<str>, u32, foldhash::fast::RandomState>> {
+        let hash = std::hash::BuildHasher::hash_one(&self.shard_hash, job);
+        // The remainder is below SHARDS, so the cast is lossless.
+        &self.per_job[(hash % SHARDS as u64) as usize]
+    }
+
     /// Counts one more instance of `job` unless it already runs `max`.
     fn try_start(&self, job: &Arc<str>, max: u32) -> bool {
-        let mut per_job = lock(&self.per_job);
-        match per_job.get_mut(&**job) {
+        let mut per_job = lock(self.shard(job));
+        match per_job.get_mut(job) {
             Some(count) if *count >= max => return false,
             Some(count) => *count += 1,
             None if max == 0 => return false,
@@ -799,8 +816,8 @@ impl RunCounts {
     }
 
     /// The instance of `job` has finished its work; a new one may start.
-    fn instance_finished(&self, job: &str) {
-        let mut per_job = lock(&self.per_job);
+    fn instance_finished(&self, job: &Arc<str>) {
+        let mut per_job = lock(self.shard(job));
         if let Some(count) = per_job.get_mut(job) {
             *count = count.saturating_sub(1);
             if *count == 0 {
