@@ -73,7 +73,8 @@ pub(crate) struct Run {
     pub(crate) job_id: Arc<str>,
     pub(crate) store: Arc<str>,
     pub(crate) executor: Arc<str>,
-    pub(crate) task: TaskFn,
+    /// Shared by the runs of a batch.
+    pub(crate) task: Arc<TaskFn>,
     pub(crate) args: Value,
     pub(crate) run_times: Vec<Timestamp>,
     /// The scheduler's requests to its runs: to stop (cancellation), and

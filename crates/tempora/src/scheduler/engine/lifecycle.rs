@@ -222,10 +222,11 @@ impl Engine {
             }
         };
         let task = match &batch.task {
-            Some((task, function)) if *task == job.task => function.clone(),
+            Some((task, function)) if *task == job.task => Arc::clone(function),
             _ => match self.tasks.resolve(&job.task) {
                 Ok(function) => {
-                    batch.task = Some((job.task.clone(), function.clone()));
+                    let function = Arc::new(function);
+                    batch.task = Some((job.task.clone(), Arc::clone(&function)));
                     function
                 }
                 Err(error) => return Err(fail(error.to_string())),
@@ -410,7 +411,7 @@ pub(super) struct Batch {
     /// The runs have running records (their store keeps history), to be
     /// finished when they end.
     pub(super) recorded: bool,
-    task: Option<(JobTask, TaskFn)>,
+    task: Option<(JobTask, Arc<TaskFn>)>,
     executor: Option<(Arc<str>, Arc<Executor>)>,
     runtime: Option<tokio::runtime::Handle>,
 }
@@ -479,7 +480,7 @@ struct Submission {
     executor_name: Arc<str>,
     executor: Arc<Executor>,
     runtime: tokio::runtime::Handle,
-    task: TaskFn,
+    task: Arc<TaskFn>,
     args: serde_json::Value,
     /// The scheduler's requests to its runs (stop, finish soon).
     signals: Arc<RunSignals>,
@@ -549,7 +550,7 @@ impl Submission {
             job_id: Arc::clone(&self.job_id),
             store: Arc::clone(&self.store),
             executor: Arc::clone(&self.executor_name),
-            task: self.task.clone(),
+            task: Arc::clone(&self.task),
             args: self.args.clone(),
             run_times,
             signals: Arc::clone(&self.signals),
