@@ -71,19 +71,33 @@ impl RunOutcome {
 /// One run handed to an executor.
 pub(crate) struct Run {
     pub(crate) job_id: Arc<str>,
-    pub(crate) store: Arc<str>,
-    pub(crate) executor: Arc<str>,
-    /// Shared by the runs of a batch.
-    pub(crate) task: Arc<TaskFn>,
+    /// Where the run goes and what it calls, shared with the other runs of
+    /// its batch that go to the same place.
+    pub(crate) target: Arc<RunTarget>,
     pub(crate) args: Value,
     pub(crate) run_times: Vec<Timestamp>,
-    /// The scheduler's requests to its runs: to stop (cancellation), and
-    /// to finish soon (stopping: a shutdown with a time limit).
-    pub(crate) signals: Arc<RunSignals>,
     /// The latest start its misfire grace time allows, checked when a
     /// worker takes it from the queue; `None`: any time.
     pub(crate) start_by: Option<StartBy>,
     pub(crate) done: Arc<dyn Completion>,
+}
+
+/// What the runs of one claimed batch that call one task on one executor
+/// share: held once for them all, so that handing a run over and ending it
+/// touch one shared count, not one per part.
+#[derive(Debug)]
+pub(crate) struct RunTarget {
+    /// The name of the store its jobs are in.
+    pub(crate) store: Arc<str>,
+    /// The executor's name, and the executor.
+    pub(crate) executor_name: Arc<str>,
+    pub(crate) executor: Arc<Executor>,
+    /// The runtime async tasks run on.
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) task: TaskFn,
+    /// The scheduler's requests to its runs: to stop (cancellation), and
+    /// to finish soon (stopping: a shutdown with a time limit).
+    pub(crate) signals: Arc<RunSignals>,
 }
 
 /// The latest instant a queued run may start, by the scheduler's clock;
@@ -105,8 +119,8 @@ pub(crate) trait Completion: Send + Sync {
 #[derive(Debug)]
 pub(crate) struct RunReport {
     pub(crate) job_id: Arc<str>,
-    pub(crate) store: Arc<str>,
-    pub(crate) executor: Arc<str>,
+    /// The run's store, executor and task.
+    pub(crate) target: Arc<RunTarget>,
     pub(crate) run_times: Vec<Timestamp>,
     pub(crate) outcome: RunOutcome,
 }
@@ -116,15 +130,14 @@ impl Run {
         JobContext::for_run(
             Arc::clone(&self.job_id),
             Arc::from(self.run_times.as_slice()),
-            Arc::clone(&self.signals),
+            Arc::clone(&self.target.signals),
         )
     }
 
     fn finish(self, outcome: RunOutcome) {
         let report = RunReport {
             job_id: self.job_id,
-            store: self.store,
-            executor: self.executor,
+            target: self.target,
             run_times: self.run_times,
             outcome,
         };
@@ -145,9 +158,12 @@ impl Run {
             ));
             return;
         }
-        let outcome = call_task(&self.task, self.context(), self.args.clone(), |future| {
-            runtime.block_on(future)
-        });
+        let outcome = call_task(
+            &self.target.task,
+            self.context(),
+            self.args.clone(),
+            |future| runtime.block_on(future),
+        );
         self.finish(outcome);
     }
 }
@@ -420,7 +436,7 @@ fn check_max_workers(max_workers: usize) -> Result<()> {
 fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
     let context = run.context();
     let args = run.args.clone();
-    let handle = match &run.task.call {
+    let handle = match &run.target.task.call {
         TaskCall::Sync(function) => {
             let function = function.clone();
             runtime.spawn_blocking(move || function(context, args))

@@ -235,7 +235,7 @@ impl Engine {
                 HashMap::new()
             };
             let steps = (BATCH_STEPS / count.max(1) as u64).clamp(MIN_JOB_STEPS, DECISION_STEPS);
-            let mut batch = Batch::new(name, keeps_history);
+            let mut batch = self.batch(name, keeps_history);
             for job in claimed {
                 let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
                 let (settlement, plan) = self.plan(&mut batch, job, now, others, steps);

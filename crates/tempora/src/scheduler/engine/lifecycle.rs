@@ -13,14 +13,14 @@ use tokio::sync::Notify;
 use super::{Engine, lock};
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
-use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
+use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport, RunTarget};
 use crate::history::{RunRecord, RunStatus};
 use crate::job::MisfireGraceTime;
 use crate::job::{Job, OnInterrupted};
 use crate::scheduler::decide::Decision;
 use crate::scheduler::recorder::{Recorder, SHUT_DOWN};
 use crate::store::JobStore;
-use crate::task::{JobTask, RunSignals, TaskFn};
+use crate::task::JobTask;
 
 impl Engine {
     /// Runs again, once, the interrupted runs this node found whose job
@@ -168,13 +168,13 @@ impl Engine {
         runs: Vec<Vec<Timestamp>>,
         now: Timestamp,
     ) -> Option<Staged> {
-        let mut batch = Batch::new(store_name, true);
+        let mut batch = self.batch(store_name, true);
         match self.prepare(&mut batch, job, &mut runs.clone(), 0) {
             Ok(staged) => {
                 for run_times in &runs {
                     if let Some(record) = self.recorder.running(&job.id, run_times) {
                         self.recorder
-                            .take_off(&staged.submission.runtime, store_name, store, record)
+                            .take_off(&staged.submission.target.runtime, store_name, store, record)
                             .await;
                     }
                 }
@@ -221,40 +221,43 @@ impl Engine {
                 message: format!("run not started: {message}"),
             }
         };
-        let task = match &batch.task {
-            Some((task, function)) if *task == job.task => Arc::clone(function),
-            _ => match self.tasks.resolve(&job.task) {
-                Ok(function) => {
-                    let function = Arc::new(function);
-                    batch.task = Some((job.task.clone(), Arc::clone(&function)));
-                    function
-                }
-                Err(error) => return Err(fail(error.to_string())),
-            },
-        };
-        let executor = match &batch.executor {
-            Some((name, executor)) if **name == *job.executor() => Arc::clone(executor),
-            _ => match self.executor(job.executor()) {
-                Some(executor) => {
-                    batch.executor =
-                        Some((Arc::clone(&job.options.executor), Arc::clone(&executor)));
-                    executor
-                }
-                None => {
+        let target = match &batch.target {
+            Some((task, executor, target))
+                if *task == job.task && **executor == *job.executor() =>
+            {
+                Arc::clone(target)
+            }
+            _ => {
+                let task = match self.tasks.resolve(&job.task) {
+                    Ok(task) => task,
+                    Err(error) => return Err(fail(error.to_string())),
+                };
+                let Some(executor) = self.executor(job.executor()) else {
                     return Err(fail(format!(
                         "executor: {:?} is not configured",
                         job.executor()
                     )));
-                }
-            },
-        };
-        if batch.runtime.is_none() {
-            batch.runtime = lock(&self.runtime).clone();
-        }
-        let Some(runtime) = batch.runtime.clone() else {
-            return Err(fail(
-                "the scheduler has no runtime: it was not started".to_owned(),
-            ));
+                };
+                let Some(runtime) = lock(&self.runtime).clone() else {
+                    return Err(fail(
+                        "the scheduler has no runtime: it was not started".to_owned(),
+                    ));
+                };
+                let target = Arc::new(RunTarget {
+                    store: Arc::clone(&batch.store),
+                    executor_name: Arc::clone(&job.options.executor),
+                    executor,
+                    runtime,
+                    task,
+                    signals: Arc::clone(&self.signals),
+                });
+                batch.target = Some((
+                    job.task.clone(),
+                    Arc::clone(&job.options.executor),
+                    Arc::clone(&target),
+                ));
+                target
+            }
         };
         if runs.is_empty() {
             return Err(fail("no run times".to_owned()));
@@ -315,22 +318,14 @@ impl Engine {
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
-            store: Arc::clone(&batch.store),
-            executor_name: Arc::clone(&job.options.executor),
-            executor,
-            runtime,
-            task,
+            target,
+            env: Arc::clone(&batch.env),
             args: job.args().clone(),
-            signals: Arc::clone(&self.signals),
             grace,
             too_late: matches!(grace, MisfireGraceTime::Limit(_)).then(Arc::default),
             recorded: batch.recorded,
-            listeners: self.listeners.clone(),
-            running: Arc::clone(&self.running),
             remaining: Mutex::new(runs),
             started: Mutex::new(None),
-            clock: Arc::clone(&self.clock),
-            recorder: Arc::clone(&self.recorder),
         });
         Ok(Staged {
             submission,
@@ -383,9 +378,9 @@ impl Staged {
     /// the other runs of `handover`.
     pub(super) fn go_with(self, handover: &mut Handover) {
         for event in self.submitted {
-            self.submission.listeners.emit(event);
+            self.submission.env.listeners.emit(event);
         }
-        let clock = &self.submission.clock;
+        let clock = &self.submission.env.clock;
         let at = *handover
             .at
             .get_or_insert_with(|| (std::time::Instant::now(), clock.now()));
@@ -397,8 +392,8 @@ impl Staged {
     /// instance.
     pub(super) fn call_off(self) {
         let submission = self.submission;
-        submission.running.instance_finished(&submission.job_id);
-        submission.running.submission_ended();
+        submission.env.running.instance_finished(&submission.job_id);
+        submission.env.running.submission_ended();
     }
 }
 
@@ -411,21 +406,38 @@ pub(super) struct Batch {
     /// The runs have running records (their store keeps history), to be
     /// finished when they end.
     pub(super) recorded: bool,
-    task: Option<(JobTask, Arc<TaskFn>)>,
-    executor: Option<(Arc<str>, Arc<Executor>)>,
-    runtime: Option<tokio::runtime::Handle>,
+    /// What every submission of the batch reaches.
+    env: Arc<RunEnv>,
+    /// The latest target, by the task and executor name it is for.
+    target: Option<(JobTask, Arc<str>, Arc<RunTarget>)>,
 }
 
-impl Batch {
-    pub(super) fn new(store: &str, recorded: bool) -> Batch {
+impl Engine {
+    /// A new batch of store `store`'s jobs; `recorded`: the store keeps
+    /// their runs' records.
+    pub(super) fn batch(&self, store: &str, recorded: bool) -> Batch {
         Batch {
             store: Arc::from(store),
             recorded,
-            task: None,
-            executor: None,
-            runtime: None,
+            env: Arc::new(RunEnv {
+                listeners: self.listeners.clone(),
+                running: Arc::clone(&self.running),
+                clock: Arc::clone(&self.clock),
+                recorder: Arc::clone(&self.recorder),
+            }),
+            target: None,
         }
     }
+}
+
+/// What the submissions of a batch reach, held once for them all.
+struct RunEnv {
+    listeners: Listeners,
+    running: Arc<RunCounts>,
+    /// The clock, for how late each run starts.
+    clock: Arc<dyn Clock>,
+    /// The run history.
+    recorder: Arc<Recorder>,
 }
 
 /// Runs handed to their executor together, so that its queue is taken
@@ -446,10 +458,13 @@ impl Handover {
         let same = self
             .to
             .as_ref()
-            .is_some_and(|(executor, _)| Arc::ptr_eq(executor, &submission.executor));
+            .is_some_and(|(executor, _)| Arc::ptr_eq(executor, &submission.target.executor));
         if !same {
             self.flush();
-            self.to = Some((Arc::clone(&submission.executor), submission.runtime.clone()));
+            self.to = Some((
+                Arc::clone(&submission.target.executor),
+                submission.target.runtime.clone(),
+            ));
         }
         self.runs.push(run);
     }
@@ -476,14 +491,11 @@ impl Drop for Handover {
 /// after the other.
 struct Submission {
     job_id: Arc<str>,
-    store: Arc<str>,
-    executor_name: Arc<str>,
-    executor: Arc<Executor>,
-    runtime: tokio::runtime::Handle,
-    task: Arc<TaskFn>,
+    /// Its store, executor and task, shared with its batch.
+    target: Arc<RunTarget>,
+    /// The listeners, run counts, clock and history, shared with its batch.
+    env: Arc<RunEnv>,
     args: serde_json::Value,
-    /// The scheduler's requests to its runs (stop, finish soon).
-    signals: Arc<RunSignals>,
     /// The job's misfire grace time, checked again when a queued run
     /// starts.
     grace: MisfireGraceTime,
@@ -493,23 +505,17 @@ struct Submission {
     /// Its runs have running records (their store keeps history), which
     /// their outcomes finish.
     recorded: bool,
-    listeners: Listeners,
-    running: Arc<RunCounts>,
     remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
     /// When the current run was handed over: on a monotonic clock for its
     /// duration, and by the scheduler's clock for its record.
     started: Mutex<Option<(std::time::Instant, Timestamp)>>,
-    /// The clock, for how late each run starts.
-    clock: Arc<dyn Clock>,
-    /// The run history.
-    recorder: Arc<Recorder>,
 }
 
 impl Submission {
     /// Hands the run for `run_times` to the executor.
     fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
-        let run = self.run(run_times, (std::time::Instant::now(), self.clock.now()));
-        self.executor.submit(run, &self.runtime);
+        let run = self.run(run_times, (std::time::Instant::now(), self.env.clock.now()));
+        self.target.executor.submit(run, &self.target.runtime);
     }
 
     /// The run for `run_times`, noted as handed over `at` (on a monotonic
@@ -540,7 +546,7 @@ impl Submission {
                     .ok()
                     .map(|deadline| crate::executor::StartBy {
                         deadline,
-                        clock: Arc::clone(&self.clock),
+                        clock: Arc::clone(&self.env.clock),
                         too_late: Arc::clone(too_late),
                     })
             }
@@ -548,12 +554,9 @@ impl Submission {
         };
         Run {
             job_id: Arc::clone(&self.job_id),
-            store: Arc::clone(&self.store),
-            executor: Arc::clone(&self.executor_name),
-            task: Arc::clone(&self.task),
+            target: Arc::clone(&self.target),
             args: self.args.clone(),
             run_times,
-            signals: Arc::clone(&self.signals),
             start_by,
             done: Arc::clone(self) as Arc<dyn Completion>,
         }
@@ -565,10 +568,10 @@ impl Submission {
         let Some(scheduled) = run_times.last().filter(|_| self.recorded) else {
             return;
         };
-        let now = self.clock.now();
-        self.recorder.landed(
-            &self.runtime,
-            &self.store,
+        let now = self.env.clock.now();
+        self.env.recorder.landed(
+            &self.target.runtime,
+            &self.target.store,
             &self.job_id,
             *scheduled,
             |record| record.finish(RunStatus::Interrupted, now, None, Some(reason.to_owned())),
@@ -581,10 +584,10 @@ impl Submission {
             return;
         };
         if let Some(message) = self.missed_in_queue(report) {
-            let now = self.clock.now();
-            self.recorder.landed(
-                &self.runtime,
-                &self.store,
+            let now = self.env.clock.now();
+            self.env.recorder.landed(
+                &self.target.runtime,
+                &self.target.store,
                 &self.job_id,
                 *scheduled,
                 |record| {
@@ -596,12 +599,14 @@ impl Submission {
             return;
         }
         let (status, error, detail) = match &report.outcome {
-            RunOutcome::Success(value) => {
-                (RunStatus::Success, None, self.task.success_detail(value))
-            }
+            RunOutcome::Success(value) => (
+                RunStatus::Success,
+                None,
+                self.target.task.success_detail(value),
+            ),
             RunOutcome::Error(error)
-                if self.signals.cancellation.is_cancelled()
-                    || self.signals.stopping.is_cancelled() =>
+                if self.target.signals.cancellation.is_cancelled()
+                    || self.target.signals.stopping.is_cancelled() =>
             {
                 (
                     RunStatus::Interrupted,
@@ -624,12 +629,12 @@ impl Submission {
                 crate::task::RunDetail::default(),
             ),
         };
-        let now = self.clock.now();
+        let now = self.env.clock.now();
         let duration =
             started.and_then(|(instant, _)| SignedDuration::try_from(instant.elapsed()).ok());
-        self.recorder.landed(
-            &self.runtime,
-            &self.store,
+        self.env.recorder.landed(
+            &self.target.runtime,
+            &self.target.store,
             &self.job_id,
             *scheduled,
             |mut record| {
@@ -657,7 +662,7 @@ impl Submission {
         let late = report
             .run_times
             .last()
-            .map(|scheduled| self.clock.now().duration_since(*scheduled))
+            .map(|scheduled| self.env.clock.now().duration_since(*scheduled))
             .unwrap_or_default();
         Some(format!(
             "1 run(s) missed: it waited for a free worker until {late:#} late, more than the \
@@ -673,14 +678,14 @@ impl Submission {
             tracing::warn!(job = %report.job_id, "run missed: {message}");
             let next = lock(&self.remaining).pop_front();
             if next.is_none() {
-                self.running.instance_finished(&self.job_id);
+                self.env.running.instance_finished(&self.job_id);
             }
-            if self.listeners.wants(EventKind::JobMissed) {
+            if self.env.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
-                    .with_job(&report.job_id, &report.store)
+                    .with_job(&report.job_id, &report.target.store)
                     .with_run_times(report.run_times);
                 event.error = Some(message);
-                self.listeners.emit(event);
+                self.env.listeners.emit(event);
             }
             self.go_on(next);
             return;
@@ -692,7 +697,7 @@ impl Submission {
         if next.is_none() {
             // Free the instance before telling listeners, so that a job
             // started from a listener (or the next tick) is not refused.
-            self.running.instance_finished(&self.job_id);
+            self.env.running.instance_finished(&self.job_id);
         }
         let kind = match &report.outcome {
             RunOutcome::Success(_) => EventKind::JobExecuted,
@@ -725,17 +730,17 @@ impl Submission {
                 "run finished"
             ),
         }
-        if self.listeners.wants(kind) {
+        if self.env.listeners.wants(kind) {
             let mut event = Event::new(kind)
-                .with_job(&report.job_id, &report.store)
+                .with_job(&report.job_id, &report.target.store)
                 .with_run_times(report.run_times);
-            event.executor = Some(report.executor.to_string());
+            event.executor = Some(report.target.executor_name.to_string());
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
                 RunOutcome::Error(error) => event.error = Some(error.message),
                 RunOutcome::Panic(message) => event.error = Some(format!("panicked: {message}")),
             }
-            self.listeners.emit(event);
+            self.env.listeners.emit(event);
         }
         self.go_on(next);
     }
@@ -743,16 +748,18 @@ impl Submission {
     /// Starts the next of the submission's runs, or ends it.
     fn go_on(self: Arc<Submission>, next: Option<Vec<Timestamp>>) {
         match next {
-            Some(run_times) if !self.signals.cancellation.is_cancelled() => self.start(run_times),
+            Some(run_times) if !self.target.signals.cancellation.is_cancelled() => {
+                self.start(run_times)
+            }
             Some(run_times) => {
                 let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
                 for run_times in std::iter::once(run_times).chain(queued) {
                     self.interrupted(&run_times, &format!("{SHUT_DOWN} before the run started"));
                 }
-                self.running.instance_finished(&self.job_id);
-                self.running.submission_ended();
+                self.env.running.instance_finished(&self.job_id);
+                self.env.running.submission_ended();
             }
-            None => self.running.submission_ended(),
+            None => self.env.running.submission_ended(),
         }
     }
 }
