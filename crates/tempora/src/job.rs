@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -248,25 +249,64 @@ pub const DEFAULT: &str = "default";
 /// handled. Jobs are values: the scheduler hands out copies, and changes go
 /// through the scheduler's API.
 ///
+/// A copy is cheap: the id, name, task and trigger are shared, and so are
+/// the options, which most jobs of a scheduler have in common.
+///
 /// A job's `next_run_time` is `None` while it is paused.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub(crate) id: String,
-    pub(crate) name: String,
+    pub(crate) id: Arc<str>,
+    pub(crate) name: Arc<str>,
     pub(crate) task: JobTask,
-    pub(crate) args: Value,
+    /// The arguments; `None` for `null`, the arguments of most jobs.
+    pub(crate) args: Option<Arc<Value>>,
     pub(crate) trigger: Trigger,
-    pub(crate) executor: String,
+    pub(crate) options: Arc<JobOptions>,
+    pub(crate) next_run_time: Option<Timestamp>,
+    /// The latest fire time a run took (or missed): kept by the store
+    /// beside the job, never in its JSON.
+    pub(crate) previous_fire_time: Option<Timestamp>,
+}
+
+/// A job's arguments as it keeps them: nothing for `null`.
+fn shared_args(args: Value) -> Option<Arc<Value>> {
+    (!args.is_null()).then(|| Arc::new(args))
+}
+
+/// How a job's runs are handled: the part of a job that jobs mostly have
+/// in common, kept once for all the jobs that share it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct JobOptions {
+    pub(crate) executor: Arc<str>,
     pub(crate) store: String,
     pub(crate) misfire_grace_time: MisfireGraceTime,
     pub(crate) coalesce: bool,
     pub(crate) max_instances: u32,
-    pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
-    /// The latest fire time a run took (or missed): kept by the store
-    /// beside the job, never in its JSON.
-    pub(crate) previous_fire_time: Option<Timestamp>,
+}
+
+/// The options of the latest job added, so that the next job with equal
+/// options shares them instead of keeping its own copy.
+#[derive(Debug, Default)]
+pub(crate) struct SharedOptions {
+    latest: Mutex<Option<Arc<JobOptions>>>,
+}
+
+impl SharedOptions {
+    /// Equal options already in use, or `options` (remembered).
+    pub(crate) fn share(&self, options: Arc<JobOptions>) -> Arc<JobOptions> {
+        // Only an `Option<Arc<_>>` is assigned under the lock: a poisoned
+        // lock still holds a sound value.
+        let mut latest = crate::sync::lock(&self.latest);
+        match &*latest {
+            Some(shared) if **shared == *options => Arc::clone(shared),
+            _ => {
+                *latest = Some(Arc::clone(&options));
+                options
+            }
+        }
+    }
 }
 
 impl Job {
@@ -287,7 +327,8 @@ impl Job {
 
     /// The arguments passed to the task, as JSON.
     pub fn args(&self) -> &Value {
-        &self.args
+        static NULL: Value = Value::Null;
+        self.args.as_deref().unwrap_or(&NULL)
     }
 
     /// When the job fires.
@@ -297,27 +338,27 @@ impl Job {
 
     /// The name of the executor its runs go to.
     pub fn executor(&self) -> &str {
-        &self.executor
+        &self.options.executor
     }
 
     /// The name of the store that keeps it.
     pub fn store(&self) -> &str {
-        &self.store
+        &self.options.store
     }
 
     /// How late a run may start.
     pub fn misfire_grace_time(&self) -> MisfireGraceTime {
-        self.misfire_grace_time
+        self.options.misfire_grace_time
     }
 
     /// Whether several due runs collapse into one.
     pub fn coalesce(&self) -> bool {
-        self.coalesce
+        self.options.coalesce
     }
 
     /// How many runs may run at the same time.
     pub fn max_instances(&self) -> u32 {
-        self.max_instances
+        self.options.max_instances
     }
 
     /// When it runs next; `None` while paused.
@@ -328,7 +369,7 @@ impl Job {
     /// What happens to a run of it that is interrupted; see
     /// [`OnInterrupted`].
     pub fn on_interrupted(&self) -> OnInterrupted {
-        self.on_interrupted
+        self.options.on_interrupted
     }
 
     /// The latest fire time a scheduler has taken for it — run, or recorded
@@ -371,7 +412,7 @@ impl Job {
     /// The job's labels: free-form `key = value` pairs stored with the job
     /// and never read by the scheduler; see [`JobBuilder::label`].
     pub fn labels(&self) -> &BTreeMap<String, String> {
-        &self.labels
+        &self.options.labels
     }
 
     /// The value of label `key`, if set.
@@ -389,7 +430,7 @@ impl Job {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
+        self.options.labels.get(key).map(String::as_str)
     }
 
     /// The job's stored form: versioned JSON that a persistent store writes.
@@ -409,20 +450,21 @@ impl Job {
                 ),
             ));
         };
+        let options = &*self.options;
         Ok(StoredJob {
             version: StoredJob::VERSION,
-            id: self.id.clone(),
-            name: self.name.clone(),
+            id: self.id.to_string(),
+            name: self.name.to_string(),
             task: task.to_owned(),
-            args: self.args.clone(),
+            args: self.args().clone(),
             trigger: self.trigger.clone(),
-            executor: self.executor.clone(),
-            misfire_grace_time: self.misfire_grace_time,
-            coalesce: self.coalesce,
-            max_instances: self.max_instances,
+            executor: options.executor.to_string(),
+            misfire_grace_time: options.misfire_grace_time,
+            coalesce: options.coalesce,
+            max_instances: options.max_instances,
             next_run_time: self.next_run_time,
-            labels: self.labels.clone(),
-            on_interrupted: self.on_interrupted,
+            labels: options.labels.clone(),
+            on_interrupted: options.on_interrupted,
         })
     }
 
@@ -430,19 +472,21 @@ impl Job {
     /// `store`.
     pub fn from_stored(stored: StoredJob, store: &str) -> Job {
         Job {
-            id: stored.id,
-            name: stored.name,
+            id: Arc::from(stored.id),
+            name: Arc::from(stored.name),
             task: JobTask::named(stored.task),
-            args: stored.args,
+            args: shared_args(stored.args),
             trigger: stored.trigger,
-            executor: stored.executor,
-            store: store.to_owned(),
-            misfire_grace_time: stored.misfire_grace_time,
-            coalesce: stored.coalesce,
-            max_instances: stored.max_instances,
+            options: Arc::new(JobOptions {
+                executor: Arc::from(stored.executor),
+                store: store.to_owned(),
+                misfire_grace_time: stored.misfire_grace_time,
+                coalesce: stored.coalesce,
+                max_instances: stored.max_instances,
+                labels: stored.labels,
+                on_interrupted: stored.on_interrupted,
+            }),
             next_run_time: stored.next_run_time,
-            labels: stored.labels,
-            on_interrupted: stored.on_interrupted,
             previous_fire_time: None,
         }
     }
@@ -716,16 +760,21 @@ impl JobBuilder {
                 format!("{limit:#} is negative: give zero or more, or unlimited"),
             ));
         }
-        let id = match self.id {
+        let id: Arc<str> = match self.id {
             Some(id) if id.is_empty() => {
                 return Err(Error::invalid("id", "\"\" is empty: give a non-empty id"));
             }
-            Some(id) => id,
-            None => uuid::Uuid::new_v4().simple().to_string(),
+            Some(id) => Arc::from(id),
+            None => {
+                let mut text = [0; uuid::fmt::Simple::LENGTH];
+                Arc::from(&*uuid::Uuid::new_v4().simple().encode_lower(&mut text))
+            }
         };
-        let name = self
-            .name
-            .unwrap_or_else(|| self.task.name().unwrap_or(&id).to_owned());
+        // The task's name, when it names the job, is shared with the task.
+        let name = match self.name {
+            Some(name) => Arc::from(name),
+            None => Arc::clone(self.task.shared_name().unwrap_or(&id)),
+        };
         let next_run_time = match self.first_run {
             FirstRun::FromTrigger => self.trigger.next_fire_time(None, now),
             FirstRun::At(first) => Some(first),
@@ -735,16 +784,18 @@ impl JobBuilder {
             id,
             name,
             task: self.task,
-            args,
+            args: shared_args(args),
             trigger: self.trigger,
-            executor: self.executor.unwrap_or_else(|| DEFAULT.to_owned()),
-            store: self.store.unwrap_or_else(|| DEFAULT.to_owned()),
-            misfire_grace_time,
-            coalesce: self.coalesce.unwrap_or(defaults.coalesce),
-            max_instances,
+            options: Arc::new(JobOptions {
+                executor: Arc::from(self.executor.as_deref().unwrap_or(DEFAULT)),
+                store: self.store.unwrap_or_else(|| DEFAULT.to_owned()),
+                misfire_grace_time,
+                coalesce: self.coalesce.unwrap_or(defaults.coalesce),
+                max_instances,
+                labels: self.labels,
+                on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
+            }),
             next_run_time,
-            labels: self.labels,
-            on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
             previous_fire_time: None,
         })
     }
@@ -853,18 +904,18 @@ impl JobChanges {
                     "0 is not allowed: at least 1",
                 ));
             }
-            job.max_instances = max_instances;
+            Arc::make_mut(&mut job.options).max_instances = max_instances;
         }
         if let Some(args) = self.args {
-            job.args = args.map_err(|message| {
+            job.args = shared_args(args.map_err(|message| {
                 Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
-            })?;
+            })?);
         }
         if let Some(name) = self.name {
-            job.name = name;
+            job.name = Arc::from(name);
         }
         if let Some(executor) = self.executor {
-            job.executor = executor;
+            Arc::make_mut(&mut job.options).executor = Arc::from(executor);
         }
         if let Some(grace) = self.misfire_grace_time {
             if let MisfireGraceTime::Limit(limit) = grace
@@ -875,16 +926,16 @@ impl JobChanges {
                     format!("{limit:#} is negative: give zero or more, or unlimited"),
                 ));
             }
-            job.misfire_grace_time = grace;
+            Arc::make_mut(&mut job.options).misfire_grace_time = grace;
         }
         if let Some(coalesce) = self.coalesce {
-            job.coalesce = coalesce;
+            Arc::make_mut(&mut job.options).coalesce = coalesce;
         }
         if let Some(next) = self.next_run_time {
             job.next_run_time = Some(next);
         }
         if let Some(policy) = self.on_interrupted {
-            job.on_interrupted = policy;
+            Arc::make_mut(&mut job.options).on_interrupted = policy;
         }
         Ok(())
     }

@@ -2,9 +2,9 @@
 //!
 //! [`lock`], [`read`] and [`write`] are how the library takes a `std` lock.
 //! The few types whose ordering decides correctness (the run counts, the
-//! loop's wake-up) take their mutex from [`model`] instead: `std`'s in the
-//! library, shuttle's in the crate's unit tests, so that the model tests
-//! explore their interleavings.
+//! loop's wake-up) take their mutex and atomics from [`model`] instead:
+//! `std`'s in the library, shuttle's in the crate's unit tests, so that the
+//! model tests explore their interleavings.
 
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -25,15 +25,19 @@ pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The mutex of the types the model tests check: `std`'s, or shuttle's
-/// when the crate's unit tests are built. Such a type is only used inside
-/// a shuttle test in the unit tests; the integration tests and users get
-/// `std`'s.
+/// The mutex and atomics of the types the model tests check: `std`'s, or
+/// shuttle's when the crate's unit tests are built. Such a type is only
+/// used inside a shuttle test in the unit tests; the integration tests and
+/// users get `std`'s.
 pub(crate) mod model {
     use std::sync::PoisonError;
 
     #[cfg(test)]
+    pub(crate) use shuttle::sync::atomic::AtomicUsize;
+    #[cfg(test)]
     pub(crate) use shuttle::sync::{Mutex, MutexGuard};
+    #[cfg(not(test))]
+    pub(crate) use std::sync::atomic::AtomicUsize;
     #[cfg(not(test))]
     pub(crate) use std::sync::{Mutex, MutexGuard};
 

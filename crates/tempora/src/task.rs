@@ -175,30 +175,39 @@ type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync
 pub struct JobContext {
     job_id: Arc<str>,
     scheduled_run_times: Arc<[Timestamp]>,
-    cancellation: CancellationToken,
-    stopping: CancellationToken,
+    signals: Arc<RunSignals>,
+}
+
+/// What a scheduler asks of its runs, shared by all of them: to stop
+/// (cancellation) and to finish soon (stopping).
+#[derive(Debug, Default)]
+pub(crate) struct RunSignals {
+    pub(crate) cancellation: CancellationToken,
+    pub(crate) stopping: CancellationToken,
 }
 
 impl JobContext {
     /// A context for job `job_id` covering `scheduled_run_times`; useful for
     /// calling a task directly in a test.
     pub fn new(job_id: &str, scheduled_run_times: Vec<Timestamp>) -> JobContext {
+        JobContext::for_run(
+            Arc::from(job_id),
+            Arc::from(scheduled_run_times),
+            Arc::default(),
+        )
+    }
+
+    /// The context of a run the scheduler starts, sharing its signals.
+    pub(crate) fn for_run(
+        job_id: Arc<str>,
+        scheduled_run_times: Arc<[Timestamp]>,
+        signals: Arc<RunSignals>,
+    ) -> JobContext {
         JobContext {
-            job_id: Arc::from(job_id),
-            scheduled_run_times: Arc::from(scheduled_run_times),
-            cancellation: CancellationToken::new(),
-            stopping: CancellationToken::new(),
+            job_id,
+            scheduled_run_times,
+            signals,
         }
-    }
-
-    pub(crate) fn with_stopping(mut self, stopping: CancellationToken) -> JobContext {
-        self.stopping = stopping;
-        self
-    }
-
-    pub(crate) fn with_cancellation(mut self, cancellation: CancellationToken) -> JobContext {
-        self.cancellation = cancellation;
-        self
     }
 
     /// The id of the job this run belongs to.
@@ -220,7 +229,7 @@ impl JobContext {
     /// True once the scheduler asks this run to stop (at shutdown). Tasks
     /// that run long should check it and return early.
     pub fn is_cancelled(&self) -> bool {
-        self.cancellation.is_cancelled()
+        self.signals.cancellation.is_cancelled()
     }
 
     /// Completes when the scheduler asks this run to stop.
@@ -229,7 +238,7 @@ impl JobContext {
     ///
     /// Cancel safe: dropping the future loses nothing.
     pub async fn cancelled(&self) {
-        self.cancellation.cancelled().await;
+        self.signals.cancellation.cancelled().await;
     }
 
     /// True once the scheduler is shutting down with a time limit
@@ -247,7 +256,7 @@ impl JobContext {
     /// assert!(!context.is_stopping());
     /// ```
     pub fn is_stopping(&self) -> bool {
-        self.stopping.is_cancelled()
+        self.signals.stopping.is_cancelled()
     }
 
     /// Completes when the scheduler asks this run to finish soon (see
@@ -257,7 +266,7 @@ impl JobContext {
     ///
     /// Cancel safe: dropping the future loses nothing.
     pub async fn stopping(&self) {
-        self.stopping.cancelled().await;
+        self.signals.stopping.cancelled().await;
     }
 }
 
@@ -401,7 +410,8 @@ pub struct JobTask {
 #[derive(Clone)]
 enum JobTaskKind {
     Named(Arc<str>),
-    Closure(TaskFn),
+    /// Shared, so that a job (and a copy of it) stays small.
+    Closure(Arc<TaskFn>),
 }
 
 impl fmt::Debug for JobTask {
@@ -439,9 +449,9 @@ impl JobTask {
         F: Fn(JobContext) -> std::result::Result<R, E> + Send + Sync + 'static,
     {
         JobTask {
-            kind: JobTaskKind::Closure(TaskFn::unnamed(TaskCall::Sync(Arc::new(
+            kind: JobTaskKind::Closure(Arc::new(TaskFn::unnamed(TaskCall::Sync(Arc::new(
                 move |context, _| output(function(context)),
-            )))),
+            ))))),
         }
     }
 
@@ -456,17 +466,22 @@ impl JobTask {
     {
         let function = Arc::new(function);
         JobTask {
-            kind: JobTaskKind::Closure(TaskFn::unnamed(TaskCall::Async(Arc::new(
+            kind: JobTaskKind::Closure(Arc::new(TaskFn::unnamed(TaskCall::Async(Arc::new(
                 move |context, _| {
                     let function = Arc::clone(&function);
                     Box::pin(async move { output(function(context).await) })
                 },
-            )))),
+            ))))),
         }
     }
 
     /// The registered name, or `None` for a closure.
     pub fn name(&self) -> Option<&str> {
+        self.shared_name().map(|name| &**name)
+    }
+
+    /// The registered name as shared with every copy of the task.
+    pub(crate) fn shared_name(&self) -> Option<&Arc<str>> {
         match &self.kind {
             JobTaskKind::Named(name) => Some(name),
             JobTaskKind::Closure(_) => None,
@@ -643,7 +658,7 @@ impl Tasks {
 
     pub(crate) fn resolve(&self, task: &JobTask) -> Result<TaskFn> {
         match &task.kind {
-            JobTaskKind::Closure(function) => Ok(function.clone()),
+            JobTaskKind::Closure(function) => Ok(TaskFn::clone(function)),
             JobTaskKind::Named(name) => read(&self.registered)
                 .get(&**name)
                 .map(|registered| TaskFn {

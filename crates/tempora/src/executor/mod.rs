@@ -15,10 +15,9 @@ use std::panic::AssertUnwindSafe;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
-use crate::task::{JobContext, RunError, RunFuture, RunResult, TaskCall, TaskFn};
+use crate::task::{JobContext, RunError, RunFuture, RunResult, RunSignals, TaskCall, TaskFn};
 
 use self::process_pool::ProcessPool;
 use self::thread_pool::ThreadPool;
@@ -71,20 +70,34 @@ impl RunOutcome {
 
 /// One run handed to an executor.
 pub(crate) struct Run {
-    pub(crate) job_id: String,
-    pub(crate) store: String,
-    pub(crate) executor: String,
-    pub(crate) task: TaskFn,
+    pub(crate) job_id: Arc<str>,
+    /// Where the run goes and what it calls, shared with the other runs of
+    /// its batch that go to the same place.
+    pub(crate) target: Arc<RunTarget>,
     pub(crate) args: Value,
     pub(crate) run_times: Vec<Timestamp>,
-    pub(crate) cancellation: CancellationToken,
-    /// Cancelled when the scheduler asks runs to finish soon (a shutdown
-    /// with a time limit).
-    pub(crate) stopping: CancellationToken,
     /// The latest start its misfire grace time allows, checked when a
     /// worker takes it from the queue; `None`: any time.
     pub(crate) start_by: Option<StartBy>,
-    pub(crate) done: Completion,
+    pub(crate) done: Arc<dyn Completion>,
+}
+
+/// What the runs of one claimed batch that call one task on one executor
+/// share: held once for them all, so that handing a run over and ending it
+/// touch one shared count, not one per part.
+#[derive(Debug)]
+pub(crate) struct RunTarget {
+    /// The name of the store its jobs are in.
+    pub(crate) store: Arc<str>,
+    /// The executor's name, and the executor.
+    pub(crate) executor_name: Arc<str>,
+    pub(crate) executor: Arc<Executor>,
+    /// The runtime async tasks run on.
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) task: TaskFn,
+    /// The scheduler's requests to its runs: to stop (cancellation), and
+    /// to finish soon (stopping: a shutdown with a time limit).
+    pub(crate) signals: Arc<RunSignals>,
 }
 
 /// The latest instant a queued run may start, by the scheduler's clock;
@@ -96,35 +109,39 @@ pub(crate) struct StartBy {
     pub(crate) too_late: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Called with the report when a run ends, on the thread that ran it.
-pub(crate) type Completion = Arc<dyn Fn(RunReport) + Send + Sync>;
+/// What is told when a run ends, on the thread that ran it.
+pub(crate) trait Completion: Send + Sync {
+    /// Takes the report of a run that ended.
+    fn complete(self: Arc<Self>, report: RunReport);
+}
 
 /// What an executor reports when a run ends.
 #[derive(Debug)]
 pub(crate) struct RunReport {
-    pub(crate) job_id: String,
-    pub(crate) store: String,
-    pub(crate) executor: String,
+    pub(crate) job_id: Arc<str>,
+    /// The run's store, executor and task.
+    pub(crate) target: Arc<RunTarget>,
     pub(crate) run_times: Vec<Timestamp>,
     pub(crate) outcome: RunOutcome,
 }
 
 impl Run {
     fn context(&self) -> JobContext {
-        JobContext::new(&self.job_id, self.run_times.clone())
-            .with_cancellation(self.cancellation.clone())
-            .with_stopping(self.stopping.clone())
+        JobContext::for_run(
+            Arc::clone(&self.job_id),
+            Arc::from(self.run_times.as_slice()),
+            Arc::clone(&self.target.signals),
+        )
     }
 
     fn finish(self, outcome: RunOutcome) {
         let report = RunReport {
             job_id: self.job_id,
-            store: self.store,
-            executor: self.executor,
+            target: self.target,
             run_times: self.run_times,
             outcome,
         };
-        (self.done)(report);
+        self.done.complete(report);
     }
 
     /// Runs a task on the current thread, catching a panic; async tasks are
@@ -141,9 +158,12 @@ impl Run {
             ));
             return;
         }
-        let outcome = call_task(&self.task, self.context(), self.args.clone(), |future| {
-            runtime.block_on(future)
-        });
+        let outcome = call_task(
+            &self.target.task,
+            self.context(),
+            self.args.clone(),
+            |future| runtime.block_on(future),
+        );
         self.finish(outcome);
     }
 }
@@ -370,9 +390,25 @@ impl Executor {
     /// Starts `run`; its report arrives on the run's channel.
     pub(crate) fn submit(&self, run: Run, runtime: &tokio::runtime::Handle) {
         match &self.kind {
-            ExecutorKind::ThreadPool(pool) => pool.submit(run, runtime),
+            ExecutorKind::ThreadPool(pool) => pool.submit_all([run], runtime),
             ExecutorKind::AsyncTasks => spawn_task(run, runtime),
             ExecutorKind::ProcessPool(pool) => pool.submit(run),
+        }
+    }
+
+    /// Starts `runs`, queued together (one lock) where the executor queues.
+    pub(crate) fn submit_all(
+        &self,
+        runs: impl IntoIterator<Item = Run>,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        match &self.kind {
+            ExecutorKind::ThreadPool(pool) => pool.submit_all(runs, runtime),
+            ExecutorKind::AsyncTasks | ExecutorKind::ProcessPool(_) => {
+                for run in runs {
+                    self.submit(run, runtime);
+                }
+            }
         }
     }
 
@@ -400,7 +436,7 @@ fn check_max_workers(max_workers: usize) -> Result<()> {
 fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
     let context = run.context();
     let args = run.args.clone();
-    let handle = match &run.task.call {
+    let handle = match &run.target.task.call {
         TaskCall::Sync(function) => {
             let function = function.clone();
             runtime.spawn_blocking(move || function(context, args))

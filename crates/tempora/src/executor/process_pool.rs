@@ -297,12 +297,12 @@ impl ProcessPool {
     }
 
     pub(crate) fn submit(&self, run: Run) {
-        if run.task.name().is_none() {
+        if run.target.task.name().is_none() {
             let message = format!(
                 "a closure cannot run in executor {:?}, a process pool: only a task's name \
                  reaches its worker processes; register the task by name with \
                  Tasks::register and add the job with JobBuilder::new(name, trigger)",
-                run.executor
+                run.target.executor_name
             );
             run.finish(RunOutcome::error(message));
             return;
@@ -408,13 +408,13 @@ impl Worker {
     }
 
     fn execute(&mut self, run: &Run) -> RunOutcome {
-        let Some(task) = run.task.name() else {
+        let Some(task) = run.target.task.name() else {
             return RunOutcome::error("a closure cannot run in a process pool");
         };
         let request = Request {
             task: task.to_owned(),
             args: run.args.clone(),
-            job_id: run.job_id.clone(),
+            job_id: run.job_id.to_string(),
             run_times: run.run_times.clone(),
         };
         let mut line = match serde_json::to_string(&request) {

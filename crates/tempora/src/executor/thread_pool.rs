@@ -41,37 +41,49 @@ impl ThreadPool {
         self.max_workers
     }
 
-    pub(crate) fn submit(&self, run: Run, runtime: &tokio::runtime::Handle) {
+    /// Queues `runs` under one lock, starting workers as they are needed.
+    pub(crate) fn submit_all(
+        &self,
+        runs: impl IntoIterator<Item = Run>,
+        runtime: &tokio::runtime::Handle,
+    ) {
         let mut state = lock(&self.state);
-        let Some(sender) = state.sender.clone() else {
-            drop(state);
-            run.finish(RunOutcome::error("the executor is shut down"));
-            return;
-        };
-        let in_flight = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
-        if in_flight > state.workers.len() && state.workers.len() < self.max_workers {
-            let receiver = state.receiver.clone();
-            let counter = Arc::clone(&self.in_flight);
-            let runtime = runtime.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("tempora-worker-{}", state.workers.len()))
-                .spawn(move || {
-                    while let Ok(run) = receiver.recv() {
-                        run.run_here(&runtime);
-                        counter.fetch_sub(1, Ordering::AcqRel);
-                    }
-                });
-            match spawned {
-                Ok(worker) => state.workers.push(worker),
-                Err(error) => tracing::error!(%error, "cannot start a worker thread"),
+        for run in runs {
+            let Some(sender) = &state.sender else {
+                run.finish(RunOutcome::error("the executor is shut down"));
+                continue;
+            };
+            let in_flight = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+            // Sending on an unbounded channel never waits, so the lock is
+            // held for no longer than the queueing.
+            if let Err(rejected) = sender.send(run) {
+                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                rejected
+                    .0
+                    .finish(RunOutcome::error("the executor is shut down"));
+                continue;
+            }
+            if in_flight > state.workers.len() && state.workers.len() < self.max_workers {
+                self.start_worker(&mut state, runtime);
             }
         }
-        drop(state);
-        if let Err(rejected) = sender.send(run) {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
-            rejected
-                .0
-                .finish(RunOutcome::error("the executor is shut down"));
+    }
+
+    fn start_worker(&self, state: &mut PoolState, runtime: &tokio::runtime::Handle) {
+        let receiver = state.receiver.clone();
+        let counter = Arc::clone(&self.in_flight);
+        let runtime = runtime.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("tempora-worker-{}", state.workers.len()))
+            .spawn(move || {
+                while let Ok(run) = receiver.recv() {
+                    run.run_here(&runtime);
+                    counter.fetch_sub(1, Ordering::AcqRel);
+                }
+            });
+        match spawned {
+            Ok(worker) => state.workers.push(worker),
+            Err(error) => tracing::error!(%error, "cannot start a worker thread"),
         }
     }
 

@@ -223,7 +223,7 @@ pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
         walk.last = None;
     }
     let mut missed = Span::default();
-    let grace = job.misfire_grace_time;
+    let grace = job.misfire_grace_time();
     if let MisfireGraceTime::Limit(limit) = grace {
         // Missed: later than the grace allows, `now - time > limit`.
         if let Ok(horizon) = now.checked_sub(limit) {
@@ -278,7 +278,7 @@ pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
     };
     let runs = if on_time.is_empty() {
         Vec::new()
-    } else if job.coalesce {
+    } else if job.coalesce() {
         vec![on_time.into_iter().collect()]
     } else {
         on_time.into_iter().map(|time| vec![time]).collect()

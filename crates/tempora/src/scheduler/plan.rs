@@ -10,6 +10,7 @@
 //! and their notices.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -79,7 +80,7 @@ pub(crate) struct Planning<'a> {
 
 /// One claimed job's part of a settlement: what follows if it is won.
 pub(crate) struct Plan<S> {
-    pub(crate) job_id: String,
+    pub(crate) job_id: Arc<str>,
     /// The runs ready to start (an instance taken).
     pub(crate) staged: Option<S>,
     /// Their running records, which the settlement writes, to keep renewed.
@@ -98,31 +99,35 @@ fn steps_per_job(claimed: usize) -> u64 {
 /// Plans a batch of claimed jobs at `at.now`: decides each (within its
 /// share of the batch's trigger steps), asks `start` whether its runs can
 /// start (given its runs in progress on other nodes, from `elsewhere`),
-/// and returns the settlements and plans, in the order of `claimed`.
+/// and appends the settlements and plans to `settlements` and `plans`, in
+/// the order of `claimed` (the caller keeps them from batch to batch, so
+/// that their memory is taken once). `start` takes the runs it starts out
+/// of the runs it is given, and leaves those it refuses.
 pub(crate) fn plan_claimed<S>(
     claimed: Vec<Job>,
     elsewhere: &HashMap<String, u32>,
     at: &Planning<'_>,
-    mut start: impl FnMut(&Job, &[Vec<Timestamp>], u32) -> Start<S>,
-) -> (Vec<Settlement>, Vec<Plan<S>>) {
+    mut start: impl FnMut(&Job, &mut Vec<Vec<Timestamp>>, u32) -> Start<S>,
+    settlements: &mut Vec<Settlement>,
+    plans: &mut Vec<Plan<S>>,
+) {
     let count = claimed.len();
     let steps = steps_per_job(count);
-    let mut settlements = Vec::with_capacity(count);
-    let mut plans = Vec::with_capacity(count);
+    settlements.reserve(count);
+    plans.reserve(count);
     for job in claimed {
         let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
-        let decision = decide_within(&job, at.now, steps);
+        let mut decision = decide_within(&job, at.now, steps);
         let missed = missed(at, &job, &decision);
         let started = if decision.runs.is_empty() {
             None
         } else {
-            Some(start(&job, &decision.runs, others))
+            Some(start(&job, &mut decision.runs, others))
         };
         let (settlement, plan) = plan_job(at, job, &decision, missed, started);
         settlements.push(settlement);
         plans.push(plan);
     }
-    (settlements, plans)
 }
 
 /// One job's settlement and plan, from its decision, its misses and
@@ -165,7 +170,7 @@ fn plan_job<S>(
         running.clear();
     }
     let plan = Plan {
-        job_id: job.id.to_string(),
+        job_id: Arc::clone(&job.id),
         staged,
         running,
         notices,
@@ -183,7 +188,8 @@ fn missed(at: &Planning<'_>, job: &Job, decision: &Decision) -> Option<(RunRecor
     let late = at.now.duration_since(*latest);
     let message = format!(
         "{} run(s) missed: the latest was {late:#} late, more than the misfire grace time of {}",
-        decision.missed_count, job.misfire_grace_time
+        decision.missed_count,
+        job.misfire_grace_time()
     );
     let mut event = Event::new(EventKind::JobMissed)
         .with_job(&job.id, at.store)
@@ -249,8 +255,20 @@ mod tests {
             false,
             MisfireGraceTime::Limit(SignedDuration::from_secs(30)),
         );
-        job.id = id.to_owned();
+        job.id = Arc::from(id);
         job
+    }
+
+    /// Plans `claimed` into new buffers.
+    fn plan<S>(
+        claimed: Vec<Job>,
+        elsewhere: &HashMap<String, u32>,
+        at: &Planning<'_>,
+        start: impl FnMut(&Job, &mut Vec<Vec<Timestamp>>, u32) -> Start<S>,
+    ) -> (Vec<Settlement>, Vec<Plan<S>>) {
+        let (mut settlements, mut plans) = (Vec::new(), Vec::new());
+        plan_claimed(claimed, elsewhere, at, start, &mut settlements, &mut plans);
+        (settlements, plans)
     }
 
     fn planning(now: &str, keeps_history: bool) -> Planning<'static> {
@@ -391,7 +409,7 @@ mod tests {
         for case in cases {
             let at = planning(case.now, case.keeps_history);
             let (settlements, plans) =
-                plan_claimed(vec![case.job], &HashMap::new(), &at, |job, runs, _| {
+                plan(vec![case.job], &HashMap::new(), &at, |job, runs, _| {
                     answer(case.answer, job, runs)
                 });
             let (settlement, plan) = (&settlements[0], &plans[0]);
@@ -410,7 +428,7 @@ mod tests {
             assert_eq!(plan.running.len(), running, "{name}");
             assert_eq!(settlement.release, case.release, "{name}");
             assert_eq!(plan.removed, case.release == Release::Remove, "{name}");
-            assert_eq!(plan.job_id, "a", "{name}");
+            assert_eq!(&*plan.job_id, "a", "{name}");
         }
     }
 
@@ -418,7 +436,7 @@ mod tests {
     fn a_miss_is_one_record_covering_every_missed_fire_time() {
         let at_late = planning("2026-01-01T00:05:10Z", true);
         let (settlements, plans) =
-            plan_claimed(vec![job("a")], &HashMap::new(), &at_late, |job, runs, _| {
+            plan(vec![job("a")], &HashMap::new(), &at_late, |job, runs, _| {
                 answer(Answer::Ready, job, runs)
             });
         let missed = &settlements[0].records[0];
@@ -449,12 +467,12 @@ mod tests {
         let elsewhere = HashMap::from([("a".to_owned(), 2)]);
         let mut asked = Vec::new();
         let at_half_past = planning("2026-01-01T00:00:30Z", true);
-        let (settlements, _) = plan_claimed(
+        let (settlements, _) = plan(
             vec![job("a"), not_due],
             &elsewhere,
             &at_half_past,
             |job, runs, others| {
-                asked.push((job.id.clone(), runs.to_vec(), others));
+                asked.push((job.id.to_string(), runs.to_vec(), others));
                 answer(Answer::Ready, job, runs)
             },
         );

@@ -37,9 +37,15 @@ pub struct MemoryStore {
     history: bool,
 }
 
+/// A map keyed by job id, hashed with a fast (not DoS-resistant) hash:
+/// the ids are the program's own.
+type IdMap<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 struct Inner {
-    jobs: HashMap<Arc<str>, Entry>,
+    /// The jobs by id; an entry is boxed, so that the table of a large
+    /// store stays small (it keeps spare room in proportion to its entries).
+    jobs: IdMap<Box<Entry>>,
     /// (next run time, id) of every job that is not paused.
     due_index: BTreeSet<(Timestamp, Arc<str>)>,
     /// The run history by (job id, scheduled time, node).
@@ -51,25 +57,36 @@ struct Inner {
 #[derive(Debug)]
 struct Entry {
     job: Job,
-    lease: Option<Lease>,
+    /// Boxed: only the jobs claimed at the moment have one, and an entry
+    /// stays small.
+    lease: Option<Box<Lease>>,
 }
 
 #[derive(Debug)]
 struct Lease {
-    owner: Box<str>,
+    /// Shared by the jobs of one claim.
+    owner: Arc<str>,
     expires: Timestamp,
 }
 
 impl Inner {
-    fn insert(&mut self, job: Job, lease: Option<Lease>) {
-        let id: Arc<str> = Arc::from(job.id.as_str());
-        if let Some(next) = job.next_run_time {
-            self.due_index.insert((next, Arc::clone(&id)));
-        }
-        self.jobs.insert(id, Entry { job, lease });
+    fn insert(&mut self, job: Job, lease: Option<Box<Lease>>) {
+        self.insert_entry(Box::new(Entry { job, lease }));
     }
 
-    fn take(&mut self, id: &str) -> Option<Entry> {
+    fn insert_entry(&mut self, entry: Box<Entry>) {
+        let id = Arc::clone(&entry.job.id);
+        if let Some(next) = entry.job.next_run_time {
+            self.due_index.insert((next, Arc::clone(&id)));
+        }
+        self.jobs.insert(id, entry);
+    }
+
+    fn take<Q>(&mut self, id: &Q) -> Option<Box<Entry>>
+    where
+        Arc<str>: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
         let (key, entry) = self.jobs.remove_entry(id)?;
         if let Some(next) = entry.job.next_run_time {
             self.due_index.remove(&(next, key));
@@ -158,9 +175,9 @@ impl JobStore for MemoryStore {
         // A new job (or a replacement) has taken no fire time yet.
         let job = job.with_previous_fire_time(None);
         let mut inner = self.lock();
-        if inner.jobs.contains_key(job.id.as_str()) {
+        if inner.jobs.contains_key(&*job.id) {
             if !replace_existing {
-                return Err(Error::job_exists(job.id));
+                return Err(Error::job_exists(&*job.id));
             }
             inner.take(&job.id);
         }
@@ -171,7 +188,7 @@ impl JobStore for MemoryStore {
     async fn update_job(&self, job: Job) -> Result<()> {
         let mut inner = self.lock();
         let Some(old) = inner.take(&job.id) else {
-            return Err(Error::not_found("job", job.id));
+            return Err(Error::not_found("job", &*job.id));
         };
         // The fire times taken stay taken: that is the store's to keep.
         let job = job.with_previous_fire_time(old.job.previous_fire_time);
@@ -245,6 +262,7 @@ impl JobStore for MemoryStore {
             jobs, due_index, ..
         } = &mut *inner;
         let mut claimed = Vec::new();
+        let owner: Arc<str> = Arc::from(owner);
         for (next, id) in due_index.iter() {
             if *next > now || claimed.len() >= limit {
                 break;
@@ -255,10 +273,10 @@ impl JobStore for MemoryStore {
             if entry.lease.as_ref().is_some_and(|held| held.expires > now) {
                 continue;
             }
-            entry.lease = Some(Lease {
-                owner: Box::from(owner),
+            entry.lease = Some(Box::new(Lease {
+                owner: Arc::clone(&owner),
                 expires,
-            });
+            }));
             claimed.push(entry.job.clone());
         }
         Ok(claimed)
@@ -283,7 +301,8 @@ impl JobStore for MemoryStore {
         let mut outcomes = Vec::with_capacity(settlements.len());
         for settlement in settlements {
             let claimed = &settlement.claimed;
-            let Some(entry) = inner.jobs.get_mut(claimed.id.as_str()) else {
+            // The claimed job's id is the stored one's: found by address.
+            let Some(entry) = inner.jobs.get_mut(&claimed.id) else {
                 outcomes.push(Settled::Lost);
                 continue;
             };
@@ -473,7 +492,7 @@ impl JobStore for MemoryStore {
 impl Inner {
     /// [`JobStore::release`] under the lock.
     fn release(&mut self, owner: &str, claimed: &Claimed, release: Release) {
-        let Some(entry) = self.jobs.get_mut(claimed.id.as_str()) else {
+        let Some(entry) = self.jobs.get_mut(&claimed.id) else {
             return;
         };
         let held = entry
@@ -494,7 +513,7 @@ impl Inner {
             Release::Reschedule(next) => {
                 if let Some(mut entry) = self.take(&claimed.id) {
                     entry.job.next_run_time = Some(next);
-                    self.insert(entry.job, None);
+                    self.insert_entry(entry);
                 }
             }
         }

@@ -40,7 +40,13 @@ use crate::trigger::zone::Zone;
 #[serde(try_from = "IntervalRecord", into = "IntervalRecord")]
 pub struct IntervalTrigger {
     /// Shared: clones (one per stored job) stay small.
-    record: std::sync::Arc<IntervalRecord>,
+    inner: std::sync::Arc<IntervalInner>,
+}
+
+/// The interval as written and as computed with.
+#[derive(PartialEq)]
+struct IntervalInner {
+    record: IntervalRecord,
     period: SignedDuration,
     jitter: Option<Jitter>,
     zone: Zone,
@@ -265,17 +271,22 @@ impl TryFrom<IntervalRecord> for IntervalTrigger {
         }
         let jitter = checked_jitter(record.jitter, record.jitter_seed)?;
         Ok(IntervalTrigger {
-            period: SignedDuration::from_secs(seconds as i64),
-            jitter,
-            zone,
-            record: std::sync::Arc::new(record),
+            inner: std::sync::Arc::new(IntervalInner {
+                period: SignedDuration::from_secs(seconds as i64),
+                jitter,
+                zone,
+                record,
+            }),
         })
     }
 }
 
 impl From<IntervalTrigger> for IntervalRecord {
     fn from(trigger: IntervalTrigger) -> IntervalRecord {
-        std::sync::Arc::unwrap_or_clone(trigger.record)
+        match std::sync::Arc::try_unwrap(trigger.inner) {
+            Ok(inner) => inner.record,
+            Err(shared) => shared.record.clone(),
+        }
     }
 }
 
@@ -299,15 +310,15 @@ impl IntervalTrigger {
     /// # Ok::<(), tempora::Error>(())
     /// ```
     pub fn period(&self) -> SignedDuration {
-        self.period
+        self.inner.period
     }
 
     /// The period and end date of a trigger without jitter: its fire times
     /// after one on its grid are that one plus whole periods, up to the end
     /// date. `None` with jitter (each fire time moves on its own).
     pub(crate) fn fixed_steps(&self) -> Option<(SignedDuration, Option<Timestamp>)> {
-        match self.jitter {
-            None => Some((self.period, self.record.end_date)),
+        match self.inner.jitter {
+            None => Some((self.inner.period, self.inner.record.end_date)),
             Some(_) => None,
         }
     }
@@ -320,7 +331,7 @@ impl IntervalTrigger {
     /// # Ok::<(), tempora::Error>(())
     /// ```
     pub fn zone(&self) -> &Zone {
-        &self.zone
+        &self.inner.zone
     }
 
     /// The next fire time, with the contract of
@@ -334,31 +345,34 @@ impl IntervalTrigger {
     /// # Ok::<(), tempora::Error>(())
     /// ```
     pub fn next_fire_time(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
-        match &self.jitter {
+        match &self.inner.jitter {
             None => self.next_unjittered(previous, now),
-            Some(jitter) => jitter.next(previous, now, self.record.end_date, |previous, now| {
-                self.next_unjittered(previous, now)
-            }),
+            Some(jitter) => jitter.next(
+                previous,
+                now,
+                self.inner.record.end_date,
+                |previous, now| self.next_unjittered(previous, now),
+            ),
         }
     }
 
     fn next_unjittered(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
         let from = threshold(previous, now);
-        let fire = match (self.record.start_date, previous) {
+        let fire = match (self.inner.record.start_date, previous) {
             (Some(start), _) if from <= start => start,
             (Some(start), _) => {
                 // The first start + k × period at or after `from`.
                 let elapsed = from.duration_since(start).as_nanos();
-                let period = self.period.as_nanos();
+                let period = self.inner.period.as_nanos();
                 let steps = (elapsed + period - 1) / period;
                 let offset = i64::try_from(steps * (period / 1_000_000_000)).ok()?;
                 start.checked_add(SignedDuration::from_secs(offset)).ok()?
             }
             // `from` is at most just after `previous`, so this is after it.
-            (None, Some(previous)) => previous.checked_add(self.period).ok()?,
-            (None, None) => now.checked_add(self.period).ok()?,
+            (None, Some(previous)) => previous.checked_add(self.inner.period).ok()?,
+            (None, None) => now.checked_add(self.inner.period).ok()?,
         };
-        match self.record.end_date {
+        match self.inner.record.end_date {
             Some(end) if fire > end => None,
             _ => Some(fire),
         }
@@ -367,7 +381,7 @@ impl IntervalTrigger {
 
 impl fmt::Display for IntervalTrigger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let record = &self.record;
+        let record = &self.inner.record;
         f.write_str("interval[every")?;
         for (count, unit) in [
             (record.weeks, "w"),
@@ -381,13 +395,13 @@ impl fmt::Display for IntervalTrigger {
             }
         }
         if let Some(start) = record.start_date {
-            write!(f, ", start_date='{}'", self.zone.format(start))?;
+            write!(f, ", start_date='{}'", self.inner.zone.format(start))?;
         }
         if let Some(end) = record.end_date {
-            write!(f, ", end_date='{}'", self.zone.format(end))?;
+            write!(f, ", end_date='{}'", self.inner.zone.format(end))?;
         }
-        write!(f, ", timezone='{}'", self.zone)?;
-        if let Some(jitter) = &self.jitter {
+        write!(f, ", timezone='{}'", self.inner.zone)?;
+        if let Some(jitter) = &self.inner.jitter {
             write!(f, ", jitter='{:#}'", jitter.max())?;
         }
         f.write_str("]")

@@ -23,12 +23,13 @@ impl Engine {
         let from_trigger = builder.first_run == crate::job::FirstRun::FromTrigger;
         let mut job = builder.build_at(&self.defaults, self.clock.now())?;
         job.trigger = self.share_trigger(job.trigger);
-        let store = self.store(&job.store).map_err(|_| {
+        job.options = self.shared_options.share(job.options);
+        let store = self.store(job.store()).map_err(|_| {
             Error::invalid(
                 "store",
                 format!(
                     "{:?} is not configured; configured: {}",
-                    job.store,
+                    job.store(),
                     self.store_names()
                 ),
             )
@@ -36,10 +37,10 @@ impl Engine {
         self.check_job(&job, store.as_ref())?;
         store.add_job(job.clone(), replace_existing).await?;
         if from_trigger && self.state() == SchedulerState::Stopped {
-            lock(&self.added_before_start).push((job.store.clone(), job.id.clone()));
+            lock(&self.added_before_start).push((job.store().to_owned(), job.id.to_string()));
         }
         tracing::info!(job = %job.id, trigger = %job.trigger, "job added");
-        self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, &job.store));
+        self.emit(Event::new(EventKind::JobAdded).with_job(&job.id, job.store()));
         self.wakeup.wake_for(job.next_run_time);
         Ok(job)
     }
@@ -68,7 +69,7 @@ impl Engine {
 
     /// Checks what a store would otherwise keep but could never run.
     fn check_job(&self, job: &Job, store: &dyn JobStore) -> Result<()> {
-        if let Some(executor) = self.executor(&job.executor)
+        if let Some(executor) = self.executor(job.executor())
             && job.task.name().is_none()
             && !executor.runs_closures()
         {
@@ -77,11 +78,11 @@ impl Engine {
                 format!(
                     "a closure cannot run in executor {:?}, a process pool: register the task \
                      by name with Tasks::register and add the job with JobBuilder::new(name, trigger)",
-                    job.executor
+                    job.executor()
                 ),
             ));
         }
-        if self.executor(&job.executor).is_none() {
+        if self.executor(job.executor()).is_none() {
             let mut names: Vec<String> = read(&self.executors)
                 .keys()
                 .map(|name| format!("{name:?}"))
@@ -91,13 +92,13 @@ impl Engine {
                 "executor",
                 format!(
                     "{:?} is not configured; configured: {}",
-                    job.executor,
+                    job.executor(),
                     names.join(", ")
                 ),
             ));
         }
         match job.task.name() {
-            Some(name) => self.tasks.check_args(name, &job.args)?,
+            Some(name) => self.tasks.check_args(name, job.args())?,
             None if !store.keeps_closures() => {
                 job.to_stored()?;
             }
@@ -257,7 +258,12 @@ impl Engine {
                     None => "paused".to_owned(),
                 };
                 let _ = &name;
-                rows.push([job.id, job.name, job.trigger.to_string(), next]);
+                rows.push([
+                    job.id.to_string(),
+                    job.name.to_string(),
+                    job.trigger.to_string(),
+                    next,
+                ]);
             }
         }
         let mut widths = [0usize; 4];

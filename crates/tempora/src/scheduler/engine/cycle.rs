@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::lifecycle::Staged;
+use super::lifecycle::{Handover, Staged};
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
@@ -194,6 +194,11 @@ impl Engine {
         self.recorder.start_store(name, store.as_ref()).await?;
         let keeps_history = self.recorder.keeps_history(name, store.as_ref());
         let shared = !store.notifies_changes();
+        // Kept from batch to batch, so that their memory is taken once.
+        let mut plans = Vec::new();
+        let mut settlements = Vec::new();
+        // The won runs go to their executors together.
+        let mut handover = Handover::default();
         loop {
             let claimed = store
                 .acquire_due(now, CLAIM_BATCH, &self.node, self.lease)
@@ -215,35 +220,45 @@ impl Engine {
                 now,
                 keeps_history,
             };
-            let (settlements, plans) = plan_claimed(
+            let mut batch = self.batch(name, keeps_history);
+            plan_claimed(
                 claimed,
                 &elsewhere,
                 &planning,
-                |job, runs, others| match self.prepare(name, job, runs.to_vec(), others) {
-                    Ok(staged) => {
-                        let running = runs
-                            .iter()
+                |job, runs, others| {
+                    // Their running records, kept if they start; none for a
+                    // store that keeps no history.
+                    let running = if keeps_history {
+                        runs.iter()
                             .filter_map(|run_times| self.recorder.running(&job.id, run_times))
-                            .collect();
-                        Start::Ready(staged, running)
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    match self.prepare(&mut batch, job, runs, others) {
+                        Ok(staged) => Start::Ready(staged, running),
+                        Err(refusal) => Start::Refused(refusal),
                     }
-                    Err(refusal) => Start::Refused(refusal),
                 },
+                &mut settlements,
+                &mut plans,
             );
-            let outcomes = match store.settle(&self.node, &settlements, now).await {
+            let settled = store.settle(&self.node, &settlements, now).await;
+            settlements.clear();
+            let outcomes = match settled {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
-                    for plan in plans {
+                    for plan in plans.drain(..) {
                         plan.call_off();
                     }
                     return Err(error);
                 }
             };
             let runtime = lock(&self.runtime).clone();
-            for (plan, outcome) in plans.into_iter().zip(outcomes) {
+            for (plan, outcome) in plans.drain(..).zip(outcomes) {
                 if outcome.is_won() {
                     progress = true;
-                    self.carry_out(name, store, plan, runtime.as_ref());
+                    self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
                         job = %plan.job_id,
@@ -252,6 +267,7 @@ impl Engine {
                     plan.call_off();
                 }
             }
+            handover.flush();
             if count < CLAIM_BATCH {
                 return Ok(progress);
             }
@@ -266,6 +282,7 @@ impl Engine {
         store: &Arc<dyn JobStore>,
         plan: Plan<Staged>,
         runtime: Option<&tokio::runtime::Handle>,
+        handover: &mut Handover,
     ) {
         if let Some(runtime) = runtime {
             for record in plan.running {
@@ -274,7 +291,7 @@ impl Engine {
         }
         self.announce(&plan.job_id, plan.notices);
         if let Some(staged) = plan.staged {
-            staged.go();
+            staged.go_with(handover);
         }
         if plan.removed {
             tracing::debug!(job = %plan.job_id, "job removed: its trigger is exhausted");

@@ -5,22 +5,24 @@
 //! of interrupted runs.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use super::Engine;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
-use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport};
+use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport, RunTarget};
 use crate::history::RunStatus;
+use crate::job::MisfireGraceTime;
 use crate::job::{Job, OnInterrupted};
 use crate::scheduler::plan::{Notice, Refusal, Severity, refused};
 use crate::scheduler::recorder::{Recorder, SHUT_DOWN};
 use crate::store::JobStore;
 use crate::sync::{lock, model};
+use crate::task::JobTask;
 
 impl Engine {
     /// Runs again, once, the interrupted runs this node found whose job
@@ -43,7 +45,7 @@ impl Engine {
                     continue;
                 }
             };
-            if job.on_interrupted != OnInterrupted::Retry || job.is_paused() {
+            if job.on_interrupted() != OnInterrupted::Retry || job.is_paused() {
                 continue;
             }
             if self
@@ -93,12 +95,13 @@ impl Engine {
         runs: Vec<Vec<Timestamp>>,
         now: Timestamp,
     ) -> Option<Staged> {
-        match self.prepare(store_name, job, runs.clone(), 0) {
+        let mut batch = self.batch(store_name, true);
+        match self.prepare(&mut batch, job, &mut runs.clone(), 0) {
             Ok(staged) => {
                 for run_times in &runs {
                     if let Some(record) = self.recorder.running(&job.id, run_times) {
                         self.recorder
-                            .take_off(&staged.submission.runtime, store_name, store, record)
+                            .take_off(&staged.submission.target.runtime, store_name, store, record)
                             .await;
                     }
                 }
@@ -121,18 +124,20 @@ impl Engine {
     /// at all. Several runs (due times not coalesced) run one after the
     /// other, as APScheduler's executors do. Nothing is told yet: the
     /// refusal carries its notice, the staged runs their events.
+    /// Staged runs are taken out of `runs`; refused ones are left.
     pub(super) fn prepare(
         &self,
-        store: &str,
+        batch: &mut Batch,
         job: &Job,
-        runs: Vec<Vec<Timestamp>>,
+        runs: &mut Vec<Vec<Timestamp>>,
         others: u32,
     ) -> std::result::Result<Staged, Refusal> {
-        let all_times: Vec<Timestamp> = runs.iter().flatten().copied().collect();
+        let store = &batch.store;
+        let all_times = || -> Vec<Timestamp> { runs.iter().flatten().copied().collect() };
         let fail = |message: String| {
             let mut event = Event::new(EventKind::JobError)
                 .with_job(&job.id, store)
-                .with_run_times(all_times.clone());
+                .with_run_times(all_times());
             event.error = Some(message.clone());
             Refusal::Failed {
                 notice: Notice {
@@ -143,32 +148,54 @@ impl Engine {
                 message: format!("run not started: {message}"),
             }
         };
-        let task = match self.tasks.resolve(&job.task) {
-            Ok(task) => task,
-            Err(error) => return Err(fail(error.to_string())),
+        let target = match &batch.target {
+            Some((task, executor, target))
+                if *task == job.task && **executor == *job.executor() =>
+            {
+                Arc::clone(target)
+            }
+            _ => {
+                let task = match self.tasks.resolve(&job.task) {
+                    Ok(task) => task,
+                    Err(error) => return Err(fail(error.to_string())),
+                };
+                let Some(executor) = self.executor(job.executor()) else {
+                    return Err(fail(format!(
+                        "executor: {:?} is not configured",
+                        job.executor()
+                    )));
+                };
+                let Some(runtime) = lock(&self.runtime).clone() else {
+                    return Err(fail(
+                        "the scheduler has no runtime: it was not started".to_owned(),
+                    ));
+                };
+                let target = Arc::new(RunTarget {
+                    store: Arc::clone(&batch.store),
+                    executor_name: Arc::clone(&job.options.executor),
+                    executor,
+                    runtime,
+                    task,
+                    signals: Arc::clone(&self.signals),
+                });
+                batch.target = Some((
+                    job.task.clone(),
+                    Arc::clone(&job.options.executor),
+                    Arc::clone(&target),
+                ));
+                target
+            }
         };
-        let Some(executor) = self.executor(&job.executor) else {
-            return Err(fail(format!(
-                "executor: {:?} is not configured",
-                job.executor
-            )));
-        };
-        let Some(runtime) = lock(&self.runtime).clone() else {
-            return Err(fail(
-                "the scheduler has no runtime: it was not started".to_owned(),
-            ));
-        };
-        let mut runs = std::collections::VecDeque::from(runs);
-        let Some(first) = runs.pop_front() else {
+        if runs.is_empty() {
             return Err(fail("no run times".to_owned()));
-        };
-        let here = job.max_instances.saturating_sub(others);
+        }
+        let here = job.max_instances().saturating_sub(others);
         if !self.running.try_start(&job.id, here) {
             let (message, line) = if others > 0 {
                 (
                     format!(
                         "already running {} instance(s), the maximum, {others} of them on other nodes",
-                        job.max_instances
+                        job.max_instances()
                     ),
                     "run skipped: the job is already running its maximum number of instances across the nodes",
                 )
@@ -176,18 +203,18 @@ impl Engine {
                 (
                     format!(
                         "already running {} instance(s), the maximum",
-                        job.max_instances
+                        job.max_instances()
                     ),
                     "run skipped: the job is already running its maximum number of instances",
                 )
             };
             let mut event = Event::new(EventKind::JobMaxInstances)
                 .with_job(&job.id, store)
-                .with_run_times(all_times);
+                .with_run_times(all_times());
             event.error = Some(message.clone());
             let notice = Notice {
                 severity: Severity::Warn,
-                line: format!("{line} (max_instances = {})", job.max_instances),
+                line: format!("{line} (max_instances = {})", job.max_instances()),
                 event: Box::new(event),
             };
             let message = format!("run skipped: {message}");
@@ -198,37 +225,34 @@ impl Engine {
             });
         }
         let submitted = if self.listeners.wants(EventKind::JobSubmitted) {
-            std::iter::once(&first)
-                .chain(runs.iter())
+            runs.iter()
                 .map(|run_times| {
                     let mut event = Event::new(EventKind::JobSubmitted)
                         .with_job(&job.id, store)
                         .with_run_times(run_times.clone());
-                    event.executor = Some(job.executor.clone());
+                    event.executor = Some(job.executor().to_owned());
                     event
                 })
                 .collect()
         } else {
             Vec::new()
         };
+        let mut runs = std::mem::take(runs).into_iter();
+        // OK because `runs` is not empty (checked above).
+        let first = runs.next().unwrap_or_default();
+        // Most submissions have one run: their queue takes no memory.
+        let runs: std::collections::VecDeque<Vec<Timestamp>> = runs.collect();
+        let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
-            job_id: job.id.clone(),
-            store: store.to_owned(),
-            executor_name: job.executor.clone(),
-            executor,
-            runtime,
-            task,
-            args: job.args.clone(),
-            cancellation: self.cancellation.clone(),
-            stopping: self.stopping.clone(),
-            grace: job.misfire_grace_time,
-            too_late: Arc::default(),
-            listeners: self.listeners.clone(),
-            running: Arc::clone(&self.running),
+            job_id: Arc::clone(&job.id),
+            target,
+            env: Arc::clone(&batch.env),
+            args: job.args().clone(),
+            grace,
+            too_late: matches!(grace, MisfireGraceTime::Limit(_)).then(Arc::default),
+            recorded: batch.recorded,
             remaining: Mutex::new(runs),
             started: Mutex::new(None),
-            clock: Arc::clone(&self.clock),
-            recorder: Arc::clone(&self.recorder),
         });
         Ok(Staged {
             submission,
@@ -249,109 +273,208 @@ pub(super) struct Staged {
 impl Staged {
     /// Tells the runs submitted and hands the first to the executor.
     pub(super) fn go(self) {
+        self.go_with(&mut Handover::default());
+    }
+
+    /// Tells the runs submitted and hands the first to the executor with
+    /// the other runs of `handover`.
+    pub(super) fn go_with(self, handover: &mut Handover) {
         for event in self.submitted {
-            self.submission.listeners.emit(event);
+            self.submission.env.listeners.emit(event);
         }
-        self.submission.start(self.first);
+        let clock = &self.submission.env.clock;
+        let at = *handover
+            .at
+            .get_or_insert_with(|| (clock.monotonic(), clock.now()));
+        let run = self.submission.run(self.first, at);
+        handover.push(&self.submission, run);
     }
 
     /// The runs will not start and were never recorded: frees the
     /// instance.
     pub(super) fn call_off(self) {
         let submission = self.submission;
-        submission.running.instance_finished(&submission.job_id);
-        submission.running.submission_ended();
+        submission.env.running.instance_finished(&submission.job_id);
+        submission.env.running.submission_ended();
     }
 }
 
-/// One submission: the runs of one job that one instance executes, one
-/// after the other.
-struct Submission {
-    job_id: String,
-    store: String,
-    executor_name: String,
-    executor: Arc<Executor>,
-    runtime: tokio::runtime::Handle,
-    task: crate::task::TaskFn,
-    args: serde_json::Value,
-    cancellation: CancellationToken,
-    stopping: CancellationToken,
-    /// The job's misfire grace time, checked again when a queued run
-    /// starts.
-    grace: crate::job::MisfireGraceTime,
-    /// The current run waited in the queue past its grace time.
-    too_late: Arc<std::sync::atomic::AtomicBool>,
+/// What the jobs of one batch share as their runs are prepared: their
+/// store's name, whether it keeps their runs' records, and what was looked
+/// up for the jobs before (most jobs of a batch share their task and
+/// executor), so that each is looked up once a batch.
+pub(super) struct Batch {
+    pub(super) store: Arc<str>,
+    /// The runs have running records (their store keeps history), to be
+    /// finished when they end.
+    pub(super) recorded: bool,
+    /// What every submission of the batch reaches.
+    env: Arc<RunEnv>,
+    /// The latest target, by the task and executor name it is for.
+    target: Option<(JobTask, Arc<str>, Arc<RunTarget>)>,
+}
+
+impl Engine {
+    /// A new batch of store `store`'s jobs; `recorded`: the store keeps
+    /// their runs' records.
+    pub(super) fn batch(&self, store: &str, recorded: bool) -> Batch {
+        Batch {
+            store: Arc::from(store),
+            recorded,
+            env: Arc::new(RunEnv {
+                listeners: self.listeners.clone(),
+                running: Arc::clone(&self.running),
+                clock: Arc::clone(&self.clock),
+                recorder: Arc::clone(&self.recorder),
+            }),
+            target: None,
+        }
+    }
+}
+
+/// What the submissions of a batch reach, held once for them all.
+struct RunEnv {
     listeners: Listeners,
     running: Arc<RunCounts>,
-    remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
-    /// When the current run was handed over: the clock's monotonic reading
-    /// (for its duration) and its time (for its record).
-    started: Mutex<Option<(SignedDuration, Timestamp)>>,
     /// The clock, for how late each run starts.
     clock: Arc<dyn Clock>,
     /// The run history.
     recorder: Arc<Recorder>,
 }
 
+/// Runs handed to their executor together, so that its queue is taken
+/// once for them all: the runs of one claimed batch. What is still held
+/// is handed over when it is dropped.
+#[derive(Default)]
+pub(super) struct Handover {
+    runs: Vec<Run>,
+    /// When the runs are handed over, read once for them all: on a
+    /// monotonic clock, and by the scheduler's clock.
+    at: Option<(SignedDuration, Timestamp)>,
+    /// The executor of `runs`, and the runtime its async tasks run on.
+    to: Option<(Arc<Executor>, tokio::runtime::Handle)>,
+}
+
+impl Handover {
+    fn push(&mut self, submission: &Submission, run: Run) {
+        let same = self
+            .to
+            .as_ref()
+            .is_some_and(|(executor, _)| Arc::ptr_eq(executor, &submission.target.executor));
+        if !same {
+            self.flush();
+            self.to = Some((
+                Arc::clone(&submission.target.executor),
+                submission.target.runtime.clone(),
+            ));
+        }
+        self.runs.push(run);
+    }
+
+    /// Hands over the runs held; the next runs are handed over at a new
+    /// time.
+    pub(super) fn flush(&mut self) {
+        self.at = None;
+        if let Some((executor, runtime)) = &self.to
+            && !self.runs.is_empty()
+        {
+            executor.submit_all(self.runs.drain(..), runtime);
+        }
+    }
+}
+
+impl Drop for Handover {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// One submission: the runs of one job that one instance executes, one
+/// after the other.
+struct Submission {
+    job_id: Arc<str>,
+    /// Its store, executor and task, shared with its batch.
+    target: Arc<RunTarget>,
+    /// The listeners, run counts, clock and history, shared with its batch.
+    env: Arc<RunEnv>,
+    args: serde_json::Value,
+    /// The job's misfire grace time, checked again when a queued run
+    /// starts.
+    grace: MisfireGraceTime,
+    /// The current run waited in the queue past its grace time; `None`
+    /// when the grace time is unlimited.
+    too_late: Option<Arc<AtomicBool>>,
+    /// Its runs have running records (their store keeps history), which
+    /// their outcomes finish.
+    recorded: bool,
+    remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
+    /// When the current run was handed over: the clock's monotonic reading
+    /// (for its duration) and its time (for its record).
+    started: Mutex<Option<(SignedDuration, Timestamp)>>,
+}
+
 impl Submission {
+    /// Hands the run for `run_times` to the executor.
     fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
-        let now = self.clock.now();
+        let clock = &self.env.clock;
+        let run = self.run(run_times, (clock.monotonic(), clock.now()));
+        self.target.executor.submit(run, &self.target.runtime);
+    }
+
+    /// The run for `run_times`, noted as handed over `at` (on a monotonic
+    /// clock, and by the scheduler's).
+    fn run(
+        self: &Arc<Submission>,
+        run_times: Vec<Timestamp>,
+        at: (SignedDuration, Timestamp),
+    ) -> Run {
+        let now = at.1;
         if let Some(scheduled) = run_times.last() {
-            let late = now.duration_since(*scheduled);
             tracing::info!(
                 job = %self.job_id,
                 scheduled = %scheduled,
-                late_ms = late.as_millis(),
+                late_ms = now.duration_since(*scheduled).as_millis(),
                 runs_covered = run_times.len(),
                 "run started"
             );
         }
-        *lock(&self.started) = Some((self.clock.monotonic(), now));
-        self.too_late
-            .store(false, std::sync::atomic::Ordering::SeqCst);
+        *lock(&self.started) = Some(at);
         // A run queued behind busy workers checks its grace time again
         // when it is taken from the queue.
-        let start_by = match (self.grace, run_times.last()) {
-            (crate::job::MisfireGraceTime::Limit(grace), Some(scheduled)) => scheduled
-                .checked_add(grace)
-                .ok()
-                .map(|deadline| crate::executor::StartBy {
-                    deadline,
-                    clock: Arc::clone(&self.clock),
-                    too_late: Arc::clone(&self.too_late),
-                }),
+        let start_by = match (self.grace, run_times.last(), &self.too_late) {
+            (MisfireGraceTime::Limit(grace), Some(scheduled), Some(too_late)) => {
+                too_late.store(false, Ordering::SeqCst);
+                scheduled
+                    .checked_add(grace)
+                    .ok()
+                    .map(|deadline| crate::executor::StartBy {
+                        deadline,
+                        clock: Arc::clone(&self.env.clock),
+                        too_late: Arc::clone(too_late),
+                    })
+            }
             _ => None,
         };
-        let this = Arc::clone(&self);
-        let done: Completion =
-            Arc::new(move |report: RunReport| Arc::clone(&this).finished(report));
-        self.executor.submit(
-            Run {
-                job_id: self.job_id.clone(),
-                store: self.store.clone(),
-                executor: self.executor_name.clone(),
-                task: self.task.clone(),
-                args: self.args.clone(),
-                run_times,
-                cancellation: self.cancellation.clone(),
-                stopping: self.stopping.clone(),
-                start_by,
-                done,
-            },
-            &self.runtime,
-        );
+        Run {
+            job_id: Arc::clone(&self.job_id),
+            target: Arc::clone(&self.target),
+            args: self.args.clone(),
+            run_times,
+            start_by,
+            done: Arc::clone(self) as Arc<dyn Completion>,
+        }
     }
 
     /// Records the run for `run_times` (not started, or cut short)
     /// interrupted with `reason`.
     fn interrupted(&self, run_times: &[Timestamp], reason: &str) {
-        let Some(scheduled) = run_times.last() else {
+        let Some(scheduled) = run_times.last().filter(|_| self.recorded) else {
             return;
         };
-        let now = self.clock.now();
-        self.recorder.landed(
-            &self.runtime,
-            &self.store,
+        let now = self.env.clock.now();
+        self.env.recorder.landed(
+            &self.target.runtime,
+            &self.target.store,
             &self.job_id,
             *scheduled,
             |record| record.finish(RunStatus::Interrupted, now, None, Some(reason.to_owned())),
@@ -360,14 +483,14 @@ impl Submission {
 
     /// Records how the run of `report` ended, in the background.
     fn record(&self, report: &RunReport, started: Option<(SignedDuration, Timestamp)>) {
-        let Some(scheduled) = report.run_times.last() else {
+        let Some(scheduled) = report.run_times.last().filter(|_| self.recorded) else {
             return;
         };
         if let Some(message) = self.missed_in_queue(report) {
-            let now = self.clock.now();
-            self.recorder.landed(
-                &self.runtime,
-                &self.store,
+            let now = self.env.clock.now();
+            self.env.recorder.landed(
+                &self.target.runtime,
+                &self.target.store,
                 &self.job_id,
                 *scheduled,
                 |record| {
@@ -379,11 +502,14 @@ impl Submission {
             return;
         }
         let (status, error, detail) = match &report.outcome {
-            RunOutcome::Success(value) => {
-                (RunStatus::Success, None, self.task.success_detail(value))
-            }
+            RunOutcome::Success(value) => (
+                RunStatus::Success,
+                None,
+                self.target.task.success_detail(value),
+            ),
             RunOutcome::Error(error)
-                if self.cancellation.is_cancelled() || self.stopping.is_cancelled() =>
+                if self.target.signals.cancellation.is_cancelled()
+                    || self.target.signals.stopping.is_cancelled() =>
             {
                 (
                     RunStatus::Interrupted,
@@ -406,11 +532,11 @@ impl Submission {
                 crate::task::RunDetail::default(),
             ),
         };
-        let now = self.clock.now();
+        let now = self.env.clock.now();
         let duration = started.map(|(reading, _)| self.ran_for(reading));
-        self.recorder.landed(
-            &self.runtime,
-            &self.store,
+        self.env.recorder.landed(
+            &self.target.runtime,
+            &self.target.store,
             &self.job_id,
             *scheduled,
             |mut record| {
@@ -427,19 +553,23 @@ impl Submission {
 
     /// How long since the clock's monotonic reading `started`.
     fn ran_for(&self, started: SignedDuration) -> SignedDuration {
-        (self.clock.monotonic() - started).max(SignedDuration::ZERO)
+        (self.env.clock.monotonic() - started).max(SignedDuration::ZERO)
     }
 
     /// Why the run of `report` was not started, when it waited in the
     /// executor's queue past its misfire grace time.
     fn missed_in_queue(&self, report: &RunReport) -> Option<String> {
-        if !self.too_late.load(std::sync::atomic::Ordering::SeqCst) {
+        if !self
+            .too_late
+            .as_ref()
+            .is_some_and(|too_late| too_late.load(Ordering::SeqCst))
+        {
             return None;
         }
         let late = report
             .run_times
             .last()
-            .map(|scheduled| self.clock.now().duration_since(*scheduled))
+            .map(|scheduled| self.env.clock.now().duration_since(*scheduled))
             .unwrap_or_default();
         Some(format!(
             "1 run(s) missed: it waited for a free worker until {late:#} late, more than the \
@@ -455,14 +585,14 @@ impl Submission {
             tracing::warn!(job = %report.job_id, "run missed: {message}");
             let next = lock(&self.remaining).pop_front();
             if next.is_none() {
-                self.running.instance_finished(&self.job_id);
+                self.env.running.instance_finished(&self.job_id);
             }
-            if self.listeners.wants(EventKind::JobMissed) {
+            if self.env.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
-                    .with_job(&report.job_id, &report.store)
+                    .with_job(&report.job_id, &report.target.store)
                     .with_run_times(report.run_times);
                 event.error = Some(message);
-                self.listeners.emit(event);
+                self.env.listeners.emit(event);
             }
             self.go_on(next);
             return;
@@ -474,18 +604,14 @@ impl Submission {
         if next.is_none() {
             // Free the instance before telling listeners, so that a job
             // started from a listener (or the next tick) is not refused.
-            self.running.instance_finished(&self.job_id);
+            self.env.running.instance_finished(&self.job_id);
         }
         let kind = match &report.outcome {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
         let duration_ms = started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
-        let scheduled = report
-            .run_times
-            .last()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let scheduled = Latest(&report.run_times);
         match &report.outcome {
             RunOutcome::Success(_) => tracing::info!(
                 job = %report.job_id,
@@ -511,17 +637,17 @@ impl Submission {
                 "run finished"
             ),
         }
-        if self.listeners.wants(kind) {
+        if self.env.listeners.wants(kind) {
             let mut event = Event::new(kind)
-                .with_job(&report.job_id, &report.store)
+                .with_job(&report.job_id, &report.target.store)
                 .with_run_times(report.run_times);
-            event.executor = Some(report.executor);
+            event.executor = Some(report.target.executor_name.to_string());
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
                 RunOutcome::Error(error) => event.error = Some(error.message),
                 RunOutcome::Panic(message) => event.error = Some(format!("panicked: {message}")),
             }
-            self.listeners.emit(event);
+            self.env.listeners.emit(event);
         }
         self.go_on(next);
     }
@@ -529,16 +655,37 @@ impl Submission {
     /// Starts the next of the submission's runs, or ends it.
     fn go_on(self: Arc<Submission>, next: Option<Vec<Timestamp>>) {
         match next {
-            Some(run_times) if !self.cancellation.is_cancelled() => self.start(run_times),
+            Some(run_times) if !self.target.signals.cancellation.is_cancelled() => {
+                self.start(run_times)
+            }
             Some(run_times) => {
                 let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
                 for run_times in std::iter::once(run_times).chain(queued) {
                     self.interrupted(&run_times, &format!("{SHUT_DOWN} before the run started"));
                 }
-                self.running.instance_finished(&self.job_id);
-                self.running.submission_ended();
+                self.env.running.instance_finished(&self.job_id);
+                self.env.running.submission_ended();
             }
-            None => self.running.submission_ended(),
+            None => self.env.running.submission_ended(),
+        }
+    }
+}
+
+impl Completion for Submission {
+    fn complete(self: Arc<Submission>, report: RunReport) {
+        self.finished(report);
+    }
+}
+
+/// The latest fire time of a run, for its log lines (nothing when none),
+/// written only when a line is.
+struct Latest<'a>(&'a [Timestamp]);
+
+impl std::fmt::Display for Latest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.last() {
+            Some(time) => time.fmt(f),
+            None => Ok(()),
         }
     }
 }
@@ -547,28 +694,49 @@ impl Submission {
 /// `max_instances`) and in all (for shutdown to wait on).
 #[derive(Default)]
 pub(super) struct RunCounts {
-    per_job: model::Mutex<HashMap<String, u32>>,
-    active: model::Mutex<usize>,
-    /// Signalled when a submission has ended and its events are delivered.
+    /// Instances per job id, in shards by id, so that the loop starting
+    /// runs and the workers finishing them seldom wait for each other.
+    per_job: [model::Mutex<JobCounts>; SHARDS],
+    /// Picks a job's shard.
+    shard_hash: foldhash::fast::FixedState,
+    active: model::AtomicUsize,
+    /// Signalled when the last submission in progress has ended and its
+    /// events are delivered.
     ended: Notify,
 }
 
+/// How many shards [`RunCounts`] keeps its instance counts in.
+const SHARDS: usize = 16;
+
+/// One shard of [`RunCounts`]: instances per job id.
+type JobCounts = HashMap<Arc<str>, u32, foldhash::fast::RandomState>;
+
 impl RunCounts {
+    /// The shard that counts `job`'s instances.
+    fn shard(&self, job: &str) -> &model::Mutex<JobCounts> {
+        let hash = std::hash::BuildHasher::hash_one(&self.shard_hash, job);
+        // The remainder is below SHARDS, so the cast is lossless.
+        &self.per_job[(hash % SHARDS as u64) as usize]
+    }
+
     /// Counts one more instance of `job` unless it already runs `max`.
-    fn try_start(&self, job: &str, max: u32) -> bool {
-        let mut per_job = model::lock(&self.per_job);
-        let count = per_job.entry(job.to_owned()).or_insert(0);
-        if *count >= max {
-            return false;
+    fn try_start(&self, job: &Arc<str>, max: u32) -> bool {
+        let mut per_job = model::lock(self.shard(job));
+        match per_job.get_mut(job) {
+            Some(count) if *count >= max => return false,
+            Some(count) => *count += 1,
+            None if max == 0 => return false,
+            None => {
+                per_job.insert(Arc::clone(job), 1);
+            }
         }
-        *count += 1;
-        *model::lock(&self.active) += 1;
+        self.active.fetch_add(1, Ordering::AcqRel);
         true
     }
 
     /// The instance of `job` has finished its work; a new one may start.
-    fn instance_finished(&self, job: &str) {
-        let mut per_job = model::lock(&self.per_job);
+    fn instance_finished(&self, job: &Arc<str>) {
+        let mut per_job = model::lock(self.shard(job));
         if let Some(count) = per_job.get_mut(job) {
             *count = count.saturating_sub(1);
             if *count == 0 {
@@ -579,22 +747,25 @@ impl RunCounts {
 
     /// A submission has ended and its events were delivered.
     fn submission_ended(&self) {
-        {
-            let mut active = model::lock(&self.active);
-            *active = active.saturating_sub(1);
+        let before = self
+            .active
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |active| {
+                active.checked_sub(1)
+            });
+        if before == Ok(1) {
+            self.ended.notify_waiters();
         }
-        self.ended.notify_waiters();
     }
 
     /// How many submissions are in progress.
     pub(super) fn active(&self) -> usize {
-        *model::lock(&self.active)
+        self.active.load(Ordering::Acquire)
     }
 
     pub(super) async fn wait_idle(&self) {
         loop {
             let ended = self.ended.notified();
-            if *model::lock(&self.active) == 0 {
+            if self.active() == 0 {
                 return;
             }
             ended.await;
@@ -619,13 +790,15 @@ mod tests {
         shuttle::check_random(
             || {
                 let counts = Arc::new(RunCounts::default());
+                let job: Arc<str> = Arc::from("job");
                 let running = Arc::new(model::Mutex::new(0u32));
                 let threads: Vec<_> = (0..3)
                     .map(|_| {
                         let (counts, running) = (Arc::clone(&counts), Arc::clone(&running));
+                        let job = Arc::clone(&job);
                         shuttle::thread::spawn(move || {
                             for _ in 0..2 {
-                                if !counts.try_start("job", 2) {
+                                if !counts.try_start(&job, 2) {
                                     continue;
                                 }
                                 let now = {
@@ -635,7 +808,7 @@ mod tests {
                                 };
                                 assert!(now <= 2, "{now} instances run, the maximum is 2");
                                 *model::lock(&running) -= 1;
-                                counts.instance_finished("job");
+                                counts.instance_finished(&job);
                                 counts.submission_ended();
                             }
                         })
@@ -645,8 +818,13 @@ mod tests {
                     thread.join().unwrap();
                 }
                 assert_eq!(counts.active(), 0);
-                assert!(model::lock(&counts.per_job).is_empty());
-                assert!(counts.try_start("job", 2) && counts.try_start("job", 2));
+                assert!(
+                    counts
+                        .per_job
+                        .iter()
+                        .all(|shard| model::lock(shard).is_empty())
+                );
+                assert!(counts.try_start(&job, 2) && counts.try_start(&job, 2));
             },
             1_000,
         );
@@ -660,16 +838,17 @@ mod tests {
             || {
                 let counts = Arc::new(RunCounts::default());
                 let ended = Arc::new(model::Mutex::new(0));
-                let jobs = ["a", "b", "c"];
-                for job in jobs {
+                let jobs: [Arc<str>; 3] = ["a", "b", "c"].map(Arc::from);
+                for job in &jobs {
                     assert!(counts.try_start(job, 1));
                 }
                 let threads: Vec<_> = jobs
-                    .into_iter()
+                    .iter()
                     .map(|job| {
+                        let job = Arc::clone(job);
                         let (counts, ended) = (Arc::clone(&counts), Arc::clone(&ended));
                         shuttle::thread::spawn(move || {
-                            counts.instance_finished(job);
+                            counts.instance_finished(&job);
                             *model::lock(&ended) += 1;
                             counts.submission_ended();
                         })

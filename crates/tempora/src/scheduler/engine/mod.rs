@@ -31,7 +31,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use jiff::{SignedDuration, Timestamp};
-use tokio_util::sync::CancellationToken;
 
 use self::cluster::Membership;
 use self::lifecycle::RunCounts;
@@ -42,10 +41,10 @@ use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::Executor;
 use crate::history::RunRetention;
-use crate::job::JobDefaults;
+use crate::job::{JobDefaults, SharedOptions};
 use crate::store::JobStore;
 use crate::sync::{lock, read};
-use crate::task::Tasks;
+use crate::task::{RunSignals, Tasks};
 use crate::trigger::{Trigger, Zone};
 
 /// What a scheduler is doing.
@@ -112,10 +111,10 @@ pub(crate) struct Engine {
     /// Runs in progress per job id.
     running: Arc<RunCounts>,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
-    cancellation: CancellationToken,
-    /// Cancelled at the start of a shutdown with a time limit: runs are
-    /// asked to finish (commands get `SIGTERM`).
-    stopping: CancellationToken,
+    /// What the runs are asked, shared with each: to stop (cancellation),
+    /// and to finish soon (stopping, cancelled at the start of a shutdown
+    /// with a time limit: commands get `SIGTERM`).
+    signals: Arc<RunSignals>,
     /// Consecutive store failures, for the retry backoff.
     failures: Mutex<u32>,
     /// Consecutive ticks that found a job due and could not take it, for
@@ -128,6 +127,8 @@ pub(crate) struct Engine {
     /// triggers share one (a cron trigger's compiled form is its largest
     /// part); bounded, cleared when full.
     shared_triggers: Mutex<HashMap<String, Trigger>>,
+    /// The latest job's options, which the next job shares when equal.
+    shared_options: SharedOptions,
     /// When the scheduler started, by its clock.
     started_at: Mutex<Option<Timestamp>>,
 }
@@ -166,12 +167,12 @@ impl Engine {
             wakeup: Wakeup::new(),
             running: Arc::default(),
             runtime: Mutex::new(None),
-            cancellation: CancellationToken::new(),
-            stopping: CancellationToken::new(),
+            signals: Arc::default(),
             failures: Mutex::new(0),
             stalls: Mutex::new(0),
             added_before_start: Mutex::new(Vec::new()),
             shared_triggers: Mutex::new(HashMap::new()),
+            shared_options: SharedOptions::default(),
             started_at: Mutex::new(None),
         })
     }
@@ -266,7 +267,7 @@ impl Engine {
                         "asking the runs in progress to finish (commands get SIGTERM)"
                     );
                 }
-                self.stopping.cancel();
+                self.signals.stopping.cancel();
             }
             let waited = match self.shutdown_timeout {
                 None => {
@@ -282,7 +283,7 @@ impl Engine {
                     timeout = %format!("{:#}", self.shutdown_timeout.unwrap_or_default()),
                     "runs still in progress at the shutdown timeout: cancelling them"
                 );
-                self.cancellation.cancel();
+                self.signals.cancellation.cancel();
                 let grace = SignedDuration::from_secs(5);
                 if clock::timeout(&*self.clock, grace, self.running.wait_idle())
                     .await
@@ -297,7 +298,7 @@ impl Engine {
                 .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
                 .await;
         } else {
-            self.cancellation.cancel();
+            self.signals.cancellation.cancel();
         }
         let executors: Vec<Arc<Executor>> = read(&self.executors).values().cloned().collect();
         for executor in executors {
