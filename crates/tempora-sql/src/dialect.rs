@@ -226,14 +226,20 @@ pub(crate) fn read_version(tables: &Tables) -> String {
     format!("SELECT version FROM {} WHERE id = 1", tables.schema)
 }
 
-mod private {
+/// Keeps [`Dialect`] to this crate: each dialect's file implements it.
+pub(crate) mod private {
     pub trait Sealed {}
-    #[cfg(feature = "sqlite")]
-    impl Sealed for crate::sqlite::Sqlite {}
-    #[cfg(feature = "postgres")]
-    impl Sealed for crate::postgres::Postgres {}
-    #[cfg(feature = "mysql")]
-    impl Sealed for crate::mysql::MySql {}
+}
+
+/// A store error of store `name` on the database at `location` (shown
+/// without its password): `store "<name>": cannot <what> (<location>)`.
+pub(crate) fn located_error(
+    name: &str,
+    location: &str,
+    what: impl std::fmt::Display,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+) -> tempora::Error {
+    tempora::store::backend::store_error(name, format_args!("{what} ({location})"), source)
 }
 
 /// A SQL database a [`SqlStore`](crate::SqlStore) runs on:

@@ -13,7 +13,8 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, SCHEMA_VERSION, Schema,
-    Tables, nodes_table, previous_fire_time_column, read_version, write_version,
+    Tables, located_error, nodes_table, previous_fire_time_column, private, read_version,
+    write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -45,6 +46,8 @@ pub type MySqlStore = SqlStore<MySql>;
 
 /// The longest id, owner or node: the `VARCHAR` length of the key columns.
 const MAX_KEY: usize = 255;
+
+impl private::Sealed for MySql {}
 
 impl Dialect for MySql {
     type Db = sqlx::MySql;
@@ -198,9 +201,10 @@ impl Dialect for MySql {
             .connect_with(connect)
             .await
             .map_err(|error| {
-                Error::store(
+                located_error(
+                    &options.store.name,
                     &shown,
-                    "cannot connect to the database",
+                    "connect to the database",
                     Some(Box::new(error)),
                 )
             })?;

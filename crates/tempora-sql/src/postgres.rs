@@ -15,8 +15,9 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
-    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
+    located_error, nodes_table, previous_fire_time_column, private, read_version, schema_table,
+    standard_indexes, write_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -44,6 +45,8 @@ pub struct Postgres;
 /// # }
 /// ```
 pub type PostgresStore = SqlStore<Postgres>;
+
+impl private::Sealed for Postgres {}
 
 impl Dialect for Postgres {
     type Db = sqlx::Postgres;
@@ -176,9 +179,10 @@ impl Dialect for Postgres {
             .connect_with(connect)
             .await
             .map_err(|error| {
-                Error::store(
+                located_error(
+                    &options.store.name,
                     &shown,
-                    "cannot connect to the database",
+                    "connect to the database",
                     Some(Box::new(error)),
                 )
             })?;

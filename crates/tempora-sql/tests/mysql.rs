@@ -152,7 +152,7 @@ async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
     assert!(error.is_store(), "{error}");
     assert_eq!(
         error.to_string(),
-        "store \"mysql://no_such_user_tempora:***@127.0.0.1:3306/test\": cannot connect to the database"
+        "store \"default\": cannot connect to the database (mysql://no_such_user_tempora:***@127.0.0.1:3306/test)"
     );
     let source = std::error::Error::source(&error).unwrap().to_string();
     assert!(source.contains("no_such_user_tempora"), "{source}");
@@ -268,7 +268,7 @@ async fn a_thousand_due_jobs_are_claimed_at_once() {
 #[tokio::test]
 async fn the_previous_runs_table_gains_exit_status_and_output() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let runs = format!("{}runs", options.prefix);
+    let runs = format!("{}runs", options.store.prefix);
     // The run history as the previous release created it, with a row.
     let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -294,7 +294,7 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     let store = connect(&options).await;
     history_survives_the_upgrade(&store).await;
     assert_eq!(
-        schema_version(&options.prefix).await,
+        schema_version(&options.store.prefix).await,
         Some(tempora_sql::SCHEMA_VERSION)
     );
     // Upgraded tables are left as they are.
@@ -315,7 +315,7 @@ async fn schema_version(prefix: &str) -> Option<i64> {
 #[tokio::test]
 async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
+    let prefix = options.store.prefix.clone();
     let store = connect(&options).await;
     store.add_job(job("a", T0), false).await.unwrap();
     store.close().await;

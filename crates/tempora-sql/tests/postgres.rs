@@ -151,7 +151,7 @@ async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
     assert!(error.is_store(), "{error}");
     assert_eq!(
         error.to_string(),
-        "store \"postgres://no_such_role_tempora:***@127.0.0.1:5432/test\": cannot connect to the database"
+        "store \"default\": cannot connect to the database (postgres://no_such_role_tempora:***@127.0.0.1:5432/test)"
     );
     let source = std::error::Error::source(&error).unwrap().to_string();
     assert!(source.contains("no_such_role_tempora"), "{source}");
@@ -264,7 +264,7 @@ async fn a_thousand_due_jobs_are_claimed_at_once() {
 #[tokio::test]
 async fn the_previous_runs_table_gains_exit_status_and_output() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let runs = format!("{}runs", options.prefix);
+    let runs = format!("{}runs", options.store.prefix);
     // The run history as the previous release created it, with a row.
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -286,7 +286,7 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     let store = connect(&options).await;
     history_survives_the_upgrade(&store).await;
     assert_eq!(
-        schema_version(&options.prefix).await,
+        schema_version(&options.store.prefix).await,
         Some(tempora_sql::SCHEMA_VERSION)
     );
     // Upgraded tables are left as they are.
@@ -296,7 +296,7 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
 #[tokio::test]
 async fn processes_upgrading_at_once_upgrade_once() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
+    let prefix = options.store.prefix.clone();
     // The jobs table of a release before previous_fire_time, no version.
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -336,7 +336,7 @@ async fn processes_upgrading_at_once_upgrade_once() {
 #[tokio::test]
 async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
+    let prefix = options.store.prefix.clone();
     // Tables of a release that kept no schema version, read by a dump.
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -397,7 +397,7 @@ async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
         let mut holding = raw.begin().await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM {}jobs WHERE id = 'a' FOR UPDATE",
-            options.prefix
+            options.store.prefix
         )))
         .execute(&mut *holding)
         .await
@@ -428,7 +428,7 @@ async fn schema_version(prefix: &str) -> Option<i64> {
 #[tokio::test]
 async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
+    let prefix = options.store.prefix.clone();
     let store = connect(&options).await;
     store.add_job(job("a", T0), false).await.unwrap();
     store.close().await;
