@@ -41,29 +41,31 @@ async fn collection(store: &MongoStore, name: &str) -> mongodb::Collection<Docum
 async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let prefix = unique_prefix("suite");
     let store = open(prefix.clone(), clock).await;
-    let jobs = collection(&store, &format!("{prefix}jobs")).await;
-    let runs = collection(&store, &format!("{prefix}runs")).await;
-    let nodes = collection(&store, &format!("{prefix}nodes")).await;
+    let neighbour_prefix = format!("{prefix}beside_");
+    let mut collections = Vec::new();
+    for prefix in [&prefix, &neighbour_prefix] {
+        for name in ["jobs", "runs", "nodes"] {
+            collections.push(collection(&store, &format!("{prefix}{name}")).await);
+        }
+    }
     let reopen_prefix = prefix.clone();
-    let corrupt_jobs = jobs.clone();
+    let corrupt_jobs = collections[0].clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
         .reopen(move || open(reopen_prefix.clone(), clock))
-        .corrupt(move |id| {
+        .neighbour(move || open(neighbour_prefix.clone(), clock))
+        .corrupt(move |id, json| {
             let jobs = corrupt_jobs.clone();
             async move {
-                jobs.update_one(
-                    doc! {"_id": id},
-                    doc! {"$set": {"job": r#"{"version": 99, "written by": "a newer release"}"#}},
-                )
-                .await
-                .unwrap();
+                jobs.update_one(doc! {"_id": id}, doc! {"$set": {"job": json}})
+                    .await
+                    .unwrap();
             }
         })
         .cleanup(move || async move {
-            jobs.drop().await.unwrap();
-            runs.drop().await.unwrap();
-            nodes.drop().await.unwrap();
+            for collection in collections {
+                collection.drop().await.unwrap();
+            }
         })
 }
 

@@ -37,17 +37,20 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let prefix = format!("tempora-test:{}:", unique_prefix("suite"));
     let store = open(prefix.clone(), clock).await;
     let reopen_prefix = prefix.clone();
+    // Under the store's prefix, so that the cleanup removes its keys too.
+    let neighbour_prefix = format!("{prefix}beside:");
     let corrupt_prefix = prefix.clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
         .reopen(move || open(reopen_prefix.clone(), clock))
-        .corrupt(move |id| {
+        .neighbour(move || open(neighbour_prefix.clone(), clock))
+        .corrupt(move |id, json| {
             let jobs = format!("{corrupt_prefix}jobs");
             async move {
                 redis::cmd("HSET")
                     .arg(jobs)
                     .arg(id)
-                    .arg(r#"{"version": 99, "written by": "a newer release"}"#)
+                    .arg(json)
                     .query_async::<()>(&mut connection().await)
                     .await
                     .unwrap();

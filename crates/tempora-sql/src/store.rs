@@ -329,6 +329,27 @@ impl Statements {
     }
 }
 
+/// `records` with one record per key `(job_id, scheduled_time, node)` —
+/// the last of each, as if each were written in turn — in their order: one
+/// statement may not touch a row twice (PostgreSQL refuses an `INSERT … ON
+/// CONFLICT DO UPDATE` that would).
+fn last_per_key(records: &[RunRecord]) -> Vec<&RunRecord> {
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<&RunRecord> = records
+        .iter()
+        .rev()
+        .filter(|record| {
+            seen.insert((
+                record.job_id.as_str(),
+                micros_floor(record.scheduled_time),
+                record.node.as_str(),
+            ))
+        })
+        .collect();
+    kept.reverse();
+    kept
+}
+
 /// The promise a running record makes, in microseconds: its `alive_until`
 /// after its `started` (after itself when it has none); `None` when it
 /// makes none.
@@ -931,6 +952,7 @@ where
             Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?, ?)"),
             None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
         };
+        let records = last_per_key(records);
         for chunk in records.chunks(RUNS_PER_STATEMENT) {
             let statement = parameters::<D>(&format!(
                 "INSERT INTO {} ({}) VALUES {} {}",
@@ -941,7 +963,7 @@ where
             ));
             let mut query = sqlx::query(AssertSqlSafe(statement));
             for record in chunk {
-                let record = record.clone();
+                let record = (*record).clone();
                 let alive_until = match sql.runs_clock {
                     Some(_) => promise(&record),
                     None => record.alive_until.map(micros_floor),

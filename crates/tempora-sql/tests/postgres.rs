@@ -1,9 +1,11 @@
 //! The PostgreSQL store against the server on loopback
 //! (`postgres://postgres@127.0.0.1:5432/test`, or `TEMPORA_TEST_POSTGRES_URL`):
-//! the conformance suite, each case on tables of its own (a random
-//! prefix), then what is PostgreSQL's own: leases on the server's clock,
-//! URLs and logins refused by name, the speed of a large claim. A server
-//! that cannot be reached fails the tests: `scripts/services` starts it.
+//! the conformance suite and the tests every server store shares
+//! (`server/mod.rs`), each on tables of its own (a random prefix), then
+//! what is PostgreSQL's own: URLs and logins refused by name, its tables,
+//! upgrades, locks and timeouts, change notices that wake a scheduler. A
+//! server that cannot be reached fails the tests: `scripts/services`
+//! starts it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "postgres")]
@@ -20,108 +22,16 @@ use tempora_testkit::upgrade::{
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
-fn url() -> String {
-    std::env::var("TEMPORA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+#[macro_use]
+mod server;
 
-async fn connect(options: &SqlOptions) -> PostgresStore {
-    match PostgresStore::connect(&url(), options).await {
-        Ok(store) => store,
-        Err(error) => panic!(
-            "PostgreSQL must run for these tests (scripts/services starts it): {error}: {:?}",
-            std::error::Error::source(&error)
-        ),
-    }
-}
-
-async fn postgres() -> StoreUnderTest {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let jobs = store.tables().0.to_owned();
-    let reopen_options = options.clone();
-    let dropper = store.clone();
-    StoreUnderTest::new(store)
-        .measures_on(LeaseClock::Database)
-        .reopen(move || {
-            let options = reopen_options.clone();
-            async move { connect(&options).await }
-        })
-        .corrupt(move |id| {
-            let jobs = jobs.clone();
-            async move {
-                let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-                let statement =
-                    format!("UPDATE {jobs} SET job = '{{\"version\": 99}}' WHERE id = $1");
-                let done = sqlx::query(sqlx::AssertSqlSafe(statement))
-                    .bind(id)
-                    .execute(&raw)
-                    .await
-                    .unwrap();
-                assert_eq!(done.rows_affected(), 1);
-                raw.close().await;
-            }
-        })
-        .cleanup(move || async move {
-            dropper.drop_tables().await.unwrap();
-            dropper.close().await;
-        })
-}
-
-tempora_testkit::store_conformance_tests!(postgres);
-
-#[tokio::test]
-async fn leases_are_measured_on_the_servers_clock() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    let lease = SignedDuration::from_secs(1);
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "n", lease).await.unwrap()),
-        ["a"]
-    );
-    // A caller whose clock runs a day ahead cannot take the job over: the
-    // lease lives on the server's clock.
-    let ahead = at("2026-01-02T00:00:00Z");
-    assert!(
-        store
-            .acquire_due(ahead, 10, "m", lease)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    // Once it expired on the server's clock, it is taken over, whatever
-    // the caller's clock says.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "m", lease).await.unwrap()),
-        ["a"]
-    );
-    store.drop_tables().await.unwrap();
-
-    // With the caller's clock, a day ahead is a day ahead.
-    let options = SqlOptions::new()
-        .prefix(unique_prefix("t"))
-        .lease_clock(LeaseClock::Caller);
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    assert_eq!(
-        store
-            .acquire_due(at(T0), 10, "n", lease)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .acquire_due(ahead, 10, "m", lease)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    store.drop_tables().await.unwrap();
+server_store_tests! {
+    store: PostgresStore,
+    pool: sqlx::PgPool,
+    url_variable: "TEMPORA_TEST_POSTGRES_URL",
+    default_url: "postgres://postgres@127.0.0.1:5432/test",
+    server: "PostgreSQL",
+    update_job_json: "UPDATE {} SET job = $1 WHERE id = $2",
 }
 
 #[tokio::test]
@@ -231,34 +141,6 @@ async fn the_tables_are_what_the_docs_say() {
     .await
     .unwrap();
     assert_eq!(tables, 0);
-}
-
-#[tokio::test]
-async fn a_thousand_due_jobs_are_claimed_at_once() {
-    let options = SqlOptions::new()
-        .prefix(unique_prefix("t"))
-        .lease_clock(LeaseClock::Caller);
-    let store = connect(&options).await;
-    for index in 0..1000 {
-        store
-            .add_job(job(&format!("job-{index:04}"), T0), false)
-            .await
-            .unwrap();
-    }
-    let lease = SignedDuration::from_secs(60);
-    let mut best = Duration::MAX;
-    for round in 0..3 {
-        let now = at(T0)
-            .checked_add(SignedDuration::from_secs(120 * round))
-            .unwrap();
-        let start = Instant::now();
-        let claimed = store.acquire_due(now, 1000, "n", lease).await.unwrap();
-        best = best.min(start.elapsed());
-        assert_eq!(claimed.len(), 1000);
-    }
-    println!("claiming 1,000 due jobs took {best:?} at best");
-    assert!(best < Duration::from_secs(1), "{best:?}");
-    store.drop_tables().await.unwrap();
 }
 
 #[tokio::test]
@@ -412,17 +294,6 @@ async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
         raw.close().await;
         store.drop_tables().await.unwrap();
     }
-}
-
-/// The schema version of the tables of `prefix`.
-async fn schema_version(prefix: &str) -> Option<i64> {
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
-        .fetch_optional(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
-    version
 }
 
 #[tokio::test]

@@ -1,0 +1,130 @@
+//! What the PostgreSQL and MySQL stores' tests share: the server's URL, a
+//! store on tables of its own, the conformance suite on it (on the
+//! server's clock, and the lease case again on the caller's), and the
+//! claim of a thousand due jobs at once. One macro call in each file
+//! expands it for that server.
+
+/// Expands, in the calling test file, to `url()`, `connect(&SqlOptions)`,
+/// `schema_version(prefix)`, the conformance suite and the tests every
+/// server store runs alike.
+macro_rules! server_store_tests {
+    (
+        store: $store:ident,
+        pool: $pool:ty,
+        url_variable: $variable:literal,
+        default_url: $default:literal,
+        server: $server:literal,
+        update_job_json: $update:literal $(,)?
+    ) => {
+        fn url() -> String {
+            std::env::var($variable).unwrap_or_else(|_| $default.to_owned())
+        }
+
+        async fn connect(options: &SqlOptions) -> $store {
+            match $store::connect(&url(), options).await {
+                Ok(store) => store,
+                Err(error) => panic!(
+                    "{} must run for these tests (scripts/services starts it): {error}: {:?}",
+                    $server,
+                    std::error::Error::source(&error)
+                ),
+            }
+        }
+
+        /// A store on tables of its own, leases on `clock`; its neighbour
+        /// has tables of its own beside them.
+        async fn under_test_on(clock: LeaseClock) -> StoreUnderTest {
+            let options = SqlOptions::new()
+                .prefix(unique_prefix("t"))
+                .lease_clock(clock);
+            let beside = options
+                .clone()
+                .prefix(format!("{}b_", options.store.prefix));
+            let store = connect(&options).await;
+            let jobs = store.tables().0.to_owned();
+            let reopen_options = options.clone();
+            let neighbour_options = beside.clone();
+            let dropper = store.clone();
+            StoreUnderTest::new(store)
+                .measures_on(clock)
+                .reopen(move || {
+                    let options = reopen_options.clone();
+                    async move { connect(&options).await }
+                })
+                .neighbour(move || {
+                    let options = neighbour_options.clone();
+                    async move { connect(&options).await }
+                })
+                .corrupt(move |id, json| {
+                    let statement = format!($update, jobs);
+                    async move {
+                        let raw = <$pool>::connect(&url()).await.unwrap();
+                        let done = sqlx::query(sqlx::AssertSqlSafe(statement))
+                            .bind(json)
+                            .bind(id)
+                            .execute(&raw)
+                            .await
+                            .unwrap();
+                        assert_eq!(done.rows_affected(), 1);
+                        raw.close().await;
+                    }
+                })
+                .cleanup(move || async move {
+                    dropper.drop_tables().await.unwrap();
+                    dropper.close().await;
+                    let beside = connect(&beside).await;
+                    beside.drop_tables().await.unwrap();
+                    beside.close().await;
+                })
+        }
+
+        /// Leases on the server's clock, the default.
+        async fn under_test() -> StoreUnderTest {
+            under_test_on(LeaseClock::Database).await
+        }
+
+        tempora_testkit::store_conformance_tests!(under_test);
+
+        #[tokio::test]
+        async fn leases_are_measured_on_the_callers_clock_when_told() {
+            tempora_testkit::suite::leases_are_measured_on_the_stores_clock(
+                under_test_on(LeaseClock::Caller).await,
+            )
+            .await;
+        }
+
+        #[tokio::test]
+        async fn a_thousand_due_jobs_are_claimed_at_once() {
+            let options = SqlOptions::new()
+                .prefix(unique_prefix("t"))
+                .lease_clock(LeaseClock::Caller);
+            let store = connect(&options).await;
+            for index in 0..1000 {
+                store
+                    .add_job(job(&format!("job-{index:04}"), T0), false)
+                    .await
+                    .unwrap();
+            }
+            let lease = SignedDuration::from_secs(60);
+            for round in 0..3 {
+                let now = at(T0)
+                    .checked_add(SignedDuration::from_secs(120 * round))
+                    .unwrap();
+                let claimed = store.acquire_due(now, 1000, "n", lease).await.unwrap();
+                assert_eq!(claimed.len(), 1000);
+            }
+            store.drop_tables().await.unwrap();
+        }
+
+        /// The schema version of the tables of `prefix`.
+        async fn schema_version(prefix: &str) -> Option<i64> {
+            let raw = <$pool>::connect(&url()).await.unwrap();
+            let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
+                .fetch_optional(&raw)
+                .await
+                .unwrap();
+            raw.close().await;
+            version
+        }
+    };
+}
