@@ -1,0 +1,208 @@
+//! The cluster: what this node shares with the others on a store — its
+//! change notices (`watch_stores`), its node record and heartbeats, leaving
+//! at shutdown — and telling when a failing store answers again.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::{Engine, SchedulerState, earliest, lock};
+use crate::error::Error;
+use crate::store::{JobStore, NodeRecord};
+
+/// What a node keeps of its membership in the stores it shares with other
+/// nodes.
+#[derive(Default)]
+pub(super) struct Membership {
+    /// A token of this process, to tell it from another using its node id.
+    instance: String,
+    /// When the next heartbeat is due, per store name; absent before the
+    /// first.
+    next_beat: HashMap<String, Timestamp>,
+    /// Stores that keep no node records.
+    no_nodes: HashSet<String>,
+    /// Stores asked for change notices (whatever the answer).
+    asked: HashSet<String>,
+    /// Stores whose change notices wake the loop.
+    pub(super) watched: HashSet<String>,
+}
+
+impl Membership {
+    /// A membership in no store yet, with a new token.
+    pub(super) fn new() -> Membership {
+        Membership {
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            ..Membership::default()
+        }
+    }
+}
+
+impl Engine {
+    /// Asks each store not asked yet for its change notices, and lets
+    /// every notice wake the loop when it comes before what it sleeps
+    /// until.
+    pub(super) async fn watch_stores(self: &Arc<Engine>) {
+        for (name, store) in self.stores() {
+            if store.notifies_changes() || !lock(&self.membership).asked.insert(name.clone()) {
+                continue;
+            }
+            let mut feed = match store.watch().await {
+                Ok(Some(feed)) => feed,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::warn!(
+                        store = %name,
+                        %error,
+                        "cannot listen for the store's change notices; re-reading it every poll interval"
+                    );
+                    continue;
+                }
+            };
+            lock(&self.membership).watched.insert(name.clone());
+            tracing::debug!(store = %name, "listening for the store's change notices");
+            let engine = Arc::downgrade(self);
+            tokio::spawn(async move {
+                while let Some(notice) = feed.next().await {
+                    let Some(engine) = engine.upgrade() else {
+                        return;
+                    };
+                    if engine.state() == SchedulerState::ShutDown {
+                        return;
+                    }
+                    match notice {
+                        Some(next) => engine.wake_for(Some(next)),
+                        None => engine.wake.notify_one(),
+                    }
+                }
+            });
+        }
+    }
+
+    /// This node's record as of `now`.
+    fn node_record(&self, now: Timestamp) -> NodeRecord {
+        let started = lock(&self.started_at).unwrap_or(now);
+        let instance = lock(&self.membership).instance.clone();
+        let mut record = NodeRecord::new(
+            self.node.clone(),
+            crate::scheduler::host_name(),
+            std::process::id(),
+            instance,
+            started,
+        );
+        record.last_heartbeat = now;
+        record.running = u32::try_from(self.runs_in_progress()).unwrap_or(u32::MAX);
+        record
+    }
+
+    /// Writes this node's heartbeat to each store other processes share,
+    /// every third of the lease; returns when the next is due.
+    pub(super) async fn heartbeats(
+        &self,
+        stores: &[(String, Arc<dyn JobStore>)],
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let interval = self.lease / 3;
+        let mut wake_at = None;
+        for (name, store) in stores {
+            if store.notifies_changes() {
+                continue;
+            }
+            let due = {
+                let membership = lock(&self.membership);
+                if membership.no_nodes.contains(name) {
+                    continue;
+                }
+                membership.next_beat.get(name).copied()
+            };
+            if let Some(due) = due
+                && due > now
+            {
+                wake_at = earliest(wake_at, Some(due));
+                continue;
+            }
+            let record = self.node_record(now);
+            match store.heartbeat(&record).await {
+                Ok(Some(previous))
+                    if previous.instance != record.instance
+                        && previous.is_live(now, self.lease)
+                        && is_alive_elsewhere(&previous, &record) =>
+                {
+                    tracing::error!(
+                        store = %name,
+                        node = %self.node,
+                        other_host = %previous.host,
+                        other_pid = previous.pid,
+                        "another live scheduler uses this node id ({} on {}, pid {}): give each scheduler its own node id",
+                        self.node,
+                        previous.host,
+                        previous.pid
+                    );
+                }
+                Ok(_) => {}
+                Err(error) if error.is_unsupported() => {
+                    lock(&self.membership).no_nodes.insert(name.clone());
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(store = %name, %error, "cannot write this node's heartbeat");
+                }
+            }
+            let next = now.checked_add(interval).ok();
+            if let Some(next) = next {
+                lock(&self.membership).next_beat.insert(name.clone(), next);
+            }
+            wake_at = earliest(wake_at, next);
+        }
+        wake_at
+    }
+
+    /// Removes this node's record from the stores it wrote one to: it
+    /// leaves.
+    pub(super) async fn leave(&self) {
+        let (instance, stores): (String, Vec<String>) = {
+            let membership = lock(&self.membership);
+            (
+                membership.instance.clone(),
+                membership.next_beat.keys().cloned().collect(),
+            )
+        };
+        for name in stores {
+            let Ok(store) = self.store(&name) else {
+                continue;
+            };
+            if let Err(error) = store.remove_node(&self.node, &instance).await {
+                tracing::warn!(store = %name, %error, "cannot remove this node's record");
+            }
+        }
+    }
+
+    /// Says once that a store which failed answers again.
+    pub(super) fn note_recoveries(
+        &self,
+        stores: &[(String, Arc<dyn JobStore>)],
+        failed: &[(String, Error)],
+    ) {
+        let mut failing = lock(&self.failing);
+        for (name, _) in stores {
+            let fails = failed.iter().any(|(failed, _)| failed == name);
+            if fails {
+                failing.insert(name.clone());
+            } else if failing.remove(name) {
+                tracing::info!(store = %name, "store {name:?} answers again");
+                self.recorder.store_answers();
+            }
+        }
+        failing.retain(|name| stores.iter().any(|(store, _)| store == name));
+    }
+}
+
+/// False when `previous`, a record of this node's id left by another
+/// process, is of a process on this host that no longer runs (this node
+/// restarted quickly): no other scheduler uses the id.
+fn is_alive_elsewhere(previous: &NodeRecord, this: &NodeRecord) -> bool {
+    if previous.host != this.host {
+        return true;
+    }
+    previous.pid != this.pid && std::path::Path::new(&format!("/proc/{}", previous.pid)).exists()
+}

@@ -1,0 +1,367 @@
+//! The one engine under every scheduler kind: the `Engine` itself, what it
+//! is built from (`Parts`), its state (`SchedulerState`) and the moves
+//! between states (start, pause, resume, shutdown), and the wake-up of its
+//! loop.
+//!
+//! It keeps the stores, executors, tasks and listeners, answers the job API,
+//! and processes due jobs: claim them from their store with a lease, decide
+//! (purely, in `decide`), hand runs to executors, release the jobs with
+//! their next run time. The async loop around it only waits: until the
+//! earliest next run time, or until something wakes it.
+//!
+//! One file per concern; each uses only what this file and the files
+//! listed after it define, so a change to one is read against those alone:
+//!
+//! - `cycle.rs`: the loop and its tick — claim, decide, settle, carry out;
+//! - `api.rs`: the job API (add, change, pause, remove, list, run now);
+//! - `lifecycle.rs`: a run from its instance taken to its outcome told,
+//!   the notices of runs missed or refused, interrupted runs retried;
+//! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
+//!   answering again;
+//! - `registry.rs`: stores, executors and listeners, looked up by name.
+
+mod api;
+mod cluster;
+mod cycle;
+mod lifecycle;
+mod registry;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use self::cluster::Membership;
+use self::lifecycle::RunCounts;
+use super::recorder::{Recorder, SHUT_DOWN};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::event::{Event, EventKind, Listeners};
+use crate::executor::Executor;
+use crate::history::RunRetention;
+use crate::job::JobDefaults;
+use crate::store::JobStore;
+use crate::task::Tasks;
+use crate::trigger::{Trigger, Zone};
+
+/// What a scheduler is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerState {
+    /// Built, not started yet.
+    Stopped,
+    /// Processing jobs.
+    Running,
+    /// Started, but not processing jobs until resumed.
+    Paused,
+    /// Shut down for good.
+    ShutDown,
+}
+
+/// How long a shutdown waits for the runs' outcomes to be written while
+/// their store does not answer; those still held then are logged.
+const OUTCOME_WAIT_AT_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Everything a scheduler is made of.
+pub(crate) struct Parts {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) timezone: Zone,
+    pub(crate) tasks: Tasks,
+    pub(crate) listeners: Listeners,
+    pub(crate) defaults: JobDefaults,
+    pub(crate) node: String,
+    pub(crate) lease: SignedDuration,
+    pub(crate) shutdown_timeout: Option<SignedDuration>,
+    pub(crate) retention: RunRetention,
+    pub(crate) store_poll_interval: SignedDuration,
+    pub(crate) store_recheck_interval: SignedDuration,
+    pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
+    pub(crate) executors: Vec<(String, Executor)>,
+}
+
+pub(crate) struct Engine {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) timezone: Zone,
+    pub(crate) tasks: Tasks,
+    pub(crate) listeners: Listeners,
+    defaults: JobDefaults,
+    node: String,
+    lease: SignedDuration,
+    /// How long a waiting shutdown waits before cancelling the runs.
+    shutdown_timeout: Option<SignedDuration>,
+    /// The longest the loop sleeps while a store may change behind its
+    /// back (see [`JobStore::notifies_changes`]).
+    store_poll_interval: SignedDuration,
+    /// The longest the loop sleeps on a store whose change notices it
+    /// receives.
+    store_recheck_interval: SignedDuration,
+    /// This process's node record, as its heartbeats write it.
+    membership: Mutex<Membership>,
+    /// The run history.
+    recorder: Arc<Recorder>,
+    /// Stores whose last attempt failed, to say when they answer again.
+    failing: Mutex<HashSet<String>>,
+    stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
+    executors: RwLock<HashMap<String, Arc<Executor>>>,
+    state: Mutex<SchedulerState>,
+    /// Wakes the loop: a job added or changed, a state change.
+    wake: Notify,
+    /// Runs in progress per job id.
+    running: Arc<RunCounts>,
+    runtime: Mutex<Option<tokio::runtime::Handle>>,
+    cancellation: CancellationToken,
+    /// Cancelled at the start of a shutdown with a time limit: runs are
+    /// asked to finish (commands get `SIGTERM`).
+    stopping: CancellationToken,
+    /// Consecutive store failures, for the retry backoff.
+    failures: Mutex<u32>,
+    /// Consecutive ticks that found a job due and could not take it, for
+    /// their backoff.
+    stalls: Mutex<u32>,
+    /// Jobs added before the scheduler started, whose first run time is
+    /// computed again when it starts (APScheduler's pending jobs).
+    added_before_start: Mutex<Vec<(String, String)>>,
+    /// Wall-clock triggers by their stored form, so that jobs with equal
+    /// triggers share one (a cron trigger's compiled form is its largest
+    /// part); bounded, cleared when full.
+    shared_triggers: Mutex<HashMap<String, Trigger>>,
+    /// What the loop waits for: `Some(deadline)` (`Some(None)`: nothing
+    /// scheduled) while it sleeps, `None` while it works or before it runs.
+    sleeping_until: Mutex<Option<Option<Timestamp>>>,
+    /// When the scheduler started, by its clock.
+    started_at: Mutex<Option<Timestamp>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here only assigns plain values, so a panic
+    // elsewhere cannot leave the data half-updated.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Engine {
+    pub(crate) fn new(parts: Parts) -> Arc<Engine> {
+        let recorder = Recorder::new(
+            parts.node.clone(),
+            Arc::clone(&parts.clock),
+            parts.lease,
+            parts.retention,
+        );
+        Arc::new(Engine {
+            recorder,
+            failing: Mutex::new(HashSet::new()),
+            store_poll_interval: parts.store_poll_interval,
+            store_recheck_interval: parts.store_recheck_interval,
+            membership: Mutex::new(Membership::new()),
+            clock: parts.clock,
+            timezone: parts.timezone,
+            tasks: parts.tasks,
+            listeners: parts.listeners,
+            defaults: parts.defaults,
+            node: parts.node,
+            lease: parts.lease,
+            shutdown_timeout: parts.shutdown_timeout,
+            stores: RwLock::new(parts.stores),
+            executors: RwLock::new(
+                parts
+                    .executors
+                    .into_iter()
+                    .map(|(name, executor)| (name, Arc::new(executor)))
+                    .collect(),
+            ),
+            state: Mutex::new(SchedulerState::Stopped),
+            wake: Notify::new(),
+            running: Arc::default(),
+            runtime: Mutex::new(None),
+            cancellation: CancellationToken::new(),
+            stopping: CancellationToken::new(),
+            failures: Mutex::new(0),
+            stalls: Mutex::new(0),
+            added_before_start: Mutex::new(Vec::new()),
+            shared_triggers: Mutex::new(HashMap::new()),
+            started_at: Mutex::new(None),
+            sleeping_until: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn state(&self) -> SchedulerState {
+        *lock(&self.state)
+    }
+
+    /// Marks the scheduler started on `runtime`; the caller runs the loop
+    /// (or drives it by hand).
+    pub(crate) fn start(&self, runtime: tokio::runtime::Handle, paused: bool) -> Result<()> {
+        {
+            let mut state = lock(&self.state);
+            match *state {
+                SchedulerState::Stopped => {}
+                SchedulerState::ShutDown => {
+                    return Err(Error::state(
+                        "the scheduler was shut down; build a new one to start again",
+                    ));
+                }
+                SchedulerState::Running | SchedulerState::Paused => {
+                    return Err(Error::state("the scheduler is already running"));
+                }
+            }
+            *state = if paused {
+                SchedulerState::Paused
+            } else {
+                SchedulerState::Running
+            };
+        }
+        *lock(&self.runtime) = Some(runtime);
+        *lock(&self.started_at) = Some(self.clock.now());
+        tracing::info!(node = %self.node, paused, "scheduler started");
+        self.emit(Event::new(EventKind::SchedulerStarted));
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    pub(crate) fn pause(&self) -> Result<()> {
+        if self.change_state(SchedulerState::Running, SchedulerState::Paused)? {
+            self.emit(Event::new(EventKind::SchedulerPaused));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn resume(&self) -> Result<()> {
+        if self.change_state(SchedulerState::Paused, SchedulerState::Running)? {
+            self.emit(Event::new(EventKind::SchedulerResumed));
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Moves from `from` to `to`; false when already in `to`.
+    fn change_state(&self, from: SchedulerState, to: SchedulerState) -> Result<bool> {
+        let mut state = lock(&self.state);
+        if *state == to {
+            return Ok(false);
+        }
+        if *state != from {
+            return Err(Error::state(format!(
+                "the scheduler is {}, not {}",
+                describe(*state),
+                describe(from)
+            )));
+        }
+        *state = to;
+        Ok(true)
+    }
+
+    /// Stops processing; with `wait`, returns once the runs in progress
+    /// have finished, otherwise asks them to stop (their context's
+    /// cancellation) and returns at once.
+    pub(crate) async fn shutdown(&self, wait: bool) -> Result<()> {
+        {
+            let mut state = lock(&self.state);
+            match *state {
+                SchedulerState::Stopped => {
+                    return Err(Error::state("the scheduler is not running"));
+                }
+                SchedulerState::ShutDown => return Ok(()),
+                SchedulerState::Running | SchedulerState::Paused => {}
+            }
+            *state = SchedulerState::ShutDown;
+        }
+        self.wake.notify_one();
+        if wait {
+            if self.shutdown_timeout.is_some() {
+                if self.running.active() > 0 {
+                    tracing::info!(
+                        runs = self.running.active(),
+                        "asking the runs in progress to finish (commands get SIGTERM)"
+                    );
+                }
+                self.stopping.cancel();
+            }
+            let waited = match self.shutdown_timeout {
+                None => {
+                    self.running.wait_idle().await;
+                    true
+                }
+                Some(limit) => {
+                    let limit = std::time::Duration::try_from(limit).unwrap_or_default();
+                    tokio::time::timeout(limit, self.running.wait_idle())
+                        .await
+                        .is_ok()
+                }
+            };
+            if !waited {
+                tracing::warn!(
+                    timeout = %format!("{:#}", self.shutdown_timeout.unwrap_or_default()),
+                    "runs still in progress at the shutdown timeout: cancelling them"
+                );
+                self.cancellation.cancel();
+                let grace = std::time::Duration::from_secs(5);
+                if tokio::time::timeout(grace, self.running.wait_idle())
+                    .await
+                    .is_err()
+                {
+                    self.recorder
+                        .interrupt_in_flight(&format!("{SHUT_DOWN} before the run finished"))
+                        .await;
+                }
+            }
+            self.recorder
+                .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
+                .await;
+        } else {
+            self.cancellation.cancel();
+        }
+        let executors: Vec<Arc<Executor>> = self
+            .executors
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for executor in executors {
+            executor.shutdown(wait);
+        }
+        self.leave().await;
+        tracing::info!(node = %self.node, "scheduler shut down");
+        self.emit(Event::new(EventKind::SchedulerShutdown));
+        Ok(())
+    }
+
+    /// Wakes the loop when a job's next run time `next` comes before what
+    /// the loop sleeps until; a job that runs later, or is paused, needs no
+    /// wake-up (host-driven schedulers are asked by their host anyway).
+    fn wake_for(&self, next: Option<Timestamp>) {
+        let Some(next) = next else {
+            return;
+        };
+        let earlier = match *lock(&self.sleeping_until) {
+            Some(Some(deadline)) => next < deadline,
+            Some(None) | None => true,
+        };
+        if earlier {
+            self.wake.notify_one();
+        }
+    }
+
+    /// How many submissions are in progress.
+    fn runs_in_progress(&self) -> usize {
+        self.running.active()
+    }
+}
+
+/// The earlier of two optional instants.
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+fn describe(state: SchedulerState) -> &'static str {
+    match state {
+        SchedulerState::Stopped => "not started",
+        SchedulerState::Running => "running",
+        SchedulerState::Paused => "paused",
+        SchedulerState::ShutDown => "shut down",
+    }
+}
