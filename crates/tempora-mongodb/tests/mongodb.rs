@@ -10,37 +10,20 @@
 //! skips them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::Duration;
 
 use mongodb::bson::{Bson, Document, doc};
+use support::{open, url};
 use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
 use tempora_mongodb::{LeaseClock, MongoStore};
 use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
 
-fn url() -> String {
-    std::env::var("TEMPORA_MONGODB_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/tempora_test".to_owned())
-}
-
 fn random_prefix() -> String {
     format!("t{}_", uuid::Uuid::new_v4().simple())
-}
-
-async fn open(prefix: &str, clock: LeaseClock) -> MongoStore {
-    MongoStore::builder(url())
-        .prefix(prefix)
-        .lease_clock(clock)
-        .connect()
-        .await
-        .unwrap_or_else(|error| {
-            panic!(
-                "a MongoDB server at {} must be running for these tests \
-                 (crates/tempora-mongodb/scripts/start-secantusdb.sh starts one): {error:?}",
-                url()
-            )
-        })
 }
 
 /// A store on a fresh prefix, leases on the caller's clock.
@@ -48,22 +31,14 @@ async fn store() -> MongoStore {
     open(&random_prefix(), LeaseClock::Caller).await
 }
 
-/// The store's collection, for looking at the documents it wrote.
+/// The store's jobs collection, for looking at the documents it wrote.
 async fn raw(store: &MongoStore) -> mongodb::Collection<Document> {
-    mongodb::Client::with_uri_str(url())
-        .await
-        .unwrap()
-        .database(store.database())
-        .collection(store.collection())
+    support::raw_named(store, store.prefix(), "jobs").await
 }
 
 /// The store's collection `{prefix}{name}`.
 async fn raw_named(store: &MongoStore, name: &str) -> mongodb::Collection<Document> {
-    mongodb::Client::with_uri_str(url())
-        .await
-        .unwrap()
-        .database(store.database())
-        .collection(&format!("{}{name}", store.prefix()))
+    support::raw_named(store, store.prefix(), name).await
 }
 
 /// Drops the store's collections.
@@ -102,30 +77,21 @@ async fn documents_hold_what_the_documentation_says() {
         indexes.contains(&"next_run_time_1__id_1".to_owned()),
         "{indexes:?}"
     );
-    // next_run_time is rounded up to the microsecond: a job is never
-    // claimed early, even within its microsecond, and its JSON keeps the
-    // exact time.
+    // next_run_time is in microseconds rounded up, and the JSON keeps the
+    // exact time: a job due 1 ns after T0 is claimed from T0 + 1 µs on.
     let due = at(T0) + SignedDuration::from_nanos(1);
     store.add_job(job("b", due), false).await.unwrap();
-    let within = at(T0) + SignedDuration::from_nanos(999);
-    assert!(
-        store
-            .acquire_due(within, 10, "y", LEASE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
     let b = raw.find_one(doc! {"_id": "b"}).await.unwrap().unwrap();
     assert_eq!(
         b.get_i64("next_run_time").unwrap(),
         1 + at(T0).as_microsecond()
     );
-    let claimed = store
-        .acquire_due(at(T0) + SignedDuration::from_micros(1), 10, "y", LEASE)
-        .await
-        .unwrap();
-    assert_eq!(ids(&claimed), ["b"]);
-    assert_eq!(claimed[0].next_run_time(), Some(due));
+    for (nanos, claimed) in [(999, 0), (1000, 1)] {
+        let now = at(T0) + SignedDuration::from_nanos(nanos);
+        let jobs = store.acquire_due(now, 10, "y", LEASE).await.unwrap();
+        assert_eq!(jobs.len(), claimed, "at {now}");
+        assert!(jobs.iter().all(|job| job.next_run_time() == Some(due)));
+    }
     store.remove_all_jobs().await.unwrap();
     let left = raw.count_documents(doc! {}).await.unwrap();
     assert_eq!(left, 0, "remove_all_jobs leaves no document");

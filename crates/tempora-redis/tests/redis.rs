@@ -8,8 +8,11 @@
 //! reached fails them, never skips them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::time::Duration;
 
+use support::{open, raw, url};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::JobBuilder;
 use tempora::store::{JobStore, Release};
@@ -18,41 +21,13 @@ use tempora_redis::{LeaseClock, RedisStore};
 use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
 use tempora_testkit::servers::PrivateRedis;
 
-fn url() -> String {
-    std::env::var("TEMPORA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
-}
-
 fn random_prefix() -> String {
     format!("tempora-test:{}:", uuid::Uuid::new_v4().simple())
-}
-
-async fn open(prefix: &str, clock: LeaseClock) -> RedisStore {
-    RedisStore::builder(url())
-        .prefix(prefix)
-        .lease_clock(clock)
-        .connect()
-        .await
-        .unwrap_or_else(|error| {
-            panic!(
-                "the Redis server at {} must be running for these tests \
-                 (redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no): {error:?}",
-                url()
-            )
-        })
 }
 
 /// A store on a fresh prefix, leases on the caller's clock.
 async fn store() -> RedisStore {
     open(&random_prefix(), LeaseClock::Caller).await
-}
-
-/// A plain connection for looking at the keys the store wrote.
-async fn raw() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
 }
 
 const LEASE: SignedDuration = SignedDuration::from_secs(30);
@@ -91,28 +66,25 @@ async fn keys_hold_what_the_documentation_says() {
         .await
         .unwrap();
     assert_eq!(lease, format!("node-1|{}", (next + LEASE).as_microsecond()));
-    // A score is rounded up to the microsecond: a job is never claimed
-    // early, even within its microsecond, and its JSON keeps the exact time.
+    // Scores are microseconds rounded up: a job is never claimed early,
+    // not even within its microsecond, and its JSON keeps the exact time.
     let due = at(T0) + SignedDuration::from_nanos(1);
     store.add_job(job("b", due), false).await.unwrap();
-    let within = at(T0) + SignedDuration::from_nanos(999);
-    assert!(
-        store
-            .acquire_due(within, 10, "y", LEASE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let score: i64 = redis::cmd("ZSCORE")
+        .arg(format!("{prefix}run_times"))
+        .arg("b")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(score, at(T0).as_microsecond() + 1);
+    let early = store.acquire_due(at(T0) + SignedDuration::from_nanos(999), 10, "y", LEASE);
+    assert_eq!(early.await.unwrap().len(), 0);
     assert_eq!(
         store.next_run_time().await.unwrap(),
         Some(at(T0) + SignedDuration::from_micros(1))
     );
-    let claimed = store
-        .acquire_due(at(T0) + SignedDuration::from_micros(1), 10, "y", LEASE)
-        .await
-        .unwrap();
-    assert_eq!(ids(&claimed), ["b"]);
-    assert_eq!(claimed[0].next_run_time(), Some(due));
+    let b = store.get_job("b").await.unwrap().unwrap();
+    assert_eq!(b.next_run_time(), Some(due));
     store.remove_all_jobs().await.unwrap();
     let exists: usize = redis::cmd("EXISTS")
         .arg(format!("{prefix}jobs"))

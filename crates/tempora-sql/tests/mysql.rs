@@ -9,8 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "mysql")]
 
-use std::time::{Duration, Instant};
-
 use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, MySqlStore, SqlOptions};
@@ -31,6 +29,20 @@ server_store_tests! {
     default_url: "mysql://root@127.0.0.1:3306/test",
     server: "MariaDB (or MySQL)",
     update_job_json: "UPDATE {} SET job = ? WHERE id = ?",
+    previous_runs_table: "CREATE TABLE {runs} (
+        job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        scheduled_time BIGINT NOT NULL,
+        node VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        fire_times BIGINT NOT NULL, status VARCHAR(16) CHARACTER SET ascii NOT NULL,
+        started BIGINT NULL, finished BIGINT NULL, duration BIGINT NULL,
+        error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, alive_until BIGINT NULL,
+        PRIMARY KEY (job_id, scheduled_time, node)
+        ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+    lock_every_table: [
+        "LOCK TABLES {prefix}jobs READ, {prefix}runs READ, {prefix}nodes READ, {prefix}schema READ",
+    ],
+    unlock: "UNLOCK TABLES",
+    drop_also: [],
 }
 
 #[tokio::test]
@@ -143,103 +155,4 @@ async fn the_tables_are_what_the_docs_say() {
     .unwrap();
     assert_eq!(columns, 13);
     store.drop_tables().await.unwrap();
-}
-
-#[tokio::test]
-async fn the_previous_runs_table_gains_exit_status_and_output() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let runs = format!("{}runs", options.store.prefix);
-    // The run history as the previous release created it, with a row.
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {runs} (job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-         scheduled_time BIGINT NOT NULL,
-         node VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-         fire_times BIGINT NOT NULL, status VARCHAR(16) CHARACTER SET ascii NOT NULL,
-         started BIGINT NULL, finished BIGINT NULL, duration BIGINT NULL,
-         error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, alive_until BIGINT NULL,
-         PRIMARY KEY (job_id, scheduled_time, node)
-         ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    raw.close().await;
-    let store = connect(&options).await;
-    history_survives_the_upgrade(&store).await;
-    assert_eq!(
-        schema_version(&options.store.prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Upgraded tables are left as they are.
-    connect(&options).await.drop_tables().await.unwrap();
-}
-
-#[tokio::test]
-async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.store.prefix.clone();
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    store.close().await;
-    assert_eq!(
-        schema_version(&prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Another session holds READ locks on every table, which every write
-    // and every DDL statement waits for: connecting to current tables,
-    // and reading them, waits for nothing.
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    let mut locking = raw.acquire().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLES {prefix}jobs READ, {prefix}runs READ, {prefix}nodes READ, {prefix}schema READ"
-    )))
-    .execute(&mut *locking)
-    .await
-    .unwrap();
-    let started = Instant::now();
-    let read = tokio::time::timeout(Duration::from_secs(5), async {
-        let store = connect(&options).await;
-        let jobs = store.list_jobs().await.unwrap();
-        let runs = store
-            .list_runs(&tempora::history::RunQuery::new())
-            .await
-            .unwrap();
-        store.close().await;
-        (ids(&jobs).join(","), runs.len())
-    })
-    .await
-    .expect("connecting waited for a lock");
-    assert_eq!(read, ("a".to_owned(), 0));
-    println!(
-        "connected and read under READ locks in {:?}",
-        started.elapsed()
-    );
-    sqlx::query("UNLOCK TABLES")
-        .execute(&mut *locking)
-        .await
-        .unwrap();
-    drop(locking);
-    // A newer release's tables are refused, naming the store and both
-    // versions.
-    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
-        .execute(&raw)
-        .await
-        .unwrap();
-    let error = MySqlStore::connect(&url(), &options).await.unwrap_err();
-    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
-    println!("{error}");
-    for table in ["jobs", "runs", "nodes", "schema"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
-            .execute(&raw)
-            .await
-            .unwrap();
-    }
-    raw.close().await;
 }

@@ -32,6 +32,17 @@ server_store_tests! {
     default_url: "postgres://postgres@127.0.0.1:5432/test",
     server: "PostgreSQL",
     update_job_json: "UPDATE {} SET job = $1 WHERE id = $2",
+    previous_runs_table: "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL,
+        scheduled_time BIGINT NOT NULL, node TEXT COLLATE \"C\" NOT NULL,
+        fire_times BIGINT NOT NULL, status TEXT NOT NULL, started BIGINT, finished BIGINT,
+        duration BIGINT, error TEXT, alive_until BIGINT,
+        PRIMARY KEY (job_id, scheduled_time, node))",
+    lock_every_table: [
+        "BEGIN",
+        "LOCK TABLE {prefix}jobs, {prefix}runs, {prefix}nodes, {prefix}schema IN SHARE MODE",
+    ],
+    unlock: "ROLLBACK",
+    drop_also: ["DROP FUNCTION {prefix}jobs_notify()"],
 }
 
 #[tokio::test]
@@ -141,38 +152,6 @@ async fn the_tables_are_what_the_docs_say() {
     .await
     .unwrap();
     assert_eq!(tables, 0);
-}
-
-#[tokio::test]
-async fn the_previous_runs_table_gains_exit_status_and_output() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let runs = format!("{}runs", options.store.prefix);
-    // The run history as the previous release created it, with a row.
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL, scheduled_time BIGINT NOT NULL,
-         node TEXT COLLATE \"C\" NOT NULL, fire_times BIGINT NOT NULL, status TEXT NOT NULL,
-         started BIGINT, finished BIGINT, duration BIGINT, error TEXT, alive_until BIGINT,
-         PRIMARY KEY (job_id, scheduled_time, node))"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    raw.close().await;
-    let store = connect(&options).await;
-    history_survives_the_upgrade(&store).await;
-    assert_eq!(
-        schema_version(&options.store.prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Upgraded tables are left as they are.
-    connect(&options).await.drop_tables().await.unwrap();
 }
 
 #[tokio::test]
@@ -294,72 +273,6 @@ async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
         raw.close().await;
         store.drop_tables().await.unwrap();
     }
-}
-
-#[tokio::test]
-async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.store.prefix.clone();
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    store.close().await;
-    assert_eq!(
-        schema_version(&prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Another session holds SHARE locks on every table, which every write
-    // and every DDL statement waits for: connecting to current tables,
-    // and reading them, waits for nothing.
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    let mut locking = raw.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLE {prefix}jobs, {prefix}runs, {prefix}nodes, {prefix}schema IN SHARE MODE"
-    )))
-    .execute(&mut *locking)
-    .await
-    .unwrap();
-    let started = Instant::now();
-    let read = tokio::time::timeout(Duration::from_secs(5), async {
-        let store = connect(&options).await;
-        let jobs = store.list_jobs().await.unwrap();
-        let runs = store
-            .list_runs(&tempora::history::RunQuery::new())
-            .await
-            .unwrap();
-        store.close().await;
-        (ids(&jobs).join(","), runs.len())
-    })
-    .await
-    .expect("connecting waited for a lock");
-    assert_eq!(read, ("a".to_owned(), 0));
-    println!(
-        "connected and read under SHARE locks in {:?}",
-        started.elapsed()
-    );
-    locking.rollback().await.unwrap();
-    // A newer release's tables are refused, naming the store and both
-    // versions.
-    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
-        .execute(&raw)
-        .await
-        .unwrap();
-    let error = PostgresStore::connect(&url(), &options).await.unwrap_err();
-    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
-    assert!(error.to_string().contains("127.0.0.1:5432/test"), "{error}");
-    println!("{error}");
-    for table in ["jobs", "runs", "nodes", "schema"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
-            .execute(&raw)
-            .await
-            .unwrap();
-    }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP FUNCTION {prefix}jobs_notify()"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    raw.close().await;
 }
 
 #[tokio::test]

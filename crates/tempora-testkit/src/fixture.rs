@@ -274,6 +274,33 @@ fn needed<'a, F>(
     }
 }
 
+/// The store `connecting` gave, or a panic saying that `server` must run
+/// for the tests (and how to start it), with the error and its sources: a
+/// server that cannot be reached fails a test, never skips it.
+///
+/// ```
+/// let store = tempora_testkit::connected(Ok::<_, tempora::Error>(7), "the test server");
+/// assert_eq!(store, 7);
+/// ```
+///
+/// # Panics
+///
+/// When `connecting` failed.
+pub fn connected<S>(connecting: tempora::Result<S>, server: &str) -> S {
+    match connecting {
+        Ok(store) => store,
+        Err(error) => {
+            let mut message = format!("{server} must be running for these tests: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            panic!("{message}")
+        }
+    }
+}
+
 /// A prefix of letters, digits and `_` that no other test uses: `prefix`
 /// and a random suffix, ending in `_`. Give it to a store's table, key or
 /// collection prefix so that tests run in parallel on one server.

@@ -47,7 +47,7 @@ pub mod servers;
 pub mod suite;
 pub mod upgrade;
 
-pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, unique_prefix};
+pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, connected, unique_prefix};
 
 /// One `#[tokio::test]` (multi-threaded) per case of [`suite`], each
 /// calling the factory given (a path to an `async fn() -> StoreUnderTest`)

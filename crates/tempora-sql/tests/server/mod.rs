@@ -14,7 +14,11 @@ macro_rules! server_store_tests {
         url_variable: $variable:literal,
         default_url: $default:literal,
         server: $server:literal,
-        update_job_json: $update:literal $(,)?
+        update_job_json: $update:literal,
+        previous_runs_table: $previous_runs:literal,
+        lock_every_table: [$($lock:literal),* $(,)?],
+        unlock: $unlock:literal,
+        drop_also: [$($drop:literal),* $(,)?] $(,)?
     ) => {
         fn url() -> String {
             std::env::var($variable).unwrap_or_else(|_| $default.to_owned())
@@ -114,6 +118,99 @@ macro_rules! server_store_tests {
                 assert_eq!(claimed.len(), 1000);
             }
             store.drop_tables().await.unwrap();
+        }
+
+        #[tokio::test]
+        async fn the_previous_runs_table_gains_exit_status_and_output() {
+            let options = SqlOptions::new().prefix(unique_prefix("t"));
+            let runs = format!("{}runs", options.store.prefix);
+            // The run history as the previous release created it, with a row.
+            let raw = <$pool>::connect(&url()).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!($previous_runs, runs = runs)))
+                .execute(&raw)
+                .await
+                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
+            )))
+            .execute(&raw)
+            .await
+            .unwrap();
+            raw.close().await;
+            let store = connect(&options).await;
+            history_survives_the_upgrade(&store).await;
+            assert_eq!(
+                schema_version(&options.store.prefix).await,
+                Some(tempora_sql::SCHEMA_VERSION)
+            );
+            // Upgraded tables are left as they are.
+            connect(&options).await.drop_tables().await.unwrap();
+        }
+
+        #[tokio::test]
+        async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
+            let options = SqlOptions::new().prefix(unique_prefix("t"));
+            let prefix = options.store.prefix.clone();
+            let store = connect(&options).await;
+            store.add_job(job("a", T0), false).await.unwrap();
+            store.close().await;
+            assert_eq!(
+                schema_version(&prefix).await,
+                Some(tempora_sql::SCHEMA_VERSION)
+            );
+            // Another session holds locks on every table that every write
+            // and every DDL statement waits for: connecting to current
+            // tables, and reading them, waits for nothing.
+            let raw = <$pool>::connect(&url()).await.unwrap();
+            let mut locking = raw.acquire().await.unwrap();
+            for statement in [$($lock),*] {
+                sqlx::query(sqlx::AssertSqlSafe(statement.replace("{prefix}", &prefix)))
+                    .execute(&mut *locking)
+                    .await
+                    .unwrap();
+            }
+            let started = std::time::Instant::now();
+            let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                let store = connect(&options).await;
+                let jobs = store.list_jobs().await.unwrap();
+                let runs = store
+                    .list_runs(&tempora::history::RunQuery::new())
+                    .await
+                    .unwrap();
+                store.close().await;
+                (ids(&jobs).join(","), runs.len())
+            })
+            .await
+            .expect("connecting waited for a lock");
+            assert_eq!(read, ("a".to_owned(), 0));
+            println!("connected and read under locks in {:?}", started.elapsed());
+            sqlx::query($unlock).execute(&mut *locking).await.unwrap();
+            drop(locking);
+            // A newer release's tables are refused, naming the store, its
+            // database and both versions.
+            sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
+                .execute(&raw)
+                .await
+                .unwrap();
+            let error = $store::connect(&url(), &options).await.unwrap_err();
+            newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
+            let shown = tempora::store::url::redact(&url());
+            assert!(error.to_string().contains(&shown), "{error}");
+            println!("{error}");
+            for table in ["jobs", "runs", "nodes", "schema"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
+                    .execute(&raw)
+                    .await
+                    .unwrap();
+            }
+            let drop_also: &[&str] = &[$($drop),*];
+            for statement in drop_also {
+                sqlx::query(sqlx::AssertSqlSafe(statement.replace("{prefix}", &prefix)))
+                    .execute(&raw)
+                    .await
+                    .unwrap();
+            }
+            raw.close().await;
         }
 
         /// The schema version of the tables of `prefix`.
