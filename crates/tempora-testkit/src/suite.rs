@@ -2460,7 +2460,7 @@ pub async fn a_change_made_elsewhere_reaches_the_watch_feed(under_test: StoreUnd
         }
     })
     .await
-    .expect("no notice of the job added elsewhere");
+    .unwrap_or_else(|_| panic!("no notice of the job added elsewhere within 10 s"));
     assert_eq!(notice, Some(Some(at(due))));
     // Stop listening before the cleanup closes the store's connections.
     drop(feed);

@@ -209,7 +209,7 @@ pub fn encode_job(store: &str, job: &Job) -> Result<String> {
 /// document id), or says why it cannot be restored: its JSON does not read,
 /// its format version is newer than this release reads, or it names
 /// another id than the one it is kept under. A job that cannot be restored
-/// is kept and reported ([`UnrestorableJob`](crate::store::UnrestorableJob)),
+/// is kept and reported ([`UnrestorableJob`]),
 /// never deleted.
 ///
 /// # Errors
