@@ -1,13 +1,12 @@
 //! What is particular to the MongoDB store (the store contract itself is
 //! proven by the conformance suite, in `conformance.rs`): its documents and
-//! indexes, microsecond next run times, the
-//! marks of jobs that cannot be read, URLs and passwords, and a long run
-//! history. Against the server on 127.0.0.1:27017 (override with
-//! `TEMPORA_MONGODB_URL`): SecantusDB, which
-//! `crates/tempora-mongodb/scripts/start-secantusdb.sh` installs and starts,
-//! or a real MongoDB. Each test owns a random collection prefix, so the
-//! tests run in parallel; a server that cannot be reached fails them, never
-//! skips them.
+//! indexes, microsecond next run times, the marks of jobs that cannot be
+//! read, URLs and passwords, batched history writes. Against the server on
+//! 127.0.0.1:27017 (override with `TEMPORA_MONGODB_URL`): SecantusDB, which
+//! `crates/tempora-mongodb/scripts/start-secantusdb.sh` installs and
+//! starts, or a real MongoDB. Each test owns a random collection prefix, so
+//! the tests run in parallel; a server that cannot be reached fails them,
+//! never skips them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -372,7 +371,7 @@ async fn names_prefix_and_collection_are_shown() {
 
 mod history {
     use super::*;
-    use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
+    use tempora::history::{RunQuery, RunRecord, RunStatus};
 
     fn running(job: &str, scheduled: Timestamp, node: &str) -> RunRecord {
         RunRecord::running(job, scheduled, node, scheduled, scheduled + LEASE)
@@ -385,37 +384,6 @@ mod history {
             Some(SignedDuration::from_secs(1)),
             status.is_failure().then(|| "boom ✗".to_owned()),
         )
-    }
-
-    #[tokio::test]
-    async fn a_long_history_is_listed_newest_first_and_pruned() {
-        let store = store().await;
-        for i in 0..250 {
-            store
-                .record_run(&done(
-                    "a",
-                    at(T0) + SignedDuration::from_secs(i),
-                    RunStatus::Success,
-                ))
-                .await
-                .unwrap();
-        }
-        let newest = store
-            .list_runs(&RunQuery::new().job("a").limit(3))
-            .await
-            .unwrap();
-        assert_eq!(
-            newest[0].scheduled_time,
-            at(T0) + SignedDuration::from_secs(249)
-        );
-        assert_eq!(newest.len(), 3);
-        assert_eq!(store.list_runs(&RunQuery::new()).await.unwrap().len(), 250);
-        let removed = store
-            .prune_runs(&RunRetention::keep_all().per_job(10), at(T0))
-            .await
-            .unwrap();
-        assert_eq!(removed, 240);
-        cleanup(&store).await;
     }
 
     #[tokio::test]

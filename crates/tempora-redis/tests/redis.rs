@@ -1,11 +1,11 @@
 //! What is particular to the Redis store (the store contract itself is
 //! proven by the conformance suite, in `conformance.rs`): its keys, its
-//! microsecond scores, the marks of jobs that
-//! cannot be read, URLs and passwords, a server that goes away and comes
-//! back, and a long run history read in pages. Against the real server on
-//! 127.0.0.1:6379 (override with `TEMPORA_REDIS_URL`); each test owns a
-//! random key prefix, so the tests run in parallel; a server that cannot be
-//! reached fails them, never skips them.
+//! microsecond scores, the marks of jobs that cannot be read, URLs and
+//! passwords, change notices per prefix, a server that goes away and comes
+//! back. Against the real server on 127.0.0.1:6379 (override with
+//! `TEMPORA_REDIS_URL`); each test owns a random key prefix, so the tests
+//! run in parallel; a server that cannot be reached fails them, never
+//! skips them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -599,69 +599,4 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         .unwrap();
     assert_eq!(exists, 0);
     store.remove_node("node-1", "instance").await.unwrap();
-}
-
-mod history {
-    use super::*;
-    use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
-
-    fn running(job: &str, scheduled: Timestamp, node: &str) -> RunRecord {
-        RunRecord::running(job, scheduled, node, scheduled, scheduled + LEASE)
-    }
-
-    fn done(job: &str, scheduled: Timestamp, status: RunStatus) -> RunRecord {
-        running(job, scheduled, "n").finish(
-            status,
-            scheduled + SignedDuration::from_secs(1),
-            Some(SignedDuration::from_secs(1)),
-            status.is_failure().then(|| "boom ✗".to_owned()),
-        )
-    }
-
-    #[tokio::test]
-    async fn a_long_history_lists_through_pages() {
-        let store = store().await;
-        for i in 0..1200 {
-            store
-                .record_run(&done(
-                    "a",
-                    at(T0) + SignedDuration::from_secs(i),
-                    RunStatus::Success,
-                ))
-                .await
-                .unwrap();
-        }
-        let newest = store
-            .list_runs(&RunQuery::new().job("a").limit(3))
-            .await
-            .unwrap();
-        assert_eq!(
-            newest[0].scheduled_time,
-            at(T0) + SignedDuration::from_secs(1199)
-        );
-        assert_eq!(newest.len(), 3);
-        assert_eq!(store.list_runs(&RunQuery::new()).await.unwrap().len(), 1200);
-        let removed = store
-            .prune_runs(&RunRetention::keep_all().per_job(10), at(T0))
-            .await
-            .unwrap();
-        assert_eq!(removed, 1190);
-        cleanup_history(&store).await;
-    }
-
-    async fn cleanup_history(store: &RedisStore) {
-        let prefix = store.prefix();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}*"))
-            .query_async(&mut raw().await)
-            .await
-            .unwrap();
-        if !keys.is_empty() {
-            redis::cmd("DEL")
-                .arg(keys)
-                .query_async::<()>(&mut raw().await)
-                .await
-                .unwrap();
-        }
-    }
 }

@@ -105,6 +105,7 @@ macro_rules! store_conformance_tests {
             a_settlement_keeps_a_change_made_while_the_job_was_claimed,
             a_lost_settlement_drops_its_lease,
             next_run_time_counts_a_claimed_job_at_its_lease_expiry,
+            a_long_history_lists_through_pages_and_prunes,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -2586,3 +2586,38 @@ pub async fn next_run_time_counts_a_claimed_job_at_its_lease_expiry(under_test: 
     }
     under_test.finish().await;
 }
+
+/// A long history — 1,200 records of one job, more than one page of any
+/// store's reads — lists newest first, whole or limited, and prunes to the
+/// newest records of the job.
+pub async fn a_long_history_lists_through_pages_and_prunes(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        println!("a long history: skipped: the store keeps no history");
+        return under_test.finish().await;
+    }
+    let t = at(T0);
+    for second in 0..1200 {
+        let scheduled = plus(t, second);
+        let run = RunRecord::running("a", scheduled, "n", scheduled, plus(scheduled, 60)).finish(
+            RunStatus::Success,
+            plus(scheduled, 1),
+            Some(SignedDuration::from_secs(1)),
+            None,
+        );
+        record(store, &run).await;
+    }
+    let newest = runs(store, RunQuery::new().job("a").limit(3)).await;
+    let times: Vec<Timestamp> = newest.iter().map(|run| run.scheduled_time).collect();
+    assert_eq!(times, [plus(t, 1199), plus(t, 1198), plus(t, 1197)]);
+    assert_eq!(runs(store, RunQuery::new()).await.len(), 1200);
+    let removed = must(
+        store
+            .prune_runs(&RunRetention::keep_all().per_job(10), t)
+            .await,
+        "prune the history",
+    );
+    assert_eq!(removed, 1190);
+    assert_eq!(runs(store, RunQuery::new()).await.len(), 10);
+    under_test.finish().await;
+}
