@@ -408,12 +408,15 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// A feed of the database's notices that a job of `tables` may run
     /// sooner, for a database that sends them (PostgreSQL); `None` for the
     /// others (the default).
+    /// `name` and `location` (the URL without its password) are the
+    /// store's, for its errors and logs.
     fn watch(
         pool: &Pool<Self::Db>,
         tables: &Tables,
+        name: &str,
         location: &str,
     ) -> impl Future<Output = Result<Option<ChangeFeed>>> + Send {
-        let _ = (pool, tables, location);
+        let _ = (pool, tables, name, location);
         std::future::ready(Ok(None))
     }
 }

@@ -15,9 +15,9 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
-    open_pool, previous_fire_time_column, private, read_version, schema_table, standard_indexes,
-    write_schema_version,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
+    located_error, nodes_table, open_pool, previous_fire_time_column, private, read_version,
+    schema_table, standard_indexes, write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -278,20 +278,23 @@ impl Dialect for Postgres {
     async fn watch(
         pool: &Pool<sqlx::Postgres>,
         tables: &Tables,
+        name: &str,
         location: &str,
     ) -> Result<Option<ChangeFeed>> {
         let channel = tables.jobs.clone();
         let mut listener = PgListener::connect_with(pool).await.map_err(|error| {
-            Error::store(
+            located_error(
+                name,
                 location,
-                "cannot open a connection to listen on",
+                "open a connection to listen on",
                 Some(Box::new(error)),
             )
         })?;
         listener.listen(&channel).await.map_err(|error| {
-            Error::store(
+            located_error(
+                name,
                 location,
-                format!("cannot LISTEN on {channel:?}"),
+                format_args!("LISTEN on {channel:?}"),
                 Some(Box::new(error)),
             )
         })?;

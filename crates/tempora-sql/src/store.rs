@@ -1464,7 +1464,13 @@ where
     }
 
     async fn watch(&self) -> Result<Option<tempora::store::ChangeFeed>> {
-        D::watch(&self.inner.pool, &self.inner.tables, &self.inner.location).await
+        D::watch(
+            &self.inner.pool,
+            &self.inner.tables,
+            &self.inner.name,
+            &self.inner.location,
+        )
+        .await
     }
 
     async fn running_counts(
