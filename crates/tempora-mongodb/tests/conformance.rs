@@ -23,18 +23,14 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
             collections.push(raw_named(&store, prefix, name).await);
         }
     }
-    let reopen_prefix = prefix.clone();
     let corrupt_jobs = collections[0].clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
-        .reopen(move || {
-            let prefix = reopen_prefix.clone();
-            async move { open(&prefix, clock).await }
-        })
-        .neighbour(move || {
-            let prefix = neighbour_prefix.clone();
-            async move { open(&prefix, clock).await }
-        })
+        .open_with(
+            move |prefix| async move { open(&prefix, clock).await },
+            &prefix,
+            &neighbour_prefix,
+        )
         .corrupt(move |id, json| {
             let jobs = corrupt_jobs.clone();
             async move {

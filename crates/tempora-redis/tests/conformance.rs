@@ -13,20 +13,16 @@ use tempora_testkit::{StoreUnderTest, unique_prefix};
 async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let prefix = format!("tempora-test:{}:", unique_prefix("suite"));
     let store = open(&prefix, clock).await;
-    let reopen_prefix = prefix.clone();
     // Under the store's prefix, so that the cleanup removes its keys too.
     let neighbour_prefix = format!("{prefix}beside:");
     let corrupt_prefix = prefix.clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
-        .reopen(move || {
-            let prefix = reopen_prefix.clone();
-            async move { open(&prefix, clock).await }
-        })
-        .neighbour(move || {
-            let prefix = neighbour_prefix.clone();
-            async move { open(&prefix, clock).await }
-        })
+        .open_with(
+            move |prefix| async move { open(&prefix, clock).await },
+            &prefix,
+            &neighbour_prefix,
+        )
         .corrupt(move |id, json| {
             let jobs = format!("{corrupt_prefix}jobs");
             async move {

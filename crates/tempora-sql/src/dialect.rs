@@ -161,6 +161,47 @@ pub(crate) fn nodes_table(tables: &Tables, key: &str, text: &str, integer: &str)
     )
 }
 
+/// The run history's table as SQLite and PostgreSQL write it: keys of
+/// type `key`, integers of type `integer`.
+pub(crate) fn runs_table(tables: &Tables, key: &str, integer: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {runs} (
+            job_id {key} NOT NULL,
+            scheduled_time {integer} NOT NULL,
+            node {key} NOT NULL,
+            fire_times {integer} NOT NULL,
+            status TEXT NOT NULL,
+            started {integer},
+            finished {integer},
+            duration {integer},
+            error TEXT,
+            alive_until {integer},
+            exit_status {integer},
+            output TEXT,
+            first_scheduled_time {integer},
+            PRIMARY KEY (job_id, scheduled_time, node)
+        )",
+        runs = tables.runs
+    )
+}
+
+/// The columns added to the run history since its first release (a
+/// program's exit status and output, a coalesced run's first fire time),
+/// for the tables of an earlier release: text of type `text`, integers of
+/// type `integer`.
+pub(crate) fn later_run_columns(tables: &Tables, text: &str, integer: &str) -> [AddedColumn; 3] {
+    let column = |column, definition: &str| AddedColumn {
+        table: tables.runs.clone(),
+        column,
+        definition: definition.to_owned(),
+    };
+    [
+        column("exit_status", integer),
+        column("output", text),
+        column("first_scheduled_time", integer),
+    ]
+}
+
 /// The column of a job's previous fire time, added to a jobs table of an
 /// earlier release.
 pub(crate) fn previous_fire_time_column(tables: &Tables, integer: &str) -> AddedColumn {

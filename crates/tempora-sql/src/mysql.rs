@@ -12,8 +12,8 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, SCHEMA_VERSION, Schema,
-    Tables, nodes_table, open_pool, previous_fire_time_column, private, read_version,
+    ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, SCHEMA_VERSION, Schema, Tables,
+    later_run_columns, nodes_table, open_pool, previous_fire_time_column, private, read_version,
     write_schema_version,
 };
 use crate::options::SqlOptions;
@@ -111,24 +111,14 @@ impl Dialect for MySql {
                         nodes_table(tables, &key, text, "BIGINT")
                     ),
                 ],
-                added_columns: vec![
-                    previous_fire_time_column(tables, "BIGINT NULL"),
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "exit_status",
-                        definition: "BIGINT NULL".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "output",
-                        definition: format!("{text} NULL"),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "first_scheduled_time",
-                        definition: "BIGINT NULL".to_owned(),
-                    },
-                ],
+                added_columns: [previous_fire_time_column(tables, "BIGINT NULL")]
+                    .into_iter()
+                    .chain(later_run_columns(
+                        tables,
+                        &format!("{text} NULL"),
+                        "BIGINT NULL",
+                    ))
+                    .collect(),
                 indexes: Vec::new(),
                 leftovers: Vec::new(),
             },

@@ -14,10 +14,10 @@ use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
-    AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
+    ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
     ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
-    located_error, nodes_table, open_pool, previous_fire_time_column, private, read_version,
-    schema_table, standard_indexes, write_schema_version,
+    later_run_columns, located_error, nodes_table, open_pool, previous_fire_time_column, private,
+    read_version, runs_table, schema_table, standard_indexes, write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -59,7 +59,7 @@ impl Dialect for Postgres {
     const BEGIN_WRITE: Option<&'static str> = None;
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, runs, .. } = tables;
+        let Tables { jobs, .. } = tables;
         DialectSql {
             schema: Schema {
                 version_table: schema_table(tables, "BIGINT"),
@@ -76,44 +76,13 @@ impl Dialect for Postgres {
                         previous_fire_time BIGINT
                     )"
                     ),
-                    format!(
-                        "CREATE TABLE IF NOT EXISTS {runs} (
-                        job_id TEXT COLLATE \"C\" NOT NULL,
-                        scheduled_time BIGINT NOT NULL,
-                        node TEXT COLLATE \"C\" NOT NULL,
-                        fire_times BIGINT NOT NULL,
-                        status TEXT NOT NULL,
-                        started BIGINT,
-                        finished BIGINT,
-                        duration BIGINT,
-                        error TEXT,
-                        alive_until BIGINT,
-                        exit_status BIGINT,
-                        output TEXT,
-                        first_scheduled_time BIGINT,
-                        PRIMARY KEY (job_id, scheduled_time, node)
-                    )"
-                    ),
+                    runs_table(tables, "TEXT COLLATE \"C\"", "BIGINT"),
                     nodes_table(tables, "TEXT COLLATE \"C\"", "TEXT", "BIGINT"),
                 ],
-                added_columns: vec![
-                    previous_fire_time_column(tables, "BIGINT"),
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "exit_status",
-                        definition: "BIGINT".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "output",
-                        definition: "TEXT".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "first_scheduled_time",
-                        definition: "BIGINT".to_owned(),
-                    },
-                ],
+                added_columns: [previous_fire_time_column(tables, "BIGINT")]
+                    .into_iter()
+                    .chain(later_run_columns(tables, "TEXT", "BIGINT"))
+                    .collect(),
                 indexes: standard_indexes(tables, "next_run_time")
                     .into_iter()
                     .chain(notify_trigger(tables))

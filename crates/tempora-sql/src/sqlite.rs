@@ -19,8 +19,8 @@ use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
     ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
-    located_error, nodes_table, previous_fire_time_column, private, read_version, schema_table,
-    standard_indexes, write_schema_version,
+    later_run_columns, located_error, nodes_table, previous_fire_time_column, private,
+    read_version, runs_table, schema_table, standard_indexes, write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -82,7 +82,7 @@ impl Dialect for Sqlite {
     const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, runs, .. } = tables;
+        let Tables { jobs, .. } = tables;
         DialectSql {
             schema: Schema {
                 version_table: schema_table(tables, "INTEGER"),
@@ -99,49 +99,20 @@ impl Dialect for Sqlite {
                         previous_fire_time INTEGER
                     )"
                     ),
-                    format!(
-                        "CREATE TABLE IF NOT EXISTS {runs} (
-                        job_id TEXT NOT NULL,
-                        scheduled_time INTEGER NOT NULL,
-                        node TEXT NOT NULL,
-                        fire_times INTEGER NOT NULL,
-                        status TEXT NOT NULL,
-                        started INTEGER,
-                        finished INTEGER,
-                        duration INTEGER,
-                        error TEXT,
-                        alive_until INTEGER,
-                        exit_status INTEGER,
-                        output TEXT,
-                        first_scheduled_time INTEGER,
-                        PRIMARY KEY (job_id, scheduled_time, node)
-                    )"
-                    ),
+                    runs_table(tables, "TEXT", "INTEGER"),
                     nodes_table(tables, "TEXT", "TEXT", "INTEGER"),
                 ],
-                added_columns: vec![
+                added_columns: [
                     previous_fire_time_column(tables, "INTEGER"),
                     AddedColumn {
                         table: jobs.clone(),
                         column: "unrestorable",
                         definition: "TEXT".to_owned(),
                     },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "exit_status",
-                        definition: "INTEGER".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "output",
-                        definition: "TEXT".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "first_scheduled_time",
-                        definition: "INTEGER".to_owned(),
-                    },
-                ],
+                ]
+                .into_iter()
+                .chain(later_run_columns(tables, "TEXT", "INTEGER"))
+                .collect(),
                 indexes: standard_indexes(tables, "due"),
                 leftovers: Vec::new(),
             },

@@ -125,6 +125,30 @@ impl StoreUnderTest {
         self
     }
 
+    /// [`StoreUnderTest::reopen`] and [`StoreUnderTest::neighbour`] at
+    /// once, for a store opened by `open` under a prefix: `prefix` (the
+    /// store under test's own) reopens it, `neighbour` sets one beside it.
+    ///
+    /// ```
+    /// use tempora::store::MemoryStore;
+    /// use tempora_testkit::StoreUnderTest;
+    ///
+    /// let under_test = StoreUnderTest::new(MemoryStore::new())
+    ///     .open_with(|_prefix| async { MemoryStore::new() }, "a_", "b_");
+    /// assert!(under_test.can_reopen().is_ok());
+    /// ```
+    pub fn open_with<F, Fut, S>(self, open: F, prefix: &str, neighbour: &str) -> StoreUnderTest
+    where
+        F: Fn(String) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = S> + Send + 'static,
+        S: JobStore,
+    {
+        let (prefix, neighbour) = (prefix.to_owned(), neighbour.to_owned());
+        let again = open.clone();
+        self.reopen(move || again(prefix.clone()))
+            .neighbour(move || open(neighbour.clone()))
+    }
+
     /// The store has no prefix to set another store beside it, for `reason`.
     pub fn no_neighbour(mut self, reason: &'static str) -> StoreUnderTest {
         self.neighbour = Capability::Unsupported(reason);

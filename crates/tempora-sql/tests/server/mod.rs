@@ -46,19 +46,18 @@ macro_rules! server_store_tests {
                 .prefix(format!("{}b_", options.store.prefix));
             let store = connect(&options).await;
             let jobs = store.tables().0.to_owned();
-            let reopen_options = options.clone();
-            let neighbour_options = beside.clone();
+            let opener = options.clone();
             let dropper = store.clone();
             StoreUnderTest::new(store)
                 .measures_on(clock)
-                .reopen(move || {
-                    let options = reopen_options.clone();
-                    async move { connect(&options).await }
-                })
-                .neighbour(move || {
-                    let options = neighbour_options.clone();
-                    async move { connect(&options).await }
-                })
+                .open_with(
+                    move |prefix| {
+                        let options = opener.clone().prefix(prefix);
+                        async move { connect(&options).await }
+                    },
+                    &options.store.prefix,
+                    &beside.store.prefix,
+                )
                 .corrupt(move |id, json| {
                     let statement = format!($update, jobs);
                     async move {
