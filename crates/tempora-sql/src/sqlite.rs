@@ -18,8 +18,9 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
-    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
+    later_run_columns, located_error, nodes_table, previous_fire_time_column, private,
+    read_version, runs_table, schema_table, standard_indexes, write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -68,6 +69,8 @@ impl SqlStore<Sqlite> {
     }
 }
 
+impl private::Sealed for Sqlite {}
+
 impl Dialect for Sqlite {
     type Db = sqlx::Sqlite;
     const BACKEND: &'static str = "sqlite";
@@ -79,7 +82,7 @@ impl Dialect for Sqlite {
     const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, runs, .. } = tables;
+        let Tables { jobs, .. } = tables;
         DialectSql {
             schema: Schema {
                 version_table: schema_table(tables, "INTEGER"),
@@ -96,49 +99,20 @@ impl Dialect for Sqlite {
                         previous_fire_time INTEGER
                     )"
                     ),
-                    format!(
-                        "CREATE TABLE IF NOT EXISTS {runs} (
-                        job_id TEXT NOT NULL,
-                        scheduled_time INTEGER NOT NULL,
-                        node TEXT NOT NULL,
-                        fire_times INTEGER NOT NULL,
-                        status TEXT NOT NULL,
-                        started INTEGER,
-                        finished INTEGER,
-                        duration INTEGER,
-                        error TEXT,
-                        alive_until INTEGER,
-                        exit_status INTEGER,
-                        output TEXT,
-                        first_scheduled_time INTEGER,
-                        PRIMARY KEY (job_id, scheduled_time, node)
-                    )"
-                    ),
+                    runs_table(tables, "TEXT", "INTEGER"),
                     nodes_table(tables, "TEXT", "TEXT", "INTEGER"),
                 ],
-                added_columns: vec![
+                added_columns: [
                     previous_fire_time_column(tables, "INTEGER"),
                     AddedColumn {
                         table: jobs.clone(),
                         column: "unrestorable",
                         definition: "TEXT".to_owned(),
                     },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "exit_status",
-                        definition: "INTEGER".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "output",
-                        definition: "TEXT".to_owned(),
-                    },
-                    AddedColumn {
-                        table: runs.clone(),
-                        column: "first_scheduled_time",
-                        definition: "INTEGER".to_owned(),
-                    },
-                ],
+                ]
+                .into_iter()
+                .chain(later_run_columns(tables, "TEXT", "INTEGER"))
+                .collect(),
                 indexes: standard_indexes(tables, "due"),
                 leftovers: Vec::new(),
             },
@@ -200,7 +174,12 @@ impl Dialect for Sqlite {
                 }
                 opened => {
                     break opened.map_err(|error| {
-                        Error::store(location, "cannot open the database", Some(Box::new(error)))
+                        located_error(
+                            &options.store.name,
+                            location,
+                            "open the database",
+                            Some(Box::new(error)),
+                        )
                     })?;
                 }
             }
@@ -256,17 +235,7 @@ impl Dialect for Sqlite {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let [update, insert] = write_version(tables, "?");
-        let updated = sqlx::query(AssertSqlSafe(update))
-            .bind(SCHEMA_VERSION)
-            .execute(&mut *transaction)
-            .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query(AssertSqlSafe(insert))
-                .bind(SCHEMA_VERSION)
-                .execute(&mut *transaction)
-                .await?;
-        }
+        write_schema_version::<Sqlite>(&mut transaction, tables).await?;
         transaction.commit().await?;
         Ok(found)
     }
