@@ -35,10 +35,11 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::store::backend::{from_micros, micros_floor, store_error};
 use tempora::store::{LeaseClock, promise_on_store_clock};
 use tempora::{Error, Result};
 
-use crate::{MongoStore, floor_micros, from_micros, score};
+use crate::{MongoStore, score};
 
 /// At most this many records go in one `update` command (the server takes
 /// up to 100,000).
@@ -75,7 +76,7 @@ pub(crate) fn indexes() -> Vec<IndexModel> {
 }
 
 fn micros(time: Option<Timestamp>) -> Bson {
-    time.map_or(Bson::Null, |time| Bson::Int64(floor_micros(time)))
+    time.map_or(Bson::Null, |time| Bson::Int64(micros_floor(time)))
 }
 
 fn time_field(document: &Document, field: &str) -> Option<Timestamp> {
@@ -85,7 +86,7 @@ fn time_field(document: &Document, field: &str) -> Option<Timestamp> {
 /// The key of a run, its scheduled time to the microsecond.
 fn run_id(job_id: &str, scheduled_time: Timestamp, node: &str) -> String {
     // OK because a tuple of strings and an integer always serializes.
-    serde_json::to_string(&(job_id, floor_micros(scheduled_time), node)).unwrap_or_default()
+    serde_json::to_string(&(job_id, micros_floor(scheduled_time), node)).unwrap_or_default()
 }
 
 /// `record` with its promise counted from `server_now` (the server's
@@ -103,7 +104,7 @@ fn to_document(record: &RunRecord) -> Document {
     doc! {
         "_id": run_id(&record.job_id, record.scheduled_time, &record.node),
         "job_id": &record.job_id,
-        "scheduled_time": floor_micros(record.scheduled_time),
+        "scheduled_time": micros_floor(record.scheduled_time),
         "node": &record.node,
         "fire_times": i64::from(record.fire_times),
         "status": record.status.as_str(),
@@ -302,10 +303,10 @@ impl MongoStore {
             .or_else(|| reply.get_document("writeConcernError").ok());
         match refusal {
             None => Ok(()),
-            Some(refusal) => Err(Error::store(
+            Some(refusal) => Err(store_error(
                 &self.inner.name,
-                format!(
-                    "failed to {what} (mongodb at {}): the server answered code {}: {}",
+                format_args!(
+                    "{what} (mongodb at {}): the server answered code {}: {}",
                     self.inner.url,
                     refusal
                         .get("code")
@@ -397,7 +398,7 @@ impl MongoStore {
             .runs()
             .update_many(
                 doc! {"node": node, "status": RunStatus::Running.as_str()},
-                doc! {"$set": {"alive_until": floor_micros(alive_until)}},
+                doc! {"$set": {"alive_until": micros_floor(alive_until)}},
             )
             .await
             .map_err(|error| self.failed_to("renew the running runs", error))?;
@@ -413,7 +414,7 @@ impl MongoStore {
         // Promises pass on the server's clock where they are kept on it;
         // the interrupted records say when by the caller's.
         let expiry = self.promise_clock().await?.unwrap_or(now);
-        let expired = doc! {"alive_until": {"$lte": floor_micros(expiry)}};
+        let expired = doc! {"alive_until": {"$lte": micros_floor(expiry)}};
         let filter = match node {
             Some(node) => doc! {"status": running, "$or": [{"node": node}, expired]},
             None => {

@@ -196,7 +196,11 @@ use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{DEFAULT, Job, StoredJob};
+use tempora::job::{Job, StoredJob};
+use tempora::store::backend::{
+    StoreOptions, decode_job, duration_micros, encode_job, from_micros, micros_ceil, micros_floor,
+    store_error, unrestorable_error,
+};
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
     Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
@@ -263,34 +267,19 @@ pub use tempora::store::LeaseClock;
 #[derive(Debug, Clone)]
 pub struct MongoStoreBuilder {
     url: String,
-    prefix: String,
-    name: String,
-    lease_clock: LeaseClock,
+    options: StoreOptions,
     server_selection_timeout: Duration,
 }
 
+tempora::store_options_methods!(
+    MongoStoreBuilder,
+    options,
+    "The prefix of the store's collection names (default [`DEFAULT_PREFIX`]): \
+     the jobs live in `{prefix}jobs`, the run history in `{prefix}runs` and the \
+     node records in `{prefix}nodes`."
+);
+
 impl MongoStoreBuilder {
-    /// The prefix of the store's collection names (default
-    /// [`DEFAULT_PREFIX`]): the jobs live in `{prefix}jobs`, the run
-    /// history in `{prefix}runs` and the node records in `{prefix}nodes`.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> MongoStoreBuilder {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The store's name in the scheduler (default `"default"`): restored
-    /// jobs carry it, and error messages name it.
-    pub fn name(mut self, name: impl Into<String>) -> MongoStoreBuilder {
-        self.name = name.into();
-        self
-    }
-
-    /// Whose clock measures leases (default [`LeaseClock::Database`]).
-    pub fn lease_clock(mut self, clock: LeaseClock) -> MongoStoreBuilder {
-        self.lease_clock = clock;
-        self
-    }
-
     /// How long to look for a server before failing a call (default 10 s;
     /// the driver's own default is 30 s). A `serverSelectionTimeoutMS` in
     /// the URL wins.
@@ -347,7 +336,7 @@ impl MongoStoreBuilder {
         };
         if weak {
             tracing::warn!(
-                store = %self.name,
+                store = %self.options.name,
                 url = %shown,
                 "the URL's write concern is weaker than w=majority with journal=true: a write \
                  acknowledged by one member can be rolled back when another becomes primary, \
@@ -360,23 +349,26 @@ impl MongoStoreBuilder {
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
         let client = Client::with_options(options).map_err(|error| {
-            Error::store(
-                &self.name,
-                format!("cannot connect to mongodb at {shown}"),
+            store_error(
+                &self.options.name,
+                format_args!("connect (mongodb at {shown})"),
                 Some(Box::new(error)),
             )
         })?;
         let database = client.database(&database_name);
-        let jobs: Collection<Document> = database.collection(&format!("{}jobs", self.prefix));
-        let runs: Collection<Document> = database.collection(&format!("{}runs", self.prefix));
-        let nodes: Collection<Document> = database.collection(&format!("{}nodes", self.prefix));
+        let jobs: Collection<Document> =
+            database.collection(&format!("{}jobs", self.options.prefix));
+        let runs: Collection<Document> =
+            database.collection(&format!("{}runs", self.options.prefix));
+        let nodes: Collection<Document> =
+            database.collection(&format!("{}nodes", self.options.prefix));
         let hello = database
             .run_command(doc! {"hello": 1})
             .await
             .map_err(|error| {
-                Error::store(
-                    &self.name,
-                    format!("failed to connect (mongodb at {shown})"),
+                store_error(
+                    &self.options.name,
+                    format_args!("connect (mongodb at {shown})"),
                     Some(Box::new(error)),
                 )
             })?;
@@ -386,7 +378,7 @@ impl MongoStoreBuilder {
             hello.get_str("setName").is_ok() || hello.get_str("msg") == Ok("isdbgrid");
         if !transactions {
             tracing::warn!(
-                store = %self.name,
+                store = %self.options.name,
                 url = %shown,
                 "mongodb is a standalone server, without transactions: a settlement writes the job, \
                  then its run records; a crash between the two takes a fire time without a trace. \
@@ -395,10 +387,10 @@ impl MongoStoreBuilder {
         }
         let store = MongoStore {
             inner: Arc::new(Inner {
-                name: self.name,
+                name: self.options.name,
                 url: shown,
-                prefix: self.prefix,
-                lease_clock: self.lease_clock,
+                prefix: self.options.prefix,
+                lease_clock: self.options.lease_clock.unwrap_or_default(),
                 database,
                 jobs,
                 runs,
@@ -489,9 +481,7 @@ impl MongoStore {
     pub fn builder(url: impl Into<String>) -> MongoStoreBuilder {
         MongoStoreBuilder {
             url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            name: DEFAULT.to_owned(),
-            lease_clock: LeaseClock::default(),
+            options: StoreOptions::new(DEFAULT_PREFIX),
             server_selection_timeout: Duration::from_secs(10),
         }
     }
@@ -616,23 +606,16 @@ impl MongoStore {
     }
 
     fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {
-        Error::store(
+        store_error(
             &self.inner.name,
-            format!("failed to {what} (mongodb at {})", self.inner.url),
+            format_args!("{what} (mongodb at {})", self.inner.url),
             Some(Box::new(error)),
         )
     }
 
     /// The job's JSON and its `next_run_time` field.
     fn encode(&self, job: &Job) -> Result<(String, Bson)> {
-        let stored = job.to_stored()?;
-        let json = serde_json::to_string(&stored).map_err(|error| {
-            Error::store(
-                &self.inner.name,
-                format!("cannot write job {:?} as JSON", job.id()),
-                Some(Box::new(error)),
-            )
-        })?;
+        let json = encode_job(&self.inner.name, job)?;
         Ok((json, score(job.next_run_time())))
     }
 
@@ -644,16 +627,10 @@ impl MongoStore {
             Some(Bson::String(json)) => json,
             _ => return Read::Unreadable("its field job is not a string".to_owned()),
         };
-        let stored: StoredJob = match serde_json::from_str(json) {
+        let stored = match decode_job(&id, json.as_bytes()) {
             Ok(stored) => stored,
-            Err(error) => return Read::Unreadable(format!("its JSON does not read: {error}")),
+            Err(reason) => return Read::Unreadable(reason),
         };
-        if stored.id != id {
-            return Read::Unreadable(format!(
-                "its JSON has id {:?}, not its _id {id:?}",
-                stored.id
-            ));
-        }
         let previous = match document.get("previous_fire_time") {
             None | Some(Bson::Null) => None,
             Some(Bson::Int64(micros)) => Some(from_micros(*micros)),
@@ -710,7 +687,7 @@ impl MongoStore {
     /// "now" on the lease clock, in microseconds.
     async fn lease_now(&self, now: Timestamp) -> Result<i64> {
         match self.inner.lease_clock {
-            LeaseClock::Caller => Ok(floor_micros(now)),
+            LeaseClock::Caller => Ok(micros_floor(now)),
             LeaseClock::Database => {
                 let hello = self
                     .inner
@@ -720,11 +697,11 @@ impl MongoStore {
                     .map_err(|error| self.failed_to("read the server's time", error))?;
                 match hello.get("localTime") {
                     Some(Bson::DateTime(time)) => Ok(time.timestamp_millis().saturating_mul(1000)),
-                    _ => Err(Error::store(
+                    _ => Err(store_error(
                         &self.inner.name,
-                        format!(
-                            "mongodb at {}: its hello reply has no localTime to measure leases with; \
-                             use LeaseClock::Caller",
+                        format_args!(
+                            "measure leases on the server's clock (mongodb at {}): its hello reply \
+                             has no localTime; use LeaseClock::Caller",
                             self.inner.url
                         ),
                         None,
@@ -833,14 +810,7 @@ impl JobStore for MongoStore {
             }
             Read::Unreadable(reason) => {
                 self.mark_unrestorable(&document, &reason, None).await;
-                Err(Error::store(
-                    &self.inner.name,
-                    format!(
-                        "job {id:?} cannot be restored: {reason}; it is kept, \
-                         and listed by unrestorable_jobs"
-                    ),
-                    None,
-                ))
+                Err(unrestorable_error(&self.inner.name, id, &reason))
             }
         }
     }
@@ -975,17 +945,13 @@ impl JobStore for MongoStore {
             return Ok(Vec::new());
         }
         let lease_now = self.lease_now(now).await?;
-        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(if lease.is_negative() {
-            i64::MIN / 2
-        } else {
-            i64::MAX / 2
-        });
+        let lease_micros = duration_micros(lease).clamp(i64::MIN / 2, i64::MAX / 2);
         // This call's claims carry a token of their own, so that it reads
         // back exactly the jobs it won, and never takes one twice (a lease
         // of zero would leave its own claims free).
         let token = uuid::Uuid::new_v4().simple().to_string();
         let filter = doc! {
-            "next_run_time": {"$lte": floor_micros(now)},
+            "next_run_time": {"$lte": micros_floor(now)},
             "unrestorable": Bson::Null,
             "lease_token": {"$ne": &token},
             "$or": [
@@ -1220,17 +1186,17 @@ impl MongoStore {
                 Release::Reschedule(next) => {
                     let mut rescheduled: StoredJob =
                         serde_json::from_str(&expected).map_err(|error| {
-                            Error::store(
+                            store_error(
                                 &self.inner.name,
-                                format!("cannot read job {id:?} back"),
+                                format_args!("read job {id:?} back"),
                                 Some(Box::new(error)),
                             )
                         })?;
                     rescheduled.next_run_time = Some(next);
                     let json = serde_json::to_string(&rescheduled).map_err(|error| {
-                        Error::store(
+                        store_error(
                             &self.inner.name,
-                            format!("cannot write job {id:?} as JSON"),
+                            format_args!("write job {id:?} as JSON"),
                             Some(Box::new(error)),
                         )
                     })?;
@@ -1274,10 +1240,10 @@ impl MongoStore {
             }
             expected = current.get_str("job").unwrap_or_default().to_owned();
         }
-        Err(Error::store(
+        Err(store_error(
             &self.inner.name,
-            format!(
-                "failed to release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
+            format_args!(
+                "release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
             ),
             None,
         ))
@@ -1469,28 +1435,9 @@ fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
 /// null for a paused job.
 fn score(next: Option<Timestamp>) -> Bson {
     match next {
-        Some(next) => {
-            let nanos = next.as_nanosecond();
-            let micros = nanos.div_euclid(1000) + i128::from(nanos.rem_euclid(1000) != 0);
-            // OK because jiff's timestamps (years -9999 to 9999) are about
-            // 3.2e17 microseconds either side of the epoch, well within i64.
-            Bson::Int64(i64::try_from(micros).unwrap_or(i64::MAX))
-        }
+        Some(next) => Bson::Int64(micros_ceil(next)),
         None => Bson::Null,
     }
-}
-
-/// `now` in microseconds since the Unix epoch, rounded down.
-fn floor_micros(now: Timestamp) -> i64 {
-    i64::try_from(now.as_nanosecond().div_euclid(1000)).unwrap_or(i64::MAX)
-}
-
-fn from_micros(micros: i64) -> Timestamp {
-    Timestamp::from_microsecond(micros).unwrap_or(if micros < 0 {
-        Timestamp::MIN
-    } else {
-        Timestamp::MAX
-    })
 }
 
 #[cfg(test)]
@@ -1510,9 +1457,9 @@ mod tests {
             score(Some(at("1969-12-31T23:59:59.9999999Z"))),
             Bson::Int64(0)
         );
-        assert_eq!(floor_micros(at("1969-12-31T23:59:59.9999999Z")), -1);
+        assert_eq!(micros_floor(at("1969-12-31T23:59:59.9999999Z")), -1);
         let t = at("2026-03-29T01:30:00.123456Z");
-        assert_eq!(score(Some(t)), Bson::Int64(floor_micros(t)));
-        assert_eq!(from_micros(floor_micros(t)), t);
+        assert_eq!(score(Some(t)), Bson::Int64(micros_floor(t)));
+        assert_eq!(from_micros(micros_floor(t)), t);
     }
 }

@@ -6,64 +6,47 @@
 //! every case.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use mongodb::bson::{Document, doc};
-use tempora_mongodb::{LeaseClock, MongoStore};
+mod support;
+
+use mongodb::bson::doc;
+use support::{open, raw_named};
+use tempora_mongodb::LeaseClock;
 use tempora_testkit::{StoreUnderTest, unique_prefix};
-
-fn url() -> String {
-    std::env::var("TEMPORA_MONGODB_URL")
-        .unwrap_or_else(|_| "mongodb://127.0.0.1:27017/tempora_test".to_owned())
-}
-
-async fn open(prefix: String, clock: LeaseClock) -> MongoStore {
-    MongoStore::builder(url())
-        .prefix(prefix)
-        .lease_clock(clock)
-        .connect()
-        .await
-        .unwrap_or_else(|error| {
-            panic!(
-                "a MongoDB server at {} must be running for these tests \
-                 (crates/tempora-mongodb/scripts/start-secantusdb.sh starts one): {error:?}",
-                url()
-            )
-        })
-}
-
-async fn collection(store: &MongoStore, name: &str) -> mongodb::Collection<Document> {
-    mongodb::Client::with_uri_str(url())
-        .await
-        .unwrap()
-        .database(store.database())
-        .collection(name)
-}
 
 async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let prefix = unique_prefix("suite");
-    let store = open(prefix.clone(), clock).await;
-    let jobs = collection(&store, &format!("{prefix}jobs")).await;
-    let runs = collection(&store, &format!("{prefix}runs")).await;
-    let nodes = collection(&store, &format!("{prefix}nodes")).await;
+    let store = open(&prefix, clock).await;
+    let neighbour_prefix = format!("{prefix}beside_");
+    let mut collections = Vec::new();
+    for prefix in [&prefix, &neighbour_prefix] {
+        for name in ["jobs", "runs", "nodes"] {
+            collections.push(raw_named(&store, prefix, name).await);
+        }
+    }
     let reopen_prefix = prefix.clone();
-    let corrupt_jobs = jobs.clone();
+    let corrupt_jobs = collections[0].clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
-        .reopen(move || open(reopen_prefix.clone(), clock))
-        .corrupt(move |id| {
+        .reopen(move || {
+            let prefix = reopen_prefix.clone();
+            async move { open(&prefix, clock).await }
+        })
+        .neighbour(move || {
+            let prefix = neighbour_prefix.clone();
+            async move { open(&prefix, clock).await }
+        })
+        .corrupt(move |id, json| {
             let jobs = corrupt_jobs.clone();
             async move {
-                jobs.update_one(
-                    doc! {"_id": id},
-                    doc! {"$set": {"job": r#"{"version": 99, "written by": "a newer release"}"#}},
-                )
-                .await
-                .unwrap();
+                jobs.update_one(doc! {"_id": id}, doc! {"$set": {"job": json}})
+                    .await
+                    .unwrap();
             }
         })
         .cleanup(move || async move {
-            jobs.drop().await.unwrap();
-            runs.drop().await.unwrap();
-            nodes.drop().await.unwrap();
+            for collection in collections {
+                collection.drop().await.unwrap();
+            }
         })
 }
 

@@ -33,12 +33,13 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use redis::Script;
+use tempora::Result;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::Timestamp;
+use tempora::store::backend::{from_micros, micros_floor, store_error};
 use tempora::store::promise_on_store_clock;
-use tempora::{Error, Result};
 
-use crate::{LeaseClock, RedisStore, floor_micros, from_micros, scripts};
+use crate::{LeaseClock, RedisStore, scripts};
 
 /// How many records one call reads or changes at most.
 const PAGE: usize = 500;
@@ -206,9 +207,9 @@ impl RedisStore {
 
     fn encode_run(&self, record: &RunRecord) -> Result<String> {
         serde_json::to_string(record).map_err(|error| {
-            Error::store(
+            store_error(
                 &self.inner.name,
-                format!("cannot write the run of job {:?} as JSON", record.job_id),
+                format_args!("write the run of job {:?} as JSON", record.job_id),
                 Some(Box::new(error)),
             )
         })
@@ -305,7 +306,7 @@ impl RedisStore {
             .key(self.history_keys().of_job(&record.job_id))
             .arg(run_key(record))
             .arg(json)
-            .arg(floor_micros(record.scheduled_time))
+            .arg(micros_floor(record.scheduled_time))
             .arg(if record.status.is_finished() {
                 "0"
             } else {
@@ -425,7 +426,7 @@ impl RedisStore {
                 found.truncate(limit);
                 let last_kept = found
                     .last()
-                    .map_or(i64::MIN, |record| floor_micros(record.scheduled_time));
+                    .map_or(i64::MIN, |record| micros_floor(record.scheduled_time));
                 if page
                     .last()
                     .is_some_and(|(_, score)| *score < last_kept as f64)
@@ -541,7 +542,7 @@ impl RedisStore {
             let run_keys: Vec<String> = redis::cmd("ZRANGEBYSCORE")
                 .arg(&keys.by_time)
                 .arg("-inf")
-                .arg(floor_micros(cutoff))
+                .arg(micros_floor(cutoff))
                 .query_async(&mut self.connection())
                 .await
                 .map_err(|error| self.failed("read the run history", error))?;

@@ -157,7 +157,11 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{DEFAULT, Job, StoredJob};
+use tempora::job::{Job, StoredJob};
+use tempora::store::backend::{
+    StoreOptions, decode_job, duration_micros, encode_job, from_micros, micros_ceil, micros_floor,
+    store_error, unrestorable_error,
+};
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
     ChangeFeed, Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
@@ -190,35 +194,19 @@ pub use tempora::store::LeaseClock;
 #[derive(Debug, Clone)]
 pub struct RedisStoreBuilder {
     url: String,
-    prefix: String,
-    name: String,
-    lease_clock: LeaseClock,
+    options: StoreOptions,
     response_timeout: Duration,
     connection_timeout: Duration,
 }
 
+tempora::store_options_methods!(
+    RedisStoreBuilder,
+    options,
+    "The prefix of every key the store uses (default [`DEFAULT_PREFIX`]). \
+     Stores with different prefixes on one server do not see each other's jobs."
+);
+
 impl RedisStoreBuilder {
-    /// The prefix of every key the store uses (default [`DEFAULT_PREFIX`]).
-    /// Stores with different prefixes on one server do not see each other's
-    /// jobs.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> RedisStoreBuilder {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The store's name in the scheduler (default `"default"`): restored
-    /// jobs carry it, and error messages name it.
-    pub fn name(mut self, name: impl Into<String>) -> RedisStoreBuilder {
-        self.name = name.into();
-        self
-    }
-
-    /// Whose clock measures leases (default [`LeaseClock::Database`]).
-    pub fn lease_clock(mut self, clock: LeaseClock) -> RedisStoreBuilder {
-        self.lease_clock = clock;
-        self
-    }
-
     /// How long to wait for an answer before failing a call (default 10 s).
     pub fn response_timeout(mut self, timeout: Duration) -> RedisStoreBuilder {
         self.response_timeout = timeout;
@@ -261,20 +249,26 @@ impl RedisStoreBuilder {
         let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|error| {
-                Error::store(
-                    &self.name,
-                    format!("cannot connect to redis at {shown}"),
+                store_error(
+                    &self.options.name,
+                    format_args!("connect (redis at {shown})"),
                     Some(Box::new(error)),
                 )
             })?;
-        let keys = Keys::new(&self.prefix);
-        let history_keys = history::HistoryKeys::new(&self.prefix);
+        let StoreOptions {
+            name,
+            prefix,
+            lease_clock,
+            ..
+        } = self.options;
+        let keys = Keys::new(&prefix);
+        let history_keys = history::HistoryKeys::new(&prefix);
         let store = RedisStore {
             inner: Arc::new(Inner {
-                name: self.name,
+                name,
                 url: shown,
-                prefix: self.prefix,
-                lease_clock: self.lease_clock,
+                prefix,
+                lease_clock: lease_clock.unwrap_or_default(),
                 history_keys,
                 keys,
                 connection,
@@ -409,9 +403,7 @@ impl RedisStore {
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder {
             url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            name: DEFAULT.to_owned(),
-            lease_clock: LeaseClock::default(),
+            options: StoreOptions::new(DEFAULT_PREFIX),
             response_timeout: Duration::from_secs(10),
             connection_timeout: Duration::from_secs(5),
         }
@@ -497,9 +489,9 @@ impl RedisStore {
     }
 
     fn failed(&self, what: &str, error: RedisError) -> Error {
-        Error::store(
+        store_error(
             &self.inner.name,
-            format!("failed to {what} (redis at {})", self.inner.url),
+            format_args!("{what} (redis at {})", self.inner.url),
             Some(Box::new(error)),
         )
     }
@@ -522,20 +514,13 @@ impl RedisStore {
     fn lease_clock_now(&self, now: Timestamp) -> String {
         match self.inner.lease_clock {
             LeaseClock::Database => String::new(),
-            LeaseClock::Caller => floor_micros(now).to_string(),
+            LeaseClock::Caller => micros_floor(now).to_string(),
         }
     }
 
     /// The JSON of `job` and its score.
     fn encode(&self, job: &Job) -> Result<(String, String)> {
-        let stored = job.to_stored()?;
-        let json = serde_json::to_string(&stored).map_err(|error| {
-            Error::store(
-                &self.inner.name,
-                format!("cannot write job {:?} as JSON", job.id()),
-                Some(Box::new(error)),
-            )
-        })?;
+        let json = encode_job(&self.inner.name, job)?;
         Ok((json, score(job.next_run_time())))
     }
 
@@ -558,18 +543,10 @@ impl RedisStore {
 
     /// Reads the stored JSON of job `id`, without its previous fire time.
     fn decode(&self, id: &[u8], json: &[u8]) -> Read {
-        let id = String::from_utf8_lossy(id);
-        let stored: StoredJob = match serde_json::from_slice(json) {
-            Ok(stored) => stored,
-            Err(error) => return Read::Unreadable(format!("its JSON does not read: {error}")),
-        };
-        if stored.id != id {
-            return Read::Unreadable(format!(
-                "its JSON has id {:?}, not its key {id:?}",
-                stored.id
-            ));
+        match decode_job(&String::from_utf8_lossy(id), json) {
+            Ok(stored) => Read::Job(Box::new(Job::from_stored(stored, &self.inner.name))),
+            Err(reason) => Read::Unreadable(reason),
         }
-        Read::Job(Box::new(Job::from_stored(stored, &self.inner.name)))
     }
 
     /// Logs and marks job `id`, whose JSON cannot be read, and drops the
@@ -650,17 +627,17 @@ impl RedisStore {
             Release::Reschedule(next) => {
                 let mut rescheduled: StoredJob =
                     serde_json::from_str(expected).map_err(|error| {
-                        Error::store(
+                        store_error(
                             &self.inner.name,
-                            format!("cannot read job {id:?} back"),
+                            format_args!("read job {id:?} back"),
                             Some(Box::new(error)),
                         )
                     })?;
                 rescheduled.next_run_time = Some(next);
                 let json = serde_json::to_string(&rescheduled).map_err(|error| {
-                    Error::store(
+                    store_error(
                         &self.inner.name,
-                        format!("cannot write job {id:?} as JSON"),
+                        format_args!("write job {id:?} as JSON"),
                         Some(Box::new(error)),
                     )
                 })?;
@@ -708,10 +685,10 @@ impl RedisStore {
             }
             changed = Some(current);
         }
-        Err(Error::store(
+        Err(store_error(
             &self.inner.name,
-            format!(
-                "failed to release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
+            format_args!(
+                "release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
             ),
             None,
         ))
@@ -814,14 +791,7 @@ impl JobStore for RedisStore {
             Read::Unreadable(reason) => {
                 self.mark_unrestorable(id.as_bytes(), &json, &reason, "")
                     .await;
-                Err(Error::store(
-                    &self.inner.name,
-                    format!(
-                        "job {id:?} cannot be restored: {reason}; it is kept, \
-                         and listed by unrestorable_jobs"
-                    ),
-                    None,
-                ))
+                Err(unrestorable_error(&self.inner.name, id, &reason))
             }
         }
     }
@@ -919,13 +889,9 @@ impl JobStore for RedisStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let now_micros = floor_micros(now);
+        let now_micros = micros_floor(now);
         let lease_now = self.lease_clock_now(now);
-        let lease_micros = i64::try_from(lease.as_micros()).unwrap_or(if lease.is_negative() {
-            i64::MIN / 2
-        } else {
-            i64::MAX / 2
-        });
+        let lease_micros = duration_micros(lease).clamp(i64::MIN / 2, i64::MAX / 2);
         let triples: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = self
             .script(&self.inner.scripts.acquire)
             .arg(now_micros)
@@ -1002,10 +968,10 @@ impl JobStore for RedisStore {
             )
         })?;
         if outcomes.len() != settlements.len() {
-            return Err(Error::store(
+            return Err(store_error(
                 &self.inner.name,
-                format!(
-                    "failed to settle {} acquired job(s): the script answered {} outcome(s)",
+                format_args!(
+                    "settle {} acquired job(s): the script answered {} outcome(s)",
                     settlements.len(),
                     outcomes.len()
                 ),
@@ -1090,11 +1056,7 @@ impl JobStore for RedisStore {
 /// paused job.
 fn score(next: Option<Timestamp>) -> String {
     match next {
-        Some(next) => {
-            let micros = next.as_nanosecond().div_euclid(1000)
-                + i128::from(next.as_nanosecond().rem_euclid(1000) != 0);
-            micros.to_string()
-        }
+        Some(next) => micros_ceil(next).to_string(),
         None => String::new(),
     }
 }
@@ -1120,21 +1082,6 @@ fn parse_fire_time(text: &[u8]) -> std::result::Result<Timestamp, String> {
     }
 }
 
-/// `now` in microseconds since the Unix epoch, rounded down.
-fn floor_micros(now: Timestamp) -> i64 {
-    // OK because jiff's range of timestamps (years -9999 to 9999) holds
-    // about 3.2e17 microseconds either side of the epoch, well within i64.
-    i64::try_from(now.as_nanosecond().div_euclid(1000)).unwrap_or(i64::MAX)
-}
-
-fn from_micros(micros: i64) -> Timestamp {
-    Timestamp::from_microsecond(micros).unwrap_or(if micros < 0 {
-        Timestamp::MIN
-    } else {
-        Timestamp::MAX
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1147,11 +1094,11 @@ mod tests {
         assert_eq!(score(Some(at("1970-01-01T00:00:00.000001Z"))), "1");
         assert_eq!(score(Some(at("1970-01-01T00:00:00.0000001Z"))), "1");
         assert_eq!(score(Some(at("1969-12-31T23:59:59.9999999Z"))), "0");
-        assert_eq!(floor_micros(at("1970-01-01T00:00:00.0000019Z")), 1);
-        assert_eq!(floor_micros(at("1969-12-31T23:59:59.9999999Z")), -1);
+        assert_eq!(micros_floor(at("1970-01-01T00:00:00.0000019Z")), 1);
+        assert_eq!(micros_floor(at("1969-12-31T23:59:59.9999999Z")), -1);
         let t = at("2026-03-29T01:30:00.123456Z");
-        assert_eq!(score(Some(t)), floor_micros(t).to_string());
-        assert_eq!(from_micros(floor_micros(t)), t);
+        assert_eq!(score(Some(t)), micros_floor(t).to_string());
+        assert_eq!(from_micros(micros_floor(t)), t);
         assert_eq!(from_micros(i64::MAX), Timestamp::MAX);
     }
 }

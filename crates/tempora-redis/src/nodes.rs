@@ -11,11 +11,12 @@
 //! (`TIME`) when leases are measured there.
 
 use serde::{Deserialize, Serialize};
+use tempora::Result;
 use tempora::jiff::Timestamp;
 use tempora::store::NodeRecord;
-use tempora::{Error, Result};
+use tempora::store::backend::{from_micros, store_error};
 
-use crate::{LeaseClock, RedisStore, from_micros};
+use crate::{LeaseClock, RedisStore};
 
 /// A node record as written, without its heartbeat (the script adds it).
 #[derive(Serialize)]
@@ -82,9 +83,9 @@ impl RedisStore {
             running: node.running,
         };
         let mut head = serde_json::to_string(&written).map_err(|error| {
-            Error::store(
+            store_error(
                 &self.inner.name,
-                format!("cannot write the record of node {:?} as JSON", node.id),
+                format_args!("write the record of node {:?} as JSON", node.id),
                 Some(Box::new(error)),
             )
         })?;

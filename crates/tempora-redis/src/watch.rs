@@ -10,9 +10,10 @@
 use std::time::Duration;
 
 use redis::aio::{PubSubSink, PubSubStream};
+use tempora::Result;
 use tempora::jiff::Timestamp;
+use tempora::store::backend::store_error;
 use tempora::store::{ChangeFeed, ChangeSender};
-use tempora::{Error, Result};
 use tokio_stream::StreamExt;
 
 use crate::RedisStore;
@@ -73,10 +74,10 @@ impl Listener {
     async fn subscribe(&self) -> Result<(PubSubSink, PubSubStream)> {
         let failed = |error: Option<redis::RedisError>| {
             let cause = if error.is_some() { "" } else { ": timed out" };
-            Error::store(
+            store_error(
                 &self.store,
-                format!(
-                    "cannot listen to change notices on channel {:?} (redis at {}){cause}",
+                format_args!(
+                    "listen to change notices on channel {:?} (redis at {}){cause}",
                     self.channel, self.url
                 ),
                 error.map(|error| Box::new(error) as Box<dyn std::error::Error + Send + Sync>),

@@ -4,57 +4,43 @@
 //! that cannot be reached fails every case.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use tempora_redis::{LeaseClock, RedisStore};
+mod support;
+
+use support::{open, raw};
+use tempora_redis::LeaseClock;
 use tempora_testkit::{StoreUnderTest, unique_prefix};
-
-fn url() -> String {
-    std::env::var("TEMPORA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
-}
-
-async fn open(prefix: String, clock: LeaseClock) -> RedisStore {
-    RedisStore::builder(url())
-        .prefix(prefix)
-        .lease_clock(clock)
-        .connect()
-        .await
-        .unwrap_or_else(|error| {
-            panic!(
-                "the Redis server at {} must be running for these tests: {error:?}",
-                url()
-            )
-        })
-}
-
-async fn connection() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
 
 async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     let prefix = format!("tempora-test:{}:", unique_prefix("suite"));
-    let store = open(prefix.clone(), clock).await;
+    let store = open(&prefix, clock).await;
     let reopen_prefix = prefix.clone();
+    // Under the store's prefix, so that the cleanup removes its keys too.
+    let neighbour_prefix = format!("{prefix}beside:");
     let corrupt_prefix = prefix.clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
-        .reopen(move || open(reopen_prefix.clone(), clock))
-        .corrupt(move |id| {
+        .reopen(move || {
+            let prefix = reopen_prefix.clone();
+            async move { open(&prefix, clock).await }
+        })
+        .neighbour(move || {
+            let prefix = neighbour_prefix.clone();
+            async move { open(&prefix, clock).await }
+        })
+        .corrupt(move |id, json| {
             let jobs = format!("{corrupt_prefix}jobs");
             async move {
                 redis::cmd("HSET")
                     .arg(jobs)
                     .arg(id)
-                    .arg(r#"{"version": 99, "written by": "a newer release"}"#)
-                    .query_async::<()>(&mut connection().await)
+                    .arg(json)
+                    .query_async::<()>(&mut raw().await)
                     .await
                     .unwrap();
             }
         })
         .cleanup(move || async move {
-            let mut connection = connection().await;
+            let mut connection = raw().await;
             let keys: Vec<String> = redis::cmd("KEYS")
                 .arg(format!("{prefix}*"))
                 .query_async(&mut connection)

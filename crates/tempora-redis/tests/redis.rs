@@ -1,44 +1,28 @@
 //! What is particular to the Redis store (the store contract itself is
 //! proven by the conformance suite, in `conformance.rs`): its keys, its
-//! microsecond scores, leases on the server's clock, the marks of jobs that
-//! cannot be read, URLs and passwords, a server that goes away and comes
-//! back, and a long run history read in pages. Against the real server on
-//! 127.0.0.1:6379 (override with `TEMPORA_REDIS_URL`); each test owns a
-//! random key prefix, so the tests run in parallel; a server that cannot be
-//! reached fails them, never skips them.
+//! microsecond scores, the marks of jobs that cannot be read, URLs and
+//! passwords, change notices per prefix, a server that goes away and comes
+//! back. Against the real server on 127.0.0.1:6379 (override with
+//! `TEMPORA_REDIS_URL`); each test owns a random key prefix, so the tests
+//! run in parallel; a server that cannot be reached fails them, never
+//! skips them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::time::Duration;
 
-use serde_json::json;
+use support::{open, raw, url};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{Job, JobBuilder, JobDefaults, StoredJob};
+use tempora::job::JobBuilder;
 use tempora::store::{JobStore, Release};
 use tempora::trigger::IntervalTrigger;
 use tempora_redis::{LeaseClock, RedisStore};
+use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
 use tempora_testkit::servers::PrivateRedis;
-
-fn url() -> String {
-    std::env::var("TEMPORA_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".to_owned())
-}
 
 fn random_prefix() -> String {
     format!("tempora-test:{}:", uuid::Uuid::new_v4().simple())
-}
-
-async fn open(prefix: &str, clock: LeaseClock) -> RedisStore {
-    RedisStore::builder(url())
-        .prefix(prefix)
-        .lease_clock(clock)
-        .connect()
-        .await
-        .unwrap_or_else(|error| {
-            panic!(
-                "the Redis server at {} must be running for these tests \
-                 (redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save \"\" --appendonly no): {error:?}",
-                url()
-            )
-        })
 }
 
 /// A store on a fresh prefix, leases on the caller's clock.
@@ -46,248 +30,7 @@ async fn store() -> RedisStore {
     open(&random_prefix(), LeaseClock::Caller).await
 }
 
-/// A plain connection for looking at the keys the store wrote.
-async fn raw() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap()
-}
-
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
-
-fn t0() -> Timestamp {
-    at("2026-01-01T00:00:00Z")
-}
-
-fn minutes(n: i64) -> SignedDuration {
-    SignedDuration::from_mins(n)
-}
-
-/// A job `id` firing every minute from `t0()`, first at `first`.
-fn job(id: &str, first: Timestamp) -> Job {
-    job_with(
-        JobBuilder::new("tick", minutely())
-            .id(id)
-            .next_run_time(first),
-    )
-}
-
-fn paused(id: &str) -> Job {
-    job_with(JobBuilder::new("tick", minutely()).id(id).paused())
-}
-
-fn minutely() -> IntervalTrigger {
-    IntervalTrigger::builder()
-        .minutes(1)
-        .start_date(t0())
-        .timezone("UTC")
-        .build()
-        .unwrap()
-}
-
-fn job_with(builder: JobBuilder) -> Job {
-    builder.build_at(&JobDefaults::default(), t0()).unwrap()
-}
-
-fn stored(job: &Job) -> StoredJob {
-    job.to_stored().unwrap()
-}
-
-fn ids(jobs: &[Job]) -> Vec<String> {
-    jobs.iter().map(|job| job.id().to_owned()).collect()
-}
-
 const LEASE: SignedDuration = SignedDuration::from_secs(30);
-
-#[tokio::test]
-async fn due_times_are_kept_to_the_microsecond_rounded_up() {
-    let store = store().await;
-    store.add_job(job("now", t0()), false).await.unwrap();
-    store
-        .add_job(job("future", t0() + SignedDuration::from_nanos(1)), false)
-        .await
-        .unwrap();
-    assert!(
-        store
-            .acquire_due(t0(), 0, "x", LEASE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        ids(&store.acquire_due(t0(), 10, "x", LEASE).await.unwrap()),
-        ["now"]
-    );
-    // Never claimed early, even within its microsecond.
-    let same_microsecond = t0() + SignedDuration::from_nanos(999);
-    assert!(
-        store
-            .acquire_due(same_microsecond, 10, "y", LEASE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let next_microsecond = t0() + SignedDuration::from_micros(1);
-    assert_eq!(store.next_run_time().await.unwrap(), Some(next_microsecond));
-    let claimed = store
-        .acquire_due(next_microsecond, 10, "y", LEASE)
-        .await
-        .unwrap();
-    assert_eq!(ids(&claimed), ["future"]);
-    // The job itself keeps its exact time.
-    assert_eq!(
-        claimed[0].next_run_time(),
-        Some(t0() + SignedDuration::from_nanos(1))
-    );
-    store.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
-async fn database_clock_leases_last_their_duration_on_the_server() {
-    let store = open(&random_prefix(), LeaseClock::Database).await;
-    store.add_job(job("a", t0()), false).await.unwrap();
-    let lease = SignedDuration::from_millis(300);
-    assert_eq!(
-        ids(&store.acquire_due(t0(), 10, "x", lease).await.unwrap()),
-        ["a"]
-    );
-    // A caller whose clock is far ahead cannot take over a live lease.
-    let far_ahead = t0() + SignedDuration::from_hours(24 * 365);
-    assert!(
-        store
-            .acquire_due(far_ahead, 10, "y", lease)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(
-        ids(&store.acquire_due(t0(), 10, "y", lease).await.unwrap()),
-        ["a"]
-    );
-    store.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
-async fn release_keeps_a_change_made_while_the_job_was_claimed() {
-    let store = store().await;
-    store.add_job(job("moved", t0()), false).await.unwrap();
-    store.add_job(job("paused", t0()), false).await.unwrap();
-    store.add_job(job("renamed", t0()), false).await.unwrap();
-    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
-    assert_eq!(claimed.len(), 3);
-
-    store
-        .update_job(job("moved", t0() + minutes(30)))
-        .await
-        .unwrap();
-    store.update_job(paused("paused")).await.unwrap();
-    let renamed = job_with(
-        JobBuilder::new("tick", minutely())
-            .id("renamed")
-            .name("new name")
-            .args(&json!({"changed": true}))
-            .next_run_time(t0()),
-    );
-    store.update_job(renamed).await.unwrap();
-
-    for job in &claimed {
-        store
-            .release("x", job, Release::Reschedule(t0() + minutes(1)))
-            .await
-            .unwrap();
-    }
-    let get = |id: &'static str| {
-        let store = store.clone();
-        async move { store.get_job(id).await.unwrap().unwrap() }
-    };
-    // The next run time changed meanwhile: the change wins.
-    assert_eq!(get("moved").await.next_run_time(), Some(t0() + minutes(30)));
-    assert!(get("paused").await.is_paused());
-    // Only other fields changed: the release applies on top of them.
-    let renamed = get("renamed").await;
-    assert_eq!(renamed.next_run_time(), Some(t0() + minutes(1)));
-    assert_eq!(renamed.name(), "new name");
-    assert_eq!(renamed.args(), &json!({"changed": true}));
-    // Every lease was dropped.
-    let leases: usize = redis::cmd("HLEN")
-        .arg(format!("{}leases", store.prefix()))
-        .query_async(&mut raw().await)
-        .await
-        .unwrap();
-    assert_eq!(leases, 0);
-    store.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
-async fn a_zero_lease_claims_each_job_once_per_call() {
-    let store = store().await;
-    store.add_job(job("a", t0()), false).await.unwrap();
-    store.add_job(job("b", t0()), false).await.unwrap();
-    let claimed = store
-        .acquire_due(t0(), 10, "x", SignedDuration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(ids(&claimed), ["a", "b"]);
-    // Expired at once: the next call may take them again.
-    let again = store
-        .acquire_due(t0(), 10, "y", SignedDuration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(ids(&again), ["a", "b"]);
-    store.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
-async fn extreme_times_are_ordered() {
-    let store = store().await;
-    let first = at("-009999-01-03T00:00:00Z");
-    let before_epoch = at("1969-12-31T23:59:59.999999999Z");
-    let last = at("9999-12-30T00:00:00Z");
-    store.add_job(job("last", last), false).await.unwrap();
-    store
-        .add_job(job("before-epoch", before_epoch), false)
-        .await
-        .unwrap();
-    store.add_job(job("first", first), false).await.unwrap();
-    assert_eq!(
-        ids(&store.list_jobs().await.unwrap()),
-        ["first", "before-epoch", "last"]
-    );
-    assert_eq!(store.next_run_time().await.unwrap(), Some(first));
-    let due = store
-        .acquire_due(Timestamp::UNIX_EPOCH, 10, "x", LEASE)
-        .await
-        .unwrap();
-    assert_eq!(ids(&due), ["first", "before-epoch"]);
-    store.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
-async fn remove_all_jobs_empties_only_its_own_prefix() {
-    let mine = store().await;
-    let theirs = store().await;
-    mine.add_job(job("a", t0()), false).await.unwrap();
-    theirs.add_job(job("a", t0()), false).await.unwrap();
-    mine.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
-    mine.remove_all_jobs().await.unwrap();
-    assert!(mine.list_jobs().await.unwrap().is_empty());
-    assert_eq!(mine.next_run_time().await.unwrap(), None);
-    assert_eq!(theirs.list_jobs().await.unwrap().len(), 1);
-    let exists: usize = redis::cmd("EXISTS")
-        .arg(format!("{}jobs", mine.prefix()))
-        .arg(format!("{}run_times", mine.prefix()))
-        .arg(format!("{}leases", mine.prefix()))
-        .query_async(&mut raw().await)
-        .await
-        .unwrap();
-    assert_eq!(exists, 0);
-    theirs.remove_all_jobs().await.unwrap();
-}
 
 #[tokio::test]
 async fn keys_hold_what_the_documentation_says() {
@@ -323,14 +66,41 @@ async fn keys_hold_what_the_documentation_says() {
         .await
         .unwrap();
     assert_eq!(lease, format!("node-1|{}", (next + LEASE).as_microsecond()));
+    // Scores are microseconds rounded up: a job is never claimed early,
+    // not even within its microsecond, and its JSON keeps the exact time.
+    let due = at(T0) + SignedDuration::from_nanos(1);
+    store.add_job(job("b", due), false).await.unwrap();
+    let score: i64 = redis::cmd("ZSCORE")
+        .arg(format!("{prefix}run_times"))
+        .arg("b")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(score, at(T0).as_microsecond() + 1);
+    let early = store.acquire_due(at(T0) + SignedDuration::from_nanos(999), 10, "y", LEASE);
+    assert_eq!(early.await.unwrap().len(), 0);
+    assert_eq!(
+        store.next_run_time().await.unwrap(),
+        Some(at(T0) + SignedDuration::from_micros(1))
+    );
+    let b = store.get_job("b").await.unwrap().unwrap();
+    assert_eq!(b.next_run_time(), Some(due));
     store.remove_all_jobs().await.unwrap();
+    let exists: usize = redis::cmd("EXISTS")
+        .arg(format!("{prefix}jobs"))
+        .arg(format!("{prefix}run_times"))
+        .arg(format!("{prefix}leases"))
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(exists, 0, "remove_all_jobs leaves no key of its own");
 }
 
 #[tokio::test]
 async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
     let store = store().await;
     let prefix = store.prefix().to_owned();
-    store.add_job(job("good", t0()), false).await.unwrap();
+    store.add_job(job("good", at(T0)), false).await.unwrap();
     let mut raw = raw().await;
     let garbage = "{\"version\": 99, \"not a job\": true}";
     redis::pipe()
@@ -340,14 +110,14 @@ async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
         .arg(garbage)
         .cmd("ZADD")
         .arg(format!("{prefix}run_times"))
-        .arg(t0().as_microsecond() - 1)
+        .arg(at(T0).as_microsecond() - 1)
         .arg("bad")
         .query_async::<()>(&mut raw)
         .await
         .unwrap();
 
     // Claiming skips it, and keeps it.
-    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
+    let claimed = store.acquire_due(at(T0), 10, "x", LEASE).await.unwrap();
     assert_eq!(ids(&claimed), ["good"]);
     let unrestorable = store.unrestorable_jobs().await.unwrap();
     assert_eq!(unrestorable.len(), 1);
@@ -367,12 +137,12 @@ async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
     // It does not wake the scheduler, nor block the jobs behind it.
     assert!(
         store
-            .acquire_due(t0(), 10, "y", LEASE)
+            .acquire_due(at(T0), 10, "y", LEASE)
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.next_run_time().await.unwrap(), Some(t0() + LEASE));
+    assert_eq!(store.next_run_time().await.unwrap(), Some(at(T0) + LEASE));
     // Listing skips it; asking for it says why.
     assert_eq!(ids(&store.list_jobs().await.unwrap()), ["good"]);
     let error = store.get_job("bad").await.unwrap_err();
@@ -386,39 +156,12 @@ async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
     assert_eq!(again.unrestorable_jobs().await.unwrap(), unrestorable);
 
     // Writing it again clears the mark and schedules it.
-    store.add_job(job("bad", t0()), true).await.unwrap();
+    store.add_job(job("bad", at(T0)), true).await.unwrap();
     assert!(store.unrestorable_jobs().await.unwrap().is_empty());
     assert_eq!(
-        ids(&store.acquire_due(t0(), 10, "y", LEASE).await.unwrap()),
+        ids(&store.acquire_due(at(T0), 10, "y", LEASE).await.unwrap()),
         ["bad"]
     );
-    store.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
-async fn a_job_fixed_by_hand_is_cleared_when_listed() {
-    let store = store().await;
-    let prefix = store.prefix().to_owned();
-    let mut raw = raw().await;
-    redis::cmd("HSET")
-        .arg(format!("{prefix}jobs"))
-        .arg("a")
-        .arg("not json")
-        .query_async::<()>(&mut raw)
-        .await
-        .unwrap();
-    assert!(store.list_jobs().await.unwrap().is_empty());
-    assert_eq!(store.unrestorable_jobs().await.unwrap().len(), 1);
-    let fixed = serde_json::to_string(&stored(&paused("a"))).unwrap();
-    redis::cmd("HSET")
-        .arg(format!("{prefix}jobs"))
-        .arg("a")
-        .arg(fixed)
-        .query_async::<()>(&mut raw)
-        .await
-        .unwrap();
-    assert_eq!(ids(&store.list_jobs().await.unwrap()), ["a"]);
-    assert!(store.unrestorable_jobs().await.unwrap().is_empty());
     store.remove_all_jobs().await.unwrap();
 }
 
@@ -479,7 +222,7 @@ async fn names_prefix_and_url_are_shown() {
     assert_eq!(store.url(), url());
     assert!(format!("{store:?}").contains(&prefix));
     let restored = {
-        store.add_job(job("a", t0()), true).await.unwrap();
+        store.add_job(job("a", at(T0)), true).await.unwrap();
         store.get_job("a").await.unwrap().unwrap()
     };
     assert_eq!(restored.store(), "main");
@@ -502,13 +245,13 @@ async fn short_timeouts(server: &PrivateRedis) -> RedisStore {
 async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_returns() {
     let mut server = PrivateRedis::start_append_only();
     let store = short_timeouts(&server).await;
-    store.add_job(job("a", t0()), false).await.unwrap();
+    store.add_job(job("a", at(T0)), false).await.unwrap();
 
     server.kill();
     let error = store.list_jobs().await.unwrap_err();
     assert!(error.is_store(), "{error}");
     assert!(error.to_string().contains(&server.url()), "{error}");
-    let error = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap_err();
+    let error = store.acquire_due(at(T0), 10, "x", LEASE).await.unwrap_err();
     assert!(error.is_store(), "{error}");
 
     server.start_again();
@@ -526,7 +269,7 @@ async fn the_store_fails_clearly_while_the_server_is_down_and_recovers_when_it_r
     let listed = listed.expect("the store did not recover after the server returned");
     assert_eq!(ids(&listed), ["a"]);
     assert_eq!(
-        ids(&store.acquire_due(t0(), 10, "x", LEASE).await.unwrap()),
+        ids(&store.acquire_due(at(T0), 10, "x", LEASE).await.unwrap()),
         ["a"]
     );
 }
@@ -704,17 +447,20 @@ async fn a_job_added_through_one_instance_is_noticed_by_another() {
         .await
         .unwrap()
         .expect("the redis store sends change notices");
-    let first = t0() + minutes(5);
+    let first = at(T0) + SignedDuration::from_mins(5);
     adder.add_job(job("a", first), false).await.unwrap();
     assert_eq!(next_notice(&mut feed).await, Some(first));
     // A store on another prefix is not heard.
     let other = store().await;
-    other.add_job(job("a", t0()), false).await.unwrap();
+    other.add_job(job("a", at(T0)), false).await.unwrap();
     adder
-        .add_job(job("b", t0() + minutes(3)), false)
+        .add_job(job("b", at(T0) + SignedDuration::from_mins(3)), false)
         .await
         .unwrap();
-    assert_eq!(next_notice(&mut feed).await, Some(t0() + minutes(3)));
+    assert_eq!(
+        next_notice(&mut feed).await,
+        Some(at(T0) + SignedDuration::from_mins(3))
+    );
     adder.remove_all_jobs().await.unwrap();
     other.remove_all_jobs().await.unwrap();
 }
@@ -725,32 +471,38 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
     let writer = open(&prefix, LeaseClock::Caller).await;
     let watcher = open(&prefix, LeaseClock::Caller).await;
     writer
-        .add_job(job("a", t0() + minutes(10)), false)
+        .add_job(job("a", at(T0) + SignedDuration::from_mins(10)), false)
         .await
         .unwrap();
     let mut feed = watcher.watch().await.unwrap().unwrap();
     // Later, then paused: neither makes it due sooner.
     writer
-        .update_job(job("a", t0() + minutes(20)))
+        .update_job(job("a", at(T0) + SignedDuration::from_mins(20)))
         .await
         .unwrap();
     writer.update_job(paused("a")).await.unwrap();
     // Resumed: it had no next run time, so it is sooner.
     writer
-        .update_job(job("a", t0() + minutes(30)))
+        .update_job(job("a", at(T0) + SignedDuration::from_mins(30)))
         .await
         .unwrap();
-    assert_eq!(next_notice(&mut feed).await, Some(t0() + minutes(30)));
+    assert_eq!(
+        next_notice(&mut feed).await,
+        Some(at(T0) + SignedDuration::from_mins(30))
+    );
     writer
-        .update_job(job("a", t0() + minutes(40)))
+        .update_job(job("a", at(T0) + SignedDuration::from_mins(40)))
         .await
         .unwrap();
     writer
-        .update_job(job("a", t0() + minutes(5)))
+        .update_job(job("a", at(T0) + SignedDuration::from_mins(5)))
         .await
         .unwrap();
     // The first notice after the resume is the earlier change's.
-    assert_eq!(next_notice(&mut feed).await, Some(t0() + minutes(5)));
+    assert_eq!(
+        next_notice(&mut feed).await,
+        Some(at(T0) + SignedDuration::from_mins(5))
+    );
     writer.remove_all_jobs().await.unwrap();
 }
 
@@ -765,67 +517,14 @@ async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lo
     assert_eq!(next_notice(&mut feed).await, None);
     let mut added = false;
     for _ in 0..50 {
-        if store.add_job(job("a", t0()), true).await.is_ok() {
+        if store.add_job(job("a", at(T0)), true).await.is_ok() {
             added = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(added, "the store did not recover after the server returned");
-    assert_eq!(next_notice(&mut feed).await, Some(t0()));
-}
-
-#[tokio::test]
-async fn a_settlement_won_after_a_change_through_the_api_keeps_the_change() {
-    use tempora::store::Settlement;
-
-    let store = store().await;
-    store.add_job(job("moved", t0()), false).await.unwrap();
-    store.add_job(job("renamed", t0()), false).await.unwrap();
-    let claimed = store.acquire_due(t0(), 10, "x", LEASE).await.unwrap();
-    assert_eq!(ids(&claimed), ["moved", "renamed"]);
-    store
-        .update_job(job("moved", t0() + minutes(30)))
-        .await
-        .unwrap();
-    let renamed = job_with(
-        JobBuilder::new("tick", minutely())
-            .id("renamed")
-            .name("new name")
-            .next_run_time(t0()),
-    );
-    store.update_job(renamed).await.unwrap();
-    let settlements: Vec<Settlement> = claimed
-        .iter()
-        .map(|job| {
-            Settlement::new(
-                job.clone(),
-                Some(t0()),
-                Release::Reschedule(t0() + minutes(1)),
-            )
-        })
-        .collect();
-    let outcomes = store.settle("x", &settlements, t0()).await.unwrap();
-    assert!(
-        outcomes.iter().all(|outcome| outcome.is_won()),
-        "{outcomes:?}"
-    );
-    // The next run time moved meanwhile: the change wins.
-    let moved = store.get_job("moved").await.unwrap().unwrap();
-    assert_eq!(moved.next_run_time(), Some(t0() + minutes(30)));
-    assert_eq!(moved.previous_fire_time(), Some(t0()));
-    // Only the name changed: the release applies on top of it.
-    let renamed = store.get_job("renamed").await.unwrap().unwrap();
-    assert_eq!(renamed.name(), "new name");
-    assert_eq!(renamed.next_run_time(), Some(t0() + minutes(1)));
-    assert_eq!(renamed.previous_fire_time(), Some(t0()));
-    let leases: usize = redis::cmd("HLEN")
-        .arg(format!("{}leases", store.prefix()))
-        .query_async(&mut raw().await)
-        .await
-        .unwrap();
-    assert_eq!(leases, 0, "every lease was dropped");
-    store.remove_all_jobs().await.unwrap();
+    assert_eq!(next_notice(&mut feed).await, Some(at(T0)));
 }
 
 #[tokio::test]
@@ -833,8 +532,11 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
     use tempora::store::{NodeRecord, Settlement};
 
     let store = store().await;
-    store.add_job(job("a", t0()), false).await.unwrap();
-    let claimed = store.acquire_due(t0(), 10, "node-1", LEASE).await.unwrap();
+    store.add_job(job("a", at(T0)), false).await.unwrap();
+    let claimed = store
+        .acquire_due(at(T0), 10, "node-1", LEASE)
+        .await
+        .unwrap();
     let taken = at("2026-01-01T00:00:00.000000001Z");
     let outcome = store
         .settle(
@@ -842,9 +544,9 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
             &[Settlement::new(
                 claimed[0].clone(),
                 Some(taken),
-                Release::Reschedule(t0() + minutes(1)),
+                Release::Reschedule(at(T0) + SignedDuration::from_mins(1)),
             )],
-            t0(),
+            at(T0),
         )
         .await
         .unwrap();
@@ -876,7 +578,7 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         Some(taken)
     );
 
-    let node = NodeRecord::new("node-1", "host", 7, "instance", t0());
+    let node = NodeRecord::new("node-1", "host", 7, "instance", at(T0));
     store.heartbeat(&node).await.unwrap();
     let record: String = redis::cmd("HGET")
         .arg(format!("{prefix}nodes"))
@@ -886,7 +588,7 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         .unwrap();
     let value: serde_json::Value = serde_json::from_str(&record).unwrap();
     assert_eq!(value["instance"], "instance");
-    assert_eq!(value["last_heartbeat"], t0().as_microsecond());
+    assert_eq!(value["last_heartbeat"], at(T0).as_microsecond());
 
     // Removing the job removes its previous fire time.
     store.remove_job("a").await.unwrap();
@@ -897,69 +599,4 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         .unwrap();
     assert_eq!(exists, 0);
     store.remove_node("node-1", "instance").await.unwrap();
-}
-
-mod history {
-    use super::*;
-    use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
-
-    fn running(job: &str, scheduled: Timestamp, node: &str) -> RunRecord {
-        RunRecord::running(job, scheduled, node, scheduled, scheduled + LEASE)
-    }
-
-    fn done(job: &str, scheduled: Timestamp, status: RunStatus) -> RunRecord {
-        running(job, scheduled, "n").finish(
-            status,
-            scheduled + SignedDuration::from_secs(1),
-            Some(SignedDuration::from_secs(1)),
-            status.is_failure().then(|| "boom ✗".to_owned()),
-        )
-    }
-
-    #[tokio::test]
-    async fn a_long_history_lists_through_pages() {
-        let store = store().await;
-        for i in 0..1200 {
-            store
-                .record_run(&done(
-                    "a",
-                    t0() + SignedDuration::from_secs(i),
-                    RunStatus::Success,
-                ))
-                .await
-                .unwrap();
-        }
-        let newest = store
-            .list_runs(&RunQuery::new().job("a").limit(3))
-            .await
-            .unwrap();
-        assert_eq!(
-            newest[0].scheduled_time,
-            t0() + SignedDuration::from_secs(1199)
-        );
-        assert_eq!(newest.len(), 3);
-        assert_eq!(store.list_runs(&RunQuery::new()).await.unwrap().len(), 1200);
-        let removed = store
-            .prune_runs(&RunRetention::keep_all().per_job(10), t0())
-            .await
-            .unwrap();
-        assert_eq!(removed, 1190);
-        cleanup_history(&store).await;
-    }
-
-    async fn cleanup_history(store: &RedisStore) {
-        let prefix = store.prefix();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}*"))
-            .query_async(&mut raw().await)
-            .await
-            .unwrap();
-        if !keys.is_empty() {
-            redis::cmd("DEL")
-                .arg(keys)
-                .query_async::<()>(&mut raw().await)
-                .await
-                .unwrap();
-        }
-    }
 }

@@ -213,7 +213,7 @@ pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
 /// The statements writing the schema version of `tables`, with the
 /// dialect's `parameter` (`?` or `$1`): the row updated, then, when there
 /// is none, inserted.
-pub(crate) fn write_version(tables: &Tables, parameter: &str) -> [String; 2] {
+fn write_version(tables: &Tables, parameter: &str) -> [String; 2] {
     let schema = &tables.schema;
     [
         format!("UPDATE {schema} SET version = {parameter} WHERE id = 1"),
@@ -221,19 +221,95 @@ pub(crate) fn write_version(tables: &Tables, parameter: &str) -> [String; 2] {
     ]
 }
 
+/// Writes [`SCHEMA_VERSION`] as the schema version of `tables`, on
+/// `connection` (in the migration's transaction where the dialect has
+/// one): updates its row, or inserts it where there is none. MySQL counts
+/// matched rows (the connection's `CLIENT_FOUND_ROWS`), so 0 means no row
+/// there too.
+pub(crate) async fn write_schema_version<D: Dialect>(
+    connection: &mut <D::Db as Database>::Connection,
+    tables: &Tables,
+) -> std::result::Result<(), sqlx::Error>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: sqlx::Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: sqlx::IntoArguments<D::Db>,
+    for<'q> i64: sqlx::Encode<'q, D::Db> + sqlx::Type<D::Db>,
+{
+    let parameter = if D::NUMBERED_PARAMETERS { "$1" } else { "?" };
+    let [update, insert] = write_version(tables, parameter);
+    let updated = sqlx::query(sqlx::AssertSqlSafe(update))
+        .bind(SCHEMA_VERSION)
+        .execute(&mut *connection)
+        .await?;
+    if D::rows_affected(&updated) == 0 {
+        sqlx::query(sqlx::AssertSqlSafe(insert))
+            .bind(SCHEMA_VERSION)
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
 /// [`Schema::read_version`] of `tables`.
 pub(crate) fn read_version(tables: &Tables) -> String {
     format!("SELECT version FROM {} WHERE id = 1", tables.schema)
 }
 
-mod private {
+/// Keeps [`Dialect`] to this crate: each dialect's file implements it.
+pub(crate) mod private {
     pub trait Sealed {}
-    #[cfg(feature = "sqlite")]
-    impl Sealed for crate::sqlite::Sqlite {}
-    #[cfg(feature = "postgres")]
-    impl Sealed for crate::postgres::Postgres {}
-    #[cfg(feature = "mysql")]
-    impl Sealed for crate::mysql::MySql {}
+}
+
+/// A pool on `connect` of at most `options.max_connections` (10 unless
+/// set), waiting `options.connect_timeout` for a connection, each
+/// connection running `settings` first; a failure is the store error
+/// naming `shown`, the database's URL without its password.
+pub(crate) async fn open_pool<DB>(
+    connect: <DB::Connection as sqlx::Connection>::Options,
+    settings: Vec<String>,
+    options: &SqlOptions,
+    shown: &str,
+) -> Result<Pool<DB>>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let settings = std::sync::Arc::new(settings);
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(options.max_connections.unwrap_or(10))
+        .acquire_timeout(options.connect_timeout)
+        .after_connect(move |connection, _| {
+            let settings = std::sync::Arc::clone(&settings);
+            Box::pin(async move {
+                for setting in settings.iter() {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(setting.clone()))
+                        .execute(&mut *connection)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(connect)
+        .await
+        .map_err(|error| {
+            located_error(
+                &options.store.name,
+                shown,
+                "connect to the database",
+                Some(Box::new(error)),
+            )
+        })
+}
+
+/// A store error of store `name` on the database at `location` (shown
+/// without its password): `store "<name>": cannot <what> (<location>)`.
+pub(crate) fn located_error(
+    name: &str,
+    location: &str,
+    what: impl std::fmt::Display,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+) -> tempora::Error {
+    tempora::store::backend::store_error(name, format_args!("{what} ({location})"), source)
 }
 
 /// A SQL database a [`SqlStore`](crate::SqlStore) runs on:
@@ -332,12 +408,15 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// A feed of the database's notices that a job of `tables` may run
     /// sooner, for a database that sends them (PostgreSQL); `None` for the
     /// others (the default).
+    /// `name` and `location` (the URL without its password) are the
+    /// store's, for its errors and logs.
     fn watch(
         pool: &Pool<Self::Db>,
         tables: &Tables,
+        name: &str,
         location: &str,
     ) -> impl Future<Output = Result<Option<ChangeFeed>>> + Send {
-        let _ = (pool, tables, location);
+        let _ = (pool, tables, name, location);
         std::future::ready(Ok(None))
     }
 }

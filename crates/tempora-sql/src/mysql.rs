@@ -5,15 +5,16 @@
 
 use std::str::FromStr;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlQueryResult};
-use sqlx::{AssertSqlSafe, Executor, Pool};
+use sqlx::mysql::{MySqlConnectOptions, MySqlQueryResult};
+use sqlx::{AssertSqlSafe, Pool};
 use tempora::store::url::{hide_secrets, redact};
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, SCHEMA_VERSION, Schema,
-    Tables, nodes_table, previous_fire_time_column, read_version, write_version,
+    Tables, nodes_table, open_pool, previous_fire_time_column, private, read_version,
+    write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -45,6 +46,8 @@ pub type MySqlStore = SqlStore<MySql>;
 
 /// The longest id, owner or node: the `VARCHAR` length of the key columns.
 const MAX_KEY: usize = 255;
+
+impl private::Sealed for MySql {}
 
 impl Dialect for MySql {
     type Db = sqlx::MySql;
@@ -178,32 +181,14 @@ impl Dialect for MySql {
         // Lock waits end at the statement timeout, in seconds (row locks:
         // innodb_lock_wait_timeout; metadata locks: lock_wait_timeout).
         let lock_wait = options.statement_timeout.as_secs().max(1);
-        let pool = MySqlPoolOptions::new()
-            .max_connections(options.max_connections.unwrap_or(10))
-            .acquire_timeout(options.connect_timeout)
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    connection
-                        .execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                        .await?;
-                    connection
-                        .execute(AssertSqlSafe(format!(
-                            "SET SESSION innodb_lock_wait_timeout = {lock_wait}, \
-                             lock_wait_timeout = {lock_wait}"
-                        )))
-                        .await
-                        .map(drop)
-                })
-            })
-            .connect_with(connect)
-            .await
-            .map_err(|error| {
-                Error::store(
-                    &shown,
-                    "cannot connect to the database",
-                    Some(Box::new(error)),
-                )
-            })?;
+        let settings = vec![
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_owned(),
+            format!(
+                "SET SESSION innodb_lock_wait_timeout = {lock_wait}, \
+                 lock_wait_timeout = {lock_wait}"
+            ),
+        ];
+        let pool = open_pool(connect, settings, options, &shown).await?;
         Ok((pool, shown))
     }
 
@@ -337,19 +322,7 @@ impl MySql {
                 .execute(&mut *connection)
                 .await?;
         }
-        let [update, insert] = write_version(tables, "?");
-        let updated = sqlx::query(AssertSqlSafe(update))
-            .bind(SCHEMA_VERSION)
-            .execute(&mut *connection)
-            .await?;
-        // MySQL counts matched rows (the connection's CLIENT_FOUND_ROWS):
-        // 0 only when there is no row.
-        if updated.rows_affected() == 0 {
-            sqlx::query(AssertSqlSafe(insert))
-                .bind(SCHEMA_VERSION)
-                .execute(&mut *connection)
-                .await?;
-        }
+        write_schema_version::<MySql>(connection, tables).await?;
         Ok(found)
     }
 }

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
+use tempora::store::backend::StoreOptions;
 use tempora::{Error, Result};
-
-use crate::LeaseClock;
 
 /// The longest table prefix: PostgreSQL truncates identifiers at 63 bytes,
 /// and the longest name made from the prefix is `{prefix}runs_scheduled_time`.
@@ -26,23 +25,20 @@ const CALL_MARGIN: Duration = Duration::from_secs(5);
 ///     .max_connections(8)
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .statement_timeout(Duration::from_secs(60));
-/// assert_eq!(options.prefix, "billing_");
-/// assert_eq!(SqlOptions::new().prefix, "tempora_");
+/// assert_eq!(options.store.prefix, "billing_");
+/// assert_eq!(options.store.name, "billing");
+/// assert_eq!(SqlOptions::new().store.prefix, "tempora_");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SqlOptions {
-    /// What the store's table names start with (default `tempora_`): the
-    /// jobs live in `{prefix}jobs`, the run history in `{prefix}runs`.
-    /// Stores with different prefixes on one database do not see each
-    /// other. Letters, digits and `_`, at most 40.
-    pub prefix: String,
-    /// The store name the jobs read from it carry (default `"default"`):
-    /// the name the scheduler knows the store by.
-    pub name: String,
-    /// Whose clock measures leases; `None` for the backend's default
-    /// (the database's for PostgreSQL and MySQL, the caller's for SQLite).
-    pub lease_clock: Option<LeaseClock>,
+    /// The options every store takes: its name (default `"default"`),
+    /// what its table names start with (default `tempora_`: the jobs live
+    /// in `{prefix}jobs`, the run history in `{prefix}runs`; letters,
+    /// digits and `_`, at most 40), and whose clock measures leases
+    /// (`None` for the backend's default: the database's for PostgreSQL
+    /// and MySQL, the caller's for SQLite).
+    pub store: StoreOptions,
     /// The most connections the store's pool opens (default 4 for SQLite,
     /// 10 for the servers). SQLite's store holds one more connection, of its
     /// own, for every write.
@@ -66,9 +62,7 @@ pub struct SqlOptions {
 impl Default for SqlOptions {
     fn default() -> SqlOptions {
         SqlOptions {
-            prefix: "tempora_".to_owned(),
-            name: tempora::job::DEFAULT.to_owned(),
-            lease_clock: None,
+            store: StoreOptions::new("tempora_"),
             max_connections: None,
             connect_timeout: Duration::from_secs(10),
             statement_timeout: Duration::from_secs(30),
@@ -76,28 +70,17 @@ impl Default for SqlOptions {
     }
 }
 
+tempora::store_options_methods!(
+    SqlOptions,
+    store,
+    "What the store's table names start with (default `tempora_`): letters, digits and `_`, \
+     at most 40."
+);
+
 impl SqlOptions {
     /// The default options.
     pub fn new() -> SqlOptions {
         SqlOptions::default()
-    }
-
-    /// The table prefix.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> SqlOptions {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The store name jobs carry.
-    pub fn name(mut self, name: impl Into<String>) -> SqlOptions {
-        self.name = name.into();
-        self
-    }
-
-    /// Whose clock measures leases.
-    pub fn lease_clock(mut self, clock: LeaseClock) -> SqlOptions {
-        self.lease_clock = Some(clock);
-        self
     }
 
     /// The most connections the pool opens.
@@ -127,19 +110,26 @@ impl SqlOptions {
     /// Checks the prefix and the connection count.
     pub(crate) fn check(&self) -> Result<()> {
         if !self
+            .store
             .prefix
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(Error::invalid(
                 "prefix",
-                format!("{:?} may hold only letters, digits and _", self.prefix),
+                format!(
+                    "{:?} may hold only letters, digits and _",
+                    self.store.prefix
+                ),
             ));
         }
-        if self.prefix.len() > MAX_PREFIX {
+        if self.store.prefix.len() > MAX_PREFIX {
             return Err(Error::invalid(
                 "prefix",
-                format!("{:?} is longer than {MAX_PREFIX} characters", self.prefix),
+                format!(
+                    "{:?} is longer than {MAX_PREFIX} characters",
+                    self.store.prefix
+                ),
             ));
         }
         if self.statement_timeout < Duration::from_secs(1) {

@@ -5,8 +5,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgQueryResult};
-use sqlx::{AssertSqlSafe, Executor, Pool};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgQueryResult};
+use sqlx::{AssertSqlSafe, Pool};
 use tempora::jiff::Timestamp;
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{ChangeFeed, ChangeSender};
@@ -15,8 +15,9 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, MIGRATION_LOCK_TIMEOUT, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
-    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
+    located_error, nodes_table, open_pool, previous_fire_time_column, private, read_version,
+    schema_table, standard_indexes, write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -44,6 +45,8 @@ pub struct Postgres;
 /// # }
 /// ```
 pub type PostgresStore = SqlStore<Postgres>;
+
+impl private::Sealed for Postgres {}
 
 impl Dialect for Postgres {
     type Db = sqlx::Postgres;
@@ -161,27 +164,7 @@ impl Dialect for Postgres {
         if !url_sets_timeout {
             settings.push(format!("SET statement_timeout = {statement_timeout}"));
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.unwrap_or(10))
-            .acquire_timeout(options.connect_timeout)
-            .after_connect(move |connection, _| {
-                let settings = settings.clone();
-                Box::pin(async move {
-                    for setting in settings {
-                        connection.execute(AssertSqlSafe(setting)).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(connect)
-            .await
-            .map_err(|error| {
-                Error::store(
-                    &shown,
-                    "cannot connect to the database",
-                    Some(Box::new(error)),
-                )
-            })?;
+        let pool = open_pool(connect, settings, options, &shown).await?;
         Ok((pool, shown))
     }
 
@@ -237,17 +220,7 @@ impl Dialect for Postgres {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let [update, insert] = write_version(tables, "$1");
-        let updated = sqlx::query(AssertSqlSafe(update))
-            .bind(SCHEMA_VERSION)
-            .execute(&mut *transaction)
-            .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query(AssertSqlSafe(insert))
-                .bind(SCHEMA_VERSION)
-                .execute(&mut *transaction)
-                .await?;
-        }
+        write_schema_version::<Postgres>(&mut transaction, tables).await?;
         transaction.commit().await?;
         Ok(found)
     }
@@ -305,20 +278,23 @@ impl Dialect for Postgres {
     async fn watch(
         pool: &Pool<sqlx::Postgres>,
         tables: &Tables,
+        name: &str,
         location: &str,
     ) -> Result<Option<ChangeFeed>> {
         let channel = tables.jobs.clone();
         let mut listener = PgListener::connect_with(pool).await.map_err(|error| {
-            Error::store(
+            located_error(
+                name,
                 location,
-                "cannot open a connection to listen on",
+                "open a connection to listen on",
                 Some(Box::new(error)),
             )
         })?;
         listener.listen(&channel).await.map_err(|error| {
-            Error::store(
+            located_error(
+                name,
                 location,
-                format!("cannot LISTEN on {channel:?}"),
+                format_args!("LISTEN on {channel:?}"),
                 Some(Box::new(error)),
             )
         })?;

@@ -18,8 +18,9 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables, nodes_table,
-    previous_fire_time_column, read_version, schema_table, standard_indexes, write_version,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
+    located_error, nodes_table, previous_fire_time_column, private, read_version, schema_table,
+    standard_indexes, write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -67,6 +68,8 @@ impl SqlStore<Sqlite> {
         SqlStore::connect(location, &SqlOptions::new().prefix(prefix)).await
     }
 }
+
+impl private::Sealed for Sqlite {}
 
 impl Dialect for Sqlite {
     type Db = sqlx::Sqlite;
@@ -200,7 +203,12 @@ impl Dialect for Sqlite {
                 }
                 opened => {
                     break opened.map_err(|error| {
-                        Error::store(location, "cannot open the database", Some(Box::new(error)))
+                        located_error(
+                            &options.store.name,
+                            location,
+                            "open the database",
+                            Some(Box::new(error)),
+                        )
                     })?;
                 }
             }
@@ -256,17 +264,7 @@ impl Dialect for Sqlite {
                 .execute(&mut *transaction)
                 .await?;
         }
-        let [update, insert] = write_version(tables, "?");
-        let updated = sqlx::query(AssertSqlSafe(update))
-            .bind(SCHEMA_VERSION)
-            .execute(&mut *transaction)
-            .await?;
-        if updated.rows_affected() == 0 {
-            sqlx::query(AssertSqlSafe(insert))
-                .bind(SCHEMA_VERSION)
-                .execute(&mut *transaction)
-                .await?;
-        }
+        write_schema_version::<Sqlite>(&mut transaction, tables).await?;
         transaction.commit().await?;
         Ok(found)
     }

@@ -10,14 +10,18 @@ use sqlx::database::Database;
 use sqlx::{AssertSqlSafe, ColumnIndex, Decode, Encode, Executor, IntoArguments, Pool, Row, Type};
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{Job, StoredJob};
+use tempora::job::Job;
+use tempora::store::backend::{
+    decode_job, duration_micros, encode_job, micros_ceil, micros_floor, store_error,
+    unrestorable_error,
+};
 use tempora::store::{
     Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
 };
 use tempora::{Error, Result};
 
 use crate::LeaseClock;
-use crate::dialect::{ClaimStyle, Dialect, SCHEMA_VERSION, Schema, Tables};
+use crate::dialect::{ClaimStyle, Dialect, SCHEMA_VERSION, Schema, Tables, located_error};
 use crate::options::SqlOptions;
 
 /// How many ids one `UPDATE … WHERE id IN (…)` of a claim names.
@@ -325,25 +329,25 @@ impl Statements {
     }
 }
 
-/// `time` in microseconds since the Unix epoch, rounded up: a next run time
-/// is never earlier than asked.
-fn micros_ceil(time: Timestamp) -> i64 {
-    let nanos = time.as_nanosecond();
-    let micros = nanos.div_euclid(1000) + i128::from(nanos.rem_euclid(1000) > 0);
-    i64::try_from(micros).unwrap_or(i64::MAX)
-}
-
-/// `time` in microseconds since the Unix epoch, rounded down.
-fn micros_floor(time: Timestamp) -> i64 {
-    i64::try_from(time.as_nanosecond().div_euclid(1000)).unwrap_or(i64::MAX)
-}
-
-fn duration_micros(duration: SignedDuration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(if duration.is_negative() {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+/// `records` with one record per key `(job_id, scheduled_time, node)` —
+/// the last of each, as if each were written in turn — in their order: one
+/// statement may not touch a row twice (PostgreSQL refuses an `INSERT … ON
+/// CONFLICT DO UPDATE` that would).
+fn last_per_key(records: &[RunRecord]) -> Vec<&RunRecord> {
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<&RunRecord> = records
+        .iter()
+        .rev()
+        .filter(|record| {
+            seen.insert((
+                record.job_id.as_str(),
+                micros_floor(record.scheduled_time),
+                record.node.as_str(),
+            ))
+        })
+        .collect();
+    kept.reverse();
+    kept
 }
 
 /// The promise a running record makes, in microseconds: its `alive_until`
@@ -352,19 +356,6 @@ fn duration_micros(duration: SignedDuration) -> i64 {
 fn promise(record: &RunRecord) -> Option<i64> {
     let alive_until = micros_floor(record.alive_until?);
     Some(alive_until.saturating_sub(record.started.map_or(alive_until, micros_floor)))
-}
-
-/// Reads a stored job, or says why it cannot be read.
-fn read_job(json: &str) -> std::result::Result<StoredJob, String> {
-    let stored: StoredJob = serde_json::from_str(json).map_err(|error| error.to_string())?;
-    if stored.version > StoredJob::VERSION {
-        return Err(format!(
-            "version: {} is newer than {}, the format this release reads",
-            stored.version,
-            StoredJob::VERSION
-        ));
-    }
-    Ok(stored)
 }
 
 /// A schema version as messages show it: `none` when there is none.
@@ -427,15 +418,16 @@ where
     pub async fn connect(url: &str, options: &SqlOptions) -> Result<SqlStore<D>> {
         options.check()?;
         let (pool, location) = D::connect(url, options).await?;
-        let tables = Tables::new(&options.prefix);
-        let lease_clock = options.lease_clock.unwrap_or(D::LEASE_CLOCK);
+        let tables = Tables::new(&options.store.prefix);
+        let lease_clock = options.store.lease_clock_or(D::LEASE_CLOCK);
         let (sql, schema) = Statements::new::<D>(&tables, lease_clock);
         let found = Self::schema_version(&pool, &schema.read_version)
             .await
             .map_err(|error| {
-                Error::store(
+                located_error(
+                    &options.store.name,
                     &location,
-                    format!("cannot read the schema version in {}", tables.schema),
+                    format_args!("read the schema version in {}", tables.schema),
                     Some(Box::new(error)),
                 )
             })?;
@@ -443,10 +435,11 @@ where
             Some(version) if version >= SCHEMA_VERSION => Some(version),
             _ => {
                 let under_lock = D::migrate(&pool, &tables, &schema).await.map_err(|error| {
-                    Error::store(
+                    located_error(
+                        &options.store.name,
                         &location,
-                        format!(
-                            "cannot bring the tables {}, {} and {} up to schema version \
+                        format_args!(
+                            "bring the tables {}, {} and {} up to schema version \
                              {SCHEMA_VERSION} (found {})",
                             tables.jobs,
                             tables.runs,
@@ -468,13 +461,14 @@ where
             }
         };
         if let Some(version) = found.filter(|version| *version > SCHEMA_VERSION) {
-            return Err(Error::store(
+            return Err(located_error(
+                &options.store.name,
                 &location,
-                format!(
-                    "the tables {}* have schema version {version}, newer than \
+                format_args!(
+                    "use the tables {}*: they have schema version {version}, newer than \
                      {SCHEMA_VERSION}, the version this release of tempora supports; \
                      upgrade tempora to use them",
-                    options.prefix
+                    options.store.prefix
                 ),
                 None,
             ));
@@ -488,7 +482,12 @@ where
         };
         let writer = if D::ONE_WRITER {
             let connection = pool.acquire().await.map_err(|error| {
-                Error::store(&location, "cannot open the database", Some(Box::new(error)))
+                located_error(
+                    &options.store.name,
+                    &location,
+                    "open the database",
+                    Some(Box::new(error)),
+                )
             })?;
             Some(tokio::sync::Mutex::new(Some(connection.detach())))
         } else {
@@ -499,7 +498,7 @@ where
                 pool,
                 writer,
                 location,
-                name: options.name.clone(),
+                name: options.store.name.clone(),
                 lease_clock,
                 tables,
                 sql,
@@ -596,13 +595,20 @@ where
 
     fn failed(&self, what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error + '_ {
         let what = what.into();
-        move |error| {
-            Error::store(
-                &self.inner.location,
-                format!("cannot {what}"),
-                Some(Box::new(error)),
-            )
-        }
+        move |error| self.error(what, Some(Box::new(error)))
+    }
+
+    /// A store error: `store "<name>": cannot <what> (<location>)`.
+    fn error(
+        &self,
+        what: impl std::fmt::Display,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Error {
+        store_error(
+            &self.inner.name,
+            format_args!("{what} ({})", self.inner.location),
+            source,
+        )
     }
 
     fn column<'r, T>(&self, row: &'r <D::Db as Database>::Row, index: usize) -> Result<T>
@@ -610,9 +616,8 @@ where
         T: Decode<'r, D::Db> + Type<D::Db>,
     {
         row.try_get(index).map_err(|error| {
-            Error::store(
-                &self.inner.location,
-                format!("column {index} of a row cannot be read"),
+            self.error(
+                format_args!("read column {index} of a row"),
                 Some(Box::new(error)),
             )
         })
@@ -620,9 +625,8 @@ where
 
     fn time_of(&self, value: i64) -> Result<Timestamp> {
         Timestamp::from_microsecond(value).map_err(|error| {
-            Error::store(
-                &self.inner.location,
-                format!("a stored time {value} is out of range"),
+            self.error(
+                format_args!("read the stored time {value}: it is out of range"),
                 Some(Box::new(error)),
             )
         })
@@ -732,11 +736,12 @@ where
     /// The job of a row, or why it cannot be read.
     fn restore(
         &self,
+        id: &str,
         json: &str,
         next_run_time: Option<i64>,
         previous_fire_time: Option<i64>,
     ) -> std::result::Result<Job, String> {
-        let mut stored = read_job(json)?;
+        let mut stored = decode_job(id, json.as_bytes())?;
         let time = |field: &str, value: Option<i64>| {
             value
                 .map(Timestamp::from_microsecond)
@@ -749,15 +754,8 @@ where
     }
 
     fn serialize(&self, job: &Job) -> Result<String> {
-        let stored = job.to_stored()?;
         self.check_key("id", job.id())?;
-        serde_json::to_string(&stored).map_err(|error| {
-            Error::store(
-                &self.inner.location,
-                format!("cannot serialize job {:?}", job.id()),
-                Some(Box::new(error)),
-            )
-        })
+        encode_job(&self.inner.name, job)
     }
 
     /// "Now" for leases, in microseconds: the database's clock or the
@@ -860,13 +858,9 @@ where
 
     fn run_from_row(&self, row: &<D::Db as Database>::Row) -> Result<RunRecord> {
         let status: String = self.column(row, 4)?;
-        let status = status.parse::<RunStatus>().map_err(|error| {
-            Error::store(
-                &self.inner.location,
-                "a run record's status cannot be read",
-                Some(Box::new(error)),
-            )
-        })?;
+        let status = status
+            .parse::<RunStatus>()
+            .map_err(|error| self.error("read a run record's status", Some(Box::new(error))))?;
         let time = |index: usize| -> Result<Option<Timestamp>> {
             self.column::<Option<i64>>(row, index)?
                 .map(|value| self.time_of(value))
@@ -958,6 +952,7 @@ where
             Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?, ?)"),
             None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
         };
+        let records = last_per_key(records);
         for chunk in records.chunks(RUNS_PER_STATEMENT) {
             let statement = parameters::<D>(&format!(
                 "INSERT INTO {} ({}) VALUES {} {}",
@@ -968,7 +963,7 @@ where
             ));
             let mut query = sqlx::query(AssertSqlSafe(statement));
             for record in chunk {
-                let record = record.clone();
+                let record = (*record).clone();
                 let alive_until = match sql.runs_clock {
                     Some(_) => promise(&record),
                     None => record.alive_until.map(micros_floor),
@@ -1246,15 +1241,9 @@ where
             return Ok(None);
         };
         let json: String = self.column(row, 0)?;
-        match self.restore(&json, self.column(row, 1)?, self.column(row, 2)?) {
+        match self.restore(id, &json, self.column(row, 1)?, self.column(row, 2)?) {
             Ok(job) => Ok(Some(job)),
-            Err(reason) => Err(Error::store(
-                &self.inner.location,
-                format!(
-                    "job {id:?} cannot be read: {reason}; it is kept, and listed by unrestorable_jobs"
-                ),
-                None,
-            )),
+            Err(reason) => Err(unrestorable_error(&self.inner.name, id, &reason)),
         }
     }
 
@@ -1268,7 +1257,7 @@ where
             let id: String = self.column(row, 0)?;
             let json: String = self.column(row, 1)?;
             let marked: Option<String> = self.column(row, 3)?;
-            match self.restore(&json, self.column(row, 2)?, self.column(row, 4)?) {
+            match self.restore(&id, &json, self.column(row, 2)?, self.column(row, 4)?) {
                 Ok(job) => {
                     if marked.is_some() {
                         // Readable again (a newer release wrote it, or an
@@ -1350,7 +1339,7 @@ where
         for row in &rows {
             let id: String = self.column(row, 0)?;
             let json: String = self.column(row, 1)?;
-            match self.restore(&json, self.column(row, 2)?, self.column(row, 3)?) {
+            match self.restore(&id, &json, self.column(row, 2)?, self.column(row, 3)?) {
                 Ok(job) => claimed.push(job),
                 Err(reason) => {
                     tracing::error!(
@@ -1428,12 +1417,10 @@ where
             .await?;
         let mut unrestorable = Vec::new();
         for row in &rows {
+            let id: String = self.column(row, 0)?;
             let json: String = self.column(row, 1)?;
-            if let Err(reason) = read_job(&json) {
-                unrestorable.push(UnrestorableJob {
-                    id: self.column(row, 0)?,
-                    reason,
-                });
+            if let Err(reason) = decode_job(&id, json.as_bytes()) {
+                unrestorable.push(UnrestorableJob { id, reason });
             }
         }
         Ok(unrestorable)
@@ -1477,7 +1464,13 @@ where
     }
 
     async fn watch(&self) -> Result<Option<tempora::store::ChangeFeed>> {
-        D::watch(&self.inner.pool, &self.inner.tables, &self.inner.location).await
+        D::watch(
+            &self.inner.pool,
+            &self.inner.tables,
+            &self.inner.name,
+            &self.inner.location,
+        )
+        .await
     }
 
     async fn running_counts(

@@ -1,15 +1,13 @@
 //! The MySQL store against the MariaDB server on loopback
 //! (`mysql://root@127.0.0.1:3306/test`, or `TEMPORA_TEST_MYSQL_URL`): the
-//! conformance suite, each case on tables of its own (a random prefix),
-//! then what is MySQL's own: leases on the server's clock, URLs and logins
-//! refused by name, ids longer than the key column, the speed of a large
-//! claim. A server that cannot be reached fails the tests:
-//! `scripts/services` starts it.
+//! conformance suite and the tests every server store shares
+//! (`server/mod.rs`), each on tables of its own (a random prefix), then
+//! what is MySQL's own: URLs and logins refused by name, ids longer than
+//! the key column, its tables, upgrades and locks. A server that cannot be
+//! reached fails the tests: `scripts/services` starts it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "mysql")]
-
-use std::time::{Duration, Instant};
 
 use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
@@ -21,108 +19,30 @@ use tempora_testkit::upgrade::{
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
-fn url() -> String {
-    std::env::var("TEMPORA_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".to_owned())
-}
+#[macro_use]
+mod server;
 
-async fn connect(options: &SqlOptions) -> MySqlStore {
-    match MySqlStore::connect(&url(), options).await {
-        Ok(store) => store,
-        Err(error) => panic!(
-            "MariaDB (or MySQL) must run for these tests (scripts/services starts it): {error}: {:?}",
-            std::error::Error::source(&error)
-        ),
-    }
-}
-
-async fn mysql() -> StoreUnderTest {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let jobs = store.tables().0.to_owned();
-    let reopen_options = options.clone();
-    let dropper = store.clone();
-    StoreUnderTest::new(store)
-        .measures_on(LeaseClock::Database)
-        .reopen(move || {
-            let options = reopen_options.clone();
-            async move { connect(&options).await }
-        })
-        .corrupt(move |id| {
-            let jobs = jobs.clone();
-            async move {
-                let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-                let statement =
-                    format!("UPDATE {jobs} SET job = '{{\"version\": 99}}' WHERE id = ?");
-                let done = sqlx::query(sqlx::AssertSqlSafe(statement))
-                    .bind(id)
-                    .execute(&raw)
-                    .await
-                    .unwrap();
-                assert_eq!(done.rows_affected(), 1);
-                raw.close().await;
-            }
-        })
-        .cleanup(move || async move {
-            dropper.drop_tables().await.unwrap();
-            dropper.close().await;
-        })
-}
-
-tempora_testkit::store_conformance_tests!(mysql);
-
-#[tokio::test]
-async fn leases_are_measured_on_the_servers_clock() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    let lease = SignedDuration::from_secs(1);
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "n", lease).await.unwrap()),
-        ["a"]
-    );
-    // A caller whose clock runs a day ahead cannot take the job over: the
-    // lease lives on the server's clock.
-    let ahead = at("2026-01-02T00:00:00Z");
-    assert!(
-        store
-            .acquire_due(ahead, 10, "m", lease)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    // Once it expired on the server's clock, it is taken over, whatever
-    // the caller's clock says.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "m", lease).await.unwrap()),
-        ["a"]
-    );
-    store.drop_tables().await.unwrap();
-
-    // With the caller's clock, a day ahead is a day ahead.
-    let options = SqlOptions::new()
-        .prefix(unique_prefix("t"))
-        .lease_clock(LeaseClock::Caller);
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    assert_eq!(
-        store
-            .acquire_due(at(T0), 10, "n", lease)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .acquire_due(ahead, 10, "m", lease)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    store.drop_tables().await.unwrap();
+server_store_tests! {
+    store: MySqlStore,
+    pool: sqlx::MySqlPool,
+    url_variable: "TEMPORA_TEST_MYSQL_URL",
+    default_url: "mysql://root@127.0.0.1:3306/test",
+    server: "MariaDB (or MySQL)",
+    update_job_json: "UPDATE {} SET job = ? WHERE id = ?",
+    previous_runs_table: "CREATE TABLE {runs} (
+        job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        scheduled_time BIGINT NOT NULL,
+        node VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+        fire_times BIGINT NOT NULL, status VARCHAR(16) CHARACTER SET ascii NOT NULL,
+        started BIGINT NULL, finished BIGINT NULL, duration BIGINT NULL,
+        error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, alive_until BIGINT NULL,
+        PRIMARY KEY (job_id, scheduled_time, node)
+        ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+    lock_every_table: [
+        "LOCK TABLES {prefix}jobs READ, {prefix}runs READ, {prefix}nodes READ, {prefix}schema READ",
+    ],
+    unlock: "UNLOCK TABLES",
+    drop_also: [],
 }
 
 #[tokio::test]
@@ -152,7 +72,7 @@ async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
     assert!(error.is_store(), "{error}");
     assert_eq!(
         error.to_string(),
-        "store \"mysql://no_such_user_tempora:***@127.0.0.1:3306/test\": cannot connect to the database"
+        "store \"default\": cannot connect to the database (mysql://no_such_user_tempora:***@127.0.0.1:3306/test)"
     );
     let source = std::error::Error::source(&error).unwrap().to_string();
     assert!(source.contains("no_such_user_tempora"), "{source}");
@@ -235,142 +155,4 @@ async fn the_tables_are_what_the_docs_say() {
     .unwrap();
     assert_eq!(columns, 13);
     store.drop_tables().await.unwrap();
-}
-
-#[tokio::test]
-async fn a_thousand_due_jobs_are_claimed_at_once() {
-    let options = SqlOptions::new()
-        .prefix(unique_prefix("t"))
-        .lease_clock(LeaseClock::Caller);
-    let store = connect(&options).await;
-    for index in 0..1000 {
-        store
-            .add_job(job(&format!("job-{index:04}"), T0), false)
-            .await
-            .unwrap();
-    }
-    let lease = SignedDuration::from_secs(60);
-    let mut best = Duration::MAX;
-    for round in 0..3 {
-        let now = at(T0)
-            .checked_add(SignedDuration::from_secs(120 * round))
-            .unwrap();
-        let start = Instant::now();
-        let claimed = store.acquire_due(now, 1000, "n", lease).await.unwrap();
-        best = best.min(start.elapsed());
-        assert_eq!(claimed.len(), 1000);
-    }
-    println!("claiming 1,000 due jobs took {best:?} at best");
-    assert!(best < Duration::from_secs(1), "{best:?}");
-    store.drop_tables().await.unwrap();
-}
-
-#[tokio::test]
-async fn the_previous_runs_table_gains_exit_status_and_output() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let runs = format!("{}runs", options.prefix);
-    // The run history as the previous release created it, with a row.
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {runs} (job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-         scheduled_time BIGINT NOT NULL,
-         node VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-         fire_times BIGINT NOT NULL, status VARCHAR(16) CHARACTER SET ascii NOT NULL,
-         started BIGINT NULL, finished BIGINT NULL, duration BIGINT NULL,
-         error MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL, alive_until BIGINT NULL,
-         PRIMARY KEY (job_id, scheduled_time, node)
-         ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    raw.close().await;
-    let store = connect(&options).await;
-    history_survives_the_upgrade(&store).await;
-    assert_eq!(
-        schema_version(&options.prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Upgraded tables are left as they are.
-    connect(&options).await.drop_tables().await.unwrap();
-}
-
-/// The schema version of the tables of `prefix`.
-async fn schema_version(prefix: &str) -> Option<i64> {
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
-        .fetch_optional(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
-    version
-}
-
-#[tokio::test]
-async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    store.close().await;
-    assert_eq!(
-        schema_version(&prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Another session holds READ locks on every table, which every write
-    // and every DDL statement waits for: connecting to current tables,
-    // and reading them, waits for nothing.
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    let mut locking = raw.acquire().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLES {prefix}jobs READ, {prefix}runs READ, {prefix}nodes READ, {prefix}schema READ"
-    )))
-    .execute(&mut *locking)
-    .await
-    .unwrap();
-    let started = Instant::now();
-    let read = tokio::time::timeout(Duration::from_secs(5), async {
-        let store = connect(&options).await;
-        let jobs = store.list_jobs().await.unwrap();
-        let runs = store
-            .list_runs(&tempora::history::RunQuery::new())
-            .await
-            .unwrap();
-        store.close().await;
-        (ids(&jobs).join(","), runs.len())
-    })
-    .await
-    .expect("connecting waited for a lock");
-    assert_eq!(read, ("a".to_owned(), 0));
-    println!(
-        "connected and read under READ locks in {:?}",
-        started.elapsed()
-    );
-    sqlx::query("UNLOCK TABLES")
-        .execute(&mut *locking)
-        .await
-        .unwrap();
-    drop(locking);
-    // A newer release's tables are refused, naming the store and both
-    // versions.
-    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
-        .execute(&raw)
-        .await
-        .unwrap();
-    let error = MySqlStore::connect(&url(), &options).await.unwrap_err();
-    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
-    println!("{error}");
-    for table in ["jobs", "runs", "nodes", "schema"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
-            .execute(&raw)
-            .await
-            .unwrap();
-    }
-    raw.close().await;
 }

@@ -1,9 +1,11 @@
 //! The PostgreSQL store against the server on loopback
 //! (`postgres://postgres@127.0.0.1:5432/test`, or `TEMPORA_TEST_POSTGRES_URL`):
-//! the conformance suite, each case on tables of its own (a random
-//! prefix), then what is PostgreSQL's own: leases on the server's clock,
-//! URLs and logins refused by name, the speed of a large claim. A server
-//! that cannot be reached fails the tests: `scripts/services` starts it.
+//! the conformance suite and the tests every server store shares
+//! (`server/mod.rs`), each on tables of its own (a random prefix), then
+//! what is PostgreSQL's own: URLs and logins refused by name, its tables,
+//! upgrades, locks and timeouts, change notices that wake a scheduler. A
+//! server that cannot be reached fails the tests: `scripts/services`
+//! starts it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![cfg(feature = "postgres")]
@@ -20,108 +22,27 @@ use tempora_testkit::upgrade::{
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
-fn url() -> String {
-    std::env::var("TEMPORA_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+#[macro_use]
+mod server;
 
-async fn connect(options: &SqlOptions) -> PostgresStore {
-    match PostgresStore::connect(&url(), options).await {
-        Ok(store) => store,
-        Err(error) => panic!(
-            "PostgreSQL must run for these tests (scripts/services starts it): {error}: {:?}",
-            std::error::Error::source(&error)
-        ),
-    }
-}
-
-async fn postgres() -> StoreUnderTest {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let jobs = store.tables().0.to_owned();
-    let reopen_options = options.clone();
-    let dropper = store.clone();
-    StoreUnderTest::new(store)
-        .measures_on(LeaseClock::Database)
-        .reopen(move || {
-            let options = reopen_options.clone();
-            async move { connect(&options).await }
-        })
-        .corrupt(move |id| {
-            let jobs = jobs.clone();
-            async move {
-                let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-                let statement =
-                    format!("UPDATE {jobs} SET job = '{{\"version\": 99}}' WHERE id = $1");
-                let done = sqlx::query(sqlx::AssertSqlSafe(statement))
-                    .bind(id)
-                    .execute(&raw)
-                    .await
-                    .unwrap();
-                assert_eq!(done.rows_affected(), 1);
-                raw.close().await;
-            }
-        })
-        .cleanup(move || async move {
-            dropper.drop_tables().await.unwrap();
-            dropper.close().await;
-        })
-}
-
-tempora_testkit::store_conformance_tests!(postgres);
-
-#[tokio::test]
-async fn leases_are_measured_on_the_servers_clock() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    let lease = SignedDuration::from_secs(1);
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "n", lease).await.unwrap()),
-        ["a"]
-    );
-    // A caller whose clock runs a day ahead cannot take the job over: the
-    // lease lives on the server's clock.
-    let ahead = at("2026-01-02T00:00:00Z");
-    assert!(
-        store
-            .acquire_due(ahead, 10, "m", lease)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    // Once it expired on the server's clock, it is taken over, whatever
-    // the caller's clock says.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "m", lease).await.unwrap()),
-        ["a"]
-    );
-    store.drop_tables().await.unwrap();
-
-    // With the caller's clock, a day ahead is a day ahead.
-    let options = SqlOptions::new()
-        .prefix(unique_prefix("t"))
-        .lease_clock(LeaseClock::Caller);
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    assert_eq!(
-        store
-            .acquire_due(at(T0), 10, "n", lease)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        store
-            .acquire_due(ahead, 10, "m", lease)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    store.drop_tables().await.unwrap();
+server_store_tests! {
+    store: PostgresStore,
+    pool: sqlx::PgPool,
+    url_variable: "TEMPORA_TEST_POSTGRES_URL",
+    default_url: "postgres://postgres@127.0.0.1:5432/test",
+    server: "PostgreSQL",
+    update_job_json: "UPDATE {} SET job = $1 WHERE id = $2",
+    previous_runs_table: "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL,
+        scheduled_time BIGINT NOT NULL, node TEXT COLLATE \"C\" NOT NULL,
+        fire_times BIGINT NOT NULL, status TEXT NOT NULL, started BIGINT, finished BIGINT,
+        duration BIGINT, error TEXT, alive_until BIGINT,
+        PRIMARY KEY (job_id, scheduled_time, node))",
+    lock_every_table: [
+        "BEGIN",
+        "LOCK TABLE {prefix}jobs, {prefix}runs, {prefix}nodes, {prefix}schema IN SHARE MODE",
+    ],
+    unlock: "ROLLBACK",
+    drop_also: ["DROP FUNCTION {prefix}jobs_notify()"],
 }
 
 #[tokio::test]
@@ -151,7 +72,7 @@ async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
     assert!(error.is_store(), "{error}");
     assert_eq!(
         error.to_string(),
-        "store \"postgres://no_such_role_tempora:***@127.0.0.1:5432/test\": cannot connect to the database"
+        "store \"default\": cannot connect to the database (postgres://no_such_role_tempora:***@127.0.0.1:5432/test)"
     );
     let source = std::error::Error::source(&error).unwrap().to_string();
     assert!(source.contains("no_such_role_tempora"), "{source}");
@@ -234,69 +155,9 @@ async fn the_tables_are_what_the_docs_say() {
 }
 
 #[tokio::test]
-async fn a_thousand_due_jobs_are_claimed_at_once() {
-    let options = SqlOptions::new()
-        .prefix(unique_prefix("t"))
-        .lease_clock(LeaseClock::Caller);
-    let store = connect(&options).await;
-    for index in 0..1000 {
-        store
-            .add_job(job(&format!("job-{index:04}"), T0), false)
-            .await
-            .unwrap();
-    }
-    let lease = SignedDuration::from_secs(60);
-    let mut best = Duration::MAX;
-    for round in 0..3 {
-        let now = at(T0)
-            .checked_add(SignedDuration::from_secs(120 * round))
-            .unwrap();
-        let start = Instant::now();
-        let claimed = store.acquire_due(now, 1000, "n", lease).await.unwrap();
-        best = best.min(start.elapsed());
-        assert_eq!(claimed.len(), 1000);
-    }
-    println!("claiming 1,000 due jobs took {best:?} at best");
-    assert!(best < Duration::from_secs(1), "{best:?}");
-    store.drop_tables().await.unwrap();
-}
-
-#[tokio::test]
-async fn the_previous_runs_table_gains_exit_status_and_output() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let runs = format!("{}runs", options.prefix);
-    // The run history as the previous release created it, with a row.
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL, scheduled_time BIGINT NOT NULL,
-         node TEXT COLLATE \"C\" NOT NULL, fire_times BIGINT NOT NULL, status TEXT NOT NULL,
-         started BIGINT, finished BIGINT, duration BIGINT, error TEXT, alive_until BIGINT,
-         PRIMARY KEY (job_id, scheduled_time, node))"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    raw.close().await;
-    let store = connect(&options).await;
-    history_survives_the_upgrade(&store).await;
-    assert_eq!(
-        schema_version(&options.prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Upgraded tables are left as they are.
-    connect(&options).await.drop_tables().await.unwrap();
-}
-
-#[tokio::test]
 async fn processes_upgrading_at_once_upgrade_once() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
+    let prefix = options.store.prefix.clone();
     // The jobs table of a release before previous_fire_time, no version.
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -336,7 +197,7 @@ async fn processes_upgrading_at_once_upgrade_once() {
 #[tokio::test]
 async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
     let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
+    let prefix = options.store.prefix.clone();
     // Tables of a release that kept no schema version, read by a dump.
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -397,7 +258,7 @@ async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
         let mut holding = raw.begin().await.unwrap();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM {}jobs WHERE id = 'a' FOR UPDATE",
-            options.prefix
+            options.store.prefix
         )))
         .execute(&mut *holding)
         .await
@@ -412,83 +273,6 @@ async fn a_statement_waiting_on_a_lock_ends_at_the_statement_timeout() {
         raw.close().await;
         store.drop_tables().await.unwrap();
     }
-}
-
-/// The schema version of the tables of `prefix`.
-async fn schema_version(prefix: &str) -> Option<i64> {
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
-        .fetch_optional(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
-    version
-}
-
-#[tokio::test]
-async fn current_tables_are_opened_without_ddl_or_writes_and_newer_ones_refused() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.prefix.clone();
-    let store = connect(&options).await;
-    store.add_job(job("a", T0), false).await.unwrap();
-    store.close().await;
-    assert_eq!(
-        schema_version(&prefix).await,
-        Some(tempora_sql::SCHEMA_VERSION)
-    );
-    // Another session holds SHARE locks on every table, which every write
-    // and every DDL statement waits for: connecting to current tables,
-    // and reading them, waits for nothing.
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    let mut locking = raw.begin().await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "LOCK TABLE {prefix}jobs, {prefix}runs, {prefix}nodes, {prefix}schema IN SHARE MODE"
-    )))
-    .execute(&mut *locking)
-    .await
-    .unwrap();
-    let started = Instant::now();
-    let read = tokio::time::timeout(Duration::from_secs(5), async {
-        let store = connect(&options).await;
-        let jobs = store.list_jobs().await.unwrap();
-        let runs = store
-            .list_runs(&tempora::history::RunQuery::new())
-            .await
-            .unwrap();
-        store.close().await;
-        (ids(&jobs).join(","), runs.len())
-    })
-    .await
-    .expect("connecting waited for a lock");
-    assert_eq!(read, ("a".to_owned(), 0));
-    println!(
-        "connected and read under SHARE locks in {:?}",
-        started.elapsed()
-    );
-    locking.rollback().await.unwrap();
-    // A newer release's tables are refused, naming the store and both
-    // versions.
-    sqlx::query(sqlx::AssertSqlSafe(newer_schema_statement(&prefix)))
-        .execute(&raw)
-        .await
-        .unwrap();
-    let error = PostgresStore::connect(&url(), &options).await.unwrap_err();
-    newer_schema_is_refused(&error, tempora_sql::SCHEMA_VERSION);
-    assert!(error.to_string().contains("127.0.0.1:5432/test"), "{error}");
-    println!("{error}");
-    for table in ["jobs", "runs", "nodes", "schema"] {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {prefix}{table}")))
-            .execute(&raw)
-            .await
-            .unwrap();
-    }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP FUNCTION {prefix}jobs_notify()"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
-    raw.close().await;
 }
 
 #[tokio::test]

@@ -36,19 +36,29 @@ async fn sqlite() -> StoreUnderTest {
     let path = dir.join("jobs.db");
     let store = open(&path).await;
     let reopen_path = path.clone();
+    let neighbour_path = path.clone();
     let corrupt_path = path.clone();
     StoreUnderTest::new(store)
         .reopen(move || {
             let path = reopen_path.clone();
             async move { open(&path).await }
         })
-        .corrupt(move |id| {
+        .neighbour(move || {
+            let path = neighbour_path.clone();
+            async move {
+                SqliteStore::open(path.to_str().unwrap(), "beside_")
+                    .await
+                    .unwrap()
+            }
+        })
+        .corrupt(move |id, json| {
             let path = corrupt_path.clone();
             async move {
                 let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
                     .await
                     .unwrap();
-                let done = sqlx::query("UPDATE jobs SET job = '{\"version\": 99}' WHERE id = ?")
+                let done = sqlx::query("UPDATE jobs SET job = ? WHERE id = ?")
+                    .bind(json)
                     .bind(id)
                     .execute(&raw)
                     .await

@@ -15,7 +15,7 @@ pub type StoreFuture = Pin<Box<dyn Future<Output = Arc<dyn JobStore>> + Send + '
 pub type UnitFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 type ReopenFn = Arc<dyn Fn() -> StoreFuture + Send + Sync>;
-type CorruptFn = Arc<dyn Fn(String) -> UnitFuture + Send + Sync>;
+type CorruptFn = Arc<dyn Fn(String, String) -> UnitFuture + Send + Sync>;
 type CleanupFn = Box<dyn FnOnce() -> UnitFuture + Send>;
 
 /// Either a way to do something, or why the backend cannot.
@@ -43,6 +43,7 @@ pub struct StoreUnderTest {
     /// The store, fresh: no job, no history, seen by no other test.
     pub store: Arc<dyn JobStore>,
     reopen: Capability<ReopenFn>,
+    neighbour: Capability<ReopenFn>,
     corrupt: Capability<CorruptFn>,
     cleanup: Option<CleanupFn>,
     clock: LeaseClock,
@@ -68,6 +69,7 @@ impl StoreUnderTest {
         StoreUnderTest {
             store,
             reopen: Capability::Unsaid,
+            neighbour: Capability::Unsaid,
             corrupt: Capability::Unsaid,
             cleanup: None,
             clock: LeaseClock::Caller,
@@ -97,6 +99,38 @@ impl StoreUnderTest {
         self
     }
 
+    /// How to open a store beside the one under test — on the same
+    /// database, under another table, key or collection prefix — which
+    /// must not see its jobs. The case that uses it empties it; the
+    /// factory's cleanup drops what is left of it.
+    ///
+    /// ```
+    /// use tempora::store::MemoryStore;
+    /// use tempora_testkit::StoreUnderTest;
+    ///
+    /// let under_test = StoreUnderTest::new(MemoryStore::new())
+    ///     .neighbour(|| async { MemoryStore::new() });
+    /// # drop(under_test);
+    /// ```
+    pub fn neighbour<F, Fut, S>(mut self, open: F) -> StoreUnderTest
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = S> + Send + 'static,
+        S: JobStore,
+    {
+        self.neighbour = Capability::Supported(Arc::new(move || {
+            let future = open();
+            Box::pin(async move { Arc::new(future.await) as Arc<dyn JobStore> })
+        }));
+        self
+    }
+
+    /// The store has no prefix to set another store beside it, for `reason`.
+    pub fn no_neighbour(mut self, reason: &'static str) -> StoreUnderTest {
+        self.neighbour = Capability::Unsupported(reason);
+        self
+    }
+
     /// The clock the store measures leases and running records' promises
     /// on: [`LeaseClock::Caller`] unless said (the memory store, SQLite, a
     /// server store told so); [`LeaseClock::Database`] for a server store
@@ -123,15 +157,16 @@ impl StoreUnderTest {
         self.clock
     }
 
-    /// How to overwrite the stored form of job `id` (given to the function)
-    /// with something this release cannot read, as a newer release or a
-    /// hand edit would, behind the store's back.
+    /// How to overwrite the stored form (the JSON) of the stored job `id`
+    /// with `json` (the function's two arguments), behind the store's back,
+    /// as a newer release or a hand edit would: the suite writes what this
+    /// release cannot read, then mends it by hand.
     pub fn corrupt<F, Fut>(mut self, corrupt: F) -> StoreUnderTest
     where
-        F: Fn(String) -> Fut + Send + Sync + 'static,
+        F: Fn(String, String) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.corrupt = Capability::Supported(Arc::new(move |id| Box::pin(corrupt(id))));
+        self.corrupt = Capability::Supported(Arc::new(move |id, json| Box::pin(corrupt(id, json))));
         self
     }
 
@@ -188,6 +223,16 @@ impl StoreUnderTest {
         needed(&self.reopen, case, "reopen", "no_reopen").cloned()
     }
 
+    /// The way to open a store beside this one, or `None` (the skip
+    /// printed) when the factory said there is none.
+    ///
+    /// # Panics
+    ///
+    /// When the factory said nothing.
+    pub(crate) fn neighbour_opener(&self, case: &str) -> Option<ReopenFn> {
+        needed(&self.neighbour, case, "neighbour", "no_neighbour").cloned()
+    }
+
     /// The way to corrupt a stored job, or `None` (the skip printed) when
     /// the factory said the store has no stored form.
     ///
@@ -226,6 +271,33 @@ fn needed<'a, F>(
             None
         }
         Capability::Unsaid => panic!("{case}: {}", unsaid(method, refusal)),
+    }
+}
+
+/// The store `connecting` gave, or a panic saying that `server` must run
+/// for the tests (and how to start it), with the error and its sources: a
+/// server that cannot be reached fails a test, never skips it.
+///
+/// ```
+/// let store = tempora_testkit::connected(Ok::<_, tempora::Error>(7), "the test server");
+/// assert_eq!(store, 7);
+/// ```
+///
+/// # Panics
+///
+/// When `connecting` failed.
+pub fn connected<S>(connecting: tempora::Result<S>, server: &str) -> S {
+    match connecting {
+        Ok(store) => store,
+        Err(error) => {
+            let mut message = format!("{server} must be running for these tests: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            panic!("{message}")
+        }
     }
 }
 

@@ -45,6 +45,18 @@ pub fn job(id: &str, first: &str) -> Job {
     )
 }
 
+/// A job `id` every hour from [`T0`], next due at the instant `first`.
+///
+/// ```
+/// use tempora_testkit::jobs::{T0, at, job_at};
+///
+/// let first = at(T0) + tempora::jiff::SignedDuration::from_nanos(1);
+/// assert_eq!(job_at("a", first).next_run_time(), Some(first));
+/// ```
+pub fn job_at(id: &str, first: Timestamp) -> Job {
+    build(JobBuilder::new(TASK, hourly()).id(id).next_run_time(first))
+}
+
 /// A paused job `id` every hour from [`T0`].
 pub fn paused(id: &str) -> Job {
     build(JobBuilder::new(TASK, hourly()).id(id).paused())

@@ -47,7 +47,7 @@ pub mod servers;
 pub mod suite;
 pub mod upgrade;
 
-pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, unique_prefix};
+pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, connected, unique_prefix};
 
 /// One `#[tokio::test]` (multi-threaded) per case of [`suite`], each
 /// calling the factory given (a path to an `async fn() -> StoreUnderTest`)
@@ -93,6 +93,19 @@ macro_rules! store_conformance_tests {
             a_won_settlement_is_counted_by_other_nodes_at_once,
             node_records_heartbeat_list_and_remove,
             removing_a_job_keeps_its_run_history,
+            due_times_are_kept_to_the_microsecond_rounded_up,
+            a_zero_lease_claims_each_job_once_per_call,
+            extreme_times_are_ordered,
+            remove_all_jobs_empties_only_its_own_prefix,
+            a_job_fixed_by_hand_is_restored,
+            leases_are_measured_on_the_stores_clock,
+            record_runs_keeps_the_last_of_two_records_of_one_key,
+            a_change_made_elsewhere_reaches_the_watch_feed,
+            a_release_applies_on_top_of_a_change_to_other_fields,
+            a_settlement_keeps_a_change_made_while_the_job_was_claimed,
+            a_lost_settlement_drops_its_lease,
+            next_run_time_counts_a_claimed_job_at_its_lease_expiry,
+            a_long_history_lists_through_pages_and_prunes,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

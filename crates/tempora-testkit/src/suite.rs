@@ -25,7 +25,7 @@ use tempora::task::{JobContext, JobTask};
 use tempora::trigger::CronTrigger;
 
 use crate::StoreUnderTest;
-use crate::jobs::{T0, TASK, at, build, ids, job, paused, stored, with_next_run_time};
+use crate::jobs::{T0, TASK, at, build, ids, job, job_at, paused, stored, with_next_run_time};
 
 /// A lease that outlives every case.
 const LONG: SignedDuration = SignedDuration::from_secs(600);
@@ -1527,8 +1527,8 @@ pub async fn an_unreadable_job_is_kept_skipped_and_listed(under_test: StoreUnder
     add(store, job("bad", T0)).await;
     add(store, job("worse", "2026-01-01T00:00:30Z")).await;
     assert!(must(store.unrestorable_jobs().await, "list unrestorable jobs").is_empty());
-    corrupt("bad".to_owned()).await;
-    corrupt("worse".to_owned()).await;
+    corrupt("bad".to_owned(), NEWER_JSON.to_owned()).await;
+    corrupt("worse".to_owned(), NEWER_JSON.to_owned()).await;
     assert_eq!(
         ids(&list(store).await),
         ["good"],
@@ -2181,5 +2181,443 @@ pub async fn removing_a_job_keeps_its_run_history(under_test: StoreUnderTest) {
     left.sort_by(|x, y| x.job_id.cmp(&y.job_id));
     let left = as_written(&under_test, left, &[&kept[0], &kept[1], &once]);
     assert_eq!(left, [kept[0].clone(), kept[1].clone(), once]);
+    under_test.finish().await;
+}
+
+/// What a newer release might write where a job's stored form is: JSON
+/// this release cannot read.
+const NEWER_JSON: &str = r#"{"version": 99, "written by": "a newer release"}"#;
+
+/// The stored form of `job` as JSON, after `edit`.
+fn stored_json(job: &Job, edit: impl FnOnce(&mut tempora::job::StoredJob)) -> String {
+    let mut stored = stored(job);
+    edit(&mut stored);
+    match serde_json::to_string(&stored) {
+        Ok(json) => json,
+        Err(error) => panic!("job {:?} as JSON: {error}", job.id()),
+    }
+}
+
+/// `job` after `edit`, as an update through the API would leave it.
+fn edited(job: &Job, edit: impl FnOnce(&mut tempora::job::StoredJob)) -> Job {
+    let mut stored = stored(job);
+    edit(&mut stored);
+    Job::from_stored(stored, job.store())
+}
+
+/// A release after a change to other fields than the next run time (its
+/// name, its arguments) applies on top of the change: the job keeps them,
+/// runs next when released, and is free.
+pub async fn a_release_applies_on_top_of_a_change_to_other_fields(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("renamed", T0)).await;
+    let claimed = acquire(store, T0, 10, "x").await;
+    assert_eq!(ids(&claimed), ["renamed"]);
+    let changed = edited(&job("renamed", T0), |stored| {
+        stored.name = "new name".to_owned();
+        stored.args = serde_json::json!({"changed": true});
+    });
+    must(store.update_job(changed).await, "rename a claimed job");
+    let next = plus(at(T0), 60);
+    release(store, "x", &claimed[0], Release::Reschedule(next)).await;
+    let renamed = get(store, "renamed").await;
+    assert_eq!(renamed.as_ref().map(Job::name), Some("new name"));
+    assert_eq!(
+        renamed.as_ref().map(Job::args),
+        Some(&serde_json::json!({"changed": true}))
+    );
+    assert_eq!(renamed.as_ref().and_then(Job::next_run_time), Some(next));
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:01:00Z", 10, "y").await),
+        ["renamed"],
+        "the lease was dropped"
+    );
+    under_test.finish().await;
+}
+
+/// Next run times are kept to the microsecond at least, rounded up: a job
+/// is never claimed before its next run time, and reads back within a
+/// microsecond after it.
+pub async fn due_times_are_kept_to_the_microsecond_rounded_up(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let due = plus_nanos(at(T0), 1);
+    let next_microsecond = plus_nanos(at(T0), 1000);
+    add(store, job("now", T0)).await;
+    add(store, job_at("future", due)).await;
+    assert!(
+        acquire(store, T0, 0, "x").await.is_empty(),
+        "a limit of 0 claims none"
+    );
+    assert_eq!(ids(&acquire(store, T0, 10, "x").await), ["now"]);
+    let within = |time: Option<Timestamp>| time.is_some_and(|t| t >= due && t <= next_microsecond);
+    let next = next_run_time(store).await;
+    assert!(within(next), "{next:?}");
+    let claimed = acquire(store, "2026-01-01T00:00:00.000001Z", 10, "y").await;
+    assert_eq!(ids(&claimed), ["future"]);
+    assert!(
+        within(claimed[0].next_run_time()),
+        "{:?}",
+        claimed[0].next_run_time()
+    );
+    under_test.finish().await;
+}
+
+fn plus_nanos(time: Timestamp, nanos: i64) -> Timestamp {
+    match time.checked_add(SignedDuration::from_nanos(nanos)) {
+        Ok(later) => later,
+        Err(error) => panic!("{time} + {nanos}ns: {error}"),
+    }
+}
+
+/// A lease of zero expires at once: each call claims the due jobs again,
+/// once each.
+pub async fn a_zero_lease_claims_each_job_once_per_call(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    add(store, job("b", T0)).await;
+    let claimed = acquire_for(store, T0, 10, "x", SignedDuration::ZERO).await;
+    assert_eq!(ids(&claimed), ["a", "b"], "each job once");
+    // Expired at once: the next call may take them again.
+    let again = acquire_for(store, T0, 10, "y", SignedDuration::ZERO).await;
+    assert_eq!(ids(&again), ["a", "b"]);
+    under_test.finish().await;
+}
+
+/// Next run times at the ends of the range of instants, and just before
+/// the Unix epoch, keep their order: listed, as the next run time, and
+/// claimed.
+pub async fn extreme_times_are_ordered(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let first = "-009999-01-03T00:00:00Z";
+    add(store, job("last", "9999-12-30T00:00:00Z")).await;
+    add(store, job("before-epoch", "1969-12-31T23:59:59.999999999Z")).await;
+    add(store, job("first", first)).await;
+    assert_eq!(ids(&list(store).await), ["first", "before-epoch", "last"]);
+    assert_eq!(next_run_time(store).await, Some(at(first)));
+    assert_eq!(
+        ids(&acquire(store, "1970-01-01T00:00:00Z", 10, "x").await),
+        ["first", "before-epoch"]
+    );
+    under_test.finish().await;
+}
+
+/// A store beside this one on the same database, under another prefix,
+/// sees none of its jobs: `remove_all_jobs` empties only its own.
+pub async fn remove_all_jobs_empties_only_its_own_prefix(under_test: StoreUnderTest) {
+    let Some(open) = under_test.neighbour_opener("prefix isolation") else {
+        return under_test.finish().await;
+    };
+    let mine = under_test.store.as_ref();
+    let theirs = open().await;
+    let theirs = theirs.as_ref();
+    add(mine, job("a", T0)).await;
+    add(theirs, job("a", T0)).await;
+    add(theirs, job("b", T0)).await;
+    assert_eq!(ids(&list(mine).await), ["a"]);
+    assert_eq!(ids(&acquire(mine, T0, 10, "x").await), ["a"]);
+    must(mine.remove_all_jobs().await, "remove every job");
+    assert!(list(mine).await.is_empty());
+    assert_eq!(next_run_time(mine).await, None);
+    assert_eq!(
+        ids(&list(theirs).await),
+        ["a", "b"],
+        "the neighbour's jobs stay"
+    );
+    assert_eq!(
+        ids(&acquire(theirs, T0, 10, "y").await),
+        ["a", "b"],
+        "and are not claimed"
+    );
+    must(theirs.remove_all_jobs().await, "empty the neighbour");
+    under_test.finish().await;
+}
+
+/// A job whose stored form this release cannot read — not JSON, a newer
+/// format version, or another job's id than the one it is kept under — is
+/// kept, skipped and listed with the reason; mended by hand, it is listed
+/// again and no longer unrestorable.
+pub async fn a_job_fixed_by_hand_is_restored(under_test: StoreUnderTest) {
+    let Some(corrupt) = under_test.corrupter("a job fixed by hand") else {
+        return under_test.finish().await;
+    };
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let mended = stored_json(&paused("a"), |_| {});
+    let unreadable = [
+        ("not json".to_owned(), "JSON"),
+        (
+            stored_json(&job("a", T0), |stored| {
+                stored.version = tempora::job::StoredJob::VERSION + 1;
+            }),
+            "version",
+        ),
+        (stored_json(&job("b", T0), |_| {}), "\"b\""),
+    ];
+    for (json, says) in unreadable {
+        corrupt("a".to_owned(), json.clone()).await;
+        assert!(list(store).await.is_empty(), "{json} is skipped");
+        let unrestorable = must(store.unrestorable_jobs().await, "list unrestorable jobs");
+        assert_eq!(unrestorable.len(), 1, "{unrestorable:?}");
+        assert_eq!(unrestorable[0].id, "a");
+        assert!(
+            unrestorable[0].reason.contains(says),
+            "the reason for {json} names {says}: {unrestorable:?}"
+        );
+        corrupt("a".to_owned(), mended.clone()).await;
+        assert_eq!(ids(&list(store).await), ["a"], "mended by hand");
+        assert!(must(store.unrestorable_jobs().await, "list unrestorable jobs").is_empty());
+    }
+    under_test.finish().await;
+}
+
+/// Leases live on the store's clock ([`StoreUnderTest::measures_on`]): on
+/// the database's, a caller whose clock runs a day ahead cannot take over a
+/// live lease, and once the lease expired there it is taken over whatever
+/// the caller's clock says; on the caller's, a day ahead is a day ahead.
+pub async fn leases_are_measured_on_the_stores_clock(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let lease = SignedDuration::from_secs(3);
+    assert_eq!(ids(&acquire_for(store, T0, 10, "x", lease).await), ["a"]);
+    let ahead = "2026-01-02T00:00:00Z";
+    match under_test.clock() {
+        LeaseClock::Database => {
+            assert!(
+                acquire_for(store, ahead, 10, "y", lease).await.is_empty(),
+                "a caller a day ahead cannot take over a lease live on the server"
+            );
+            tokio::time::sleep(Duration::from_millis(3500)).await;
+            assert_eq!(
+                ids(&acquire_for(store, T0, 10, "y", lease).await),
+                ["a"],
+                "expired on the server's clock"
+            );
+        }
+        LeaseClock::Caller => {
+            assert!(
+                acquire_for(store, "2026-01-01T00:00:02Z", 10, "y", lease)
+                    .await
+                    .is_empty()
+            );
+            assert_eq!(
+                ids(&acquire_for(store, ahead, 10, "y", lease).await),
+                ["a"],
+                "on the caller's clock a day ahead is a day ahead"
+            );
+        }
+    }
+    under_test.finish().await;
+}
+
+/// Two records of one key in one batch: the later is kept, as if each
+/// were written in turn.
+pub async fn record_runs_keeps_the_last_of_two_records_of_one_key(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        println!("record_runs: skipped: the store keeps no history");
+        return under_test.finish().await;
+    }
+    let t = at(T0);
+    let running = RunRecord::running("a", t, "n", t, plus(t, 60));
+    let done = finished("a", T0, "n", RunStatus::Success);
+    let other = finished("b", T0, "n", RunStatus::Error);
+    must(
+        store
+            .record_runs(&[running, other.clone(), done.clone()])
+            .await,
+        "record two records of one key in one batch",
+    );
+    assert_eq!(
+        runs_as_written(&under_test, RunQuery::new(), &[&done, &other]).await,
+        [done, other]
+    );
+    under_test.finish().await;
+}
+
+/// A change made through another store object on the same database — a
+/// job added, due sooner — reaches the change feed of a store that sends
+/// notices ([`JobStore::watch`]).
+pub async fn a_change_made_elsewhere_reaches_the_watch_feed(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let Some(mut feed) = must(store.watch().await, "watch the store") else {
+        println!("watch: skipped: the store sends no change notices");
+        return under_test.finish().await;
+    };
+    let Some(reopen) = under_test.reopener("watch") else {
+        return under_test.finish().await;
+    };
+    let elsewhere = reopen().await;
+    let due = "2026-01-01T00:05:00Z";
+    add(elsewhere.as_ref(), job("a", due)).await;
+    let notice = tokio::time::timeout(Duration::from_secs(10), async {
+        // A notice without a time says notices may have been lost (the
+        // feed reconnected): the one of the change comes after it.
+        loop {
+            match feed.next().await {
+                Some(None) => continue,
+                other => break other,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no notice of the job added elsewhere within 10 s"));
+    assert_eq!(notice, Some(Some(at(due))));
+    // Stop listening before the cleanup closes the store's connections.
+    drop(feed);
+    drop(elsewhere);
+    under_test.finish().await;
+}
+
+/// A settlement won after a change made through the API while the job was
+/// claimed keeps the change: a new next run time wins over the release,
+/// another field stays under it; the fire time is taken either way and the
+/// lease dropped.
+pub async fn a_settlement_keeps_a_change_made_while_the_job_was_claimed(
+    under_test: StoreUnderTest,
+) {
+    let store = under_test.store.as_ref();
+    add(store, job("moved", T0)).await;
+    add(store, job("renamed", T0)).await;
+    let claimed = acquire(store, T0, 10, "x").await;
+    assert_eq!(ids(&claimed), ["moved", "renamed"]);
+    must(
+        store.update_job(job("moved", "2026-01-01T00:30:00Z")).await,
+        "move a claimed job",
+    );
+    must(
+        store
+            .update_job(edited(&job("renamed", T0), |stored| {
+                stored.name = "new name".to_owned();
+            }))
+            .await,
+        "rename a claimed job",
+    );
+    let t = at(T0);
+    let settlements: Vec<Settlement> = claimed
+        .iter()
+        .map(|job| Settlement::new(job.clone(), Some(t), Release::Reschedule(plus(t, 60))))
+        .collect();
+    assert_eq!(
+        settle(store, "x", &settlements, T0).await,
+        [Settled::Won, Settled::Won]
+    );
+    let moved = get(store, "moved").await;
+    assert_eq!(
+        moved.as_ref().and_then(Job::next_run_time),
+        Some(at("2026-01-01T00:30:00Z")),
+        "the new next run time wins"
+    );
+    assert_eq!(previous_fire_time(moved), Some(t));
+    let renamed = get(store, "renamed").await;
+    assert_eq!(renamed.as_ref().map(Job::name), Some("new name"));
+    assert_eq!(
+        renamed.as_ref().and_then(Job::next_run_time),
+        Some(plus(t, 60))
+    );
+    assert_eq!(previous_fire_time(renamed), Some(t));
+    // Every lease was dropped: another owner takes both jobs when due.
+    assert_eq!(
+        ids(&acquire(store, "2026-01-01T00:30:00Z", 10, "y").await),
+        ["renamed", "moved"]
+    );
+    under_test.finish().await;
+}
+
+/// A lost settlement changes nothing and drops its owner's lease: a stale
+/// claim of an owner that holds the job again loses, and another owner
+/// then takes the job at once.
+pub async fn a_lost_settlement_drops_its_lease(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    let t = at(T0);
+    let stale = acquire_for(store, T0, 10, "node", SHORT).await;
+    assert_eq!(ids(&stale), ["a"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let now = "2026-01-01T00:00:02Z";
+    let fresh = acquire(store, now, 10, "node").await;
+    assert_eq!(ids(&fresh), ["a"]);
+    let keep_due =
+        |claimed: &Job| Settlement::new(claimed.clone(), Some(t), Release::Reschedule(t));
+    assert_eq!(
+        settle(store, "node", &[keep_due(&fresh[0])], now).await,
+        [Settled::Won]
+    );
+    assert_eq!(ids(&acquire(store, now, 10, "node").await), ["a"]);
+    assert!(
+        acquire(store, now, 10, "other").await.is_empty(),
+        "held by node"
+    );
+    let lost = Settlement::new(stale[0].clone(), Some(plus(t, 1)), Release::Remove);
+    assert_eq!(settle(store, "node", &[lost], now).await, [Settled::Lost]);
+    let a = get(store, "a").await;
+    assert_eq!(
+        a.as_ref().and_then(Job::next_run_time),
+        Some(t),
+        "nothing changed"
+    );
+    assert_eq!(previous_fire_time(a), Some(t));
+    assert_eq!(
+        ids(&acquire(store, now, 10, "other").await),
+        ["a"],
+        "the lost settlement dropped node's lease"
+    );
+    under_test.finish().await;
+}
+
+/// A claimed job counts towards the next run time at its lease's expiry
+/// (when another owner may take it over if its owner died), by the store's
+/// clock.
+pub async fn next_run_time_counts_a_claimed_job_at_its_lease_expiry(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    add(store, job("a", T0)).await;
+    assert_eq!(ids(&acquire(store, T0, 10, "x").await), ["a"]);
+    let next = next_run_time(store).await;
+    match under_test.clock() {
+        LeaseClock::Caller => assert_eq!(next, Some(plus(at(T0), 600))),
+        LeaseClock::Database => {
+            // The lease expires 600 s after the server's now, which runs
+            // beside the tests (within 60 s of this host's clock).
+            let expected = plus(tempora::clock::Clock::now(&SystemClock), 600);
+            assert!(
+                next.is_some_and(|next| next > plus(expected, -60) && next < plus(expected, 60)),
+                "{next:?}, not about {expected}"
+            );
+        }
+    }
+    under_test.finish().await;
+}
+
+/// A long history — 1,200 records of one job, more than one page of any
+/// store's reads — lists newest first, whole or limited, and prunes to the
+/// newest records of the job.
+pub async fn a_long_history_lists_through_pages_and_prunes(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if !store.keeps_history() {
+        println!("a long history: skipped: the store keeps no history");
+        return under_test.finish().await;
+    }
+    let t = at(T0);
+    for second in 0..1200 {
+        let scheduled = plus(t, second);
+        let run = RunRecord::running("a", scheduled, "n", scheduled, plus(scheduled, 60)).finish(
+            RunStatus::Success,
+            plus(scheduled, 1),
+            Some(SignedDuration::from_secs(1)),
+            None,
+        );
+        record(store, &run).await;
+    }
+    let newest = runs(store, RunQuery::new().job("a").limit(3)).await;
+    let times: Vec<Timestamp> = newest.iter().map(|run| run.scheduled_time).collect();
+    assert_eq!(times, [plus(t, 1199), plus(t, 1198), plus(t, 1197)]);
+    assert_eq!(runs(store, RunQuery::new()).await.len(), 1200);
+    let removed = must(
+        store
+            .prune_runs(&RunRetention::keep_all().per_job(10), t)
+            .await,
+        "prune the history",
+    );
+    assert_eq!(removed, 1190);
+    assert_eq!(runs(store, RunQuery::new()).await.len(), 10);
     under_test.finish().await;
 }

@@ -9,6 +9,7 @@ use tempora_testkit::StoreUnderTest;
 
 async fn memory() -> StoreUnderTest {
     StoreUnderTest::new(MemoryStore::with_history())
+        .neighbour(|| async { MemoryStore::with_history() })
         .no_reopen("the memory store keeps its jobs in the instance: nothing survives a restart")
         .no_corrupt(
             "the memory store holds jobs as values, not a stored form that could be unreadable",

@@ -21,6 +21,7 @@
 //! [`MemoryStore`] is the default store; the persistent ones live in their
 //! own crates and pass the same conformance suite (`tempora-testkit`).
 
+pub mod backend;
 mod feed;
 mod lease_clock;
 mod memory;
