@@ -137,19 +137,20 @@
 //!
 //! # Runs in progress and nodes
 //!
-//! [`JobStore::running_counts`] is one aggregation over `{prefix}runs`
+//! [`RunHistory::running_counts`] is one aggregation over `{prefix}runs`
 //! (`$match` on the job ids, status `running`, another node and
-//! `alive_until` after `now`, then `$group` by job). [`JobStore::heartbeat`]
+//! `alive_until` after `now`, then `$group` by job). [`NodeRegistry::heartbeat`]
 //! is one `findOneAndReplace` with upsert that returns the record it
 //! replaced, its `last_heartbeat` set to now by the lease clock;
-//! [`JobStore::list_nodes`] lists the records by id with the lease clock's
-//! now, and [`JobStore::remove_node`] deletes a record only if its
+//! [`NodeRegistry::list_nodes`] lists the records by id with the lease clock's
+//! now, and [`NodeRegistry::remove_node`] deletes a record only if its
 //! `instance` matches.
 //!
 //! # Change notices
 //!
-//! The store offers no change feed: [`JobStore::watch`] answers `None`, so
-//! a scheduler re-reads it every
+//! The store offers no change feed (no
+//! [`ChangeNotices`](tempora::store::ChangeNotices): [`JobStore::changes`]
+//! answers `None`), so a scheduler re-reads it every
 //! [`store_poll_interval`](tempora::scheduler::SchedulerBuilder::store_poll_interval)
 //! to see jobs that other processes added or moved. MongoDB's change
 //! streams could feed one; the server the tests run on, SecantusDB 0.7.0b3,
@@ -203,7 +204,8 @@ use tempora::store::backend::{
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
-    Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+    Claimed, JobStore, NodeRecord, NodeRegistry, Release, RunHistory, Settled, Settlement,
+    UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -718,6 +720,14 @@ impl JobStore for MongoStore {
         "mongodb"
     }
 
+    fn history(&self) -> Option<&dyn RunHistory> {
+        Some(self)
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        Some(self)
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let (json, next) = self.encode(&job)?;
         let id = job.id();
@@ -1082,28 +1092,10 @@ impl JobStore for MongoStore {
         self.record_runs_impl(&records).await?;
         Ok(outcomes)
     }
+}
 
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        self.running_counts_impl(job_ids, except_node, now).await
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.heartbeat_impl(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        self.list_nodes_impl(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.remove_node_impl(id, instance).await
-    }
-
+#[async_trait]
+impl RunHistory for MongoStore {
     async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
         let records: Vec<&RunRecord> = records.iter().collect();
         self.record_runs_impl(&records).await
@@ -1127,6 +1119,30 @@ impl JobStore for MongoStore {
 
     async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
         self.prune_runs_impl(retention, now).await
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        self.running_counts_impl(job_ids, except_node, now).await
+    }
+}
+
+#[async_trait]
+impl NodeRegistry for MongoStore {
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        self.heartbeat_impl(node).await
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        self.list_nodes_impl(now).await
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.remove_node_impl(id, instance).await
     }
 }
 

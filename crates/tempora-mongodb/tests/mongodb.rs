@@ -131,7 +131,15 @@ async fn settlements_and_nodes_are_stored_as_the_documentation_says() {
 
     let started = at("2026-01-01T09:00:00.123456789Z");
     let node = NodeRecord::new("tempora@web-1", "web-1", 4242, "3f2a9c", started);
-    assert_eq!(store.heartbeat(&node).await.unwrap(), None);
+    assert_eq!(
+        store
+            .nodes()
+            .expect("the store keeps node records")
+            .heartbeat(&node)
+            .await
+            .unwrap(),
+        None
+    );
     let nodes = raw_named(&store, "nodes").await;
     let document = nodes
         .find_one(doc! {"_id": "tempora@web-1"})
@@ -186,6 +194,8 @@ async fn settle_measures_leases_on_the_callers_clock() {
     assert_eq!(a.get("previous_fire_time"), Some(&Bson::Null));
     assert!(
         store
+            .history()
+            .expect("the store keeps run history")
             .list_runs(&tempora::history::RunQuery::new())
             .await
             .unwrap()
@@ -203,6 +213,8 @@ async fn settle_measures_leases_on_the_callers_clock() {
     );
     assert_eq!(
         store
+            .history()
+            .expect("the store keeps run history")
             .list_runs(&tempora::history::RunQuery::new())
             .await
             .unwrap(),
@@ -355,7 +367,7 @@ async fn names_prefix_and_collection_are_shown() {
         .await
         .unwrap();
     assert_eq!(store.backend(), "mongodb");
-    assert!(!store.keeps_closures());
+    assert!(!store.locality().is_process());
     assert_eq!(store.name(), "main");
     assert_eq!(store.prefix(), prefix);
     assert_eq!(store.collection(), format!("{prefix}jobs"));
@@ -394,11 +406,26 @@ mod history {
             .collect();
         let last = done("a", at(T0), RunStatus::Success);
         records.push(last.clone());
-        store.record_runs(&records).await.unwrap();
-        let kept = store.list_runs(&RunQuery::new()).await.unwrap();
+        store
+            .history()
+            .expect("the store keeps run history")
+            .record_runs(&records)
+            .await
+            .unwrap();
+        let kept = store
+            .history()
+            .expect("the store keeps run history")
+            .list_runs(&RunQuery::new())
+            .await
+            .unwrap();
         assert_eq!(kept.len(), 2500);
         assert_eq!(kept.last(), Some(&last), "the later record of its key");
-        store.record_runs(&[]).await.unwrap();
+        store
+            .history()
+            .expect("the store keeps run history")
+            .record_runs(&[])
+            .await
+            .unwrap();
         cleanup(&store).await;
     }
 
@@ -406,6 +433,8 @@ mod history {
     async fn running_counts_skip_jobs_without_live_runs() {
         let store = store().await;
         store
+            .history()
+            .expect("the store keeps run history")
             .record_runs(&[
                 running("a", at(T0), "n"),
                 running("a", at(T0) + LEASE, "m"),
@@ -414,6 +443,8 @@ mod history {
             .await
             .unwrap();
         let counts = store
+            .history()
+            .expect("the store keeps run history")
             .running_counts(&["a", "b", "c"], "m", at(T0))
             .await
             .unwrap();
@@ -422,6 +453,8 @@ mod history {
         // At the end of their lease they are vouched for no more.
         assert!(
             store
+                .history()
+                .expect("the store keeps run history")
                 .running_counts(&["a", "b"], "m", at(T0) + LEASE)
                 .await
                 .unwrap()
@@ -429,6 +462,8 @@ mod history {
         );
         assert!(
             store
+                .history()
+                .expect("the store keeps run history")
                 .running_counts(&[], "m", at(T0))
                 .await
                 .unwrap()

@@ -15,8 +15,8 @@
 //!
 //! A record is written by one script, `record_run` in
 //! [`scripts`](crate::scripts), whether it comes from
-//! [`JobStore::record_run`](tempora::store::JobStore::record_run), a batch
-//! of [`record_runs`](tempora::store::JobStore::record_runs) or a won
+//! [`RunHistory::record_run`](tempora::store::RunHistory::record_run), a batch
+//! of [`record_runs`](tempora::store::RunHistory::record_runs) or a won
 //! [`settle`](tempora::store::JobStore::settle). `running_counts` reads
 //! `runs_running`, whose run keys name each record's job and node, and then
 //! only the records of the jobs asked about on other nodes.

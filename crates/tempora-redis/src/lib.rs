@@ -88,7 +88,7 @@
 //!
 //! The scripts that add, update or release a job `PUBLISH` on
 //! `{prefix}changes` the job's next run time, in microseconds, when it
-//! became earlier (or the job is new, or was paused). [`JobStore::watch`]
+//! became earlier (or the job is new, or was paused). [`ChangeNotices::watch`]
 //! subscribes on a connection of its own and feeds the notices to the
 //! scheduler, which then re-reads the store only now and then; when that
 //! connection drops it connects again (waiting 100 ms, doubling up to 5 s)
@@ -96,10 +96,10 @@
 //!
 //! # Nodes
 //!
-//! [`JobStore::heartbeat`] writes a scheduler's record in `{prefix}nodes`
+//! [`NodeRegistry::heartbeat`] writes a scheduler's record in `{prefix}nodes`
 //! with its heartbeat on the lease clock (the server's `TIME` by default);
-//! [`JobStore::list_nodes`] answers the records with the same clock's now;
-//! [`JobStore::remove_node`] removes a record only if it is the given
+//! [`NodeRegistry::list_nodes`] answers the records with the same clock's now;
+//! [`NodeRegistry::remove_node`] removes a record only if it is the given
 //! instance's.
 //!
 //! # Jobs that cannot be read
@@ -119,7 +119,7 @@
 //! `[job id, scheduled time, node]` as JSON), indexed by scheduled time in
 //! `{prefix}runs_by_time` and `{prefix}runs_of:{job id}`, with the keys of
 //! running records in `{prefix}runs_running` (which
-//! [`JobStore::running_counts`] reads) and the ids of the jobs that have
+//! [`RunHistory::running_counts`] reads) and the ids of the jobs that have
 //! records in `{prefix}runs_jobs`. Removing every job keeps the history
 //! (and the node records).
 //!
@@ -164,7 +164,8 @@ use tempora::store::backend::{
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
-    ChangeFeed, Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+    ChangeFeed, ChangeNotices, Claimed, JobStore, NodeRecord, NodeRegistry, Release, RunHistory,
+    Settled, Settlement, UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -317,7 +318,7 @@ struct Inner {
     keys: Keys,
     history_keys: history::HistoryKeys,
     connection: ConnectionManager,
-    /// For the dedicated connections of [`JobStore::watch`].
+    /// For the dedicated connections of [`ChangeNotices::watch`].
     client: redis::Client,
     response_timeout: Duration,
     connection_timeout: Duration,
@@ -701,6 +702,18 @@ impl JobStore for RedisStore {
         "redis"
     }
 
+    fn history(&self) -> Option<&dyn RunHistory> {
+        Some(self)
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        Some(self)
+    }
+
+    fn changes(&self) -> Option<&dyn ChangeNotices> {
+        Some(self)
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let (json, score) = self.encode(&job)?;
         let added: i64 = self
@@ -1000,38 +1013,16 @@ impl JobStore for RedisStore {
         }
         Ok(settled)
     }
+}
 
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        self.running_counts_impl(job_ids, except_node, now).await
-    }
-
-    async fn watch(&self) -> Result<Option<ChangeFeed>> {
-        self.watch_impl().await.map(Some)
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.heartbeat_impl(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        self.list_nodes_impl(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.remove_node_impl(id, instance).await
+#[async_trait]
+impl RunHistory for RedisStore {
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        self.record_runs_impl(records).await
     }
 
     async fn record_run(&self, record: &RunRecord) -> Result<()> {
         self.record_run_impl(record).await
-    }
-
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        self.record_runs_impl(records).await
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
@@ -1048,6 +1039,37 @@ impl JobStore for RedisStore {
 
     async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
         self.prune_runs_impl(retention, now).await
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        self.running_counts_impl(job_ids, except_node, now).await
+    }
+}
+
+#[async_trait]
+impl NodeRegistry for RedisStore {
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        self.heartbeat_impl(node).await
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        self.list_nodes_impl(now).await
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.remove_node_impl(id, instance).await
+    }
+}
+
+#[async_trait]
+impl ChangeNotices for RedisStore {
+    async fn watch(&self) -> Result<ChangeFeed> {
+        self.watch_impl().await
     }
 }
 

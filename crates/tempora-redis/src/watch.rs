@@ -1,4 +1,4 @@
-//! Change notices over Redis pub/sub: [`JobStore::watch`](tempora::store::JobStore::watch).
+//! Change notices over Redis pub/sub: [`ChangeNotices::watch`](tempora::store::ChangeNotices::watch).
 //!
 //! The scripts that can make a job due sooner (add, update, release)
 //! `PUBLISH` on the channel `{prefix}changes` the job's new next run time,

@@ -182,7 +182,16 @@ fn survives_sigkill_and_sigterm(url: &str, prefix: &str, dir: &Path) {
             .spawn()
             .unwrap()
     };
-    let history = || runtime.block_on(store.list_runs(&RunQuery::new())).unwrap();
+    let history = || {
+        runtime
+            .block_on(
+                store
+                    .history()
+                    .expect("the store keeps run history")
+                    .list_runs(&RunQuery::new()),
+            )
+            .unwrap()
+    };
     let successes = |records: &[RunRecord]| {
         records
             .iter()

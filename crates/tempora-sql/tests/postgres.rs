@@ -289,8 +289,18 @@ async fn a_nul_in_a_programs_output_is_kept_as_a_replacement_character() {
         Some("bad\0byte".into()),
     );
     run.output = Some("before\0after\n".into());
-    store.record_run(&run).await.unwrap();
-    let runs = store.list_runs(&RunQuery::new()).await.unwrap();
+    store
+        .history()
+        .expect("the store keeps run history")
+        .record_run(&run)
+        .await
+        .unwrap();
+    let runs = store
+        .history()
+        .expect("the store keeps run history")
+        .list_runs(&RunQuery::new())
+        .await
+        .unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].output.as_deref(), Some("before\u{FFFD}after\n"));
     assert_eq!(runs[0].error.as_deref(), Some("bad\u{FFFD}byte"));
@@ -304,10 +314,11 @@ async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
     let watching = connect(&options).await;
     let other = connect(&options).await;
     let mut feed = watching
+        .changes()
+        .expect("PostgreSQL sends change notices")
         .watch()
         .await
-        .unwrap()
-        .expect("PostgreSQL sends change notices");
+        .unwrap();
     let deadline = Duration::from_secs(10);
     other.add_job(job("a", T0), false).await.unwrap();
     let notice = tokio::time::timeout(deadline, feed.next())
@@ -372,6 +383,8 @@ async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
     // sleeps: once it is there, the store is not read again for the hour.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while store
+        .nodes()
+        .expect("the store keeps node records")
         .list_nodes(SystemClock.now())
         .await
         .unwrap()

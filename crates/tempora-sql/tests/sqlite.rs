@@ -218,7 +218,16 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     store.close().await;
     // Opening the upgraded file again changes nothing.
     let again = open(&path).await;
-    assert_eq!(again.list_runs(&RunQuery::new()).await.unwrap().len(), 2);
+    assert_eq!(
+        again
+            .history()
+            .expect("the store keeps run history")
+            .list_runs(&RunQuery::new())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -29,7 +29,9 @@ use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::job::OnInterrupted;
 use tempora::job::{Job, JobBuilder, JobDefaults, MisfireGraceTime};
 use tempora::scheduler::{HostScheduler, SchedulerBuilder};
-use tempora::store::{Claimed, JobStore, MemoryStore, NodeRecord, Release, Settled, Settlement};
+use tempora::store::{
+    Claimed, JobStore, MemoryStore, NodeRegistry, Release, RunHistory, Settled, Settlement,
+};
 use tempora::task::{COMMAND, CommandArgs, JobContext, Tasks};
 use tempora::trigger::{DateTrigger, IntervalTrigger};
 
@@ -470,8 +472,20 @@ fn a_node_restarting_under_its_id_marks_its_leftover_runs_interrupted() {
     let earlier = t0() - secs(60);
     let leftover = RunRecord::running("backup", earlier, "node-a", earlier, t(60));
     let other = RunRecord::running("backup", t0() - secs(30), "node-b", earlier, t(60));
-    rt.block_on(store.record_run(&leftover)).unwrap();
-    rt.block_on(store.record_run(&other)).unwrap();
+    rt.block_on(
+        store
+            .history()
+            .expect("the store keeps run history")
+            .record_run(&leftover),
+    )
+    .unwrap();
+    rt.block_on(
+        store
+            .history()
+            .expect("the store keeps run history")
+            .record_run(&other),
+    )
+    .unwrap();
 
     let env = env_with(SchedulerBuilder::new(), Arc::clone(&store));
     env.scheduler.start().unwrap();
@@ -496,7 +510,12 @@ fn an_expired_run_of_another_node_is_taken_over_as_interrupted() {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()
-        .block_on(store.record_run(&dead))
+        .block_on(
+            store
+                .history()
+                .expect("the store keeps run history")
+                .record_run(&dead),
+        )
         .unwrap();
     let env = env_with(SchedulerBuilder::new(), store);
     env.scheduler.start().unwrap();
@@ -550,7 +569,13 @@ fn the_retention_prunes_the_history_at_start_and_every_lease() {
             Some(SignedDuration::ZERO),
             None,
         );
-        rt.block_on(store.record_run(&record)).unwrap();
+        rt.block_on(
+            store
+                .history()
+                .expect("the store keeps run history")
+                .record_run(&record),
+        )
+        .unwrap();
     }
     let retention = RunRetention::keep_all()
         .per_job(3)
@@ -634,8 +659,16 @@ impl JobStore for Shared {
         "shared"
     }
 
-    fn keeps_closures(&self) -> bool {
-        true
+    fn history(&self) -> Option<&dyn RunHistory> {
+        if self.history {
+            self.inner.history()
+        } else {
+            None
+        }
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        self.inner.nodes()
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> tempora::Result<()> {
@@ -685,10 +718,6 @@ impl JobStore for Shared {
         self.inner.release(owner, claimed, release).await
     }
 
-    fn keeps_history(&self) -> bool {
-        self.history
-    }
-
     async fn settle(
         &self,
         owner: &str,
@@ -696,71 +725,6 @@ impl JobStore for Shared {
         now: Timestamp,
     ) -> tempora::Result<Vec<Settled>> {
         self.inner.settle(owner, settlements, now).await
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> tempora::Result<std::collections::HashMap<String, u32>> {
-        self.inner.running_counts(job_ids, except_node, now).await
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> tempora::Result<Option<NodeRecord>> {
-        self.inner.heartbeat(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> tempora::Result<(Vec<NodeRecord>, Timestamp)> {
-        self.inner.list_nodes(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> tempora::Result<()> {
-        self.inner.remove_node(id, instance).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> tempora::Result<()> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.record_run(record).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> tempora::Result<Vec<RunRecord>> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.list_runs(query).await
-    }
-
-    async fn renew_runs(
-        &self,
-        node: &str,
-        now: Timestamp,
-        alive_until: Timestamp,
-    ) -> tempora::Result<u64> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.renew_runs(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(
-        &self,
-        now: Timestamp,
-        node: Option<&str>,
-    ) -> tempora::Result<Vec<RunRecord>> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.interrupt_runs(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> tempora::Result<u64> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.prune_runs(retention, now).await
     }
 }
 
@@ -908,7 +872,14 @@ fn stored_runs_when(inner: &MemoryStore, done: impl Fn(&[RunRecord]) -> bool) ->
         .unwrap();
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let runs = rt.block_on(inner.list_runs(&RunQuery::new())).unwrap();
+        let runs = rt
+            .block_on(
+                inner
+                    .history()
+                    .expect("the store keeps run history")
+                    .list_runs(&RunQuery::new()),
+            )
+            .unwrap();
         if done(&runs) {
             return runs;
         }
@@ -1070,7 +1041,13 @@ fn an_interrupted_run_is_retried_once_when_its_job_says_retry() {
         .unwrap();
     for id in ["retried", "skipped"] {
         let record = RunRecord::running(id, t0(), "dead", t0(), t0() + secs(1));
-        rt.block_on(inner.record_run(&record)).unwrap();
+        rt.block_on(
+            inner
+                .history()
+                .expect("the store keeps run history")
+                .record_run(&record),
+        )
+        .unwrap();
     }
     clock.set(t0() + secs(5));
     survivor.run_pending(t0() + secs(5));
@@ -1096,9 +1073,14 @@ fn an_interrupted_run_is_retried_once_when_its_job_says_retry() {
     clock.set(t0() + LEASE + secs(10));
     survivor.run_pending(t0() + LEASE + secs(10));
     assert_eq!(
-        rt.block_on(inner.list_runs(&RunQuery::new()))
-            .unwrap()
-            .len(),
+        rt.block_on(
+            inner
+                .history()
+                .expect("the store keeps run history")
+                .list_runs(&RunQuery::new())
+        )
+        .unwrap()
+        .len(),
         3
     );
 }
@@ -1118,7 +1100,14 @@ fn a_node_heartbeats_into_a_shared_store_and_leaves_at_shutdown() {
         wake.is_some_and(|wake| wake <= t0() + LEASE / 3),
         "{wake:?}"
     );
-    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    let (nodes, _) = rt
+        .block_on(
+            inner
+                .nodes()
+                .expect("the store keeps node records")
+                .list_nodes(t0()),
+        )
+        .unwrap();
     assert_eq!(nodes.len(), 1);
     assert_eq!(
         (nodes[0].id.as_str(), nodes[0].pid, nodes[0].last_heartbeat),
@@ -1127,13 +1116,34 @@ fn a_node_heartbeats_into_a_shared_store_and_leaves_at_shutdown() {
     assert_eq!(nodes[0].host, tempora::scheduler::host_name());
     // Not again before a third of the lease; then again.
     node.run_pending(t0() + secs(1));
-    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    let (nodes, _) = rt
+        .block_on(
+            inner
+                .nodes()
+                .expect("the store keeps node records")
+                .list_nodes(t0()),
+        )
+        .unwrap();
     assert_eq!(nodes[0].last_heartbeat, t0());
     clock.set(t0() + LEASE / 3);
     node.run_pending(t0() + LEASE / 3);
-    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    let (nodes, _) = rt
+        .block_on(
+            inner
+                .nodes()
+                .expect("the store keeps node records")
+                .list_nodes(t0()),
+        )
+        .unwrap();
     assert_eq!(nodes[0].last_heartbeat, t0() + LEASE / 3);
     node.shutdown(true).unwrap();
-    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
+    let (nodes, _) = rt
+        .block_on(
+            inner
+                .nodes()
+                .expect("the store keeps node records")
+                .list_nodes(t0()),
+        )
+        .unwrap();
     assert!(nodes.is_empty(), "a node that shuts down says so");
 }

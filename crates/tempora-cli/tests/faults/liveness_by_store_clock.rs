@@ -244,8 +244,18 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
 
     // Without a renewal, the sweep takes the expired record.
     let run = expired_run();
-    store.record_run(&run).await.unwrap();
-    let swept = store.interrupt_runs(SystemClock.now(), None).await.unwrap();
+    store
+        .history()
+        .expect("the store keeps run history")
+        .record_run(&run)
+        .await
+        .unwrap();
+    let swept = store
+        .history()
+        .expect("the store keeps run history")
+        .interrupt_runs(SystemClock.now(), None)
+        .await
+        .unwrap();
     assert_eq!(swept.len(), 1, "an expired record is swept: {swept:?}");
 
     let run = RunRecord::running(
@@ -255,7 +265,12 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         run.started.unwrap(),
         run.started.unwrap(),
     );
-    store.record_run(&run).await.unwrap();
+    store
+        .history()
+        .expect("the store keeps run history")
+        .record_run(&run)
+        .await
+        .unwrap();
     let mut renewal = pool.begin().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(renew_sql))
         .execute(&mut *renewal)
@@ -263,7 +278,13 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         .unwrap();
     let sweeper = {
         let store = Arc::clone(&store);
-        tokio::spawn(async move { store.interrupt_runs(SystemClock.now(), None).await })
+        tokio::spawn(async move {
+            store
+                .history()
+                .expect("the store keeps run history")
+                .interrupt_runs(SystemClock.now(), None)
+                .await
+        })
     };
     // The sweep has read the record as expired and waits on its row.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -291,6 +312,8 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         "a run renewed between the sweep's read and its write was taken as interrupted: {swept:?}"
     );
     let stored = store
+        .history()
+        .expect("the store keeps run history")
         .list_runs(&RunQuery::new().job("race"))
         .await
         .unwrap()
