@@ -16,7 +16,7 @@ use tempora::store::{JobStore, NodeRegistry, RunHistory};
 /// assert!(store.node_registry().list_nodes(tempora::jiff::Timestamp::UNIX_EPOCH).await?.0.is_empty());
 /// # Ok::<(), tempora::Error>(())
 /// # })?;
-/// # Ok::<(), std::io::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub trait Capabilities {
     /// The store's [`RunHistory`].
