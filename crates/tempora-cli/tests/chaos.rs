@@ -43,6 +43,7 @@ use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::IntervalTrigger;
 use tempora_cli::store::StoreUrl;
+use tempora_testkit::Capabilities;
 use tempora_testkit::unique_prefix;
 
 use support::{signal, wait_exit};
@@ -202,12 +203,7 @@ fn chaos(url: &str) {
     }
 
     let runs = runtime
-        .block_on(
-            store
-                .history()
-                .expect("the store keeps run history")
-                .list_runs(&RunQuery::new()),
-        )
+        .block_on(store.run_history().list_runs(&RunQuery::new()))
         .unwrap();
     let mut per_fire: BTreeMap<(String, Timestamp), Vec<String>> = BTreeMap::new();
     let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
@@ -289,8 +285,7 @@ fn chaos(url: &str) {
     );
     runtime.block_on(async {
         let (nodes, _) = store
-            .nodes()
-            .expect("the store keeps node records")
+            .node_registry()
             .list_nodes(SystemClock.now())
             .await
             .unwrap();

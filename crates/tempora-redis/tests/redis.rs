@@ -18,6 +18,7 @@ use tempora::job::JobBuilder;
 use tempora::store::{JobStore, Release};
 use tempora::trigger::IntervalTrigger;
 use tempora_redis::{LeaseClock, RedisStore};
+use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
 use tempora_testkit::servers::PrivateRedis;
 
@@ -580,12 +581,7 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
     );
 
     let node = NodeRecord::new("node-1", "host", 7, "instance", at(T0));
-    store
-        .nodes()
-        .expect("the store keeps node records")
-        .heartbeat(&node)
-        .await
-        .unwrap();
+    store.node_registry().heartbeat(&node).await.unwrap();
     let record: String = redis::cmd("HGET")
         .arg(format!("{prefix}nodes"))
         .arg("node-1")
@@ -605,8 +601,7 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         .unwrap();
     assert_eq!(exists, 0);
     store
-        .nodes()
-        .expect("the store keeps node records")
+        .node_registry()
         .remove_node("node-1", "instance")
         .await
         .unwrap();

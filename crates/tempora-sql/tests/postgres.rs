@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
+use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
@@ -289,15 +290,9 @@ async fn a_nul_in_a_programs_output_is_kept_as_a_replacement_character() {
         Some("bad\0byte".into()),
     );
     run.output = Some("before\0after\n".into());
-    store
-        .history()
-        .expect("the store keeps run history")
-        .record_run(&run)
-        .await
-        .unwrap();
+    store.run_history().record_run(&run).await.unwrap();
     let runs = store
-        .history()
-        .expect("the store keeps run history")
+        .run_history()
         .list_runs(&RunQuery::new())
         .await
         .unwrap();
@@ -383,8 +378,7 @@ async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
     // sleeps: once it is there, the store is not read again for the hour.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while store
-        .nodes()
-        .expect("the store keeps node records")
+        .node_registry()
         .list_nodes(SystemClock.now())
         .await
         .unwrap()

@@ -12,6 +12,7 @@ use tempora::job::JobBuilder;
 use tempora::store::JobStore;
 use tempora::trigger::IntervalTrigger;
 use tempora_sql::{SqlOptions, SqliteStore};
+use tempora_testkit::Capabilities;
 use tempora_testkit::StoreUnderTest;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
@@ -220,8 +221,7 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     let again = open(&path).await;
     assert_eq!(
         again
-            .history()
-            .expect("the store keeps run history")
+            .run_history()
             .list_runs(&RunQuery::new())
             .await
             .unwrap()

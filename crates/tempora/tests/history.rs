@@ -472,20 +472,8 @@ fn a_node_restarting_under_its_id_marks_its_leftover_runs_interrupted() {
     let earlier = t0() - secs(60);
     let leftover = RunRecord::running("backup", earlier, "node-a", earlier, t(60));
     let other = RunRecord::running("backup", t0() - secs(30), "node-b", earlier, t(60));
-    rt.block_on(
-        store
-            .history()
-            .expect("the store keeps run history")
-            .record_run(&leftover),
-    )
-    .unwrap();
-    rt.block_on(
-        store
-            .history()
-            .expect("the store keeps run history")
-            .record_run(&other),
-    )
-    .unwrap();
+    rt.block_on(store.record_run(&leftover)).unwrap();
+    rt.block_on(store.record_run(&other)).unwrap();
 
     let env = env_with(SchedulerBuilder::new(), Arc::clone(&store));
     env.scheduler.start().unwrap();
@@ -510,12 +498,7 @@ fn an_expired_run_of_another_node_is_taken_over_as_interrupted() {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()
-        .block_on(
-            store
-                .history()
-                .expect("the store keeps run history")
-                .record_run(&dead),
-        )
+        .block_on(store.record_run(&dead))
         .unwrap();
     let env = env_with(SchedulerBuilder::new(), store);
     env.scheduler.start().unwrap();
@@ -569,13 +552,7 @@ fn the_retention_prunes_the_history_at_start_and_every_lease() {
             Some(SignedDuration::ZERO),
             None,
         );
-        rt.block_on(
-            store
-                .history()
-                .expect("the store keeps run history")
-                .record_run(&record),
-        )
-        .unwrap();
+        rt.block_on(store.record_run(&record)).unwrap();
     }
     let retention = RunRetention::keep_all()
         .per_job(3)
@@ -872,14 +849,7 @@ fn stored_runs_when(inner: &MemoryStore, done: impl Fn(&[RunRecord]) -> bool) ->
         .unwrap();
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let runs = rt
-            .block_on(
-                inner
-                    .history()
-                    .expect("the store keeps run history")
-                    .list_runs(&RunQuery::new()),
-            )
-            .unwrap();
+        let runs = rt.block_on(inner.list_runs(&RunQuery::new())).unwrap();
         if done(&runs) {
             return runs;
         }
@@ -1041,13 +1011,7 @@ fn an_interrupted_run_is_retried_once_when_its_job_says_retry() {
         .unwrap();
     for id in ["retried", "skipped"] {
         let record = RunRecord::running(id, t0(), "dead", t0(), t0() + secs(1));
-        rt.block_on(
-            inner
-                .history()
-                .expect("the store keeps run history")
-                .record_run(&record),
-        )
-        .unwrap();
+        rt.block_on(inner.record_run(&record)).unwrap();
     }
     clock.set(t0() + secs(5));
     survivor.run_pending(t0() + secs(5));
@@ -1073,14 +1037,9 @@ fn an_interrupted_run_is_retried_once_when_its_job_says_retry() {
     clock.set(t0() + LEASE + secs(10));
     survivor.run_pending(t0() + LEASE + secs(10));
     assert_eq!(
-        rt.block_on(
-            inner
-                .history()
-                .expect("the store keeps run history")
-                .list_runs(&RunQuery::new())
-        )
-        .unwrap()
-        .len(),
+        rt.block_on(inner.list_runs(&RunQuery::new()))
+            .unwrap()
+            .len(),
         3
     );
 }
@@ -1100,14 +1059,7 @@ fn a_node_heartbeats_into_a_shared_store_and_leaves_at_shutdown() {
         wake.is_some_and(|wake| wake <= t0() + LEASE / 3),
         "{wake:?}"
     );
-    let (nodes, _) = rt
-        .block_on(
-            inner
-                .nodes()
-                .expect("the store keeps node records")
-                .list_nodes(t0()),
-        )
-        .unwrap();
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
     assert_eq!(nodes.len(), 1);
     assert_eq!(
         (nodes[0].id.as_str(), nodes[0].pid, nodes[0].last_heartbeat),
@@ -1116,34 +1068,13 @@ fn a_node_heartbeats_into_a_shared_store_and_leaves_at_shutdown() {
     assert_eq!(nodes[0].host, tempora::scheduler::host_name());
     // Not again before a third of the lease; then again.
     node.run_pending(t0() + secs(1));
-    let (nodes, _) = rt
-        .block_on(
-            inner
-                .nodes()
-                .expect("the store keeps node records")
-                .list_nodes(t0()),
-        )
-        .unwrap();
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
     assert_eq!(nodes[0].last_heartbeat, t0());
     clock.set(t0() + LEASE / 3);
     node.run_pending(t0() + LEASE / 3);
-    let (nodes, _) = rt
-        .block_on(
-            inner
-                .nodes()
-                .expect("the store keeps node records")
-                .list_nodes(t0()),
-        )
-        .unwrap();
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
     assert_eq!(nodes[0].last_heartbeat, t0() + LEASE / 3);
     node.shutdown(true).unwrap();
-    let (nodes, _) = rt
-        .block_on(
-            inner
-                .nodes()
-                .expect("the store keeps node records")
-                .list_nodes(t0()),
-        )
-        .unwrap();
+    let (nodes, _) = rt.block_on(inner.list_nodes(t0())).unwrap();
     assert!(nodes.is_empty(), "a node that shuts down says so");
 }

@@ -24,6 +24,7 @@ use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::IntervalTrigger;
 use tempora_sql::{MySqlStore, PostgresStore, SqlOptions};
+use tempora_testkit::Capabilities;
 use tempora_testkit::unique_prefix;
 
 fn postgres_url() -> String {
@@ -244,15 +245,9 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
 
     // Without a renewal, the sweep takes the expired record.
     let run = expired_run();
-    store
-        .history()
-        .expect("the store keeps run history")
-        .record_run(&run)
-        .await
-        .unwrap();
+    store.run_history().record_run(&run).await.unwrap();
     let swept = store
-        .history()
-        .expect("the store keeps run history")
+        .run_history()
         .interrupt_runs(SystemClock.now(), None)
         .await
         .unwrap();
@@ -265,12 +260,7 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         run.started.unwrap(),
         run.started.unwrap(),
     );
-    store
-        .history()
-        .expect("the store keeps run history")
-        .record_run(&run)
-        .await
-        .unwrap();
+    store.run_history().record_run(&run).await.unwrap();
     let mut renewal = pool.begin().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(renew_sql))
         .execute(&mut *renewal)
@@ -280,8 +270,7 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         let store = Arc::clone(&store);
         tokio::spawn(async move {
             store
-                .history()
-                .expect("the store keeps run history")
+                .run_history()
                 .interrupt_runs(SystemClock.now(), None)
                 .await
         })
@@ -312,8 +301,7 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         "a run renewed between the sweep's read and its write was taken as interrupted: {swept:?}"
     );
     let stored = store
-        .history()
-        .expect("the store keeps run history")
+        .run_history()
         .list_runs(&RunQuery::new().job("race"))
         .await
         .unwrap()

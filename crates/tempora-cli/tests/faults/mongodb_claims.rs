@@ -15,6 +15,7 @@ use tempora::job::{JobBuilder, JobDefaults};
 use tempora::store::{JobStore, Release, Settled, Settlement};
 use tempora::trigger::IntervalTrigger;
 use tempora_mongodb::MongoStore;
+use tempora_testkit::Capabilities;
 use tempora_testkit::unique_prefix;
 
 fn url() -> String {
@@ -115,8 +116,7 @@ async fn a_settlement_cut_short_takes_its_fire_time_with_its_record_or_not_at_al
             .and_then(|job| job.previous_fire_time())
             == Some(due);
         let records = store
-            .history()
-            .expect("the store keeps run history")
+            .run_history()
             .list_runs(&RunQuery::new().job(&id))
             .await
             .unwrap();
@@ -164,15 +164,13 @@ async fn a_won_settlement_is_seen_by_every_node_at_once() {
             [Settled::Won]
         );
         let counts = other
-            .history()
-            .expect("the store keeps run history")
+            .run_history()
             .running_counts(&[&id], "b", due)
             .await
             .unwrap();
         assert_eq!(counts.get(&id).copied(), Some(1), "{id}: {counts:?}");
         let listed = other
-            .history()
-            .expect("the store keeps run history")
+            .run_history()
             .list_runs(&RunQuery::new().job(&id))
             .await
             .unwrap();
