@@ -1028,12 +1028,6 @@ impl JobStore for MongoStore {
         Ok(claimed)
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.release_under(owner, claimed, release, &Claim::default(), None)
-            .await
-            .map(drop)
-    }
-
     async fn settle(
         &self,
         owner: &str,

@@ -61,9 +61,10 @@
 //!
 //! # Claims and leases
 //!
-//! [`JobStore::acquire_due`] and [`JobStore::release`] are Lua scripts, so
-//! each runs atomically on the server: two schedulers never claim the same
-//! job under live leases, and a release never overwrites a change made to
+//! [`JobStore::acquire_due`] and the release of a job that
+//! [`JobStore::settle`] makes are Lua scripts, so each runs atomically on
+//! the server: two schedulers never claim the same job under live leases,
+//! and a release never overwrites a change made to
 //! the job meanwhile (a pause, a new next run time). Due jobs are those
 //! whose next run time, rounded up to the microsecond, is at or before the
 //! caller's `now`, rounded down: a job is never claimed early.
@@ -925,10 +926,6 @@ impl JobStore for RedisStore {
             }
         }
         Ok(claimed)
-    }
-
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.release_job(owner, claimed, release, None).await
     }
 
     async fn settle(

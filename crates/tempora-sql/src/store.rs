@@ -130,9 +130,6 @@ struct Statements {
     next_run_time: Sql,
     due: Sql,
     claim_returning: Sql,
-    release_reschedule: Sql,
-    release_remove: Sql,
-    drop_claim: Sql,
     now: Option<Sql>,
     /// The database's clock as an expression, if it has one.
     clock: Option<&'static str>,
@@ -254,16 +251,6 @@ impl Statements {
                 "SELECT id FROM",
                 "SELECT id, job, next_run_time, previous_fire_time FROM",
                 1,
-            )),
-            release_reschedule: sql(format!(
-                "UPDATE {jobs} SET next_run_time = ?, owner = NULL, lease_expires = NULL
-                 WHERE id = ? AND owner = ? AND next_run_time = ?"
-            )),
-            release_remove: sql(format!(
-                "DELETE FROM {jobs} WHERE id = ? AND owner = ? AND next_run_time = ?"
-            )),
-            drop_claim: sql(format!(
-                "UPDATE {jobs} SET owner = NULL, lease_expires = NULL WHERE id = ? AND owner = ?"
             )),
             now: dialect.clock.map(|clock| sql(format!("SELECT {clock}"))),
             clock: dialect.clock,
@@ -1376,52 +1363,6 @@ where
                 .then_with(|| a.id().cmp(b.id()))
         });
         Ok(claimed)
-    }
-
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        let sql = &self.inner.sql;
-        let id = claimed.id().to_owned();
-        let what = format!("release job {id:?}");
-        let applied = match claimed.next_run_time() {
-            None => 0,
-            Some(expected) => {
-                let expected = micros_ceil(expected);
-                match release {
-                    Release::Reschedule(next) => {
-                        self.execute(
-                            &sql.release_reschedule,
-                            |q| {
-                                q.bind(micros_ceil(next))
-                                    .bind(id.clone())
-                                    .bind(owner.to_owned())
-                                    .bind(expected)
-                            },
-                            &what,
-                        )
-                        .await?
-                    }
-                    Release::Remove => {
-                        self.execute(
-                            &sql.release_remove,
-                            |q| q.bind(id.clone()).bind(owner.to_owned()).bind(expected),
-                            &what,
-                        )
-                        .await?
-                    }
-                }
-            }
-        };
-        if applied == 0 {
-            // Changed meanwhile (the change wins), removed, or no longer
-            // ours: only drop the claim, if still ours.
-            self.execute(
-                &sql.drop_claim,
-                |q| q.bind(id.clone()).bind(owner.to_owned()),
-                &what,
-            )
-            .await?;
-        }
-        Ok(())
     }
 
     async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {

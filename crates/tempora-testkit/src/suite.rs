@@ -87,9 +87,9 @@ async fn acquire_for(
     )
 }
 
-async fn release(store: &dyn JobStore, owner: &str, claimed: &Job, what: Release) {
+async fn release(store: &dyn JobStore, owner: &str, claimed: &Job, what: Release, now: &str) {
     must(
-        store.release(owner, claimed, what).await,
+        store.release(owner, claimed, what, at(now)).await,
         &format!("release job {:?} for {owner:?}", claimed.id()),
     );
 }
@@ -348,6 +348,7 @@ pub async fn next_run_time_is_the_earliest_unclaimed(under_test: StoreUnderTest)
         "n",
         &claimed[0],
         Release::Reschedule(at("2026-01-01T00:20:00Z")),
+        "2026-01-01T00:05:00Z",
     )
     .await;
     assert_eq!(next_run_time(store).await, Some(at("2026-01-01T00:10:00Z")));
@@ -468,6 +469,7 @@ pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
         "dead",
         &first[0],
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        "2026-01-01T00:00:03Z",
     )
     .await;
     assert_eq!(
@@ -485,6 +487,7 @@ pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
         "heir",
         &taken[0],
         Release::Reschedule(at("2026-01-01T02:00:00Z")),
+        "2026-01-01T00:00:03Z",
     )
     .await;
     assert_eq!(
@@ -492,7 +495,14 @@ pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
         Some(at("2026-01-01T02:00:00Z"))
     );
     // The dead owner's late removal removes nothing either.
-    release(store, "dead", &first[0], Release::Remove).await;
+    release(
+        store,
+        "dead",
+        &first[0],
+        Release::Remove,
+        "2026-01-01T00:00:04Z",
+    )
+    .await;
     assert!(get(store, "a").await.is_some());
     under_test.finish().await;
 }
@@ -511,9 +521,10 @@ pub async fn release_reschedules_or_removes(under_test: StoreUnderTest) {
         "n",
         find(&claimed, "a"),
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
-    release(store, "n", find(&claimed, "b"), Release::Remove).await;
+    release(store, "n", find(&claimed, "b"), Release::Remove, T0).await;
     assert!(get(store, "b").await.is_none(), "released with removal");
     let a = get(store, "a")
         .await
@@ -578,6 +589,7 @@ pub async fn release_after_a_concurrent_change_keeps_the_change(under_test: Stor
         "n",
         find(&claimed, "a"),
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
     release(
@@ -585,9 +597,10 @@ pub async fn release_after_a_concurrent_change_keeps_the_change(under_test: Stor
         "n",
         find(&claimed, "b"),
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
-    release(store, "n", find(&claimed, "c"), Release::Remove).await;
+    release(store, "n", find(&claimed, "c"), Release::Remove, T0).await;
     assert_eq!(
         get(store, "a").await.and_then(|job| job.next_run_time()),
         Some(at("2026-01-01T00:05:00Z")),
@@ -620,6 +633,7 @@ pub async fn release_of_a_removed_job_does_nothing(under_test: StoreUnderTest) {
         "n",
         &claimed[0],
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
     assert!(
@@ -627,7 +641,7 @@ pub async fn release_of_a_removed_job_does_nothing(under_test: StoreUnderTest) {
         "a release does not bring a job back"
     );
     add(store, job("a", T0)).await;
-    release(store, "n", &claimed[0], Release::Remove).await;
+    release(store, "n", &claimed[0], Release::Remove, T0).await;
     assert_eq!(
         get(store, "a").await.and_then(|job| job.next_run_time()),
         Some(at(T0)),
@@ -2283,7 +2297,7 @@ pub async fn a_release_applies_on_top_of_a_change_to_other_fields(under_test: St
     });
     must(store.update_job(changed).await, "rename a claimed job");
     let next = plus(at(T0), 60);
-    release(store, "x", &claimed[0], Release::Reschedule(next)).await;
+    release(store, "x", &claimed[0], Release::Reschedule(next), T0).await;
     let renamed = get(store, "renamed").await;
     assert_eq!(renamed.as_ref().map(Job::name), Some("new name"));
     assert_eq!(

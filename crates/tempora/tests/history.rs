@@ -30,7 +30,7 @@ use tempora::job::OnInterrupted;
 use tempora::job::{Job, JobBuilder, JobDefaults, MisfireGraceTime};
 use tempora::scheduler::{HostScheduler, SchedulerBuilder};
 use tempora::store::{
-    Claimed, JobStore, MemoryStore, NodeRegistry, Release, RunHistory, Settled, Settlement,
+    Claimed, JobStore, MemoryStore, NodeRegistry, RunHistory, Settled, Settlement,
 };
 use tempora::task::{COMMAND, CommandArgs, JobContext, Tasks};
 use tempora::trigger::{DateTrigger, IntervalTrigger};
@@ -684,15 +684,6 @@ impl JobStore for Shared {
         lease: SignedDuration,
     ) -> tempora::Result<Vec<Claimed>> {
         self.inner.acquire_due(now, limit, owner, lease).await
-    }
-
-    async fn release(
-        &self,
-        owner: &str,
-        claimed: &Claimed,
-        release: Release,
-    ) -> tempora::Result<()> {
-        self.inner.release(owner, claimed, release).await
     }
 
     async fn settle(

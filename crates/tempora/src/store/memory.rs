@@ -279,11 +279,6 @@ impl JobStore for MemoryStore {
         Ok(claimed)
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.lock().release(owner, claimed, release);
-        Ok(())
-    }
-
     async fn settle(
         &self,
         owner: &str,

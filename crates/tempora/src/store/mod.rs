@@ -237,7 +237,8 @@ impl Locality {
 /// assert!(store.acquire_due(start, 10, "node-b", lease).await?.is_empty());
 ///
 /// let next: Timestamp = "2026-01-01T00:05:00Z".parse()?;
-/// store.release("node-a", &claimed[0], Release::Reschedule(next)).await?;
+/// let released = store.release("node-a", &claimed[0], Release::Reschedule(next), start).await?;
+/// assert!(released.is_won());
 /// assert_eq!(store.next_run_time().await?, Some(next));
 ///
 /// // The memory store keeps node records, but no history unless asked.
@@ -360,11 +361,28 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> Result<Vec<Claimed>>;
 
     /// Hands back `claimed` (as [`JobStore::acquire_due`] returned it) with
-    /// what happens next, and drops `owner`'s lease on it. If the job was
-    /// changed meanwhile (its next run time differs from the claimed one),
-    /// the change wins and only the lease is dropped; if it was removed,
-    /// nothing happens.
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()>;
+    /// what happens next, taking no fire time: a [`JobStore::settle`] of
+    /// one [`Settlement`] whose `takes_through` is `None`. It holds only
+    /// while `owner` still holds the job under a live lease at `now` (by
+    /// the store's [`LeaseClock`]), and drops that lease either way. If the
+    /// job was changed meanwhile (its next run time differs from the
+    /// claimed one), the change wins and only the lease is dropped; if it
+    /// was removed, nothing happens.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::settle`].
+    async fn release(
+        &self,
+        owner: &str,
+        claimed: &Claimed,
+        release: Release,
+        now: Timestamp,
+    ) -> Result<Settled> {
+        let settlement = Settlement::new(claimed.clone(), None, release);
+        let settled = self.settle(owner, &[settlement], now).await?;
+        Ok(settled.first().copied().unwrap_or(Settled::Lost))
+    }
 
     /// The jobs stored but not restorable (their stored form does not
     /// read), by id. They are kept, skipped by [`JobStore::list_jobs`] and
@@ -699,10 +717,6 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
         lease: SignedDuration,
     ) -> Result<Vec<Claimed>> {
         (**self).acquire_due(now, limit, owner, lease).await
-    }
-
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        (**self).release(owner, claimed, release).await
     }
 
     async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
