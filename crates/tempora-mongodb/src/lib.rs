@@ -55,7 +55,7 @@
 //! fields named as [`RunRecord`]'s, times in
 //! microseconds.
 //!
-//! The node records ([`NodeRecord`]) live in `{prefix}nodes`, one document
+//! The node records ([`NodeRecord`](tempora::store::NodeRecord)) live in `{prefix}nodes`, one document
 //! per node id: `_id` (the node id), `host`, `pid`, `instance`, `started`,
 //! `last_heartbeat` and `running`. Their two times are in *nanoseconds*
 //! since the Unix epoch, so that `started` reads back exactly as the
@@ -185,7 +185,6 @@
 mod history;
 mod nodes;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -195,7 +194,7 @@ use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
-use tempora::history::{RunQuery, RunRecord, RunRetention};
+use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, StoredJob};
 use tempora::store::backend::{
@@ -204,8 +203,7 @@ use tempora::store::backend::{
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
-    Claimed, JobStore, NodeRecord, NodeRegistry, Release, RunHistory, Settled, Settlement,
-    UnrestorableJob,
+    Claimed, JobStore, NodeRegistry, Release, RunHistory, Settled, Settlement, UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -1085,58 +1083,6 @@ impl JobStore for MongoStore {
         // (Settlements) for the window this leaves.
         self.record_runs_impl(&records).await?;
         Ok(outcomes)
-    }
-}
-
-#[async_trait]
-impl RunHistory for MongoStore {
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        let records: Vec<&RunRecord> = records.iter().collect();
-        self.record_runs_impl(&records).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.record_run_impl(record).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.list_runs_impl(query).await
-    }
-
-    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        self.interrupt_runs_impl(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        self.prune_runs_impl(retention, now).await
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        self.running_counts_impl(job_ids, except_node, now).await
-    }
-}
-
-#[async_trait]
-impl NodeRegistry for MongoStore {
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.heartbeat_impl(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        self.list_nodes_impl(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.remove_node_impl(id, instance).await
     }
 }
 

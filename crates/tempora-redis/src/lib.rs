@@ -41,7 +41,7 @@
 //! | `{prefix}leases` | hash | job id → `owner\|expiry`: who claimed the job and until when (microseconds) |
 //! | `{prefix}unrestorable` | hash | job id → why its JSON cannot be read |
 //! | `{prefix}previous` | hash | job id → its previous fire time ([`Job::previous_fire_time`]) in RFC 3339, exact to the nanosecond; jobs that have taken none are not in it |
-//! | `{prefix}nodes` | hash | node id → the node's record ([`NodeRecord`]) as JSON, `last_heartbeat` in microseconds |
+//! | `{prefix}nodes` | hash | node id → the node's record ([`NodeRecord`](tempora::store::NodeRecord)) as JSON, `last_heartbeat` in microseconds |
 //! | `{prefix}changes` | pub/sub channel | a job's new next run time (microseconds), each time one becomes earlier |
 //!
 //! The previous fire time is kept beside the job, not in its JSON: it is
@@ -116,7 +116,7 @@
 //! # Run history
 //!
 //! Runs are kept under the same prefix: `{prefix}runs` (a hash of run
-//! key → [`RunRecord`] JSON, the key being
+//! key → [`RunRecord`](tempora::history::RunRecord) JSON, the key being
 //! `[job id, scheduled time, node]` as JSON), indexed by scheduled time in
 //! `{prefix}runs_by_time` and `{prefix}runs_of:{job id}`, with the keys of
 //! running records in `{prefix}runs_running` (which
@@ -156,7 +156,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
-use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, StoredJob};
 use tempora::store::backend::{
@@ -165,8 +164,8 @@ use tempora::store::backend::{
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
-    ChangeFeed, ChangeNotices, Claimed, JobStore, NodeRecord, NodeRegistry, Release, RunHistory,
-    Settled, Settlement, UnrestorableJob,
+    ChangeNotices, Claimed, JobStore, NodeRegistry, Release, RunHistory, Settled, Settlement,
+    UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -1009,64 +1008,6 @@ impl JobStore for RedisStore {
             settled.push(Settled::Won);
         }
         Ok(settled)
-    }
-}
-
-#[async_trait]
-impl RunHistory for RedisStore {
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        self.record_runs_impl(records).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.record_run_impl(record).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.list_runs_impl(query).await
-    }
-
-    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        self.interrupt_runs_impl(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        self.prune_runs_impl(retention, now).await
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        self.running_counts_impl(job_ids, except_node, now).await
-    }
-}
-
-#[async_trait]
-impl NodeRegistry for RedisStore {
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.heartbeat_impl(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        self.list_nodes_impl(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.remove_node_impl(id, instance).await
-    }
-}
-
-#[async_trait]
-impl ChangeNotices for RedisStore {
-    async fn watch(&self) -> Result<ChangeFeed> {
-        self.watch_impl().await
     }
 }
 
