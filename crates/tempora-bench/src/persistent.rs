@@ -650,8 +650,11 @@ fn w7_cluster_run(nodes: u64, n: u64, target: &Target) -> Result<Cluster, String
                 count.load(std::sync::atomic::Ordering::Relaxed)
             )
         })?;
+        let history = store
+            .history()
+            .ok_or_else(|| format!("store {:?} keeps no run history", store.backend()))?;
         let runs = runtime
-            .block_on(store.list_runs(&tempora::history::RunQuery::new()))
+            .block_on(history.list_runs(&tempora::history::RunQuery::new()))
             .map_err(|error| error.to_string())?;
         let mut per_node: std::collections::BTreeMap<String, u64> =
             std::collections::BTreeMap::new();

@@ -247,17 +247,12 @@ fn already_fired(
         return Ok(None);
     };
     let run_date = date.run_date();
-    match scheduler.list_runs(&RunQuery::new().job(&wanted.id)) {
-        Ok(runs) => {
-            if let Some(run) = runs.iter().find(|run| run.scheduled_time == run_date) {
-                return Ok(Some(format!(
-                    "its run at {run_date} is in the history ({})",
-                    run.status
-                )));
-            }
-        }
-        Err(error) if error.is_unsupported() => return Ok(None),
-        Err(error) => return Err(error.into()),
+    let runs = scheduler.list_runs(&RunQuery::new().job(&wanted.id))?;
+    if let Some(run) = runs.iter().find(|run| run.scheduled_time == run_date) {
+        return Ok(Some(format!(
+            "its run at {run_date} is in the history ({})",
+            run.status
+        )));
     }
     if let Some(kept) = kept
         && now.duration_since(run_date) > kept
@@ -552,11 +547,10 @@ async fn check_node_id(
     signals: &mut Signals,
 ) -> Result<bool> {
     let find = |nodes: Vec<NodeRecord>| nodes.into_iter().find(|record| record.id == node);
-    let (nodes, now) = match store.list_nodes(SystemClock.now()).await {
-        Ok(listed) => listed,
-        Err(error) if error.is_unsupported() => return Ok(true),
-        Err(error) => return Err(error.into()),
+    let Some(registry) = store.nodes() else {
+        return Ok(true);
     };
+    let (nodes, now) = registry.list_nodes(SystemClock.now()).await?;
     let Some(other) = find(nodes) else {
         return Ok(true);
     };
@@ -587,7 +581,7 @@ async fn check_node_id(
         if !signals.sleep(Duration::from_millis(500)).await {
             return Ok(false);
         }
-        let (nodes, _) = store.list_nodes(SystemClock.now()).await?;
+        let (nodes, _) = registry.list_nodes(SystemClock.now()).await?;
         match find(nodes) {
             None => return Ok(true),
             Some(now_seen)

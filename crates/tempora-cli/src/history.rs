@@ -45,7 +45,7 @@ pub fn run(args: &HistoryArgs) -> Result<String> {
     if args.failed {
         query = query.failed_only();
     }
-    let runs = opened.block_on(opened.store.list_runs(&query))?;
+    let runs = opened.block_on(opened.history()?.list_runs(&query))?;
     if args.store.json {
         let values: Vec<Value> = runs.iter().map(|run| run_json(&opened.zone, run)).collect();
         return Ok(format!("{}\n", Value::Array(values)));

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use tempora::Error;
 use tempora::history::{RunQuery, RunRecord};
 use tempora::job::{Job, MisfireGraceTime};
-use tempora::store::JobStore;
+use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
 
@@ -85,6 +85,28 @@ impl std::fmt::Debug for Opened {
 }
 
 impl Opened {
+    /// The store's run history.
+    ///
+    /// # Errors
+    ///
+    /// An error naming the store when it keeps none.
+    pub fn history(&self) -> tempora::Result<&dyn RunHistory> {
+        self.store
+            .history()
+            .ok_or_else(|| Error::unsupported(self.store.backend(), "run history"))
+    }
+
+    /// The store's node records.
+    ///
+    /// # Errors
+    ///
+    /// An error naming the store when it keeps none.
+    pub fn nodes(&self) -> tempora::Result<&dyn NodeRegistry> {
+        self.store
+            .nodes()
+            .ok_or_else(|| Error::unsupported(self.store.backend(), "node records"))
+    }
+
     /// Runs `future` on the store's runtime.
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
@@ -588,11 +610,12 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
 
 /// The latest run of `id`, if any; none from a store without history.
 fn last_run(opened: &Opened, id: &str) -> Result<Option<RunRecord>> {
-    match opened.block_on(opened.store.list_runs(&RunQuery::new().job(id).limit(1))) {
-        Ok(mut runs) => Ok(runs.pop()),
-        Err(error) if error.is_unsupported() => Ok(None),
-        Err(error) => Err(error.into()),
-    }
+    let Some(history) = opened.store.history() else {
+        return Ok(None);
+    };
+    Ok(opened
+        .block_on(history.list_runs(&RunQuery::new().job(id).limit(1)))?
+        .pop())
 }
 
 /// `tempora jobs`: the table, or a JSON array.
@@ -650,10 +673,9 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
 /// `tempora jobs show ID`.
 fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String> {
     let job = opened.job(id)?;
-    let runs = match opened.block_on(opened.store.list_runs(&RunQuery::new().job(id).limit(5))) {
-        Ok(runs) => runs,
-        Err(error) if error.is_unsupported() => Vec::new(),
-        Err(error) => return Err(error.into()),
+    let runs = match opened.store.history() {
+        Some(history) => opened.block_on(history.list_runs(&RunQuery::new().job(id).limit(5)))?,
+        None => Vec::new(),
     };
     if json {
         let mut value = job_json(opened, &job, runs.first(), now);

@@ -52,7 +52,7 @@ pub fn run(args: &NodesArgs, now: Timestamp) -> Result<String> {
         .config
         .as_ref()
         .map_or(tempora::scheduler::DEFAULT_LEASE, DaemonConfig::lease);
-    let (nodes, store_now) = opened.block_on(opened.store.list_nodes(now))?;
+    let (nodes, store_now) = opened.block_on(opened.nodes()?.list_nodes(now))?;
     let shown: Vec<(&NodeRecord, bool)> = nodes
         .iter()
         .map(|node| (node, node.is_live(store_now, lease)))

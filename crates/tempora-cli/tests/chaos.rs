@@ -43,6 +43,7 @@ use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::IntervalTrigger;
 use tempora_cli::store::StoreUrl;
+use tempora_testkit::Capabilities;
 use tempora_testkit::unique_prefix;
 
 use support::{signal, wait_exit};
@@ -201,7 +202,9 @@ fn chaos(url: &str) {
         terminate(node);
     }
 
-    let runs = runtime.block_on(store.list_runs(&RunQuery::new())).unwrap();
+    let runs = runtime
+        .block_on(store.run_history().list_runs(&RunQuery::new()))
+        .unwrap();
     let mut per_fire: BTreeMap<(String, Timestamp), Vec<String>> = BTreeMap::new();
     let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
     let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
@@ -281,7 +284,11 @@ fn chaos(url: &str) {
         "a run started {worst:#} late, more than {bound:#}"
     );
     runtime.block_on(async {
-        let (nodes, _) = store.list_nodes(SystemClock.now()).await.unwrap();
+        let (nodes, _) = store
+            .node_registry()
+            .list_nodes(SystemClock.now())
+            .await
+            .unwrap();
         // node-c's first process was killed: the second replaced its
         // record, and every process removed its own at SIGTERM.
         assert!(nodes.is_empty(), "nodes left: {nodes:?}");

@@ -30,13 +30,14 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Collection, IndexModel};
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::store::backend::{from_micros, micros_floor, store_error};
-use tempora::store::{LeaseClock, promise_on_store_clock};
+use tempora::store::{LeaseClock, RunHistory, promise_on_store_clock};
 use tempora::{Error, Result};
 
 use crate::{MongoStore, score};
@@ -219,20 +220,6 @@ impl MongoStore {
         Ok(found)
     }
 
-    pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
-        let server_now = self.promise_clock_for(&[record]).await?;
-        let document = to_document(&on_server_clock(record, server_now));
-        let id = document.get("_id").cloned().unwrap_or(Bson::Null);
-        self.runs()
-            .replace_one(doc! {"_id": id}, document)
-            .upsert(true)
-            .await
-            .map_err(|error| {
-                self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
-            })?;
-        Ok(())
-    }
-
     /// Writes `record` (its promise counted from `server_now` when given)
     /// in `session`'s transaction.
     pub(crate) async fn record_run_in(
@@ -254,7 +241,7 @@ impl MongoStore {
         Ok(())
     }
 
-    /// Records `records` as [`MongoStore::record_run_impl`] does each, in
+    /// Records `records` as [`RunHistory::record_run`] does each, in
     /// order, with as few `update` commands as their size allows: each is
     /// a batch of upserting replacements (ordered, so a later record of
     /// one key replaces an earlier one).
@@ -317,52 +304,30 @@ impl MongoStore {
             )),
         }
     }
+}
 
-    pub(crate) async fn running_counts_impl(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        let mut counts = HashMap::new();
-        if job_ids.is_empty() {
-            return Ok(counts);
-        }
-        let what = "count the runs in progress";
-        let now = self.promise_clock().await?.unwrap_or(now);
-        let pipeline = [
-            doc! {"$match": {
-                "job_id": {"$in": job_ids},
-                "status": RunStatus::Running.as_str(),
-                "node": {"$ne": except_node},
-                // Vouched for after `now`: the complement of what
-                // interrupt_runs takes as abandoned.
-                "alive_until": {"$gt": score(Some(now))},
-            }},
-            doc! {"$group": {"_id": "$job_id", "running": {"$sum": 1}}},
-        ];
-        let cursor = self
-            .runs()
-            .aggregate(pipeline)
-            .await
-            .map_err(|error| self.failed_to(what, error))?;
-        for document in self.documents(cursor, what).await? {
-            let Ok(id) = document.get_str("_id") else {
-                continue;
-            };
-            let running = match document.get("running") {
-                Some(Bson::Int32(count)) => i64::from(*count),
-                Some(Bson::Int64(count)) => *count,
-                _ => 0,
-            };
-            if running > 0 {
-                counts.insert(id.to_owned(), u32::try_from(running).unwrap_or(u32::MAX));
-            }
-        }
-        Ok(counts)
+#[async_trait]
+impl RunHistory for MongoStore {
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        let records: Vec<&RunRecord> = records.iter().collect();
+        self.record_runs_impl(&records).await
     }
 
-    pub(crate) async fn list_runs_impl(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        let server_now = self.promise_clock_for(&[record]).await?;
+        let document = to_document(&on_server_clock(record, server_now));
+        let id = document.get("_id").cloned().unwrap_or(Bson::Null);
+        self.runs()
+            .replace_one(doc! {"_id": id}, document)
+            .upsert(true)
+            .await
+            .map_err(|error| {
+                self.failed_to(&format!("record a run of job {:?}", record.job_id), error)
+            })?;
+        Ok(())
+    }
+
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
         if query.limit == Some(0) {
             return Ok(Vec::new());
         }
@@ -384,12 +349,7 @@ impl MongoStore {
         Ok(found.into_iter().map(|(_, record)| record).collect())
     }
 
-    pub(crate) async fn renew_runs_impl(
-        &self,
-        node: &str,
-        now: Timestamp,
-        alive_until: Timestamp,
-    ) -> Result<u64> {
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
         let alive_until = match self.promise_clock().await? {
             Some(server_now) => promise_on_store_clock(alive_until, now, server_now),
             None => alive_until,
@@ -405,11 +365,7 @@ impl MongoStore {
         Ok(renewed.matched_count)
     }
 
-    pub(crate) async fn interrupt_runs_impl(
-        &self,
-        now: Timestamp,
-        node: Option<&str>,
-    ) -> Result<Vec<RunRecord>> {
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
         let running = RunStatus::Running.as_str();
         // Promises pass on the server's clock where they are kept on it;
         // the interrupted records say when by the caller's.
@@ -448,11 +404,7 @@ impl MongoStore {
         Ok(changed)
     }
 
-    pub(crate) async fn prune_runs_impl(
-        &self,
-        retention: &RunRetention,
-        now: Timestamp,
-    ) -> Result<u64> {
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
         let what = "prune the run history";
         let running = RunStatus::Running.as_str();
         let mut removed = 0;
@@ -496,6 +448,50 @@ impl MongoStore {
                 .deleted_count;
         }
         Ok(removed)
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts = HashMap::new();
+        if job_ids.is_empty() {
+            return Ok(counts);
+        }
+        let what = "count the runs in progress";
+        let now = self.promise_clock().await?.unwrap_or(now);
+        let pipeline = [
+            doc! {"$match": {
+                "job_id": {"$in": job_ids},
+                "status": RunStatus::Running.as_str(),
+                "node": {"$ne": except_node},
+                // Vouched for after `now`: the complement of what
+                // interrupt_runs takes as abandoned.
+                "alive_until": {"$gt": score(Some(now))},
+            }},
+            doc! {"$group": {"_id": "$job_id", "running": {"$sum": 1}}},
+        ];
+        let cursor = self
+            .runs()
+            .aggregate(pipeline)
+            .await
+            .map_err(|error| self.failed_to(what, error))?;
+        for document in self.documents(cursor, what).await? {
+            let Ok(id) = document.get_str("_id") else {
+                continue;
+            };
+            let running = match document.get("running") {
+                Some(Bson::Int32(count)) => i64::from(*count),
+                Some(Bson::Int64(count)) => *count,
+                _ => 0,
+            };
+            if running > 0 {
+                counts.insert(id.to_owned(), u32::try_from(running).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(counts)
     }
 }
 

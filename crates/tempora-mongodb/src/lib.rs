@@ -55,7 +55,7 @@
 //! fields named as [`RunRecord`]'s, times in
 //! microseconds.
 //!
-//! The node records ([`NodeRecord`]) live in `{prefix}nodes`, one document
+//! The node records ([`NodeRecord`](tempora::store::NodeRecord)) live in `{prefix}nodes`, one document
 //! per node id: `_id` (the node id), `host`, `pid`, `instance`, `started`,
 //! `last_heartbeat` and `running`. Their two times are in *nanoseconds*
 //! since the Unix epoch, so that `started` reads back exactly as the
@@ -137,19 +137,20 @@
 //!
 //! # Runs in progress and nodes
 //!
-//! [`JobStore::running_counts`] is one aggregation over `{prefix}runs`
+//! [`RunHistory::running_counts`] is one aggregation over `{prefix}runs`
 //! (`$match` on the job ids, status `running`, another node and
-//! `alive_until` after `now`, then `$group` by job). [`JobStore::heartbeat`]
+//! `alive_until` after `now`, then `$group` by job). [`NodeRegistry::heartbeat`]
 //! is one `findOneAndReplace` with upsert that returns the record it
 //! replaced, its `last_heartbeat` set to now by the lease clock;
-//! [`JobStore::list_nodes`] lists the records by id with the lease clock's
-//! now, and [`JobStore::remove_node`] deletes a record only if its
+//! [`NodeRegistry::list_nodes`] lists the records by id with the lease clock's
+//! now, and [`NodeRegistry::remove_node`] deletes a record only if its
 //! `instance` matches.
 //!
 //! # Change notices
 //!
-//! The store offers no change feed: [`JobStore::watch`] answers `None`, so
-//! a scheduler re-reads it every
+//! The store offers no change feed (no
+//! [`ChangeNotices`](tempora::store::ChangeNotices): [`JobStore::changes`]
+//! answers `None`), so a scheduler re-reads it every
 //! [`store_poll_interval`](tempora::scheduler::SchedulerBuilder::store_poll_interval)
 //! to see jobs that other processes added or moved. MongoDB's change
 //! streams could feed one; the server the tests run on, SecantusDB 0.7.0b3,
@@ -184,7 +185,6 @@
 mod history;
 mod nodes;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,7 +194,7 @@ use mongodb::bson::{Bson, Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
-use tempora::history::{RunQuery, RunRecord, RunRetention};
+use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, StoredJob};
 use tempora::store::backend::{
@@ -203,7 +203,7 @@ use tempora::store::backend::{
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
-    Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+    Claimed, JobStore, NodeRegistry, Release, RunHistory, Settled, Settlement, UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -718,6 +718,14 @@ impl JobStore for MongoStore {
         "mongodb"
     }
 
+    fn history(&self) -> Option<&dyn RunHistory> {
+        Some(self)
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        Some(self)
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let (json, next) = self.encode(&job)?;
         let id = job.id();
@@ -1018,12 +1026,6 @@ impl JobStore for MongoStore {
         Ok(claimed)
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.release_under(owner, claimed, release, &Claim::default(), None)
-            .await
-            .map(drop)
-    }
-
     async fn settle(
         &self,
         owner: &str,
@@ -1081,52 +1083,6 @@ impl JobStore for MongoStore {
         // (Settlements) for the window this leaves.
         self.record_runs_impl(&records).await?;
         Ok(outcomes)
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        self.running_counts_impl(job_ids, except_node, now).await
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.heartbeat_impl(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        self.list_nodes_impl(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.remove_node_impl(id, instance).await
-    }
-
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        let records: Vec<&RunRecord> = records.iter().collect();
-        self.record_runs_impl(&records).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.record_run_impl(record).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.list_runs_impl(query).await
-    }
-
-    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        self.interrupt_runs_impl(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        self.prune_runs_impl(retention, now).await
     }
 }
 

@@ -17,11 +17,12 @@
 //! be between the years 1677 and 2262 only (a 64-bit count of
 //! nanoseconds); a node time outside is refused.
 
+use async_trait::async_trait;
 use mongodb::Collection;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::ReturnDocument;
 use tempora::jiff::Timestamp;
-use tempora::store::NodeRecord;
+use tempora::store::{NodeRecord, NodeRegistry};
 use tempora::{Error, Result};
 
 use crate::{MongoStore, id_of};
@@ -82,7 +83,7 @@ fn from_document(document: &Document) -> std::result::Result<NodeRecord, String>
 }
 
 impl MongoStore {
-    fn nodes(&self) -> &Collection<Document> {
+    fn node_documents(&self) -> &Collection<Document> {
         &self.inner.nodes
     }
 
@@ -101,14 +102,17 @@ impl MongoStore {
             }
         }
     }
+}
 
-    pub(crate) async fn heartbeat_impl(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+#[async_trait]
+impl NodeRegistry for MongoStore {
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
         let beat = NodeRecord {
             last_heartbeat: self.store_now(node.last_heartbeat).await?,
             ..node.clone()
         };
         let previous = self
-            .nodes()
+            .node_documents()
             .find_one_and_replace(doc! {"_id": &node.id}, to_document(&beat)?)
             .upsert(true)
             .return_document(ReturnDocument::Before)
@@ -119,13 +123,10 @@ impl MongoStore {
         Ok(previous.and_then(|document| self.read_node(&document)))
     }
 
-    pub(crate) async fn list_nodes_impl(
-        &self,
-        now: Timestamp,
-    ) -> Result<(Vec<NodeRecord>, Timestamp)> {
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
         let what = "list the nodes";
         let cursor = self
-            .nodes()
+            .node_documents()
             .find(doc! {})
             .sort(doc! {"_id": 1})
             .await
@@ -139,8 +140,8 @@ impl MongoStore {
         Ok((nodes, self.store_now(now).await?))
     }
 
-    pub(crate) async fn remove_node_impl(&self, id: &str, instance: &str) -> Result<()> {
-        self.nodes()
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.node_documents()
             .delete_one(doc! {"_id": id, "instance": instance})
             .await
             .map_err(|error| self.failed_to(&format!("remove the record of node {id:?}"), error))?;

@@ -19,6 +19,7 @@ use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
 use tempora_mongodb::{LeaseClock, MongoStore};
+use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
 
 fn random_prefix() -> String {
@@ -131,7 +132,7 @@ async fn settlements_and_nodes_are_stored_as_the_documentation_says() {
 
     let started = at("2026-01-01T09:00:00.123456789Z");
     let node = NodeRecord::new("tempora@web-1", "web-1", 4242, "3f2a9c", started);
-    assert_eq!(store.heartbeat(&node).await.unwrap(), None);
+    assert_eq!(store.node_registry().heartbeat(&node).await.unwrap(), None);
     let nodes = raw_named(&store, "nodes").await;
     let document = nodes
         .find_one(doc! {"_id": "tempora@web-1"})
@@ -186,6 +187,7 @@ async fn settle_measures_leases_on_the_callers_clock() {
     assert_eq!(a.get("previous_fire_time"), Some(&Bson::Null));
     assert!(
         store
+            .run_history()
             .list_runs(&tempora::history::RunQuery::new())
             .await
             .unwrap()
@@ -203,6 +205,7 @@ async fn settle_measures_leases_on_the_callers_clock() {
     );
     assert_eq!(
         store
+            .run_history()
             .list_runs(&tempora::history::RunQuery::new())
             .await
             .unwrap(),
@@ -355,7 +358,7 @@ async fn names_prefix_and_collection_are_shown() {
         .await
         .unwrap();
     assert_eq!(store.backend(), "mongodb");
-    assert!(!store.keeps_closures());
+    assert!(!store.locality().is_process());
     assert_eq!(store.name(), "main");
     assert_eq!(store.prefix(), prefix);
     assert_eq!(store.collection(), format!("{prefix}jobs"));
@@ -394,11 +397,15 @@ mod history {
             .collect();
         let last = done("a", at(T0), RunStatus::Success);
         records.push(last.clone());
-        store.record_runs(&records).await.unwrap();
-        let kept = store.list_runs(&RunQuery::new()).await.unwrap();
+        store.run_history().record_runs(&records).await.unwrap();
+        let kept = store
+            .run_history()
+            .list_runs(&RunQuery::new())
+            .await
+            .unwrap();
         assert_eq!(kept.len(), 2500);
         assert_eq!(kept.last(), Some(&last), "the later record of its key");
-        store.record_runs(&[]).await.unwrap();
+        store.run_history().record_runs(&[]).await.unwrap();
         cleanup(&store).await;
     }
 
@@ -406,6 +413,7 @@ mod history {
     async fn running_counts_skip_jobs_without_live_runs() {
         let store = store().await;
         store
+            .run_history()
             .record_runs(&[
                 running("a", at(T0), "n"),
                 running("a", at(T0) + LEASE, "m"),
@@ -414,6 +422,7 @@ mod history {
             .await
             .unwrap();
         let counts = store
+            .run_history()
             .running_counts(&["a", "b", "c"], "m", at(T0))
             .await
             .unwrap();
@@ -422,6 +431,7 @@ mod history {
         // At the end of their lease they are vouched for no more.
         assert!(
             store
+                .run_history()
                 .running_counts(&["a", "b"], "m", at(T0) + LEASE)
                 .await
                 .unwrap()
@@ -429,6 +439,7 @@ mod history {
         );
         assert!(
             store
+                .run_history()
                 .running_counts(&[], "m", at(T0))
                 .await
                 .unwrap()

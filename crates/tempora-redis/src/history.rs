@@ -15,8 +15,8 @@
 //!
 //! A record is written by one script, `record_run` in
 //! [`scripts`](crate::scripts), whether it comes from
-//! [`JobStore::record_run`](tempora::store::JobStore::record_run), a batch
-//! of [`record_runs`](tempora::store::JobStore::record_runs) or a won
+//! [`RunHistory::record_run`](tempora::store::RunHistory::record_run), a batch
+//! of [`record_runs`](tempora::store::RunHistory::record_runs) or a won
 //! [`settle`](tempora::store::JobStore::settle). `running_counts` reads
 //! `runs_running`, whose run keys name each record's job and node, and then
 //! only the records of the jobs asked about on other nodes.
@@ -32,12 +32,13 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use async_trait::async_trait;
 use redis::Script;
 use tempora::Result;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::Timestamp;
 use tempora::store::backend::{from_micros, micros_floor, store_error};
-use tempora::store::promise_on_store_clock;
+use tempora::store::{RunHistory, promise_on_store_clock};
 
 use crate::{LeaseClock, RedisStore, scripts};
 
@@ -315,13 +316,12 @@ impl RedisStore {
             .arg(&record.job_id);
         Ok(())
     }
+}
 
-    pub(crate) async fn record_run_impl(&self, record: &RunRecord) -> Result<()> {
-        self.record_runs_impl(std::slice::from_ref(record)).await
-    }
-
-    /// Records `records`, up to [`PAGE`] per script call.
-    pub(crate) async fn record_runs_impl(&self, records: &[RunRecord]) -> Result<()> {
+#[async_trait]
+impl RunHistory for RedisStore {
+    // Up to `PAGE` records per script call.
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
         let keys = self.history_keys();
         let server_now = self.promise_clock_for(records.iter()).await?;
         for batch in records.chunks(PAGE) {
@@ -346,48 +346,7 @@ impl RedisStore {
         Ok(())
     }
 
-    /// How many records of each of `job_ids` run on nodes other than
-    /// `except_node` and are vouched for after `now`. Reads the keys of the
-    /// running records (`runs_running`, which names each record's job and
-    /// node), then only the records of those jobs and other nodes.
-    pub(crate) async fn running_counts_impl(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        let mut counts: HashMap<String, u32> = HashMap::new();
-        if job_ids.is_empty() {
-            return Ok(counts);
-        }
-        let wanted: HashSet<&str> = job_ids.iter().copied().collect();
-        let now = self.promise_clock().await?.unwrap_or(now);
-        let keys: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(&self.history_keys().running)
-            .query_async(&mut self.connection())
-            .await
-            .map_err(|error| self.failed("read the running runs", error))?;
-        let candidates: Vec<String> = keys
-            .into_iter()
-            .filter(|key| {
-                job_and_node_of(key)
-                    .is_some_and(|(job, node)| wanted.contains(job.as_str()) && node != except_node)
-            })
-            .collect();
-        for (_, _, record) in self.read_runs(&candidates).await? {
-            let live = !record.status.is_finished()
-                && record.node != except_node
-                && record.alive_until.is_some_and(|alive| alive > now)
-                && wanted.contains(record.job_id.as_str());
-            if live {
-                let count = counts.entry(record.job_id).or_insert(0);
-                *count = count.saturating_add(1);
-            }
-        }
-        Ok(counts)
-    }
-
-    pub(crate) async fn list_runs_impl(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
         let limit = query.limit.unwrap_or(usize::MAX);
         if limit == 0 {
             return Ok(Vec::new());
@@ -440,12 +399,7 @@ impl RedisStore {
         Ok(found)
     }
 
-    pub(crate) async fn renew_runs_impl(
-        &self,
-        node: &str,
-        now: Timestamp,
-        alive_until: Timestamp,
-    ) -> Result<u64> {
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
         let alive_until = match self.promise_clock().await? {
             Some(server_now) => promise_on_store_clock(alive_until, now, server_now),
             None => alive_until,
@@ -473,11 +427,7 @@ impl RedisStore {
         Ok(u64::try_from(renewed.len()).unwrap_or(u64::MAX))
     }
 
-    pub(crate) async fn interrupt_runs_impl(
-        &self,
-        now: Timestamp,
-        node: Option<&str>,
-    ) -> Result<Vec<RunRecord>> {
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
         // Promises pass on the server's clock where they are kept on it;
         // the interrupted records say when by the caller's.
         let expiry = self.promise_clock().await?.unwrap_or(now);
@@ -491,11 +441,7 @@ impl RedisStore {
         self.replace_runs(changes).await
     }
 
-    pub(crate) async fn prune_runs_impl(
-        &self,
-        retention: &RunRetention,
-        now: Timestamp,
-    ) -> Result<u64> {
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
         let keys = self.history_keys();
         // (run key, job id) of every record to remove.
         let mut doomed: Vec<(String, String)> = Vec::new();
@@ -573,6 +519,47 @@ impl RedisStore {
             removed += count;
         }
         Ok(removed)
+    }
+
+    /// How many records of each of `job_ids` run on nodes other than
+    /// `except_node` and are vouched for after `now`. Reads the keys of the
+    /// running records (`runs_running`, which names each record's job and
+    /// node), then only the records of those jobs and other nodes.
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        if job_ids.is_empty() {
+            return Ok(counts);
+        }
+        let wanted: HashSet<&str> = job_ids.iter().copied().collect();
+        let now = self.promise_clock().await?.unwrap_or(now);
+        let keys: Vec<String> = redis::cmd("SMEMBERS")
+            .arg(&self.history_keys().running)
+            .query_async(&mut self.connection())
+            .await
+            .map_err(|error| self.failed("read the running runs", error))?;
+        let candidates: Vec<String> = keys
+            .into_iter()
+            .filter(|key| {
+                job_and_node_of(key)
+                    .is_some_and(|(job, node)| wanted.contains(job.as_str()) && node != except_node)
+            })
+            .collect();
+        for (_, _, record) in self.read_runs(&candidates).await? {
+            let live = !record.status.is_finished()
+                && record.node != except_node
+                && record.alive_until.is_some_and(|alive| alive > now)
+                && wanted.contains(record.job_id.as_str());
+            if live {
+                let count = counts.entry(record.job_id).or_insert(0);
+                *count = count.saturating_add(1);
+            }
+        }
+        Ok(counts)
     }
 }
 

@@ -41,7 +41,7 @@
 //! | `{prefix}leases` | hash | job id → `owner\|expiry`: who claimed the job and until when (microseconds) |
 //! | `{prefix}unrestorable` | hash | job id → why its JSON cannot be read |
 //! | `{prefix}previous` | hash | job id → its previous fire time ([`Job::previous_fire_time`]) in RFC 3339, exact to the nanosecond; jobs that have taken none are not in it |
-//! | `{prefix}nodes` | hash | node id → the node's record ([`NodeRecord`]) as JSON, `last_heartbeat` in microseconds |
+//! | `{prefix}nodes` | hash | node id → the node's record ([`NodeRecord`](tempora::store::NodeRecord)) as JSON, `last_heartbeat` in microseconds |
 //! | `{prefix}changes` | pub/sub channel | a job's new next run time (microseconds), each time one becomes earlier |
 //!
 //! The previous fire time is kept beside the job, not in its JSON: it is
@@ -61,9 +61,10 @@
 //!
 //! # Claims and leases
 //!
-//! [`JobStore::acquire_due`] and [`JobStore::release`] are Lua scripts, so
-//! each runs atomically on the server: two schedulers never claim the same
-//! job under live leases, and a release never overwrites a change made to
+//! [`JobStore::acquire_due`] and the release of a job that
+//! [`JobStore::settle`] makes are Lua scripts, so each runs atomically on
+//! the server: two schedulers never claim the same job under live leases,
+//! and a release never overwrites a change made to
 //! the job meanwhile (a pause, a new next run time). Due jobs are those
 //! whose next run time, rounded up to the microsecond, is at or before the
 //! caller's `now`, rounded down: a job is never claimed early.
@@ -88,7 +89,7 @@
 //!
 //! The scripts that add, update or release a job `PUBLISH` on
 //! `{prefix}changes` the job's next run time, in microseconds, when it
-//! became earlier (or the job is new, or was paused). [`JobStore::watch`]
+//! became earlier (or the job is new, or was paused). [`ChangeNotices::watch`]
 //! subscribes on a connection of its own and feeds the notices to the
 //! scheduler, which then re-reads the store only now and then; when that
 //! connection drops it connects again (waiting 100 ms, doubling up to 5 s)
@@ -96,10 +97,10 @@
 //!
 //! # Nodes
 //!
-//! [`JobStore::heartbeat`] writes a scheduler's record in `{prefix}nodes`
+//! [`NodeRegistry::heartbeat`] writes a scheduler's record in `{prefix}nodes`
 //! with its heartbeat on the lease clock (the server's `TIME` by default);
-//! [`JobStore::list_nodes`] answers the records with the same clock's now;
-//! [`JobStore::remove_node`] removes a record only if it is the given
+//! [`NodeRegistry::list_nodes`] answers the records with the same clock's now;
+//! [`NodeRegistry::remove_node`] removes a record only if it is the given
 //! instance's.
 //!
 //! # Jobs that cannot be read
@@ -115,11 +116,11 @@
 //! # Run history
 //!
 //! Runs are kept under the same prefix: `{prefix}runs` (a hash of run
-//! key → [`RunRecord`] JSON, the key being
+//! key → [`RunRecord`](tempora::history::RunRecord) JSON, the key being
 //! `[job id, scheduled time, node]` as JSON), indexed by scheduled time in
 //! `{prefix}runs_by_time` and `{prefix}runs_of:{job id}`, with the keys of
 //! running records in `{prefix}runs_running` (which
-//! [`JobStore::running_counts`] reads) and the ids of the jobs that have
+//! [`RunHistory::running_counts`] reads) and the ids of the jobs that have
 //! records in `{prefix}runs_jobs`. Removing every job keeps the history
 //! (and the node records).
 //!
@@ -155,7 +156,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
-use tempora::history::{RunQuery, RunRecord, RunRetention};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, StoredJob};
 use tempora::store::backend::{
@@ -164,7 +164,8 @@ use tempora::store::backend::{
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
-    ChangeFeed, Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+    ChangeNotices, Claimed, JobStore, NodeRegistry, Release, RunHistory, Settled, Settlement,
+    UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -317,7 +318,7 @@ struct Inner {
     keys: Keys,
     history_keys: history::HistoryKeys,
     connection: ConnectionManager,
-    /// For the dedicated connections of [`JobStore::watch`].
+    /// For the dedicated connections of [`ChangeNotices::watch`].
     client: redis::Client,
     response_timeout: Duration,
     connection_timeout: Duration,
@@ -701,6 +702,18 @@ impl JobStore for RedisStore {
         "redis"
     }
 
+    fn history(&self) -> Option<&dyn RunHistory> {
+        Some(self)
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        Some(self)
+    }
+
+    fn changes(&self) -> Option<&dyn ChangeNotices> {
+        Some(self)
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let (json, score) = self.encode(&job)?;
         let added: i64 = self
@@ -914,10 +927,6 @@ impl JobStore for RedisStore {
         Ok(claimed)
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.release_job(owner, claimed, release, None).await
-    }
-
     async fn settle(
         &self,
         owner: &str,
@@ -999,55 +1008,6 @@ impl JobStore for RedisStore {
             settled.push(Settled::Won);
         }
         Ok(settled)
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        self.running_counts_impl(job_ids, except_node, now).await
-    }
-
-    async fn watch(&self) -> Result<Option<ChangeFeed>> {
-        self.watch_impl().await.map(Some)
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.heartbeat_impl(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        self.list_nodes_impl(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.remove_node_impl(id, instance).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.record_run_impl(record).await
-    }
-
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        self.record_runs_impl(records).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.list_runs_impl(query).await
-    }
-
-    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        self.renew_runs_impl(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        self.interrupt_runs_impl(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        self.prune_runs_impl(retention, now).await
     }
 }
 

@@ -10,11 +10,12 @@
 //! last field: the heartbeat script writes it, from the server's clock
 //! (`TIME`) when leases are measured there.
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tempora::Result;
 use tempora::jiff::Timestamp;
-use tempora::store::NodeRecord;
 use tempora::store::backend::{from_micros, store_error};
+use tempora::store::{NodeRecord, NodeRegistry};
 
 use crate::{LeaseClock, RedisStore};
 
@@ -72,8 +73,11 @@ impl RedisStore {
             }
         }
     }
+}
 
-    pub(crate) async fn heartbeat_impl(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+#[async_trait]
+impl NodeRegistry for RedisStore {
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
         let written = Written {
             id: &node.id,
             host: &node.host,
@@ -109,10 +113,7 @@ impl RedisStore {
         Ok(replaced.and_then(|json| self.read_node(&node.id, &json)))
     }
 
-    pub(crate) async fn list_nodes_impl(
-        &self,
-        now: Timestamp,
-    ) -> Result<(Vec<NodeRecord>, Timestamp)> {
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
         let nodes = &self.inner.keys.nodes;
         let (entries, store_now): (Vec<(String, String)>, Timestamp) = match self.inner.lease_clock
         {
@@ -146,7 +147,7 @@ impl RedisStore {
         Ok((records, store_now))
     }
 
-    pub(crate) async fn remove_node_impl(&self, id: &str, instance: &str) -> Result<()> {
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
         self.inner
             .scripts
             .remove_node

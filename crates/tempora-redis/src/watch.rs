@@ -1,19 +1,20 @@
-//! Change notices over Redis pub/sub: [`JobStore::watch`](tempora::store::JobStore::watch).
+//! Change notices over Redis pub/sub: [`ChangeNotices::watch`](tempora::store::ChangeNotices::watch).
 //!
 //! The scripts that can make a job due sooner (add, update, release)
 //! `PUBLISH` on the channel `{prefix}changes` the job's new next run time,
-//! in microseconds since the Unix epoch. [`RedisStore::watch_impl`] opens a
+//! in microseconds since the Unix epoch. [`ChangeNotices::watch`](tempora::store::ChangeNotices::watch) opens a
 //! connection of its own, subscribes, and hands the listening to a task
 //! that forwards each message to the scheduler's [`ChangeFeed`] and
 //! reconnects, with backoff, when the connection drops.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use redis::aio::{PubSubSink, PubSubStream};
 use tempora::Result;
 use tempora::jiff::Timestamp;
 use tempora::store::backend::store_error;
-use tempora::store::{ChangeFeed, ChangeSender};
+use tempora::store::{ChangeFeed, ChangeNotices, ChangeSender};
 use tokio_stream::StreamExt;
 
 use crate::RedisStore;
@@ -48,25 +49,6 @@ enum Stopped {
     Closed,
     /// The connection dropped or stopped answering.
     Lost(String),
-}
-
-impl RedisStore {
-    /// Subscribes to the channel of change notices on a connection of its
-    /// own and spawns the task that forwards them.
-    pub(crate) async fn watch_impl(&self) -> Result<ChangeFeed> {
-        let listener = Listener {
-            client: self.inner.client.clone(),
-            channel: self.inner.keys.changes.clone(),
-            store: self.inner.name.clone(),
-            url: self.inner.url.clone(),
-            connection_timeout: self.inner.connection_timeout,
-            response_timeout: self.inner.response_timeout,
-        };
-        let (sink, stream) = listener.subscribe().await?;
-        let (sender, feed) = ChangeFeed::channel();
-        tokio::spawn(listener.run(sender, sink, stream));
-        Ok(feed)
-    }
 }
 
 impl Listener {
@@ -195,6 +177,26 @@ fn notice(payload: &[u8]) -> Option<Timestamp> {
         .parse::<i64>()
         .ok()
         .and_then(|micros| Timestamp::from_microsecond(micros).ok())
+}
+
+#[async_trait]
+impl ChangeNotices for RedisStore {
+    /// Subscribes to the channel of change notices on a connection of its
+    /// own and spawns the task that forwards them.
+    async fn watch(&self) -> Result<ChangeFeed> {
+        let listener = Listener {
+            client: self.inner.client.clone(),
+            channel: self.inner.keys.changes.clone(),
+            store: self.inner.name.clone(),
+            url: self.inner.url.clone(),
+            connection_timeout: self.inner.connection_timeout,
+            response_timeout: self.inner.response_timeout,
+        };
+        let (sink, stream) = listener.subscribe().await?;
+        let (sender, feed) = ChangeFeed::channel();
+        tokio::spawn(listener.run(sender, sink, stream));
+        Ok(feed)
+    }
 }
 
 #[cfg(test)]

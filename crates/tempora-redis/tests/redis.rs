@@ -18,6 +18,7 @@ use tempora::job::JobBuilder;
 use tempora::store::{JobStore, Release};
 use tempora::trigger::IntervalTrigger;
 use tempora_redis::{LeaseClock, RedisStore};
+use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
 use tempora_testkit::servers::PrivateRedis;
 
@@ -216,7 +217,7 @@ async fn names_prefix_and_url_are_shown() {
         .await
         .unwrap();
     assert_eq!(store.backend(), "redis");
-    assert!(!store.keeps_closures());
+    assert!(!store.locality().is_process());
     assert_eq!(store.name(), "main");
     assert_eq!(store.prefix(), prefix);
     assert_eq!(store.url(), url());
@@ -443,10 +444,11 @@ async fn a_job_added_through_one_instance_is_noticed_by_another() {
     let adder = open(&prefix, LeaseClock::Caller).await;
     let watcher = open(&prefix, LeaseClock::Caller).await;
     let mut feed = watcher
+        .changes()
+        .expect("the redis store sends change notices")
         .watch()
         .await
-        .unwrap()
-        .expect("the redis store sends change notices");
+        .unwrap();
     let first = at(T0) + SignedDuration::from_mins(5);
     adder.add_job(job("a", first), false).await.unwrap();
     assert_eq!(next_notice(&mut feed).await, Some(first));
@@ -474,7 +476,7 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
         .add_job(job("a", at(T0) + SignedDuration::from_mins(10)), false)
         .await
         .unwrap();
-    let mut feed = watcher.watch().await.unwrap().unwrap();
+    let mut feed = watcher.changes().unwrap().watch().await.unwrap();
     // Later, then paused: neither makes it due sooner.
     writer
         .update_job(job("a", at(T0) + SignedDuration::from_mins(20)))
@@ -510,7 +512,7 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
 async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lost() {
     let mut server = PrivateRedis::start_append_only();
     let store = short_timeouts(&server).await;
-    let mut feed = store.watch().await.unwrap().unwrap();
+    let mut feed = store.changes().unwrap().watch().await.unwrap();
     server.kill();
     server.start_again();
     // Reconnected: a notice without a time, since some may have been lost.
@@ -579,7 +581,7 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
     );
 
     let node = NodeRecord::new("node-1", "host", 7, "instance", at(T0));
-    store.heartbeat(&node).await.unwrap();
+    store.node_registry().heartbeat(&node).await.unwrap();
     let record: String = redis::cmd("HGET")
         .arg(format!("{prefix}nodes"))
         .arg("node-1")
@@ -598,5 +600,9 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         .await
         .unwrap();
     assert_eq!(exists, 0);
-    store.remove_node("node-1", "instance").await.unwrap();
+    store
+        .node_registry()
+        .remove_node("node-1", "instance")
+        .await
+        .unwrap();
 }

@@ -34,9 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The scheduler does this itself as it starts; done here first so that
     // the list below shows what became of the runs a killed process left.
     let node = "survivor";
-    runtime.block_on(store.interrupt_runs(SystemClock.now(), Some(node)))?;
+    let history = store.history().ok_or("every SQL store keeps run history")?;
+    runtime.block_on(history.interrupt_runs(SystemClock.now(), Some(node)))?;
     println!("the last runs in {url}:");
-    for run in runtime.block_on(store.list_runs(&RunQuery::new().limit(5)))? {
+    for run in runtime.block_on(history.list_runs(&RunQuery::new().limit(5)))? {
         println!(
             "  {:<8} {}  {:<11} {}",
             run.job_id,

@@ -387,6 +387,12 @@ pub trait Dialect: private::Sealed + Send + Sync + Sized + 'static {
     /// commits.
     const BEGIN_WRITE: Option<&'static str>;
 
+    /// True when the database sends the notices [`Dialect::watch`] listens
+    /// to (PostgreSQL): the store then offers
+    /// [`ChangeNotices`](tempora::store::ChangeNotices). False for the
+    /// others (the default).
+    const SENDS_NOTICES: bool = false;
+
     /// The dialect's SQL for `tables`.
     fn sql(tables: &Tables) -> DialectSql;
 

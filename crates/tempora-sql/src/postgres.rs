@@ -57,6 +57,7 @@ impl Dialect for Postgres {
     const LEASE_CLOCK: LeaseClock = LeaseClock::Database;
     const MAX_KEY: Option<usize> = None;
     const BEGIN_WRITE: Option<&'static str> = None;
+    const SENDS_NOTICES: bool = true;
 
     fn sql(tables: &Tables) -> DialectSql {
         let Tables { jobs, .. } = tables;

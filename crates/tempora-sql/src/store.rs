@@ -16,7 +16,8 @@ use tempora::store::backend::{
     unrestorable_error,
 };
 use tempora::store::{
-    Claimed, JobStore, NodeRecord, Release, Settled, Settlement, UnrestorableJob,
+    ChangeFeed, ChangeNotices, Claimed, JobStore, NodeRecord, NodeRegistry, Release, RunHistory,
+    Settled, Settlement, UnrestorableJob,
 };
 use tempora::{Error, Result};
 
@@ -129,9 +130,6 @@ struct Statements {
     next_run_time: Sql,
     due: Sql,
     claim_returning: Sql,
-    release_reschedule: Sql,
-    release_remove: Sql,
-    drop_claim: Sql,
     now: Option<Sql>,
     /// The database's clock as an expression, if it has one.
     clock: Option<&'static str>,
@@ -253,16 +251,6 @@ impl Statements {
                 "SELECT id FROM",
                 "SELECT id, job, next_run_time, previous_fire_time FROM",
                 1,
-            )),
-            release_reschedule: sql(format!(
-                "UPDATE {jobs} SET next_run_time = ?, owner = NULL, lease_expires = NULL
-                 WHERE id = ? AND owner = ? AND next_run_time = ?"
-            )),
-            release_remove: sql(format!(
-                "DELETE FROM {jobs} WHERE id = ? AND owner = ? AND next_run_time = ?"
-            )),
-            drop_claim: sql(format!(
-                "UPDATE {jobs} SET owner = NULL, lease_expires = NULL WHERE id = ? AND owner = ?"
             )),
             now: dialect.clock.map(|clock| sql(format!("SELECT {clock}"))),
             clock: dialect.clock,
@@ -1168,6 +1156,18 @@ where
         D::BACKEND
     }
 
+    fn history(&self) -> Option<&dyn RunHistory> {
+        Some(self)
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        Some(self)
+    }
+
+    fn changes(&self) -> Option<&dyn ChangeNotices> {
+        D::SENDS_NOTICES.then_some(self as &dyn ChangeNotices)
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let json = self.serialize(&job)?;
         let sql = &self.inner.sql;
@@ -1365,52 +1365,6 @@ where
         Ok(claimed)
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        let sql = &self.inner.sql;
-        let id = claimed.id().to_owned();
-        let what = format!("release job {id:?}");
-        let applied = match claimed.next_run_time() {
-            None => 0,
-            Some(expected) => {
-                let expected = micros_ceil(expected);
-                match release {
-                    Release::Reschedule(next) => {
-                        self.execute(
-                            &sql.release_reschedule,
-                            |q| {
-                                q.bind(micros_ceil(next))
-                                    .bind(id.clone())
-                                    .bind(owner.to_owned())
-                                    .bind(expected)
-                            },
-                            &what,
-                        )
-                        .await?
-                    }
-                    Release::Remove => {
-                        self.execute(
-                            &sql.release_remove,
-                            |q| q.bind(id.clone()).bind(owner.to_owned()).bind(expected),
-                            &what,
-                        )
-                        .await?
-                    }
-                }
-            }
-        };
-        if applied == 0 {
-            // Changed meanwhile (the change wins), removed, or no longer
-            // ours: only drop the claim, if still ours.
-            self.execute(
-                &sql.drop_claim,
-                |q| q.bind(id.clone()).bind(owner.to_owned()),
-                &what,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-
     async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
         let rows = self
             .fetch_all(&self.inner.sql.all_jobs, |q| q, "list the jobs")
@@ -1462,91 +1416,19 @@ where
             }
         }
     }
+}
 
-    async fn watch(&self) -> Result<Option<tempora::store::ChangeFeed>> {
-        D::watch(
-            &self.inner.pool,
-            &self.inner.tables,
-            &self.inner.name,
-            &self.inner.location,
-        )
-        .await
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        let mut counts = HashMap::new();
-        for chunk in job_ids.chunks(IDS_PER_STATEMENT) {
-            let statement = parameters::<D>(&format!(
-                "SELECT job_id, COUNT(*) FROM {} WHERE status = 'running' AND node <> ?
-                   AND alive_until > {} AND job_id IN ({}) GROUP BY job_id",
-                self.inner.tables.runs,
-                self.inner.sql.runs_clock.unwrap_or("?"),
-                vec!["?"; chunk.len()].join(", ")
-            ));
-            let mut query = sqlx::query(AssertSqlSafe(statement)).bind(except_node.to_owned());
-            if self.inner.sql.runs_clock.is_none() {
-                query = query.bind(micros_floor(now));
-            }
-            for id in chunk {
-                query = query.bind((*id).to_owned());
-            }
-            let rows = query
-                .fetch_all(&self.inner.pool)
-                .await
-                .map_err(self.failed("count the runs in progress"))?;
-            for row in &rows {
-                let count: i64 = self.column(row, 1)?;
-                counts.insert(
-                    self.column(row, 0)?,
-                    u32::try_from(count).unwrap_or(u32::MAX),
-                );
-            }
-        }
-        Ok(counts)
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        self.check_key("node", &node.id)?;
-        let what = format!("write the record of node {:?}", node.id);
-        let beat = self.lease_now(node.last_heartbeat).await?;
-        let mut connection = self.write_connection().await.map_err(self.failed(&what))?;
-        let connection = &mut connection;
-        let raw = connection.get().map_err(self.failed(&what))?;
-        bounded!(
-            self,
-            connection.abandon(),
-            self.heartbeat_on(raw, node, beat, &what)
-        )
-        .unwrap_or_else(|| Err(self.failed(&what)(self.timed_out())))
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        let rows = self
-            .fetch_all(&self.inner.sql.list_nodes, |q| q, "list the nodes")
-            .await?;
-        let nodes = rows
-            .iter()
-            .map(|row| self.node_from_row(row))
-            .collect::<Result<Vec<_>>>()?;
-        let store_now = self.time_of(self.lease_now(now).await?)?;
-        Ok((nodes, store_now))
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        self.execute(
-            &self.inner.sql.remove_node,
-            |q| q.bind(id.to_owned()).bind(instance.to_owned()),
-            &format!("remove the record of node {id:?}"),
-        )
-        .await
-        .map(drop)
-    }
-
+#[async_trait]
+impl<D: Dialect> RunHistory for SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: IntoArguments<D::Db>,
+    for<'q> i64: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> String: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<i64>: Encode<'q, D::Db>,
+    for<'q> Option<String>: Encode<'q, D::Db>,
+    usize: ColumnIndex<<D::Db as Database>::Row>,
+{
     async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
         for record in records {
             self.check_key("job_id", &record.job_id)?;
@@ -1559,10 +1441,6 @@ where
         bounded!(self, connection.abandon(), self.insert_runs(raw, records))
             .unwrap_or_else(|| Err(self.timed_out()))
             .map_err(self.failed(what))
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.record_runs(std::slice::from_ref(record)).await
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
@@ -1692,6 +1570,115 @@ where
                 .await?;
         }
         Ok(removed)
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts = HashMap::new();
+        for chunk in job_ids.chunks(IDS_PER_STATEMENT) {
+            let statement = parameters::<D>(&format!(
+                "SELECT job_id, COUNT(*) FROM {} WHERE status = 'running' AND node <> ?
+                   AND alive_until > {} AND job_id IN ({}) GROUP BY job_id",
+                self.inner.tables.runs,
+                self.inner.sql.runs_clock.unwrap_or("?"),
+                vec!["?"; chunk.len()].join(", ")
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement)).bind(except_node.to_owned());
+            if self.inner.sql.runs_clock.is_none() {
+                query = query.bind(micros_floor(now));
+            }
+            for id in chunk {
+                query = query.bind((*id).to_owned());
+            }
+            let rows = query
+                .fetch_all(&self.inner.pool)
+                .await
+                .map_err(self.failed("count the runs in progress"))?;
+            for row in &rows {
+                let count: i64 = self.column(row, 1)?;
+                counts.insert(
+                    self.column(row, 0)?,
+                    u32::try_from(count).unwrap_or(u32::MAX),
+                );
+            }
+        }
+        Ok(counts)
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> NodeRegistry for SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: IntoArguments<D::Db>,
+    for<'q> i64: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> String: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<i64>: Encode<'q, D::Db>,
+    for<'q> Option<String>: Encode<'q, D::Db>,
+    usize: ColumnIndex<<D::Db as Database>::Row>,
+{
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
+        self.check_key("node", &node.id)?;
+        let what = format!("write the record of node {:?}", node.id);
+        let beat = self.lease_now(node.last_heartbeat).await?;
+        let mut connection = self.write_connection().await.map_err(self.failed(&what))?;
+        let connection = &mut connection;
+        let raw = connection.get().map_err(self.failed(&what))?;
+        bounded!(
+            self,
+            connection.abandon(),
+            self.heartbeat_on(raw, node, beat, &what)
+        )
+        .unwrap_or_else(|| Err(self.failed(&what)(self.timed_out())))
+    }
+
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
+        let rows = self
+            .fetch_all(&self.inner.sql.list_nodes, |q| q, "list the nodes")
+            .await?;
+        let nodes = rows
+            .iter()
+            .map(|row| self.node_from_row(row))
+            .collect::<Result<Vec<_>>>()?;
+        let store_now = self.time_of(self.lease_now(now).await?)?;
+        Ok((nodes, store_now))
+    }
+
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
+        self.execute(
+            &self.inner.sql.remove_node,
+            |q| q.bind(id.to_owned()).bind(instance.to_owned()),
+            &format!("remove the record of node {id:?}"),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+#[async_trait]
+impl<D: Dialect> ChangeNotices for SqlStore<D>
+where
+    for<'c> &'c mut <D::Db as Database>::Connection: Executor<'c, Database = D::Db>,
+    <D::Db as Database>::Arguments: IntoArguments<D::Db>,
+    for<'q> i64: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> String: Encode<'q, D::Db> + Decode<'q, D::Db> + Type<D::Db>,
+    for<'q> Option<i64>: Encode<'q, D::Db>,
+    for<'q> Option<String>: Encode<'q, D::Db>,
+    usize: ColumnIndex<<D::Db as Database>::Row>,
+{
+    async fn watch(&self) -> Result<ChangeFeed> {
+        D::watch(
+            &self.inner.pool,
+            &self.inner.tables,
+            &self.inner.name,
+            &self.inner.location,
+        )
+        .await?
+        .ok_or_else(|| self.error("listen to the database's change notices", None))
     }
 }
 

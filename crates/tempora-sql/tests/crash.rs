@@ -40,6 +40,7 @@ use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::IntervalTrigger;
 use tempora_sql::SqlOptions;
+use tempora_testkit::Capabilities;
 
 /// The variable that makes this binary a scheduler process; its value is
 /// the process's settings as JSON.
@@ -182,7 +183,11 @@ fn survives_sigkill_and_sigterm(url: &str, prefix: &str, dir: &Path) {
             .spawn()
             .unwrap()
     };
-    let history = || runtime.block_on(store.list_runs(&RunQuery::new())).unwrap();
+    let history = || {
+        runtime
+            .block_on(store.run_history().list_runs(&RunQuery::new()))
+            .unwrap()
+    };
     let successes = |records: &[RunRecord]| {
         records
             .iter()

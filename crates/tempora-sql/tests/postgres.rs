@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
+use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
@@ -289,8 +290,12 @@ async fn a_nul_in_a_programs_output_is_kept_as_a_replacement_character() {
         Some("bad\0byte".into()),
     );
     run.output = Some("before\0after\n".into());
-    store.record_run(&run).await.unwrap();
-    let runs = store.list_runs(&RunQuery::new()).await.unwrap();
+    store.run_history().record_run(&run).await.unwrap();
+    let runs = store
+        .run_history()
+        .list_runs(&RunQuery::new())
+        .await
+        .unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].output.as_deref(), Some("before\u{FFFD}after\n"));
     assert_eq!(runs[0].error.as_deref(), Some("bad\u{FFFD}byte"));
@@ -304,10 +309,11 @@ async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
     let watching = connect(&options).await;
     let other = connect(&options).await;
     let mut feed = watching
+        .changes()
+        .expect("PostgreSQL sends change notices")
         .watch()
         .await
-        .unwrap()
-        .expect("PostgreSQL sends change notices");
+        .unwrap();
     let deadline = Duration::from_secs(10);
     other.add_job(job("a", T0), false).await.unwrap();
     let notice = tokio::time::timeout(deadline, feed.next())
@@ -372,6 +378,7 @@ async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
     // sleeps: once it is there, the store is not read again for the hour.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while store
+        .node_registry()
         .list_nodes(SystemClock.now())
         .await
         .unwrap()

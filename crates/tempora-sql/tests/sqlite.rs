@@ -12,6 +12,7 @@ use tempora::job::JobBuilder;
 use tempora::store::JobStore;
 use tempora::trigger::IntervalTrigger;
 use tempora_sql::{SqlOptions, SqliteStore};
+use tempora_testkit::Capabilities;
 use tempora_testkit::StoreUnderTest;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
@@ -218,7 +219,15 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     store.close().await;
     // Opening the upgraded file again changes nothing.
     let again = open(&path).await;
-    assert_eq!(again.list_runs(&RunQuery::new()).await.unwrap().len(), 2);
+    assert_eq!(
+        again
+            .run_history()
+            .list_runs(&RunQuery::new())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -40,6 +40,7 @@
 
 #![deny(missing_docs)]
 
+mod capabilities;
 mod fixture;
 pub mod harness;
 pub mod jobs;
@@ -47,6 +48,7 @@ pub mod servers;
 pub mod suite;
 pub mod upgrade;
 
+pub use crate::capabilities::Capabilities;
 pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, connected, unique_prefix};
 
 /// One `#[tokio::test]` (multi-threaded) per case of [`suite`], each

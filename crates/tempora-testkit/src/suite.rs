@@ -24,8 +24,8 @@ use tempora::store::{JobStore, LeaseClock, NodeRecord, Release, Settled, Settlem
 use tempora::task::{JobContext, JobTask};
 use tempora::trigger::CronTrigger;
 
-use crate::StoreUnderTest;
 use crate::jobs::{T0, TASK, at, build, ids, job, job_at, paused, stored, with_next_run_time};
+use crate::{Capabilities, StoreUnderTest};
 
 /// A lease that outlives every case.
 const LONG: SignedDuration = SignedDuration::from_secs(600);
@@ -87,9 +87,9 @@ async fn acquire_for(
     )
 }
 
-async fn release(store: &dyn JobStore, owner: &str, claimed: &Job, what: Release) {
+async fn release(store: &dyn JobStore, owner: &str, claimed: &Job, what: Release, now: &str) {
     must(
-        store.release(owner, claimed, what).await,
+        store.release(owner, claimed, what, at(now)).await,
         &format!("release job {:?} for {owner:?}", claimed.id()),
     );
 }
@@ -348,6 +348,7 @@ pub async fn next_run_time_is_the_earliest_unclaimed(under_test: StoreUnderTest)
         "n",
         &claimed[0],
         Release::Reschedule(at("2026-01-01T00:20:00Z")),
+        "2026-01-01T00:05:00Z",
     )
     .await;
     assert_eq!(next_run_time(store).await, Some(at("2026-01-01T00:10:00Z")));
@@ -468,6 +469,7 @@ pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
         "dead",
         &first[0],
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        "2026-01-01T00:00:03Z",
     )
     .await;
     assert_eq!(
@@ -485,6 +487,7 @@ pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
         "heir",
         &taken[0],
         Release::Reschedule(at("2026-01-01T02:00:00Z")),
+        "2026-01-01T00:00:03Z",
     )
     .await;
     assert_eq!(
@@ -492,7 +495,14 @@ pub async fn an_expired_lease_is_taken_over(under_test: StoreUnderTest) {
         Some(at("2026-01-01T02:00:00Z"))
     );
     // The dead owner's late removal removes nothing either.
-    release(store, "dead", &first[0], Release::Remove).await;
+    release(
+        store,
+        "dead",
+        &first[0],
+        Release::Remove,
+        "2026-01-01T00:00:04Z",
+    )
+    .await;
     assert!(get(store, "a").await.is_some());
     under_test.finish().await;
 }
@@ -511,9 +521,10 @@ pub async fn release_reschedules_or_removes(under_test: StoreUnderTest) {
         "n",
         find(&claimed, "a"),
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
-    release(store, "n", find(&claimed, "b"), Release::Remove).await;
+    release(store, "n", find(&claimed, "b"), Release::Remove, T0).await;
     assert!(get(store, "b").await.is_none(), "released with removal");
     let a = get(store, "a")
         .await
@@ -578,6 +589,7 @@ pub async fn release_after_a_concurrent_change_keeps_the_change(under_test: Stor
         "n",
         find(&claimed, "a"),
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
     release(
@@ -585,9 +597,10 @@ pub async fn release_after_a_concurrent_change_keeps_the_change(under_test: Stor
         "n",
         find(&claimed, "b"),
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
-    release(store, "n", find(&claimed, "c"), Release::Remove).await;
+    release(store, "n", find(&claimed, "c"), Release::Remove, T0).await;
     assert_eq!(
         get(store, "a").await.and_then(|job| job.next_run_time()),
         Some(at("2026-01-01T00:05:00Z")),
@@ -620,6 +633,7 @@ pub async fn release_of_a_removed_job_does_nothing(under_test: StoreUnderTest) {
         "n",
         &claimed[0],
         Release::Reschedule(at("2026-01-01T01:00:00Z")),
+        T0,
     )
     .await;
     assert!(
@@ -627,7 +641,7 @@ pub async fn release_of_a_removed_job_does_nothing(under_test: StoreUnderTest) {
         "a release does not bring a job back"
     );
     add(store, job("a", T0)).await;
-    release(store, "n", &claimed[0], Release::Remove).await;
+    release(store, "n", &claimed[0], Release::Remove, T0).await;
     assert_eq!(
         get(store, "a").await.and_then(|job| job.next_run_time()),
         Some(at(T0)),
@@ -785,7 +799,7 @@ pub async fn a_closure_job_is_refused_unless_the_store_keeps_closures(under_test
         )
         .id("inline"),
     );
-    if store.keeps_closures() {
+    if store.locality().is_process() {
         add(store, closure).await;
         assert!(
             get(store, "inline")
@@ -826,7 +840,7 @@ fn key(job: &str, scheduled: &str, node: &str) -> (String, Timestamp, String) {
 
 async fn runs(store: &dyn JobStore, query: RunQuery) -> Vec<RunRecord> {
     must(
-        store.list_runs(&query).await,
+        store.run_history().list_runs(&query).await,
         &format!("list runs {query:?}"),
     )
 }
@@ -900,7 +914,7 @@ async fn runs_as_written(
 
 async fn record(store: &dyn JobStore, record: &RunRecord) {
     must(
-        store.record_run(record).await,
+        store.run_history().record_run(record).await,
         &format!("record run {:?}", record.key()),
     );
 }
@@ -1213,7 +1227,10 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
         record(store, run).await;
     }
     let renewed = must(
-        store.renew_runs("other", plus(t, 1), plus(t, 301)).await,
+        store
+            .run_history()
+            .renew_runs("other", plus(t, 1), plus(t, 301))
+            .await,
         "renew runs",
     );
     assert_eq!(
@@ -1222,7 +1239,10 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
     );
     assert_eq!(
         must(
-            store.renew_runs("nobody", plus(t, 1), plus(t, 301)).await,
+            store
+                .run_history()
+                .renew_runs("nobody", plus(t, 1), plus(t, 301))
+                .await,
             "renew nothing"
         ),
         0
@@ -1230,7 +1250,10 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
     // The restarting node's own running record goes at once; the others
     // are vouched for.
     let interrupted = must(
-        store.interrupt_runs(plus(t, 2), Some("restarting")).await,
+        store
+            .run_history()
+            .interrupt_runs(plus(t, 2), Some("restarting"))
+            .await,
         "interrupt",
     );
     assert_eq!(interrupted, [mine.clone().interrupted(plus(t, 2))]);
@@ -1240,7 +1263,7 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
         tokio::time::sleep(Duration::from_millis(2500)).await;
     }
     let mut interrupted = must(
-        store.interrupt_runs(plus(t, 200), None).await,
+        store.run_history().interrupt_runs(plus(t, 200), None).await,
         "interrupt expired",
     );
     interrupted.sort_by(|x, y| x.job_id.cmp(&y.job_id));
@@ -1251,7 +1274,10 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
         let ahead = plus(t, 86_400);
         assert_eq!(
             must(
-                store.renew_runs("other", ahead, plus(ahead, 1)).await,
+                store
+                    .run_history()
+                    .renew_runs("other", ahead, plus(ahead, 1))
+                    .await,
                 "renew from ahead"
             ),
             2
@@ -1260,7 +1286,7 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
     }
     // An alive_until equal to now has expired.
     let mut interrupted = must(
-        store.interrupt_runs(plus(t, 301), None).await,
+        store.run_history().interrupt_runs(plus(t, 301), None).await,
         "interrupt at expiry",
     );
     interrupted.sort_by(|x, y| x.job_id.cmp(&y.job_id));
@@ -1274,6 +1300,7 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
     assert!(
         must(
             store
+                .run_history()
                 .interrupt_runs(plus(t, 9_999), Some("restarting"))
                 .await,
             "again"
@@ -1307,7 +1334,7 @@ pub async fn run_history_renews_and_interrupts_abandoned_runs(under_test: StoreU
 /// its promise passed on the store's clock. Skipped on the caller's clock,
 /// where the caller's `now` is the measure by design.
 pub async fn run_promises_are_kept_on_the_stores_clock(under_test: StoreUnderTest) {
-    if !on_store_clock(&under_test) || !under_test.store.keeps_history() {
+    if !on_store_clock(&under_test) || under_test.store.history().is_none() {
         println!(
             "run promises on the store's clock: skipped: the store measures on the caller's clock"
         );
@@ -1323,22 +1350,32 @@ pub async fn run_promises_are_kept_on_the_stores_clock(under_test: StoreUnderTes
     let ahead = plus(t, 3600);
     let behind = plus(t, -3600);
     assert!(
-        must(store.interrupt_runs(ahead, None).await, "sweep from ahead").is_empty(),
+        must(
+            store.run_history().interrupt_runs(ahead, None).await,
+            "sweep from ahead"
+        )
+        .is_empty(),
         "a caller an hour ahead takes no live run as interrupted"
     );
     let counts = must(
-        store.running_counts(&["a", "d"], "b", ahead).await,
+        store
+            .run_history()
+            .running_counts(&["a", "d"], "b", ahead)
+            .await,
         "count from ahead",
     );
     assert_eq!(counts.get("a").copied(), Some(1), "{counts:?}");
     // Node "a" renews by its own clock; node "dead" does not.
     assert_eq!(
-        must(store.renew_runs("a", t, plus(t, 10)).await, "renew"),
+        must(
+            store.run_history().renew_runs("a", t, plus(t, 10)).await,
+            "renew"
+        ),
         1
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let interrupted = must(
-        store.interrupt_runs(behind, None).await,
+        store.run_history().interrupt_runs(behind, None).await,
         "sweep from behind",
     );
     assert_eq!(
@@ -1347,7 +1384,10 @@ pub async fn run_promises_are_kept_on_the_stores_clock(under_test: StoreUnderTes
         "a caller an hour behind takes the dead node's run over"
     );
     let counts = must(
-        store.running_counts(&["a", "d"], "b", behind).await,
+        store
+            .run_history()
+            .running_counts(&["a", "d"], "b", behind)
+            .await,
         "count from behind",
     );
     assert_eq!(counts.get("a").copied(), Some(1), "{counts:?}");
@@ -1359,7 +1399,7 @@ pub async fn run_promises_are_kept_on_the_stores_clock(under_test: StoreUnderTes
 /// first and the run stays running, or the sweep does and the renewal
 /// finds nothing to renew — never a renewed run taken as interrupted.
 pub async fn a_renewal_racing_a_sweep_wins_or_finds_nothing(under_test: StoreUnderTest) {
-    if !under_test.store.keeps_history() {
+    if under_test.store.history().is_none() {
         return under_test.finish().await;
     }
     let store = Arc::clone(&under_test.store);
@@ -1372,11 +1412,16 @@ pub async fn a_renewal_racing_a_sweep_wins_or_finds_nothing(under_test: StoreUnd
         let now = plus(scheduled, 1);
         let renewer = {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.renew_runs("racer", now, plus(now, 600)).await })
+            tokio::spawn(async move {
+                store
+                    .run_history()
+                    .renew_runs("racer", now, plus(now, 600))
+                    .await
+            })
         };
         let sweeper = {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.interrupt_runs(now, None).await })
+            tokio::spawn(async move { store.run_history().interrupt_runs(now, None).await })
         };
         let renewed = must(
             renewer.await.unwrap_or_else(|e| panic!("{e}")),
@@ -1452,13 +1497,17 @@ pub async fn run_history_prunes_by_count_and_age(under_test: StoreUnderTest) {
     let now = at("2026-01-01T05:00:00Z");
     assert_eq!(
         must(
-            store.prune_runs(&RunRetention::keep_all(), now).await,
+            store
+                .run_history()
+                .prune_runs(&RunRetention::keep_all(), now)
+                .await,
             "keep all"
         ),
         0
     );
     let removed = must(
         store
+            .run_history()
             .prune_runs(&RunRetention::keep_all().per_job(3), now)
             .await,
         "prune by count",
@@ -1476,6 +1525,7 @@ pub async fn run_history_prunes_by_count_and_age(under_test: StoreUnderTest) {
     let age = SignedDuration::from_mins(150); // cutoff 02:30
     let removed = must(
         store
+            .run_history()
             .prune_runs(&RunRetention::keep_all().max_age(age), now)
             .await,
         "prune by age",
@@ -1493,6 +1543,7 @@ pub async fn run_history_prunes_by_count_and_age(under_test: StoreUnderTest) {
     // A record scheduled exactly at the cutoff is kept.
     let removed = must(
         store
+            .run_history()
             .prune_runs(
                 &RunRetention::keep_all().max_age(SignedDuration::from_hours(2)),
                 now,
@@ -1503,6 +1554,7 @@ pub async fn run_history_prunes_by_count_and_age(under_test: StoreUnderTest) {
     assert_eq!(removed, 0);
     let removed = must(
         store
+            .run_history()
             .prune_runs(&RunRetention::keep_all().per_job(0), now)
             .await,
         "prune all finished",
@@ -1638,6 +1690,7 @@ pub async fn a_new_instance_sees_everything_after_a_restart(under_test: StoreUnd
     wait_out_promise(&under_test).await;
     let interrupted = must(
         second
+            .run_history()
             .interrupt_runs(at("2026-01-01T00:02:00Z"), None)
             .await,
         "interrupt",
@@ -1740,7 +1793,7 @@ pub async fn settle_takes_fire_times_keeps_records_and_releases(under_test: Stor
         Some(t),
         "list_jobs gives it too"
     );
-    if store.keeps_history() {
+    if store.history().is_some() {
         let mut kept = runs_as_written(&under_test, RunQuery::new(), &[&running]).await;
         kept.sort_by(|x, y| x.job_id.cmp(&y.job_id));
         assert_eq!(kept, [running, missed], "the records of won settlements");
@@ -1817,7 +1870,7 @@ pub async fn a_stalled_owner_loses_its_settlement(under_test: StoreUnderTest) {
         ids(&acquire(store, "2026-01-01T00:00:03Z", 10, "third").await),
         ["b", "c"]
     );
-    if store.keeps_history() {
+    if store.history().is_some() {
         assert_eq!(
             runs_as_written(&under_test, RunQuery::new(), &[&heir_run]).await,
             [heir_run],
@@ -1979,7 +2032,7 @@ pub async fn previous_fire_time_survives_updates_and_restarts(under_test: StoreU
 /// `max_instances`).
 pub async fn a_won_settlement_is_counted_by_other_nodes_at_once(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
-    if !store.keeps_history() {
+    if store.history().is_none() {
         return under_test.finish().await;
     }
     let t = at(T0);
@@ -2000,7 +2053,10 @@ pub async fn a_won_settlement_is_counted_by_other_nodes_at_once(under_test: Stor
             [Settled::Won]
         );
         let counts = must(
-            store.running_counts(&[id.as_str()], "node-b", t).await,
+            store
+                .run_history()
+                .running_counts(&[id.as_str()], "node-b", t)
+                .await,
             "count the runs of other nodes",
         );
         assert_eq!(counts.get(&id).copied(), Some(1), "{id}: {counts:?}");
@@ -2017,7 +2073,7 @@ pub async fn a_won_settlement_is_counted_by_other_nodes_at_once(under_test: Stor
 /// that are still vouched for.
 pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
-    if !store.keeps_history() {
+    if store.history().is_none() {
         return under_test.finish().await;
     }
     let t = at(T0);
@@ -2036,6 +2092,7 @@ pub async fn running_counts_count_live_runs_of_other_nodes(under_test: StoreUnde
     wait_out_promise(&under_test).await;
     let counts = must(
         store
+            .run_history()
             .running_counts(&["a", "b", "c", "e"], "node-b", plus(t, 30))
             .await,
         "running counts",
@@ -2057,12 +2114,18 @@ pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) 
         Err(error) => panic!("now: {error}"),
     };
     let first = NodeRecord::new("node-b", "host-1", 41, "instance-1", now);
-    let previous = must(store.heartbeat(&first).await, "first heartbeat");
+    let previous = must(
+        store.node_registry().heartbeat(&first).await,
+        "first heartbeat",
+    );
     assert_eq!(previous, None);
     let mut later = first.clone();
     later.running = 3;
     later.last_heartbeat = plus(now, 1);
-    let previous = must(store.heartbeat(&later).await, "second heartbeat");
+    let previous = must(
+        store.node_registry().heartbeat(&later).await,
+        "second heartbeat",
+    );
     let previous = match previous {
         Some(previous) => previous,
         None => panic!("the second heartbeat replaces the first"),
@@ -2086,8 +2149,14 @@ pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) 
         )
     );
     let other = NodeRecord::new("node-a", "host-2", 42, "instance-2", now);
-    must(store.heartbeat(&other).await, "other heartbeat");
-    let (nodes, store_now) = must(store.list_nodes(plus(now, 1)).await, "list nodes");
+    must(
+        store.node_registry().heartbeat(&other).await,
+        "other heartbeat",
+    );
+    let (nodes, store_now) = must(
+        store.node_registry().list_nodes(plus(now, 1)).await,
+        "list nodes",
+    );
     let listed: Vec<(&str, &str, u32, &str, u32)> = nodes
         .iter()
         .map(|node| {
@@ -2116,14 +2185,23 @@ pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) 
     }
     // Another instance's removal leaves the record; its own removes it.
     must(
-        store.remove_node("node-b", "instance-9").await,
+        store
+            .node_registry()
+            .remove_node("node-b", "instance-9")
+            .await,
         "remove another instance's",
     );
     must(
-        store.remove_node("node-b", "instance-1").await,
+        store
+            .node_registry()
+            .remove_node("node-b", "instance-1")
+            .await,
         "remove its own",
     );
-    let (nodes, _) = must(store.list_nodes(plus(now, 2)).await, "list nodes again");
+    let (nodes, _) = must(
+        store.node_registry().list_nodes(plus(now, 2)).await,
+        "list nodes again",
+    );
     assert_eq!(
         nodes
             .iter()
@@ -2134,7 +2212,7 @@ pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) 
     if under_test.can_reopen().is_ok() {
         let second = under_test.reopened().await;
         let (nodes, _) = must(
-            second.list_nodes(plus(now, 2)).await,
+            second.node_registry().list_nodes(plus(now, 2)).await,
             "list after a restart",
         );
         assert_eq!(nodes.len(), 1, "node records are stored");
@@ -2147,7 +2225,7 @@ pub async fn node_records_heartbeat_list_and_remove(under_test: StoreUnderTest) 
 /// readable (a one-off job's record says it fired) until pruned.
 pub async fn removing_a_job_keeps_its_run_history(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
-    if !store.keeps_history() {
+    if store.history().is_none() {
         return under_test.finish().await;
     }
     add(store, job("a", T0)).await;
@@ -2219,7 +2297,7 @@ pub async fn a_release_applies_on_top_of_a_change_to_other_fields(under_test: St
     });
     must(store.update_job(changed).await, "rename a claimed job");
     let next = plus(at(T0), 60);
-    release(store, "x", &claimed[0], Release::Reschedule(next)).await;
+    release(store, "x", &claimed[0], Release::Reschedule(next), T0).await;
     let renamed = get(store, "renamed").await;
     assert_eq!(renamed.as_ref().map(Job::name), Some("new name"));
     assert_eq!(
@@ -2413,7 +2491,7 @@ pub async fn leases_are_measured_on_the_stores_clock(under_test: StoreUnderTest)
 /// were written in turn.
 pub async fn record_runs_keeps_the_last_of_two_records_of_one_key(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
-    if !store.keeps_history() {
+    if store.history().is_none() {
         println!("record_runs: skipped: the store keeps no history");
         return under_test.finish().await;
     }
@@ -2423,6 +2501,7 @@ pub async fn record_runs_keeps_the_last_of_two_records_of_one_key(under_test: St
     let other = finished("b", T0, "n", RunStatus::Error);
     must(
         store
+            .run_history()
             .record_runs(&[running, other.clone(), done.clone()])
             .await,
         "record two records of one key in one batch",
@@ -2436,13 +2515,14 @@ pub async fn record_runs_keeps_the_last_of_two_records_of_one_key(under_test: St
 
 /// A change made through another store object on the same database — a
 /// job added, due sooner — reaches the change feed of a store that sends
-/// notices ([`JobStore::watch`]).
+/// notices ([`ChangeNotices::watch`](tempora::store::ChangeNotices::watch)).
 pub async fn a_change_made_elsewhere_reaches_the_watch_feed(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
-    let Some(mut feed) = must(store.watch().await, "watch the store") else {
+    let Some(changes) = store.changes() else {
         println!("watch: skipped: the store sends no change notices");
         return under_test.finish().await;
     };
+    let mut feed = must(changes.watch().await, "watch the store");
     let Some(reopen) = under_test.reopener("watch") else {
         return under_test.finish().await;
     };
@@ -2592,7 +2672,7 @@ pub async fn next_run_time_counts_a_claimed_job_at_its_lease_expiry(under_test: 
 /// newest records of the job.
 pub async fn a_long_history_lists_through_pages_and_prunes(under_test: StoreUnderTest) {
     let store = under_test.store.as_ref();
-    if !store.keeps_history() {
+    if store.history().is_none() {
         println!("a long history: skipped: the store keeps no history");
         return under_test.finish().await;
     }
@@ -2613,6 +2693,7 @@ pub async fn a_long_history_lists_through_pages_and_prunes(under_test: StoreUnde
     assert_eq!(runs(store, RunQuery::new()).await.len(), 1200);
     let removed = must(
         store
+            .run_history()
             .prune_runs(&RunRetention::keep_all().per_job(10), t)
             .await,
         "prune the history",

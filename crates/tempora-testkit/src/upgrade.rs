@@ -7,13 +7,14 @@
 //! [`history_survives_the_upgrade`].
 //!
 //! ```
-//! use tempora::store::{JobStore, MemoryStore};
+//! use tempora::store::MemoryStore;
+//! use tempora_testkit::Capabilities;
 //! use tempora_testkit::upgrade::{history_survives_the_upgrade, previous_run};
 //!
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async {
 //! // The memory store has no earlier shape: only the check runs.
 //! let store = MemoryStore::with_history();
-//! store.record_run(&previous_run()).await?;
+//! store.run_history().record_run(&previous_run()).await?;
 //! history_survives_the_upgrade(&store).await;
 //! # Ok::<(), tempora::Error>(())
 //! # })?;
@@ -24,6 +25,7 @@ use tempora::history::{RunQuery, RunRecord, RunStatus};
 use tempora::jiff::SignedDuration;
 use tempora::store::JobStore;
 
+use crate::Capabilities;
 use crate::jobs::{T0, at};
 
 /// The columns of the run history before `exit_status` and `output`, in
@@ -76,13 +78,13 @@ pub fn previous_run() -> RunRecord {
 /// When the store loses or changes a record.
 pub async fn history_survives_the_upgrade(store: &dyn JobStore) {
     let listed = |what: &'static str| async move {
-        match store.list_runs(&RunQuery::new()).await {
+        match store.run_history().list_runs(&RunQuery::new()).await {
             Ok(runs) => runs,
             Err(error) => panic!("{what}: {error}"),
         }
     };
     let record = |run: RunRecord| async move {
-        if let Err(error) = store.record_run(&run).await {
+        if let Err(error) = store.run_history().record_run(&run).await {
             panic!("record {:?}: {error}", run.key());
         }
     };

@@ -139,12 +139,14 @@ impl Error {
     }
 
     /// An error for an operation store `store` does not offer, such as run
-    /// history on a backend that does not keep it yet.
+    /// history on a store whose [`JobStore::history`](crate::store::JobStore::history)
+    /// is `None`: a refusal to show the user, where an accessor answered
+    /// `None`.
     ///
     /// ```
-    /// let error = tempora::Error::unsupported("redis", "run history");
+    /// let error = tempora::Error::unsupported("memory", "run history");
     /// assert!(error.is_unsupported());
-    /// assert_eq!(error.to_string(), "store \"redis\": run history is not supported by this backend");
+    /// assert_eq!(error.to_string(), "store \"memory\": run history is not supported by this backend");
     /// ```
     pub fn unsupported(store: impl Into<String>, what: impl Into<String>) -> Error {
         Error {

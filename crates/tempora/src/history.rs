@@ -4,7 +4,7 @@
 //! for, the scheduler (*node*) that ran it, when it started and finished,
 //! how it ended ([`RunStatus`]), its error text and its duration. Records
 //! are keyed by `(job_id, scheduled_time, node)`:
-//! [`JobStore::record_run`](crate::store::JobStore::record_run) inserts a
+//! [`RunHistory::record_run`](crate::store::RunHistory::record_run) inserts a
 //! record or replaces the one with the same key.
 //!
 //! # The life of a record, and crash recovery
@@ -14,14 +14,14 @@
 //!    until `alive_until` (now plus its lease).
 //! 2. While it runs, the scheduler extends that promise for all its running
 //!    records at once with
-//!    [`JobStore::renew_runs`](crate::store::JobStore::renew_runs).
+//!    [`RunHistory::renew_runs`](crate::store::RunHistory::renew_runs).
 //! 3. When it ends, the scheduler records it again, same key, with
 //!    [`RunRecord::finish`]: success, error, panic or timeout.
 //! 4. A run that will not happen (older than its misfire grace time) is
 //!    recorded at once as [`RunRecord::missed`].
 //!
 //! If the scheduler dies in between, its records stay `running`.
-//! [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
+//! [`RunHistory::interrupt_runs`](crate::store::RunHistory::interrupt_runs)
 //! turns them into [`RunStatus::Interrupted`]: those of a node that restarts
 //! under the same id (before it starts any run), and those whose
 //! `alive_until` passed (a node that died, whatever its id). A store that
@@ -38,23 +38,24 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 //! let store = MemoryStore::with_history();
+//! let history = store.history().expect("made with history");
 //! let scheduled: Timestamp = "2026-01-01T09:00:00Z".parse()?;
 //! let started: Timestamp = "2026-01-01T09:00:01Z".parse()?;
 //! let lease = SignedDuration::from_secs(30);
 //!
 //! let run = RunRecord::running("report", scheduled, "node-a", started, started + lease);
-//! store.record_run(&run).await?;
+//! history.record_run(&run).await?;
 //! let finished = started + SignedDuration::from_secs(2);
 //! let run = run.finish(RunStatus::Error, finished, Some(SignedDuration::from_secs(2)), Some("smtp: connection refused".into()));
-//! store.record_run(&run).await?;
+//! history.record_run(&run).await?;
 //!
-//! let failed = store.list_runs(&RunQuery::new().job("report").failed_only()).await?;
+//! let failed = history.list_runs(&RunQuery::new().job("report").failed_only()).await?;
 //! assert_eq!(failed.len(), 1);
 //! assert_eq!(failed[0].status, RunStatus::Error);
 //! assert_eq!(failed[0].error.as_deref(), Some("smtp: connection refused"));
 //!
 //! // Keep at most 100 records per job, none older than 30 days.
-//! let removed = store.prune_runs(&RunRetention::default(), finished).await?;
+//! let removed = history.prune_runs(&RunRetention::default(), finished).await?;
 //! assert_eq!(removed, 0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
@@ -238,7 +239,7 @@ pub struct RunRecord {
     #[serde(default)]
     pub output: Option<String>,
     /// While running: until when its node vouches that the run is alive.
-    /// After that, [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
+    /// After that, [`RunHistory::interrupt_runs`](crate::store::RunHistory::interrupt_runs)
     /// takes the run as interrupted. `None` once finished.
     ///
     /// A store that measures leases on its own clock
@@ -372,7 +373,7 @@ impl RunRecord {
         (&self.job_id, self.scheduled_time, &self.node)
     }
 
-    /// What [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
+    /// What [`RunHistory::interrupt_runs`](crate::store::RunHistory::interrupt_runs)
     /// makes of a running record at `now`: interrupted, with a reason
     /// naming the node. Stores call it so that every backend writes the
     /// same record.
@@ -401,7 +402,7 @@ impl RunRecord {
         self.finish(RunStatus::Interrupted, now, None, Some(reason))
     }
 
-    /// True when [`JobStore::interrupt_runs`](crate::store::JobStore::interrupt_runs)
+    /// True when [`RunHistory::interrupt_runs`](crate::store::RunHistory::interrupt_runs)
     /// called with `now` and `node` takes this record as interrupted: it is
     /// running, and it is `node`'s or its `alive_until` is at or before
     /// `now`.
@@ -411,7 +412,7 @@ impl RunRecord {
     }
 }
 
-/// Which records [`JobStore::list_runs`](crate::store::JobStore::list_runs)
+/// Which records [`RunHistory::list_runs`](crate::store::RunHistory::list_runs)
 /// returns: newest first (by scheduled time, then job id, then node).
 ///
 /// ```
@@ -465,7 +466,7 @@ impl RunQuery {
     }
 }
 
-/// How much history [`JobStore::prune_runs`](crate::store::JobStore::prune_runs)
+/// How much history [`RunHistory::prune_runs`](crate::store::RunHistory::prune_runs)
 /// keeps. Records still running are never pruned, and do not count.
 ///
 /// The default keeps the 100 newest records of each job, none scheduled

@@ -29,7 +29,9 @@ use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::job::OnInterrupted;
 use tempora::job::{Job, JobBuilder, JobDefaults, MisfireGraceTime};
 use tempora::scheduler::{HostScheduler, SchedulerBuilder};
-use tempora::store::{Claimed, JobStore, MemoryStore, NodeRecord, Release, Settled, Settlement};
+use tempora::store::{
+    Claimed, JobStore, MemoryStore, NodeRegistry, RunHistory, Settled, Settlement,
+};
 use tempora::task::{COMMAND, CommandArgs, JobContext, Tasks};
 use tempora::trigger::{DateTrigger, IntervalTrigger};
 
@@ -634,8 +636,16 @@ impl JobStore for Shared {
         "shared"
     }
 
-    fn keeps_closures(&self) -> bool {
-        true
+    fn history(&self) -> Option<&dyn RunHistory> {
+        if self.history {
+            self.inner.history()
+        } else {
+            None
+        }
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        self.inner.nodes()
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> tempora::Result<()> {
@@ -676,19 +686,6 @@ impl JobStore for Shared {
         self.inner.acquire_due(now, limit, owner, lease).await
     }
 
-    async fn release(
-        &self,
-        owner: &str,
-        claimed: &Claimed,
-        release: Release,
-    ) -> tempora::Result<()> {
-        self.inner.release(owner, claimed, release).await
-    }
-
-    fn keeps_history(&self) -> bool {
-        self.history
-    }
-
     async fn settle(
         &self,
         owner: &str,
@@ -696,71 +693,6 @@ impl JobStore for Shared {
         now: Timestamp,
     ) -> tempora::Result<Vec<Settled>> {
         self.inner.settle(owner, settlements, now).await
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> tempora::Result<std::collections::HashMap<String, u32>> {
-        self.inner.running_counts(job_ids, except_node, now).await
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> tempora::Result<Option<NodeRecord>> {
-        self.inner.heartbeat(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> tempora::Result<(Vec<NodeRecord>, Timestamp)> {
-        self.inner.list_nodes(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> tempora::Result<()> {
-        self.inner.remove_node(id, instance).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> tempora::Result<()> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.record_run(record).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> tempora::Result<Vec<RunRecord>> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.list_runs(query).await
-    }
-
-    async fn renew_runs(
-        &self,
-        node: &str,
-        now: Timestamp,
-        alive_until: Timestamp,
-    ) -> tempora::Result<u64> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.renew_runs(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(
-        &self,
-        now: Timestamp,
-        node: Option<&str>,
-    ) -> tempora::Result<Vec<RunRecord>> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.interrupt_runs(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> tempora::Result<u64> {
-        if !self.history {
-            return Err(tempora::Error::unsupported("shared", "run history"));
-        }
-        self.inner.prune_runs(retention, now).await
     }
 }
 

@@ -34,7 +34,7 @@ use tempora::event::{Event, EventKind, EventMask};
 use tempora::executor::Executor;
 use tempora::job::{Job, JobBuilder, JobChanges, JobDefaults, MisfireGraceTime, OnInterrupted};
 use tempora::scheduler::{AsyncScheduler, HostScheduler, SchedulerBuilder, SchedulerState};
-use tempora::store::{Claimed, JobStore, MemoryStore, Release, Settled, Settlement};
+use tempora::store::{Claimed, JobStore, MemoryStore, Settled, Settlement};
 use tempora::task::{JobContext, JobTask, Tasks};
 use tempora::trigger::{CronTrigger, DateTrigger, IntervalTrigger, Trigger};
 
@@ -1520,15 +1520,6 @@ impl JobStore for NoClosures {
         lease: SignedDuration,
     ) -> tempora::Result<Vec<Claimed>> {
         self.0.acquire_due(now, limit, owner, lease).await
-    }
-
-    async fn release(
-        &self,
-        owner: &str,
-        claimed: &Claimed,
-        release: Release,
-    ) -> tempora::Result<()> {
-        self.0.release(owner, claimed, release).await
     }
 
     async fn settle(

@@ -24,6 +24,7 @@ use tempora::store::JobStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::IntervalTrigger;
 use tempora_sql::{MySqlStore, PostgresStore, SqlOptions};
+use tempora_testkit::Capabilities;
 use tempora_testkit::unique_prefix;
 
 fn postgres_url() -> String {
@@ -244,8 +245,12 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
 
     // Without a renewal, the sweep takes the expired record.
     let run = expired_run();
-    store.record_run(&run).await.unwrap();
-    let swept = store.interrupt_runs(SystemClock.now(), None).await.unwrap();
+    store.run_history().record_run(&run).await.unwrap();
+    let swept = store
+        .run_history()
+        .interrupt_runs(SystemClock.now(), None)
+        .await
+        .unwrap();
     assert_eq!(swept.len(), 1, "an expired record is swept: {swept:?}");
 
     let run = RunRecord::running(
@@ -255,7 +260,7 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         run.started.unwrap(),
         run.started.unwrap(),
     );
-    store.record_run(&run).await.unwrap();
+    store.run_history().record_run(&run).await.unwrap();
     let mut renewal = pool.begin().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(renew_sql))
         .execute(&mut *renewal)
@@ -263,7 +268,12 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         .unwrap();
     let sweeper = {
         let store = Arc::clone(&store);
-        tokio::spawn(async move { store.interrupt_runs(SystemClock.now(), None).await })
+        tokio::spawn(async move {
+            store
+                .run_history()
+                .interrupt_runs(SystemClock.now(), None)
+                .await
+        })
     };
     // The sweep has read the record as expired and waits on its row.
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -291,6 +301,7 @@ async fn sweep_meets_a_renewal<D: sqlx::Database>(
         "a run renewed between the sweep's read and its write was taken as interrupted: {swept:?}"
     );
     let stored = store
+        .run_history()
         .list_runs(&RunQuery::new().job("race"))
         .await
         .unwrap()

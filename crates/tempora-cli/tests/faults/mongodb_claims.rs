@@ -15,6 +15,7 @@ use tempora::job::{JobBuilder, JobDefaults};
 use tempora::store::{JobStore, Release, Settled, Settlement};
 use tempora::trigger::IntervalTrigger;
 use tempora_mongodb::MongoStore;
+use tempora_testkit::Capabilities;
 use tempora_testkit::unique_prefix;
 
 fn url() -> String {
@@ -114,7 +115,11 @@ async fn a_settlement_cut_short_takes_its_fire_time_with_its_record_or_not_at_al
             .unwrap()
             .and_then(|job| job.previous_fire_time())
             == Some(due);
-        let records = store.list_runs(&RunQuery::new().job(&id)).await.unwrap();
+        let records = store
+            .run_history()
+            .list_runs(&RunQuery::new().job(&id))
+            .await
+            .unwrap();
         match (taken, records.as_slice()) {
             (false, []) => neither += 1,
             (true, [record]) => {
@@ -158,9 +163,17 @@ async fn a_won_settlement_is_seen_by_every_node_at_once() {
             store.settle("a", &[settlement], due).await.unwrap(),
             [Settled::Won]
         );
-        let counts = other.running_counts(&[&id], "b", due).await.unwrap();
+        let counts = other
+            .run_history()
+            .running_counts(&[&id], "b", due)
+            .await
+            .unwrap();
         assert_eq!(counts.get(&id).copied(), Some(1), "{id}: {counts:?}");
-        let listed = other.list_runs(&RunQuery::new().job(&id)).await.unwrap();
+        let listed = other
+            .run_history()
+            .list_runs(&RunQuery::new().job(&id))
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1, "{id}: {listed:?}");
         assert_eq!(listed[0].key(), running.key());
     }

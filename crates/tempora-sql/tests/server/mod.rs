@@ -173,6 +173,7 @@ macro_rules! server_store_tests {
                 let store = connect(&options).await;
                 let jobs = store.list_jobs().await.unwrap();
                 let runs = store
+                    .history().expect("the store keeps run history")
                     .list_runs(&tempora::history::RunQuery::new())
                     .await
                     .unwrap();

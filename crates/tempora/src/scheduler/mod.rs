@@ -280,7 +280,7 @@ impl SchedulerBuilder {
 
     /// The longest the loop sleeps while a store that other processes may
     /// change is configured (a database: see
-    /// [`JobStore::notifies_changes`]), so that a job another process adds
+    /// [`Locality::Shared`](crate::store::Locality::Shared)), so that a job another process adds
     /// or changes there runs on time, at most this late. Default
     /// [`DEFAULT_STORE_POLL_INTERVAL`] (1 s). With only memory stores the
     /// loop sleeps until the next run time, however far.
@@ -302,7 +302,7 @@ impl SchedulerBuilder {
     }
 
     /// The longest the loop sleeps on a store that sends change notices
-    /// ([`JobStore::watch`]: PostgreSQL's `LISTEN`/`NOTIFY`, Redis pub/sub)
+    /// ([`ChangeNotices::watch`](crate::store::ChangeNotices::watch): PostgreSQL's `LISTEN`/`NOTIFY`, Redis pub/sub)
     /// instead of the poll interval: a notice wakes it at once, and the
     /// re-check only covers a notice lost while its connection was down.
     /// Default [`DEFAULT_STORE_RECHECK_INTERVAL`] (30 s).

@@ -12,9 +12,9 @@
 //! * Every lease (and at start) it takes over the expired records of nodes
 //!   that died and prunes what the retention does not keep.
 //!
-//! A store that keeps no history answers [`Error::is_unsupported`]: it is
-//! skipped from then on, after one debug line. A failing write is logged
-//! with the job and the store, and never stops a run.
+//! A store that keeps no history (its [`JobStore::history`] is `None`) is
+//! skipped. A failing write is logged with the job and the store, and
+//! never stops a run.
 //!
 //! A run's outcome is never dropped: an outcome that cannot be written (the
 //! store is down) stays queued and is written again, with backoff, until
@@ -30,9 +30,9 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::{Notify, OnceCell};
 
 use crate::clock::{self, Clock};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::history::{RunQuery, RunRecord, RunRetention};
-use crate::store::{JobStore, UnrestorableJob};
+use crate::store::{JobStore, RunHistory, UnrestorableJob};
 use crate::sync::lock;
 
 /// The key of a record: `(store, job id, scheduled time)`; the node is
@@ -44,8 +44,6 @@ type Key = (String, String, Timestamp);
 struct StoreState {
     /// Done once the node's own leftovers are interrupted.
     started: Arc<OnceCell<()>>,
-    /// The store keeps no history.
-    unsupported: bool,
 }
 
 /// How the error of a run cut short by the scheduler's shutdown begins: the
@@ -162,11 +160,6 @@ impl Recorder {
         )
     }
 
-    /// True when `store` (named `name`) keeps this node's run records.
-    pub(crate) fn keeps_history(&self, name: &str, store: &dyn JobStore) -> bool {
-        store.keeps_history() && !self.is_unsupported(name)
-    }
-
     /// The records this node marked interrupted since the last call, with
     /// their store's name: the runs a policy may retry.
     pub(crate) fn take_interrupted(&self) -> Vec<(String, RunRecord)> {
@@ -181,25 +174,6 @@ impl Recorder {
         );
     }
 
-    fn is_unsupported(&self, store: &str) -> bool {
-        lock(&self.stores).get(store).is_some_and(|s| s.unsupported)
-    }
-
-    /// Takes `error` from `store`: true (after one debug line) when it says
-    /// the store keeps no history.
-    fn unsupported(&self, store: &str, error: &Error) -> bool {
-        if !error.is_unsupported() {
-            return false;
-        }
-        let mut stores = lock(&self.stores);
-        let state = stores.entry(store.to_owned()).or_default();
-        if !state.unsupported {
-            state.unsupported = true;
-            tracing::debug!(store, %error, "run history is off for this store");
-        }
-        true
-    }
-
     /// A store was added under `name`: it starts afresh.
     pub(crate) fn forget_store(&self, name: &str) {
         lock(&self.stores).remove(name);
@@ -207,11 +181,15 @@ impl Recorder {
 
     /// Marks the leftover running records of this node in `store`
     /// interrupted, once: before the first run this node records there.
+    /// Nothing to do for a store that keeps no history.
     ///
     /// # Errors
     ///
     /// The store's failure; the next call tries again.
     pub(crate) async fn start_store(&self, name: &str, store: &dyn JobStore) -> Result<()> {
+        let Some(history) = store.history() else {
+            return Ok(());
+        };
         let cell = Arc::clone(
             &lock(&self.stores)
                 .entry(name.to_owned())
@@ -220,14 +198,14 @@ impl Recorder {
         );
         cell.get_or_try_init(|| async {
             let now = self.clock.now();
-            match store.interrupt_runs(now, Some(&self.node)).await {
+            match history.interrupt_runs(now, Some(&self.node)).await {
                 Ok(records) if records.is_empty() => {
-                    self.find_shutdown_leftovers(name, store).await;
+                    self.find_shutdown_leftovers(name, history).await;
                     Ok(())
                 }
                 Ok(records) => {
                     self.note_interrupted(name, &records);
-                    self.find_shutdown_leftovers(name, store).await;
+                    self.find_shutdown_leftovers(name, history).await;
                     tracing::warn!(
                         store = name,
                         node = %self.node,
@@ -237,7 +215,6 @@ impl Recorder {
                     );
                     Ok(())
                 }
-                Err(error) if self.unsupported(name, &error) => Ok(()),
                 Err(error) => Err(error),
             }
         })
@@ -251,11 +228,11 @@ impl Recorder {
     /// `on_interrupted = "retry"`. A retry's record replaces the
     /// interrupted one (same job, fire time and node), so each is found
     /// once. A failure is logged: those runs are not retried.
-    async fn find_shutdown_leftovers(&self, name: &str, store: &dyn JobStore) {
+    async fn find_shutdown_leftovers(&self, name: &str, history: &dyn RunHistory) {
         let query = RunQuery::new()
             .failed_only()
             .limit(SHUTDOWN_LEFTOVERS_SCANNED);
-        let found: Vec<RunRecord> = match store.list_runs(&query).await {
+        let found: Vec<RunRecord> = match history.list_runs(&query).await {
             Ok(runs) => runs
                 .into_iter()
                 .filter(|run| {
@@ -267,7 +244,6 @@ impl Recorder {
                             .is_some_and(|error| error.starts_with(SHUT_DOWN))
                 })
                 .collect(),
-            Err(error) if error.is_unsupported() => return,
             Err(error) => {
                 tracing::warn!(store = name, %error, "cannot look for runs cut short by the last shutdown");
                 return;
@@ -287,12 +263,10 @@ impl Recorder {
 
     /// Writes `record` to `store` now; a failure is logged.
     pub(crate) async fn write(&self, name: &str, store: &dyn JobStore, record: &RunRecord) {
-        if self.is_unsupported(name) {
+        let Some(history) = store.history() else {
             return;
-        }
-        if let Err(error) = store.record_run(record).await
-            && !self.unsupported(name, &error)
-        {
+        };
+        if let Err(error) = history.record_run(record).await {
             tracing::error!(
                 job = %record.job_id,
                 store = name,
@@ -306,7 +280,7 @@ impl Recorder {
     /// Writes `record` in the background on `runtime`, so that the caller
     /// (an executor's thread) does not wait. The records that come while a
     /// store's writes are in progress are written together, in one
-    /// [`JobStore::record_runs`] call.
+    /// [`RunHistory::record_runs`] call.
     pub(crate) fn write_later(
         self: &Arc<Recorder>,
         runtime: &tokio::runtime::Handle,
@@ -314,7 +288,7 @@ impl Recorder {
         store: Arc<dyn JobStore>,
         record: RunRecord,
     ) {
-        if self.is_unsupported(name) {
+        if store.history().is_none() {
             return;
         }
         *lock(&self.pending) += 1;
@@ -350,7 +324,11 @@ impl Recorder {
             let Some((store, batch)) = self.take_batch(name, true) else {
                 return;
             };
-            match store.record_runs(&batch).await {
+            let Some(history) = store.history() else {
+                self.written_out(name, &batch);
+                continue;
+            };
+            match history.record_runs(&batch).await {
                 Ok(()) => {
                     if failures > 0 {
                         tracing::info!(
@@ -364,7 +342,6 @@ impl Recorder {
                     retry = FIRST_WRITE_RETRY;
                     self.written_out(name, &batch);
                 }
-                Err(error) if self.unsupported(name, &error) => self.written_out(name, &batch),
                 Err(error) => {
                     if failures == 0 {
                         tracing::error!(
@@ -443,9 +420,12 @@ impl Recorder {
     /// true when no outcome of this node is held for it any more.
     async fn flush(&self, name: &str) -> bool {
         while let Some((store, batch)) = self.take_batch(name, false) {
-            match store.record_runs(&batch).await {
+            let written = match store.history() {
+                Some(history) => history.record_runs(&batch).await,
+                None => Ok(()),
+            };
+            match written {
                 Ok(()) => self.written_out(name, &batch),
-                Err(error) if self.unsupported(name, &error) => self.written_out(name, &batch),
                 Err(_) => {
                     self.put_back(name, batch);
                     return false;
@@ -535,7 +515,7 @@ impl Recorder {
             );
             return;
         }
-        if self.is_unsupported(name) {
+        if store.history().is_none() {
             return;
         }
         self.write(name, store.as_ref(), &record).await;
@@ -586,15 +566,15 @@ impl Recorder {
         finish: impl FnOnce(RunRecord) -> RunRecord,
     ) {
         let key = (name.to_owned(), job_id.to_owned(), scheduled);
-        if self.is_unsupported(name) {
-            lock(&self.flights).runs.remove(&key);
-            return;
-        }
         let (store, record) = {
             let mut flights = lock(&self.flights);
             let Some(flight) = flights.runs.get_mut(&key) else {
                 return;
             };
+            if flight.store.history().is_none() {
+                flights.runs.remove(&key);
+                return;
+            }
             if flight.landed {
                 return;
             }
@@ -680,14 +660,13 @@ impl Recorder {
         let alive_until = now.checked_add(self.lease).unwrap_or(Timestamp::MAX);
         let mut failed = Vec::new();
         for (name, store) in stores {
-            if self.is_unsupported(&name) {
+            let Some(history) = store.history() else {
                 continue;
-            }
-            match store.renew_runs(&self.node, now, alive_until).await {
+            };
+            match history.renew_runs(&self.node, now, alive_until).await {
                 Ok(renewed) => {
                     tracing::trace!(store = %name, renewed, "runs in flight renewed");
                 }
-                Err(error) if self.unsupported(&name, &error) => {}
                 Err(error) => {
                     tracing::warn!(
                         store = %name,
@@ -731,9 +710,9 @@ impl Recorder {
             self.renew_stores().await.unwrap_or_default()
         };
         for (name, store) in due {
-            if self.is_unsupported(name) {
+            let Some(history) = store.history() else {
                 continue;
-            }
+            };
             if not_renewed.contains(name) || !self.flush(name).await {
                 tracing::debug!(
                     store = %name,
@@ -742,7 +721,7 @@ impl Recorder {
                 continue;
             }
             lock(&self.last_sweep).insert(name.clone(), now);
-            match store.interrupt_runs(now, None).await {
+            match history.interrupt_runs(now, None).await {
                 Ok(records) if records.is_empty() => {}
                 Ok(records) => {
                     self.note_interrupted(name, &records);
@@ -757,15 +736,13 @@ impl Recorder {
                         records.len()
                     );
                 }
-                Err(error) if self.unsupported(name, &error) => continue,
                 Err(error) => {
                     tracing::warn!(store = %name, %error, "cannot take over the runs of stopped nodes");
                 }
             }
-            match store.prune_runs(&self.retention, now).await {
+            match history.prune_runs(&self.retention, now).await {
                 Ok(0) => {}
                 Ok(removed) => tracing::debug!(store = %name, removed, "run history pruned"),
-                Err(error) if self.unsupported(name, &error) => {}
                 Err(error) => tracing::warn!(store = %name, %error, "cannot prune the run history"),
             }
         }
@@ -781,10 +758,8 @@ pub(crate) async fn list_runs(
 ) -> Result<Vec<RunRecord>> {
     let mut runs = Vec::new();
     for (_, store) in stores {
-        match store.list_runs(query).await {
-            Ok(found) => runs.extend(found),
-            Err(error) if error.is_unsupported() => {}
-            Err(error) => return Err(error),
+        if let Some(history) = store.history() {
+            runs.extend(history.list_runs(query).await?);
         }
     }
     runs.sort_by(|a, b| {
@@ -805,11 +780,7 @@ pub(crate) async fn unrestorable_jobs(
 ) -> Result<Vec<UnrestorableJob>> {
     let mut jobs = Vec::new();
     for (_, store) in stores {
-        match store.unrestorable_jobs().await {
-            Ok(found) => jobs.extend(found),
-            Err(error) if error.is_unsupported() => {}
-            Err(error) => return Err(error),
-        }
+        jobs.extend(store.unrestorable_jobs().await?);
     }
     Ok(jobs)
 }

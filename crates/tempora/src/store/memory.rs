@@ -9,7 +9,9 @@ use jiff::{SignedDuration, Timestamp};
 use crate::error::{Error, Result};
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
-use crate::store::{Claimed, JobStore, NodeRecord, Release, Settled, Settlement};
+use crate::store::{
+    Claimed, JobStore, Locality, NodeRecord, NodeRegistry, Release, RunHistory, Settled, Settlement,
+};
 
 /// Jobs kept in memory: the default store. Nothing survives the process.
 ///
@@ -19,16 +21,17 @@ use crate::store::{Claimed, JobStore, NodeRecord, Release, Settled, Settlement};
 ///
 /// It keeps no run history unless made with [`MemoryStore::with_history`]:
 /// a history that ends with the process is rarely worth its cost (two
-/// writes per run), and without it the history methods answer
-/// [`Error::is_unsupported`], which a scheduler takes as "history is off
-/// for this store".
+/// writes per run), and without it [`JobStore::history`] answers `None`,
+/// which a scheduler takes as "history is off for this store". It keeps
+/// node records ([`JobStore::nodes`]) and sends no change notices: it is
+/// [`Locality::Process`], so every change reaches the scheduler anyway.
 ///
 /// ```
-/// use tempora::store::{JobStore, MemoryStore};
+/// use tempora::store::{JobStore, Locality, MemoryStore};
 ///
 /// let store = MemoryStore::new();
 /// assert_eq!(store.backend(), "memory");
-/// assert!(store.keeps_closures());
+/// assert_eq!(store.locality(), Locality::Process);
 /// assert_eq!(store.len(), 0);
 /// ```
 #[derive(Debug, Default, Clone)]
@@ -102,7 +105,8 @@ impl MemoryStore {
     }
 
     /// An empty store that keeps the run history too (in memory, until
-    /// pruned), for [`list_runs`](JobStore::list_runs) within this process.
+    /// pruned), for [`list_runs`](RunHistory::list_runs) within this
+    /// process: its [`history`](JobStore::history) is then `Some`.
     ///
     /// ```
     /// use tempora::history::{RunQuery, RunRecord};
@@ -114,11 +118,12 @@ impl MemoryStore {
     /// let run = RunRecord::running("report", at, "node-a", at, at);
     ///
     /// let with = MemoryStore::with_history();
-    /// with.record_run(&run).await?;
-    /// assert_eq!(with.list_runs(&RunQuery::new()).await?.len(), 1);
+    /// let history = with.history().expect("made with history");
+    /// history.record_run(&run).await?;
+    /// assert_eq!(history.list_runs(&RunQuery::new()).await?.len(), 1);
     ///
     /// let without = MemoryStore::new();
-    /// assert!(without.record_run(&run).await.unwrap_err().is_unsupported());
+    /// assert!(without.history().is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -127,18 +132,6 @@ impl MemoryStore {
         MemoryStore {
             history: true,
             ..MemoryStore::default()
-        }
-    }
-
-    /// Refuses a history call when this store keeps no history.
-    fn history_kept(&self) -> Result<()> {
-        if self.history {
-            Ok(())
-        } else {
-            Err(Error::unsupported(
-                "memory",
-                "run history (make the store with MemoryStore::with_history)",
-            ))
         }
     }
 
@@ -163,12 +156,16 @@ impl JobStore for MemoryStore {
         "memory"
     }
 
-    fn keeps_closures(&self) -> bool {
-        true
+    fn locality(&self) -> Locality {
+        Locality::Process
     }
 
-    fn notifies_changes(&self) -> bool {
-        true
+    fn history(&self) -> Option<&dyn RunHistory> {
+        self.history.then_some(self as &dyn RunHistory)
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        Some(self)
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
@@ -282,15 +279,6 @@ impl JobStore for MemoryStore {
         Ok(claimed)
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        self.lock().release(owner, claimed, release);
-        Ok(())
-    }
-
-    fn keeps_history(&self) -> bool {
-        self.history
-    }
-
     async fn settle(
         &self,
         owner: &str,
@@ -339,36 +327,10 @@ impl JobStore for MemoryStore {
         }
         Ok(outcomes)
     }
+}
 
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        let mut counts = HashMap::new();
-        if !self.history {
-            return Ok(counts);
-        }
-        let inner = self.lock();
-        for id in job_ids {
-            let running = inner
-                .runs
-                .range((id.to_string(), Timestamp::MIN, String::new())..)
-                .take_while(|((job, _, _), _)| job == id)
-                .filter(|(_, record)| {
-                    !record.status.is_finished()
-                        && record.node != except_node
-                        && record.alive_until.is_some_and(|alive| alive > now)
-                })
-                .count();
-            if running > 0 {
-                counts.insert((*id).to_owned(), u32::try_from(running).unwrap_or(u32::MAX));
-            }
-        }
-        Ok(counts)
-    }
-
+#[async_trait]
+impl NodeRegistry for MemoryStore {
     async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
         Ok(self.lock().nodes.insert(node.id.clone(), node.clone()))
     }
@@ -388,20 +350,26 @@ impl JobStore for MemoryStore {
         }
         Ok(())
     }
+}
 
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        self.history_kept()?;
-        let key = (
-            record.job_id.clone(),
-            record.scheduled_time,
-            record.node.clone(),
-        );
-        self.lock().runs.insert(key, record.clone());
+/// The history of a store made with [`MemoryStore::with_history`]; a
+/// store made with [`MemoryStore::new`] does not hand it out.
+#[async_trait]
+impl RunHistory for MemoryStore {
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
+        let mut inner = self.lock();
+        for record in records {
+            let key = (
+                record.job_id.clone(),
+                record.scheduled_time,
+                record.node.clone(),
+            );
+            inner.runs.insert(key, record.clone());
+        }
         Ok(())
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        self.history_kept()?;
         let inner = self.lock();
         let mut runs: Vec<&RunRecord> = match &query.job_id {
             Some(id) => inner
@@ -429,7 +397,6 @@ impl JobStore for MemoryStore {
 
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
         let _ = now;
-        self.history_kept()?;
         let mut renewed = 0;
         for record in self.lock().runs.values_mut() {
             if record.node == node && !record.status.is_finished() {
@@ -441,7 +408,6 @@ impl JobStore for MemoryStore {
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        self.history_kept()?;
         let mut changed = Vec::new();
         for record in self.lock().runs.values_mut() {
             if record.is_abandoned(now, node) {
@@ -453,7 +419,6 @@ impl JobStore for MemoryStore {
     }
 
     async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        self.history_kept()?;
         let cutoff = retention.cutoff(now);
         let mut inner = self.lock();
         // Finished records per job, newest first.
@@ -486,6 +451,32 @@ impl JobStore for MemoryStore {
             inner.runs.remove(key);
         }
         Ok(u64::try_from(doomed.len()).unwrap_or(u64::MAX))
+    }
+
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>> {
+        let mut counts = HashMap::new();
+        let inner = self.lock();
+        for id in job_ids {
+            let running = inner
+                .runs
+                .range((id.to_string(), Timestamp::MIN, String::new())..)
+                .take_while(|((job, _, _), _)| job == id)
+                .filter(|(_, record)| {
+                    !record.status.is_finished()
+                        && record.node != except_node
+                        && record.alive_until.is_some_and(|alive| alive > now)
+                })
+                .count();
+            if running > 0 {
+                counts.insert((*id).to_owned(), u32::try_from(running).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(counts)
     }
 }
 

@@ -9,14 +9,23 @@
 //! alive by the store's clock. Any number of schedulers sharing a store
 //! therefore never run the same fire time twice, even one that stalled past
 //! its lease, and a scheduler that dies loses its claims when their leases
-//! expire. Schedulers sharing a store announce themselves with
-//! [`JobStore::heartbeat`] ([`NodeRecord`]) and learn of each other's
-//! changes through [`JobStore::watch`] ([`ChangeFeed`]).
+//! expire.
 //!
-//! A store also keeps the run history ([`crate::history`]): one
-//! [`RunRecord`] per run, recorded as running before it starts and again
-//! when it ends, so that a scheduler that dies leaves records that
-//! [`JobStore::interrupt_runs`] turns into interrupted runs.
+//! What not every store offers is a capability trait of its own, reached
+//! through an accessor that answers `None` where the store lacks it:
+//!
+//! - [`RunHistory`] ([`JobStore::history`]): the run history
+//!   ([`crate::history`]), one [`RunRecord`] per run, recorded as running
+//!   before it starts and again when it ends, so that a scheduler that
+//!   dies leaves records that [`RunHistory::interrupt_runs`] turns into
+//!   interrupted runs;
+//! - [`NodeRegistry`] ([`JobStore::nodes`]): schedulers sharing a store
+//!   announce themselves with [`NodeRegistry::heartbeat`] ([`NodeRecord`]);
+//! - [`ChangeNotices`] ([`JobStore::changes`]): they learn of each other's
+//!   changes through [`ChangeNotices::watch`] ([`ChangeFeed`]).
+//!
+//! [`JobStore::locality`] ([`Locality`]) says whether the store lives in
+//! this process or is shared with others.
 //!
 //! [`MemoryStore`] is the default store; the persistent ones live in their
 //! own crates and pass the same conformance suite (`tempora-testkit`).
@@ -33,7 +42,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use std::collections::HashMap;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
 
@@ -157,7 +166,50 @@ impl Settled {
     }
 }
 
-/// Where jobs live.
+/// Where a store keeps its jobs, and what that implies for the scheduler
+/// ([`JobStore::locality`]).
+///
+/// ```
+/// use tempora::store::{JobStore, Locality, MemoryStore};
+///
+/// assert_eq!(MemoryStore::new().locality(), Locality::Process);
+/// assert!(Locality::Process.is_process());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Locality {
+    /// The jobs live in this process (the memory store). The store can
+    /// hold jobs whose task is a closure; only the scheduler's own API
+    /// changes it, so every change reaches the scheduler without looking
+    /// again (no polling, no change notices); one scheduler uses it alone,
+    /// so it needs no heartbeats and counts no runs of other nodes.
+    Process,
+    /// The jobs live in a database that other processes may change (the
+    /// default). Jobs need a task registered by name; the scheduler
+    /// re-reads the store at least every
+    /// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval)
+    /// (or listens to its [`ChangeNotices`]) so that a job added elsewhere
+    /// runs on time, announces itself through the store's
+    /// [`NodeRegistry`], and counts the runs of every node sharing the
+    /// store for `max_instances`.
+    Shared,
+}
+
+impl Locality {
+    /// True for [`Locality::Process`].
+    pub fn is_process(self) -> bool {
+        self == Locality::Process
+    }
+}
+
+/// Where jobs live: the contract every store keeps.
+///
+/// A new backend implements this trait, and the capability traits it
+/// offers: [`RunHistory`] (the run records; without it the scheduler keeps
+/// no history on the store), [`NodeRegistry`] (node records, for a
+/// [`Locality::Shared`] store that schedulers share) and [`ChangeNotices`]
+/// (a feed of changes, for a database that sends them). It hands them out
+/// through [`JobStore::history`], [`JobStore::nodes`] and
+/// [`JobStore::changes`], whose defaults answer `None`.
 ///
 /// Implementations must be safe to call from many tasks at once. Methods are
 /// async because persistent stores talk to a database; the memory store
@@ -185,8 +237,14 @@ impl Settled {
 /// assert!(store.acquire_due(start, 10, "node-b", lease).await?.is_empty());
 ///
 /// let next: Timestamp = "2026-01-01T00:05:00Z".parse()?;
-/// store.release("node-a", &claimed[0], Release::Reschedule(next)).await?;
+/// let released = store.release("node-a", &claimed[0], Release::Reschedule(next), start).await?;
+/// assert!(released.is_won());
 /// assert_eq!(store.next_run_time().await?, Some(next));
+///
+/// // The memory store keeps node records, but no history unless asked.
+/// assert!(store.nodes().is_some());
+/// assert!(store.history().is_none());
+/// assert!(store.changes().is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -196,27 +254,56 @@ pub trait JobStore: Send + Sync + 'static {
     /// A short name of the backend for messages: `memory`, `sqlite`, ….
     fn backend(&self) -> &'static str;
 
-    /// True when the store keeps jobs in this process only, so it can hold
-    /// jobs whose task is a closure.
-    fn keeps_closures(&self) -> bool {
-        false
+    /// Where the store keeps its jobs (see [`Locality`]); the default is
+    /// [`Locality::Shared`].
+    ///
+    /// ```
+    /// use tempora::store::{JobStore, Locality, MemoryStore};
+    ///
+    /// assert_eq!(MemoryStore::new().locality(), Locality::Process);
+    /// ```
+    fn locality(&self) -> Locality {
+        Locality::Shared
     }
 
-    /// True when every change to the store's jobs reaches the scheduler
-    /// without looking again: the store lives in this process and only the
-    /// scheduler's own API changes it (the memory store). False (the
-    /// default) for a store that other processes may change — a database —
-    /// which the scheduler re-reads at least every
-    /// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval)
-    /// so that a job added elsewhere runs on time.
+    /// The store's run history, if it keeps one; `None` (the default)
+    /// when it keeps none, and the scheduler records no runs on it.
     ///
     /// ```
     /// use tempora::store::{JobStore, MemoryStore};
     ///
-    /// assert!(MemoryStore::new().notifies_changes());
+    /// assert!(MemoryStore::new().history().is_none());
+    /// assert!(MemoryStore::with_history().history().is_some());
     /// ```
-    fn notifies_changes(&self) -> bool {
-        false
+    fn history(&self) -> Option<&dyn RunHistory> {
+        None
+    }
+
+    /// The store's node records, if it keeps them; `None` (the default)
+    /// when it keeps none, and schedulers sharing it cannot see each
+    /// other.
+    ///
+    /// ```
+    /// use tempora::store::{JobStore, MemoryStore};
+    ///
+    /// assert!(MemoryStore::new().nodes().is_some());
+    /// ```
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        None
+    }
+
+    /// The store's change notices, if its database sends them; `None`
+    /// (the default) otherwise, and the scheduler re-reads the store every
+    /// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval)
+    /// instead (a [`Locality::Process`] store needs neither).
+    ///
+    /// ```
+    /// use tempora::store::{JobStore, MemoryStore};
+    ///
+    /// assert!(MemoryStore::new().changes().is_none());
+    /// ```
+    fn changes(&self) -> Option<&dyn ChangeNotices> {
+        None
     }
 
     /// Adds `job`; with `replace_existing`, replaces a job of the same id.
@@ -274,26 +361,36 @@ pub trait JobStore: Send + Sync + 'static {
     ) -> Result<Vec<Claimed>>;
 
     /// Hands back `claimed` (as [`JobStore::acquire_due`] returned it) with
-    /// what happens next, and drops `owner`'s lease on it. If the job was
-    /// changed meanwhile (its next run time differs from the claimed one),
-    /// the change wins and only the lease is dropped; if it was removed,
-    /// nothing happens.
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()>;
+    /// what happens next, taking no fire time: a [`JobStore::settle`] of
+    /// one [`Settlement`] whose `takes_through` is `None`. It holds only
+    /// while `owner` still holds the job under a live lease at `now` (by
+    /// the store's [`LeaseClock`]), and drops that lease either way. If the
+    /// job was changed meanwhile (its next run time differs from the
+    /// claimed one), the change wins and only the lease is dropped; if it
+    /// was removed, nothing happens.
+    ///
+    /// # Errors
+    ///
+    /// As [`JobStore::settle`].
+    async fn release(
+        &self,
+        owner: &str,
+        claimed: &Claimed,
+        release: Release,
+        now: Timestamp,
+    ) -> Result<Settled> {
+        let settlement = Settlement::new(claimed.clone(), None, release);
+        let settled = self.settle(owner, &[settlement], now).await?;
+        Ok(settled.first().copied().unwrap_or(Settled::Lost))
+    }
 
     /// The jobs stored but not restorable (their stored form does not
     /// read), by id. They are kept, skipped by [`JobStore::list_jobs`] and
-    /// [`JobStore::acquire_due`], and never deleted by the store. The memory
-    /// store has none.
+    /// [`JobStore::acquire_due`], and never deleted by the store. The
+    /// default (a store that keeps jobs as values, like the memory store)
+    /// has none.
     async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
         Ok(Vec::new())
-    }
-
-    /// True when the store keeps the run history: the records of a
-    /// [`Settlement`] and [`JobStore::record_run`] are kept. The default is
-    /// true; a store that keeps none answers the history methods with
-    /// [`Error::is_unsupported`].
-    fn keeps_history(&self) -> bool {
-        true
     }
 
     /// Settles the jobs `owner` acquired: for each [`Settlement`], in one
@@ -304,7 +401,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// 1. takes the fire times through `takes_through` — sets the job's
     ///    previous fire time to it, so no node takes them again;
     /// 2. keeps the settlement's records (runs recorded as running before
-    ///    they start, misses);
+    ///    they start, misses) where the store keeps a [`RunHistory`];
     /// 3. releases the job as [`JobStore::release`] does (its next run time
     ///    by compare-and-set, so a change made meanwhile wins).
     ///
@@ -332,88 +429,38 @@ pub trait JobStore: Send + Sync + 'static {
         settlements: &[Settlement],
         now: Timestamp,
     ) -> Result<Vec<Settled>>;
+}
 
-    /// How many runs of each of `job_ids` are in progress on nodes other
-    /// than `except_node`: records still running and vouched for
-    /// (`alive_until` after the store's now under
-    /// [`LeaseClock::Database`], after `now` elsewhere: the complement of
-    /// what [`JobStore::interrupt_runs`] takes). A scheduler adds its own
-    /// runs in progress to enforce `max_instances` across every node
-    /// sharing the store. Jobs without such runs may be left out of the
-    /// answer.
-    ///
-    /// The default (for a store one scheduler uses alone) answers none.
-    ///
-    /// # Errors
-    ///
-    /// A store error.
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        let _ = (job_ids, except_node, now);
-        Ok(HashMap::new())
-    }
-
-    /// A feed of the database's notices that a job may now run sooner (see
-    /// [`ChangeFeed`]), for a store that other processes change; `None`
-    /// (the default) when the database sends none, and the scheduler
-    /// re-reads the store every
-    /// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval)
-    /// instead. With a feed, it re-reads it only every
-    /// [`store_recheck_interval`](crate::scheduler::SchedulerBuilder::store_recheck_interval),
-    /// in case a notice was lost.
-    ///
-    /// # Errors
-    ///
-    /// A store error when the listening connection cannot be opened; the
-    /// scheduler tries again later.
-    async fn watch(&self) -> Result<Option<ChangeFeed>> {
-        Ok(None)
-    }
-
-    /// Writes `node`'s record (inserting, or replacing the one of the same
-    /// id) with its `last_heartbeat` set to now by the store's
-    /// [`LeaseClock`] (`node.last_heartbeat` where it is the caller's), and
-    /// returns the record it replaced, if any: a scheduler reads from it
-    /// whether another live process uses its node id.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::is_unsupported`] from a store that keeps no node records
-    /// (the default implementation); a store error.
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        let _ = node;
-        Err(Error::unsupported(self.backend(), "node records"))
-    }
-
-    /// Every node record, by id, with the store's time now (by its
-    /// [`LeaseClock`], `now` where it is the caller's), to tell the live
-    /// from the stopped ones.
-    ///
-    /// # Errors
-    ///
-    /// As [`JobStore::heartbeat`].
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        let _ = now;
-        Err(Error::unsupported(self.backend(), "node records"))
-    }
-
-    /// Removes the record of node `id` if it is the one of `instance`: a
-    /// scheduler shutting down says it left.
-    ///
-    /// # Errors
-    ///
-    /// As [`JobStore::heartbeat`].
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        let _ = (id, instance);
-        Err(Error::unsupported(self.backend(), "node records"))
-    }
-
-    /// Records a run: inserts `record`, or replaces the record with the
-    /// same key `(job_id, scheduled_time, node)`.
+/// The run history a store keeps ([`crate::history`]), reached through
+/// [`JobStore::history`]: one [`RunRecord`] per run, recorded as running
+/// before it starts and again when it ends, so that a scheduler that dies
+/// leaves records that [`RunHistory::interrupt_runs`] turns into
+/// interrupted runs.
+///
+/// A backend that keeps run records implements it (every method; only
+/// [`RunHistory::record_run`] is provided) and answers `Some(self)` from
+/// [`JobStore::history`].
+///
+/// ```
+/// use tempora::history::{RunQuery, RunRecord};
+/// use tempora::jiff::Timestamp;
+/// use tempora::store::{JobStore, MemoryStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let store = MemoryStore::with_history();
+/// let history = store.history().expect("made with history");
+/// let at: Timestamp = "2026-01-01T09:00:00Z".parse()?;
+/// history.record_run(&RunRecord::running("report", at, "node-a", at, at)).await?;
+/// assert_eq!(history.list_runs(&RunQuery::new()).await?.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[async_trait]
+pub trait RunHistory: Send + Sync {
+    /// Records several runs: inserts each record, or replaces the record
+    /// with the same key `(job_id, scheduled_time, node)` (the last of a
+    /// key in `records` wins). A store may write them at once.
     ///
     /// Where the store measures leases on its own clock
     /// ([`LeaseClock::Database`]), it keeps a running record's promise on
@@ -424,24 +471,16 @@ pub trait JobStore: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::is_unsupported`] from a backend that does not keep run
-    /// history (the default implementation); a store error.
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        let _ = record;
-        Err(Error::unsupported(self.backend(), "run history"))
-    }
+    /// A store error.
+    async fn record_runs(&self, records: &[RunRecord]) -> Result<()>;
 
-    /// Records several runs, as [`JobStore::record_run`] does each (the
-    /// default calls it for each); a store may write them at once.
+    /// Records one run, as [`RunHistory::record_runs`] does.
     ///
     /// # Errors
     ///
-    /// As [`JobStore::record_run`].
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        for record in records {
-            self.record_run(record).await?;
-        }
-        Ok(())
+    /// As [`RunHistory::record_runs`].
+    async fn record_run(&self, record: &RunRecord) -> Result<()> {
+        self.record_runs(std::slice::from_ref(record)).await
     }
 
     /// The records `query` asks for, newest first: by scheduled time
@@ -449,11 +488,8 @@ pub trait JobStore: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// As [`JobStore::record_run`].
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        let _ = query;
-        Err(Error::unsupported(self.backend(), "run history"))
-    }
+    /// A store error.
+    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>>;
 
     /// Extends to `alive_until` the promise of every running record of
     /// `node` (see [`RunRecord::alive_until`]); returns how many records
@@ -465,15 +501,12 @@ pub trait JobStore: Send + Sync + 'static {
     /// it keeps the promise on that clock: its own now plus
     /// `alive_until - now`. So a node whose clock is off promises as long
     /// as one whose clock is right, and the records of every node compare
-    /// on one clock (see [`JobStore::interrupt_runs`]).
+    /// on one clock (see [`RunHistory::interrupt_runs`]).
     ///
     /// # Errors
     ///
-    /// As [`JobStore::record_run`].
-    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        let _ = (node, now, alive_until);
-        Err(Error::unsupported(self.backend(), "run history"))
-    }
+    /// A store error.
+    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64>;
 
     /// Marks as interrupted (with [`RunRecord::interrupted`] at `now`)
     /// every running record that [`RunRecord::is_abandoned`]: each whose
@@ -496,11 +529,8 @@ pub trait JobStore: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// As [`JobStore::record_run`].
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        let _ = (now, node);
-        Err(Error::unsupported(self.backend(), "run history"))
-    }
+    /// A store error.
+    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>>;
 
     /// Removes the finished records that `retention` does not keep at
     /// `now`: beyond the newest `per_job` of each job, or scheduled before
@@ -509,11 +539,110 @@ pub trait JobStore: Send + Sync + 'static {
     ///
     /// # Errors
     ///
-    /// As [`JobStore::record_run`].
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        let _ = (retention, now);
-        Err(Error::unsupported(self.backend(), "run history"))
-    }
+    /// A store error.
+    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64>;
+
+    /// How many runs of each of `job_ids` are in progress on nodes other
+    /// than `except_node`: records still running and vouched for
+    /// (`alive_until` after the store's now under
+    /// [`LeaseClock::Database`], after `now` elsewhere: the complement of
+    /// what [`RunHistory::interrupt_runs`] takes). A scheduler sharing the
+    /// store ([`Locality::Shared`]) adds its own runs in progress to
+    /// enforce `max_instances` across every node. Jobs without such runs
+    /// may be left out of the answer.
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    async fn running_counts(
+        &self,
+        job_ids: &[&str],
+        except_node: &str,
+        now: Timestamp,
+    ) -> Result<HashMap<String, u32>>;
+}
+
+/// The node records a store keeps ([`NodeRecord`]), reached through
+/// [`JobStore::nodes`]: schedulers sharing a store announce themselves
+/// with heartbeats, see each other, and say when they leave.
+///
+/// A backend that schedulers share implements it and answers `Some(self)`
+/// from [`JobStore::nodes`].
+///
+/// ```
+/// use tempora::jiff::Timestamp;
+/// use tempora::store::{JobStore, MemoryStore, NodeRecord};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let store = MemoryStore::new();
+/// let nodes = store.nodes().expect("the memory store keeps node records");
+/// let now: Timestamp = "2026-01-01T09:00:00Z".parse()?;
+/// let record = NodeRecord::new("node-a", "web-1", 4242, "3f2a9c", now);
+/// assert!(nodes.heartbeat(&record).await?.is_none());
+/// assert_eq!(nodes.list_nodes(now).await?.0.len(), 1);
+/// nodes.remove_node("node-a", "3f2a9c").await?;
+/// assert!(nodes.list_nodes(now).await?.0.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[async_trait]
+pub trait NodeRegistry: Send + Sync {
+    /// Writes `node`'s record (inserting, or replacing the one of the same
+    /// id) with its `last_heartbeat` set to now by the store's
+    /// [`LeaseClock`] (`node.last_heartbeat` where it is the caller's), and
+    /// returns the record it replaced, if any: a scheduler reads from it
+    /// whether another live process uses its node id.
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>>;
+
+    /// Every node record, by id, with the store's time now (by its
+    /// [`LeaseClock`], `now` where it is the caller's), to tell the live
+    /// from the stopped ones.
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)>;
+
+    /// Removes the record of node `id` if it is the one of `instance`: a
+    /// scheduler shutting down says it left.
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    async fn remove_node(&self, id: &str, instance: &str) -> Result<()>;
+}
+
+/// The notices a database sends when a job may run sooner, reached
+/// through [`JobStore::changes`]: with them, a scheduler re-reads a
+/// shared store only every
+/// [`store_recheck_interval`](crate::scheduler::SchedulerBuilder::store_recheck_interval),
+/// in case a notice was lost, instead of every
+/// [`store_poll_interval`](crate::scheduler::SchedulerBuilder::store_poll_interval).
+///
+/// A backend whose database sends notices (PostgreSQL, Redis) implements
+/// it and answers `Some(self)` from [`JobStore::changes`]; the memory
+/// store needs none ([`Locality::Process`]).
+///
+/// ```
+/// use tempora::store::{JobStore, MemoryStore};
+///
+/// assert!(MemoryStore::new().changes().is_none());
+/// ```
+#[async_trait]
+pub trait ChangeNotices: Send + Sync {
+    /// A feed of the database's notices that a job may now run sooner
+    /// (see [`ChangeFeed`]).
+    ///
+    /// # Errors
+    ///
+    /// A store error when the listening connection cannot be opened; the
+    /// scheduler tries again later.
+    async fn watch(&self) -> Result<ChangeFeed>;
 }
 
 /// A shared store is a store: a scheduler can take an `Arc<dyn JobStore>`
@@ -536,12 +665,20 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
         (**self).backend()
     }
 
-    fn keeps_closures(&self) -> bool {
-        (**self).keeps_closures()
+    fn locality(&self) -> Locality {
+        (**self).locality()
     }
 
-    fn notifies_changes(&self) -> bool {
-        (**self).notifies_changes()
+    fn history(&self) -> Option<&dyn RunHistory> {
+        (**self).history()
+    }
+
+    fn nodes(&self) -> Option<&dyn NodeRegistry> {
+        (**self).nodes()
+    }
+
+    fn changes(&self) -> Option<&dyn ChangeNotices> {
+        (**self).changes()
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
@@ -582,16 +719,8 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
         (**self).acquire_due(now, limit, owner, lease).await
     }
 
-    async fn release(&self, owner: &str, claimed: &Claimed, release: Release) -> Result<()> {
-        (**self).release(owner, claimed, release).await
-    }
-
     async fn unrestorable_jobs(&self) -> Result<Vec<UnrestorableJob>> {
         (**self).unrestorable_jobs().await
-    }
-
-    fn keeps_history(&self) -> bool {
-        (**self).keeps_history()
     }
 
     async fn settle(
@@ -601,54 +730,5 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
         now: Timestamp,
     ) -> Result<Vec<Settled>> {
         (**self).settle(owner, settlements, now).await
-    }
-
-    async fn running_counts(
-        &self,
-        job_ids: &[&str],
-        except_node: &str,
-        now: Timestamp,
-    ) -> Result<HashMap<String, u32>> {
-        (**self).running_counts(job_ids, except_node, now).await
-    }
-
-    async fn watch(&self) -> Result<Option<ChangeFeed>> {
-        (**self).watch().await
-    }
-
-    async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        (**self).heartbeat(node).await
-    }
-
-    async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        (**self).list_nodes(now).await
-    }
-
-    async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        (**self).remove_node(id, instance).await
-    }
-
-    async fn record_run(&self, record: &RunRecord) -> Result<()> {
-        (**self).record_run(record).await
-    }
-
-    async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        (**self).record_runs(records).await
-    }
-
-    async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        (**self).list_runs(query).await
-    }
-
-    async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        (**self).renew_runs(node, now, alive_until).await
-    }
-
-    async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        (**self).interrupt_runs(now, node).await
-    }
-
-    async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        (**self).prune_runs(retention, now).await
     }
 }

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 /// One scheduler sharing a store, as its latest heartbeat left it.
 ///
 /// A scheduler writes its record with
-/// [`JobStore::heartbeat`](crate::store::JobStore::heartbeat) when it starts
+/// [`NodeRegistry::heartbeat`](crate::store::NodeRegistry::heartbeat) when it starts
 /// using a store and then every third of its lease, and removes it when it
 /// shuts down; a record whose heartbeat is older than a lease belongs to a
 /// scheduler that stopped without saying so (killed, or cut off).

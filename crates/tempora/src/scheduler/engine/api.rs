@@ -99,7 +99,7 @@ impl Engine {
         }
         match job.task.name() {
             Some(name) => self.tasks.check_args(name, job.args())?,
-            None if !store.keeps_closures() => {
+            None if !store.locality().is_process() => {
                 job.to_stored()?;
             }
             None => {}

@@ -21,8 +21,6 @@ pub(super) struct Membership {
     /// When the next heartbeat is due, per store name; absent before the
     /// first.
     next_beat: HashMap<String, Timestamp>,
-    /// Stores that keep no node records.
-    no_nodes: HashSet<String>,
     /// Stores asked for change notices (whatever the answer).
     asked: HashSet<String>,
     /// Stores whose change notices wake the loop.
@@ -45,12 +43,17 @@ impl Engine {
     /// until.
     pub(super) async fn watch_stores(self: &Arc<Engine>) {
         for (name, store) in self.stores() {
-            if store.notifies_changes() || !lock(&self.membership).asked.insert(name.clone()) {
+            if store.locality().is_process() {
                 continue;
             }
-            let mut feed = match store.watch().await {
-                Ok(Some(feed)) => feed,
-                Ok(None) => continue,
+            let Some(changes) = store.changes() else {
+                continue;
+            };
+            if !lock(&self.membership).asked.insert(name.clone()) {
+                continue;
+            }
+            let mut feed = match changes.watch().await {
+                Ok(feed) => feed,
                 Err(error) => {
                     tracing::warn!(
                         store = %name,
@@ -106,16 +109,13 @@ impl Engine {
         let interval = self.lease / 3;
         let mut wake_at = None;
         for (name, store) in stores {
-            if store.notifies_changes() {
+            if store.locality().is_process() {
                 continue;
             }
-            let due = {
-                let membership = lock(&self.membership);
-                if membership.no_nodes.contains(name) {
-                    continue;
-                }
-                membership.next_beat.get(name).copied()
+            let Some(nodes) = store.nodes() else {
+                continue;
             };
+            let due = lock(&self.membership).next_beat.get(name).copied();
             if let Some(due) = due
                 && due > now
             {
@@ -123,7 +123,7 @@ impl Engine {
                 continue;
             }
             let record = self.node_record(now);
-            match store.heartbeat(&record).await {
+            match nodes.heartbeat(&record).await {
                 Ok(Some(previous))
                     if previous.instance != record.instance
                         && previous.is_live(now, self.lease)
@@ -141,10 +141,6 @@ impl Engine {
                     );
                 }
                 Ok(_) => {}
-                Err(error) if error.is_unsupported() => {
-                    lock(&self.membership).no_nodes.insert(name.clone());
-                    continue;
-                }
                 Err(error) => {
                     tracing::warn!(store = %name, %error, "cannot write this node's heartbeat");
                 }
@@ -172,7 +168,10 @@ impl Engine {
             let Ok(store) = self.store(&name) else {
                 continue;
             };
-            if let Err(error) = store.remove_node(&self.node, &instance).await {
+            let Some(nodes) = store.nodes() else {
+                continue;
+            };
+            if let Err(error) = nodes.remove_node(&self.node, &instance).await {
                 tracing::warn!(store = %name, %error, "cannot remove this node's record");
             }
         }

@@ -118,7 +118,7 @@ impl Engine {
         wake_at = earliest(wake_at, self.heartbeats(&answering, now).await);
         // A failing store is retried with backoff, not at the poll interval.
         for (name, store) in &answering {
-            if store.notifies_changes() {
+            if store.locality().is_process() {
                 continue;
             }
             let interval = if lock(&self.membership).watched.contains(name) {
@@ -192,8 +192,9 @@ impl Engine {
     ) -> Result<bool> {
         let mut progress = false;
         self.recorder.start_store(name, store.as_ref()).await?;
-        let keeps_history = self.recorder.keeps_history(name, store.as_ref());
-        let shared = !store.notifies_changes();
+        let history = store.history();
+        let keeps_history = history.is_some();
+        let shared = !store.locality().is_process();
         // Kept from batch to batch, so that their memory is taken once.
         let mut plans = Vec::new();
         let mut settlements = Vec::new();
@@ -208,11 +209,12 @@ impl Engine {
                 return Ok(progress);
             }
             // max_instances counts the runs of every node sharing the store.
-            let elsewhere = if shared && keeps_history {
-                let ids: Vec<&str> = claimed.iter().map(|job| &*job.id).collect();
-                store.running_counts(&ids, &self.node, now).await?
-            } else {
-                HashMap::new()
+            let elsewhere = match history {
+                Some(history) if shared => {
+                    let ids: Vec<&str> = claimed.iter().map(|job| &*job.id).collect();
+                    history.running_counts(&ids, &self.node, now).await?
+                }
+                _ => HashMap::new(),
             };
             let planning = Planning {
                 store: name,

@@ -92,7 +92,7 @@ pub(crate) struct Engine {
     /// How long a waiting shutdown waits before cancelling the runs.
     shutdown_timeout: Option<SignedDuration>,
     /// The longest the loop sleeps while a store may change behind its
-    /// back (see [`JobStore::notifies_changes`]).
+    /// back (a [`Locality::Shared`](crate::store::Locality::Shared) store).
     store_poll_interval: SignedDuration,
     /// The longest the loop sleeps on a store whose change notices it
     /// receives.
