@@ -13,9 +13,9 @@ mod support;
 use std::time::Duration;
 
 use support::{open, raw, url};
-use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::jiff::SignedDuration;
 use tempora::job::JobBuilder;
-use tempora::store::{JobStore, Release};
+use tempora::store::{ChangeNotice, JobStore, Release};
 use tempora::trigger::IntervalTrigger;
 use tempora_redis::{LeaseClock, RedisStore};
 use tempora_testkit::Capabilities;
@@ -431,7 +431,7 @@ async fn a_scheduler_keeps_running_while_the_server_is_down_and_its_job_runs_aga
 /// How long a test waits for a change notice before it fails.
 const NOTICE_PATIENCE: Duration = Duration::from_secs(5);
 
-async fn next_notice(feed: &mut tempora::store::ChangeFeed) -> Option<Timestamp> {
+async fn next_notice(feed: &mut tempora::store::ChangeFeed) -> ChangeNotice {
     tokio::time::timeout(NOTICE_PATIENCE, feed.next())
         .await
         .expect("no change notice arrived in time")
@@ -451,7 +451,7 @@ async fn a_job_added_through_one_instance_is_noticed_by_another() {
         .unwrap();
     let first = at(T0) + SignedDuration::from_mins(5);
     adder.add_job(job("a", first), false).await.unwrap();
-    assert_eq!(next_notice(&mut feed).await, Some(first));
+    assert_eq!(next_notice(&mut feed).await, ChangeNotice::RunsAt(first));
     // A store on another prefix is not heard.
     let other = store().await;
     other.add_job(job("a", at(T0)), false).await.unwrap();
@@ -461,7 +461,7 @@ async fn a_job_added_through_one_instance_is_noticed_by_another() {
         .unwrap();
     assert_eq!(
         next_notice(&mut feed).await,
-        Some(at(T0) + SignedDuration::from_mins(3))
+        ChangeNotice::RunsAt(at(T0) + SignedDuration::from_mins(3))
     );
     adder.remove_all_jobs().await.unwrap();
     other.remove_all_jobs().await.unwrap();
@@ -490,7 +490,7 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
         .unwrap();
     assert_eq!(
         next_notice(&mut feed).await,
-        Some(at(T0) + SignedDuration::from_mins(30))
+        ChangeNotice::RunsAt(at(T0) + SignedDuration::from_mins(30))
     );
     writer
         .update_job(job("a", at(T0) + SignedDuration::from_mins(40)))
@@ -503,7 +503,7 @@ async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
     // The first notice after the resume is the earlier change's.
     assert_eq!(
         next_notice(&mut feed).await,
-        Some(at(T0) + SignedDuration::from_mins(5))
+        ChangeNotice::RunsAt(at(T0) + SignedDuration::from_mins(5))
     );
     writer.remove_all_jobs().await.unwrap();
 }
@@ -516,7 +516,7 @@ async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lo
     server.kill();
     server.start_again();
     // Reconnected: a notice without a time, since some may have been lost.
-    assert_eq!(next_notice(&mut feed).await, None);
+    assert_eq!(next_notice(&mut feed).await, ChangeNotice::Unknown);
     let mut added = false;
     for _ in 0..50 {
         if store.add_job(job("a", at(T0)), true).await.is_ok() {
@@ -526,7 +526,7 @@ async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(added, "the store did not recover after the server returned");
-    assert_eq!(next_notice(&mut feed).await, Some(at(T0)));
+    assert_eq!(next_notice(&mut feed).await, ChangeNotice::RunsAt(at(T0)));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use tempora::jiff::SignedDuration;
-use tempora::store::JobStore;
+use tempora::store::{ChangeNotice, JobStore};
 use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
 use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job};
@@ -319,7 +319,7 @@ async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
     let notice = tokio::time::timeout(deadline, feed.next())
         .await
         .expect("no notice of the added job");
-    assert_eq!(notice, Some(Some(at(T0))));
+    assert_eq!(notice, Some(ChangeNotice::RunsAt(at(T0))));
     // Later: no notice. Earlier: a notice, the next one the feed gives.
     let later =
         tempora_testkit::jobs::with_next_run_time(&job("a", T0), Some(at("2026-01-01T05:00:00Z")));
@@ -330,7 +330,10 @@ async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
     let notice = tokio::time::timeout(deadline, feed.next())
         .await
         .expect("no notice of the job moved earlier");
-    assert_eq!(notice, Some(Some(at("2026-01-01T01:00:00Z"))));
+    assert_eq!(
+        notice,
+        Some(ChangeNotice::RunsAt(at("2026-01-01T01:00:00Z")))
+    );
     watching.drop_tables().await.unwrap();
 }
 

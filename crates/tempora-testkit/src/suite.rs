@@ -20,7 +20,9 @@ use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::{Job, JobBuilder};
-use tempora::store::{JobStore, LeaseClock, NodeRecord, Release, Settled, Settlement};
+use tempora::store::{
+    ChangeNotice, JobStore, LeaseClock, NodeRecord, Release, Settled, Settlement,
+};
 use tempora::task::{JobContext, JobTask};
 use tempora::trigger::CronTrigger;
 
@@ -2534,14 +2536,14 @@ pub async fn a_change_made_elsewhere_reaches_the_watch_feed(under_test: StoreUnd
         // feed reconnected): the one of the change comes after it.
         loop {
             match feed.next().await {
-                Some(None) => continue,
+                Some(ChangeNotice::Unknown) => continue,
                 other => break other,
             }
         }
     })
     .await
     .unwrap_or_else(|_| panic!("no notice of the job added elsewhere within 10 s"));
-    assert_eq!(notice, Some(Some(at(due))));
+    assert_eq!(notice, Some(ChangeNotice::RunsAt(at(due))));
     // Stop listening before the cleanup closes the store's connections.
     drop(feed);
     drop(elsewhere);

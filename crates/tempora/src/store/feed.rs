@@ -18,14 +18,16 @@ const BUFFERED: usize = 64;
 /// [`ChangeSender`] in the task that listens to its database.
 ///
 /// ```
-/// use tempora::store::ChangeFeed;
+/// use tempora::store::{ChangeFeed, ChangeNotice};
 /// use tempora::jiff::Timestamp;
 ///
 /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
 /// let (sender, mut feed) = ChangeFeed::channel();
 /// let at: Timestamp = "2026-01-01T09:00:00Z".parse()?;
 /// sender.notify(Some(at));
-/// assert_eq!(feed.next().await, Some(Some(at)));
+/// assert_eq!(feed.next().await, Some(ChangeNotice::RunsAt(at)));
+/// sender.notify(None);
+/// assert_eq!(feed.next().await, Some(ChangeNotice::Unknown));
 /// drop(sender);
 /// assert_eq!(feed.next().await, None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -35,6 +37,16 @@ const BUFFERED: usize = 64;
 #[derive(Debug)]
 pub struct ChangeFeed {
     notices: mpsc::Receiver<Option<Timestamp>>,
+}
+
+/// One notice of a [`ChangeFeed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeNotice {
+    /// A job changed and now runs next at this time, as the database said.
+    RunsAt(Timestamp),
+    /// Something changed, and when it runs is not known: the database did
+    /// not say, or notices may have been lost (after a reconnection).
+    Unknown,
 }
 
 /// The store's end of a [`ChangeFeed`].
@@ -50,21 +62,21 @@ impl ChangeFeed {
         (ChangeSender { notices }, ChangeFeed { notices: receiver })
     }
 
-    /// The next notice: `Some(next run time)` when known, `Some(None)` when
-    /// the database said only that something changed (or notices may have
-    /// been lost, after a reconnection); `None` once the store stopped
-    /// listening for good.
+    /// The next notice; `None` once the store stopped listening for good.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: a notice is either returned or stays in the feed.
-    pub async fn next(&mut self) -> Option<Option<Timestamp>> {
-        self.notices.recv().await
+    pub async fn next(&mut self) -> Option<ChangeNotice> {
+        let notice = self.notices.recv().await?;
+        Some(notice.map_or(ChangeNotice::Unknown, ChangeNotice::RunsAt))
     }
 }
 
 impl ChangeSender {
-    /// Sends a notice, without waiting: when the scheduler has notices it
+    /// Sends a notice, without waiting: the changed job's next run time when
+    /// the database said it ([`ChangeNotice::RunsAt`]), `None` when it did
+    /// not ([`ChangeNotice::Unknown`]). When the scheduler has notices it
     /// has not read yet, this one adds nothing and is dropped.
     pub fn notify(&self, next_run_time: Option<Timestamp>) {
         let _ = self.notices.try_send(next_run_time);

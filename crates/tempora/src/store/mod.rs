@@ -46,7 +46,7 @@ use crate::error::Result;
 use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::job::Job;
 
-pub use self::feed::{ChangeFeed, ChangeSender};
+pub use self::feed::{ChangeFeed, ChangeNotice, ChangeSender};
 pub use self::lease_clock::{LeaseClock, promise_on_store_clock};
 pub use self::memory::MemoryStore;
 pub use self::node::NodeRecord;

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use super::{Engine, SchedulerState, earliest};
 use crate::error::Error;
-use crate::store::{JobStore, NodeRecord};
+use crate::store::{ChangeNotice, JobStore, NodeRecord};
 use crate::sync::lock;
 
 /// What a node keeps of its membership in the stores it shares with other
@@ -75,8 +75,8 @@ impl Engine {
                         return;
                     }
                     match notice {
-                        Some(next) => engine.wakeup.wake_for(Some(next)),
-                        None => engine.wakeup.wake(),
+                        ChangeNotice::RunsAt(next) => engine.wakeup.wake_for(Some(next)),
+                        ChangeNotice::Unknown => engine.wakeup.wake(),
                     }
                 }
             });
