@@ -155,19 +155,24 @@ async fn the_tables_are_what_the_docs_say() {
     assert_eq!(tables, 0);
 }
 
-#[tokio::test]
-async fn processes_upgrading_at_once_upgrade_once() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let prefix = options.store.prefix.clone();
-    // The jobs table of a release before previous_fire_time, no version.
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+/// The jobs table as a release before `previous_fire_time` (and before the
+/// schema version) created it, under `prefix`.
+async fn previous_jobs_table(raw: &sqlx::PgPool, prefix: &str) {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE TABLE {prefix}jobs (id TEXT COLLATE \"C\" PRIMARY KEY, next_run_time BIGINT,
          job TEXT NOT NULL, owner TEXT, lease_expires BIGINT, unrestorable TEXT)"
     )))
-    .execute(&raw)
+    .execute(raw)
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn processes_upgrading_at_once_upgrade_once() {
+    let options = SqlOptions::new().prefix(unique_prefix("t"));
+    let prefix = options.store.prefix.clone();
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    previous_jobs_table(&raw, &prefix).await;
     let connecting: Vec<_> = (0..6)
         .map(|_| {
             let options = options.clone();
@@ -201,13 +206,7 @@ async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
     let prefix = options.store.prefix.clone();
     // Tables of a release that kept no schema version, read by a dump.
     let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE {prefix}jobs (id TEXT COLLATE \"C\" PRIMARY KEY, next_run_time BIGINT,
-         job TEXT NOT NULL, owner TEXT, lease_expires BIGINT, unrestorable TEXT)"
-    )))
-    .execute(&raw)
-    .await
-    .unwrap();
+    previous_jobs_table(&raw, &prefix).await;
     let mut dump = raw.begin().await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "LOCK TABLE {prefix}jobs IN ACCESS SHARE MODE"
