@@ -76,6 +76,7 @@ macro_rules! store_conformance_tests {
             release_of_a_removed_job_does_nothing,
             concurrent_claims_never_share_a_job,
             odd_and_big_payloads_round_trip,
+            a_job_with_calendars_round_trips,
             a_closure_job_is_refused_unless_the_store_keeps_closures,
             run_history_records_and_updates,
             run_history_keeps_exit_status_and_output,

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tempora::calendar::Calendar;
 use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
@@ -1128,6 +1129,87 @@ pub async fn run_history_keeps_exit_status_and_output(under_test: StoreUnderTest
             runs(again.as_ref(), RunQuery::new()).await,
             after,
             "another instance reads the same fields"
+        );
+    }
+    under_test.finish().await;
+}
+
+/// A job's exclusion calendars — every kind, with and without a zone of
+/// their own — come back from the store as they went in, and the job read
+/// back skips the fire times they exclude (another instance reads them
+/// too); a job without calendars stores none.
+pub async fn a_job_with_calendars_round_trips(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let calendar = |built: tempora::Result<Calendar>| {
+        built.unwrap_or_else(|error| panic!("the test's calendar is refused: {error}"))
+    };
+    // Every day at 09:00 in New York; the calendars leave Mondays only,
+    // except 2026-01-05 (a holiday).
+    let daily = CronTrigger::crontab("0 9 * * *")
+        .timezone("America/New_York")
+        .build()
+        .unwrap_or_else(|error| panic!("{error}"));
+    let with_calendars = build(
+        JobBuilder::new(TASK, daily)
+            .id("calendars")
+            .exclude_calendar(
+                "holidays",
+                calendar(Calendar::dates(["2026-01-05", "2026-12-25"]).build()),
+            )
+            .exclude_calendar("new-year", calendar(Calendar::yearly(["01-01"]).build()))
+            .exclude_calendar(
+                "weekends",
+                calendar(
+                    Calendar::weekdays(["sat", "sun"])
+                        .timezone("America/New_York")
+                        .build(),
+                ),
+            )
+            .exclude_calendar(
+                "mornings",
+                calendar(Calendar::daily("08:30", "09:30").timezone("UTC").build()),
+            )
+            .exclude_calendar(
+                "midweek",
+                calendar(Calendar::cron("* 9 * * tue-fri").build()),
+            ),
+    );
+    assert_eq!(
+        with_calendars.next_run_time(),
+        Some(at("2026-01-12T14:00:00Z")),
+        "the first Monday 09:00 in New York that no calendar excludes"
+    );
+    add(store, with_calendars.clone()).await;
+    add(store, job("plain", "2026-01-01T00:01:00Z")).await;
+    let back = get(store, "calendars")
+        .await
+        .unwrap_or_else(|| panic!("the job with calendars was added"));
+    assert_eq!(stored(&back), stored(&with_calendars));
+    assert_eq!(back.exclusions(), with_calendars.exclusions());
+    let monday = at("2026-01-12T14:00:00Z");
+    assert_eq!(
+        back.next_fire_time(Some(monday), monday),
+        Some(at("2026-01-19T14:00:00Z")),
+        "the job read back applies its calendars"
+    );
+    let plain = get(store, "plain")
+        .await
+        .unwrap_or_else(|| panic!("the plain job was added"));
+    assert!(plain.exclusions().is_empty());
+    assert!(stored(&plain).exclude.is_empty());
+    let listed = list(store).await;
+    assert_eq!(stored(find(&listed, "calendars")), stored(&with_calendars));
+    if under_test.can_reopen().is_ok() {
+        let again = under_test.reopened().await;
+        let back = must(
+            again.get_job("calendars").await,
+            "get from another instance",
+        )
+        .unwrap_or_else(|| panic!("another instance finds the job"));
+        assert_eq!(
+            stored(&back),
+            stored(&with_calendars),
+            "another instance reads the same calendars"
         );
     }
     under_test.finish().await;

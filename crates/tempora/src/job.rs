@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::calendar::{Calendar, Exclusions, next_included};
 use crate::error::{Error, Result};
 use crate::task::JobTask;
 use crate::trigger::Trigger;
@@ -284,6 +285,7 @@ pub(crate) struct JobOptions {
     pub(crate) max_instances: u32,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
+    pub(crate) exclusions: Exclusions,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -364,6 +366,33 @@ impl Job {
     /// When it runs next; `None` while paused.
     pub fn next_run_time(&self) -> Option<Timestamp> {
         self.next_run_time
+    }
+
+    /// The calendars whose times the job does not fire at, by name, each
+    /// in its zone; see [`crate::calendar`].
+    pub fn exclusions(&self) -> &Exclusions {
+        &self.options.exclusions
+    }
+
+    /// The next fire time of the job's trigger that none of its calendars
+    /// excludes, with the contract of [`Trigger::next_fire_time`]: what the
+    /// scheduler gives the job as its next run time.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let trigger = CronTrigger::crontab("0 12 * * *").timezone("UTC").build()?;
+    /// let job = JobBuilder::new("lunch", trigger)
+    ///     .exclude_calendar("weekends", Calendar::weekdays(["sat", "sun"]).build()?)
+    ///     .build_at(&JobDefaults::default(), "2026-11-27T13:00:00Z".parse()?)?; // a Friday
+    /// let friday = "2026-11-27T12:00:00Z".parse()?;
+    /// assert_eq!(job.next_fire_time(Some(friday), friday).unwrap().to_string(), "2026-11-30T12:00:00Z");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_fire_time(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
+        next_included(&self.trigger, &self.options.exclusions, previous, now)
     }
 
     /// What happens to a run of it that is interrupted; see
@@ -465,6 +494,7 @@ impl Job {
             next_run_time: self.next_run_time,
             labels: options.labels.clone(),
             on_interrupted: options.on_interrupted,
+            exclude: options.exclusions.clone(),
         })
     }
 
@@ -485,6 +515,7 @@ impl Job {
                 max_instances: stored.max_instances,
                 labels: stored.labels,
                 on_interrupted: stored.on_interrupted,
+                exclusions: stored.exclude,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
@@ -548,6 +579,12 @@ pub struct StoredJob {
     /// `skip` (the default), so older stored jobs still read.
     #[serde(default, skip_serializing_if = "OnInterrupted::is_skip")]
     pub on_interrupted: OnInterrupted,
+    /// The calendars the job excludes ([`Job::exclusions`]), by name, with
+    /// their rules and zones, so that a scheduler that does not know them
+    /// by name applies them too; left out of the JSON when there are none,
+    /// and empty when absent, so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exclude: Exclusions,
 }
 
 impl StoredJob {
@@ -597,6 +634,10 @@ pub struct JobBuilder {
     pub(crate) replace_existing: bool,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    /// Calendars named, to be found among the scheduler's.
+    pub(crate) exclude: Vec<String>,
+    /// Calendars given, or found.
+    pub(crate) exclusions: Exclusions,
 }
 
 impl JobBuilder {
@@ -622,6 +663,8 @@ impl JobBuilder {
             replace_existing: false,
             labels: BTreeMap::new(),
             on_interrupted: None,
+            exclude: Vec::new(),
+            exclusions: Exclusions::new(),
         }
     }
 
@@ -730,6 +773,71 @@ impl JobBuilder {
         self
     }
 
+    /// Excludes the calendars the scheduler knows by these names (see
+    /// [`SchedulerBuilder::calendar`](crate::scheduler::SchedulerBuilder::calendar)):
+    /// the job does not fire at the times they hold. The job keeps their
+    /// definitions, so changing a scheduler's calendar later does not
+    /// change the jobs added before.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::JobBuilder;
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .calendar("holidays", Calendar::dates(["2026-12-25", "2027-01-01"]).build()?)
+    ///     .host_driven()?;
+    /// let trigger = CronTrigger::crontab("0 9 * * *").timezone("UTC").build()?;
+    /// let job = scheduler.add_job(JobBuilder::new("report", trigger).exclude(["holidays"]))?;
+    /// assert_eq!(job.exclusions().keys().collect::<Vec<_>>(), ["holidays"]);
+    ///
+    /// let unknown = JobBuilder::new("report", CronTrigger::crontab("0 9 * * *").timezone("UTC").build()?)
+    ///     .exclude(["holydays"]);
+    /// assert_eq!(
+    ///     scheduler.add_job(unknown).unwrap_err().to_string(),
+    ///     "exclude: \"holydays\" is not a calendar of the scheduler; known: \"holidays\""
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exclude<I, S>(mut self, names: I) -> JobBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Excludes `calendar` under `name`, given here rather than known to
+    /// the scheduler: for a job built with [`JobBuilder::build_at`] and put
+    /// straight into a store.
+    pub fn exclude_calendar(mut self, name: impl Into<String>, calendar: Calendar) -> JobBuilder {
+        self.exclusions.insert(name.into(), calendar);
+        self
+    }
+
+    /// Finds the calendars named with [`JobBuilder::exclude`] among
+    /// `known`.
+    pub(crate) fn find_calendars(mut self, known: &Exclusions) -> Result<JobBuilder> {
+        for name in std::mem::take(&mut self.exclude) {
+            let Some(calendar) = known.get(&name) else {
+                let names: Vec<String> = known.keys().map(|name| format!("{name:?}")).collect();
+                let known = if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                };
+                return Err(Error::invalid(
+                    "exclude",
+                    format!("{name:?} is not a calendar of the scheduler; known: {known}"),
+                ));
+            };
+            self.exclusions.insert(name, calendar.clone());
+        }
+        Ok(self)
+    }
+
     /// Builds the job as a scheduler would at `now`, filling what is unset
     /// from `defaults`. Schedulers call it in `add_job`; call it yourself to
     /// put a job straight into a store.
@@ -737,8 +845,21 @@ impl JobBuilder {
     /// # Errors
     ///
     /// Field `args` when the arguments could not be serialized, `id` when it
-    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative.
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative;
+    /// `exclude` when a calendar is named with [`JobBuilder::exclude`] (only
+    /// a scheduler knows those: give it with [`JobBuilder::exclude_calendar`]),
+    /// or when the calendars exclude every fire time of a trigger that has
+    /// some (see [`crate::calendar`]).
     pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
+        if let Some(name) = self.exclude.first() {
+            return Err(Error::invalid(
+                "exclude",
+                format!(
+                    "{name:?} is a calendar name, which only a scheduler resolves; \
+                     give the calendar with JobBuilder::exclude_calendar"
+                ),
+            ));
+        }
         let args = self.args.map_err(|message| {
             Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
         })?;
@@ -775,8 +896,32 @@ impl JobBuilder {
             Some(name) => Arc::from(name),
             None => Arc::clone(self.task.shared_name().unwrap_or(&id)),
         };
+        let zone = self.trigger.zone();
+        let exclusions: Exclusions = self
+            .exclusions
+            .iter()
+            .map(|(name, calendar)| (name.clone(), calendar.in_zone_unless_set(zone)))
+            .collect();
         let next_run_time = match self.first_run {
-            FirstRun::FromTrigger => self.trigger.next_fire_time(None, now),
+            FirstRun::FromTrigger => {
+                let next = next_included(&self.trigger, &exclusions, None, now);
+                if next.is_none()
+                    && !exclusions.is_empty()
+                    && let Some(first) = self.trigger.next_fire_time(None, now)
+                {
+                    let names: Vec<String> =
+                        exclusions.keys().map(|name| format!("{name:?}")).collect();
+                    return Err(Error::invalid(
+                        "exclude",
+                        format!(
+                            "the calendars {} exclude every fire time of the trigger from {} on",
+                            names.join(", "),
+                            zone.format(first)
+                        ),
+                    ));
+                }
+                next
+            }
             FirstRun::At(first) => Some(first),
             FirstRun::Paused => None,
         };
@@ -794,6 +939,7 @@ impl JobBuilder {
                 max_instances,
                 labels: self.labels,
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
+                exclusions,
             }),
             next_run_time,
             previous_fire_time: None,
