@@ -18,6 +18,7 @@
 //! | `jobs remove ID` | removed (a job of the configuration file comes back when the daemon reloads the file) |
 //! | `jobs add ID …` | added with the label `origin = cli`: the daemon's sync keeps it |
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tempora::Error;
+use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
 use tempora::job::{Job, MisfireGraceTime};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
@@ -309,12 +311,18 @@ pub struct AddArgs {
 impl AddArgs {
     /// The job the options describe, its trigger in `default_zone` unless
     /// `--timezone` is given: what a `[[job]]` of the configuration file with
-    /// the same keys would give.
+    /// the same keys would give. `--exclude` names calendars of
+    /// `calendars` (the configuration file's).
     ///
     /// # Errors
     ///
-    /// A value refused, naming its field.
-    pub fn to_job(&self, default_zone: &str) -> Result<JobConfig> {
+    /// A value refused, naming its field; field `exclude` for a calendar
+    /// not in `calendars`.
+    pub fn to_job(
+        &self,
+        default_zone: &str,
+        calendars: &BTreeMap<String, Calendar>,
+    ) -> Result<JobConfig> {
         let zone = Zone::new(
             self.trigger
                 .common
@@ -374,6 +382,7 @@ impl AddArgs {
         if self.max_instances == Some(0) {
             return Err(Error::invalid("max_instances", "0 is not allowed: at least 1").into());
         }
+        let exclude = resolve_calendars(&self.trigger.common.exclude, calendars)?;
         Ok(JobConfig {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -383,9 +392,32 @@ impl AddArgs {
             coalesce: self.no_coalesce.then_some(false),
             max_instances: self.max_instances,
             on_interrupted: None,
+            exclude,
             paused: self.paused,
         })
     }
+}
+
+/// The calendars `names` (`--exclude`) among `calendars`, the configuration
+/// file's.
+///
+/// # Errors
+///
+/// Field `exclude` for a name the file does not define.
+pub fn resolve_calendars(
+    names: &[String],
+    calendars: &BTreeMap<String, Calendar>,
+) -> Result<BTreeMap<String, Calendar>> {
+    let mut found = BTreeMap::new();
+    for name in names {
+        let Some(calendar) = calendars.get(name) else {
+            let message = crate::config::unknown_calendar(name, calendars);
+            let reason = message.strip_prefix("exclude: ").unwrap_or(&message);
+            return Err(Error::invalid("exclude", reason).into());
+        };
+        found.insert(name.clone(), calendar.clone());
+    }
+    Ok(found)
 }
 
 /// The variable names of `--inherit-env`, each checked.
@@ -418,7 +450,12 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .as_ref()
                 .and_then(|config| config.timezone().map(str::to_owned))
                 .unwrap_or_else(|| opened.zone.name().to_owned());
-            let config = add.to_job(&default_zone)?;
+            let calendars = opened
+                .config
+                .as_ref()
+                .map(|config| config.calendars.clone())
+                .unwrap_or_default();
+            let config = add.to_job(&default_zone, &calendars)?;
             let defaults = opened
                 .config
                 .as_ref()
@@ -446,7 +483,7 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                     Error::invalid("until", format!("{until:?} is not in the future")).into(),
                 );
             }
-            let Some(next) = job.trigger().next_fire_time(None, until_time) else {
+            let Some(next) = job.next_fire_time(None, until_time) else {
                 return Err(Error::invalid(
                     "until",
                     format!(
@@ -465,7 +502,7 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
         }
         JobsCommand::Resume { id } => {
             let job = opened.job(id)?;
-            let Some(next) = job.trigger().next_fire_time(None, now) else {
+            let Some(next) = job.next_fire_time(None, now) else {
                 opened.block_on(opened.store.remove_job(id))?;
                 return Ok(if json {
                     format!("{}\n", json!({ "id": id, "removed": true }))
