@@ -333,3 +333,67 @@ fn the_readme_first_command_runs_the_example_and_jobs_fire() {
     signal(&daemon, "INT");
     assert!(wait_exit(&mut daemon).success());
 }
+
+#[test]
+fn calendars_of_the_file_skip_fire_times_on_every_job_that_excludes_them() {
+    let setup = Setup::new(
+        "calendars",
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [calendar.even-seconds]\ncron = \"*/2 * * * * *\"\n\n\
+         [[job]]\nid = \"odd\"\ncommand = [\"echo\", \"odd\"]\ninterval = { seconds = 1 }\n\
+         exclude = [\"even-seconds\"]\n\n\
+         [[job]]\nid = \"weekly\"\nshell = \"true\"\ncron = { day_of_week = 1, hour = 3 }\n",
+    );
+    let mut daemon = setup.start();
+    // A job added at run time names the file's calendar too.
+    setup.ok(&[
+        "jobs",
+        "add",
+        "odd-too",
+        "--interval",
+        "1s",
+        "--exclude",
+        "even-seconds",
+        "--shell",
+        "echo odd too",
+    ]);
+    let unknown = setup.tempora(&[
+        "jobs",
+        "add",
+        "nope",
+        "--interval",
+        "1s",
+        "--exclude",
+        "odd-seconds",
+        "--shell",
+        "true",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("exclude: \"odd-seconds\" is not a calendar of the configuration file"),
+        "{unknown:?}"
+    );
+    for id in ["odd", "odd-too"] {
+        setup.wait_until("three runs", || setup.count(id, "success") >= 3);
+        // Every run is on an odd second; the even ones were skipped, not
+        // recorded as missed.
+        for run in setup.runs(id) {
+            let second = timestamp(&run["scheduled_time"]).as_second();
+            assert_eq!(second.rem_euclid(2), 1, "{id}: {run}");
+            assert_ne!(run["status"], "missed", "{id}: {run}");
+        }
+    }
+    // The daemon logs the file's warnings when it loads it.
+    let warning = "job \"weekly\": cron.day_of_week = 1 means Tuesday in the table form \
+                   (APScheduler's numbering, 0 = Monday); write \"tue\"";
+    let log = setup.log();
+    assert!(
+        log.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .any(|line| line["level"] == "WARN" && line["fields"]["message"] == warning),
+        "{log}"
+    );
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+}
