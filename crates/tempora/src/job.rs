@@ -783,9 +783,13 @@ impl JobBuilder {
     /// use tempora::calendar::Calendar;
     /// use tempora::job::JobBuilder;
     /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
     /// use tempora::trigger::CronTrigger;
     ///
+    /// let tasks = Tasks::new();
+    /// tasks.register("report", |_: JobContext, _: ()| Ok::<_, String>(()));
     /// let scheduler = SchedulerBuilder::new()
+    ///     .tasks(tasks)
     ///     .calendar("holidays", Calendar::dates(["2026-12-25", "2027-01-01"]).build()?)
     ///     .host_driven()?;
     /// let trigger = CronTrigger::crontab("0 9 * * *").timezone("UTC").build()?;

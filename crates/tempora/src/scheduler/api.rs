@@ -231,9 +231,12 @@ scheduler_api! {
         /// use tempora::calendar::Calendar;
         /// use tempora::job::JobBuilder;
         /// use tempora::scheduler::SchedulerBuilder;
+        /// use tempora::task::{JobContext, Tasks};
         /// use tempora::trigger::CronTrigger;
         ///
-        /// let scheduler = SchedulerBuilder::new().host_driven()?;
+        /// let tasks = Tasks::new();
+        /// tasks.register("wake", |_: JobContext, _: ()| Ok::<_, String>(()));
+        /// let scheduler = SchedulerBuilder::new().tasks(tasks).host_driven()?;
         /// scheduler.add_calendar("christmas", Calendar::yearly(["12-25"]).build()?)?;
         /// let trigger = CronTrigger::crontab("0 8 * * *").timezone("UTC").build()?;
         /// let job = scheduler.add_job(JobBuilder::new("wake", trigger).exclude(["christmas"]))?;

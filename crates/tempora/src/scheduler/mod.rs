@@ -350,9 +350,13 @@ impl SchedulerBuilder {
     /// use tempora::calendar::Calendar;
     /// use tempora::job::JobBuilder;
     /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
     /// use tempora::trigger::CronTrigger;
     ///
+    /// let tasks = Tasks::new();
+    /// tasks.register("sync", |_: JobContext, _: ()| Ok::<_, String>(()));
     /// let scheduler = SchedulerBuilder::new()
+    ///     .tasks(tasks)
     ///     .calendar("weekends", Calendar::weekdays(["sat", "sun"]).build()?)
     ///     .calendar("maintenance-window", Calendar::daily("02:00", "04:00").timezone("UTC").build()?)
     ///     .host_driven()?;
