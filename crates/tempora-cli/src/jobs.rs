@@ -632,6 +632,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "args": shown_args(opened, job.args()),
         "trigger": job.trigger().to_string(),
         "trigger_spec": serde_json::to_value(job.trigger()).unwrap_or(Value::Null),
+        "exclude": serde_json::to_value(job.exclusions()).unwrap_or(Value::Null),
         "next_run_time": job.next_run_time().map(|next| zone.format(next)),
         "next_run_in_seconds": job.next_run_time().map(|next| next.as_second() - now.as_second()),
         "paused": job.is_paused(),
@@ -733,8 +734,11 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
             },
         ),
         ("trigger", job.trigger().to_string()),
-        ("next run", next_run_text(opened, &job, now)),
     ];
+    for (name, calendar) in job.exclusions() {
+        lines.push(("exclude", format!("{name}: {calendar}")));
+    }
+    lines.push(("next run", next_run_text(opened, &job, now)));
     match (&command, command_line(&job)) {
         (Some(_), Some(line)) => lines.push(("command", line)),
         _ => lines.push((

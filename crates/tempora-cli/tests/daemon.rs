@@ -374,6 +374,19 @@ fn calendars_of_the_file_skip_fire_times_on_every_job_that_excludes_them() {
             .contains("exclude: \"odd-seconds\" is not a calendar of the configuration file"),
         "{unknown:?}"
     );
+    // `jobs show` says what a job excludes.
+    let shown = setup.json(&["jobs", "show", "odd-too"]);
+    assert_eq!(
+        shown["exclude"],
+        serde_json::json!({"even-seconds": {"cron": "*/2 * * * * *", "timezone": "UTC"}}),
+        "{shown}"
+    );
+    let shown = setup.ok(&["jobs", "show", "odd"]);
+    assert!(
+        shown.lines().any(|line| line.starts_with("exclude:")
+            && line.ends_with(" even-seconds: cron['*/2 * * * * *'] in UTC")),
+        "{shown}"
+    );
     for id in ["odd", "odd-too"] {
         setup.wait_until("three runs", || setup.count(id, "success") >= 3);
         // Every run is on an odd second; the even ones were skipped, not
