@@ -11,7 +11,9 @@
 //! * the job API (add with its checks and defaults, get, list, modify,
 //!   reschedule, pause, resume, run now, remove), the events and listeners,
 //!   the jobs table, shutdown with and without waiting, the lifecycle;
-//! * a cron job across a DST gap and fold runs as its trigger says.
+//! * a cron job across a DST gap and fold runs as its trigger says;
+//! * a job skips the fire times of the calendars it excludes: not run, not
+//!   missed, and its next run time is the next one they leave.
 //!
 //! Nothing here sleeps to wait for time: the clock moves when the test says,
 //! and runs (on executor threads) are awaited through their events.

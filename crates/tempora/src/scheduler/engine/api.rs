@@ -21,7 +21,11 @@ impl Engine {
         }
         let replace_existing = builder.replace_existing;
         let from_trigger = builder.first_run == crate::job::FirstRun::FromTrigger;
-        let builder = builder.find_calendars(&self.calendars())?;
+        let builder = if builder.exclude.is_empty() {
+            builder
+        } else {
+            builder.find_calendars(&self.calendars())?
+        };
         let mut job = builder.build_at(&self.defaults, self.clock.now())?;
         job.trigger = self.share_trigger(job.trigger);
         job.options = self.shared_options.share(job.options);
