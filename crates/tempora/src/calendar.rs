@@ -153,6 +153,14 @@ impl CalendarBuilder {
     /// The zone the calendar's days and times are in: an IANA name, `UTC`
     /// or an offset (default: the zone of the trigger of the job that
     /// excludes it).
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    ///
+    /// let calendar = Calendar::weekdays(["sun"]).timezone("Pacific/Auckland").build()?;
+    /// assert_eq!(calendar.zone().map(|zone| zone.name()), Some("Pacific/Auckland"));
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
     pub fn timezone(mut self, name: impl Into<String>) -> CalendarBuilder {
         self.record.timezone = Some(name.into());
         self
@@ -307,6 +315,13 @@ impl Calendar {
 
     /// The calendar's zone; `None` when it takes the zone of the trigger
     /// of the job that excludes it.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    ///
+    /// assert!(Calendar::yearly(["12-25"]).build()?.zone().is_none());
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
     pub fn zone(&self) -> Option<&Zone> {
         self.inner.zone.as_ref()
     }
@@ -324,7 +339,17 @@ impl Calendar {
         Calendar::try_from(record).unwrap_or_else(|_| self.clone())
     }
 
-    /// True when the calendar excludes `time`.
+    /// True when the calendar excludes `time`, in its zone (UTC when it
+    /// has none: a job's calendars always have one).
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    ///
+    /// let new_year = Calendar::dates(["2027-01-01"]).build()?;
+    /// assert!(new_year.excludes("2027-01-01T23:59:59Z".parse()?));
+    /// assert!(!new_year.excludes("2027-01-02T00:00:00Z".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn excludes(&self, time: Timestamp) -> bool {
         self.excluded_until(time).is_some()
     }
@@ -615,7 +640,16 @@ fn time_of_day(text: &str) -> Option<Time> {
     Time::new(hour, minute, second, 0).ok()
 }
 
-/// The calendars a job excludes, by name, each with its zone resolved.
+/// Calendars by name: those a scheduler knows, or those a job excludes
+/// (each with its zone resolved).
+///
+/// ```
+/// use tempora::calendar::{Calendar, Exclusions};
+///
+/// let exclusions = Exclusions::from([("weekends".to_owned(), Calendar::weekdays(["sat", "sun"]).build()?)]);
+/// assert!(exclusions.contains_key("weekends"));
+/// # Ok::<(), tempora::Error>(())
+/// ```
 pub type Exclusions = BTreeMap<String, Calendar>;
 
 /// The first of `exclusions` that excludes `time`, with the instant up to

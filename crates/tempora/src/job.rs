@@ -370,6 +370,21 @@ impl Job {
 
     /// The calendars whose times the job does not fire at, by name, each
     /// in its zone; see [`crate::calendar`].
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let trigger = CronTrigger::crontab("0 9 * * *").timezone("Asia/Tokyo").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .exclude_calendar("holidays", Calendar::dates(["2027-01-01"]).build()?)
+    ///     .build_at(&JobDefaults::default(), "2026-12-01T00:00:00Z".parse()?)?;
+    /// // A calendar without a zone takes the trigger's.
+    /// let zone = job.exclusions()["holidays"].zone().map(|zone| zone.name());
+    /// assert_eq!(zone, Some("Asia/Tokyo"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn exclusions(&self) -> &Exclusions {
         &self.options.exclusions
     }
@@ -816,6 +831,20 @@ impl JobBuilder {
     /// Excludes `calendar` under `name`, given here rather than known to
     /// the scheduler: for a job built with [`JobBuilder::build_at`] and put
     /// straight into a store.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let night = Calendar::daily("22:00", "06:00").build()?;
+    /// let job = JobBuilder::new("poll", trigger)
+    ///     .exclude_calendar("night", night)
+    ///     .build_at(&JobDefaults::default(), "2026-06-01T21:30:00Z".parse()?)?;
+    /// assert_eq!(job.next_run_time().unwrap().to_string(), "2026-06-02T06:30:00Z");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn exclude_calendar(mut self, name: impl Into<String>, calendar: Calendar) -> JobBuilder {
         self.exclusions.insert(name.into(), calendar);
         self
