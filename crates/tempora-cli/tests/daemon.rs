@@ -397,6 +397,29 @@ fn calendars_of_the_file_skip_fire_times_on_every_job_that_excludes_them() {
             assert_ne!(run["status"], "missed", "{id}: {run}");
         }
     }
+    // A reload with a changed calendar changes the jobs of the file that
+    // exclude it; a job added at run time keeps the calendar it was added
+    // with.
+    setup.write_config(
+        &std::fs::read_to_string(setup.config())
+            .unwrap()
+            .replace("*/2 * * * * *", "1-59/2 * * * * *"),
+    );
+    signal(&daemon, "HUP");
+    setup.wait_until("the reload is applied", || {
+        setup
+            .log()
+            .contains("the configuration was reloaded: changed odd (exclude)")
+    });
+    let even = |id: &str| {
+        setup
+            .runs(id)
+            .iter()
+            .filter(|run| timestamp(&run["scheduled_time"]).as_second().rem_euclid(2) == 0)
+            .count()
+    };
+    setup.wait_until("odd runs on even seconds", || even("odd") >= 2);
+    assert_eq!(even("odd-too"), 0);
     // The daemon logs the file's warnings when it loads it.
     let warning = "job \"weekly\": cron.day_of_week = 1 means Tuesday in the table form \
                    (APScheduler's numbering, 0 = Monday); write \"tue\"";
