@@ -397,6 +397,13 @@ fn calendars_of_the_file_skip_fire_times_on_every_job_that_excludes_them() {
             assert_ne!(run["status"], "missed", "{id}: {run}");
         }
     }
+    // `tempora next --job` shows the job's schedule with its calendar.
+    let shown = setup.ok(&["next", "--job", "odd-too", "--count", "4"]);
+    assert_eq!(shown.lines().count(), 4, "{shown}");
+    for line in shown.lines() {
+        let second = line.parse::<jiff::Timestamp>().unwrap().as_second();
+        assert_eq!(second.rem_euclid(2), 1, "{shown}");
+    }
     // A reload with a changed calendar changes the jobs of the file that
     // exclude it; a job added at run time keeps the calendar it was added
     // with.
