@@ -284,6 +284,7 @@ pub(crate) struct JobOptions {
     pub(crate) max_instances: u32,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
+    pub(crate) timeout: Option<SignedDuration>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -370,6 +371,13 @@ impl Job {
     /// [`OnInterrupted`].
     pub fn on_interrupted(&self) -> OnInterrupted {
         self.options.on_interrupted
+    }
+
+    /// How long a run may take before it is stopped and recorded as
+    /// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout); `None`:
+    /// no limit. See [`JobBuilder::timeout`].
+    pub fn timeout(&self) -> Option<SignedDuration> {
+        self.options.timeout
     }
 
     /// The latest fire time a scheduler has taken for it — run, or recorded
@@ -465,6 +473,7 @@ impl Job {
             next_run_time: self.next_run_time,
             labels: options.labels.clone(),
             on_interrupted: options.on_interrupted,
+            timeout: options.timeout,
         })
     }
 
@@ -485,6 +494,7 @@ impl Job {
                 max_instances: stored.max_instances,
                 labels: stored.labels,
                 on_interrupted: stored.on_interrupted,
+                timeout: stored.timeout,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
@@ -548,6 +558,11 @@ pub struct StoredJob {
     /// `skip` (the default), so older stored jobs still read.
     #[serde(default, skip_serializing_if = "OnInterrupted::is_skip")]
     pub on_interrupted: OnInterrupted,
+    /// How long a run may take (an ISO 8601 duration such as `"PT30S"`);
+    /// left out of the JSON when there is no limit, and no limit when
+    /// absent, so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<SignedDuration>,
 }
 
 impl StoredJob {
@@ -597,6 +612,7 @@ pub struct JobBuilder {
     pub(crate) replace_existing: bool,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    pub(crate) timeout: Option<SignedDuration>,
 }
 
 impl JobBuilder {
@@ -622,6 +638,7 @@ impl JobBuilder {
             replace_existing: false,
             labels: BTreeMap::new(),
             on_interrupted: None,
+            timeout: None,
         }
     }
 
@@ -687,6 +704,53 @@ impl JobBuilder {
         self
     }
 
+    /// How long a run may take (more than zero): past it the run is
+    /// stopped and recorded as
+    /// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout), with a
+    /// `JobError` event saying so. The limit counts from when the run
+    /// starts on its executor (not from its fire time), on the
+    /// scheduler's clock, and is kept in the job's stored form.
+    ///
+    /// How a run is stopped depends on how it runs:
+    ///
+    /// * an async task's future is dropped at the limit;
+    /// * a sync task (a thread) cannot be stopped from outside: its
+    ///   context is cancelled ([`JobContext::is_cancelled`](crate::task::JobContext::is_cancelled))
+    ///   and its outcome is recorded as a timeout at the limit; the job's
+    ///   instance stays taken until the thread returns, and what it
+    ///   returns then is logged and discarded;
+    /// * a run in a process pool's worker process is killed with the
+    ///   worker, which is replaced for the next run;
+    /// * the [`COMMAND`](crate::task::COMMAND) task's program is killed
+    ///   with its process group, as at its own
+    ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout): the
+    ///   smaller of the two applies, and the output tail is kept.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let now = "2026-01-01T00:00:00Z".parse()?;
+    /// let job = JobBuilder::new("report", trigger.clone())
+    ///     .timeout(SignedDuration::from_secs(30))
+    ///     .build_at(&JobDefaults::default(), now)?;
+    /// assert_eq!(job.timeout(), Some(SignedDuration::from_secs(30)));
+    /// assert_eq!(serde_json::to_value(job.to_stored()?)?["timeout"], "PT30S");
+    ///
+    /// let error = JobBuilder::new("report", trigger)
+    ///     .timeout(SignedDuration::ZERO)
+    ///     .build_at(&JobDefaults::default(), now)
+    ///     .unwrap_err();
+    /// assert_eq!(error.to_string(), "timeout: 0s is not positive");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout(mut self, timeout: SignedDuration) -> JobBuilder {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// The first run time, instead of the trigger's first fire time
     /// (APScheduler's `next_run_time`).
     pub fn next_run_time(mut self, first: Timestamp) -> JobBuilder {
@@ -737,11 +801,15 @@ impl JobBuilder {
     /// # Errors
     ///
     /// Field `args` when the arguments could not be serialized, `id` when it
-    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative.
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative,
+    /// `timeout` when zero or negative.
     pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
         let args = self.args.map_err(|message| {
             Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
         })?;
+        if let Some(timeout) = self.timeout {
+            check_timeout(timeout)?;
+        }
         let max_instances = self.max_instances.unwrap_or(defaults.max_instances);
         if max_instances == 0 {
             return Err(Error::invalid(
@@ -794,11 +862,23 @@ impl JobBuilder {
                 max_instances,
                 labels: self.labels,
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
+                timeout: self.timeout,
             }),
             next_run_time,
             previous_fire_time: None,
         })
     }
+}
+
+/// Refuses a time limit of zero or less.
+pub(crate) fn check_timeout(timeout: SignedDuration) -> Result<()> {
+    if timeout.is_positive() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "timeout",
+        format!("{timeout:#} is not positive"),
+    ))
 }
 
 /// A change to an existing job, for a scheduler's `modify_job`: only what is
@@ -820,6 +900,7 @@ pub struct JobChanges {
     pub(crate) max_instances: Option<u32>,
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    pub(crate) timeout: Option<Option<SignedDuration>>,
 }
 
 impl JobChanges {
@@ -838,6 +919,7 @@ impl JobChanges {
             && self.max_instances.is_none()
             && self.next_run_time.is_none()
             && self.on_interrupted.is_none()
+            && self.timeout.is_none()
     }
 
     /// A new name.
@@ -885,6 +967,13 @@ impl JobChanges {
     /// A new policy for interrupted runs.
     pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobChanges {
         self.on_interrupted = Some(policy);
+        self
+    }
+
+    /// A new time limit for its runs (see [`JobBuilder::timeout`]);
+    /// `None` removes the limit.
+    pub fn timeout(mut self, timeout: Option<SignedDuration>) -> JobChanges {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -936,6 +1025,12 @@ impl JobChanges {
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;
+        }
+        if let Some(timeout) = self.timeout {
+            if let Some(timeout) = timeout {
+                check_timeout(timeout)?;
+            }
+            Arc::make_mut(&mut job.options).timeout = timeout;
         }
         Ok(())
     }

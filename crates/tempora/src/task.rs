@@ -205,7 +205,6 @@ pub(crate) struct RunScope {
     /// Made at the first ask: most runs never read it.
     run_id: OnceLock<Arc<str>>,
     /// The run's time limit, when it has one.
-    #[allow(dead_code)] // for timeouts
     timeout: Option<SignedDuration>,
     /// Set when the run was cancelled at its time limit.
     timed_out: AtomicBool,
@@ -245,7 +244,6 @@ impl RunScope {
     }
 
     /// The run's time limit.
-    #[allow(dead_code)] // for timeouts
     pub(crate) fn timeout(&self) -> Option<SignedDuration> {
         self.timeout
     }
@@ -256,7 +254,6 @@ impl RunScope {
     }
 
     /// Asks this run to stop because it reached its time limit.
-    #[allow(dead_code)] // for timeouts
     pub(crate) fn cancel_timed_out(&self) {
         self.timed_out.store(true, Ordering::SeqCst);
         self.cancellation.cancel();
@@ -440,14 +437,12 @@ impl JobContext {
     }
 
     /// The run's own scope: its cancellation and time limit.
-    #[allow(dead_code)] // for timeouts
     pub(crate) fn scope(&self) -> &Arc<RunScope> {
         &self.run
     }
 
     /// True once the scheduler itself (not this run alone) is cancelling
     /// its runs: a shutdown.
-    #[allow(dead_code)] // for timeouts
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.signals.cancellation.is_cancelled()
     }
@@ -492,6 +487,11 @@ pub(crate) struct TaskFn {
     /// [`COMMAND`] task's exit status and output); `None` for tasks whose
     /// value tells nothing.
     success_detail: Option<fn(&Value) -> RunDetail>,
+    /// The task ends itself soon after its run is cancelled and reports a
+    /// time-out itself (the [`COMMAND`] task kills its program and keeps
+    /// its output): at the time limit its future is cancelled and awaited,
+    /// not dropped.
+    pub(crate) stops_itself: bool,
 }
 
 /// How a task is called.
@@ -538,6 +538,7 @@ impl TaskFn {
             name: None,
             call,
             success_detail: None,
+            stops_itself: false,
         }
     }
 
@@ -566,6 +567,7 @@ impl TaskFn {
                 })
             })),
             success_detail: Some(command::success_detail),
+            stops_itself: true,
         }
     }
 

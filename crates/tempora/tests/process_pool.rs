@@ -417,6 +417,55 @@ fn shutdown_without_waiting_kills_the_workers() {
 
 #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[cfg(unix)]
+fn a_run_past_its_timeout_is_killed_with_its_worker() {
+    let pool = pool(1);
+    let marker = std::env::temp_dir().join(format!(
+        "tempora-process-pool-{}-timeout",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&marker);
+    let limit = tempora::jiff::SignedDuration::from_secs(5);
+    pool.scheduler
+        .add_job(
+            JobBuilder::new("park", DateTrigger::new(pool.clock.now()))
+                .id("parked")
+                .executor(POOL)
+                .args(&json!(marker))
+                .timeout(limit),
+        )
+        .unwrap();
+    pool.scheduler.run_pending(pool.clock.now());
+    // The run has started once the worker wrote its pid.
+    let deadline = Instant::now() + PATIENCE;
+    let worker: u32 = loop {
+        if let Ok(text) = std::fs::read_to_string(&marker)
+            && let Ok(pid) = text.parse()
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the parked run never started");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let _ = std::fs::remove_file(&marker);
+    pool.clock.advance(limit);
+    let event = pool.result("parked");
+    assert_eq!(event.kind, EventKind::JobError);
+    assert_eq!(
+        event.error.as_deref(),
+        Some(
+            "timed out after 5s: the run was stopped at its job's timeout (its worker process \
+             was killed)"
+        )
+    );
+    assert!(is_gone(worker), "worker {worker} still runs");
+    // The next run gets a fresh worker.
+    let after = pool.value("pid_after", "pid", &Value::Null);
+    assert_ne!(after, json!(worker));
+    pool.scheduler.shutdown(true).unwrap();
+}
+
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
+#[cfg(unix)]
 fn dropping_the_scheduler_lets_the_workers_exit() {
     let pool = pool(1);
     let worker = pool.value("pid", "pid", &Value::Null).as_u64().unwrap();
@@ -491,6 +540,10 @@ fn cases() -> Vec<Case> {
         (
             "shutdown_without_waiting_kills_the_workers",
             shutdown_without_waiting_kills_the_workers as fn(),
+        ),
+        (
+            "a_run_past_its_timeout_is_killed_with_its_worker",
+            a_run_past_its_timeout_is_killed_with_its_worker as fn(),
         ),
         (
             "dropping_the_scheduler_lets_the_workers_exit",

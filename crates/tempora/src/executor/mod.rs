@@ -11,6 +11,7 @@ mod thread_pool;
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -92,7 +93,6 @@ pub(crate) struct Run {
 /// What the runs of one claimed batch that call one task on one executor
 /// share: held once for them all, so that handing a run over and ending it
 /// touch one shared count, not one per part.
-#[derive(Debug)]
 pub(crate) struct RunTarget {
     /// The name of the store its jobs are in.
     pub(crate) store: Arc<str>,
@@ -107,6 +107,19 @@ pub(crate) struct RunTarget {
     pub(crate) signals: Arc<RunSignals>,
     /// The scheduler's node id, for the runs' contexts.
     pub(crate) node: Arc<str>,
+    /// The scheduler's clock, which measures the runs' time limits.
+    pub(crate) clock: Arc<dyn crate::clock::Clock>,
+}
+
+impl fmt::Debug for RunTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunTarget")
+            .field("store", &self.store)
+            .field("executor", &self.executor_name)
+            .field("task", &self.task)
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The latest instant a queued run may start, by the scheduler's clock;
@@ -120,8 +133,15 @@ pub(crate) struct StartBy {
 
 /// What is told when a run ends, on the thread that ran it.
 pub(crate) trait Completion: Send + Sync {
-    /// Takes the report of a run that ended.
+    /// Takes the report of a run that ended — or, when
+    /// [`RunReport::still_running`], of a sync run whose time limit passed
+    /// while its thread still runs it: [`Completion::returned_late`]
+    /// follows when the thread returns.
     fn complete(self: Arc<Self>, report: RunReport);
+
+    /// The thread of a run reported at its time limit has returned; what
+    /// it returned (`report`) came too late and is discarded.
+    fn returned_late(self: Arc<Self>, report: RunReport);
 }
 
 /// What an executor reports when a run ends.
@@ -132,6 +152,9 @@ pub(crate) struct RunReport {
     pub(crate) target: Arc<RunTarget>,
     pub(crate) run_times: Vec<Timestamp>,
     pub(crate) outcome: RunOutcome,
+    /// The outcome is a time-out reported at the limit while the run's
+    /// thread still runs it (it cannot be stopped from outside).
+    pub(crate) still_running: bool,
 }
 
 impl Run {
@@ -152,8 +175,64 @@ impl Run {
             target: self.target,
             run_times: self.run_times,
             outcome,
+            still_running: false,
         };
         self.done.complete(report);
+    }
+
+    /// The instant past which the run is stopped, by the scheduler's
+    /// clock, counted from now (when it starts); `None` without a limit.
+    fn deadline(&self) -> Option<Timestamp> {
+        let limit = self.scope.timeout()?;
+        let now = self.target.clock.now();
+        Some(now.saturating_add(limit).unwrap_or(Timestamp::MAX))
+    }
+
+    /// Starts watching the time limit of a run whose task runs on a thread
+    /// (which cannot be stopped from outside): at the limit its context is
+    /// cancelled and its outcome reported as a time-out, while the thread
+    /// runs on. `None` when it has no limit.
+    fn watch_thread(&self, runtime: &tokio::runtime::Handle) -> Option<ThreadWatch> {
+        let deadline = self.deadline()?;
+        let reported = Arc::new(AtomicBool::new(false));
+        let early = RunReport {
+            job_id: Arc::clone(&self.job_id),
+            target: Arc::clone(&self.target),
+            run_times: self.run_times.clone(),
+            outcome: RunOutcome::Error(timed_out(self.scope.timeout())),
+            still_running: true,
+        };
+        let (scope, done) = (Arc::clone(&self.scope), Arc::clone(&self.done));
+        let clock = Arc::clone(&self.target.clock);
+        let first = Arc::clone(&reported);
+        let watcher = runtime.spawn(async move {
+            crate::clock::sleep_until(&*clock, deadline).await;
+            scope.cancel_timed_out();
+            if !first.swap(true, Ordering::SeqCst) {
+                done.complete(early);
+            }
+        });
+        Some(ThreadWatch { reported, watcher })
+    }
+
+    /// Ends a run whose thread returned `outcome`: reports it, unless its
+    /// time limit reported it already (then the outcome came too late).
+    fn finish_watched(self, watch: Option<ThreadWatch>, outcome: RunOutcome) {
+        let Some(watch) = watch else {
+            return self.finish(outcome);
+        };
+        watch.watcher.abort();
+        if !watch.reported.swap(true, Ordering::SeqCst) {
+            return self.finish(outcome);
+        }
+        let report = RunReport {
+            job_id: self.job_id,
+            target: self.target,
+            run_times: self.run_times,
+            outcome,
+            still_running: false,
+        };
+        self.done.returned_late(report);
     }
 
     /// Runs a task on the current thread, catching a panic; async tasks are
@@ -170,14 +249,67 @@ impl Run {
             ));
             return;
         }
+        let watch = match self.target.task.call {
+            TaskCall::Sync(_) => self.watch_thread(runtime),
+            TaskCall::Async(_) => None,
+        };
+        let deadline = self.deadline();
         let outcome = call_task(
             &self.target.task,
             self.context(),
             self.args.clone(),
-            |future| runtime.block_on(future),
+            |future| runtime.block_on(self.within_limit(future, deadline)),
         );
-        self.finish(outcome);
+        self.finish_watched(watch, outcome);
     }
+
+    /// `future` (an async task's run), stopped at `deadline`: its context
+    /// is cancelled, and the future dropped — or, for a task that
+    /// [stops itself](TaskFn::stops_itself), awaited as it ends.
+    fn within_limit(
+        &self,
+        future: RunFuture,
+        deadline: Option<Timestamp>,
+    ) -> impl std::future::Future<Output = RunResult> + Send + 'static {
+        let scope = Arc::clone(&self.scope);
+        let clock = Arc::clone(&self.target.clock);
+        let stops_itself = self.target.task.stops_itself;
+        async move {
+            let Some(deadline) = deadline else {
+                return future.await;
+            };
+            let mut future = future;
+            tokio::select! {
+                biased;
+                result = &mut future => result,
+                () = crate::clock::sleep_until(&*clock, deadline) => {
+                    scope.cancel_timed_out();
+                    if stops_itself {
+                        future.await
+                    } else {
+                        Err(timed_out(scope.timeout()))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A sync run's watch over its time limit.
+struct ThreadWatch {
+    /// Set by whichever reports the run first: the watcher at the limit,
+    /// or the thread returning.
+    reported: Arc<AtomicBool>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+/// The error of a run stopped at its job's time limit `limit`.
+fn timed_out(limit: Option<jiff::SignedDuration>) -> RunError {
+    let limit = limit.unwrap_or_default();
+    RunError::new(format!(
+        "timed out after {limit:#}: the run was stopped at its job's timeout"
+    ))
+    .timed_out()
 }
 
 /// Calls `task` on the current thread, catching a panic; an async task's
@@ -448,12 +580,20 @@ fn check_max_workers(max_workers: usize) -> Result<()> {
 fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
     let context = run.context();
     let args = run.args.clone();
-    let handle = match &run.target.task.call {
+    let (handle, watch) = match &run.target.task.call {
         TaskCall::Sync(function) => {
             let function = function.clone();
-            runtime.spawn_blocking(move || function(context, args))
+            let watch = run.watch_thread(runtime);
+            (
+                runtime.spawn_blocking(move || function(context, args)),
+                watch,
+            )
         }
-        TaskCall::Async(function) => runtime.spawn(function(context, args)),
+        TaskCall::Async(function) => {
+            let deadline = run.deadline();
+            let future = run.within_limit(function(context, args), deadline);
+            (runtime.spawn(future), None)
+        }
     };
     runtime.spawn(async move {
         let outcome = match handle.await {
@@ -461,6 +601,6 @@ fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
             Err(error) if error.is_panic() => RunOutcome::from_panic(error.into_panic()),
             Err(_) => RunOutcome::error("the run was cancelled at shutdown"),
         };
-        run.finish(outcome);
+        run.finish_watched(watch, outcome);
     });
 }

@@ -467,7 +467,20 @@ impl Worker {
                 }
             }
         }
-        match self.receive() {
+        let limit = self.watch_limit(run);
+        let reply = self.receive();
+        let timed_out = limit.is_some_and(|(killed, watcher)| {
+            watcher.abort();
+            killed.load(Ordering::SeqCst)
+        });
+        if timed_out && reply.is_none() {
+            let status = self.reap();
+            tracing::warn!(worker = self.index, %status, job = %run.job_id, "worker process killed at the run's timeout");
+            let mut error = super::timed_out(run.scope.timeout());
+            error.message.push_str(" (its worker process was killed)");
+            return RunOutcome::Error(error);
+        }
+        match reply {
             Some(Reply::Ok(value)) => RunOutcome::Success(value),
             Some(Reply::Error(error)) => RunOutcome::Error(error),
             Some(Reply::Panic(message)) => RunOutcome::Panic(message),
@@ -491,6 +504,27 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Watches the time limit of `run`, which its worker process runs now:
+    /// at the limit the worker is killed, with its process group (what the
+    /// task started), and the flag returned is set. `None` without a
+    /// limit.
+    fn watch_limit(&self, run: &Run) -> Option<(Arc<AtomicBool>, tokio::task::JoinHandle<()>)> {
+        let deadline = run.deadline()?;
+        let killed = Arc::new(AtomicBool::new(false));
+        let (slot, scope) = (Arc::clone(&self.slot), Arc::clone(&run.scope));
+        let clock = Arc::clone(&run.target.clock);
+        let flag = Arc::clone(&killed);
+        let watcher = run.target.runtime.spawn(async move {
+            crate::clock::sleep_until(&*clock, deadline).await;
+            flag.store(true, Ordering::SeqCst);
+            scope.cancel_timed_out();
+            if let Some(child) = lock(&slot).as_mut() {
+                kill_group(child);
+            }
+        });
+        Some((killed, watcher))
     }
 
     /// Starts the worker process unless it runs, and waits until it is
@@ -630,6 +664,20 @@ impl Worker {
             None => "status unknown".to_owned(),
         }
     }
+}
+
+/// Kills a worker process and its process group (it leads one): the
+/// programs its task started go with it.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        // It may have exited already; the kill below reports nothing else.
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
 }
 
 #[cfg(test)]

@@ -683,7 +683,22 @@ enum Ending {
     /// It exited after the scheduler asked it to stop (`SIGTERM`).
     Stopped,
     TimedOut(SignedDuration),
+    /// The scheduler shut down.
     Cancelled,
+    /// This run alone was cancelled.
+    RunCancelled,
+}
+
+/// Why the run's context was cancelled: its job's time limit, a
+/// shutdown, or this run alone.
+fn cancelled(context: &JobContext) -> Ending {
+    if context.is_timed_out() {
+        Ending::TimedOut(context.scope().timeout().unwrap_or_default())
+    } else if context.is_shutting_down() {
+        Ending::Cancelled
+    } else {
+        Ending::RunCancelled
+    }
 }
 
 /// The tail of the output for the run history: standard output, then
@@ -794,7 +809,7 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
                 kill_group(pid);
                 exit.await
             }),
-            () = context.cancelled() => break (Ending::Cancelled, {
+            () = context.cancelled() => break (cancelled(&context), {
                 kill_group(pid);
                 exit.await
             }),
@@ -855,6 +870,9 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         .with_detail(detail)),
         Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
+        )),
+        Ending::RunCancelled => failed(format!(
+            "command {program:?} was killed: its run was cancelled{stderr_suffix}"
         )),
         Ending::Stopped => match status.code() {
             Some(code) => failed(format!(

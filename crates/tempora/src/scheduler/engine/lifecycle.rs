@@ -178,6 +178,7 @@ impl Engine {
                     task,
                     signals: Arc::clone(&self.signals),
                     node: Arc::from(self.node.as_str()),
+                    clock: Arc::clone(&self.clock),
                 });
                 batch.target = Some((
                     job.task.clone(),
@@ -250,6 +251,7 @@ impl Engine {
             env: Arc::clone(&batch.env),
             args: job.args().clone(),
             grace,
+            timeout: job.timeout(),
             too_late: matches!(grace, MisfireGraceTime::Limit(_)).then(Arc::default),
             recorded: batch.recorded,
             remaining: Mutex::new(runs),
@@ -403,6 +405,8 @@ struct Submission {
     /// The job's misfire grace time, checked again when a queued run
     /// starts.
     grace: MisfireGraceTime,
+    /// How long each run may take.
+    timeout: Option<SignedDuration>,
     /// The current run waited in the queue past its grace time; `None`
     /// when the grace time is unlimited.
     too_late: Option<Arc<AtomicBool>>,
@@ -460,7 +464,7 @@ impl Submission {
             }
             _ => None,
         };
-        let scope = Arc::new(RunScope::child_of(&self.target.signals, None));
+        let scope = Arc::new(RunScope::child_of(&self.target.signals, self.timeout));
         let key = self.env.running.scopes.insert(&self.job_id, &scope);
         *lock(&self.current) = Some(key);
         Run {
@@ -613,8 +617,17 @@ impl Submission {
         // Recorded (in the background) before the instance is freed, so
         // that a waiting shutdown also waits for the record.
         self.record(&report, started);
-        let next = lock(&self.remaining).pop_front();
-        if next.is_none() {
+        // A sync run reported at its time limit still holds its thread:
+        // the instance stays taken until the thread returns
+        // (`returned_late`), so that `max_instances` copies at most ever
+        // run, even when a task ignores its cancellation.
+        let holds = report.still_running;
+        let next = if holds {
+            None
+        } else {
+            lock(&self.remaining).pop_front()
+        };
+        if next.is_none() && !holds {
             // Free the instance before telling listeners, so that a job
             // started from a listener (or the next tick) is not refused.
             self.env.running.instance_finished(&self.job_id);
@@ -662,6 +675,30 @@ impl Submission {
             }
             self.env.listeners.emit(event);
         }
+        if !holds {
+            self.go_on(next);
+        }
+    }
+
+    /// The thread of a run recorded at its time limit has returned: what
+    /// it returned is logged and discarded, and the instance is freed.
+    fn returned_late(self: Arc<Submission>, report: RunReport) {
+        let scheduled = Latest(&report.run_times);
+        let returned = match &report.outcome {
+            RunOutcome::Success(_) => "success".to_owned(),
+            RunOutcome::Error(error) => format!("error: {error}"),
+            RunOutcome::Panic(message) => format!("panic: {message}"),
+        };
+        tracing::warn!(
+            job = %report.job_id,
+            %scheduled,
+            %returned,
+            "a run recorded as timed out returned after its time limit: what it returned is discarded"
+        );
+        let next = lock(&self.remaining).pop_front();
+        if next.is_none() {
+            self.env.running.instance_finished(&self.job_id);
+        }
         self.go_on(next);
     }
 
@@ -687,6 +724,10 @@ impl Submission {
 impl Completion for Submission {
     fn complete(self: Arc<Submission>, report: RunReport) {
         self.finished(report);
+    }
+
+    fn returned_late(self: Arc<Submission>, report: RunReport) {
+        Submission::returned_late(self, report);
     }
 }
 
