@@ -297,7 +297,11 @@ fn the_program_gets_its_runs_context_in_its_environment() {
     let run_id = &first["TEMPORA_RUN_ID"];
     assert_eq!(run_id.len(), 32, "{run_id}");
     assert!(run_id.chars().all(|c| c.is_ascii_hexdigit()), "{run_id}");
-    assert!(std::fs::read_to_string(&file).unwrap().contains("OTHER=kept\n"));
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("OTHER=kept\n")
+    );
 
     let _ = std::fs::remove_dir_all(&dir);
     env.scheduler.shutdown(true).unwrap();
