@@ -472,7 +472,9 @@ impl Executor {
     ///   end with an error; with waiting, the runs in progress finish first.
     ///   A pool dropped without a shutdown closes its workers' standard
     ///   input once its queue is done, and they exit.
-    /// * A task in a worker never sees its context cancelled.
+    /// * A task in a worker never sees its context cancelled; at its job's
+    ///   [`timeout`](crate::job::JobBuilder::timeout) the worker process
+    ///   is killed, with its process group, and replaced for the next run.
     /// * A program that forgot to serve would run its whole `main` again in
     ///   each worker. To keep that from multiplying processes, a process
     ///   started as a worker refuses to build a process pool (and a pool
