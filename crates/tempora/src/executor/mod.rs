@@ -11,13 +11,13 @@ mod thread_pool;
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
+use crate::sync::lock;
 use crate::task::{
     JobContext, RunError, RunFuture, RunResult, RunScope, RunSignals, TaskCall, TaskFn,
 };
@@ -194,7 +194,7 @@ impl Run {
     /// runs on. `None` when it has no limit.
     fn watch_thread(&self, runtime: &tokio::runtime::Handle) -> Option<ThreadWatch> {
         let deadline = self.deadline()?;
-        let reported = Arc::new(AtomicBool::new(false));
+        let reported = Arc::new(Mutex::new(Reported::Not));
         let early = RunReport {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
@@ -208,7 +208,11 @@ impl Run {
         let watcher = runtime.spawn(async move {
             crate::clock::sleep_until(&*clock, deadline).await;
             scope.cancel_timed_out();
-            if !first.swap(true, Ordering::SeqCst) {
+            // Held while the outcome is told, so that a thread returning
+            // meanwhile tells its late return only after it.
+            let mut reported = lock(&first);
+            if *reported == Reported::Not {
+                *reported = Reported::AtTheLimit;
                 done.complete(early);
             }
         });
@@ -222,7 +226,13 @@ impl Run {
             return self.finish(outcome);
         };
         watch.watcher.abort();
-        if !watch.reported.swap(true, Ordering::SeqCst) {
+        let at_the_limit = {
+            let mut reported = lock(&watch.reported);
+            let before = *reported;
+            *reported = Reported::Returned;
+            before == Reported::AtTheLimit
+        };
+        if !at_the_limit {
             return self.finish(outcome);
         }
         let report = RunReport {
@@ -297,10 +307,20 @@ impl Run {
 
 /// A sync run's watch over its time limit.
 struct ThreadWatch {
-    /// Set by whichever reports the run first: the watcher at the limit,
-    /// or the thread returning.
-    reported: Arc<AtomicBool>,
+    /// Who reported the run first: the watcher at the limit, or the
+    /// thread returning.
+    reported: Arc<Mutex<Reported>>,
     watcher: tokio::task::JoinHandle<()>,
+}
+
+/// Whether a watched sync run was reported, and by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reported {
+    Not,
+    /// At its time limit, while its thread runs on.
+    AtTheLimit,
+    /// When its thread returned.
+    Returned,
 }
 
 /// The error of a run stopped at its job's time limit `limit`.
