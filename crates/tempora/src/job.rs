@@ -560,9 +560,30 @@ pub struct StoredJob {
     pub on_interrupted: OnInterrupted,
     /// How long a run may take (an ISO 8601 duration such as `"PT30S"`);
     /// left out of the JSON when there is no limit, and no limit when
-    /// absent, so older stored jobs still read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// absent, so older stored jobs still read. A limit of zero or less
+    /// does not read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "positive_timeout"
+    )]
     pub timeout: Option<SignedDuration>,
+}
+
+/// A stored `timeout`, refused unless more than zero.
+fn positive_timeout<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<SignedDuration>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let timeout: SignedDuration = text.parse().map_err(|error| {
+        serde::de::Error::custom(format!(
+            "timeout: {text:?} is not a duration like \"PT30S\" or \"30s\": {error}"
+        ))
+    })?;
+    check_timeout(timeout).map_err(serde::de::Error::custom)?;
+    Ok(Some(timeout))
 }
 
 impl StoredJob {
