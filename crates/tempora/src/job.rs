@@ -741,7 +741,11 @@ impl JobBuilder {
     ///   instance stays taken until the thread returns, and what it
     ///   returns then is logged and discarded;
     /// * a run in a process pool's worker process is killed with the
-    ///   worker, which is replaced for the next run;
+    ///   worker and its process group, and the worker is replaced for the
+    ///   next run (a program the task started in a process group of its
+    ///   own, as the [`COMMAND`](crate::task::COMMAND) task does, is not
+    ///   reached: give it its own
+    ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout) too);
     /// * the [`COMMAND`](crate::task::COMMAND) task's program is killed
     ///   with its process group, as at its own
     ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout): the
