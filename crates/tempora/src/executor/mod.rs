@@ -276,18 +276,15 @@ impl Run {
     /// `future` (an async task's run), stopped at `deadline`: its context
     /// is cancelled, and the future dropped — or, for a task that
     /// [stops itself](TaskFn::stops_itself), awaited as it ends.
-    fn within_limit(
-        &self,
-        future: RunFuture,
-        deadline: Option<Timestamp>,
-    ) -> impl std::future::Future<Output = RunResult> + Send + 'static {
+    /// Without a deadline, `future` as it is.
+    fn within_limit(&self, future: RunFuture, deadline: Option<Timestamp>) -> RunFuture {
+        let Some(deadline) = deadline else {
+            return future;
+        };
         let scope = Arc::clone(&self.scope);
         let clock = Arc::clone(&self.target.clock);
         let stops_itself = self.target.task.stops_itself;
-        async move {
-            let Some(deadline) = deadline else {
-                return future.await;
-            };
+        Box::pin(async move {
             let mut future = future;
             tokio::select! {
                 biased;
@@ -301,7 +298,7 @@ impl Run {
                     }
                 }
             }
-        }
+        })
     }
 }
 
