@@ -3,7 +3,8 @@
 //! future is dropped, a sync task's run is cancelled and recorded at the
 //! limit while its thread keeps the job's instance until it returns, a
 //! command is killed as at its own timeout. A run within its limit ends
-//! as usual. (The process pool's case is in `tests/process_pool.rs`.)
+//! as usual. A timeout of zero is refused, naming the field. (The process
+//! pool's case is in `tests/process_pool.rs`.)
 //!
 //! On a [`ManualClock`]: the time limit passes when the test moves the
 //! clock, never by waiting. Runs happen on executor threads, so the tests
@@ -331,5 +332,50 @@ fn a_command_is_killed_at_its_jobs_timeout_when_it_is_the_smaller() {
         Some("command \"sh\" timed out after 5s and was killed")
     );
     assert_eq!(run.output.as_deref(), Some("started\n"));
+    env.scheduler.shutdown(true).unwrap();
+}
+
+#[test]
+fn a_jobs_timeout_is_changed_removed_and_refused_when_not_positive() {
+    use tempora::job::JobChanges;
+    let env = env();
+    let added = env
+        .scheduler
+        .add_job(
+            JobBuilder::new("quick", hourly_from(t0() + SignedDuration::from_hours(1)))
+                .id("job")
+                .timeout(LIMIT),
+        )
+        .unwrap();
+    assert_eq!(added.timeout(), Some(LIMIT));
+    let minute = SignedDuration::from_mins(1);
+    let changed = env
+        .scheduler
+        .modify_job("job", JobChanges::new().timeout(Some(minute)))
+        .unwrap();
+    assert_eq!(changed.timeout(), Some(minute));
+    let error = env
+        .scheduler
+        .modify_job("job", JobChanges::new().timeout(Some(SignedDuration::ZERO)))
+        .unwrap_err();
+    assert_eq!(error.to_string(), "timeout: 0s is not positive");
+    assert_eq!(
+        env.scheduler.get_job("job").unwrap().unwrap().timeout(),
+        Some(minute)
+    );
+    let removed = env
+        .scheduler
+        .modify_job("job", JobChanges::new().timeout(None))
+        .unwrap();
+    assert_eq!(removed.timeout(), None);
+    let refused = env
+        .scheduler
+        .add_job(
+            JobBuilder::new("quick", hourly_from(t0()))
+                .id("zero")
+                .timeout(SignedDuration::ZERO),
+        )
+        .unwrap_err();
+    assert_eq!(refused.field(), Some("timeout"));
     env.scheduler.shutdown(true).unwrap();
 }
