@@ -250,7 +250,7 @@ pub struct JobConfig {
     pub id: String,
     /// The job's readable name, if given.
     pub name: Option<String>,
-    /// The program, its arguments, environment, directory and timeout.
+    /// The program, its arguments, environment and directory.
     pub command: CommandArgs,
     /// When it fires.
     pub trigger: Trigger,
@@ -266,6 +266,11 @@ pub struct JobConfig {
     /// The calendars whose times the job skips, by name (`exclude`), as
     /// the file's `[calendar.NAME]` tables define them.
     pub exclude: BTreeMap<String, Calendar>,
+    /// How long a run may take before its program is killed and the run
+    /// recorded as `timeout` (the job's
+    /// [`timeout`](tempora::job::JobBuilder::timeout), kept with the job
+    /// in the store), if set.
+    pub timeout: Option<SignedDuration>,
     /// Added paused.
     pub paused: bool,
 }
@@ -287,6 +292,7 @@ impl JobConfig {
             self.coalesce => coalesce,
             self.max_instances => max_instances,
             self.on_interrupted => on_interrupted,
+            self.timeout => timeout,
         );
         for (name, calendar) in &self.exclude {
             builder = builder.exclude_calendar(name, calendar.clone());
@@ -680,9 +686,10 @@ fn check_job(
     if let Some(dir) = &job.working_dir {
         command = command.working_dir(dir);
     }
-    if let Some(timeout) = &job.timeout {
-        command = command.timeout(duration("timeout", timeout)?);
-    }
+    let timeout = match &job.timeout {
+        Some(timeout) => Some(duration("timeout", timeout)?),
+        None => None,
+    };
     if let Some(max) = &job.max_instances
         && *max.get_ref() == 0
     {
@@ -718,6 +725,7 @@ fn check_job(
         max_instances: job.max_instances.map(Spanned::into_inner),
         on_interrupted: job.on_interrupted,
         exclude,
+        timeout,
         paused: job.paused,
     })
 }
@@ -1391,6 +1399,32 @@ max_instances = 2
         assert!(
             refused("[scheduler.stores.default]\ntype = \"memory\"\n")
                 .contains("stores: the daemon keeps its jobs in the one store"),
+        );
+    }
+
+    #[test]
+    fn a_jobs_timeout_is_the_jobs_own_and_must_be_positive() {
+        let config = DaemonConfig::parse(
+            "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"1h 30m\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let job = &config.jobs[0];
+        assert_eq!(job.timeout, Some(SignedDuration::from_mins(90)));
+        assert_eq!(job.command.timeout, None, "the job's, not the command's");
+        let built = job
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(
+                &tempora::job::JobDefaults::default(),
+                "2026-01-01T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(built.timeout(), Some(SignedDuration::from_mins(90)));
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"0s\"\n"
+            ),
+            "t.toml:5:11: job \"a\": timeout: \"0s\" must be longer than zero"
         );
     }
 

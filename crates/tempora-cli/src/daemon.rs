@@ -216,6 +216,7 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
         }
         _ => check("command", stored.args() == wanted.args()),
     }
+    check("timeout", stored.timeout() == wanted.timeout());
     check("executor", stored.executor() == wanted.executor());
     check(
         "misfire_grace_time",

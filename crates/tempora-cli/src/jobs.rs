@@ -267,7 +267,8 @@ pub struct AddArgs {
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
-    /// Kill the program's process group after this long ("10m").
+    /// Stop a run after this long ("10m"): its program's process group is
+    /// killed and the run recorded as `timeout`.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
     /// An environment variable for the program; repeat for more.
@@ -356,9 +357,10 @@ impl AddArgs {
         if let Some(dir) = &self.working_dir {
             command = command.working_dir(dir);
         }
-        if let Some(timeout) = &self.timeout {
-            command = command.timeout(positive_duration("timeout", timeout)?);
-        }
+        let timeout = match &self.timeout {
+            Some(timeout) => Some(positive_duration("timeout", timeout)?),
+            None => None,
+        };
         let misfire_grace_time = match self.misfire_grace_time.as_deref() {
             None => None,
             Some("unlimited") => Some(MisfireGraceTime::Unlimited),
@@ -393,6 +395,7 @@ impl AddArgs {
             max_instances: self.max_instances,
             on_interrupted: None,
             exclude,
+            timeout,
             paused: self.paused,
         })
     }
@@ -640,6 +643,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "misfire_grace_time": job.misfire_grace_time().to_string(),
         "coalesce": job.coalesce(),
         "max_instances": job.max_instances(),
+        "timeout": job.timeout().map(|timeout| format!("{timeout:#}")),
         "executor": job.executor(),
         "labels": job.labels(),
         "last_run": last.map(|run| run_json(zone, run)),
@@ -763,9 +767,13 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
         if let Some(dir) = &command.working_dir {
             lines.push(("working dir", dir.display().to_string()));
         }
-        if let Some(timeout) = command.timeout {
+        // Jobs added by earlier releases kept it in the command.
+        if let Some(timeout) = command.timeout.filter(|_| job.timeout().is_none()) {
             lines.push(("timeout", format!("{timeout:#}")));
         }
+    }
+    if let Some(timeout) = job.timeout() {
+        lines.push(("timeout", format!("{timeout:#}")));
     }
     lines.push(("misfire grace", job.misfire_grace_time().to_string()));
     lines.push(("coalesce", job.coalesce().to_string()));

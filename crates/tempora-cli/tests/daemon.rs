@@ -238,6 +238,75 @@ fn a_killed_daemon_restarts_without_losing_or_repeating_a_fire_time() {
     assert!(setup.count("slow", "interrupted") > interrupted);
 }
 
+/// A command gets its run's context in its environment (the file's job
+/// and one added with `tempora jobs add`); a job's `timeout` stops a run
+/// that takes longer, recorded as `timeout`, and is kept with the job.
+#[test]
+fn commands_get_their_runs_context_and_jobs_stop_at_their_timeout() {
+    let config = "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+        [[job]]\nid = \"ctx\"\nshell = \"env | grep ^TEMPORA_ | sort > ctx.$$.tmp && mv ctx.$$.tmp ctx.$$.env\"\n\
+        working_dir = \"{DIR}\"\ninterval = { seconds = 1 }\n\n\
+        [[job]]\nid = \"slow\"\nshell = \"echo started; exec sleep 60\"\n\
+        interval = { seconds = 1 }\ntimeout = \"1s\"\n";
+    let setup = Setup::new("context", config);
+    let mut daemon = setup.start();
+    setup.wait_until("ctx runs", || setup.count("ctx", "success") >= 1);
+    setup.wait_until("slow times out", || setup.count("slow", "timeout") >= 1);
+    setup.ok(&[
+        "jobs",
+        "add",
+        "added",
+        "--interval",
+        "1h",
+        "--timeout",
+        "90s",
+        "--shell",
+        "true",
+    ]);
+    let shown = setup.json(&["jobs", "show", "added"]);
+    assert_eq!(shown["timeout"], "1m 30s", "{shown}");
+    assert_eq!(setup.json(&["jobs", "show", "slow"])["timeout"], "1s");
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+
+    // One file per run (named by the shell's pid): each run's context.
+    let runs: Vec<_> = std::fs::read_dir(&setup.dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "env"))
+        .collect();
+    assert!(!runs.is_empty());
+    let node = format!("tempora@{}", tempora::scheduler::host_name());
+    let recorded: Vec<jiff::Timestamp> = setup
+        .runs("ctx")
+        .iter()
+        .map(|record| timestamp(&record["scheduled_time"]))
+        .collect();
+    let mut run_ids = BTreeSet::new();
+    for run in &runs {
+        let text = std::fs::read_to_string(run).unwrap();
+        let vars: std::collections::HashMap<&str, &str> = text
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .collect();
+        assert_eq!(vars["TEMPORA_JOB_ID"], "ctx", "{text}");
+        assert_eq!(vars["TEMPORA_ATTEMPT"], "1", "{text}");
+        assert_eq!(vars["TEMPORA_NODE"], node, "{text}");
+        let scheduled: jiff::Timestamp = vars["TEMPORA_SCHEDULED_TIME"].parse().unwrap();
+        // The logical time: the fire time the history keeps the run under.
+        assert!(recorded.contains(&scheduled), "{text}");
+        assert!(run_ids.insert(vars["TEMPORA_RUN_ID"].to_owned()), "{text}");
+    }
+
+    let runs = setup.runs("slow");
+    let timed_out = runs.iter().find(|run| run["status"] == "timeout").unwrap();
+    assert_eq!(
+        timed_out["error"], "command \"/bin/sh\" timed out after 1s and was killed",
+        "{timed_out}"
+    );
+    assert_eq!(timed_out["output"], "started\n", "{timed_out}");
+}
+
 #[test]
 fn commands_refuse_bad_input_with_status_2() {
     let setup = Setup::new("usage", TICK);
@@ -263,6 +332,34 @@ fn commands_refuse_bad_input_with_status_2() {
         (
             &["jobs", "pause", "tick", "--until", "someday"][..],
             "error: until:",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "x",
+                "--interval",
+                "1m",
+                "--timeout",
+                "0s",
+                "--shell",
+                "true",
+            ][..],
+            "error: timeout: \"0s\" must be longer than zero",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "x",
+                "--interval",
+                "1m",
+                "--timeout",
+                "soon",
+                "--shell",
+                "true",
+            ][..],
+            "error: timeout: \"soon\" is not a duration",
         ),
         (&["history", "--limit", "x"][..], "error: invalid value 'x'"),
         (

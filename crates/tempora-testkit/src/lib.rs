@@ -105,6 +105,7 @@ macro_rules! store_conformance_tests {
             record_runs_keeps_the_last_of_two_records_of_one_key,
             a_change_made_elsewhere_reaches_the_watch_feed,
             a_release_applies_on_top_of_a_change_to_other_fields,
+            a_jobs_timeout_round_trips_and_older_jobs_have_none,
             a_settlement_keeps_a_change_made_while_the_job_was_claimed,
             a_lost_settlement_drops_its_lease,
             next_run_time_counts_a_claimed_job_at_its_lease_expiry,

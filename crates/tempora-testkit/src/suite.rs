@@ -2367,6 +2367,60 @@ fn edited(job: &Job, edit: impl FnOnce(&mut tempora::job::StoredJob)) -> Job {
     Job::from_stored(stored, job.store())
 }
 
+/// A job's run time limit (`timeout`) is kept: it reads back from the
+/// store as it was added, from a fresh instance too, survives an update
+/// that changes it and one that removes it; a job stored without the
+/// field (as earlier releases wrote it) reads as having no limit.
+pub async fn a_jobs_timeout_round_trips_and_older_jobs_have_none(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let limited = edited(&job("limited", T0), |stored| {
+        stored.timeout = Some(SignedDuration::from_millis(90_500));
+    });
+    add(store, limited.clone()).await;
+    let older = job("older", T0);
+    add(store, older.clone()).await;
+
+    let back = get(store, "limited")
+        .await
+        .unwrap_or_else(|| panic!("job \"limited\" was added"));
+    assert_eq!(back.timeout(), Some(SignedDuration::from_millis(90_500)));
+    assert_eq!(stored(&back), stored(&limited));
+    let older_back = get(store, "older")
+        .await
+        .unwrap_or_else(|| panic!("job \"older\" was added"));
+    assert_eq!(older_back.timeout(), None, "no field, no limit");
+    assert!(
+        !stored_json(&older_back, |_| {}).contains("timeout"),
+        "a job without a limit is stored without the field, as before"
+    );
+    if let Some(reopen) = under_test.reopener("a job's timeout after a restart") {
+        let reopened = reopen().await;
+        let again = must(reopened.get_job("limited").await, "read after reopening");
+        assert_eq!(
+            again.as_ref().and_then(Job::timeout),
+            Some(SignedDuration::from_millis(90_500)),
+            "kept across a restart"
+        );
+    }
+
+    let changed = edited(&limited, |stored| {
+        stored.timeout = Some(SignedDuration::from_secs(5));
+    });
+    must(store.update_job(changed).await, "change the timeout");
+    let back = get(store, "limited").await;
+    assert_eq!(
+        back.as_ref().and_then(Job::timeout),
+        Some(SignedDuration::from_secs(5))
+    );
+    let removed = edited(&limited, |stored| stored.timeout = None);
+    must(store.update_job(removed).await, "remove the timeout");
+    assert_eq!(
+        get(store, "limited").await.as_ref().and_then(Job::timeout),
+        None
+    );
+    under_test.finish().await;
+}
+
 /// A release after a change to other fields than the next run time (its
 /// name, its arguments) applies on top of the change: the job keeps them,
 /// runs next when released, and is free.

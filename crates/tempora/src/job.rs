@@ -286,6 +286,7 @@ pub(crate) struct JobOptions {
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
     pub(crate) exclusions: Exclusions,
+    pub(crate) timeout: Option<SignedDuration>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -416,6 +417,13 @@ impl Job {
         self.options.on_interrupted
     }
 
+    /// How long a run may take before it is stopped and recorded as
+    /// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout); `None`:
+    /// no limit. See [`JobBuilder::timeout`].
+    pub fn timeout(&self) -> Option<SignedDuration> {
+        self.options.timeout
+    }
+
     /// The latest fire time a scheduler has taken for it — run, or recorded
     /// missed — as its store keeps it; `None` before the first (Quartz's
     /// "previous fire time").
@@ -510,6 +518,7 @@ impl Job {
             labels: options.labels.clone(),
             on_interrupted: options.on_interrupted,
             exclude: options.exclusions.clone(),
+            timeout: options.timeout,
         })
     }
 
@@ -531,6 +540,7 @@ impl Job {
                 labels: stored.labels,
                 on_interrupted: stored.on_interrupted,
                 exclusions: stored.exclude,
+                timeout: stored.timeout,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
@@ -600,6 +610,32 @@ pub struct StoredJob {
     /// and empty when absent, so older stored jobs still read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exclude: Exclusions,
+    /// How long a run may take (an ISO 8601 duration such as `"PT30S"`);
+    /// left out of the JSON when there is no limit, and no limit when
+    /// absent, so older stored jobs still read. A limit of zero or less
+    /// does not read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "positive_timeout"
+    )]
+    pub timeout: Option<SignedDuration>,
+}
+
+/// A stored `timeout`, refused unless more than zero.
+fn positive_timeout<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<SignedDuration>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let timeout: SignedDuration = text.parse().map_err(|error| {
+        serde::de::Error::custom(format!(
+            "timeout: {text:?} is not a duration like \"PT30S\" or \"30s\": {error}"
+        ))
+    })?;
+    check_timeout(timeout).map_err(serde::de::Error::custom)?;
+    Ok(Some(timeout))
 }
 
 impl StoredJob {
@@ -653,6 +689,7 @@ pub struct JobBuilder {
     pub(crate) exclude: Vec<String>,
     /// Calendars given, or found.
     pub(crate) exclusions: Exclusions,
+    pub(crate) timeout: Option<SignedDuration>,
 }
 
 impl JobBuilder {
@@ -680,6 +717,7 @@ impl JobBuilder {
             on_interrupted: None,
             exclude: Vec::new(),
             exclusions: Exclusions::new(),
+            timeout: None,
         }
     }
 
@@ -742,6 +780,57 @@ impl JobBuilder {
     /// [`OnInterrupted`].
     pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobBuilder {
         self.on_interrupted = Some(policy);
+        self
+    }
+
+    /// How long a run may take (more than zero): past it the run is
+    /// stopped and recorded as
+    /// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout), with a
+    /// `JobError` event saying so. The limit counts from when the run
+    /// starts on its executor (not from its fire time), on the
+    /// scheduler's clock, and is kept in the job's stored form.
+    ///
+    /// How a run is stopped depends on how it runs:
+    ///
+    /// * an async task's future is dropped at the limit;
+    /// * a sync task (a thread) cannot be stopped from outside: its
+    ///   context is cancelled ([`JobContext::is_cancelled`](crate::task::JobContext::is_cancelled))
+    ///   and its outcome is recorded as a timeout at the limit; the job's
+    ///   instance stays taken until the thread returns, and what it
+    ///   returns then is logged and discarded;
+    /// * a run in a process pool's worker process is killed with the
+    ///   worker and its process group, and the worker is replaced for the
+    ///   next run (a program the task started in a process group of its
+    ///   own, as the [`COMMAND`](crate::task::COMMAND) task does, is not
+    ///   reached: give it its own
+    ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout) too);
+    /// * the [`COMMAND`](crate::task::COMMAND) task's program is killed
+    ///   with its process group, as at its own
+    ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout): the
+    ///   smaller of the two applies, and the output tail is kept.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let now = "2026-01-01T00:00:00Z".parse()?;
+    /// let job = JobBuilder::new("report", trigger.clone())
+    ///     .timeout(SignedDuration::from_secs(30))
+    ///     .build_at(&JobDefaults::default(), now)?;
+    /// assert_eq!(job.timeout(), Some(SignedDuration::from_secs(30)));
+    /// assert_eq!(serde_json::to_value(job.to_stored()?)?["timeout"], "PT30S");
+    ///
+    /// let error = JobBuilder::new("report", trigger)
+    ///     .timeout(SignedDuration::ZERO)
+    ///     .build_at(&JobDefaults::default(), now)
+    ///     .unwrap_err();
+    /// assert_eq!(error.to_string(), "timeout: 0s is not positive");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout(mut self, timeout: SignedDuration) -> JobBuilder {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -883,6 +972,8 @@ impl JobBuilder {
     /// a scheduler knows those: give it with [`JobBuilder::exclude_calendar`]),
     /// or when the calendars exclude every fire time of a trigger that has
     /// some (see [`crate::calendar`]).
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative,
+    /// `timeout` when zero or negative.
     pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
         if let Some(name) = self.exclude.first() {
             return Err(Error::invalid(
@@ -896,6 +987,9 @@ impl JobBuilder {
         let args = self.args.map_err(|message| {
             Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
         })?;
+        if let Some(timeout) = self.timeout {
+            check_timeout(timeout)?;
+        }
         let max_instances = self.max_instances.unwrap_or(defaults.max_instances);
         if max_instances == 0 {
             return Err(Error::invalid(
@@ -973,11 +1067,23 @@ impl JobBuilder {
                 labels: self.labels,
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
                 exclusions,
+                timeout: self.timeout,
             }),
             next_run_time,
             previous_fire_time: None,
         })
     }
+}
+
+/// Refuses a time limit of zero or less.
+pub(crate) fn check_timeout(timeout: SignedDuration) -> Result<()> {
+    if timeout.is_positive() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "timeout",
+        format!("{timeout:#} is not positive"),
+    ))
 }
 
 /// A change to an existing job, for a scheduler's `modify_job`: only what is
@@ -999,6 +1105,7 @@ pub struct JobChanges {
     pub(crate) max_instances: Option<u32>,
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    pub(crate) timeout: Option<Option<SignedDuration>>,
 }
 
 impl JobChanges {
@@ -1017,6 +1124,7 @@ impl JobChanges {
             && self.max_instances.is_none()
             && self.next_run_time.is_none()
             && self.on_interrupted.is_none()
+            && self.timeout.is_none()
     }
 
     /// A new name.
@@ -1064,6 +1172,13 @@ impl JobChanges {
     /// A new policy for interrupted runs.
     pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobChanges {
         self.on_interrupted = Some(policy);
+        self
+    }
+
+    /// A new time limit for its runs (see [`JobBuilder::timeout`]);
+    /// `None` removes the limit.
+    pub fn timeout(mut self, timeout: Option<SignedDuration>) -> JobChanges {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -1115,6 +1230,12 @@ impl JobChanges {
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;
+        }
+        if let Some(timeout) = self.timeout {
+            if let Some(timeout) = timeout {
+                check_timeout(timeout)?;
+            }
+            Arc::make_mut(&mut job.options).timeout = timeout;
         }
         Ok(())
     }

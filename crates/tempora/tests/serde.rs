@@ -200,3 +200,41 @@ fn a_job_whose_every_fire_time_is_excluded_is_refused() {
          from 2026-01-03T09:00:00+00:00 on"
     );
 }
+
+/// A stored job as an earlier release wrote it (no `timeout`), with
+/// `extra` fields added.
+fn stored_job_json(extra: &str) -> String {
+    format!(
+        r#"{{"version":1,"id":"a","name":"a","task":"t","args":null,
+        "trigger":{{"type":"date","run_date":"2026-01-01T00:00:00Z","timezone":"UTC"}},
+        "executor":"default","misfire_grace_time":null,"coalesce":true,"max_instances":1,
+        "next_run_time":"2026-01-01T00:00:00Z"{extra}}}"#
+    )
+}
+
+#[test]
+fn a_stored_jobs_timeout_reads_and_is_absent_in_older_jobs() {
+    use tempora::job::{Job, StoredJob};
+    let older: StoredJob = serde_json::from_str(&stored_job_json("")).unwrap();
+    assert_eq!(older.timeout, None);
+    assert_eq!(Job::from_stored(older, "default").timeout(), None);
+
+    let limited: StoredJob =
+        serde_json::from_str(&stored_job_json(r#","timeout":"PT1M30S""#)).unwrap();
+    assert_eq!(limited.timeout, Some(SignedDuration::from_secs(90)));
+    let job = Job::from_stored(limited.clone(), "default");
+    assert_eq!(job.timeout(), Some(SignedDuration::from_secs(90)));
+    let written = serde_json::to_value(job.to_stored().unwrap()).unwrap();
+    assert_eq!(written["timeout"], "PT1M30S");
+    assert_eq!(job.to_stored().unwrap(), limited);
+
+    for (timeout, says) in [
+        ("PT0S", "timeout: 0s is not positive"),
+        ("-PT5S", "timeout: 5s ago is not positive"),
+        ("soon", "timeout: \"soon\" is not a duration"),
+    ] {
+        let json = stored_job_json(&format!(r#","timeout":"{timeout}""#));
+        let error = serde_json::from_str::<StoredJob>(&json).unwrap_err();
+        assert!(error.to_string().contains(says), "{timeout}: {error}");
+    }
+}
