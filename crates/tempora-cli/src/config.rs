@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use jiff::SignedDuration;
 use serde::Deserialize;
 use tempora::config::{SchedulerConfig, line_column};
-use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
+use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use toml::Spanned;
@@ -235,6 +235,7 @@ struct RawJob {
     coalesce: Option<bool>,
     max_instances: Option<Spanned<u32>>,
     on_interrupted: Option<OnInterrupted>,
+    overlap: Option<Overlap>,
     #[serde(default)]
     paused: bool,
 }
@@ -259,6 +260,9 @@ pub struct JobConfig {
     pub max_instances: Option<u32>,
     /// What happens to a run interrupted by its node's death, if set.
     pub on_interrupted: Option<OnInterrupted>,
+    /// What happens to a fire time while the job runs `max_instances`
+    /// runs, if set.
+    pub overlap: Option<Overlap>,
     /// Added paused.
     pub paused: bool,
 }
@@ -280,6 +284,7 @@ impl JobConfig {
             self.coalesce => coalesce,
             self.max_instances => max_instances,
             self.on_interrupted => on_interrupted,
+            self.overlap => overlap,
         );
         if self.paused {
             builder = builder.label(PAUSED_IN_CONFIG, "true").paused();
@@ -645,6 +650,7 @@ fn check_job(
         coalesce: job.coalesce,
         max_instances: job.max_instances.map(Spanned::into_inner),
         on_interrupted: job.on_interrupted,
+        overlap: job.overlap,
         paused: job.paused,
     })
 }
@@ -978,6 +984,7 @@ command = ["true"]
 interval = { seconds = 1 }
 on_interrupted = "skip"
 max_instances = 2
+overlap = "buffer_one"
 "#,
             "t.toml",
         )
@@ -992,6 +999,15 @@ max_instances = 2
             Some(OnInterrupted::Retry)
         );
         assert_eq!(config.jobs[0].on_interrupted, Some(OnInterrupted::Skip));
+        assert_eq!(config.jobs[0].overlap, Some(Overlap::BufferOne));
+        assert_eq!(
+            config.jobs[0]
+                .to_builder("config")
+                .build_at(&Default::default(), jiff::Timestamp::UNIX_EPOCH)
+                .unwrap()
+                .overlap(),
+            Some(Overlap::BufferOne)
+        );
         let defaulted = DaemonConfig::parse("", "t.toml").unwrap();
         assert_eq!(defaulted.lease(), tempora::scheduler::DEFAULT_LEASE);
         assert_eq!(
@@ -1005,6 +1021,12 @@ max_instances = 2
         assert!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\non_interrupted = \"again\"\n")
                 .contains("on_interrupted"),
+        );
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\noverlap = \"queue\"\n"
+            ),
+            "t.toml:5:11: overlap: \"queue\" is not one of skip, buffer_one, buffer_all, cancel_other, allow_all"
         );
     }
 
@@ -1098,7 +1120,7 @@ max_instances = 2
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
              `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
-             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `paused`"
+             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `overlap`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

@@ -108,6 +108,7 @@ macro_rules! store_conformance_tests {
             a_lost_settlement_drops_its_lease,
             next_run_time_counts_a_claimed_job_at_its_lease_expiry,
             a_long_history_lists_through_pages_and_prunes,
+            the_overlap_policy_round_trips,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{Job, JobBuilder};
+use tempora::job::{Job, JobBuilder, Overlap};
 use tempora::store::{
     ChangeNotice, JobStore, LeaseClock, NodeRecord, Release, Settled, Settlement,
 };
@@ -2702,5 +2702,55 @@ pub async fn a_long_history_lists_through_pages_and_prunes(under_test: StoreUnde
     );
     assert_eq!(removed, 1190);
     assert_eq!(runs(store, RunQuery::new()).await.len(), 10);
+    under_test.finish().await;
+}
+
+/// A job's overlap policy is kept with it: every policy reads back and
+/// changes with an update; a job stored without one (by an earlier
+/// release) reads as unset.
+pub async fn the_overlap_policy_round_trips(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    for policy in Overlap::ALL {
+        let id = policy.as_str();
+        let job = build(
+            JobBuilder::new(
+                TASK,
+                CronTrigger::crontab("*/5 * * * *")
+                    .timezone("UTC")
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+            .id(id)
+            .overlap(policy)
+            .next_run_time(at(T0)),
+        );
+        add(store, job.clone()).await;
+        let back = get(store, id)
+            .await
+            .unwrap_or_else(|| panic!("job {id:?} was added"));
+        assert_eq!(back.overlap(), Some(policy), "{id} reads back");
+        assert_eq!(stored(&back), stored(&job));
+    }
+    let changed = edited(&job("buffer_one", T0), |stored| {
+        stored.overlap = Some(Overlap::CancelOther);
+    });
+    must(store.update_job(changed).await, "update buffer_one");
+    let back = get(store, "buffer_one").await.map(|job| job.overlap());
+    assert_eq!(
+        back,
+        Some(Some(Overlap::CancelOther)),
+        "an update changes it"
+    );
+    let listed = list(store).await;
+    assert_eq!(listed.len(), Overlap::ALL.len());
+    assert!(listed.iter().all(|job| job.overlap().is_some()));
+    if let Some(write) = under_test.corrupter("a job stored without an overlap policy") {
+        add(store, job("older", T0)).await;
+        let older = stored_json(&job("older", T0), |_| {});
+        assert!(!older.contains("overlap"), "unset is left out: {older}");
+        write("older".to_owned(), older).await;
+        let back = get(store, "older").await.map(|job| job.overlap());
+        assert_eq!(back, Some(None), "an older job reads without a policy");
+    }
     under_test.finish().await;
 }

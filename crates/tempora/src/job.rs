@@ -12,6 +12,12 @@ use crate::error::{Error, Result};
 use crate::task::JobTask;
 use crate::trigger::Trigger;
 
+mod backfill;
+mod overlap;
+
+pub use self::backfill::MAX_BACKFILL_RUNS;
+pub use self::overlap::Overlap;
+
 /// How late a run may start and still run.
 ///
 /// A run whose scheduled time is further in the past than this when the
@@ -127,6 +133,7 @@ impl fmt::Display for MisfireGraceTime {
 /// | `misfire_grace_time` | unlimited | 1 s (runs later than that were dropped) |
 /// | `coalesce` | true | true |
 /// | `max_instances` | 1 | 1 |
+/// | `overlap` | unset (skip) | skip |
 ///
 /// ```
 /// use tempora::job::{JobDefaults, MisfireGraceTime};
@@ -148,6 +155,9 @@ pub struct JobDefaults {
     pub max_instances: u32,
     /// What happens to a run interrupted by its scheduler's death.
     pub on_interrupted: OnInterrupted,
+    /// What happens to a fire time that comes while the job runs
+    /// `max_instances` runs; see [`Overlap`]. Unset: it is skipped.
+    pub overlap: Option<Overlap>,
 }
 
 impl Default for JobDefaults {
@@ -157,6 +167,7 @@ impl Default for JobDefaults {
             coalesce: true,
             max_instances: 1,
             on_interrupted: OnInterrupted::Skip,
+            overlap: None,
         }
     }
 }
@@ -284,6 +295,7 @@ pub(crate) struct JobOptions {
     pub(crate) max_instances: u32,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
+    pub(crate) overlap: Option<Overlap>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -356,9 +368,43 @@ impl Job {
         self.options.coalesce
     }
 
-    /// How many runs may run at the same time.
+    /// How many runs may run at the same time, as set; see
+    /// [`Job::instance_limit`] for the limit its overlap policy makes of it.
     pub fn max_instances(&self) -> u32 {
         self.options.max_instances
+    }
+
+    /// What happens to a fire time that comes while the job runs its
+    /// limit of runs; `None` when unset (the fire time is skipped, as
+    /// under [`Overlap::Skip`]).
+    pub fn overlap(&self) -> Option<Overlap> {
+        self.options.overlap
+    }
+
+    /// How many runs of the job may run at once, across every scheduler
+    /// sharing its store: `max_instances`, or no limit (`u32::MAX`) under
+    /// [`Overlap::AllowAll`] with `max_instances` left at 1.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults, Overlap};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().minutes(1).timezone("UTC").build()?;
+    /// let now = "2026-01-01T00:00:00Z".parse()?;
+    /// let defaults = JobDefaults::default();
+    /// let job = JobBuilder::new("tick", trigger.clone()).build_at(&defaults, now)?;
+    /// assert_eq!(job.instance_limit(), 1);
+    /// let job = JobBuilder::new("tick", trigger.clone()).overlap(Overlap::AllowAll).build_at(&defaults, now)?;
+    /// assert_eq!(job.instance_limit(), u32::MAX);
+    /// let job = JobBuilder::new("tick", trigger).overlap(Overlap::AllowAll).max_instances(5).build_at(&defaults, now)?;
+    /// assert_eq!(job.instance_limit(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn instance_limit(&self) -> u32 {
+        self.options
+            .overlap
+            .unwrap_or(Overlap::Skip)
+            .instance_limit(self.options.max_instances)
     }
 
     /// When it runs next; `None` while paused.
@@ -465,6 +511,7 @@ impl Job {
             next_run_time: self.next_run_time,
             labels: options.labels.clone(),
             on_interrupted: options.on_interrupted,
+            overlap: options.overlap,
         })
     }
 
@@ -485,6 +532,7 @@ impl Job {
                 max_instances: stored.max_instances,
                 labels: stored.labels,
                 on_interrupted: stored.on_interrupted,
+                overlap: stored.overlap,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
@@ -548,6 +596,10 @@ pub struct StoredJob {
     /// `skip` (the default), so older stored jobs still read.
     #[serde(default, skip_serializing_if = "OnInterrupted::is_skip")]
     pub on_interrupted: OnInterrupted,
+    /// The overlap policy ([`Job::overlap`]); left out of the JSON when
+    /// unset, so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<Overlap>,
 }
 
 impl StoredJob {
@@ -597,6 +649,7 @@ pub struct JobBuilder {
     pub(crate) replace_existing: bool,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    pub(crate) overlap: Option<Overlap>,
 }
 
 impl JobBuilder {
@@ -622,6 +675,7 @@ impl JobBuilder {
             replace_existing: false,
             labels: BTreeMap::new(),
             on_interrupted: None,
+            overlap: None,
         }
     }
 
@@ -684,6 +738,28 @@ impl JobBuilder {
     /// [`OnInterrupted`].
     pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobBuilder {
         self.on_interrupted = Some(policy);
+        self
+    }
+
+    /// What happens to a fire time that comes while the job already runs
+    /// `max_instances` runs (across every scheduler sharing its store):
+    /// skipped, buffered, the running one cancelled, or run anyway; see
+    /// [`Overlap`].
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults, Overlap};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().minutes(5).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("sync", trigger)
+    ///     .overlap(Overlap::BufferOne)
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.overlap(), Some(Overlap::BufferOne));
+    /// assert_eq!(serde_json::to_value(job.to_stored()?)?["overlap"], "buffer_one");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn overlap(mut self, policy: Overlap) -> JobBuilder {
+        self.overlap = Some(policy);
         self
     }
 
@@ -794,6 +870,7 @@ impl JobBuilder {
                 max_instances,
                 labels: self.labels,
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
+                overlap: self.overlap.or(defaults.overlap),
             }),
             next_run_time,
             previous_fire_time: None,
@@ -820,6 +897,7 @@ pub struct JobChanges {
     pub(crate) max_instances: Option<u32>,
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    pub(crate) overlap: Option<Overlap>,
 }
 
 impl JobChanges {
@@ -838,6 +916,7 @@ impl JobChanges {
             && self.max_instances.is_none()
             && self.next_run_time.is_none()
             && self.on_interrupted.is_none()
+            && self.overlap.is_none()
     }
 
     /// A new name.
@@ -885,6 +964,12 @@ impl JobChanges {
     /// A new policy for interrupted runs.
     pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobChanges {
         self.on_interrupted = Some(policy);
+        self
+    }
+
+    /// A new overlap policy; see [`Overlap`].
+    pub fn overlap(mut self, policy: Overlap) -> JobChanges {
+        self.overlap = Some(policy);
         self
     }
 
@@ -936,6 +1021,9 @@ impl JobChanges {
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;
+        }
+        if let Some(policy) = self.overlap {
+            Arc::make_mut(&mut job.options).overlap = Some(policy);
         }
         Ok(())
     }

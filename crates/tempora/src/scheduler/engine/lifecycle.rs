@@ -189,22 +189,19 @@ impl Engine {
         if runs.is_empty() {
             return Err(fail("no run times".to_owned()));
         }
-        let here = job.max_instances().saturating_sub(others);
+        let limit = job.instance_limit();
+        let here = limit.saturating_sub(others);
         if !self.running.try_start(&job.id, here) {
             let (message, line) = if others > 0 {
                 (
                     format!(
-                        "already running {} instance(s), the maximum, {others} of them on other nodes",
-                        job.max_instances()
+                        "already running {limit} instance(s), the maximum, {others} of them on other nodes"
                     ),
                     "run skipped: the job is already running its maximum number of instances across the nodes",
                 )
             } else {
                 (
-                    format!(
-                        "already running {} instance(s), the maximum",
-                        job.max_instances()
-                    ),
+                    format!("already running {limit} instance(s), the maximum"),
                     "run skipped: the job is already running its maximum number of instances",
                 )
             };
@@ -214,7 +211,7 @@ impl Engine {
             event.error = Some(message.clone());
             let notice = Notice {
                 severity: Severity::Warn,
-                line: format!("{line} (max_instances = {})", job.max_instances()),
+                line: format!("{line} (max_instances = {limit})"),
                 event: Box::new(event),
             };
             let message = format!("run skipped: {message}");
