@@ -17,6 +17,11 @@ mod overlap;
 
 pub use self::backfill::MAX_BACKFILL_RUNS;
 pub use self::overlap::Overlap;
+mod pending;
+mod retry;
+
+pub use pending::{PendingRunKind, RunOf, pending_run_id};
+pub use retry::Retry;
 
 /// How late a run may start and still run.
 ///
@@ -277,6 +282,12 @@ pub struct Job {
     /// The latest fire time a run took (or missed): kept by the store
     /// beside the job, never in its JSON.
     pub(crate) previous_fire_time: Option<Timestamp>,
+    /// What the job stands for when it is a run job (a pending run of
+    /// another job); `None` for a job of its own.
+    pub(crate) run_of: Option<Arc<RunOf>>,
+    /// Why the scheduler paused the job (after failed runs); `None` when
+    /// it runs, or was paused by hand.
+    pub(crate) paused_reason: Option<Arc<str>>,
 }
 
 /// A job's arguments as it keeps them: nothing for `null`.
@@ -296,6 +307,8 @@ pub(crate) struct JobOptions {
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
     pub(crate) overlap: Option<Overlap>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) pause_after_failures: Option<u32>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -455,6 +468,25 @@ impl Job {
         self.next_run_time.is_none()
     }
 
+    /// How its failed runs are retried; `None`: they are not.
+    pub fn retry(&self) -> Option<&Retry> {
+        self.options.retry.as_ref()
+    }
+
+    /// After how many failed fire times in a row the scheduler pauses it;
+    /// `None`: never. A fire time counts as failed once its retries are
+    /// exhausted.
+    pub fn pause_after_failures(&self) -> Option<u32> {
+        self.options.pause_after_failures
+    }
+
+    /// Why the scheduler paused it (naming the failures and the last
+    /// error); `None` while it runs, or when paused by hand. Resuming
+    /// clears it.
+    pub fn paused_reason(&self) -> Option<&str> {
+        self.paused_reason.as_deref()
+    }
+
     /// The job's labels: free-form `key = value` pairs stored with the job
     /// and never read by the scheduler; see [`JobBuilder::label`].
     pub fn labels(&self) -> &BTreeMap<String, String> {
@@ -512,6 +544,10 @@ impl Job {
             labels: options.labels.clone(),
             on_interrupted: options.on_interrupted,
             overlap: options.overlap,
+            retry: options.retry.clone(),
+            pause_after_failures: options.pause_after_failures,
+            paused_reason: self.paused_reason.as_deref().map(str::to_owned),
+            run_of: self.run_of.as_deref().cloned(),
         })
     }
 
@@ -533,9 +569,13 @@ impl Job {
                 labels: stored.labels,
                 on_interrupted: stored.on_interrupted,
                 overlap: stored.overlap,
+                retry: stored.retry,
+                pause_after_failures: stored.pause_after_failures,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
+            run_of: stored.run_of.map(Arc::new),
+            paused_reason: stored.paused_reason.map(Arc::from),
         }
     }
 }
@@ -600,6 +640,21 @@ pub struct StoredJob {
     /// unset, so older stored jobs still read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlap: Option<Overlap>,
+    /// How failed runs are retried ([`Job::retry`]); left out when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+    /// After how many failed fire times in a row the job is paused
+    /// ([`Job::pause_after_failures`]); left out when never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_after_failures: Option<u32>,
+    /// Why the scheduler paused the job ([`Job::paused_reason`]); left out
+    /// when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+    /// The pending run of another job this run job stands for
+    /// ([`Job::run_of`]); left out for a job of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_of: Option<RunOf>,
 }
 
 impl StoredJob {
@@ -650,6 +705,8 @@ pub struct JobBuilder {
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
     pub(crate) overlap: Option<Overlap>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) pause_after_failures: Option<u32>,
 }
 
 impl JobBuilder {
@@ -676,6 +733,8 @@ impl JobBuilder {
             labels: BTreeMap::new(),
             on_interrupted: None,
             overlap: None,
+            retry: None,
+            pause_after_failures: None,
         }
     }
 
@@ -763,6 +822,48 @@ impl JobBuilder {
         self
     }
 
+    /// Retries failed runs as `retry` says (see [`Retry`]).
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults, Retry};
+    /// use tempora::trigger::IntervalTrigger;
+    /// use tempora::jiff::SignedDuration;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .retry(Retry::attempts(3).delay(SignedDuration::from_secs(30)).factor(2.0))
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.retry().map(Retry::max_attempts), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retry(mut self, retry: Retry) -> JobBuilder {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Pauses the job after `failures` failed fire times in a row (a fire
+    /// time fails once its retries are exhausted), with a
+    /// [`JobPaused`](crate::event::EventKind::JobPaused) event, an error in
+    /// the log naming the job, the count and the last error, and the
+    /// reason kept with the job ([`Job::paused_reason`]) until it is
+    /// resumed.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .pause_after_failures(5)
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.pause_after_failures(), Some(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pause_after_failures(mut self, failures: u32) -> JobBuilder {
+        self.pause_after_failures = Some(failures);
+        self
+    }
+
     /// The first run time, instead of the trigger's first fire time
     /// (APScheduler's `next_run_time`).
     pub fn next_run_time(mut self, first: Timestamp) -> JobBuilder {
@@ -813,7 +914,9 @@ impl JobBuilder {
     /// # Errors
     ///
     /// Field `args` when the arguments could not be serialized, `id` when it
-    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative.
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative,
+    /// `retry.*` when a retry setting is out of range
+    /// ([`Retry::validate`]), `pause_after_failures` when 0.
     pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
         let args = self.args.map_err(|message| {
             Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
@@ -825,6 +928,10 @@ impl JobBuilder {
                 "0 is not allowed: at least 1",
             ));
         }
+        if let Some(retry) = &self.retry {
+            retry.validate()?;
+        }
+        check_pause_after_failures(self.pause_after_failures)?;
         let misfire_grace_time = self
             .misfire_grace_time
             .unwrap_or(defaults.misfire_grace_time);
@@ -871,11 +978,26 @@ impl JobBuilder {
                 labels: self.labels,
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
                 overlap: self.overlap.or(defaults.overlap),
+                retry: self.retry,
+                pause_after_failures: self.pause_after_failures,
             }),
             next_run_time,
             previous_fire_time: None,
+            run_of: None,
+            paused_reason: None,
         })
     }
+}
+
+/// `pause_after_failures` must be at least 1 when set.
+fn check_pause_after_failures(failures: Option<u32>) -> Result<()> {
+    if failures == Some(0) {
+        return Err(Error::invalid(
+            "pause_after_failures",
+            "0 is not allowed: at least 1",
+        ));
+    }
+    Ok(())
 }
 
 /// A change to an existing job, for a scheduler's `modify_job`: only what is
@@ -898,6 +1020,8 @@ pub struct JobChanges {
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
     pub(crate) overlap: Option<Overlap>,
+    pub(crate) retry: Option<Option<Retry>>,
+    pub(crate) pause_after_failures: Option<Option<u32>>,
 }
 
 impl JobChanges {
@@ -917,6 +1041,8 @@ impl JobChanges {
             && self.next_run_time.is_none()
             && self.on_interrupted.is_none()
             && self.overlap.is_none()
+            && self.retry.is_none()
+            && self.pause_after_failures.is_none()
     }
 
     /// A new name.
@@ -973,6 +1099,19 @@ impl JobChanges {
         self
     }
 
+    /// A new retry policy, or none (`None`: failed runs are not retried).
+    pub fn retry(mut self, retry: Option<Retry>) -> JobChanges {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// A new count of failed fire times in a row that pauses the job, or
+    /// none (`None`: never paused).
+    pub fn pause_after_failures(mut self, failures: Option<u32>) -> JobChanges {
+        self.pause_after_failures = Some(failures);
+        self
+    }
+
     /// Applies the changes to `job`, all or none.
     pub(crate) fn apply(self, job: &mut Job) -> Result<()> {
         let mut changed = job.clone();
@@ -1018,6 +1157,17 @@ impl JobChanges {
         }
         if let Some(next) = self.next_run_time {
             job.next_run_time = Some(next);
+            job.paused_reason = None;
+        }
+        if let Some(retry) = self.retry {
+            if let Some(retry) = &retry {
+                retry.validate()?;
+            }
+            Arc::make_mut(&mut job.options).retry = retry;
+        }
+        if let Some(failures) = self.pause_after_failures {
+            check_pause_after_failures(failures)?;
+            Arc::make_mut(&mut job.options).pause_after_failures = failures;
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;

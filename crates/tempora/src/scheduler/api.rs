@@ -16,10 +16,11 @@ use crate::error::Result;
 use crate::event::Listeners;
 use crate::executor::Executor;
 use crate::history::{RunQuery, RunRecord};
-use crate::job::{Job, JobBuilder, JobChanges};
+use crate::job::{Job, JobBuilder, JobChanges, RunOf};
 use crate::store::{JobStore, UnrestorableJob};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
+use jiff::Timestamp;
 
 /// Writes each method of the list on [`AsyncScheduler`] (the engine call,
 /// awaited for the `async` ones) and on [`SyncScheduler`] (the async method,
@@ -180,6 +181,41 @@ scheduler_api! {
         ///
         /// Not found, the scheduler not started, a store failure.
         fn run_job_now(&self, id: &str) -> Result<()> => |engine| engine.run_job_now(id);
+
+        /// Adds a pending run of job `run.job`: a run of its fire time
+        /// `run.scheduled_time` as attempt `run.attempt`, due at `due`, kept
+        /// in the job's store as a run job (see [`RunOf`]) so that exactly
+        /// one scheduler sharing the store runs it, after a restart too.
+        /// It runs the job's task with the job's arguments and options as
+        /// they are when it fires, and is recorded under the job's id for
+        /// that fire time and attempt. Adding the same run (job, fire time,
+        /// attempt) again is a no-op; removing the job removes it.
+        ///
+        /// ```
+        /// use tempora::job::{JobBuilder, PendingRunKind, RunOf};
+        /// use tempora::scheduler::SchedulerBuilder;
+        /// use tempora::trigger::IntervalTrigger;
+        /// use tempora::jiff::{SignedDuration, Timestamp};
+        ///
+        /// let scheduler = SchedulerBuilder::new().host_driven()?;
+        /// scheduler.tasks().register("report", |_ctx: tempora::task::JobContext, _args: ()| Ok::<_, String>(()));
+        /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+        /// scheduler.add_job(JobBuilder::new("report", trigger).id("report"))?;
+        /// let missed: Timestamp = "2026-01-01T09:00:00Z".parse()?;
+        /// let run = RunOf::new("report", missed, 1, PendingRunKind::Backfill);
+        /// scheduler.add_pending_run(run.clone(), "2026-01-01T12:00:00Z".parse()?)?;
+        /// scheduler.add_pending_run(run, "2026-01-01T12:00:00Z".parse()?)?; // no-op
+        /// let pending: Vec<_> = scheduler.list_jobs(None)?.into_iter().filter(|job| job.run_of().is_some()).collect();
+        /// assert_eq!(pending.len(), 1);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// Job `run.job` not found or itself a pending run, attempt 0, a
+        /// store failure.
+        fn add_pending_run(&self, run: RunOf, due: Timestamp) -> Result<()>
+            => |engine| engine.add_pending_run(run, due);
 
         /// A printable table of the jobs: id, name, trigger, next run in
         /// the scheduler's zone.

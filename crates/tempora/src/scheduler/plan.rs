@@ -130,6 +130,89 @@ pub(crate) fn plan_claimed<S>(
     }
 }
 
+/// How long a pending run waits when its job already runs
+/// `max_instances` times, before it is looked at again.
+pub(crate) const PENDING_RUN_POSTPONED: jiff::SignedDuration = jiff::SignedDuration::from_secs(1);
+
+/// Plans a claimed run job (a pending run of `parent`, see
+/// [`crate::job::RunOf`]) at `at.now`: the parent's run for the pending
+/// fire time and attempt, asked of `start` (given the parent's runs in
+/// progress on other nodes, `others`); when the parent is gone, the run
+/// job's copy of it runs. The run job is removed when its run starts or
+/// cannot start at all, and when its parent is paused; it is put off by
+/// [`PENDING_RUN_POSTPONED`] while the parent runs `max_instances` times.
+pub(crate) fn plan_pending_run<S>(
+    claimed: Job,
+    parent: Option<&Job>,
+    others: u32,
+    at: &Planning<'_>,
+    start: impl FnOnce(&Job, &mut Vec<Vec<Timestamp>>, u32, u32) -> Start<S>,
+) -> (Settlement, Plan<S>) {
+    let due = claimed.next_run_time;
+    let mut plan = Plan {
+        job_id: Arc::clone(&claimed.id),
+        staged: None,
+        running: Vec::new(),
+        notices: Vec::new(),
+        removed: false,
+    };
+    let stand_in = match parent {
+        Some(_) => None,
+        None => claimed.stand_in_parent(),
+    };
+    let (Some(run_of), Some(parent)) = (claimed.run_of.clone(), parent.or(stand_in.as_ref()))
+    else {
+        return (Settlement::new(claimed, due, Release::Remove), plan);
+    };
+    if parent.is_paused() {
+        tracing::info!(
+            job = %parent.id,
+            scheduled = %run_of.scheduled_time,
+            attempt = run_of.attempt,
+            "pending run ({}) dropped: its job is paused",
+            run_of.kind
+        );
+        return (Settlement::new(claimed, due, Release::Remove), plan);
+    }
+    let mut runs = vec![vec![run_of.scheduled_time]];
+    match start(parent, &mut runs, others, run_of.attempt) {
+        Start::Ready(staged, running) => {
+            plan.staged = Some(staged);
+            let mut settlement = Settlement::new(claimed, due, Release::Remove);
+            if at.keeps_history {
+                settlement.records = running.clone();
+                plan.running = running;
+            }
+            (settlement, plan)
+        }
+        Start::Refused(Refusal::MaxInstances { .. } | Refusal::Elsewhere { .. }) => {
+            tracing::debug!(
+                job = %parent.id,
+                scheduled = %run_of.scheduled_time,
+                attempt = run_of.attempt,
+                "pending run put off: the job runs its maximum number of instances"
+            );
+            let later = at
+                .now
+                .checked_add(PENDING_RUN_POSTPONED)
+                .unwrap_or(Timestamp::MAX);
+            (
+                Settlement::new(claimed, None, Release::Reschedule(later)),
+                plan,
+            )
+        }
+        Start::Refused(refusal) => {
+            let (record, notice) = refused(at.node, parent, &runs, refusal, at.now);
+            plan.notices.push(notice);
+            let mut settlement = Settlement::new(claimed, due, Release::Remove);
+            if at.keeps_history {
+                settlement.records.push(record.with_attempt(run_of.attempt));
+            }
+            (settlement, plan)
+        }
+    }
+}
+
 /// One job's settlement and plan, from its decision, its misses and
 /// whether its runs start.
 fn plan_job<S>(

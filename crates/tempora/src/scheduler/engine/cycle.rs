@@ -12,7 +12,8 @@ use super::lifecycle::{Handover, Staged};
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::scheduler::plan::{Plan, Planning, Start, plan_claimed};
+use crate::job::Job;
+use crate::scheduler::plan::{Plan, Planning, Start, plan_claimed, plan_pending_run};
 use crate::store::JobStore;
 use crate::sync::lock;
 
@@ -60,6 +61,9 @@ impl Engine {
                 tracing::error!(job = %id, %error, "cannot set the first run time");
             }
         }
+        // Retries of runs that failed since the last turn are stored
+        // before the stores are processed, so that one due now runs now.
+        self.follow_up(now).await;
         let stores = self.stores();
         let (mut wake_at, failed, stalled) = self.process_due(&stores, now).await;
         self.note_recoveries(&stores, &failed);
@@ -208,10 +212,19 @@ impl Engine {
             if count == 0 {
                 return Ok(progress);
             }
+            // Pending runs (run jobs) run their parent's task: the parents
+            // as the store keeps them now.
+            let (pending, claimed): (Vec<Job>, Vec<Job>) =
+                claimed.into_iter().partition(|job| job.run_of.is_some());
+            let parents = self.parents_of(store, &pending).await?;
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = match history {
                 Some(history) if shared => {
-                    let ids: Vec<&str> = claimed.iter().map(|job| &*job.id).collect();
+                    let ids: Vec<&str> = claimed
+                        .iter()
+                        .map(|job| &*job.id)
+                        .chain(parents.keys().map(String::as_str))
+                        .collect();
                     history.running_counts(&ids, &self.node, now).await?
                 }
                 _ => HashMap::new(),
@@ -232,12 +245,12 @@ impl Engine {
                     // store that keeps no history.
                     let running = if keeps_history {
                         runs.iter()
-                            .filter_map(|run_times| self.recorder.running(&job.id, run_times))
+                            .filter_map(|run_times| self.recorder.running(&job.id, run_times, 1))
                             .collect()
                     } else {
                         Vec::new()
                     };
-                    match self.prepare(&mut batch, job, runs, others) {
+                    match self.prepare(&mut batch, job, runs, others, 1) {
                         Ok(staged) => Start::Ready(staged, running),
                         Err(refusal) => Start::Refused(refusal),
                     }
@@ -245,6 +258,39 @@ impl Engine {
                 &mut settlements,
                 &mut plans,
             );
+            for run_job in pending {
+                let parent = run_job
+                    .run_of
+                    .as_ref()
+                    .and_then(|run_of| parents.get(&run_of.job));
+                let others = parent
+                    .and_then(|parent| elsewhere.get(&*parent.id))
+                    .copied()
+                    .unwrap_or(0);
+                let (settlement, plan) = plan_pending_run(
+                    run_job,
+                    parent,
+                    others,
+                    &planning,
+                    |job, runs, others, attempt| {
+                        let running = if keeps_history {
+                            runs.iter()
+                                .filter_map(|run_times| {
+                                    self.recorder.running(&job.id, run_times, attempt)
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        match self.prepare(&mut batch, job, runs, others, attempt) {
+                            Ok(staged) => Start::Ready(staged, running),
+                            Err(refusal) => Start::Refused(refusal),
+                        }
+                    },
+                );
+                settlements.push(settlement);
+                plans.push(plan);
+            }
             let settled = store.settle(&self.node, &settlements, now).await;
             settlements.clear();
             let outcomes = match settled {
@@ -274,6 +320,28 @@ impl Engine {
                 return Ok(progress);
             }
         }
+    }
+
+    /// The parents of the claimed run jobs `pending`, by id, as `store`
+    /// keeps them now (a parent removed meanwhile is left out).
+    async fn parents_of(
+        &self,
+        store: &Arc<dyn JobStore>,
+        pending: &[Job],
+    ) -> Result<HashMap<String, Job>> {
+        let mut parents = HashMap::new();
+        for run_job in pending {
+            let Some(run_of) = &run_job.run_of else {
+                continue;
+            };
+            if parents.contains_key(&run_of.job) {
+                continue;
+            }
+            if let Some(parent) = store.get_job(&run_of.job).await? {
+                parents.insert(run_of.job.clone(), parent);
+            }
+        }
+        Ok(parents)
     }
 
     /// A won plan: tracks its running records, tells its notices and

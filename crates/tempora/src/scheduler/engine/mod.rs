@@ -15,6 +15,9 @@
 //! - `api.rs`: the job API (add, change, pause, remove, list, run now);
 //! - `lifecycle.rs`: a run from its instance taken to its outcome told,
 //!   the notices of runs missed or refused, interrupted runs retried;
+//! - `follow_up.rs`: what a finished run leaves to do — its retry stored
+//!   as a pending run, its job paused after failures — and pending runs
+//!   added through the API;
 //! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
 //!   answering again;
 //! - `registry.rs`: stores, executors and listeners, looked up by name;
@@ -23,6 +26,7 @@
 mod api;
 mod cluster;
 mod cycle;
+mod follow_up;
 mod lifecycle;
 mod registry;
 mod wakeup;
@@ -33,6 +37,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use jiff::{SignedDuration, Timestamp};
 
 use self::cluster::Membership;
+use self::follow_up::FollowUps;
 use self::lifecycle::RunCounts;
 use self::wakeup::Wakeup;
 use super::recorder::{Recorder, SHUT_DOWN};
@@ -107,7 +112,10 @@ pub(crate) struct Engine {
     executors: RwLock<HashMap<String, Arc<Executor>>>,
     state: Mutex<SchedulerState>,
     /// Wakes the loop: a job added or changed, a state change.
-    wakeup: Wakeup,
+    wakeup: Arc<Wakeup>,
+    /// What finished runs leave for the loop to do: retries to store,
+    /// failures that may pause their job.
+    follow_ups: Arc<FollowUps>,
     /// Runs in progress per job id.
     running: Arc<RunCounts>,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
@@ -164,7 +172,8 @@ impl Engine {
                     .collect(),
             ),
             state: Mutex::new(SchedulerState::Stopped),
-            wakeup: Wakeup::new(),
+            wakeup: Arc::new(Wakeup::new()),
+            follow_ups: Arc::default(),
             running: Arc::default(),
             runtime: Mutex::new(None),
             signals: Arc::default(),
@@ -294,6 +303,7 @@ impl Engine {
                         .await;
                 }
             }
+            self.follow_up(self.clock.now()).await;
             self.recorder
                 .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
                 .await;
