@@ -56,11 +56,15 @@ pub enum EventKind {
     /// times failed (see [`JobBuilder::pause_after_failures`](crate::job::JobBuilder::pause_after_failures));
     /// `error` holds the reason, naming the count and the last error.
     JobPaused,
+    /// A fire time came while the job ran its limit of runs and was kept
+    /// to run when a run ends (its overlap policy is `buffer_one`,
+    /// `buffer_all` or `cancel_other`), or a backfill added it.
+    JobBuffered,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::SchedulerStarted,
         EventKind::SchedulerShutdown,
         EventKind::SchedulerPaused,
@@ -79,6 +83,7 @@ impl EventKind {
         EventKind::JobError,
         EventKind::JobMissed,
         EventKind::JobPaused,
+        EventKind::JobBuffered,
     ];
 
     /// The mask that selects only this kind.
@@ -108,6 +113,7 @@ impl fmt::Display for EventKind {
             EventKind::JobError => "job_error",
             EventKind::JobMissed => "job_missed",
             EventKind::JobPaused => "job_paused",
+            EventKind::JobBuffered => "job_buffered",
         };
         f.write_str(name)
     }
@@ -167,6 +173,8 @@ impl EventMask {
     pub const JOB_MISSED: EventMask = EventKind::JobMissed.mask();
     /// [`EventKind::JobPaused`].
     pub const JOB_PAUSED: EventMask = EventKind::JobPaused.mask();
+    /// [`EventKind::JobBuffered`].
+    pub const JOB_BUFFERED: EventMask = EventKind::JobBuffered.mask();
 
     /// True when `kind` is in the set.
     pub const fn contains(self, kind: EventKind) -> bool {

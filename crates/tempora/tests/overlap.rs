@@ -59,7 +59,8 @@ impl Releases {
     }
 
     /// Waits until `time` is released, or until the context is cancelled;
-    /// false when neither happened within three times the patience.
+    /// an error when neither happened within three times the patience.
+    #[allow(clippy::disallowed_methods)] // real time: a patience limit
     fn wait(&self, time: Timestamp, context: &JobContext) -> Result<&'static str, &'static str> {
         let mut released = self.released.lock().unwrap();
         let deadline = Instant::now() + PATIENCE * 3;
@@ -379,4 +380,266 @@ fn the_policy_comes_from_the_job_defaults_and_changes_with_modify_job() {
     let stored = env.scheduler.get_job("job").unwrap().unwrap();
     assert_eq!(stored.overlap(), Some(Overlap::AllowAll));
     assert_eq!(stored.instance_limit(), u32::MAX);
+}
+
+// ---- buffer_one, buffer_all ------------------------------------------------
+
+/// The scheduler looks at a buffered run again a second after it was put
+/// off: the next tick after `t0 + minutes` that finds it due.
+fn soon_after(minutes: i64) -> Timestamp {
+    t(minutes) + SignedDuration::from_secs(1)
+}
+
+impl Env {
+    /// Moves the clock to `now` and processes what is due.
+    fn tick_at(&self, now: Timestamp) {
+        self.clock.set(now);
+        self.scheduler.run_pending(now);
+    }
+}
+
+#[test]
+fn buffer_one_runs_one_fire_time_after_the_run_and_drops_the_others() {
+    let env = env();
+    env.add(held("job", Some(Overlap::BufferOne)));
+    env.tick(0);
+    assert_eq!(env.started(), t(0));
+    env.tick(1);
+    // Kept: a JobBuffered event, a pending run waiting in the store.
+    assert_eq!(env.times_of(EventKind::JobBuffered), [t(1)]);
+    env.tick(2);
+    env.tick(3);
+    // Dropped while one is buffered.
+    assert_eq!(env.times_of(EventKind::JobMaxInstances), [t(2), t(3)]);
+    let skipped = env.seen(EventKind::JobMaxInstances);
+    assert!(
+        skipped[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("a fire time is buffered already (overlap = \"buffer_one\")"),
+        "{skipped:?}"
+    );
+    env.finish(0);
+    // It starts right after the run ended (the next look, within a second).
+    env.tick_at(soon_after(3));
+    assert_eq!(env.started(), t(1));
+    // A fire time while the buffered run runs is buffered again.
+    env.tick(4);
+    assert_eq!(env.times_of(EventKind::JobBuffered), [t(1), t(4)]);
+    env.finish(1);
+    env.tick_at(soon_after(4));
+    assert_eq!(env.started(), t(4));
+    env.finish(4);
+    use RunStatus::{Missed, Success};
+    assert_eq!(
+        env.settled("job"),
+        [
+            (0, Success),
+            (1, Success),
+            (2, Missed),
+            (3, Missed),
+            (4, Success)
+        ]
+    );
+    // The buffered run started late, after the run before it.
+    let buffered = &env.history("job")[1];
+    assert_eq!(buffered.started, Some(soon_after(3)));
+    // Nothing is left waiting.
+    assert_eq!(env.scheduler.list_jobs(None).unwrap().len(), 1);
+}
+
+#[test]
+fn buffer_all_runs_every_fire_time_in_order() {
+    let env = env();
+    env.add(held("job", Some(Overlap::BufferAll)));
+    for minute in 0..4 {
+        env.tick(minute);
+    }
+    assert_eq!(env.started(), t(0));
+    assert_eq!(env.times_of(EventKind::JobBuffered), [t(1), t(2), t(3)]);
+    assert!(env.seen(EventKind::JobMaxInstances).is_empty());
+    let mut now = t(3);
+    for minute in 0..3 {
+        env.finish(minute);
+        now += SignedDuration::from_secs(1);
+        env.tick_at(now);
+        assert_eq!(env.started(), t(minute + 1), "one at a time, in order");
+    }
+    env.finish(3);
+    assert_eq!(
+        env.settled("job"),
+        (0..4)
+            .map(|minute| (minute, RunStatus::Success))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        env.times_of(EventKind::JobExecuted),
+        [t(0), t(1), t(2), t(3)]
+    );
+}
+
+// ---- cancel_other ----------------------------------------------------------
+
+#[test]
+fn cancel_other_cancels_the_run_and_starts_the_new_fire_time_after_it() {
+    let env = env();
+    env.add(held("job", Some(Overlap::CancelOther)));
+    env.tick(0);
+    assert_eq!(env.started(), t(0));
+    env.tick(1);
+    // The run of 00:00 is asked to stop (its context is cancelled), and
+    // ends; the fire time of 00:01 waits for it.
+    let ended = env.wait_for(EventKind::JobError, t(0));
+    assert_eq!(ended.error.as_deref(), Some("cancelled"));
+    assert_eq!(env.times_of(EventKind::JobBuffered), [t(1)]);
+    env.tick_at(soon_after(1));
+    assert_eq!(env.started(), t(1));
+    env.finish(1);
+    use RunStatus::{Interrupted, Success};
+    assert_eq!(env.settled("job"), [(0, Interrupted), (1, Success)]);
+    let cancelled = &env.history("job")[0];
+    assert_eq!(
+        cancelled.error.as_deref(),
+        Some(
+            "cancelled: overlap = \"cancel_other\": the fire time 2026-01-01T00:01:00Z replaces it: \
+             cancelled"
+        )
+    );
+}
+
+// ---- backfill --------------------------------------------------------------
+
+#[test]
+fn backfill_runs_each_fire_time_of_the_range_once_without_moving_the_schedule() {
+    let env = env();
+    env.tick(10);
+    let job = env.add(held("job", None).next_run_time(t(30)));
+    let times = env.scheduler.backfill("job", t(2), t(4)).unwrap();
+    assert_eq!(times, [t(2), t(3), t(4)]);
+    // Asked again, each still runs once.
+    assert_eq!(
+        env.scheduler.backfill("job", t(3), t(4)).unwrap(),
+        [t(3), t(4)]
+    );
+    // Told once each: the second asking found them waiting.
+    assert_eq!(env.times_of(EventKind::JobBuffered), [t(2), t(3), t(4)]);
+    // The job's limit holds: one at a time, oldest first.
+    let mut now = t(10);
+    env.tick_at(now);
+    let mut started = vec![env.started()];
+    for _ in 0..2 {
+        let last = *started.last().unwrap();
+        env.releases.release(last);
+        env.wait_for(EventKind::JobExecuted, last);
+        now += SignedDuration::from_secs(1);
+        env.tick_at(now);
+        started.push(env.started());
+    }
+    assert_eq!(started, [t(2), t(3), t(4)]);
+    env.releases.release(t(4));
+    assert_eq!(
+        env.settled("job"),
+        [2, 3, 4].map(|minute| (minute, RunStatus::Success))
+    );
+    // The regular schedule is where it was, and nothing is left waiting.
+    let after = env.scheduler.get_job("job").unwrap().unwrap();
+    assert_eq!(after.next_run_time(), job.next_run_time());
+    env.tick_at(now + SignedDuration::from_secs(1));
+    assert_eq!(env.scheduler.list_jobs(None).unwrap().len(), 1);
+    assert!(env.started.try_recv().is_err(), "nothing ran twice");
+}
+
+#[test]
+fn backfill_refuses_an_unknown_job_and_a_bad_range() {
+    let env = env();
+    env.tick(2100);
+    env.add(held("job", None));
+    let unknown = env.scheduler.backfill("nope", t(0), t(1)).unwrap_err();
+    assert!(unknown.is_not_found(), "{unknown}");
+    let reversed = env.scheduler.backfill("job", t(2), t(1)).unwrap_err();
+    assert_eq!(reversed.field(), Some("from"));
+    let future = env.scheduler.backfill("job", t(2), t(2101)).unwrap_err();
+    assert_eq!(future.field(), Some("to"));
+    env.scheduler.pause_job("job").unwrap();
+    let paused = env.scheduler.backfill("job", t(2), t(4)).unwrap_err();
+    assert_eq!(paused.field(), Some("id"));
+    env.scheduler.resume_job("job").unwrap();
+    let long = env.scheduler.backfill("job", t(0), t(2000)).unwrap_err();
+    assert_eq!(
+        long.to_string(),
+        "backfill: 2001 fire times from 2026-01-01T00:00:00+00:00 to 2026-01-02T09:20:00+00:00, \
+         more than the 1000 one backfill may run: backfill a shorter range, in parts"
+    );
+    assert_eq!(
+        env.scheduler.list_jobs(None).unwrap().len(),
+        1,
+        "nothing added"
+    );
+}
+
+/// Under `cancel_other` the `command` task's program gets SIGTERM (its
+/// whole process group), and its run is recorded interrupted with why and
+/// how the program ended.
+#[test]
+#[cfg(unix)]
+fn cancel_other_sends_a_command_sigterm() {
+    use tempora::task::{COMMAND, CommandArgs};
+
+    let env = env();
+    let dir = std::env::temp_dir().join(format!("tempora-overlap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = dir.join("started");
+    let _ = std::fs::remove_file(&started);
+    let script = format!(
+        "trap 'exit 3' TERM; touch {}; sleep 30 & wait",
+        started.display()
+    );
+    let command = CommandArgs::new("/bin/sh").args(["-c", &script]);
+    env.add(
+        JobBuilder::new(COMMAND, minutely())
+            .id("cmd")
+            .args(&command)
+            .overlap(Overlap::CancelOther),
+    );
+    env.tick(0);
+    wait_for_file(&started);
+    env.tick(1);
+    let ended = env.wait_for(EventKind::JobError, t(0));
+    assert_eq!(
+        ended.error.as_deref(),
+        Some(
+            "command \"/bin/sh\" was stopped: its run was cancelled and it got SIGTERM; \
+             it exited with status 3"
+        )
+    );
+    let records = env.statuses_when("cmd", |runs| {
+        runs.first() == Some(&(0, RunStatus::Interrupted))
+    });
+    assert_eq!(records[0], (0, RunStatus::Interrupted));
+    let cancelled = &env.history("cmd")[0];
+    assert_eq!(cancelled.exit_status, Some(3));
+    assert!(
+        cancelled
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("cancelled: overlap = \"cancel_other\": the fire time 2026-01-01T00:01:00Z replaces it: command"),
+        "{cancelled:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    env.scheduler.shutdown(false).unwrap();
+}
+
+#[allow(clippy::disallowed_methods)] // real time: a patience limit
+fn wait_for_file(path: &std::path::Path) {
+    let deadline = Instant::now() + PATIENCE;
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
 use super::{AsyncScheduler, SchedulerState, SyncScheduler};
 use crate::error::Result;
 use crate::event::Listeners;
@@ -20,7 +22,6 @@ use crate::job::{Job, JobBuilder, JobChanges, RunOf};
 use crate::store::{JobStore, UnrestorableJob};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
-use jiff::Timestamp;
 
 /// Writes each method of the list on [`AsyncScheduler`] (the engine call,
 /// awaited for the `async` ones) and on [`SyncScheduler`] (the async method,
@@ -216,6 +217,25 @@ scheduler_api! {
         /// store failure.
         fn add_pending_run(&self, run: RunOf, due: Timestamp) -> Result<()>
             => |engine| engine.add_pending_run(run, due);
+
+        /// Runs each fire time of job `id`'s trigger from `from` through
+        /// `to` (both included) once, across every scheduler sharing its
+        /// store, under the job's `max_instances` and overlap policy (the
+        /// runs wait their turn, oldest first, unless `allow_all`); each is
+        /// recorded under the job with its scheduled time, and told as
+        /// [`JobBuffered`](crate::event::EventKind::JobBuffered). The job's
+        /// schedule does not move. Returns the fire times; asking again
+        /// for fire times still waiting queues nothing more. See
+        /// [`Job::backfill_times`] for which fire times.
+        ///
+        /// # Errors
+        ///
+        /// Not found; field `id` when the job is paused; field `from` after
+        /// `to`, `to` in the future, `backfill` for more than
+        /// [`MAX_BACKFILL_RUNS`](crate::job::MAX_BACKFILL_RUNS) fire times;
+        /// a store failure.
+        fn backfill(&self, id: &str, from: Timestamp, to: Timestamp) -> Result<Vec<Timestamp>>
+            => |engine| engine.backfill(id, from, to);
 
         /// A printable table of the jobs: id, name, trigger, next run in
         /// the scheduler's zone.

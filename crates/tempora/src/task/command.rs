@@ -20,6 +20,11 @@ use super::{JobContext, RunDetail, RunError};
 use crate::clock::{self, Clock, SystemClock};
 use crate::sync::lock;
 
+/// How long a program whose run was cancelled alone (not by a shutdown)
+/// has to exit after `SIGTERM` before its process group gets `SIGKILL`:
+/// ten seconds, as `docker stop` gives.
+pub const CANCEL_GRACE: SignedDuration = SignedDuration::from_secs(10);
+
 /// The name of the built-in task that runs a program; its arguments are
 /// [`CommandArgs`] and it returns a [`CommandOutput`]. Every
 /// [`Tasks::new`](super::Tasks::new) registry holds it.
@@ -34,7 +39,10 @@ use crate::sync::lock;
 /// signal or runs past its [`CommandArgs::timeout`]; at the timeout (and
 /// when the scheduler shuts down without waiting) its whole process group
 /// is killed, so what it started dies with it. A shutdown with a time limit
-/// sends the group `SIGTERM` first, and kills it at the limit.
+/// sends the group `SIGTERM` first, and kills it at the limit. A run
+/// cancelled alone (its job's overlap policy `cancel_other` replaced it)
+/// sends the group `SIGTERM`, and `SIGKILL` after [`CANCEL_GRACE`] if it
+/// is still there.
 ///
 /// Each line of its output is logged with the job's id, up to the first
 /// and the last 100 lines of each stream per run (a line says how many were
@@ -684,6 +692,11 @@ enum Ending {
     Stopped,
     TimedOut(SignedDuration),
     Cancelled,
+    /// Its run was cancelled alone: it got `SIGTERM`, then `SIGKILL`
+    /// after [`CANCEL_GRACE`] (`killed`) or exited before.
+    CancelledAlone {
+        killed: bool,
+    },
 }
 
 /// The tail of the output for the run history: standard output, then
@@ -785,16 +798,40 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     };
     tokio::pin!(deadline);
     let mut asked_to_stop = false;
+    // Armed when the run alone is cancelled: SIGKILL once it is over.
+    let mut cancelled_alone = false;
+    let mut grace: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(std::future::pending());
     let (ending, exit) = loop {
         tokio::select! {
             status = &mut exit => {
-                break (if asked_to_stop { Ending::Stopped } else { Ending::Exited }, status);
+                let ending = if cancelled_alone {
+                    Ending::CancelledAlone { killed: false }
+                } else if asked_to_stop {
+                    Ending::Stopped
+                } else {
+                    Ending::Exited
+                };
+                break (ending, status);
             }
             () = &mut deadline => break (Ending::TimedOut(args.timeout.unwrap_or_default()), {
                 kill_group(pid);
                 exit.await
             }),
-            () = context.cancelled() => break (Ending::Cancelled, {
+            () = context.cancelled(), if !cancelled_alone => {
+                if context.is_shutting_down() || context.is_timed_out() {
+                    break (Ending::Cancelled, {
+                        kill_group(pid);
+                        exit.await
+                    });
+                }
+                // This run alone is cancelled: SIGTERM, and SIGKILL after
+                // the grace period.
+                cancelled_alone = true;
+                terminate_group(pid);
+                grace = Box::pin(clock::sleep(&SystemClock, CANCEL_GRACE));
+            }
+            () = &mut grace => break (Ending::CancelledAlone { killed: true }, {
                 kill_group(pid);
                 exit.await
             }),
@@ -856,6 +893,20 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
         )),
+        Ending::CancelledAlone { killed: true } => failed(format!(
+            "command {program:?} was killed: its run was cancelled and it did not exit within \
+             {CANCEL_GRACE:#} of SIGTERM{stderr_suffix}"
+        )),
+        Ending::CancelledAlone { killed: false } => match status.code() {
+            Some(code) => failed(format!(
+                "command {program:?} was stopped: its run was cancelled and it got SIGTERM; \
+                 it exited with status {code}{stderr_suffix}"
+            )),
+            None => failed(format!(
+                "command {program:?} was killed by {}: its run was cancelled{stderr_suffix}",
+                exit_description(status)
+            )),
+        },
         Ending::Stopped => match status.code() {
             Some(code) => failed(format!(
                 "command {program:?} was stopped: the scheduler shut down and sent it SIGTERM; \

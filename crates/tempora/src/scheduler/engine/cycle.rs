@@ -119,6 +119,7 @@ impl Engine {
             .collect();
         self.recorder.sweep(&answering, now).await;
         self.retry_interrupted(now).await;
+        self.cancel_replaced().await;
         wake_at = earliest(wake_at, self.heartbeats(&answering, now).await);
         // A failing store is retried with backoff, not at the poll interval.
         for (name, store) in &answering {
@@ -214,7 +215,7 @@ impl Engine {
             }
             // Pending runs (run jobs) run their parent's task: the parents
             // as the store keeps them now.
-            let (pending, claimed): (Vec<Job>, Vec<Job>) =
+            let (mut pending, claimed): (Vec<Job>, Vec<Job>) =
                 claimed.into_iter().partition(|job| job.run_of.is_some());
             let parents = self.parents_of(store, &pending).await?;
             // max_instances counts the runs of every node sharing the store.
@@ -236,28 +237,11 @@ impl Engine {
                 keeps_history,
             };
             let mut batch = self.batch(name, keeps_history);
-            plan_claimed(
-                claimed,
-                &elsewhere,
-                &planning,
-                |job, runs, others| {
-                    // Their running records, kept if they start; none for a
-                    // store that keeps no history.
-                    let running = if keeps_history {
-                        runs.iter()
-                            .filter_map(|run_times| self.recorder.running(&job.id, run_times, 1))
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                    match self.prepare(&mut batch, job, runs, others, 1) {
-                        Ok(staged) => Start::Ready(staged, running),
-                        Err(refusal) => Start::Refused(refusal),
-                    }
-                },
-                &mut settlements,
-                &mut plans,
-            );
+            // Pending runs first, oldest fire time first: a kept fire time
+            // starts before a newer one of its job that comes in the same
+            // batch (which then finds the job at its limit and is kept in
+            // turn).
+            pending.sort_by_key(|run_job| run_job.run_of.as_ref().map(|run| run.scheduled_time));
             for run_job in pending {
                 let parent = run_job
                     .run_of
@@ -291,6 +275,28 @@ impl Engine {
                 settlements.push(settlement);
                 plans.push(plan);
             }
+            plan_claimed(
+                claimed,
+                &elsewhere,
+                &planning,
+                |job, runs, others| {
+                    // Their running records, kept if they start; none for a
+                    // store that keeps no history.
+                    let running = if keeps_history {
+                        runs.iter()
+                            .filter_map(|run_times| self.recorder.running(&job.id, run_times, 1))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    match self.prepare(&mut batch, job, runs, others, 1) {
+                        Ok(staged) => Start::Ready(staged, running),
+                        Err(refusal) => Start::Refused(refusal),
+                    }
+                },
+                &mut settlements,
+                &mut plans,
+            );
             let settled = store.settle(&self.node, &settlements, now).await;
             settlements.clear();
             let outcomes = match settled {
@@ -303,9 +309,11 @@ impl Engine {
                 }
             };
             let runtime = lock(&self.runtime).clone();
-            for (plan, outcome) in plans.drain(..).zip(outcomes) {
+            let mut kept = Vec::new();
+            for (mut plan, outcome) in plans.drain(..).zip(outcomes) {
                 if outcome.is_won() {
                     progress = true;
+                    kept.extend(plan.buffered.take());
                     self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
@@ -316,6 +324,9 @@ impl Engine {
                 }
             }
             handover.flush();
+            if !kept.is_empty() {
+                self.keep_buffered(name, store, kept, now).await;
+            }
             if count < CLAIM_BATCH {
                 return Ok(progress);
             }

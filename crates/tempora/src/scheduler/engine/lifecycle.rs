@@ -236,6 +236,9 @@ impl Engine {
                 Refusal::MaxInstances { message, notice }
             });
         }
+        if job.overlap() == Some(crate::job::Overlap::CancelOther) {
+            self.note_replaceable(job, &batch.store);
+        }
         let submitted = if self.listeners.wants(EventKind::JobSubmitted) {
             runs.iter()
                 .map(|run_times| {
@@ -518,8 +521,14 @@ impl Submission {
         );
     }
 
-    /// Records how the run of `report` ended, in the background.
-    fn record(&self, report: &RunReport, started: Option<(SignedDuration, Timestamp)>) {
+    /// Records how the run of `report` ended, in the background;
+    /// `cancelled`: why it was cancelled alone, if it was.
+    fn record(
+        &self,
+        report: &RunReport,
+        started: Option<(SignedDuration, Timestamp)>,
+        cancelled: Option<&Arc<str>>,
+    ) {
         let Some(scheduled) = report.run_times.last().filter(|_| self.recorded) else {
             return;
         };
@@ -539,7 +548,7 @@ impl Submission {
             );
             return;
         }
-        let (status, error, detail) = self.outcome(report);
+        let (status, error, detail) = self.outcome(report, cancelled);
         let now = self.env.clock.now();
         let duration = started.map(|(reading, _)| self.ran_for(reading));
         self.env.recorder.landed(
@@ -561,8 +570,14 @@ impl Submission {
     }
 
     /// How the run of `report` ended, as its record says: its status, its
-    /// error text and what its program left (exit status, output).
-    fn outcome(&self, report: &RunReport) -> (RunStatus, Option<String>, crate::task::RunDetail) {
+    /// error text and what its program left (exit status, output);
+    /// `cancelled`: why it was cancelled alone, if it was (then it was
+    /// interrupted, and is not retried).
+    fn outcome(
+        &self,
+        report: &RunReport,
+        cancelled: Option<&Arc<str>>,
+    ) -> (RunStatus, Option<String>, crate::task::RunDetail) {
         match &report.outcome {
             RunOutcome::Success(value) => (
                 RunStatus::Success,
@@ -579,6 +594,15 @@ impl Submission {
                     error.detail.clone(),
                 )
             }
+            RunOutcome::Error(error) if cancelled.is_some() => (
+                RunStatus::Interrupted,
+                Some(format!(
+                    "cancelled: {}: {}",
+                    cancelled.map_or("", |reason| &**reason),
+                    error.message
+                )),
+                error.detail.clone(),
+            ),
             RunOutcome::Error(error) => (
                 if error.timed_out {
                     RunStatus::Timeout
@@ -600,7 +624,7 @@ impl Submission {
     /// when it failed and its job retries it, or, when its fire time
     /// failed for good or succeeded, the job's count of failures in a row
     /// (for `pause_after_failures`).
-    fn follow_up(&self, report: &RunReport) {
+    fn follow_up(&self, report: &RunReport, cancelled: Option<&Arc<str>>) {
         let job = &self.job;
         if job.retry().is_none() && job.pause_after_failures().is_none() {
             return;
@@ -608,7 +632,7 @@ impl Submission {
         let Some(scheduled) = report.run_times.last().copied() else {
             return;
         };
-        let (status, error, detail) = self.outcome(report);
+        let (status, error, detail) = self.outcome(report, cancelled);
         let store = Arc::clone(&self.target.store);
         let follow_up = match status {
             RunStatus::Success => FollowUp::Succeeded {
@@ -672,11 +696,12 @@ impl Submission {
 
     fn finished(self: Arc<Submission>, report: RunReport) {
         let started = lock(&self.started).take();
-        if let Some(key) = lock(&self.current).take() {
-            self.env.running.scopes.remove(&self.job_id, key);
-        }
+        let scope = lock(&self.current)
+            .take()
+            .and_then(|key| self.env.running.scopes.remove(&self.job_id, key));
+        let cancelled = scope.as_ref().and_then(|scope| scope.cancel_reason());
         if let Some(message) = self.missed_in_queue(&report) {
-            self.record(&report, started);
+            self.record(&report, started, None);
             tracing::warn!(job = %report.job_id, "run missed: {message}");
             let next = lock(&self.remaining).pop_front();
             if next.is_none() {
@@ -694,10 +719,10 @@ impl Submission {
         }
         // What follows (a retry, a failure counted) is left for the loop
         // before the outcome can be seen in the history.
-        self.follow_up(&report);
+        self.follow_up(&report, cancelled);
         // Recorded (in the background) before the instance is freed, so
         // that a waiting shutdown also waits for the record.
-        self.record(&report, started);
+        self.record(&report, started, cancelled);
         let next = lock(&self.remaining).pop_front();
         if next.is_none() {
             // Free the instance before telling listeners, so that a job
@@ -808,6 +833,18 @@ impl Engine {
     pub(crate) fn cancel_runs(&self, job_id: &str) -> usize {
         self.running.scopes.cancel(job_id)
     }
+
+    /// Asks the oldest run of job `job_id` in progress on this node that
+    /// was not asked yet to stop, saying why (`reason`, kept in its
+    /// record); false when there is none.
+    pub(super) fn cancel_oldest_run(&self, job_id: &str, reason: &str) -> bool {
+        self.running.scopes.cancel_oldest(job_id, reason)
+    }
+
+    /// True while this node runs job `job_id`.
+    pub(super) fn runs_here(&self, job_id: &str) -> bool {
+        self.running.scopes.runs(job_id)
+    }
 }
 
 /// The runs in progress on this node by job id, with their own scopes, so
@@ -841,15 +878,46 @@ impl RunScopes {
         key
     }
 
-    /// The run of `job` under `key` has ended.
-    fn remove(&self, job: &Arc<str>, key: u64) {
+    /// The run of `job` under `key` has ended: its scope, taken out.
+    fn remove(&self, job: &Arc<str>, key: u64) -> Option<Arc<RunScope>> {
         let mut per_job = lock(self.shard(job));
-        if let Some(runs) = per_job.get_mut(job) {
-            runs.retain(|(run, _)| *run != key);
-            if runs.is_empty() {
-                per_job.remove(job);
-            }
+        let runs = per_job.get_mut(job)?;
+        let scope = runs
+            .iter()
+            .position(|(run, _)| *run == key)
+            .map(|index| runs.remove(index).1);
+        if runs.is_empty() {
+            per_job.remove(job);
         }
+        scope
+    }
+
+    /// Cancels the oldest run of `job`, saying why, unless one of its runs
+    /// was cancelled so already (and has not ended yet); false when none
+    /// was cancelled.
+    fn cancel_oldest(&self, job: &str, reason: &str) -> bool {
+        let per_job = lock(self.shard(job));
+        let Some(runs) = per_job.get(job) else {
+            return false;
+        };
+        if runs
+            .iter()
+            .any(|(_, scope)| scope.cancel_reason().is_some())
+        {
+            return false;
+        }
+        match runs.first() {
+            Some((_, scope)) => {
+                scope.cancel_because(reason);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True while `job` has a run in progress.
+    fn runs(&self, job: &str) -> bool {
+        lock(self.shard(job)).contains_key(job)
     }
 
     /// Cancels every run of `job` in progress; returns how many.

@@ -21,6 +21,8 @@
 //! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
 //!   answering again;
 //! - `registry.rs`: stores, executors and listeners, looked up by name;
+//! - `overlap.rs`: fire times kept by a job's overlap policy, runs that
+//!   `cancel_other` replaces, backfills;
 //! - `wakeup.rs`: what the loop sleeps until, and waking it.
 
 mod api;
@@ -28,6 +30,7 @@ mod cluster;
 mod cycle;
 mod follow_up;
 mod lifecycle;
+mod overlap;
 mod registry;
 mod wakeup;
 
@@ -139,6 +142,9 @@ pub(crate) struct Engine {
     shared_options: SharedOptions,
     /// When the scheduler started, by its clock.
     started_at: Mutex<Option<Timestamp>>,
+    /// Jobs under `cancel_other` with runs here, by id, with their store's
+    /// name: a fire time kept elsewhere to replace one is looked for.
+    replaceable: Mutex<HashMap<Arc<str>, Arc<str>>>,
 }
 
 impl Engine {
@@ -183,6 +189,7 @@ impl Engine {
             shared_triggers: Mutex::new(HashMap::new()),
             shared_options: SharedOptions::default(),
             started_at: Mutex::new(None),
+            replaceable: Mutex::new(HashMap::new()),
         })
     }
 
