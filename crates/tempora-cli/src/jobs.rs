@@ -26,7 +26,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tempora::Error;
 use tempora::history::{RunQuery, RunRecord};
-use tempora::job::{Job, MisfireGraceTime, Overlap};
+use tempora::job::{Job, MisfireGraceTime, Overlap, PendingRunKind, RunOf};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
@@ -561,13 +561,36 @@ fn backfill(
     let from = parse_time(&opened.zone, "from", from)?;
     let to = parse_time(&opened.zone, "to", to)?;
     let job = opened.job(id)?;
-    let times = job.backfill_times(from, to, now)?;
-    if !dry_run {
+    if job.run_of().is_some() {
         return Err(Error::invalid(
-            "dry_run",
-            "backfill runs are not stored by this release: give --dry-run to list the fire times",
+            "id",
+            format!("{id:?} is a pending run itself: give the id of its job"),
         )
         .into());
+    }
+    if job.is_paused() {
+        return Err(Error::invalid(
+            "id",
+            format!(
+                "job {id:?} is paused: resume it first (tempora jobs resume {id}), \
+                 or its backfill runs are dropped"
+            ),
+        )
+        .into());
+    }
+    let times = job.backfill_times(from, to, now)?;
+    // Each fire time is a pending run of the job, due now: the daemons
+    // sharing the store run it once, whoever claims it.
+    let mut queued = 0usize;
+    if !dry_run {
+        for time in &times {
+            let run = RunOf::new(id, *time, 1, PendingRunKind::Backfill);
+            match opened.block_on(opened.store.add_job(job.pending_run(run, now), false)) {
+                Ok(()) => queued += 1,
+                Err(error) if error.is_conflict() => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
     let zone = &opened.zone;
     if json {
@@ -577,19 +600,26 @@ fn backfill(
             "to": zone.format(to),
             "dry_run": dry_run,
             "fire_times": times.iter().map(|time| zone.format(*time)).collect::<Vec<_>>(),
+            "queued": queued,
         });
         return Ok(format!("{value}\n"));
     }
-    let mut out = format!(
-        "{} fire time(s) of {id} from {} to {}{}\n",
-        times.len(),
-        local(zone, from),
-        local(zone, to),
-        if dry_run {
-            " (dry run: nothing runs)"
+    let range = format!("{id} from {} to {}", local(zone, from), local(zone, to));
+    if !dry_run {
+        let waiting = times.len() - queued;
+        let already = if waiting > 0 {
+            format!(" ({waiting} of them queued already)")
         } else {
-            ""
-        }
+            String::new()
+        };
+        return Ok(format!(
+            "queued {} fire time(s) of {range}{already}\n",
+            times.len()
+        ));
+    }
+    let mut out = format!(
+        "{} fire time(s) of {range} (dry run: nothing runs)\n",
+        times.len()
     );
     for time in &times {
         out.push_str(&format!(

@@ -237,8 +237,12 @@ pub async fn buffered_and_backfilled_fire_times_run_once(
             panic!("shutdown: {error}");
         }
     }
-    let state = ledger.lock();
-    let counts: Vec<(Timestamp, u32)> = state.started.iter().map(|(t, n)| (*t, *n)).collect();
+    let counts: Vec<(Timestamp, u32)> = ledger
+        .lock()
+        .started
+        .iter()
+        .map(|(time, runs)| (*time, *runs))
+        .collect();
     assert_eq!(
         counts,
         expected.iter().map(|time| (*time, 1)).collect::<Vec<_>>(),

@@ -449,6 +449,43 @@ fn buffer_one_runs_one_fire_time_after_the_run_and_drops_the_others() {
     assert_eq!(env.scheduler.list_jobs(None).unwrap().len(), 1);
 }
 
+/// A fire time that comes when the job has just become free, while the
+/// fire time kept earlier has not been looked at again yet, does not run
+/// before it: under `buffer_one` it is dropped, under `buffer_all` kept
+/// after it.
+#[test]
+fn a_new_fire_time_never_starts_before_a_kept_one() {
+    for (policy, later) in [
+        (Overlap::BufferOne, RunStatus::Missed),
+        (Overlap::BufferAll, RunStatus::Success),
+    ] {
+        let env = env();
+        env.add(held("job", Some(policy)));
+        env.tick(0);
+        assert_eq!(env.started(), t(0));
+        env.tick(1);
+        // Looked at half a second before 00:02, still busy: put off until
+        // half a second after.
+        let half = SignedDuration::from_millis(500);
+        env.tick_at(t(2) - half);
+        env.finish(0);
+        env.tick(2);
+        env.tick_at(t(2) + half);
+        assert_eq!(env.started(), t(1), "{policy}: the kept fire time first");
+        env.finish(1);
+        if later == RunStatus::Success {
+            env.tick_at(t(2) + half * 3);
+            assert_eq!(env.started(), t(2), "{policy}");
+            env.finish(2);
+        }
+        assert_eq!(
+            env.settled("job"),
+            [(0, RunStatus::Success), (1, RunStatus::Success), (2, later)],
+            "{policy}"
+        );
+    }
+}
+
 #[test]
 fn buffer_all_runs_every_fire_time_in_order() {
     let env = env();

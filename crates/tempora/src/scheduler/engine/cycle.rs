@@ -12,8 +12,10 @@ use super::lifecycle::{Handover, Staged};
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::job::Job;
-use crate::scheduler::plan::{Plan, Planning, Start, plan_claimed, plan_pending_run};
+use crate::job::{Job, Overlap};
+use crate::scheduler::plan::{
+    Notice, Plan, Planning, Refusal, Severity, Start, plan_claimed, plan_pending_run,
+};
 use crate::store::JobStore;
 use crate::sync::lock;
 
@@ -275,11 +277,15 @@ impl Engine {
                 settlements.push(settlement);
                 plans.push(plan);
             }
+            let waiting = self.waiting_behind_kept(store, &claimed).await;
             plan_claimed(
                 claimed,
                 &elsewhere,
                 &planning,
                 |job, runs, others| {
+                    if waiting.contains(&*job.id) {
+                        return Start::Refused(behind_kept(job, name, runs));
+                    }
                     // Their running records, kept if they start; none for a
                     // store that keeps no history.
                     let running = if keeps_history {
@@ -390,5 +396,26 @@ impl Plan<Staged> {
         if let Some(staged) = self.staged {
             staged.call_off();
         }
+    }
+}
+
+/// Why the runs of `job` (of store `store`) wait: a fire time its overlap
+/// policy kept earlier is still to run, and goes first.
+fn behind_kept(job: &Job, store: &str, runs: &[Vec<Timestamp>]) -> Refusal {
+    let message = format!(
+        "a fire time kept earlier is waiting to run (overlap = \"{}\")",
+        job.overlap().map_or("", Overlap::as_str)
+    );
+    let mut event = Event::new(EventKind::JobMaxInstances)
+        .with_job(&job.id, store)
+        .with_run_times(runs.iter().flatten().copied().collect());
+    event.error = Some(message.clone());
+    Refusal::MaxInstances {
+        notice: Notice {
+            severity: Severity::Warn,
+            line: format!("run skipped: {message}"),
+            event: Box::new(event),
+        },
+        message: format!("run skipped: {message}"),
     }
 }

@@ -4,6 +4,7 @@
 //! — on this node at once, on the node that runs it at its next look; and
 //! a backfill's fire times queued as pending runs.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -12,7 +13,7 @@ use super::Engine;
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::history::RunRecord;
-use crate::job::{Job, Overlap, PendingRunKind, RunOf};
+use crate::job::{Job, Overlap, PendingRunKind, RunOf, pending_run_id};
 use crate::scheduler::plan::{Buffered, PENDING_RUN_POSTPONED};
 use crate::store::JobStore;
 use crate::sync::lock;
@@ -90,6 +91,43 @@ impl Engine {
         }
     }
 
+    /// The claimed jobs (of `store`) whose policy keeps fire times and
+    /// that have one waiting to run: a new fire time of theirs does not
+    /// start before it, even when the job is free — it is kept after it
+    /// (`buffer_all`) or dropped (`buffer_one`, `cancel_other`). The
+    /// waiting one is `buffer_one`'s and `cancel_other`'s one pending run,
+    /// or `buffer_all`'s of the previous fire time (kept fire times run in
+    /// order, so an older one waits only if that one does).
+    pub(super) async fn waiting_behind_kept(
+        &self,
+        store: &Arc<dyn JobStore>,
+        claimed: &[Job],
+    ) -> HashSet<Arc<str>> {
+        let mut waiting = HashSet::new();
+        for job in claimed {
+            let id = match job.overlap() {
+                Some(Overlap::BufferOne | Overlap::CancelOther) => buffered_run_id(&job.id),
+                Some(Overlap::BufferAll) => match job.previous_fire_time {
+                    Some(previous) => pending_run_id(&job.id, previous, 1),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            match store.get_job(&id).await {
+                Ok(Some(_)) => {
+                    waiting.insert(Arc::clone(&job.id));
+                }
+                Ok(None) => {}
+                Err(error) => tracing::debug!(
+                    job = %job.id,
+                    %error,
+                    "cannot look for a kept fire time of the job"
+                ),
+            }
+        }
+        waiting
+    }
+
     /// Drops fire time `time` of `job`: one is kept already.
     async fn drop_buffered(
         &self,
@@ -100,10 +138,8 @@ impl Engine {
         time: Timestamp,
         now: Timestamp,
     ) {
-        let message = format!(
-            "run skipped: the job runs its maximum number of instances and a fire time is \
-             buffered already (overlap = \"{policy}\")"
-        );
+        let message =
+            format!("run skipped: a fire time is buffered already (overlap = \"{policy}\")");
         tracing::warn!(job = %job.id, scheduled = %time, "{message}");
         let mut event = Event::new(EventKind::JobMaxInstances)
             .with_job(&job.id, store_name)
