@@ -334,6 +334,7 @@ fn the_readme_first_command_runs_the_example_and_jobs_fire() {
     assert!(wait_exit(&mut daemon).success());
 }
 
+/// `jobs add --overlap` keeps the policy (and refuses an unknown one);
 /// `jobs backfill --dry-run` lists the fire times of a job's trigger in a
 /// past range, in the file's zone, and changes nothing; a range that is
 /// reversed, in the future or too long, and an unknown job, are refused
@@ -347,10 +348,34 @@ fn jobs_backfill_dry_run_lists_the_fire_times_of_a_range() {
         "report",
         "--cron",
         "0 */6 * * *",
+        "--overlap",
+        "buffer_all",
         "--shell",
         "true",
     ]);
     let before = setup.json(&["jobs", "show", "report"]);
+    assert_eq!(before["overlap"], "buffer_all");
+    assert!(
+        setup
+            .ok(&["jobs", "show", "report"])
+            .contains("overlap:        buffer_all\n")
+    );
+    let refused = setup.tempora(&[
+        "jobs",
+        "add",
+        "x",
+        "--interval",
+        "1m",
+        "--overlap",
+        "queue",
+        "--shell",
+        "true",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(refused.stderr).unwrap(),
+        "error: overlap: \"queue\" is not one of skip, buffer_one, buffer_all, cancel_other, allow_all\n"
+    );
     let listed = setup.ok(&[
         "jobs",
         "backfill",

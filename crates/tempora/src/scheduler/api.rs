@@ -228,6 +228,25 @@ scheduler_api! {
         /// for fire times still waiting queues nothing more. See
         /// [`Job::backfill_times`] for which fire times.
         ///
+        /// ```
+        /// use tempora::clock::ManualClock;
+        /// use tempora::job::JobBuilder;
+        /// use tempora::scheduler::SchedulerBuilder;
+        /// use tempora::trigger::CronTrigger;
+        /// use tempora::jiff::Timestamp;
+        ///
+        /// let now: Timestamp = "2026-03-10T12:00:00Z".parse()?;
+        /// let scheduler = SchedulerBuilder::new().clock(ManualClock::new(now)).host_driven()?;
+        /// scheduler.tasks().register("report", |_ctx: tempora::task::JobContext, _args: ()| Ok::<_, String>(()));
+        /// let trigger = CronTrigger::crontab("0 */6 * * *").timezone("UTC").build()?;
+        /// scheduler.add_job(JobBuilder::new("report", trigger).id("report"))?;
+        /// let times = scheduler.backfill("report", "2026-03-09T00:00:00Z".parse()?, "2026-03-09T12:00:00Z".parse()?)?;
+        /// assert_eq!(times.len(), 3); // 00:00, 06:00 and 12:00, each queued to run once
+        /// let queued = scheduler.list_jobs(None)?.into_iter().filter(|job| job.run_of().is_some()).count();
+        /// assert_eq!(queued, 3);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
         /// # Errors
         ///
         /// Not found; field `id` when the job is paused; field `from` after
