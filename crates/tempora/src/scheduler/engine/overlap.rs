@@ -61,8 +61,8 @@ impl Engine {
                         tracing::info!(
                             job = %job.id,
                             scheduled = %time,
-                            "run buffered: the job runs its maximum number of instances; \
-                             it runs when one ends (overlap = \"{policy}\")"
+                            "run buffered: it runs once the runs of the job before it have ended \
+                             (overlap = \"{policy}\")"
                         );
                         self.emit(
                             Event::new(EventKind::JobBuffered)
