@@ -35,7 +35,7 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use tempora::calendar::Calendar;
 use tempora::config::{SchedulerConfig, line_column};
-use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
+use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use toml::Spanned;
@@ -239,6 +239,7 @@ struct RawJob {
     max_instances: Option<Spanned<u32>>,
     on_interrupted: Option<OnInterrupted>,
     exclude: Option<Spanned<Vec<String>>>,
+    overlap: Option<Overlap>,
     #[serde(default)]
     paused: bool,
 }
@@ -271,6 +272,9 @@ pub struct JobConfig {
     /// [`timeout`](tempora::job::JobBuilder::timeout), kept with the job
     /// in the store), if set.
     pub timeout: Option<SignedDuration>,
+    /// What happens to a fire time while the job runs `max_instances`
+    /// runs, if set.
+    pub overlap: Option<Overlap>,
     /// Added paused.
     pub paused: bool,
 }
@@ -293,6 +297,7 @@ impl JobConfig {
             self.max_instances => max_instances,
             self.on_interrupted => on_interrupted,
             self.timeout => timeout,
+            self.overlap => overlap,
         );
         for (name, calendar) in &self.exclude {
             builder = builder.exclude_calendar(name, calendar.clone());
@@ -726,6 +731,7 @@ fn check_job(
         on_interrupted: job.on_interrupted,
         exclude,
         timeout,
+        overlap: job.overlap,
         paused: job.paused,
     })
 }
@@ -1293,6 +1299,7 @@ command = ["true"]
 interval = { seconds = 1 }
 on_interrupted = "skip"
 max_instances = 2
+overlap = "buffer_one"
 "#,
             "t.toml",
         )
@@ -1307,6 +1314,15 @@ max_instances = 2
             Some(OnInterrupted::Retry)
         );
         assert_eq!(config.jobs[0].on_interrupted, Some(OnInterrupted::Skip));
+        assert_eq!(config.jobs[0].overlap, Some(Overlap::BufferOne));
+        assert_eq!(
+            config.jobs[0]
+                .to_builder("config")
+                .build_at(&Default::default(), jiff::Timestamp::UNIX_EPOCH)
+                .unwrap()
+                .overlap(),
+            Some(Overlap::BufferOne)
+        );
         let defaulted = DaemonConfig::parse("", "t.toml").unwrap();
         assert_eq!(defaulted.lease(), tempora::scheduler::DEFAULT_LEASE);
         assert_eq!(
@@ -1320,6 +1336,12 @@ max_instances = 2
         assert!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\non_interrupted = \"again\"\n")
                 .contains("on_interrupted"),
+        );
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = { seconds = 1 }\noverlap = \"queue\"\n"
+            ),
+            "t.toml:5:11: overlap: \"queue\" is not one of skip, buffer_one, buffer_all, cancel_other, allow_all"
         );
     }
 
@@ -1439,7 +1461,8 @@ max_instances = 2
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
              `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
-             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, `paused`"
+             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, \
+             `overlap`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

@@ -231,6 +231,7 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
         "on_interrupted",
         stored.on_interrupted() == wanted.on_interrupted(),
     );
+    check("overlap", stored.overlap() == wanted.overlap());
     check(
         "paused",
         stored.label(PAUSED_IN_CONFIG) == wanted.label(PAUSED_IN_CONFIG),

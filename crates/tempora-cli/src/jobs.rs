@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use tempora::Error;
 use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
-use tempora::job::{Job, MisfireGraceTime};
+use tempora::job::{Job, MisfireGraceTime, Overlap, PendingRunKind, RunOf};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
@@ -253,6 +253,25 @@ pub enum JobsCommand {
         /// The job's id.
         id: String,
     },
+    /// Run each fire time of a job's trigger from --from through --to once
+    /// (across every daemon sharing the store), recorded with its scheduled
+    /// time, under the job's overlap policy; its schedule does not move.
+    ///
+    /// tempora jobs backfill report --from "2026-03-01" --to "2026-03-02 09:00" --dry-run
+    Backfill {
+        /// The job's id.
+        id: String,
+        /// The first instant of the range (RFC 3339 or local
+        /// `YYYY-MM-DD[ HH:MM[:SS]]`).
+        #[arg(long, value_name = "T")]
+        from: String,
+        /// The last instant of the range, not in the future.
+        #[arg(long, value_name = "T")]
+        to: String,
+        /// List the fire times without running them.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
 }
 
 /// `tempora jobs add`: the job, its command and its trigger.
@@ -297,6 +316,10 @@ pub struct AddArgs {
     /// How many runs may overlap.
     #[arg(long = "max-instances", value_name = "N")]
     pub max_instances: Option<u32>,
+    /// What happens to a fire time while the job runs --max-instances runs:
+    /// skip, buffer_one, buffer_all, cancel_other or allow_all.
+    #[arg(long, value_name = "POLICY")]
+    pub overlap: Option<String>,
     /// Add it paused.
     #[arg(long)]
     pub paused: bool,
@@ -385,6 +408,11 @@ impl AddArgs {
             return Err(Error::invalid("max_instances", "0 is not allowed: at least 1").into());
         }
         let exclude = resolve_calendars(&self.trigger.common.exclude, calendars)?;
+        let overlap = self
+            .overlap
+            .as_deref()
+            .map(str::parse::<Overlap>)
+            .transpose()?;
         Ok(JobConfig {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -396,6 +424,7 @@ impl AddArgs {
             on_interrupted: None,
             exclude,
             timeout,
+            overlap,
             paused: self.paused,
         })
     }
@@ -531,6 +560,12 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             let job = opened.update(&job, |stored| stored.next_run_time = Some(now))?;
             outcome(&opened, &job, "runs now", now, json)
         }
+        JobsCommand::Backfill {
+            id,
+            from,
+            to,
+            dry_run,
+        } => backfill(&opened, id, from, to, *dry_run, now, json),
         JobsCommand::Remove { id } => {
             let job = opened.job(id)?;
             opened.block_on(opened.store.remove_job(id))?;
@@ -551,6 +586,89 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             Ok(text)
         }
     }
+}
+
+/// `tempora jobs backfill ID --from T --to T [--dry-run]`.
+fn backfill(
+    opened: &Opened,
+    id: &str,
+    from: &str,
+    to: &str,
+    dry_run: bool,
+    now: Timestamp,
+    json: bool,
+) -> Result<String> {
+    let from = parse_time(&opened.zone, "from", from)?;
+    let to = parse_time(&opened.zone, "to", to)?;
+    let job = opened.job(id)?;
+    if job.run_of().is_some() {
+        return Err(Error::invalid(
+            "id",
+            format!("{id:?} is a pending run itself: give the id of its job"),
+        )
+        .into());
+    }
+    if job.is_paused() {
+        return Err(Error::invalid(
+            "id",
+            format!(
+                "job {id:?} is paused: resume it first (tempora jobs resume {id}), \
+                 or its backfill runs are dropped"
+            ),
+        )
+        .into());
+    }
+    let times = job.backfill_times(from, to, now)?;
+    // Each fire time is a pending run of the job, due now: the daemons
+    // sharing the store run it once, whoever claims it.
+    let mut queued = 0usize;
+    if !dry_run {
+        for time in &times {
+            let run = RunOf::new(id, *time, 1, PendingRunKind::Backfill);
+            match opened.block_on(opened.store.add_job(job.pending_run(run, now), false)) {
+                Ok(()) => queued += 1,
+                Err(error) if error.is_conflict() => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+    let zone = &opened.zone;
+    if json {
+        let value = json!({
+            "id": id,
+            "from": zone.format(from),
+            "to": zone.format(to),
+            "dry_run": dry_run,
+            "fire_times": times.iter().map(|time| zone.format(*time)).collect::<Vec<_>>(),
+            "queued": queued,
+        });
+        return Ok(format!("{value}\n"));
+    }
+    let range = format!("{id} from {} to {}", local(zone, from), local(zone, to));
+    if !dry_run {
+        let waiting = times.len() - queued;
+        let already = if waiting > 0 {
+            format!(" ({waiting} of them queued already)")
+        } else {
+            String::new()
+        };
+        return Ok(format!(
+            "queued {} fire time(s) of {range}{already}\n",
+            times.len()
+        ));
+    }
+    let mut out = format!(
+        "{} fire time(s) of {range} (dry run: nothing runs)\n",
+        times.len()
+    );
+    for time in &times {
+        out.push_str(&format!(
+            "  {} ({})\n",
+            local(zone, *time),
+            relative(*time, now)
+        ));
+    }
+    Ok(out)
 }
 
 /// What a change prints: one line, or the job as JSON.
@@ -644,6 +762,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "coalesce": job.coalesce(),
         "max_instances": job.max_instances(),
         "timeout": job.timeout().map(|timeout| format!("{timeout:#}")),
+        "overlap": job.overlap().map(Overlap::as_str),
         "executor": job.executor(),
         "labels": job.labels(),
         "last_run": last.map(|run| run_json(zone, run)),
@@ -778,6 +897,9 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
     lines.push(("misfire grace", job.misfire_grace_time().to_string()));
     lines.push(("coalesce", job.coalesce().to_string()));
     lines.push(("max instances", job.max_instances().to_string()));
+    if let Some(overlap) = job.overlap() {
+        lines.push(("overlap", overlap.to_string()));
+    }
     let mut out: String = lines
         .iter()
         .map(|(key, value)| format!("{:<16}{value}\n", format!("{key}:")))

@@ -537,3 +537,333 @@ fn calendars_of_the_file_skip_fire_times_on_every_job_that_excludes_them() {
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
 }
+
+/// `jobs add --overlap` keeps the policy (and refuses an unknown one);
+/// `jobs backfill --dry-run` lists the fire times of a job's trigger in a
+/// past range, in the file's zone, and changes nothing; a range that is
+/// reversed, in the future or too long, and an unknown job, are refused
+/// with a line naming the field and the value.
+#[test]
+fn jobs_backfill_dry_run_lists_the_fire_times_of_a_range() {
+    let setup = Setup::new("backfill-dry-run", TICK);
+    setup.ok(&[
+        "jobs",
+        "add",
+        "report",
+        "--cron",
+        "0 */6 * * *",
+        "--overlap",
+        "buffer_all",
+        "--shell",
+        "true",
+    ]);
+    let before = setup.json(&["jobs", "show", "report"]);
+    assert_eq!(before["overlap"], "buffer_all");
+    assert!(
+        setup
+            .ok(&["jobs", "show", "report"])
+            .contains("overlap:        buffer_all\n")
+    );
+    let refused = setup.tempora(&[
+        "jobs",
+        "add",
+        "x",
+        "--interval",
+        "1m",
+        "--overlap",
+        "queue",
+        "--shell",
+        "true",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(refused.stderr).unwrap(),
+        "error: overlap: \"queue\" is not one of skip, buffer_one, buffer_all, cancel_other, allow_all\n"
+    );
+    let listed = setup.ok(&[
+        "jobs",
+        "backfill",
+        "report",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-01 18:00",
+        "--dry-run",
+    ]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(
+        lines[0],
+        "4 fire time(s) of report from 2025-03-01 00:00:00 UTC to 2025-03-01 18:00:00 UTC \
+         (dry run: nothing runs)",
+        "{listed}"
+    );
+    let times: Vec<&str> = lines[1..]
+        .iter()
+        .map(|line| line.trim().split(" (").next().unwrap())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2025-03-01 00:00:00 UTC",
+            "2025-03-01 06:00:00 UTC",
+            "2025-03-01 12:00:00 UTC",
+            "2025-03-01 18:00:00 UTC"
+        ]
+    );
+    let json = setup.json(&[
+        "jobs",
+        "backfill",
+        "report",
+        "--from",
+        "2025-03-01T05:00:00Z",
+        "--to",
+        "2025-03-01T12:00:00Z",
+        "--dry-run",
+    ]);
+    assert_eq!(json["dry_run"], true);
+    assert_eq!(
+        json["fire_times"],
+        serde_json::json!(["2025-03-01T06:00:00+00:00", "2025-03-01T12:00:00+00:00"])
+    );
+    // Nothing changed, nothing ran.
+    assert_eq!(setup.json(&["jobs", "show", "report"]), before);
+    assert!(setup.runs("report").is_empty());
+
+    for (args, message) in [
+        (
+            &["--from", "2025-03-02", "--to", "2025-03-01"][..],
+            "error: from: 2025-03-02T00:00:00+00:00 is after to (2025-03-01T00:00:00+00:00)",
+        ),
+        (
+            &["--from", "2025-03-01", "--to", "2999-01-01"][..],
+            "error: to: 2999-01-01T00:00:00+00:00 is in the future",
+        ),
+        (
+            &["--from", "2020-01-01", "--to", "2025-01-01"][..],
+            "error: backfill: 7309 fire times from 2020-01-01T00:00:00+00:00 to \
+             2025-01-01T00:00:00+00:00, more than the 1000 one backfill may run",
+        ),
+        (
+            &["--from", "someday", "--to", "2025-01-01"][..],
+            "error: from:",
+        ),
+    ] {
+        let mut full = vec!["jobs", "backfill", "report"];
+        full.extend_from_slice(args);
+        full.push("--dry-run");
+        let output = setup.tempora(&full);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    let output = setup.tempora(&[
+        "jobs",
+        "backfill",
+        "nope",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-02",
+        "--dry-run",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: job \"nope\" not found"),
+        "{stderr}"
+    );
+}
+
+/// Each overlap policy in the daemon, on a command that runs 2.5 s and
+/// fires every second: `skip` drops fire times, `buffer_one` runs one late
+/// and drops the others, `buffer_all` runs every one late, one at a time,
+/// `cancel_other` stops the running command (SIGTERM) for the newer one,
+/// `allow_all` runs them at once. Checked from the history: which fire
+/// times ran, when, and whether two runs of a job overlapped.
+#[test]
+fn each_overlap_policy_holds_in_the_daemon() {
+    let policies = [
+        "skip",
+        "buffer_one",
+        "buffer_all",
+        "cancel_other",
+        "allow_all",
+    ];
+    let mut config = TICK.to_owned();
+    for policy in policies {
+        config.push_str(&format!(
+            "\n[[job]]\nid = \"{policy}\"\ncommand = [\"sleep\", \"2.5\"]\n\
+             interval = {{ seconds = 1 }}\noverlap = \"{policy}\"\n"
+        ));
+    }
+    let setup = Setup::new("overlap", &config);
+    let mut daemon = setup.start();
+    setup.wait_until("each policy met an overlap", || {
+        setup.count("skip", "missed") >= 2
+            && setup.count("buffer_one", "success") >= 2
+            && setup.count("buffer_all", "success") >= 2
+            && setup.count("cancel_other", "interrupted") >= 1
+            && setup.count("allow_all", "success") >= 2
+    });
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+
+    // The runs of `id` that ended on their own (not at the shutdown),
+    // oldest first.
+    let ended = |id: &str| -> Vec<Value> {
+        let mut runs: Vec<Value> = setup
+            .runs(id)
+            .into_iter()
+            .filter(|run| {
+                !run["error"]
+                    .as_str()
+                    .is_some_and(|error| error.contains("the scheduler shut down"))
+            })
+            .collect();
+        runs.reverse();
+        runs
+    };
+    let ran = |runs: &[Value]| -> Vec<(jiff::Timestamp, jiff::Timestamp)> {
+        runs.iter()
+            .filter(|run| !run["started"].is_null() && !run["finished"].is_null())
+            .map(|run| (timestamp(&run["started"]), timestamp(&run["finished"])))
+            .collect()
+    };
+    let overlapped = |spans: &[(jiff::Timestamp, jiff::Timestamp)]| {
+        let mut spans = spans.to_vec();
+        spans.sort();
+        spans.windows(2).any(|pair| pair[1].0 < pair[0].1)
+    };
+    let late = |run: &Value| {
+        timestamp(&run["started"]).duration_since(timestamp(&run["scheduled_time"]))
+            >= jiff::SignedDuration::from_millis(900)
+    };
+
+    let skip = ended("skip");
+    assert!(
+        skip.iter().any(|run| run["status"] == "missed"),
+        "{skip:#?}"
+    );
+    assert!(!overlapped(&ran(&skip)), "{skip:#?}");
+
+    let one = ended("buffer_one");
+    assert!(one.iter().any(|run| run["status"] == "missed"), "{one:#?}");
+    assert!(
+        one.iter()
+            .any(|run| run["status"] == "success" && late(run)),
+        "a buffered fire time runs late: {one:#?}"
+    );
+    assert!(!overlapped(&ran(&one)), "{one:#?}");
+
+    let all = ended("buffer_all");
+    assert!(!all.iter().any(|run| run["status"] == "missed"), "{all:#?}");
+    assert!(all.iter().any(late), "{all:#?}");
+    assert!(!overlapped(&ran(&all)), "{all:#?}");
+    let starts: Vec<jiff::Timestamp> = all
+        .iter()
+        .filter(|run| !run["started"].is_null())
+        .map(|run| timestamp(&run["started"]))
+        .collect();
+    assert!(
+        starts.windows(2).all(|pair| pair[0] <= pair[1]),
+        "in the order of their fire times: {all:#?}"
+    );
+
+    let cancel = ended("cancel_other");
+    let cancelled: Vec<&Value> = cancel
+        .iter()
+        .filter(|run| run["status"] == "interrupted")
+        .collect();
+    assert!(!cancelled.is_empty(), "{cancel:#?}");
+    for run in &cancelled {
+        let error = run["error"].as_str().unwrap();
+        assert!(
+            error.starts_with("cancelled: overlap = \"cancel_other\": the fire time ")
+                && error.contains("SIGTERM"),
+            "{error}"
+        );
+    }
+    assert!(!overlapped(&ran(&cancel)), "{cancel:#?}");
+
+    let allow = ended("allow_all");
+    assert!(
+        !allow.iter().any(|run| run["status"] == "missed"),
+        "{allow:#?}"
+    );
+    assert!(overlapped(&ran(&allow)), "runs at once: {allow:#?}");
+
+    // Nothing is left waiting in the store but pending runs of the
+    // policies that keep them.
+    for id in setup.job_ids() {
+        assert!(
+            policies.contains(&id.as_str())
+                || id == "tick"
+                || id.starts_with("buffer_one@")
+                || id.starts_with("buffer_all@")
+                || id.starts_with("cancel_other@"),
+            "{id}"
+        );
+    }
+}
+
+/// `jobs backfill` queues a past range's fire times in the store; the
+/// running daemon runs each once, recorded with its scheduled time, one
+/// after the other, and the job's schedule does not move.
+#[test]
+fn jobs_backfill_runs_each_fire_time_of_a_range_once() {
+    let setup = Setup::new("backfill", TICK);
+    setup.ok(&[
+        "jobs",
+        "add",
+        "report",
+        "--cron",
+        "0 */6 * * *",
+        "--",
+        "echo",
+        "report",
+    ]);
+    let next = setup.json(&["jobs", "show", "report"])["next_run_time"].clone();
+    let mut daemon = setup.start();
+    let queued = setup.ok(&[
+        "jobs",
+        "backfill",
+        "report",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-01 18:00",
+    ]);
+    assert_eq!(
+        queued,
+        "queued 4 fire time(s) of report from 2025-03-01 00:00:00 UTC to 2025-03-01 18:00:00 UTC\n"
+    );
+    setup.wait_until("the four backfilled fire times ran", || {
+        setup.count("report", "success") == 4
+    });
+    let mut scheduled: Vec<String> = setup
+        .runs("report")
+        .iter()
+        .map(|run| run["scheduled_time"].as_str().unwrap().to_owned())
+        .collect();
+    scheduled.sort();
+    assert_eq!(
+        scheduled,
+        [
+            "2025-03-01T00:00:00+00:00",
+            "2025-03-01T06:00:00+00:00",
+            "2025-03-01T12:00:00+00:00",
+            "2025-03-01T18:00:00+00:00"
+        ]
+    );
+    setup.wait_until("no pending run is left", || {
+        setup.job_ids() == BTreeSet::from(["report".into(), "tick".into()])
+    });
+    assert_eq!(
+        setup.json(&["jobs", "show", "report"])["next_run_time"],
+        next
+    );
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+    assert_eq!(setup.count("report", "success"), 4, "none ran twice");
+}

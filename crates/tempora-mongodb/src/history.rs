@@ -2,7 +2,7 @@
 //!
 //! | field | type | holds |
 //! |---|---|---|
-//! | `_id` | string | the run's key: the JSON array `[job id, scheduled time in microseconds, node]` |
+//! | `_id` | string | the run's key: the JSON array `[job id, scheduled time in microseconds, node]`, and the attempt after them for a retry (attempt 2 and on) |
 //! | `job_id`, `node` | string | the job and the scheduler that ran it |
 //! | `scheduled_time` | long | the fire time it ran for, microseconds since the Unix epoch (UTC) |
 //! | `fire_times` | long | how many fire times it stands for |
@@ -13,9 +13,12 @@
 //! | `exit_status` | int or null | the exit status of the program a `command` run started |
 //! | `output` | string or null | the tail of that program's output |
 //! | `first_scheduled_time` | long or null | the first of several missed fire times it stands for |
+//! | `attempt` | long | which attempt at its fire time it is: 1, or 2 and on for retries |
 //!
 //! A document written before `exit_status`, `output` and
-//! `first_scheduled_time` existed lacks them: it reads as `None` for each.
+//! `first_scheduled_time` existed lacks them: it reads as `None` for each;
+//! one written before `attempt` reads as attempt 1 (and its key is the
+//! key of attempt 1).
 //!
 //! Times are kept to the microsecond, as the trait allows.
 //!
@@ -68,8 +71,8 @@ pub(crate) fn indexes() -> Vec<IndexModel> {
     };
     vec![
         index(
-            doc! {"scheduled_time": -1, "job_id": 1, "node": 1},
-            "newest_first",
+            doc! {"scheduled_time": -1, "job_id": 1, "attempt": -1, "node": 1},
+            "newest_first_by_attempt",
         ),
         index(doc! {"job_id": 1, "scheduled_time": -1}, "by_job"),
         index(doc! {"status": 1, "node": 1}, "by_status"),
@@ -84,10 +87,17 @@ fn time_field(document: &Document, field: &str) -> Option<Timestamp> {
     document.get_i64(field).ok().map(from_micros)
 }
 
-/// The key of a run, its scheduled time to the microsecond.
-fn run_id(job_id: &str, scheduled_time: Timestamp, node: &str) -> String {
-    // OK because a tuple of strings and an integer always serializes.
-    serde_json::to_string(&(job_id, micros_floor(scheduled_time), node)).unwrap_or_default()
+/// The key of a run, its scheduled time to the microsecond; a retry's
+/// with its attempt.
+fn run_id(job_id: &str, scheduled_time: Timestamp, node: &str, attempt: u32) -> String {
+    let micros = micros_floor(scheduled_time);
+    // OK because a tuple of strings and integers always serializes.
+    if attempt > 1 {
+        serde_json::to_string(&(job_id, micros, node, attempt))
+    } else {
+        serde_json::to_string(&(job_id, micros, node))
+    }
+    .unwrap_or_default()
 }
 
 /// `record` with its promise counted from `server_now` (the server's
@@ -103,7 +113,7 @@ pub(crate) fn on_server_clock(record: &RunRecord, server_now: Option<Timestamp>)
 
 fn to_document(record: &RunRecord) -> Document {
     doc! {
-        "_id": run_id(&record.job_id, record.scheduled_time, &record.node),
+        "_id": run_id(&record.job_id, record.scheduled_time, &record.node, record.attempt),
         "job_id": &record.job_id,
         "scheduled_time": micros_floor(record.scheduled_time),
         "node": &record.node,
@@ -119,6 +129,7 @@ fn to_document(record: &RunRecord) -> Document {
         "exit_status": record.exit_status.map_or(Bson::Null, Bson::Int32),
         "output": record.output.as_deref().map_or(Bson::Null, |output| Bson::String(output.to_owned())),
         "first_scheduled_time": micros(record.first_scheduled_time),
+        "attempt": i64::from(record.attempt),
     }
 }
 
@@ -158,6 +169,11 @@ fn from_document(document: &Document) -> std::result::Result<RunRecord, String> 
         output: document.get_str("output").ok().map(str::to_owned),
         alive_until: time_field(document, "alive_until"),
         first_scheduled_time: time_field(document, "first_scheduled_time"),
+        attempt: document
+            .get_i64("attempt")
+            .ok()
+            .and_then(|attempt| u32::try_from(attempt).ok())
+            .unwrap_or(1),
     })
 }
 
@@ -342,7 +358,7 @@ impl RunHistory for MongoStore {
         let found = self
             .find_runs(
                 filter,
-                doc! {"scheduled_time": -1, "job_id": 1, "node": 1},
+                doc! {"scheduled_time": -1, "job_id": 1, "attempt": -1, "node": 1},
                 query.limit,
             )
             .await?;
@@ -412,7 +428,7 @@ impl RunHistory for MongoStore {
             let finished = self
                 .find_runs(
                     doc! {"status": {"$ne": running}},
-                    doc! {"job_id": 1, "scheduled_time": -1, "node": 1},
+                    doc! {"job_id": 1, "scheduled_time": -1, "attempt": -1, "node": 1},
                     None,
                 )
                 .await?;

@@ -3,7 +3,8 @@
 //! `scripts/start-secantusdb.sh` in this crate installs and starts, or a
 //! real MongoDB. Each case has collections of its own; leases are on the
 //! server's clock (the default). A server that cannot be reached fails
-//! every case.
+//! every case. Then two schedulers sharing one store
+//! (`tempora_testkit::cluster`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -52,3 +53,25 @@ async fn database_clock() -> StoreUnderTest {
 }
 
 tempora_testkit::store_conformance_tests!(database_clock);
+
+/// Two schedulers on one MongoDB store (leases on the caller's clock, the
+/// schedulers' manual one): a job's buffered fire times and a backfill,
+/// asked of both, run once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
+    let prefix = unique_prefix("overlap");
+    let a = open(&prefix, LeaseClock::Caller).await;
+    let b = open(&prefix, LeaseClock::Caller).await;
+    let mut collections = Vec::new();
+    for name in ["jobs", "runs", "nodes"] {
+        collections.push(raw_named(&a, &prefix, name).await);
+    }
+    tempora_testkit::cluster::buffered_and_backfilled_fire_times_run_once(
+        std::sync::Arc::new(a),
+        std::sync::Arc::new(b),
+    )
+    .await;
+    for collection in collections {
+        collection.drop().await.unwrap();
+    }
+}

@@ -9,7 +9,11 @@
 //! | `{prefix}runs_jobs` | set | the ids of the jobs that have records |
 //!
 //! A run key is the JSON array `[job id, scheduled time, node]`, the
-//! scheduled time in RFC 3339: `["backup","2026-01-01T09:00:00Z","node-a"]`.
+//! scheduled time in RFC 3339: `["backup","2026-01-01T09:00:00Z","node-a"]`;
+//! a retry's (attempt 2 and on) adds the attempt:
+//! `["backup","2026-01-01T09:00:00Z","node-a",2]`, so that the keys of
+//! first attempts, and of records written before attempts were kept, are
+//! the same.
 //! Records are changed by compare-and-set on their JSON, so that a renewal
 //! or an interruption never overwrites a run that ended meanwhile.
 //!
@@ -125,12 +129,13 @@ impl HistoryScripts {
 
 /// The run key of `record`.
 fn run_key(record: &RunRecord) -> String {
-    // OK because a tuple of strings always serializes to JSON.
-    serde_json::to_string(&(
-        &record.job_id,
-        record.scheduled_time.to_string(),
-        &record.node,
-    ))
+    let scheduled = record.scheduled_time.to_string();
+    // OK because a tuple of strings and a number always serializes to JSON.
+    if record.attempt > 1 {
+        serde_json::to_string(&(&record.job_id, scheduled, &record.node, record.attempt))
+    } else {
+        serde_json::to_string(&(&record.job_id, scheduled, &record.node))
+    }
     .unwrap_or_default()
 }
 
@@ -144,13 +149,20 @@ fn job_and_node_of(key: &str) -> Option<(String, String)> {
     serde_json::from_str::<(String, String, String)>(key)
         .ok()
         .map(|(job, _, node)| (job, node))
+        .or_else(|| {
+            serde_json::from_str::<(String, String, String, u32)>(key)
+                .ok()
+                .map(|(job, _, node, _)| (job, node))
+        })
 }
 
-/// Newest first: scheduled time descending, then job id, then node.
+/// Newest first: scheduled time descending, then job id, then the latest
+/// attempt, then node.
 fn newest_first(a: &RunRecord, b: &RunRecord) -> std::cmp::Ordering {
     b.scheduled_time
         .cmp(&a.scheduled_time)
         .then_with(|| a.job_id.cmp(&b.job_id))
+        .then_with(|| b.attempt.cmp(&a.attempt))
         .then_with(|| a.node.cmp(&b.node))
 }
 
@@ -582,5 +594,11 @@ mod tests {
         assert_eq!(key, r#"["back\"up","2026-01-01T09:00:00Z","node|a"]"#);
         assert_eq!(node_of(&key).as_deref(), Some("node|a"));
         assert_eq!(node_of("garbage"), None);
+        let retry = run_key(&record.with_attempt(2));
+        assert_eq!(retry, r#"["back\"up","2026-01-01T09:00:00Z","node|a",2]"#);
+        assert_eq!(
+            job_and_node_of(&retry),
+            Some(("back\"up".to_owned(), "node|a".to_owned()))
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The store conformance suite (tempora-testkit) on the Redis server on
 //! 127.0.0.1:6379 (`TEMPORA_REDIS_URL` to change it), each case on a key
 //! prefix of its own, leases on the server's clock (the default). A server
-//! that cannot be reached fails every case.
+//! that cannot be reached fails every case. Then two schedulers sharing
+//! one store (`tempora_testkit::cluster`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -69,4 +70,32 @@ mod caller {
     use super::caller_clock;
 
     tempora_testkit::store_conformance_tests!(caller_clock);
+}
+
+/// Two schedulers on one Redis store (leases on the caller's clock, the
+/// schedulers' manual one): a job's buffered fire times and a backfill,
+/// asked of both, run once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
+    let prefix = format!("tempora-test:{}:", unique_prefix("overlap"));
+    let a = open(&prefix, LeaseClock::Caller).await;
+    let b = open(&prefix, LeaseClock::Caller).await;
+    tempora_testkit::cluster::buffered_and_backfilled_fire_times_run_once(
+        std::sync::Arc::new(a),
+        std::sync::Arc::new(b),
+    )
+    .await;
+    let mut connection = raw().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async::<()>(&mut connection)
+            .await
+            .unwrap();
+    }
 }

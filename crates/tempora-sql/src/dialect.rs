@@ -43,9 +43,9 @@ impl Tables {
 /// newer version is refused.
 ///
 /// ```
-/// assert_eq!(tempora_sql::SCHEMA_VERSION, 1);
+/// assert_eq!(tempora_sql::SCHEMA_VERSION, 2);
 /// ```
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The longest a migration waits for its lock or for a table's lock
 /// before it fails: a migration waiting behind a long reader (`pg_dump`)
@@ -105,6 +105,12 @@ pub struct Schema {
     /// The columns added since the first release, added where missing
     /// (after the tables, before the indexes that may need them).
     pub added_columns: Vec<AddedColumn>,
+    /// What changes the tables of an earlier version beyond added columns
+    /// (the run history's key gained `attempt` in version 2), run after
+    /// the columns are added whenever the version found is older than
+    /// [`SCHEMA_VERSION`] (or absent); each statement leaves tables of this
+    /// version as they are.
+    pub upgrades: Vec<String>,
     /// `CREATE INDEX IF NOT EXISTS` statements (none where the tables
     /// declare their indexes), then any triggers.
     pub indexes: Vec<String>,
@@ -161,9 +167,19 @@ pub(crate) fn nodes_table(tables: &Tables, key: &str, text: &str, integer: &str)
     )
 }
 
+/// The columns of the run history, in the order the store reads them.
+pub(crate) const RUN_COLUMNS: &str = "job_id, scheduled_time, node, fire_times, status, started, \
+    finished, duration, error, alive_until, exit_status, output, first_scheduled_time, attempt";
+
 /// The run history's table as SQLite and PostgreSQL write it: keys of
 /// type `key`, integers of type `integer`.
 pub(crate) fn runs_table(tables: &Tables, key: &str, integer: &str) -> String {
+    runs_table_named(&tables.runs, key, integer)
+}
+
+/// [`runs_table`] under the name `runs` (SQLite builds the table of a
+/// new key beside the old one, then swaps them).
+pub(crate) fn runs_table_named(runs: &str, key: &str, integer: &str) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {runs} (
             job_id {key} NOT NULL,
@@ -179,9 +195,9 @@ pub(crate) fn runs_table(tables: &Tables, key: &str, integer: &str) -> String {
             exit_status {integer},
             output TEXT,
             first_scheduled_time {integer},
-            PRIMARY KEY (job_id, scheduled_time, node)
-        )",
-        runs = tables.runs
+            attempt {integer} NOT NULL DEFAULT 1,
+            PRIMARY KEY (job_id, scheduled_time, node, attempt)
+        )"
     )
 }
 
@@ -189,7 +205,7 @@ pub(crate) fn runs_table(tables: &Tables, key: &str, integer: &str) -> String {
 /// program's exit status and output, a coalesced run's first fire time),
 /// for the tables of an earlier release: text of type `text`, integers of
 /// type `integer`.
-pub(crate) fn later_run_columns(tables: &Tables, text: &str, integer: &str) -> [AddedColumn; 3] {
+pub(crate) fn later_run_columns(tables: &Tables, text: &str, integer: &str) -> [AddedColumn; 4] {
     let column = |column, definition: &str| AddedColumn {
         table: tables.runs.clone(),
         column,
@@ -199,6 +215,7 @@ pub(crate) fn later_run_columns(tables: &Tables, text: &str, integer: &str) -> [
         column("exit_status", integer),
         column("output", text),
         column("first_scheduled_time", integer),
+        column("attempt", &format!("{integer} NOT NULL DEFAULT 1")),
     ]
 }
 
@@ -244,7 +261,7 @@ pub(crate) const ON_CONFLICT_REPLACE_NODE: &str = "ON CONFLICT (id) DO UPDATE SE
 
 /// SQLite's and PostgreSQL's [`DialectSql::replace_run`].
 pub(crate) const ON_CONFLICT_REPLACE_RUN: &str =
-    "ON CONFLICT (job_id, scheduled_time, node) DO UPDATE SET
+    "ON CONFLICT (job_id, scheduled_time, node, attempt) DO UPDATE SET
     fire_times = excluded.fire_times, status = excluded.status,
     started = excluded.started, finished = excluded.finished,
     duration = excluded.duration, error = excluded.error,

@@ -101,7 +101,8 @@ impl Dialect for MySql {
                         exit_status BIGINT NULL,
                         output {text} NULL,
                         first_scheduled_time BIGINT NULL,
-                        PRIMARY KEY (job_id, scheduled_time, node),
+                        attempt BIGINT NOT NULL DEFAULT 1,
+                        PRIMARY KEY (job_id, scheduled_time, node, attempt),
                         KEY {runs}_scheduled_time (scheduled_time),
                         KEY {runs}_status (status)
                     ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
@@ -119,6 +120,11 @@ impl Dialect for MySql {
                         "BIGINT NULL",
                     ))
                     .collect(),
+                // Version 2: the run history's key gains the attempt.
+                upgrades: vec![format!(
+                    "ALTER TABLE {runs} DROP PRIMARY KEY,
+                     ADD PRIMARY KEY (job_id, scheduled_time, node, attempt)"
+                )],
                 indexes: Vec::new(),
                 leftovers: Vec::new(),
             },
@@ -307,7 +313,7 @@ impl MySql {
                 .await?;
             }
         }
-        for statement in &schema.indexes {
+        for statement in schema.upgrades.iter().chain(&schema.indexes) {
             sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *connection)
                 .await?;

@@ -60,7 +60,7 @@ impl Dialect for Postgres {
     const SENDS_NOTICES: bool = true;
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, .. } = tables;
+        let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
                 version_table: schema_table(tables, "BIGINT"),
@@ -84,6 +84,11 @@ impl Dialect for Postgres {
                     .into_iter()
                     .chain(later_run_columns(tables, "TEXT", "BIGINT"))
                     .collect(),
+                // Version 2: the run history's key gains the attempt.
+                upgrades: vec![format!(
+                    "ALTER TABLE {runs} DROP CONSTRAINT IF EXISTS {runs}_pkey,
+                     ADD PRIMARY KEY (job_id, scheduled_time, node, attempt)"
+                )],
                 indexes: standard_indexes(tables, "next_run_time")
                     .into_iter()
                     .chain(notify_trigger(tables))
@@ -184,6 +189,7 @@ impl Dialect for Postgres {
             .iter()
             .cloned()
             .chain(added)
+            .chain(schema.upgrades.iter().cloned())
             .chain(schema.indexes.iter().cloned());
         for statement in statements {
             sqlx::query(AssertSqlSafe(statement))

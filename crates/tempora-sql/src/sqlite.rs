@@ -18,9 +18,10 @@ use tempora::{Error, Result};
 use crate::LeaseClock;
 use crate::dialect::{
     AddedColumn, ClaimStyle, Dialect, DialectSql, ON_CONFLICT_REPLACE_JOB,
-    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, SCHEMA_VERSION, Schema, Tables,
+    ON_CONFLICT_REPLACE_NODE, ON_CONFLICT_REPLACE_RUN, RUN_COLUMNS, SCHEMA_VERSION, Schema, Tables,
     later_run_columns, located_error, nodes_table, previous_fire_time_column, private,
-    read_version, runs_table, schema_table, standard_indexes, write_schema_version,
+    read_version, runs_table, runs_table_named, schema_table, standard_indexes,
+    write_schema_version,
 };
 use crate::options::SqlOptions;
 use crate::store::SqlStore;
@@ -82,7 +83,7 @@ impl Dialect for Sqlite {
     const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
 
     fn sql(tables: &Tables) -> DialectSql {
-        let Tables { jobs, .. } = tables;
+        let Tables { jobs, runs, .. } = tables;
         DialectSql {
             schema: Schema {
                 version_table: schema_table(tables, "INTEGER"),
@@ -113,6 +114,18 @@ impl Dialect for Sqlite {
                 .into_iter()
                 .chain(later_run_columns(tables, "TEXT", "INTEGER"))
                 .collect(),
+                // Version 2: the run history's key gains the attempt. SQLite
+                // cannot change a table's key: the table is built again
+                // beside the old one (its indexes follow, below).
+                upgrades: vec![
+                    format!("DROP TABLE IF EXISTS {runs}_upgrade"),
+                    runs_table_named(&format!("{runs}_upgrade"), "TEXT", "INTEGER"),
+                    format!(
+                        "INSERT INTO {runs}_upgrade ({RUN_COLUMNS}) SELECT {RUN_COLUMNS} FROM {runs}"
+                    ),
+                    format!("DROP TABLE {runs}"),
+                    format!("ALTER TABLE {runs}_upgrade RENAME TO {runs}"),
+                ],
                 indexes: standard_indexes(tables, "due"),
                 leftovers: Vec::new(),
             },
@@ -230,7 +243,7 @@ impl Dialect for Sqlite {
                 .await?;
             }
         }
-        for statement in &schema.indexes {
+        for statement in schema.upgrades.iter().chain(&schema.indexes) {
             sqlx::query(AssertSqlSafe(statement.as_str()))
                 .execute(&mut *transaction)
                 .await?;

@@ -199,9 +199,7 @@ impl Statements {
             lock = dialect.lock_due
         );
         let node_columns = "id, host, pid, instance, started, last_heartbeat, running";
-        let run_columns = "job_id, scheduled_time, node, fire_times, status, started, finished, \
-                           duration, error, alive_until, exit_status, output, \
-                           first_scheduled_time";
+        let run_columns = crate::dialect::RUN_COLUMNS;
         let statements = Statements {
             replace_job: sql(format!("{insert_job} {}", dialect.replace_job)),
             insert_job: sql(insert_job),
@@ -285,18 +283,20 @@ impl Statements {
             // is what the database checks).
             interrupt: sql(format!(
                 "UPDATE {runs} SET status = ?, finished = ?, duration = ?, error = ?, alive_until = NULL
-                 WHERE job_id = ? AND scheduled_time = ? AND node = ? AND status = 'running'
-                   AND (node = ? OR {expired})"
+                 WHERE job_id = ? AND scheduled_time = ? AND node = ? AND attempt = ?
+                   AND status = 'running' AND (node = ? OR {expired})"
             )),
             runs_clock,
             prune_by_age: sql(format!(
                 "DELETE FROM {runs} WHERE status <> 'running' AND scheduled_time < ?"
             )),
             prune_by_count: sql(format!(
-                "DELETE FROM {runs} WHERE (job_id, scheduled_time, node) IN (
-                   SELECT job_id, scheduled_time, node FROM (
-                     SELECT job_id, scheduled_time, node,
-                            ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY scheduled_time DESC, node) AS n
+                "DELETE FROM {runs} WHERE (job_id, scheduled_time, node, attempt) IN (
+                   SELECT job_id, scheduled_time, node, attempt FROM (
+                     SELECT job_id, scheduled_time, node, attempt,
+                            ROW_NUMBER() OVER (
+                              PARTITION BY job_id ORDER BY scheduled_time DESC, attempt DESC, node
+                            ) AS n
                      FROM {runs} WHERE status <> 'running'
                    ) ranked WHERE n > ?
                  )"
@@ -317,7 +317,8 @@ impl Statements {
     }
 }
 
-/// `records` with one record per key `(job_id, scheduled_time, node)` —
+/// `records` with one record per key `(job_id, scheduled_time, node,
+/// attempt)` —
 /// the last of each, as if each were written in turn — in their order: one
 /// statement may not touch a row twice (PostgreSQL refuses an `INSERT … ON
 /// CONFLICT DO UPDATE` that would).
@@ -331,6 +332,7 @@ fn last_per_key(records: &[RunRecord]) -> Vec<&RunRecord> {
                 record.job_id.as_str(),
                 micros_floor(record.scheduled_time),
                 record.node.as_str(),
+                record.attempt,
             ))
         })
         .collect();
@@ -873,6 +875,7 @@ where
             output: self.column(row, 11)?,
             alive_until: time(9)?,
             first_scheduled_time: time(12)?,
+            attempt: u32::try_from(self.column::<i64>(row, 13)?).unwrap_or(1),
         })
     }
 
@@ -937,8 +940,8 @@ where
         // A running record's promise is kept on the database's clock where
         // it measures them: its now plus the promise the node made.
         let row = match sql.runs_clock {
-            Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?, ?)"),
-            None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
+            Some(clock) => format!("(?, ?, ?, ?, ?, ?, ?, ?, ?, {clock} + ?, ?, ?, ?, ?)"),
+            None => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)".to_owned(),
         };
         let records = last_per_key(records);
         for chunk in records.chunks(RUNS_PER_STATEMENT) {
@@ -969,7 +972,8 @@ where
                     .bind(alive_until)
                     .bind(record.exit_status.map(i64::from))
                     .bind(storable_text(record.output))
-                    .bind(record.first_scheduled_time.map(micros_floor));
+                    .bind(record.first_scheduled_time.map(micros_floor))
+                    .bind(i64::from(record.attempt));
             }
             query.execute(&mut *connection).await?;
         }
@@ -1455,7 +1459,7 @@ where
         if query.failed_only {
             statement.push_str(&format!(" AND status IN ({FAILURES})"));
         }
-        statement.push_str(" ORDER BY scheduled_time DESC, job_id, node");
+        statement.push_str(" ORDER BY scheduled_time DESC, job_id, attempt DESC, node");
         if query.limit.is_some() {
             statement.push_str(" LIMIT ?");
         }
@@ -1530,6 +1534,7 @@ where
                             .bind(run.job_id.clone())
                             .bind(micros_floor(run.scheduled_time))
                             .bind(run.node.clone())
+                            .bind(i64::from(run.attempt))
                             .bind(node.map(str::to_owned));
                         match caller_now {
                             Some(now) => q.bind(now),

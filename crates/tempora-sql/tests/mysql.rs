@@ -153,6 +153,6 @@ async fn the_tables_are_what_the_docs_say() {
     .fetch_one(&raw)
     .await
     .unwrap();
-    assert_eq!(columns, 13);
+    assert_eq!(columns, 14);
     store.drop_tables().await.unwrap();
 }

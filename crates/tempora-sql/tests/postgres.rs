@@ -134,7 +134,7 @@ async fn the_tables_are_what_the_docs_say() {
             .fetch_one(&raw)
             .await
             .unwrap();
-    assert_eq!(columns, 13);
+    assert_eq!(columns, 14);
     let notify_functions = || {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_proc WHERE proname = $1")
             .bind(format!("{jobs}_notify"))
@@ -223,9 +223,10 @@ async fn an_upgrade_behind_a_dump_gives_up_after_the_lock_timeout() {
     );
     assert!(error.is_store(), "{error}");
     assert!(
-        error
-            .to_string()
-            .contains("up to schema version 1 (found none)"),
+        error.to_string().contains(&format!(
+            "up to schema version {} (found none)",
+            tempora_sql::SCHEMA_VERSION
+        )),
         "{error}"
     );
     assert!(

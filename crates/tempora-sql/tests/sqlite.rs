@@ -226,8 +226,52 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
             .await
             .unwrap()
             .len(),
-        2
+        3
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn version_1_tables_gain_the_attempt_in_the_run_key() {
+    let dir = directory();
+    let path = dir.join("jobs.db");
+    {
+        // The run history and schema version as version 1 left them.
+        let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        for statement in [
+            "CREATE TABLE schema (id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL)",
+            "INSERT INTO schema (id, version) VALUES (1, 1)",
+            "CREATE TABLE runs (job_id TEXT NOT NULL, scheduled_time INTEGER NOT NULL,
+             node TEXT NOT NULL, fire_times INTEGER NOT NULL, status TEXT NOT NULL,
+             started INTEGER, finished INTEGER, duration INTEGER, error TEXT,
+             alive_until INTEGER, exit_status INTEGER, output TEXT,
+             first_scheduled_time INTEGER, PRIMARY KEY (job_id, scheduled_time, node))",
+        ] {
+            sqlx::query(statement).execute(&raw).await.unwrap();
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
+        )))
+        .execute(&raw)
+        .await
+        .unwrap();
+        raw.close().await;
+    }
+    let store = open(&path).await;
+    assert_eq!(schema_version(&path).await, Some(2));
+    // The earlier record reads as attempt 1; a retry of its fire time is
+    // kept beside it.
+    history_survives_the_upgrade(&store).await;
+    let runs = store
+        .run_history()
+        .list_runs(&RunQuery::new())
+        .await
+        .unwrap();
+    let attempts: Vec<u32> = runs.iter().map(|run| run.attempt).collect();
+    assert_eq!(attempts, [2, 1, 1]);
+    store.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

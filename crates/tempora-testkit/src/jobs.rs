@@ -100,7 +100,7 @@ pub fn ids(jobs: &[Job]) -> Vec<&str> {
     jobs.iter().map(Job::id).collect()
 }
 
-fn hourly() -> IntervalTrigger {
+pub(crate) fn hourly() -> IntervalTrigger {
     match IntervalTrigger::builder()
         .hours(1)
         .start_date(at(T0))

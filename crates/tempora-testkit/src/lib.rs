@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod capabilities;
+pub mod cluster;
 mod fixture;
 pub mod harness;
 pub mod jobs;
@@ -110,6 +111,9 @@ macro_rules! store_conformance_tests {
             a_lost_settlement_drops_its_lease,
             next_run_time_counts_a_claimed_job_at_its_lease_expiry,
             a_long_history_lists_through_pages_and_prunes,
+            the_overlap_policy_round_trips,
+            retry_options_and_pending_runs_round_trip,
+            attempts_of_one_fire_time_are_separate_records,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

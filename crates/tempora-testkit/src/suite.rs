@@ -20,7 +20,7 @@ use tempora::calendar::Calendar;
 use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{Job, JobBuilder};
+use tempora::job::{Job, JobBuilder, Overlap};
 use tempora::store::{
     ChangeNotice, JobStore, LeaseClock, NodeRecord, Release, Settled, Settlement,
 };
@@ -2838,5 +2838,197 @@ pub async fn a_long_history_lists_through_pages_and_prunes(under_test: StoreUnde
     );
     assert_eq!(removed, 1190);
     assert_eq!(runs(store, RunQuery::new()).await.len(), 10);
+    under_test.finish().await;
+}
+
+/// A job's overlap policy is kept with it: every policy reads back and
+/// changes with an update; a job stored without one (by an earlier
+/// release) reads as unset.
+pub async fn the_overlap_policy_round_trips(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    for policy in Overlap::ALL {
+        let id = policy.as_str();
+        let job = build(
+            JobBuilder::new(
+                TASK,
+                CronTrigger::crontab("*/5 * * * *")
+                    .timezone("UTC")
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
+            .id(id)
+            .overlap(policy)
+            .next_run_time(at(T0)),
+        );
+        add(store, job.clone()).await;
+        let back = get(store, id)
+            .await
+            .unwrap_or_else(|| panic!("job {id:?} was added"));
+        assert_eq!(back.overlap(), Some(policy), "{id} reads back");
+        assert_eq!(stored(&back), stored(&job));
+    }
+    let changed = edited(&job("buffer_one", T0), |stored| {
+        stored.overlap = Some(Overlap::CancelOther);
+    });
+    must(store.update_job(changed).await, "update buffer_one");
+    let back = get(store, "buffer_one").await.map(|job| job.overlap());
+    assert_eq!(
+        back,
+        Some(Some(Overlap::CancelOther)),
+        "an update changes it"
+    );
+    let listed = list(store).await;
+    assert_eq!(listed.len(), Overlap::ALL.len());
+    assert!(listed.iter().all(|job| job.overlap().is_some()));
+    if let Some(write) = under_test.corrupter("a job stored without an overlap policy") {
+        add(store, job("older", T0)).await;
+        let older = stored_json(&job("older", T0), |_| {});
+        assert!(!older.contains("overlap"), "unset is left out: {older}");
+        write("older".to_owned(), older).await;
+        let back = get(store, "older").await.map(|job| job.overlap());
+        assert_eq!(back, Some(None), "an older job reads without a policy");
+    }
+    under_test.finish().await;
+}
+
+/// A job's retry policy, its `pause_after_failures` and the reason it was
+/// paused round-trip; a pending run (a run job: its parent, fire time,
+/// attempt and kind) round-trips, is refused a second time under its id,
+/// and is claimed once like any due job.
+pub async fn retry_options_and_pending_runs_round_trip(under_test: StoreUnderTest) {
+    use tempora::job::{PendingRunKind, Retry, RunOf};
+    let store = under_test.store.as_ref();
+    let retrying = build(
+        JobBuilder::new(TASK, crate::jobs::hourly())
+            .id("retrying")
+            .next_run_time(at(T0))
+            .retry(
+                Retry::attempts(4)
+                    .delay(SignedDuration::from_secs(30))
+                    .factor(2.5)
+                    .max_delay(SignedDuration::from_secs(600))
+                    .jitter(0.1)
+                    .retry_on([1, 75]),
+            )
+            .pause_after_failures(3),
+    );
+    let paused = edited(&retrying, |stored| {
+        stored.id = "paused-by-failures".to_owned();
+        stored.next_run_time = None;
+        stored.paused_reason = Some("paused after 3 failed run(s) in a row: ✗ \"exit 75\"".into());
+    });
+    add(store, retrying.clone()).await;
+    add(store, paused.clone()).await;
+    let scheduled = at(T0);
+    let run = RunOf::new("retrying", scheduled, 2, PendingRunKind::Retry);
+    let due = plus(scheduled, 30);
+    let run_job = retrying.pending_run(run.clone(), due);
+    add(store, run_job.clone()).await;
+    let again = store
+        .add_job(retrying.pending_run(run.clone(), due), false)
+        .await;
+    assert!(
+        again.as_ref().is_err_and(tempora::Error::is_conflict),
+        "the same pending run added twice is refused as existing: {again:?}"
+    );
+    for (id, written) in [
+        ("retrying", &retrying),
+        ("paused-by-failures", &paused),
+        (run_job.id(), &run_job),
+    ] {
+        let back = get(store, id)
+            .await
+            .unwrap_or_else(|| panic!("job {id:?} was added"));
+        assert_eq!(stored(&back), stored(written), "{id} reads back as written");
+        assert_eq!(stored(find(&list(store).await, id)), stored(written));
+    }
+    let back = get(store, "paused-by-failures").await;
+    assert_eq!(
+        back.as_ref().and_then(Job::paused_reason),
+        paused.paused_reason()
+    );
+    let back = get(store, run_job.id()).await;
+    assert_eq!(back.as_ref().and_then(Job::run_of), Some(&run));
+    // Due at `due`: claimed by one owner, not by the other.
+    let claimed = acquire_for(store, &due.to_string(), 10, "node-a", LONG).await;
+    assert_eq!(ids(&claimed), ["retrying", run_job.id()]);
+    assert_eq!(claimed[1].run_of(), Some(&run));
+    let other = acquire_for(store, &due.to_string(), 10, "node-b", LONG).await;
+    assert!(
+        ids(&other).is_empty(),
+        "a claimed pending run is claimed once"
+    );
+    under_test.finish().await;
+}
+
+/// Attempts of one fire time on one node are records of their own:
+/// listed newest attempt first, each replaced only by its own key,
+/// interrupted and pruned one by one.
+pub async fn attempts_of_one_fire_time_are_separate_records(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if store.history().is_none() {
+        println!("attempts: skipped: the store keeps no history");
+        return under_test.finish().await;
+    }
+    let first = finished("flaky", T0, "node-a", RunStatus::Error);
+    let second = finished("flaky", T0, "node-a", RunStatus::Timeout).with_attempt(2);
+    let t = at(T0);
+    let third =
+        RunRecord::running("flaky", t, "node-a", plus(t, 100), plus(t, 101)).with_attempt(3);
+    for run in [&first, &second, &third] {
+        record(store, run).await;
+    }
+    assert_eq!(
+        runs_as_written(&under_test, RunQuery::new().job("flaky"), &[&third]).await,
+        [third.clone(), second.clone(), first.clone()],
+        "three records, the latest attempt first"
+    );
+    let second_again = second.clone().finish(
+        RunStatus::Panic,
+        plus(t, 50),
+        None,
+        Some("panicked".to_owned()),
+    );
+    record(store, &second_again).await;
+    let listed = runs_as_written(&under_test, RunQuery::new(), &[&third]).await;
+    assert_eq!(
+        listed,
+        [third.clone(), second_again.clone(), first.clone()],
+        "recording attempt 2 again replaces attempt 2 alone"
+    );
+    wait_out_promise(&under_test).await;
+    let interrupted = must(
+        store.run_history().interrupt_runs(plus(t, 200), None).await,
+        "interrupt abandoned runs",
+    );
+    assert_eq!(interrupted.len(), 1);
+    assert_eq!(
+        interrupted[0].attempt, 3,
+        "the running attempt is interrupted"
+    );
+    let listed = runs(store, RunQuery::new()).await;
+    let statuses: Vec<(u32, RunStatus)> = listed.iter().map(|r| (r.attempt, r.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (3, RunStatus::Interrupted),
+            (2, RunStatus::Panic),
+            (1, RunStatus::Error)
+        ]
+    );
+    let removed = must(
+        store
+            .run_history()
+            .prune_runs(&RunRetention::keep_all().per_job(2), plus(t, 300))
+            .await,
+        "prune to two records per job",
+    );
+    assert_eq!(removed, 1);
+    let kept: Vec<u32> = runs(store, RunQuery::new())
+        .await
+        .iter()
+        .map(|r| r.attempt)
+        .collect();
+    assert_eq!(kept, [3, 2], "pruning keeps the latest attempts");
     under_test.finish().await;
 }

@@ -69,9 +69,11 @@ pub fn previous_run() -> RunRecord {
 }
 
 /// Checks a store opened on an earlier release's history: the earlier
-/// run ([`previous_run`]) reads as it was, a new run keeps its exit status
-/// and several KB of output, and recording the earlier run's key again
-/// with both fields replaces it.
+/// run ([`previous_run`]) reads as it was (attempt 1), a new run keeps its
+/// exit status and several KB of output, recording the earlier run's key
+/// again with both fields replaces it, and a second attempt of the
+/// earlier run's fire time (a retry) is kept beside it, not over it: the
+/// history's key gained the attempt.
 ///
 /// # Panics
 ///
@@ -105,9 +107,26 @@ pub async fn history_survives_the_upgrade(store: &dyn JobStore) {
     record(again.clone()).await;
     assert_eq!(
         listed("list the upgraded history").await,
-        [again, new],
+        [again.clone(), new.clone()],
         "new records keep exit_status and output"
     );
+    let retry = again.clone().with_attempt(2);
+    record(retry.clone()).await;
+    assert_eq!(
+        listed("list the history with a retry").await,
+        [retry.clone(), again, new],
+        "a retry of the earlier fire time is a record of its own, listed first"
+    );
+    if let Err(error) = store
+        .run_history()
+        .prune_runs(
+            &tempora::history::RunRetention::keep_all(),
+            retry.scheduled_time,
+        )
+        .await
+    {
+        panic!("prune the upgraded history: {error}");
+    }
 }
 
 /// A schema version no release knows, for the check that a store refuses

@@ -410,10 +410,11 @@ mod tests {
     #[test]
     fn job_defaults_read_durations_numbers_and_unlimited() {
         let config = SchedulerConfig::from_toml(
-            "[job_defaults]\nmisfire_grace_time = \"2m\"\nmax_instances = 4\n",
+            "[job_defaults]\nmisfire_grace_time = \"2m\"\nmax_instances = 4\noverlap = \"buffer_all\"\n",
         )
         .unwrap();
         let defaults = config.job_defaults.unwrap();
+        assert_eq!(defaults.overlap, Some(crate::job::Overlap::BufferAll));
         assert_eq!(
             defaults.misfire_grace_time,
             MisfireGraceTime::Limit(SignedDuration::from_secs(120))

@@ -52,11 +52,19 @@ pub enum EventKind {
     JobError,
     /// A run was missed: later than the job's misfire grace time.
     JobMissed,
+    /// The scheduler paused a job: its last `pause_after_failures` fire
+    /// times failed (see [`JobBuilder::pause_after_failures`](crate::job::JobBuilder::pause_after_failures));
+    /// `error` holds the reason, naming the count and the last error.
+    JobPaused,
+    /// A fire time came while the job ran its limit of runs and was kept
+    /// to run when a run ends (its overlap policy is `buffer_one`,
+    /// `buffer_all` or `cancel_other`), or a backfill added it.
+    JobBuffered,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::SchedulerStarted,
         EventKind::SchedulerShutdown,
         EventKind::SchedulerPaused,
@@ -74,6 +82,8 @@ impl EventKind {
         EventKind::JobExecuted,
         EventKind::JobError,
         EventKind::JobMissed,
+        EventKind::JobPaused,
+        EventKind::JobBuffered,
     ];
 
     /// The mask that selects only this kind.
@@ -102,6 +112,8 @@ impl fmt::Display for EventKind {
             EventKind::JobExecuted => "job_executed",
             EventKind::JobError => "job_error",
             EventKind::JobMissed => "job_missed",
+            EventKind::JobPaused => "job_paused",
+            EventKind::JobBuffered => "job_buffered",
         };
         f.write_str(name)
     }
@@ -159,6 +171,10 @@ impl EventMask {
     pub const JOB_ERROR: EventMask = EventKind::JobError.mask();
     /// [`EventKind::JobMissed`].
     pub const JOB_MISSED: EventMask = EventKind::JobMissed.mask();
+    /// [`EventKind::JobPaused`].
+    pub const JOB_PAUSED: EventMask = EventKind::JobPaused.mask();
+    /// [`EventKind::JobBuffered`].
+    pub const JOB_BUFFERED: EventMask = EventKind::JobBuffered.mask();
 
     /// True when `kind` is in the set.
     pub const fn contains(self, kind: EventKind) -> bool {
@@ -213,6 +229,9 @@ pub struct Event {
     pub return_value: Option<Value>,
     /// The run's error, or why it was missed or skipped.
     pub error: Option<String>,
+    /// Which attempt at its fire time the run concerned is: 1 for its
+    /// first run, 2 and on for retries (see [`Retry`](crate::job::Retry)).
+    pub attempt: u32,
 }
 
 impl Event {
@@ -226,6 +245,7 @@ impl Event {
             scheduled_run_times: Vec::new(),
             return_value: None,
             error: None,
+            attempt: 1,
         }
     }
 
@@ -262,6 +282,9 @@ impl fmt::Display for Event {
         }
         if let Some(time) = self.scheduled_run_time() {
             write!(f, " scheduled={time}")?;
+        }
+        if self.attempt > 1 {
+            write!(f, " attempt={}", self.attempt)?;
         }
         if let Some(error) = &self.error {
             write!(f, " error={error:?}")?;

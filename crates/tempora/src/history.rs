@@ -3,7 +3,8 @@
 //! A store keeps one [`RunRecord`] per run: the job, the fire time it ran
 //! for, the scheduler (*node*) that ran it, when it started and finished,
 //! how it ended ([`RunStatus`]), its error text and its duration. Records
-//! are keyed by `(job_id, scheduled_time, node)`:
+//! are keyed by `(job_id, scheduled_time, node, attempt)`: a fire time
+//! retried after a failure has one record per attempt (1, 2, …), and
 //! [`RunHistory::record_run`](crate::store::RunHistory::record_run) inserts a
 //! record or replaces the one with the same key.
 //!
@@ -185,8 +186,8 @@ impl FromStr for RunStatus {
 
 /// One run of one job, as a store keeps it.
 ///
-/// Its key is `(job_id, scheduled_time, node)`: recording a record with the
-/// key of a stored one replaces it. Stores keep times and durations to the
+/// Its key is `(job_id, scheduled_time, node, attempt)`: recording a
+/// record with the key of a stored one replaces it. Stores keep times and durations to the
 /// microsecond.
 ///
 /// ```
@@ -196,7 +197,8 @@ impl FromStr for RunStatus {
 /// let scheduled: Timestamp = "2026-01-01T09:00:00Z".parse()?;
 /// let run = RunRecord::running("backup", scheduled, "node-a", scheduled, scheduled + SignedDuration::from_secs(30));
 /// assert_eq!(run.status, RunStatus::Running);
-/// assert_eq!(run.key(), ("backup", scheduled, "node-a"));
+/// assert_eq!(run.key(), ("backup", scheduled, "node-a", 1));
+/// assert_eq!(run.clone().with_attempt(2).key(), ("backup", scheduled, "node-a", 2));
 ///
 /// let done = run.finish(RunStatus::Success, scheduled + SignedDuration::from_secs(5), Some(SignedDuration::from_secs(5)), None);
 /// assert_eq!(done.status, RunStatus::Success);
@@ -254,6 +256,17 @@ pub struct RunRecord {
     /// in records written before it was kept.
     #[serde(default)]
     pub first_scheduled_time: Option<Timestamp>,
+    /// Which attempt at its fire time the run is: 1 for the fire time's
+    /// run, 2 and on for its retries after failures (see
+    /// [`Retry`](crate::job::Retry)). Records written before attempts were
+    /// kept read as 1.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+}
+
+/// The attempt of a record that does not say: the first.
+fn first_attempt() -> u32 {
+    1
 }
 
 impl RunRecord {
@@ -280,6 +293,7 @@ impl RunRecord {
             output: None,
             alive_until: Some(alive_until),
             first_scheduled_time: None,
+            attempt: 1,
         }
     }
 
@@ -321,12 +335,20 @@ impl RunRecord {
             output: None,
             alive_until: None,
             first_scheduled_time: None,
+            attempt: 1,
         }
     }
 
     /// The same run covering `fire_times` fire times (after coalescing).
     pub fn with_fire_times(mut self, fire_times: u32) -> RunRecord {
         self.fire_times = fire_times;
+        self
+    }
+
+    /// The same run as attempt `attempt` (1 for a fire time's first run,
+    /// more for its retries).
+    pub fn with_attempt(mut self, attempt: u32) -> RunRecord {
+        self.attempt = attempt;
         self
     }
 
@@ -368,9 +390,9 @@ impl RunRecord {
         self
     }
 
-    /// The record's key: `(job_id, scheduled_time, node)`.
-    pub fn key(&self) -> (&str, Timestamp, &str) {
-        (&self.job_id, self.scheduled_time, &self.node)
+    /// The record's key: `(job_id, scheduled_time, node, attempt)`.
+    pub fn key(&self) -> (&str, Timestamp, &str, u32) {
+        (&self.job_id, self.scheduled_time, &self.node, self.attempt)
     }
 
     /// What [`RunHistory::interrupt_runs`](crate::store::RunHistory::interrupt_runs)
@@ -413,7 +435,8 @@ impl RunRecord {
 }
 
 /// Which records [`RunHistory::list_runs`](crate::store::RunHistory::list_runs)
-/// returns: newest first (by scheduled time, then job id, then node).
+/// returns: newest first (by scheduled time, then job id, then node, then
+/// the latest attempt first).
 ///
 /// ```
 /// use tempora::history::RunQuery;

@@ -13,6 +13,17 @@ use crate::error::{Error, Result};
 use crate::task::JobTask;
 use crate::trigger::Trigger;
 
+mod backfill;
+mod overlap;
+
+pub use self::backfill::MAX_BACKFILL_RUNS;
+pub use self::overlap::Overlap;
+mod pending;
+mod retry;
+
+pub use pending::{PendingRunKind, RunOf, pending_run_id};
+pub use retry::Retry;
+
 /// How late a run may start and still run.
 ///
 /// A run whose scheduled time is further in the past than this when the
@@ -128,6 +139,7 @@ impl fmt::Display for MisfireGraceTime {
 /// | `misfire_grace_time` | unlimited | 1 s (runs later than that were dropped) |
 /// | `coalesce` | true | true |
 /// | `max_instances` | 1 | 1 |
+/// | `overlap` | unset (skip) | skip |
 ///
 /// ```
 /// use tempora::job::{JobDefaults, MisfireGraceTime};
@@ -149,6 +161,9 @@ pub struct JobDefaults {
     pub max_instances: u32,
     /// What happens to a run interrupted by its scheduler's death.
     pub on_interrupted: OnInterrupted,
+    /// What happens to a fire time that comes while the job runs
+    /// `max_instances` runs; see [`Overlap`]. Unset: it is skipped.
+    pub overlap: Option<Overlap>,
 }
 
 impl Default for JobDefaults {
@@ -158,6 +173,7 @@ impl Default for JobDefaults {
             coalesce: true,
             max_instances: 1,
             on_interrupted: OnInterrupted::Skip,
+            overlap: None,
         }
     }
 }
@@ -267,6 +283,12 @@ pub struct Job {
     /// The latest fire time a run took (or missed): kept by the store
     /// beside the job, never in its JSON.
     pub(crate) previous_fire_time: Option<Timestamp>,
+    /// What the job stands for when it is a run job (a pending run of
+    /// another job); `None` for a job of its own.
+    pub(crate) run_of: Option<Arc<RunOf>>,
+    /// Why the scheduler paused the job (after failed runs); `None` when
+    /// it runs, or was paused by hand.
+    pub(crate) paused_reason: Option<Arc<str>>,
 }
 
 /// A job's arguments as it keeps them: nothing for `null`.
@@ -287,6 +309,9 @@ pub(crate) struct JobOptions {
     pub(crate) on_interrupted: OnInterrupted,
     pub(crate) exclusions: Exclusions,
     pub(crate) timeout: Option<SignedDuration>,
+    pub(crate) overlap: Option<Overlap>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) pause_after_failures: Option<u32>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -359,9 +384,43 @@ impl Job {
         self.options.coalesce
     }
 
-    /// How many runs may run at the same time.
+    /// How many runs may run at the same time, as set; see
+    /// [`Job::instance_limit`] for the limit its overlap policy makes of it.
     pub fn max_instances(&self) -> u32 {
         self.options.max_instances
+    }
+
+    /// What happens to a fire time that comes while the job runs its
+    /// limit of runs; `None` when unset (the fire time is skipped, as
+    /// under [`Overlap::Skip`]).
+    pub fn overlap(&self) -> Option<Overlap> {
+        self.options.overlap
+    }
+
+    /// How many runs of the job may run at once, across every scheduler
+    /// sharing its store: `max_instances`, or no limit (`u32::MAX`) under
+    /// [`Overlap::AllowAll`] with `max_instances` left at 1.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults, Overlap};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().minutes(1).timezone("UTC").build()?;
+    /// let now = "2026-01-01T00:00:00Z".parse()?;
+    /// let defaults = JobDefaults::default();
+    /// let job = JobBuilder::new("tick", trigger.clone()).build_at(&defaults, now)?;
+    /// assert_eq!(job.instance_limit(), 1);
+    /// let job = JobBuilder::new("tick", trigger.clone()).overlap(Overlap::AllowAll).build_at(&defaults, now)?;
+    /// assert_eq!(job.instance_limit(), u32::MAX);
+    /// let job = JobBuilder::new("tick", trigger).overlap(Overlap::AllowAll).max_instances(5).build_at(&defaults, now)?;
+    /// assert_eq!(job.instance_limit(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn instance_limit(&self) -> u32 {
+        self.options
+            .overlap
+            .unwrap_or(Overlap::Skip)
+            .instance_limit(self.options.max_instances)
     }
 
     /// When it runs next; `None` while paused.
@@ -461,6 +520,25 @@ impl Job {
         self.next_run_time.is_none()
     }
 
+    /// How its failed runs are retried; `None`: they are not.
+    pub fn retry(&self) -> Option<&Retry> {
+        self.options.retry.as_ref()
+    }
+
+    /// After how many failed fire times in a row the scheduler pauses it;
+    /// `None`: never. A fire time counts as failed once its retries are
+    /// exhausted.
+    pub fn pause_after_failures(&self) -> Option<u32> {
+        self.options.pause_after_failures
+    }
+
+    /// Why the scheduler paused it (naming the failures and the last
+    /// error); `None` while it runs, or when paused by hand. Resuming
+    /// clears it.
+    pub fn paused_reason(&self) -> Option<&str> {
+        self.paused_reason.as_deref()
+    }
+
     /// The job's labels: free-form `key = value` pairs stored with the job
     /// and never read by the scheduler; see [`JobBuilder::label`].
     pub fn labels(&self) -> &BTreeMap<String, String> {
@@ -519,6 +597,11 @@ impl Job {
             on_interrupted: options.on_interrupted,
             exclude: options.exclusions.clone(),
             timeout: options.timeout,
+            overlap: options.overlap,
+            retry: options.retry.clone(),
+            pause_after_failures: options.pause_after_failures,
+            paused_reason: self.paused_reason.as_deref().map(str::to_owned),
+            run_of: self.run_of.as_deref().cloned(),
         })
     }
 
@@ -541,9 +624,14 @@ impl Job {
                 on_interrupted: stored.on_interrupted,
                 exclusions: stored.exclude,
                 timeout: stored.timeout,
+                overlap: stored.overlap,
+                retry: stored.retry,
+                pause_after_failures: stored.pause_after_failures,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
+            run_of: stored.run_of.map(Arc::new),
+            paused_reason: stored.paused_reason.map(Arc::from),
         }
     }
 }
@@ -620,6 +708,25 @@ pub struct StoredJob {
         deserialize_with = "positive_timeout"
     )]
     pub timeout: Option<SignedDuration>,
+    /// The overlap policy ([`Job::overlap`]); left out of the JSON when
+    /// unset, so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<Overlap>,
+    /// How failed runs are retried ([`Job::retry`]); left out when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retry>,
+    /// After how many failed fire times in a row the job is paused
+    /// ([`Job::pause_after_failures`]); left out when never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_after_failures: Option<u32>,
+    /// Why the scheduler paused the job ([`Job::paused_reason`]); left out
+    /// when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
+    /// The pending run of another job this run job stands for
+    /// ([`Job::run_of`]); left out for a job of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_of: Option<RunOf>,
 }
 
 /// A stored `timeout`, refused unless more than zero.
@@ -690,6 +797,9 @@ pub struct JobBuilder {
     /// Calendars given, or found.
     pub(crate) exclusions: Exclusions,
     pub(crate) timeout: Option<SignedDuration>,
+    pub(crate) overlap: Option<Overlap>,
+    pub(crate) retry: Option<Retry>,
+    pub(crate) pause_after_failures: Option<u32>,
 }
 
 impl JobBuilder {
@@ -718,6 +828,9 @@ impl JobBuilder {
             exclude: Vec::new(),
             exclusions: Exclusions::new(),
             timeout: None,
+            overlap: None,
+            retry: None,
+            pause_after_failures: None,
         }
     }
 
@@ -831,6 +944,70 @@ impl JobBuilder {
     /// ```
     pub fn timeout(mut self, timeout: SignedDuration) -> JobBuilder {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// What happens to a fire time that comes while the job already runs
+    /// `max_instances` runs (across every scheduler sharing its store):
+    /// skipped, buffered, the running one cancelled, or run anyway; see
+    /// [`Overlap`].
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults, Overlap};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().minutes(5).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("sync", trigger)
+    ///     .overlap(Overlap::BufferOne)
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.overlap(), Some(Overlap::BufferOne));
+    /// assert_eq!(serde_json::to_value(job.to_stored()?)?["overlap"], "buffer_one");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn overlap(mut self, policy: Overlap) -> JobBuilder {
+        self.overlap = Some(policy);
+        self
+    }
+
+    /// Retries failed runs as `retry` says (see [`Retry`]).
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults, Retry};
+    /// use tempora::trigger::IntervalTrigger;
+    /// use tempora::jiff::SignedDuration;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .retry(Retry::attempts(3).delay(SignedDuration::from_secs(30)).factor(2.0))
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.retry().map(Retry::max_attempts), Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retry(mut self, retry: Retry) -> JobBuilder {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Pauses the job after `failures` failed fire times in a row (a fire
+    /// time fails once its retries are exhausted), with a
+    /// [`JobPaused`](crate::event::EventKind::JobPaused) event, an error in
+    /// the log naming the job, the count and the last error, and the
+    /// reason kept with the job ([`Job::paused_reason`]) until it is
+    /// resumed.
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .pause_after_failures(5)
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.pause_after_failures(), Some(5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pause_after_failures(mut self, failures: u32) -> JobBuilder {
+        self.pause_after_failures = Some(failures);
         self
     }
 
@@ -967,13 +1144,13 @@ impl JobBuilder {
     /// # Errors
     ///
     /// Field `args` when the arguments could not be serialized, `id` when it
-    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative;
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative,
+    /// `timeout` when zero or negative, `retry.*` when a retry setting is
+    /// out of range ([`Retry::validate`]), `pause_after_failures` when 0;
     /// `exclude` when a calendar is named with [`JobBuilder::exclude`] (only
     /// a scheduler knows those: give it with [`JobBuilder::exclude_calendar`]),
     /// or when the calendars exclude every fire time of a trigger that has
     /// some (see [`crate::calendar`]).
-    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative,
-    /// `timeout` when zero or negative.
     pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
         if let Some(name) = self.exclude.first() {
             return Err(Error::invalid(
@@ -997,6 +1174,10 @@ impl JobBuilder {
                 "0 is not allowed: at least 1",
             ));
         }
+        if let Some(retry) = &self.retry {
+            retry.validate()?;
+        }
+        check_pause_after_failures(self.pause_after_failures)?;
         let misfire_grace_time = self
             .misfire_grace_time
             .unwrap_or(defaults.misfire_grace_time);
@@ -1068,9 +1249,14 @@ impl JobBuilder {
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
                 exclusions,
                 timeout: self.timeout,
+                overlap: self.overlap.or(defaults.overlap),
+                retry: self.retry,
+                pause_after_failures: self.pause_after_failures,
             }),
             next_run_time,
             previous_fire_time: None,
+            run_of: None,
+            paused_reason: None,
         })
     }
 }
@@ -1084,6 +1270,17 @@ pub(crate) fn check_timeout(timeout: SignedDuration) -> Result<()> {
         "timeout",
         format!("{timeout:#} is not positive"),
     ))
+}
+
+/// `pause_after_failures` must be at least 1 when set.
+fn check_pause_after_failures(failures: Option<u32>) -> Result<()> {
+    if failures == Some(0) {
+        return Err(Error::invalid(
+            "pause_after_failures",
+            "0 is not allowed: at least 1",
+        ));
+    }
+    Ok(())
 }
 
 /// A change to an existing job, for a scheduler's `modify_job`: only what is
@@ -1106,6 +1303,9 @@ pub struct JobChanges {
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
     pub(crate) timeout: Option<Option<SignedDuration>>,
+    pub(crate) overlap: Option<Overlap>,
+    pub(crate) retry: Option<Option<Retry>>,
+    pub(crate) pause_after_failures: Option<Option<u32>>,
 }
 
 impl JobChanges {
@@ -1125,6 +1325,9 @@ impl JobChanges {
             && self.next_run_time.is_none()
             && self.on_interrupted.is_none()
             && self.timeout.is_none()
+            && self.overlap.is_none()
+            && self.retry.is_none()
+            && self.pause_after_failures.is_none()
     }
 
     /// A new name.
@@ -1182,6 +1385,25 @@ impl JobChanges {
         self
     }
 
+    /// A new overlap policy; see [`Overlap`].
+    pub fn overlap(mut self, policy: Overlap) -> JobChanges {
+        self.overlap = Some(policy);
+        self
+    }
+
+    /// A new retry policy, or none (`None`: failed runs are not retried).
+    pub fn retry(mut self, retry: Option<Retry>) -> JobChanges {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// A new count of failed fire times in a row that pauses the job, or
+    /// none (`None`: never paused).
+    pub fn pause_after_failures(mut self, failures: Option<u32>) -> JobChanges {
+        self.pause_after_failures = Some(failures);
+        self
+    }
+
     /// Applies the changes to `job`, all or none.
     pub(crate) fn apply(self, job: &mut Job) -> Result<()> {
         let mut changed = job.clone();
@@ -1227,6 +1449,17 @@ impl JobChanges {
         }
         if let Some(next) = self.next_run_time {
             job.next_run_time = Some(next);
+            job.paused_reason = None;
+        }
+        if let Some(retry) = self.retry {
+            if let Some(retry) = &retry {
+                retry.validate()?;
+            }
+            Arc::make_mut(&mut job.options).retry = retry;
+        }
+        if let Some(failures) = self.pause_after_failures {
+            check_pause_after_failures(failures)?;
+            Arc::make_mut(&mut job.options).pause_after_failures = failures;
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;
@@ -1236,6 +1469,9 @@ impl JobChanges {
                 check_timeout(timeout)?;
             }
             Arc::make_mut(&mut job.options).timeout = timeout;
+        }
+        if let Some(policy) = self.overlap {
+            Arc::make_mut(&mut job.options).overlap = Some(policy);
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ mod command;
 
 pub(crate) use self::command::exit_description;
 pub use self::command::{
-    BASE_ENV, COMMAND, CommandArgs, CommandOutput, InheritEnv, PROCESS_WORKER_ENV,
+    BASE_ENV, CANCEL_GRACE, COMMAND, CommandArgs, CommandOutput, InheritEnv, PROCESS_WORKER_ENV,
 };
 
 /// What a run gives back: its return value as JSON, or its error.
@@ -208,6 +208,9 @@ pub(crate) struct RunScope {
     timeout: Option<SignedDuration>,
     /// Set when the run was cancelled at its time limit.
     timed_out: AtomicBool,
+    /// Why the run was cancelled alone, when the scheduler said (its job's
+    /// overlap policy replaced it).
+    cancelled_because: OnceLock<Arc<str>>,
 }
 
 impl RunScope {
@@ -262,6 +265,19 @@ impl RunScope {
     /// True once the run was cancelled at its time limit.
     pub(crate) fn is_timed_out(&self) -> bool {
         self.timed_out.load(Ordering::SeqCst)
+    }
+
+    /// Asks this run alone to stop, saying why (the first reason given
+    /// stays).
+    pub(crate) fn cancel_because(&self, reason: &str) {
+        let _ = self.cancelled_because.set(Arc::from(reason));
+        self.cancellation.cancel();
+    }
+
+    /// Why the run was cancelled alone, if [`RunScope::cancel_because`]
+    /// said.
+    pub(crate) fn cancel_reason(&self) -> Option<&Arc<str>> {
+        self.cancelled_because.get()
     }
 }
 

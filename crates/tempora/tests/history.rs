@@ -219,7 +219,7 @@ fn a_run_is_recorded_running_before_it_starts_then_finished_with_its_duration() 
     let running = env.scheduler.list_runs(&RunQuery::new()).unwrap();
     assert_eq!(running.len(), 1);
     let run = &running[0];
-    assert_eq!(run.key(), ("slow", t0(), "node-a"));
+    assert_eq!(run.key(), ("slow", t0(), "node-a", 1));
     assert_eq!(run.status, RunStatus::Running);
     assert_eq!(run.started, Some(t0()));
     assert_eq!(run.alive_until, Some(t0() + LEASE));

@@ -35,7 +35,9 @@ use tempora::calendar::Calendar;
 use tempora::clock::ManualClock;
 use tempora::event::{Event, EventKind, EventMask};
 use tempora::executor::Executor;
-use tempora::job::{Job, JobBuilder, JobChanges, JobDefaults, MisfireGraceTime, OnInterrupted};
+use tempora::job::{
+    Job, JobBuilder, JobChanges, JobDefaults, MisfireGraceTime, OnInterrupted, Overlap,
+};
 use tempora::scheduler::{AsyncScheduler, HostScheduler, SchedulerBuilder, SchedulerState};
 use tempora::store::{Claimed, JobStore, MemoryStore, Settled, Settlement};
 use tempora::task::{JobContext, JobTask, Tasks};
@@ -1421,6 +1423,7 @@ fn scheduler_job_defaults_fill_what_a_job_does_not_set() {
         coalesce: false,
         max_instances: 3,
         on_interrupted: OnInterrupted::Retry,
+        overlap: Some(Overlap::AllowAll),
     };
     let env = env_with(SchedulerBuilder::new().job_defaults(defaults));
     let job = env.add(JobBuilder::new("record", every(1)).id("plain"));
@@ -1428,14 +1431,22 @@ fn scheduler_job_defaults_fill_what_a_job_does_not_set() {
     assert!(!job.coalesce());
     assert_eq!(job.max_instances(), 3);
     assert_eq!(job.on_interrupted(), OnInterrupted::Retry);
+    assert_eq!(job.overlap(), Some(Overlap::AllowAll));
+    assert_eq!(
+        job.instance_limit(),
+        3,
+        "allow_all keeps max_instances set above 1"
+    );
 
     let job = env.add(
         JobBuilder::new("record", every(1))
             .id("own")
             .misfire_grace_time(MisfireGraceTime::Unlimited)
             .coalesce(true)
-            .max_instances(1),
+            .max_instances(1)
+            .overlap(Overlap::Skip),
     );
+    assert_eq!(job.overlap(), Some(Overlap::Skip));
     assert_eq!(job.misfire_grace_time(), MisfireGraceTime::Unlimited);
     assert!(job.coalesce());
     assert_eq!(job.max_instances(), 1);

@@ -96,6 +96,23 @@ macro_rules! server_store_tests {
             .await;
         }
 
+        /// Two schedulers on the store: a job's buffered fire times and a
+        /// backfill, asked of both, run once each.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
+            let options = SqlOptions::new()
+                .prefix(unique_prefix("o"))
+                .lease_clock(LeaseClock::Caller);
+            let a = connect(&options).await;
+            let b = connect(&options).await;
+            tempora_testkit::cluster::buffered_and_backfilled_fire_times_run_once(
+                std::sync::Arc::new(a.clone()),
+                std::sync::Arc::new(b),
+            )
+            .await;
+            a.drop_tables().await.unwrap();
+        }
+
         #[tokio::test]
         async fn a_thousand_due_jobs_are_claimed_at_once() {
             let options = SqlOptions::new()

@@ -11,13 +11,15 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
 use super::{AsyncScheduler, SchedulerState, SyncScheduler};
 use crate::calendar::Calendar;
 use crate::error::Result;
 use crate::event::Listeners;
 use crate::executor::Executor;
 use crate::history::{RunQuery, RunRecord};
-use crate::job::{Job, JobBuilder, JobChanges};
+use crate::job::{Job, JobBuilder, JobChanges, RunOf};
 use crate::store::{JobStore, UnrestorableJob};
 use crate::task::Tasks;
 use crate::trigger::{Trigger, Zone};
@@ -181,6 +183,79 @@ scheduler_api! {
         ///
         /// Not found, the scheduler not started, a store failure.
         fn run_job_now(&self, id: &str) -> Result<()> => |engine| engine.run_job_now(id);
+
+        /// Adds a pending run of job `run.job`: a run of its fire time
+        /// `run.scheduled_time` as attempt `run.attempt`, due at `due`, kept
+        /// in the job's store as a run job (see [`RunOf`]) so that exactly
+        /// one scheduler sharing the store runs it, after a restart too.
+        /// It runs the job's task with the job's arguments and options as
+        /// they are when it fires, and is recorded under the job's id for
+        /// that fire time and attempt. Adding the same run (job, fire time,
+        /// attempt) again is a no-op; removing the job removes it.
+        ///
+        /// ```
+        /// use tempora::job::{JobBuilder, PendingRunKind, RunOf};
+        /// use tempora::scheduler::SchedulerBuilder;
+        /// use tempora::trigger::IntervalTrigger;
+        /// use tempora::jiff::{SignedDuration, Timestamp};
+        ///
+        /// let scheduler = SchedulerBuilder::new().host_driven()?;
+        /// scheduler.tasks().register("report", |_ctx: tempora::task::JobContext, _args: ()| Ok::<_, String>(()));
+        /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+        /// scheduler.add_job(JobBuilder::new("report", trigger).id("report"))?;
+        /// let missed: Timestamp = "2026-01-01T09:00:00Z".parse()?;
+        /// let run = RunOf::new("report", missed, 1, PendingRunKind::Backfill);
+        /// scheduler.add_pending_run(run.clone(), "2026-01-01T12:00:00Z".parse()?)?;
+        /// scheduler.add_pending_run(run, "2026-01-01T12:00:00Z".parse()?)?; // no-op
+        /// let pending: Vec<_> = scheduler.list_jobs(None)?.into_iter().filter(|job| job.run_of().is_some()).collect();
+        /// assert_eq!(pending.len(), 1);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// Job `run.job` not found or itself a pending run, attempt 0, a
+        /// store failure.
+        fn add_pending_run(&self, run: RunOf, due: Timestamp) -> Result<()>
+            => |engine| engine.add_pending_run(run, due);
+
+        /// Runs each fire time of job `id`'s trigger from `from` through
+        /// `to` (both included) once, across every scheduler sharing its
+        /// store, under the job's `max_instances` and overlap policy (the
+        /// runs wait their turn, oldest first, unless `allow_all`); each is
+        /// recorded under the job with its scheduled time, and told as
+        /// [`JobBuffered`](crate::event::EventKind::JobBuffered). The job's
+        /// schedule does not move. Returns the fire times; asking again
+        /// for fire times still waiting queues nothing more. See
+        /// [`Job::backfill_times`] for which fire times.
+        ///
+        /// ```
+        /// use tempora::clock::ManualClock;
+        /// use tempora::job::JobBuilder;
+        /// use tempora::scheduler::SchedulerBuilder;
+        /// use tempora::trigger::CronTrigger;
+        /// use tempora::jiff::Timestamp;
+        ///
+        /// let now: Timestamp = "2026-03-10T12:00:00Z".parse()?;
+        /// let scheduler = SchedulerBuilder::new().clock(ManualClock::new(now)).host_driven()?;
+        /// scheduler.tasks().register("report", |_ctx: tempora::task::JobContext, _args: ()| Ok::<_, String>(()));
+        /// let trigger = CronTrigger::crontab("0 */6 * * *").timezone("UTC").build()?;
+        /// scheduler.add_job(JobBuilder::new("report", trigger).id("report"))?;
+        /// let times = scheduler.backfill("report", "2026-03-09T00:00:00Z".parse()?, "2026-03-09T12:00:00Z".parse()?)?;
+        /// assert_eq!(times.len(), 3); // 00:00, 06:00 and 12:00, each queued to run once
+        /// let queued = scheduler.list_jobs(None)?.into_iter().filter(|job| job.run_of().is_some()).count();
+        /// assert_eq!(queued, 3);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// Not found; field `id` when the job is paused; field `from` after
+        /// `to`, `to` in the future, `backfill` for more than
+        /// [`MAX_BACKFILL_RUNS`](crate::job::MAX_BACKFILL_RUNS) fire times;
+        /// a store failure.
+        fn backfill(&self, id: &str, from: Timestamp, to: Timestamp) -> Result<Vec<Timestamp>>
+            => |engine| engine.backfill(id, from, to);
 
         /// A printable table of the jobs: id, name, trigger, next run in
         /// the scheduler's zone.

@@ -17,7 +17,7 @@ use jiff::Timestamp;
 use super::decide::{DECISION_STEPS, Decision, decide_within};
 use crate::event::{Event, EventKind};
 use crate::history::{RunRecord, RunStatus};
-use crate::job::Job;
+use crate::job::{Job, Overlap};
 use crate::store::{Release, Settlement};
 
 /// The most trigger steps the decisions of one claimed batch take in all
@@ -89,6 +89,22 @@ pub(crate) struct Plan<S> {
     pub(crate) notices: Vec<Notice>,
     /// The job is removed: its trigger is exhausted.
     pub(crate) removed: bool,
+    /// Fire times that came while the job ran its limit of runs, kept to
+    /// run when a run ends (its overlap policy buffers them).
+    pub(crate) buffered: Option<Buffered>,
+}
+
+/// Fire times of a job kept to run once a run of it ends, as its overlap
+/// policy says ([`Overlap::BufferOne`], [`Overlap::BufferAll`],
+/// [`Overlap::CancelOther`]).
+#[derive(Debug)]
+pub(crate) struct Buffered {
+    /// The job as claimed: its run jobs are made from it.
+    pub(crate) job: Job,
+    pub(crate) policy: Overlap,
+    /// The fire times kept, oldest first: one per run (a coalesced run's
+    /// latest).
+    pub(crate) times: Vec<Timestamp>,
 }
 
 /// How many trigger steps each job of a batch of `claimed` gets.
@@ -130,6 +146,90 @@ pub(crate) fn plan_claimed<S>(
     }
 }
 
+/// How long a pending run waits when its job already runs
+/// `max_instances` times, before it is looked at again.
+pub(crate) const PENDING_RUN_POSTPONED: jiff::SignedDuration = jiff::SignedDuration::from_secs(1);
+
+/// Plans a claimed run job (a pending run of `parent`, see
+/// [`crate::job::RunOf`]) at `at.now`: the parent's run for the pending
+/// fire time and attempt, asked of `start` (given the parent's runs in
+/// progress on other nodes, `others`); when the parent is gone, the run
+/// job's copy of it runs. The run job is removed when its run starts or
+/// cannot start at all, and when its parent is paused; it is put off by
+/// [`PENDING_RUN_POSTPONED`] while the parent runs `max_instances` times.
+pub(crate) fn plan_pending_run<S>(
+    claimed: Job,
+    parent: Option<&Job>,
+    others: u32,
+    at: &Planning<'_>,
+    start: impl FnOnce(&Job, &mut Vec<Vec<Timestamp>>, u32, u32) -> Start<S>,
+) -> (Settlement, Plan<S>) {
+    let due = claimed.next_run_time;
+    let mut plan = Plan {
+        job_id: Arc::clone(&claimed.id),
+        staged: None,
+        running: Vec::new(),
+        notices: Vec::new(),
+        removed: false,
+        buffered: None,
+    };
+    let stand_in = match parent {
+        Some(_) => None,
+        None => claimed.stand_in_parent(),
+    };
+    let (Some(run_of), Some(parent)) = (claimed.run_of.clone(), parent.or(stand_in.as_ref()))
+    else {
+        return (Settlement::new(claimed, due, Release::Remove), plan);
+    };
+    if parent.is_paused() {
+        tracing::info!(
+            job = %parent.id,
+            scheduled = %run_of.scheduled_time,
+            attempt = run_of.attempt,
+            "pending run ({}) dropped: its job is paused",
+            run_of.kind
+        );
+        return (Settlement::new(claimed, due, Release::Remove), plan);
+    }
+    let mut runs = vec![vec![run_of.scheduled_time]];
+    match start(parent, &mut runs, others, run_of.attempt) {
+        Start::Ready(staged, running) => {
+            plan.staged = Some(staged);
+            let mut settlement = Settlement::new(claimed, due, Release::Remove);
+            if at.keeps_history {
+                settlement.records = running.clone();
+                plan.running = running;
+            }
+            (settlement, plan)
+        }
+        Start::Refused(Refusal::MaxInstances { .. } | Refusal::Elsewhere { .. }) => {
+            tracing::debug!(
+                job = %parent.id,
+                scheduled = %run_of.scheduled_time,
+                attempt = run_of.attempt,
+                "pending run put off: the job runs its maximum number of instances"
+            );
+            let later = at
+                .now
+                .checked_add(PENDING_RUN_POSTPONED)
+                .unwrap_or(Timestamp::MAX);
+            (
+                Settlement::new(claimed, None, Release::Reschedule(later)),
+                plan,
+            )
+        }
+        Start::Refused(refusal) => {
+            let (record, notice) = refused(at.node, parent, &runs, refusal, at.now);
+            plan.notices.push(notice);
+            let mut settlement = Settlement::new(claimed, due, Release::Remove);
+            if at.keeps_history {
+                settlement.records.push(record.with_attempt(run_of.attempt));
+            }
+            (settlement, plan)
+        }
+    }
+}
+
 /// One job's settlement and plan, from its decision, its misses and
 /// whether its runs start.
 fn plan_job<S>(
@@ -146,6 +246,7 @@ fn plan_job<S>(
     let mut records = Vec::new();
     let mut notices = Vec::new();
     let mut running = Vec::new();
+    let mut buffered = None;
     if let Some((record, notice)) = missed {
         records.push(record);
         notices.push(notice);
@@ -157,9 +258,21 @@ fn plan_job<S>(
             Some(staged)
         }
         Some(Start::Refused(refusal)) => {
-            let (record, notice) = refused(at.node, &job, &decision.runs, refusal, at.now);
-            records.push(record);
-            notices.push(notice);
+            let (kept, dropped, refusal) = buffer(&job, &decision.runs, refusal);
+            if let Some(policy) = job.overlap()
+                && !kept.is_empty()
+            {
+                buffered = Some(Buffered {
+                    job: job.clone(),
+                    policy,
+                    times: kept,
+                });
+            }
+            if !dropped.is_empty() {
+                let (record, notice) = refused(at.node, &job, &dropped, refusal, at.now);
+                records.push(record);
+                notices.push(notice);
+            }
             None
         }
     };
@@ -175,10 +288,65 @@ fn plan_job<S>(
         running,
         notices,
         removed: release == Release::Remove,
+        buffered,
     };
     let mut settlement = Settlement::new(job, decision.takes_through, release);
     settlement.records = records;
     (settlement, plan)
+}
+
+/// What the overlap policy of `job` keeps of `runs` refused at its limit
+/// of runs: the fire times it buffers (one per run: a coalesced run's
+/// latest), the runs it drops, and the refusal to record them with (its
+/// message saying why they were dropped).
+///
+/// `buffer_all` keeps every run; `buffer_one` the oldest (later ones are
+/// dropped, as are fire times that come while one is buffered);
+/// `cancel_other` the latest, which replaces the run in progress. Other
+/// policies keep none.
+fn buffer(
+    job: &Job,
+    runs: &[Vec<Timestamp>],
+    refusal: Refusal,
+) -> (Vec<Timestamp>, Vec<Vec<Timestamp>>, Refusal) {
+    let latest = |run: &Vec<Timestamp>| run.last().copied();
+    let (kept, dropped): (Vec<Timestamp>, Vec<Vec<Timestamp>>) = match (job.overlap(), &refusal) {
+        (
+            Some(policy @ (Overlap::BufferOne | Overlap::BufferAll | Overlap::CancelOther)),
+            Refusal::MaxInstances { .. } | Refusal::Elsewhere { .. },
+        ) => {
+            let keep = match policy {
+                Overlap::BufferAll => runs.len(),
+                _ => 1,
+            };
+            let (kept, dropped) = match policy {
+                // The latest replaces the run in progress.
+                Overlap::CancelOther => {
+                    let split = runs.len().saturating_sub(keep);
+                    let (dropped, kept) = runs.split_at(split);
+                    (kept, dropped)
+                }
+                _ => runs.split_at(keep.min(runs.len())),
+            };
+            (kept.iter().filter_map(latest).collect(), dropped.to_vec())
+        }
+        _ => (Vec::new(), runs.to_vec()),
+    };
+    if kept.is_empty() || dropped.is_empty() {
+        return (kept, dropped, refusal);
+    }
+    // Some are kept (so the refusal is the limit's): the others are
+    // dropped for that.
+    let (message, mut notice) = match refusal {
+        Refusal::MaxInstances { message, notice } | Refusal::Elsewhere { message, notice } => {
+            (message, notice)
+        }
+        failed @ Refusal::Failed { .. } => return (kept, dropped, failed),
+    };
+    notice.event.scheduled_run_times = dropped.iter().flatten().copied().collect();
+    let policy = job.overlap().map_or("", Overlap::as_str);
+    let message = format!("{message}; overlap = \"{policy}\" keeps one fire time of these");
+    (kept, dropped, Refusal::MaxInstances { message, notice })
 }
 
 /// The misses of a decision: one missed record covering them all, and
@@ -482,6 +650,65 @@ mod tests {
         assert_eq!(settlements[1].takes_through, None);
         let later = Release::Reschedule(at("2026-01-01T00:01:00Z"));
         assert_eq!(settlements[1].release, later);
+    }
+
+    #[test]
+    fn a_policy_that_buffers_keeps_fire_times_refused_at_the_limit() {
+        use RunStatus::Missed;
+        // Five fire times due, not coalesced: five runs refused at the limit.
+        let at_late = planning("2026-01-01T00:04:10Z", true);
+        let times = |minutes: &[i64]| -> Vec<Timestamp> {
+            minutes
+                .iter()
+                .map(|minute| at("2026-01-01T00:00:00Z") + SignedDuration::from_mins(*minute))
+                .collect()
+        };
+        for (policy, kept, dropped) in [
+            (None, vec![], 5),
+            (Some(Overlap::Skip), vec![], 5),
+            (Some(Overlap::BufferAll), times(&[0, 1, 2, 3, 4]), 0),
+            (Some(Overlap::BufferOne), times(&[0]), 4),
+            (Some(Overlap::CancelOther), times(&[4]), 4),
+        ] {
+            let mut job = job("a");
+            job.options = Arc::new(crate::job::JobOptions {
+                misfire_grace_time: MisfireGraceTime::Unlimited,
+                overlap: policy,
+                ..(*job.options).clone()
+            });
+            let (settlements, plans) =
+                plan(vec![job], &HashMap::new(), &at_late, |job, runs, _| {
+                    answer(Answer::MaxInstances, job, runs)
+                });
+            let buffered = plans[0]
+                .buffered
+                .as_ref()
+                .map(|buffered| buffered.times.clone())
+                .unwrap_or_default();
+            assert_eq!(buffered, kept, "{policy:?}");
+            let statuses: Vec<RunStatus> =
+                settlements[0].records.iter().map(|r| r.status).collect();
+            let expected: &[RunStatus] = if dropped > 0 { &[Missed] } else { &[] };
+            assert_eq!(statuses, expected, "{policy:?}");
+            if dropped > 0 {
+                assert_eq!(settlements[0].records[0].fire_times, dropped, "{policy:?}");
+            }
+            if dropped > 0 && !kept.is_empty() {
+                // The notice lists the fire times dropped, not those kept.
+                let event = &plans[0].notices[0].event;
+                assert_eq!(
+                    event.scheduled_run_times.len(),
+                    dropped as usize,
+                    "{policy:?}"
+                );
+            }
+            // Every fire time is taken either way: the schedule moves on.
+            assert_eq!(
+                settlements[0].takes_through,
+                Some(at("2026-01-01T00:04:00Z")),
+                "{policy:?}"
+            );
+        }
     }
 
     #[test]

@@ -35,9 +35,9 @@ use crate::history::{RunQuery, RunRecord, RunRetention};
 use crate::store::{JobStore, RunHistory, UnrestorableJob};
 use crate::sync::lock;
 
-/// The key of a record: `(store, job id, scheduled time)`; the node is
-/// always this one.
-type Key = (String, String, Timestamp);
+/// The key of a record: `(store, job id, scheduled time, attempt)`; the
+/// node is always this one.
+type Key = (String, String, Timestamp, u32);
 
 /// What the recorder knows of one store (by its name in the scheduler).
 #[derive(Default)]
@@ -147,16 +147,22 @@ impl Recorder {
         &self.node
     }
 
-    /// A record of a run of `job_id` for `run_times` (the latest is its
-    /// key), started now.
-    pub(crate) fn running(&self, job_id: &str, run_times: &[Timestamp]) -> Option<RunRecord> {
+    /// A record of attempt `attempt` of a run of `job_id` for `run_times`
+    /// (the latest is its key), started now.
+    pub(crate) fn running(
+        &self,
+        job_id: &str,
+        run_times: &[Timestamp],
+        attempt: u32,
+    ) -> Option<RunRecord> {
         let scheduled = *run_times.last()?;
         let now = self.clock.now();
         let alive_until = now.checked_add(self.lease).unwrap_or(Timestamp::MAX);
         let fire_times = u32::try_from(run_times.len()).unwrap_or(u32::MAX);
         Some(
             RunRecord::running(job_id, scheduled, &*self.node, now, alive_until)
-                .with_fire_times(fire_times),
+                .with_fire_times(fire_times)
+                .with_attempt(attempt),
         )
     }
 
@@ -402,6 +408,7 @@ impl Recorder {
                     name.to_owned(),
                     record.job_id.clone(),
                     record.scheduled_time,
+                    record.attempt,
                 );
                 if flights.runs.get(&key).is_some_and(|flight| flight.landed) {
                     flights.runs.remove(&key);
@@ -414,6 +421,13 @@ impl Recorder {
         }
         *lock(&self.pending) -= batch.len();
         self.written.notify_waiters();
+    }
+
+    /// Writes store `name`'s queued outcomes now, so that its history
+    /// holds them (before counting a job's failures in a row); a failure
+    /// leaves them queued.
+    pub(crate) async fn flush_store(&self, name: &str) {
+        self.flush(name).await;
     }
 
     /// Writes store `name`'s queued outcomes now (before sweeping it);
@@ -435,7 +449,7 @@ impl Recorder {
         !lock(&self.flights)
             .runs
             .iter()
-            .any(|((store, _, _), flight)| store == name && flight.landed)
+            .any(|((store, _, _, _), flight)| store == name && flight.landed)
     }
 
     /// A store answers again: the outcomes held are written at once.
@@ -443,11 +457,17 @@ impl Recorder {
         self.retry_now.notify_waiters();
     }
 
-    /// True when this node knows how its run of `job_id` for `scheduled`
-    /// in store `name` ended, or still runs it: such a run is never
-    /// retried.
-    pub(crate) fn knows_outcome(&self, name: &str, job_id: &str, scheduled: Timestamp) -> bool {
-        let key = (name.to_owned(), job_id.to_owned(), scheduled);
+    /// True when this node knows how attempt `attempt` of its run of
+    /// `job_id` for `scheduled` in store `name` ended, or still runs it:
+    /// such a run is never retried.
+    pub(crate) fn knows_outcome(
+        &self,
+        name: &str,
+        job_id: &str,
+        scheduled: Timestamp,
+        attempt: u32,
+    ) -> bool {
+        let key = (name.to_owned(), job_id.to_owned(), scheduled, attempt);
         let flights = lock(&self.flights);
         flights.runs.contains_key(&key) || flights.written.contains(&key)
     }
@@ -535,6 +555,7 @@ impl Recorder {
             name.to_owned(),
             record.job_id.clone(),
             record.scheduled_time,
+            record.attempt,
         );
         let spawn = {
             let mut flights = lock(&self.flights);
@@ -553,7 +574,8 @@ impl Recorder {
         }
     }
 
-    /// The run of `job_id` for `scheduled` in store `name` ended: writes
+    /// Attempt `attempt` of the run of `job_id` for `scheduled` in store
+    /// `name` ended: writes
     /// `finish(running record)` in the background. Nothing happens when
     /// it was never recorded as running. The run stays in flight (renewed)
     /// until its outcome is written.
@@ -563,9 +585,10 @@ impl Recorder {
         name: &str,
         job_id: &str,
         scheduled: Timestamp,
+        attempt: u32,
         finish: impl FnOnce(RunRecord) -> RunRecord,
     ) {
-        let key = (name.to_owned(), job_id.to_owned(), scheduled);
+        let key = (name.to_owned(), job_id.to_owned(), scheduled, attempt);
         let (store, record) = {
             let mut flights = lock(&self.flights);
             let Some(flight) = flights.runs.get_mut(&key) else {
@@ -601,7 +624,7 @@ impl Recorder {
                 .collect()
         };
         let now = self.clock.now();
-        for ((name, _, _), flight) in flights {
+        for ((name, _, _, _), flight) in flights {
             let record = flight.record.finish(
                 crate::history::RunStatus::Interrupted,
                 now,
@@ -651,7 +674,7 @@ impl Recorder {
             flights
                 .runs
                 .iter()
-                .map(|((name, _, _), flight)| (name.clone(), Arc::clone(&flight.store)))
+                .map(|((name, _, _, _), flight)| (name.clone(), Arc::clone(&flight.store)))
                 .collect()
         };
         // The store keeps the promise on its own clock where it has one:
@@ -750,7 +773,8 @@ impl Recorder {
 }
 
 /// The runs `query` asks for across `stores`: merged newest first (by
-/// scheduled time, then job id, then node), at most `query.limit`. Stores
+/// scheduled time, then job id, then the latest attempt first, then node),
+/// at most `query.limit`. Stores
 /// that keep no history are skipped.
 pub(crate) async fn list_runs(
     stores: &[(String, Arc<dyn JobStore>)],
@@ -766,6 +790,7 @@ pub(crate) async fn list_runs(
         b.scheduled_time
             .cmp(&a.scheduled_time)
             .then_with(|| a.job_id.cmp(&b.job_id))
+            .then_with(|| b.attempt.cmp(&a.attempt))
             .then_with(|| a.node.cmp(&b.node))
     });
     if let Some(limit) = query.limit {

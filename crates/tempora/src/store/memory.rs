@@ -51,8 +51,8 @@ struct Inner {
     jobs: IdMap<Box<Entry>>,
     /// (next run time, id) of every job that is not paused.
     due_index: BTreeSet<(Timestamp, Arc<str>)>,
-    /// The run history by (job id, scheduled time, node).
-    runs: BTreeMap<(String, Timestamp, String), RunRecord>,
+    /// The run history by (job id, scheduled time, node, attempt).
+    runs: BTreeMap<(String, Timestamp, String, u32), RunRecord>,
     /// The node records by id.
     nodes: BTreeMap<String, NodeRecord>,
 }
@@ -318,6 +318,7 @@ impl JobStore for MemoryStore {
                         record.job_id.clone(),
                         record.scheduled_time,
                         record.node.clone(),
+                        record.attempt,
                     );
                     inner.runs.insert(key, record.clone());
                 }
@@ -363,6 +364,7 @@ impl RunHistory for MemoryStore {
                 record.job_id.clone(),
                 record.scheduled_time,
                 record.node.clone(),
+                record.attempt,
             );
             inner.runs.insert(key, record.clone());
         }
@@ -374,8 +376,8 @@ impl RunHistory for MemoryStore {
         let mut runs: Vec<&RunRecord> = match &query.job_id {
             Some(id) => inner
                 .runs
-                .range((id.clone(), Timestamp::MIN, String::new())..)
-                .take_while(|((job, _, _), _)| job == id)
+                .range((id.clone(), Timestamp::MIN, String::new(), 0)..)
+                .take_while(|((job, _, _, _), _)| job == id)
                 .map(|(_, record)| record)
                 .filter(|record| query.matches(record))
                 .collect(),
@@ -389,6 +391,7 @@ impl RunHistory for MemoryStore {
             b.scheduled_time
                 .cmp(&a.scheduled_time)
                 .then_with(|| a.job_id.cmp(&b.job_id))
+                .then_with(|| b.attempt.cmp(&a.attempt))
                 .then_with(|| a.node.cmp(&b.node))
         });
         runs.truncate(query.limit.unwrap_or(usize::MAX));
@@ -433,6 +436,7 @@ impl RunHistory for MemoryStore {
             records.sort_by(|a, b| {
                 b.scheduled_time
                     .cmp(&a.scheduled_time)
+                    .then_with(|| b.attempt.cmp(&a.attempt))
                     .then_with(|| a.node.cmp(&b.node))
             });
             for (rank, record) in records.iter().enumerate() {
@@ -443,6 +447,7 @@ impl RunHistory for MemoryStore {
                         record.job_id.clone(),
                         record.scheduled_time,
                         record.node.clone(),
+                        record.attempt,
                     ));
                 }
             }
@@ -464,8 +469,8 @@ impl RunHistory for MemoryStore {
         for id in job_ids {
             let running = inner
                 .runs
-                .range((id.to_string(), Timestamp::MIN, String::new())..)
-                .take_while(|((job, _, _), _)| job == id)
+                .range((id.to_string(), Timestamp::MIN, String::new(), 0)..)
+                .take_while(|((job, _, _, _), _)| job == id)
                 .filter(|(_, record)| {
                     !record.status.is_finished()
                         && record.node != except_node

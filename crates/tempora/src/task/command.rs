@@ -20,6 +20,11 @@ use super::{JobContext, RunDetail, RunError};
 use crate::clock::{self, Clock, SystemClock};
 use crate::sync::lock;
 
+/// How long a program whose run was cancelled alone (not by a shutdown)
+/// has to exit after `SIGTERM` before its process group gets `SIGKILL`:
+/// ten seconds, as `docker stop` gives.
+pub const CANCEL_GRACE: SignedDuration = SignedDuration::from_secs(10);
+
 /// The name of the built-in task that runs a program; its arguments are
 /// [`CommandArgs`] and it returns a [`CommandOutput`]. Every
 /// [`Tasks::new`](super::Tasks::new) registry holds it.
@@ -36,7 +41,10 @@ use crate::sync::lock;
 /// is killed, so what it started dies with it. A shutdown with a time limit
 /// sends the group `SIGTERM` first, and kills it at the limit. A job's own
 /// [`timeout`](crate::job::JobBuilder::timeout) kills the group the same
-/// way: whichever of the two limits comes first applies.
+/// way: whichever of the two limits comes first applies. A run cancelled
+/// alone (its job's overlap policy `cancel_other` replaced it) sends the
+/// group `SIGTERM`, and `SIGKILL` after [`CANCEL_GRACE`] if it is still
+/// there.
 ///
 /// The program also gets its run's context in its environment, so that a
 /// script can log which run it is, or do its work once per fire time
@@ -704,19 +712,20 @@ enum Ending {
     TimedOut(SignedDuration),
     /// The scheduler shut down.
     Cancelled,
-    /// This run alone was cancelled.
-    RunCancelled,
+    /// Its run was cancelled alone: it got `SIGTERM`, then `SIGKILL`
+    /// after [`CANCEL_GRACE`] (`killed`) or exited before.
+    CancelledAlone {
+        killed: bool,
+    },
 }
 
-/// Why the run's context was cancelled: its job's time limit, a
-/// shutdown, or this run alone.
+/// Why the run's context was cancelled when not for this run alone: its
+/// job's time limit, or a shutdown.
 fn cancelled(context: &JobContext) -> Ending {
     if context.is_timed_out() {
         Ending::TimedOut(context.scope().timeout().unwrap_or_default())
-    } else if context.is_shutting_down() {
-        Ending::Cancelled
     } else {
-        Ending::RunCancelled
+        Ending::Cancelled
     }
 }
 
@@ -835,16 +844,40 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     };
     tokio::pin!(deadline);
     let mut asked_to_stop = false;
+    // Armed when the run alone is cancelled: SIGKILL once it is over.
+    let mut cancelled_alone = false;
+    let mut grace: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(std::future::pending());
     let (ending, exit) = loop {
         tokio::select! {
             status = &mut exit => {
-                break (if asked_to_stop { Ending::Stopped } else { Ending::Exited }, status);
+                let ending = if cancelled_alone {
+                    Ending::CancelledAlone { killed: false }
+                } else if asked_to_stop {
+                    Ending::Stopped
+                } else {
+                    Ending::Exited
+                };
+                break (ending, status);
             }
             () = &mut deadline => break (Ending::TimedOut(args.timeout.unwrap_or_default()), {
                 kill_group(pid);
                 exit.await
             }),
-            () = context.cancelled() => break (cancelled(&context), {
+            () = context.cancelled(), if !cancelled_alone => {
+                if context.is_shutting_down() || context.is_timed_out() {
+                    break (cancelled(&context), {
+                        kill_group(pid);
+                        exit.await
+                    });
+                }
+                // This run alone is cancelled: SIGTERM, and SIGKILL after
+                // the grace period.
+                cancelled_alone = true;
+                terminate_group(pid);
+                grace = Box::pin(clock::sleep(&SystemClock, CANCEL_GRACE));
+            }
+            () = &mut grace => break (Ending::CancelledAlone { killed: true }, {
                 kill_group(pid);
                 exit.await
             }),
@@ -906,9 +939,20 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
         )),
-        Ending::RunCancelled => failed(format!(
-            "command {program:?} was killed: its run was cancelled{stderr_suffix}"
+        Ending::CancelledAlone { killed: true } => failed(format!(
+            "command {program:?} was killed: its run was cancelled and it did not exit within \
+             {CANCEL_GRACE:#} of SIGTERM{stderr_suffix}"
         )),
+        Ending::CancelledAlone { killed: false } => match status.code() {
+            Some(code) => failed(format!(
+                "command {program:?} was stopped: its run was cancelled and it got SIGTERM; \
+                 it exited with status {code}{stderr_suffix}"
+            )),
+            None => failed(format!(
+                "command {program:?} was killed by {}: its run was cancelled{stderr_suffix}",
+                exit_description(status)
+            )),
+        },
         Ending::Stopped => match status.code() {
             Some(code) => failed(format!(
                 "command {program:?} was stopped: the scheduler shut down and sent it SIGTERM; \

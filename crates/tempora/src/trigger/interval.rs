@@ -313,6 +313,12 @@ impl IntervalTrigger {
         self.inner.period
     }
 
+    /// The start date, when given: fire times are on its grid; without one,
+    /// on the grid of the previous fire time.
+    pub(crate) fn start(&self) -> Option<Timestamp> {
+        self.inner.record.start_date
+    }
+
     /// The period and end date of a trigger without jitter: its fire times
     /// after one on its grid are that one plus whole periods, up to the end
     /// date. `None` with jitter (each fire time moves on its own).

@@ -32,7 +32,7 @@ mod cron;
 mod date;
 mod dst;
 mod interval;
-mod jitter;
+pub(crate) mod jitter;
 mod zone;
 
 use std::fmt;

@@ -113,7 +113,7 @@ impl Engine {
     }
 
     /// The job `id` and the name of its store.
-    async fn find(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Job)> {
+    pub(super) async fn find(&self, id: &str) -> Result<(String, Arc<dyn JobStore>, Job)> {
         for (name, store) in self.stores() {
             if let Some(job) = store.get_job(id).await? {
                 return Ok((name, store, job));
@@ -199,6 +199,7 @@ impl Engine {
             return Ok(Some(job));
         }
         job.next_run_time = job.next_fire_time(None, self.clock.now());
+        job.paused_reason = None;
         if job.next_run_time.is_none() {
             store.remove_job(id).await?;
             self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
@@ -211,6 +212,16 @@ impl Engine {
         let (name, store, _) = self.find(id).await?;
         self.forget_added_before_start(id);
         store.remove_job(id).await?;
+        // Its pending runs (retries, buffered and backfill runs) go too.
+        for run_job in store.list_jobs().await? {
+            if run_job.run_of().is_some_and(|run| run.job == id) {
+                match store.remove_job(&run_job.id).await {
+                    Ok(()) => {}
+                    Err(error) if error.is_not_found() => {}
+                    Err(error) => return Err(error),
+                }
+            }
+        }
         tracing::info!(job = %id, "job removed");
         self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));
         Ok(())
@@ -241,7 +252,10 @@ impl Engine {
         }
         let (name, store, job) = self.find(id).await?;
         let now = self.clock.now();
-        if let Some(staged) = self.stage(&name, &store, &job, vec![vec![now]], now).await {
+        if let Some(staged) = self
+            .stage(&name, &store, &job, vec![vec![now]], 1, now)
+            .await
+        {
             staged.go();
         }
         Ok(())

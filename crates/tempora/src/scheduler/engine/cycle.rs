@@ -12,7 +12,10 @@ use super::lifecycle::{Handover, Staged};
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
-use crate::scheduler::plan::{Plan, Planning, Start, plan_claimed};
+use crate::job::{Job, Overlap};
+use crate::scheduler::plan::{
+    Notice, Plan, Planning, Refusal, Severity, Start, plan_claimed, plan_pending_run,
+};
 use crate::store::JobStore;
 use crate::sync::lock;
 
@@ -60,6 +63,9 @@ impl Engine {
                 tracing::error!(job = %id, %error, "cannot set the first run time");
             }
         }
+        // Retries of runs that failed since the last turn are stored
+        // before the stores are processed, so that one due now runs now.
+        self.follow_up(now).await;
         let stores = self.stores();
         let (mut wake_at, failed, stalled) = self.process_due(&stores, now).await;
         self.note_recoveries(&stores, &failed);
@@ -115,6 +121,7 @@ impl Engine {
             .collect();
         self.recorder.sweep(&answering, now).await;
         self.retry_interrupted(now).await;
+        self.cancel_replaced().await;
         wake_at = earliest(wake_at, self.heartbeats(&answering, now).await);
         // A failing store is retried with backoff, not at the poll interval.
         for (name, store) in &answering {
@@ -208,10 +215,19 @@ impl Engine {
             if count == 0 {
                 return Ok(progress);
             }
+            // Pending runs (run jobs) run their parent's task: the parents
+            // as the store keeps them now.
+            let (mut pending, claimed): (Vec<Job>, Vec<Job>) =
+                claimed.into_iter().partition(|job| job.run_of.is_some());
+            let parents = self.parents_of(store, &pending).await?;
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = match history {
                 Some(history) if shared => {
-                    let ids: Vec<&str> = claimed.iter().map(|job| &*job.id).collect();
+                    let ids: Vec<&str> = claimed
+                        .iter()
+                        .map(|job| &*job.id)
+                        .chain(parents.keys().map(String::as_str))
+                        .collect();
                     history.running_counts(&ids, &self.node, now).await?
                 }
                 _ => HashMap::new(),
@@ -223,21 +239,63 @@ impl Engine {
                 keeps_history,
             };
             let mut batch = self.batch(name, keeps_history);
+            // Pending runs first, oldest fire time first: a kept fire time
+            // starts before a newer one of its job that comes in the same
+            // batch (which then finds the job at its limit and is kept in
+            // turn).
+            pending.sort_by_key(|run_job| run_job.run_of.as_ref().map(|run| run.scheduled_time));
+            for run_job in pending {
+                let parent = run_job
+                    .run_of
+                    .as_ref()
+                    .and_then(|run_of| parents.get(&run_of.job));
+                let others = parent
+                    .and_then(|parent| elsewhere.get(&*parent.id))
+                    .copied()
+                    .unwrap_or(0);
+                let (settlement, plan) = plan_pending_run(
+                    run_job,
+                    parent,
+                    others,
+                    &planning,
+                    |job, runs, others, attempt| {
+                        let running = if keeps_history {
+                            runs.iter()
+                                .filter_map(|run_times| {
+                                    self.recorder.running(&job.id, run_times, attempt)
+                                })
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        match self.prepare(&mut batch, job, runs, others, attempt) {
+                            Ok(staged) => Start::Ready(staged, running),
+                            Err(refusal) => Start::Refused(refusal),
+                        }
+                    },
+                );
+                settlements.push(settlement);
+                plans.push(plan);
+            }
+            let waiting = self.waiting_behind_kept(store, &claimed).await;
             plan_claimed(
                 claimed,
                 &elsewhere,
                 &planning,
                 |job, runs, others| {
+                    if waiting.contains(&*job.id) {
+                        return Start::Refused(behind_kept(job, name, runs));
+                    }
                     // Their running records, kept if they start; none for a
                     // store that keeps no history.
                     let running = if keeps_history {
                         runs.iter()
-                            .filter_map(|run_times| self.recorder.running(&job.id, run_times))
+                            .filter_map(|run_times| self.recorder.running(&job.id, run_times, 1))
                             .collect()
                     } else {
                         Vec::new()
                     };
-                    match self.prepare(&mut batch, job, runs, others) {
+                    match self.prepare(&mut batch, job, runs, others, 1) {
                         Ok(staged) => Start::Ready(staged, running),
                         Err(refusal) => Start::Refused(refusal),
                     }
@@ -257,9 +315,11 @@ impl Engine {
                 }
             };
             let runtime = lock(&self.runtime).clone();
-            for (plan, outcome) in plans.drain(..).zip(outcomes) {
+            let mut kept = Vec::new();
+            for (mut plan, outcome) in plans.drain(..).zip(outcomes) {
                 if outcome.is_won() {
                     progress = true;
+                    kept.extend(plan.buffered.take());
                     self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
@@ -270,10 +330,35 @@ impl Engine {
                 }
             }
             handover.flush();
+            if !kept.is_empty() {
+                self.keep_buffered(name, store, kept, now).await;
+            }
             if count < CLAIM_BATCH {
                 return Ok(progress);
             }
         }
+    }
+
+    /// The parents of the claimed run jobs `pending`, by id, as `store`
+    /// keeps them now (a parent removed meanwhile is left out).
+    async fn parents_of(
+        &self,
+        store: &Arc<dyn JobStore>,
+        pending: &[Job],
+    ) -> Result<HashMap<String, Job>> {
+        let mut parents = HashMap::new();
+        for run_job in pending {
+            let Some(run_of) = &run_job.run_of else {
+                continue;
+            };
+            if parents.contains_key(&run_of.job) {
+                continue;
+            }
+            if let Some(parent) = store.get_job(&run_of.job).await? {
+                parents.insert(run_of.job.clone(), parent);
+            }
+        }
+        Ok(parents)
     }
 
     /// A won plan: tracks its running records, tells its notices and
@@ -311,5 +396,26 @@ impl Plan<Staged> {
         if let Some(staged) = self.staged {
             staged.call_off();
         }
+    }
+}
+
+/// Why the runs of `job` (of store `store`) wait: a fire time its overlap
+/// policy kept earlier is still to run, and goes first.
+fn behind_kept(job: &Job, store: &str, runs: &[Vec<Timestamp>]) -> Refusal {
+    let message = format!(
+        "a fire time kept earlier is waiting to run (overlap = \"{}\")",
+        job.overlap().map_or("", Overlap::as_str)
+    );
+    let mut event = Event::new(EventKind::JobMaxInstances)
+        .with_job(&job.id, store)
+        .with_run_times(runs.iter().flatten().copied().collect());
+    event.error = Some(message.clone());
+    Refusal::MaxInstances {
+        notice: Notice {
+            severity: Severity::Warn,
+            line: format!("run skipped: {message}"),
+            event: Box::new(event),
+        },
+        message: format!("run skipped: {message}"),
     }
 }

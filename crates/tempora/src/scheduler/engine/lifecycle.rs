@@ -12,6 +12,8 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 
 use super::Engine;
+use super::follow_up::{FollowUp, FollowUps};
+use super::wakeup::Wakeup;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
 use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport, RunTarget};
@@ -48,10 +50,12 @@ impl Engine {
             if job.on_interrupted() != OnInterrupted::Retry || job.is_paused() {
                 continue;
             }
-            if self
-                .recorder
-                .knows_outcome(&name, &record.job_id, record.scheduled_time)
-            {
+            if self.recorder.knows_outcome(
+                &name,
+                &record.job_id,
+                record.scheduled_time,
+                record.attempt,
+            ) {
                 tracing::debug!(
                     job = %job.id,
                     scheduled = %record.scheduled_time,
@@ -66,7 +70,10 @@ impl Engine {
                 "retrying an interrupted run (on_interrupted = \"retry\")"
             );
             let runs = vec![vec![record.scheduled_time]];
-            if let Some(staged) = self.stage(&name, &store, &job, runs, now).await {
+            if let Some(staged) = self
+                .stage(&name, &store, &job, runs, record.attempt, now)
+                .await
+            {
                 staged.go();
             }
         }
@@ -84,22 +91,24 @@ impl Engine {
     }
 
     /// Gets the runs of `job` ready to start at once, outside a claim (a
-    /// run now, the retry of an interrupted run): takes an instance and
-    /// records each run as running. When they cannot start, reports why —
-    /// events, a log line, a history record — and returns `None`.
+    /// run now, the retry of an interrupted run), as attempt `attempt`:
+    /// takes an instance and records each run as running. When they
+    /// cannot start, reports why — events, a log line, a history record —
+    /// and returns `None`.
     pub(super) async fn stage(
         &self,
         store_name: &str,
         store: &Arc<dyn JobStore>,
         job: &Job,
         runs: Vec<Vec<Timestamp>>,
+        attempt: u32,
         now: Timestamp,
     ) -> Option<Staged> {
         let mut batch = self.batch(store_name, true);
-        match self.prepare(&mut batch, job, &mut runs.clone(), 0) {
+        match self.prepare(&mut batch, job, &mut runs.clone(), 0, attempt) {
             Ok(staged) => {
                 for run_times in &runs {
-                    if let Some(record) = self.recorder.running(&job.id, run_times) {
+                    if let Some(record) = self.recorder.running(&job.id, run_times, attempt) {
                         self.recorder
                             .take_off(&staged.submission.target.runtime, store_name, store, record)
                             .await;
@@ -109,6 +118,7 @@ impl Engine {
             }
             Err(refusal) => {
                 let (record, notice) = refused(self.recorder.node(), job, &runs, refusal, now);
+                let record = record.with_attempt(attempt);
                 self.announce(&job.id, vec![notice]);
                 self.recorder
                     .write(store_name, store.as_ref(), &record)
@@ -124,13 +134,15 @@ impl Engine {
     /// at all. Several runs (due times not coalesced) run one after the
     /// other, as APScheduler's executors do. Nothing is told yet: the
     /// refusal carries its notice, the staged runs their events.
-    /// Staged runs are taken out of `runs`; refused ones are left.
+    /// Staged runs are taken out of `runs`; refused ones are left. They
+    /// run as attempt `attempt` of their fire times (1 but for retries).
     pub(super) fn prepare(
         &self,
         batch: &mut Batch,
         job: &Job,
         runs: &mut Vec<Vec<Timestamp>>,
         others: u32,
+        attempt: u32,
     ) -> std::result::Result<Staged, Refusal> {
         let store = &batch.store;
         let all_times = || -> Vec<Timestamp> { runs.iter().flatten().copied().collect() };
@@ -139,6 +151,7 @@ impl Engine {
                 .with_job(&job.id, store)
                 .with_run_times(all_times());
             event.error = Some(message.clone());
+            event.attempt = attempt;
             Refusal::Failed {
                 notice: Notice {
                     severity: Severity::Error,
@@ -191,22 +204,19 @@ impl Engine {
         if runs.is_empty() {
             return Err(fail("no run times".to_owned()));
         }
-        let here = job.max_instances().saturating_sub(others);
+        let limit = job.instance_limit();
+        let here = limit.saturating_sub(others);
         if !self.running.try_start(&job.id, here) {
             let (message, line) = if others > 0 {
                 (
                     format!(
-                        "already running {} instance(s), the maximum, {others} of them on other nodes",
-                        job.max_instances()
+                        "already running {limit} instance(s), the maximum, {others} of them on other nodes"
                     ),
                     "run skipped: the job is already running its maximum number of instances across the nodes",
                 )
             } else {
                 (
-                    format!(
-                        "already running {} instance(s), the maximum",
-                        job.max_instances()
-                    ),
+                    format!("already running {limit} instance(s), the maximum"),
                     "run skipped: the job is already running its maximum number of instances",
                 )
             };
@@ -214,9 +224,10 @@ impl Engine {
                 .with_job(&job.id, store)
                 .with_run_times(all_times());
             event.error = Some(message.clone());
+            event.attempt = attempt;
             let notice = Notice {
                 severity: Severity::Warn,
-                line: format!("{line} (max_instances = {})", job.max_instances()),
+                line: format!("{line} (max_instances = {limit})"),
                 event: Box::new(event),
             };
             let message = format!("run skipped: {message}");
@@ -226,6 +237,9 @@ impl Engine {
                 Refusal::MaxInstances { message, notice }
             });
         }
+        if job.overlap() == Some(crate::job::Overlap::CancelOther) {
+            self.note_replaceable(job, &batch.store);
+        }
         let submitted = if self.listeners.wants(EventKind::JobSubmitted) {
             runs.iter()
                 .map(|run_times| {
@@ -233,6 +247,7 @@ impl Engine {
                         .with_job(&job.id, store)
                         .with_run_times(run_times.clone());
                     event.executor = Some(job.executor().to_owned());
+                    event.attempt = attempt;
                     event
                 })
                 .collect()
@@ -247,6 +262,8 @@ impl Engine {
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
+            job: job.clone(),
+            attempt,
             target,
             env: Arc::clone(&batch.env),
             args: job.args().clone(),
@@ -330,6 +347,8 @@ impl Engine {
                 running: Arc::clone(&self.running),
                 clock: Arc::clone(&self.clock),
                 recorder: Arc::clone(&self.recorder),
+                follow_ups: Arc::clone(&self.follow_ups),
+                wakeup: Arc::clone(&self.wakeup),
             }),
             target: None,
         }
@@ -344,6 +363,10 @@ struct RunEnv {
     clock: Arc<dyn Clock>,
     /// The run history.
     recorder: Arc<Recorder>,
+    /// What finished runs leave to do (retries, pauses), and the loop's
+    /// wake-up, to do it soon.
+    follow_ups: Arc<FollowUps>,
+    wakeup: Arc<Wakeup>,
 }
 
 /// Runs handed to their executor together, so that its queue is taken
@@ -397,6 +420,11 @@ impl Drop for Handover {
 /// after the other.
 struct Submission {
     job_id: Arc<str>,
+    /// The job as it was when its runs were prepared: its retry and pause
+    /// policies, for what follows a failure.
+    job: Job,
+    /// Which attempt at their fire times the runs are.
+    attempt: u32,
     /// Its store, executor and task, shared with its batch.
     target: Arc<RunTarget>,
     /// The listeners, run counts, clock and history, shared with its batch.
@@ -444,6 +472,7 @@ impl Submission {
                 scheduled = %scheduled,
                 late_ms = now.duration_since(*scheduled).as_millis(),
                 runs_covered = run_times.len(),
+                attempt = self.attempt,
                 "run started"
             );
         }
@@ -491,12 +520,19 @@ impl Submission {
             &self.target.store,
             &self.job_id,
             *scheduled,
+            self.attempt,
             |record| record.finish(RunStatus::Interrupted, now, None, Some(reason.to_owned())),
         );
     }
 
-    /// Records how the run of `report` ended, in the background.
-    fn record(&self, report: &RunReport, started: Option<(SignedDuration, Timestamp)>) {
+    /// Records how the run of `report` ended, in the background;
+    /// `cancelled`: why it was cancelled alone, if it was.
+    fn record(
+        &self,
+        report: &RunReport,
+        started: Option<(SignedDuration, Timestamp)>,
+        cancelled: Option<&Arc<str>>,
+    ) {
         let Some(scheduled) = report.run_times.last().filter(|_| self.recorded) else {
             return;
         };
@@ -507,6 +543,7 @@ impl Submission {
                 &self.target.store,
                 &self.job_id,
                 *scheduled,
+                self.attempt,
                 |record| {
                     let mut record = record.finish(RunStatus::Missed, now, None, Some(message));
                     record.started = None;
@@ -515,7 +552,37 @@ impl Submission {
             );
             return;
         }
-        let (status, error, detail) = match &report.outcome {
+        let (status, error, detail) = self.outcome(report, cancelled);
+        let now = self.env.clock.now();
+        let duration = started.map(|(reading, _)| self.ran_for(reading));
+        self.env.recorder.landed(
+            &self.target.runtime,
+            &self.target.store,
+            &self.job_id,
+            *scheduled,
+            self.attempt,
+            |mut record| {
+                if let Some((_, at)) = started {
+                    record.started = Some(at);
+                }
+                let mut record = record.finish(status, now, duration, error);
+                record.exit_status = detail.exit_status;
+                record.output = detail.output;
+                record
+            },
+        );
+    }
+
+    /// How the run of `report` ended, as its record says: its status, its
+    /// error text and what its program left (exit status, output);
+    /// `cancelled`: why it was cancelled alone, if it was (then it was
+    /// interrupted, and is not retried).
+    fn outcome(
+        &self,
+        report: &RunReport,
+        cancelled: Option<&Arc<str>>,
+    ) -> (RunStatus, Option<String>, crate::task::RunDetail) {
+        match &report.outcome {
             RunOutcome::Success(value) => (
                 RunStatus::Success,
                 None,
@@ -531,6 +598,15 @@ impl Submission {
                     error.detail.clone(),
                 )
             }
+            RunOutcome::Error(error) if cancelled.is_some() => (
+                RunStatus::Interrupted,
+                Some(format!(
+                    "cancelled: {}: {}",
+                    cancelled.map_or("", |reason| &**reason),
+                    error.message
+                )),
+                error.detail.clone(),
+            ),
             RunOutcome::Error(error) => (
                 if error.timed_out {
                     RunStatus::Timeout
@@ -545,24 +621,54 @@ impl Submission {
                 Some(format!("panicked: {message}")),
                 crate::task::RunDetail::default(),
             ),
+        }
+    }
+
+    /// Leaves what follows the run of `report` to the loop: its retry
+    /// when it failed and its job retries it, or, when its fire time
+    /// failed for good or succeeded, the job's count of failures in a row
+    /// (for `pause_after_failures`).
+    fn follow_up(&self, report: &RunReport, cancelled: Option<&Arc<str>>) {
+        let job = &self.job;
+        if job.retry().is_none() && job.pause_after_failures().is_none() {
+            return;
+        }
+        let Some(scheduled) = report.run_times.last().copied() else {
+            return;
         };
-        let now = self.env.clock.now();
-        let duration = started.map(|(reading, _)| self.ran_for(reading));
-        self.env.recorder.landed(
-            &self.target.runtime,
-            &self.target.store,
-            &self.job_id,
-            *scheduled,
-            |mut record| {
-                if let Some((_, at)) = started {
-                    record.started = Some(at);
-                }
-                let mut record = record.finish(status, now, duration, error);
-                record.exit_status = detail.exit_status;
-                record.output = detail.output;
-                record
+        let (status, error, detail) = self.outcome(report, cancelled);
+        let store = Arc::clone(&self.target.store);
+        let follow_up = match status {
+            RunStatus::Success => FollowUp::Succeeded {
+                store,
+                job: job.clone(),
             },
-        );
+            RunStatus::Error | RunStatus::Panic | RunStatus::Timeout => {
+                let now = self.env.clock.now();
+                match job.retry() {
+                    Some(retry) if retry.retries(self.attempt, status, detail.exit_status) => {
+                        let attempt = self.attempt + 1;
+                        FollowUp::Retry {
+                            store,
+                            job: job.clone(),
+                            scheduled,
+                            attempt,
+                            due: retry.due(&job.id, scheduled, attempt, now),
+                        }
+                    }
+                    _ => FollowUp::Failed {
+                        store,
+                        job: job.clone(),
+                        scheduled,
+                        attempt: self.attempt,
+                        error: error.unwrap_or_default(),
+                    },
+                }
+            }
+            _ => return,
+        };
+        self.env.follow_ups.push(follow_up);
+        self.env.wakeup.wake();
     }
 
     /// How long since the clock's monotonic reading `started`.
@@ -594,11 +700,12 @@ impl Submission {
 
     fn finished(self: Arc<Submission>, report: RunReport) {
         let started = lock(&self.started).take();
-        if let Some(key) = lock(&self.current).take() {
-            self.env.running.scopes.remove(&self.job_id, key);
-        }
+        let scope = lock(&self.current)
+            .take()
+            .and_then(|key| self.env.running.scopes.remove(&self.job_id, key));
+        let cancelled = scope.as_ref().and_then(|scope| scope.cancel_reason());
         if let Some(message) = self.missed_in_queue(&report) {
-            self.record(&report, started);
+            self.record(&report, started, None);
             tracing::warn!(job = %report.job_id, "run missed: {message}");
             let next = lock(&self.remaining).pop_front();
             if next.is_none() {
@@ -614,9 +721,12 @@ impl Submission {
             self.go_on(next);
             return;
         }
+        // What follows (a retry, a failure counted) is left for the loop
+        // before the outcome can be seen in the history.
+        self.follow_up(&report, cancelled);
         // Recorded (in the background) before the instance is freed, so
         // that a waiting shutdown also waits for the record.
-        self.record(&report, started);
+        self.record(&report, started, cancelled);
         // A sync run reported at its time limit still holds its thread:
         // the instance stays taken until the thread returns
         // (`returned_late`), so that `max_instances` copies at most ever
@@ -638,10 +748,12 @@ impl Submission {
         };
         let duration_ms = started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
         let scheduled = Latest(&report.run_times);
+        let attempt = self.attempt;
         match &report.outcome {
             RunOutcome::Success(_) => tracing::info!(
                 job = %report.job_id,
                 %scheduled,
+                attempt,
                 duration_ms,
                 outcome = "success",
                 "run finished"
@@ -649,6 +761,7 @@ impl Submission {
             RunOutcome::Error(error) => tracing::error!(
                 job = %report.job_id,
                 %scheduled,
+                attempt,
                 duration_ms,
                 outcome = if error.timed_out { "timeout" } else { "error" },
                 %error,
@@ -657,6 +770,7 @@ impl Submission {
             RunOutcome::Panic(message) => tracing::error!(
                 job = %report.job_id,
                 %scheduled,
+                attempt,
                 duration_ms,
                 outcome = "panic",
                 panic = %message,
@@ -668,6 +782,7 @@ impl Submission {
                 .with_job(&report.job_id, &report.target.store)
                 .with_run_times(report.run_times);
             event.executor = Some(report.target.executor_name.to_string());
+            event.attempt = self.attempt;
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
                 RunOutcome::Error(error) => event.error = Some(error.message),
@@ -759,6 +874,18 @@ impl Engine {
     pub(crate) fn cancel_runs(&self, job_id: &str) -> usize {
         self.running.scopes.cancel(job_id)
     }
+
+    /// Asks the oldest run of job `job_id` in progress on this node that
+    /// was not asked yet to stop, saying why (`reason`, kept in its
+    /// record); false when there is none.
+    pub(super) fn cancel_oldest_run(&self, job_id: &str, reason: &str) -> bool {
+        self.running.scopes.cancel_oldest(job_id, reason)
+    }
+
+    /// True while this node runs job `job_id`.
+    pub(super) fn runs_here(&self, job_id: &str) -> bool {
+        self.running.scopes.runs(job_id)
+    }
 }
 
 /// The runs in progress on this node by job id, with their own scopes, so
@@ -792,15 +919,46 @@ impl RunScopes {
         key
     }
 
-    /// The run of `job` under `key` has ended.
-    fn remove(&self, job: &Arc<str>, key: u64) {
+    /// The run of `job` under `key` has ended: its scope, taken out.
+    fn remove(&self, job: &Arc<str>, key: u64) -> Option<Arc<RunScope>> {
         let mut per_job = lock(self.shard(job));
-        if let Some(runs) = per_job.get_mut(job) {
-            runs.retain(|(run, _)| *run != key);
-            if runs.is_empty() {
-                per_job.remove(job);
-            }
+        let runs = per_job.get_mut(job)?;
+        let scope = runs
+            .iter()
+            .position(|(run, _)| *run == key)
+            .map(|index| runs.remove(index).1);
+        if runs.is_empty() {
+            per_job.remove(job);
         }
+        scope
+    }
+
+    /// Cancels the oldest run of `job`, saying why, unless one of its runs
+    /// was cancelled so already (and has not ended yet); false when none
+    /// was cancelled.
+    fn cancel_oldest(&self, job: &str, reason: &str) -> bool {
+        let per_job = lock(self.shard(job));
+        let Some(runs) = per_job.get(job) else {
+            return false;
+        };
+        if runs
+            .iter()
+            .any(|(_, scope)| scope.cancel_reason().is_some())
+        {
+            return false;
+        }
+        match runs.first() {
+            Some((_, scope)) => {
+                scope.cancel_because(reason);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True while `job` has a run in progress.
+    fn runs(&self, job: &str) -> bool {
+        lock(self.shard(job)).contains_key(job)
     }
 
     /// Cancels every run of `job` in progress; returns how many.

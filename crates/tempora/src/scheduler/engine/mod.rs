@@ -15,15 +15,22 @@
 //! - `api.rs`: the job API (add, change, pause, remove, list, run now);
 //! - `lifecycle.rs`: a run from its instance taken to its outcome told,
 //!   the notices of runs missed or refused, interrupted runs retried;
+//! - `follow_up.rs`: what a finished run leaves to do — its retry stored
+//!   as a pending run, its job paused after failures — and pending runs
+//!   added through the API;
 //! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
 //!   answering again;
 //! - `registry.rs`: stores, executors and listeners, looked up by name;
+//! - `overlap.rs`: fire times kept by a job's overlap policy, runs that
+//!   `cancel_other` replaces, backfills;
 //! - `wakeup.rs`: what the loop sleeps until, and waking it.
 
 mod api;
 mod cluster;
 mod cycle;
+mod follow_up;
 mod lifecycle;
+mod overlap;
 mod registry;
 mod wakeup;
 
@@ -33,6 +40,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use jiff::{SignedDuration, Timestamp};
 
 use self::cluster::Membership;
+use self::follow_up::FollowUps;
 use self::lifecycle::RunCounts;
 use self::wakeup::Wakeup;
 use super::recorder::{Recorder, SHUT_DOWN};
@@ -111,7 +119,10 @@ pub(crate) struct Engine {
     calendars: RwLock<Exclusions>,
     state: Mutex<SchedulerState>,
     /// Wakes the loop: a job added or changed, a state change.
-    wakeup: Wakeup,
+    wakeup: Arc<Wakeup>,
+    /// What finished runs leave for the loop to do: retries to store,
+    /// failures that may pause their job.
+    follow_ups: Arc<FollowUps>,
     /// Runs in progress per job id.
     running: Arc<RunCounts>,
     runtime: Mutex<Option<tokio::runtime::Handle>>,
@@ -135,6 +146,9 @@ pub(crate) struct Engine {
     shared_options: SharedOptions,
     /// When the scheduler started, by its clock.
     started_at: Mutex<Option<Timestamp>>,
+    /// Jobs under `cancel_other` with runs here, by id, with their store's
+    /// name: a fire time kept elsewhere to replace one is looked for.
+    replaceable: Mutex<HashMap<Arc<str>, Arc<str>>>,
 }
 
 impl Engine {
@@ -169,7 +183,8 @@ impl Engine {
             ),
             calendars: RwLock::new(parts.calendars),
             state: Mutex::new(SchedulerState::Stopped),
-            wakeup: Wakeup::new(),
+            wakeup: Arc::new(Wakeup::new()),
+            follow_ups: Arc::default(),
             running: Arc::default(),
             runtime: Mutex::new(None),
             signals: Arc::default(),
@@ -179,6 +194,7 @@ impl Engine {
             shared_triggers: Mutex::new(HashMap::new()),
             shared_options: SharedOptions::default(),
             started_at: Mutex::new(None),
+            replaceable: Mutex::new(HashMap::new()),
         })
     }
 
@@ -299,6 +315,7 @@ impl Engine {
                         .await;
                 }
             }
+            self.follow_up(self.clock.now()).await;
             self.recorder
                 .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
                 .await;

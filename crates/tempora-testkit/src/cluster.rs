@@ -1,0 +1,277 @@
+//! Two schedulers sharing one store, on one manual clock: a job's overlap
+//! policy and a backfill hold across them — each fire time runs once,
+//! counted inside the job and in the history.
+//!
+//! (Not asserted: that two runs of the job never overlap. Two schedulers
+//! claiming two of its pending runs at the same instant each count the
+//! job's runs in progress before either's claim is settled, so both may
+//! start: the job's limit holds per claim, not across two racing claims.)
+//!
+//! A backend's tests call [`buffered_and_backfilled_fire_times_run_once`]
+//! with two connections to one store whose leases are measured on the
+//! caller's clock ([`LeaseClock::Caller`](tempora::store::LeaseClock)), so
+//! that the manual clock is the only clock.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tempora::clock::ManualClock;
+use tempora::event::{EventKind, EventMask};
+use tempora::executor::Executor;
+use tempora::history::{RunQuery, RunStatus};
+use tempora::jiff::{SignedDuration, Timestamp};
+use tempora::job::{JobBuilder, Overlap};
+use tempora::scheduler::{AsyncScheduler, SchedulerBuilder};
+use tempora::store::JobStore;
+use tempora::task::{JobContext, Tasks};
+use tempora::trigger::IntervalTrigger;
+
+use crate::jobs::{T0, at};
+
+/// How long the test waits, in real time, for what the schedulers do on
+/// their threads; never waited out when all is well.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// What ran: per fire time, how many runs started; how many are in
+/// progress; which runs may end.
+#[derive(Default)]
+struct Ledger {
+    state: Mutex<LedgerState>,
+}
+
+#[derive(Default)]
+struct LedgerState {
+    started: BTreeMap<Timestamp, u32>,
+    running: u32,
+    released: Vec<Timestamp>,
+}
+
+impl Ledger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LedgerState> {
+        match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The task: counts its start, waits for its release, counts its end.
+    async fn run(&self, context: &JobContext) {
+        let time = context.scheduled_time();
+        {
+            let mut state = self.lock();
+            *state.started.entry(time).or_default() += 1;
+            state.running += 1;
+        }
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !self.lock().released.contains(&time) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        self.lock().running -= 1;
+    }
+}
+
+/// `T0` plus `minutes`.
+fn t(minutes: i64) -> Timestamp {
+    at(T0) + SignedDuration::from_mins(minutes)
+}
+
+/// A scheduler named `node` on `store` and `clock`, with the ledger's task
+/// `hold`.
+fn scheduler(
+    node: &str,
+    store: Arc<dyn JobStore>,
+    clock: &ManualClock,
+    ledger: &Arc<Ledger>,
+) -> AsyncScheduler {
+    let tasks = Tasks::new();
+    let ledger = Arc::clone(ledger);
+    tasks.register_async("hold", move |context: JobContext, _: ()| {
+        let ledger = Arc::clone(&ledger);
+        async move {
+            ledger.run(&context).await;
+            Ok::<_, String>(())
+        }
+    });
+    match SchedulerBuilder::new()
+        .clock(clock.clone())
+        .timezone("UTC")
+        .node_id(node)
+        .lease(SignedDuration::from_secs(600))
+        .store_poll_interval(SignedDuration::from_secs(1))
+        .store_recheck_interval(SignedDuration::from_secs(1))
+        .tasks(tasks)
+        .store("default", store)
+        .executor("default", Executor::async_tasks())
+        .asynchronous()
+    {
+        Ok(scheduler) => scheduler,
+        Err(error) => panic!("scheduler {node}: {error}"),
+    }
+}
+
+/// Waits, in real time, until `done` holds of the ledger.
+async fn until(ledger: &Ledger, what: &str, done: impl Fn(&LedgerState) -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        {
+            let state = ledger.lock();
+            if done(&state) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not within {PATIENCE:?}: {what}; started {:?}",
+                state.started
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Two schedulers, `a` and `b`, share a job every minute that runs one at a
+/// time and keeps every fire time (`buffer_all`), and both are asked to
+/// backfill the same three past fire times: the run of 00:00 holds while
+/// 00:01 and 00:02 come (each kept on whichever node claims it); once it
+/// ends, the kept and the backfilled fire times run on either node. Each
+/// of the six ran once (counted inside the task), the history has one
+/// successful record of each, and no pending run is left.
+///
+/// # Panics
+///
+/// When a fire time ran twice or not at all, or the history disagrees.
+pub async fn buffered_and_backfilled_fire_times_run_once(
+    a: Arc<dyn JobStore>,
+    b: Arc<dyn JobStore>,
+) {
+    let clock = ManualClock::new(t(0));
+    let ledger = Arc::new(Ledger::default());
+    let nodes = [
+        scheduler("node-a", Arc::clone(&a), &clock, &ledger),
+        scheduler("node-b", b, &clock, &ledger),
+    ];
+    let buffered = Arc::new(Mutex::new(Vec::new()));
+    for node in &nodes {
+        let buffered = Arc::clone(&buffered);
+        node.listeners().add(EventMask::JOB_BUFFERED, move |event| {
+            if event.kind == EventKind::JobBuffered
+                && let Ok(mut times) = buffered.lock()
+            {
+                times.extend(event.scheduled_run_times.iter().copied());
+            }
+        });
+    }
+    // Every minute since ten minutes before the clock: a past to backfill.
+    let every_minute = match IntervalTrigger::builder()
+        .minutes(1)
+        .start_date(t(-10))
+        .timezone("UTC")
+        .build()
+    {
+        Ok(trigger) => trigger,
+        Err(error) => panic!("{error}"),
+    };
+    if let Err(error) = nodes[0]
+        .add_job(
+            JobBuilder::new("hold", every_minute)
+                .id("slow")
+                .overlap(Overlap::BufferAll),
+        )
+        .await
+    {
+        panic!("add the job: {error}");
+    }
+    for node in &nodes {
+        if let Err(error) = node.start().await {
+            panic!("start: {error}");
+        }
+    }
+    until(&ledger, "00:00 starts", |state| {
+        state.started.contains_key(&t(0))
+    })
+    .await;
+    for minute in [1, 2] {
+        clock.set(t(minute));
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !buffered
+            .lock()
+            .map(|times| times.contains(&t(minute)))
+            .unwrap_or(false)
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} is not kept",
+                t(minute)
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let backfilled = [t(-3), t(-2), t(-1)];
+    for node in &nodes {
+        match node.backfill("slow", t(-3), t(-1)).await {
+            Ok(times) => assert_eq!(times, backfilled),
+            Err(error) => panic!("backfill: {error}"),
+        }
+    }
+    let expected: Vec<Timestamp> = [t(-3), t(-2), t(-1), t(0), t(1), t(2)].to_vec();
+    // Each run, once started, is let go; the clock moves a second at a
+    // time, so that runs put off while another runs are looked at again.
+    let mut now = t(2);
+    while ledger.lock().started.len() < expected.len() || ledger.lock().running > 0 {
+        {
+            let mut state = ledger.lock();
+            let started: Vec<Timestamp> = state.started.keys().copied().collect();
+            state.released.extend(started);
+        }
+        now += SignedDuration::from_secs(1);
+        assert!(
+            now < t(3),
+            "the kept and backfilled runs did not all run: {:?}",
+            ledger.lock().started
+        );
+        clock.set(now);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for node in &nodes {
+        if let Err(error) = node.shutdown(true).await {
+            panic!("shutdown: {error}");
+        }
+    }
+    let counts: Vec<(Timestamp, u32)> = ledger
+        .lock()
+        .started
+        .iter()
+        .map(|(time, runs)| (*time, *runs))
+        .collect();
+    assert_eq!(
+        counts,
+        expected.iter().map(|time| (*time, 1)).collect::<Vec<_>>(),
+        "each fire time ran once"
+    );
+    let Some(history) = a.history() else {
+        return;
+    };
+    let runs = match history.list_runs(&RunQuery::new().job("slow")).await {
+        Ok(runs) => runs,
+        Err(error) => panic!("list the runs: {error}"),
+    };
+    let mut recorded: Vec<(Timestamp, RunStatus)> = runs
+        .iter()
+        .map(|run| (run.scheduled_time, run.status))
+        .collect();
+    recorded.sort();
+    assert_eq!(
+        recorded,
+        expected
+            .iter()
+            .map(|time| (*time, RunStatus::Success))
+            .collect::<Vec<_>>(),
+        "one successful record of each fire time"
+    );
+    let left = match a.list_jobs().await {
+        Ok(jobs) => jobs,
+        Err(error) => panic!("list the jobs: {error}"),
+    };
+    let ids: Vec<&str> = left.iter().map(|job| job.id()).collect();
+    assert_eq!(ids, ["slow"], "no pending run is left");
+}
