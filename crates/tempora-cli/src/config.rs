@@ -33,6 +33,7 @@ use std::path::PathBuf;
 
 use jiff::SignedDuration;
 use serde::Deserialize;
+use tempora::calendar::Calendar;
 use tempora::config::{SchedulerConfig, line_column};
 use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
@@ -205,6 +206,8 @@ fn struct_keys<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     scheduler: Option<Spanned<RawScheduler>>,
+    #[serde(default, rename = "calendar")]
+    calendars: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default, rename = "job")]
     jobs: Vec<Spanned<RawJob>>,
 }
@@ -235,6 +238,7 @@ struct RawJob {
     coalesce: Option<bool>,
     max_instances: Option<Spanned<u32>>,
     on_interrupted: Option<OnInterrupted>,
+    exclude: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     paused: bool,
 }
@@ -246,7 +250,7 @@ pub struct JobConfig {
     pub id: String,
     /// The job's readable name, if given.
     pub name: Option<String>,
-    /// The program, its arguments, environment, directory and timeout.
+    /// The program, its arguments, environment and directory.
     pub command: CommandArgs,
     /// When it fires.
     pub trigger: Trigger,
@@ -259,6 +263,14 @@ pub struct JobConfig {
     pub max_instances: Option<u32>,
     /// What happens to a run interrupted by its node's death, if set.
     pub on_interrupted: Option<OnInterrupted>,
+    /// The calendars whose times the job skips, by name (`exclude`), as
+    /// the file's `[calendar.NAME]` tables define them.
+    pub exclude: BTreeMap<String, Calendar>,
+    /// How long a run may take before its program is killed and the run
+    /// recorded as `timeout` (the job's
+    /// [`timeout`](tempora::job::JobBuilder::timeout), kept with the job
+    /// in the store), if set.
+    pub timeout: Option<SignedDuration>,
     /// Added paused.
     pub paused: bool,
 }
@@ -280,7 +292,11 @@ impl JobConfig {
             self.coalesce => coalesce,
             self.max_instances => max_instances,
             self.on_interrupted => on_interrupted,
+            self.timeout => timeout,
         );
+        for (name, calendar) in &self.exclude {
+            builder = builder.exclude_calendar(name, calendar.clone());
+        }
         if self.paused {
             builder = builder.label(PAUSED_IN_CONFIG, "true").paused();
         }
@@ -335,7 +351,16 @@ pub fn paused_until(job: &tempora::job::Job, now: jiff::Timestamp) -> Option<jif
 pub fn job_from_toml(text: &str, default_zone: Option<&str>) -> Result<JobConfig, String> {
     let job: RawJob =
         toml::from_str(text).map_err(|error| error.message().trim_end().to_owned())?;
-    check_job(text, job, 0..text.len(), default_zone).map_err(|(_, message)| message)
+    let mut warnings = Vec::new();
+    check_job(
+        text,
+        job,
+        0..text.len(),
+        default_zone,
+        &BTreeMap::new(),
+        &mut warnings,
+    )
+    .map_err(|(_, message)| message)
 }
 
 /// A whole configuration file, checked.
@@ -360,8 +385,14 @@ pub struct DaemonConfig {
     pub log_format: LogFormat,
     /// How long shutdown waits for running jobs before killing them.
     pub shutdown_timeout: SignedDuration,
+    /// The calendars of the `[calendar.NAME]` tables, by name.
+    pub calendars: BTreeMap<String, Calendar>,
     /// The jobs, in file order.
     pub jobs: Vec<JobConfig>,
+    /// What the file says that is allowed but likely not meant, one line
+    /// each (`job "x": cron.day_of_week = 1 means Tuesday …`): `tempora
+    /// check` prints them, the daemon logs them.
+    pub warnings: Vec<String>,
 }
 
 impl DaemonConfig {
@@ -527,8 +558,22 @@ impl DaemonConfig {
             crate::store::StoreUrl::resolve(Some(store.get_ref()), std::path::Path::new("."))
                 .map_err(|error| at(store.span(), error.to_string()))?;
         }
+        let mut calendars = BTreeMap::new();
+        for (name, table) in raw.calendars {
+            let span = table.span();
+            let calendar = Calendar::deserialize(table.into_inner()).map_err(|error| {
+                let message = error.message().trim_end().to_owned();
+                let field = message.split(':').next().unwrap_or_default();
+                // The table's span is its header: its keys follow it.
+                let rest = span.start..text.len();
+                let place = key_span(text, &rest, field).unwrap_or(span);
+                at(place, format!("calendar {name:?}: {message}"))
+            })?;
+            calendars.insert(name, calendar);
+        }
         let mut ids = BTreeSet::new();
         let mut jobs = Vec::new();
+        let mut warnings = Vec::new();
         for job in raw.jobs {
             let span = job.span();
             let job = job.into_inner();
@@ -542,8 +587,21 @@ impl DaemonConfig {
                 ));
             }
             let id = job.id.get_ref().clone();
-            let checked = check_job(text, job, span, default_zone.as_deref())
-                .map_err(|(span, message)| at(span, format!("job {id:?}: {message}")))?;
+            let mut found = Vec::new();
+            let checked = check_job(
+                text,
+                job,
+                span,
+                default_zone.as_deref(),
+                &calendars,
+                &mut found,
+            )
+            .map_err(|(span, message)| at(span, format!("job {id:?}: {message}")))?;
+            warnings.extend(
+                found
+                    .into_iter()
+                    .map(|found| format!("job {id:?}: {found}")),
+            );
             jobs.push(checked);
         }
         Ok(DaemonConfig {
@@ -552,7 +610,9 @@ impl DaemonConfig {
             store_prefix: scheduler.store_prefix,
             log_format: scheduler.log_format.unwrap_or_default(),
             shutdown_timeout,
+            calendars,
             jobs,
+            warnings,
         })
     }
 }
@@ -583,6 +643,8 @@ fn check_job(
     job: RawJob,
     span: Range<usize>,
     default_zone: Option<&str>,
+    calendars: &BTreeMap<String, Calendar>,
+    warnings: &mut Vec<String>,
 ) -> Result<JobConfig, Located> {
     if job.id.get_ref().is_empty() {
         return Err((
@@ -624,9 +686,10 @@ fn check_job(
     if let Some(dir) = &job.working_dir {
         command = command.working_dir(dir);
     }
-    if let Some(timeout) = &job.timeout {
-        command = command.timeout(duration("timeout", timeout)?);
-    }
+    let timeout = match &job.timeout {
+        Some(timeout) => Some(duration("timeout", timeout)?),
+        None => None,
+    };
     if let Some(max) = &job.max_instances
         && *max.get_ref() == 0
     {
@@ -636,6 +699,22 @@ fn check_job(
         ));
     }
     let trigger = check_trigger(text, &job, span, default_zone)?;
+    if let Some(cron) = &job.cron
+        && let toml::Value::Table(fields) = cron.get_ref()
+        && let Some(day_of_week) = fields.get("day_of_week")
+        && let Some(warning) = numbered_day_of_week(day_of_week)
+    {
+        warnings.push(warning);
+    }
+    let mut exclude = BTreeMap::new();
+    if let Some(names) = &job.exclude {
+        for name in names.get_ref() {
+            let Some(calendar) = calendars.get(name) else {
+                return Err((names.span(), unknown_calendar(name, calendars)));
+            };
+            exclude.insert(name.clone(), calendar.clone());
+        }
+    }
     Ok(JobConfig {
         id: job.id.into_inner(),
         name: job.name,
@@ -645,8 +724,107 @@ fn check_job(
         coalesce: job.coalesce,
         max_instances: job.max_instances.map(Spanned::into_inner),
         on_interrupted: job.on_interrupted,
+        exclude,
+        timeout,
         paused: job.paused,
     })
+}
+
+/// The message for an `exclude` naming a calendar the file does not define.
+pub fn unknown_calendar(name: &str, calendars: &BTreeMap<String, Calendar>) -> String {
+    let defined: Vec<String> = calendars.keys().map(|name| format!("{name:?}")).collect();
+    let defined = if defined.is_empty() {
+        "none".to_owned()
+    } else {
+        defined.join(", ")
+    };
+    format!(
+        "exclude: {name:?} is not a calendar of the configuration file \
+         (defined: {defined}); define it in a [calendar.{name}] table"
+    )
+}
+
+/// The days of the week in the numbering of the cron table form
+/// (APScheduler's, 0 = Monday), with their names.
+const TABLE_FORM_DAYS: [(&str, &str); 7] = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+];
+
+/// A warning for a `day_of_week` of the cron table form written with
+/// numbers: they count from Monday = 0 there (APScheduler's fields), from
+/// Sunday = 0 in a crontab string, so the same number means different days
+/// in the two forms. The warning names the days meant and the names to
+/// write instead; `None` when the value has no day numbers.
+///
+/// ```
+/// use tempora_cli::config::numbered_day_of_week;
+///
+/// assert_eq!(
+///     numbered_day_of_week(&toml::Value::Integer(1)).unwrap(),
+///     "cron.day_of_week = 1 means Tuesday in the table form (APScheduler's numbering, \
+///      0 = Monday); write \"tue\""
+/// );
+/// assert_eq!(
+///     numbered_day_of_week(&toml::Value::String("0-4".into())).unwrap(),
+///     "cron.day_of_week = \"0-4\" means Monday-Friday in the table form (APScheduler's \
+///      numbering, 0 = Monday); write \"mon-fri\""
+/// );
+/// assert_eq!(numbered_day_of_week(&toml::Value::String("mon-fri".into())), None);
+/// ```
+pub fn numbered_day_of_week(value: &toml::Value) -> Option<String> {
+    let (written, text) = match value {
+        toml::Value::Integer(number) => (number.to_string(), number.to_string()),
+        toml::Value::String(text) => (format!("{text:?}"), text.clone()),
+        _ => return None,
+    };
+    let mut meant = Vec::new();
+    let mut names = Vec::new();
+    for part in text.split(',') {
+        // A step (`*/2`, `0-4/2`) counts days, it does not name one.
+        let (days, step) = match part.split_once('/') {
+            Some((days, step)) => (days, Some(step)),
+            None => (part, None),
+        };
+        let mut part_meant = Vec::new();
+        let mut part_names = Vec::new();
+        for day in days.split('-') {
+            let day = day.trim();
+            match day.parse::<usize>() {
+                Ok(number) => {
+                    let (name, full) = TABLE_FORM_DAYS.get(number)?;
+                    part_meant.push(*full);
+                    part_names.push((*name).to_owned());
+                }
+                Err(_) => {
+                    part_meant.push(day);
+                    part_names.push(day.to_owned());
+                }
+            }
+        }
+        let mut name = part_names.join("-");
+        let mut full = part_meant.join("-");
+        if let Some(step) = step {
+            name = format!("{name}/{step}");
+            full = format!("{full}/{step}");
+        }
+        names.push(name);
+        meant.push(full);
+    }
+    let names = names.join(",");
+    if names == text {
+        return None;
+    }
+    Some(format!(
+        "cron.day_of_week = {written} means {} in the table form (APScheduler's numbering, \
+         0 = Monday); write {names:?}",
+        meant.join(", ")
+    ))
 }
 
 /// The daemon's jobs see only the base variables of its environment
@@ -962,6 +1140,143 @@ timezone = "UTC"
     }
 
     #[test]
+    fn calendars_are_defined_once_and_excluded_by_name() {
+        let config = DaemonConfig::parse(
+            r#"
+[scheduler]
+timezone = "America/New_York"
+
+[calendar.holidays]
+dates = ["2026-12-25", "2027-01-01"]
+
+[calendar.maintenance-window]
+daily = "02:00-04:00"
+timezone = "UTC"
+
+[[job]]
+id = "report"
+shell = "make report"
+cron = "0 9 * * *"
+exclude = ["holidays", "maintenance-window"]
+
+[[job]]
+id = "plain"
+shell = "true"
+cron = "0 9 * * *"
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.calendars.keys().collect::<Vec<_>>(),
+            ["holidays", "maintenance-window"]
+        );
+        let report = &config.jobs[0];
+        assert_eq!(
+            report.exclude.keys().collect::<Vec<_>>(),
+            ["holidays", "maintenance-window"]
+        );
+        assert!(config.jobs[1].exclude.is_empty());
+        // The job built from the file skips Christmas, in its own zone (the
+        // holidays calendar has none of its own).
+        let job = report
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(
+                &tempora::job::JobDefaults::default(),
+                "2026-12-24T15:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            job.next_run_time().unwrap().to_string(),
+            "2026-12-26T14:00:00Z"
+        );
+        assert_eq!(
+            job.exclusions()["holidays"].zone().map(Zone::name),
+            Some("America/New_York")
+        );
+        assert!(config.warnings.is_empty());
+    }
+
+    #[test]
+    fn calendar_mistakes_are_located_and_named() {
+        for (text, expected) in [
+            (
+                "[calendar.holidays]\ndates = [\"2026-12-25\"]\n\n[[job]]\nid = \"r\"\nshell = \"true\"\ncron = \"@daily\"\nexclude = [\"holydays\"]\n",
+                "t.toml:8:11: job \"r\": exclude: \"holydays\" is not a calendar of the configuration file \
+                 (defined: \"holidays\"); define it in a [calendar.holydays] table",
+            ),
+            (
+                "[calendar.holidays]\ndates = [\"2026-13-25\"]\n",
+                "t.toml:2:1: calendar \"holidays\": dates: \"2026-13-25\" is not a date like \"2026-12-25\"",
+            ),
+            (
+                "[calendar.night]\ndaily = \"22:00-25:00\"\n",
+                "t.toml:2:1: calendar \"night\": daily: \"25:00\" is not a time of day like \"02:00\" or \"02:00:30\"",
+            ),
+            (
+                "[calendar.weekend]\nweekdays = [\"sat\", \"7\"]\n",
+                "t.toml:2:1: calendar \"weekend\": weekdays: \"7\" is not a day name; write mon, tue, wed, thu, fri, sat or sun",
+            ),
+            (
+                "[calendar.off]\ncron = \"0 25 * * *\"\ntimezone = \"UTC\"\n",
+                "t.toml:2:1: calendar \"off\": cron: \"0 25 * * *\": hour: 25 is out of range 0-23",
+            ),
+            (
+                "[calendar.off]\nweekdays = [\"sat\"]\ntimezone = \"Mars/Base\"\n",
+                "t.toml:3:1: calendar \"off\": timezone: \"Mars/Base\" is not a known IANA time zone name, `UTC` or an offset like +05:30",
+            ),
+            (
+                "[calendar.off]\nholidays = [\"2026-12-25\"]\n",
+                "unknown field `holidays`",
+            ),
+        ] {
+            let message = refused(text);
+            assert!(
+                message.contains(expected),
+                "{message}\nexpected: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_numbered_day_of_week_in_the_table_form_is_warned_about() {
+        let config = DaemonConfig::parse(
+            r#"
+[[job]]
+id = "x"
+shell = "true"
+cron = { day_of_week = 1, hour = 3 }
+
+[[job]]
+id = "y"
+shell = "true"
+cron = { day_of_week = "0-4,6", hour = 3 }
+
+[[job]]
+id = "named"
+shell = "true"
+cron = { day_of_week = "tue", hour = 3 }
+
+[[job]]
+id = "crontab"
+shell = "true"
+cron = "0 3 * * 1"
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.warnings,
+            [
+                "job \"x\": cron.day_of_week = 1 means Tuesday in the table form \
+                 (APScheduler's numbering, 0 = Monday); write \"tue\"",
+                "job \"y\": cron.day_of_week = \"0-4,6\" means Monday-Friday, Sunday in the \
+                 table form (APScheduler's numbering, 0 = Monday); write \"mon-fri,sun\"",
+            ]
+        );
+    }
+
+    #[test]
     fn cluster_settings_are_read_and_checked() {
         let config = DaemonConfig::parse(
             r#"
@@ -1088,6 +1403,32 @@ max_instances = 2
     }
 
     #[test]
+    fn a_jobs_timeout_is_the_jobs_own_and_must_be_positive() {
+        let config = DaemonConfig::parse(
+            "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"1h 30m\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let job = &config.jobs[0];
+        assert_eq!(job.timeout, Some(SignedDuration::from_mins(90)));
+        assert_eq!(job.command.timeout, None, "the job's, not the command's");
+        let built = job
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(
+                &tempora::job::JobDefaults::default(),
+                "2026-01-01T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(built.timeout(), Some(SignedDuration::from_mins(90)));
+        assert_eq!(
+            refused(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"0s\"\n"
+            ),
+            "t.toml:5:11: job \"a\": timeout: \"0s\" must be longer than zero"
+        );
+    }
+
+    #[test]
     fn mistakes_are_located_and_named() {
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = { hour = 24 }\n"),
@@ -1098,7 +1439,7 @@ max_instances = 2
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
              `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
-             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `paused`"
+             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

@@ -51,6 +51,13 @@ pub fn load(path: &Path) -> Result<DaemonConfig> {
     Ok(DaemonConfig::parse(&text, &name)?)
 }
 
+/// Logs the configuration's warnings (see [`DaemonConfig::warnings`]).
+fn log_warnings(config: &DaemonConfig) {
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+}
+
 /// The directory relative store paths are read in: the configuration
 /// file's own.
 pub fn config_dir(path: &Path) -> &Path {
@@ -195,6 +202,7 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
     check("origin", stored.label(ORIGIN) == wanted.label(ORIGIN));
     check("name", stored.name() == wanted.name());
     check("trigger", stored.trigger() == wanted.trigger());
+    check("exclude", stored.exclusions() == wanted.exclusions());
     check("command", stored.task().name() == wanted.task().name());
     match (stored.args().as_object(), wanted.args().as_object()) {
         (Some(before), Some(after)) => {
@@ -208,6 +216,7 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
         }
         _ => check("command", stored.args() == wanted.args()),
     }
+    check("timeout", stored.timeout() == wanted.timeout());
     check("executor", stored.executor() == wanted.executor());
     check(
         "misfire_grace_time",
@@ -329,7 +338,7 @@ pub fn sync(scheduler: &SyncScheduler, config: &DaemonConfig) -> Result<SyncRepo
                     builder = builder.paused();
                 } else if !pause_changed
                     && let Some(until) = paused_until(existing, now)
-                    && let Some(next) = job.trigger().next_fire_time(None, until)
+                    && let Some(next) = job.next_fire_time(None, until)
                 {
                     // A `jobs pause --until` stays too.
                     builder = builder
@@ -620,6 +629,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
     let config = load(&path)?;
     let url = store_url(&config, &path)?;
     init_logging(log_format.unwrap_or(config.log_format));
+    log_warnings(&config);
     let Some(store) = runtime.block_on(open_store(
         &url,
         config.store_prefix.as_deref(),
@@ -743,6 +753,7 @@ fn reload_on_hangup(
                                 continue;
                             }
                             Ok(config) => {
+                                log_warnings(&config);
                                 let changed = started.scheduler_changes(&config);
                                 if !changed.is_empty() {
                                     refused(&format!(

@@ -18,6 +18,7 @@
 //! | `jobs remove ID` | removed (a job of the configuration file comes back when the daemon reloads the file) |
 //! | `jobs add ID …` | added with the label `origin = cli`: the daemon's sync keeps it |
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tempora::Error;
+use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
 use tempora::job::{Job, MisfireGraceTime};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
@@ -265,7 +267,8 @@ pub struct AddArgs {
     /// The program and its arguments, after `--`.
     #[arg(last = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
-    /// Kill the program's process group after this long ("10m").
+    /// Stop a run after this long ("10m"): its program's process group is
+    /// killed and the run recorded as `timeout`.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
     /// An environment variable for the program; repeat for more.
@@ -309,12 +312,18 @@ pub struct AddArgs {
 impl AddArgs {
     /// The job the options describe, its trigger in `default_zone` unless
     /// `--timezone` is given: what a `[[job]]` of the configuration file with
-    /// the same keys would give.
+    /// the same keys would give. `--exclude` names calendars of
+    /// `calendars` (the configuration file's).
     ///
     /// # Errors
     ///
-    /// A value refused, naming its field.
-    pub fn to_job(&self, default_zone: &str) -> Result<JobConfig> {
+    /// A value refused, naming its field; field `exclude` for a calendar
+    /// not in `calendars`.
+    pub fn to_job(
+        &self,
+        default_zone: &str,
+        calendars: &BTreeMap<String, Calendar>,
+    ) -> Result<JobConfig> {
         let zone = Zone::new(
             self.trigger
                 .common
@@ -348,9 +357,10 @@ impl AddArgs {
         if let Some(dir) = &self.working_dir {
             command = command.working_dir(dir);
         }
-        if let Some(timeout) = &self.timeout {
-            command = command.timeout(positive_duration("timeout", timeout)?);
-        }
+        let timeout = match &self.timeout {
+            Some(timeout) => Some(positive_duration("timeout", timeout)?),
+            None => None,
+        };
         let misfire_grace_time = match self.misfire_grace_time.as_deref() {
             None => None,
             Some("unlimited") => Some(MisfireGraceTime::Unlimited),
@@ -374,6 +384,7 @@ impl AddArgs {
         if self.max_instances == Some(0) {
             return Err(Error::invalid("max_instances", "0 is not allowed: at least 1").into());
         }
+        let exclude = resolve_calendars(&self.trigger.common.exclude, calendars)?;
         Ok(JobConfig {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -383,9 +394,33 @@ impl AddArgs {
             coalesce: self.no_coalesce.then_some(false),
             max_instances: self.max_instances,
             on_interrupted: None,
+            exclude,
+            timeout,
             paused: self.paused,
         })
     }
+}
+
+/// The calendars `names` (`--exclude`) among `calendars`, the configuration
+/// file's.
+///
+/// # Errors
+///
+/// Field `exclude` for a name the file does not define.
+pub fn resolve_calendars(
+    names: &[String],
+    calendars: &BTreeMap<String, Calendar>,
+) -> Result<BTreeMap<String, Calendar>> {
+    let mut found = BTreeMap::new();
+    for name in names {
+        let Some(calendar) = calendars.get(name) else {
+            let message = crate::config::unknown_calendar(name, calendars);
+            let reason = message.strip_prefix("exclude: ").unwrap_or(&message);
+            return Err(Error::invalid("exclude", reason).into());
+        };
+        found.insert(name.clone(), calendar.clone());
+    }
+    Ok(found)
 }
 
 /// The variable names of `--inherit-env`, each checked.
@@ -418,7 +453,12 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .as_ref()
                 .and_then(|config| config.timezone().map(str::to_owned))
                 .unwrap_or_else(|| opened.zone.name().to_owned());
-            let config = add.to_job(&default_zone)?;
+            let calendars = opened
+                .config
+                .as_ref()
+                .map(|config| config.calendars.clone())
+                .unwrap_or_default();
+            let config = add.to_job(&default_zone, &calendars)?;
             let defaults = opened
                 .config
                 .as_ref()
@@ -446,7 +486,7 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                     Error::invalid("until", format!("{until:?} is not in the future")).into(),
                 );
             }
-            let Some(next) = job.trigger().next_fire_time(None, until_time) else {
+            let Some(next) = job.next_fire_time(None, until_time) else {
                 return Err(Error::invalid(
                     "until",
                     format!(
@@ -465,7 +505,7 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
         }
         JobsCommand::Resume { id } => {
             let job = opened.job(id)?;
-            let Some(next) = job.trigger().next_fire_time(None, now) else {
+            let Some(next) = job.next_fire_time(None, now) else {
                 opened.block_on(opened.store.remove_job(id))?;
                 return Ok(if json {
                     format!("{}\n", json!({ "id": id, "removed": true }))
@@ -595,6 +635,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "args": shown_args(opened, job.args()),
         "trigger": job.trigger().to_string(),
         "trigger_spec": serde_json::to_value(job.trigger()).unwrap_or(Value::Null),
+        "exclude": serde_json::to_value(job.exclusions()).unwrap_or(Value::Null),
         "next_run_time": job.next_run_time().map(|next| zone.format(next)),
         "next_run_in_seconds": job.next_run_time().map(|next| next.as_second() - now.as_second()),
         "paused": job.is_paused(),
@@ -602,6 +643,7 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "misfire_grace_time": job.misfire_grace_time().to_string(),
         "coalesce": job.coalesce(),
         "max_instances": job.max_instances(),
+        "timeout": job.timeout().map(|timeout| format!("{timeout:#}")),
         "executor": job.executor(),
         "labels": job.labels(),
         "last_run": last.map(|run| run_json(zone, run)),
@@ -696,8 +738,11 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
             },
         ),
         ("trigger", job.trigger().to_string()),
-        ("next run", next_run_text(opened, &job, now)),
     ];
+    for (name, calendar) in job.exclusions() {
+        lines.push(("exclude", format!("{name}: {calendar}")));
+    }
+    lines.push(("next run", next_run_text(opened, &job, now)));
     match (&command, command_line(&job)) {
         (Some(_), Some(line)) => lines.push(("command", line)),
         _ => lines.push((
@@ -722,9 +767,13 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
         if let Some(dir) = &command.working_dir {
             lines.push(("working dir", dir.display().to_string()));
         }
-        if let Some(timeout) = command.timeout {
+        // Jobs added by earlier releases kept it in the command.
+        if let Some(timeout) = command.timeout.filter(|_| job.timeout().is_none()) {
             lines.push(("timeout", format!("{timeout:#}")));
         }
+    }
+    if let Some(timeout) = job.timeout() {
+        lines.push(("timeout", format!("{timeout:#}")));
     }
     lines.push(("misfire grace", job.misfire_grace_time().to_string()));
     lines.push(("coalesce", job.coalesce().to_string()));

@@ -212,7 +212,9 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
     }
 }
 
-/// `tempora check`: reads and checks the file, summing it up.
+/// `tempora check`: reads and checks the file, summing it up. Its warnings
+/// (allowed, but likely not meant) go to stderr, one `warning: ` line each,
+/// or into the JSON summary; they do not fail the check.
 fn run_check(args: &CheckArgs) -> Result<String> {
     let name = args.config.display().to_string();
     let text = std::fs::read_to_string(&args.config)
@@ -220,8 +222,16 @@ fn run_check(args: &CheckArgs) -> Result<String> {
     let config = config::DaemonConfig::parse(&text, &name)?;
     let ids: Vec<&str> = config.jobs.iter().map(|job| job.id.as_str()).collect();
     if args.json {
-        let summary = serde_json::json!({ "file": name, "ok": true, "jobs": ids });
+        let summary = serde_json::json!({
+            "file": name,
+            "ok": true,
+            "jobs": ids,
+            "warnings": config.warnings,
+        });
         return Ok(format!("{summary}\n"));
+    }
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
     }
     Ok(format!(
         "{name}: ok, {} job(s): {}\n",

@@ -26,6 +26,8 @@
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use tempora::Result;
+use tempora::calendar::Exclusions;
+use tempora::job::{Job, JobBuilder, JobDefaults};
 use tempora::trigger::Zone;
 
 use crate::trigger_options::{
@@ -52,10 +54,6 @@ pub struct NextArgs {
     /// trigger's fire times from now).
     #[arg(long, value_name = "ID")]
     pub job: Option<String>,
-    /// With --job: the daemon's configuration file, naming the store
-    /// [default: tempora.toml].
-    #[arg(long, short, value_name = "FILE", requires = "job")]
-    pub config: Option<std::path::PathBuf>,
     /// With --job: the store's URL, instead of the configuration file's.
     #[arg(long, value_name = "URL", requires = "job")]
     pub store: Option<String>,
@@ -89,12 +87,17 @@ pub struct NextOutput {
     /// Print a JSON array of the fire times instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// The daemon's configuration file: with --exclude, the one whose
+    /// `[calendar.NAME]` tables define the calendars; with --job, the one
+    /// naming the store [default: tempora.toml].
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// The fire times of the stored job `--job` names.
 fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Vec<String>> {
     let store = crate::jobs::StoreArgs {
-        config: args.config.clone(),
+        config: args.output.config.clone(),
         store: args.store.clone(),
         store_prefix: None,
         json: false,
@@ -108,13 +111,13 @@ fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Ve
         .as_deref()
         .map(|text| parse_time(trigger.zone(), "now", text))
         .transpose()?;
+    // The job's own fire times: its calendars' exclusions applied.
     let times: Vec<Timestamp> = match (job.next_run_time(), given_now) {
         (Some(next), None) => std::iter::once(next)
-            .chain(trigger.fire_times(Some(next), next))
+            .chain(job_times(&job, Some(next), next))
             .take(args.output.count)
             .collect(),
-        (_, now_given) => trigger
-            .fire_times(None, now_given.unwrap_or(now))
+        (_, now_given) => job_times(&job, None, now_given.unwrap_or(now))
             .take(args.output.count)
             .collect(),
     };
@@ -122,6 +125,46 @@ fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Ve
         .into_iter()
         .map(|time| trigger.zone().format(time))
         .collect())
+}
+
+/// The fire times of `job` from `now` on, each after the one before, that
+/// none of its calendars excludes: the first is
+/// `job.next_fire_time(previous, now)`.
+fn job_times(
+    job: &Job,
+    previous: Option<Timestamp>,
+    now: Timestamp,
+) -> impl Iterator<Item = Timestamp> + '_ {
+    let mut next = job.next_fire_time(previous, now);
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = job
+            .next_fire_time(Some(current), current)
+            .filter(|following| *following > current);
+        Some(current)
+    })
+}
+
+/// The calendars `--exclude` names, from the configuration file (`--config`,
+/// default `tempora.toml`).
+fn excluded_calendars(output: &NextOutput, names: &[String]) -> Result<Exclusions> {
+    if names.is_empty() {
+        return Ok(Exclusions::new());
+    }
+    let path = output
+        .config
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(crate::jobs::DEFAULT_CONFIG));
+    let config = crate::daemon::load(&path).map_err(|error| {
+        tempora::Error::invalid(
+            "config",
+            format!("the calendars of --exclude are read from it: {error}"),
+        )
+    })?;
+    crate::jobs::resolve_calendars(names, &config.calendars).map_err(|error| match error {
+        crate::CliError::Invalid(error) => error,
+        other => tempora::Error::invalid("exclude", other.to_string()),
+    })
 }
 
 /// The trigger kinds of `tempora next` as subcommands, each offering its own
@@ -348,8 +391,21 @@ pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
         .as_deref()
         .map(|text| parse_time(&zone, "previous", text))
         .transpose()?;
-    Ok(trigger
-        .fire_times(previous, now)
+    let exclusions = excluded_calendars(output, &flags.common.exclude)?;
+    if exclusions.is_empty() {
+        return Ok(trigger
+            .fire_times(previous, now)
+            .take(output.count)
+            .map(|time| trigger.zone().format(time))
+            .collect());
+    }
+    // A job of the trigger and calendars, as `jobs add` would store it.
+    let mut builder = JobBuilder::new("next", trigger.clone()).paused();
+    for (name, calendar) in exclusions {
+        builder = builder.exclude_calendar(name, calendar);
+    }
+    let job = builder.build_at(&JobDefaults::default(), now)?;
+    Ok(job_times(&job, previous, now)
         .take(output.count)
         .map(|time| trigger.zone().format(time))
         .collect())

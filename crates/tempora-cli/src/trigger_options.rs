@@ -261,6 +261,10 @@ pub struct TriggerCommon {
     /// ("30s"); for cron triggers and intervals.
     #[arg(long, value_name = "DURATION")]
     pub jitter: Option<String>,
+    /// Skip the fire times the calendar NAME of the configuration file
+    /// (its `[calendar.NAME]` table) excludes; repeat for several.
+    #[arg(long, value_name = "NAME")]
+    pub exclude: Vec<String>,
 }
 
 /// The trigger flags `tempora next` and `tempora jobs add` share.
@@ -658,7 +662,7 @@ mod tests {
         let Some(JobsCommand::Add(add)) = &jobs.command else {
             unreachable!()
         };
-        let stored = match add.to_job("UTC") {
+        let stored = match add.to_job("UTC", &Default::default()) {
             Ok(job) => Ok(job
                 .trigger
                 .next_fire_time(None, now)

@@ -85,3 +85,89 @@ fn a_missing_file_is_named() {
     );
     assert_eq!(stderr.lines().count(), 1);
 }
+
+/// `tempora check` on a file holding `text`: its exit status, stdout and
+/// stderr.
+fn checked(name: &str, text: &str) -> (Option<i32>, String, String) {
+    let dir = std::env::temp_dir().join(format!("tempora-check-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tempora.toml");
+    std::fs::write(&file, text).unwrap();
+    let output = tempora(&["check", "-c", file.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_numbered_day_of_week_in_the_table_form_is_a_warning_naming_the_day() {
+    let (status, stdout, stderr) = checked(
+        "day-number",
+        "[[job]]\nid = \"x\"\nshell = \"true\"\ncron = { day_of_week = 1, hour = 3 }\n",
+    );
+    assert_eq!(status, Some(0), "a warning does not fail the check");
+    assert!(stdout.ends_with(": ok, 1 job(s): x\n"), "{stdout}");
+    assert_eq!(
+        stderr,
+        "warning: job \"x\": cron.day_of_week = 1 means Tuesday in the table form \
+         (APScheduler's numbering, 0 = Monday); write \"tue\"\n"
+    );
+}
+
+#[test]
+fn day_names_and_crontab_numbers_give_no_warning() {
+    let (status, stdout, stderr) = checked(
+        "day-names",
+        "[[job]]\nid = \"named\"\nshell = \"true\"\ncron = { day_of_week = \"tue\", hour = 3 }\n\n\
+         [[job]]\nid = \"crontab\"\nshell = \"true\"\ncron = \"0 3 * * 1\"\n",
+    );
+    assert_eq!(status, Some(0));
+    assert!(
+        stdout.ends_with(": ok, 2 job(s): named, crontab\n"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn json_lists_the_warnings() {
+    let dir = std::env::temp_dir().join(format!("tempora-check-json-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tempora.toml");
+    std::fs::write(
+        &file,
+        "[[job]]\nid = \"x\"\nshell = \"true\"\ncron = { day_of_week = \"5-6\" }\n",
+    )
+    .unwrap();
+    let output = tempora(&["check", "-c", file.to_str().unwrap(), "--json"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(output.status.success());
+    assert!(output.stderr.is_empty());
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        summary["warnings"],
+        serde_json::json!([
+            "job \"x\": cron.day_of_week = \"5-6\" means Saturday-Sunday in the table form \
+             (APScheduler's numbering, 0 = Monday); write \"sat-sun\""
+        ])
+    );
+}
+
+#[test]
+fn an_unknown_calendar_is_refused_naming_it() {
+    let (file, stderr) = refused(
+        "calendar",
+        "[calendar.holidays]\ndates = [\"2026-12-25\"]\n\n\
+         [[job]]\nid = \"r\"\nshell = \"true\"\ncron = \"@daily\"\nexclude = [\"maintenance\"]\n",
+    );
+    assert_eq!(
+        stderr,
+        format!(
+            "error: {file}:8:11: job \"r\": exclude: \"maintenance\" is not a calendar of the \
+             configuration file (defined: \"holidays\"); define it in a [calendar.maintenance] table\n"
+        )
+    );
+}

@@ -238,6 +238,75 @@ fn a_killed_daemon_restarts_without_losing_or_repeating_a_fire_time() {
     assert!(setup.count("slow", "interrupted") > interrupted);
 }
 
+/// A command gets its run's context in its environment (the file's job
+/// and one added with `tempora jobs add`); a job's `timeout` stops a run
+/// that takes longer, recorded as `timeout`, and is kept with the job.
+#[test]
+fn commands_get_their_runs_context_and_jobs_stop_at_their_timeout() {
+    let config = "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+        [[job]]\nid = \"ctx\"\nshell = \"env | grep ^TEMPORA_ | sort > ctx.$$.tmp && mv ctx.$$.tmp ctx.$$.env\"\n\
+        working_dir = \"{DIR}\"\ninterval = { seconds = 1 }\n\n\
+        [[job]]\nid = \"slow\"\nshell = \"echo started; exec sleep 60\"\n\
+        interval = { seconds = 1 }\ntimeout = \"1s\"\n";
+    let setup = Setup::new("context", config);
+    let mut daemon = setup.start();
+    setup.wait_until("ctx runs", || setup.count("ctx", "success") >= 1);
+    setup.wait_until("slow times out", || setup.count("slow", "timeout") >= 1);
+    setup.ok(&[
+        "jobs",
+        "add",
+        "added",
+        "--interval",
+        "1h",
+        "--timeout",
+        "90s",
+        "--shell",
+        "true",
+    ]);
+    let shown = setup.json(&["jobs", "show", "added"]);
+    assert_eq!(shown["timeout"], "1m 30s", "{shown}");
+    assert_eq!(setup.json(&["jobs", "show", "slow"])["timeout"], "1s");
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+
+    // One file per run (named by the shell's pid): each run's context.
+    let runs: Vec<_> = std::fs::read_dir(&setup.dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "env"))
+        .collect();
+    assert!(!runs.is_empty());
+    let node = format!("tempora@{}", tempora::scheduler::host_name());
+    let recorded: Vec<jiff::Timestamp> = setup
+        .runs("ctx")
+        .iter()
+        .map(|record| timestamp(&record["scheduled_time"]))
+        .collect();
+    let mut run_ids = BTreeSet::new();
+    for run in &runs {
+        let text = std::fs::read_to_string(run).unwrap();
+        let vars: std::collections::HashMap<&str, &str> = text
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .collect();
+        assert_eq!(vars["TEMPORA_JOB_ID"], "ctx", "{text}");
+        assert_eq!(vars["TEMPORA_ATTEMPT"], "1", "{text}");
+        assert_eq!(vars["TEMPORA_NODE"], node, "{text}");
+        let scheduled: jiff::Timestamp = vars["TEMPORA_SCHEDULED_TIME"].parse().unwrap();
+        // The logical time: the fire time the history keeps the run under.
+        assert!(recorded.contains(&scheduled), "{text}");
+        assert!(run_ids.insert(vars["TEMPORA_RUN_ID"].to_owned()), "{text}");
+    }
+
+    let runs = setup.runs("slow");
+    let timed_out = runs.iter().find(|run| run["status"] == "timeout").unwrap();
+    assert_eq!(
+        timed_out["error"], "command \"/bin/sh\" timed out after 1s and was killed",
+        "{timed_out}"
+    );
+    assert_eq!(timed_out["output"], "started\n", "{timed_out}");
+}
+
 #[test]
 fn commands_refuse_bad_input_with_status_2() {
     let setup = Setup::new("usage", TICK);
@@ -263,6 +332,34 @@ fn commands_refuse_bad_input_with_status_2() {
         (
             &["jobs", "pause", "tick", "--until", "someday"][..],
             "error: until:",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "x",
+                "--interval",
+                "1m",
+                "--timeout",
+                "0s",
+                "--shell",
+                "true",
+            ][..],
+            "error: timeout: \"0s\" must be longer than zero",
+        ),
+        (
+            &[
+                "jobs",
+                "add",
+                "x",
+                "--interval",
+                "1m",
+                "--timeout",
+                "soon",
+                "--shell",
+                "true",
+            ][..],
+            "error: timeout: \"soon\" is not a duration",
         ),
         (&["history", "--limit", "x"][..], "error: invalid value 'x'"),
         (
@@ -331,5 +428,112 @@ fn the_readme_first_command_runs_the_example_and_jobs_fire() {
         ])
     );
     signal(&daemon, "INT");
+    assert!(wait_exit(&mut daemon).success());
+}
+
+#[test]
+fn calendars_of_the_file_skip_fire_times_on_every_job_that_excludes_them() {
+    let setup = Setup::new(
+        "calendars",
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [calendar.even-seconds]\ncron = \"*/2 * * * * *\"\n\n\
+         [[job]]\nid = \"odd\"\ncommand = [\"echo\", \"odd\"]\ninterval = { seconds = 1 }\n\
+         exclude = [\"even-seconds\"]\n\n\
+         [[job]]\nid = \"weekly\"\nshell = \"true\"\ncron = { day_of_week = 1, hour = 3 }\n",
+    );
+    let mut daemon = setup.start();
+    // A job added at run time names the file's calendar too.
+    setup.ok(&[
+        "jobs",
+        "add",
+        "odd-too",
+        "--interval",
+        "1s",
+        "--exclude",
+        "even-seconds",
+        "--shell",
+        "echo odd too",
+    ]);
+    let unknown = setup.tempora(&[
+        "jobs",
+        "add",
+        "nope",
+        "--interval",
+        "1s",
+        "--exclude",
+        "odd-seconds",
+        "--shell",
+        "true",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("exclude: \"odd-seconds\" is not a calendar of the configuration file"),
+        "{unknown:?}"
+    );
+    // `jobs show` says what a job excludes.
+    let shown = setup.json(&["jobs", "show", "odd-too"]);
+    assert_eq!(
+        shown["exclude"],
+        serde_json::json!({"even-seconds": {"cron": "*/2 * * * * *", "timezone": "UTC"}}),
+        "{shown}"
+    );
+    let shown = setup.ok(&["jobs", "show", "odd"]);
+    assert!(
+        shown.lines().any(|line| line.starts_with("exclude:")
+            && line.ends_with(" even-seconds: cron['*/2 * * * * *'] in UTC")),
+        "{shown}"
+    );
+    for id in ["odd", "odd-too"] {
+        setup.wait_until("three runs", || setup.count(id, "success") >= 3);
+        // Every run is on an odd second; the even ones were skipped, not
+        // recorded as missed.
+        for run in setup.runs(id) {
+            let second = timestamp(&run["scheduled_time"]).as_second();
+            assert_eq!(second.rem_euclid(2), 1, "{id}: {run}");
+            assert_ne!(run["status"], "missed", "{id}: {run}");
+        }
+    }
+    // `tempora next --job` shows the job's schedule with its calendar.
+    let shown = setup.ok(&["next", "--job", "odd-too", "--count", "4"]);
+    assert_eq!(shown.lines().count(), 4, "{shown}");
+    for line in shown.lines() {
+        let second = line.parse::<jiff::Timestamp>().unwrap().as_second();
+        assert_eq!(second.rem_euclid(2), 1, "{shown}");
+    }
+    // A reload with a changed calendar changes the jobs of the file that
+    // exclude it; a job added at run time keeps the calendar it was added
+    // with.
+    setup.write_config(
+        &std::fs::read_to_string(setup.config())
+            .unwrap()
+            .replace("*/2 * * * * *", "1-59/2 * * * * *"),
+    );
+    signal(&daemon, "HUP");
+    setup.wait_until("the reload is applied", || {
+        setup
+            .log()
+            .contains("the configuration was reloaded: changed odd (exclude)")
+    });
+    let even = |id: &str| {
+        setup
+            .runs(id)
+            .iter()
+            .filter(|run| timestamp(&run["scheduled_time"]).as_second().rem_euclid(2) == 0)
+            .count()
+    };
+    setup.wait_until("odd runs on even seconds", || even("odd") >= 2);
+    assert_eq!(even("odd-too"), 0);
+    // The daemon logs the file's warnings when it loads it.
+    let warning = "job \"weekly\": cron.day_of_week = 1 means Tuesday in the table form \
+                   (APScheduler's numbering, 0 = Monday); write \"tue\"";
+    let log = setup.log();
+    assert!(
+        log.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .any(|line| line["level"] == "WARN" && line["fields"]["message"] == warning),
+        "{log}"
+    );
+    signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
 }

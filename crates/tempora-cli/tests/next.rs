@@ -487,6 +487,95 @@ fn bad_input_exits_2_with_one_line_naming_the_field() {
     }
 }
 
+/// A configuration file holding `text` in a directory of its own; removed
+/// with the directory when dropped.
+struct ConfigFile {
+    dir: std::path::PathBuf,
+    path: String,
+}
+
+impl ConfigFile {
+    fn new(name: &str, text: &str) -> ConfigFile {
+        let dir = std::env::temp_dir().join(format!("tempora-next-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tempora.toml");
+        std::fs::write(&path, text).unwrap();
+        let path = path.to_str().unwrap().to_owned();
+        ConfigFile { dir, path }
+    }
+}
+
+impl Drop for ConfigFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn exclude_skips_the_times_of_the_configurations_calendars() {
+    let config = ConfigFile::new(
+        "exclude",
+        "[calendar.holidays]\ndates = [\"2026-12-25\"]\n\n\
+         [calendar.weekends]\nweekdays = [\"sat\", \"sun\"]\n",
+    );
+    let args = [
+        "crontab",
+        "0 9 * * *",
+        "--timezone",
+        "America/New_York",
+        "--now",
+        "2026-12-23 10:00",
+        "--count",
+        "3",
+    ];
+    // Without calendars: every day.
+    assert_eq!(
+        next(&args),
+        [
+            "2026-12-24T09:00:00-05:00",
+            "2026-12-25T09:00:00-05:00",
+            "2026-12-26T09:00:00-05:00"
+        ]
+    );
+    // Christmas (a Friday) and the weekend after it are skipped.
+    let mut excluded = args.to_vec();
+    excluded.extend(["--exclude", "holidays", "--exclude", "weekends"]);
+    excluded.extend(["--config", &config.path]);
+    assert_eq!(
+        next(&excluded),
+        [
+            "2026-12-24T09:00:00-05:00",
+            "2026-12-28T09:00:00-05:00",
+            "2026-12-29T09:00:00-05:00"
+        ]
+    );
+    // The trigger's flags without a subcommand take --exclude too.
+    assert_eq!(
+        next(&[
+            "--hour",
+            "9",
+            "--timezone",
+            "America/New_York",
+            "--now",
+            "2026-12-24 10:00",
+            "--count",
+            "1",
+            "--exclude",
+            "holidays",
+            "--config",
+            &config.path,
+        ]),
+        ["2026-12-26T09:00:00-05:00"]
+    );
+    let mut unknown = args.to_vec();
+    unknown.extend(["--exclude", "holydays", "--config", &config.path]);
+    assert_eq!(
+        refused(&unknown),
+        "error: exclude: \"holydays\" is not a calendar of the configuration file \
+         (defined: \"holidays\", \"weekends\"); define it in a [calendar.holydays] table"
+    );
+}
+
 #[test]
 fn help_is_printed_on_stdout_with_status_0() {
     for args in [

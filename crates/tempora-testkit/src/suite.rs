@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tempora::calendar::Calendar;
 use tempora::clock::SystemClock;
 use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
@@ -1128,6 +1129,87 @@ pub async fn run_history_keeps_exit_status_and_output(under_test: StoreUnderTest
             runs(again.as_ref(), RunQuery::new()).await,
             after,
             "another instance reads the same fields"
+        );
+    }
+    under_test.finish().await;
+}
+
+/// A job's exclusion calendars — every kind, with and without a zone of
+/// their own — come back from the store as they went in, and the job read
+/// back skips the fire times they exclude (another instance reads them
+/// too); a job without calendars stores none.
+pub async fn a_job_with_calendars_round_trips(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let calendar = |built: tempora::Result<Calendar>| {
+        built.unwrap_or_else(|error| panic!("the test's calendar is refused: {error}"))
+    };
+    // Every day at 09:00 in New York; the calendars leave Mondays only,
+    // except 2026-01-05 (a holiday).
+    let daily = CronTrigger::crontab("0 9 * * *")
+        .timezone("America/New_York")
+        .build()
+        .unwrap_or_else(|error| panic!("{error}"));
+    let with_calendars = build(
+        JobBuilder::new(TASK, daily)
+            .id("calendars")
+            .exclude_calendar(
+                "holidays",
+                calendar(Calendar::dates(["2026-01-05", "2026-12-25"]).build()),
+            )
+            .exclude_calendar("new-year", calendar(Calendar::yearly(["01-01"]).build()))
+            .exclude_calendar(
+                "weekends",
+                calendar(
+                    Calendar::weekdays(["sat", "sun"])
+                        .timezone("America/New_York")
+                        .build(),
+                ),
+            )
+            .exclude_calendar(
+                "mornings",
+                calendar(Calendar::daily("08:30", "09:30").timezone("UTC").build()),
+            )
+            .exclude_calendar(
+                "midweek",
+                calendar(Calendar::cron("* 9 * * tue-fri").build()),
+            ),
+    );
+    assert_eq!(
+        with_calendars.next_run_time(),
+        Some(at("2026-01-12T14:00:00Z")),
+        "the first Monday 09:00 in New York that no calendar excludes"
+    );
+    add(store, with_calendars.clone()).await;
+    add(store, job("plain", "2026-01-01T00:01:00Z")).await;
+    let back = get(store, "calendars")
+        .await
+        .unwrap_or_else(|| panic!("the job with calendars was added"));
+    assert_eq!(stored(&back), stored(&with_calendars));
+    assert_eq!(back.exclusions(), with_calendars.exclusions());
+    let monday = at("2026-01-12T14:00:00Z");
+    assert_eq!(
+        back.next_fire_time(Some(monday), monday),
+        Some(at("2026-01-19T14:00:00Z")),
+        "the job read back applies its calendars"
+    );
+    let plain = get(store, "plain")
+        .await
+        .unwrap_or_else(|| panic!("the plain job was added"));
+    assert!(plain.exclusions().is_empty());
+    assert!(stored(&plain).exclude.is_empty());
+    let listed = list(store).await;
+    assert_eq!(stored(find(&listed, "calendars")), stored(&with_calendars));
+    if under_test.can_reopen().is_ok() {
+        let again = under_test.reopened().await;
+        let back = must(
+            again.get_job("calendars").await,
+            "get from another instance",
+        )
+        .unwrap_or_else(|| panic!("another instance finds the job"));
+        assert_eq!(
+            stored(&back),
+            stored(&with_calendars),
+            "another instance reads the same calendars"
         );
     }
     under_test.finish().await;
@@ -2283,6 +2365,60 @@ fn edited(job: &Job, edit: impl FnOnce(&mut tempora::job::StoredJob)) -> Job {
     let mut stored = stored(job);
     edit(&mut stored);
     Job::from_stored(stored, job.store())
+}
+
+/// A job's run time limit (`timeout`) is kept: it reads back from the
+/// store as it was added, from a fresh instance too, survives an update
+/// that changes it and one that removes it; a job stored without the
+/// field (as earlier releases wrote it) reads as having no limit.
+pub async fn a_jobs_timeout_round_trips_and_older_jobs_have_none(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let limited = edited(&job("limited", T0), |stored| {
+        stored.timeout = Some(SignedDuration::from_millis(90_500));
+    });
+    add(store, limited.clone()).await;
+    let older = job("older", T0);
+    add(store, older.clone()).await;
+
+    let back = get(store, "limited")
+        .await
+        .unwrap_or_else(|| panic!("job \"limited\" was added"));
+    assert_eq!(back.timeout(), Some(SignedDuration::from_millis(90_500)));
+    assert_eq!(stored(&back), stored(&limited));
+    let older_back = get(store, "older")
+        .await
+        .unwrap_or_else(|| panic!("job \"older\" was added"));
+    assert_eq!(older_back.timeout(), None, "no field, no limit");
+    assert!(
+        !stored_json(&older_back, |_| {}).contains("timeout"),
+        "a job without a limit is stored without the field, as before"
+    );
+    if let Some(reopen) = under_test.reopener("a job's timeout after a restart") {
+        let reopened = reopen().await;
+        let again = must(reopened.get_job("limited").await, "read after reopening");
+        assert_eq!(
+            again.as_ref().and_then(Job::timeout),
+            Some(SignedDuration::from_millis(90_500)),
+            "kept across a restart"
+        );
+    }
+
+    let changed = edited(&limited, |stored| {
+        stored.timeout = Some(SignedDuration::from_secs(5));
+    });
+    must(store.update_job(changed).await, "change the timeout");
+    let back = get(store, "limited").await;
+    assert_eq!(
+        back.as_ref().and_then(Job::timeout),
+        Some(SignedDuration::from_secs(5))
+    );
+    let removed = edited(&limited, |stored| stored.timeout = None);
+    must(store.update_job(removed).await, "remove the timeout");
+    assert_eq!(
+        get(store, "limited").await.as_ref().and_then(Job::timeout),
+        None
+    );
+    under_test.finish().await;
 }
 
 /// A release after a change to other fields than the next run time (its

@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::calendar::{Calendar, Exclusions, next_included};
 use crate::error::{Error, Result};
 use crate::task::JobTask;
 use crate::trigger::Trigger;
@@ -284,6 +285,8 @@ pub(crate) struct JobOptions {
     pub(crate) max_instances: u32,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: OnInterrupted,
+    pub(crate) exclusions: Exclusions,
+    pub(crate) timeout: Option<SignedDuration>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -366,10 +369,59 @@ impl Job {
         self.next_run_time
     }
 
+    /// The calendars whose times the job does not fire at, by name, each
+    /// in its zone; see [`crate::calendar`].
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let trigger = CronTrigger::crontab("0 9 * * *").timezone("Asia/Tokyo").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .exclude_calendar("holidays", Calendar::dates(["2027-01-01"]).build()?)
+    ///     .build_at(&JobDefaults::default(), "2026-12-01T00:00:00Z".parse()?)?;
+    /// // A calendar without a zone takes the trigger's.
+    /// let zone = job.exclusions()["holidays"].zone().map(|zone| zone.name());
+    /// assert_eq!(zone, Some("Asia/Tokyo"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exclusions(&self) -> &Exclusions {
+        &self.options.exclusions
+    }
+
+    /// The next fire time of the job's trigger that none of its calendars
+    /// excludes, with the contract of [`Trigger::next_fire_time`]: what the
+    /// scheduler gives the job as its next run time.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let trigger = CronTrigger::crontab("0 12 * * *").timezone("UTC").build()?;
+    /// let job = JobBuilder::new("lunch", trigger)
+    ///     .exclude_calendar("weekends", Calendar::weekdays(["sat", "sun"]).build()?)
+    ///     .build_at(&JobDefaults::default(), "2026-11-27T13:00:00Z".parse()?)?; // a Friday
+    /// let friday = "2026-11-27T12:00:00Z".parse()?;
+    /// assert_eq!(job.next_fire_time(Some(friday), friday).unwrap().to_string(), "2026-11-30T12:00:00Z");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_fire_time(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
+        next_included(&self.trigger, &self.options.exclusions, previous, now)
+    }
+
     /// What happens to a run of it that is interrupted; see
     /// [`OnInterrupted`].
     pub fn on_interrupted(&self) -> OnInterrupted {
         self.options.on_interrupted
+    }
+
+    /// How long a run may take before it is stopped and recorded as
+    /// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout); `None`:
+    /// no limit. See [`JobBuilder::timeout`].
+    pub fn timeout(&self) -> Option<SignedDuration> {
+        self.options.timeout
     }
 
     /// The latest fire time a scheduler has taken for it — run, or recorded
@@ -465,6 +517,8 @@ impl Job {
             next_run_time: self.next_run_time,
             labels: options.labels.clone(),
             on_interrupted: options.on_interrupted,
+            exclude: options.exclusions.clone(),
+            timeout: options.timeout,
         })
     }
 
@@ -485,6 +539,8 @@ impl Job {
                 max_instances: stored.max_instances,
                 labels: stored.labels,
                 on_interrupted: stored.on_interrupted,
+                exclusions: stored.exclude,
+                timeout: stored.timeout,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
@@ -548,6 +604,38 @@ pub struct StoredJob {
     /// `skip` (the default), so older stored jobs still read.
     #[serde(default, skip_serializing_if = "OnInterrupted::is_skip")]
     pub on_interrupted: OnInterrupted,
+    /// The calendars the job excludes ([`Job::exclusions`]), by name, with
+    /// their rules and zones, so that a scheduler that does not know them
+    /// by name applies them too; left out of the JSON when there are none,
+    /// and empty when absent, so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exclude: Exclusions,
+    /// How long a run may take (an ISO 8601 duration such as `"PT30S"`);
+    /// left out of the JSON when there is no limit, and no limit when
+    /// absent, so older stored jobs still read. A limit of zero or less
+    /// does not read.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "positive_timeout"
+    )]
+    pub timeout: Option<SignedDuration>,
+}
+
+/// A stored `timeout`, refused unless more than zero.
+fn positive_timeout<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<SignedDuration>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let timeout: SignedDuration = text.parse().map_err(|error| {
+        serde::de::Error::custom(format!(
+            "timeout: {text:?} is not a duration like \"PT30S\" or \"30s\": {error}"
+        ))
+    })?;
+    check_timeout(timeout).map_err(serde::de::Error::custom)?;
+    Ok(Some(timeout))
 }
 
 impl StoredJob {
@@ -597,6 +685,11 @@ pub struct JobBuilder {
     pub(crate) replace_existing: bool,
     pub(crate) labels: BTreeMap<String, String>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    /// Calendars named, to be found among the scheduler's.
+    pub(crate) exclude: Vec<String>,
+    /// Calendars given, or found.
+    pub(crate) exclusions: Exclusions,
+    pub(crate) timeout: Option<SignedDuration>,
 }
 
 impl JobBuilder {
@@ -622,6 +715,9 @@ impl JobBuilder {
             replace_existing: false,
             labels: BTreeMap::new(),
             on_interrupted: None,
+            exclude: Vec::new(),
+            exclusions: Exclusions::new(),
+            timeout: None,
         }
     }
 
@@ -687,6 +783,57 @@ impl JobBuilder {
         self
     }
 
+    /// How long a run may take (more than zero): past it the run is
+    /// stopped and recorded as
+    /// [`RunStatus::Timeout`](crate::history::RunStatus::Timeout), with a
+    /// `JobError` event saying so. The limit counts from when the run
+    /// starts on its executor (not from its fire time), on the
+    /// scheduler's clock, and is kept in the job's stored form.
+    ///
+    /// How a run is stopped depends on how it runs:
+    ///
+    /// * an async task's future is dropped at the limit;
+    /// * a sync task (a thread) cannot be stopped from outside: its
+    ///   context is cancelled ([`JobContext::is_cancelled`](crate::task::JobContext::is_cancelled))
+    ///   and its outcome is recorded as a timeout at the limit; the job's
+    ///   instance stays taken until the thread returns, and what it
+    ///   returns then is logged and discarded;
+    /// * a run in a process pool's worker process is killed with the
+    ///   worker and its process group, and the worker is replaced for the
+    ///   next run (a program the task started in a process group of its
+    ///   own, as the [`COMMAND`](crate::task::COMMAND) task does, is not
+    ///   reached: give it its own
+    ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout) too);
+    /// * the [`COMMAND`](crate::task::COMMAND) task's program is killed
+    ///   with its process group, as at its own
+    ///   [`CommandArgs::timeout`](crate::task::CommandArgs::timeout): the
+    ///   smaller of the two applies, and the output tail is kept.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let now = "2026-01-01T00:00:00Z".parse()?;
+    /// let job = JobBuilder::new("report", trigger.clone())
+    ///     .timeout(SignedDuration::from_secs(30))
+    ///     .build_at(&JobDefaults::default(), now)?;
+    /// assert_eq!(job.timeout(), Some(SignedDuration::from_secs(30)));
+    /// assert_eq!(serde_json::to_value(job.to_stored()?)?["timeout"], "PT30S");
+    ///
+    /// let error = JobBuilder::new("report", trigger)
+    ///     .timeout(SignedDuration::ZERO)
+    ///     .build_at(&JobDefaults::default(), now)
+    ///     .unwrap_err();
+    /// assert_eq!(error.to_string(), "timeout: 0s is not positive");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeout(mut self, timeout: SignedDuration) -> JobBuilder {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// The first run time, instead of the trigger's first fire time
     /// (APScheduler's `next_run_time`).
     pub fn next_run_time(mut self, first: Timestamp) -> JobBuilder {
@@ -730,6 +877,89 @@ impl JobBuilder {
         self
     }
 
+    /// Excludes the calendars the scheduler knows by these names (see
+    /// [`SchedulerBuilder::calendar`](crate::scheduler::SchedulerBuilder::calendar)):
+    /// the job does not fire at the times they hold. The job keeps their
+    /// definitions, so changing a scheduler's calendar later does not
+    /// change the jobs added before.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::JobBuilder;
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let tasks = Tasks::new();
+    /// tasks.register("report", |_: JobContext, _: ()| Ok::<_, String>(()));
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .tasks(tasks)
+    ///     .calendar("holidays", Calendar::dates(["2026-12-25", "2027-01-01"]).build()?)
+    ///     .host_driven()?;
+    /// let trigger = CronTrigger::crontab("0 9 * * *").timezone("UTC").build()?;
+    /// let job = scheduler.add_job(JobBuilder::new("report", trigger).exclude(["holidays"]))?;
+    /// assert_eq!(job.exclusions().keys().collect::<Vec<_>>(), ["holidays"]);
+    ///
+    /// let unknown = JobBuilder::new("report", CronTrigger::crontab("0 9 * * *").timezone("UTC").build()?)
+    ///     .exclude(["holydays"]);
+    /// assert_eq!(
+    ///     scheduler.add_job(unknown).unwrap_err().to_string(),
+    ///     "exclude: \"holydays\" is not a calendar of the scheduler; known: \"holidays\""
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exclude<I, S>(mut self, names: I) -> JobBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Excludes `calendar` under `name`, given here rather than known to
+    /// the scheduler: for a job built with [`JobBuilder::build_at`] and put
+    /// straight into a store.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let night = Calendar::daily("22:00", "06:00").build()?;
+    /// let job = JobBuilder::new("poll", trigger)
+    ///     .exclude_calendar("night", night)
+    ///     .build_at(&JobDefaults::default(), "2026-06-01T21:30:00Z".parse()?)?;
+    /// assert_eq!(job.next_run_time().unwrap().to_string(), "2026-06-02T06:30:00Z");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exclude_calendar(mut self, name: impl Into<String>, calendar: Calendar) -> JobBuilder {
+        self.exclusions.insert(name.into(), calendar);
+        self
+    }
+
+    /// Finds the calendars named with [`JobBuilder::exclude`] among
+    /// `known`.
+    pub(crate) fn find_calendars(mut self, known: &Exclusions) -> Result<JobBuilder> {
+        for name in std::mem::take(&mut self.exclude) {
+            let Some(calendar) = known.get(&name) else {
+                let names: Vec<String> = known.keys().map(|name| format!("{name:?}")).collect();
+                let known = if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                };
+                return Err(Error::invalid(
+                    "exclude",
+                    format!("{name:?} is not a calendar of the scheduler; known: {known}"),
+                ));
+            };
+            self.exclusions.insert(name, calendar.clone());
+        }
+        Ok(self)
+    }
+
     /// Builds the job as a scheduler would at `now`, filling what is unset
     /// from `defaults`. Schedulers call it in `add_job`; call it yourself to
     /// put a job straight into a store.
@@ -737,11 +967,29 @@ impl JobBuilder {
     /// # Errors
     ///
     /// Field `args` when the arguments could not be serialized, `id` when it
-    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative.
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative;
+    /// `exclude` when a calendar is named with [`JobBuilder::exclude`] (only
+    /// a scheduler knows those: give it with [`JobBuilder::exclude_calendar`]),
+    /// or when the calendars exclude every fire time of a trigger that has
+    /// some (see [`crate::calendar`]).
+    /// is empty, `max_instances` when 0, `misfire_grace_time` when negative,
+    /// `timeout` when zero or negative.
     pub fn build_at(self, defaults: &JobDefaults, now: Timestamp) -> Result<Job> {
+        if let Some(name) = self.exclude.first() {
+            return Err(Error::invalid(
+                "exclude",
+                format!(
+                    "{name:?} is a calendar name, which only a scheduler resolves; \
+                     give the calendar with JobBuilder::exclude_calendar"
+                ),
+            ));
+        }
         let args = self.args.map_err(|message| {
             Error::invalid("args", format!("cannot be serialized to JSON: {message}"))
         })?;
+        if let Some(timeout) = self.timeout {
+            check_timeout(timeout)?;
+        }
         let max_instances = self.max_instances.unwrap_or(defaults.max_instances);
         if max_instances == 0 {
             return Err(Error::invalid(
@@ -775,8 +1023,32 @@ impl JobBuilder {
             Some(name) => Arc::from(name),
             None => Arc::clone(self.task.shared_name().unwrap_or(&id)),
         };
+        let zone = self.trigger.zone();
+        let exclusions: Exclusions = self
+            .exclusions
+            .iter()
+            .map(|(name, calendar)| (name.clone(), calendar.in_zone_unless_set(zone)))
+            .collect();
         let next_run_time = match self.first_run {
-            FirstRun::FromTrigger => self.trigger.next_fire_time(None, now),
+            FirstRun::FromTrigger => {
+                let next = next_included(&self.trigger, &exclusions, None, now);
+                if next.is_none()
+                    && !exclusions.is_empty()
+                    && let Some(first) = self.trigger.next_fire_time(None, now)
+                {
+                    let names: Vec<String> =
+                        exclusions.keys().map(|name| format!("{name:?}")).collect();
+                    return Err(Error::invalid(
+                        "exclude",
+                        format!(
+                            "the calendars {} exclude every fire time of the trigger from {} on",
+                            names.join(", "),
+                            zone.format(first)
+                        ),
+                    ));
+                }
+                next
+            }
             FirstRun::At(first) => Some(first),
             FirstRun::Paused => None,
         };
@@ -794,11 +1066,24 @@ impl JobBuilder {
                 max_instances,
                 labels: self.labels,
                 on_interrupted: self.on_interrupted.unwrap_or(defaults.on_interrupted),
+                exclusions,
+                timeout: self.timeout,
             }),
             next_run_time,
             previous_fire_time: None,
         })
     }
+}
+
+/// Refuses a time limit of zero or less.
+pub(crate) fn check_timeout(timeout: SignedDuration) -> Result<()> {
+    if timeout.is_positive() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "timeout",
+        format!("{timeout:#} is not positive"),
+    ))
 }
 
 /// A change to an existing job, for a scheduler's `modify_job`: only what is
@@ -820,6 +1105,7 @@ pub struct JobChanges {
     pub(crate) max_instances: Option<u32>,
     pub(crate) next_run_time: Option<Timestamp>,
     pub(crate) on_interrupted: Option<OnInterrupted>,
+    pub(crate) timeout: Option<Option<SignedDuration>>,
 }
 
 impl JobChanges {
@@ -838,6 +1124,7 @@ impl JobChanges {
             && self.max_instances.is_none()
             && self.next_run_time.is_none()
             && self.on_interrupted.is_none()
+            && self.timeout.is_none()
     }
 
     /// A new name.
@@ -885,6 +1172,13 @@ impl JobChanges {
     /// A new policy for interrupted runs.
     pub fn on_interrupted(mut self, policy: OnInterrupted) -> JobChanges {
         self.on_interrupted = Some(policy);
+        self
+    }
+
+    /// A new time limit for its runs (see [`JobBuilder::timeout`]);
+    /// `None` removes the limit.
+    pub fn timeout(mut self, timeout: Option<SignedDuration>) -> JobChanges {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -936,6 +1230,12 @@ impl JobChanges {
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;
+        }
+        if let Some(timeout) = self.timeout {
+            if let Some(timeout) = timeout {
+                check_timeout(timeout)?;
+            }
+            Arc::make_mut(&mut job.options).timeout = timeout;
         }
         Ok(())
     }

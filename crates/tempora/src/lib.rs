@@ -90,6 +90,7 @@
 
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod clock;
 pub mod config;
 mod error;

@@ -9,6 +9,7 @@
 //!   working directory that does not exist end the run with an error that
 //!   names the program, says what happened and ends with its stderr;
 //! * `env`, `clear_env` and `working_dir` reach the program;
+//! * the run's context reaches it as `TEMPORA_*` variables, over `env`;
 //! * bad arguments (an unknown field, an empty program, a timeout that is
 //!   not positive) are refused when the job is added, as field `args`.
 //!
@@ -47,6 +48,7 @@ fn env() -> Env {
     let scheduler = SchedulerBuilder::new()
         .clock(clock.clone())
         .timezone("UTC")
+        .node_id("node-c")
         .host_driven()
         .unwrap();
     let (sink, events) = mpsc::channel();
@@ -79,6 +81,12 @@ impl Env {
     fn run(&self, id: &str, args: &CommandArgs) -> Event {
         self.add(id, &serde_json::to_value(args).unwrap()).unwrap();
         self.scheduler.run_pending(self.clock.now());
+        self.result(id)
+    }
+
+    #[allow(clippy::disallowed_methods)] // real time, measured: a patience limit
+    /// The result of job `id`'s run.
+    fn result(&self, id: &str) -> Event {
         if let Some(event) = self.early.borrow_mut().remove(id) {
             return event;
         }
@@ -228,11 +236,73 @@ fn env_and_working_dir_reach_the_program() {
     let expected = format!("hello there\n{}\n", dir.canonicalize().unwrap().display());
     assert_eq!(output.stdout_tail, expected);
 
-    // With clear_env, only the given variables.
+    // With clear_env, only the given variables (and the run's context).
     let only = CommandArgs::new("/usr/bin/env")
         .env("ONLY", "1")
         .clear_env(true);
-    assert_eq!(env.output("clear_env", &only).stdout_tail, "ONLY=1\n");
+    let stdout = env.output("clear_env", &only).stdout_tail;
+    let given: Vec<&str> = stdout
+        .lines()
+        .filter(|line| !line.starts_with("TEMPORA_"))
+        .collect();
+    assert_eq!(given, ["ONLY=1"]);
+    assert!(stdout.contains("TEMPORA_JOB_ID=clear_env\n"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+    env.scheduler.shutdown(true).unwrap();
+}
+
+/// The variables of `file`, a program's `env` output, whose names start
+/// with `TEMPORA_`.
+fn tempora_vars(file: &std::path::Path) -> HashMap<String, String> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .filter(|(name, _)| name.starts_with("TEMPORA_"))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_program_gets_its_runs_context_in_its_environment() {
+    let env = env();
+    let dir = scratch("context");
+    let file = dir.join("env");
+    // A late run (the clock is past the fire time): the logical time is
+    // the fire time. A variable set in `env` is replaced by the run's.
+    let fire = env.clock.now();
+    env.clock.advance(SignedDuration::from_secs(42));
+    let args = sh("env > \"$1\"")
+        .arg("sh")
+        .arg(file.to_str().unwrap())
+        .env("TEMPORA_JOB_ID", "set by hand")
+        .env("OTHER", "kept");
+    let when = DateTrigger::new(fire);
+    env.scheduler
+        .add_job(
+            JobBuilder::new(COMMAND, when)
+                .id("ctx")
+                .args(&args)
+                .next_run_time(fire),
+        )
+        .unwrap();
+    env.scheduler.run_pending(env.clock.now());
+    let event = env.result("ctx");
+    assert_eq!(event.kind, EventKind::JobExecuted, "{event}");
+    let first = tempora_vars(&file);
+    assert_eq!(first["TEMPORA_JOB_ID"], "ctx");
+    assert_eq!(first["TEMPORA_SCHEDULED_TIME"], "2026-01-01T00:00:00Z");
+    assert_eq!(first["TEMPORA_ATTEMPT"], "1");
+    assert_eq!(first["TEMPORA_NODE"], "node-c");
+    let run_id = &first["TEMPORA_RUN_ID"];
+    assert_eq!(run_id.len(), 32, "{run_id}");
+    assert!(run_id.chars().all(|c| c.is_ascii_hexdigit()), "{run_id}");
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("OTHER=kept\n")
+    );
+
     let _ = std::fs::remove_dir_all(&dir);
     env.scheduler.shutdown(true).unwrap();
 }

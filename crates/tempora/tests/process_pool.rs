@@ -62,6 +62,10 @@ fn tasks() -> Tasks {
         Ok::<Value, String>(json!({
             "job_id": context.job_id(),
             "run_times": context.scheduled_run_times(),
+            "scheduled_time": context.scheduled_time(),
+            "attempt": context.attempt(),
+            "node": context.node(),
+            "run_id": context.run_id(),
         }))
     });
     tasks.register("pid", |_: JobContext, (): ()| {
@@ -151,6 +155,7 @@ fn pool(max_workers: usize) -> Pool {
     let scheduler = SchedulerBuilder::new()
         .clock(clock.clone())
         .timezone("UTC")
+        .node_id("node-p")
         .tasks(tasks())
         .executor(POOL, Executor::process_pool(max_workers).unwrap())
         .host_driven()
@@ -235,6 +240,12 @@ fn a_tasks_value_comes_back() {
     let context = pool.value("context", "context", &Value::Null);
     assert_eq!(context["job_id"], "context");
     assert_eq!(context["run_times"], json!(["2026-01-01T00:00:00Z"]));
+    // The worker's context is the run's: its logical time, attempt, node
+    // and id cross the process boundary.
+    assert_eq!(context["scheduled_time"], "2026-01-01T00:00:00Z");
+    assert_eq!(context["attempt"], 1);
+    assert_eq!(context["node"], "node-p");
+    assert_eq!(context["run_id"].as_str().map(str::len), Some(32));
     let worker = pool.value("pid", "pid", &Value::Null);
     assert_ne!(
         worker,
@@ -406,6 +417,55 @@ fn shutdown_without_waiting_kills_the_workers() {
 
 #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 #[cfg(unix)]
+fn a_run_past_its_timeout_is_killed_with_its_worker() {
+    let pool = pool(1);
+    let marker = std::env::temp_dir().join(format!(
+        "tempora-process-pool-{}-timeout",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&marker);
+    let limit = tempora::jiff::SignedDuration::from_secs(5);
+    pool.scheduler
+        .add_job(
+            JobBuilder::new("park", DateTrigger::new(pool.clock.now()))
+                .id("parked")
+                .executor(POOL)
+                .args(&json!(marker))
+                .timeout(limit),
+        )
+        .unwrap();
+    pool.scheduler.run_pending(pool.clock.now());
+    // The run has started once the worker wrote its pid.
+    let deadline = Instant::now() + PATIENCE;
+    let worker: u32 = loop {
+        if let Ok(text) = std::fs::read_to_string(&marker)
+            && let Ok(pid) = text.parse()
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the parked run never started");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let _ = std::fs::remove_file(&marker);
+    pool.clock.advance(limit);
+    let event = pool.result("parked");
+    assert_eq!(event.kind, EventKind::JobError);
+    assert_eq!(
+        event.error.as_deref(),
+        Some(
+            "timed out after 5s: the run was stopped at its job's timeout (its worker process \
+             was killed)"
+        )
+    );
+    assert!(is_gone(worker), "worker {worker} still runs");
+    // The next run gets a fresh worker.
+    let after = pool.value("pid_after", "pid", &Value::Null);
+    assert_ne!(after, json!(worker));
+    pool.scheduler.shutdown(true).unwrap();
+}
+
+#[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
+#[cfg(unix)]
 fn dropping_the_scheduler_lets_the_workers_exit() {
     let pool = pool(1);
     let worker = pool.value("pid", "pid", &Value::Null).as_u64().unwrap();
@@ -480,6 +540,10 @@ fn cases() -> Vec<Case> {
         (
             "shutdown_without_waiting_kills_the_workers",
             shutdown_without_waiting_kills_the_workers as fn(),
+        ),
+        (
+            "a_run_past_its_timeout_is_killed_with_its_worker",
+            a_run_past_its_timeout_is_killed_with_its_worker as fn(),
         ),
         (
             "dropping_the_scheduler_lets_the_workers_exit",

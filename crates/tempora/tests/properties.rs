@@ -36,7 +36,10 @@
 //! - intervals fire at exactly `start + k × period` within `[start, end]`;
 //! - calendar intervals fire on the dates APScheduler 3.11 steps to (years
 //!   and months keeping the day of the month, skipping dates that do not
-//!   exist), at the wall time resolved by the policies.
+//!   exist), at the wall time resolved by the policies;
+//! - a job excluding a calendar (a daily range or weekdays) fires at exactly
+//!   its trigger's fire times whose wall-clock time the calendar does not
+//!   hold (`excluded_fire_times_are_exactly_those_the_calendar_holds`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -1546,4 +1549,127 @@ fn calendar_interval_with_a_clock_set_back_answers_at_or_after_now() {
     let wanted = Some(at("2026-01-04 09:00"));
     assert_eq!(cron.next_fire_time(Some(previous), now), wanted);
     assert_eq!(calendar.next_fire_time(Some(previous), now), wanted);
+}
+
+/// A calendar of the exclusion property, with an independent reference of
+/// what it excludes: a daily range of wall-clock minutes `[from, to)`
+/// (wrapping past midnight when `to < from`), or a set of weekdays.
+#[derive(Debug, Clone)]
+enum Excluded {
+    Daily { from: u32, to: u32 },
+    Weekdays(u8),
+}
+
+impl Excluded {
+    fn calendar(&self, zone: &str) -> tempora::calendar::Calendar {
+        use tempora::calendar::Calendar;
+        let builder = match self {
+            Excluded::Daily { from, to } => Calendar::daily(
+                &format!("{:02}:{:02}", from / 60, from % 60),
+                &format!("{:02}:{:02}", to / 60, to % 60),
+            ),
+            Excluded::Weekdays(mask) => Calendar::weekdays(
+                ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(day, _)| mask & (1 << day) != 0)
+                    .map(|(_, name)| name),
+            ),
+        };
+        builder.timezone(zone).build().unwrap()
+    }
+
+    /// Whether the wall-clock time of `instant` in `tz` is excluded, by
+    /// jiff alone.
+    fn excludes(&self, tz: &TimeZone, instant: Timestamp) -> bool {
+        let wall = tz.to_datetime(instant);
+        match self {
+            Excluded::Daily { from, to } => {
+                let minute = u32::try_from(wall.hour()).unwrap() * 60
+                    + u32::try_from(wall.minute()).unwrap();
+                if from < to {
+                    (*from..*to).contains(&minute)
+                } else {
+                    minute >= *from || minute < *to
+                }
+            }
+            Excluded::Weekdays(mask) => mask & (1 << wall.weekday().to_monday_zero_offset()) != 0,
+        }
+    }
+}
+
+fn excluded() -> impl Strategy<Value = Excluded> {
+    prop_oneof![
+        // At least an hour included each day, so that every trigger of the
+        // property (a period of an hour at most) has fire times left.
+        (0u32..1440, 0u32..1440)
+            .prop_filter("an hour included", |(from, to)| {
+                from != to && (i64::from(*from) - i64::from(*to)).rem_euclid(1440) >= 60
+            })
+            .prop_map(|(from, to)| Excluded::Daily { from, to }),
+        (1u8..127).prop_map(Excluded::Weekdays),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A job's fire times with a calendar excluded are exactly its
+    /// trigger's fire times that the calendar does not exclude, judged by
+    /// jiff from the wall clock: the search's jumps over excluded spans
+    /// (interval arithmetic, cron searches, the end of a day or range, a
+    /// zone's change of offset) never pass over an included fire time,
+    /// around DST changes too.
+    #[test]
+    fn excluded_fire_times_are_exactly_those_the_calendar_holds(
+        zone_index in 0..ZONES.len(),
+        start in start(),
+        excluded in excluded(),
+        minutes in prop::sample::select(vec![1i64, 7, 15, 30, 60]),
+        cron in any::<bool>(),
+    ) {
+        use tempora::job::{JobBuilder, JobDefaults};
+        let name = ZONES[zone_index];
+        let zone = Zone::new(name).unwrap();
+        let tz = zone.time_zone().clone();
+        let now = start_instant(&tz, start);
+        let trigger: Trigger = if cron {
+            let expression = match minutes {
+                60 => "0 * * * *".to_owned(),
+                minutes => format!("*/{minutes} * * * *"),
+            };
+            CronTrigger::crontab(expression)
+                .timezone(name)
+                .build()
+                .unwrap()
+                .into()
+        } else {
+            IntervalTrigger::builder()
+                .minutes(minutes)
+                .start_date(now)
+                .timezone(name)
+                .build()
+                .unwrap()
+                .into()
+        };
+        let job = JobBuilder::new("t", trigger.clone())
+            .exclude_calendar("excluded", excluded.calendar(name))
+            .build_at(&JobDefaults::default(), now)
+            .unwrap();
+        let expected: Vec<Timestamp> = trigger
+            .fire_times(None, now)
+            .filter(|time| !excluded.excludes(&tz, *time))
+            .take(40)
+            .collect();
+        let mut found = Vec::new();
+        let mut next = job.next_run_time();
+        while let Some(time) = next {
+            if found.len() == expected.len() {
+                break;
+            }
+            found.push(time);
+            next = job.next_fire_time(Some(time), time);
+        }
+        prop_assert_eq!(found, expected, "{} excluding {:?} in {}", trigger, excluded, name);
+    }
 }

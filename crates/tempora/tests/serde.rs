@@ -135,3 +135,106 @@ fn triggers_are_cheap_to_share_between_threads() {
     fn sendable<T: Send + Sync + std::error::Error + 'static>() {}
     sendable::<tempora::Error>();
 }
+
+#[test]
+fn a_job_keeps_its_calendars_in_its_stored_form_and_older_jobs_read_without() {
+    use tempora::calendar::Calendar;
+    use tempora::job::{Job, JobBuilder, JobDefaults, StoredJob};
+
+    let trigger = CronTrigger::crontab("0 9 * * *")
+        .timezone("Europe/Paris")
+        .build()
+        .unwrap();
+    let job = JobBuilder::new("report", trigger)
+        .id("report")
+        .exclude_calendar(
+            "weekends",
+            Calendar::weekdays(["sat", "sun"]).build().unwrap(),
+        )
+        .build_at(&JobDefaults::default(), at("2026-11-27T12:00:00Z"))
+        .unwrap();
+    let json = serde_json::to_value(job.to_stored().unwrap()).unwrap();
+    // The calendar is stored resolved: in the trigger's zone.
+    assert_eq!(
+        json["exclude"],
+        serde_json::json!({"weekends": {"weekdays": ["sat", "sun"], "timezone": "Europe/Paris"}})
+    );
+    let stored: StoredJob = serde_json::from_value(json).unwrap();
+    let back = Job::from_stored(stored, "default");
+    assert_eq!(back.exclusions(), job.exclusions());
+    assert_eq!(back.next_run_time(), Some(at("2026-11-30T08:00:00Z")));
+
+    // A job stored before calendars existed reads with none.
+    let older = r#"{"version":1,"id":"a","name":"a","task":"t","args":null,
+      "trigger":{"type":"date","run_date":"2026-01-01T00:00:00Z","timezone":"UTC"},
+      "executor":"default","misfire_grace_time":null,"coalesce":true,"max_instances":1,
+      "next_run_time":"2026-01-01T00:00:00Z"}"#;
+    let stored: StoredJob = serde_json::from_str(older).unwrap();
+    assert!(stored.exclude.is_empty());
+    let without = Job::from_stored(stored, "default");
+    assert!(without.exclusions().is_empty());
+    // And a job without calendars writes no `exclude` key.
+    let json = serde_json::to_value(without.to_stored().unwrap()).unwrap();
+    assert!(json.get("exclude").is_none(), "{json}");
+}
+
+#[test]
+fn a_job_whose_every_fire_time_is_excluded_is_refused() {
+    use tempora::calendar::Calendar;
+    use tempora::job::{JobBuilder, JobDefaults};
+
+    let trigger = CronTrigger::crontab("0 9 * * sat")
+        .timezone("UTC")
+        .build()
+        .unwrap();
+    let error = JobBuilder::new("report", trigger)
+        .exclude_calendar(
+            "weekends",
+            Calendar::weekdays(["sat", "sun"]).build().unwrap(),
+        )
+        .build_at(&JobDefaults::default(), at("2026-01-01T00:00:00Z"))
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "exclude: the calendars \"weekends\" exclude every fire time of the trigger \
+         from 2026-01-03T09:00:00+00:00 on"
+    );
+}
+
+/// A stored job as an earlier release wrote it (no `timeout`), with
+/// `extra` fields added.
+fn stored_job_json(extra: &str) -> String {
+    format!(
+        r#"{{"version":1,"id":"a","name":"a","task":"t","args":null,
+        "trigger":{{"type":"date","run_date":"2026-01-01T00:00:00Z","timezone":"UTC"}},
+        "executor":"default","misfire_grace_time":null,"coalesce":true,"max_instances":1,
+        "next_run_time":"2026-01-01T00:00:00Z"{extra}}}"#
+    )
+}
+
+#[test]
+fn a_stored_jobs_timeout_reads_and_is_absent_in_older_jobs() {
+    use tempora::job::{Job, StoredJob};
+    let older: StoredJob = serde_json::from_str(&stored_job_json("")).unwrap();
+    assert_eq!(older.timeout, None);
+    assert_eq!(Job::from_stored(older, "default").timeout(), None);
+
+    let limited: StoredJob =
+        serde_json::from_str(&stored_job_json(r#","timeout":"PT1M30S""#)).unwrap();
+    assert_eq!(limited.timeout, Some(SignedDuration::from_secs(90)));
+    let job = Job::from_stored(limited.clone(), "default");
+    assert_eq!(job.timeout(), Some(SignedDuration::from_secs(90)));
+    let written = serde_json::to_value(job.to_stored().unwrap()).unwrap();
+    assert_eq!(written["timeout"], "PT1M30S");
+    assert_eq!(job.to_stored().unwrap(), limited);
+
+    for (timeout, says) in [
+        ("PT0S", "timeout: 0s is not positive"),
+        ("-PT5S", "timeout: 5s ago is not positive"),
+        ("soon", "timeout: \"soon\" is not a duration"),
+    ] {
+        let json = stored_job_json(&format!(r#","timeout":"{timeout}""#));
+        let error = serde_json::from_str::<StoredJob>(&json).unwrap_err();
+        assert!(error.to_string().contains(says), "{timeout}: {error}");
+    }
+}

@@ -79,7 +79,7 @@ fn a_reload_applies_every_change_of_the_file() {
     });
     let jobs = setup.json(&["jobs"]);
     assert_eq!(job(&jobs, "a").unwrap()["max_instances"], 2, "{jobs}");
-    assert_eq!(job(&jobs, "a").unwrap()["args"]["timeout"], "10s", "{jobs}");
+    assert_eq!(job(&jobs, "a").unwrap()["timeout"], "10s", "{jobs}");
 
     setup.write_config(AFTER);
     signal(&daemon, "HUP");
@@ -98,7 +98,7 @@ fn a_reload_applies_every_change_of_the_file() {
     assert!(job(&jobs, "b").is_none(), "{jobs}");
     let a = job(&jobs, "a").unwrap();
     assert_eq!(a["max_instances"], 1, "{jobs}");
-    assert!(a["args"].get("timeout").is_none(), "{jobs}");
+    assert!(a["timeout"].is_null(), "{jobs}");
     assert_eq!(job(&jobs, "c").unwrap()["paused"], true, "{jobs}");
     assert_eq!(job(&jobs, "d").unwrap()["paused"], false, "{jobs}");
 

@@ -14,10 +14,13 @@ use std::panic::AssertUnwindSafe;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::Result;
-use crate::task::{JobContext, RunError, RunFuture, RunResult, RunSignals, TaskCall, TaskFn};
+use crate::sync::lock;
+use crate::task::{
+    JobContext, RunError, RunFuture, RunResult, RunScope, RunSignals, TaskCall, TaskFn,
+};
 
 use self::process_pool::ProcessPool;
 use self::thread_pool::ThreadPool;
@@ -79,13 +82,17 @@ pub(crate) struct Run {
     /// The latest start its misfire grace time allows, checked when a
     /// worker takes it from the queue; `None`: any time.
     pub(crate) start_by: Option<StartBy>,
+    /// Which attempt at its fire time the run is: 1 for a first run.
+    pub(crate) attempt: u32,
+    /// The run's own cancellation, id and time limit, shared with its
+    /// context.
+    pub(crate) scope: Arc<RunScope>,
     pub(crate) done: Arc<dyn Completion>,
 }
 
 /// What the runs of one claimed batch that call one task on one executor
 /// share: held once for them all, so that handing a run over and ending it
 /// touch one shared count, not one per part.
-#[derive(Debug)]
 pub(crate) struct RunTarget {
     /// The name of the store its jobs are in.
     pub(crate) store: Arc<str>,
@@ -98,6 +105,21 @@ pub(crate) struct RunTarget {
     /// The scheduler's requests to its runs: to stop (cancellation), and
     /// to finish soon (stopping: a shutdown with a time limit).
     pub(crate) signals: Arc<RunSignals>,
+    /// The scheduler's node id, for the runs' contexts.
+    pub(crate) node: Arc<str>,
+    /// The scheduler's clock, which measures the runs' time limits.
+    pub(crate) clock: Arc<dyn crate::clock::Clock>,
+}
+
+impl fmt::Debug for RunTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunTarget")
+            .field("store", &self.store)
+            .field("executor", &self.executor_name)
+            .field("task", &self.task)
+            .field("node", &self.node)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The latest instant a queued run may start, by the scheduler's clock;
@@ -111,8 +133,15 @@ pub(crate) struct StartBy {
 
 /// What is told when a run ends, on the thread that ran it.
 pub(crate) trait Completion: Send + Sync {
-    /// Takes the report of a run that ended.
+    /// Takes the report of a run that ended — or, when
+    /// [`RunReport::still_running`], of a sync run whose time limit passed
+    /// while its thread still runs it: [`Completion::returned_late`]
+    /// follows when the thread returns.
     fn complete(self: Arc<Self>, report: RunReport);
+
+    /// The thread of a run reported at its time limit has returned; what
+    /// it returned (`report`) came too late and is discarded.
+    fn returned_late(self: Arc<Self>, report: RunReport);
 }
 
 /// What an executor reports when a run ends.
@@ -123,6 +152,9 @@ pub(crate) struct RunReport {
     pub(crate) target: Arc<RunTarget>,
     pub(crate) run_times: Vec<Timestamp>,
     pub(crate) outcome: RunOutcome,
+    /// The outcome is a time-out reported at the limit while the run's
+    /// thread still runs it (it cannot be stopped from outside).
+    pub(crate) still_running: bool,
 }
 
 impl Run {
@@ -130,8 +162,11 @@ impl Run {
         JobContext::for_run(
             Arc::clone(&self.job_id),
             Arc::from(self.run_times.as_slice()),
+            Arc::clone(&self.target.node),
             Arc::clone(&self.target.signals),
+            Arc::clone(&self.scope),
         )
+        .with_attempt(self.attempt)
     }
 
     fn finish(self, outcome: RunOutcome) {
@@ -140,8 +175,74 @@ impl Run {
             target: self.target,
             run_times: self.run_times,
             outcome,
+            still_running: false,
         };
         self.done.complete(report);
+    }
+
+    /// The instant past which the run is stopped, by the scheduler's
+    /// clock, counted from now (when it starts); `None` without a limit.
+    fn deadline(&self) -> Option<Timestamp> {
+        let limit = self.scope.timeout()?;
+        let now = self.target.clock.now();
+        Some(now.saturating_add(limit).unwrap_or(Timestamp::MAX))
+    }
+
+    /// Starts watching the time limit of a run whose task runs on a thread
+    /// (which cannot be stopped from outside): at the limit its context is
+    /// cancelled and its outcome reported as a time-out, while the thread
+    /// runs on. `None` when it has no limit.
+    fn watch_thread(&self, runtime: &tokio::runtime::Handle) -> Option<ThreadWatch> {
+        let deadline = self.deadline()?;
+        let reported = Arc::new(Mutex::new(Reported::Not));
+        let early = RunReport {
+            job_id: Arc::clone(&self.job_id),
+            target: Arc::clone(&self.target),
+            run_times: self.run_times.clone(),
+            outcome: RunOutcome::Error(timed_out(self.scope.timeout())),
+            still_running: true,
+        };
+        let (scope, done) = (Arc::clone(&self.scope), Arc::clone(&self.done));
+        let clock = Arc::clone(&self.target.clock);
+        let first = Arc::clone(&reported);
+        let watcher = runtime.spawn(async move {
+            crate::clock::sleep_until(&*clock, deadline).await;
+            scope.cancel_timed_out();
+            // Held while the outcome is told, so that a thread returning
+            // meanwhile tells its late return only after it.
+            let mut reported = lock(&first);
+            if *reported == Reported::Not {
+                *reported = Reported::AtTheLimit;
+                done.complete(early);
+            }
+        });
+        Some(ThreadWatch { reported, watcher })
+    }
+
+    /// Ends a run whose thread returned `outcome`: reports it, unless its
+    /// time limit reported it already (then the outcome came too late).
+    fn finish_watched(self, watch: Option<ThreadWatch>, outcome: RunOutcome) {
+        let Some(watch) = watch else {
+            return self.finish(outcome);
+        };
+        watch.watcher.abort();
+        let at_the_limit = {
+            let mut reported = lock(&watch.reported);
+            let before = *reported;
+            *reported = Reported::Returned;
+            before == Reported::AtTheLimit
+        };
+        if !at_the_limit {
+            return self.finish(outcome);
+        }
+        let report = RunReport {
+            job_id: self.job_id,
+            target: self.target,
+            run_times: self.run_times,
+            outcome,
+            still_running: false,
+        };
+        self.done.returned_late(report);
     }
 
     /// Runs a task on the current thread, catching a panic; async tasks are
@@ -158,14 +259,74 @@ impl Run {
             ));
             return;
         }
+        let watch = match self.target.task.call {
+            TaskCall::Sync(_) => self.watch_thread(runtime),
+            TaskCall::Async(_) => None,
+        };
+        let deadline = self.deadline();
         let outcome = call_task(
             &self.target.task,
             self.context(),
             self.args.clone(),
-            |future| runtime.block_on(future),
+            |future| runtime.block_on(self.within_limit(future, deadline)),
         );
-        self.finish(outcome);
+        self.finish_watched(watch, outcome);
     }
+
+    /// `future` (an async task's run), stopped at `deadline`: its context
+    /// is cancelled, and the future dropped — or, for a task that
+    /// [stops itself](TaskFn::stops_itself), awaited as it ends.
+    /// Without a deadline, `future` as it is.
+    fn within_limit(&self, future: RunFuture, deadline: Option<Timestamp>) -> RunFuture {
+        let Some(deadline) = deadline else {
+            return future;
+        };
+        let scope = Arc::clone(&self.scope);
+        let clock = Arc::clone(&self.target.clock);
+        let stops_itself = self.target.task.stops_itself;
+        Box::pin(async move {
+            let mut future = future;
+            tokio::select! {
+                biased;
+                result = &mut future => result,
+                () = crate::clock::sleep_until(&*clock, deadline) => {
+                    scope.cancel_timed_out();
+                    if stops_itself {
+                        future.await
+                    } else {
+                        Err(timed_out(scope.timeout()))
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// A sync run's watch over its time limit.
+struct ThreadWatch {
+    /// Who reported the run first: the watcher at the limit, or the
+    /// thread returning.
+    reported: Arc<Mutex<Reported>>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+/// Whether a watched sync run was reported, and by whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reported {
+    Not,
+    /// At its time limit, while its thread runs on.
+    AtTheLimit,
+    /// When its thread returned.
+    Returned,
+}
+
+/// The error of a run stopped at its job's time limit `limit`.
+fn timed_out(limit: Option<jiff::SignedDuration>) -> RunError {
+    let limit = limit.unwrap_or_default();
+    RunError::new(format!(
+        "timed out after {limit:#}: the run was stopped at its job's timeout"
+    ))
+    .timed_out()
 }
 
 /// Calls `task` on the current thread, catching a panic; an async task's
@@ -328,7 +489,9 @@ impl Executor {
     ///   end with an error; with waiting, the runs in progress finish first.
     ///   A pool dropped without a shutdown closes its workers' standard
     ///   input once its queue is done, and they exit.
-    /// * A task in a worker never sees its context cancelled.
+    /// * A task in a worker never sees its context cancelled; at its job's
+    ///   [`timeout`](crate::job::JobBuilder::timeout) the worker process
+    ///   is killed, with its process group, and replaced for the next run.
     /// * A program that forgot to serve would run its whole `main` again in
     ///   each worker. To keep that from multiplying processes, a process
     ///   started as a worker refuses to build a process pool (and a pool
@@ -436,12 +599,20 @@ fn check_max_workers(max_workers: usize) -> Result<()> {
 fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
     let context = run.context();
     let args = run.args.clone();
-    let handle = match &run.target.task.call {
+    let (handle, watch) = match &run.target.task.call {
         TaskCall::Sync(function) => {
             let function = function.clone();
-            runtime.spawn_blocking(move || function(context, args))
+            let watch = run.watch_thread(runtime);
+            (
+                runtime.spawn_blocking(move || function(context, args)),
+                watch,
+            )
         }
-        TaskCall::Async(function) => runtime.spawn(function(context, args)),
+        TaskCall::Async(function) => {
+            let deadline = run.deadline();
+            let future = run.within_limit(function(context, args), deadline);
+            (runtime.spawn(future), None)
+        }
     };
     runtime.spawn(async move {
         let outcome = match handle.await {
@@ -449,6 +620,6 @@ fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
             Err(error) if error.is_panic() => RunOutcome::from_panic(error.into_panic()),
             Err(_) => RunOutcome::error("the run was cancelled at shutdown"),
         };
-        run.finish(outcome);
+        run.finish_watched(watch, outcome);
     });
 }

@@ -20,7 +20,8 @@
 //!
 //! ```text
 //! worker → pool   {"ready":{"version":2,"pid":4242}}          once, at start
-//! pool → worker   {"task":"crunch","args":10,"job_id":"j","run_times":["2026-01-01T00:00:00Z"]}
+//! pool → worker   {"task":"crunch","args":10,"job_id":"j","run_times":["2026-01-01T00:00:00Z"],
+//!                  "attempt":1,"run_id":"…","node":"n1"}
 //! worker → pool   {"ok":55} | {"error":{"message":"text"}} | {"panic":"message"}
 //! ```
 //!
@@ -81,7 +82,7 @@ use serde_json::Value;
 use super::{Run, RunOutcome, call_task};
 use crate::sync::lock;
 pub use crate::task::PROCESS_WORKER_ENV;
-use crate::task::{JobContext, JobTask, RunError, Tasks};
+use crate::task::{JobContext, JobTask, RunError, RunScope, Tasks};
 
 /// The version of the protocol, checked when a worker says it is ready.
 const PROTOCOL_VERSION: u32 = 2;
@@ -95,6 +96,15 @@ struct Request {
     args: Value,
     job_id: String,
     run_times: Vec<Timestamp>,
+    /// Which attempt the run is (1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attempt: Option<u32>,
+    /// The run's id, so that the task sees the one the scheduler knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    run_id: Option<String>,
+    /// The scheduler's node id.
+    #[serde(default)]
+    node: String,
 }
 
 /// A message from a worker to the pool.
@@ -225,7 +235,14 @@ fn run_request(
             request.task
         )));
     };
-    let context = JobContext::new(&request.job_id, request.run_times);
+    let context = JobContext::for_run(
+        Arc::from(request.job_id),
+        Arc::from(request.run_times),
+        Arc::from(request.node),
+        Arc::default(),
+        Arc::new(RunScope::with_id(request.run_id, None)),
+    )
+    .with_attempt(request.attempt.unwrap_or(1));
     let outcome = call_task(&task, context, request.args, |future| {
         if runtime.is_none() {
             let built = tokio::runtime::Builder::new_current_thread()
@@ -416,6 +433,9 @@ impl Worker {
             args: run.args.clone(),
             job_id: run.job_id.to_string(),
             run_times: run.run_times.clone(),
+            attempt: Some(run.attempt),
+            run_id: Some(run.scope.run_id().to_string()),
+            node: run.target.node.to_string(),
         };
         let mut line = match serde_json::to_string(&request) {
             Ok(line) => line,
@@ -447,7 +467,20 @@ impl Worker {
                 }
             }
         }
-        match self.receive() {
+        let limit = self.watch_limit(run);
+        let reply = self.receive();
+        let timed_out = limit.is_some_and(|(killed, watcher)| {
+            watcher.abort();
+            killed.load(Ordering::SeqCst)
+        });
+        if timed_out && reply.is_none() {
+            let status = self.reap();
+            tracing::warn!(worker = self.index, %status, job = %run.job_id, "worker process killed at the run's timeout");
+            let mut error = super::timed_out(run.scope.timeout());
+            error.message.push_str(" (its worker process was killed)");
+            return RunOutcome::Error(error);
+        }
+        match reply {
             Some(Reply::Ok(value)) => RunOutcome::Success(value),
             Some(Reply::Error(error)) => RunOutcome::Error(error),
             Some(Reply::Panic(message)) => RunOutcome::Panic(message),
@@ -471,6 +504,27 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Watches the time limit of `run`, which its worker process runs now:
+    /// at the limit the worker is killed, with its process group (what the
+    /// task started), and the flag returned is set. `None` without a
+    /// limit.
+    fn watch_limit(&self, run: &Run) -> Option<(Arc<AtomicBool>, tokio::task::JoinHandle<()>)> {
+        let deadline = run.deadline()?;
+        let killed = Arc::new(AtomicBool::new(false));
+        let (slot, scope) = (Arc::clone(&self.slot), Arc::clone(&run.scope));
+        let clock = Arc::clone(&run.target.clock);
+        let flag = Arc::clone(&killed);
+        let watcher = run.target.runtime.spawn(async move {
+            crate::clock::sleep_until(&*clock, deadline).await;
+            flag.store(true, Ordering::SeqCst);
+            scope.cancel_timed_out();
+            if let Some(child) = lock(&slot).as_mut() {
+                kill_group(child);
+            }
+        });
+        Some((killed, watcher))
     }
 
     /// Starts the worker process unless it runs, and waits until it is
@@ -610,6 +664,20 @@ impl Worker {
             None => "status unknown".to_owned(),
         }
     }
+}
+
+/// Kills a worker process and its process group (it leads one): the
+/// programs its task started go with it.
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        // It may have exited already; the kill below reports nothing else.
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
 }
 
 #[cfg(test)]

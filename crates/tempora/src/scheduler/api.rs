@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use super::{AsyncScheduler, SchedulerState, SyncScheduler};
+use crate::calendar::Calendar;
 use crate::error::Result;
 use crate::event::Listeners;
 use crate::executor::Executor;
@@ -216,6 +217,34 @@ scheduler_api! {
         ///
         /// Not found.
         fn remove_store(&self, name: &str) -> Result<()> => |engine| engine.remove_store(name);
+
+        /// Adds the calendar `name`, or replaces it, for jobs added from now
+        /// on to exclude by name (see
+        /// [`SchedulerBuilder::calendar`](crate::scheduler::SchedulerBuilder::calendar));
+        /// jobs added before keep the definition they were added with.
+        ///
+        /// # Errors
+        ///
+        /// Field `calendar` when the name is empty.
+        ///
+        /// ```
+        /// use tempora::calendar::Calendar;
+        /// use tempora::job::JobBuilder;
+        /// use tempora::scheduler::SchedulerBuilder;
+        /// use tempora::task::{JobContext, Tasks};
+        /// use tempora::trigger::CronTrigger;
+        ///
+        /// let tasks = Tasks::new();
+        /// tasks.register("wake", |_: JobContext, _: ()| Ok::<_, String>(()));
+        /// let scheduler = SchedulerBuilder::new().tasks(tasks).host_driven()?;
+        /// scheduler.add_calendar("christmas", Calendar::yearly(["12-25"]).build()?)?;
+        /// let trigger = CronTrigger::crontab("0 8 * * *").timezone("UTC").build()?;
+        /// let job = scheduler.add_job(JobBuilder::new("wake", trigger).exclude(["christmas"]))?;
+        /// assert!(job.exclusions().contains_key("christmas"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        fn add_calendar(&self, name: &str, calendar: Calendar) -> Result<()>
+            => |engine| engine.add_calendar(name, calendar);
 
         /// Adds an executor under `name`.
         ///

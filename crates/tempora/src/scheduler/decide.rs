@@ -13,7 +13,6 @@ use std::collections::VecDeque;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::job::{Job, MisfireGraceTime};
-use crate::trigger::Trigger;
 
 /// The most run times one decision lists; a job overdue by more fire times
 /// than this (a per-second job after a week down) is still decided
@@ -66,10 +65,10 @@ impl Span {
     }
 }
 
-/// Walks a trigger's fire times from a job's next run time on, counting
-/// its steps.
+/// Walks a job's fire times (those of its trigger that none of its
+/// calendars excludes) from its next run time on, counting its steps.
 struct Walk<'a> {
-    trigger: &'a Trigger,
+    job: &'a Job,
     now: Timestamp,
     /// The next fire time not decided yet.
     next: Option<Timestamp>,
@@ -81,12 +80,13 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// The fire time after `time`, one step; `None` when the trigger is
-    /// exhausted or does not move forward (a trigger that does not is
-    /// exhausted rather than looping for ever).
+    /// The fire time after `time`, one step (excluded fire times are
+    /// passed over within it: they are neither run nor missed); `None` when
+    /// the trigger is exhausted or does not move forward (a trigger that
+    /// does not is exhausted rather than looping for ever).
     fn after(&mut self, time: Timestamp) -> Option<Timestamp> {
         self.steps = self.steps.saturating_sub(1);
-        self.trigger
+        self.job
             .next_fire_time(Some(time), self.now)
             .filter(|following| *following > time)
     }
@@ -116,7 +116,7 @@ impl Walk<'_> {
         }
     }
 
-    /// For an interval trigger without jitter: passes over the fire times
+    /// For an interval trigger without jitter or calendars: passes over the fire times
     /// from `time` (the next one) before `limit` at once, after checking
     /// with one step that `time` is on the trigger's grid. How many it
     /// passed over; `None` when it cannot.
@@ -207,12 +207,17 @@ pub(crate) fn decide(job: &Job, now: Timestamp) -> Decision {
 /// still due, is where the next decision goes on.
 pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
     let mut walk = Walk {
-        trigger: &job.trigger,
+        job,
         now,
         next: job.next_run_time,
         last: None,
         steps: steps.max(1),
-        fixed: job.trigger.fixed_steps(),
+        // Calendars leave gaps in the grid: those fire times are stepped.
+        fixed: job
+            .exclusions()
+            .is_empty()
+            .then(|| job.trigger.fixed_steps())
+            .flatten(),
     };
     if let Some(taken) = job.previous_fire_time {
         let after = taken
@@ -470,6 +475,39 @@ pub(super) mod tests {
         }
         assert_eq!(missed, 1440);
         assert_eq!(parts, 3);
+    }
+
+    #[test]
+    fn excluded_fire_times_are_neither_run_nor_missed() {
+        use crate::calendar::Calendar;
+        let start = at("2026-01-01T00:00:00Z");
+        let trigger = IntervalTrigger::builder()
+            .minutes(1)
+            .start_date(start)
+            .timezone("UTC")
+            .build()
+            .unwrap();
+        let job = JobBuilder::new("t", trigger)
+            .coalesce(false)
+            .misfire_grace_time(MisfireGraceTime::Limit(SignedDuration::from_secs(150)))
+            .exclude_calendar("odd", Calendar::cron("1-59/2 * * * *").build().unwrap())
+            .build_at(&JobDefaults::default(), start)
+            .unwrap();
+        // 00:00 to 00:06: the odd minutes are excluded; 00:00 and 00:02 are
+        // missed (beyond 150 s), 00:04 and 00:06 run.
+        let decision = decide(&job, at("2026-01-01T00:06:00Z"));
+        assert_eq!(
+            decision.missed,
+            vec![at("2026-01-01T00:00:00Z"), at("2026-01-01T00:02:00Z")]
+        );
+        assert_eq!(
+            decision.runs,
+            vec![
+                vec![at("2026-01-01T00:04:00Z")],
+                vec![at("2026-01-01T00:06:00Z")]
+            ]
+        );
+        assert_eq!(decision.next_run_time, Some(at("2026-01-01T00:08:00Z")));
     }
 
     #[test]

@@ -62,6 +62,7 @@ use std::sync::{Arc, Mutex};
 use jiff::{SignedDuration, Timestamp};
 
 use self::engine::{Engine, Parts};
+use crate::calendar::{Calendar, Exclusions};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::event::Listeners;
@@ -156,6 +157,7 @@ pub struct SchedulerBuilder {
     store_recheck_interval: SignedDuration,
     stores: Vec<(String, Arc<dyn JobStore>)>,
     executors: Vec<(String, Executor)>,
+    calendars: Exclusions,
 }
 
 impl fmt::Debug for SchedulerBuilder {
@@ -189,6 +191,7 @@ impl SchedulerBuilder {
             store_recheck_interval: DEFAULT_STORE_RECHECK_INTERVAL,
             stores: Vec::new(),
             executors: Vec::new(),
+            calendars: Exclusions::new(),
         }
     }
 
@@ -338,6 +341,37 @@ impl SchedulerBuilder {
         self
     }
 
+    /// Adds the calendar `name`, which jobs exclude by name
+    /// ([`JobBuilder::exclude`](crate::job::JobBuilder::exclude)); a
+    /// calendar without a zone takes that of the job's trigger. A name
+    /// given again replaces the calendar.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::JobBuilder;
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let tasks = Tasks::new();
+    /// tasks.register("sync", |_: JobContext, _: ()| Ok::<_, String>(()));
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .tasks(tasks)
+    ///     .calendar("weekends", Calendar::weekdays(["sat", "sun"]).build()?)
+    ///     .calendar("maintenance-window", Calendar::daily("02:00", "04:00").timezone("UTC").build()?)
+    ///     .host_driven()?;
+    /// let trigger = CronTrigger::crontab("*/30 * * * *").timezone("UTC").build()?;
+    /// let job = scheduler.add_job(
+    ///     JobBuilder::new("sync", trigger).exclude(["weekends", "maintenance-window"]),
+    /// )?;
+    /// assert_eq!(job.exclusions().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn calendar(mut self, name: impl Into<String>, calendar: Calendar) -> SchedulerBuilder {
+        self.calendars.insert(name.into(), calendar);
+        self
+    }
+
     fn parts(mut self) -> Result<Parts> {
         let timezone = self.timezone?;
         if self.lease < MIN_LEASE {
@@ -390,6 +424,7 @@ impl SchedulerBuilder {
             store_recheck_interval: self.store_recheck_interval,
             stores: self.stores,
             executors: self.executors,
+            calendars: self.calendars,
         })
     }
 

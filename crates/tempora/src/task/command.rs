@@ -34,7 +34,26 @@ use crate::sync::lock;
 /// signal or runs past its [`CommandArgs::timeout`]; at the timeout (and
 /// when the scheduler shuts down without waiting) its whole process group
 /// is killed, so what it started dies with it. A shutdown with a time limit
-/// sends the group `SIGTERM` first, and kills it at the limit.
+/// sends the group `SIGTERM` first, and kills it at the limit. A job's own
+/// [`timeout`](crate::job::JobBuilder::timeout) kills the group the same
+/// way: whichever of the two limits comes first applies.
+///
+/// The program also gets its run's context in its environment, so that a
+/// script can log which run it is, or do its work once per fire time
+/// (a retry has the same job id and scheduled time):
+///
+/// | variable | value |
+/// |---|---|
+/// | `TEMPORA_JOB_ID` | the job's id ([`JobContext::job_id`]) |
+/// | `TEMPORA_RUN_ID` | the run's own id ([`JobContext::run_id`]) |
+/// | `TEMPORA_SCHEDULED_TIME` | the run's logical time, RFC 3339 in UTC, e.g. `2026-01-01T09:00:00Z` ([`JobContext::scheduled_time`]) |
+/// | `TEMPORA_ATTEMPT` | `1` for a first run, more for a retry ([`JobContext::attempt`]) |
+/// | `TEMPORA_NODE` | the scheduler's node id ([`JobContext::node`]) |
+///
+/// They are set last, over the inherited environment and over
+/// [`CommandArgs::env`] (a variable of the same name set there is
+/// replaced, since a stale value would make a script act on the wrong
+/// run), and even with [`CommandArgs::clear_env`].
 ///
 /// Each line of its output is logged with the job's id, up to the first
 /// and the last 100 lines of each stream per run (a line says how many were
@@ -683,7 +702,22 @@ enum Ending {
     /// It exited after the scheduler asked it to stop (`SIGTERM`).
     Stopped,
     TimedOut(SignedDuration),
+    /// The scheduler shut down.
     Cancelled,
+    /// This run alone was cancelled.
+    RunCancelled,
+}
+
+/// Why the run's context was cancelled: its job's time limit, a
+/// shutdown, or this run alone.
+fn cancelled(context: &JobContext) -> Ending {
+    if context.is_timed_out() {
+        Ending::TimedOut(context.scope().timeout().unwrap_or_default())
+    } else if context.is_shutting_down() {
+        Ending::Cancelled
+    } else {
+        Ending::RunCancelled
+    }
 }
 
 /// The tail of the output for the run history: standard output, then
@@ -705,6 +739,20 @@ pub(super) fn success_detail(value: &serde_json::Value) -> RunDetail {
             .output(history_output(&output.stdout_tail, &output.stderr_tail)),
         Err(_) => RunDetail::default(),
     }
+}
+
+/// The environment variables that tell a program its run's context.
+pub(super) fn run_env(context: &JobContext) -> [(&'static str, String); 5] {
+    [
+        ("TEMPORA_JOB_ID", context.job_id().to_owned()),
+        ("TEMPORA_RUN_ID", context.run_id().to_owned()),
+        (
+            "TEMPORA_SCHEDULED_TIME",
+            context.scheduled_time().to_string(),
+        ),
+        ("TEMPORA_ATTEMPT", context.attempt().to_string()),
+        ("TEMPORA_NODE", context.node().to_owned()),
+    ]
 }
 
 /// The task itself.
@@ -731,6 +779,8 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     // A program started from a process pool's worker is not a worker.
     command.env_remove(PROCESS_WORKER_ENV);
     command.envs(&args.env);
+    // The run's context, over anything of the same name.
+    command.envs(run_env(&context));
     if let Some(dir) = &args.working_dir {
         command.current_dir(dir);
     }
@@ -794,7 +844,7 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
                 kill_group(pid);
                 exit.await
             }),
-            () = context.cancelled() => break (Ending::Cancelled, {
+            () = context.cancelled() => break (cancelled(&context), {
                 kill_group(pid);
                 exit.await
             }),
@@ -855,6 +905,9 @@ pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
         .with_detail(detail)),
         Ending::Cancelled => failed(format!(
             "command {program:?} was killed: the scheduler shut down{stderr_suffix}"
+        )),
+        Ending::RunCancelled => failed(format!(
+            "command {program:?} was killed: its run was cancelled{stderr_suffix}"
         )),
         Ending::Stopped => match status.code() {
             Some(code) => failed(format!(

@@ -122,6 +122,35 @@ impl Trigger {
         }
     }
 
+    /// The first fire time at or after `from`, given `current`, a fire time
+    /// before `from`, when the trigger can tell without stepping through the
+    /// fire times between (an interval without jitter, by arithmetic; a
+    /// cron trigger without jitter, by its search); `None` when it cannot.
+    /// The answer itself is `None` when no fire time is left.
+    pub(crate) fn first_at_or_after(
+        &self,
+        current: Timestamp,
+        from: Timestamp,
+    ) -> Option<Option<Timestamp>> {
+        match self {
+            Trigger::Interval(trigger) => {
+                let (period, end) = trigger.fixed_steps()?;
+                let period_ns = period.as_nanos();
+                if period_ns <= 0 || from <= current {
+                    return None;
+                }
+                let gap = from.as_nanosecond() - current.as_nanosecond();
+                let steps = (gap + period_ns - 1) / period_ns;
+                let fire = Timestamp::from_nanosecond(current.as_nanosecond() + steps * period_ns)
+                    .ok()
+                    .filter(|fire| end.is_none_or(|end| *fire <= end));
+                Some(fire)
+            }
+            Trigger::Cron(trigger) => trigger.first_at_or_after(from),
+            _ => None,
+        }
+    }
+
     /// The zone the trigger computes in and shows its times in (the first
     /// trigger's zone for a combination).
     ///

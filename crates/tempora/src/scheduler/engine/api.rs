@@ -21,6 +21,11 @@ impl Engine {
         }
         let replace_existing = builder.replace_existing;
         let from_trigger = builder.first_run == crate::job::FirstRun::FromTrigger;
+        let builder = if builder.exclude.is_empty() {
+            builder
+        } else {
+            builder.find_calendars(&self.calendars())?
+        };
         let mut job = builder.build_at(&self.defaults, self.clock.now())?;
         job.trigger = self.share_trigger(job.trigger);
         job.options = self.shared_options.share(job.options);
@@ -169,8 +174,8 @@ impl Engine {
 
     pub(crate) async fn reschedule_job(&self, id: &str, trigger: Trigger) -> Result<Job> {
         let (name, store, mut job) = self.find(id).await?;
-        job.next_run_time = trigger.next_fire_time(None, self.clock.now());
         job.trigger = trigger;
+        job.next_run_time = job.next_fire_time(None, self.clock.now());
         if job.next_run_time.is_none() {
             self.forget_added_before_start(id);
             store.remove_job(id).await?;
@@ -193,7 +198,7 @@ impl Engine {
         if job.next_run_time.is_some() {
             return Ok(Some(job));
         }
-        job.next_run_time = job.trigger.next_fire_time(None, self.clock.now());
+        job.next_run_time = job.next_fire_time(None, self.clock.now());
         if job.next_run_time.is_none() {
             store.remove_job(id).await?;
             self.emit(Event::new(EventKind::JobRemoved).with_job(id, &name));

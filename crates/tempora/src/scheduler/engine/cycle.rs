@@ -140,7 +140,7 @@ impl Engine {
         if job.next_run_time.is_none() {
             return Ok(());
         }
-        job.next_run_time = job.trigger.next_fire_time(None, now);
+        job.next_run_time = job.next_fire_time(None, now);
         match job.next_run_time {
             Some(_) => store.update_job(job).await,
             None => store.remove_job(id).await,

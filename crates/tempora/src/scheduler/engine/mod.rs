@@ -36,6 +36,7 @@ use self::cluster::Membership;
 use self::lifecycle::RunCounts;
 use self::wakeup::Wakeup;
 use super::recorder::{Recorder, SHUT_DOWN};
+use crate::calendar::Exclusions;
 use crate::clock::{self, Clock};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind, Listeners};
@@ -79,6 +80,7 @@ pub(crate) struct Parts {
     pub(crate) store_recheck_interval: SignedDuration,
     pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
     pub(crate) executors: Vec<(String, Executor)>,
+    pub(crate) calendars: Exclusions,
 }
 
 pub(crate) struct Engine {
@@ -105,6 +107,8 @@ pub(crate) struct Engine {
     failing: Mutex<HashSet<String>>,
     stores: RwLock<Vec<(String, Arc<dyn JobStore>)>>,
     executors: RwLock<HashMap<String, Arc<Executor>>>,
+    /// The calendars jobs exclude by name.
+    calendars: RwLock<Exclusions>,
     state: Mutex<SchedulerState>,
     /// Wakes the loop: a job added or changed, a state change.
     wakeup: Wakeup,
@@ -163,6 +167,7 @@ impl Engine {
                     .map(|(name, executor)| (name, Arc::new(executor)))
                     .collect(),
             ),
+            calendars: RwLock::new(parts.calendars),
             state: Mutex::new(SchedulerState::Stopped),
             wakeup: Wakeup::new(),
             running: Arc::default(),

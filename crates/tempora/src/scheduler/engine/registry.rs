@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::Engine;
+use crate::calendar::{Calendar, Exclusions};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
 use crate::executor::Executor;
@@ -29,6 +30,24 @@ impl Engine {
 
     pub(super) fn executor(&self, name: &str) -> Option<Arc<Executor>> {
         read(&self.executors).get(name).cloned()
+    }
+
+    /// The calendars jobs may exclude by name.
+    pub(super) fn calendars(&self) -> Exclusions {
+        read(&self.calendars).clone()
+    }
+
+    /// Adds or replaces the calendar `name`; jobs added before keep the
+    /// definition they were added with.
+    pub(crate) fn add_calendar(&self, name: &str, calendar: Calendar) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::invalid(
+                "calendar",
+                "the name is empty; give a non-empty name",
+            ));
+        }
+        write(&self.calendars).insert(name.to_owned(), calendar);
+        Ok(())
     }
 
     pub(super) fn store_names(&self) -> String {

@@ -427,6 +427,16 @@ impl CronTrigger {
         }
     }
 
+    /// Without jitter, the first fire time at or after `from`; `None` with
+    /// jitter.
+    pub(crate) fn first_at_or_after(&self, from: Timestamp) -> Option<Option<Timestamp>> {
+        if self.inner.jitter.is_some() {
+            return None;
+        }
+        let before = from.checked_sub(SignedDuration::from_nanos(1)).ok()?;
+        Some(self.next_unjittered(Some(before), from))
+    }
+
     fn next_unjittered(&self, previous: Option<Timestamp>, now: Timestamp) -> Option<Timestamp> {
         let inner = &*self.inner;
         let mut from = threshold(previous, now);
