@@ -50,15 +50,13 @@ type IdMap<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// Where each job is kept in `entries`, by id.
-    keys: IdMap<EntryKey>,
-    /// The jobs in the order they come due: by next run time, then by when
-    /// they were placed there; paused jobs last. Claiming walks it from the
-    /// start and stops at the first job not due, without a lookup by id.
-    /// An entry is boxed, so that the tree's nodes stay small.
+    /// When each job is due (the time part of its key in `entries`), by id.
+    keys: IdMap<DueTime>,
+    /// The jobs in the order they come due: by next run time, then by id;
+    /// paused jobs last. Claiming walks it from the start and stops at the
+    /// first job not due, without a lookup by id. An entry is boxed, so
+    /// that the tree's nodes stay small.
     entries: BTreeMap<EntryKey, Box<Entry>>,
-    /// The sequence number of the next entry placed.
-    next_sequence: u32,
     /// Where the jobs of a settlement are, kept from one settlement to
     /// the next so that its memory is taken once.
     settled_keys: Vec<Option<EntryKey>>,
@@ -68,41 +66,39 @@ struct Inner {
     nodes: BTreeMap<String, NodeRecord>,
 }
 
-/// Where a job is kept: its next run time (whole seconds and the rest in
+/// A next run time as a job is kept by: whole seconds and the rest in
 /// nanoseconds, as [`Timestamp::as_second`] and
-/// [`Timestamp::subsec_nanosecond`] split it, which order as the time
-/// does), then a sequence number that tells apart jobs due at the same
-/// time. Integers only, so that ordering them reads no id; 16 bytes.
+/// [`Timestamp::subsec_nanosecond`] split it (which order as the time
+/// does); a paused job is due at [`DueTime::PAUSED`], after every time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct EntryKey {
+struct DueTime {
     second: i64,
     nanosecond: i32,
-    sequence: u32,
 }
 
-impl EntryKey {
+impl DueTime {
     /// No timestamp has this many seconds: paused jobs sort last.
-    const PAUSED_SECOND: i64 = i64::MAX;
+    const PAUSED: DueTime = DueTime {
+        second: i64::MAX,
+        nanosecond: 0,
+    };
 
-    fn new(next_run_time: Option<Timestamp>, sequence: u32) -> EntryKey {
+    fn of(next_run_time: Option<Timestamp>) -> DueTime {
         match next_run_time {
-            Some(at) => EntryKey {
+            Some(at) => DueTime {
                 second: at.as_second(),
                 nanosecond: at.subsec_nanosecond(),
-                sequence,
             },
-            None => EntryKey {
-                second: EntryKey::PAUSED_SECOND,
-                nanosecond: 0,
-                sequence,
-            },
+            None => DueTime::PAUSED,
         }
     }
+}
 
-    /// The last key of the jobs due at `now`.
-    fn due_at(now: Timestamp) -> EntryKey {
-        EntryKey::new(Some(now), u32::MAX)
-    }
+/// Where a job is kept: when it is due, then its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct EntryKey {
+    due: DueTime,
+    id: Arc<str>,
 }
 
 #[derive(Debug)]
@@ -125,23 +121,25 @@ impl Inner {
         self.insert_entry(Box::new(Entry { job, lease }));
     }
 
-    /// Places `entry` by its next run time, after the jobs due at the same
-    /// time.
+    /// Places `entry` by its next run time and id.
     fn insert_entry(&mut self, entry: Box<Entry>) {
         let id = Arc::clone(&entry.job.id);
-        let next_run_time = entry.job.next_run_time;
-        // The sequence wraps after 2^32 placements: a key still taken then
-        // (a job due at the very same time, placed 2^32 placements ago) is
-        // passed over.
-        let key = loop {
-            let key = EntryKey::new(next_run_time, self.next_sequence);
-            self.next_sequence = self.next_sequence.wrapping_add(1);
-            if !self.entries.contains_key(&key) {
-                break key;
-            }
-        };
-        self.entries.insert(key, entry);
-        self.keys.insert(id, key);
+        let due = DueTime::of(entry.job.next_run_time);
+        self.keys.insert(Arc::clone(&id), due);
+        self.entries.insert(EntryKey { due, id }, entry);
+    }
+
+    /// The key of the job with id `id`, if it is kept.
+    fn key<Q>(&self, id: &Q) -> Option<EntryKey>
+    where
+        Arc<str>: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let (id, due) = self.keys.get_key_value(id)?;
+        Some(EntryKey {
+            due: *due,
+            id: Arc::clone(id),
+        })
     }
 
     fn take<Q>(&mut self, id: &Q) -> Option<Box<Entry>>
@@ -149,7 +147,8 @@ impl Inner {
         Arc<str>: std::borrow::Borrow<Q>,
         Q: std::hash::Hash + Eq + ?Sized,
     {
-        let key = self.keys.remove(id)?;
+        let key = self.key(id)?;
+        self.keys.remove(id);
         self.entries.remove(&key)
     }
 
@@ -158,8 +157,8 @@ impl Inner {
         Arc<str>: std::borrow::Borrow<Q>,
         Q: std::hash::Hash + Eq + ?Sized,
     {
-        let key = self.keys.get(id)?;
-        self.entries.get(key).map(|entry| &**entry)
+        let key = self.key(id)?;
+        self.entries.get(&key).map(|entry| &**entry)
     }
 }
 
@@ -277,22 +276,14 @@ impl JobStore for MemoryStore {
     }
 
     async fn list_jobs(&self) -> Result<Vec<Job>> {
-        let inner = self.lock();
-        let mut jobs: Vec<Job> = inner
+        // By next run time, then id; paused jobs last, by id: the order
+        // they are kept in.
+        Ok(self
+            .lock()
             .entries
             .values()
             .map(|entry| entry.job.clone())
-            .collect();
-        drop(inner);
-        // By next run time, then id; paused jobs last, by id.
-        jobs.sort_by(|a, b| {
-            (a.next_run_time.is_none(), a.next_run_time, &a.id).cmp(&(
-                b.next_run_time.is_none(),
-                b.next_run_time,
-                &b.id,
-            ))
-        });
-        Ok(jobs)
+            .collect())
     }
 
     async fn next_run_time(&self) -> Result<Option<Timestamp>> {
@@ -330,9 +321,11 @@ impl JobStore for MemoryStore {
         let mut claimed =
             Vec::with_capacity(limit.min(MAX_CLAIM_CAPACITY).min(inner.entries.len()));
         let owner: Arc<str> = Arc::from(owner);
+        let due_by = DueTime::of(Some(now));
         for entry in inner
             .entries
-            .range_mut(..=EntryKey::due_at(now))
+            .iter_mut()
+            .take_while(|(key, _)| key.due <= due_by)
             .map(|(_, entry)| entry)
         {
             if claimed.len() >= limit {
@@ -365,12 +358,15 @@ impl JobStore for MemoryStore {
         keys.extend(
             settlements
                 .iter()
-                .map(|settlement| inner.keys.get(&settlement.claimed.id).copied()),
+                .map(|settlement| inner.key(&settlement.claimed.id)),
         );
-        for (settlement, key) in settlements.iter().zip(keys.iter().copied()) {
+        for (settlement, key) in settlements.iter().zip(keys.drain(..)) {
             let claimed = &settlement.claimed;
-            let Some((key, entry)) = key.and_then(|key| Some((key, inner.entries.get_mut(&key)?)))
-            else {
+            let Some(key) = key else {
+                outcomes.push(Settled::Lost);
+                continue;
+            };
+            let Some(entry) = inner.entries.get_mut(&key) else {
                 outcomes.push(Settled::Lost);
                 continue;
             };
