@@ -6,13 +6,21 @@
 //! `std`'s in the library, shuttle's in the crate's unit tests, so that the
 //! model tests explore their interleavings.
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 
 /// Takes `mutex`, also when a panic elsewhere poisoned it: every critical
 /// section in the library only assigns plain values or updates collections
 /// with calls that do not panic, so the data is never left half-updated.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `condvar`, releasing `guard` meanwhile, and takes the lock
+/// again also when poisoned (see [`lock`]).
+pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Reads `lock`, also when poisoned (see [`lock`]).

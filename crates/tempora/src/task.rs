@@ -10,7 +10,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use jiff::{SignedDuration, Timestamp};
 use serde::de::DeserializeOwned;
@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::sync::{read, write};
+use crate::sync::{lock, read, write};
 
 mod command;
 
@@ -196,12 +196,21 @@ pub(crate) struct RunSignals {
 }
 
 /// What one run holds alone, shared by every copy of its context and by
-/// the executor running it: its own cancellation (a child of the
-/// scheduler's, so a shutdown cancels it too; [`RunScope::cancel`] cancels
-/// this run alone), its id, and whether it was stopped at its time limit.
+/// the executor running it: its own cancellation (the scheduler's reaches
+/// it too, so a shutdown cancels it; [`RunScope::cancel`] cancels this run
+/// alone), its id, and whether it was stopped at its time limit.
+///
+/// Most runs are never cancelled and nothing waits for them to be: the
+/// scope then takes no lock and makes no token (a token of its own, a child
+/// of the scheduler's, is made the first time something waits).
 #[derive(Debug, Default)]
 pub(crate) struct RunScope {
-    pub(crate) cancellation: CancellationToken,
+    /// The scheduler's signals: its cancellation is this run's too.
+    signals: Arc<RunSignals>,
+    /// Set when this run alone is cancelled.
+    cancelled: AtomicBool,
+    /// The token that waits complete on, made at the first wait.
+    token: Mutex<Option<CancellationToken>>,
     /// Made at the first ask: most runs never read it.
     run_id: OnceLock<Arc<str>>,
     /// The run's time limit, when it has one.
@@ -214,13 +223,19 @@ pub(crate) struct RunScope {
 }
 
 impl RunScope {
-    /// The scope of a run that the scheduler starts: a child of the
-    /// scheduler's cancellation, with the job's time limit.
-    pub(crate) fn child_of(signals: &RunSignals, timeout: Option<SignedDuration>) -> RunScope {
+    /// The scope of a run that the scheduler starts: cancelled with the
+    /// scheduler's `signals`, with the job's time limit.
+    pub(crate) fn child_of(signals: &Arc<RunSignals>, timeout: Option<SignedDuration>) -> RunScope {
+        // Every field given: a default scope would make (and drop) tokens
+        // of its own.
         RunScope {
-            cancellation: signals.cancellation.child_token(),
+            signals: Arc::clone(signals),
+            cancelled: AtomicBool::new(false),
+            token: Mutex::new(None),
+            run_id: OnceLock::new(),
             timeout,
-            ..RunScope::default()
+            timed_out: AtomicBool::new(false),
+            cancelled_because: OnceLock::new(),
         }
     }
 
@@ -251,15 +266,36 @@ impl RunScope {
         self.timeout
     }
 
+    /// True once this run is asked to stop, alone or with every run.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst) || self.signals.cancellation.is_cancelled()
+    }
+
+    /// Completes when this run is asked to stop, alone or with every run.
+    pub(crate) async fn cancelled(&self) {
+        let token = lock(&self.token)
+            .get_or_insert_with(|| self.signals.cancellation.child_token())
+            .clone();
+        // Read after the token is in place: a cancellation that came
+        // before found no token to cancel, and is seen here instead.
+        if self.cancelled.load(Ordering::SeqCst) {
+            return;
+        }
+        token.cancelled().await;
+    }
+
     /// Asks this run alone to stop.
     pub(crate) fn cancel(&self) {
-        self.cancellation.cancel();
+        self.cancelled.store(true, Ordering::SeqCst);
+        if let Some(token) = &*lock(&self.token) {
+            token.cancel();
+        }
     }
 
     /// Asks this run to stop because it reached its time limit.
     pub(crate) fn cancel_timed_out(&self) {
         self.timed_out.store(true, Ordering::SeqCst);
-        self.cancellation.cancel();
+        self.cancel();
     }
 
     /// True once the run was cancelled at its time limit.
@@ -271,7 +307,7 @@ impl RunScope {
     /// stays).
     pub(crate) fn cancel_because(&self, reason: &str) {
         let _ = self.cancelled_because.set(Arc::from(reason));
-        self.cancellation.cancel();
+        self.cancel();
     }
 
     /// Why the run was cancelled alone, if [`RunScope::cancel_because`]
@@ -414,7 +450,7 @@ impl JobContext {
     /// assert!(!context.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        self.run.cancellation.is_cancelled()
+        self.run.is_cancelled()
     }
 
     /// Completes when this run is asked to stop (see
@@ -437,7 +473,7 @@ impl JobContext {
     ///
     /// Cancel safe: dropping the future loses nothing.
     pub async fn cancelled(&self) {
-        self.run.cancellation.cancelled().await;
+        self.run.cancelled().await;
     }
 
     /// True once this run was cancelled because it reached its job's

@@ -888,59 +888,66 @@ impl Engine {
     }
 }
 
-/// The runs in progress on this node by job id, with their own scopes, so
-/// that one job's runs can be cancelled alone. Sharded by job id, as
-/// [`RunCounts`].
+/// The runs in progress on this node with their own scopes, so that one
+/// job's runs can be cancelled alone. Kept by a key of their own, in
+/// shards by key, so that noting a run in progress and its end hash no id
+/// and take no memory of their own; cancelling a job's runs (rare) looks
+/// through them all.
 #[derive(Default)]
 struct RunScopes {
-    per_job: [Mutex<JobScopes>; SHARDS],
-    shard_hash: foldhash::fast::FixedState,
+    per_key: [Mutex<KeyedScopes>; SHARDS],
     /// The key of the next run, unique for the engine's life.
     next_key: std::sync::atomic::AtomicU64,
 }
 
-/// One shard of [`RunScopes`]: each job's runs in progress by key.
-type JobScopes = HashMap<Arc<str>, Vec<(u64, Arc<RunScope>)>, foldhash::fast::RandomState>;
+/// One shard of [`RunScopes`]: the runs in progress by key, with their
+/// job's id.
+type KeyedScopes = HashMap<u64, (Arc<str>, Arc<RunScope>), foldhash::fast::RandomState>;
 
 impl RunScopes {
-    fn shard(&self, job: &str) -> &Mutex<JobScopes> {
-        let hash = std::hash::BuildHasher::hash_one(&self.shard_hash, job);
+    fn shard(&self, key: u64) -> &Mutex<KeyedScopes> {
         // The remainder is below SHARDS, so the cast is lossless.
-        &self.per_job[(hash % SHARDS as u64) as usize]
+        &self.per_key[(key % SHARDS as u64) as usize]
     }
 
     /// Notes a run of `job` in progress; returns its key.
     fn insert(&self, job: &Arc<str>, scope: &Arc<RunScope>) -> u64 {
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        lock(self.shard(job))
-            .entry(Arc::clone(job))
-            .or_default()
-            .push((key, Arc::clone(scope)));
+        lock(self.shard(key)).insert(key, (Arc::clone(job), Arc::clone(scope)));
         key
     }
 
     /// The run of `job` under `key` has ended: its scope, taken out.
     fn remove(&self, job: &Arc<str>, key: u64) -> Option<Arc<RunScope>> {
-        let mut per_job = lock(self.shard(job));
-        let runs = per_job.get_mut(job)?;
-        let scope = runs
-            .iter()
-            .position(|(run, _)| *run == key)
-            .map(|index| runs.remove(index).1);
-        if runs.is_empty() {
-            per_job.remove(job);
+        let mut runs = lock(self.shard(key));
+        if runs.get(&key).is_none_or(|(run_job, _)| run_job != job) {
+            return None;
         }
-        scope
+        runs.remove(&key).map(|(_, scope)| scope)
+    }
+
+    /// The runs of `job` in progress, oldest first.
+    fn of_job(&self, job: &str) -> Vec<(u64, Arc<RunScope>)> {
+        let mut runs: Vec<(u64, Arc<RunScope>)> = self
+            .per_key
+            .iter()
+            .flat_map(|shard| {
+                lock(shard)
+                    .iter()
+                    .filter(|(_, (run_job, _))| **run_job == *job)
+                    .map(|(key, (_, scope))| (*key, Arc::clone(scope)))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        runs.sort_by_key(|(key, _)| *key);
+        runs
     }
 
     /// Cancels the oldest run of `job`, saying why, unless one of its runs
     /// was cancelled so already (and has not ended yet); false when none
     /// was cancelled.
     fn cancel_oldest(&self, job: &str, reason: &str) -> bool {
-        let per_job = lock(self.shard(job));
-        let Some(runs) = per_job.get(job) else {
-            return false;
-        };
+        let runs = self.of_job(job);
         if runs
             .iter()
             .any(|(_, scope)| scope.cancel_reason().is_some())
@@ -958,19 +965,23 @@ impl RunScopes {
 
     /// True while `job` has a run in progress.
     fn runs(&self, job: &str) -> bool {
-        lock(self.shard(job)).contains_key(job)
+        self.per_key
+            .iter()
+            .any(|shard| lock(shard).values().any(|(run_job, _)| **run_job == *job))
     }
 
     /// Cancels every run of `job` in progress; returns how many.
     fn cancel(&self, job: &str) -> usize {
-        let per_job = lock(self.shard(job));
-        let Some(runs) = per_job.get(job) else {
-            return 0;
-        };
-        for (_, scope) in runs {
-            scope.cancel();
+        let mut cancelled = 0;
+        for shard in &self.per_key {
+            for (run_job, scope) in lock(shard).values() {
+                if **run_job == *job {
+                    scope.cancel();
+                    cancelled += 1;
+                }
+            }
         }
-        runs.len()
+        cancelled
     }
 }
 
@@ -1070,7 +1081,7 @@ mod scope_tests {
 
     #[test]
     fn cancelling_a_job_cancels_its_runs_in_progress_and_no_other() {
-        let signals = RunSignals::default();
+        let signals = Arc::new(RunSignals::default());
         let scopes = RunScopes::default();
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
         let run = |job: &Arc<str>| {
@@ -1083,21 +1094,52 @@ mod scope_tests {
         scopes.remove(&a, a2_key);
 
         assert_eq!(scopes.cancel("a"), 1);
-        assert!(a1.cancellation.is_cancelled());
-        assert!(
-            !a2.cancellation.is_cancelled(),
-            "a run that ended is not touched"
-        );
-        assert!(
-            !b1.cancellation.is_cancelled(),
-            "another job's run is not touched"
-        );
+        assert!(a1.is_cancelled());
+        assert!(!a2.is_cancelled(), "a run that ended is not touched");
+        assert!(!b1.is_cancelled(), "another job's run is not touched");
         assert!(!signals.cancellation.is_cancelled());
         assert_eq!(scopes.cancel("nothing"), 0);
 
         // A shutdown still reaches every run through the scheduler's token.
         signals.cancellation.cancel();
-        assert!(b1.cancellation.is_cancelled() && a2.cancellation.is_cancelled());
+        assert!(b1.is_cancelled() && a2.is_cancelled());
+    }
+
+    /// A wait for a run's cancellation completes however the two meet: the
+    /// run cancelled before the wait began, while it waits, or every run
+    /// cancelled by a shutdown.
+    #[test]
+    fn a_wait_for_a_runs_cancellation_completes_before_or_after_it() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let signals = Arc::new(RunSignals::default());
+
+        let before = RunScope::child_of(&signals, None);
+        before.cancel();
+        runtime.block_on(before.cancelled());
+
+        let during = Arc::new(RunScope::child_of(&signals, None));
+        let waiting = {
+            let during = Arc::clone(&during);
+            runtime.spawn(async move { during.cancelled().await })
+        };
+        // The wait has begun (and made its token) before the cancellation.
+        runtime.block_on(tokio::task::yield_now());
+        assert!(!waiting.is_finished());
+        during.cancel();
+        runtime.block_on(waiting).unwrap();
+
+        let untouched = Arc::new(RunScope::child_of(&signals, None));
+        let waiting = {
+            let untouched = Arc::clone(&untouched);
+            runtime.spawn(async move { untouched.cancelled().await })
+        };
+        runtime.block_on(tokio::task::yield_now());
+        assert!(!waiting.is_finished() && !untouched.is_cancelled());
+        signals.cancellation.cancel();
+        runtime.block_on(waiting).unwrap();
+        assert!(untouched.is_cancelled());
     }
 }
 
