@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use jiff::SignedDuration;
 use serde::Deserialize;
 use tempora::config::{SchedulerConfig, line_column};
-use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted};
+use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Retry};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use toml::Spanned;
@@ -235,6 +235,9 @@ struct RawJob {
     coalesce: Option<bool>,
     max_instances: Option<Spanned<u32>>,
     on_interrupted: Option<OnInterrupted>,
+    retry: Option<Spanned<Retry>>,
+    retry_on: Option<Spanned<Vec<i32>>>,
+    pause_after_failures: Option<Spanned<u32>>,
     #[serde(default)]
     paused: bool,
 }
@@ -259,6 +262,10 @@ pub struct JobConfig {
     pub max_instances: Option<u32>,
     /// What happens to a run interrupted by its node's death, if set.
     pub on_interrupted: Option<OnInterrupted>,
+    /// How failed runs are retried (`retry`, with `retry_on`), if set.
+    pub retry: Option<Retry>,
+    /// After how many failed fire times in a row the job is paused, if set.
+    pub pause_after_failures: Option<u32>,
     /// Added paused.
     pub paused: bool,
 }
@@ -280,6 +287,8 @@ impl JobConfig {
             self.coalesce => coalesce,
             self.max_instances => max_instances,
             self.on_interrupted => on_interrupted,
+            self.retry.clone() => retry,
+            self.pause_after_failures => pause_after_failures,
         );
         if self.paused {
             builder = builder.label(PAUSED_IN_CONFIG, "true").paused();
@@ -635,7 +644,29 @@ fn check_job(
             "max_instances: 0 is not allowed: at least 1".to_owned(),
         ));
     }
+    if let Some(failures) = &job.pause_after_failures
+        && *failures.get_ref() == 0
+    {
+        return Err((
+            failures.span(),
+            "pause_after_failures: 0 is not allowed: at least 1".to_owned(),
+        ));
+    }
     let trigger = check_trigger(text, &job, span, default_zone)?;
+    let mut retry = job.retry.map(Spanned::into_inner);
+    if let Some(statuses) = job.retry_on {
+        let span = statuses.span();
+        retry = match retry {
+            Some(retry) => Some(retry.retry_on(statuses.into_inner())),
+            None => {
+                return Err((
+                    span,
+                    "retry_on: needs retry, e.g. retry = { attempts = 3, delay = \"30s\" }"
+                        .to_owned(),
+                ));
+            }
+        };
+    }
     Ok(JobConfig {
         id: job.id.into_inner(),
         name: job.name,
@@ -645,6 +676,8 @@ fn check_job(
         coalesce: job.coalesce,
         max_instances: job.max_instances.map(Spanned::into_inner),
         on_interrupted: job.on_interrupted,
+        retry,
+        pause_after_failures: job.pause_after_failures.map(Spanned::into_inner),
         paused: job.paused,
     })
 }
@@ -1098,7 +1131,8 @@ max_instances = 2
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
              `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
-             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `paused`"
+             `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `retry`, \
+             `retry_on`, `pause_after_failures`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

@@ -333,3 +333,48 @@ fn the_readme_first_command_runs_the_example_and_jobs_fire() {
     signal(&daemon, "INT");
     assert!(wait_exit(&mut daemon).success());
 }
+
+#[test]
+fn a_failing_command_is_retried_until_it_succeeds() {
+    // The command fails twice, then succeeds: a counter file counts its runs.
+    let config = format!(
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [[job]]\nid = \"flaky\"\nworking_dir = \"{{DIR}}\"\n\
+         shell = 'n=$(cat count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > count; echo run $n; [ $n -ge 3 ]'\n\
+         date = \"{}\"\nretry = {{ attempts = 5, delay = \"1s\", factor = 2 }}\n",
+        support::in_seconds(1)
+    );
+    let setup = Setup::new("retries", &config);
+    let mut daemon = setup.start();
+    setup.wait_until("the third attempt succeeds", || {
+        setup.count("flaky", "success") == 1
+    });
+    let runs = setup.runs("flaky");
+    let attempts: Vec<(u64, &str)> = runs
+        .iter()
+        .map(|run| {
+            (
+                run["attempt"].as_u64().unwrap(),
+                run["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(3, "success"), (2, "error"), (1, "error")],
+        "{runs:#?}"
+    );
+    assert!(
+        runs.iter()
+            .all(|run| run["scheduled_time"] == runs[0]["scheduled_time"]),
+        "three attempts of one fire time: {runs:#?}"
+    );
+    assert_eq!(setup.lines("count"), ["3"], "the command ran three times");
+    let table = setup.ok(&["history", "flaky"]);
+    assert!(table.contains("success (attempt 3)"), "{table}");
+    assert!(table.contains("error (attempt 2)"), "{table}");
+    // The one-off job and its retries are done: nothing is left pending.
+    setup.wait_until("nothing is left", || setup.job_ids().is_empty());
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+}
