@@ -405,3 +405,17 @@ async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
     scheduler.shutdown(true).await.unwrap();
     store.drop_tables().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_run_once_on_two_schedulers() {
+    let store = connect(&SqlOptions::new().prefix(unique_prefix("r"))).await;
+    tempora_testkit::cluster::retries_run_once_on_two_nodes(store.clone()).await;
+    store.drop_tables().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_pending_when_its_node_stops_is_run_by_another() {
+    let store = connect(&SqlOptions::new().prefix(unique_prefix("r"))).await;
+    tempora_testkit::cluster::a_pending_retry_outlives_its_node(store.clone()).await;
+    store.drop_tables().await.unwrap();
+}

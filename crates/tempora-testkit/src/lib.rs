@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 mod capabilities;
+pub mod cluster;
 mod fixture;
 pub mod harness;
 pub mod jobs;
