@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -160,7 +161,9 @@ type SyncFn = dyn Fn(JobContext, Value) -> RunResult + Send + Sync;
 type AsyncFn = dyn Fn(JobContext, Value) -> RunFuture + Send + Sync;
 type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync;
 
-/// The context of one run, passed to the task.
+/// The context of one run, passed to the task: which job and fire times it
+/// is for, which attempt, on which node, under which id, and whether it is
+/// asked to stop.
 ///
 /// ```
 /// use tempora::task::JobContext;
@@ -168,6 +171,9 @@ type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync
 /// let context = JobContext::new("nightly", vec!["2026-01-01T00:00:00Z".parse()?]);
 /// assert_eq!(context.job_id(), "nightly");
 /// assert_eq!(context.scheduled_run_time().map(|t| t.to_string()).as_deref(), Some("2026-01-01T00:00:00Z"));
+/// assert_eq!(context.scheduled_time().to_string(), "2026-01-01T00:00:00Z");
+/// assert_eq!(context.attempt(), 1);
+/// assert_eq!(context.run_id().len(), 32);
 /// assert!(!context.is_cancelled());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -175,7 +181,10 @@ type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync
 pub struct JobContext {
     job_id: Arc<str>,
     scheduled_run_times: Arc<[Timestamp]>,
+    attempt: u32,
+    node: Arc<str>,
     signals: Arc<RunSignals>,
+    run: Arc<RunScope>,
 }
 
 /// What a scheduler asks of its runs, shared by all of them: to stop
@@ -186,28 +195,118 @@ pub(crate) struct RunSignals {
     pub(crate) stopping: CancellationToken,
 }
 
+/// What one run holds alone, shared by every copy of its context and by
+/// the executor running it: its own cancellation (a child of the
+/// scheduler's, so a shutdown cancels it too; [`RunScope::cancel`] cancels
+/// this run alone), its id, and whether it was stopped at its time limit.
+#[derive(Debug, Default)]
+pub(crate) struct RunScope {
+    pub(crate) cancellation: CancellationToken,
+    /// Made at the first ask: most runs never read it.
+    run_id: OnceLock<Arc<str>>,
+    /// The run's time limit, when it has one.
+    #[allow(dead_code)] // for timeouts
+    timeout: Option<SignedDuration>,
+    /// Set when the run was cancelled at its time limit.
+    timed_out: AtomicBool,
+}
+
+impl RunScope {
+    /// The scope of a run that the scheduler starts: a child of the
+    /// scheduler's cancellation, with the job's time limit.
+    pub(crate) fn child_of(signals: &RunSignals, timeout: Option<SignedDuration>) -> RunScope {
+        RunScope {
+            cancellation: signals.cancellation.child_token(),
+            timeout,
+            ..RunScope::default()
+        }
+    }
+
+    /// The scope of a run whose id was made elsewhere (a process pool's
+    /// worker receives it with the run).
+    pub(crate) fn with_id(run_id: Option<String>, timeout: Option<SignedDuration>) -> RunScope {
+        let scope = RunScope {
+            timeout,
+            ..RunScope::default()
+        };
+        if let Some(run_id) = run_id {
+            // A new cell is empty: the set cannot fail.
+            let _ = scope.run_id.set(Arc::from(run_id));
+        }
+        scope
+    }
+
+    /// The run's id, made at the first ask (a random UUID, 32 hex digits).
+    pub(crate) fn run_id(&self) -> &Arc<str> {
+        self.run_id.get_or_init(|| {
+            let mut text = [0; uuid::fmt::Simple::LENGTH];
+            Arc::from(&*uuid::Uuid::new_v4().simple().encode_lower(&mut text))
+        })
+    }
+
+    /// The run's time limit.
+    #[allow(dead_code)] // for timeouts
+    pub(crate) fn timeout(&self) -> Option<SignedDuration> {
+        self.timeout
+    }
+
+    /// Asks this run alone to stop.
+    pub(crate) fn cancel(&self) {
+        self.cancellation.cancel();
+    }
+
+    /// Asks this run to stop because it reached its time limit.
+    #[allow(dead_code)] // for timeouts
+    pub(crate) fn cancel_timed_out(&self) {
+        self.timed_out.store(true, Ordering::SeqCst);
+        self.cancellation.cancel();
+    }
+
+    /// True once the run was cancelled at its time limit.
+    pub(crate) fn is_timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::SeqCst)
+    }
+}
+
 impl JobContext {
     /// A context for job `job_id` covering `scheduled_run_times`; useful for
-    /// calling a task directly in a test.
+    /// calling a task directly in a test. It is a first attempt, on node
+    /// `""`, with a run id of its own, and nothing cancels it.
     pub fn new(job_id: &str, scheduled_run_times: Vec<Timestamp>) -> JobContext {
         JobContext::for_run(
             Arc::from(job_id),
             Arc::from(scheduled_run_times),
+            Arc::from(""),
+            Arc::default(),
             Arc::default(),
         )
     }
 
-    /// The context of a run the scheduler starts, sharing its signals.
+    /// The context of a run the scheduler starts on node `node`, sharing
+    /// the scheduler's `signals`, with the run's own `run` scope; a first
+    /// attempt until [`JobContext::with_attempt`] says otherwise.
     pub(crate) fn for_run(
         job_id: Arc<str>,
         scheduled_run_times: Arc<[Timestamp]>,
+        node: Arc<str>,
         signals: Arc<RunSignals>,
+        run: Arc<RunScope>,
     ) -> JobContext {
         JobContext {
             job_id,
             scheduled_run_times,
+            attempt: 1,
+            node,
             signals,
+            run,
         }
+    }
+
+    /// The same context for attempt `attempt` (1 for a first run, 2 for
+    /// the first retry, ...); 0 counts as 1.
+    pub(crate) fn with_attempt(mut self, attempt: u32) -> JobContext {
+        self.attempt = attempt.max(1);
+        self
     }
 
     /// The id of the job this run belongs to.
@@ -226,19 +325,131 @@ impl JobContext {
         self.scheduled_run_times.last().copied()
     }
 
-    /// True once the scheduler asks this run to stop (at shutdown). Tasks
-    /// that run long should check it and return early.
-    pub fn is_cancelled(&self) -> bool {
-        self.signals.cancellation.is_cancelled()
+    /// The logical time of the run: the latest scheduled fire time it
+    /// covers (a run of several coalesced fire times stands for the
+    /// latest), the same on every node and every attempt, so a task can
+    /// use it to be idempotent per fire time. A run now
+    /// ([`run_job`](crate::scheduler::AsyncScheduler::run_job)) is
+    /// scheduled at the time it was asked for. The Unix epoch for a
+    /// context built by [`JobContext::new`] with no fire times.
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// let times = vec!["2026-01-01T00:00:00Z".parse()?, "2026-01-01T00:05:00Z".parse()?];
+    /// let context = JobContext::new("sync", times);
+    /// assert_eq!(context.scheduled_time().to_string(), "2026-01-01T00:05:00Z");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scheduled_time(&self) -> Timestamp {
+        self.scheduled_run_time().unwrap_or(Timestamp::UNIX_EPOCH)
     }
 
-    /// Completes when the scheduler asks this run to stop.
+    /// Which attempt at this fire time the run is: 1 for a first run,
+    /// more when it is a retry.
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// assert_eq!(JobContext::new("sync", vec![]).attempt(), 1);
+    /// ```
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The id of this run: a random UUID as 32 lowercase hex digits,
+    /// different for every run (every attempt too), the same for every
+    /// copy of the context. Logs and outside systems can tell runs apart
+    /// by it; for a key that is the same on every retry, use the job id
+    /// and [`JobContext::scheduled_time`].
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// let context = JobContext::new("sync", vec![]);
+    /// assert_eq!(context.run_id(), context.clone().run_id());
+    /// assert_ne!(context.run_id(), JobContext::new("sync", vec![]).run_id());
+    /// assert!(context.run_id().chars().all(|c| c.is_ascii_hexdigit()));
+    /// ```
+    pub fn run_id(&self) -> &str {
+        self.run.run_id()
+    }
+
+    /// The node id of the scheduler running this run
+    /// ([`SchedulerBuilder::node`](crate::scheduler::SchedulerBuilder::node));
+    /// empty for a context built by [`JobContext::new`].
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// assert_eq!(JobContext::new("sync", vec![]).node(), "");
+    /// ```
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// True once this run is asked to stop: at shutdown, at its job's
+    /// time limit (`timeout`), or when the scheduler cancels this run
+    /// alone. Each run has a cancellation of its own, a child of the
+    /// scheduler's. Tasks that run long should check it and return early;
+    /// a sync task cannot be stopped otherwise.
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// let context = JobContext::new("sync", vec![]);
+    /// assert!(!context.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.run.cancellation.is_cancelled()
+    }
+
+    /// Completes when this run is asked to stop (see
+    /// [`JobContext::is_cancelled`]).
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let context = JobContext::new("sync", vec![]);
+    /// tokio::select! {
+    ///     () = context.cancelled() => unreachable!("nothing cancels this context"),
+    ///     () = std::future::ready(()) => {}
+    /// }
+    /// # });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the future loses nothing.
     pub async fn cancelled(&self) {
-        self.signals.cancellation.cancelled().await;
+        self.run.cancellation.cancelled().await;
+    }
+
+    /// True once this run was cancelled because it reached its job's
+    /// time limit (`timeout`).
+    ///
+    /// ```
+    /// use tempora::task::JobContext;
+    ///
+    /// assert!(!JobContext::new("sync", vec![]).is_timed_out());
+    /// ```
+    pub fn is_timed_out(&self) -> bool {
+        self.run.is_timed_out()
+    }
+
+    /// The run's own scope: its cancellation and time limit.
+    #[allow(dead_code)] // for timeouts
+    pub(crate) fn scope(&self) -> &Arc<RunScope> {
+        &self.run
+    }
+
+    /// True once the scheduler itself (not this run alone) is cancelling
+    /// its runs: a shutdown.
+    #[allow(dead_code)] // for timeouts
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.signals.cancellation.is_cancelled()
     }
 
     /// True once the scheduler is shutting down with a time limit

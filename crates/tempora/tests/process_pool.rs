@@ -62,6 +62,10 @@ fn tasks() -> Tasks {
         Ok::<Value, String>(json!({
             "job_id": context.job_id(),
             "run_times": context.scheduled_run_times(),
+            "scheduled_time": context.scheduled_time(),
+            "attempt": context.attempt(),
+            "node": context.node(),
+            "run_id": context.run_id(),
         }))
     });
     tasks.register("pid", |_: JobContext, (): ()| {
@@ -151,6 +155,7 @@ fn pool(max_workers: usize) -> Pool {
     let scheduler = SchedulerBuilder::new()
         .clock(clock.clone())
         .timezone("UTC")
+        .node_id("node-p")
         .tasks(tasks())
         .executor(POOL, Executor::process_pool(max_workers).unwrap())
         .host_driven()
@@ -235,6 +240,12 @@ fn a_tasks_value_comes_back() {
     let context = pool.value("context", "context", &Value::Null);
     assert_eq!(context["job_id"], "context");
     assert_eq!(context["run_times"], json!(["2026-01-01T00:00:00Z"]));
+    // The worker's context is the run's: its logical time, attempt, node
+    // and id cross the process boundary.
+    assert_eq!(context["scheduled_time"], "2026-01-01T00:00:00Z");
+    assert_eq!(context["attempt"], 1);
+    assert_eq!(context["node"], "node-p");
+    assert_eq!(context["run_id"].as_str().map(str::len), Some(32));
     let worker = pool.value("pid", "pid", &Value::Null);
     assert_ne!(
         worker,

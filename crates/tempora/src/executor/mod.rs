@@ -17,7 +17,9 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::task::{JobContext, RunError, RunFuture, RunResult, RunSignals, TaskCall, TaskFn};
+use crate::task::{
+    JobContext, RunError, RunFuture, RunResult, RunScope, RunSignals, TaskCall, TaskFn,
+};
 
 use self::process_pool::ProcessPool;
 use self::thread_pool::ThreadPool;
@@ -79,6 +81,11 @@ pub(crate) struct Run {
     /// The latest start its misfire grace time allows, checked when a
     /// worker takes it from the queue; `None`: any time.
     pub(crate) start_by: Option<StartBy>,
+    /// Which attempt at its fire time the run is: 1 for a first run.
+    pub(crate) attempt: u32,
+    /// The run's own cancellation, id and time limit, shared with its
+    /// context.
+    pub(crate) scope: Arc<RunScope>,
     pub(crate) done: Arc<dyn Completion>,
 }
 
@@ -98,6 +105,8 @@ pub(crate) struct RunTarget {
     /// The scheduler's requests to its runs: to stop (cancellation), and
     /// to finish soon (stopping: a shutdown with a time limit).
     pub(crate) signals: Arc<RunSignals>,
+    /// The scheduler's node id, for the runs' contexts.
+    pub(crate) node: Arc<str>,
 }
 
 /// The latest instant a queued run may start, by the scheduler's clock;
@@ -130,8 +139,11 @@ impl Run {
         JobContext::for_run(
             Arc::clone(&self.job_id),
             Arc::from(self.run_times.as_slice()),
+            Arc::clone(&self.target.node),
             Arc::clone(&self.target.signals),
+            Arc::clone(&self.scope),
         )
+        .with_attempt(self.attempt)
     }
 
     fn finish(self, outcome: RunOutcome) {

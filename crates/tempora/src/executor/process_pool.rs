@@ -20,7 +20,8 @@
 //!
 //! ```text
 //! worker → pool   {"ready":{"version":2,"pid":4242}}          once, at start
-//! pool → worker   {"task":"crunch","args":10,"job_id":"j","run_times":["2026-01-01T00:00:00Z"]}
+//! pool → worker   {"task":"crunch","args":10,"job_id":"j","run_times":["2026-01-01T00:00:00Z"],
+//!                  "attempt":1,"run_id":"…","node":"n1"}
 //! worker → pool   {"ok":55} | {"error":{"message":"text"}} | {"panic":"message"}
 //! ```
 //!
@@ -81,7 +82,7 @@ use serde_json::Value;
 use super::{Run, RunOutcome, call_task};
 use crate::sync::lock;
 pub use crate::task::PROCESS_WORKER_ENV;
-use crate::task::{JobContext, JobTask, RunError, Tasks};
+use crate::task::{JobContext, JobTask, RunError, RunScope, Tasks};
 
 /// The version of the protocol, checked when a worker says it is ready.
 const PROTOCOL_VERSION: u32 = 2;
@@ -95,6 +96,15 @@ struct Request {
     args: Value,
     job_id: String,
     run_times: Vec<Timestamp>,
+    /// Which attempt the run is (1 when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attempt: Option<u32>,
+    /// The run's id, so that the task sees the one the scheduler knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    run_id: Option<String>,
+    /// The scheduler's node id.
+    #[serde(default)]
+    node: String,
 }
 
 /// A message from a worker to the pool.
@@ -225,7 +235,14 @@ fn run_request(
             request.task
         )));
     };
-    let context = JobContext::new(&request.job_id, request.run_times);
+    let context = JobContext::for_run(
+        Arc::from(request.job_id),
+        Arc::from(request.run_times),
+        Arc::from(request.node),
+        Arc::default(),
+        Arc::new(RunScope::with_id(request.run_id, None)),
+    )
+    .with_attempt(request.attempt.unwrap_or(1));
     let outcome = call_task(&task, context, request.args, |future| {
         if runtime.is_none() {
             let built = tokio::runtime::Builder::new_current_thread()
@@ -416,6 +433,9 @@ impl Worker {
             args: run.args.clone(),
             job_id: run.job_id.to_string(),
             run_times: run.run_times.clone(),
+            attempt: Some(run.attempt),
+            run_id: Some(run.scope.run_id().to_string()),
+            node: run.target.node.to_string(),
         };
         let mut line = match serde_json::to_string(&request) {
             Ok(line) => line,

@@ -24,7 +24,7 @@ use crate::scheduler::plan::{Notice, Refusal, Severity, refused};
 use crate::scheduler::recorder::{Recorder, SHUT_DOWN};
 use crate::store::JobStore;
 use crate::sync::{lock, model};
-use crate::task::JobTask;
+use crate::task::{JobTask, RunScope};
 
 impl Engine {
     /// Runs again, once, the interrupted runs this node found whose job
@@ -190,6 +190,7 @@ impl Engine {
                     runtime,
                     task,
                     signals: Arc::clone(&self.signals),
+                    node: Arc::from(self.node.as_str()),
                 });
                 batch.target = Some((
                     job.task.clone(),
@@ -270,6 +271,7 @@ impl Engine {
             recorded: batch.recorded,
             remaining: Mutex::new(runs),
             started: Mutex::new(None),
+            current: Mutex::new(None),
         });
         Ok(Staged {
             submission,
@@ -439,6 +441,9 @@ struct Submission {
     /// When the current run was handed over: the clock's monotonic reading
     /// (for its duration) and its time (for its record).
     started: Mutex<Option<(SignedDuration, Timestamp)>>,
+    /// The current run's key among the engine's running runs
+    /// ([`RunScopes`]), taken out when it ends.
+    current: Mutex<Option<u64>>,
 }
 
 impl Submission {
@@ -484,12 +489,17 @@ impl Submission {
             }
             _ => None,
         };
+        let scope = Arc::new(RunScope::child_of(&self.target.signals, None));
+        let key = self.env.running.scopes.insert(&self.job_id, &scope);
+        *lock(&self.current) = Some(key);
         Run {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
             args: self.args.clone(),
             run_times,
             start_by,
+            attempt: 1,
+            scope,
             done: Arc::clone(self) as Arc<dyn Completion>,
         }
     }
@@ -665,6 +675,9 @@ impl Submission {
 
     fn finished(self: Arc<Submission>, report: RunReport) {
         let started = lock(&self.started).take();
+        if let Some(key) = lock(&self.current).take() {
+            self.env.running.scopes.remove(&self.job_id, key);
+        }
         if let Some(message) = self.missed_in_queue(&report) {
             self.record(&report, started);
             tracing::warn!(job = %report.job_id, "run missed: {message}");
@@ -783,6 +796,78 @@ impl std::fmt::Display for Latest<'_> {
     }
 }
 
+impl Engine {
+    /// Asks the runs of job `job_id` in progress on this node to stop,
+    /// each through its own cancellation (a child of the scheduler's): the
+    /// task sees [`JobContext::is_cancelled`](crate::task::JobContext::is_cancelled),
+    /// a command's process group is killed. Runs of other jobs, and runs
+    /// that start later, are not touched. Returns how many runs were
+    /// asked (a run asked before counts again).
+    ///
+    /// Cancelling is a request: an async task's future is not dropped and
+    /// a sync task's thread cannot be stopped, so each run ends when its
+    /// task returns, and its outcome is recorded as the task reports it.
+    #[allow(dead_code)] // the job API's policies call it
+    pub(crate) fn cancel_runs(&self, job_id: &str) -> usize {
+        self.running.scopes.cancel(job_id)
+    }
+}
+
+/// The runs in progress on this node by job id, with their own scopes, so
+/// that one job's runs can be cancelled alone. Sharded by job id, as
+/// [`RunCounts`].
+#[derive(Default)]
+struct RunScopes {
+    per_job: [Mutex<JobScopes>; SHARDS],
+    shard_hash: foldhash::fast::FixedState,
+    /// The key of the next run, unique for the engine's life.
+    next_key: std::sync::atomic::AtomicU64,
+}
+
+/// One shard of [`RunScopes`]: each job's runs in progress by key.
+type JobScopes = HashMap<Arc<str>, Vec<(u64, Arc<RunScope>)>, foldhash::fast::RandomState>;
+
+impl RunScopes {
+    fn shard(&self, job: &str) -> &Mutex<JobScopes> {
+        let hash = std::hash::BuildHasher::hash_one(&self.shard_hash, job);
+        // The remainder is below SHARDS, so the cast is lossless.
+        &self.per_job[(hash % SHARDS as u64) as usize]
+    }
+
+    /// Notes a run of `job` in progress; returns its key.
+    fn insert(&self, job: &Arc<str>, scope: &Arc<RunScope>) -> u64 {
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
+        lock(self.shard(job))
+            .entry(Arc::clone(job))
+            .or_default()
+            .push((key, Arc::clone(scope)));
+        key
+    }
+
+    /// The run of `job` under `key` has ended.
+    fn remove(&self, job: &Arc<str>, key: u64) {
+        let mut per_job = lock(self.shard(job));
+        if let Some(runs) = per_job.get_mut(job) {
+            runs.retain(|(run, _)| *run != key);
+            if runs.is_empty() {
+                per_job.remove(job);
+            }
+        }
+    }
+
+    /// Cancels every run of `job` in progress; returns how many.
+    fn cancel(&self, job: &str) -> usize {
+        let per_job = lock(self.shard(job));
+        let Some(runs) = per_job.get(job) else {
+            return 0;
+        };
+        for (_, scope) in runs {
+            scope.cancel();
+        }
+        runs.len()
+    }
+}
+
 /// Runs in progress, shared with the completion callbacks: per job (for
 /// `max_instances`) and in all (for shutdown to wait on).
 #[derive(Default)]
@@ -793,6 +878,8 @@ pub(super) struct RunCounts {
     /// Picks a job's shard.
     shard_hash: foldhash::fast::FixedState,
     active: model::AtomicUsize,
+    /// The runs in progress with their own scopes, to cancel one job's.
+    scopes: RunScopes,
     /// Signalled when the last submission in progress has ended and its
     /// events are delivered.
     ended: Notify,
@@ -863,6 +950,48 @@ impl RunCounts {
             }
             ended.await;
         }
+    }
+}
+
+/// The runs of one job are cancelled alone, and a run that ended is no
+/// longer cancelled.
+#[cfg(test)]
+mod scope_tests {
+    use std::sync::Arc;
+
+    use super::RunScopes;
+    use crate::task::{RunScope, RunSignals};
+
+    #[test]
+    fn cancelling_a_job_cancels_its_runs_in_progress_and_no_other() {
+        let signals = RunSignals::default();
+        let scopes = RunScopes::default();
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let run = |job: &Arc<str>| {
+            let scope = Arc::new(RunScope::child_of(&signals, None));
+            (scopes.insert(job, &scope), scope)
+        };
+        let (_, a1) = run(&a);
+        let (a2_key, a2) = run(&a);
+        let (_, b1) = run(&b);
+        scopes.remove(&a, a2_key);
+
+        assert_eq!(scopes.cancel("a"), 1);
+        assert!(a1.cancellation.is_cancelled());
+        assert!(
+            !a2.cancellation.is_cancelled(),
+            "a run that ended is not touched"
+        );
+        assert!(
+            !b1.cancellation.is_cancelled(),
+            "another job's run is not touched"
+        );
+        assert!(!signals.cancellation.is_cancelled());
+        assert_eq!(scopes.cancel("nothing"), 0);
+
+        // A shutdown still reaches every run through the scheduler's token.
+        signals.cancellation.cancel();
+        assert!(b1.cancellation.is_cancelled() && a2.cancellation.is_cancelled());
     }
 }
 
