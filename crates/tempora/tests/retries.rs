@@ -72,7 +72,7 @@ fn env(fails: usize) -> Env {
         seen.lock()
             .unwrap()
             .push((ctx.job_id().to_owned(), ctx.scheduled_run_times().to_vec()));
-        Err::<(), _>("boom")
+        Err::<(), _>(format!("boom (attempt {})", ctx.attempt()))
     });
     let seen = Arc::clone(&calls);
     tasks.register("ok", move |ctx: JobContext, _: ()| {
@@ -247,6 +247,8 @@ fn a_failed_run_is_retried_after_growing_delays_as_attempts_of_its_fire_time() {
     );
     env.tick_at(t0());
     env.finished_runs("flaky", 1);
+    // Its instance is free once its event is out.
+    env.wait_event(EventKind::JobError);
     // Attempt 2 after 30 s, 3 after 90 s more, 4 after 270 s capped to 120 s.
     let mut now = t0();
     for (attempt, delay) in [(2, 30), (3, 90), (4, 120)] {
@@ -287,6 +289,17 @@ fn a_failed_run_is_retried_after_growing_delays_as_attempts_of_its_fire_time() {
         ]
     );
     assert_eq!(runs[1].started, Some(t0() + secs(120)));
+    // The task knew which attempt it was (JobContext::attempt).
+    let errors: Vec<&str> = runs.iter().filter_map(|run| run.error.as_deref()).collect();
+    assert_eq!(
+        errors,
+        [
+            "boom (attempt 4)",
+            "boom (attempt 3)",
+            "boom (attempt 2)",
+            "boom (attempt 1)"
+        ]
+    );
     assert_eq!(env.calls.lock().unwrap().len(), 4);
 }
 
@@ -300,6 +313,7 @@ fn a_success_ends_the_retries() {
     );
     env.tick_at(t0());
     env.finished_runs("flaky", 1);
+    env.wait_event(EventKind::JobError);
     env.follow_up_at(t0());
     env.tick_at(t0() + secs(10));
     let runs = env.finished_runs("flaky", 2);
@@ -326,6 +340,7 @@ fn the_next_fire_time_runs_on_time_while_a_retry_waits() {
     );
     env.tick_at(t0());
     env.finished_runs("minutely", 1);
+    env.wait_event(EventKind::JobError);
     let pending = env.follow_up_at(t0());
     assert_eq!(pending.len(), 1);
     let next = t0() + secs(60);
@@ -388,6 +403,7 @@ fn a_job_is_paused_after_its_last_fire_times_failed() {
     );
     env.tick_at(t0());
     env.finished_runs("broken", 1);
+    env.wait_event(EventKind::JobError);
     env.tick_at(t0());
     assert!(
         !env.scheduler
@@ -405,7 +421,7 @@ fn a_job_is_paused_after_its_last_fire_times_failed() {
     assert!(job.is_paused());
     let reason = job.paused_reason().unwrap_or_default();
     assert!(
-        reason.contains("2 failed run(s) in a row") && reason.contains("boom"),
+        reason.contains("2 failed run(s) in a row") && reason.contains("boom (attempt 1)"),
         "{reason}"
     );
     assert_eq!(event.error.as_deref(), Some(reason));
