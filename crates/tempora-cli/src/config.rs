@@ -995,6 +995,74 @@ timezone = "UTC"
     }
 
     #[test]
+    fn retry_and_pause_after_failures_are_read_and_checked() {
+        let config = DaemonConfig::parse(
+            r#"
+[[job]]
+id = "upload"
+shell = "rsync -a /srv/exports/ backup:/exports/"
+cron = "0 * * * *"
+retry = { attempts = 4, delay = "1m", factor = 3, max_delay = "30m", jitter = "10%" }
+retry_on = [10, 12, 30, 35]
+pause_after_failures = 24
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        let job = &config.jobs[0];
+        let retry = job.retry.as_ref().unwrap();
+        assert_eq!(retry.max_attempts(), 4);
+        assert_eq!(retry.first_delay(), SignedDuration::from_mins(1));
+        assert_eq!(retry.delay_factor(), 3.0);
+        assert_eq!(retry.longest_delay(), Some(SignedDuration::from_mins(30)));
+        assert!((retry.jitter_fraction() - 0.1).abs() < 1e-9);
+        assert_eq!(retry.retried_statuses(), [10, 12, 30, 35]);
+        assert_eq!(job.pause_after_failures, Some(24));
+        let built = job
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(&Default::default(), "2026-01-01T00:00:00Z".parse().unwrap())
+            .unwrap();
+        assert_eq!(built.retry(), Some(retry));
+        assert_eq!(built.pause_after_failures(), Some(24));
+        let job = |keys: &str| {
+            format!(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = {{ seconds = 1 }}\n{keys}\n"
+            )
+        };
+        for (keys, error) in [
+            (
+                "retry = { attempts = 0 }",
+                "retry.attempts: 0 is not allowed: at least 1",
+            ),
+            (
+                "retry = { attempts = 3, delay = \"soon\" }",
+                "retry.delay: \"soon\" is not a duration",
+            ),
+            (
+                "retry = { attempts = 3, factor = 0.5 }",
+                "retry.factor: 0.5 is not allowed: at least 1",
+            ),
+            (
+                "retry = { attempts = 3, jitter = \"150%\" }",
+                "retry.jitter: 150% is out of range 0%-100%",
+            ),
+            (
+                "retry = { attempts = 3, tries = 2 }",
+                "unknown field `tries`",
+            ),
+            ("retry_on = [1]", "retry_on: needs retry"),
+            (
+                "pause_after_failures = 0",
+                "pause_after_failures: 0 is not allowed: at least 1",
+            ),
+        ] {
+            let refused = refused(&job(keys));
+            assert!(refused.contains(error), "{keys}: {refused}");
+            assert!(refused.starts_with("t.toml:5:"), "{keys}: {refused}");
+        }
+    }
+
+    #[test]
     fn cluster_settings_are_read_and_checked() {
         let config = DaemonConfig::parse(
             r#"

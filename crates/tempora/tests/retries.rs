@@ -433,3 +433,48 @@ fn a_job_is_paused_after_its_last_fire_times_failed() {
     let resumed = env.scheduler.resume_job("broken").unwrap().unwrap();
     assert_eq!(resumed.paused_reason(), None, "resuming clears the reason");
 }
+
+#[test]
+fn a_retry_waits_while_its_job_runs_its_maximum_of_instances() {
+    let env = env(0);
+    env.add(
+        JobBuilder::new("fail", every_minutes(10))
+            .id("busy")
+            .retry(Retry::attempts(2).delay(secs(30))),
+    );
+    env.tick_at(t0());
+    env.finished_runs("busy", 1);
+    env.wait_event(EventKind::JobError);
+    let due = t0() + secs(30);
+    assert_eq!(
+        env.follow_up_at(t0()),
+        [(RunOf::new("busy", t0(), 2, PendingRunKind::Retry), due)]
+    );
+    // A second pending run of the job comes due with the retry: with
+    // max_instances = 1, one starts and the other must wait for it.
+    env.scheduler
+        .add_pending_run(
+            RunOf::new("busy", t0() - secs(600), 1, PendingRunKind::Backfill),
+            due,
+        )
+        .unwrap();
+    let wake = env.tick_at(due);
+    // One of the two started; the other waits a second, not dropped.
+    assert_eq!(wake, Some(due + secs(1)));
+    assert_eq!(env.pending().len(), 1, "one run waits");
+    env.finished_runs("busy", 2);
+    env.wait_event(EventKind::JobError);
+    env.tick_at(due + secs(1));
+    let runs = env.finished_runs("busy", 3);
+    let mut kept = attempts(&runs);
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            (t0() - secs(600), 1, RunStatus::Error),
+            (t0(), 1, RunStatus::Error),
+            (t0(), 2, RunStatus::Error),
+        ],
+        "neither was lost or refused: {runs:#?}"
+    );
+}
