@@ -478,3 +478,59 @@ fn a_retry_waits_while_its_job_runs_its_maximum_of_instances() {
         "neither was lost or refused: {runs:#?}"
     );
 }
+
+#[test]
+fn retry_settings_are_checked_and_changed_through_the_api() {
+    let env = env(0);
+    let error = env
+        .scheduler
+        .add_job(
+            JobBuilder::new("fail", every_minutes(1))
+                .id("checked")
+                .retry(Retry::attempts(3).factor(0.5)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "retry.factor: 0.5 is not allowed: at least 1"
+    );
+    let error = env
+        .scheduler
+        .add_job(
+            JobBuilder::new("fail", every_minutes(1))
+                .id("checked")
+                .pause_after_failures(0),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "pause_after_failures: 0 is not allowed: at least 1"
+    );
+    env.add(JobBuilder::new("fail", every_minutes(1)).id("changed"));
+    let retry = Retry::attempts(2).delay(secs(5));
+    let changed = env
+        .scheduler
+        .modify_job(
+            "changed",
+            tempora::job::JobChanges::new()
+                .retry(Some(retry.clone()))
+                .pause_after_failures(Some(4)),
+        )
+        .unwrap();
+    assert_eq!(changed.retry(), Some(&retry));
+    assert_eq!(changed.pause_after_failures(), Some(4));
+    let error = env
+        .scheduler
+        .modify_job(
+            "changed",
+            tempora::job::JobChanges::new().retry(Some(Retry::attempts(0))),
+        )
+        .unwrap_err();
+    assert_eq!(error.field(), Some("retry.attempts"));
+    let stored = env.scheduler.get_job("changed").unwrap().unwrap();
+    assert_eq!(
+        stored.retry(),
+        Some(&retry),
+        "a refused change changes nothing"
+    );
+}
