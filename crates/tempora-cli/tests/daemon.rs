@@ -663,3 +663,151 @@ fn jobs_backfill_runs_each_fire_time_of_a_range_once() {
     assert!(wait_exit(&mut daemon).success());
     assert_eq!(setup.count("report", "success"), 4, "none ran twice");
 }
+
+#[test]
+fn a_failing_command_is_retried_until_it_succeeds() {
+    // The command fails twice, then succeeds: a counter file counts its runs.
+    let config = format!(
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [[job]]\nid = \"flaky\"\nworking_dir = \"{{DIR}}\"\n\
+         shell = 'n=$(cat count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > count; echo run $n; [ $n -ge 3 ]'\n\
+         date = \"{}\"\nretry = {{ attempts = 5, delay = \"1s\", factor = 2 }}\n",
+        support::in_seconds(1)
+    );
+    let setup = Setup::new("retries", &config);
+    let mut daemon = setup.start();
+    setup.wait_until("the third attempt succeeds", || {
+        setup.count("flaky", "success") == 1
+    });
+    let runs = setup.runs("flaky");
+    let attempts: Vec<(u64, &str)> = runs
+        .iter()
+        .map(|run| {
+            (
+                run["attempt"].as_u64().unwrap(),
+                run["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(3, "success"), (2, "error"), (1, "error")],
+        "{runs:#?}"
+    );
+    assert!(
+        runs.iter()
+            .all(|run| run["scheduled_time"] == runs[0]["scheduled_time"]),
+        "three attempts of one fire time: {runs:#?}"
+    );
+    assert_eq!(setup.lines("count"), ["3"], "the command ran three times");
+    let table = setup.ok(&["history", "flaky"]);
+    assert!(table.contains("success (attempt 3)"), "{table}");
+    assert!(table.contains("error (attempt 2)"), "{table}");
+    // The one-off job and its retries are done: nothing is left pending.
+    setup.wait_until("nothing is left", || setup.job_ids().is_empty());
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+}
+
+#[test]
+fn a_job_failing_in_a_row_is_paused_with_its_reason_and_jobs_add_takes_retries() {
+    let config = "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [[job]]\nid = \"broken\"\nshell = \"echo no disk; exit 3\"\n\
+         interval = { seconds = 1 }\npause_after_failures = 2\n";
+    let setup = Setup::new("pause-after-failures", config);
+
+    // `jobs add` takes the same settings as flags, checked.
+    let added = setup.ok(&[
+        "jobs",
+        "add",
+        "upload",
+        "--interval",
+        "1h",
+        "--retry-attempts",
+        "4",
+        "--retry-delay",
+        "1m",
+        "--retry-factor",
+        "3",
+        "--retry-jitter",
+        "10%",
+        "--retry-on",
+        "75",
+        "--pause-after-failures",
+        "5",
+        "--",
+        "true",
+    ]);
+    assert!(added.starts_with("added upload"), "{added}");
+    let shown = setup.json(&["jobs", "show", "upload"]);
+    assert_eq!(
+        shown["retry"],
+        serde_json::json!({"attempts": 4, "delay": "1m", "factor": 3.0, "jitter": "10%", "retry_on": [75]}),
+        "{shown}"
+    );
+    assert_eq!(shown["pause_after_failures"], 5, "{shown}");
+    let refused = setup.tempora(&[
+        "jobs",
+        "add",
+        "bad",
+        "--interval",
+        "1h",
+        "--retry-attempts",
+        "3",
+        "--retry-jitter",
+        "150%",
+        "--",
+        "true",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("retry.jitter: 150% is out of range 0%-100%"),
+        "{stderr}"
+    );
+
+    let mut daemon = setup.start();
+    setup.wait_until("broken is paused", || {
+        let shown = setup.tempora(&["jobs", "show", "broken", "--json"]);
+        shown.status.success()
+            && serde_json::from_slice::<Value>(&shown.stdout).unwrap()["paused"] == true
+    });
+    assert_eq!(
+        setup.count("broken", "error"),
+        2,
+        "paused after two failures"
+    );
+    let shown = setup.json(&["jobs", "show", "broken"]);
+    let reason = shown["paused_reason"].as_str().unwrap().to_owned();
+    assert!(
+        reason.contains("2 failed run(s) in a row") && reason.contains("exited with status 3"),
+        "{reason}"
+    );
+    let table = setup.ok(&["jobs"]);
+    assert!(table.contains("yes (failures)"), "{table}");
+    assert!(table.contains(&format!("broken: {reason}")), "{table}");
+    assert!(
+        setup.log().contains("paused: its last 2 run(s) failed"),
+        "{}",
+        setup.log()
+    );
+    // The reason survives a restart; resuming clears it.
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+    let mut daemon = setup.start();
+    setup.wait_until("the daemon is up", || {
+        setup
+            .json(&["nodes"])
+            .as_array()
+            .is_some_and(|nodes| !nodes.is_empty())
+    });
+    let shown = setup.json(&["jobs", "show", "broken"]);
+    assert_eq!(shown["paused_reason"].as_str(), Some(reason.as_str()));
+    setup.ok(&["jobs", "resume", "broken"]);
+    assert_eq!(
+        setup.json(&["jobs", "show", "broken"])["paused_reason"],
+        Value::Null
+    );
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+}

@@ -345,7 +345,7 @@ impl JobContext {
     /// covers (a run of several coalesced fire times stands for the
     /// latest), the same on every node and every attempt, so a task can
     /// use it to be idempotent per fire time. A run now
-    /// ([`run_job`](crate::scheduler::AsyncScheduler::run_job)) is
+    /// ([`run_job_now`](crate::scheduler::AsyncScheduler::run_job_now)) is
     /// scheduled at the time it was asked for. The Unix epoch for a
     /// context built by [`JobContext::new`] with no fire times.
     ///
@@ -392,7 +392,7 @@ impl JobContext {
     }
 
     /// The node id of the scheduler running this run
-    /// ([`SchedulerBuilder::node`](crate::scheduler::SchedulerBuilder::node));
+    /// ([`SchedulerBuilder::node_id`](crate::scheduler::SchedulerBuilder::node_id));
     /// empty for a context built by [`JobContext::new`].
     ///
     /// ```

@@ -74,7 +74,13 @@ fn each_run_sees_its_job_logical_time_first_attempt_node_and_an_id_of_its_own() 
     let clock = ManualClock::new(t0());
     let (scheduler, seen) = scheduler(&clock);
     scheduler
-        .add_job(JobBuilder::new("look", every_minute()).id("sync"))
+        // Two instances: the second tick may come before the first run has
+        // freed its instance (the task reports before it returns).
+        .add_job(
+            JobBuilder::new("look", every_minute())
+                .id("sync")
+                .max_instances(2),
+        )
         .unwrap();
     scheduler.start().unwrap();
 
