@@ -35,7 +35,7 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 use tempora::calendar::Calendar;
 use tempora::config::{SchedulerConfig, line_column};
-use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap};
+use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap, Retry};
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use toml::Spanned;
@@ -240,6 +240,9 @@ struct RawJob {
     on_interrupted: Option<OnInterrupted>,
     exclude: Option<Spanned<Vec<String>>>,
     overlap: Option<Overlap>,
+    retry: Option<Spanned<Retry>>,
+    retry_on: Option<Spanned<Vec<i32>>>,
+    pause_after_failures: Option<Spanned<u32>>,
     #[serde(default)]
     paused: bool,
 }
@@ -275,6 +278,10 @@ pub struct JobConfig {
     /// What happens to a fire time while the job runs `max_instances`
     /// runs, if set.
     pub overlap: Option<Overlap>,
+    /// How failed runs are retried (`retry`, with `retry_on`), if set.
+    pub retry: Option<Retry>,
+    /// After how many failed fire times in a row the job is paused, if set.
+    pub pause_after_failures: Option<u32>,
     /// Added paused.
     pub paused: bool,
 }
@@ -298,6 +305,8 @@ impl JobConfig {
             self.on_interrupted => on_interrupted,
             self.timeout => timeout,
             self.overlap => overlap,
+            self.retry.clone() => retry,
+            self.pause_after_failures => pause_after_failures,
         );
         for (name, calendar) in &self.exclude {
             builder = builder.exclude_calendar(name, calendar.clone());
@@ -703,6 +712,14 @@ fn check_job(
             "max_instances: 0 is not allowed: at least 1".to_owned(),
         ));
     }
+    if let Some(failures) = &job.pause_after_failures
+        && *failures.get_ref() == 0
+    {
+        return Err((
+            failures.span(),
+            "pause_after_failures: 0 is not allowed: at least 1".to_owned(),
+        ));
+    }
     let trigger = check_trigger(text, &job, span, default_zone)?;
     if let Some(cron) = &job.cron
         && let toml::Value::Table(fields) = cron.get_ref()
@@ -720,6 +737,20 @@ fn check_job(
             exclude.insert(name.clone(), calendar.clone());
         }
     }
+    let mut retry = job.retry.map(Spanned::into_inner);
+    if let Some(statuses) = job.retry_on {
+        let span = statuses.span();
+        retry = match retry {
+            Some(retry) => Some(retry.retry_on(statuses.into_inner())),
+            None => {
+                return Err((
+                    span,
+                    "retry_on: needs retry, e.g. retry = { attempts = 3, delay = \"30s\" }"
+                        .to_owned(),
+                ));
+            }
+        };
+    }
     Ok(JobConfig {
         id: job.id.into_inner(),
         name: job.name,
@@ -732,6 +763,8 @@ fn check_job(
         exclude,
         timeout,
         overlap: job.overlap,
+        retry,
+        pause_after_failures: job.pause_after_failures.map(Spanned::into_inner),
         paused: job.paused,
     })
 }
@@ -1245,6 +1278,74 @@ cron = "0 9 * * *"
     }
 
     #[test]
+    fn retry_and_pause_after_failures_are_read_and_checked() {
+        let config = DaemonConfig::parse(
+            r#"
+[[job]]
+id = "upload"
+shell = "rsync -a /srv/exports/ backup:/exports/"
+cron = "0 * * * *"
+retry = { attempts = 4, delay = "1m", factor = 3, max_delay = "30m", jitter = "10%" }
+retry_on = [10, 12, 30, 35]
+pause_after_failures = 24
+"#,
+            "t.toml",
+        )
+        .unwrap();
+        let job = &config.jobs[0];
+        let retry = job.retry.as_ref().unwrap();
+        assert_eq!(retry.max_attempts(), 4);
+        assert_eq!(retry.first_delay(), SignedDuration::from_mins(1));
+        assert_eq!(retry.delay_factor(), 3.0);
+        assert_eq!(retry.longest_delay(), Some(SignedDuration::from_mins(30)));
+        assert!((retry.jitter_fraction() - 0.1).abs() < 1e-9);
+        assert_eq!(retry.retried_statuses(), [10, 12, 30, 35]);
+        assert_eq!(job.pause_after_failures, Some(24));
+        let built = job
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(&Default::default(), "2026-01-01T00:00:00Z".parse().unwrap())
+            .unwrap();
+        assert_eq!(built.retry(), Some(retry));
+        assert_eq!(built.pause_after_failures(), Some(24));
+        let job = |keys: &str| {
+            format!(
+                "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ninterval = {{ seconds = 1 }}\n{keys}\n"
+            )
+        };
+        for (keys, error) in [
+            (
+                "retry = { attempts = 0 }",
+                "retry.attempts: 0 is not allowed: at least 1",
+            ),
+            (
+                "retry = { attempts = 3, delay = \"soon\" }",
+                "retry.delay: \"soon\" is not a duration",
+            ),
+            (
+                "retry = { attempts = 3, factor = 0.5 }",
+                "retry.factor: 0.5 is not allowed: at least 1",
+            ),
+            (
+                "retry = { attempts = 3, jitter = \"150%\" }",
+                "retry.jitter: 150% is out of range 0%-100%",
+            ),
+            (
+                "retry = { attempts = 3, tries = 2 }",
+                "unknown field `tries`",
+            ),
+            ("retry_on = [1]", "retry_on: needs retry"),
+            (
+                "pause_after_failures = 0",
+                "pause_after_failures: 0 is not allowed: at least 1",
+            ),
+        ] {
+            let refused = refused(&job(keys));
+            assert!(refused.contains(error), "{keys}: {refused}");
+            assert!(refused.starts_with("t.toml:5:"), "{keys}: {refused}");
+        }
+    }
+
+    #[test]
     fn a_numbered_day_of_week_in_the_table_form_is_warned_about() {
         let config = DaemonConfig::parse(
             r#"
@@ -1462,7 +1563,7 @@ overlap = "buffer_one"
              `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
              `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, \
-             `overlap`, `paused`"
+             `overlap`, `retry`, `retry_on`, `pause_after_failures`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

@@ -232,6 +232,11 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
         stored.on_interrupted() == wanted.on_interrupted(),
     );
     check("overlap", stored.overlap() == wanted.overlap());
+    check("retry", stored.retry() == wanted.retry());
+    check(
+        "pause_after_failures",
+        stored.pause_after_failures() == wanted.pause_after_failures(),
+    );
     check(
         "paused",
         stored.label(PAUSED_IN_CONFIG) == wanted.label(PAUSED_IN_CONFIG),

@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use tempora::Error;
 use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
-use tempora::job::{Job, MisfireGraceTime, Overlap, PendingRunKind, RunOf};
+use tempora::job::{Job, MisfireGraceTime, Overlap, PendingRunKind, Retry, RunOf};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
@@ -320,6 +320,40 @@ pub struct AddArgs {
     /// skip, buffer_one, buffer_all, cancel_other or allow_all.
     #[arg(long, value_name = "POLICY")]
     pub overlap: Option<String>,
+    /// Run a failed run again, up to N runs of one fire time in all (the
+    /// first included).
+    #[arg(long = "retry-attempts", value_name = "N")]
+    pub retry_attempts: Option<u32>,
+    /// The delay before the first retry: "30s" (default 0).
+    #[arg(
+        long = "retry-delay",
+        value_name = "DURATION",
+        requires = "retry_attempts"
+    )]
+    pub retry_delay: Option<String>,
+    /// What each further delay is multiplied by (default 1).
+    #[arg(long = "retry-factor", value_name = "F", requires = "retry_attempts")]
+    pub retry_factor: Option<f64>,
+    /// The longest delay between attempts: "10m".
+    #[arg(
+        long = "retry-max-delay",
+        value_name = "DURATION",
+        requires = "retry_attempts"
+    )]
+    pub retry_max_delay: Option<String>,
+    /// How far each delay may move either way: "10%".
+    #[arg(
+        long = "retry-jitter",
+        value_name = "PERCENT",
+        requires = "retry_attempts"
+    )]
+    pub retry_jitter: Option<String>,
+    /// Retry only runs that exit with this status; repeat for more.
+    #[arg(long = "retry-on", value_name = "STATUS", requires = "retry_attempts")]
+    pub retry_on: Vec<i32>,
+    /// Pause the job after N failed fire times in a row.
+    #[arg(long = "pause-after-failures", value_name = "N")]
+    pub pause_after_failures: Option<u32>,
     /// Add it paused.
     #[arg(long)]
     pub paused: bool,
@@ -413,6 +447,44 @@ impl AddArgs {
             .as_deref()
             .map(str::parse::<Overlap>)
             .transpose()?;
+        if self.pause_after_failures == Some(0) {
+            return Err(
+                Error::invalid("pause_after_failures", "0 is not allowed: at least 1").into(),
+            );
+        }
+        let retry = match self.retry_attempts {
+            None => None,
+            Some(attempts) => {
+                // The form of `retry = { … }` in the configuration file, read
+                // the same way.
+                let form = json!({
+                    "attempts": attempts,
+                    "delay": self.retry_delay,
+                    "factor": self.retry_factor,
+                    "max_delay": self.retry_max_delay,
+                    "jitter": self.retry_jitter,
+                    "retry_on": self.retry_on,
+                });
+                let form: serde_json::Map<String, Value> = form
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, value)| !value.is_null())
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect();
+                let retry: Retry =
+                    serde_json::from_value(Value::Object(form)).map_err(|error| {
+                        let text = error.to_string();
+                        match text.split_once(": ") {
+                            Some((field, reason)) if field.starts_with("retry.") => {
+                                Error::invalid(field, reason)
+                            }
+                            _ => Error::invalid("retry", text),
+                        }
+                    })?;
+                Some(retry)
+            }
+        };
         Ok(JobConfig {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -425,6 +497,8 @@ impl AddArgs {
             exclude,
             timeout,
             overlap,
+            retry,
+            pause_after_failures: self.pause_after_failures,
             paused: self.paused,
         })
     }
@@ -545,6 +619,7 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             let job = opened.update(&job, |stored| {
                 stored.next_run_time = Some(next);
                 stored.labels.remove(PAUSED_UNTIL);
+                stored.paused_reason = None;
             })?;
             outcome(&opened, &job, "resumed", now, json)
         }
@@ -569,6 +644,7 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
         JobsCommand::Remove { id } => {
             let job = opened.job(id)?;
             opened.block_on(opened.store.remove_job(id))?;
+            remove_pending_runs(&opened, id)?;
             let from_file = job.label(ORIGIN) == Some(crate::config::ORIGIN_CONFIG);
             if json {
                 return Ok(format!(
@@ -683,6 +759,21 @@ fn outcome(opened: &Opened, job: &Job, what: &str, now: Timestamp, json: bool) -
     ))
 }
 
+/// Removes the pending runs (retries, buffered and backfill runs) of job
+/// `id`, which go with it.
+fn remove_pending_runs(opened: &Opened, id: &str) -> Result<()> {
+    for job in opened.block_on(opened.store.list_jobs())? {
+        if job.run_of().is_some_and(|run| run.job == id) {
+            match opened.block_on(opened.store.remove_job(job.id())) {
+                Ok(()) => {}
+                Err(error) if error.is_not_found() => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// "next run 2026-03-30 09:00:00 CEST (in 3m 20s)", "paused", "paused
 /// until …, next run …".
 fn next_run_text(opened: &Opened, job: &Job, now: Timestamp) -> String {
@@ -763,6 +854,15 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
         "max_instances": job.max_instances(),
         "timeout": job.timeout().map(|timeout| format!("{timeout:#}")),
         "overlap": job.overlap().map(Overlap::as_str),
+        "retry": job.retry().map(|retry| serde_json::to_value(retry).unwrap_or(Value::Null)),
+        "pause_after_failures": job.pause_after_failures(),
+        "paused_reason": job.paused_reason(),
+        "run_of": job.run_of().map(|run| json!({
+            "job": run.job,
+            "scheduled_time": zone.format(run.scheduled_time),
+            "attempt": run.attempt,
+            "kind": run.kind.as_str(),
+        })),
         "executor": job.executor(),
         "labels": job.labels(),
         "last_run": last.map(|run| run_json(zone, run)),
@@ -784,7 +884,34 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
     let jobs = opened.block_on(opened.store.list_jobs())?;
     let mut rows = Vec::new();
     let mut values = Vec::new();
+    let mut reasons = Vec::new();
     for job in &jobs {
+        if let Some(run) = job.run_of() {
+            // A pending run of another job: no history of its own.
+            if json {
+                values.push(job_json(opened, job, None, now));
+                continue;
+            }
+            let next = match job.next_run_time() {
+                Some(next) => format!("{} ({})", local(&opened.zone, next), relative(next, now)),
+                None => "-".to_owned(),
+            };
+            rows.push([
+                format!("{} ({})", run.job, run.kind),
+                format!(
+                    "attempt {} of {}",
+                    run.attempt,
+                    local(&opened.zone, run.scheduled_time)
+                ),
+                next,
+                "-".to_owned(),
+                "-".to_owned(),
+            ]);
+            continue;
+        }
+        if let Some(reason) = job.paused_reason() {
+            reasons.push(format!("{}: {reason}\n", job.id()));
+        }
         let last = last_run(opened, job.id())?;
         if json {
             values.push(job_json(opened, job, last.as_ref(), now));
@@ -807,6 +934,7 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
             None => "-".to_owned(),
         };
         let paused = match (job.is_paused(), paused_until(job, now)) {
+            (true, _) if job.paused_reason().is_some() => "yes (failures)".to_owned(),
             (true, _) => "yes".to_owned(),
             (false, Some(until)) => format!("until {}", local(&opened.zone, until)),
             (false, None) => "no".to_owned(),
@@ -825,10 +953,11 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
     if rows.is_empty() {
         return Ok("no jobs\n".to_owned());
     }
-    Ok(table(
-        ["ID", "TRIGGER", "NEXT RUN", "LAST RUN", "PAUSED"],
-        &rows,
-    ))
+    let mut out = table(["ID", "TRIGGER", "NEXT RUN", "LAST RUN", "PAUSED"], &rows);
+    for reason in reasons {
+        out.push_str(&reason);
+    }
+    Ok(out)
 }
 
 /// `tempora jobs show ID`.
@@ -899,6 +1028,27 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
     lines.push(("max instances", job.max_instances().to_string()));
     if let Some(overlap) = job.overlap() {
         lines.push(("overlap", overlap.to_string()));
+    }
+    if let Some(retry) = job.retry() {
+        lines.push(("retry", retry.to_string()));
+    }
+    if let Some(failures) = job.pause_after_failures() {
+        lines.push(("pause after", format!("{failures} failed run(s) in a row")));
+    }
+    if let Some(reason) = job.paused_reason() {
+        lines.push(("paused", reason.to_owned()));
+    }
+    if let Some(run) = job.run_of() {
+        lines.push((
+            "pending run",
+            format!(
+                "{} of job {}, attempt {} of {}",
+                run.kind,
+                run.job,
+                run.attempt,
+                local(&opened.zone, run.scheduled_time)
+            ),
+        ));
     }
     let mut out: String = lines
         .iter()

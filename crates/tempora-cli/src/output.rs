@@ -124,6 +124,7 @@ pub fn run_json(zone: &Zone, run: &RunRecord) -> Value {
         "scheduled_time": zone.format(run.scheduled_time),
         "node": run.node,
         "fire_times": run.fire_times,
+        "attempt": run.attempt,
         "status": run.status.as_str(),
         "started": run.started.map(|time| zone.format(time)),
         "finished": run.finished.map(|time| zone.format(time)),
@@ -152,7 +153,11 @@ pub fn run_rows(zone: &Zone, runs: &[RunRecord]) -> Vec<[String; 8]> {
                 run.duration.map_or("-".to_owned(), |duration| {
                     format!("{:.3}s", duration.as_secs_f64())
                 }),
-                run.status.to_string(),
+                if run.attempt > 1 {
+                    format!("{} (attempt {})", run.status, run.attempt)
+                } else {
+                    run.status.to_string()
+                },
                 run.node.clone(),
                 run.exit_status
                     .map_or("-".to_owned(), |status| status.to_string()),

@@ -606,3 +606,13 @@ async fn previous_fire_times_and_node_records_are_kept_beside_the_jobs() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_run_once_on_two_schedulers() {
+    tempora_testkit::cluster::retries_run_once_on_two_nodes(store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_pending_when_its_node_stops_is_run_by_another() {
+    tempora_testkit::cluster::a_pending_retry_outlives_its_node(store().await).await;
+}

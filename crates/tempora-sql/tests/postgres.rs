@@ -405,3 +405,61 @@ async fn a_notice_wakes_a_scheduler_that_would_not_look_for_an_hour() {
     scheduler.shutdown(true).await.unwrap();
     store.drop_tables().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_run_once_on_two_schedulers() {
+    let store = connect(&SqlOptions::new().prefix(unique_prefix("r"))).await;
+    tempora_testkit::cluster::retries_run_once_on_two_nodes(store.clone()).await;
+    store.drop_tables().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retry_pending_when_its_node_stops_is_run_by_another() {
+    let store = connect(&SqlOptions::new().prefix(unique_prefix("r"))).await;
+    tempora_testkit::cluster::a_pending_retry_outlives_its_node(store.clone()).await;
+    store.drop_tables().await.unwrap();
+}
+
+#[tokio::test]
+async fn version_1_tables_gain_the_attempt_in_the_run_key() {
+    let options = SqlOptions::new().prefix(unique_prefix("v"));
+    let prefix = options.store.prefix.clone();
+    // The schema version and run history as version 1 left them.
+    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
+    for statement in [
+        format!(
+            "CREATE TABLE {prefix}schema (id BIGINT NOT NULL PRIMARY KEY, version BIGINT NOT NULL)"
+        ),
+        format!("INSERT INTO {prefix}schema (id, version) VALUES (1, 1)"),
+        format!(
+            "CREATE TABLE {prefix}runs (job_id TEXT COLLATE \"C\" NOT NULL,
+             scheduled_time BIGINT NOT NULL, node TEXT COLLATE \"C\" NOT NULL,
+             fire_times BIGINT NOT NULL, status TEXT NOT NULL, started BIGINT,
+             finished BIGINT, duration BIGINT, error TEXT, alive_until BIGINT,
+             exit_status BIGINT, output TEXT, first_scheduled_time BIGINT,
+             PRIMARY KEY (job_id, scheduled_time, node))"
+        ),
+        format!("INSERT INTO {prefix}runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&raw)
+            .await
+            .unwrap();
+    }
+    let store = connect(&options).await;
+    assert_eq!(schema_version(&prefix).await, Some(2));
+    // The earlier record reads as attempt 1; a retry of its fire time is
+    // kept beside it (the key gained the attempt).
+    history_survives_the_upgrade(&store).await;
+    let attempts: Vec<u32> = store
+        .run_history()
+        .list_runs(&tempora::history::RunQuery::new())
+        .await
+        .unwrap()
+        .iter()
+        .map(|run| run.attempt)
+        .collect();
+    assert_eq!(attempts, [2, 1, 1]);
+    store.drop_tables().await.unwrap();
+    raw.close().await;
+}

@@ -378,7 +378,7 @@ impl JobContext {
     /// covers (a run of several coalesced fire times stands for the
     /// latest), the same on every node and every attempt, so a task can
     /// use it to be idempotent per fire time. A run now
-    /// (`run_job_now`) is
+    /// ([`run_job_now`](crate::scheduler::AsyncScheduler::run_job_now)) is
     /// scheduled at the time it was asked for. The Unix epoch for a
     /// context built by [`JobContext::new`] with no fire times.
     ///

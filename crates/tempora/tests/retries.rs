@@ -72,7 +72,7 @@ fn env(fails: usize) -> Env {
         seen.lock()
             .unwrap()
             .push((ctx.job_id().to_owned(), ctx.scheduled_run_times().to_vec()));
-        Err::<(), _>("boom")
+        Err::<(), _>(format!("boom (attempt {})", ctx.attempt()))
     });
     let seen = Arc::clone(&calls);
     tasks.register("ok", move |ctx: JobContext, _: ()| {
@@ -247,6 +247,8 @@ fn a_failed_run_is_retried_after_growing_delays_as_attempts_of_its_fire_time() {
     );
     env.tick_at(t0());
     env.finished_runs("flaky", 1);
+    // Its instance is free once its event is out.
+    env.wait_event(EventKind::JobError);
     // Attempt 2 after 30 s, 3 after 90 s more, 4 after 270 s capped to 120 s.
     let mut now = t0();
     for (attempt, delay) in [(2, 30), (3, 90), (4, 120)] {
@@ -287,6 +289,17 @@ fn a_failed_run_is_retried_after_growing_delays_as_attempts_of_its_fire_time() {
         ]
     );
     assert_eq!(runs[1].started, Some(t0() + secs(120)));
+    // The task knew which attempt it was (JobContext::attempt).
+    let errors: Vec<&str> = runs.iter().filter_map(|run| run.error.as_deref()).collect();
+    assert_eq!(
+        errors,
+        [
+            "boom (attempt 4)",
+            "boom (attempt 3)",
+            "boom (attempt 2)",
+            "boom (attempt 1)"
+        ]
+    );
     assert_eq!(env.calls.lock().unwrap().len(), 4);
 }
 
@@ -300,6 +313,7 @@ fn a_success_ends_the_retries() {
     );
     env.tick_at(t0());
     env.finished_runs("flaky", 1);
+    env.wait_event(EventKind::JobError);
     env.follow_up_at(t0());
     env.tick_at(t0() + secs(10));
     let runs = env.finished_runs("flaky", 2);
@@ -326,6 +340,7 @@ fn the_next_fire_time_runs_on_time_while_a_retry_waits() {
     );
     env.tick_at(t0());
     env.finished_runs("minutely", 1);
+    env.wait_event(EventKind::JobError);
     let pending = env.follow_up_at(t0());
     assert_eq!(pending.len(), 1);
     let next = t0() + secs(60);
@@ -388,6 +403,7 @@ fn a_job_is_paused_after_its_last_fire_times_failed() {
     );
     env.tick_at(t0());
     env.finished_runs("broken", 1);
+    env.wait_event(EventKind::JobError);
     env.tick_at(t0());
     assert!(
         !env.scheduler
@@ -405,7 +421,7 @@ fn a_job_is_paused_after_its_last_fire_times_failed() {
     assert!(job.is_paused());
     let reason = job.paused_reason().unwrap_or_default();
     assert!(
-        reason.contains("2 failed run(s) in a row") && reason.contains("boom"),
+        reason.contains("2 failed run(s) in a row") && reason.contains("boom (attempt 1)"),
         "{reason}"
     );
     assert_eq!(event.error.as_deref(), Some(reason));
@@ -416,4 +432,105 @@ fn a_job_is_paused_after_its_last_fire_times_failed() {
     );
     let resumed = env.scheduler.resume_job("broken").unwrap().unwrap();
     assert_eq!(resumed.paused_reason(), None, "resuming clears the reason");
+}
+
+#[test]
+fn a_retry_waits_while_its_job_runs_its_maximum_of_instances() {
+    let env = env(0);
+    env.add(
+        JobBuilder::new("fail", every_minutes(10))
+            .id("busy")
+            .retry(Retry::attempts(2).delay(secs(30))),
+    );
+    env.tick_at(t0());
+    env.finished_runs("busy", 1);
+    env.wait_event(EventKind::JobError);
+    let due = t0() + secs(30);
+    assert_eq!(
+        env.follow_up_at(t0()),
+        [(RunOf::new("busy", t0(), 2, PendingRunKind::Retry), due)]
+    );
+    // A second pending run of the job comes due with the retry: with
+    // max_instances = 1, one starts and the other must wait for it.
+    env.scheduler
+        .add_pending_run(
+            RunOf::new("busy", t0() - secs(600), 1, PendingRunKind::Backfill),
+            due,
+        )
+        .unwrap();
+    let wake = env.tick_at(due);
+    // One of the two started; the other waits a second, not dropped.
+    assert_eq!(wake, Some(due + secs(1)));
+    assert_eq!(env.pending().len(), 1, "one run waits");
+    env.finished_runs("busy", 2);
+    env.wait_event(EventKind::JobError);
+    env.tick_at(due + secs(1));
+    let runs = env.finished_runs("busy", 3);
+    let mut kept = attempts(&runs);
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            (t0() - secs(600), 1, RunStatus::Error),
+            (t0(), 1, RunStatus::Error),
+            (t0(), 2, RunStatus::Error),
+        ],
+        "neither was lost or refused: {runs:#?}"
+    );
+}
+
+#[test]
+fn retry_settings_are_checked_and_changed_through_the_api() {
+    let env = env(0);
+    let error = env
+        .scheduler
+        .add_job(
+            JobBuilder::new("fail", every_minutes(1))
+                .id("checked")
+                .retry(Retry::attempts(3).factor(0.5)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "retry.factor: 0.5 is not allowed: at least 1"
+    );
+    let error = env
+        .scheduler
+        .add_job(
+            JobBuilder::new("fail", every_minutes(1))
+                .id("checked")
+                .pause_after_failures(0),
+        )
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "pause_after_failures: 0 is not allowed: at least 1"
+    );
+    env.add(JobBuilder::new("fail", every_minutes(1)).id("changed"));
+    let retry = Retry::attempts(2).delay(secs(5));
+    let changed = env
+        .scheduler
+        .modify_job(
+            "changed",
+            tempora::job::JobChanges::new()
+                .retry(Some(retry.clone()))
+                .pause_after_failures(Some(4)),
+        )
+        .unwrap();
+    assert_eq!(changed.retry(), Some(&retry));
+    assert_eq!(changed.pause_after_failures(), Some(4));
+    let error = env
+        .scheduler
+        .modify_job(
+            "changed",
+            tempora::job::JobChanges::new().retry(Some(Retry::attempts(0))),
+        )
+        .unwrap_err();
+    assert_eq!(error.field(), Some("retry.attempts"));
+    let stored = env.scheduler.get_job("changed").unwrap().unwrap();
+    assert_eq!(
+        stored.retry(),
+        Some(&retry),
+        "a refused change changes nothing"
+    );
 }

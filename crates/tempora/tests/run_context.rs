@@ -74,8 +74,8 @@ fn each_run_sees_its_job_logical_time_first_attempt_node_and_an_id_of_its_own() 
     let clock = ManualClock::new(t0());
     let (scheduler, seen) = scheduler(&clock);
     scheduler
-        // Two instances: the second run need not wait for the first to be
-        // counted finished.
+        // Two instances: the second tick may come before the first run has
+        // freed its instance (the task reports before it returns).
         .add_job(
             JobBuilder::new("look", every_minute())
                 .id("sync")

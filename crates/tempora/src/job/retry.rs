@@ -360,3 +360,63 @@ impl fmt::Display for Retry {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The delays grow by the factor up to the maximum, and the jitter
+    /// moves each within its bounds, by the seed alone.
+    #[test]
+    fn delays_grow_to_the_maximum_and_jitter_stays_within_bounds() {
+        let retry = Retry::attempts(10)
+            .delay(SignedDuration::from_secs(10))
+            .factor(2.0)
+            .max_delay(SignedDuration::from_secs(60))
+            .jitter(0.2);
+        let bases = [10, 20, 40, 60, 60];
+        let mut seen = std::collections::BTreeSet::new();
+        for (attempt, base) in (2..).zip(bases) {
+            let base = SignedDuration::from_secs(base);
+            for seed in 0..1000u64 {
+                let delay = retry.delay_before(attempt, seed);
+                assert!(
+                    delay >= base.mul_f64(0.8) && delay <= base.mul_f64(1.2),
+                    "attempt {attempt}, seed {seed}: {delay:#} is not within 20% of {base:#}"
+                );
+                assert_eq!(delay, retry.delay_before(attempt, seed), "the same seed");
+                seen.insert(delay);
+            }
+        }
+        assert!(seen.len() > 1000, "the jitter spreads the delays");
+        let plain = retry.clone().jitter(0.0);
+        assert_eq!(plain.delay_before(5, 7), SignedDuration::from_secs(60));
+        let due = plain.due("job", Timestamp::UNIX_EPOCH, 3, Timestamp::UNIX_EPOCH);
+        assert_eq!(due, Timestamp::UNIX_EPOCH + SignedDuration::from_secs(20));
+    }
+
+    #[test]
+    fn only_errors_panics_and_timeouts_are_retried_and_retry_on_limits_them() {
+        let retry = Retry::attempts(3);
+        assert!(retry.retries(1, RunStatus::Error, Some(1)));
+        assert!(retry.retries(2, RunStatus::Panic, None));
+        assert!(retry.retries(1, RunStatus::Timeout, None));
+        assert!(
+            !retry.retries(3, RunStatus::Error, None),
+            "3 attempts in all"
+        );
+        for status in [
+            RunStatus::Success,
+            RunStatus::Missed,
+            RunStatus::Interrupted,
+        ] {
+            assert!(!retry.retries(1, status, None), "{status}");
+        }
+        let limited = retry.retry_on([75]);
+        assert!(limited.retries(1, RunStatus::Error, Some(75)));
+        assert!(!limited.retries(1, RunStatus::Error, Some(1)));
+        assert!(!limited.retries(1, RunStatus::Error, None));
+        assert!(!limited.retries(1, RunStatus::Timeout, None));
+        assert!(!limited.retries(1, RunStatus::Panic, None));
+    }
+}

@@ -502,7 +502,7 @@ impl Submission {
             args: self.args.clone(),
             run_times,
             start_by,
-            attempt: 1,
+            attempt: self.attempt,
             scope,
             done: Arc::clone(self) as Arc<dyn Completion>,
         }
