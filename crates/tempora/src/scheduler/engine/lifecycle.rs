@@ -262,7 +262,8 @@ impl Engine {
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
-            job: job.clone(),
+            job: (job.retry().is_some() || job.pause_after_failures().is_some())
+                .then(|| job.clone()),
             attempt,
             target,
             env: Arc::clone(&batch.env),
@@ -420,9 +421,10 @@ impl Drop for Handover {
 /// after the other.
 struct Submission {
     job_id: Arc<str>,
-    /// The job as it was when its runs were prepared: its retry and pause
-    /// policies, for what follows a failure.
-    job: Job,
+    /// The job as it was when its runs were prepared, for what follows a
+    /// failure: kept only when it has a retry or pause policy (most jobs
+    /// have neither, and their runs carry no copy).
+    job: Option<Job>,
     /// Which attempt at their fire times the runs are.
     attempt: u32,
     /// Its store, executor and task, shared with its batch.
@@ -629,10 +631,9 @@ impl Submission {
     /// failed for good or succeeded, the job's count of failures in a row
     /// (for `pause_after_failures`).
     fn follow_up(&self, report: &RunReport, cancelled: Option<&Arc<str>>) {
-        let job = &self.job;
-        if job.retry().is_none() && job.pause_after_failures().is_none() {
+        let Some(job) = &self.job else {
             return;
-        }
+        };
         let Some(scheduled) = report.run_times.last().copied() else {
             return;
         };
