@@ -287,8 +287,9 @@ pub struct Job {
     /// another job); `None` for a job of its own.
     pub(crate) run_of: Option<Arc<RunOf>>,
     /// Why the scheduler paused the job (after failed runs); `None` when
-    /// it runs, or was paused by hand.
-    pub(crate) paused_reason: Option<Arc<str>>,
+    /// it runs, or was paused by hand. A thin pointer: every job carries
+    /// the field, few have a reason.
+    pub(crate) paused_reason: Option<Arc<String>>,
 }
 
 /// A job's arguments as it keeps them: nothing for `null`.
@@ -536,7 +537,7 @@ impl Job {
     /// error); `None` while it runs, or when paused by hand. Resuming
     /// clears it.
     pub fn paused_reason(&self) -> Option<&str> {
-        self.paused_reason.as_deref()
+        self.paused_reason.as_deref().map(String::as_str)
     }
 
     /// The job's labels: free-form `key = value` pairs stored with the job
@@ -600,7 +601,7 @@ impl Job {
             overlap: options.overlap,
             retry: options.retry.clone(),
             pause_after_failures: options.pause_after_failures,
-            paused_reason: self.paused_reason.as_deref().map(str::to_owned),
+            paused_reason: self.paused_reason.as_deref().cloned(),
             run_of: self.run_of.as_deref().cloned(),
         })
     }
@@ -631,7 +632,7 @@ impl Job {
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
             run_of: stored.run_of.map(Arc::new),
-            paused_reason: stored.paused_reason.map(Arc::from),
+            paused_reason: stored.paused_reason.map(Arc::new),
         }
     }
 }

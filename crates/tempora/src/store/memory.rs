@@ -1,6 +1,6 @@
 //! The memory store: jobs in this process, indexed by next run time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -40,65 +40,21 @@ pub struct MemoryStore {
     history: bool,
 }
 
-/// The most claimed jobs [`JobStore::acquire_due`] makes room for at
-/// once; a larger claim grows as it goes.
-const MAX_CLAIM_CAPACITY: usize = 1024;
-
 /// A map keyed by job id, hashed with a fast (not DoS-resistant) hash:
 /// the ids are the program's own.
 type IdMap<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// When each job is due (the time part of its key in `entries`), by id.
-    keys: IdMap<DueTime>,
-    /// The jobs in the order they come due: by next run time, then by id;
-    /// paused jobs last. Claiming walks it from the start and stops at the
-    /// first job not due, without a lookup by id. An entry is boxed, so
-    /// that the tree's nodes stay small.
-    entries: BTreeMap<EntryKey, Box<Entry>>,
-    /// Where the jobs of a settlement are, kept from one settlement to
-    /// the next so that its memory is taken once.
-    settled_keys: Vec<Option<EntryKey>>,
+    /// The jobs by id; an entry is boxed, so that the table of a large
+    /// store stays small (it keeps spare room in proportion to its entries).
+    jobs: IdMap<Box<Entry>>,
+    /// (next run time, id) of every job that is not paused.
+    due_index: BTreeSet<(Timestamp, Arc<str>)>,
     /// The run history by (job id, scheduled time, node, attempt).
     runs: BTreeMap<(String, Timestamp, String, u32), RunRecord>,
     /// The node records by id.
     nodes: BTreeMap<String, NodeRecord>,
-}
-
-/// A next run time as a job is kept by: whole seconds and the rest in
-/// nanoseconds, as [`Timestamp::as_second`] and
-/// [`Timestamp::subsec_nanosecond`] split it (which order as the time
-/// does); a paused job is due at [`DueTime::PAUSED`], after every time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct DueTime {
-    second: i64,
-    nanosecond: i32,
-}
-
-impl DueTime {
-    /// No timestamp has this many seconds: paused jobs sort last.
-    const PAUSED: DueTime = DueTime {
-        second: i64::MAX,
-        nanosecond: 0,
-    };
-
-    fn of(next_run_time: Option<Timestamp>) -> DueTime {
-        match next_run_time {
-            Some(at) => DueTime {
-                second: at.as_second(),
-                nanosecond: at.subsec_nanosecond(),
-            },
-            None => DueTime::PAUSED,
-        }
-    }
-}
-
-/// Where a job is kept: when it is due, then its id.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct EntryKey {
-    due: DueTime,
-    id: Arc<str>,
 }
 
 #[derive(Debug)]
@@ -121,25 +77,12 @@ impl Inner {
         self.insert_entry(Box::new(Entry { job, lease }));
     }
 
-    /// Places `entry` by its next run time and id.
     fn insert_entry(&mut self, entry: Box<Entry>) {
         let id = Arc::clone(&entry.job.id);
-        let due = DueTime::of(entry.job.next_run_time);
-        self.keys.insert(Arc::clone(&id), due);
-        self.entries.insert(EntryKey { due, id }, entry);
-    }
-
-    /// The key of the job with id `id`, if it is kept.
-    fn key<Q>(&self, id: &Q) -> Option<EntryKey>
-    where
-        Arc<str>: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        let (id, due) = self.keys.get_key_value(id)?;
-        Some(EntryKey {
-            due: *due,
-            id: Arc::clone(id),
-        })
+        if let Some(next) = entry.job.next_run_time {
+            self.due_index.insert((next, Arc::clone(&id)));
+        }
+        self.jobs.insert(id, entry);
     }
 
     fn take<Q>(&mut self, id: &Q) -> Option<Box<Entry>>
@@ -147,18 +90,11 @@ impl Inner {
         Arc<str>: std::borrow::Borrow<Q>,
         Q: std::hash::Hash + Eq + ?Sized,
     {
-        let key = self.key(id)?;
-        self.keys.remove(id);
-        self.entries.remove(&key)
-    }
-
-    fn get<Q>(&self, id: &Q) -> Option<&Entry>
-    where
-        Arc<str>: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        let key = self.key(id)?;
-        self.entries.get(&key).map(|entry| &**entry)
+        let (key, entry) = self.jobs.remove_entry(id)?;
+        if let Some(next) = entry.job.next_run_time {
+            self.due_index.remove(&(next, key));
+        }
+        Some(entry)
     }
 }
 
@@ -201,7 +137,7 @@ impl MemoryStore {
 
     /// How many jobs it holds.
     pub fn len(&self) -> usize {
-        self.lock().keys.len()
+        self.lock().jobs.len()
     }
 
     /// True when it holds no job.
@@ -236,7 +172,7 @@ impl JobStore for MemoryStore {
         // A new job (or a replacement) has taken no fire time yet.
         let job = job.with_previous_fire_time(None);
         let mut inner = self.lock();
-        if inner.keys.contains_key(&*job.id) {
+        if inner.jobs.contains_key(&*job.id) {
             if !replace_existing {
                 return Err(Error::job_exists(&*job.id));
             }
@@ -266,42 +202,45 @@ impl JobStore for MemoryStore {
 
     async fn remove_all_jobs(&self) -> Result<()> {
         let mut inner = self.lock();
-        inner.keys.clear();
-        inner.entries.clear();
+        inner.jobs.clear();
+        inner.due_index.clear();
         Ok(())
     }
 
     async fn get_job(&self, id: &str) -> Result<Option<Job>> {
-        Ok(self.lock().get(id).map(|entry| entry.job.clone()))
+        Ok(self.lock().jobs.get(id).map(|entry| entry.job.clone()))
     }
 
     async fn list_jobs(&self) -> Result<Vec<Job>> {
-        // By next run time, then id; paused jobs last, by id: the order
-        // they are kept in.
-        Ok(self
-            .lock()
-            .entries
+        let inner = self.lock();
+        let mut jobs: Vec<Job> = inner
+            .due_index
+            .iter()
+            .filter_map(|(_, id)| inner.jobs.get(id).map(|entry| entry.job.clone()))
+            .collect();
+        let mut paused: Vec<Job> = inner
+            .jobs
             .values()
+            .filter(|entry| entry.job.next_run_time.is_none())
             .map(|entry| entry.job.clone())
-            .collect())
+            .collect();
+        paused.sort_by(|a, b| a.id.cmp(&b.id));
+        jobs.extend(paused);
+        Ok(jobs)
     }
 
     async fn next_run_time(&self) -> Result<Option<Timestamp>> {
         let inner = self.lock();
         let mut earliest: Option<Timestamp> = None;
-        for entry in inner.entries.values() {
-            let Some(next) = entry.job.next_run_time else {
-                // Paused, as every job after it.
-                break;
-            };
-            match &entry.lease {
+        for (next, id) in &inner.due_index {
+            match inner.jobs.get(id).and_then(|entry| entry.lease.as_ref()) {
                 // Claimed: it comes back when released, or when the lease
                 // expires if its owner died.
                 Some(lease) => {
-                    let candidate = lease.expires.max(next);
+                    let candidate = lease.expires.max(*next);
                     earliest = Some(earliest.map_or(candidate, |e| e.min(candidate)));
                 }
-                None => return Ok(Some(earliest.map_or(next, |e| e.min(next)))),
+                None => return Ok(Some(earliest.map_or(*next, |e| e.min(*next)))),
             }
         }
         Ok(earliest)
@@ -316,21 +255,18 @@ impl JobStore for MemoryStore {
     ) -> Result<Vec<Claimed>> {
         let expires = now.saturating_add(lease).unwrap_or(now);
         let mut inner = self.lock();
-        // Sized once for a full batch: a scheduler asks for batches and
-        // mostly gets them whole when jobs are due at once.
-        let mut claimed =
-            Vec::with_capacity(limit.min(MAX_CLAIM_CAPACITY).min(inner.entries.len()));
+        let Inner {
+            jobs, due_index, ..
+        } = &mut *inner;
+        let mut claimed = Vec::new();
         let owner: Arc<str> = Arc::from(owner);
-        let due_by = DueTime::of(Some(now));
-        for entry in inner
-            .entries
-            .iter_mut()
-            .take_while(|(key, _)| key.due <= due_by)
-            .map(|(_, entry)| entry)
-        {
-            if claimed.len() >= limit {
+        for (next, id) in due_index.iter() {
+            if *next > now || claimed.len() >= limit {
                 break;
             }
+            let Some(entry) = jobs.get_mut(id) else {
+                continue;
+            };
             if entry.lease.as_ref().is_some_and(|held| held.expires > now) {
                 continue;
             }
@@ -351,22 +287,10 @@ impl JobStore for MemoryStore {
     ) -> Result<Vec<Settled>> {
         let mut inner = self.lock();
         let mut outcomes = Vec::with_capacity(settlements.len());
-        // Where each job is, looked up for the whole batch first: lookups
-        // that do not wait on each other read their memory side by side.
-        let mut keys = std::mem::take(&mut inner.settled_keys);
-        keys.clear();
-        keys.extend(
-            settlements
-                .iter()
-                .map(|settlement| inner.key(&settlement.claimed.id)),
-        );
-        for (settlement, key) in settlements.iter().zip(keys.drain(..)) {
+        for settlement in settlements {
             let claimed = &settlement.claimed;
-            let Some(key) = key else {
-                outcomes.push(Settled::Lost);
-                continue;
-            };
-            let Some(entry) = inner.entries.get_mut(&key) else {
+            // The claimed job's id is the stored one's: found by address.
+            let Some(entry) = inner.jobs.get_mut(&claimed.id) else {
                 outcomes.push(Settled::Lost);
                 continue;
             };
@@ -399,10 +323,9 @@ impl JobStore for MemoryStore {
                     inner.runs.insert(key, record.clone());
                 }
             }
-            inner.release_at(key, owner, claimed, settlement.release);
+            inner.release(owner, claimed, settlement.release);
             outcomes.push(Settled::Won);
         }
-        inner.settled_keys = keys;
         Ok(outcomes)
     }
 }
@@ -563,11 +486,9 @@ impl RunHistory for MemoryStore {
 }
 
 impl Inner {
-    /// Releases the job kept at `key`, as a won settlement does: drops
-    /// the lease, then reschedules or removes it unless its next run time
-    /// was changed meanwhile.
-    fn release_at(&mut self, key: EntryKey, owner: &str, claimed: &Claimed, release: Release) {
-        let Some(entry) = self.entries.get_mut(&key) else {
+    /// [`JobStore::release`] under the lock.
+    fn release(&mut self, owner: &str, claimed: &Claimed, release: Release) {
+        let Some(entry) = self.jobs.get_mut(&claimed.id) else {
             return;
         };
         let held = entry
@@ -583,12 +504,10 @@ impl Inner {
         }
         match release {
             Release::Remove => {
-                self.keys.remove(&claimed.id);
-                self.entries.remove(&key);
+                self.take(&claimed.id);
             }
             Release::Reschedule(next) => {
-                if let Some(mut entry) = self.entries.remove(&key) {
-                    self.keys.remove(&claimed.id);
+                if let Some(mut entry) = self.take(&claimed.id) {
                     entry.job.next_run_time = Some(next);
                     self.insert_entry(entry);
                 }

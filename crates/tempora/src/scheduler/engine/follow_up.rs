@@ -238,7 +238,7 @@ impl Engine {
              last error{tries}: {error}"
         );
         current.next_run_time = None;
-        current.paused_reason = Some(Arc::from(reason.as_str()));
+        current.paused_reason = Some(Arc::new(reason.clone()));
         store.update_job(current).await?;
         lock(&self.follow_ups.failures).remove(&(Arc::from(store_name), Arc::clone(&job.id)));
         tracing::error!(
