@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{open, raw};
+use support::{delete_keys, open, raw};
 use tempora_redis::LeaseClock;
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
@@ -37,19 +37,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
             }
         })
         .cleanup(move || async move {
-            let mut connection = raw().await;
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{prefix}*"))
-                .query_async(&mut connection)
-                .await
-                .unwrap();
-            if !keys.is_empty() {
-                redis::cmd("DEL")
-                    .arg(keys)
-                    .query_async::<()>(&mut connection)
-                    .await
-                    .unwrap();
-            }
+            delete_keys(&prefix).await;
         })
 }
 
@@ -85,17 +73,5 @@ async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
         std::sync::Arc::new(b),
     )
     .await;
-    let mut connection = raw().await;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        redis::cmd("DEL")
-            .arg(keys)
-            .query_async::<()>(&mut connection)
-            .await
-            .unwrap();
-    }
+    delete_keys(&prefix).await;
 }

@@ -28,3 +28,20 @@ pub async fn raw() -> redis::aio::MultiplexedConnection {
         .await
         .unwrap()
 }
+
+/// Deletes every key under `prefix`: a test's own keys, once it is done.
+pub async fn delete_keys(prefix: &str) {
+    let mut connection = raw().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async::<()>(&mut connection)
+            .await
+            .unwrap();
+    }
+}
