@@ -929,17 +929,15 @@ impl RunScopes {
 
     /// The runs of `job` in progress, oldest first.
     fn of_job(&self, job: &str) -> Vec<(u64, Arc<RunScope>)> {
-        let mut runs: Vec<(u64, Arc<RunScope>)> = self
-            .per_key
-            .iter()
-            .flat_map(|shard| {
+        let mut runs = Vec::new();
+        for shard in &self.per_key {
+            runs.extend(
                 lock(shard)
                     .iter()
                     .filter(|(_, (run_job, _))| **run_job == *job)
-                    .map(|(key, (_, scope))| (*key, Arc::clone(scope)))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+                    .map(|(key, (_, scope))| (*key, Arc::clone(scope))),
+            );
+        }
         runs.sort_by_key(|(key, _)| *key);
         runs
     }
@@ -973,16 +971,11 @@ impl RunScopes {
 
     /// Cancels every run of `job` in progress; returns how many.
     fn cancel(&self, job: &str) -> usize {
-        let mut cancelled = 0;
-        for shard in &self.per_key {
-            for (run_job, scope) in lock(shard).values() {
-                if **run_job == *job {
-                    scope.cancel();
-                    cancelled += 1;
-                }
-            }
+        let runs = self.of_job(job);
+        for (_, scope) in &runs {
+            scope.cancel();
         }
-        cancelled
+        runs.len()
     }
 }
 
