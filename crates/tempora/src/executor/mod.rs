@@ -170,6 +170,12 @@ impl Run {
     }
 
     fn finish(self, outcome: RunOutcome) {
+        let (report, done) = self.into_report(outcome);
+        done.complete(report);
+    }
+
+    /// The report of the run's end with `outcome`, and whom to tell.
+    fn into_report(self, outcome: RunOutcome) -> (RunReport, Arc<dyn Completion>) {
         let report = RunReport {
             job_id: self.job_id,
             target: self.target,
@@ -177,7 +183,7 @@ impl Run {
             outcome,
             still_running: false,
         };
-        self.done.complete(report);
+        (report, self.done)
     }
 
     /// The instant past which the run is stopped, by the scheduler's
@@ -235,14 +241,8 @@ impl Run {
         if !at_the_limit {
             return self.finish(outcome);
         }
-        let report = RunReport {
-            job_id: self.job_id,
-            target: self.target,
-            run_times: self.run_times,
-            outcome,
-            still_running: false,
-        };
-        self.done.returned_late(report);
+        let (report, done) = self.into_report(outcome);
+        done.returned_late(report);
     }
 
     /// Runs a task on the current thread, catching a panic; async tasks are

@@ -311,18 +311,22 @@ pub(super) mod tests {
 
     /// A job every minute from midnight, 2026-01-01, created then.
     pub(in crate::scheduler) fn minutely(coalesce: bool, grace: MisfireGraceTime) -> Job {
-        let start = at("2026-01-01T00:00:00Z");
+        minutely_builder(coalesce, grace)
+            .build_at(&JobDefaults::default(), at("2026-01-01T00:00:00Z"))
+            .unwrap()
+    }
+
+    /// [`minutely`]'s job, still to be built.
+    fn minutely_builder(coalesce: bool, grace: MisfireGraceTime) -> JobBuilder {
         let trigger = IntervalTrigger::builder()
             .minutes(1)
-            .start_date(start)
+            .start_date(at("2026-01-01T00:00:00Z"))
             .timezone("UTC")
             .build()
             .unwrap();
         JobBuilder::new("t", trigger)
             .coalesce(coalesce)
             .misfire_grace_time(grace)
-            .build_at(&JobDefaults::default(), start)
-            .unwrap()
     }
 
     #[test]
@@ -480,18 +484,10 @@ pub(super) mod tests {
     #[test]
     fn excluded_fire_times_are_neither_run_nor_missed() {
         use crate::calendar::Calendar;
-        let start = at("2026-01-01T00:00:00Z");
-        let trigger = IntervalTrigger::builder()
-            .minutes(1)
-            .start_date(start)
-            .timezone("UTC")
-            .build()
-            .unwrap();
-        let job = JobBuilder::new("t", trigger)
-            .coalesce(false)
-            .misfire_grace_time(MisfireGraceTime::Limit(SignedDuration::from_secs(150)))
+        let grace = MisfireGraceTime::Limit(SignedDuration::from_secs(150));
+        let job = minutely_builder(false, grace)
             .exclude_calendar("odd", Calendar::cron("1-59/2 * * * *").build().unwrap())
-            .build_at(&JobDefaults::default(), start)
+            .build_at(&JobDefaults::default(), at("2026-01-01T00:00:00Z"))
             .unwrap();
         // 00:00 to 00:06: the odd minutes are excluded; 00:00 and 00:02 are
         // missed (beyond 150 s), 00:04 and 00:06 run.
