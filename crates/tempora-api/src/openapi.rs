@@ -1,6 +1,9 @@
 //! The OpenAPI document, generated from the handlers and their types.
 
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 /// The API's OpenAPI document (served at `GET /v1/openapi.json`).
@@ -45,7 +48,11 @@ use utoipa::{Modify, OpenApi};
 )]
 struct ApiDoc;
 
-/// Adds the bearer scheme the `/v1` routes name.
+/// Adds the bearer scheme the `/v1` routes name, and the error answers
+/// every `/v1` route may give: 400 (a query parameter or body refused),
+/// 401 and 403 (the token), 404 (no such job, on the routes of one job),
+/// 501 (the store keeps no history or nodes, or the server reads no job
+/// tables) and 503 (the store failed).
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -55,7 +62,51 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        let errors = [
+            ("400", "A query parameter or a value of the body is refused; `field` names it"),
+            ("401", "No token, or one not known (WWW-Authenticate: Bearer)"),
+            ("403", "The token's role is too weak"),
+            ("501", "The store keeps no run history or node records, or this server reads no job tables"),
+            ("503", "The store failed"),
+        ];
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+                &mut item.put,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let one_job = path.contains("{id}").then_some(("404", "No job of that id"));
+                for (status, description) in errors.into_iter().chain(one_job) {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(description));
+                }
+            }
+        }
     }
+}
+
+/// An error answer: an [`ErrorBody`](crate::ErrorBody).
+fn error_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build(),
+    )
 }
 
 /// The OpenAPI document of the API.

@@ -246,8 +246,10 @@ impl ApiBuilder {
     pub fn build(self) -> Router {
         let tokens = Arc::new(self.tokens);
         let mut router: Router<ApiState> = Router::new();
-        let routes = crate::routes::api_routes().into_iter().chain(self.routes);
-        for (path, method_router, access) in routes {
+        let own = crate::routes::api_routes()
+            .into_iter()
+            .map(|(_, path, method_router, access)| (path.to_owned(), method_router, access));
+        for (path, method_router, access) in own.chain(self.routes) {
             let guard = Guard {
                 tokens: Arc::clone(&tokens),
                 access,

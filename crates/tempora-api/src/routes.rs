@@ -23,32 +23,47 @@ use crate::health;
 use crate::router::ApiState;
 use crate::views::{BackfillView, ChangedView, JobView, NodeView, PAUSED_UNTIL, RemovedView, RunView};
 
+/// One route: its method, path, handler and access.
+pub(crate) type Route = (&'static str, &'static str, MethodRouter<ApiState>, Access);
+
 /// Every route of the API, with the access it needs.
-pub(crate) fn api_routes() -> Vec<(String, MethodRouter<ApiState>, Access)> {
+pub(crate) fn api_routes() -> Vec<Route> {
     let read = Access::Role(Role::Read);
     let operate = Access::Role(Role::Operate);
     let admin = Access::Role(Role::Admin);
-    let route = |path: &str, method_router: MethodRouter<ApiState>, access: Access| {
-        (path.to_owned(), method_router, access)
-    };
     vec![
-        route("/healthz", get(health::healthz), Access::Public),
-        route("/readyz", get(health::readyz), Access::Public),
-        route("/v1/openapi.json", get(openapi_json), read),
-        route("/v1/jobs", get(list_jobs), read),
-        route("/v1/jobs", post(add_job), admin),
-        route("/v1/jobs/{id}", get(show_job), read),
-        route("/v1/jobs/{id}", patch(modify_job), admin),
-        route("/v1/jobs/{id}", delete(remove_job), admin),
-        route("/v1/jobs/{id}/runs", get(job_runs), read),
-        route("/v1/jobs/{id}/next", get(next_times), read),
-        route("/v1/jobs/{id}/pause", post(pause_job), operate),
-        route("/v1/jobs/{id}/resume", post(resume_job), operate),
-        route("/v1/jobs/{id}/run", post(run_job), operate),
-        route("/v1/jobs/{id}/backfill", post(backfill_job), operate),
-        route("/v1/runs", get(list_runs), read),
-        route("/v1/nodes", get(list_nodes), read),
+        ("GET", "/healthz", get(health::healthz), Access::Public),
+        ("GET", "/readyz", get(health::readyz), Access::Public),
+        ("GET", "/v1/openapi.json", get(openapi_json), read),
+        ("GET", "/v1/jobs", get(list_jobs), read),
+        ("POST", "/v1/jobs", post(add_job), admin),
+        ("GET", "/v1/jobs/{id}", get(show_job), read),
+        ("PATCH", "/v1/jobs/{id}", patch(modify_job), admin),
+        ("DELETE", "/v1/jobs/{id}", delete(remove_job), admin),
+        ("GET", "/v1/jobs/{id}/runs", get(job_runs), read),
+        ("GET", "/v1/jobs/{id}/next", get(next_times), read),
+        ("POST", "/v1/jobs/{id}/pause", post(pause_job), operate),
+        ("POST", "/v1/jobs/{id}/resume", post(resume_job), operate),
+        ("POST", "/v1/jobs/{id}/run", post(run_job), operate),
+        ("POST", "/v1/jobs/{id}/backfill", post(backfill_job), operate),
+        ("GET", "/v1/runs", get(list_runs), read),
+        ("GET", "/v1/nodes", get(list_nodes), read),
     ]
+}
+
+/// The API's routes: method, path (axum's `{id}` form, as in the OpenAPI
+/// document) and who may call each.
+///
+/// ```
+/// use tempora_api::{Access, Role, route_table};
+///
+/// assert!(route_table().contains(&("POST", "/v1/jobs/{id}/run", Access::Role(Role::Operate))));
+/// ```
+pub fn route_table() -> Vec<(&'static str, &'static str, Access)> {
+    api_routes()
+        .into_iter()
+        .map(|(method, path, _, access)| (method, path, access))
+        .collect()
 }
 
 /// Refuses a query parameter not in `known`, naming it.
@@ -156,7 +171,7 @@ async fn last_run(store: &dyn JobStore, id: &str) -> ApiResult<Option<RunRecord>
 
 /// `GET /v1/openapi.json`.
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "meta",
-    responses((status = 200, description = "This document")))]
+    responses((status = 200, description = "This document", body = Object)))]
 pub(crate) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi())
 }
