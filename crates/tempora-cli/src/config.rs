@@ -1629,6 +1629,53 @@ overlap = "buffer_one"
     }
 
     #[test]
+    fn the_api_table_is_read_and_its_mistakes_named() {
+        let hash = tempora_api::TokenHash::of("t").to_string();
+        let config = DaemonConfig::parse(
+            &format!(
+                "[api]\nlisten = \"127.0.0.1:8080\"\n[[api.token]]\nname = \"ci\"\nrole = \"operate\"\nsha256 = \"{hash}\"\n"
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let api = config.api.unwrap();
+        assert_eq!(api.listen, "127.0.0.1:8080");
+        assert_eq!(api.token[0].role, "operate");
+        assert!(DaemonConfig::parse("", "t.toml").unwrap().api.is_none());
+        assert_eq!(
+            refused("[api]\nlisten = \"127.0.0.1:8080\"\nlisen = 1\n"),
+            "t.toml:3:1: unknown field `lisen`, expected one of `listen`, `tls_cert`, `tls_key`, \
+             `metrics_token_sha256`, `token`"
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"0.0.0.0:8080\"\n"),
+            "t.toml:2:1: api.listen: 0.0.0.0:8080 is not a loopback address and no [[api.token]] \
+             is configured; add one (tempora api token) or listen on 127.0.0.1"
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"localhost\"\n"),
+            "t.toml:2:1: api.listen: \"localhost\" is not an address like \"127.0.0.1:8080\""
+        );
+        assert_eq!(
+            refused(
+                "[api]\nlisten = \"127.0.0.1:1\"\n[[api.token]]\nname = \"a\"\nrole = \"root\"\nsha256 = \"00\"\n"
+            ),
+            "t.toml:5:1: api.token.role: \"root\" is not a role; expected read, operate or admin"
+        );
+        assert!(
+            refused(
+                "[api]\nlisten = \"127.0.0.1:1\"\n[[api.token]]\nname = \"a\"\nrole = \"read\"\nsha256 = \"00\"\n"
+            )
+            .starts_with("t.toml:6:1: api.token.sha256: \"00\" is not a SHA-256 in hex")
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"127.0.0.1:1\"\ntls_cert = \"c.pem\"\n"),
+            "t.toml:1:1: api.tls_key: missing; tls_cert needs the key of its certificate"
+        );
+        assert!(refused("[apii]\n").starts_with("t.toml:1:2: unknown field `apii`, expected one of `scheduler`, `calendar`, `job`, `api`"));
+    }
+
+    #[test]
     fn mistakes_are_located_and_named() {
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = { hour = 24 }\n"),
