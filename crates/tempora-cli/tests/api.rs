@@ -323,3 +323,37 @@ fn an_open_address_without_a_token_is_refused_at_start() {
         "{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_answers_503_with_the_reason_while_the_store_is_down() {
+    let mut server = tempora_testkit::servers::PrivatePostgres::start();
+    let tokens = make_tokens();
+    let port = tempora_testkit::servers::spare_port();
+    let setup = Setup::new("api-readyz", &config(Some((&server.url(), "tempora_")), port, &tokens));
+    let mut daemon = setup.start();
+    let base = format!("http://127.0.0.1:{port}");
+    wait_listening(&base).await;
+    let ready = |base: String| async move {
+        let response = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        (response.status(), response.json::<Value>().await.unwrap())
+    };
+    assert_eq!(ready(base.clone()).await.0, StatusCode::OK);
+
+    server.stop();
+    let (status, body) = ready(base.clone()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    assert!(body["reason"].as_str().unwrap().contains("store"), "{body}");
+    // The process still answers.
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+
+    server.start_again();
+    let start = Instant::now();
+    while ready(base.clone()).await.0 != StatusCode::OK {
+        assert!(start.elapsed() < DEADLINE, "not ready again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    signal(&daemon, "TERM");
+    wait_exit(&mut daemon);
+}
