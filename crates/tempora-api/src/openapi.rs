@@ -63,10 +63,19 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         let errors = [
-            ("400", "A query parameter or a value of the body is refused; `field` names it"),
-            ("401", "No token, or one not known (WWW-Authenticate: Bearer)"),
+            (
+                "400",
+                "A query parameter or a value of the body is refused; `field` names it",
+            ),
+            (
+                "401",
+                "No token, or one not known (WWW-Authenticate: Bearer)",
+            ),
             ("403", "The token's role is too weak"),
-            ("501", "The store keeps no run history or node records, or this server reads no job tables"),
+            (
+                "501",
+                "The store keeps no run history or node records, or this server reads no job tables",
+            ),
             ("503", "The store failed"),
         ];
         for (path, item) in openapi.paths.paths.iter_mut() {
@@ -81,7 +90,9 @@ impl Modify for BearerAuth {
                 &mut item.put,
             ];
             for operation in operations.into_iter().flatten() {
-                let one_job = path.contains("{id}").then_some(("404", "No job of that id"));
+                let one_job = path
+                    .contains("{id}")
+                    .then_some(("404", "No job of that id"));
                 for (status, description) in errors.into_iter().chain(one_job) {
                     operation
                         .responses

@@ -254,7 +254,10 @@ impl ApiBuilder {
                 tokens: Arc::clone(&tokens),
                 access,
             };
-            router = router.route(&path, method_router.route_layer(from_fn_with_state(guard, authorize)));
+            router = router.route(
+                &path,
+                method_router.route_layer(from_fn_with_state(guard, authorize)),
+            );
         }
         let mut router = router.with_state(self.state);
         for merged in self.merged {

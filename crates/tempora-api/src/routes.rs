@@ -21,7 +21,9 @@ use crate::auth::{Access, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::health;
 use crate::router::ApiState;
-use crate::views::{BackfillView, ChangedView, JobView, NodeView, PAUSED_UNTIL, RemovedView, RunView};
+use crate::views::{
+    BackfillView, ChangedView, JobView, NodeView, PAUSED_UNTIL, RemovedView, RunView,
+};
 
 /// One route: its method, path, handler and access.
 pub(crate) type Route = (&'static str, &'static str, MethodRouter<ApiState>, Access);
@@ -45,7 +47,12 @@ pub(crate) fn api_routes() -> Vec<Route> {
         ("POST", "/v1/jobs/{id}/pause", post(pause_job), operate),
         ("POST", "/v1/jobs/{id}/resume", post(resume_job), operate),
         ("POST", "/v1/jobs/{id}/run", post(run_job), operate),
-        ("POST", "/v1/jobs/{id}/backfill", post(backfill_job), operate),
+        (
+            "POST",
+            "/v1/jobs/{id}/backfill",
+            post(backfill_job),
+            operate,
+        ),
         ("GET", "/v1/runs", get(list_runs), read),
         ("GET", "/v1/nodes", get(list_nodes), read),
     ]
@@ -216,11 +223,19 @@ pub(crate) async fn show_job(
     let store = state.store().as_ref();
     let job = job_or_404(store, &id).await?;
     let runs = match store.history() {
-        Some(history) => history.list_runs(&RunQuery::new().job(&id).limit(5)).await?,
+        Some(history) => {
+            history
+                .list_runs(&RunQuery::new().job(&id).limit(5))
+                .await?
+        }
         None => Vec::new(),
     };
     let mut view = JobView::new(&job, runs.first(), state.zone(), state.now(), false);
-    view.runs = Some(runs.iter().map(|run| RunView::new(state.zone(), run)).collect());
+    view.runs = Some(
+        runs.iter()
+            .map(|run| RunView::new(state.zone(), run))
+            .collect(),
+    );
     Ok(Json(view))
 }
 
@@ -608,7 +623,10 @@ pub(crate) async fn modify_job(
         stored.next_run_time = Some(next);
     }
     let changed = Job::from_stored(stored, job.store());
-    store.update_job(changed.clone()).await.map_err(refused(&id))?;
+    store
+        .update_job(changed.clone())
+        .await
+        .map_err(refused(&id))?;
     tracing::info!(job = %id, "job modified through the API");
     Ok(Json(JobView::new(&changed, None, state.zone(), now, false)))
 }
@@ -637,7 +655,8 @@ fn apply_patch(
         if !given(key) {
             continue;
         }
-        if let (Some(target), Some(source)) = (stored.args.as_object_mut(), parsed.args.as_object()) {
+        if let (Some(target), Some(source)) = (stored.args.as_object_mut(), parsed.args.as_object())
+        {
             for stored_key in stored_keys {
                 match source.get(*stored_key) {
                     Some(value) => {

@@ -96,7 +96,10 @@ impl ApiConfig {
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
             Error::invalid(
                 "api.listen",
-                format!("{:?} is not an address like \"127.0.0.1:8080\"", self.listen),
+                format!(
+                    "{:?} is not an address like \"127.0.0.1:8080\"",
+                    self.listen
+                ),
             )
         })?;
         let tls = match (&self.tls_cert, &self.tls_key) {

@@ -40,7 +40,10 @@ fn parse_job(table: &Map<String, Value>, now: Timestamp) -> tempora::Result<Job>
             "max_instances" => {
                 let count = value.as_u64().unwrap_or_default() as u32;
                 if count == 0 {
-                    return Err(Error::invalid("max_instances", "0 is not allowed: at least 1"));
+                    return Err(Error::invalid(
+                        "max_instances",
+                        "0 is not allowed: at least 1",
+                    ));
                 }
                 max_instances = Some(count);
             }
@@ -63,7 +66,10 @@ fn parse_job(table: &Map<String, Value>, now: Timestamp) -> tempora::Result<Job>
     }
     let id = table.get("id").and_then(Value::as_str).unwrap_or_default();
     let trigger = trigger.ok_or_else(|| Error::invalid("trigger", "missing"))?;
-    let mut builder = JobBuilder::new("command", trigger).id(id).args(&builder_args).label("origin", "api");
+    let mut builder = JobBuilder::new("command", trigger)
+        .id(id)
+        .args(&builder_args)
+        .label("origin", "api");
     if let Some(name) = name {
         builder = builder.name(name);
     }
@@ -150,7 +156,9 @@ impl Served {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self.client.request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -187,7 +195,10 @@ impl Served {
     /// Adds job `id` firing every `minutes`.
     async fn add(&self, id: &str, minutes: i64) {
         let (status, body) = self
-            .post("/v1/jobs", json!({ "id": id, "command": ["echo", id], "interval": { "minutes": minutes } }))
+            .post(
+                "/v1/jobs",
+                json!({ "id": id, "command": ["echo", id], "interval": { "minutes": minutes } }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
@@ -202,7 +213,12 @@ impl Served {
             Some(SignedDuration::from_secs(2)),
             None,
         );
-        self.store.history().unwrap().record_run(&run).await.unwrap();
+        self.store
+            .history()
+            .unwrap()
+            .record_run(&run)
+            .await
+            .unwrap();
     }
 
     /// Every answer so far, checked against the document the API serves.
@@ -240,10 +256,16 @@ async fn every_route_answers_as_the_openapi_document_says() {
     let job_schema = &document["components"]["schemas"]["JobView"];
     let required = job_schema["required"].as_array().unwrap();
     assert!(required.contains(&json!("next_run_time")) && required.contains(&json!("last_run")));
-    assert!(!required.contains(&json!("runs")), "only `GET /v1/jobs/{{id}}` has runs");
+    assert!(
+        !required.contains(&json!("runs")),
+        "only `GET /v1/jobs/{{id}}` has runs"
+    );
     assert_eq!(job_schema["properties"].as_object().unwrap().len(), 25);
 
-    assert_eq!(api.get("/healthz").await, (StatusCode::OK, json!({ "status": "ok", "reason": null })));
+    assert_eq!(
+        api.get("/healthz").await,
+        (StatusCode::OK, json!({ "status": "ok", "reason": null }))
+    );
     assert_eq!(api.get("/readyz").await.0, StatusCode::OK);
 
     api.add("backup", 60).await;
@@ -270,11 +292,23 @@ async fn every_route_answers_as_the_openapi_document_says() {
     assert_eq!(failed.as_array().unwrap().len(), 1);
 
     let (_, next) = api.get("/v1/jobs/report/next?count=3").await;
-    assert_eq!(next, json!(["2026-03-02T08:30:00+00:00", "2026-03-02T09:00:00+00:00", "2026-03-02T09:30:00+00:00"]));
+    assert_eq!(
+        next,
+        json!([
+            "2026-03-02T08:30:00+00:00",
+            "2026-03-02T09:00:00+00:00",
+            "2026-03-02T09:30:00+00:00"
+        ])
+    );
 
     // Modify: a new trigger reschedules the job.
     let (status, _, changed) = api
-        .call(Method::PATCH, "/v1/jobs/report", Some(ADMIN), Some(json!({ "interval": { "minutes": 10 }, "name": "Report" })))
+        .call(
+            Method::PATCH,
+            "/v1/jobs/report",
+            Some(ADMIN),
+            Some(json!({ "interval": { "minutes": 10 }, "name": "Report" })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
     assert_eq!(changed["name"], "Report");
@@ -282,7 +316,12 @@ async fn every_route_answers_as_the_openapi_document_says() {
     assert_eq!(changed["args"]["program"], "echo", "the command stays");
 
     // Pause until an instant, resume, run now.
-    let (status, paused) = api.post("/v1/jobs/report/pause", json!({ "until": "2026-03-02T09:05:00Z" })).await;
+    let (status, paused) = api
+        .post(
+            "/v1/jobs/report/pause",
+            json!({ "until": "2026-03-02T09:05:00Z" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{paused}");
     assert_eq!(paused["paused_until"], "2026-03-02T09:05:00+00:00");
     // An interval counts from the instant it is asked from.
@@ -296,7 +335,8 @@ async fn every_route_answers_as_the_openapi_document_says() {
     assert_eq!(ran["next_run_time"], "2026-03-02T08:00:00+00:00");
 
     // Backfill: dry, then queued once.
-    let range = json!({ "from": "2026-03-02T06:00:00Z", "to": "2026-03-02T07:00:00Z", "dry_run": true });
+    let range =
+        json!({ "from": "2026-03-02T06:00:00Z", "to": "2026-03-02T07:00:00Z", "dry_run": true });
     let (status, dry) = api.post("/v1/jobs/backup/backfill", range).await;
     assert_eq!(status, StatusCode::OK, "{dry}");
     assert_eq!(dry["fire_times"].as_array().unwrap().len(), 2);
@@ -310,7 +350,10 @@ async fn every_route_answers_as_the_openapi_document_says() {
     // Nodes.
     let registry = api.store.nodes().unwrap();
     let now: Timestamp = NOW.parse().unwrap();
-    registry.heartbeat(&NodeRecord::new("node-a", "host-a", 42, "i-1", now)).await.unwrap();
+    registry
+        .heartbeat(&NodeRecord::new("node-a", "host-a", 42, "i-1", now))
+        .await
+        .unwrap();
     let (_, nodes) = api.get("/v1/nodes").await;
     assert_eq!(nodes[0]["id"], "node-a");
     assert_eq!(nodes[0]["live"], true);
@@ -319,15 +362,23 @@ async fn every_route_answers_as_the_openapi_document_says() {
     assert_eq!(api.get("/v1/nodes?all=true").await.1[0]["live"], false);
 
     // Delete takes the pending backfill runs with the job.
-    let (status, _, removed) = api.call(Method::DELETE, "/v1/jobs/backup", Some(ADMIN), None).await;
+    let (status, _, removed) = api
+        .call(Method::DELETE, "/v1/jobs/backup", Some(ADMIN), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(removed, json!({ "id": "backup", "removed": true, "origin": "api" }));
+    assert_eq!(
+        removed,
+        json!({ "id": "backup", "removed": true, "origin": "api" })
+    );
     let (_, jobs) = api.get("/v1/jobs").await;
     assert_eq!(jobs.as_array().unwrap().len(), 1, "{jobs}");
 
     // Errors are documented too.
     assert_eq!(api.get("/v1/jobs/nope").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(api.get("/v1/runs?outcome=meh").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        api.get("/v1/runs?outcome=meh").await.0,
+        StatusCode::BAD_REQUEST
+    );
     api.check_answers_against_the_document().await;
 }
 
@@ -341,18 +392,27 @@ async fn tokens_and_roles_decide_who_may_call_what() {
         let body = (method == Method::POST).then(|| json!({}));
         // No token, and an unknown one: 401 with the challenge.
         for token in [None, Some("guess")] {
-            let (status, headers, body) = api.call(method.clone(), &path, token, body.clone()).await;
+            let (status, headers, body) =
+                api.call(method.clone(), &path, token, body.clone()).await;
             if access == Access::Public {
                 assert_eq!(status, StatusCode::OK, "{method} {path}");
                 continue;
             }
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} {token:?}");
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} {token:?}"
+            );
             assert_eq!(headers["www-authenticate"], "Bearer");
             assert_eq!(body["error"]["field"], "authorization");
         }
-        let Access::Role(needed) = access else { continue };
+        let Access::Role(needed) = access else {
+            continue;
+        };
         for (token, role) in [(READ, Role::Read), (OPERATE, Role::Operate)] {
-            let (status, _, answer) = api.call(method.clone(), &path, Some(token), body.clone()).await;
+            let (status, _, answer) = api
+                .call(method.clone(), &path, Some(token), body.clone())
+                .await;
             if role.allows(needed) {
                 assert!(
                     status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
@@ -360,12 +420,19 @@ async fn tokens_and_roles_decide_who_may_call_what() {
                 );
             } else {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as {role}");
-                assert!(answer["error"]["message"].as_str().unwrap().contains(&format!("this needs {needed}")));
+                assert!(
+                    answer["error"]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("this needs {needed}"))
+                );
             }
         }
     }
     // Admin may call everything; the matrix ends with the job deleted.
-    let (status, _, _) = api.call(Method::DELETE, "/v1/jobs/job", Some(ADMIN), None).await;
+    let (status, _, _) = api
+        .call(Method::DELETE, "/v1/jobs/job", Some(ADMIN), None)
+        .await;
     assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND);
     api.check_answers_against_the_document().await;
 }
@@ -390,29 +457,169 @@ async fn bad_input_is_400_naming_the_field_unknown_jobs_404_and_taken_ids_409() 
     let api = serve().await;
     api.add("a", 60).await;
     let cases: Vec<(Method, &str, Option<Value>, StatusCode, &str)> = vec![
-        (Method::POST, "/v1/jobs", Some(json!({ "id": "a", "interval": { "minutes": 5 } })), StatusCode::CONFLICT, "id"),
-        (Method::POST, "/v1/jobs", Some(json!({ "id": "b", "cron": "0 24 * * *" })), StatusCode::BAD_REQUEST, "hour"),
-        (Method::POST, "/v1/jobs", Some(json!({ "id": "b", "interval": { "minutes": 5 }, "max_instances": 0 })), StatusCode::BAD_REQUEST, "max_instances"),
-        (Method::POST, "/v1/jobs", Some(json!([1])), StatusCode::BAD_REQUEST, "body"),
-        (Method::POST, "/v1/jobs?replace=maybe", Some(json!({})), StatusCode::BAD_REQUEST, "replace"),
-        (Method::PATCH, "/v1/jobs/a", Some(json!({ "id": "z" })), StatusCode::BAD_REQUEST, "id"),
-        (Method::PATCH, "/v1/jobs/a", Some(json!({ "paused": true })), StatusCode::BAD_REQUEST, "paused"),
-        (Method::PATCH, "/v1/jobs/nope", Some(json!({ "name": "x" })), StatusCode::NOT_FOUND, "id"),
-        (Method::POST, "/v1/jobs/a/pause", Some(json!({ "until": "yesterday" })), StatusCode::BAD_REQUEST, "until"),
-        (Method::POST, "/v1/jobs/a/pause", Some(json!({ "until": "2020-01-01T00:00:00Z" })), StatusCode::BAD_REQUEST, "until"),
-        (Method::POST, "/v1/jobs/a/pause", Some(json!({ "untill": "x" })), StatusCode::BAD_REQUEST, "untill"),
-        (Method::POST, "/v1/jobs/a/backfill", Some(json!({ "to": "2026-03-02T07:00:00Z" })), StatusCode::BAD_REQUEST, "from"),
-        (Method::POST, "/v1/jobs/a/backfill", Some(json!({ "from": "2026-03-02T06:00:00Z", "to": "2026-03-02T07:00:00Z", "dry_run": "yes" })), StatusCode::BAD_REQUEST, "dry_run"),
-        (Method::POST, "/v1/jobs/nope/run", None, StatusCode::NOT_FOUND, "id"),
-        (Method::POST, "/v1/jobs/nope/resume", None, StatusCode::NOT_FOUND, "id"),
-        (Method::DELETE, "/v1/jobs/nope", None, StatusCode::NOT_FOUND, "id"),
-        (Method::GET, "/v1/jobs/nope/runs", None, StatusCode::NOT_FOUND, "id"),
-        (Method::GET, "/v1/jobs/nope/next", None, StatusCode::NOT_FOUND, "id"),
-        (Method::GET, "/v1/jobs/a/next?count=x", None, StatusCode::BAD_REQUEST, "count"),
-        (Method::GET, "/v1/runs?limit=0", None, StatusCode::BAD_REQUEST, "limit"),
-        (Method::GET, "/v1/runs?since=soon", None, StatusCode::BAD_REQUEST, "since"),
-        (Method::GET, "/v1/runs?jobb=a", None, StatusCode::BAD_REQUEST, "jobb"),
-        (Method::GET, "/v1/jobs?verbose=1", None, StatusCode::BAD_REQUEST, "verbose"),
+        (
+            Method::POST,
+            "/v1/jobs",
+            Some(json!({ "id": "a", "interval": { "minutes": 5 } })),
+            StatusCode::CONFLICT,
+            "id",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs",
+            Some(json!({ "id": "b", "cron": "0 24 * * *" })),
+            StatusCode::BAD_REQUEST,
+            "hour",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs",
+            Some(json!({ "id": "b", "interval": { "minutes": 5 }, "max_instances": 0 })),
+            StatusCode::BAD_REQUEST,
+            "max_instances",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs",
+            Some(json!([1])),
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs?replace=maybe",
+            Some(json!({})),
+            StatusCode::BAD_REQUEST,
+            "replace",
+        ),
+        (
+            Method::PATCH,
+            "/v1/jobs/a",
+            Some(json!({ "id": "z" })),
+            StatusCode::BAD_REQUEST,
+            "id",
+        ),
+        (
+            Method::PATCH,
+            "/v1/jobs/a",
+            Some(json!({ "paused": true })),
+            StatusCode::BAD_REQUEST,
+            "paused",
+        ),
+        (
+            Method::PATCH,
+            "/v1/jobs/nope",
+            Some(json!({ "name": "x" })),
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/a/pause",
+            Some(json!({ "until": "yesterday" })),
+            StatusCode::BAD_REQUEST,
+            "until",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/a/pause",
+            Some(json!({ "until": "2020-01-01T00:00:00Z" })),
+            StatusCode::BAD_REQUEST,
+            "until",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/a/pause",
+            Some(json!({ "untill": "x" })),
+            StatusCode::BAD_REQUEST,
+            "untill",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/a/backfill",
+            Some(json!({ "to": "2026-03-02T07:00:00Z" })),
+            StatusCode::BAD_REQUEST,
+            "from",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/a/backfill",
+            Some(
+                json!({ "from": "2026-03-02T06:00:00Z", "to": "2026-03-02T07:00:00Z", "dry_run": "yes" }),
+            ),
+            StatusCode::BAD_REQUEST,
+            "dry_run",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/nope/run",
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            Method::POST,
+            "/v1/jobs/nope/resume",
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            Method::DELETE,
+            "/v1/jobs/nope",
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            Method::GET,
+            "/v1/jobs/nope/runs",
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            Method::GET,
+            "/v1/jobs/nope/next",
+            None,
+            StatusCode::NOT_FOUND,
+            "id",
+        ),
+        (
+            Method::GET,
+            "/v1/jobs/a/next?count=x",
+            None,
+            StatusCode::BAD_REQUEST,
+            "count",
+        ),
+        (
+            Method::GET,
+            "/v1/runs?limit=0",
+            None,
+            StatusCode::BAD_REQUEST,
+            "limit",
+        ),
+        (
+            Method::GET,
+            "/v1/runs?since=soon",
+            None,
+            StatusCode::BAD_REQUEST,
+            "since",
+        ),
+        (
+            Method::GET,
+            "/v1/runs?jobb=a",
+            None,
+            StatusCode::BAD_REQUEST,
+            "jobb",
+        ),
+        (
+            Method::GET,
+            "/v1/jobs?verbose=1",
+            None,
+            StatusCode::BAD_REQUEST,
+            "verbose",
+        ),
     ];
     for (method, path, body, expected, field) in cases {
         let (status, _, answer) = api.call(method.clone(), path, Some(ADMIN), body).await;
@@ -426,10 +633,17 @@ async fn bad_input_is_400_naming_the_field_unknown_jobs_404_and_taken_ids_409() 
         }
     }
     let (_, _, taken) = api
-        .call(Method::POST, "/v1/jobs", Some(ADMIN), Some(json!({ "id": "a", "interval": { "minutes": 5 } })))
+        .call(
+            Method::POST,
+            "/v1/jobs",
+            Some(ADMIN),
+            Some(json!({ "id": "a", "interval": { "minutes": 5 } })),
+        )
         .await;
     assert_eq!(taken["error"]["value"], "a");
-    let (_, _, unknown) = api.call(Method::GET, "/v1/jobs/nope", Some(ADMIN), None).await;
+    let (_, _, unknown) = api
+        .call(Method::GET, "/v1/jobs/nope", Some(ADMIN), None)
+        .await;
     assert_eq!(
         unknown,
         json!({ "error": { "field": "id", "value": "nope", "message": "job \"nope\" not found" } })
@@ -443,29 +657,81 @@ async fn runs_are_filtered_and_paged_with_a_link_to_the_next_page() {
     api.add("a", 60).await;
     api.add("b", 60).await;
     for minutes_ago in 1..=5 {
-        api.record("a", minutes_ago * 10, if minutes_ago == 3 { RunStatus::Timeout } else { RunStatus::Success }).await;
-        api.record("b", minutes_ago * 10 + 1, RunStatus::Success).await;
+        api.record(
+            "a",
+            minutes_ago * 10,
+            if minutes_ago == 3 {
+                RunStatus::Timeout
+            } else {
+                RunStatus::Success
+            },
+        )
+        .await;
+        api.record("b", minutes_ago * 10 + 1, RunStatus::Success)
+            .await;
     }
-    let (status, headers, page) = api.call(Method::GET, "/v1/runs?job=a&limit=2", Some(READ), None).await;
+    let (status, headers, page) = api
+        .call(Method::GET, "/v1/runs?job=a&limit=2", Some(READ), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     let times = |page: &Value| -> Vec<String> {
-        page.as_array().unwrap().iter().map(|run| run["scheduled_time"].as_str().unwrap().to_owned()).collect()
+        page.as_array()
+            .unwrap()
+            .iter()
+            .map(|run| run["scheduled_time"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert_eq!(times(&page), ["2026-03-02T07:50:00+00:00", "2026-03-02T07:40:00+00:00"]);
+    assert_eq!(
+        times(&page),
+        ["2026-03-02T07:50:00+00:00", "2026-03-02T07:40:00+00:00"]
+    );
     let link = headers["link"].to_str().unwrap();
     assert_eq!(link, "</v1/runs?job=a&limit=2&offset=2>; rel=\"next\"");
-    let (_, headers, page) = api.call(Method::GET, "/v1/runs?job=a&limit=2&offset=2", Some(READ), None).await;
-    assert_eq!(times(&page), ["2026-03-02T07:30:00+00:00", "2026-03-02T07:20:00+00:00"]);
+    let (_, headers, page) = api
+        .call(
+            Method::GET,
+            "/v1/runs?job=a&limit=2&offset=2",
+            Some(READ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        times(&page),
+        ["2026-03-02T07:30:00+00:00", "2026-03-02T07:20:00+00:00"]
+    );
     assert!(headers.contains_key("link"));
-    let (_, headers, page) = api.call(Method::GET, "/v1/runs?job=a&limit=2&offset=4", Some(READ), None).await;
+    let (_, headers, page) = api
+        .call(
+            Method::GET,
+            "/v1/runs?job=a&limit=2&offset=4",
+            Some(READ),
+            None,
+        )
+        .await;
     assert_eq!(times(&page), ["2026-03-02T07:10:00+00:00"]);
     assert!(!headers.contains_key("link"), "the last page");
 
-    let (_, _, timeouts) = api.call(Method::GET, "/v1/runs?outcome=timeout", Some(READ), None).await;
+    let (_, _, timeouts) = api
+        .call(Method::GET, "/v1/runs?outcome=timeout", Some(READ), None)
+        .await;
     assert_eq!(times(&timeouts), ["2026-03-02T07:30:00+00:00"]);
-    let (_, _, recent) = api.call(Method::GET, "/v1/runs?since=2026-03-02T07:35:00Z", Some(READ), None).await;
+    let (_, _, recent) = api
+        .call(
+            Method::GET,
+            "/v1/runs?since=2026-03-02T07:35:00Z",
+            Some(READ),
+            None,
+        )
+        .await;
     assert_eq!(recent.as_array().unwrap().len(), 4, "{recent}");
-    let (_, headers, page) = api.call(Method::GET, "/v1/jobs/b/runs?limit=4&since=2026-03-02T07:00:00Z", Some(READ), None).await;
+    let (_, headers, page) = api
+        .call(
+            Method::GET,
+            "/v1/jobs/b/runs?limit=4&since=2026-03-02T07:00:00Z",
+            Some(READ),
+            None,
+        )
+        .await;
     assert_eq!(page.as_array().unwrap().len(), 4);
     assert_eq!(
         headers["link"].to_str().unwrap(),
@@ -490,7 +756,9 @@ async fn https_with_a_certificate_the_client_trusts() {
     let listener = tempora_api::serve::bind(&settings).await.unwrap();
     assert!(listener.is_tls());
     let port = listener.local_addr().port();
-    let router = ApiBuilder::new(Arc::new(MemoryStore::new())).tokens(tokens()).build();
+    let router = ApiBuilder::new(Arc::new(MemoryStore::new()))
+        .tokens(tokens())
+        .build();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(listener.serve(router, async move {
         let _ = stopped.await;
@@ -511,13 +779,20 @@ async fn https_with_a_certificate_the_client_trusts() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap(), json!([]));
     // Plain HTTP to the TLS port gets no answer.
-    assert!(reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err());
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_err()
+    );
     // A client that does not trust the certificate is refused.
     let untrusting = reqwest::Client::builder()
         .resolve("localhost", ([127, 0, 0, 1], port).into())
         .build()
         .unwrap();
-    let refused = untrusting.get(format!("https://localhost:{port}/healthz")).send().await;
+    let refused = untrusting
+        .get(format!("https://localhost:{port}/healthz"))
+        .send()
+        .await;
     assert!(refused.unwrap_err().is_connect());
 
     // Shutdown ends the server.

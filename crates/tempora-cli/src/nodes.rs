@@ -11,8 +11,8 @@
 use clap::Args;
 use jiff::Timestamp;
 use serde_json::Value;
-use tempora_api::views::NodeView;
 use tempora::store::NodeRecord;
+use tempora_api::views::NodeView;
 
 use crate::Result;
 use crate::config::DaemonConfig;

@@ -5,9 +5,9 @@
 
 use jiff::Timestamp;
 use serde_json::Value;
-use tempora_api::views::RunView;
 use tempora::history::RunRecord;
 use tempora::trigger::{Trigger, Zone};
+use tempora_api::views::RunView;
 
 /// `instant` on `zone`'s wall clock: `2026-03-30 09:00:00 CEST`.
 pub fn local(zone: &Zone, instant: Timestamp) -> String {

@@ -32,7 +32,14 @@ fn make_tokens() -> Tokens {
     let mut lines = String::new();
     for role in ["read", "operate", "admin"] {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_tempora"))
-            .args(["api", "token", "--role", role, "--name", &format!("{role}-token")])
+            .args([
+                "api",
+                "token",
+                "--role",
+                role,
+                "--name",
+                &format!("{role}-token"),
+            ])
             .output()
             .unwrap();
         assert!(output.status.success());
@@ -45,7 +52,12 @@ fn make_tokens() -> Tokens {
         tokens.push(token);
     }
     let [read, operate, admin] = <[String; 3]>::try_from(tokens).unwrap();
-    Tokens { read, operate, admin, lines }
+    Tokens {
+        read,
+        operate,
+        admin,
+        lines,
+    }
 }
 
 /// A configuration with `store` (if any), the API on `port` and one job
@@ -78,7 +90,9 @@ impl Client {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -89,13 +103,23 @@ impl Client {
         let (status, headers) = (response.status(), response.headers().clone());
         let text = response.text().await.unwrap();
         let body: Option<Value> = serde_json::from_str(&text).ok();
-        self.answers
-            .push((method.to_string(), path.to_owned(), status.as_u16(), body.clone()));
+        self.answers.push((
+            method.to_string(),
+            path.to_owned(),
+            status.as_u16(),
+            body.clone(),
+        ));
         (status, headers, body.unwrap_or(Value::String(text)))
     }
 
     /// Polls `path` with `token` until `done` holds of its body.
-    async fn wait_for(&mut self, what: &str, path: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    async fn wait_for(
+        &mut self,
+        what: &str,
+        path: &str,
+        token: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let start = Instant::now();
         loop {
             let (status, _, body) = self.call(Method::GET, path, Some(token), None).await;
@@ -112,7 +136,10 @@ impl Client {
 async fn wait_listening(base: &str) {
     let start = Instant::now();
     while reqwest::get(format!("{base}/healthz")).await.is_err() {
-        assert!(start.elapsed() < DEADLINE, "the API does not answer at {base}");
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the API does not answer at {base}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -125,41 +152,69 @@ async fn every_route_every_role(name: &str, store: Option<(&str, &str)>) {
     let mut daemon = setup.start();
     let base = format!("http://127.0.0.1:{port}");
     wait_listening(&base).await;
-    let mut api = Client { base, http: reqwest::Client::new(), answers: Vec::new() };
-    let (read, operate, admin) = (tokens.read.as_str(), tokens.operate.as_str(), tokens.admin.as_str());
+    let mut api = Client {
+        base,
+        http: reqwest::Client::new(),
+        answers: Vec::new(),
+    };
+    let (read, operate, admin) = (
+        tokens.read.as_str(),
+        tokens.operate.as_str(),
+        tokens.admin.as_str(),
+    );
 
     // Health without a token.
     let (status, _, body) = api.call(Method::GET, "/healthz", None, None).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok", "reason": null })));
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({ "status": "ok", "reason": null }))
+    );
     let (status, _, _) = api.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(status, StatusCode::OK);
 
     // The file's job runs, and the API shows it as `tempora jobs` does.
     let runs = api
-        .wait_for("tick runs", "/v1/runs?job=tick&outcome=success", read, |runs| {
-            runs.as_array().is_some_and(|runs| !runs.is_empty())
-        })
+        .wait_for(
+            "tick runs",
+            "/v1/runs?job=tick&outcome=success",
+            read,
+            |runs| runs.as_array().is_some_and(|runs| !runs.is_empty()),
+        )
         .await;
     assert_eq!(runs[0]["output"], "tick\n");
     let (_, _, jobs) = api.call(Method::GET, "/v1/jobs", Some(read), None).await;
     let cli = setup.json(&["jobs"]);
-    let keys = |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
-    assert_eq!(keys(&jobs[0]), keys(&cli[0]), "one schema for the CLI and the API");
+    let keys =
+        |value: &Value| -> Vec<String> { value.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(
+        keys(&jobs[0]),
+        keys(&cli[0]),
+        "one schema for the CLI and the API"
+    );
     assert_eq!(jobs[0]["id"], "tick");
     assert_eq!(jobs[0]["origin"], "config");
     assert_eq!(jobs[0]["trigger"], cli[0]["trigger"]);
-    let (_, _, shown) = api.call(Method::GET, "/v1/jobs/tick", Some(read), None).await;
+    let (_, _, shown) = api
+        .call(Method::GET, "/v1/jobs/tick", Some(read), None)
+        .await;
     let cli_shown = setup.json(&["jobs", "show", "tick"]);
     assert_eq!(keys(&shown), keys(&cli_shown));
-    let (_, _, history) = api.call(Method::GET, "/v1/jobs/tick/runs?limit=1", Some(read), None).await;
-    assert_eq!(keys(&history[0]), keys(&setup.json(&["history", "tick"])[0]));
+    let (_, _, history) = api
+        .call(Method::GET, "/v1/jobs/tick/runs?limit=1", Some(read), None)
+        .await;
+    assert_eq!(
+        keys(&history[0]),
+        keys(&setup.json(&["history", "tick"])[0])
+    );
     let (_, _, nodes) = api.call(Method::GET, "/v1/nodes", Some(read), None).await;
     let cli_nodes = setup.json(&["nodes"]);
     assert_eq!(keys(&nodes[0]), keys(&cli_nodes[0]));
     assert_eq!(nodes[0]["id"], cli_nodes[0]["id"]);
     assert_eq!(nodes[0]["pid"], daemon.id());
     assert_eq!(nodes[0]["live"], true);
-    let (_, _, next) = api.call(Method::GET, "/v1/jobs/tick/next?count=2", Some(read), None).await;
+    let (_, _, next) = api
+        .call(Method::GET, "/v1/jobs/tick/next?count=2", Some(read), None)
+        .await;
     assert_eq!(next.as_array().unwrap().len(), 2);
 
     // Add a job as a configuration file's [[job]] table, in JSON; it runs.
@@ -170,66 +225,141 @@ async fn every_route_every_role(name: &str, store: Option<(&str, &str)>) {
         "timeout": "10s",
         "env": { "SECRET": "hunter2" },
     });
-    let (status, _, added) = api.call(Method::POST, "/v1/jobs", Some(admin), Some(table.clone())).await;
+    let (status, _, added) = api
+        .call(Method::POST, "/v1/jobs", Some(admin), Some(table.clone()))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{added}");
     assert_eq!(added["origin"], "api");
     assert_eq!(added["timeout"], "10s");
-    assert_eq!(added["args"]["env"]["SECRET"], "***", "secrets are not shown");
+    assert_eq!(
+        added["args"]["env"]["SECRET"], "***",
+        "secrets are not shown"
+    );
     api.wait_for("added runs", "/v1/runs?job=added", read, |runs| {
-        runs.as_array().is_some_and(|runs| runs.iter().any(|run| run["status"] == "success"))
+        runs.as_array()
+            .is_some_and(|runs| runs.iter().any(|run| run["status"] == "success"))
     })
     .await;
     // 409 for the same id; replace=true replaces it.
-    let (status, _, taken) = api.call(Method::POST, "/v1/jobs", Some(admin), Some(table.clone())).await;
+    let (status, _, taken) = api
+        .call(Method::POST, "/v1/jobs", Some(admin), Some(table.clone()))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(taken["error"]["field"], "id");
     assert_eq!(taken["error"]["value"], "added");
-    let (status, _, _) = api.call(Method::POST, "/v1/jobs?replace=true", Some(admin), Some(table)).await;
+    let (status, _, _) = api
+        .call(
+            Method::POST,
+            "/v1/jobs?replace=true",
+            Some(admin),
+            Some(table),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
 
     // Bad input names the field, as the configuration file's reader does.
     for (body, field, reason) in [
-        (json!({ "id": "x", "shell": "true", "cron": { "hour": 24 } }), "hour", "24 is out of range 0-23"),
-        (json!({ "id": "x", "comand": ["true"], "cron": "@daily" }), "comand", ""),
+        (
+            json!({ "id": "x", "shell": "true", "cron": { "hour": 24 } }),
+            "hour",
+            "24 is out of range 0-23",
+        ),
+        (
+            json!({ "id": "x", "comand": ["true"], "cron": "@daily" }),
+            "comand",
+            "",
+        ),
         (json!({ "id": "x", "shell": "true" }), "trigger", "missing"),
-        (json!({ "id": "x", "shell": "true", "cron": "@daily", "timeout": "soon" }), "timeout", "not a duration"),
-        (json!({ "id": "x", "shell": "true", "cron": "@daily", "exclude": ["holidays"] }), "exclude", "holidays"),
+        (
+            json!({ "id": "x", "shell": "true", "cron": "@daily", "timeout": "soon" }),
+            "timeout",
+            "not a duration",
+        ),
+        (
+            json!({ "id": "x", "shell": "true", "cron": "@daily", "exclude": ["holidays"] }),
+            "exclude",
+            "holidays",
+        ),
     ] {
-        let (status, _, refused) = api.call(Method::POST, "/v1/jobs", Some(admin), Some(body.clone())).await;
+        let (status, _, refused) = api
+            .call(Method::POST, "/v1/jobs", Some(admin), Some(body.clone()))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {refused}");
         assert_eq!(refused["error"]["field"], field, "{body}: {refused}");
-        assert!(refused["error"]["message"].as_str().unwrap().contains(reason), "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(reason),
+            "{refused}"
+        );
     }
 
     // Modify: a new trigger reschedules; the command stays.
     let (status, _, changed) = api
-        .call(Method::PATCH, "/v1/jobs/added", Some(admin), Some(json!({ "interval": { "hours": 1 }, "timeout": null })))
+        .call(
+            Method::PATCH,
+            "/v1/jobs/added",
+            Some(admin),
+            Some(json!({ "interval": { "hours": 1 }, "timeout": null })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{changed}");
     let ahead = changed["next_run_in_seconds"].as_i64().unwrap();
     assert!((3500..=3600).contains(&ahead), "{changed}");
-    assert_eq!(changed["timeout"], Value::Null, "null returns a key to its default");
+    assert_eq!(
+        changed["timeout"],
+        Value::Null,
+        "null returns a key to its default"
+    );
     assert_eq!(changed["args"]["args"], json!(["-c", "echo added"]));
     let (status, _, refused) = api
-        .call(Method::PATCH, "/v1/jobs/added", Some(admin), Some(json!({ "timezone": "UTC" })))
+        .call(
+            Method::PATCH,
+            "/v1/jobs/added",
+            Some(admin),
+            Some(json!({ "timezone": "UTC" })),
+        )
         .await;
-    assert_eq!((status, refused["error"]["field"].clone()), (StatusCode::BAD_REQUEST, json!("timezone")));
+    assert_eq!(
+        (status, refused["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("timezone"))
+    );
 
     // Pause, resume, run now, backfill: as `tempora jobs` does them.
-    let (status, _, paused) = api.call(Method::POST, "/v1/jobs/added/pause", Some(operate), None).await;
+    let (status, _, paused) = api
+        .call(Method::POST, "/v1/jobs/added/pause", Some(operate), None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(paused["paused"], true);
     assert_eq!(setup.json(&["jobs", "show", "added"])["paused"], true);
-    let (status, _, refused) = api.call(Method::POST, "/v1/jobs/added/run", Some(operate), None).await;
-    assert_eq!((status, refused["error"]["field"].clone()), (StatusCode::BAD_REQUEST, json!("id")));
-    let (_, _, resumed) = api.call(Method::POST, "/v1/jobs/added/resume", Some(operate), None).await;
+    let (status, _, refused) = api
+        .call(Method::POST, "/v1/jobs/added/run", Some(operate), None)
+        .await;
+    assert_eq!(
+        (status, refused["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("id"))
+    );
+    let (_, _, resumed) = api
+        .call(Method::POST, "/v1/jobs/added/resume", Some(operate), None)
+        .await;
     assert_eq!(resumed["paused"], false);
-    let (_, _, ran) = api.call(Method::POST, "/v1/jobs/added/run", Some(operate), None).await;
+    let (_, _, ran) = api
+        .call(Method::POST, "/v1/jobs/added/run", Some(operate), None)
+        .await;
     assert!(ran["next_run_in_seconds"].as_i64().unwrap() <= 0, "{ran}");
     let (status, _, until) = api
-        .call(Method::POST, "/v1/jobs/tick/pause", Some(operate), Some(json!({ "until": "2020-01-01 00:00" })))
+        .call(
+            Method::POST,
+            "/v1/jobs/tick/pause",
+            Some(operate),
+            Some(json!({ "until": "2020-01-01 00:00" })),
+        )
         .await;
-    assert_eq!((status, until["error"]["field"].clone()), (StatusCode::BAD_REQUEST, json!("until")));
+    assert_eq!(
+        (status, until["error"]["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("until"))
+    );
     let (status, _, backfill) = api
         .call(
             Method::POST,
@@ -256,32 +386,59 @@ async fn every_route_every_role(name: &str, store: Option<(&str, &str)>) {
                 assert_eq!(headers["www-authenticate"], "Bearer");
             }
         }
-        let Access::Role(needed) = access else { continue };
-        for (token, role) in [(read, Role::Read), (operate, Role::Operate), (admin, Role::Admin)] {
+        let Access::Role(needed) = access else {
+            continue;
+        };
+        for (token, role) in [
+            (read, Role::Read),
+            (operate, Role::Operate),
+            (admin, Role::Admin),
+        ] {
             if role.allows(needed) && method == Method::DELETE {
                 continue; // deleted below, once
             }
             let (status, _, body) = api.call(method.clone(), &path, Some(token), None).await;
             if role.allows(needed) {
-                assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status), "{method} {path} as {role}: {body}");
+                assert!(
+                    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&status),
+                    "{method} {path} as {role}: {body}"
+                );
             } else {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as {role}: {body}");
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}: {body}"
+                );
             }
         }
     }
 
     // Delete; then 404.
-    let (status, _, removed) = api.call(Method::DELETE, "/v1/jobs/added", Some(admin), None).await;
-    assert_eq!((status, removed), (StatusCode::OK, json!({ "id": "added", "removed": true, "origin": "api" })));
+    let (status, _, removed) = api
+        .call(Method::DELETE, "/v1/jobs/added", Some(admin), None)
+        .await;
+    assert_eq!(
+        (status, removed),
+        (
+            StatusCode::OK,
+            json!({ "id": "added", "removed": true, "origin": "api" })
+        )
+    );
     assert!(!setup.job_ids().contains("added"));
-    for (method, path) in [(Method::GET, "/v1/jobs/added"), (Method::DELETE, "/v1/jobs/added"), (Method::POST, "/v1/jobs/added/run")] {
+    for (method, path) in [
+        (Method::GET, "/v1/jobs/added"),
+        (Method::DELETE, "/v1/jobs/added"),
+        (Method::POST, "/v1/jobs/added/run"),
+    ] {
         let (status, _, missing) = api.call(method, path, Some(admin), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(missing["error"]["value"], "added");
     }
 
     // Every answer of the run, against the document the daemon serves.
-    let (_, _, document) = api.call(Method::GET, "/v1/openapi.json", Some(read), None).await;
+    let (_, _, document) = api
+        .call(Method::GET, "/v1/openapi.json", Some(read), None)
+        .await;
     for (method, path, status, body) in &api.answers {
         tempora_testkit::openapi::check_answer(&document, method, path, *status, body.as_ref())
             .unwrap_or_else(|error| panic!("{error}"));
@@ -310,16 +467,15 @@ async fn every_route_and_role_on_postgres() {
 
 #[test]
 fn an_open_address_without_a_token_is_refused_at_start() {
-    let setup = Setup::new(
-        "api-open",
-        "[api]\nlisten = \"0.0.0.0:18080\"\n",
-    );
+    let setup = Setup::new("api-open", "[api]\nlisten = \"0.0.0.0:18080\"\n");
     let mut daemon = setup.start();
     let status = wait_exit(&mut daemon);
     assert_eq!(status.code(), Some(2));
     let log = setup.log();
     assert!(
-        log.contains("api.listen: 0.0.0.0:18080 is not a loopback address and no [[api.token]] is configured"),
+        log.contains(
+            "api.listen: 0.0.0.0:18080 is not a loopback address and no [[api.token]] is configured"
+        ),
         "{log}"
     );
 }
@@ -329,7 +485,10 @@ async fn readyz_answers_503_with_the_reason_while_the_store_is_down() {
     let mut server = tempora_testkit::servers::PrivatePostgres::start();
     let tokens = make_tokens();
     let port = tempora_testkit::servers::spare_port();
-    let setup = Setup::new("api-readyz", &config(Some((&server.url(), "tempora_")), port, &tokens));
+    let setup = Setup::new(
+        "api-readyz",
+        &config(Some((&server.url(), "tempora_")), port, &tokens),
+    );
     let mut daemon = setup.start();
     let base = format!("http://127.0.0.1:{port}");
     wait_listening(&base).await;

@@ -47,7 +47,9 @@ pub fn check_answer(
     }
     let schema = &response["content"]["application/json"]["schema"];
     match (body, schema.is_null()) {
-        (Some(body), false) => check_value(document, schema, body, "body").map_err(|error| format!("{route}: {error}")),
+        (Some(body), false) => {
+            check_value(document, schema, body, "body").map_err(|error| format!("{route}: {error}"))
+        }
         (Some(_), true) => Err(format!("{route}: a JSON body where the document has none")),
         (None, _) => Ok(()),
     }
@@ -58,7 +60,12 @@ pub fn check_answer(
 /// # Errors
 ///
 /// The first mismatch.
-pub fn check_value(document: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+pub fn check_value(
+    document: &Value,
+    schema: &Value,
+    value: &Value,
+    at: &str,
+) -> Result<(), String> {
     if let Some(reference) = schema["$ref"].as_str() {
         let name = reference.rsplit('/').next().unwrap_or(reference);
         let target = &document["components"]["schemas"][name];
@@ -74,7 +81,10 @@ pub fn check_value(document: &Value, schema: &Value, value: &Value, at: &str) ->
                 .filter_map(|choice| check_value(document, choice, value, at).err())
                 .collect();
             if errors.len() == choices.len() {
-                return Err(format!("{at}: matches none of {combinator}: {}", errors.join("; ")));
+                return Err(format!(
+                    "{at}: matches none of {combinator}: {}",
+                    errors.join("; ")
+                ));
             }
             return Ok(());
         }
@@ -99,7 +109,9 @@ pub fn check_value(document: &Value, schema: &Value, value: &Value, at: &str) ->
             let open = schema["additionalProperties"] != Value::Bool(false) && properties.is_none();
             for (key, item) in object {
                 match properties.and_then(|properties| properties.get(key)) {
-                    Some(property) => check_value(document, property, item, &format!("{at}.{key}"))?,
+                    Some(property) => {
+                        check_value(document, property, item, &format!("{at}.{key}"))?
+                    }
                     None if open => {}
                     None => return Err(format!("{at}: key {key:?} is not in the schema")),
                 }
@@ -154,10 +166,30 @@ mod tests {
         });
         let check = |body: Value| check_answer(&document, "GET", "/v1/jobs/a", 200, Some(&body));
         assert_eq!(check(json!({ "id": "a", "next": null })), Ok(()));
-        assert!(check(json!({ "id": "a", "next": null, "extra": 1 })).unwrap_err().contains("\"extra\""));
-        assert!(check(json!({ "id": "a" })).unwrap_err().contains("\"next\""));
-        assert!(check(json!({ "id": 1, "next": null })).unwrap_err().contains("type"));
-        assert!(check_answer(&document, "GET", "/v1/jobs/a", 404, None).unwrap_err().contains("status"));
-        assert!(check_answer(&document, "GET", "/v1/other", 200, None).unwrap_err().contains("path"));
+        assert!(
+            check(json!({ "id": "a", "next": null, "extra": 1 }))
+                .unwrap_err()
+                .contains("\"extra\"")
+        );
+        assert!(
+            check(json!({ "id": "a" }))
+                .unwrap_err()
+                .contains("\"next\"")
+        );
+        assert!(
+            check(json!({ "id": 1, "next": null }))
+                .unwrap_err()
+                .contains("type")
+        );
+        assert!(
+            check_answer(&document, "GET", "/v1/jobs/a", 404, None)
+                .unwrap_err()
+                .contains("status")
+        );
+        assert!(
+            check_answer(&document, "GET", "/v1/other", 200, None)
+                .unwrap_err()
+                .contains("path")
+        );
     }
 }
