@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::{Extension, Json};
 use serde_json::{Map, Value};
 use tempora::Error;
 use tempora::history::{RunQuery, RunRecord, RunStatus};
@@ -17,7 +17,7 @@ use tempora::job::{Job, StoredJob};
 use tempora::store::JobStore;
 
 use crate::actions::{self, Resumed};
-use crate::auth::{Access, Role};
+use crate::auth::{Access, Caller, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::health;
 use crate::router::ApiState;
@@ -144,6 +144,14 @@ fn string_field<'a>(object: &'a Map<String, Value>, field: &str) -> ApiResult<Op
         Some(Value::String(text)) => Ok(Some(text)),
         Some(other) => Err(ApiError::invalid(field, format!("{other} is not a string"))),
     }
+}
+
+/// The name of the token a request came with, for the log (never the
+/// token).
+fn token_name(caller: &Option<Extension<Caller>>) -> &str {
+    caller
+        .as_ref()
+        .map_or("-", |Extension(caller)| caller.name.as_str())
 }
 
 /// The job `id`, or 404 naming it.
@@ -511,6 +519,7 @@ fn without_nulls(object: &Map<String, Value>) -> Map<String, Value> {
     ))]
 pub(crate) async fn add_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Query(params): Query<BTreeMap<String, String>>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
@@ -520,7 +529,7 @@ pub(crate) async fn add_job(
     let now = state.now();
     let job = parser(&state)?.parse_job(&table, now)?;
     state.store().add_job(job.clone(), replace).await?;
-    tracing::info!(job = %job.id(), "job added through the API");
+    tracing::info!(job = %job.id(), token = %token_name(&caller), "job added through the API");
     let view = JobView::new(&job, None, state.zone(), now, false);
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -561,6 +570,7 @@ const COMMAND_KEYS: [(&str, &[&str]); 5] = [
     ))]
 pub(crate) async fn modify_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<JobView>> {
@@ -627,7 +637,7 @@ pub(crate) async fn modify_job(
         .update_job(changed.clone())
         .await
         .map_err(refused(&id))?;
-    tracing::info!(job = %id, "job modified through the API");
+    tracing::info!(job = %id, token = %token_name(&caller), "job modified through the API");
     Ok(Json(JobView::new(&changed, None, state.zone(), now, false)))
 }
 
@@ -708,12 +718,13 @@ fn apply_patch(
     ))]
 pub(crate) async fn remove_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RemovedView>> {
     let removed = actions::remove(state.store().as_ref(), &id)
         .await
         .map_err(refused(&id))?;
-    tracing::info!(job = %id, "job removed through the API");
+    tracing::info!(job = %id, token = %token_name(&caller), "job removed through the API");
     Ok(Json(removed))
 }
 
@@ -728,6 +739,7 @@ pub(crate) async fn remove_job(
     ))]
 pub(crate) async fn pause_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<JobView>> {
@@ -740,6 +752,7 @@ pub(crate) async fn pause_job(
     let job = actions::pause(state.store().as_ref(), &id, until, now)
         .await
         .map_err(refused(&id))?;
+    tracing::info!(job = %id, token = %token_name(&caller), "job paused through the API");
     Ok(Json(JobView::new(&job, None, state.zone(), now, false)))
 }
 
@@ -753,12 +766,14 @@ pub(crate) async fn pause_job(
     ))]
 pub(crate) async fn resume_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChangedView>> {
     let now = state.now();
     let resumed = actions::resume(state.store().as_ref(), &id, now)
         .await
         .map_err(refused(&id))?;
+    tracing::info!(job = %id, token = %token_name(&caller), "job resumed through the API");
     Ok(Json(match resumed {
         Resumed::Job(job) => {
             ChangedView::Job(Box::new(JobView::new(&job, None, state.zone(), now, false)))
@@ -776,12 +791,14 @@ pub(crate) async fn resume_job(
     ))]
 pub(crate) async fn run_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
     let now = state.now();
     let job = actions::run_now(state.store().as_ref(), &id, now)
         .await
         .map_err(refused(&id))?;
+    tracing::info!(job = %id, token = %token_name(&caller), "job run now through the API");
     Ok(Json(JobView::new(&job, None, state.zone(), now, false)))
 }
 
@@ -796,6 +813,7 @@ pub(crate) async fn run_job(
     ))]
 pub(crate) async fn backfill_job(
     State(state): State<ApiState>,
+    caller: Option<Extension<Caller>>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<BackfillView>> {
@@ -821,6 +839,9 @@ pub(crate) async fn backfill_job(
     let done = actions::backfill(state.store().as_ref(), &id, from, to, dry_run, now)
         .await
         .map_err(refused(&id))?;
+    if !dry_run {
+        tracing::info!(job = %id, token = %token_name(&caller), queued = done.queued, "backfill queued through the API");
+    }
     Ok(Json(BackfillView {
         id: id.clone(),
         from: zone.format(from),

@@ -450,6 +450,7 @@ async fn every_route_every_role(name: &str, store: Option<(&str, &str)>) {
     assert!(reqwest::get(format!("{}/healthz", api.base)).await.is_err());
     assert!(setup.log().contains("the API listens"));
     assert!(!setup.log().contains(admin), "tokens are never logged");
+    assert!(setup.log().contains("\"token\":\"admin-token\""), "changes name their token");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
