@@ -450,7 +450,10 @@ async fn every_route_every_role(name: &str, store: Option<(&str, &str)>) {
     assert!(reqwest::get(format!("{}/healthz", api.base)).await.is_err());
     assert!(setup.log().contains("the API listens"));
     assert!(!setup.log().contains(admin), "tokens are never logged");
-    assert!(setup.log().contains("\"token\":\"admin-token\""), "changes name their token");
+    assert!(
+        setup.log().contains("\"token\":\"admin-token\""),
+        "changes name their token"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -516,4 +519,45 @@ async fn readyz_answers_503_with_the_reason_while_the_store_is_down() {
     }
     signal(&daemon, "TERM");
     wait_exit(&mut daemon);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_serves_https_with_the_files_of_its_api_table() {
+    let tokens = make_tokens();
+    let port = tempora_testkit::servers::spare_port();
+    let setup = Setup::new("api-tls", "");
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(setup.path("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(setup.path("key.pem"), certified.key_pair.serialize_pem()).unwrap();
+    let plain = config(None, port, &tokens);
+    setup.write_config(&plain.replace(
+        "[api]\n",
+        "[api]\ntls_cert = \"{DIR}/cert.pem\"\ntls_key = \"{DIR}/key.pem\"\n",
+    ));
+    let mut daemon = setup.start();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .resolve("localhost", ([127, 0, 0, 1], port).into())
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let response = loop {
+        match client
+            .get(format!("https://localhost:{port}/v1/jobs"))
+            .bearer_auth(&tokens.read)
+            .send()
+            .await
+        {
+            Ok(response) => break response,
+            Err(error) => assert!(start.elapsed() < DEADLINE, "no HTTPS answer: {error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()[0]["id"], "tick");
+    assert!(setup.log().contains("\"tls\":true"), "{}", setup.log());
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
 }
