@@ -30,6 +30,7 @@ mod civil;
 mod combine;
 mod cron;
 mod date;
+mod describe;
 mod dst;
 mod interval;
 pub(crate) mod jitter;
