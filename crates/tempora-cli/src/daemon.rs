@@ -748,21 +748,29 @@ fn serve_api(
         tasks.tasks().check_args(COMMAND, job.args())?;
         Ok(job)
     };
-    let router = tempora_api::ApiBuilder::new(store)
+    let api = tempora_api::ApiBuilder::new(store)
         .zone(zone)
         .lease(config.lease())
         .tokens(tokens)
-        .job_parser(Arc::new(parser))
-        .build();
+        .job_parser(Arc::new(parser));
+    // The dashboard's pages under /ui, beside the API's /v1.
+    let router = tempora_dashboard::mount(api).build();
     let mut stop = signals.stop.clone();
     let shutdown = async move {
         let _ = stop.wait_for(|stop| *stop).await;
     };
+    let dashboard = format!(
+        "{}://{}{}/",
+        if listener.is_tls() { "https" } else { "http" },
+        listener.local_addr(),
+        tempora_dashboard::PREFIX
+    );
     tracing::info!(
         listen = %listener.local_addr(),
         tls = listener.is_tls(),
         tokens = token_count,
-        "the API listens"
+        %dashboard,
+        "the API listens; the dashboard is at {dashboard}"
     );
     runtime.spawn(async move {
         if let Err(error) = listener.serve(router, shutdown).await {

@@ -759,6 +759,17 @@ fn last_run(opened: &Opened, id: &str) -> Result<Option<RunRecord>> {
         .pop())
 }
 
+/// The trigger in words ([`tempora::trigger::Trigger::describe`]), with
+/// its zone when it is not the one the table's times are shown in.
+fn schedule_text(trigger: &tempora::trigger::Trigger, zone: &Zone) -> String {
+    let description = trigger.describe();
+    if trigger.zone().name() == zone.name() {
+        description
+    } else {
+        format!("{description} ({})", trigger.zone().name())
+    }
+}
+
 /// `tempora jobs`: the table, or a JSON array.
 fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
     let jobs = opened.block_on(opened.store.list_jobs())?;
@@ -783,6 +794,7 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
                     run.attempt,
                     local(&opened.zone, run.scheduled_time)
                 ),
+                format!("a {} run", run.kind),
                 next,
                 "-".to_owned(),
                 "-".to_owned(),
@@ -822,6 +834,7 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
         rows.push([
             job.id().to_owned(),
             short_trigger(job.trigger(), &opened.zone),
+            schedule_text(job.trigger(), &opened.zone),
             next,
             last,
             paused,
@@ -833,7 +846,10 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
     if rows.is_empty() {
         return Ok("no jobs\n".to_owned());
     }
-    let mut out = table(["ID", "TRIGGER", "NEXT RUN", "LAST RUN", "PAUSED"], &rows);
+    let mut out = table(
+        ["ID", "TRIGGER", "SCHEDULE", "NEXT RUN", "LAST RUN", "PAUSED"],
+        &rows,
+    );
     for reason in reasons {
         out.push_str(&reason);
     }
@@ -873,6 +889,7 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
             },
         ),
         ("trigger", job.trigger().to_string()),
+        ("schedule", schedule_text(job.trigger(), &opened.zone)),
     ];
     for (name, calendar) in job.exclusions() {
         lines.push(("exclude", format!("{name}: {calendar}")));

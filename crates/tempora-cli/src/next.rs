@@ -87,6 +87,11 @@ pub struct NextOutput {
     /// Print a JSON array of the fire times instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// First print the schedule in words ("every 15 minutes from 09:00 to
+    /// 17:45, Monday to Friday"), on the wall clock of the trigger's zone;
+    /// with --json, print `{"description", "zone", "fire_times"}`.
+    #[arg(long)]
+    pub describe: bool,
     /// The daemon's configuration file: with --exclude, the one whose
     /// `[calendar.NAME]` tables define the calendars; with --job, the one
     /// naming the store [default: tempora.toml].
@@ -95,7 +100,7 @@ pub struct NextOutput {
 }
 
 /// The fire times of the stored job `--job` names.
-fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Vec<String>> {
+fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Schedule> {
     let store = crate::jobs::StoreArgs {
         config: args.output.config.clone(),
         store: args.store.clone(),
@@ -121,10 +126,25 @@ fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Ve
             .take(args.output.count)
             .collect(),
     };
-    Ok(times
-        .into_iter()
-        .map(|time| trigger.zone().format(time))
-        .collect())
+    Ok(Schedule {
+        description: trigger.describe(),
+        zone: trigger.zone().name().to_owned(),
+        fire_times: times
+            .into_iter()
+            .map(|time| trigger.zone().format(time))
+            .collect(),
+    })
+}
+
+/// A schedule as `tempora next --describe` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Schedule {
+    /// The schedule in words ([`tempora::trigger::Trigger::describe`]).
+    pub description: String,
+    /// The trigger's zone, whose wall clock the description speaks of.
+    pub zone: String,
+    /// The fire times, RFC 3339 with the offset of the trigger's zone.
+    pub fire_times: Vec<String>,
 }
 
 /// The fire times of `job` from `now` on, each after the one before, that
@@ -376,6 +396,30 @@ impl NextArgs {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
+    schedule(args, now).map(|schedule| schedule.fire_times)
+}
+
+/// The trigger `args` describes, in words, with its [`fire_times`].
+///
+/// # Errors
+///
+/// Those of [`fire_times`].
+///
+/// ```
+/// use clap::Parser;
+/// use tempora_cli::{Cli, Command, next};
+///
+/// let cli = Cli::try_parse_from([
+///     "tempora", "next", "--cron", "*/15 9-17 * * mon-fri", "--timezone", "Europe/Berlin",
+///     "--now", "2026-11-27 17:50", "--count", "1",
+/// ])?;
+/// let Command::Next(args) = &cli.command else { unreachable!() };
+/// let schedule = next::schedule(args, "2000-01-01T00:00:00Z".parse()?)?;
+/// assert_eq!(schedule.description, "every 15 minutes from 09:00 to 17:45, Monday to Friday");
+/// assert_eq!(schedule.fire_times, ["2026-11-30T09:00:00+01:00"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn schedule(args: &NextArgs, now: Timestamp) -> Result<Schedule> {
     let (kind, flags, output) = args.parts();
     let zone = match &flags.common.timezone {
         Some(name) => Zone::new(name)?,
@@ -392,12 +436,19 @@ pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
         .map(|text| parse_time(&zone, "previous", text))
         .transpose()?;
     let exclusions = excluded_calendars(output, &flags.common.exclude)?;
+    let description = trigger.describe();
+    let zone = trigger.zone().name().to_owned();
     if exclusions.is_empty() {
-        return Ok(trigger
+        let fire_times = trigger
             .fire_times(previous, now)
             .take(output.count)
             .map(|time| trigger.zone().format(time))
-            .collect());
+            .collect();
+        return Ok(Schedule {
+            description,
+            zone,
+            fire_times,
+        });
     }
     // A job of the trigger and calendars, as `jobs add` would store it.
     let mut builder = JobBuilder::new("next", trigger.clone()).paused();
@@ -405,14 +456,23 @@ pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
         builder = builder.exclude_calendar(name, calendar);
     }
     let job = builder.build_at(&JobDefaults::default(), now)?;
-    Ok(job_times(&job, previous, now)
+    let fire_times = job_times(&job, previous, now)
         .take(output.count)
         .map(|time| trigger.zone().format(time))
-        .collect())
+        .collect();
+    Ok(Schedule {
+        description: format!(
+            "{description}, except the days of {}",
+            flags.common.exclude.join(", ")
+        ),
+        zone,
+        fire_times,
+    })
 }
 
 /// What `tempora next` prints on stdout: the [`fire_times`] one per line, or
-/// with `--json` as a JSON array on one line.
+/// with `--json` as a JSON array on one line; with `--describe`, the
+/// schedule in words first (with `--json`, the [`Schedule`] as an object).
 ///
 /// # Errors
 ///
@@ -432,14 +492,31 @@ pub fn fire_times(args: &NextArgs, now: Timestamp) -> Result<Vec<String>> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: &NextArgs, now: Timestamp) -> crate::Result<String> {
-    let (times, json) = match &args.job {
-        Some(id) => (job_fire_times(args, id, now)?, args.output.json),
-        None => (fire_times(args, now)?, args.parts().2.json),
+    let (schedule, output) = match &args.job {
+        Some(id) => (job_fire_times(args, id, now)?, &args.output),
+        None => (schedule(args, now)?, args.parts().2),
     };
-    if json {
-        return Ok(format!("{}\n", serde_json::Value::from(times)));
+    let (json, describe) = (output.json, output.describe || args.output.describe);
+    match (json, describe) {
+        (true, true) => Ok(format!(
+            "{}\n",
+            serde_json::to_value(&schedule).unwrap_or_default()
+        )),
+        (true, false) => Ok(format!(
+            "{}\n",
+            serde_json::Value::from(schedule.fire_times)
+        )),
+        (false, describe) => {
+            let mut out = String::new();
+            if describe {
+                out.push_str(&format!("{} ({})\n", schedule.description, schedule.zone));
+            }
+            for line in &schedule.fire_times {
+                out.push_str(&format!("{line}\n"));
+            }
+            Ok(out)
+        }
     }
-    Ok(times.iter().map(|line| format!("{line}\n")).collect())
 }
 
 #[cfg(test)]

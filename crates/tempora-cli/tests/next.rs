@@ -738,3 +738,42 @@ fn the_readme_next_example_prints_what_it_shows() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(&stdout.lines().collect::<Vec<_>>(), shown);
 }
+
+#[test]
+fn describe_prints_the_schedule_in_words_before_the_fire_times() {
+    let args = [
+        "--cron",
+        "*/15 9-17 * * mon-fri",
+        "--timezone",
+        "Europe/Berlin",
+        "--now",
+        "2026-11-27 17:50",
+        "--count",
+        "2",
+    ];
+    // Without --describe: the fire times only, one per line.
+    assert_eq!(
+        next(&args),
+        ["2026-11-30T09:00:00+01:00", "2026-11-30T09:15:00+01:00"]
+    );
+    let mut described = args.to_vec();
+    described.push("--describe");
+    assert_eq!(
+        next(&described),
+        [
+            "every 15 minutes from 09:00 to 17:45, Monday to Friday (Europe/Berlin)",
+            "2026-11-30T09:00:00+01:00",
+            "2026-11-30T09:15:00+01:00",
+        ]
+    );
+    described.push("--json");
+    let json: serde_json::Value = serde_json::from_str(&next(&described)[0]).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "description": "every 15 minutes from 09:00 to 17:45, Monday to Friday",
+            "zone": "Europe/Berlin",
+            "fire_times": ["2026-11-30T09:00:00+01:00", "2026-11-30T09:15:00+01:00"],
+        })
+    );
+}

@@ -1,0 +1,350 @@
+//! The dashboard in a real browser: Debian's headless `chromium`, driven
+//! through `chromedriver` (WebDriver) by fantoccini, against the real
+//! `tempora` daemon (SQLite store, `[api]` on a spare loopback port,
+//! tokens made by `tempora api token`). Each page is saved as a PNG under
+//! `target/dashboard-screenshots/`. `scripts/browser` installs chromium
+//! and its driver (`./scripts/test` calls it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use support::{DEADLINE, Setup};
+
+/// A token of `role` made by `tempora api token`, and its `[[api.token]]`
+/// lines.
+fn token(role: &str) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tempora"))
+        .args(["api", "token", "--role", role, "--name", role])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let token = text.lines().next().unwrap().to_owned();
+    let table = text[text.find("[[api.token]]").unwrap()..].to_owned();
+    (token, table)
+}
+
+/// Where the screenshots go: `target/dashboard-screenshots/`.
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/dashboard-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// chromedriver on a spare port; killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let port = tempora_testkit::servers::spare_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is not installed: run scripts/browser");
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), json!("chrome"));
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,900"],
+        }),
+    );
+    let start = Instant::now();
+    loop {
+        let connected = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await;
+        match connected {
+            Ok(client) => return client,
+            Err(error) => {
+                assert!(start.elapsed() < DEADLINE, "chromedriver: {error}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn sign_in(client: &Client, base: &str, token: &str) {
+    client.goto(&format!("{base}/")).await.unwrap();
+    // `/` leads to the sign-in page; the token goes in a form, not a URL.
+    assert!(client.current_url().await.unwrap().path().ends_with("/ui/login"));
+    let field = client.find(Locator::Id("token")).await.unwrap();
+    field.send_keys(token).await.unwrap();
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(DEADLINE)
+        .for_element(Locator::Id("jobs"))
+        .await
+        .unwrap();
+    assert!(!client.current_url().await.unwrap().as_str().contains(token));
+}
+
+async fn sign_out(client: &Client) {
+    client
+        .find(Locator::Css("form.signout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(DEADLINE)
+        .for_element(Locator::Id("token"))
+        .await
+        .unwrap();
+}
+
+/// Polls `check` until it gives a value.
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(start.elapsed() < DEADLINE, "{what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Replaces the playground's crontab string and waits for the answer to
+/// change.
+async fn type_expression(client: &Client, id: &str, text: &str) {
+    let field = client.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
+    let (read, read_lines) = token("read");
+    let (operate, operate_lines) = token("operate");
+    let port = tempora_testkit::servers::spare_port();
+    let config = format!(
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [api]\nlisten = \"127.0.0.1:{port}\"\n\n{read_lines}\n{operate_lines}\n\
+         [[job]]\nid = \"nightly\"\ncommand = [\"echo\", \"nightly\"]\ncron = \"0 3 * * *\"\n\n\
+         [[job]]\nid = \"office\"\ncommand = [\"echo\", \"office\"]\n\
+         cron = \"*/15 9-17 * * mon-fri\"\ntimezone = \"Europe/Berlin\"\n\n\
+         [[job]]\nid = \"hello\"\ncommand = [\"echo\", \"hello from tempora\"]\n\
+         interval = {{ hours = 6 }}\n"
+    );
+    let setup = Setup::new("dashboard", &config);
+    let mut daemon = setup.start();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    eventually("the daemon's API answers", || async {
+        http.get(format!("{base}/healthz")).send().await.ok()
+    })
+    .await;
+    let driver = chromedriver();
+    let client = browser(&driver).await;
+
+    // Sign in with the read token; the jobs table lists the store's jobs.
+    client.goto(&format!("{base}/")).await.unwrap();
+    screenshot(&client, "login").await;
+    sign_in(&client, &base, &read).await;
+    let listed: Vec<String> = {
+        let mut ids = Vec::new();
+        for row in client.find_all(Locator::Css("#jobs tbody tr")).await.unwrap() {
+            ids.push(row.attr("data-job").await.unwrap().unwrap_or_default());
+        }
+        ids.sort();
+        ids
+    };
+    assert_eq!(listed, ["hello", "nightly", "office"]);
+    // The right next run: 03:00 UTC, today or tomorrow; the store agrees.
+    let shown: Timestamp = client
+        .find(Locator::Css("tr[data-job=nightly] td.next time"))
+        .await
+        .unwrap()
+        .attr("datetime")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = Timestamp::now();
+    let today = now
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .at(3, 0, 0, 0)
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp();
+    let expected = if today > now {
+        today
+    } else {
+        today + jiff::SignedDuration::from_hours(24)
+    };
+    assert_eq!(shown, expected);
+    let office = text_of(&client, "tr[data-job=office]").await;
+    assert!(
+        office.contains("every 15 minutes from 09:00 to 17:45, Monday to Friday"),
+        "{office}"
+    );
+    assert!(office.contains("*/15 9-17 * * mon-fri"), "{office}");
+    screenshot(&client, "jobs").await;
+
+    // A read token sees the job and its history, and no action.
+    client.goto(&format!("{base}/ui/jobs/hello")).await.unwrap();
+    client.find(Locator::Id("history")).await.unwrap();
+    for action in ["#run-now", "#pause", "#resume", "#backfill", "#remove", ".actions"] {
+        assert!(
+            client.find(Locator::Css(action)).await.is_err(),
+            "a read token sees {action}"
+        );
+    }
+    screenshot(&client, "job-read").await;
+
+    // The playground: the error of `61 * * * *`, named by field.
+    client.goto(&format!("{base}/ui/playground")).await.unwrap();
+    eventually("the playground's first answer", || async {
+        let text = text_of(&client, "#description").await;
+        text.contains("every 15 minutes").then_some(())
+    })
+    .await;
+    type_expression(&client, "crontab", "61 * * * *").await;
+    let error = eventually("the playground's error", || async {
+        let text = text_of(&client, "#error").await;
+        (!text.is_empty()).then_some(text)
+    })
+    .await;
+    assert!(error.starts_with("minute: "), "{error}");
+    assert!(error.contains("61"), "{error}");
+    screenshot(&client, "playground-error").await;
+    // A DST case: 02:30 daily in Berlin, across the spring-forward night.
+    type_expression(&client, "crontab", "30 2 * * *").await;
+    type_expression(&client, "timezone", "Europe/Berlin").await;
+    type_expression(&client, "now", "2026-03-28 12:00").await;
+    type_expression(&client, "count", "3").await;
+    let times = eventually("the DST fire times", || async {
+        let mut times = Vec::new();
+        for item in client.find_all(Locator::Css("#times time")).await.ok()? {
+            times.push(item.attr("datetime").await.ok()??);
+        }
+        (times.len() == 3 && times[0].starts_with("2026-03-29")).then_some(times)
+    })
+    .await;
+    assert_eq!(
+        times,
+        [
+            "2026-03-29T03:30:00+02:00",
+            "2026-03-30T02:30:00+02:00",
+            "2026-03-31T02:30:00+02:00",
+        ]
+    );
+    assert_eq!(text_of(&client, "#error").await, "");
+    screenshot(&client, "playground-dst").await;
+
+    // The timeline and the nodes page (the daemon's own node, live).
+    client.goto(&format!("{base}/ui/timeline")).await.unwrap();
+    client.find(Locator::Css("svg.timeline")).await.unwrap();
+    screenshot(&client, "timeline").await;
+    client.goto(&format!("{base}/ui/nodes")).await.unwrap();
+    eventually("the daemon's node", || async {
+        text_of(&client, "#nodes tbody").await.contains("live").then_some(())
+    })
+    .await;
+    screenshot(&client, "nodes").await;
+
+    // Operate: "run now" in the page; the run appears without a reload.
+    sign_out(&client).await;
+    sign_in(&client, &base, &operate).await;
+    client.goto(&format!("{base}/ui/jobs/hello")).await.unwrap();
+    assert!(client.find_all(Locator::Css("#history tr.run")).await.unwrap().is_empty());
+    // A mark on this page: gone if the page were loaded again.
+    client
+        .execute("window.tempora_test_mark = 'same page'; return null;", vec![])
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("run-now"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the run in the history", || async {
+        let rows = client.find_all(Locator::Css("#history tr.run[data-status=success]")).await.ok()?;
+        (!rows.is_empty()).then_some(())
+    })
+    .await;
+    let mark = client
+        .execute("return window.tempora_test_mark || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(mark, Value::from("same page"), "the page was reloaded");
+    assert_eq!(text_of(&client, "#action-status").await, "Queued to run now.");
+    // Its output, on click.
+    client
+        .find(Locator::Css("#history tr.run details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let output = text_of(&client, "#history tr.run details pre").await;
+    assert!(output.contains("hello from tempora"), "{output}");
+    screenshot(&client, "job-operate").await;
+
+    // On a phone's width.
+    client.set_window_size(390, 844).await.unwrap();
+    client.goto(&format!("{base}/ui/")).await.unwrap();
+    screenshot(&client, "jobs-phone").await;
+
+    client.close().await.unwrap();
+    support::signal(&daemon, "TERM");
+    support::wait_exit(&mut daemon);
+}
