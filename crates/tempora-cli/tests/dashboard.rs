@@ -348,3 +348,83 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     support::signal(&daemon, "TERM");
     support::wait_exit(&mut daemon);
 }
+
+/// The page timings with 10,000 jobs: the jobs page's server time (over
+/// HTTP, signed in) and the time until it is usable in the browser
+/// (navigation start to `DOMContentLoaded`). Printed, not asserted (the
+/// machine decides them); run by hand with
+/// `cargo test -p tempora-cli --test dashboard -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run by hand"]
+async fn ten_thousand_jobs_page_timings() {
+    let (read, read_lines) = token("read");
+    let port = tempora_testkit::servers::spare_port();
+    let mut config = format!(
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [api]\nlisten = \"127.0.0.1:{port}\"\n\n{read_lines}\n"
+    );
+    for index in 0..10_000 {
+        config.push_str(&format!(
+            "[[job]]\nid = \"job-{index:05}\"\ncommand = [\"true\"]\ncron = \"{} {} * * *\"\n\n",
+            index % 60,
+            index / 60 % 24
+        ));
+    }
+    let setup = Setup::new("dashboard-10k", &config);
+    let mut daemon = setup.start();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    eventually("the daemon's API answers", || async {
+        http.get(format!("{base}/healthz")).send().await.ok()
+    })
+    .await;
+    let cookie = format!("tempora_token={read}");
+    let mut server = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let page = http
+            .get(format!("{base}/ui/"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        server.push(start.elapsed());
+        assert!(page.contains("10000 jobs"), "{}", &page[..page.len().min(400)]);
+    }
+    let driver = chromedriver();
+    let client = browser(&driver).await;
+    sign_in(&client, &base, &read).await;
+    let mut usable = Vec::new();
+    for _ in 0..5 {
+        client.goto(&format!("{base}/ui/?page=2")).await.unwrap();
+        client.find(Locator::Id("jobs")).await.unwrap();
+        let timing = client
+            .execute(
+                "const t = performance.getEntriesByType('navigation')[0]; \
+                 return [t.responseEnd - t.startTime, t.domContentLoadedEventEnd - t.startTime];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        usable.push(timing);
+    }
+    screenshot(&client, "jobs-10000").await;
+    client.goto(&format!("{base}/ui/timeline")).await.unwrap();
+    let timeline = client
+        .execute(
+            "const t = performance.getEntriesByType('navigation')[0]; \
+             return t.domContentLoadedEventEnd - t.startTime;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("jobs page, server (HTTP round trip): {server:?}");
+    println!("jobs page, browser [response end, DOMContentLoaded] ms: {usable:?}");
+    println!("timeline, browser DOMContentLoaded ms: {timeline}");
+    client.close().await.unwrap();
+    support::signal(&daemon, "TERM");
+    support::wait_exit(&mut daemon);
+}

@@ -240,27 +240,29 @@ pub(crate) async fn jobs(
                             tr data-job=(job.id()) {
                                 td {
                                     a href={ "/ui/jobs/" (encode(job.id())) } { (job.id()) }
-                                    @if job.name() != job.id() { br; span.muted { (job.name()) } }
+                                    @if job.name() != job.id() && Some(job.name()) != job.task().name() {
+                                        br; span.muted { (job.name()) }
+                                    }
                                 }
-                                td {
+                                td data-label="Schedule" {
                                     (job.trigger().describe())
                                     br;
                                     code { (written(job.trigger())) }
                                     " " span.muted { (job.trigger().zone().name()) }
                                 }
-                                td.next {
+                                td.next data-label="Next run" {
                                     @match job.next_run_time() {
                                         Some(next) => (time_cell(job.trigger().zone(), next, now)),
                                         None => "–",
                                     }
                                 }
-                                td {
+                                td data-label="Last run" {
                                     @match last {
                                         Some(run) => { (outcome_badge(run.status.as_str())) " " (duration_text(run)) }
                                         None => "–",
                                     }
                                 }
-                                td {
+                                td data-label="Paused" {
                                     @if let Some(until) = paused_until(job, now) {
                                         "until " (local(job.trigger().zone(), until))
                                     } @else if job.is_paused() {
@@ -268,7 +270,7 @@ pub(crate) async fn jobs(
                                         @if let Some(reason) = job.paused_reason() { br; span.muted { (reason) } }
                                     } @else { "–" }
                                 }
-                                td {
+                                td data-label="Running on" {
                                     @match last.as_ref().filter(|run| run.status.as_str() == "running") {
                                         Some(run) => (run.node),
                                         None => "–",
