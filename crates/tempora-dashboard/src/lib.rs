@@ -38,12 +38,14 @@ mod playground;
 mod session;
 mod time;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
+use tempora::job::Job;
 use tempora_api::{ApiBuilder, ApiState, Tokens};
 
 /// Where the dashboard is served: `/ui/`, beside the API's `/v1`.
@@ -55,6 +57,37 @@ pub const PREFIX: &str = "/ui";
 pub(crate) struct Dashboard {
     pub(crate) api: ApiState,
     pub(crate) tokens: Arc<Tokens>,
+    /// The store's jobs as last listed, and when: pages read within
+    /// [`JOBS_FRESH_FOR`] share one listing (a large store's list is the
+    /// costly part of a page); an action clears it.
+    pub(crate) jobs: Arc<Mutex<Option<(Instant, Arc<Vec<Job>>)>>>,
+}
+
+/// How long one listing of the store's jobs serves the pages.
+const JOBS_FRESH_FOR: Duration = Duration::from_secs(2);
+
+impl Dashboard {
+    /// The store's jobs, listed at most [`JOBS_FRESH_FOR`] ago.
+    pub(crate) async fn list_jobs(&self) -> tempora::Result<Arc<Vec<Job>>> {
+        if let Ok(cached) = self.jobs.lock()
+            && let Some((at, jobs)) = cached.as_ref()
+            && at.elapsed() < JOBS_FRESH_FOR
+        {
+            return Ok(Arc::clone(jobs));
+        }
+        let jobs = Arc::new(self.api.store().list_jobs().await?);
+        if let Ok(mut cached) = self.jobs.lock() {
+            *cached = Some((Instant::now(), Arc::clone(&jobs)));
+        }
+        Ok(jobs)
+    }
+
+    /// Forgets the listing: the next page lists the store again.
+    pub(crate) fn forget_jobs(&self) {
+        if let Ok(mut cached) = self.jobs.lock() {
+            *cached = None;
+        }
+    }
 }
 
 /// Adds the dashboard to an API being built: its pages under [`PREFIX`],
@@ -72,6 +105,7 @@ pub fn router(state: ApiState, tokens: Tokens) -> Router {
     let dashboard = Dashboard {
         api: state,
         tokens: Arc::new(tokens),
+        jobs: Arc::new(Mutex::new(None)),
     };
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))

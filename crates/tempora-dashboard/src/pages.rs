@@ -155,7 +155,7 @@ pub(crate) async fn jobs(
     };
     let store = dashboard.api.store();
     let now = dashboard.api.now();
-    let all = match store.list_jobs().await {
+    let all = match dashboard.list_jobs().await {
         Ok(jobs) => jobs,
         Err(error) => return failure(&error),
     };
@@ -642,7 +642,9 @@ pub(crate) async fn action(
             }
         }
         "remove" if form.confirm == "yes" => {
-            return match actions::remove(store, &id).await {
+            let removed = actions::remove(store, &id).await;
+            dashboard.forget_jobs();
+            return match removed {
                 Ok(_) => {
                     tracing::info!(token = %session.name, job = %id, "dashboard: removed");
                     Redirect::to(&format!("/ui/?notice={}", encode(&format!("Removed {id}."))))
@@ -662,6 +664,7 @@ pub(crate) async fn action(
             return (StatusCode::NOT_FOUND, format!("no action {other:?}")).into_response();
         }
     };
+    dashboard.forget_jobs();
     match done {
         Ok(notice) => {
             tracing::info!(token = %session.name, job = %id, action = %action, "dashboard action");
@@ -697,7 +700,7 @@ pub(crate) async fn timeline(
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let jobs = match dashboard.api.store().list_jobs().await {
+    let jobs = match dashboard.list_jobs().await {
         Ok(jobs) => jobs,
         Err(error) => return failure(&error),
     };
@@ -728,11 +731,16 @@ pub(crate) async fn timeline(
             continue;
         }
         matched += 1;
-        let times: Vec<Timestamp> = actions::next_fire_times(job, TIMELINE_TIMES, now)
-            .into_iter()
-            .take_while(|time| *time <= end)
-            .filter(|time| *time >= now)
-            .collect();
+        // Lazily: the fire times stop at the window's end.
+        let times: Vec<Timestamp> = match job.next_run_time() {
+            Some(next) => std::iter::once(next)
+                .chain(actions::fire_times_from(job, Some(next), next))
+                .take_while(|time| *time <= end)
+                .filter(|time| *time >= now)
+                .take(TIMELINE_TIMES)
+                .collect(),
+            None => Vec::new(),
+        };
         for time in &times {
             let index = ((*time - now).as_secs() / bucket.as_secs()) as usize;
             if let Some(count) = counts.get_mut(index) {
