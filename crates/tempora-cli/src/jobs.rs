@@ -847,7 +847,9 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
         return Ok("no jobs\n".to_owned());
     }
     let mut out = table(
-        ["ID", "TRIGGER", "SCHEDULE", "NEXT RUN", "LAST RUN", "PAUSED"],
+        [
+            "ID", "TRIGGER", "SCHEDULE", "NEXT RUN", "LAST RUN", "PAUSED",
+        ],
         &rows,
     );
     for reason in reasons {

@@ -35,8 +35,7 @@ fn token(role: &str) -> (String, String) {
 
 /// Where the screenshots go: `target/dashboard-screenshots/`.
 fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/dashboard-screenshots");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -78,10 +77,11 @@ async fn browser(driver: &Driver) -> Client {
     );
     let start = Instant::now();
     loop {
-        let connected = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities.clone())
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await;
+        let connected =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{}", driver.port))
+                .await;
         match connected {
             Ok(client) => return client,
             Err(error) => {
@@ -100,7 +100,14 @@ async fn screenshot(client: &Client, name: &str) {
 async fn sign_in(client: &Client, base: &str, token: &str) {
     client.goto(&format!("{base}/")).await.unwrap();
     // `/` leads to the sign-in page; the token goes in a form, not a URL.
-    assert!(client.current_url().await.unwrap().path().ends_with("/ui/login"));
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/ui/login")
+    );
     let field = client.find(Locator::Id("token")).await.unwrap();
     field.send_keys(token).await.unwrap();
     client
@@ -197,7 +204,11 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     sign_in(&client, &base, &read).await;
     let listed: Vec<String> = {
         let mut ids = Vec::new();
-        for row in client.find_all(Locator::Css("#jobs tbody tr")).await.unwrap() {
+        for row in client
+            .find_all(Locator::Css("#jobs tbody tr"))
+            .await
+            .unwrap()
+        {
             ids.push(row.attr("data-job").await.unwrap().unwrap_or_default());
         }
         ids.sort();
@@ -215,6 +226,8 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
         .unwrap()
         .parse()
         .unwrap();
+    // The daemon runs on the real clock: so does the expectation.
+    #[allow(clippy::disallowed_methods)]
     let now = Timestamp::now();
     let today = now
         .to_zoned_datetime(jiff::tz::TimeZone::UTC)
@@ -240,7 +253,14 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     // A read token sees the job and its history, and no action.
     client.goto(&format!("{base}/ui/jobs/hello")).await.unwrap();
     client.find(Locator::Id("history")).await.unwrap();
-    for action in ["#run-now", "#pause", "#resume", "#backfill", "#remove", ".actions"] {
+    for action in [
+        "#run-now",
+        "#pause",
+        "#resume",
+        "#backfill",
+        "#remove",
+        ".actions",
+    ] {
         assert!(
             client.find(Locator::Css(action)).await.is_err(),
             "a read token sees {action}"
@@ -294,7 +314,10 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     screenshot(&client, "timeline").await;
     client.goto(&format!("{base}/ui/nodes")).await.unwrap();
     eventually("the daemon's node", || async {
-        text_of(&client, "#nodes tbody").await.contains("live").then_some(())
+        text_of(&client, "#nodes tbody")
+            .await
+            .contains("live")
+            .then_some(())
     })
     .await;
     screenshot(&client, "nodes").await;
@@ -303,10 +326,19 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     sign_out(&client).await;
     sign_in(&client, &base, &operate).await;
     client.goto(&format!("{base}/ui/jobs/hello")).await.unwrap();
-    assert!(client.find_all(Locator::Css("#history tr.run")).await.unwrap().is_empty());
+    assert!(
+        client
+            .find_all(Locator::Css("#history tr.run"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A mark on this page: gone if the page were loaded again.
     client
-        .execute("window.tempora_test_mark = 'same page'; return null;", vec![])
+        .execute(
+            "window.tempora_test_mark = 'same page'; return null;",
+            vec![],
+        )
         .await
         .unwrap();
     client
@@ -317,7 +349,10 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
         .await
         .unwrap();
     eventually("the run in the history", || async {
-        let rows = client.find_all(Locator::Css("#history tr.run[data-status=success]")).await.ok()?;
+        let rows = client
+            .find_all(Locator::Css("#history tr.run[data-status=success]"))
+            .await
+            .ok()?;
         (!rows.is_empty()).then_some(())
     })
     .await;
@@ -326,7 +361,10 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
         .await
         .unwrap();
     assert_eq!(mark, Value::from("same page"), "the page was reloaded");
-    assert_eq!(text_of(&client, "#action-status").await, "Queued to run now.");
+    assert_eq!(
+        text_of(&client, "#action-status").await,
+        "Queued to run now."
+    );
     // Its output, on click.
     client
         .find(Locator::Css("#history tr.run details summary"))
@@ -392,7 +430,11 @@ async fn ten_thousand_jobs_page_timings() {
             .await
             .unwrap();
         server.push(start.elapsed());
-        assert!(page.contains("10000 jobs"), "{}", &page[..page.len().min(400)]);
+        assert!(
+            page.contains("10000 jobs"),
+            "{}",
+            &page[..page.len().min(400)]
+        );
     }
     let driver = chromedriver();
     let client = browser(&driver).await;

@@ -60,8 +60,11 @@ pub(crate) struct Dashboard {
     /// The store's jobs as last listed, and when: pages read within
     /// [`JOBS_FRESH_FOR`] share one listing (a large store's list is the
     /// costly part of a page); an action clears it.
-    pub(crate) jobs: Arc<Mutex<Option<(Instant, Arc<Vec<Job>>)>>>,
+    pub(crate) jobs: Arc<Mutex<Option<Listing>>>,
 }
+
+/// The store's jobs, and when they were listed.
+type Listing = (Instant, Arc<Vec<Job>>);
 
 /// How long one listing of the store's jobs serves the pages.
 const JOBS_FRESH_FOR: Duration = Duration::from_secs(2);
@@ -111,10 +114,7 @@ pub fn router(state: ApiState, tokens: Tokens) -> Router {
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/ui", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/", get(pages::jobs))
-        .route(
-            "/ui/login",
-            get(session::login_page).post(session::login),
-        )
+        .route("/ui/login", get(session::login_page).post(session::login))
         .route("/ui/logout", post(session::logout))
         .route("/ui/jobs/{id}", get(pages::job))
         .route("/ui/jobs/{id}/history", get(pages::history_fragment))

@@ -609,10 +609,12 @@ pub(crate) async fn action(
         "run" => actions::run_now(store, &id, now)
             .await
             .map(|_| "Queued to run now.".to_owned()),
-        "resume" => actions::resume(store, &id, now).await.map(|resumed| match resumed {
-            Resumed::Job(_) => "Resumed.".to_owned(),
-            Resumed::Removed(_) => "It had no fire times left: removed.".to_owned(),
-        }),
+        "resume" => actions::resume(store, &id, now)
+            .await
+            .map(|resumed| match resumed {
+                Resumed::Job(_) => "Resumed.".to_owned(),
+                Resumed::Removed(_) => "It had no fire times left: removed.".to_owned(),
+            }),
         "pause" => {
             let until = form.until.trim();
             match until {
@@ -647,13 +649,14 @@ pub(crate) async fn action(
             return match removed {
                 Ok(_) => {
                     tracing::info!(token = %session.name, job = %id, "dashboard: removed");
-                    Redirect::to(&format!("/ui/?notice={}", encode(&format!("Removed {id}."))))
-                        .into_response()
+                    Redirect::to(&format!(
+                        "/ui/?notice={}",
+                        encode(&format!("Removed {id}."))
+                    ))
+                    .into_response()
                 }
-                Err(error) => {
-                    Redirect::to(&format!("{path}?error={}", encode(&error.to_string())))
-                        .into_response()
-                }
+                Err(error) => Redirect::to(&format!("{path}?error={}", encode(&error.to_string())))
+                    .into_response(),
             };
         }
         "remove" => Err(tempora::Error::invalid(
@@ -844,7 +847,10 @@ fn nodes_rows(dashboard: &Dashboard, nodes: &[tempora_api::views::NodeView]) -> 
 async fn node_views(dashboard: &Dashboard) -> Result<Vec<tempora_api::views::NodeView>, String> {
     let store = dashboard.api.store();
     let Some(registry) = store.nodes() else {
-        return Err(format!("the {} store keeps no node records", store.backend()));
+        return Err(format!(
+            "the {} store keeps no node records",
+            store.backend()
+        ));
     };
     let (nodes, store_now) = registry
         .list_nodes(dashboard.api.now())

@@ -102,7 +102,10 @@ pub(crate) struct ErrorAnswer {
     reason: String,
 }
 
-fn build(query: &ScheduleQuery) -> tempora::Result<(Trigger, jiff::Timestamp, usize)> {
+fn build(
+    query: &ScheduleQuery,
+    clock_now: jiff::Timestamp,
+) -> tempora::Result<(Trigger, jiff::Timestamp, usize)> {
     let zone_name = match query.timezone.trim() {
         "" => "UTC",
         name => name,
@@ -147,21 +150,13 @@ fn build(query: &ScheduleQuery) -> tempora::Result<(Trigger, jiff::Timestamp, us
             format!("{count} is out of range 1-100"),
         ));
     }
-    Ok((trigger, now.unwrap_or_else(jiff::Timestamp::now), count))
+    Ok((trigger, now.unwrap_or(clock_now), count))
 }
 
 /// The playground's answer for `query` at `now` (when the query gives
 /// none).
 pub(crate) fn answer(query: &ScheduleQuery, now: jiff::Timestamp) -> ScheduleAnswer {
-    let built = build(query).map(|(trigger, given, count)| {
-        let from = if query.now.trim().is_empty() {
-            now
-        } else {
-            given
-        };
-        (trigger, from, count)
-    });
-    match built {
+    match build(query, now) {
         Ok((trigger, from, count)) => {
             let zone = trigger.zone().clone();
             ScheduleAnswer {

@@ -95,6 +95,9 @@ mod tests {
     fn relative_times_read_both_ways() {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         assert_eq!(relative(now + SignedDuration::from_mins(5), now), "in 5m");
-        assert_eq!(relative(now - SignedDuration::from_hours(3), now), "3h 0m ago");
+        assert_eq!(
+            relative(now - SignedDuration::from_hours(3), now),
+            "3h 0m ago"
+        );
     }
 }

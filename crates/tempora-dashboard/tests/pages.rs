@@ -48,7 +48,10 @@ async fn app() -> (axum::Router, Arc<dyn JobStore>) {
     (tempora_dashboard::mount(api).build(), store)
 }
 
-async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn send(
+    app: &axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -124,7 +127,11 @@ async fn the_jobs_page_shows_the_schedule_in_words_and_the_next_run_with_a_dst_m
     assert!(page.contains("2026-03-29 03:30 CEST"), "{page}");
     assert!(page.contains(">DST</abbr>"), "{page}");
     // A read token: no form that changes anything.
-    let (_, _, job) = send(&app, get("/ui/jobs/nightly", Some("tempora_token=read-secret"))).await;
+    let (_, _, job) = send(
+        &app,
+        get("/ui/jobs/nightly", Some("tempora_token=read-secret")),
+    )
+    .await;
     assert!(!job.contains("name=\"csrf\""), "{job}");
 }
 
@@ -138,13 +145,30 @@ async fn actions_need_the_role_the_form_token_and_the_same_origin() {
     // Another site's page, or a form without the session's token: refused.
     let (status, _, _) = send(
         &app,
-        post("/ui/jobs/nightly/pause", operate, Some("https://evil.example"), &format!("csrf={token}")),
+        post(
+            "/ui/jobs/nightly/pause",
+            operate,
+            Some("https://evil.example"),
+            &format!("csrf={token}"),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = send(&app, post("/ui/jobs/nightly/pause", operate, None, "csrf=0")).await;
+    let (status, _, _) = send(
+        &app,
+        post("/ui/jobs/nightly/pause", operate, None, "csrf=0"),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(store.get_job("nightly").await.unwrap().unwrap().next_run_time().is_some());
+    assert!(
+        store
+            .get_job("nightly")
+            .await
+            .unwrap()
+            .unwrap()
+            .next_run_time()
+            .is_some()
+    );
 
     // A read token cannot act, even with its own form token.
     let read_token = {
@@ -156,7 +180,12 @@ async fn actions_need_the_role_the_form_token_and_the_same_origin() {
     };
     let (status, _, _) = send(
         &app,
-        post("/ui/jobs/nightly/pause", read, Some("http://127.0.0.1:8080"), &format!("csrf={read_token}")),
+        post(
+            "/ui/jobs/nightly/pause",
+            read,
+            Some("http://127.0.0.1:8080"),
+            &format!("csrf={read_token}"),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -164,15 +193,33 @@ async fn actions_need_the_role_the_form_token_and_the_same_origin() {
     // Operate pauses, and removing needs admin.
     let (status, headers, _) = send(
         &app,
-        post("/ui/jobs/nightly/pause", operate, Some("http://127.0.0.1:8080"), &format!("csrf={token}")),
+        post(
+            "/ui/jobs/nightly/pause",
+            operate,
+            Some("http://127.0.0.1:8080"),
+            &format!("csrf={token}"),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/ui/jobs/nightly?notice=Paused.");
-    assert!(store.get_job("nightly").await.unwrap().unwrap().next_run_time().is_none());
+    assert!(
+        store
+            .get_job("nightly")
+            .await
+            .unwrap()
+            .unwrap()
+            .next_run_time()
+            .is_none()
+    );
     let (status, _, _) = send(
         &app,
-        post("/ui/jobs/nightly/remove", operate, None, &format!("csrf={token}&confirm=yes")),
+        post(
+            "/ui/jobs/nightly/remove",
+            operate,
+            None,
+            &format!("csrf={token}&confirm=yes"),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);

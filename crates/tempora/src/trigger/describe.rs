@@ -218,7 +218,13 @@ fn and_list(items: &[String]) -> String {
 /// The values a simple field expression allows, sorted; `None` for an
 /// expression with month rules (`L`, `15W`, `fri#3`) or one that does not
 /// read.
-fn values(expression: &str, min: u32, max: u32, names: &[&str], name_base: u32) -> Option<Vec<u32>> {
+fn values(
+    expression: &str,
+    min: u32,
+    max: u32,
+    names: &[&str],
+    name_base: u32,
+) -> Option<Vec<u32>> {
     let value = |text: &str| -> Option<u32> {
         let lower = text.to_ascii_lowercase();
         if let Some(index) = names.iter().position(|name| *name == lower) {
@@ -330,9 +336,7 @@ fn cron_fields(record: &Value) -> Option<CronFields> {
         let (name, minimum) = order[index];
         match record.get(name).and_then(Value::as_str) {
             Some(text) => text.to_owned(),
-            None if index > least && name != "week" && name != "day_of_week" => {
-                minimum.to_owned()
-            }
+            None if index > least && name != "week" && name != "day_of_week" => minimum.to_owned(),
             None => "*".to_owned(),
         }
     };
@@ -352,10 +356,10 @@ fn cron_fields(record: &Value) -> Option<CronFields> {
 
 fn describe_cron(record: &Value, zone: &Zone) -> String {
     let Some(fields) = cron_fields(record) else {
-        return record
-            .get("crontab")
-            .and_then(Value::as_str)
-            .map_or_else(|| "on a cron schedule".to_owned(), |c| format!("cron {c:?}"));
+        return record.get("crontab").and_then(Value::as_str).map_or_else(
+            || "on a cron schedule".to_owned(),
+            |c| format!("cron {c:?}"),
+        );
     };
     let times = describe_times(&fields);
     let days = describe_days(&fields);
@@ -529,7 +533,10 @@ fn named_list(values: &[usize], names: &[&str]) -> String {
             end += 1;
         }
         if end >= index + 2 {
-            items.push(format!("{} to {}", names[values[index]], names[values[end]]));
+            items.push(format!(
+                "{} to {}",
+                names[values[index]], names[values[end]]
+            ));
         } else {
             for value in &values[index..=end] {
                 items.push(names[*value].to_owned());
@@ -738,15 +745,24 @@ mod tests {
             ("0 0 1,15 * *", "at 00:00, on days 1 and 15 of the month"),
             ("0 */2 * * *", "every 2 hours from 00:00 to 22:00"),
             ("0 3 L * *", "at 03:00, on the last day of the month"),
-            ("0 3 * * fri#3", "at 03:00, on the third Friday of the month"),
+            (
+                "0 3 * * fri#3",
+                "at 03:00, on the third Friday of the month",
+            ),
             ("0 3 * * 5L", "at 03:00, on the last Friday of the month"),
-            ("0 3 15W * *", "at 03:00, on the weekday nearest day 15 of the month"),
+            (
+                "0 3 15W * *",
+                "at 03:00, on the weekday nearest day 15 of the month",
+            ),
             (
                 "0 3 1 * mon",
                 "at 03:00, on day 1 of the month or on Monday",
             ),
             ("0 0 1 1 *", "at 00:00, on day 1 of the month, in January"),
-            ("0 12 * jun-aug sat,sun", "at 12:00, on Saturday and Sunday, in June to August"),
+            (
+                "0 12 * jun-aug sat,sun",
+                "at 12:00, on Saturday and Sunday, in June to August",
+            ),
             ("@daily", "at 00:00 every day"),
             ("*/10 * * * * *", "every 10 seconds"),
             ("0 0 12 * * * 2027", "at 12:00, in 2027"),
@@ -772,7 +788,10 @@ mod tests {
             .build()
             .unwrap()
             .into();
-        assert_eq!(trigger.describe(), "at 04:00, on the last Sunday of the month");
+        assert_eq!(
+            trigger.describe(),
+            "at 04:00, on the last Sunday of the month"
+        );
     }
 
     #[test]
@@ -821,6 +840,9 @@ mod tests {
             "at 09:00 every day; or at 18:00, on Saturday"
         );
         let all: Trigger = AllTrigger::new(vec![morning, evening]).unwrap().into();
-        assert!(all.describe().starts_with("when all of these fire together: at 09:00"));
+        assert!(
+            all.describe()
+                .starts_with("when all of these fire together: at 09:00")
+        );
     }
 }
