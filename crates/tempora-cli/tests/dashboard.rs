@@ -177,10 +177,11 @@ async fn type_expression(client: &Client, id: &str, text: &str) {
 async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     let (read, read_lines) = token("read");
     let (operate, operate_lines) = token("operate");
+    let (admin, admin_lines) = token("admin");
     let port = tempora_testkit::servers::spare_port();
     let config = format!(
         "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
-         [api]\nlisten = \"127.0.0.1:{port}\"\n\n{read_lines}\n{operate_lines}\n\
+         [api]\nlisten = \"127.0.0.1:{port}\"\n\n{read_lines}\n{operate_lines}\n{admin_lines}\n\
          [[job]]\nid = \"nightly\"\ncommand = [\"echo\", \"nightly\"]\ncron = \"0 3 * * *\"\n\n\
          [[job]]\nid = \"office\"\ncommand = [\"echo\", \"office\"]\n\
          cron = \"*/15 9-17 * * mon-fri\"\ntimezone = \"Europe/Berlin\"\n\n\
@@ -376,6 +377,52 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
     let output = text_of(&client, "#history tr.run details pre").await;
     assert!(output.contains("hello from tempora"), "{output}");
     screenshot(&client, "job-operate").await;
+
+    // Operate may not remove; admin may, after confirming.
+    assert!(client.find(Locator::Id("remove")).await.is_err());
+    sign_out(&client).await;
+    sign_in(&client, &base, &admin).await;
+    client
+        .goto(&format!("{base}/ui/jobs/nightly"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("remove"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get_alert_text().await.unwrap(),
+        "Remove job nightly and its pending runs?"
+    );
+    client.accept_alert().await.unwrap();
+    let notice = eventually("the removal's notice", || async {
+        let text = text_of(&client, "p.notice").await;
+        (!text.is_empty()).then_some(text)
+    })
+    .await;
+    assert_eq!(notice, "Removed nightly.");
+    assert!(
+        client
+            .find(Locator::Css("tr[data-job=nightly]"))
+            .await
+            .is_err()
+    );
+    assert!(
+        client
+            .find(Locator::Css("tr[data-job=office]"))
+            .await
+            .is_ok()
+    );
 
     // On a phone's width.
     client.set_window_size(390, 844).await.unwrap();
