@@ -828,15 +828,24 @@ fn hour_label(zone: &tempora::trigger::Zone, at: Timestamp, week: bool) -> Strin
 }
 
 fn nodes_rows(dashboard: &Dashboard, nodes: &[tempora_api::views::NodeView]) -> Markup {
-    let _ = dashboard;
+    let zone = dashboard.api.zone();
+    let now = dashboard.api.now();
+    // The view's times are RFC 3339: shown local, the heartbeat also relative.
+    let shown = |text: &str, with_relative: bool| match text.parse::<Timestamp>() {
+        Ok(instant) if with_relative => {
+            format!("{} ({})", local(zone, instant), relative(instant, now))
+        }
+        Ok(instant) => local(zone, instant),
+        Err(_) => text.to_owned(),
+    };
     html! {
         @if nodes.is_empty() { tr { td colspan="6" { "No nodes." } } }
         @for node in nodes {
             tr {
                 td { (node.id) }
                 td { (node.host) " (pid " (node.pid) ")" }
-                td { (node.started) }
-                td { (node.last_heartbeat) }
+                td { (shown(&node.started, false)) }
+                td { (shown(&node.last_heartbeat, true)) }
                 td { (node.running) }
                 td { @if node.live { span.badge.ok { "live" } } @else { span.badge.warn { "stopped" } } }
             }
