@@ -98,6 +98,8 @@ pub mod event;
 pub mod executor;
 pub mod history;
 pub mod job;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod scheduler;
 pub mod store;
 mod sync;

@@ -169,6 +169,21 @@ impl Run {
         .with_attempt(self.attempt)
     }
 
+    /// The span the run's task executes in, `tempora.run`: its job, its
+    /// id, its scheduled time (RFC 3339), its attempt and its node. Its
+    /// fields are read (and the run's id made) only when a subscriber
+    /// takes the span.
+    pub(crate) fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "tempora.run",
+            job_id = %self.job_id,
+            run_id = %self.scope.run_id(),
+            scheduled_time = self.run_times.last().map(tracing::field::display),
+            attempt = self.attempt,
+            node = %self.target.node,
+        )
+    }
+
     fn finish(self, outcome: RunOutcome) {
         let (report, done) = self.into_report(outcome);
         done.complete(report);
@@ -264,12 +279,14 @@ impl Run {
             TaskCall::Async(_) => None,
         };
         let deadline = self.deadline();
-        let outcome = call_task(
-            &self.target.task,
-            self.context(),
-            self.args.clone(),
-            |future| runtime.block_on(self.within_limit(future, deadline)),
-        );
+        let outcome = self.span().in_scope(|| {
+            call_task(
+                &self.target.task,
+                self.context(),
+                self.args.clone(),
+                |future| runtime.block_on(self.within_limit(future, deadline)),
+            )
+        });
         self.finish_watched(watch, outcome);
     }
 
@@ -603,15 +620,18 @@ fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
         TaskCall::Sync(function) => {
             let function = function.clone();
             let watch = run.watch_thread(runtime);
+            let span = run.span();
             (
-                runtime.spawn_blocking(move || function(context, args)),
+                runtime.spawn_blocking(move || span.in_scope(|| function(context, args))),
                 watch,
             )
         }
         TaskCall::Async(function) => {
+            use tracing::Instrument;
             let deadline = run.deadline();
+            let span = run.span();
             let future = run.within_limit(function(context, args), deadline);
-            (runtime.spawn(future), None)
+            (runtime.spawn(future.instrument(span)), None)
         }
     };
     runtime.spawn(async move {

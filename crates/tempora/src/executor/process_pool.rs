@@ -413,7 +413,7 @@ impl Worker {
             let outcome = if self.shared.killed.load(Ordering::SeqCst) {
                 RunOutcome::error(SHUT_DOWN)
             } else {
-                self.execute(&run)
+                run.span().in_scope(|| self.execute(&run))
             };
             run.finish(outcome);
         }

@@ -51,7 +51,7 @@
 mod api;
 mod block_on;
 mod decide;
-mod engine;
+pub(crate) mod engine;
 mod plan;
 mod recorder;
 
@@ -971,6 +971,12 @@ impl AsyncScheduler {
         self.engine.start(runtime.clone(), paused)?;
         runtime.spawn(Arc::clone(&self.engine).run_loop());
         Ok(())
+    }
+
+    /// The engine, not kept alive by the holder (for the metrics).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn engine(&self) -> std::sync::Weak<Engine> {
+        Arc::downgrade(&self.engine)
     }
 
     /// Shuts down; see [`SyncScheduler::shutdown`].

@@ -717,6 +717,8 @@ impl Submission {
                     .with_job(&report.job_id, &report.target.store)
                     .with_run_times(report.run_times);
                 event.error = Some(message);
+                event.status = Some(RunStatus::Missed);
+                event.attempt = self.attempt;
                 self.env.listeners.emit(event);
             }
             self.go_on(next);
@@ -779,11 +781,17 @@ impl Submission {
             ),
         }
         if self.env.listeners.wants(kind) {
+            let status = self.outcome(&report, cancelled).0;
             let mut event = Event::new(kind)
                 .with_job(&report.job_id, &report.target.store)
                 .with_run_times(report.run_times);
             event.executor = Some(report.target.executor_name.to_string());
             event.attempt = self.attempt;
+            event.status = Some(status);
+            if let Some((reading, at)) = started {
+                event.started = Some(at);
+                event.duration = Some(self.ran_for(reading));
+            }
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
                 RunOutcome::Error(error) => event.error = Some(error.message),

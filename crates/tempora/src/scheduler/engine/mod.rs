@@ -333,7 +333,7 @@ impl Engine {
     }
 
     /// How many submissions are in progress.
-    fn runs_in_progress(&self) -> usize {
+    pub(crate) fn runs_in_progress(&self) -> usize {
         self.running.active()
     }
 }
