@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tempora API", description = "Jobs, runs and nodes of a Tempora store."),
-    paths(crate::health::healthz, crate::health::readyz),
+    paths(crate::health::healthz, crate::health::readyz, crate::metrics::scrape),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::health::HealthView))
 )]
 struct ApiDoc;
