@@ -96,6 +96,7 @@ pub mod config;
 mod error;
 pub mod event;
 pub mod executor;
+pub mod health;
 pub mod history;
 pub mod job;
 #[cfg(feature = "metrics")]
