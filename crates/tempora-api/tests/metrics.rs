@@ -17,7 +17,6 @@ use tempora::scheduler::{HostScheduler, SchedulerBuilder};
 use tempora::store::MemoryStore;
 use tempora::task::{JobContext, Tasks};
 use tempora::trigger::DateTrigger;
-use tempora_api::serve::{ServeSettings, serve};
 use tempora_api::{ApiBuilder, TokenHash, Tokens};
 
 /// How long the test waits for a run on another thread.
@@ -62,26 +61,16 @@ fn with_server(router: axum::Router, test: impl AsyncFnOnce(SocketAddr)) {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let settings = ServeSettings {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            tls: None,
-        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (bound, address) = tokio::sync::oneshot::channel();
         let server = tokio::spawn(async move {
-            serve(
-                router,
-                &settings,
-                async {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async {
                     let _ = stopped.await;
-                },
-                move |address| {
-                    let _ = bound.send(address);
-                },
-            )
-            .await
+                })
+                .await
         });
-        let address = address.await.unwrap();
         test(address).await;
         let _ = stop.send(());
         server.await.unwrap().unwrap();

@@ -25,6 +25,7 @@ use tempora::clock::{Clock, SystemClock};
 use tempora::history::RunQuery;
 use tempora::jiff::Timestamp;
 use tempora::job::Job;
+use tempora::metrics::SchedulerMetrics;
 use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SchedulerState, SyncScheduler};
 use tempora::store::{JobStore, NodeRecord};
 use tempora::task::COMMAND;
@@ -121,6 +122,39 @@ pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<Blocking
         builder = builder.timezone(tempora::trigger::Zone::system().name());
     }
     Ok(builder.blocking()?)
+}
+
+/// Builds the scheduler the configuration describes, as [`build`] does,
+/// with its metrics: its store metered (each call timed, each failure
+/// counted) and its runs counted, for the API's `GET /metrics`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tempora::store::MemoryStore;
+/// use tempora_cli::config::DaemonConfig;
+/// use tempora_cli::daemon::build_metered;
+///
+/// let config = DaemonConfig::parse("[scheduler]\ntimezone = \"UTC\"\n", "tempora.toml")?;
+/// let (scheduler, metrics) = build_metered(&config, Arc::new(MemoryStore::new()))?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let text = runtime.block_on(metrics.encode())?;
+/// assert!(text.contains("tempora_runs_in_progress 0\n"));
+/// # drop(scheduler);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn build_metered(
+    config: &DaemonConfig,
+    store: Arc<dyn JobStore>,
+) -> Result<(BlockingScheduler, SchedulerMetrics)> {
+    let metrics = SchedulerMetrics::new();
+    let store: Arc<dyn JobStore> = Arc::new(metrics.meter_store(tempora::job::DEFAULT, store));
+    let scheduler = build(config, store)?;
+    metrics.attach(&scheduler.to_async());
+    Ok((scheduler, metrics))
 }
 
 /// What a sync of the configuration file changed in the store, for the
@@ -659,7 +693,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     }
-    let scheduler = build(&config, store)?;
+    let (scheduler, _metrics) = build_metered(&config, store)?;
     let mut attempt = 1;
     loop {
         match sync(&scheduler, &config) {
