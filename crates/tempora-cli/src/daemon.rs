@@ -81,19 +81,31 @@ pub fn store_url(config: &DaemonConfig, path: &Path) -> Result<StoreUrl> {
 }
 
 /// Sends the log to stderr: human-readable lines, or one JSON object per
-/// line. `RUST_LOG` overrides the level (default `info`).
+/// line. `RUST_LOG` overrides the level (default `info`). The span each
+/// run executes in ([`tempora::executor::RUN_SPAN`]) is left out of the
+/// lines: they name the job already.
 pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    // A second initialisation (in tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines.json().boxed(),
     };
+    let not_run_spans = tracing_subscriber::filter::filter_fn(|metadata| {
+        !(metadata.is_span() && metadata.name() == tempora::executor::RUN_SPAN)
+    });
+    // A second initialisation (in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(lines.with_filter(not_run_spans))
+        .try_init();
 }
 
 /// The node id a daemon uses when the file sets none: `tempora@` and the

@@ -27,6 +27,17 @@ use self::thread_pool::ThreadPool;
 
 pub use self::process_pool::{PROCESS_WORKER_ENV, serve_process_worker};
 
+/// The name of the span each run's task executes in: its fields are
+/// `job_id`, `run_id`, `scheduled_time` (RFC 3339), `attempt` and `node`.
+/// An OpenTelemetry layer (`tracing-opentelemetry`) makes each run a span
+/// of a trace; a log that already names the job on each line can leave it
+/// out by this name.
+///
+/// ```
+/// assert_eq!(tempora::executor::RUN_SPAN, "tempora.run");
+/// ```
+pub const RUN_SPAN: &str = "tempora.run";
+
 /// How one run ended.
 ///
 /// ```
@@ -175,7 +186,7 @@ impl Run {
     /// takes the span.
     pub(crate) fn span(&self) -> tracing::Span {
         tracing::info_span!(
-            "tempora.run",
+            RUN_SPAN,
             job_id = %self.job_id,
             run_id = %self.scope.run_id(),
             scheduled_time = self.run_times.last().map(tracing::field::display),
