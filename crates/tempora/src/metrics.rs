@@ -42,7 +42,7 @@
 //! let text = runtime.block_on(metrics.encode())?;
 //! assert!(text.contains("tempora_runs_total{job_id=\"report\",outcome=\"success\"} 1\n"));
 //! assert!(text.contains("tempora_run_duration_seconds_count{job_id=\"report\"} 1\n"));
-//! assert!(text.contains("tempora_job_next_run_timestamp_seconds{job_id=\"report\"} 1767226200.0\n"));
+//! assert!(text.contains("tempora_job_next_run_timestamp_seconds{job_id=\"report\"} 1767226800.0\n"));
 //! assert!(text.contains("tempora_store_operation_duration_seconds_count{store=\"default\",operation=\"acquire_due\"}"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -360,7 +360,7 @@ impl SchedulerMetrics {
     /// metrics.refresh().await;
     /// let mut text = String::new();
     /// prometheus_client::encoding::text::encode(&mut text, &registry)?;
-    /// assert!(text.contains("# TYPE tempora_runs counter\n"));
+    /// assert!(text.contains("# TYPE tempora_runs_in_progress gauge\n"));
     /// assert!(text.contains("tempora_runs_in_progress 0\n"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # })?;
