@@ -23,7 +23,11 @@ use tempora_api::{ApiBuilder, TokenHash, Tokens};
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A scheduler whose job `once` ran once, with its metrics.
-fn ran_once() -> (HostScheduler, SchedulerMetrics, Arc<dyn tempora::store::JobStore>) {
+fn ran_once() -> (
+    HostScheduler,
+    SchedulerMetrics,
+    Arc<dyn tempora::store::JobStore>,
+) {
     let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     let clock = ManualClock::new(start);
     let tasks = Tasks::new();
@@ -41,15 +45,18 @@ fn ran_once() -> (HostScheduler, SchedulerMetrics, Arc<dyn tempora::store::JobSt
     metrics.attach(&scheduler.to_async());
     let (sink, ran) = mpsc::channel();
     let sink = std::sync::Mutex::new(sink);
-    scheduler.listeners().add(EventMask::JOB_EXECUTED, move |_| {
-        let _ = sink.lock().unwrap().send(());
-    });
+    scheduler
+        .listeners()
+        .add(EventMask::JOB_EXECUTED, move |_| {
+            let _ = sink.lock().unwrap().send(());
+        });
     scheduler
         .add_job(JobBuilder::new("ok", DateTrigger::new(start)).id("once"))
         .unwrap();
     scheduler.start().unwrap();
     scheduler.run_pending(start);
-    ran.recv_timeout(PATIENCE).expect("the run within the patience");
+    ran.recv_timeout(PATIENCE)
+        .expect("the run within the patience");
     (scheduler, metrics, store)
 }
 
@@ -105,7 +112,10 @@ fn metrics_are_served_without_a_token_when_none_is_configured() {
 fn a_configured_metrics_token_is_required() {
     let (scheduler, metrics, store) = ran_once();
     let tokens = Tokens::new().with_metrics_token(TokenHash::of("scrape-me"));
-    let router = ApiBuilder::new(store).tokens(tokens).metrics(metrics).build();
+    let router = ApiBuilder::new(store)
+        .tokens(tokens)
+        .metrics(metrics)
+        .build();
     with_server(router, async |address| {
         let client = reqwest::Client::new();
         let url = format!("http://{address}/metrics");
@@ -117,7 +127,12 @@ fn a_configured_metrics_token_is_required() {
         );
         let wrong = client.get(&url).bearer_auth("guess").send().await.unwrap();
         assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
-        let scraper = client.get(&url).bearer_auth("scrape-me").send().await.unwrap();
+        let scraper = client
+            .get(&url)
+            .bearer_auth("scrape-me")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(scraper.status(), reqwest::StatusCode::OK);
         assert!(scraper.text().await.unwrap().contains("tempora_runs_total"));
     });

@@ -142,10 +142,7 @@ fn report_outcome(report: &HealthReport, zone: &tempora::trigger::Zone, json: bo
         None => String::new(),
     };
     let mut text = if report.is_healthy() {
-        format!(
-            "OK: {} job(s), none failing or stale{nodes}\n",
-            report.jobs
-        )
+        format!("OK: {} job(s), none failing or stale{nodes}\n", report.jobs)
     } else {
         format!(
             "UNHEALTHY: {} failing, {} stale of {} job(s){nodes}\n",

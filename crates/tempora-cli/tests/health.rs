@@ -90,7 +90,10 @@ fn a_job_whose_latest_run_failed_is_unhealthy_exit_1() {
         "{stdout}"
     );
     assert!(
-        lines.next().unwrap().starts_with("failing broken: its run of "),
+        lines
+            .next()
+            .unwrap()
+            .starts_with("failing broken: its run of "),
         "{stdout}"
     );
 }
@@ -129,7 +132,11 @@ fn a_store_that_cannot_be_reached_is_exit_2() {
     assert_eq!(output.status.code(), Some(2));
     let report = json(&output);
     assert_eq!(report["status"], "unreachable");
-    assert!(report["error"].as_str().is_some_and(|error| !error.is_empty()));
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|error| !error.is_empty())
+    );
     assert!(
         !report["error"].as_str().unwrap().contains("hunter2"),
         "no password in the error: {report}"

@@ -226,7 +226,9 @@ impl RunMetrics {
             let ended = started
                 .checked_add(event.duration.unwrap_or_default())
                 .unwrap_or(started);
-            self.last_success.get_or_create(&job).set(unix_seconds(ended));
+            self.last_success
+                .get_or_create(&job)
+                .set(unix_seconds(ended));
         }
     }
 }
@@ -692,29 +694,44 @@ impl JobStore for MeteredStore {
 #[async_trait]
 impl RunHistory for MeteredStore {
     async fn record_runs(&self, records: &[RunRecord]) -> Result<()> {
-        let history = self.inner.history().ok_or_else(|| self.unsupported("run history"))?;
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
         self.time("record_runs", history.record_runs(records)).await
     }
 
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>> {
-        let history = self.inner.history().ok_or_else(|| self.unsupported("run history"))?;
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
         self.time("list_runs", history.list_runs(query)).await
     }
 
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
-        let history = self.inner.history().ok_or_else(|| self.unsupported("run history"))?;
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
         self.time("renew_runs", history.renew_runs(node, now, alive_until))
             .await
     }
 
     async fn interrupt_runs(&self, now: Timestamp, node: Option<&str>) -> Result<Vec<RunRecord>> {
-        let history = self.inner.history().ok_or_else(|| self.unsupported("run history"))?;
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
         self.time("interrupt_runs", history.interrupt_runs(now, node))
             .await
     }
 
     async fn prune_runs(&self, retention: &RunRetention, now: Timestamp) -> Result<u64> {
-        let history = self.inner.history().ok_or_else(|| self.unsupported("run history"))?;
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
         self.time("prune_runs", history.prune_runs(retention, now))
             .await
     }
@@ -725,7 +742,10 @@ impl RunHistory for MeteredStore {
         except_node: &str,
         now: Timestamp,
     ) -> Result<std::collections::HashMap<String, u32>> {
-        let history = self.inner.history().ok_or_else(|| self.unsupported("run history"))?;
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
         self.time(
             "running_counts",
             history.running_counts(job_ids, except_node, now),
@@ -737,17 +757,26 @@ impl RunHistory for MeteredStore {
 #[async_trait]
 impl NodeRegistry for MeteredStore {
     async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
-        let nodes = self.inner.nodes().ok_or_else(|| self.unsupported("node records"))?;
+        let nodes = self
+            .inner
+            .nodes()
+            .ok_or_else(|| self.unsupported("node records"))?;
         self.time("heartbeat", nodes.heartbeat(node)).await
     }
 
     async fn list_nodes(&self, now: Timestamp) -> Result<(Vec<NodeRecord>, Timestamp)> {
-        let nodes = self.inner.nodes().ok_or_else(|| self.unsupported("node records"))?;
+        let nodes = self
+            .inner
+            .nodes()
+            .ok_or_else(|| self.unsupported("node records"))?;
         self.time("list_nodes", nodes.list_nodes(now)).await
     }
 
     async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {
-        let nodes = self.inner.nodes().ok_or_else(|| self.unsupported("node records"))?;
+        let nodes = self
+            .inner
+            .nodes()
+            .ok_or_else(|| self.unsupported("node records"))?;
         self.time("remove_node", nodes.remove_node(id, instance))
             .await
     }

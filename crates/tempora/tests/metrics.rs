@@ -290,7 +290,12 @@ fn a_scrape_after_known_runs_counts_them_by_job_and_outcome() {
     assert_eq!(env.wait_events(1), ["job_executed"]);
 
     let scraped = env.scrape_when_idle();
-    let runs = |job, outcome| scraped.value("tempora_runs_total", &[("job_id", job), ("outcome", outcome)]);
+    let runs = |job, outcome| {
+        scraped.value(
+            "tempora_runs_total",
+            &[("job_id", job), ("outcome", outcome)],
+        )
+    };
     assert_eq!(runs("good", "success"), Some(3.0));
     assert_eq!(runs("bad", "error"), Some(1.0));
     assert_eq!(runs("flaky", "error"), Some(1.0));
@@ -299,9 +304,15 @@ fn a_scrape_after_known_runs_counts_them_by_job_and_outcome() {
     assert_eq!(scraped.series("tempora_runs_total").len(), 5);
 
     let job = |id| [("job_id", id)];
-    assert_eq!(scraped.value("tempora_missed_runs_total", &job("late")), Some(1.0));
+    assert_eq!(
+        scraped.value("tempora_missed_runs_total", &job("late")),
+        Some(1.0)
+    );
     assert_eq!(scraped.series("tempora_missed_runs_total").len(), 1);
-    assert_eq!(scraped.value("tempora_retried_runs_total", &job("flaky")), Some(1.0));
+    assert_eq!(
+        scraped.value("tempora_retried_runs_total", &job("flaky")),
+        Some(1.0)
+    );
     assert_eq!(scraped.series("tempora_retried_runs_total").len(), 1);
 
     // Histograms: one observation per run that ran; good started on time
@@ -310,7 +321,10 @@ fn a_scrape_after_known_runs_counts_them_by_job_and_outcome() {
     assert_eq!(count("tempora_run_duration_seconds", "good"), Some(3.0));
     assert_eq!(count("tempora_run_duration_seconds", "flaky"), Some(2.0));
     assert_eq!(count("tempora_run_duration_seconds", "late"), None);
-    assert_eq!(count("tempora_run_start_lateness_seconds", "good"), Some(3.0));
+    assert_eq!(
+        count("tempora_run_start_lateness_seconds", "good"),
+        Some(3.0)
+    );
     let lateness_bucket = |le| {
         scraped.value(
             "tempora_run_start_lateness_seconds_bucket",
@@ -385,7 +399,11 @@ fn a_scrape_after_known_runs_counts_them_by_job_and_outcome() {
         ("tempora_live_nodes", "gauge"),
         ("tempora_store_operation_duration_seconds", "histogram"),
     ] {
-        assert_eq!(scraped.types.get(name).map(String::as_str), Some(kind), "{name}");
+        assert_eq!(
+            scraped.types.get(name).map(String::as_str),
+            Some(kind),
+            "{name}"
+        );
     }
     for sample in &scraped.samples {
         for (key, value) in &sample.labels {
@@ -395,7 +413,10 @@ fn a_scrape_after_known_runs_counts_them_by_job_and_outcome() {
             );
             let hex = value.len() >= 32 && value.chars().all(|c| c.is_ascii_hexdigit());
             assert!(!hex, "a run id as a label value: {sample:?}");
-            assert!(value.parse::<Timestamp>().is_err(), "a time as a label value: {sample:?}");
+            assert!(
+                value.parse::<Timestamp>().is_err(),
+                "a time as a label value: {sample:?}"
+            );
         }
     }
     env.scheduler.shutdown(true).unwrap();
@@ -421,7 +442,10 @@ fn registered_into_a_programs_registry_the_metrics_are_the_same() {
     let own = parse(&text);
     let scraped = env.scrape();
     assert_eq!(
-        own.value("tempora_runs_total", &[("job_id", "once"), ("outcome", "success")]),
+        own.value(
+            "tempora_runs_total",
+            &[("job_id", "once"), ("outcome", "success")]
+        ),
         Some(1.0)
     );
     assert_eq!(own.types, scraped.types);

@@ -49,8 +49,7 @@ struct Fields(BTreeMap<String, String>);
 
 impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().to_owned(), format!("{value:?}"));
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -205,7 +204,10 @@ fn sync_and_async_tasks_execute_inside_their_runs_span() {
     clock.set(at);
     scheduler.run_pending(at);
     let mut run_ids: Vec<String> = (0..4)
-        .map(|_| ids.recv_timeout(PATIENCE).expect("a run within the patience"))
+        .map(|_| {
+            ids.recv_timeout(PATIENCE)
+                .expect("a run within the patience")
+        })
         .collect();
     scheduler.shutdown(true).unwrap();
 
