@@ -88,6 +88,17 @@
 //! # Ok::<(), tempora::Error>(())
 //! ```
 
+//!
+//! # Cargo features
+//!
+//! * `metrics`: the module `tempora::metrics`, Prometheus metrics of a
+//!   scheduler's runs, jobs, nodes and store calls, on `prometheus-client`.
+//!
+//! Every run executes inside a `tracing` span
+//! ([`executor::RUN_SPAN`]), whatever the features, and
+//! [`health::check_health`] says which of a store's jobs are failing or
+//! stale.
+
 #![deny(missing_docs)]
 
 pub mod calendar;
