@@ -25,6 +25,11 @@ use crate::views::{ORIGIN, PAUSED_UNTIL, RemovedView, paused_until};
 /// # Errors
 ///
 /// Not found, a store failure.
+///
+/// # Cancel safety
+///
+/// One read and at most one write: dropped before the write, nothing
+/// changes.
 pub async fn get(store: &dyn JobStore, id: &str) -> tempora::Result<Job> {
     store
         .get_job(id)
@@ -37,6 +42,11 @@ pub async fn get(store: &dyn JobStore, id: &str) -> tempora::Result<Job> {
 /// # Errors
 ///
 /// A store failure; not found when the job went meanwhile.
+///
+/// # Cancel safety
+///
+/// One read and at most one write: dropped before the write, nothing
+/// changes.
 pub async fn update(
     store: &dyn JobStore,
     job: &Job,
@@ -69,6 +79,11 @@ pub fn parse_time(zone: &Zone, field: &str, text: &str) -> tempora::Result<Times
 ///
 /// Not found; field `until` for an instant not in the future or after the
 /// job's last fire time; a store failure.
+///
+/// # Cancel safety
+///
+/// One read and at most one write: dropped before the write, nothing
+/// changes.
 pub async fn pause(
     store: &dyn JobStore,
     id: &str,
@@ -122,6 +137,11 @@ pub enum Resumed {
 /// # Errors
 ///
 /// Not found, a store failure.
+///
+/// # Cancel safety
+///
+/// One read and at most one write: dropped before the write, nothing
+/// changes.
 pub async fn resume(store: &dyn JobStore, id: &str, now: Timestamp) -> tempora::Result<Resumed> {
     let job = get(store, id).await?;
     let Some(next) = job.next_fire_time(None, now) else {
@@ -146,6 +166,11 @@ pub async fn resume(store: &dyn JobStore, id: &str, now: Timestamp) -> tempora::
 /// # Errors
 ///
 /// Not found; field `id` for a paused job; a store failure.
+///
+/// # Cancel safety
+///
+/// One read and at most one write: dropped before the write, nothing
+/// changes.
 pub async fn run_now(store: &dyn JobStore, id: &str, now: Timestamp) -> tempora::Result<Job> {
     let job = get(store, id).await?;
     if job.is_paused() || paused_until(&job, now).is_some() {
@@ -163,6 +188,11 @@ pub async fn run_now(store: &dyn JobStore, id: &str, now: Timestamp) -> tempora:
 /// # Errors
 ///
 /// Not found, a store failure.
+///
+/// # Cancel safety
+///
+/// Dropped after the job's removal, some of its pending runs may be left
+/// in the store (listed with their `run_of`); remove them by their ids.
 pub async fn remove(store: &dyn JobStore, id: &str) -> tempora::Result<RemovedView> {
     let job = get(store, id).await?;
     store.remove_job(id).await?;
@@ -200,6 +230,11 @@ pub struct Backfilled {
 ///
 /// Not found; field `id` for a pending run or a paused job; field `from`
 /// or `to` for a range the job refuses; a store failure.
+///
+/// # Cancel safety
+///
+/// Dropped midway, part of the range is queued; asking again queues the
+/// rest (each fire time is queued once).
 pub async fn backfill(
     store: &dyn JobStore,
     id: &str,

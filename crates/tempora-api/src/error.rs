@@ -32,6 +32,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// The field (or query parameter) refused; `null` when the error is
     /// not about one.
+    #[schema(required = true)]
     pub field: Option<String>,
     /// The value refused (the id of a job not found or taken).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,7 @@ pub struct HealthView {
     /// `ok`, or `unavailable`.
     pub status: String,
     /// Why not ready; `null` when ready.
+    #[schema(required = true)]
     pub reason: Option<String>,
 }
 

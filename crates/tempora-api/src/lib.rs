@@ -70,3 +70,4 @@ pub use error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 pub use health::HealthView;
 pub use openapi::openapi;
 pub use router::{ApiBuilder, ApiState, JobParser};
+pub use routes::route_table;

@@ -77,6 +77,7 @@ pub struct ApiState {
     clock: Arc<dyn Clock>,
     parser: Option<Arc<dyn JobParser>>,
     ready_timeout: Duration,
+    lease: jiff::SignedDuration,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -109,6 +110,11 @@ impl ApiState {
     /// The job parser, if the program gave one.
     pub fn parser(&self) -> Option<&Arc<dyn JobParser>> {
         self.parser.as_ref()
+    }
+
+    /// The lease nodes are judged live by.
+    pub fn lease(&self) -> jiff::SignedDuration {
+        self.lease
     }
 
     /// How long `/readyz` waits for the store.
@@ -157,6 +163,7 @@ impl ApiBuilder {
                 clock: Arc::new(SystemClock),
                 parser: None,
                 ready_timeout: Duration::from_secs(2),
+                lease: tempora::scheduler::DEFAULT_LEASE,
             },
             tokens: Tokens::new(),
             routes: Vec::new(),
@@ -192,6 +199,14 @@ impl ApiBuilder {
     /// (default 2 s).
     pub fn ready_timeout(mut self, timeout: Duration) -> ApiBuilder {
         self.state.ready_timeout = timeout;
+        self
+    }
+
+    /// Judges nodes live while their last heartbeat is younger than
+    /// `lease` (default [`DEFAULT_LEASE`](tempora::scheduler::DEFAULT_LEASE)):
+    /// the daemon's `lease`.
+    pub fn lease(mut self, lease: jiff::SignedDuration) -> ApiBuilder {
+        self.state.lease = lease;
         self
     }
 
@@ -231,13 +246,18 @@ impl ApiBuilder {
     pub fn build(self) -> Router {
         let tokens = Arc::new(self.tokens);
         let mut router: Router<ApiState> = Router::new();
-        let routes = crate::routes::api_routes().into_iter().chain(self.routes);
-        for (path, method_router, access) in routes {
+        let own = crate::routes::api_routes()
+            .into_iter()
+            .map(|(_, path, method_router, access)| (path.to_owned(), method_router, access));
+        for (path, method_router, access) in own.chain(self.routes) {
             let guard = Guard {
                 tokens: Arc::clone(&tokens),
                 access,
             };
-            router = router.route(&path, method_router.route_layer(from_fn_with_state(guard, authorize)));
+            router = router.route(
+                &path,
+                method_router.route_layer(from_fn_with_state(guard, authorize)),
+            );
         }
         let mut router = router.with_state(self.state);
         for merged in self.merged {

@@ -96,7 +96,10 @@ impl ApiConfig {
         let listen: SocketAddr = self.listen.parse().map_err(|_| {
             Error::invalid(
                 "api.listen",
-                format!("{:?} is not an address like \"127.0.0.1:8080\"", self.listen),
+                format!(
+                    "{:?} is not an address like \"127.0.0.1:8080\"",
+                    self.listen
+                ),
             )
         })?;
         let tls = match (&self.tls_cert, &self.tls_key) {
@@ -161,53 +164,36 @@ impl ApiConfig {
 /// How long a graceful shutdown lets requests in flight finish.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `router` as `settings` say until `shutdown` completes, then
-/// lets the requests in flight finish (at most [`SHUTDOWN_GRACE`]).
-/// `bound` is told the address listened on (the port chosen for port 0).
+/// An address bound, with its TLS settings loaded: ready to serve.
+#[derive(Debug)]
+pub struct Listener {
+    listener: std::net::TcpListener,
+    address: SocketAddr,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+}
+
+/// Binds the address `settings` give and reads their certificate and
+/// key, so that a mistake is found before anything is served.
 ///
 /// # Errors
 ///
 /// Field `api.listen` when the address cannot be bound; `api.tls_cert`
 /// when the certificate or key cannot be read.
-///
-/// # Cancel safety
-///
-/// Dropping the future stops serving at once; complete `shutdown`
-/// instead for a graceful end.
-pub async fn serve(
-    router: Router,
-    settings: &ServeSettings,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    bound: impl FnOnce(SocketAddr) + Send + 'static,
-) -> tempora::Result<()> {
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
-    });
-    let listening = handle.clone();
-    tokio::spawn(async move {
-        if let Some(address) = listening.listening().await {
-            bound(address);
-        }
-    });
+pub async fn bind(settings: &ServeSettings) -> tempora::Result<Listener> {
     let listen = settings.listen;
     let cannot_bind = |error: std::io::Error| {
         Error::invalid("api.listen", format!("cannot listen on {listen}: {error}"))
     };
-    let service = router.into_make_service();
-    match &settings.tls {
-        None => axum_server::bind(listen)
-            .handle(handle)
-            .serve(service)
-            .await
-            .map_err(cannot_bind),
+    let listener = std::net::TcpListener::bind(listen).map_err(cannot_bind)?;
+    listener.set_nonblocking(true).map_err(cannot_bind)?;
+    let address = listener.local_addr().map_err(cannot_bind)?;
+    let tls = match &settings.tls {
+        None => None,
         Some((cert, key)) => {
             // One process-wide provider; a second install is refused and
             // the first kept.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|error| {
                     Error::invalid(
@@ -219,11 +205,64 @@ pub async fn serve(
                         ),
                     )
                 })?;
-            axum_server::bind_rustls(listen, tls)
+            Some(config)
+        }
+    };
+    Ok(Listener {
+        listener,
+        address,
+        tls,
+    })
+}
+
+impl Listener {
+    /// The address bound (with the port chosen for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// True when it serves HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Serves `router` until `shutdown` completes, then lets the requests
+    /// in flight finish (at most [`SHUTDOWN_GRACE`]).
+    ///
+    /// # Errors
+    ///
+    /// Field `api.listen` when serving fails.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future stops serving at once; complete `shutdown`
+    /// instead for a graceful end.
+    pub async fn serve(
+        self,
+        router: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> tempora::Result<()> {
+        let handle = axum_server::Handle::new();
+        let stopper = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopper.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        });
+        let address = self.address;
+        let failed =
+            |error: std::io::Error| Error::invalid("api.listen", format!("{address}: {error}"));
+        let service = router.into_make_service();
+        match self.tls {
+            None => axum_server::from_tcp(self.listener)
                 .handle(handle)
                 .serve(service)
                 .await
-                .map_err(cannot_bind)
+                .map_err(failed),
+            Some(tls) => axum_server::from_tcp_rustls(self.listener, tls)
+                .handle(handle)
+                .serve(service)
+                .await
+                .map_err(failed),
         }
     }
 }

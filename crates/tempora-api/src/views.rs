@@ -55,8 +55,10 @@ pub struct JobView {
     /// Its readable name.
     pub name: String,
     /// Who manages it: `config`, `cli`, `api`, or `null`.
+    #[schema(required = true)]
     pub origin: Option<String>,
     /// The task it calls (`command` for the daemon's jobs).
+    #[schema(required = true)]
     pub task: Option<String>,
     /// The task's arguments; the values of a command's `env` as `***`
     /// unless shown.
@@ -68,12 +70,15 @@ pub struct JobView {
     /// The calendars it skips, by name.
     pub exclude: Value,
     /// Its next run time; `null` while paused.
+    #[schema(required = true)]
     pub next_run_time: Option<String>,
     /// Seconds from now to its next run time.
+    #[schema(required = true)]
     pub next_run_in_seconds: Option<i64>,
     /// True while paused (no next run time).
     pub paused: bool,
     /// The instant its fire times are skipped until, while ahead.
+    #[schema(required = true)]
     pub paused_until: Option<String>,
     /// How late a run may start: a duration, or `unlimited`.
     pub misfire_grace_time: String,
@@ -82,22 +87,29 @@ pub struct JobView {
     /// How many runs may overlap.
     pub max_instances: u32,
     /// How long a run may take: `30m`.
+    #[schema(required = true)]
     pub timeout: Option<String>,
     /// The overlap policy.
+    #[schema(required = true)]
     pub overlap: Option<String>,
     /// How failed runs are retried.
+    #[schema(required = true)]
     pub retry: Option<Value>,
     /// After how many failed fire times in a row it is paused.
+    #[schema(required = true)]
     pub pause_after_failures: Option<u32>,
     /// Why the scheduler paused it.
+    #[schema(required = true)]
     pub paused_reason: Option<String>,
     /// For a pending run (a retry, a buffered or backfill run): the run.
+    #[schema(required = true)]
     pub run_of: Option<RunOfView>,
     /// The executor it runs on.
     pub executor: String,
     /// Its labels.
     pub labels: BTreeMap<String, String>,
     /// Its latest run.
+    #[schema(required = true)]
     pub last_run: Option<RunView>,
     /// Its latest runs, newest first (one job only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,16 +210,22 @@ pub struct RunView {
     /// `interrupted`.
     pub status: String,
     /// When it started.
+    #[schema(required = true)]
     pub started: Option<String>,
     /// When it finished.
+    #[schema(required = true)]
     pub finished: Option<String>,
     /// How long it took, in seconds.
+    #[schema(required = true)]
     pub duration_seconds: Option<f64>,
     /// Why it failed.
+    #[schema(required = true)]
     pub error: Option<String>,
     /// The program's exit status.
+    #[schema(required = true)]
     pub exit_status: Option<i32>,
     /// The tail of the program's output.
+    #[schema(required = true)]
     pub output: Option<String>,
 }
 
@@ -296,6 +314,7 @@ pub struct RemovedView {
     /// Always true.
     pub removed: bool,
     /// Who managed it.
+    #[schema(required = true)]
     pub origin: Option<String>,
 }
 

@@ -29,6 +29,7 @@ macro_rules! set_given {
     };
 }
 
+pub mod api;
 pub mod config;
 pub mod daemon;
 pub mod health;
@@ -164,6 +165,9 @@ pub enum Command {
     /// The first line is OK, UNHEALTHY or UNREACHABLE with a summary; the
     /// failing and stale jobs follow, one a line. --json prints one object.
     Health(health::HealthArgs),
+    /// The daemon's HTTP API: `tempora api token` prints a new token and
+    /// the `[[api.token]]` lines that accept it.
+    Api(api::ApiArgs),
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
@@ -239,6 +243,7 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
         Command::Nodes(args) => nodes::run(args, now),
         Command::Check(check) => run_check(check),
         Command::Health(args) => health::run(args, now).map(|outcome| outcome.stdout),
+        Command::Api(args) => api::run(args),
         Command::Run(args) => {
             daemon::run(args.config.clone(), args.log_format)?;
             Ok(String::new())
