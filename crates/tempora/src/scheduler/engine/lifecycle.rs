@@ -406,7 +406,7 @@ impl Handover {
         if let Some((executor, runtime)) = &self.to
             && !self.runs.is_empty()
         {
-            executor.submit_all(self.runs.drain(..), runtime);
+            executor.submit_batch(&mut self.runs, runtime);
         }
     }
 }
@@ -502,7 +502,7 @@ impl Submission {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
             args: self.args.clone(),
-            run_times,
+            run_times: run_times.into(),
             start_by,
             attempt: self.attempt,
             scope,
@@ -715,7 +715,7 @@ impl Submission {
             if self.env.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
                     .with_job(&report.job_id, &report.target.store)
-                    .with_run_times(report.run_times);
+                    .with_run_times(report.run_times.into_vec());
                 event.error = Some(message);
                 self.env.listeners.emit(event);
             }
@@ -781,7 +781,7 @@ impl Submission {
         if self.env.listeners.wants(kind) {
             let mut event = Event::new(kind)
                 .with_job(&report.job_id, &report.target.store)
-                .with_run_times(report.run_times);
+                .with_run_times(report.run_times.into_vec());
             event.executor = Some(report.target.executor_name.to_string());
             event.attempt = self.attempt;
             match report.outcome {
