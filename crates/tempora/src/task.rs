@@ -180,11 +180,36 @@ type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync
 #[derive(Debug, Clone)]
 pub struct JobContext {
     job_id: Arc<str>,
-    scheduled_run_times: Arc<[Timestamp]>,
+    scheduled_run_times: ScheduledTimes,
     attempt: u32,
     node: Arc<str>,
-    signals: Arc<RunSignals>,
+    /// The run's own scope, which also reaches the scheduler's signals.
     run: Arc<RunScope>,
+}
+
+/// The fire times a run covers, as its context keeps them: most runs cover
+/// one, held in place (a context is made for every run, on the thread
+/// that runs it); several are shared by the context's copies.
+#[derive(Debug, Clone)]
+enum ScheduledTimes {
+    One([Timestamp; 1]),
+    Many(Arc<[Timestamp]>),
+}
+
+impl ScheduledTimes {
+    fn new(times: &[Timestamp]) -> ScheduledTimes {
+        match times {
+            [time] => ScheduledTimes::One([*time]),
+            times => ScheduledTimes::Many(Arc::from(times)),
+        }
+    }
+
+    fn as_slice(&self) -> &[Timestamp] {
+        match self {
+            ScheduledTimes::One(time) => time,
+            ScheduledTimes::Many(times) => times,
+        }
+    }
 }
 
 /// What a scheduler asks of its runs, shared by all of them: to stop
@@ -324,29 +349,26 @@ impl JobContext {
     pub fn new(job_id: &str, scheduled_run_times: Vec<Timestamp>) -> JobContext {
         JobContext::for_run(
             Arc::from(job_id),
-            Arc::from(scheduled_run_times),
+            &scheduled_run_times,
             Arc::from(""),
-            Arc::default(),
             Arc::default(),
         )
     }
 
-    /// The context of a run the scheduler starts on node `node`, sharing
-    /// the scheduler's `signals`, with the run's own `run` scope; a first
-    /// attempt until [`JobContext::with_attempt`] says otherwise.
+    /// The context of a run the scheduler starts on node `node`, with the
+    /// run's own `run` scope (which reaches the scheduler's signals); a
+    /// first attempt until [`JobContext::with_attempt`] says otherwise.
     pub(crate) fn for_run(
         job_id: Arc<str>,
-        scheduled_run_times: Arc<[Timestamp]>,
+        scheduled_run_times: &[Timestamp],
         node: Arc<str>,
-        signals: Arc<RunSignals>,
         run: Arc<RunScope>,
     ) -> JobContext {
         JobContext {
             job_id,
-            scheduled_run_times,
+            scheduled_run_times: ScheduledTimes::new(scheduled_run_times),
             attempt: 1,
             node,
-            signals,
             run,
         }
     }
@@ -366,12 +388,12 @@ impl JobContext {
     /// The scheduled fire times this run covers, oldest first: one, or
     /// several when the job coalesces missed runs into one.
     pub fn scheduled_run_times(&self) -> &[Timestamp] {
-        &self.scheduled_run_times
+        self.scheduled_run_times.as_slice()
     }
 
     /// The latest scheduled fire time this run covers.
     pub fn scheduled_run_time(&self) -> Option<Timestamp> {
-        self.scheduled_run_times.last().copied()
+        self.scheduled_run_times.as_slice().last().copied()
     }
 
     /// The logical time of the run: the latest scheduled fire time it
@@ -496,7 +518,7 @@ impl JobContext {
     /// True once the scheduler itself (not this run alone) is cancelling
     /// its runs: a shutdown.
     pub(crate) fn is_shutting_down(&self) -> bool {
-        self.signals.cancellation.is_cancelled()
+        self.run.signals.cancellation.is_cancelled()
     }
 
     /// True once the scheduler is shutting down with a time limit
@@ -514,7 +536,7 @@ impl JobContext {
     /// assert!(!context.is_stopping());
     /// ```
     pub fn is_stopping(&self) -> bool {
-        self.signals.stopping.is_cancelled()
+        self.run.signals.stopping.is_cancelled()
     }
 
     /// Completes when the scheduler asks this run to finish soon (see
@@ -524,7 +546,7 @@ impl JobContext {
     ///
     /// Cancel safe: dropping the future loses nothing.
     pub async fn stopping(&self) {
-        self.signals.stopping.cancelled().await;
+        self.run.signals.stopping.cancelled().await;
     }
 }
 

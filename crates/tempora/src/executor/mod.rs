@@ -89,7 +89,7 @@ pub(crate) struct Run {
     /// its batch that go to the same place.
     pub(crate) target: Arc<RunTarget>,
     pub(crate) args: Value,
-    pub(crate) run_times: Vec<Timestamp>,
+    pub(crate) run_times: RunTimes,
     /// The latest start its misfire grace time allows, checked when a
     /// worker takes it from the queue; `None`: any time.
     pub(crate) start_by: Option<StartBy>,
@@ -99,6 +99,44 @@ pub(crate) struct Run {
     /// context.
     pub(crate) scope: Arc<RunScope>,
     pub(crate) done: Arc<dyn Completion>,
+}
+
+/// The fire times one run covers, oldest first. Most runs cover one, held
+/// in place: a run's times then take no memory of their own (which the
+/// thread that prepared the run would allocate and a worker free).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RunTimes {
+    One(Timestamp),
+    Many(Vec<Timestamp>),
+}
+
+impl From<Vec<Timestamp>> for RunTimes {
+    fn from(times: Vec<Timestamp>) -> RunTimes {
+        match *times {
+            [time] => RunTimes::One(time),
+            _ => RunTimes::Many(times),
+        }
+    }
+}
+
+impl std::ops::Deref for RunTimes {
+    type Target = [Timestamp];
+
+    fn deref(&self) -> &[Timestamp] {
+        match self {
+            RunTimes::One(time) => std::slice::from_ref(time),
+            RunTimes::Many(times) => times,
+        }
+    }
+}
+
+impl RunTimes {
+    pub(crate) fn into_vec(self) -> Vec<Timestamp> {
+        match self {
+            RunTimes::One(time) => vec![time],
+            RunTimes::Many(times) => times,
+        }
+    }
 }
 
 /// What the runs of one claimed batch that call one task on one executor
@@ -161,7 +199,7 @@ pub(crate) struct RunReport {
     pub(crate) job_id: Arc<str>,
     /// The run's store, executor and task.
     pub(crate) target: Arc<RunTarget>,
-    pub(crate) run_times: Vec<Timestamp>,
+    pub(crate) run_times: RunTimes,
     pub(crate) outcome: RunOutcome,
     /// The outcome is a time-out reported at the limit while the run's
     /// thread still runs it (it cannot be stopped from outside).
@@ -172,9 +210,8 @@ impl Run {
     fn context(&self) -> JobContext {
         JobContext::for_run(
             Arc::clone(&self.job_id),
-            Arc::from(self.run_times.as_slice()),
+            &self.run_times,
             Arc::clone(&self.target.node),
-            Arc::clone(&self.target.signals),
             Arc::clone(&self.scope),
         )
         .with_attempt(self.attempt)
@@ -587,16 +624,15 @@ impl Executor {
         }
     }
 
-    /// Starts `runs`, queued together (one lock) where the executor queues.
-    pub(crate) fn submit_all(
-        &self,
-        runs: impl IntoIterator<Item = Run>,
-        runtime: &tokio::runtime::Handle,
-    ) {
+    /// Starts the runs of `runs`, queued together (one lock) where the
+    /// executor queues, leaving it empty (with memory for the next batch):
+    /// a thread pool whose queue is empty takes the whole buffer as its
+    /// queue.
+    pub(crate) fn submit_batch(&self, runs: &mut Vec<Run>, runtime: &tokio::runtime::Handle) {
         match &self.kind {
-            ExecutorKind::ThreadPool(pool) => pool.submit_all(runs, runtime),
+            ExecutorKind::ThreadPool(pool) => pool.submit_batch(runs, runtime),
             ExecutorKind::AsyncTasks | ExecutorKind::ProcessPool(_) => {
-                for run in runs {
+                for run in runs.drain(..) {
                     self.submit(run, runtime);
                 }
             }

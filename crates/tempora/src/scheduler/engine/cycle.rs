@@ -218,8 +218,13 @@ impl Engine {
             }
             // Pending runs (run jobs) run their parent's task: the parents
             // as the store keeps them now.
+            // Most batches have none: their claimed vector is kept as it is.
             let (mut pending, claimed): (Vec<Job>, Vec<Job>) =
-                claimed.into_iter().partition(|job| job.run_of.is_some());
+                if claimed.iter().any(|job| job.run_of.is_some()) {
+                    claimed.into_iter().partition(|job| job.run_of.is_some())
+                } else {
+                    (Vec::new(), claimed)
+                };
             let parents = self.parents_of(store, &pending).await?;
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = match history {
