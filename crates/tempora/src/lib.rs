@@ -98,6 +98,7 @@ pub mod event;
 pub mod executor;
 pub mod history;
 pub mod job;
+pub mod notify;
 pub mod scheduler;
 pub mod store;
 mod sync;

@@ -30,6 +30,7 @@ mod cluster;
 mod cycle;
 mod follow_up;
 mod lifecycle;
+mod notices;
 mod overlap;
 mod registry;
 mod wakeup;
@@ -89,6 +90,7 @@ pub(crate) struct Parts {
     pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
     pub(crate) executors: Vec<(String, Executor)>,
     pub(crate) calendars: Exclusions,
+    pub(crate) notify: Option<crate::notify::Notify>,
 }
 
 pub(crate) struct Engine {
@@ -149,6 +151,9 @@ pub(crate) struct Engine {
     /// Jobs under `cancel_other` with runs here, by id, with their store's
     /// name: a fire time kept elsewhere to replace one is looked for.
     replaceable: Mutex<HashMap<Arc<str>, Arc<str>>>,
+    /// Where the notices of jobs that set none go, and the notices that
+    /// runs left to send.
+    notices: Arc<notices::Notices>,
 }
 
 impl Engine {
@@ -195,6 +200,7 @@ impl Engine {
             shared_options: SharedOptions::default(),
             started_at: Mutex::new(None),
             replaceable: Mutex::new(HashMap::new()),
+            notices: Arc::new(notices::Notices::new(parts.notify)),
         })
     }
 
@@ -316,6 +322,7 @@ impl Engine {
                 }
             }
             self.follow_up(self.clock.now()).await;
+            self.send_notices(self.clock.now()).await;
             self.recorder
                 .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
                 .await;
