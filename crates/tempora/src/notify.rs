@@ -654,6 +654,56 @@ pub fn stale_marker_id(job: &str, channel: &str) -> String {
     format!("{job}@stale:{channel}:sent")
 }
 
+/// The stale checks of `job` (one per channel of its notify settings, or
+/// of `default` when it has none), due its `expect_success_within` after
+/// `since`, made by node `node`: add each to the job's store with
+/// `add_job(check, false)`, taking an "exists" error as done. A scheduler
+/// does so when it adds the job; call it when putting a job straight into
+/// a store. None when the job has no `expect_success_within`, or its
+/// notices include neither `stale` nor `recovered`.
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::job::{JobBuilder, JobDefaults};
+/// use tempora::notify::{Notify, stale_checks};
+/// use tempora::trigger::IntervalTrigger;
+///
+/// let now = "2026-01-01T00:00:00Z".parse()?;
+/// let trigger = IntervalTrigger::builder().hours(24).timezone("UTC").build()?;
+/// let job = JobBuilder::new("backup", trigger)
+///     .id("backup")
+///     .expect_success_within(SignedDuration::from_hours(26))
+///     .notify(Notify::new().webhook("https://hooks.example.com/t"))
+///     .build_at(&JobDefaults::default(), now)?;
+/// let checks = stale_checks(&job, None, "cli", now);
+/// assert_eq!(checks.len(), 1);
+/// assert_eq!(checks[0].id(), "backup@stale:webhook");
+/// assert_eq!(checks[0].next_run_time(), Some("2026-01-02T02:00:00Z".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn stale_checks(job: &Job, default: Option<&Notify>, node: &str, since: Timestamp) -> Vec<Job> {
+    let Some(within) = job.expect_success_within() else {
+        return Vec::new();
+    };
+    if job.task.name() == Some(NOTIFY) {
+        return Vec::new();
+    }
+    let Some(notify) = job.notify().or(default) else {
+        return Vec::new();
+    };
+    if !(notify.sends(NoticeKind::Stale) || notify.sends(NoticeKind::Recovered)) {
+        return Vec::new();
+    }
+    let due = since.checked_add(within).unwrap_or(Timestamp::MAX);
+    let mut notice = Notice::new(NoticeKind::Stale, job.id(), node, due);
+    notice.job_name = job.name().to_owned();
+    notice.no_success_since = Some(since);
+    notice.expect_success_within = Some(within);
+    notice_jobs(notify, &notice, due, job.store(), |channel| {
+        stale_check_id(job.id(), channel)
+    })
+}
+
 /// How one notice job delivers: its channel and the notice. The arguments
 /// of the [`NOTIFY`] task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

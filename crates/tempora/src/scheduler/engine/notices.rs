@@ -329,23 +329,7 @@ impl Engine {
     /// The stale checks of `job`, one per channel, due its
     /// `expect_success_within` after `since`.
     fn stale_checks(&self, job: &Job, since: Timestamp) -> Vec<Job> {
-        let Some(within) = job.expect_success_within() else {
-            return Vec::new();
-        };
-        let Some(notify) = self.notices.notify_for(job) else {
-            return Vec::new();
-        };
-        if !(notify.sends(NoticeKind::Stale) || notify.sends(NoticeKind::Recovered)) {
-            return Vec::new();
-        }
-        let due = since.checked_add(within).unwrap_or(Timestamp::MAX);
-        let mut notice = Notice::new(NoticeKind::Stale, job.id(), &self.node, due);
-        notice.job_name = job.name().to_owned();
-        notice.no_success_since = Some(since);
-        notice.expect_success_within = Some(within);
-        notice_jobs(notify, &notice, due, job.store(), |channel| {
-            stale_check_id(job.id(), channel)
-        })
+        crate::notify::stale_checks(job, self.notices.default.as_ref(), &self.node, since)
     }
 
     /// A run of `job` with `expect_success_within` succeeded: its stale
