@@ -1565,7 +1565,10 @@ overlap = "buffer_one"
         assert_eq!(default.webhook_url(), Some("https://hooks.example.com/all"));
         assert_eq!(default.kinds(), [tempora::notify::NoticeKind::Failure]);
         let job = &config.jobs[0];
-        assert_eq!(job.expect_success_within, Some(SignedDuration::from_hours(26)));
+        assert_eq!(
+            job.expect_success_within,
+            Some(SignedDuration::from_hours(26))
+        );
         let notify = job.notify.as_ref().unwrap();
         assert_eq!(notify.webhook_url(), Some("https://hooks.example.com/a"));
         assert!(notify.is_signed());
@@ -1584,7 +1587,9 @@ overlap = "buffer_one"
             built.expect_success_within(),
             Some(SignedDuration::from_hours(26))
         );
-        let job = |line: &str| format!("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n{line}\n");
+        let job = |line: &str| {
+            format!("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n{line}\n")
+        };
         for (line, message) in [
             (
                 "notify = { on = [\"failures\"], webhook = \"https://h.example.com\" }",

@@ -360,7 +360,11 @@ pub struct AddArgs {
     #[arg(long = "notify-webhook", value_name = "URL")]
     pub notify_webhook: Option<String>,
     /// Sign the webhook's notices with this secret (HMAC-SHA256).
-    #[arg(long = "notify-secret", value_name = "SECRET", requires = "notify_webhook")]
+    #[arg(
+        long = "notify-secret",
+        value_name = "SECRET",
+        requires = "notify_webhook"
+    )]
     pub notify_secret: Option<String>,
     /// Run this program for each notice, with the notice as JSON on its
     /// standard input; repeat for its arguments.
@@ -509,9 +513,7 @@ impl AddArgs {
         let expect_success_within = self
             .expect_success_within
             .as_deref()
-            .map(|text| {
-                tempora::notify::parse_positive_duration("expect_success_within", text)
-            })
+            .map(|text| tempora::notify::parse_positive_duration("expect_success_within", text))
             .transpose()?;
         Ok(JobConfig {
             id: self.id.clone(),
@@ -539,9 +541,7 @@ impl AddArgs {
             if let Some(kind) = self.notify_on.first() {
                 return Err(Error::invalid(
                     "notify",
-                    format!(
-                        "--notify-on {kind} needs --notify-webhook or --notify-command"
-                    ),
+                    format!("--notify-on {kind} needs --notify-webhook or --notify-command"),
                 )
                 .into());
             }
@@ -636,7 +636,10 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             let job = config.to_builder(ORIGIN_CLI).build_at(&defaults, now)?;
             opened.block_on(opened.store.add_job(job.clone(), add.replace))?;
             // Its stale check, as a scheduler adding it would arm.
-            let default_notify = opened.config.as_ref().and_then(|config| config.notify.as_ref());
+            let default_notify = opened
+                .config
+                .as_ref()
+                .and_then(|config| config.notify.as_ref());
             for check in tempora::notify::stale_checks(&job, default_notify, "cli", now) {
                 match opened.block_on(opened.store.add_job(check, false)) {
                     Err(error) if !error.is_conflict() => return Err(error.into()),
@@ -834,10 +837,12 @@ fn outcome(opened: &Opened, job: &Job, what: &str, now: Timestamp, json: bool) -
 }
 
 /// Removes the pending runs (retries, buffered and backfill runs) of job
-/// `id`, which go with it.
+/// `id`, and its stale checks and marks, which go with it.
 fn remove_pending_runs(opened: &Opened, id: &str) -> Result<()> {
     for job in opened.block_on(opened.store.list_jobs())? {
-        if job.run_of().is_some_and(|run| run.job == id) {
+        if job.run_of().is_some_and(|run| run.job == id)
+            || tempora::notify::is_stale_watch_of(&job, id)
+        {
             match opened.block_on(opened.store.remove_job(job.id())) {
                 Ok(()) => {}
                 Err(error) if error.is_not_found() => {}
@@ -1122,7 +1127,10 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
         if let Some(command) = notify.command_line() {
             to.push(command.join(" "));
         }
-        lines.push(("notify", format!("{} to {}", kinds.join(", "), to.join(" and "))));
+        lines.push((
+            "notify",
+            format!("{} to {}", kinds.join(", "), to.join(" and ")),
+        ));
     }
     if let Some(within) = job.expect_success_within() {
         lines.push(("expect success", format!("within {within:#}")));

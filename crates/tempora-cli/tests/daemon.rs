@@ -1058,7 +1058,12 @@ fn a_failing_job_posts_its_notice_to_the_files_webhook_and_jobs_add_takes_notify
             "notify.webhook: \"ftp://example.com\" is not an http or https URL",
         ),
         (
-            &["--notify-webhook", "http://example.com", "--notify-on", "sometimes"][..],
+            &[
+                "--notify-webhook",
+                "http://example.com",
+                "--notify-on",
+                "sometimes",
+            ][..],
             "notify.on: \"sometimes\" is not \"failure\", \"missed\", \"stale\" or \"recovered\"",
         ),
         (

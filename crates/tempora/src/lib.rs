@@ -87,6 +87,12 @@
 //! let trigger = IntervalTrigger::builder().hours(1).minutes(30).start_date(start).timezone("UTC").build()?;
 //! # Ok::<(), tempora::Error>(())
 //! ```
+//!
+//! # Cargo features
+//!
+//! * `webhooks` (on by default): the HTTP client (reqwest, with rustls)
+//!   that delivers [`notify`] webhooks. Without it a webhook delivery fails,
+//!   saying so; command notifiers and signatures work either way.
 
 #![deny(missing_docs)]
 

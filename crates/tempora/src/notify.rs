@@ -81,7 +81,8 @@ use crate::task::JobTask;
 use crate::trigger::DateTrigger;
 
 pub use self::deliver::{
-    SIGNATURE_HEADER, TIMESTAMP_HEADER, TRANSIENT_EXIT_STATUS, signature, verify_signature,
+    ATTEMPT_HEADER, NOTICE_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, TRANSIENT_EXIT_STATUS,
+    signature, verify_signature,
 };
 pub(crate) use self::deliver::{deliver, success_detail};
 
@@ -514,10 +515,7 @@ pub fn parse_positive_duration(field: &str, text: &str) -> Result<SignedDuration
         )
     })?;
     if !duration.is_positive() {
-        return Err(Error::invalid(
-            field,
-            format!("{text:?} is not positive"),
-        ));
+        return Err(Error::invalid(field, format!("{text:?} is not positive")));
     }
     Ok(duration)
 }
@@ -763,7 +761,10 @@ pub(crate) fn notice_jobs(
             notice_job(
                 id,
                 &notify.retry,
-                Delivery { notice, to: channel },
+                Delivery {
+                    notice,
+                    to: channel,
+                },
                 Some(due),
                 store,
             )
@@ -783,7 +784,10 @@ pub(crate) fn notice_job(
 ) -> Job {
     let mut labels = BTreeMap::new();
     labels.insert(NOTICE_OF_LABEL.to_owned(), delivery.notice.job.clone());
-    labels.insert("notice".to_owned(), delivery.notice.kind.as_str().to_owned());
+    labels.insert(
+        "notice".to_owned(),
+        delivery.notice.kind.as_str().to_owned(),
+    );
     let name = format!("{} notice of {}", delivery.notice.kind, delivery.notice.job);
     let args = serde_json::to_value(&delivery).ok();
     let run_date = due.unwrap_or(delivery.notice.time);
@@ -824,8 +828,29 @@ pub(crate) fn delivery_of(job: &Job) -> Option<Delivery> {
     serde_json::from_value(job.args().clone()).ok()
 }
 
-/// True when `job` is a stale check of job `id`, or its stale mark.
-pub(crate) fn is_stale_watch_of(job: &Job, id: &str) -> bool {
+/// True when `job` is a stale check of job `id`, or its stale mark: what
+/// goes when that job is removed.
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::job::{JobBuilder, JobDefaults};
+/// use tempora::notify::{Notify, is_stale_watch_of, stale_checks};
+/// use tempora::trigger::IntervalTrigger;
+///
+/// let now = "2026-01-01T00:00:00Z".parse()?;
+/// let trigger = IntervalTrigger::builder().hours(24).timezone("UTC").build()?;
+/// let job = JobBuilder::new("backup", trigger)
+///     .id("backup")
+///     .expect_success_within(SignedDuration::from_hours(26))
+///     .notify(Notify::new().webhook("https://hooks.example.com/t"))
+///     .build_at(&JobDefaults::default(), now)?;
+/// let check = &stale_checks(&job, None, "cli", now)[0];
+/// assert!(is_stale_watch_of(check, "backup"));
+/// assert!(!is_stale_watch_of(check, "other"));
+/// assert!(!is_stale_watch_of(&job, "backup"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn is_stale_watch_of(job: &Job, id: &str) -> bool {
     notice_of(job) == Some(id) && job.label("notice") == Some(NoticeKind::Stale.as_str())
 }
 

@@ -394,7 +394,9 @@ fn a_5xx_answer_is_retried_with_backoff_and_a_4xx_is_final() {
         .collect();
     assert_eq!(tries, ["1", "2", "3"]);
     assert!(
-        received.iter().all(|request| request.json()["id"] == id.as_str()),
+        received
+            .iter()
+            .all(|request| request.json()["id"] == id.as_str()),
         "one notice, delivered three times"
     );
     let runs = env.finished_runs(&id, 3);
@@ -466,7 +468,10 @@ fn a_refused_connection_is_retried_until_the_receiver_answers() {
     assert_eq!(received[0].header("tempora-delivery-attempt"), "2");
     assert_eq!(
         attempts(&env.finished_runs(&id, 2)),
-        [(2, RunStatus::Success, None), (1, RunStatus::Error, Some(75))]
+        [
+            (2, RunStatus::Success, None),
+            (1, RunStatus::Error, Some(75))
+        ]
     );
 }
 
@@ -644,7 +649,11 @@ fn stored_jobs_keep_their_notify_settings_and_older_ones_still_read() {
     let job = JobBuilder::new("fail", trigger)
         .id("a")
         .expect_success_within(hours(26))
-        .notify(Notify::new().webhook("https://hooks.example.com/x").secret("k"))
+        .notify(
+            Notify::new()
+                .webhook("https://hooks.example.com/x")
+                .secret("k"),
+        )
         .build_at(&tempora::job::JobDefaults::default(), t0())
         .unwrap();
     let stored = job.to_stored().unwrap();

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Channel, Delivery, Notice};
+#[cfg(feature = "webhooks")]
 use crate::clock::{Clock, SystemClock};
 use crate::task::{CommandArgs, JobContext, RunDetail, RunError};
 
@@ -30,13 +31,14 @@ pub const SIGNATURE_HEADER: &str = "Tempora-Signature";
 /// replayed.
 pub const TIMESTAMP_HEADER: &str = "Tempora-Timestamp";
 
-/// The header carrying the notice's id, the same for each attempt.
-const NOTICE_ID_HEADER: &str = "Tempora-Notice-Id";
+/// The header carrying the notice's id, the same for each attempt of it.
+pub const NOTICE_ID_HEADER: &str = "Tempora-Notice-Id";
 
 /// The header carrying the delivery attempt (1, then 2 and on).
-const ATTEMPT_HEADER: &str = "Tempora-Delivery-Attempt";
+pub const ATTEMPT_HEADER: &str = "Tempora-Delivery-Attempt";
 
 /// How much of a refusing receiver's answer the delivery record keeps.
+#[cfg(feature = "webhooks")]
 const ANSWER_BYTES: usize = 512;
 
 /// The signature header's value for `body` sent at `timestamp` (Unix
@@ -48,7 +50,6 @@ const ANSWER_BYTES: usize = 512;
 /// assert!(value.starts_with("sha256="));
 /// assert_eq!(value.len(), "sha256=".len() + 64);
 /// ```
-#[cfg(feature = "webhooks")]
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     // OK because HMAC takes a key of any length.
@@ -76,7 +77,6 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
 /// // Replayed an hour later: refused.
 /// assert!(!verify_signature("s3cret", "1767225600", body, &header, 1767229200, 300));
 /// ```
-#[cfg(feature = "webhooks")]
 pub fn verify_signature(
     secret: &str,
     timestamp: &str,
@@ -153,8 +153,11 @@ pub(crate) async fn deliver(
 
 /// A failed delivery, with the exit status its record keeps.
 fn failed(message: String, exit_status: i32) -> RunError {
-    RunError::new(message.clone())
-        .with_detail(RunDetail::default().exit_status(exit_status).output(message))
+    RunError::new(message.clone()).with_detail(
+        RunDetail::default()
+            .exit_status(exit_status)
+            .output(message),
+    )
 }
 
 /// The client every webhook goes through, made once.
@@ -267,25 +270,6 @@ async fn post(
     ))
 }
 
-/// Without the `webhooks` feature: the signature cannot be made.
-#[cfg(not(feature = "webhooks"))]
-pub fn signature(_secret: &str, _timestamp: i64, _body: &[u8]) -> String {
-    String::new()
-}
-
-/// Without the `webhooks` feature: no signature is verified.
-#[cfg(not(feature = "webhooks"))]
-pub fn verify_signature(
-    _secret: &str,
-    _timestamp: &str,
-    _body: &[u8],
-    _signature_header: &str,
-    _now: i64,
-    _tolerance_secs: i64,
-) -> bool {
-    false
-}
-
 /// An error and its sources, on one line.
 #[cfg(feature = "webhooks")]
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -303,6 +287,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The first `limit` bytes of `text`, cut at a character.
+#[cfg(feature = "webhooks")]
 fn head(text: &str, limit: usize) -> &str {
     let text = text.trim();
     if text.len() <= limit {

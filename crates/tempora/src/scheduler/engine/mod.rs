@@ -18,6 +18,8 @@
 //! - `follow_up.rs`: what a finished run leaves to do — its retry stored
 //!   as a pending run, its job paused after failures — and pending runs
 //!   added through the API;
+//! - `notices.rs`: notices (failure, missed, stale, recovered) added as
+//!   notice jobs, and stale checks armed and moved on;
 //! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
 //!   answering again;
 //! - `registry.rs`: stores, executors and listeners, looked up by name;

@@ -374,13 +374,7 @@ impl Engine {
             if !notify.sends(NoticeKind::Recovered) {
                 continue;
             }
-            let id = notice_id(
-                job.id(),
-                NoticeKind::Recovered,
-                scheduled,
-                attempt,
-                channel,
-            );
+            let id = notice_id(job.id(), NoticeKind::Recovered, scheduled, attempt, channel);
             for recovered in notice_jobs(notify, &notice, now, store_name, |_| id.clone())
                 .into_iter()
                 .filter(|recovered| {
