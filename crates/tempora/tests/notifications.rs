@@ -254,17 +254,23 @@ impl Env {
     /// Ticks at `now`, waits for the `count`th run of `id` to end, and
     /// ticks again: the notices the run left are added and, when due,
     /// delivered.
-    #[allow(clippy::disallowed_methods)] // real time: a patience limit
     fn run_at(&self, now: Timestamp, id: &str, count: usize) -> Vec<RunRecord> {
         self.tick_at(now);
+        let runs = self.ended(id, count);
+        self.tick_at(now);
+        runs
+    }
+
+    /// The history of job `id` once its `count`th run ended, its instance
+    /// free.
+    #[allow(clippy::disallowed_methods)] // real time: a patience limit
+    fn ended(&self, id: &str, count: usize) -> Vec<RunRecord> {
         let deadline = Instant::now() + PATIENCE;
         while self.ended.lock().unwrap().get(id).copied().unwrap_or(0) < count {
             assert!(Instant::now() < deadline, "run {count} of {id} never ended");
             std::thread::sleep(Duration::from_millis(1));
         }
-        let runs = self.finished_runs(id, count);
-        self.tick_at(now);
-        runs
+        self.finished_runs(id, count)
     }
 
     /// The ids of the jobs the store holds, with their next run times.
@@ -380,7 +386,7 @@ fn a_5xx_answer_is_retried_with_backoff_and_a_4xx_is_final() {
     env.run_at(t0(), "flaky-hook", 1);
     let id = notice_id("flaky-hook", NoticeKind::Failure, t0(), 1, "webhook");
     assert_eq!(hook.wait_for(1).len(), 1);
-    env.finished_runs(&id, 1);
+    env.ended(&id, 1);
     // The default backoff: 10 s, then 20 s.
     env.tick_at(t0() + secs(9));
     assert_eq!(hook.received().len(), 1, "not retried before its delay");
@@ -454,7 +460,7 @@ fn a_refused_connection_is_retried_until_the_receiver_answers() {
     );
     env.run_at(t0(), "unreachable", 1);
     let id = notice_id("unreachable", NoticeKind::Failure, t0(), 1, "webhook");
-    let runs = env.finished_runs(&id, 1);
+    let runs = env.ended(&id, 1);
     assert_eq!(attempts(&runs), [(1, RunStatus::Error, Some(75))]);
     assert!(
         runs[0].error.as_deref().unwrap().contains("cannot connect"),
@@ -671,4 +677,53 @@ fn stored_jobs_keep_their_notify_settings_and_older_ones_still_read() {
     let older: tempora::job::StoredJob = serde_json::from_value(older).unwrap();
     assert_eq!(older.notify, None);
     assert_eq!(older.expect_success_within, None);
+}
+
+#[test]
+fn removing_a_job_removes_its_stale_checks_and_marks() {
+    let env = env();
+    let hook = Receiver::start();
+    let hourly = IntervalTrigger::builder()
+        .hours(1)
+        .start_date(t0() + hours(1))
+        .timezone("UTC")
+        .build()
+        .unwrap();
+    env.add(
+        JobBuilder::new("maybe", hourly)
+            .id("watched")
+            .expect_success_within(hours(1))
+            .notify(
+                Notify::new()
+                    .webhook(&hook.url)
+                    .command(["true"])
+                    .on([NoticeKind::Stale]),
+            ),
+    );
+    assert_eq!(
+        env.jobs(),
+        [
+            ("watched".to_owned(), Some(t0() + hours(1))),
+            ("watched@stale:command".to_owned(), Some(t0() + hours(1))),
+            ("watched@stale:webhook".to_owned(), Some(t0() + hours(1))),
+        ],
+        "one check per channel"
+    );
+    // Stale: both channels tell once and mark the job.
+    env.run_at(t0() + hours(1), "watched", 1);
+    hook.wait_for(1);
+    env.finished_runs(&stale_check_id("watched", "command"), 1);
+    env.finished_runs(&stale_check_id("watched", "webhook"), 1);
+    env.run_at(t0() + hours(2), "watched", 2);
+    let ids: Vec<String> = env.jobs().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        ids,
+        [
+            "watched",
+            "watched@stale:command:sent",
+            "watched@stale:webhook:sent"
+        ]
+    );
+    env.scheduler.remove_job("watched").unwrap();
+    assert!(env.jobs().is_empty(), "{:?}", env.jobs());
 }
