@@ -75,3 +75,18 @@ async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
     .await;
     delete_keys(&prefix).await;
 }
+
+/// Two schedulers on one Redis store claim two runs of one job at the same
+/// instant: the job's limit holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_claims_at_one_instant_keep_the_limit() {
+    let prefix = format!("tempora-test:{}:", unique_prefix("contention"));
+    let a = open(&prefix, LeaseClock::Caller).await;
+    let b = open(&prefix, LeaseClock::Caller).await;
+    tempora_testkit::cluster::two_claims_at_one_instant_keep_the_limit(
+        std::sync::Arc::new(a),
+        std::sync::Arc::new(b),
+    )
+    .await;
+    delete_keys(&prefix).await;
+}

@@ -386,3 +386,24 @@ fn a_scheduler_runs_its_jobs_from_sqlite() {
     assert_eq!(job.next_run_time(), Some(at("2026-01-01T00:10:00Z")));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Two schedulers on one SQLite file claim two runs of one job at the same
+/// instant: the job's limit holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_claims_at_one_instant_keep_the_limit() {
+    let dir = directory();
+    let path = dir.join("jobs.db");
+    let options = SqlOptions::new().lease_clock(tempora::store::LeaseClock::Caller);
+    let a = SqliteStore::connect(path.to_str().unwrap(), &options)
+        .await
+        .unwrap();
+    let b = SqliteStore::connect(path.to_str().unwrap(), &options)
+        .await
+        .unwrap();
+    tempora_testkit::cluster::two_claims_at_one_instant_keep_the_limit(
+        std::sync::Arc::new(a),
+        std::sync::Arc::new(b),
+    )
+    .await;
+    std::fs::remove_dir_all(dir).unwrap();
+}

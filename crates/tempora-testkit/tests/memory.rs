@@ -17,3 +17,11 @@ async fn memory() -> StoreUnderTest {
 }
 
 tempora_testkit::store_conformance_tests!(memory);
+
+/// Two schedulers on one memory store, each claiming one of two runs of a
+/// job at the same instant: the job's limit holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_claims_at_one_instant_keep_the_limit() {
+    let store = std::sync::Arc::new(MemoryStore::with_history());
+    tempora_testkit::cluster::two_claims_at_one_instant_keep_the_limit(store.clone(), store).await;
+}

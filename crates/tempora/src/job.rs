@@ -1212,16 +1212,7 @@ impl JobBuilder {
     pub(crate) fn find_calendars(mut self, known: &Exclusions) -> Result<JobBuilder> {
         for name in std::mem::take(&mut self.exclude) {
             let Some(calendar) = known.get(&name) else {
-                let names: Vec<String> = known.keys().map(|name| format!("{name:?}")).collect();
-                let known = if names.is_empty() {
-                    "none".to_owned()
-                } else {
-                    names.join(", ")
-                };
-                return Err(Error::invalid(
-                    "exclude",
-                    format!("{name:?} is not a calendar of the scheduler; known: {known}"),
-                ));
+                return Err(unknown_calendar(&name, known));
             };
             self.exclusions.insert(name, calendar.clone());
         }
@@ -1410,6 +1401,10 @@ pub struct JobChanges {
     pub(crate) overlap: Option<Overlap>,
     pub(crate) retry: Option<Option<Retry>>,
     pub(crate) pause_after_failures: Option<Option<u32>>,
+    /// The scheduler's calendars named to exclude, found by `modify_job`.
+    pub(crate) exclude: Vec<String>,
+    /// The calendars the job excludes from now on, when they change.
+    pub(crate) exclusions: Option<Exclusions>,
 }
 
 impl JobChanges {
@@ -1431,6 +1426,7 @@ impl JobChanges {
             && self.timeout.is_none()
             && self.overlap.is_none()
             && self.retry.is_none()
+            && self.exclusions.is_none()
             && self.pause_after_failures.is_none()
     }
 
@@ -1508,6 +1504,91 @@ impl JobChanges {
         self
     }
 
+    /// The calendars the job excludes from now on, by the names a
+    /// scheduler knows them by (see [`JobBuilder::exclude`]): they replace
+    /// the calendars it excluded (none: it excludes nothing). The job's
+    /// next run time moves past the fire times they exclude.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::clock::ManualClock;
+    /// use tempora::job::{JobBuilder, JobChanges};
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
+    /// use tempora::trigger::CronTrigger;
+    ///
+    /// let tasks = Tasks::new();
+    /// tasks.register("report", |_: JobContext, _: ()| Ok::<_, String>(()));
+    /// // Friday 2026-06-05, 10:00 UTC.
+    /// let clock = ManualClock::new("2026-06-05T10:00:00Z".parse()?);
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .tasks(tasks)
+    ///     .clock(clock)
+    ///     .calendar("weekends", Calendar::weekdays(["sat", "sun"]).build()?)
+    ///     .host_driven()?;
+    /// scheduler.start()?;
+    /// let daily = CronTrigger::crontab("0 9 * * *").timezone("UTC").build()?;
+    /// let job = scheduler.add_job(JobBuilder::new("report", daily).id("report"))?;
+    /// assert_eq!(job.next_run_time().unwrap().to_string(), "2026-06-06T09:00:00Z");
+    ///
+    /// let job = scheduler.modify_job("report", JobChanges::new().exclude(["weekends"]))?;
+    /// assert!(job.exclusions().contains_key("weekends"));
+    /// assert_eq!(job.next_run_time().unwrap().to_string(), "2026-06-08T09:00:00Z");
+    ///
+    /// let job = scheduler.modify_job("report", JobChanges::new().exclude(["holidays"]));
+    /// assert_eq!(
+    ///     job.unwrap_err().to_string(),
+    ///     "exclude: \"holidays\" is not a calendar of the scheduler; known: \"weekends\""
+    /// );
+    ///
+    /// let job = scheduler.modify_job("report", JobChanges::new().exclude(Vec::<String>::new()))?;
+    /// assert!(job.exclusions().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exclude<I, S>(mut self, names: I) -> JobChanges
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude = names.into_iter().map(Into::into).collect();
+        self.exclusions.get_or_insert_with(Exclusions::new);
+        self
+    }
+
+    /// Adds calendar `calendar`, under `name`, to the calendars the job
+    /// excludes from now on (which replace those it excluded, as with
+    /// [`JobChanges::exclude`]): a calendar the scheduler does not know by
+    /// name.
+    ///
+    /// ```
+    /// use tempora::calendar::Calendar;
+    /// use tempora::job::JobChanges;
+    ///
+    /// let changes = JobChanges::new().exclude_calendar("night", Calendar::daily("22:00", "06:00").build()?);
+    /// assert!(!changes.is_empty());
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn exclude_calendar(mut self, name: impl Into<String>, calendar: Calendar) -> JobChanges {
+        self.exclusions
+            .get_or_insert_with(Exclusions::new)
+            .insert(name.into(), calendar);
+        self
+    }
+
+    /// Finds the calendars named with [`JobChanges::exclude`] among
+    /// `known`.
+    pub(crate) fn find_calendars(mut self, known: &Exclusions) -> Result<JobChanges> {
+        for name in std::mem::take(&mut self.exclude) {
+            let Some(calendar) = known.get(&name) else {
+                return Err(unknown_calendar(&name, known));
+            };
+            self.exclusions
+                .get_or_insert_with(Exclusions::new)
+                .insert(name, calendar.clone());
+        }
+        Ok(self)
+    }
+
     /// Applies the changes to `job`, all or none.
     pub(crate) fn apply(self, job: &mut Job) -> Result<()> {
         let mut changed = job.clone();
@@ -1577,6 +1658,57 @@ impl JobChanges {
         if let Some(policy) = self.overlap {
             Arc::make_mut(&mut job.options).overlap = Some(policy);
         }
+        if let Some(name) = self.exclude.first() {
+            return Err(Error::invalid(
+                "exclude",
+                format!(
+                    "{name:?} names a scheduler's calendar, and no scheduler looked it up: \
+                     give the calendar with JobChanges::exclude_calendar"
+                ),
+            ));
+        }
+        if let Some(exclusions) = self.exclusions {
+            let zone = job.trigger.zone();
+            let exclusions: Exclusions = exclusions
+                .into_iter()
+                .map(|(name, calendar)| {
+                    let calendar = calendar.in_zone_unless_set(zone);
+                    (name, calendar)
+                })
+                .collect();
+            if let Some(next) = job.next_run_time {
+                let included =
+                    next_included(&job.trigger, &exclusions, job.previous_fire_time, next);
+                if included.is_none() && !exclusions.is_empty() {
+                    let names: Vec<String> =
+                        exclusions.keys().map(|name| format!("{name:?}")).collect();
+                    return Err(Error::invalid(
+                        "exclude",
+                        format!(
+                            "the calendars {} exclude every fire time of the trigger from {} on",
+                            names.join(", "),
+                            zone.format(next)
+                        ),
+                    ));
+                }
+                job.next_run_time = included;
+            }
+            Arc::make_mut(&mut job.options).exclusions = exclusions;
+        }
         Ok(())
     }
+}
+
+/// The error for calendar `name`, which is none of the scheduler's `known`.
+fn unknown_calendar(name: &str, known: &Exclusions) -> Error {
+    let names: Vec<String> = known.keys().map(|name| format!("{name:?}")).collect();
+    let known = if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    };
+    Error::invalid(
+        "exclude",
+        format!("{name:?} is not a calendar of the scheduler; known: {known}"),
+    )
 }

@@ -668,6 +668,63 @@ fn cancel_other_sends_a_command_sigterm() {
     env.scheduler.shutdown(false).unwrap();
 }
 
+/// A program that ignores SIGTERM gets SIGKILL, its whole process group,
+/// `CANCEL_GRACE` (10 s of real time: the grace is the operating system's
+/// business, not the scheduler's clock) after its run was cancelled under
+/// `cancel_other`; the replacing fire time then runs.
+#[test]
+#[cfg(unix)]
+fn cancel_other_kills_a_command_that_ignores_sigterm() {
+    use tempora::task::{CANCEL_GRACE, COMMAND, CommandArgs};
+
+    let env = env();
+    let dir = std::env::temp_dir().join(format!("tempora-overlap-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = dir.join("started");
+    let _ = std::fs::remove_file(&started);
+    // The shell and its `sleep` both ignore SIGTERM.
+    let script = format!(
+        "trap '' TERM; touch {}; sleep 60 & wait; sleep 60",
+        started.display()
+    );
+    let command = CommandArgs::new("/bin/sh").args(["-c", &script]);
+    env.add(
+        JobBuilder::new(COMMAND, minutely())
+            .id("stubborn")
+            .args(&command)
+            .overlap(Overlap::CancelOther),
+    );
+    env.tick(0);
+    wait_for_file(&started);
+    std::fs::remove_file(&started).unwrap();
+    env.tick(1);
+    // SIGTERM is ignored: 8 s on, the program still runs.
+    let grace = Duration::from_secs(CANCEL_GRACE.as_secs().unsigned_abs());
+    #[allow(clippy::disallowed_methods)] // real time: the grace is the system's
+    std::thread::sleep(grace - Duration::from_secs(2));
+    assert!(
+        env.seen(EventKind::JobError).is_empty(),
+        "the run ended before its grace was out"
+    );
+    let ended = env.wait_for(EventKind::JobError, t(0));
+    assert_eq!(
+        ended.error.as_deref(),
+        Some(
+            "command \"/bin/sh\" was killed: its run was cancelled and it did not exit \
+             within 10s of SIGTERM"
+        )
+    );
+    let records = env.statuses_when("stubborn", |runs| {
+        runs.first() == Some(&(0, RunStatus::Interrupted))
+    });
+    assert_eq!(records[0], (0, RunStatus::Interrupted));
+    // The fire time that replaced it runs once the program is gone.
+    env.tick_at(soon_after(1));
+    wait_for_file(&started);
+    let _ = std::fs::remove_dir_all(&dir);
+    env.scheduler.shutdown(false).unwrap();
+}
+
 #[allow(clippy::disallowed_methods)] // real time: a patience limit
 fn wait_for_file(path: &std::path::Path) {
     let deadline = Instant::now() + PATIENCE;

@@ -506,6 +506,69 @@ fn an_excluded_fire_time_is_skipped_and_the_next_one_runs() {
 }
 
 #[test]
+fn modify_job_changes_the_calendars_a_job_excludes() {
+    let env = env_with_off_calendar();
+    env.add(job("record", "tick", 10));
+    env.start();
+    env.tick(0);
+    assert_eq!(env.ran().times, vec![t(0)]);
+    assert_eq!(env.next_run_time("tick"), Some(t(10)));
+
+    // Excluding "off" moves the next run past 00:10, in the store too.
+    let job = env
+        .scheduler
+        .modify_job("tick", JobChanges::new().exclude(["off"]))
+        .unwrap();
+    assert_eq!(job.next_run_time(), Some(t(20)));
+    let stored = env.scheduler.get_job("tick").unwrap().unwrap();
+    assert_eq!(
+        stored.exclusions().keys().collect::<Vec<_>>(),
+        ["off"],
+        "kept with the job"
+    );
+    assert_eq!(stored.next_run_time(), Some(t(20)));
+    env.tick(10);
+    assert!(env.take(EventKind::JobMissed).is_empty());
+    env.tick(20);
+    assert_eq!(env.ran().times, vec![t(20)]);
+
+    // An unknown name changes nothing and names the field and the value.
+    let error = env
+        .scheduler
+        .modify_job("tick", JobChanges::new().exclude(["holydays"]))
+        .unwrap_err();
+    assert_eq!(error.field(), Some("exclude"));
+    assert!(error.to_string().contains("\"holydays\""), "{error}");
+    assert_eq!(
+        env.scheduler
+            .get_job("tick")
+            .unwrap()
+            .unwrap()
+            .exclusions()
+            .len(),
+        1
+    );
+
+    // A calendar that excludes everything is refused; none clears them.
+    let always = Calendar::cron("* * * * *").build().unwrap();
+    let error = env
+        .scheduler
+        .modify_job("tick", JobChanges::new().exclude_calendar("always", always))
+        .unwrap_err();
+    assert_eq!(error.field(), Some("exclude"));
+    assert!(
+        error.to_string().contains("exclude every fire time"),
+        "{error}"
+    );
+    let job = env
+        .scheduler
+        .modify_job("tick", JobChanges::new().exclude(Vec::<String>::new()))
+        .unwrap();
+    assert!(job.exclusions().is_empty());
+    assert_eq!(job.next_run_time(), Some(t(30)));
+}
+
+#[test]
 fn excluded_fire_times_are_not_missed_when_the_scheduler_is_late() {
     let env = env_with_off_calendar();
     env.add(

@@ -11,6 +11,7 @@
 //! | module | the fault | what holds |
 //! |---|---|---|
 //! | `outcome_kept` | the store goes away while a run finishes | the outcome is written when it returns; the run never runs again |
+//! | `retry_kept` | the store goes away while a run with retries fails | its retry is stored when the store returns, and runs once |
 //! | `one_off_runs_once` | SIGHUP and restart after a `date` job fired | it ran once (counted in a file); its history, and a removed job's, is kept |
 //! | `no_ddl_locks` | a long `pg_dump` holds ACCESS SHARE on every table | read commands and start take no exclusive lock; jobs keep firing; a read-only login reads; a newer schema is refused |
 //! | `liveness_by_store_clock` | a node's clock is 8 s ahead or behind; a renewal lands between a sweep's read and its write | no live run is interrupted or undercounted; the renewal wins (PostgreSQL, MySQL) |
@@ -43,4 +44,5 @@ mod node_identity;
 mod one_off_runs_once;
 mod outcome_kept;
 mod reload_atomic;
+mod retry_kept;
 mod secrets;

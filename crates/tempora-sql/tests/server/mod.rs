@@ -113,6 +113,23 @@ macro_rules! server_store_tests {
             a.drop_tables().await.unwrap();
         }
 
+        /// Two schedulers on the store claim two runs of one job at the
+        /// same instant: the job's limit holds.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn two_claims_at_one_instant_keep_the_limit() {
+            let options = SqlOptions::new()
+                .prefix(unique_prefix("c"))
+                .lease_clock(LeaseClock::Caller);
+            let a = connect(&options).await;
+            let b = connect(&options).await;
+            tempora_testkit::cluster::two_claims_at_one_instant_keep_the_limit(
+                std::sync::Arc::new(a.clone()),
+                std::sync::Arc::new(b),
+            )
+            .await;
+            a.drop_tables().await.unwrap();
+        }
+
         #[tokio::test]
         async fn a_thousand_due_jobs_are_claimed_at_once() {
             let options = SqlOptions::new()

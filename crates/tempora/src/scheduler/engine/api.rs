@@ -172,6 +172,7 @@ impl Engine {
     }
 
     pub(crate) async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
+        let changes = changes.find_calendars(&self.calendars())?;
         let (name, store, mut job) = self.find(id).await?;
         changes.apply(&mut job)?;
         self.check_job(&job, store.as_ref())?;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::contention::Comeback;
 use super::lifecycle::{Handover, Staged};
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
@@ -240,6 +241,11 @@ impl Engine {
                 keeps_history,
             };
             let mut batch = self.batch(name, keeps_history);
+            // What a run needs to be tried again if it gives way to a run
+            // of its job claimed on another node at the same moment
+            // (`contention`), by the index of its plan.
+            let watch_contention = shared && keeps_history;
+            let mut comebacks: HashMap<usize, Comeback> = HashMap::new();
             // Pending runs first, oldest fire time first: a kept fire time
             // starts before a newer one of its job that comes in the same
             // batch (which then finds the job at its limit and is kept in
@@ -250,6 +256,9 @@ impl Engine {
                     .run_of
                     .as_ref()
                     .and_then(|run_of| parents.get(&run_of.job));
+                if watch_contention {
+                    comebacks.insert(plans.len(), Comeback::Pending(run_job.clone()));
+                }
                 let others = parent
                     .and_then(|parent| elsewhere.get(&*parent.id))
                     .copied()
@@ -279,6 +288,8 @@ impl Engine {
                 plans.push(plan);
             }
             let waiting = self.waiting_behind_kept(store, &claimed).await;
+            let first_claimed = plans.len();
+            let mut keeping: HashMap<Arc<str>, (Job, Overlap)> = HashMap::new();
             plan_claimed(
                 claimed,
                 &elsewhere,
@@ -297,13 +308,29 @@ impl Engine {
                         Vec::new()
                     };
                     match self.prepare(&mut batch, job, runs, others, 1) {
-                        Ok(staged) => Start::Ready(staged, running),
+                        Ok(staged) => {
+                            if watch_contention
+                                && let Some(
+                                    policy @ (Overlap::BufferOne
+                                    | Overlap::BufferAll
+                                    | Overlap::CancelOther),
+                                ) = job.overlap()
+                            {
+                                keeping.insert(Arc::clone(&job.id), (job.clone(), policy));
+                            }
+                            Start::Ready(staged, running)
+                        }
                         Err(refusal) => Start::Refused(refusal),
                     }
                 },
                 &mut settlements,
                 &mut plans,
             );
+            for (index, plan) in plans.iter().enumerate().skip(first_claimed) {
+                if let Some((job, policy)) = keeping.remove(&plan.job_id) {
+                    comebacks.insert(index, Comeback::Kept(job, policy));
+                }
+            }
             let settled = store.settle(&self.node, &settlements, now).await;
             settlements.clear();
             let outcomes = match settled {
@@ -315,12 +342,23 @@ impl Engine {
                     return Err(error);
                 }
             };
+            let crowded = match history {
+                Some(history) if watch_contention => {
+                    self.crowded(history, &plans, &outcomes, now).await
+                }
+                _ => Default::default(),
+            };
             let runtime = lock(&self.runtime).clone();
             let mut kept = Vec::new();
-            for (mut plan, outcome) in plans.drain(..).zip(outcomes) {
+            for (index, (mut plan, outcome)) in plans.drain(..).zip(outcomes).enumerate() {
                 if outcome.is_won() {
                     progress = true;
                     kept.extend(plan.buffered.take());
+                    if crowded.contains(&index) {
+                        let comeback = comebacks.remove(&index);
+                        self.give_way(name, store, &mut plan, comeback, &mut kept, now)
+                            .await;
+                    }
                     self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(

@@ -66,8 +66,11 @@ impl FollowUps {
 }
 
 impl Engine {
-    /// Does what finished runs left to do.
+    /// Does what finished runs left to do. What a store could not take
+    /// (it is down) is kept, and tried again at the next turn: a retry is
+    /// not lost to an outage.
     pub(super) async fn follow_up(&self, now: Timestamp) {
+        let mut again = Vec::new();
         for follow_up in self.follow_ups.take() {
             match follow_up {
                 FollowUp::Retry {
@@ -79,6 +82,22 @@ impl Engine {
                 } => {
                     let run = RunOf::new(&*job.id, scheduled, attempt, PendingRunKind::Retry);
                     match self.store_pending_run(&store, &job, run, due).await {
+                        Err(error) if self.store(&store).is_ok() => {
+                            tracing::warn!(
+                                job = %job.id,
+                                %scheduled,
+                                attempt,
+                                %error,
+                                "cannot store the retry of a failed run yet; trying again"
+                            );
+                            again.push(FollowUp::Retry {
+                                store,
+                                job,
+                                scheduled,
+                                attempt,
+                                due,
+                            });
+                        }
                         Ok(()) => tracing::warn!(
                             job = %job.id,
                             %scheduled,
@@ -108,17 +127,36 @@ impl Engine {
                         .count_failure(&store, &job, scheduled, attempt, &error)
                         .await
                     {
-                        tracing::error!(
-                            job = %job.id,
-                            error = %failure,
-                            "cannot count the job's failed runs for pause_after_failures"
-                        );
+                        if self.store(&store).is_ok() {
+                            tracing::warn!(
+                                job = %job.id,
+                                error = %failure,
+                                "cannot count the job's failed runs for pause_after_failures \
+                                 yet; trying again"
+                            );
+                            again.push(FollowUp::Failed {
+                                store,
+                                job,
+                                scheduled,
+                                attempt,
+                                error,
+                            });
+                        } else {
+                            tracing::error!(
+                                job = %job.id,
+                                error = %failure,
+                                "cannot count the job's failed runs for pause_after_failures"
+                            );
+                        }
                     }
                 }
                 FollowUp::Succeeded { store, job } => {
                     lock(&self.follow_ups.failures).remove(&(store, Arc::clone(&job.id)));
                 }
             }
+        }
+        for follow_up in again {
+            self.follow_ups.push(follow_up);
         }
     }
 

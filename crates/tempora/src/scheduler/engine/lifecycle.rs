@@ -283,6 +283,7 @@ impl Engine {
             submission,
             first,
             submitted,
+            limit,
         })
     }
 }
@@ -293,6 +294,8 @@ pub(super) struct Staged {
     first: Vec<Timestamp>,
     /// Their submitted events, told when they start.
     submitted: Vec<Event>,
+    /// The job's `max_instances`, across every node.
+    limit: u32,
 }
 
 impl Staged {
@@ -315,8 +318,19 @@ impl Staged {
         handover.push(&self.submission, run);
     }
 
-    /// The runs will not start and were never recorded: frees the
-    /// instance.
+    /// The job whose instance the runs take (a pending run's parent).
+    pub(super) fn job_id(&self) -> &Arc<str> {
+        &self.submission.job_id
+    }
+
+    /// How many runs of the job may be in progress at once, across every
+    /// node.
+    pub(super) fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// The runs will not start: frees the instance. Their running records,
+    /// if the settlement wrote them, are the caller's to finish.
     pub(super) fn call_off(self) {
         let submission = self.submission;
         submission.env.running.instance_finished(&submission.job_id);
@@ -1050,6 +1064,12 @@ impl RunCounts {
         }
         self.active.fetch_add(1, Ordering::AcqRel);
         true
+    }
+
+    /// How many instances of `job` run on this node (those staged to
+    /// start included).
+    pub(super) fn count(&self, job: &str) -> u32 {
+        model::lock(self.shard(job)).get(job).copied().unwrap_or(0)
     }
 
     /// The instance of `job` has finished its work; a new one may start.

@@ -29,6 +29,7 @@
 
 mod api;
 mod cluster;
+mod contention;
 mod cycle;
 mod follow_up;
 mod lifecycle;
