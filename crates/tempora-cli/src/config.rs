@@ -39,6 +39,7 @@ use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap, Retry};
 use tempora::notify::Notify;
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
+use tempora_api::serve::ApiConfig;
 use toml::Spanned;
 
 use crate::trigger_options::{CalendarFields, IntervalFlags, TriggerOptions};
@@ -213,6 +214,7 @@ struct RawConfig {
     jobs: Vec<Spanned<RawJob>>,
     /// Where the notices of jobs that set none go.
     notify: Option<Notify>,
+    api: Option<Spanned<ApiConfig>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -331,10 +333,8 @@ impl JobConfig {
     }
 }
 
-/// The label that says who manages a job: [`ORIGIN_CONFIG`] for the jobs
-/// of the configuration file (synced: removed when they leave it),
-/// [`ORIGIN_CLI`] for those added with `tempora jobs add` (kept).
-pub const ORIGIN: &str = "origin";
+pub use tempora_api::views::{ORIGIN, PAUSED_UNTIL, paused_until};
+
 /// [`ORIGIN`] of a job from the configuration file.
 pub const ORIGIN_CONFIG: &str = "config";
 /// [`ORIGIN`] of a job added with `tempora jobs add`.
@@ -345,17 +345,6 @@ pub const ORIGIN_CLI: &str = "cli";
 /// now says; when it did not, a pause or resume made at run time
 /// (`tempora jobs pause`) is kept.
 pub const PAUSED_IN_CONFIG: &str = "paused_in_config";
-
-/// The label `jobs pause --until` sets: the instant (RFC 3339) before which
-/// the job's fire times are skipped.
-pub const PAUSED_UNTIL: &str = "paused_until";
-
-/// The `paused_until` label of `job`, while it is still ahead of `now`.
-pub fn paused_until(job: &tempora::job::Job, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
-    job.label(PAUSED_UNTIL)
-        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
-        .filter(|until| *until > now)
-}
 
 /// Reads one job from the body of a `[[job]]` table, as `tempora jobs add`
 /// builds it from its options; triggers default to `default_zone` (the
@@ -390,6 +379,72 @@ pub fn job_from_toml(text: &str, default_zone: Option<&str>) -> Result<JobConfig
     .map_err(|(_, message)| message)
 }
 
+/// Reads one job from the JSON form of a `[[job]]` table (the body of the
+/// API's `POST /v1/jobs`), as the configuration file reads it: triggers
+/// default to `default_zone`, `exclude` names calendars of `calendars`.
+/// A `null` value is a key not given.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tempora_cli::config::job_from_json;
+///
+/// let table = serde_json::json!({ "id": "a", "shell": "true", "cron": "*/5 * * * *" });
+/// let job = job_from_json(table.as_object().unwrap(), Some("UTC"), &BTreeMap::new())?;
+/// assert_eq!(job.id, "a");
+/// let table = serde_json::json!({ "id": "a", "shell": "true", "cron": { "hour": 24 } });
+/// let error = job_from_json(table.as_object().unwrap(), None, &BTreeMap::new()).unwrap_err();
+/// assert_eq!(error.field(), Some("hour"));
+/// assert_eq!(error.to_string(), "hour: 24 is out of range 0-23");
+/// # Ok::<(), tempora::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// The first mistake, as for a `[[job]]` of a file, as an error naming the
+/// key.
+pub fn job_from_json(
+    table: &serde_json::Map<String, serde_json::Value>,
+    default_zone: Option<&str>,
+    calendars: &BTreeMap<String, Calendar>,
+) -> Result<JobConfig, tempora::Error> {
+    let table: serde_json::Map<String, serde_json::Value> = table
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let refused = |message: String| {
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some((key, _)) = rest.split_once('`')
+        {
+            return tempora::Error::invalid(key, message.clone());
+        }
+        if let Some(rest) = message.strip_prefix("missing field `")
+            && let Some((key, _)) = rest.split_once('`')
+        {
+            return tempora::Error::invalid(key, "missing");
+        }
+        match message.split_once(": ") {
+            Some((field, reason)) if !field.contains(' ') => tempora::Error::invalid(field, reason),
+            _ => tempora::Error::invalid("job", message),
+        }
+    };
+    let value = toml::Value::try_from(serde_json::Value::Object(table))
+        .map_err(|error| refused(error.to_string()))?;
+    let text = toml::to_string(&value).map_err(|error| refused(error.to_string()))?;
+    let job: RawJob =
+        toml::from_str(&text).map_err(|error| refused(error.message().trim_end().to_owned()))?;
+    let mut warnings = Vec::new();
+    check_job(
+        &text,
+        job,
+        0..text.len(),
+        default_zone,
+        calendars,
+        &mut warnings,
+    )
+    .map_err(|(_, message)| refused(message))
+}
+
 /// A whole configuration file, checked.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
@@ -419,6 +474,9 @@ pub struct DaemonConfig {
     /// Where the notices of jobs that set no `notify` of their own go: the
     /// top-level `[notify]` table (see [`tempora::notify`]).
     pub notify: Option<Notify>,
+    /// The `[api]` table: the HTTP API the daemon serves, when given
+    /// (checked: [`ApiConfig::check`] accepts it).
+    pub api: Option<ApiConfig>,
     /// What the file says that is allowed but likely not meant, one line
     /// each (`job "x": cron.day_of_week = 1 means Tuesday …`): `tempora
     /// check` prints them, the daemon logs them.
@@ -635,7 +693,26 @@ impl DaemonConfig {
             );
             jobs.push(checked);
         }
+        let api = match raw.api {
+            None => None,
+            Some(api) => {
+                let span = api.span();
+                let api = api.into_inner();
+                api.check().map_err(|error| {
+                    // `api.token.sha256` is written as `sha256` in its table.
+                    let key = error
+                        .field()
+                        .and_then(|field| field.rsplit('.').next())
+                        .unwrap_or_default();
+                    let rest = span.start..text.len();
+                    let place = key_span(text, &rest, key).unwrap_or(span);
+                    at(place, error.to_string())
+                })?;
+                Some(api)
+            }
+        };
         Ok(DaemonConfig {
+            api,
             scheduler: library,
             store: scheduler.store.map(Spanned::into_inner),
             store_prefix: scheduler.store_prefix,
@@ -1654,6 +1731,53 @@ overlap = "buffer_one"
             ),
             "t.toml:5:11: job \"a\": timeout: \"0s\" must be longer than zero"
         );
+    }
+
+    #[test]
+    fn the_api_table_is_read_and_its_mistakes_named() {
+        let hash = tempora_api::TokenHash::of("t").to_string();
+        let config = DaemonConfig::parse(
+            &format!(
+                "[api]\nlisten = \"127.0.0.1:8080\"\n[[api.token]]\nname = \"ci\"\nrole = \"operate\"\nsha256 = \"{hash}\"\n"
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let api = config.api.unwrap();
+        assert_eq!(api.listen, "127.0.0.1:8080");
+        assert_eq!(api.token[0].role, "operate");
+        assert!(DaemonConfig::parse("", "t.toml").unwrap().api.is_none());
+        assert_eq!(
+            refused("[api]\nlisten = \"127.0.0.1:8080\"\nlisen = 1\n"),
+            "t.toml:3:1: unknown field `lisen`, expected one of `listen`, `tls_cert`, `tls_key`, \
+             `metrics_token_sha256`, `token`"
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"0.0.0.0:8080\"\n"),
+            "t.toml:2:1: api.listen: 0.0.0.0:8080 is not a loopback address and no [[api.token]] \
+             is configured; add one (tempora api token) or listen on 127.0.0.1"
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"localhost\"\n"),
+            "t.toml:2:1: api.listen: \"localhost\" is not an address like \"127.0.0.1:8080\""
+        );
+        assert_eq!(
+            refused(
+                "[api]\nlisten = \"127.0.0.1:1\"\n[[api.token]]\nname = \"a\"\nrole = \"root\"\nsha256 = \"00\"\n"
+            ),
+            "t.toml:5:1: api.token.role: \"root\" is not a role; expected read, operate or admin"
+        );
+        assert!(
+            refused(
+                "[api]\nlisten = \"127.0.0.1:1\"\n[[api.token]]\nname = \"a\"\nrole = \"read\"\nsha256 = \"00\"\n"
+            )
+            .starts_with("t.toml:6:1: api.token.sha256: \"00\" is not a SHA-256 in hex")
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"127.0.0.1:1\"\ntls_cert = \"c.pem\"\n"),
+            "t.toml:1:1: api.tls_key: missing; tls_cert needs the key of its certificate"
+        );
+        assert!(refused("[apii]\n").starts_with("t.toml:1:2: unknown field `apii`, expected one of `scheduler`, `calendar`, `job`, `api`"));
     }
 
     #[test]

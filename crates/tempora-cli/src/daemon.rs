@@ -667,7 +667,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     }
-    let scheduler = build(&config, store)?;
+    let scheduler = build(&config, Arc::clone(&store))?;
     let mut attempt = 1;
     loop {
         match sync(&scheduler, &config) {
@@ -697,6 +697,9 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     }
+    if let Some(api) = &config.api {
+        serve_api(api, &config, store, &scheduler, &runtime, &signals)?;
+    }
     #[cfg(unix)]
     reload_on_hangup(
         path.clone(),
@@ -713,6 +716,67 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
     );
     scheduler.start()?;
     tracing::info!("tempora stopped");
+    Ok(())
+}
+
+/// Serves the HTTP API of the `[api]` table on the daemon's runtime, over
+/// the daemon's store, until a stop signal; then it lets the requests in
+/// flight finish. `POST /v1/jobs` reads a `[[job]]` table as the file
+/// does, with the file's zone, calendars and job defaults, and adds the
+/// job with origin `api` (kept by the sync, like `tempora jobs add`).
+///
+/// # Errors
+///
+/// The address cannot be bound (field `api.listen`), the certificate or
+/// key cannot be read (`api.tls_cert`).
+fn serve_api(
+    api: &tempora_api::serve::ApiConfig,
+    config: &DaemonConfig,
+    store: Arc<dyn JobStore>,
+    scheduler: &SyncScheduler,
+    runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
+) -> Result<()> {
+    let (settings, tokens) = api.check()?;
+    let token_count = config.api.as_ref().map_or(0, |api| api.token.len());
+    let listener = runtime.block_on(tempora_api::serve::bind(&settings))?;
+    let zone = match config.timezone() {
+        Some(name) => tempora::trigger::Zone::new(name)?,
+        None => tempora::trigger::Zone::system(),
+    };
+    let default_zone = zone.name().to_owned();
+    let calendars = config.calendars.clone();
+    let defaults = config.scheduler.job_defaults.unwrap_or_default();
+    let tasks = scheduler.clone();
+    let parser = move |table: &serde_json::Map<String, serde_json::Value>, now: Timestamp| {
+        let job = crate::config::job_from_json(table, Some(&default_zone), &calendars)?;
+        let job = job
+            .to_builder(tempora_api::views::ORIGIN_API)
+            .build_at(&defaults, now)?;
+        tasks.tasks().check_args(COMMAND, job.args())?;
+        Ok(job)
+    };
+    let router = tempora_api::ApiBuilder::new(store)
+        .zone(zone)
+        .lease(config.lease())
+        .tokens(tokens)
+        .job_parser(Arc::new(parser))
+        .build();
+    let mut stop = signals.stop.clone();
+    let shutdown = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    tracing::info!(
+        listen = %listener.local_addr(),
+        tls = listener.is_tls(),
+        tokens = token_count,
+        "the API listens"
+    );
+    runtime.spawn(async move {
+        if let Err(error) = listener.serve(router, shutdown).await {
+            tracing::error!(%error, "the API stopped");
+        }
+    });
     Ok(())
 }
 
@@ -775,6 +839,12 @@ fn reload_on_hangup(
                                         changed.join(", ")
                                     ));
                                     continue;
+                                }
+                                if config.api != started.api {
+                                    tracing::warn!(
+                                        "[api] changed, which takes a restart: the API keeps \
+                                         the address, TLS files and tokens it started with"
+                                    );
                                 }
                                 pending = Some(config);
                             }

@@ -28,14 +28,17 @@ use serde_json::{Value, json};
 use tempora::Error;
 use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
-use tempora::job::{Job, MisfireGraceTime, Overlap, PendingRunKind, Retry, RunOf};
+use tempora::job::{Job, MisfireGraceTime, Overlap, Retry};
 use tempora::notify::{NoticeKind, Notify};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
 
-use crate::config::{DaemonConfig, JobConfig, ORIGIN, ORIGIN_CLI, PAUSED_UNTIL, paused_until};
-use crate::output::{RUN_HEADER, local, relative, run_json, run_rows, short_trigger, table};
+use tempora_api::actions::{self, Backfilled, Resumed};
+use tempora_api::views::{BackfillView, JobView, RunView};
+
+use crate::config::{DaemonConfig, JobConfig, ORIGIN, ORIGIN_CLI, paused_until};
+use crate::output::{RUN_HEADER, local, relative, run_rows, short_trigger, table};
 use crate::store::StoreUrl;
 use crate::trigger_options::{TriggerFlags, parse_time, positive_duration};
 use crate::{Result, daemon};
@@ -123,15 +126,6 @@ impl Opened {
     pub fn job(&self, id: &str) -> Result<Job> {
         self.block_on(self.store.get_job(id))?
             .ok_or_else(|| Error::not_found("job", id).into())
-    }
-
-    /// Writes `job` back with `change` made to its stored form.
-    fn update(&self, job: &Job, change: impl FnOnce(&mut tempora::job::StoredJob)) -> Result<Job> {
-        let mut stored = job.to_stored()?;
-        change(&mut stored);
-        let changed = Job::from_stored(stored, job.store());
-        self.block_on(self.store.update_job(changed.clone()))?;
-        Ok(changed)
     }
 }
 
@@ -653,63 +647,22 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .as_deref()
                 .map(|text| parse_time(&opened.zone, "until", text))
                 .transpose()?;
-            let job = opened.job(id)?;
-            let (Some(until), Some(until_time)) = (until, until_time) else {
-                let job = opened.update(&job, |stored| {
-                    stored.next_run_time = None;
-                    stored.labels.remove(PAUSED_UNTIL);
-                })?;
-                return outcome(&opened, &job, "paused", now, json);
-            };
-            if until_time <= now {
-                return Err(
-                    Error::invalid("until", format!("{until:?} is not in the future")).into(),
-                );
-            }
-            let Some(next) = job.next_fire_time(None, until_time) else {
-                return Err(Error::invalid(
-                    "until",
-                    format!(
-                        "job {id:?} has no fire time after {until:?}; pause it without --until, or remove it"
-                    ),
-                )
-                .into());
-            };
-            let job = opened.update(&job, |stored| {
-                stored.next_run_time = Some(next);
-                stored
-                    .labels
-                    .insert(PAUSED_UNTIL.to_owned(), until_time.to_string());
-            })?;
+            let until = until.as_deref().zip(until_time);
+            let job = opened.block_on(actions::pause(opened.store.as_ref(), id, until, now))?;
             outcome(&opened, &job, "paused", now, json)
         }
         JobsCommand::Resume { id } => {
-            let job = opened.job(id)?;
-            let Some(next) = job.next_fire_time(None, now) else {
-                opened.block_on(opened.store.remove_job(id))?;
-                return Ok(if json {
-                    format!("{}\n", json!({ "id": id, "removed": true }))
+            match opened.block_on(actions::resume(opened.store.as_ref(), id, now))? {
+                Resumed::Job(job) => outcome(&opened, &job, "resumed", now, json),
+                Resumed::Removed(removed) => Ok(if json {
+                    format!("{}\n", serde_json::to_value(removed).unwrap_or(Value::Null))
                 } else {
                     format!("removed {id}: its trigger has no more fire times\n")
-                });
-            };
-            let job = opened.update(&job, |stored| {
-                stored.next_run_time = Some(next);
-                stored.labels.remove(PAUSED_UNTIL);
-                stored.paused_reason = None;
-            })?;
-            outcome(&opened, &job, "resumed", now, json)
+                }),
+            }
         }
         JobsCommand::Run { id } => {
-            let job = opened.job(id)?;
-            if job.is_paused() || paused_until(&job, now).is_some() {
-                return Err(Error::invalid(
-                    "id",
-                    format!("job {id:?} is paused; resume it first: tempora jobs resume {id}"),
-                )
-                .into());
-            }
-            let job = opened.update(&job, |stored| stored.next_run_time = Some(now))?;
+            let job = opened.block_on(actions::run_now(opened.store.as_ref(), id, now))?;
             outcome(&opened, &job, "runs now", now, json)
         }
         JobsCommand::Backfill {
@@ -719,14 +672,12 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             dry_run,
         } => backfill(&opened, id, from, to, *dry_run, now, json),
         JobsCommand::Remove { id } => {
-            let job = opened.job(id)?;
-            opened.block_on(opened.store.remove_job(id))?;
-            remove_pending_runs(&opened, id)?;
-            let from_file = job.label(ORIGIN) == Some(crate::config::ORIGIN_CONFIG);
+            let removed = opened.block_on(actions::remove(opened.store.as_ref(), id))?;
+            let from_file = removed.origin.as_deref() == Some(crate::config::ORIGIN_CONFIG);
             if json {
                 return Ok(format!(
                     "{}\n",
-                    json!({ "id": id, "removed": true, "origin": job.label(ORIGIN) })
+                    serde_json::to_value(removed).unwrap_or(Value::Null)
                 ));
             }
             let mut text = format!("removed {id}\n");
@@ -753,49 +704,28 @@ fn backfill(
 ) -> Result<String> {
     let from = parse_time(&opened.zone, "from", from)?;
     let to = parse_time(&opened.zone, "to", to)?;
-    let job = opened.job(id)?;
-    if job.run_of().is_some() {
-        return Err(Error::invalid(
-            "id",
-            format!("{id:?} is a pending run itself: give the id of its job"),
-        )
-        .into());
-    }
-    if job.is_paused() {
-        return Err(Error::invalid(
-            "id",
-            format!(
-                "job {id:?} is paused: resume it first (tempora jobs resume {id}), \
-                 or its backfill runs are dropped"
-            ),
-        )
-        .into());
-    }
-    let times = job.backfill_times(from, to, now)?;
-    // Each fire time is a pending run of the job, due now: the daemons
-    // sharing the store run it once, whoever claims it.
-    let mut queued = 0usize;
-    if !dry_run {
-        for time in &times {
-            let run = RunOf::new(id, *time, 1, PendingRunKind::Backfill);
-            match opened.block_on(opened.store.add_job(job.pending_run(run, now), false)) {
-                Ok(()) => queued += 1,
-                Err(error) if error.is_conflict() => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-    }
+    let Backfilled { times, queued } = opened.block_on(actions::backfill(
+        opened.store.as_ref(),
+        id,
+        from,
+        to,
+        dry_run,
+        now,
+    ))?;
     let zone = &opened.zone;
     if json {
-        let value = json!({
-            "id": id,
-            "from": zone.format(from),
-            "to": zone.format(to),
-            "dry_run": dry_run,
-            "fire_times": times.iter().map(|time| zone.format(*time)).collect::<Vec<_>>(),
-            "queued": queued,
-        });
-        return Ok(format!("{value}\n"));
+        let view = BackfillView {
+            id: id.to_owned(),
+            from: zone.format(from),
+            to: zone.format(to),
+            dry_run,
+            fire_times: times.iter().map(|time| zone.format(*time)).collect(),
+            queued,
+        };
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_value(view).unwrap_or(Value::Null)
+        ));
     }
     let range = format!("{id} from {} to {}", local(zone, from), local(zone, to));
     if !dry_run {
@@ -834,23 +764,6 @@ fn outcome(opened: &Opened, job: &Job, what: &str, now: Timestamp, json: bool) -
         job.id(),
         next_run_text(opened, job, now)
     ))
-}
-
-/// Removes the pending runs (retries, buffered and backfill runs) of job
-/// `id`, and its stale checks and marks, which go with it.
-fn remove_pending_runs(opened: &Opened, id: &str) -> Result<()> {
-    for job in opened.block_on(opened.store.list_jobs())? {
-        if job.run_of().is_some_and(|run| run.job == id)
-            || tempora::notify::is_stale_watch_of(&job, id)
-        {
-            match opened.block_on(opened.store.remove_job(job.id())) {
-                Ok(()) => {}
-                Err(error) if error.is_not_found() => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-    }
-    Ok(())
 }
 
 /// "next run 2026-03-30 09:00:00 CEST (in 3m 20s)", "paused", "paused
@@ -895,57 +808,22 @@ fn command_line(job: &Job) -> Option<String> {
     Some(words.join(" "))
 }
 
-/// What a value hidden from the output prints as.
-pub const HIDDEN: &str = "***";
+pub use tempora_api::views::HIDDEN;
 
 /// A job's arguments as they are shown: the values of a command's `env`
 /// as [`HIDDEN`] unless `--show-secrets`.
 fn shown_args(opened: &Opened, args: &Value) -> Value {
-    let mut shown = args.clone();
-    if !opened.show_secrets
-        && let Some(env) = shown.get_mut("env").and_then(Value::as_object_mut)
-    {
-        for value in env.values_mut() {
-            *value = Value::from(HIDDEN);
-        }
-    }
-    shown
+    tempora_api::views::shown_args(args, opened.show_secrets)
+}
+
+/// A job as `--json` prints it: a [`JobView`].
+fn job_view(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp) -> JobView {
+    JobView::new(job, last, &opened.zone, now, opened.show_secrets)
 }
 
 /// A job as `--json` prints it.
 fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp) -> Value {
-    let zone = &opened.zone;
-    json!({
-        "id": job.id(),
-        "name": job.name(),
-        "origin": job.label(ORIGIN),
-        "task": job.task().name(),
-        "args": shown_args(opened, job.args()),
-        "trigger": job.trigger().to_string(),
-        "trigger_spec": serde_json::to_value(job.trigger()).unwrap_or(Value::Null),
-        "exclude": serde_json::to_value(job.exclusions()).unwrap_or(Value::Null),
-        "next_run_time": job.next_run_time().map(|next| zone.format(next)),
-        "next_run_in_seconds": job.next_run_time().map(|next| next.as_second() - now.as_second()),
-        "paused": job.is_paused(),
-        "paused_until": paused_until(job, now).map(|until| zone.format(until)),
-        "misfire_grace_time": job.misfire_grace_time().to_string(),
-        "coalesce": job.coalesce(),
-        "max_instances": job.max_instances(),
-        "timeout": job.timeout().map(|timeout| format!("{timeout:#}")),
-        "overlap": job.overlap().map(Overlap::as_str),
-        "retry": job.retry().map(|retry| serde_json::to_value(retry).unwrap_or(Value::Null)),
-        "pause_after_failures": job.pause_after_failures(),
-        "paused_reason": job.paused_reason(),
-        "run_of": job.run_of().map(|run| json!({
-            "job": run.job,
-            "scheduled_time": zone.format(run.scheduled_time),
-            "attempt": run.attempt,
-            "kind": run.kind.as_str(),
-        })),
-        "executor": job.executor(),
-        "labels": job.labels(),
-        "last_run": last.map(|run| run_json(zone, run)),
-    })
+    serde_json::to_value(job_view(opened, job, last, now)).unwrap_or(Value::Null)
 }
 
 /// The latest run of `id`, if any; none from a store without history.
@@ -1047,9 +925,16 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
         None => Vec::new(),
     };
     if json {
-        let mut value = job_json(opened, &job, runs.first(), now);
-        value["runs"] = runs.iter().map(|run| run_json(&opened.zone, run)).collect();
-        return Ok(format!("{value}\n"));
+        let mut view = job_view(opened, &job, runs.first(), now);
+        view.runs = Some(
+            runs.iter()
+                .map(|run| RunView::new(&opened.zone, run))
+                .collect(),
+        );
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_value(view).unwrap_or(Value::Null)
+        ));
     }
     let command: Option<CommandArgs> = serde_json::from_value(job.args().clone()).ok();
     let mut lines: Vec<(&str, String)> = vec![

@@ -29,6 +29,7 @@ macro_rules! set_given {
     };
 }
 
+pub mod api;
 pub mod config;
 pub mod daemon;
 pub mod history;
@@ -155,6 +156,9 @@ pub enum Command {
     /// lease (the file's `lease`, 10 s unless set) was killed or cut off,
     /// and the others have taken over its jobs and runs.
     Nodes(nodes::NodesArgs),
+    /// The daemon's HTTP API: `tempora api token` prints a new token and
+    /// the `[[api.token]]` lines that accept it.
+    Api(api::ApiArgs),
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
@@ -205,6 +209,7 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
         Command::History(args) => history::run(args),
         Command::Nodes(args) => nodes::run(args, now),
         Command::Check(check) => run_check(check),
+        Command::Api(args) => api::run(args),
         Command::Run(args) => {
             daemon::run(args.config.clone(), args.log_format)?;
             Ok(String::new())

@@ -46,6 +46,7 @@ mod fixture;
 pub mod harness;
 pub mod jobs;
 pub mod notify;
+pub mod openapi;
 pub mod servers;
 pub mod suite;
 pub mod upgrade;
