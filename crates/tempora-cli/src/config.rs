@@ -212,9 +212,9 @@ struct RawConfig {
     calendars: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default, rename = "job")]
     jobs: Vec<Spanned<RawJob>>,
+    api: Option<Spanned<ApiConfig>>,
     /// Where the notices of jobs that set none go.
     notify: Option<Notify>,
-    api: Option<Spanned<ApiConfig>>,
 }
 
 #[derive(Debug, Deserialize)]
