@@ -133,6 +133,9 @@ pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<Blocking
     if scheduler.timezone.is_none() {
         builder = builder.timezone(tempora::trigger::Zone::system().name());
     }
+    if let Some(notify) = &config.notify {
+        builder = builder.notify(notify.clone());
+    }
     Ok(builder.blocking()?)
 }
 
@@ -279,6 +282,11 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
     );
     check("overlap", stored.overlap() == wanted.overlap());
     check("retry", stored.retry() == wanted.retry());
+    check("notify", stored.notify() == wanted.notify());
+    check(
+        "expect_success_within",
+        stored.expect_success_within() == wanted.expect_success_within(),
+    );
     check(
         "pause_after_failures",
         stored.pause_after_failures() == wanted.pause_after_failures(),

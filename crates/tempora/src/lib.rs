@@ -87,10 +87,12 @@
 //! let trigger = IntervalTrigger::builder().hours(1).minutes(30).start_date(start).timezone("UTC").build()?;
 //! # Ok::<(), tempora::Error>(())
 //! ```
-
 //!
 //! # Cargo features
 //!
+//! * `webhooks` (on by default): the HTTP client (reqwest, with rustls)
+//!   that delivers [`notify`] webhooks. Without it a webhook delivery fails,
+//!   saying so; command notifiers and signatures work either way.
 //! * `metrics`: the module `tempora::metrics`, Prometheus metrics of a
 //!   scheduler's runs, jobs, nodes and store calls, on `prometheus-client`.
 //!
@@ -112,6 +114,7 @@ pub mod history;
 pub mod job;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+pub mod notify;
 pub mod scheduler;
 pub mod store;
 mod sync;

@@ -24,6 +24,14 @@ use crate::sync::{lock, read, write};
 mod command;
 
 pub(crate) use self::command::exit_description;
+pub(crate) use self::command::run as run_command;
+
+/// What the [`COMMAND`] task's output tells the run history.
+pub(crate) fn command_detail(output: &CommandOutput) -> RunDetail {
+    serde_json::to_value(output)
+        .map(|value| command::success_detail(&value))
+        .unwrap_or_default()
+}
 pub use self::command::{
     BASE_ENV, CANCEL_GRACE, COMMAND, CommandArgs, CommandOutput, InheritEnv, PROCESS_WORKER_ENV,
 };
@@ -629,6 +637,19 @@ impl TaskFn {
             .unwrap_or_default()
     }
 
+    /// The built-in [`NOTIFY`](crate::notify::NOTIFY) task, which delivers
+    /// a notice: its result says what the receiver answered.
+    fn notify() -> TaskFn {
+        TaskFn {
+            name: Some(Arc::from(crate::notify::NOTIFY)),
+            call: TaskCall::Async(Arc::new(|context, args| {
+                Box::pin(crate::notify::deliver(context, args))
+            })),
+            success_detail: Some(crate::notify::success_detail),
+            stops_itself: false,
+        }
+    }
+
     /// The built-in [`COMMAND`] task: its error carries the program's exit
     /// status and output, and so does its return value.
     fn command() -> TaskFn {
@@ -912,9 +933,11 @@ impl Tasks {
         );
     }
 
-    /// True when a task is registered under `name`.
+    /// True when a task is registered under `name`, or `name` is the
+    /// built-in [`NOTIFY`](crate::notify::NOTIFY) task (which every
+    /// registry knows without listing it).
     pub fn contains(&self, name: &str) -> bool {
-        read(&self.registered).contains_key(name)
+        name == crate::notify::NOTIFY || read(&self.registered).contains_key(name)
     }
 
     /// The registered names, sorted.
@@ -946,13 +969,16 @@ impl Tasks {
     pub(crate) fn resolve(&self, task: &JobTask) -> Result<TaskFn> {
         match &task.kind {
             JobTaskKind::Closure(function) => Ok(TaskFn::clone(function)),
-            JobTaskKind::Named(name) => read(&self.registered)
-                .get(&**name)
-                .map(|registered| TaskFn {
+            JobTaskKind::Named(name) => match read(&self.registered).get(&**name) {
+                Some(registered) => Ok(TaskFn {
                     name: Some(Arc::clone(name)),
                     ..registered.function.clone()
-                })
-                .ok_or_else(|| Error::task_not_registered(name)),
+                }),
+                // Built in below the registry: every scheduler delivers
+                // notices, whatever its program registered.
+                None if **name == *crate::notify::NOTIFY => Ok(TaskFn::notify()),
+                None => Err(Error::task_not_registered(name)),
+            },
         }
     }
 }

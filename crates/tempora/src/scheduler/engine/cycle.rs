@@ -67,6 +67,7 @@ impl Engine {
         // Retries of runs that failed since the last turn are stored
         // before the stores are processed, so that one due now runs now.
         self.follow_up(now).await;
+        self.send_notices(now).await;
         let stores = self.stores();
         let (mut wake_at, failed, stalled) = self.process_due(&stores, now).await;
         self.note_recoveries(&stores, &failed);
@@ -418,6 +419,9 @@ impl Engine {
             for record in plan.running {
                 self.recorder.track(runtime, store_name, store, record);
             }
+        }
+        if !plan.notices.is_empty() {
+            self.notices.missed(store_name, &plan.job_id, &plan.notices);
         }
         self.announce(&plan.job_id, plan.notices);
         if let Some(staged) = plan.staged {

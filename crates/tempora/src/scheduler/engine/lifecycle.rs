@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use super::Engine;
 use super::follow_up::{FollowUp, FollowUps};
+use super::notices::Notices;
 use super::wakeup::Wakeup;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
@@ -262,8 +263,10 @@ impl Engine {
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
-            job: (job.retry().is_some() || job.pause_after_failures().is_some())
-                .then(|| job.clone()),
+            job: (job.retry().is_some()
+                || job.pause_after_failures().is_some()
+                || self.notices.watches(job))
+            .then(|| job.clone()),
             attempt,
             target,
             env: Arc::clone(&batch.env),
@@ -364,6 +367,7 @@ impl Engine {
                 recorder: Arc::clone(&self.recorder),
                 follow_ups: Arc::clone(&self.follow_ups),
                 wakeup: Arc::clone(&self.wakeup),
+                notices: Arc::clone(&self.notices),
             }),
             target: None,
         }
@@ -382,6 +386,8 @@ struct RunEnv {
     /// wake-up, to do it soon.
     follow_ups: Arc<FollowUps>,
     wakeup: Arc<Wakeup>,
+    /// What finished runs leave to tell (see [`crate::notify`]).
+    notices: Arc<Notices>,
 }
 
 /// Runs handed to their executor together, so that its queue is taken
@@ -670,6 +676,19 @@ impl Submission {
         };
         let (status, error, detail) = self.outcome(report, cancelled);
         let store = Arc::clone(&self.target.store);
+        let retried = job
+            .retry()
+            .is_some_and(|retry| retry.retries(self.attempt, status, detail.exit_status));
+        self.env.notices.run_ended(
+            &store,
+            job,
+            scheduled,
+            self.attempt,
+            status,
+            error.as_deref(),
+            &detail,
+            retried,
+        );
         let follow_up = match status {
             RunStatus::Success => FollowUp::Succeeded {
                 store,
@@ -742,6 +761,14 @@ impl Submission {
             let next = lock(&self.remaining).pop_front();
             if next.is_none() {
                 self.env.running.instance_finished(&self.job_id);
+            }
+            if let Some(job) = &self.job {
+                self.env.notices.missed_in_queue(
+                    &self.target.store,
+                    job,
+                    &report.run_times,
+                    &message,
+                );
             }
             if self.env.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
