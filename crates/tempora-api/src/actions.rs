@@ -196,8 +196,11 @@ pub async fn run_now(store: &dyn JobStore, id: &str, now: Timestamp) -> tempora:
 pub async fn remove(store: &dyn JobStore, id: &str) -> tempora::Result<RemovedView> {
     let job = get(store, id).await?;
     store.remove_job(id).await?;
+    // Its pending runs go too, and its stale checks and marks.
     for pending in store.list_jobs().await? {
-        if pending.run_of().is_some_and(|run| run.job == id) {
+        if pending.run_of().is_some_and(|run| run.job == id)
+            || tempora::notify::is_stale_watch_of(&pending, id)
+        {
             match store.remove_job(pending.id()).await {
                 Ok(()) => {}
                 Err(error) if error.is_not_found() => {}

@@ -46,6 +46,8 @@
 //! - [`views`] are the JSON shapes, shared with the `tempora` command's
 //!   `--json` output; [`ApiError`] the error body.
 //! - [`actions`] change the store the way `tempora jobs` does.
+//! - [`ApiBuilder::metrics`] serves a scheduler's Prometheus metrics at
+//!   `GET /metrics`.
 //! - [`openapi()`] is the OpenAPI document, generated from the handlers.
 //! - [`serve`] serves a router on an address, over TLS when given a
 //!   certificate, until a shutdown future completes.
@@ -56,6 +58,7 @@ pub mod actions;
 mod auth;
 mod error;
 mod health;
+mod metrics;
 mod openapi;
 mod router;
 mod routes;

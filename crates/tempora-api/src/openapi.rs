@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         crate::routes::backfill_job,
         crate::routes::list_runs,
         crate::routes::list_nodes,
+        crate::metrics::scrape,
     ),
     components(schemas(
         crate::error::ErrorBody,

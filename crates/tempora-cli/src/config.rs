@@ -36,6 +36,7 @@ use serde::Deserialize;
 use tempora::calendar::Calendar;
 use tempora::config::{SchedulerConfig, line_column};
 use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap, Retry};
+use tempora::notify::Notify;
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
 use tempora_api::serve::ApiConfig;
@@ -212,6 +213,8 @@ struct RawConfig {
     #[serde(default, rename = "job")]
     jobs: Vec<Spanned<RawJob>>,
     api: Option<Spanned<ApiConfig>>,
+    /// Where the notices of jobs that set none go.
+    notify: Option<Notify>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,6 +248,8 @@ struct RawJob {
     retry: Option<Spanned<Retry>>,
     retry_on: Option<Spanned<Vec<i32>>>,
     pause_after_failures: Option<Spanned<u32>>,
+    notify: Option<Notify>,
+    expect_success_within: Option<Spanned<String>>,
     #[serde(default)]
     paused: bool,
 }
@@ -284,6 +289,12 @@ pub struct JobConfig {
     pub retry: Option<Retry>,
     /// After how many failed fire times in a row the job is paused, if set.
     pub pause_after_failures: Option<u32>,
+    /// Where the job's notices go (`notify`), if set; otherwise the file's
+    /// top-level `[notify]`, if any.
+    pub notify: Option<Notify>,
+    /// How long the job may go without a success before a `stale` notice
+    /// (`expect_success_within`), if set.
+    pub expect_success_within: Option<SignedDuration>,
     /// Added paused.
     pub paused: bool,
 }
@@ -309,6 +320,8 @@ impl JobConfig {
             self.overlap => overlap,
             self.retry.clone() => retry,
             self.pause_after_failures => pause_after_failures,
+            self.notify.clone() => notify,
+            self.expect_success_within => expect_success_within,
         );
         for (name, calendar) in &self.exclude {
             builder = builder.exclude_calendar(name, calendar.clone());
@@ -458,6 +471,9 @@ pub struct DaemonConfig {
     pub calendars: BTreeMap<String, Calendar>,
     /// The jobs, in file order.
     pub jobs: Vec<JobConfig>,
+    /// Where the notices of jobs that set no `notify` of their own go: the
+    /// top-level `[notify]` table (see [`tempora::notify`]).
+    pub notify: Option<Notify>,
     /// The `[api]` table: the HTTP API the daemon serves, when given
     /// (checked: [`ApiConfig::check`] accepts it).
     pub api: Option<ApiConfig>,
@@ -540,6 +556,7 @@ impl DaemonConfig {
         );
         check("job_defaults", mine.job_defaults == theirs.job_defaults);
         check("executors", mine.executors == theirs.executors);
+        check("notify", self.notify == other.notify);
         changed
     }
 
@@ -703,6 +720,7 @@ impl DaemonConfig {
             shutdown_timeout,
             calendars,
             jobs,
+            notify: raw.notify,
             warnings,
         })
     }
@@ -814,6 +832,10 @@ fn check_job(
             exclude.insert(name.clone(), calendar.clone());
         }
     }
+    let expect_success_within = match &job.expect_success_within {
+        Some(within) => Some(duration("expect_success_within", within)?),
+        None => None,
+    };
     let mut retry = job.retry.map(Spanned::into_inner);
     if let Some(statuses) = job.retry_on {
         let span = statuses.span();
@@ -842,6 +864,8 @@ fn check_job(
         overlap: job.overlap,
         retry,
         pause_after_failures: job.pause_after_failures.map(Spanned::into_inner),
+        notify: job.notify,
+        expect_success_within,
         paused: job.paused,
     })
 }
@@ -1603,6 +1627,87 @@ overlap = "buffer_one"
     }
 
     #[test]
+    fn notify_settings_are_read_per_job_and_as_the_default_and_checked() {
+        let config = DaemonConfig::parse(
+            "[notify]\nwebhook = \"https://hooks.example.com/all\"\non = [\"failure\"]\n\n\
+             [[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n\
+             expect_success_within = \"26h\"\n\
+             notify = { on = [\"stale\", \"recovered\"], webhook = \"https://hooks.example.com/a\", \
+             secret = \"k\", command = [\"notify-send\", \"tempora\"], timeout = \"5s\", \
+             retry = { attempts = 3, delay = \"1m\" } }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let default = config.notify.as_ref().unwrap();
+        assert_eq!(default.webhook_url(), Some("https://hooks.example.com/all"));
+        assert_eq!(default.kinds(), [tempora::notify::NoticeKind::Failure]);
+        let job = &config.jobs[0];
+        assert_eq!(
+            job.expect_success_within,
+            Some(SignedDuration::from_hours(26))
+        );
+        let notify = job.notify.as_ref().unwrap();
+        assert_eq!(notify.webhook_url(), Some("https://hooks.example.com/a"));
+        assert!(notify.is_signed());
+        assert_eq!(notify.command_line().unwrap(), ["notify-send", "tempora"]);
+        assert_eq!(notify.delivery_timeout(), SignedDuration::from_secs(5));
+        assert_eq!(notify.delivery_retry().max_attempts(), 3);
+        let built = job
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(
+                &tempora::job::JobDefaults::default(),
+                "2026-01-01T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(built.notify(), Some(notify));
+        assert_eq!(
+            built.expect_success_within(),
+            Some(SignedDuration::from_hours(26))
+        );
+        let job = |line: &str| {
+            format!("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n{line}\n")
+        };
+        for (line, message) in [
+            (
+                "notify = { on = [\"failures\"], webhook = \"https://h.example.com\" }",
+                "notify.on: \"failures\" is not \"failure\", \"missed\", \"stale\" or \"recovered\"",
+            ),
+            (
+                "notify = { webhook = \"ftp://h.example.com\" }",
+                "notify.webhook: \"ftp://h.example.com\" is not an http or https URL",
+            ),
+            (
+                "notify = { on = [\"failure\"] }",
+                "notify: gives neither a webhook nor a command",
+            ),
+            (
+                "notify = { webhook = \"https://h.example.com\", timeout = \"soon\" }",
+                "notify.timeout: \"soon\" is not a duration",
+            ),
+            (
+                "notify = { webhook = \"https://h.example.com\", hook = 1 }",
+                "unknown field `hook`",
+            ),
+            (
+                "expect_success_within = \"a day\"",
+                "job \"a\": expect_success_within: \"a day\" is not a duration",
+            ),
+            (
+                "expect_success_within = \"0s\"",
+                "job \"a\": expect_success_within: \"0s\" must be longer than zero",
+            ),
+        ] {
+            let error = refused(&job(line));
+            assert!(error.contains(message), "{line}: {error}");
+        }
+        let error = refused("[notify]\nwebhook = \"localhost:8080\"\n");
+        assert!(
+            error.contains("notify.webhook: \"localhost:8080\" is not an http or https URL"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_jobs_timeout_is_the_jobs_own_and_must_be_positive() {
         let config = DaemonConfig::parse(
             "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"1h 30m\"\n",
@@ -1687,7 +1792,8 @@ overlap = "buffer_one"
              `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
              `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, \
-             `overlap`, `retry`, `retry_on`, `pause_after_failures`, `paused`"
+             `overlap`, `retry`, `retry_on`, `pause_after_failures`, `notify`, \
+             `expect_success_within`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

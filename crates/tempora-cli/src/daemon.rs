@@ -25,6 +25,7 @@ use tempora::clock::{Clock, SystemClock};
 use tempora::history::RunQuery;
 use tempora::jiff::Timestamp;
 use tempora::job::Job;
+use tempora::metrics::SchedulerMetrics;
 use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SchedulerState, SyncScheduler};
 use tempora::store::{JobStore, NodeRecord};
 use tempora::task::COMMAND;
@@ -80,19 +81,31 @@ pub fn store_url(config: &DaemonConfig, path: &Path) -> Result<StoreUrl> {
 }
 
 /// Sends the log to stderr: human-readable lines, or one JSON object per
-/// line. `RUST_LOG` overrides the level (default `info`).
+/// line. `RUST_LOG` overrides the level (default `info`). The span each
+/// run executes in ([`tempora::executor::RUN_SPAN`]) is left out of the
+/// lines: they name the job already.
 pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    // A second initialisation (in tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines.json().boxed(),
     };
+    let not_run_spans = tracing_subscriber::filter::filter_fn(|metadata| {
+        !(metadata.is_span() && metadata.name() == tempora::executor::RUN_SPAN)
+    });
+    // A second initialisation (in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(lines.with_filter(not_run_spans))
+        .try_init();
 }
 
 /// The node id a daemon uses when the file sets none: `tempora@` and the
@@ -120,7 +133,43 @@ pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<Blocking
     if scheduler.timezone.is_none() {
         builder = builder.timezone(tempora::trigger::Zone::system().name());
     }
+    if let Some(notify) = &config.notify {
+        builder = builder.notify(notify.clone());
+    }
     Ok(builder.blocking()?)
+}
+
+/// Builds the scheduler the configuration describes, as [`build`] does,
+/// with its metrics: its store metered (each call timed, each failure
+/// counted) and its runs counted, for the API's `GET /metrics`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tempora::store::MemoryStore;
+/// use tempora_cli::config::DaemonConfig;
+/// use tempora_cli::daemon::build_metered;
+///
+/// let config = DaemonConfig::parse("[scheduler]\ntimezone = \"UTC\"\n", "tempora.toml")?;
+/// let (scheduler, metrics) = build_metered(&config, Arc::new(MemoryStore::new()))?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let text = runtime.block_on(metrics.encode())?;
+/// assert!(text.contains("tempora_runs_in_progress 0\n"));
+/// # drop(scheduler);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn build_metered(
+    config: &DaemonConfig,
+    store: Arc<dyn JobStore>,
+) -> Result<(BlockingScheduler, SchedulerMetrics)> {
+    let metrics = SchedulerMetrics::new();
+    let store: Arc<dyn JobStore> = Arc::new(metrics.meter_store(tempora::job::DEFAULT, store));
+    let scheduler = build(config, store)?;
+    metrics.attach(&scheduler.to_async());
+    Ok((scheduler, metrics))
 }
 
 /// What a sync of the configuration file changed in the store, for the
@@ -233,6 +282,11 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
     );
     check("overlap", stored.overlap() == wanted.overlap());
     check("retry", stored.retry() == wanted.retry());
+    check("notify", stored.notify() == wanted.notify());
+    check(
+        "expect_success_within",
+        stored.expect_success_within() == wanted.expect_success_within(),
+    );
     check(
         "pause_after_failures",
         stored.pause_after_failures() == wanted.pause_after_failures(),
@@ -659,7 +713,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     }
-    let scheduler = build(&config, Arc::clone(&store))?;
+    let (scheduler, metrics) = build_metered(&config, Arc::clone(&store))?;
     let mut attempt = 1;
     loop {
         match sync(&scheduler, &config) {
@@ -690,7 +744,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         return Ok(());
     }
     if let Some(api) = &config.api {
-        serve_api(api, &config, store, &scheduler, &runtime, &signals)?;
+        serve_api(api, &config, store, &scheduler, metrics, &runtime, &signals)?;
     }
     #[cfg(unix)]
     reload_on_hangup(
@@ -716,6 +770,8 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
 /// flight finish. `POST /v1/jobs` reads a `[[job]]` table as the file
 /// does, with the file's zone, calendars and job defaults, and adds the
 /// job with origin `api` (kept by the sync, like `tempora jobs add`).
+/// `GET /metrics` serves the scheduler's `metrics`, behind the table's
+/// metrics token when it sets one.
 ///
 /// # Errors
 ///
@@ -726,6 +782,7 @@ fn serve_api(
     config: &DaemonConfig,
     store: Arc<dyn JobStore>,
     scheduler: &SyncScheduler,
+    metrics: SchedulerMetrics,
     runtime: &tokio::runtime::Runtime,
     signals: &Signals,
 ) -> Result<()> {
@@ -752,7 +809,8 @@ fn serve_api(
         .zone(zone)
         .lease(config.lease())
         .tokens(tokens)
-        .job_parser(Arc::new(parser));
+        .job_parser(Arc::new(parser))
+        .metrics(metrics);
     // The dashboard's pages under /ui, beside the API's /v1.
     let router = tempora_dashboard::mount(api).build();
     let mut stop = signals.stop.clone();

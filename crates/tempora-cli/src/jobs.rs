@@ -29,6 +29,7 @@ use tempora::Error;
 use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
 use tempora::job::{Job, MisfireGraceTime, Overlap, Retry};
+use tempora::notify::{NoticeKind, Notify};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
@@ -348,6 +349,29 @@ pub struct AddArgs {
     /// Pause the job after N failed fire times in a row.
     #[arg(long = "pause-after-failures", value_name = "N")]
     pub pause_after_failures: Option<u32>,
+    /// POST the job's notices (failure, missed, stale, recovered) as JSON
+    /// to this http(s) URL.
+    #[arg(long = "notify-webhook", value_name = "URL")]
+    pub notify_webhook: Option<String>,
+    /// Sign the webhook's notices with this secret (HMAC-SHA256).
+    #[arg(
+        long = "notify-secret",
+        value_name = "SECRET",
+        requires = "notify_webhook"
+    )]
+    pub notify_secret: Option<String>,
+    /// Run this program for each notice, with the notice as JSON on its
+    /// standard input; repeat for its arguments.
+    #[arg(long = "notify-command", value_name = "ARG")]
+    pub notify_command: Vec<String>,
+    /// Send only these kinds of notice: failure, missed, stale, recovered
+    /// (comma-separated or repeated; default: all).
+    #[arg(long = "notify-on", value_name = "KIND", value_delimiter = ',')]
+    pub notify_on: Vec<String>,
+    /// Send one `stale` notice when the job has not succeeded for this
+    /// long (e.g. "26h"), and `recovered` at its next success.
+    #[arg(long = "expect-success-within", value_name = "DURATION")]
+    pub expect_success_within: Option<String>,
     /// Add it paused.
     #[arg(long)]
     pub paused: bool,
@@ -479,6 +503,12 @@ impl AddArgs {
                 Some(retry)
             }
         };
+        let notify = self.notify()?;
+        let expect_success_within = self
+            .expect_success_within
+            .as_deref()
+            .map(|text| tempora::notify::parse_positive_duration("expect_success_within", text))
+            .transpose()?;
         Ok(JobConfig {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -493,8 +523,44 @@ impl AddArgs {
             overlap,
             retry,
             pause_after_failures: self.pause_after_failures,
+            notify,
+            expect_success_within,
             paused: self.paused,
         })
+    }
+
+    /// The notify settings the `--notify-*` flags give, if any.
+    fn notify(&self) -> Result<Option<Notify>> {
+        if self.notify_webhook.is_none() && self.notify_command.is_empty() {
+            if let Some(kind) = self.notify_on.first() {
+                return Err(Error::invalid(
+                    "notify",
+                    format!("--notify-on {kind} needs --notify-webhook or --notify-command"),
+                )
+                .into());
+            }
+            return Ok(None);
+        }
+        let mut notify = Notify::new();
+        if let Some(url) = &self.notify_webhook {
+            notify = notify.webhook(url);
+        }
+        if let Some(secret) = &self.notify_secret {
+            notify = notify.secret(secret);
+        }
+        if !self.notify_command.is_empty() {
+            notify = notify.command(self.notify_command.iter().cloned());
+        }
+        if !self.notify_on.is_empty() {
+            let kinds = self
+                .notify_on
+                .iter()
+                .map(|kind| kind.trim().parse::<NoticeKind>())
+                .collect::<tempora::Result<Vec<_>>>()?;
+            notify = notify.on(kinds);
+        }
+        notify.validate()?;
+        Ok(Some(notify))
     }
 }
 
@@ -563,6 +629,17 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .unwrap_or_default();
             let job = config.to_builder(ORIGIN_CLI).build_at(&defaults, now)?;
             opened.block_on(opened.store.add_job(job.clone(), add.replace))?;
+            // Its stale check, as a scheduler adding it would arm.
+            let default_notify = opened
+                .config
+                .as_ref()
+                .and_then(|config| config.notify.as_ref());
+            for check in tempora::notify::stale_checks(&job, default_notify, "cli", now) {
+                match opened.block_on(opened.store.add_job(check, false)) {
+                    Err(error) if !error.is_conflict() => return Err(error.into()),
+                    _ => {}
+                }
+            }
             outcome(&opened, &job, "added", now, json)
         }
         JobsCommand::Pause { id, until } => {
@@ -940,6 +1017,27 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
     }
     if let Some(failures) = job.pause_after_failures() {
         lines.push(("pause after", format!("{failures} failed run(s) in a row")));
+    }
+    if let Some(notify) = job.notify() {
+        let kinds: Vec<&str> = notify.kinds().iter().map(|kind| kind.as_str()).collect();
+        let mut to = Vec::new();
+        if let Some(url) = notify.webhook_url() {
+            to.push(if notify.is_signed() {
+                format!("{url} (signed)")
+            } else {
+                url.to_owned()
+            });
+        }
+        if let Some(command) = notify.command_line() {
+            to.push(command.join(" "));
+        }
+        lines.push((
+            "notify",
+            format!("{} to {}", kinds.join(", "), to.join(" and ")),
+        ));
+    }
+    if let Some(within) = job.expect_success_within() {
+        lines.push(("expect success", format!("within {within:#}")));
     }
     if let Some(reason) = job.paused_reason() {
         lines.push(("paused", reason.to_owned()));

@@ -32,6 +32,7 @@ macro_rules! set_given {
 pub mod api;
 pub mod config;
 pub mod daemon;
+pub mod health;
 pub mod history;
 pub mod jobs;
 pub mod next;
@@ -156,6 +157,14 @@ pub enum Command {
     /// lease (the file's `lease`, 10 s unless set) was killed or cut off,
     /// and the others have taken over its jobs and runs.
     Nodes(nodes::NodesArgs),
+    /// Whether the store's jobs run, for a monitor or a probe: exit status
+    /// 0 when healthy, 1 when a job is failing (its latest run failed or
+    /// timed out) or stale (overdue by more than --grace: no scheduler
+    /// runs it), 2 when the store cannot be reached within --timeout.
+    ///
+    /// The first line is OK, UNHEALTHY or UNREACHABLE with a summary; the
+    /// failing and stale jobs follow, one a line. --json prints one object.
+    Health(health::HealthArgs),
     /// The daemon's HTTP API: `tempora api token` prints a new token and
     /// the `[[api.token]]` lines that accept it.
     Api(api::ApiArgs),
@@ -196,8 +205,32 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+/// What a command prints on stdout, and the status it exits with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// What to print.
+    pub stdout: String,
+    /// The exit status: 0, or another a command gives a meaning
+    /// (`tempora health`).
+    pub status: u8,
+}
+
+/// Runs `cli` as [`run`] does, with the exit status of commands that tell
+/// something by it (`tempora health`); the others exit 0.
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn execute(cli: &Cli, now: Timestamp) -> Result<Outcome> {
+    match &cli.command {
+        Command::Health(args) => health::run(args, now),
+        _ => run(cli, now).map(|stdout| Outcome { stdout, status: 0 }),
+    }
+}
+
 /// Runs `cli` with `now` as the current time (used when `--now` is not
-/// given); returns what to print on stdout.
+/// given); returns what to print on stdout (see [`execute`] for the exit
+/// status too).
 ///
 /// # Errors
 ///
@@ -209,6 +242,7 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
         Command::History(args) => history::run(args),
         Command::Nodes(args) => nodes::run(args, now),
         Command::Check(check) => run_check(check),
+        Command::Health(args) => health::run(args, now).map(|outcome| outcome.stdout),
         Command::Api(args) => api::run(args),
         Command::Run(args) => {
             daemon::run(args.config.clone(), args.log_format)?;
