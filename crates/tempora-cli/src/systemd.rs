@@ -57,13 +57,16 @@ pub fn stopping() {
 
 /// How often to send `WATCHDOG=1`: half of `WATCHDOG_USEC`, when systemd
 /// asked for a watchdog for this process.
+/// As libsystemd's `sd_watchdog_enabled` reads them: `WATCHDOG_PID`, when
+/// set, must be this process (a child that inherited them pings nothing).
 pub fn watchdog_interval() -> Option<Duration> {
-    let mut usec = 0;
-    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
-        Some(Duration::from_micros(usec / 2))
-    } else {
-        None
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.parse::<u32>().ok() != Some(std::process::id())
+    {
+        return None;
     }
+    (usec > 0).then(|| Duration::from_micros(usec / 2))
 }
 
 /// Sends `WATCHDOG=1` every [`watchdog_interval`] from a thread of its
