@@ -126,3 +126,41 @@ pub fn effective_uid() -> u32 {
 pub fn effective_uid() -> u32 {
     u32::MAX
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::DaemonConfig;
+
+    fn job(keys: &str) -> Result<DaemonConfig, String> {
+        let text = format!("[[job]]\nid = \"backup\"\nshell = \"true\"\ncron = \"@daily\"\n{keys}");
+        DaemonConfig::parse(&text, "t.toml").map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn the_keys_reach_the_command() {
+        let config = job(
+            "user = \"backup\"\ngroup = \"disk\"\numask = \"027\"\nenv_file = \"/etc/tempora/backup.env\"\n",
+        )
+        .unwrap();
+        let command = &config.jobs[0].command;
+        assert_eq!(command.user.as_deref(), Some("backup"));
+        assert_eq!(command.group.as_deref(), Some("disk"));
+        assert_eq!(command.umask, Some(0o27));
+        assert_eq!(
+            command.env_file.as_deref(),
+            Some(std::path::Path::new("/etc/tempora/backup.env"))
+        );
+    }
+
+    #[test]
+    fn mistakes_are_located_and_named() {
+        assert_eq!(
+            job("umask = \"999\"\n").unwrap_err(),
+            "t.toml:5:9: job \"backup\": umask: \"999\" is not an octal mode from 000 to 777, e.g. \"027\""
+        );
+        assert_eq!(
+            job("user = \"\"\n").unwrap_err(),
+            "t.toml:5:8: job \"backup\": user: is empty; give a name or a numeric id"
+        );
+    }
+}

@@ -44,6 +44,23 @@ pub(crate) fn resolve(
     if user.is_none() && group.is_none() {
         return Ok(None);
     }
+    #[cfg(unix)]
+    {
+        resolve_unix(user, group, euid)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = euid;
+        Err("user, group: are supported on unix only".to_owned())
+    }
+}
+
+#[cfg(unix)]
+fn resolve_unix(
+    user: Option<&str>,
+    group: Option<&str>,
+    euid: u32,
+) -> Result<Option<Identity>, String> {
     let account = match user {
         Some(name) => Some(lookup_user(name)?),
         None => None,
@@ -100,6 +117,7 @@ pub(crate) fn resolve(
     }))
 }
 
+#[cfg(unix)]
 fn lookup_user(name: &str) -> Result<nix::unistd::User, String> {
     let found = match name.parse::<u32>() {
         Ok(uid) => nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)),
@@ -112,6 +130,7 @@ fn lookup_user(name: &str) -> Result<nix::unistd::User, String> {
     }
 }
 
+#[cfg(unix)]
 fn lookup_group(name: &str) -> Result<u32, String> {
     if let Ok(gid) = name.parse::<u32>() {
         return Ok(gid);
@@ -123,6 +142,7 @@ fn lookup_group(name: &str) -> Result<u32, String> {
     }
 }
 
+#[cfg(unix)]
 fn supplementary_groups(user: &str, gid: u32) -> Result<Vec<u32>, String> {
     let name =
         std::ffi::CString::new(user).map_err(|_| format!("user: {user:?} holds a NUL byte"))?;
