@@ -36,13 +36,13 @@ pub(crate) fn apply(
     env_file: &Option<PathBuf>,
 ) -> Result<CommandArgs, (Range<usize>, String)> {
     for (field, value) in [("user", user), ("group", group)] {
-        if let Some(value) = value {
-            if value.get_ref().is_empty() {
-                return Err((
-                    value.span(),
-                    format!("{field}: is empty; give a name or a numeric id"),
-                ));
-            }
+        if let Some(value) = value
+            && value.get_ref().is_empty()
+        {
+            return Err((
+                value.span(),
+                format!("{field}: is empty; give a name or a numeric id"),
+            ));
         }
     }
     if let Some(user) = user {
