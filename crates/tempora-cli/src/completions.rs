@@ -11,7 +11,7 @@
 //! assert!(bash.contains("complete -F _tempora"));
 //! let page = run(&Cli::try_parse_from(["tempora", "man", "import", "crontab"])?, now)?;
 //! assert!(page.starts_with(".ie \\n(.g .ds Aq \\(aq"));
-//! assert!(page.contains("tempora\\-import\\-crontab"));
+//! assert!(page.contains(".TH tempora-import-crontab 1"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -88,7 +88,9 @@ fn pages(command: &clap::Command, prefix: &str, out: &mut Vec<(String, clap::Com
 
 fn render(command: clap::Command) -> crate::Result<String> {
     let mut page = Vec::new();
+    let title = command.get_name().to_owned();
     clap_mangen::Man::new(command)
+        .title(title)
         .render(&mut page)
         .map_err(|error| Error::invalid("man", error.to_string()))?;
     Ok(String::from_utf8_lossy(&page).into_owned())
