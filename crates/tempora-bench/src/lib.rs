@@ -11,6 +11,8 @@
 //! tempora-bench W5
 //! tempora-bench W6
 //! tempora-bench W7-cluster NODES [N] [--store URL]   # 10000
+//! tempora-bench API [N]                # 10000: the HTTP API on the memory store
+//! tempora-bench API-sqlite [N]         # 10000: the same on SQLite
 //! tempora-bench repeat R <workload args…>
 //! ```
 //!
@@ -34,6 +36,7 @@
 //! # Ok::<(), tempora_bench::Error>(())
 //! ```
 
+pub mod api;
 pub mod engine;
 pub mod output;
 pub mod persistent;
@@ -58,6 +61,8 @@ usage: tempora-bench W1 A|B|C [N]        (N defaults to 1000000)
        tempora-bench W5
        tempora-bench W6
        tempora-bench W7-cluster NODES [N] [--store URL]  (N defaults to 10000)
+       tempora-bench API [N]             (N defaults to 10000; memory store)
+       tempora-bench API-sqlite [N]      (N defaults to 10000; SQLite store)
        tempora-bench repeat R <workload args...>";
 
 /// What went wrong: a command line that does not parse, or a run that failed.
@@ -167,6 +172,13 @@ pub enum Command {
         /// The store.
         target: persistent::Target,
     },
+    /// `API [N]` and `API-sqlite [N]`.
+    Api {
+        /// How many jobs the store holds.
+        n: u64,
+        /// On SQLite rather than the memory store.
+        sqlite: bool,
+    },
     /// `W5`.
     W5,
     /// `W6`.
@@ -248,6 +260,14 @@ impl Command {
                 nodes: parse_n(nodes)?,
                 n: optional_n(rest, 10_000)?,
                 target: w4("W7-cluster")?,
+            },
+            ["API", rest @ ..] if rest.len() <= 1 => Command::Api {
+                n: optional_n(rest, 10_000)?,
+                sqlite: false,
+            },
+            ["API-sqlite", rest @ ..] if rest.len() <= 1 => Command::Api {
+                n: optional_n(rest, 10_000)?,
+                sqlite: true,
             },
             ["W5"] => Command::W5,
             ["W6"] => Command::W6,
@@ -343,6 +363,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
         Command::W2 { n } => engine::w2(n, &mut emit),
         Command::W3 => engine::w3(&mut emit),
         Command::W5 => engine::w5(&mut emit),
+        Command::Api { n, sqlite } => api::measure(n, sqlite, &mut emit),
         Command::W6 => engine::w6(&mut emit),
         Command::W4Add { n, target } => persistent::w4_add(n, &target, &mut emit),
         Command::W4Restart { n, target } => persistent::w4_restart(n, &target, &mut emit),

@@ -36,8 +36,10 @@ use serde::Deserialize;
 use tempora::calendar::Calendar;
 use tempora::config::{SchedulerConfig, line_column};
 use tempora::job::{JobBuilder, MisfireGraceTime, OnInterrupted, Overlap, Retry};
+use tempora::notify::Notify;
 use tempora::task::{COMMAND, CommandArgs, InheritEnv};
 use tempora::trigger::{CronTrigger, DateTrigger, DstFold, DstGap, Trigger, Zone};
+use tempora_api::serve::ApiConfig;
 use toml::Spanned;
 
 use crate::trigger_options::{CalendarFields, IntervalFlags, TriggerOptions};
@@ -210,6 +212,9 @@ struct RawConfig {
     calendars: BTreeMap<String, Spanned<toml::Value>>,
     #[serde(default, rename = "job")]
     jobs: Vec<Spanned<RawJob>>,
+    api: Option<Spanned<ApiConfig>>,
+    /// Where the notices of jobs that set none go.
+    notify: Option<Notify>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -247,6 +252,8 @@ struct RawJob {
     retry: Option<Spanned<Retry>>,
     retry_on: Option<Spanned<Vec<i32>>>,
     pause_after_failures: Option<Spanned<u32>>,
+    notify: Option<Notify>,
+    expect_success_within: Option<Spanned<String>>,
     #[serde(default)]
     paused: bool,
 }
@@ -286,6 +293,12 @@ pub struct JobConfig {
     pub retry: Option<Retry>,
     /// After how many failed fire times in a row the job is paused, if set.
     pub pause_after_failures: Option<u32>,
+    /// Where the job's notices go (`notify`), if set; otherwise the file's
+    /// top-level `[notify]`, if any.
+    pub notify: Option<Notify>,
+    /// How long the job may go without a success before a `stale` notice
+    /// (`expect_success_within`), if set.
+    pub expect_success_within: Option<SignedDuration>,
     /// Added paused.
     pub paused: bool,
 }
@@ -311,6 +324,8 @@ impl JobConfig {
             self.overlap => overlap,
             self.retry.clone() => retry,
             self.pause_after_failures => pause_after_failures,
+            self.notify.clone() => notify,
+            self.expect_success_within => expect_success_within,
         );
         for (name, calendar) in &self.exclude {
             builder = builder.exclude_calendar(name, calendar.clone());
@@ -322,10 +337,8 @@ impl JobConfig {
     }
 }
 
-/// The label that says who manages a job: [`ORIGIN_CONFIG`] for the jobs
-/// of the configuration file (synced: removed when they leave it),
-/// [`ORIGIN_CLI`] for those added with `tempora jobs add` (kept).
-pub const ORIGIN: &str = "origin";
+pub use tempora_api::views::{ORIGIN, PAUSED_UNTIL, paused_until};
+
 /// [`ORIGIN`] of a job from the configuration file.
 pub const ORIGIN_CONFIG: &str = "config";
 /// [`ORIGIN`] of a job added with `tempora jobs add`.
@@ -336,17 +349,6 @@ pub const ORIGIN_CLI: &str = "cli";
 /// now says; when it did not, a pause or resume made at run time
 /// (`tempora jobs pause`) is kept.
 pub const PAUSED_IN_CONFIG: &str = "paused_in_config";
-
-/// The label `jobs pause --until` sets: the instant (RFC 3339) before which
-/// the job's fire times are skipped.
-pub const PAUSED_UNTIL: &str = "paused_until";
-
-/// The `paused_until` label of `job`, while it is still ahead of `now`.
-pub fn paused_until(job: &tempora::job::Job, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
-    job.label(PAUSED_UNTIL)
-        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
-        .filter(|until| *until > now)
-}
 
 /// Reads one job from the body of a `[[job]]` table, as `tempora jobs add`
 /// builds it from its options; triggers default to `default_zone` (the
@@ -381,6 +383,72 @@ pub fn job_from_toml(text: &str, default_zone: Option<&str>) -> Result<JobConfig
     .map_err(|(_, message)| message)
 }
 
+/// Reads one job from the JSON form of a `[[job]]` table (the body of the
+/// API's `POST /v1/jobs`), as the configuration file reads it: triggers
+/// default to `default_zone`, `exclude` names calendars of `calendars`.
+/// A `null` value is a key not given.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tempora_cli::config::job_from_json;
+///
+/// let table = serde_json::json!({ "id": "a", "shell": "true", "cron": "*/5 * * * *" });
+/// let job = job_from_json(table.as_object().unwrap(), Some("UTC"), &BTreeMap::new())?;
+/// assert_eq!(job.id, "a");
+/// let table = serde_json::json!({ "id": "a", "shell": "true", "cron": { "hour": 24 } });
+/// let error = job_from_json(table.as_object().unwrap(), None, &BTreeMap::new()).unwrap_err();
+/// assert_eq!(error.field(), Some("hour"));
+/// assert_eq!(error.to_string(), "hour: 24 is out of range 0-23");
+/// # Ok::<(), tempora::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// The first mistake, as for a `[[job]]` of a file, as an error naming the
+/// key.
+pub fn job_from_json(
+    table: &serde_json::Map<String, serde_json::Value>,
+    default_zone: Option<&str>,
+    calendars: &BTreeMap<String, Calendar>,
+) -> Result<JobConfig, tempora::Error> {
+    let table: serde_json::Map<String, serde_json::Value> = table
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let refused = |message: String| {
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some((key, _)) = rest.split_once('`')
+        {
+            return tempora::Error::invalid(key, message.clone());
+        }
+        if let Some(rest) = message.strip_prefix("missing field `")
+            && let Some((key, _)) = rest.split_once('`')
+        {
+            return tempora::Error::invalid(key, "missing");
+        }
+        match message.split_once(": ") {
+            Some((field, reason)) if !field.contains(' ') => tempora::Error::invalid(field, reason),
+            _ => tempora::Error::invalid("job", message),
+        }
+    };
+    let value = toml::Value::try_from(serde_json::Value::Object(table))
+        .map_err(|error| refused(error.to_string()))?;
+    let text = toml::to_string(&value).map_err(|error| refused(error.to_string()))?;
+    let job: RawJob =
+        toml::from_str(&text).map_err(|error| refused(error.message().trim_end().to_owned()))?;
+    let mut warnings = Vec::new();
+    check_job(
+        &text,
+        job,
+        0..text.len(),
+        default_zone,
+        calendars,
+        &mut warnings,
+    )
+    .map_err(|(_, message)| refused(message))
+}
+
 /// A whole configuration file, checked.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
@@ -407,6 +475,12 @@ pub struct DaemonConfig {
     pub calendars: BTreeMap<String, Calendar>,
     /// The jobs, in file order.
     pub jobs: Vec<JobConfig>,
+    /// Where the notices of jobs that set no `notify` of their own go: the
+    /// top-level `[notify]` table (see [`tempora::notify`]).
+    pub notify: Option<Notify>,
+    /// The `[api]` table: the HTTP API the daemon serves, when given
+    /// (checked: [`ApiConfig::check`] accepts it).
+    pub api: Option<ApiConfig>,
     /// What the file says that is allowed but likely not meant, one line
     /// each (`job "x": cron.day_of_week = 1 means Tuesday …`): `tempora
     /// check` prints them, the daemon logs them.
@@ -486,6 +560,7 @@ impl DaemonConfig {
         );
         check("job_defaults", mine.job_defaults == theirs.job_defaults);
         check("executors", mine.executors == theirs.executors);
+        check("notify", self.notify == other.notify);
         changed
     }
 
@@ -622,7 +697,26 @@ impl DaemonConfig {
             );
             jobs.push(checked);
         }
+        let api = match raw.api {
+            None => None,
+            Some(api) => {
+                let span = api.span();
+                let api = api.into_inner();
+                api.check().map_err(|error| {
+                    // `api.token.sha256` is written as `sha256` in its table.
+                    let key = error
+                        .field()
+                        .and_then(|field| field.rsplit('.').next())
+                        .unwrap_or_default();
+                    let rest = span.start..text.len();
+                    let place = key_span(text, &rest, key).unwrap_or(span);
+                    at(place, error.to_string())
+                })?;
+                Some(api)
+            }
+        };
         Ok(DaemonConfig {
+            api,
             scheduler: library,
             store: scheduler.store.map(Spanned::into_inner),
             store_prefix: scheduler.store_prefix,
@@ -630,6 +724,7 @@ impl DaemonConfig {
             shutdown_timeout,
             calendars,
             jobs,
+            notify: raw.notify,
             warnings,
         })
     }
@@ -742,6 +837,10 @@ fn check_job(
             exclude.insert(name.clone(), calendar.clone());
         }
     }
+    let expect_success_within = match &job.expect_success_within {
+        Some(within) => Some(duration("expect_success_within", within)?),
+        None => None,
+    };
     let mut retry = job.retry.map(Spanned::into_inner);
     if let Some(statuses) = job.retry_on {
         let span = statuses.span();
@@ -770,6 +869,8 @@ fn check_job(
         overlap: job.overlap,
         retry,
         pause_after_failures: job.pause_after_failures.map(Spanned::into_inner),
+        notify: job.notify,
+        expect_success_within,
         paused: job.paused,
     })
 }
@@ -1531,6 +1632,87 @@ overlap = "buffer_one"
     }
 
     #[test]
+    fn notify_settings_are_read_per_job_and_as_the_default_and_checked() {
+        let config = DaemonConfig::parse(
+            "[notify]\nwebhook = \"https://hooks.example.com/all\"\non = [\"failure\"]\n\n\
+             [[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n\
+             expect_success_within = \"26h\"\n\
+             notify = { on = [\"stale\", \"recovered\"], webhook = \"https://hooks.example.com/a\", \
+             secret = \"k\", command = [\"notify-send\", \"tempora\"], timeout = \"5s\", \
+             retry = { attempts = 3, delay = \"1m\" } }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let default = config.notify.as_ref().unwrap();
+        assert_eq!(default.webhook_url(), Some("https://hooks.example.com/all"));
+        assert_eq!(default.kinds(), [tempora::notify::NoticeKind::Failure]);
+        let job = &config.jobs[0];
+        assert_eq!(
+            job.expect_success_within,
+            Some(SignedDuration::from_hours(26))
+        );
+        let notify = job.notify.as_ref().unwrap();
+        assert_eq!(notify.webhook_url(), Some("https://hooks.example.com/a"));
+        assert!(notify.is_signed());
+        assert_eq!(notify.command_line().unwrap(), ["notify-send", "tempora"]);
+        assert_eq!(notify.delivery_timeout(), SignedDuration::from_secs(5));
+        assert_eq!(notify.delivery_retry().max_attempts(), 3);
+        let built = job
+            .to_builder(ORIGIN_CONFIG)
+            .build_at(
+                &tempora::job::JobDefaults::default(),
+                "2026-01-01T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap();
+        assert_eq!(built.notify(), Some(notify));
+        assert_eq!(
+            built.expect_success_within(),
+            Some(SignedDuration::from_hours(26))
+        );
+        let job = |line: &str| {
+            format!("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\n{line}\n")
+        };
+        for (line, message) in [
+            (
+                "notify = { on = [\"failures\"], webhook = \"https://h.example.com\" }",
+                "notify.on: \"failures\" is not \"failure\", \"missed\", \"stale\" or \"recovered\"",
+            ),
+            (
+                "notify = { webhook = \"ftp://h.example.com\" }",
+                "notify.webhook: \"ftp://h.example.com\" is not an http or https URL",
+            ),
+            (
+                "notify = { on = [\"failure\"] }",
+                "notify: gives neither a webhook nor a command",
+            ),
+            (
+                "notify = { webhook = \"https://h.example.com\", timeout = \"soon\" }",
+                "notify.timeout: \"soon\" is not a duration",
+            ),
+            (
+                "notify = { webhook = \"https://h.example.com\", hook = 1 }",
+                "unknown field `hook`",
+            ),
+            (
+                "expect_success_within = \"a day\"",
+                "job \"a\": expect_success_within: \"a day\" is not a duration",
+            ),
+            (
+                "expect_success_within = \"0s\"",
+                "job \"a\": expect_success_within: \"0s\" must be longer than zero",
+            ),
+        ] {
+            let error = refused(&job(line));
+            assert!(error.contains(message), "{line}: {error}");
+        }
+        let error = refused("[notify]\nwebhook = \"localhost:8080\"\n");
+        assert!(
+            error.contains("notify.webhook: \"localhost:8080\" is not an http or https URL"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_jobs_timeout_is_the_jobs_own_and_must_be_positive() {
         let config = DaemonConfig::parse(
             "[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = \"@daily\"\ntimeout = \"1h 30m\"\n",
@@ -1557,6 +1739,53 @@ overlap = "buffer_one"
     }
 
     #[test]
+    fn the_api_table_is_read_and_its_mistakes_named() {
+        let hash = tempora_api::TokenHash::of("t").to_string();
+        let config = DaemonConfig::parse(
+            &format!(
+                "[api]\nlisten = \"127.0.0.1:8080\"\n[[api.token]]\nname = \"ci\"\nrole = \"operate\"\nsha256 = \"{hash}\"\n"
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        let api = config.api.unwrap();
+        assert_eq!(api.listen, "127.0.0.1:8080");
+        assert_eq!(api.token[0].role, "operate");
+        assert!(DaemonConfig::parse("", "t.toml").unwrap().api.is_none());
+        assert_eq!(
+            refused("[api]\nlisten = \"127.0.0.1:8080\"\nlisen = 1\n"),
+            "t.toml:3:1: unknown field `lisen`, expected one of `listen`, `tls_cert`, `tls_key`, \
+             `metrics_token_sha256`, `token`"
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"0.0.0.0:8080\"\n"),
+            "t.toml:2:1: api.listen: 0.0.0.0:8080 is not a loopback address and no [[api.token]] \
+             is configured; add one (tempora api token) or listen on 127.0.0.1"
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"localhost\"\n"),
+            "t.toml:2:1: api.listen: \"localhost\" is not an address like \"127.0.0.1:8080\""
+        );
+        assert_eq!(
+            refused(
+                "[api]\nlisten = \"127.0.0.1:1\"\n[[api.token]]\nname = \"a\"\nrole = \"root\"\nsha256 = \"00\"\n"
+            ),
+            "t.toml:5:1: api.token.role: \"root\" is not a role; expected read, operate or admin"
+        );
+        assert!(
+            refused(
+                "[api]\nlisten = \"127.0.0.1:1\"\n[[api.token]]\nname = \"a\"\nrole = \"read\"\nsha256 = \"00\"\n"
+            )
+            .starts_with("t.toml:6:1: api.token.sha256: \"00\" is not a SHA-256 in hex")
+        );
+        assert_eq!(
+            refused("[api]\nlisten = \"127.0.0.1:1\"\ntls_cert = \"c.pem\"\n"),
+            "t.toml:1:1: api.tls_key: missing; tls_cert needs the key of its certificate"
+        );
+        assert!(refused("[apii]\n").starts_with("t.toml:1:2: unknown field `apii`, expected one of `scheduler`, `calendar`, `job`, `api`"));
+    }
+
+    #[test]
     fn mistakes_are_located_and_named() {
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\ncron = { hour = 24 }\n"),
@@ -1568,7 +1797,8 @@ overlap = "buffer_one"
              `shell`, `env`, `inherit_env`, `working_dir`, `user`, `group`, `umask`, `env_file`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
              `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, \
-             `overlap`, `retry`, `retry_on`, `pause_after_failures`, `paused`"
+             `overlap`, `retry`, `retry_on`, `pause_after_failures`, `notify`, \
+             `expect_success_within`, `paused`"
         );
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncommand = [\"x\"]\n"),

@@ -25,6 +25,7 @@ use tempora::clock::{Clock, SystemClock};
 use tempora::history::RunQuery;
 use tempora::jiff::Timestamp;
 use tempora::job::Job;
+use tempora::metrics::SchedulerMetrics;
 use tempora::scheduler::{BlockingScheduler, SchedulerBuilder, SchedulerState, SyncScheduler};
 use tempora::store::{JobStore, NodeRecord};
 use tempora::task::COMMAND;
@@ -80,19 +81,31 @@ pub fn store_url(config: &DaemonConfig, path: &Path) -> Result<StoreUrl> {
 }
 
 /// Sends the log to stderr: human-readable lines, or one JSON object per
-/// line. `RUST_LOG` overrides the level (default `info`).
+/// line. `RUST_LOG` overrides the level (default `info`). The span each
+/// run executes in ([`tempora::executor::RUN_SPAN`]) is left out of the
+/// lines: they name the job already.
 pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    // A second initialisation (in tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let lines = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines.json().boxed(),
     };
+    let not_run_spans = tracing_subscriber::filter::filter_fn(|metadata| {
+        !(metadata.is_span() && metadata.name() == tempora::executor::RUN_SPAN)
+    });
+    // A second initialisation (in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(lines.with_filter(not_run_spans))
+        .try_init();
 }
 
 /// The node id a daemon uses when the file sets none: `tempora@` and the
@@ -120,7 +133,43 @@ pub fn build(config: &DaemonConfig, store: Arc<dyn JobStore>) -> Result<Blocking
     if scheduler.timezone.is_none() {
         builder = builder.timezone(tempora::trigger::Zone::system().name());
     }
+    if let Some(notify) = &config.notify {
+        builder = builder.notify(notify.clone());
+    }
     Ok(builder.blocking()?)
+}
+
+/// Builds the scheduler the configuration describes, as [`build`] does,
+/// with its metrics: its store metered (each call timed, each failure
+/// counted) and its runs counted, for the API's `GET /metrics`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tempora::store::MemoryStore;
+/// use tempora_cli::config::DaemonConfig;
+/// use tempora_cli::daemon::build_metered;
+///
+/// let config = DaemonConfig::parse("[scheduler]\ntimezone = \"UTC\"\n", "tempora.toml")?;
+/// let (scheduler, metrics) = build_metered(&config, Arc::new(MemoryStore::new()))?;
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let text = runtime.block_on(metrics.encode())?;
+/// assert!(text.contains("tempora_runs_in_progress 0\n"));
+/// # drop(scheduler);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`build`].
+pub fn build_metered(
+    config: &DaemonConfig,
+    store: Arc<dyn JobStore>,
+) -> Result<(BlockingScheduler, SchedulerMetrics)> {
+    let metrics = SchedulerMetrics::new();
+    let store: Arc<dyn JobStore> = Arc::new(metrics.meter_store(tempora::job::DEFAULT, store));
+    let scheduler = build(config, store)?;
+    metrics.attach(&scheduler.to_async());
+    Ok((scheduler, metrics))
 }
 
 /// What a sync of the configuration file changed in the store, for the
@@ -233,6 +282,11 @@ fn differences(stored: &Job, wanted: &Job) -> Vec<String> {
     );
     check("overlap", stored.overlap() == wanted.overlap());
     check("retry", stored.retry() == wanted.retry());
+    check("notify", stored.notify() == wanted.notify());
+    check(
+        "expect_success_within",
+        stored.expect_success_within() == wanted.expect_success_within(),
+    );
     check(
         "pause_after_failures",
         stored.pause_after_failures() == wanted.pause_after_failures(),
@@ -661,7 +715,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     }
-    let scheduler = build(&config, store)?;
+    let (scheduler, metrics) = build_metered(&config, Arc::clone(&store))?;
     let mut attempt = 1;
     loop {
         match sync(&scheduler, &config) {
@@ -691,6 +745,9 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         tracing::info!("tempora stopped before it started");
         return Ok(());
     }
+    if let Some(api) = &config.api {
+        serve_api(api, &config, store, &scheduler, metrics, &runtime, &signals)?;
+    }
     #[cfg(unix)]
     reload_on_hangup(
         path.clone(),
@@ -716,6 +773,71 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
     crate::systemd::ready(&format!("running {} job(s)", config.jobs.len()));
     scheduler.start()?;
     tracing::info!("tempora stopped");
+    Ok(())
+}
+
+/// Serves the HTTP API of the `[api]` table on the daemon's runtime, over
+/// the daemon's store, until a stop signal; then it lets the requests in
+/// flight finish. `POST /v1/jobs` reads a `[[job]]` table as the file
+/// does, with the file's zone, calendars and job defaults, and adds the
+/// job with origin `api` (kept by the sync, like `tempora jobs add`).
+/// `GET /metrics` serves the scheduler's `metrics`, behind the table's
+/// metrics token when it sets one.
+///
+/// # Errors
+///
+/// The address cannot be bound (field `api.listen`), the certificate or
+/// key cannot be read (`api.tls_cert`).
+fn serve_api(
+    api: &tempora_api::serve::ApiConfig,
+    config: &DaemonConfig,
+    store: Arc<dyn JobStore>,
+    scheduler: &SyncScheduler,
+    metrics: SchedulerMetrics,
+    runtime: &tokio::runtime::Runtime,
+    signals: &Signals,
+) -> Result<()> {
+    let (settings, tokens) = api.check()?;
+    let token_count = config.api.as_ref().map_or(0, |api| api.token.len());
+    let listener = runtime.block_on(tempora_api::serve::bind(&settings))?;
+    let zone = match config.timezone() {
+        Some(name) => tempora::trigger::Zone::new(name)?,
+        None => tempora::trigger::Zone::system(),
+    };
+    let default_zone = zone.name().to_owned();
+    let calendars = config.calendars.clone();
+    let defaults = config.scheduler.job_defaults.unwrap_or_default();
+    let tasks = scheduler.clone();
+    let parser = move |table: &serde_json::Map<String, serde_json::Value>, now: Timestamp| {
+        let job = crate::config::job_from_json(table, Some(&default_zone), &calendars)?;
+        let job = job
+            .to_builder(tempora_api::views::ORIGIN_API)
+            .build_at(&defaults, now)?;
+        tasks.tasks().check_args(COMMAND, job.args())?;
+        Ok(job)
+    };
+    let router = tempora_api::ApiBuilder::new(store)
+        .zone(zone)
+        .lease(config.lease())
+        .tokens(tokens)
+        .job_parser(Arc::new(parser))
+        .metrics(metrics)
+        .build();
+    let mut stop = signals.stop.clone();
+    let shutdown = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    tracing::info!(
+        listen = %listener.local_addr(),
+        tls = listener.is_tls(),
+        tokens = token_count,
+        "the API listens"
+    );
+    runtime.spawn(async move {
+        if let Err(error) = listener.serve(router, shutdown).await {
+            tracing::error!(%error, "the API stopped");
+        }
+    });
     Ok(())
 }
 
@@ -789,6 +911,12 @@ fn reload_on_hangup(
                                     ));
                                     crate::systemd::ready("reload refused: the jobs stay as they were");
                                     continue;
+                                }
+                                if config.api != started.api {
+                                    tracing::warn!(
+                                        "[api] changed, which takes a restart: the API keeps \
+                                         the address, TLS files and tokens it started with"
+                                    );
                                 }
                                 pending = Some(config);
                             }

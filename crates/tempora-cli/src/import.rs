@@ -15,10 +15,13 @@
 //! - `@yearly` … `@hourly` are kept as they are (Tempora's crontab grammar
 //!   reads them).
 //!
+//! `MAILTO=address` becomes a notification of the jobs below it: a failed
+//! run is mailed (`notify = { on = ["failure"], command = ["mail", …] }`,
+//! the notice as the body), where cron mails any output.
+//!
 //! What has no equivalent is reported with its line number, on standard
-//! error and as a comment where the line was: `@reboot`, `MAILTO` (a
-//! job's mail goes nowhere: its output is in `tempora history`), lines that
-//! are not crontab lines, schedules Tempora refuses.
+//! error and as a comment where the line was: `@reboot`, `MAILFROM`, lines
+//! that are not crontab lines, schedules Tempora refuses.
 //!
 //! ```
 //! use tempora_cli::import::convert_crontab;
@@ -56,10 +59,11 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// Print a crontab as `[[job]]` tables for the configuration file.
     ///
-    /// Comments are kept, `VAR=value`, `CRON_TZ`, `TZ` and `SHELL` lines
-    /// applied to the jobs below them, `%` in a command handled as cron
-    /// does (standard input, newlines, `\%`). Lines with no equivalent
-    /// (`@reboot`, `MAILTO`, a line that is not a crontab line) are
+    /// Comments are kept, `VAR=value`, `CRON_TZ`, `TZ`, `SHELL` and
+    /// `MAILTO` lines applied to the jobs below them (`MAILTO`: a failed
+    /// run is mailed), `%` in a command handled as cron does (standard
+    /// input, newlines, `\%`). Lines with no equivalent (`@reboot`,
+    /// `MAILFROM`, a line that is not a crontab line) are
     /// reported on stderr as FILE:LINE: why, and as comments in the
     /// output. /etc/crontab and files under /etc/cron.d have a user column
     /// (--system), which becomes each job's `user`.
@@ -139,6 +143,7 @@ pub fn convert_crontab(text: &str, name: &str, system: bool) -> Conversion {
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     let mut zone: Option<String> = None;
     let mut shell: Option<String> = None;
+    let mut mail_to: Option<String> = None;
     let mut report =
         |out: &mut String, comments: &mut Vec<String>, line: usize, why: String, raw: &str| {
             warnings.push(format!("{name}:{line}: {why}"));
@@ -166,14 +171,15 @@ pub fn convert_crontab(text: &str, name: &str, system: bool) -> Conversion {
                     env.insert(var, value);
                 }
                 "SHELL" => shell = Some(value),
-                "MAILTO" | "MAILFROM" => report(
+                // Cron mails a job's output; here a failed run is mailed,
+                // its notice (JSON) as the body.
+                "MAILTO" => mail_to = Some(value).filter(|to| !to.is_empty()),
+                "MAILFROM" => report(
                     &mut out,
                     &mut comments,
                     line,
-                    format!(
-                        "{var} is not supported: jobs send no mail; their output is kept in \
-                         `tempora history` and the log"
-                    ),
+                    "MAILFROM is not supported: a notice's mail comes from the daemon's user"
+                        .to_owned(),
                     raw,
                 ),
                 "RANDOM_DELAY" => report(
@@ -212,6 +218,15 @@ pub fn convert_crontab(text: &str, name: &str, system: bool) -> Conversion {
         }
         flush(&mut out, &mut comments);
         write_job(&mut out, &job, zone.as_deref(), shell.as_deref(), &env);
+        if let Some(to) = &mail_to {
+            // Before the blank line that ends the table.
+            out.pop();
+            out.push_str(&format!(
+                "notify = {{ on = [\"failure\"], command = [\"mail\", \"-s\", {}, {}] }}\n\n",
+                quoted(&format!("tempora: {} failed", job_id(&job))),
+                quoted(to)
+            ));
+        }
     }
     flush(&mut out, &mut comments);
     Conversion {

@@ -28,13 +28,17 @@ use serde_json::{Value, json};
 use tempora::Error;
 use tempora::calendar::Calendar;
 use tempora::history::{RunQuery, RunRecord};
-use tempora::job::{Job, MisfireGraceTime, Overlap, PendingRunKind, Retry, RunOf};
+use tempora::job::{Job, MisfireGraceTime, Overlap, Retry};
+use tempora::notify::{NoticeKind, Notify};
 use tempora::store::{JobStore, NodeRegistry, RunHistory};
 use tempora::task::{CommandArgs, InheritEnv};
 use tempora::trigger::Zone;
 
-use crate::config::{DaemonConfig, JobConfig, ORIGIN, ORIGIN_CLI, PAUSED_UNTIL, paused_until};
-use crate::output::{RUN_HEADER, local, relative, run_json, run_rows, short_trigger, table};
+use tempora_api::actions::{self, Backfilled, Resumed};
+use tempora_api::views::{BackfillView, JobView, RunView};
+
+use crate::config::{DaemonConfig, JobConfig, ORIGIN, ORIGIN_CLI, paused_until};
+use crate::output::{RUN_HEADER, local, relative, run_rows, short_trigger, table};
 use crate::store::StoreUrl;
 use crate::trigger_options::{TriggerFlags, parse_time, positive_duration};
 use crate::{Result, daemon};
@@ -122,15 +126,6 @@ impl Opened {
     pub fn job(&self, id: &str) -> Result<Job> {
         self.block_on(self.store.get_job(id))?
             .ok_or_else(|| Error::not_found("job", id).into())
-    }
-
-    /// Writes `job` back with `change` made to its stored form.
-    fn update(&self, job: &Job, change: impl FnOnce(&mut tempora::job::StoredJob)) -> Result<Job> {
-        let mut stored = job.to_stored()?;
-        change(&mut stored);
-        let changed = Job::from_stored(stored, job.store());
-        self.block_on(self.store.update_job(changed.clone()))?;
-        Ok(changed)
     }
 }
 
@@ -354,6 +349,29 @@ pub struct AddArgs {
     /// Pause the job after N failed fire times in a row.
     #[arg(long = "pause-after-failures", value_name = "N")]
     pub pause_after_failures: Option<u32>,
+    /// POST the job's notices (failure, missed, stale, recovered) as JSON
+    /// to this http(s) URL.
+    #[arg(long = "notify-webhook", value_name = "URL")]
+    pub notify_webhook: Option<String>,
+    /// Sign the webhook's notices with this secret (HMAC-SHA256).
+    #[arg(
+        long = "notify-secret",
+        value_name = "SECRET",
+        requires = "notify_webhook"
+    )]
+    pub notify_secret: Option<String>,
+    /// Run this program for each notice, with the notice as JSON on its
+    /// standard input; repeat for its arguments.
+    #[arg(long = "notify-command", value_name = "ARG")]
+    pub notify_command: Vec<String>,
+    /// Send only these kinds of notice: failure, missed, stale, recovered
+    /// (comma-separated or repeated; default: all).
+    #[arg(long = "notify-on", value_name = "KIND", value_delimiter = ',')]
+    pub notify_on: Vec<String>,
+    /// Send one `stale` notice when the job has not succeeded for this
+    /// long (e.g. "26h"), and `recovered` at its next success.
+    #[arg(long = "expect-success-within", value_name = "DURATION")]
+    pub expect_success_within: Option<String>,
     /// Add it paused.
     #[arg(long)]
     pub paused: bool,
@@ -485,6 +503,12 @@ impl AddArgs {
                 Some(retry)
             }
         };
+        let notify = self.notify()?;
+        let expect_success_within = self
+            .expect_success_within
+            .as_deref()
+            .map(|text| tempora::notify::parse_positive_duration("expect_success_within", text))
+            .transpose()?;
         Ok(JobConfig {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -499,8 +523,44 @@ impl AddArgs {
             overlap,
             retry,
             pause_after_failures: self.pause_after_failures,
+            notify,
+            expect_success_within,
             paused: self.paused,
         })
+    }
+
+    /// The notify settings the `--notify-*` flags give, if any.
+    fn notify(&self) -> Result<Option<Notify>> {
+        if self.notify_webhook.is_none() && self.notify_command.is_empty() {
+            if let Some(kind) = self.notify_on.first() {
+                return Err(Error::invalid(
+                    "notify",
+                    format!("--notify-on {kind} needs --notify-webhook or --notify-command"),
+                )
+                .into());
+            }
+            return Ok(None);
+        }
+        let mut notify = Notify::new();
+        if let Some(url) = &self.notify_webhook {
+            notify = notify.webhook(url);
+        }
+        if let Some(secret) = &self.notify_secret {
+            notify = notify.secret(secret);
+        }
+        if !self.notify_command.is_empty() {
+            notify = notify.command(self.notify_command.iter().cloned());
+        }
+        if !self.notify_on.is_empty() {
+            let kinds = self
+                .notify_on
+                .iter()
+                .map(|kind| kind.trim().parse::<NoticeKind>())
+                .collect::<tempora::Result<Vec<_>>>()?;
+            notify = notify.on(kinds);
+        }
+        notify.validate()?;
+        Ok(Some(notify))
     }
 }
 
@@ -569,6 +629,17 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .unwrap_or_default();
             let job = config.to_builder(ORIGIN_CLI).build_at(&defaults, now)?;
             opened.block_on(opened.store.add_job(job.clone(), add.replace))?;
+            // Its stale check, as a scheduler adding it would arm.
+            let default_notify = opened
+                .config
+                .as_ref()
+                .and_then(|config| config.notify.as_ref());
+            for check in tempora::notify::stale_checks(&job, default_notify, "cli", now) {
+                match opened.block_on(opened.store.add_job(check, false)) {
+                    Err(error) if !error.is_conflict() => return Err(error.into()),
+                    _ => {}
+                }
+            }
             outcome(&opened, &job, "added", now, json)
         }
         JobsCommand::Pause { id, until } => {
@@ -576,63 +647,22 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .as_deref()
                 .map(|text| parse_time(&opened.zone, "until", text))
                 .transpose()?;
-            let job = opened.job(id)?;
-            let (Some(until), Some(until_time)) = (until, until_time) else {
-                let job = opened.update(&job, |stored| {
-                    stored.next_run_time = None;
-                    stored.labels.remove(PAUSED_UNTIL);
-                })?;
-                return outcome(&opened, &job, "paused", now, json);
-            };
-            if until_time <= now {
-                return Err(
-                    Error::invalid("until", format!("{until:?} is not in the future")).into(),
-                );
-            }
-            let Some(next) = job.next_fire_time(None, until_time) else {
-                return Err(Error::invalid(
-                    "until",
-                    format!(
-                        "job {id:?} has no fire time after {until:?}; pause it without --until, or remove it"
-                    ),
-                )
-                .into());
-            };
-            let job = opened.update(&job, |stored| {
-                stored.next_run_time = Some(next);
-                stored
-                    .labels
-                    .insert(PAUSED_UNTIL.to_owned(), until_time.to_string());
-            })?;
+            let until = until.as_deref().zip(until_time);
+            let job = opened.block_on(actions::pause(opened.store.as_ref(), id, until, now))?;
             outcome(&opened, &job, "paused", now, json)
         }
         JobsCommand::Resume { id } => {
-            let job = opened.job(id)?;
-            let Some(next) = job.next_fire_time(None, now) else {
-                opened.block_on(opened.store.remove_job(id))?;
-                return Ok(if json {
-                    format!("{}\n", json!({ "id": id, "removed": true }))
+            match opened.block_on(actions::resume(opened.store.as_ref(), id, now))? {
+                Resumed::Job(job) => outcome(&opened, &job, "resumed", now, json),
+                Resumed::Removed(removed) => Ok(if json {
+                    format!("{}\n", serde_json::to_value(removed).unwrap_or(Value::Null))
                 } else {
                     format!("removed {id}: its trigger has no more fire times\n")
-                });
-            };
-            let job = opened.update(&job, |stored| {
-                stored.next_run_time = Some(next);
-                stored.labels.remove(PAUSED_UNTIL);
-                stored.paused_reason = None;
-            })?;
-            outcome(&opened, &job, "resumed", now, json)
+                }),
+            }
         }
         JobsCommand::Run { id } => {
-            let job = opened.job(id)?;
-            if job.is_paused() || paused_until(&job, now).is_some() {
-                return Err(Error::invalid(
-                    "id",
-                    format!("job {id:?} is paused; resume it first: tempora jobs resume {id}"),
-                )
-                .into());
-            }
-            let job = opened.update(&job, |stored| stored.next_run_time = Some(now))?;
+            let job = opened.block_on(actions::run_now(opened.store.as_ref(), id, now))?;
             outcome(&opened, &job, "runs now", now, json)
         }
         JobsCommand::Backfill {
@@ -642,14 +672,12 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
             dry_run,
         } => backfill(&opened, id, from, to, *dry_run, now, json),
         JobsCommand::Remove { id } => {
-            let job = opened.job(id)?;
-            opened.block_on(opened.store.remove_job(id))?;
-            remove_pending_runs(&opened, id)?;
-            let from_file = job.label(ORIGIN) == Some(crate::config::ORIGIN_CONFIG);
+            let removed = opened.block_on(actions::remove(opened.store.as_ref(), id))?;
+            let from_file = removed.origin.as_deref() == Some(crate::config::ORIGIN_CONFIG);
             if json {
                 return Ok(format!(
                     "{}\n",
-                    json!({ "id": id, "removed": true, "origin": job.label(ORIGIN) })
+                    serde_json::to_value(removed).unwrap_or(Value::Null)
                 ));
             }
             let mut text = format!("removed {id}\n");
@@ -676,49 +704,28 @@ fn backfill(
 ) -> Result<String> {
     let from = parse_time(&opened.zone, "from", from)?;
     let to = parse_time(&opened.zone, "to", to)?;
-    let job = opened.job(id)?;
-    if job.run_of().is_some() {
-        return Err(Error::invalid(
-            "id",
-            format!("{id:?} is a pending run itself: give the id of its job"),
-        )
-        .into());
-    }
-    if job.is_paused() {
-        return Err(Error::invalid(
-            "id",
-            format!(
-                "job {id:?} is paused: resume it first (tempora jobs resume {id}), \
-                 or its backfill runs are dropped"
-            ),
-        )
-        .into());
-    }
-    let times = job.backfill_times(from, to, now)?;
-    // Each fire time is a pending run of the job, due now: the daemons
-    // sharing the store run it once, whoever claims it.
-    let mut queued = 0usize;
-    if !dry_run {
-        for time in &times {
-            let run = RunOf::new(id, *time, 1, PendingRunKind::Backfill);
-            match opened.block_on(opened.store.add_job(job.pending_run(run, now), false)) {
-                Ok(()) => queued += 1,
-                Err(error) if error.is_conflict() => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-    }
+    let Backfilled { times, queued } = opened.block_on(actions::backfill(
+        opened.store.as_ref(),
+        id,
+        from,
+        to,
+        dry_run,
+        now,
+    ))?;
     let zone = &opened.zone;
     if json {
-        let value = json!({
-            "id": id,
-            "from": zone.format(from),
-            "to": zone.format(to),
-            "dry_run": dry_run,
-            "fire_times": times.iter().map(|time| zone.format(*time)).collect::<Vec<_>>(),
-            "queued": queued,
-        });
-        return Ok(format!("{value}\n"));
+        let view = BackfillView {
+            id: id.to_owned(),
+            from: zone.format(from),
+            to: zone.format(to),
+            dry_run,
+            fire_times: times.iter().map(|time| zone.format(*time)).collect(),
+            queued,
+        };
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_value(view).unwrap_or(Value::Null)
+        ));
     }
     let range = format!("{id} from {} to {}", local(zone, from), local(zone, to));
     if !dry_run {
@@ -757,21 +764,6 @@ fn outcome(opened: &Opened, job: &Job, what: &str, now: Timestamp, json: bool) -
         job.id(),
         next_run_text(opened, job, now)
     ))
-}
-
-/// Removes the pending runs (retries, buffered and backfill runs) of job
-/// `id`, which go with it.
-fn remove_pending_runs(opened: &Opened, id: &str) -> Result<()> {
-    for job in opened.block_on(opened.store.list_jobs())? {
-        if job.run_of().is_some_and(|run| run.job == id) {
-            match opened.block_on(opened.store.remove_job(job.id())) {
-                Ok(()) => {}
-                Err(error) if error.is_not_found() => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-    }
-    Ok(())
 }
 
 /// "next run 2026-03-30 09:00:00 CEST (in 3m 20s)", "paused", "paused
@@ -816,57 +808,22 @@ fn command_line(job: &Job) -> Option<String> {
     Some(words.join(" "))
 }
 
-/// What a value hidden from the output prints as.
-pub const HIDDEN: &str = "***";
+pub use tempora_api::views::HIDDEN;
 
 /// A job's arguments as they are shown: the values of a command's `env`
 /// as [`HIDDEN`] unless `--show-secrets`.
 fn shown_args(opened: &Opened, args: &Value) -> Value {
-    let mut shown = args.clone();
-    if !opened.show_secrets
-        && let Some(env) = shown.get_mut("env").and_then(Value::as_object_mut)
-    {
-        for value in env.values_mut() {
-            *value = Value::from(HIDDEN);
-        }
-    }
-    shown
+    tempora_api::views::shown_args(args, opened.show_secrets)
+}
+
+/// A job as `--json` prints it: a [`JobView`].
+fn job_view(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp) -> JobView {
+    JobView::new(job, last, &opened.zone, now, opened.show_secrets)
 }
 
 /// A job as `--json` prints it.
 fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp) -> Value {
-    let zone = &opened.zone;
-    json!({
-        "id": job.id(),
-        "name": job.name(),
-        "origin": job.label(ORIGIN),
-        "task": job.task().name(),
-        "args": shown_args(opened, job.args()),
-        "trigger": job.trigger().to_string(),
-        "trigger_spec": serde_json::to_value(job.trigger()).unwrap_or(Value::Null),
-        "exclude": serde_json::to_value(job.exclusions()).unwrap_or(Value::Null),
-        "next_run_time": job.next_run_time().map(|next| zone.format(next)),
-        "next_run_in_seconds": job.next_run_time().map(|next| next.as_second() - now.as_second()),
-        "paused": job.is_paused(),
-        "paused_until": paused_until(job, now).map(|until| zone.format(until)),
-        "misfire_grace_time": job.misfire_grace_time().to_string(),
-        "coalesce": job.coalesce(),
-        "max_instances": job.max_instances(),
-        "timeout": job.timeout().map(|timeout| format!("{timeout:#}")),
-        "overlap": job.overlap().map(Overlap::as_str),
-        "retry": job.retry().map(|retry| serde_json::to_value(retry).unwrap_or(Value::Null)),
-        "pause_after_failures": job.pause_after_failures(),
-        "paused_reason": job.paused_reason(),
-        "run_of": job.run_of().map(|run| json!({
-            "job": run.job,
-            "scheduled_time": zone.format(run.scheduled_time),
-            "attempt": run.attempt,
-            "kind": run.kind.as_str(),
-        })),
-        "executor": job.executor(),
-        "labels": job.labels(),
-        "last_run": last.map(|run| run_json(zone, run)),
-    })
+    serde_json::to_value(job_view(opened, job, last, now)).unwrap_or(Value::Null)
 }
 
 /// The latest run of `id`, if any; none from a store without history.
@@ -968,9 +925,16 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
         None => Vec::new(),
     };
     if json {
-        let mut value = job_json(opened, &job, runs.first(), now);
-        value["runs"] = runs.iter().map(|run| run_json(&opened.zone, run)).collect();
-        return Ok(format!("{value}\n"));
+        let mut view = job_view(opened, &job, runs.first(), now);
+        view.runs = Some(
+            runs.iter()
+                .map(|run| RunView::new(&opened.zone, run))
+                .collect(),
+        );
+        return Ok(format!(
+            "{}\n",
+            serde_json::to_value(view).unwrap_or(Value::Null)
+        ));
     }
     let command: Option<CommandArgs> = serde_json::from_value(job.args().clone()).ok();
     let mut lines: Vec<(&str, String)> = vec![
@@ -1034,6 +998,27 @@ fn show(opened: &Opened, id: &str, now: Timestamp, json: bool) -> Result<String>
     }
     if let Some(failures) = job.pause_after_failures() {
         lines.push(("pause after", format!("{failures} failed run(s) in a row")));
+    }
+    if let Some(notify) = job.notify() {
+        let kinds: Vec<&str> = notify.kinds().iter().map(|kind| kind.as_str()).collect();
+        let mut to = Vec::new();
+        if let Some(url) = notify.webhook_url() {
+            to.push(if notify.is_signed() {
+                format!("{url} (signed)")
+            } else {
+                url.to_owned()
+            });
+        }
+        if let Some(command) = notify.command_line() {
+            to.push(command.join(" "));
+        }
+        lines.push((
+            "notify",
+            format!("{} to {}", kinds.join(", "), to.join(" and ")),
+        ));
+    }
+    if let Some(within) = job.expect_success_within() {
+        lines.push(("expect success", format!("within {within:#}")));
     }
     if let Some(reason) = job.paused_reason() {
         lines.push(("paused", reason.to_owned()));

@@ -29,9 +29,11 @@ macro_rules! set_given {
     };
 }
 
+pub mod api;
 pub mod completions;
 pub mod config;
 pub mod daemon;
+pub mod health;
 pub mod history;
 pub mod import;
 pub mod jobs;
@@ -164,6 +166,17 @@ pub enum Command {
     /// lease (the file's `lease`, 10 s unless set) was killed or cut off,
     /// and the others have taken over its jobs and runs.
     Nodes(nodes::NodesArgs),
+    /// Whether the store's jobs run, for a monitor or a probe: exit status
+    /// 0 when healthy, 1 when a job is failing (its latest run failed or
+    /// timed out) or stale (overdue by more than --grace: no scheduler
+    /// runs it), 2 when the store cannot be reached within --timeout.
+    ///
+    /// The first line is OK, UNHEALTHY or UNREACHABLE with a summary; the
+    /// failing and stale jobs follow, one a line. --json prints one object.
+    Health(health::HealthArgs),
+    /// The daemon's HTTP API: `tempora api token` prints a new token and
+    /// the `[[api.token]]` lines that accept it.
+    Api(api::ApiArgs),
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
@@ -208,8 +221,32 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+/// What a command prints on stdout, and the status it exits with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// What to print.
+    pub stdout: String,
+    /// The exit status: 0, or another a command gives a meaning
+    /// (`tempora health`).
+    pub status: u8,
+}
+
+/// Runs `cli` as [`run`] does, with the exit status of commands that tell
+/// something by it (`tempora health`); the others exit 0.
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn execute(cli: &Cli, now: Timestamp) -> Result<Outcome> {
+    match &cli.command {
+        Command::Health(args) => health::run(args, now),
+        _ => run(cli, now).map(|stdout| Outcome { stdout, status: 0 }),
+    }
+}
+
 /// Runs `cli` with `now` as the current time (used when `--now` is not
-/// given); returns what to print on stdout.
+/// given); returns what to print on stdout (see [`execute`] for the exit
+/// status too).
 ///
 /// # Errors
 ///
@@ -224,6 +261,8 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
         Command::Import(args) => import::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Health(args) => health::run(args, now).map(|outcome| outcome.stdout),
+        Command::Api(args) => api::run(args),
         Command::Run(args) => {
             daemon::run(args.config.clone(), args.log_format)?;
             Ok(String::new())

@@ -26,10 +26,10 @@ fn main() -> ExitCode {
     // The one place the command reads the clock, once: through the library's
     // `SystemClock`, the only code allowed to call `Timestamp::now`.
     let now = SystemClock.now();
-    match tempora_cli::run(&cli, now) {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
+    match tempora_cli::execute(&cli, now) {
+        Ok(outcome) => {
+            print!("{}", outcome.stdout);
+            ExitCode::from(outcome.status)
         }
         Err(error) => {
             eprintln!("error: {error}");

@@ -10,8 +10,9 @@
 
 use clap::Args;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempora::store::NodeRecord;
+use tempora_api::views::NodeView;
 
 use crate::Result;
 use crate::config::DaemonConfig;
@@ -60,22 +61,12 @@ pub fn run(args: &NodesArgs, now: Timestamp) -> Result<String> {
         .collect();
     if args.store.json {
         let zone = &opened.zone;
-        let values: Vec<Value> = shown
+        let views: Vec<NodeView> = shown
             .iter()
-            .map(|(node, live)| {
-                json!({
-                    "id": node.id,
-                    "host": node.host,
-                    "pid": node.pid,
-                    "instance": node.instance,
-                    "started": zone.format(node.started),
-                    "last_heartbeat": zone.format(node.last_heartbeat),
-                    "running": node.running,
-                    "live": live,
-                })
-            })
+            .map(|(node, live)| NodeView::new(zone, node, *live))
             .collect();
-        return Ok(format!("{}\n", Value::Array(values)));
+        let values = serde_json::to_value(views).unwrap_or(Value::Null);
+        return Ok(format!("{values}\n"));
     }
     if shown.is_empty() {
         return Ok(if nodes.is_empty() {

@@ -4,9 +4,10 @@
 //! so the same thing looks the same everywhere.
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tempora::history::RunRecord;
 use tempora::trigger::{Trigger, Zone};
+use tempora_api::views::RunView;
 
 /// `instant` on `zone`'s wall clock: `2026-03-30 09:00:00 CEST`.
 pub fn local(zone: &Zone, instant: Timestamp) -> String {
@@ -116,23 +117,10 @@ pub const RUN_HEADER: [&str; 8] = [
     "OUTPUT",
 ];
 
-/// A run as `--json` prints it: times in RFC 3339 with `zone`'s offset,
-/// the duration in seconds.
+/// A run as `--json` prints it: a [`RunView`], times in RFC 3339 with
+/// `zone`'s offset, the duration in seconds.
 pub fn run_json(zone: &Zone, run: &RunRecord) -> Value {
-    json!({
-        "job_id": run.job_id,
-        "scheduled_time": zone.format(run.scheduled_time),
-        "node": run.node,
-        "fire_times": run.fire_times,
-        "attempt": run.attempt,
-        "status": run.status.as_str(),
-        "started": run.started.map(|time| zone.format(time)),
-        "finished": run.finished.map(|time| zone.format(time)),
-        "duration_seconds": run.duration.map(|duration| duration.as_secs_f64()),
-        "error": run.error,
-        "exit_status": run.exit_status,
-        "output": run.output,
-    })
+    serde_json::to_value(RunView::new(zone, run)).unwrap_or(Value::Null)
 }
 
 /// The run history's table rows of `runs`.

@@ -1013,3 +1013,106 @@ fn a_job_failing_in_a_row_is_paused_with_its_reason_and_jobs_add_takes_retries()
     signal(&daemon, "TERM");
     assert!(wait_exit(&mut daemon).success());
 }
+
+#[test]
+fn a_failing_job_posts_its_notice_to_the_files_webhook_and_jobs_add_takes_notify_flags() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let hook = runtime.block_on(tempora_testkit::notify::Receiver::start());
+    let config = format!(
+        "[scheduler]\ntimezone = \"UTC\"\nshutdown_timeout = \"1s\"\n\n\
+         [notify]\nwebhook = \"{}\"\nsecret = \"k\"\non = [\"failure\"]\n\n\
+         [[job]]\nid = \"broken\"\nshell = \"echo no disk; exit 3\"\n\
+         interval = {{ seconds = 1 }}\npause_after_failures = 1\n",
+        hook.url
+    );
+    let setup = Setup::new("notify", &config);
+
+    // `jobs add` takes the notify settings as flags, checked.
+    let added = setup.ok(&[
+        "jobs",
+        "add",
+        "upload",
+        "--interval",
+        "1h",
+        "--notify-webhook",
+        &hook.url,
+        "--notify-on",
+        "stale,recovered",
+        "--expect-success-within",
+        "26h",
+        "--",
+        "true",
+    ]);
+    assert!(added.starts_with("added upload"), "{added}");
+    let shown = setup.ok(&["jobs", "show", "upload"]);
+    assert!(shown.contains("stale, recovered to http://"), "{shown}");
+    assert!(shown.contains("within 26h"), "{shown}");
+    assert!(
+        setup.job_ids().contains("upload@stale:webhook"),
+        "its stale check is armed: {:?}",
+        setup.job_ids()
+    );
+    for (flags, message) in [
+        (
+            &["--notify-webhook", "ftp://example.com"][..],
+            "notify.webhook: \"ftp://example.com\" is not an http or https URL",
+        ),
+        (
+            &[
+                "--notify-webhook",
+                "http://example.com",
+                "--notify-on",
+                "sometimes",
+            ][..],
+            "notify.on: \"sometimes\" is not \"failure\", \"missed\", \"stale\" or \"recovered\"",
+        ),
+        (
+            &["--expect-success-within", "soon"][..],
+            "expect_success_within: \"soon\" is not a duration",
+        ),
+    ] {
+        let mut args = vec!["jobs", "add", "bad", "--interval", "1h"];
+        args.extend(flags);
+        args.extend(["--", "true"]);
+        let refused = setup.tempora(&args);
+        assert_eq!(refused.status.code(), Some(2), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+    }
+
+    // The file's `[notify]` is every job's default: the failure is posted.
+    let mut daemon = setup.start();
+    runtime.block_on(hook.until("the failure notice", |hook| {
+        !hook
+            .notices(tempora::notify::NoticeKind::Failure)
+            .is_empty()
+    }));
+    let notices = hook.notices(tempora::notify::NoticeKind::Failure);
+    let notice = &notices[0];
+    assert_eq!(notice["job"], "broken");
+    assert_eq!(notice["exit_status"], 3);
+    assert!(
+        notice["output_tail"].as_str().unwrap().contains("no disk"),
+        "{notice}"
+    );
+    let request = &hook.received()[0];
+    assert!(
+        request
+            .headers
+            .iter()
+            .any(|(name, value)| name == "tempora-signature" && value.starts_with("sha256=")),
+        "{request:?}"
+    );
+    // Its delivery is in the history, as the notice job's run.
+    let id = notice["id"].as_str().unwrap().to_owned();
+    setup.wait_until("the delivery is recorded", || {
+        setup.count(&id, "success") == 1
+    });
+    signal(&daemon, "TERM");
+    assert!(wait_exit(&mut daemon).success());
+    assert_eq!(
+        hook.notices(tempora::notify::NoticeKind::Failure).len(),
+        1,
+        "paused after one failure: one notice"
+    );
+}

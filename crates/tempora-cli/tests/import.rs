@@ -24,6 +24,7 @@ CRON_TZ=Europe/Berlin
 5 4 * * sun /usr/local/bin/backup --full
 @reboot /usr/local/bin/warm
 MAILTO=ops@example.com
+@daily /usr/local/bin/vacuum
 ";
 
 /// The first fire times after `now`, as cron computes them for each line.
@@ -85,8 +86,6 @@ fn imported_jobs_fire_when_cron_fires_their_lines() {
         [
             "crontab:10: @reboot is not supported: Tempora has no trigger for the system's start; \
              run it from a systemd unit instead",
-            "crontab:11: MAILTO is not supported: jobs send no mail; their output is kept in \
-             `tempora history` and the log",
         ]
     );
     // Comments are kept, above the job they came before.
@@ -104,7 +103,10 @@ fn imported_jobs_fire_when_cron_fires_their_lines() {
     )
     .unwrap_or_else(|error| panic!("{error}\n{}", converted.toml));
     let ids: Vec<&str> = config.jobs.iter().map(|job| job.id.as_str()).collect();
-    assert_eq!(ids, ["poll-4", "report-6", "rotate-7", "backup-9"]);
+    assert_eq!(
+        ids,
+        ["poll-4", "report-6", "rotate-7", "backup-9", "vacuum-12"]
+    );
 
     for (id, expr, zone, times) in expected() {
         let now: Timestamp = if id == "backup-9" {
@@ -148,6 +150,16 @@ fn imported_jobs_fire_when_cron_fires_their_lines() {
             .collect();
         assert_eq!(printed, wanted, "tempora next --cron {expr:?}");
     }
+    // MAILTO: the jobs below it mail their failures.
+    assert!(
+        converted.toml.contains(
+            "id = \"vacuum-12\"\ncron = \"@daily\"\ntimezone = \"Europe/Berlin\"\n\
+             shell = \"/usr/local/bin/vacuum\"\nenv = { PATH = \"/usr/local/bin:/usr/bin:/bin\" }\n\
+             notify = { on = [\"failure\"], command = [\"mail\", \"-s\", \"tempora: vacuum-12 failed\", \"ops@example.com\"] }\n"
+        ),
+        "{}",
+        converted.toml
+    );
     let backup = config.jobs.iter().find(|job| job.id == "backup-9").unwrap();
     assert_eq!(backup.command.args, ["-c", "/usr/local/bin/backup --full"]);
 }

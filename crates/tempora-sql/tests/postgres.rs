@@ -414,6 +414,13 @@ async fn retries_run_once_on_two_schedulers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notices_are_sent_once_by_three_schedulers() {
+    let store = connect(&SqlOptions::new().prefix(unique_prefix("n"))).await;
+    tempora_testkit::notify::notices_are_sent_once_by_three_nodes(store.clone()).await;
+    store.drop_tables().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_retry_pending_when_its_node_stops_is_run_by_another() {
     let store = connect(&SqlOptions::new().prefix(unique_prefix("r"))).await;
     tempora_testkit::cluster::a_pending_retry_outlives_its_node(store.clone()).await;

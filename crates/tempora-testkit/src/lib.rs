@@ -45,6 +45,8 @@ pub mod cluster;
 mod fixture;
 pub mod harness;
 pub mod jobs;
+pub mod notify;
+pub mod openapi;
 pub mod servers;
 pub mod suite;
 pub mod upgrade;

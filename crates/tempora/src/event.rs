@@ -8,10 +8,11 @@ use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 use std::sync::{Arc, RwLock};
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::history::RunStatus;
 use crate::sync::{read, write};
 
 /// What happened.
@@ -232,6 +233,21 @@ pub struct Event {
     /// Which attempt at its fire time the run concerned is: 1 for its
     /// first run, 2 and on for retries (see [`Retry`](crate::job::Retry)).
     pub attempt: u32,
+    /// How the run concerned ended, as its history record says (success,
+    /// error, panic, timeout, interrupted; missed for
+    /// [`EventKind::JobMissed`]); `None` for other events, and for a run
+    /// refused before it started.
+    pub status: Option<RunStatus>,
+    /// When the run concerned was handed to its executor, by the
+    /// scheduler's clock (JobExecuted, JobError); its lateness is this
+    /// minus [`Event::scheduled_run_time`].
+    pub started: Option<Timestamp>,
+    /// How long the run concerned ran (JobExecuted, JobError).
+    pub duration: Option<SignedDuration>,
+    /// How many fire times the event stands for: the length of
+    /// `scheduled_run_times`, or more when that list was cut short (the
+    /// misses of a long outage are told in one event).
+    pub fire_times: usize,
 }
 
 impl Event {
@@ -246,6 +262,10 @@ impl Event {
             return_value: None,
             error: None,
             attempt: 1,
+            status: None,
+            started: None,
+            duration: None,
+            fire_times: 0,
         }
     }
 
@@ -258,6 +278,7 @@ impl Event {
 
     /// The same event about the run of `scheduled_run_times`.
     pub fn with_run_times(mut self, scheduled_run_times: Vec<Timestamp>) -> Event {
+        self.fire_times = scheduled_run_times.len();
         self.scheduled_run_times = scheduled_run_times;
         self
     }

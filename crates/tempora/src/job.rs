@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::calendar::{Calendar, Exclusions, next_included};
 use crate::error::{Error, Result};
+use crate::notify::Notify;
 use crate::task::JobTask;
 use crate::trigger::Trigger;
 
@@ -313,6 +314,10 @@ pub(crate) struct JobOptions {
     pub(crate) overlap: Option<Overlap>,
     pub(crate) retry: Option<Retry>,
     pub(crate) pause_after_failures: Option<u32>,
+    /// Where its notices go; `None`: the scheduler's default, if any.
+    pub(crate) notify: Option<Box<Notify>>,
+    /// How long it may go without a success before a `stale` notice.
+    pub(crate) expect_success_within: Option<SignedDuration>,
 }
 
 /// The options of the latest job added, so that the next job with equal
@@ -533,6 +538,18 @@ impl Job {
         self.options.pause_after_failures
     }
 
+    /// Where its notices go (see [`crate::notify`]); `None`: to the
+    /// scheduler's default, if it has one.
+    pub fn notify(&self) -> Option<&Notify> {
+        self.options.notify.as_deref()
+    }
+
+    /// How long it may go without a success before a `stale` notice is
+    /// sent; `None`: it is not watched.
+    pub fn expect_success_within(&self) -> Option<SignedDuration> {
+        self.options.expect_success_within
+    }
+
     /// Why the scheduler paused it (naming the failures and the last
     /// error); `None` while it runs, or when paused by hand. Resuming
     /// clears it.
@@ -601,6 +618,8 @@ impl Job {
             overlap: options.overlap,
             retry: options.retry.clone(),
             pause_after_failures: options.pause_after_failures,
+            notify: options.notify.as_deref().cloned(),
+            expect_success_within: options.expect_success_within,
             paused_reason: self.paused_reason.as_deref().cloned(),
             run_of: self.run_of.as_deref().cloned(),
         })
@@ -628,6 +647,8 @@ impl Job {
                 overlap: stored.overlap,
                 retry: stored.retry,
                 pause_after_failures: stored.pause_after_failures,
+                notify: stored.notify.map(Box::new),
+                expect_success_within: stored.expect_success_within,
             }),
             next_run_time: stored.next_run_time,
             previous_fire_time: None,
@@ -720,6 +741,18 @@ pub struct StoredJob {
     /// ([`Job::pause_after_failures`]); left out when never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_after_failures: Option<u32>,
+    /// Where the job's notices go ([`Job::notify`]); left out when unset,
+    /// so older stored jobs still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Notify>,
+    /// How long the job may go without a success
+    /// ([`Job::expect_success_within`]), as `"26h"`; left out when unset.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "jiff::fmt::serde::duration::friendly::compact::optional"
+    )]
+    pub expect_success_within: Option<SignedDuration>,
     /// Why the scheduler paused the job ([`Job::paused_reason`]); left out
     /// when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -801,6 +834,8 @@ pub struct JobBuilder {
     pub(crate) overlap: Option<Overlap>,
     pub(crate) retry: Option<Retry>,
     pub(crate) pause_after_failures: Option<u32>,
+    pub(crate) notify: Option<Notify>,
+    pub(crate) expect_success_within: Option<SignedDuration>,
 }
 
 impl JobBuilder {
@@ -832,6 +867,8 @@ impl JobBuilder {
             overlap: None,
             retry: None,
             pause_after_failures: None,
+            notify: None,
+            expect_success_within: None,
         }
     }
 
@@ -1012,6 +1049,59 @@ impl JobBuilder {
         self
     }
 
+    /// Sends the job's notices (failures, misses, stale, recovered) as
+    /// `notify` says, instead of the scheduler's default; see
+    /// [`crate::notify`].
+    ///
+    /// ```
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::notify::{NoticeKind, Notify};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(1).timezone("UTC").build()?;
+    /// let job = JobBuilder::new("report", trigger)
+    ///     .notify(Notify::new().webhook("https://hooks.example.com/t").on([NoticeKind::Failure]))
+    ///     .build_at(&JobDefaults::default(), "2026-01-01T00:00:00Z".parse()?)?;
+    /// assert_eq!(job.notify().and_then(Notify::webhook_url), Some("https://hooks.example.com/t"));
+    /// let stored = serde_json::to_value(job.to_stored()?)?;
+    /// assert_eq!(stored["notify"]["on"], serde_json::json!(["failure"]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn notify(mut self, notify: Notify) -> JobBuilder {
+        self.notify = Some(notify);
+        self
+    }
+
+    /// Sends one `stale` notice when the job has not succeeded for
+    /// `within` (since its last success, or since it was added), and a
+    /// `recovered` notice at its next success: a dead man's switch. More
+    /// than zero.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::job::{JobBuilder, JobDefaults};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let trigger = IntervalTrigger::builder().hours(24).timezone("UTC").build()?;
+    /// let now = "2026-01-01T00:00:00Z".parse()?;
+    /// let job = JobBuilder::new("backup", trigger.clone())
+    ///     .expect_success_within(SignedDuration::from_hours(26))
+    ///     .build_at(&JobDefaults::default(), now)?;
+    /// assert_eq!(job.expect_success_within(), Some(SignedDuration::from_hours(26)));
+    /// assert_eq!(serde_json::to_value(job.to_stored()?)?["expect_success_within"], "26h");
+    ///
+    /// let error = JobBuilder::new("backup", trigger)
+    ///     .expect_success_within(SignedDuration::ZERO)
+    ///     .build_at(&JobDefaults::default(), now)
+    ///     .unwrap_err();
+    /// assert_eq!(error.to_string(), "expect_success_within: 0s is not positive");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expect_success_within(mut self, within: SignedDuration) -> JobBuilder {
+        self.expect_success_within = Some(within);
+        self
+    }
+
     /// The first run time, instead of the trigger's first fire time
     /// (APScheduler's `next_run_time`).
     pub fn next_run_time(mut self, first: Timestamp) -> JobBuilder {
@@ -1170,6 +1260,17 @@ impl JobBuilder {
             retry.validate()?;
         }
         check_pause_after_failures(self.pause_after_failures)?;
+        if let Some(notify) = &self.notify {
+            notify.validate()?;
+        }
+        if let Some(within) = self.expect_success_within
+            && !within.is_positive()
+        {
+            return Err(Error::invalid(
+                "expect_success_within",
+                format!("{within:#} is not positive"),
+            ));
+        }
         let misfire_grace_time = self
             .misfire_grace_time
             .unwrap_or(defaults.misfire_grace_time);
@@ -1244,6 +1345,8 @@ impl JobBuilder {
                 overlap: self.overlap.or(defaults.overlap),
                 retry: self.retry,
                 pause_after_failures: self.pause_after_failures,
+                notify: self.notify.map(Box::new),
+                expect_success_within: self.expect_success_within,
             }),
             next_run_time,
             previous_fire_time: None,

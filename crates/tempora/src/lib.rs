@@ -87,6 +87,19 @@
 //! let trigger = IntervalTrigger::builder().hours(1).minutes(30).start_date(start).timezone("UTC").build()?;
 //! # Ok::<(), tempora::Error>(())
 //! ```
+//!
+//! # Cargo features
+//!
+//! * `webhooks` (on by default): the HTTP client (reqwest, with rustls)
+//!   that delivers [`notify`] webhooks. Without it a webhook delivery fails,
+//!   saying so; command notifiers and signatures work either way.
+//! * `metrics`: the module `tempora::metrics`, Prometheus metrics of a
+//!   scheduler's runs, jobs, nodes and store calls, on `prometheus-client`.
+//!
+//! Every run executes inside a `tracing` span
+//! ([`executor::RUN_SPAN`]), whatever the features, and
+//! [`health::check_health`] says which of a store's jobs are failing or
+//! stale.
 
 #![deny(missing_docs)]
 
@@ -96,8 +109,12 @@ pub mod config;
 mod error;
 pub mod event;
 pub mod executor;
+pub mod health;
 pub mod history;
 pub mod job;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+pub mod notify;
 pub mod scheduler;
 pub mod store;
 mod sync;

@@ -25,6 +25,14 @@ mod command;
 mod identity;
 
 pub(crate) use self::command::exit_description;
+pub(crate) use self::command::run as run_command;
+
+/// What the [`COMMAND`] task's output tells the run history.
+pub(crate) fn command_detail(output: &CommandOutput) -> RunDetail {
+    serde_json::to_value(output)
+        .map(|value| command::success_detail(&value))
+        .unwrap_or_default()
+}
 pub use self::command::{
     BASE_ENV, CANCEL_GRACE, COMMAND, CommandArgs, CommandOutput, InheritEnv, PROCESS_WORKER_ENV,
 };
@@ -181,11 +189,36 @@ type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync
 #[derive(Debug, Clone)]
 pub struct JobContext {
     job_id: Arc<str>,
-    scheduled_run_times: Arc<[Timestamp]>,
+    scheduled_run_times: ScheduledTimes,
     attempt: u32,
     node: Arc<str>,
-    signals: Arc<RunSignals>,
+    /// The run's own scope, which also reaches the scheduler's signals.
     run: Arc<RunScope>,
+}
+
+/// The fire times a run covers, as its context keeps them: most runs cover
+/// one, held in place (a context is made for every run, on the thread
+/// that runs it); several are shared by the context's copies.
+#[derive(Debug, Clone)]
+enum ScheduledTimes {
+    One([Timestamp; 1]),
+    Many(Arc<[Timestamp]>),
+}
+
+impl ScheduledTimes {
+    fn new(times: &[Timestamp]) -> ScheduledTimes {
+        match times {
+            [time] => ScheduledTimes::One([*time]),
+            times => ScheduledTimes::Many(Arc::from(times)),
+        }
+    }
+
+    fn as_slice(&self) -> &[Timestamp] {
+        match self {
+            ScheduledTimes::One(time) => time,
+            ScheduledTimes::Many(times) => times,
+        }
+    }
 }
 
 /// What a scheduler asks of its runs, shared by all of them: to stop
@@ -325,29 +358,26 @@ impl JobContext {
     pub fn new(job_id: &str, scheduled_run_times: Vec<Timestamp>) -> JobContext {
         JobContext::for_run(
             Arc::from(job_id),
-            Arc::from(scheduled_run_times),
+            &scheduled_run_times,
             Arc::from(""),
-            Arc::default(),
             Arc::default(),
         )
     }
 
-    /// The context of a run the scheduler starts on node `node`, sharing
-    /// the scheduler's `signals`, with the run's own `run` scope; a first
-    /// attempt until [`JobContext::with_attempt`] says otherwise.
+    /// The context of a run the scheduler starts on node `node`, with the
+    /// run's own `run` scope (which reaches the scheduler's signals); a
+    /// first attempt until [`JobContext::with_attempt`] says otherwise.
     pub(crate) fn for_run(
         job_id: Arc<str>,
-        scheduled_run_times: Arc<[Timestamp]>,
+        scheduled_run_times: &[Timestamp],
         node: Arc<str>,
-        signals: Arc<RunSignals>,
         run: Arc<RunScope>,
     ) -> JobContext {
         JobContext {
             job_id,
-            scheduled_run_times,
+            scheduled_run_times: ScheduledTimes::new(scheduled_run_times),
             attempt: 1,
             node,
-            signals,
             run,
         }
     }
@@ -367,12 +397,12 @@ impl JobContext {
     /// The scheduled fire times this run covers, oldest first: one, or
     /// several when the job coalesces missed runs into one.
     pub fn scheduled_run_times(&self) -> &[Timestamp] {
-        &self.scheduled_run_times
+        self.scheduled_run_times.as_slice()
     }
 
     /// The latest scheduled fire time this run covers.
     pub fn scheduled_run_time(&self) -> Option<Timestamp> {
-        self.scheduled_run_times.last().copied()
+        self.scheduled_run_times.as_slice().last().copied()
     }
 
     /// The logical time of the run: the latest scheduled fire time it
@@ -497,7 +527,7 @@ impl JobContext {
     /// True once the scheduler itself (not this run alone) is cancelling
     /// its runs: a shutdown.
     pub(crate) fn is_shutting_down(&self) -> bool {
-        self.signals.cancellation.is_cancelled()
+        self.run.signals.cancellation.is_cancelled()
     }
 
     /// True once the scheduler is shutting down with a time limit
@@ -515,7 +545,7 @@ impl JobContext {
     /// assert!(!context.is_stopping());
     /// ```
     pub fn is_stopping(&self) -> bool {
-        self.signals.stopping.is_cancelled()
+        self.run.signals.stopping.is_cancelled()
     }
 
     /// Completes when the scheduler asks this run to finish soon (see
@@ -525,7 +555,7 @@ impl JobContext {
     ///
     /// Cancel safe: dropping the future loses nothing.
     pub async fn stopping(&self) {
-        self.signals.stopping.cancelled().await;
+        self.run.signals.stopping.cancelled().await;
     }
 }
 
@@ -606,6 +636,19 @@ impl TaskFn {
         self.success_detail
             .map(|detail| detail(value))
             .unwrap_or_default()
+    }
+
+    /// The built-in [`NOTIFY`](crate::notify::NOTIFY) task, which delivers
+    /// a notice: its result says what the receiver answered.
+    fn notify() -> TaskFn {
+        TaskFn {
+            name: Some(Arc::from(crate::notify::NOTIFY)),
+            call: TaskCall::Async(Arc::new(|context, args| {
+                Box::pin(crate::notify::deliver(context, args))
+            })),
+            success_detail: Some(crate::notify::success_detail),
+            stops_itself: false,
+        }
     }
 
     /// The built-in [`COMMAND`] task: its error carries the program's exit
@@ -891,9 +934,11 @@ impl Tasks {
         );
     }
 
-    /// True when a task is registered under `name`.
+    /// True when a task is registered under `name`, or `name` is the
+    /// built-in [`NOTIFY`](crate::notify::NOTIFY) task (which every
+    /// registry knows without listing it).
     pub fn contains(&self, name: &str) -> bool {
-        read(&self.registered).contains_key(name)
+        name == crate::notify::NOTIFY || read(&self.registered).contains_key(name)
     }
 
     /// The registered names, sorted.
@@ -925,13 +970,16 @@ impl Tasks {
     pub(crate) fn resolve(&self, task: &JobTask) -> Result<TaskFn> {
         match &task.kind {
             JobTaskKind::Closure(function) => Ok(TaskFn::clone(function)),
-            JobTaskKind::Named(name) => read(&self.registered)
-                .get(&**name)
-                .map(|registered| TaskFn {
+            JobTaskKind::Named(name) => match read(&self.registered).get(&**name) {
+                Some(registered) => Ok(TaskFn {
                     name: Some(Arc::clone(name)),
                     ..registered.function.clone()
-                })
-                .ok_or_else(|| Error::task_not_registered(name)),
+                }),
+                // Built in below the registry: every scheduler delivers
+                // notices, whatever its program registered.
+                None if **name == *crate::notify::NOTIFY => Ok(TaskFn::notify()),
+                None => Err(Error::task_not_registered(name)),
+            },
         }
     }
 }

@@ -27,6 +27,17 @@ use self::thread_pool::ThreadPool;
 
 pub use self::process_pool::{PROCESS_WORKER_ENV, serve_process_worker};
 
+/// The name of the span each run's task executes in: its fields are
+/// `job_id`, `run_id`, `scheduled_time` (RFC 3339), `attempt` and `node`.
+/// An OpenTelemetry layer (`tracing-opentelemetry`) makes each run a span
+/// of a trace; a log that already names the job on each line can leave it
+/// out by this name.
+///
+/// ```
+/// assert_eq!(tempora::executor::RUN_SPAN, "tempora.run");
+/// ```
+pub const RUN_SPAN: &str = "tempora.run";
+
 /// How one run ended.
 ///
 /// ```
@@ -78,7 +89,7 @@ pub(crate) struct Run {
     /// its batch that go to the same place.
     pub(crate) target: Arc<RunTarget>,
     pub(crate) args: Value,
-    pub(crate) run_times: Vec<Timestamp>,
+    pub(crate) run_times: RunTimes,
     /// The latest start its misfire grace time allows, checked when a
     /// worker takes it from the queue; `None`: any time.
     pub(crate) start_by: Option<StartBy>,
@@ -88,6 +99,44 @@ pub(crate) struct Run {
     /// context.
     pub(crate) scope: Arc<RunScope>,
     pub(crate) done: Arc<dyn Completion>,
+}
+
+/// The fire times one run covers, oldest first. Most runs cover one, held
+/// in place: a run's times then take no memory of their own (which the
+/// thread that prepared the run would allocate and a worker free).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RunTimes {
+    One(Timestamp),
+    Many(Vec<Timestamp>),
+}
+
+impl From<Vec<Timestamp>> for RunTimes {
+    fn from(times: Vec<Timestamp>) -> RunTimes {
+        match *times {
+            [time] => RunTimes::One(time),
+            _ => RunTimes::Many(times),
+        }
+    }
+}
+
+impl std::ops::Deref for RunTimes {
+    type Target = [Timestamp];
+
+    fn deref(&self) -> &[Timestamp] {
+        match self {
+            RunTimes::One(time) => std::slice::from_ref(time),
+            RunTimes::Many(times) => times,
+        }
+    }
+}
+
+impl RunTimes {
+    pub(crate) fn into_vec(self) -> Vec<Timestamp> {
+        match self {
+            RunTimes::One(time) => vec![time],
+            RunTimes::Many(times) => times,
+        }
+    }
 }
 
 /// What the runs of one claimed batch that call one task on one executor
@@ -150,7 +199,7 @@ pub(crate) struct RunReport {
     pub(crate) job_id: Arc<str>,
     /// The run's store, executor and task.
     pub(crate) target: Arc<RunTarget>,
-    pub(crate) run_times: Vec<Timestamp>,
+    pub(crate) run_times: RunTimes,
     pub(crate) outcome: RunOutcome,
     /// The outcome is a time-out reported at the limit while the run's
     /// thread still runs it (it cannot be stopped from outside).
@@ -161,12 +210,26 @@ impl Run {
     fn context(&self) -> JobContext {
         JobContext::for_run(
             Arc::clone(&self.job_id),
-            Arc::from(self.run_times.as_slice()),
+            &self.run_times,
             Arc::clone(&self.target.node),
-            Arc::clone(&self.target.signals),
             Arc::clone(&self.scope),
         )
         .with_attempt(self.attempt)
+    }
+
+    /// The span the run's task executes in, `tempora.run`: its job, its
+    /// id, its scheduled time (RFC 3339), its attempt and its node. Its
+    /// fields are read (and the run's id made) only when a subscriber
+    /// takes the span.
+    pub(crate) fn span(&self) -> tracing::Span {
+        tracing::info_span!(
+            RUN_SPAN,
+            job_id = %self.job_id,
+            run_id = %self.scope.run_id(),
+            scheduled_time = self.run_times.last().map(tracing::field::display),
+            attempt = self.attempt,
+            node = %self.target.node,
+        )
     }
 
     fn finish(self, outcome: RunOutcome) {
@@ -264,12 +327,14 @@ impl Run {
             TaskCall::Async(_) => None,
         };
         let deadline = self.deadline();
-        let outcome = call_task(
-            &self.target.task,
-            self.context(),
-            self.args.clone(),
-            |future| runtime.block_on(self.within_limit(future, deadline)),
-        );
+        let outcome = self.span().in_scope(|| {
+            call_task(
+                &self.target.task,
+                self.context(),
+                self.args.clone(),
+                |future| runtime.block_on(self.within_limit(future, deadline)),
+            )
+        });
         self.finish_watched(watch, outcome);
     }
 
@@ -559,16 +624,15 @@ impl Executor {
         }
     }
 
-    /// Starts `runs`, queued together (one lock) where the executor queues.
-    pub(crate) fn submit_all(
-        &self,
-        runs: impl IntoIterator<Item = Run>,
-        runtime: &tokio::runtime::Handle,
-    ) {
+    /// Starts the runs of `runs`, queued together (one lock) where the
+    /// executor queues, leaving it empty (with memory for the next batch):
+    /// a thread pool whose queue is empty takes the whole buffer as its
+    /// queue.
+    pub(crate) fn submit_batch(&self, runs: &mut Vec<Run>, runtime: &tokio::runtime::Handle) {
         match &self.kind {
-            ExecutorKind::ThreadPool(pool) => pool.submit_all(runs, runtime),
+            ExecutorKind::ThreadPool(pool) => pool.submit_batch(runs, runtime),
             ExecutorKind::AsyncTasks | ExecutorKind::ProcessPool(_) => {
-                for run in runs {
+                for run in runs.drain(..) {
                     self.submit(run, runtime);
                 }
             }
@@ -603,15 +667,18 @@ fn spawn_task(run: Run, runtime: &tokio::runtime::Handle) {
         TaskCall::Sync(function) => {
             let function = function.clone();
             let watch = run.watch_thread(runtime);
+            let span = run.span();
             (
-                runtime.spawn_blocking(move || function(context, args)),
+                runtime.spawn_blocking(move || span.in_scope(|| function(context, args))),
                 watch,
             )
         }
         TaskCall::Async(function) => {
+            use tracing::Instrument;
             let deadline = run.deadline();
+            let span = run.span();
             let future = run.within_limit(function(context, args), deadline);
-            (runtime.spawn(future), None)
+            (runtime.spawn(future.instrument(span)), None)
         }
     };
     runtime.spawn(async move {

@@ -237,9 +237,8 @@ fn run_request(
     };
     let context = JobContext::for_run(
         Arc::from(request.job_id),
-        Arc::from(request.run_times),
+        &request.run_times,
         Arc::from(request.node),
-        Arc::default(),
         Arc::new(RunScope::with_id(request.run_id, None)),
     )
     .with_attempt(request.attempt.unwrap_or(1));
@@ -413,7 +412,7 @@ impl Worker {
             let outcome = if self.shared.killed.load(Ordering::SeqCst) {
                 RunOutcome::error(SHUT_DOWN)
             } else {
-                self.execute(&run)
+                run.span().in_scope(|| self.execute(&run))
             };
             run.finish(outcome);
         }
@@ -432,7 +431,7 @@ impl Worker {
             task: task.to_owned(),
             args: run.args.clone(),
             job_id: run.job_id.to_string(),
-            run_times: run.run_times.clone(),
+            run_times: run.run_times.to_vec(),
             attempt: Some(run.attempt),
             run_id: Some(run.scope.run_id().to_string()),
             node: run.target.node.to_string(),

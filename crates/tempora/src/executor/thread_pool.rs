@@ -11,7 +11,7 @@
 //! scheduler's loop).
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use super::{Run, RunOutcome};
@@ -78,26 +78,55 @@ impl ThreadPool {
         runs: impl IntoIterator<Item = Run>,
         runtime: &tokio::runtime::Handle,
     ) {
-        let (wake, start) = {
-            let mut queue = lock(&self.shared.queue);
-            if queue.shut_down {
-                drop(queue);
-                for run in runs {
-                    run.finish(RunOutcome::error("the executor is shut down"));
-                }
-                return;
-            }
-            queue.runs.extend(runs);
-            let wanted = (queue.runs.len() + queue.running).min(self.max_workers);
-            let start = wanted.saturating_sub(queue.workers);
-            queue.workers += start;
-            let wake = queue.wants_wake();
-            if wake {
-                queue.sleeping -= 1;
-                queue.waking += 1;
-            }
-            (wake, start)
+        let mut queue = lock(&self.shared.queue);
+        if queue.shut_down {
+            drop(queue);
+            refuse(runs);
+            return;
+        }
+        queue.runs.extend(runs);
+        self.staff(queue, runtime);
+    }
+
+    /// Queues the runs of `runs` as [`ThreadPool::submit_all`] does,
+    /// leaving `runs` empty with memory for as many again: when the queue
+    /// is empty, `runs` becomes the queue as it is (the runs are not moved
+    /// one by one while the workers wait for the lock), and the queue's
+    /// spare memory comes back in its place.
+    pub(crate) fn submit_batch(&self, runs: &mut Vec<Run>, runtime: &tokio::runtime::Handle) {
+        let mut queue = lock(&self.shared.queue);
+        if queue.shut_down {
+            drop(queue);
+            refuse(runs.drain(..));
+            return;
+        }
+        let spare = if queue.runs.is_empty() {
+            let batch = VecDeque::from(std::mem::take(runs));
+            Some(std::mem::replace(&mut queue.runs, batch))
+        } else {
+            queue.runs.extend(runs.drain(..));
+            None
         };
+        self.staff(queue, runtime);
+        if let Some(spare) = spare {
+            // Empty: only its memory comes back.
+            *runs = Vec::from(spare);
+        }
+    }
+
+    /// With runs just queued (`queue` still locked): starts a worker
+    /// whenever there are more runs than workers (up to the maximum), and
+    /// wakes one.
+    fn staff(&self, mut queue: MutexGuard<'_, Queue>, runtime: &tokio::runtime::Handle) {
+        let wanted = (queue.runs.len() + queue.running).min(self.max_workers);
+        let start = wanted.saturating_sub(queue.workers);
+        queue.workers += start;
+        let wake = queue.wants_wake();
+        if wake {
+            queue.sleeping -= 1;
+            queue.waking += 1;
+        }
+        drop(queue);
         if wake {
             self.shared.wake.notify_one();
         }
@@ -133,6 +162,13 @@ impl ThreadPool {
                 let _ = worker.join();
             }
         }
+    }
+}
+
+/// Ends `runs` unstarted: the pool is shut down.
+fn refuse(runs: impl IntoIterator<Item = Run>) {
+    for run in runs {
+        run.finish(RunOutcome::error("the executor is shut down"));
     }
 }
 

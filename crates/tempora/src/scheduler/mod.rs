@@ -51,7 +51,7 @@
 mod api;
 mod block_on;
 mod decide;
-mod engine;
+pub(crate) mod engine;
 mod plan;
 mod recorder;
 
@@ -158,6 +158,7 @@ pub struct SchedulerBuilder {
     stores: Vec<(String, Arc<dyn JobStore>)>,
     executors: Vec<(String, Executor)>,
     calendars: Exclusions,
+    notify: Option<crate::notify::Notify>,
 }
 
 impl fmt::Debug for SchedulerBuilder {
@@ -192,6 +193,7 @@ impl SchedulerBuilder {
             stores: Vec::new(),
             executors: Vec::new(),
             calendars: Exclusions::new(),
+            notify: None,
         }
     }
 
@@ -218,6 +220,28 @@ impl SchedulerBuilder {
     /// Options for jobs that do not set their own.
     pub fn job_defaults(mut self, defaults: JobDefaults) -> SchedulerBuilder {
         self.defaults = defaults;
+        self
+    }
+
+    /// Where the notices of jobs that set none of their own go (see
+    /// [`crate::notify`]); checked when the scheduler is built.
+    ///
+    /// ```
+    /// use tempora::notify::{NoticeKind, Notify};
+    /// use tempora::scheduler::SchedulerBuilder;
+    ///
+    /// let scheduler = SchedulerBuilder::new()
+    ///     .notify(Notify::new().webhook("https://hooks.example.com/t").on([NoticeKind::Failure]))
+    ///     .host_driven()?;
+    /// let error = SchedulerBuilder::new()
+    ///     .notify(Notify::new().webhook("hooks.example.com"))
+    ///     .host_driven()
+    ///     .unwrap_err();
+    /// assert_eq!(error.field(), Some("notify.webhook"));
+    /// # Ok::<(), tempora::Error>(())
+    /// ```
+    pub fn notify(mut self, notify: crate::notify::Notify) -> SchedulerBuilder {
+        self.notify = Some(notify);
         self
     }
 
@@ -395,6 +419,9 @@ impl SchedulerBuilder {
                 format!("{:#} is not positive", self.store_recheck_interval),
             ));
         }
+        if let Some(notify) = &self.notify {
+            notify.validate()?;
+        }
         check_unique("store", self.stores.iter().map(|(name, _)| name.as_str()))?;
         check_unique(
             "executor",
@@ -425,6 +452,7 @@ impl SchedulerBuilder {
             stores: self.stores,
             executors: self.executors,
             calendars: self.calendars,
+            notify: self.notify,
         })
     }
 
@@ -971,6 +999,12 @@ impl AsyncScheduler {
         self.engine.start(runtime.clone(), paused)?;
         runtime.spawn(Arc::clone(&self.engine).run_loop());
         Ok(())
+    }
+
+    /// The engine, not kept alive by the holder (for the metrics).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn engine(&self) -> std::sync::Weak<Engine> {
+        Arc::downgrade(&self.engine)
     }
 
     /// Shuts down; see [`SyncScheduler::shutdown`].

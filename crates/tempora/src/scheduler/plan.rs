@@ -363,6 +363,8 @@ fn missed(at: &Planning<'_>, job: &Job, decision: &Decision) -> Option<(RunRecor
         .with_job(&job.id, at.store)
         .with_run_times(decision.missed.clone());
     event.error = Some(message.clone());
+    event.status = Some(crate::history::RunStatus::Missed);
+    event.fire_times = decision.missed_count.max(decision.missed.len());
     let notice = Notice {
         severity: Severity::Warn,
         line: format!("run missed: {message}"),

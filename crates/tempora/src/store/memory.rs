@@ -60,20 +60,20 @@ struct Inner {
 #[derive(Debug)]
 struct Entry {
     job: Job,
-    /// Boxed: only the jobs claimed at the moment have one, and an entry
-    /// stays small.
-    lease: Option<Box<Lease>>,
+    /// Behind a pointer: only the jobs claimed at the moment have one, and
+    /// an entry stays small. The jobs of one claim share it (one owner, one
+    /// expiry), so that a claim takes memory once, not once a job.
+    lease: Option<Arc<Lease>>,
 }
 
 #[derive(Debug)]
 struct Lease {
-    /// Shared by the jobs of one claim.
     owner: Arc<str>,
     expires: Timestamp,
 }
 
 impl Inner {
-    fn insert(&mut self, job: Job, lease: Option<Box<Lease>>) {
+    fn insert(&mut self, job: Job, lease: Option<Arc<Lease>>) {
         self.insert_entry(Box::new(Entry { job, lease }));
     }
 
@@ -258,8 +258,17 @@ impl JobStore for MemoryStore {
         let Inner {
             jobs, due_index, ..
         } = &mut *inner;
-        let mut claimed = Vec::new();
-        let owner: Arc<str> = Arc::from(owner);
+        // Room for as many as are due (some may be held), taken at once:
+        // a vector grown job by job moves the jobs again and again.
+        let due = due_index
+            .iter()
+            .take(limit)
+            .take_while(|(next, _)| *next <= now)
+            .count();
+        let mut claimed = Vec::with_capacity(due);
+        // Made at the first job claimed: a claim that finds nothing due
+        // takes no memory.
+        let mut shared: Option<Arc<Lease>> = None;
         for (next, id) in due_index.iter() {
             if *next > now || claimed.len() >= limit {
                 break;
@@ -270,10 +279,13 @@ impl JobStore for MemoryStore {
             if entry.lease.as_ref().is_some_and(|held| held.expires > now) {
                 continue;
             }
-            entry.lease = Some(Box::new(Lease {
-                owner: Arc::clone(&owner),
-                expires,
-            }));
+            let lease = shared.get_or_insert_with(|| {
+                Arc::new(Lease {
+                    owner: Arc::from(owner),
+                    expires,
+                })
+            });
+            entry.lease = Some(Arc::clone(lease));
             claimed.push(entry.job.clone());
         }
         Ok(claimed)
@@ -286,11 +298,18 @@ impl JobStore for MemoryStore {
         now: Timestamp,
     ) -> Result<Vec<Settled>> {
         let mut inner = self.lock();
+        let Inner {
+            jobs,
+            due_index,
+            runs,
+            ..
+        } = &mut *inner;
         let mut outcomes = Vec::with_capacity(settlements.len());
         for settlement in settlements {
             let claimed = &settlement.claimed;
-            // The claimed job's id is the stored one's: found by address.
-            let Some(entry) = inner.jobs.get_mut(&claimed.id) else {
+            // The claimed job's id is the stored one's. The job is looked
+            // up once: taken, released and rescheduled in place.
+            let Some(entry) = jobs.get_mut(&claimed.id) else {
                 outcomes.push(Settled::Lost);
                 continue;
             };
@@ -320,11 +339,32 @@ impl JobStore for MemoryStore {
                         record.node.clone(),
                         record.attempt,
                     );
-                    inner.runs.insert(key, record.clone());
+                    runs.insert(key, record.clone());
                 }
             }
-            inner.release(owner, claimed, settlement.release);
             outcomes.push(Settled::Won);
+            // Released as `JobStore::release` says: the lease goes; a job
+            // changed meanwhile (another next run time) keeps its change.
+            entry.lease = None;
+            if entry.job.next_run_time != claimed.next_run_time {
+                continue;
+            }
+            match settlement.release {
+                Release::Remove => {
+                    if let Some((key, entry)) = jobs.remove_entry(&claimed.id)
+                        && let Some(next) = entry.job.next_run_time
+                    {
+                        due_index.remove(&(next, key));
+                    }
+                }
+                Release::Reschedule(next) => {
+                    let id = Arc::clone(&entry.job.id);
+                    if let Some(before) = entry.job.next_run_time.replace(next) {
+                        due_index.remove(&(before, Arc::clone(&id)));
+                    }
+                    due_index.insert((next, id));
+                }
+            }
         }
         Ok(outcomes)
     }
@@ -482,36 +522,5 @@ impl RunHistory for MemoryStore {
             }
         }
         Ok(counts)
-    }
-}
-
-impl Inner {
-    /// [`JobStore::release`] under the lock.
-    fn release(&mut self, owner: &str, claimed: &Claimed, release: Release) {
-        let Some(entry) = self.jobs.get_mut(&claimed.id) else {
-            return;
-        };
-        let held = entry
-            .lease
-            .as_ref()
-            .is_some_and(|lease| &*lease.owner == owner);
-        if !held {
-            return;
-        }
-        entry.lease = None;
-        if entry.job.next_run_time != claimed.next_run_time {
-            return;
-        }
-        match release {
-            Release::Remove => {
-                self.take(&claimed.id);
-            }
-            Release::Reschedule(next) => {
-                if let Some(mut entry) = self.take(&claimed.id) {
-                    entry.job.next_run_time = Some(next);
-                    self.insert_entry(entry);
-                }
-            }
-        }
     }
 }

@@ -854,7 +854,7 @@ pub(super) fn run_env(context: &JobContext) -> [(&'static str, String); 5] {
 }
 
 /// The task itself.
-pub(super) async fn run(context: JobContext, args: CommandArgs) -> Result<CommandOutput, RunError> {
+pub(crate) async fn run(context: JobContext, args: CommandArgs) -> Result<CommandOutput, RunError> {
     let program = args.program.as_str();
     if let Some(dir) = &args.working_dir
         && !dir.is_dir()

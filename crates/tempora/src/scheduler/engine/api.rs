@@ -41,6 +41,12 @@ impl Engine {
         })?;
         self.check_job(&job, store.as_ref())?;
         store.add_job(job.clone(), replace_existing).await?;
+        if let Err(error) = self
+            .arm_stale_checks(store.as_ref(), &job, self.clock.now())
+            .await
+        {
+            tracing::error!(job = %job.id, %error, "cannot arm the job's stale check");
+        }
         if from_trigger && self.state() == SchedulerState::Stopped {
             lock(&self.added_before_start).push((job.store().to_owned(), job.id.to_string()));
         }
@@ -215,7 +221,10 @@ impl Engine {
         store.remove_job(id).await?;
         // Its pending runs (retries, buffered and backfill runs) go too.
         for run_job in store.list_jobs().await? {
-            if run_job.run_of().is_some_and(|run| run.job == id) {
+            // Its stale checks and marks too (not the notices on their way).
+            if run_job.run_of().is_some_and(|run| run.job == id)
+                || crate::notify::is_stale_watch_of(&run_job, id)
+            {
                 match store.remove_job(&run_job.id).await {
                     Ok(()) => {}
                     Err(error) if error.is_not_found() => {}

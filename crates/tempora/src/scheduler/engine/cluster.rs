@@ -154,6 +154,42 @@ impl Engine {
         wake_at
     }
 
+    /// The live nodes of the stores other processes share (their last
+    /// heartbeat younger than this node's lease, by each store's clock),
+    /// by id, each once; `None` when no such store keeps node records.
+    /// A store that fails is skipped (and logged).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) async fn live_nodes(&self) -> Option<Vec<NodeRecord>> {
+        let mut live: Option<Vec<NodeRecord>> = None;
+        for (name, store) in self.stores() {
+            if store.locality().is_process() {
+                continue;
+            }
+            let Some(nodes) = store.nodes() else {
+                continue;
+            };
+            let found = live.get_or_insert_with(Vec::new);
+            match nodes.list_nodes(self.clock.now()).await {
+                Ok((records, store_now)) => {
+                    for record in records {
+                        if record.is_live(store_now, self.lease)
+                            && !found.iter().any(|known| known.id == record.id)
+                        {
+                            found.push(record);
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(store = %name, %error, "cannot list the store's nodes");
+                }
+            }
+        }
+        if let Some(found) = &mut live {
+            found.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        live
+    }
+
     /// Removes this node's record from the stores it wrote one to: it
     /// leaves.
     pub(super) async fn leave(&self) {

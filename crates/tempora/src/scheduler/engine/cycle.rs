@@ -67,6 +67,7 @@ impl Engine {
         // Retries of runs that failed since the last turn are stored
         // before the stores are processed, so that one due now runs now.
         self.follow_up(now).await;
+        self.send_notices(now).await;
         let stores = self.stores();
         let (mut wake_at, failed, stalled) = self.process_due(&stores, now).await;
         self.note_recoveries(&stores, &failed);
@@ -218,8 +219,13 @@ impl Engine {
             }
             // Pending runs (run jobs) run their parent's task: the parents
             // as the store keeps them now.
+            // Most batches have none: their claimed vector is kept as it is.
             let (mut pending, claimed): (Vec<Job>, Vec<Job>) =
-                claimed.into_iter().partition(|job| job.run_of.is_some());
+                if claimed.iter().any(|job| job.run_of.is_some()) {
+                    claimed.into_iter().partition(|job| job.run_of.is_some())
+                } else {
+                    (Vec::new(), claimed)
+                };
             let parents = self.parents_of(store, &pending).await?;
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = match history {
@@ -413,6 +419,9 @@ impl Engine {
             for record in plan.running {
                 self.recorder.track(runtime, store_name, store, record);
             }
+        }
+        if !plan.notices.is_empty() {
+            self.notices.missed(store_name, &plan.job_id, &plan.notices);
         }
         self.announce(&plan.job_id, plan.notices);
         if let Some(staged) = plan.staged {

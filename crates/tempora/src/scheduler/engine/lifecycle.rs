@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 
 use super::Engine;
 use super::follow_up::{FollowUp, FollowUps};
+use super::notices::Notices;
 use super::wakeup::Wakeup;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
@@ -262,8 +263,10 @@ impl Engine {
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
-            job: (job.retry().is_some() || job.pause_after_failures().is_some())
-                .then(|| job.clone()),
+            job: (job.retry().is_some()
+                || job.pause_after_failures().is_some()
+                || self.notices.watches(job))
+            .then(|| job.clone()),
             attempt,
             target,
             env: Arc::clone(&batch.env),
@@ -311,8 +314,8 @@ impl Staged {
         let at = *handover
             .at
             .get_or_insert_with(|| (clock.monotonic(), clock.now()));
-        let run = self.submission.run(self.first, at);
-        handover.push(&self.submission, run);
+        let (run, noted) = self.submission.run(self.first, at);
+        handover.push(&self.submission, run, noted);
     }
 
     /// The job whose instance the runs take (a pending run's parent).
@@ -364,6 +367,7 @@ impl Engine {
                 recorder: Arc::clone(&self.recorder),
                 follow_ups: Arc::clone(&self.follow_ups),
                 wakeup: Arc::clone(&self.wakeup),
+                notices: Arc::clone(&self.notices),
             }),
             target: None,
         }
@@ -382,6 +386,8 @@ struct RunEnv {
     /// wake-up, to do it soon.
     follow_ups: Arc<FollowUps>,
     wakeup: Arc<Wakeup>,
+    /// What finished runs leave to tell (see [`crate::notify`]).
+    notices: Arc<Notices>,
 }
 
 /// Runs handed to their executor together, so that its queue is taken
@@ -390,6 +396,11 @@ struct RunEnv {
 #[derive(Default)]
 pub(super) struct Handover {
     runs: Vec<Run>,
+    /// The runs' scopes, noted among the runs in progress together (one
+    /// lock a shard for them all) before the runs are handed over.
+    noted: Vec<NotedRun>,
+    /// Where they are noted.
+    counts: Option<Arc<RunCounts>>,
     /// When the runs are handed over, read once for them all: on a
     /// monotonic clock, and by the scheduler's clock.
     at: Option<(SignedDuration, Timestamp)>,
@@ -398,7 +409,7 @@ pub(super) struct Handover {
 }
 
 impl Handover {
-    fn push(&mut self, submission: &Submission, run: Run) {
+    fn push(&mut self, submission: &Submission, run: Run, noted: NotedRun) {
         let same = self
             .to
             .as_ref()
@@ -410,17 +421,24 @@ impl Handover {
                 submission.target.runtime.clone(),
             ));
         }
+        if self.counts.is_none() {
+            self.counts = Some(Arc::clone(&submission.env.running));
+        }
         self.runs.push(run);
+        self.noted.push(noted);
     }
 
     /// Hands over the runs held; the next runs are handed over at a new
     /// time.
     pub(super) fn flush(&mut self) {
         self.at = None;
+        if let Some(counts) = &self.counts {
+            counts.scopes.insert_all(&mut self.noted);
+        }
         if let Some((executor, runtime)) = &self.to
             && !self.runs.is_empty()
         {
-            executor.submit_all(self.runs.drain(..), runtime);
+            executor.submit_batch(&mut self.runs, runtime);
         }
     }
 }
@@ -470,17 +488,20 @@ impl Submission {
     /// Hands the run for `run_times` to the executor.
     fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
         let clock = &self.env.clock;
-        let run = self.run(run_times, (clock.monotonic(), clock.now()));
+        let (run, noted) = self.run(run_times, (clock.monotonic(), clock.now()));
+        self.env.running.scopes.insert_all(&mut vec![noted]);
         self.target.executor.submit(run, &self.target.runtime);
     }
 
     /// The run for `run_times`, noted as handed over `at` (on a monotonic
-    /// clock, and by the scheduler's).
+    /// clock, and by the scheduler's), and its scope, for the caller to
+    /// note among the runs in progress ([`RunScopes::insert_all`]) before
+    /// the run is handed over.
     fn run(
         self: &Arc<Submission>,
         run_times: Vec<Timestamp>,
         at: (SignedDuration, Timestamp),
-    ) -> Run {
+    ) -> (Run, NotedRun) {
         let now = at.1;
         if let Some(scheduled) = run_times.last() {
             tracing::info!(
@@ -510,18 +531,20 @@ impl Submission {
             _ => None,
         };
         let scope = Arc::new(RunScope::child_of(&self.target.signals, self.timeout));
-        let key = self.env.running.scopes.insert(&self.job_id, &scope);
+        let key = self.env.running.scopes.next_key();
         *lock(&self.current) = Some(key);
-        Run {
+        let noted = (key, Arc::clone(&self.job_id), Arc::clone(&scope));
+        let run = Run {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
             args: self.args.clone(),
-            run_times,
+            run_times: run_times.into(),
             start_by,
             attempt: self.attempt,
             scope,
             done: Arc::clone(self) as Arc<dyn Completion>,
-        }
+        };
+        (run, noted)
     }
 
     /// Records the run for `run_times` (not started, or cut short)
@@ -653,6 +676,19 @@ impl Submission {
         };
         let (status, error, detail) = self.outcome(report, cancelled);
         let store = Arc::clone(&self.target.store);
+        let retried = job
+            .retry()
+            .is_some_and(|retry| retry.retries(self.attempt, status, detail.exit_status));
+        self.env.notices.run_ended(
+            &store,
+            job,
+            scheduled,
+            self.attempt,
+            status,
+            error.as_deref(),
+            &detail,
+            retried,
+        );
         let follow_up = match status {
             RunStatus::Success => FollowUp::Succeeded {
                 store,
@@ -726,11 +762,21 @@ impl Submission {
             if next.is_none() {
                 self.env.running.instance_finished(&self.job_id);
             }
+            if let Some(job) = &self.job {
+                self.env.notices.missed_in_queue(
+                    &self.target.store,
+                    job,
+                    &report.run_times,
+                    &message,
+                );
+            }
             if self.env.listeners.wants(EventKind::JobMissed) {
                 let mut event = Event::new(EventKind::JobMissed)
                     .with_job(&report.job_id, &report.target.store)
-                    .with_run_times(report.run_times);
+                    .with_run_times(report.run_times.into_vec());
                 event.error = Some(message);
+                event.status = Some(RunStatus::Missed);
+                event.attempt = self.attempt;
                 self.env.listeners.emit(event);
             }
             self.go_on(next);
@@ -793,11 +839,17 @@ impl Submission {
             ),
         }
         if self.env.listeners.wants(kind) {
+            let status = self.outcome(&report, cancelled).0;
             let mut event = Event::new(kind)
                 .with_job(&report.job_id, &report.target.store)
-                .with_run_times(report.run_times);
+                .with_run_times(report.run_times.into_vec());
             event.executor = Some(report.target.executor_name.to_string());
             event.attempt = self.attempt;
+            event.status = Some(status);
+            if let Some((reading, at)) = started {
+                event.started = Some(at);
+                event.duration = Some(self.ran_for(reading));
+            }
             match report.outcome {
                 RunOutcome::Success(value) => event.return_value = Some(value),
                 RunOutcome::Error(error) => event.error = Some(error.message),
@@ -919,17 +971,46 @@ struct RunScopes {
 /// job's id.
 type KeyedScopes = HashMap<u64, (Arc<str>, Arc<RunScope>), foldhash::fast::RandomState>;
 
+/// A run to note among the runs in progress: its key, its job's id and its
+/// scope.
+type NotedRun = (u64, Arc<str>, Arc<RunScope>);
+
 impl RunScopes {
     fn shard(&self, key: u64) -> &Mutex<KeyedScopes> {
         // The remainder is below SHARDS, so the cast is lossless.
         &self.per_key[(key % SHARDS as u64) as usize]
     }
 
+    /// The key of a new run, unique for the engine's life.
+    fn next_key(&self) -> u64 {
+        self.next_key.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// Notes a run of `job` in progress; returns its key.
+    #[cfg(test)]
     fn insert(&self, job: &Arc<str>, scope: &Arc<RunScope>) -> u64 {
-        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
-        lock(self.shard(key)).insert(key, (Arc::clone(job), Arc::clone(scope)));
+        let key = self.next_key();
+        self.insert_all(&mut vec![(key, Arc::clone(job), Arc::clone(scope))]);
         key
+    }
+
+    /// Notes the runs of `runs` in progress, taking each shard's lock once
+    /// for all of its runs (the workers take them when runs end: a lock
+    /// taken once a batch, not once a run, moves between the threads less);
+    /// leaves `runs` empty.
+    fn insert_all(&self, runs: &mut Vec<NotedRun>) {
+        let shard_of = |key: u64| key % SHARDS as u64;
+        runs.sort_unstable_by_key(|(key, _, _)| shard_of(*key));
+        let mut runs = runs.drain(..).peekable();
+        while let Some((key, job, scope)) = runs.next() {
+            let mut shard = lock(self.shard(key));
+            shard.insert(key, (job, scope));
+            while let Some((key, job, scope)) =
+                runs.next_if(|(next, _, _)| shard_of(*next) == shard_of(key))
+            {
+                shard.insert(key, (job, scope));
+            }
+        }
     }
 
     /// The run of `job` under `key` has ended: its scope, taken out.

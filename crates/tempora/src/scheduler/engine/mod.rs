@@ -18,6 +18,8 @@
 //! - `follow_up.rs`: what a finished run leaves to do — its retry stored
 //!   as a pending run, its job paused after failures — and pending runs
 //!   added through the API;
+//! - `notices.rs`: notices (failure, missed, stale, recovered) added as
+//!   notice jobs, and stale checks armed and moved on;
 //! - `cluster.rs`: change feeds, this node's record and heartbeats, stores
 //!   answering again;
 //! - `registry.rs`: stores, executors and listeners, looked up by name;
@@ -31,6 +33,7 @@ mod contention;
 mod cycle;
 mod follow_up;
 mod lifecycle;
+mod notices;
 mod overlap;
 mod registry;
 mod wakeup;
@@ -90,6 +93,7 @@ pub(crate) struct Parts {
     pub(crate) stores: Vec<(String, Arc<dyn JobStore>)>,
     pub(crate) executors: Vec<(String, Executor)>,
     pub(crate) calendars: Exclusions,
+    pub(crate) notify: Option<crate::notify::Notify>,
 }
 
 pub(crate) struct Engine {
@@ -150,6 +154,9 @@ pub(crate) struct Engine {
     /// Jobs under `cancel_other` with runs here, by id, with their store's
     /// name: a fire time kept elsewhere to replace one is looked for.
     replaceable: Mutex<HashMap<Arc<str>, Arc<str>>>,
+    /// Where the notices of jobs that set none go, and the notices that
+    /// runs left to send.
+    notices: Arc<notices::Notices>,
 }
 
 impl Engine {
@@ -196,6 +203,7 @@ impl Engine {
             shared_options: SharedOptions::default(),
             started_at: Mutex::new(None),
             replaceable: Mutex::new(HashMap::new()),
+            notices: Arc::new(notices::Notices::new(parts.notify)),
         })
     }
 
@@ -317,6 +325,7 @@ impl Engine {
                 }
             }
             self.follow_up(self.clock.now()).await;
+            self.send_notices(self.clock.now()).await;
             self.recorder
                 .wait_written_for(OUTCOME_WAIT_AT_SHUTDOWN)
                 .await;
@@ -334,7 +343,7 @@ impl Engine {
     }
 
     /// How many submissions are in progress.
-    fn runs_in_progress(&self) -> usize {
+    pub(crate) fn runs_in_progress(&self) -> usize {
         self.running.active()
     }
 }
