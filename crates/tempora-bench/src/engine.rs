@@ -41,7 +41,7 @@ fn scheduler(tasks: Tasks) -> Result<BackgroundScheduler, String> {
 /// assert_eq!(tempora_bench::engine::size_label(1_234), "1234");
 /// ```
 pub fn size_label(n: u64) -> String {
-    if n % 1000 == 0 {
+    if n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()

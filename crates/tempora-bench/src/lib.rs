@@ -352,10 +352,10 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
     }
     let mut write_error = None;
     let mut emit = |line: Line| {
-        if write_error.is_none() {
-            if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
-                write_error = Some(error);
-            }
+        if write_error.is_none()
+            && let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush())
+        {
+            write_error = Some(error);
         }
     };
     match command {

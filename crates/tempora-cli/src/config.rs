@@ -228,6 +228,10 @@ struct RawJob {
     env: BTreeMap<String, String>,
     inherit_env: Option<Spanned<toml::Value>>,
     working_dir: Option<PathBuf>,
+    user: Option<Spanned<String>>,
+    group: Option<Spanned<String>>,
+    umask: Option<Spanned<String>>,
+    env_file: Option<PathBuf>,
     timeout: Option<Spanned<String>>,
     cron: Option<Spanned<toml::Value>>,
     interval: Option<Spanned<IntervalFlags>>,
@@ -795,6 +799,7 @@ fn check_job(
     if let Some(dir) = &job.working_dir {
         command = command.working_dir(dir);
     }
+    command = crate::run_as::apply(command, &job.user, &job.group, &job.umask, &job.env_file)?;
     let timeout = match &job.timeout {
         Some(timeout) => Some(duration("timeout", timeout)?),
         None => None,
@@ -1789,7 +1794,7 @@ overlap = "buffer_one"
         assert_eq!(
             refused("[[job]]\nid = \"a\"\ncomand = [\"x\"]\n"),
             "t.toml:3:1: unknown field `comand`, expected one of `id`, `name`, `command`, \
-             `shell`, `env`, `inherit_env`, `working_dir`, `timeout`, `cron`, `interval`, `calendar_interval`, \
+             `shell`, `env`, `inherit_env`, `working_dir`, `user`, `group`, `umask`, `env_file`, `timeout`, `cron`, `interval`, `calendar_interval`, \
              `date`, `timezone`, `start_date`, `end_date`, `dst_gap`, `dst_fold`, `jitter`, \
              `misfire_grace_time`, `coalesce`, `max_instances`, `on_interrupted`, `exclude`, \
              `overlap`, `retry`, `retry_on`, `pause_after_failures`, `notify`, \

@@ -491,6 +491,7 @@ impl Signals {
                     };
                     if !*sender.borrow() {
                         tracing::info!(signal = name, "stopping");
+                        crate::systemd::stopping();
                     }
                     sender.send_replace(true);
                     if let Some(scheduler) = started.get().cloned() {
@@ -687,6 +688,7 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         .map_err(|error| tempora::Error::invalid("runtime", error.to_string()))?;
     let mut signals = Signals::listen(&runtime)?;
     let config = load(&path)?;
+    crate::run_as::check_privileges(&config, crate::run_as::effective_uid())?;
     let url = store_url(&config, &path)?;
     init_logging(log_format.unwrap_or(config.log_format));
     log_warnings(&config);
@@ -760,6 +762,15 @@ pub fn run(path: PathBuf, log_format: Option<LogFormat>) -> Result<()> {
         jobs = config.jobs.len(),
         "tempora running"
     );
+    let watched = (*scheduler).clone();
+    crate::systemd::spawn_watchdog(move || {
+        matches!(
+            watched.state(),
+            SchedulerState::Running | SchedulerState::Paused
+        )
+    })
+    .map_err(|error| tempora::Error::invalid("watchdog", error.to_string()))?;
+    crate::systemd::ready(&format!("running {} job(s)", config.jobs.len()));
     scheduler.start()?;
     tracing::info!("tempora stopped");
     Ok(())
@@ -883,19 +894,30 @@ fn reload_on_hangup(
                     None => return,
                     Some(true) => {
                         tracing::info!(config = %path.display(), "SIGHUP: reloading the configuration");
+                        crate::systemd::reloading();
                         match load(&path) {
                             Err(error) => {
                                 refused(&error.to_string());
+                                crate::systemd::ready("reload refused: the jobs stay as they were");
                                 continue;
                             }
                             Ok(config) => {
                                 log_warnings(&config);
+                                if let Err(error) = crate::run_as::check_privileges(
+                                    &config,
+                                    crate::run_as::effective_uid(),
+                                ) {
+                                    refused(&error.to_string());
+                                    crate::systemd::ready("reload refused: the jobs stay as they were");
+                                    continue;
+                                }
                                 let changed = started.scheduler_changes(&config);
                                 if !changed.is_empty() {
                                     refused(&format!(
                                         "[scheduler] {} changed, which takes a restart",
                                         changed.join(", ")
                                     ));
+                                    crate::systemd::ready("reload refused: the jobs stay as they were");
                                     continue;
                                 }
                                 if config.api != started.api {
@@ -916,6 +938,7 @@ fn reload_on_hangup(
                 match sync(&scheduler, config) {
                     Ok(report) => {
                         tracing::info!(reload = "applied", "the configuration was reloaded: {report}");
+                        crate::systemd::ready("reloaded");
                         pending = None;
                     }
                     Err(error) if is_store_failure(&error) => {
@@ -924,9 +947,11 @@ fn reload_on_hangup(
                             %error,
                             "the configuration was reloaded in part: the store failed; trying again in {RETRY:?}"
                         );
+                        crate::systemd::ready("reload incomplete: the store failed; retrying");
                     }
                     Err(error) => {
                         refused(&error.to_string());
+                        crate::systemd::ready("reload refused: the jobs stay as they were");
                         pending = None;
                     }
                 }

@@ -30,15 +30,19 @@ macro_rules! set_given {
 }
 
 pub mod api;
+pub mod completions;
 pub mod config;
 pub mod daemon;
 pub mod health;
 pub mod history;
+pub mod import;
 pub mod jobs;
 pub mod next;
 pub mod nodes;
 pub mod output;
+pub mod run_as;
 pub mod store;
+pub mod systemd;
 pub mod trigger_options;
 
 use clap::{Args, Parser, Subcommand};
@@ -86,6 +90,11 @@ impl CliError {
     }
 }
 
+/// What `tempora --version` prints after the name: the version and the
+/// schema version of the SQL stores' tables it writes (an upgrade that
+/// changes it migrates the tables when the daemon starts).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (store schema 2)");
+
 /// The result of a command.
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
@@ -97,7 +106,7 @@ pub type Result<T, E = CliError> = std::result::Result<T, E>;
 /// on stderr; other failures (a job not found, a store that cannot be
 /// reached) with status 1.
 #[derive(Debug, Parser)]
-#[command(name = "tempora", version, about, long_about = None)]
+#[command(name = "tempora", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -171,6 +180,13 @@ pub enum Command {
     /// Check a configuration file: every key, trigger, duration and policy.
     /// A mistake is printed as FILE:LINE:COLUMN: what is wrong.
     Check(CheckArgs),
+    /// Convert another scheduler's jobs into `[[job]]` tables: `import
+    /// crontab [FILE|-]`.
+    Import(import::ImportArgs),
+    /// Print the completion script for a shell: bash, zsh or fish.
+    Completions(completions::CompletionsArgs),
+    /// Print a manual page (roff), or write one per command with --dir.
+    Man(completions::ManArgs),
 }
 
 /// `tempora run`.
@@ -242,6 +258,9 @@ pub fn run(cli: &Cli, now: Timestamp) -> Result<String> {
         Command::History(args) => history::run(args),
         Command::Nodes(args) => nodes::run(args, now),
         Command::Check(check) => run_check(check),
+        Command::Import(args) => import::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
         Command::Health(args) => health::run(args, now).map(|outcome| outcome.stdout),
         Command::Api(args) => api::run(args),
         Command::Run(args) => {
@@ -348,6 +367,20 @@ mod tests {
         ] {
             assert_eq!(usage_error(args), expected, "{args:?}");
         }
+    }
+
+    #[test]
+    fn the_version_names_the_store_schema() {
+        assert_eq!(
+            VERSION,
+            format!(
+                "{} (store schema {})",
+                env!("CARGO_PKG_VERSION"),
+                tempora_sql::SCHEMA_VERSION
+            )
+        );
+        let error = Cli::try_parse_from(["tempora", "--version"]).unwrap_err();
+        assert_eq!(error.render().to_string(), format!("tempora {VERSION}\n"));
     }
 
     #[test]

@@ -567,10 +567,10 @@ where
 
     /// Closes the connections, waiting for the calls in progress.
     pub async fn close(&self) {
-        if let Some(writer) = &self.inner.writer {
-            if let Some(connection) = writer.lock().await.take() {
-                let _ = sqlx::Connection::close(connection).await;
-            }
+        if let Some(writer) = &self.inner.writer
+            && let Some(connection) = writer.lock().await.take()
+        {
+            let _ = sqlx::Connection::close(connection).await;
         }
         self.inner.pool.close().await;
     }

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::sync::{lock, read, write};
 
 mod command;
+mod identity;
 
 pub(crate) use self::command::exit_description;
 pub(crate) use self::command::run as run_command;

@@ -184,13 +184,13 @@ impl Field {
         let min = self.min;
         self.items.iter().any(|&(item, _)| match item {
             Item::All => true,
-            Item::Every(step) => value >= min && (value - min) % step == 0,
+            Item::Every(step) => value >= min && (value - min).is_multiple_of(step),
             Item::One(one) => value == one,
             Item::Range(first, last) => (first..=last).contains(&value),
             Item::RangeStep(first, last, step) => {
-                (first..=last).contains(&value) && (value - first) % step == 0
+                (first..=last).contains(&value) && (value - first).is_multiple_of(step)
             }
-            Item::From(first, step) => value >= first && (value - first) % step == 0,
+            Item::From(first, step) => value >= first && (value - first).is_multiple_of(step),
         })
     }
 }

@@ -104,10 +104,10 @@ impl Walk<'_> {
             if time >= limit || time > self.now || self.steps == 0 {
                 return;
             }
-            if let Some(count) = self.skip_by_arithmetic(time, limit, span.as_deref_mut()) {
-                if count > 0 {
-                    continue;
-                }
+            if let Some(count) = self.skip_by_arithmetic(time, limit, span.as_deref_mut())
+                && count > 0
+            {
+                continue;
             }
             if let Some(span) = span.as_deref_mut() {
                 span.push(time);

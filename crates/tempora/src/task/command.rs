@@ -16,7 +16,7 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::{JobContext, RunDetail, RunError};
+use super::{JobContext, RunDetail, RunError, identity};
 use crate::clock::{self, Clock, SystemClock};
 use crate::sync::lock;
 
@@ -181,6 +181,43 @@ pub struct CommandArgs {
         serialize_with = "jiff::fmt::serde::duration::friendly::compact::optional"
     )]
     pub timeout: Option<SignedDuration>,
+    /// The user it runs as (a name or a numeric id; default: the
+    /// scheduler's), with that user's groups, and `HOME`, `USER`, `LOGNAME`
+    /// and `SHELL` from its account (set before [`CommandArgs::env`]); it
+    /// runs in the user's home unless `working_dir` says otherwise (`/`
+    /// when the home does not exist). Only a scheduler running as root may
+    /// run a program as another user: otherwise the run fails with an
+    /// error naming `user`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The group it runs as (a name or a numeric id; default: the user's
+    /// primary group, or the scheduler's). Needs root, as `user` does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Its umask (default: the scheduler's); as JSON an octal string,
+    /// `"027"`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_umask"
+    )]
+    pub umask: Option<u32>,
+    /// A file of `NAME=value` lines read when each run starts (so secrets
+    /// need not sit in the job), set over the inherited environment and
+    /// under [`CommandArgs::env`]: `#` comments, blank lines, `export ` and
+    /// quotes as systemd's `EnvironmentFile=` takes them, no expansion. A
+    /// file that cannot be read fails the run, naming `env_file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_file: Option<PathBuf>,
+}
+
+fn serialize_umask<S: serde::Serializer>(
+    umask: &Option<u32>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match umask {
+        Some(mask) => serializer.serialize_str(&format!("{mask:03o}")),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The JSON form of [`CommandArgs`], checked into it.
@@ -200,6 +237,14 @@ struct RawCommandArgs {
     working_dir: Option<PathBuf>,
     #[serde(default)]
     timeout: Option<SignedDuration>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    umask: Option<String>,
+    #[serde(default)]
+    env_file: Option<PathBuf>,
 }
 
 impl TryFrom<RawCommandArgs> for CommandArgs {
@@ -240,7 +285,22 @@ impl TryFrom<RawCommandArgs> for CommandArgs {
                 printer.duration_to_string(&timeout)
             ));
         }
+        for (field, value) in [("user", &raw.user), ("group", &raw.group)] {
+            if let Some(value) = value
+                && (value.is_empty() || value.contains('\0'))
+            {
+                return Err(format!("{field}: {value:?} is not a name or an id"));
+            }
+        }
+        let umask = match &raw.umask {
+            Some(text) => Some(super::identity::parse_umask(text)?),
+            None => None,
+        };
         Ok(CommandArgs {
+            user: raw.user,
+            group: raw.group,
+            umask,
+            env_file: raw.env_file,
             program: raw.program,
             args: raw.args,
             env: raw.env,
@@ -264,7 +324,36 @@ impl CommandArgs {
             inherit_env: InheritEnv::All,
             working_dir: None,
             timeout: None,
+            user: None,
+            group: None,
+            umask: None,
+            env_file: None,
         }
+    }
+
+    /// Runs the program as `user` (a name or a numeric id); see
+    /// [`CommandArgs::user`](#structfield.user).
+    pub fn user(mut self, user: impl Into<String>) -> CommandArgs {
+        self.user = Some(user.into());
+        self
+    }
+
+    /// Runs the program in `group` (a name or a numeric id).
+    pub fn group(mut self, group: impl Into<String>) -> CommandArgs {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Runs the program with `umask` (e.g. `0o027`).
+    pub fn umask(mut self, umask: u32) -> CommandArgs {
+        self.umask = Some(umask & 0o777);
+        self
+    }
+
+    /// Reads variables from `path` when each run starts.
+    pub fn env_file(mut self, path: impl Into<PathBuf>) -> CommandArgs {
+        self.env_file = Some(path.into());
+        self
     }
 
     /// Adds one argument.
@@ -774,6 +863,17 @@ pub(crate) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
             "command {program:?}: working_dir: {dir:?} is not a directory"
         )));
     }
+    let identity = identity::resolve(
+        args.user.as_deref(),
+        args.group.as_deref(),
+        identity::effective_uid(),
+    )
+    .map_err(|why| RunError::new(format!("command {program:?}: {why}")))?;
+    let file_env = match &args.env_file {
+        Some(path) => identity::read_env_file(path)
+            .map_err(|why| RunError::new(format!("command {program:?}: {why}")))?,
+        None => BTreeMap::new(),
+    };
     let mut command = std::process::Command::new(program);
     command.args(&args.args);
     if args.clear_env {
@@ -787,6 +887,25 @@ pub(crate) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     }
     // A program started from a process pool's worker is not a worker.
     command.env_remove(PROCESS_WORKER_ENV);
+    // The user's account, as a login (and cron) gives it.
+    if let Some((name, home, shell)) = identity
+        .as_ref()
+        .and_then(|identity| identity.user.as_ref())
+    {
+        command
+            .env("HOME", home)
+            .env("USER", name)
+            .env("LOGNAME", name)
+            .env("SHELL", shell);
+        if args.working_dir.is_none() {
+            command.current_dir(if home.is_dir() {
+                home.as_path()
+            } else {
+                std::path::Path::new("/")
+            });
+        }
+    }
+    command.envs(&file_env);
     command.envs(&args.env);
     // The run's context, over anything of the same name.
     command.envs(run_env(&context));
@@ -803,8 +922,7 @@ pub(crate) async fn run(context: JobContext, args: CommandArgs) -> Result<Comman
     // A program takes real time: its timeout and duration are measured on
     // the system's clock, whatever the scheduler's clock says.
     let started = SystemClock.monotonic();
-    let mut child = command
-        .spawn()
+    let mut child = identity::spawn(&mut command, identity.as_ref(), args.umask)
         .map_err(|error| RunError::new(format!("command {program:?}: cannot start: {error}")))?;
     let pid = child.id();
     let cannot_watch = |error: std::io::Error| {

@@ -257,13 +257,13 @@ impl TryFrom<CalendarRecord> for CalendarIntervalTrigger {
                 ));
             }
         }
-        if let (Some(start), Some(end)) = (record.start_date, record.end_date) {
-            if start > end {
-                return Err(Error::invalid(
-                    "end_date",
-                    format!("{end} is before the start_date {start}"),
-                ));
-            }
+        if let (Some(start), Some(end)) = (record.start_date, record.end_date)
+            && start > end
+        {
+            return Err(Error::invalid(
+                "end_date",
+                format!("{end} is before the start_date {start}"),
+            ));
         }
         let zone = Zone::new(&record.timezone)?;
         let second_of_day = (record.hour * 3600 + record.minute * 60 + record.second) as u32;
@@ -402,10 +402,9 @@ impl CalendarIntervalTrigger {
                 inner.record.dst_gap,
                 inner.record.dst_fold,
                 search_from,
-            ) {
-                if second >= lower {
-                    return instant_from_second(second);
-                }
+            ) && second >= lower
+            {
+                return instant_from_second(second);
             }
             day = self.step(day)?;
         }

@@ -257,17 +257,17 @@ impl TryFrom<IntervalRecord> for IntervalTrigger {
             ));
         }
         let zone = Zone::new(&record.timezone)?;
-        if let (Some(start), Some(end)) = (record.start_date, record.end_date) {
-            if start > end {
-                return Err(Error::invalid(
-                    "end_date",
-                    format!(
-                        "{} is before the start_date {}",
-                        zone.format(end),
-                        zone.format(start)
-                    ),
-                ));
-            }
+        if let (Some(start), Some(end)) = (record.start_date, record.end_date)
+            && start > end
+        {
+            return Err(Error::invalid(
+                "end_date",
+                format!(
+                    "{} is before the start_date {}",
+                    zone.format(end),
+                    zone.format(start)
+                ),
+            ));
         }
         let jitter = checked_jitter(record.jitter, record.jitter_seed)?;
         Ok(IntervalTrigger {

@@ -312,17 +312,17 @@ impl CronTriggerBuilder {
                 (Expression::Fields(fields), spec)
             }
         };
-        if let (Some(start), Some(end)) = (self.start_date, self.end_date) {
-            if start > end {
-                return Err(Error::invalid(
-                    "end_date",
-                    format!(
-                        "{} is before the start_date {}",
-                        zone.format(end),
-                        zone.format(start)
-                    ),
-                ));
-            }
+        if let (Some(start), Some(end)) = (self.start_date, self.end_date)
+            && start > end
+        {
+            return Err(Error::invalid(
+                "end_date",
+                format!(
+                    "{} is before the start_date {}",
+                    zone.format(end),
+                    zone.format(start)
+                ),
+            ));
         }
         let jitter = checked_jitter(self.jitter, self.jitter_seed)?;
         Ok(CronTrigger {

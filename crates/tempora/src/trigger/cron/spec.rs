@@ -287,10 +287,10 @@ impl CronSpec {
         let first_second = next_bit(self.seconds, 0)?;
         let first_minute = next_bit(self.minutes, 0)?;
         if self.hours & (1 << hour) != 0 {
-            if self.minutes & (1 << minute) != 0 {
-                if let Some(s) = next_bit(self.seconds, second) {
-                    return Some(hour * 3600 + minute * 60 + s);
-                }
+            if self.minutes & (1 << minute) != 0
+                && let Some(s) = next_bit(self.seconds, second)
+            {
+                return Some(hour * 3600 + minute * 60 + s);
             }
             if let Some(m) = next_bit(self.minutes, minute + 1) {
                 return Some(hour * 3600 + m * 60 + first_second);
