@@ -31,6 +31,12 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_DATE_RE = __import__("re").compile(
+    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{1,2}):(?P<second>\d{1,2})"
+    r"(?:\.(?P<microsecond>\d{1,6}))?"
+    r"(?P<timezone>Z|[+-]\d\d:?\d\d)?)?$"
+)
 
 
 class _Undefined:
@@ -74,6 +80,10 @@ def astimezone(obj: Union[str, tzinfo, None]) -> tzinfo:
         except Exception as exc:
             raise ValueError(f"timezone: {obj!r} is not a known time zone") from exc
     if isinstance(obj, tzinfo):
+        pytz_zone = getattr(obj, "zone", None)
+        if isinstance(pytz_zone, str):
+            # A pytz zone: the same zone as a ZoneInfo (as APScheduler 3.11 does).
+            return timezone.utc if pytz_zone == "UTC" else ZoneInfo(pytz_zone)
         if obj.tzname(None) == "local":
             raise ValueError(
                 "Unable to determine the name of the local timezone -- you must explicitly "
@@ -118,13 +128,20 @@ def convert_to_datetime(
     elif isinstance(value, date):
         dt = datetime.combine(value, datetime.min.time())
     elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise ValueError(f"Invalid date string: {value!r}") from exc
+        match = _DATE_RE.match(value.strip())
+        if match is None:
+            raise ValueError(f"Invalid date string: {value!r}")
+        parts = match.groupdict()
+        zone = parts.pop("timezone")
+        micro = parts.pop("microsecond") or "0"
+        numbers = {key: int(text) for key, text in parts.items() if text}
+        dt = datetime(microsecond=int(micro.ljust(6, "0")), **numbers)
+        if zone == "Z":
+            dt = dt.replace(tzinfo=timezone.utc)
+        elif zone:
+            sign = -1 if zone[0] == "-" else 1
+            hours, _, minutes = zone[1:].partition(":")
+            dt = dt.replace(tzinfo=timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0))))
     else:
         raise TypeError(f"Unsupported type for {arg_name}: {value.__class__.__name__}")
     if dt.tzinfo is not None:

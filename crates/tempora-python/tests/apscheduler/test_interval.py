@@ -151,7 +151,10 @@ def test_jitter_produces_different_valid_results(timezone):
         next_fire_time = trigger.get_next_fire_time(None, now)
         results.add(next_fire_time)
         assert timedelta(seconds=2) <= (next_fire_time - now) <= timedelta(seconds=8)
-    assert 1 < len(results)
+    # DIFFERENCE: Tempora's jitter is a function of the trigger's seed and
+    # the fire time, so that every scheduler sharing a store computes the
+    # same one; asking twice gives the same time (APScheduler draws anew).
+    assert 1 == len(results)
 
 
 @pytest.mark.parametrize(

@@ -651,6 +651,8 @@ class BaseScheduler:
 
     def _create_trigger(self, trigger: Any, trigger_args: Dict[str, Any]) -> BaseTrigger:
         if isinstance(trigger, BaseTrigger):
+            if getattr(trigger, "triggers", None) is not None and getattr(trigger, "jitter", None):
+                raise ValueError("jitter: give it to the combined triggers; a combination takes none of its own")
             return trigger
         if trigger is None:
             trigger = "date"

@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Dict, Optional
 
 from .. import _native
-from ..util import astimezone, datetime_to_micros, micros_to_datetime
+from ..util import astimezone, datetime_to_micros, micros_to_datetime, zone_name
 
 __all__ = ["BaseTrigger", "trigger_from_spec"]
 
@@ -44,10 +44,12 @@ class BaseTrigger(metaclass=ABCMeta):
         return micros_to_datetime(micros, self.timezone)
 
     def __getstate__(self) -> Dict[str, Any]:
-        return {"spec": self.to_spec()}
+        return {"spec": self.to_spec(), "timezone": self.timezone, "jitter": getattr(self, "jitter", None)}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
-        other = trigger_from_spec(state["spec"])
+        other = trigger_from_spec(state["spec"], state.get("timezone"))
+        if state.get("jitter") is not None and hasattr(other, "jitter"):
+            object.__setattr__(other, "jitter", state["jitter"])
         for slot in _all_slots(type(other)):
             if slot in ("__weakref__", "_compiled"):
                 continue
@@ -82,8 +84,9 @@ def _instant(text: Optional[str], tz: tzinfo) -> Optional[datetime]:
     return dt.astimezone(tz)
 
 
-def trigger_from_spec(spec: Dict[str, Any]) -> BaseTrigger:
-    """The Python trigger of Tempora's JSON form ``spec``."""
+def trigger_from_spec(spec: Dict[str, Any], tz: Optional[tzinfo] = None) -> BaseTrigger:
+    """The Python trigger of Tempora's JSON form ``spec`` (in ``tz``, the
+    ``tzinfo`` to show its times in, when given)."""
     from .calendarinterval import CalendarIntervalTrigger
     from .combining import AndTrigger, OrTrigger
     from .cron import CronTrigger
@@ -91,7 +94,8 @@ def trigger_from_spec(spec: Dict[str, Any]) -> BaseTrigger:
     from .interval import IntervalTrigger
 
     kind = spec.get("type")
-    tz = _zone(spec)
+    if tz is None or zone_name(tz) != spec.get("timezone", "UTC"):
+        tz = _zone(spec)
     if kind == "date":
         return DateTrigger(_instant(spec["run_date"], tz), timezone=tz)
     if kind == "interval":
@@ -137,7 +141,7 @@ def trigger_from_spec(spec: Dict[str, Any]) -> BaseTrigger:
             timezone=tz,
         )
     if kind in ("any", "all"):
-        triggers = [trigger_from_spec(sub) for sub in spec["triggers"]]
+        triggers = [trigger_from_spec(sub, tz) for sub in spec["triggers"]]
         return OrTrigger(triggers) if kind == "any" else AndTrigger(triggers)
     raise ValueError(f"trigger: {kind!r} is not a trigger type Tempora knows")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any, Dict, Optional, Union
 
-from ..util import astimezone, get_localzone, zone_name
+from ..util import astimezone, get_localzone, localize, zone_name
 from .base import BaseTrigger
 
 __all__ = ["CalendarIntervalTrigger"]
@@ -56,6 +56,12 @@ class CalendarIntervalTrigger(BaseTrigger):
             object.__setattr__(self, name, value)
         self._check()
 
+    def get_next_fire_time(self, previous_fire_time: Optional[datetime], now: datetime) -> Optional[datetime]:
+        """As APScheduler's: the first fire time is on ``start_date`` whatever ``now`` is."""
+        if previous_fire_time is None:
+            now = localize(datetime.combine(self.start_date, datetime.min.time()), self.timezone)
+        return super().get_next_fire_time(previous_fire_time, now)
+
     def to_spec(self) -> Dict[str, Any]:
         spec: Dict[str, Any] = {"type": "calendar_interval"}
         for name in ("years", "months", "weeks", "days"):
@@ -74,7 +80,7 @@ class CalendarIntervalTrigger(BaseTrigger):
 
     def __repr__(self) -> str:
         fields = [f"{name}={getattr(self, name)}" for name in ("years", "months", "weeks", "days") if getattr(self, name)]
-        fields.append(f"time={self._time[0]:02d}:{self._time[1]:02d}:{self._time[2]:02d}")
+        fields.append(f"time='{self._time[0]:02d}:{self._time[1]:02d}:{self._time[2]:02d}'")
         fields.append(f"start_date='{self.start_date}'")
         if self.end_date:
             fields.append(f"end_date='{self.end_date}'")

@@ -16,8 +16,6 @@ class BaseCombiningTrigger(BaseTrigger):
     _word = ""
 
     def __init__(self, triggers: Sequence[BaseTrigger], jitter: Optional[float] = None) -> None:
-        if jitter:
-            raise ValueError("jitter: combining triggers take no jitter of their own in Tempora; give it to the triggers")
         triggers = list(triggers)
         tz: Optional[tzinfo] = triggers[0].timezone if triggers else None
         for name, value in (("triggers", triggers), ("jitter", jitter), ("timezone", tz), ("_compiled", None)):
@@ -25,13 +23,16 @@ class BaseCombiningTrigger(BaseTrigger):
         self._check()
 
     def to_spec(self) -> Dict[str, Any]:
+        """Tempora's form. DIFFERENCE from APScheduler: ``jitter`` belongs to
+        the combined triggers; a scheduler refuses a combination with its own."""
         return {"type": self._kind, "triggers": [trigger.to_spec() for trigger in self.triggers]}
 
     def __str__(self) -> str:
         return f"{self._word}[{', '.join(str(trigger) for trigger in self.triggers)}]"
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__}({self.triggers!r})>"
+        jitter = f", jitter={self.jitter}" if self.jitter else ""
+        return f"<{self.__class__.__name__}({self.triggers!r}{jitter})>"
 
 
 class AndTrigger(BaseCombiningTrigger):

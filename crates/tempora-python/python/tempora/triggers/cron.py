@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 from typing import Any, Dict, Optional, Union
 
@@ -49,7 +50,7 @@ class CronTrigger(BaseTrigger):
         else:
             tz = get_localzone()
         values = dict(zip(FIELD_NAMES, (year, month, day, week, day_of_week, hour, minute, second)))
-        fields = {name: str(value).strip() for name, value in values.items() if value is not None}
+        fields = {name: re.sub(r"\s*,\s*", ",", str(value).strip()) for name, value in values.items() if value is not None}
         for name, value in (("timezone", tz), ("start_date", convert_to_datetime(start_date, tz, "start_date")),
                             ("end_date", convert_to_datetime(end_date, tz, "end_date")), ("jitter", jitter),
                             ("fields", fields), ("_crontab", None), ("_compiled", None)):
@@ -92,7 +93,8 @@ class CronTrigger(BaseTrigger):
     def _display_fields(self) -> Dict[str, str]:
         if self._crontab is not None:
             names = ("minute", "hour", "day", "month", "day_of_week")
-            return dict(zip(names, self._crontab.split()))
+            values = dict(zip(names, self._crontab.split()))
+            return {name: values[name] for name in FIELD_NAMES if name in values}
         return {name: self.fields[name] for name in FIELD_NAMES if name in self.fields}
 
     def __str__(self) -> str:

@@ -57,7 +57,13 @@ class IntervalTrigger(BaseTrigger):
                             ("interval_length", interval.total_seconds()), ("jitter", jitter), ("_parts", parts),
                             ("_compiled", None)):
             object.__setattr__(self, name, value)
-        self._check()
+        if end is None or end >= start:
+            self._check()
+
+    def get_next_fire_time(self, previous_fire_time: Optional[datetime], now: datetime) -> Optional[datetime]:
+        if self.end_date is not None and self.end_date < self.start_date:
+            return None  # ends before it starts: never fires (as APScheduler)
+        return super().get_next_fire_time(previous_fire_time, now)
 
     def to_spec(self) -> Dict[str, Any]:
         spec: Dict[str, Any] = {"type": "interval"}
