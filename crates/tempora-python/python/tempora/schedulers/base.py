@@ -17,12 +17,13 @@ import threading
 import traceback
 import uuid
 from datetime import datetime, timedelta, tzinfo
+from datetime import datetime as _real_datetime
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .. import _native
 from ..events import (
     CODES, EVENT_ALL, EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED,
-    EVENT_JOB_SUBMITTED, JobEvent, JobExecutionEvent, JobSubmissionEvent, SchedulerEvent,
+    EVENT_JOB_REMOVED, EVENT_JOB_SUBMITTED, EVENT_JOBSTORE_ADDED, JobEvent, JobExecutionEvent, JobSubmissionEvent, SchedulerEvent,
 )
 from ..executors.asyncio import AsyncIOExecutor
 from ..executors.base import BaseExecutor
@@ -122,6 +123,8 @@ class BaseScheduler:
         self._resolved: Dict[str, Any] = {}
         self._job_executors: Dict[str, str] = {}
         self._removed: set = set()
+        self._explicit_removals: set = set()
+        self._held_removals: Dict[str, JobEvent] = {}
         self._stopped_once = False
         self.timezone: tzinfo = get_localzone()
         self._job_defaults: Dict[str, Any] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
@@ -183,6 +186,7 @@ class BaseScheduler:
         with self._lock:
             if self._native_scheduler is not None and self._native_scheduler.state() != "shut_down":
                 return self._native_scheduler
+            implicit_store = "default" not in self._jobstores
             self._jobstores.setdefault("default", MemoryJobStore())
             self._executors.setdefault("default", self._create_default_executor())
             defaults = {
@@ -201,7 +205,9 @@ class BaseScheduler:
             native = _native.NativeScheduler(json.dumps(spec), self._dispatch)
             native.add_listener(self._on_event)
             self._native_scheduler = native
-            return native
+        if implicit_store:
+            self._notify(SchedulerEvent(EVENT_JOBSTORE_ADDED, "default"))
+        return native
 
     def _create_default_executor(self) -> BaseExecutor:
         return ThreadPoolExecutor()
@@ -324,8 +330,13 @@ class BaseScheduler:
         job_id = event.get("job_id")
         if event["kind"] == "job_removed" and job_id is not None:
             # A one-off job leaves its store before its run: the callable
-            # kept for it goes after the run (see _dispatch).
+            # kept for it goes after the run (see _dispatch), and listeners
+            # hear of the removal after the run's end, as APScheduler's do.
             self._removed.add(job_id)
+            if job_id not in self._explicit_removals:
+                self._held_removals[job_id] = JobEvent(EVENT_JOB_REMOVED, job_id, event.get("store"))
+                return
+            self._explicit_removals.discard(job_id)
         times = [micros_to_datetime(t, self.timezone) for t in event["scheduled_run_times"]]
         obj: SchedulerEvent
         if code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MISSED):
@@ -343,10 +354,17 @@ class BaseScheduler:
             obj = JobEvent(code, job_id, event.get("store"))
         else:
             obj = SchedulerEvent(code, event.get("store") or event.get("executor"))
+        self._notify(obj)
+        if code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MISSED, EVENT_JOB_MAX_INSTANCES) and job_id:
+            held = self._held_removals.pop(job_id, None)
+            if held is not None:
+                self._notify(held)
+
+    def _notify(self, event: SchedulerEvent) -> None:
         for callback, mask in list(self._listeners):
-            if code & mask:
+            if event.code & mask:
                 try:
-                    callback(obj)
+                    callback(event)
                 except Exception:
                     self._logger.exception("Error notifying listener")
 
@@ -602,7 +620,12 @@ class BaseScheduler:
         return self._job(text) if text else None
 
     def remove_job(self, job_id: str, jobstore: Optional[str] = None) -> None:
-        self._wrap(self._engine().remove_job, job_id, job_id=job_id)
+        self._explicit_removals.add(job_id)
+        try:
+            self._wrap(self._engine().remove_job, job_id, job_id=job_id)
+        except BaseException:
+            self._explicit_removals.discard(job_id)
+            raise
         self._local.pop(job_id, None)
 
     def remove_all_jobs(self, jobstore: Optional[str] = None) -> None:
@@ -695,23 +718,25 @@ class BaseScheduler:
             except (LookupError, ValueError):
                 func = None
         next_run = data.get("next_run_time")
-        return Job(
-            self,
-            id=job_id,
-            name=data["name"],
-            func=func,
-            func_ref=func_ref,
-            args=args,
-            kwargs=kwargs,
-            trigger=trigger_from_spec(data["trigger"]),
-            executor=data["executor"],
-            misfire_grace_time=_grace_seconds(data.get("misfire_grace_time")),
-            coalesce=data["coalesce"],
-            max_instances=data["max_instances"],
-            next_run_time=None if next_run is None else datetime.fromisoformat(next_run.replace("Z", "+00:00")).astimezone(self.timezone),
-            jobstore=data.get("store"),
+        job = Job.__new__(Job)
+        job._scheduler = self
+        job._jobstore_alias = data.get("store") or "default"
+        job.id = job_id
+        job.name = data["name"]
+        job.func = func
+        job.func_ref = func_ref
+        job.args = args
+        job.kwargs = kwargs
+        job.trigger = trigger_from_spec(data["trigger"], self.timezone)
+        job.executor = data["executor"]
+        job.misfire_grace_time = _grace_seconds(data.get("misfire_grace_time"))
+        job.coalesce = data["coalesce"]
+        job.max_instances = data["max_instances"]
+        job.next_run_time = (
+            None if next_run is None
+            else _real_datetime.fromisoformat(next_run.replace("Z", "+00:00")).astimezone(self.timezone)
         )
-
+        return job
 
 def _set_dotted(config: Dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")

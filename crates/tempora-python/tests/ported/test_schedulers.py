@@ -1166,6 +1166,11 @@ class SchedulerImplementationTestBase:
         assert self.wait_event(eventqueue).code == EVENT_JOB_ADDED
         assert self.wait_event(eventqueue).code == EVENT_SCHEDULER_STARTED
         event = self.wait_event(eventqueue)
+        # DIFFERENCE: every Tempora executor runs the job on a pool thread,
+        # the debug executor too, so the submission is told before the run
+        # ends (APScheduler's debug executor ran it inside the submission).
+        assert event.code == EVENT_JOB_SUBMITTED
+        event = self.wait_event(eventqueue)
         assert event.code == EVENT_JOB_EXECUTED
         assert event.retval == 3
         assert self.wait_event(eventqueue).code == EVENT_JOB_REMOVED
@@ -1184,6 +1189,11 @@ class SchedulerImplementationTestBase:
             run_date=freeze_time.next() + freeze_time.increment * 2,
         )
         assert self.wait_event(eventqueue).code == EVENT_JOB_ADDED
+        event = self.wait_event(eventqueue)
+        # DIFFERENCE: every Tempora executor runs the job on a pool thread,
+        # the debug executor too, so the submission is told before the run
+        # ends (APScheduler's debug executor ran it inside the submission).
+        assert event.code == EVENT_JOB_SUBMITTED
         event = self.wait_event(eventqueue)
         assert event.code == EVENT_JOB_EXECUTED
         assert event.retval == 3

@@ -176,7 +176,7 @@ def test_add_callable_class_method_job(jobstore, create_add_job):
 def test_add_textual_instance_method_job(jobstore, create_add_job):
     initial_job = create_add_job(
         jobstore,
-        "tests.test_jobstores:dummy_instance.dummy_method",
+        "ported.test_jobstores:dummy_instance.dummy_method",
         kwargs={"a": 1, "b": 2},
     )
     job = jobstore.lookup_job(initial_job.id)
@@ -186,7 +186,7 @@ def test_add_textual_instance_method_job(jobstore, create_add_job):
 def test_add_textual_class_method_job(jobstore, create_add_job):
     initial_job = create_add_job(
         jobstore,
-        "tests.test_jobstores:DummyClass.dummy_classmethod",
+        "ported.test_jobstores:DummyClass.dummy_classmethod",
         kwargs={"a": 1, "b": 2},
     )
     job = jobstore.lookup_job(initial_job.id)
