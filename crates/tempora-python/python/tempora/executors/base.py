@@ -30,6 +30,7 @@ class BaseExecutor:
     kind = "thread"
 
     def __init__(self, max_workers: int = 10) -> None:
+        max_workers = int(max_workers)
         if max_workers < 1:
             raise ValueError(f"max_workers: {max_workers} is not at least 1")
         self.max_workers = max_workers

@@ -32,6 +32,7 @@ class ProcessPoolExecutor(BasePoolExecutor):
 
     def __init__(self, max_workers: int = 10, pool_kwargs: Optional[dict] = None) -> None:
         super().__init__(max_workers)
+        self.max_workers = int(max_workers)
         self._pool_kwargs = pool_kwargs or {}
         self._pool: Optional[concurrent.futures.ProcessPoolExecutor] = None
 
