@@ -135,7 +135,8 @@ def convert_to_datetime(
         zone = parts.pop("timezone")
         micro = parts.pop("microsecond") or "0"
         numbers = {key: int(text) for key, text in parts.items() if text}
-        dt = datetime(microsecond=int(micro.ljust(6, "0")), **numbers)
+        dt = datetime(numbers["year"], numbers["month"], numbers["day"], numbers.get("hour", 0),
+                      numbers.get("minute", 0), numbers.get("second", 0), int(micro.ljust(6, "0")))
         if zone == "Z":
             dt = dt.replace(tzinfo=timezone.utc)
         elif zone:
@@ -202,6 +203,7 @@ def obj_to_ref(obj: Any) -> str:
         raise ValueError("Cannot create a reference to a lambda")
     if "<locals>" in name:
         raise ValueError("Cannot create a reference to a nested function")
+    module: Optional[str]
     if inspect.ismethod(obj):
         owner = obj.__self__
         if inspect.isclass(owner):

@@ -337,7 +337,7 @@ class BaseScheduler:
                 self._held_removals[job_id] = JobEvent(EVENT_JOB_REMOVED, job_id, event.get("store"))
                 return
             self._explicit_removals.discard(job_id)
-        times = [micros_to_datetime(t, self.timezone) for t in event["scheduled_run_times"]]
+        times: List[datetime] = [_real_datetime.fromtimestamp(t / 1e6, self.timezone) for t in event["scheduled_run_times"]]
         obj: SchedulerEvent
         if code in (EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MISSED):
             latest = event["scheduled_run_times"][-1] if event["scheduled_run_times"] else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from abc import ABCMeta, abstractmethod
 from datetime import datetime, tzinfo
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from .. import _native
 from ..util import astimezone, datetime_to_micros, micros_to_datetime, zone_name
@@ -29,6 +29,17 @@ class BaseTrigger(metaclass=ABCMeta):
             compiled = _native.NativeTrigger(json.dumps(self.to_spec()))
             object.__setattr__(self, "_compiled", compiled)
         return compiled
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_compiled":
+            object.__setattr__(self, "_compiled", None)
+
+    def _set(self, **values: Any) -> None:
+        """Sets attributes (the triggers' slots), and forgets the compiled trigger."""
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_compiled", None)
 
     def _check(self) -> None:
         """Builds the Tempora trigger now, so bad settings raise ``ValueError``."""
@@ -67,7 +78,7 @@ class BaseTrigger(metaclass=ABCMeta):
 
 
 def _all_slots(cls: type) -> list:
-    slots = []
+    slots: List[str] = []
     for klass in cls.__mro__:
         slots.extend(getattr(klass, "__slots__", ()))
     return slots

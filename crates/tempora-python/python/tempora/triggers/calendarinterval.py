@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from ..util import astimezone, get_localzone, localize, zone_name
 from .base import BaseTrigger
@@ -28,6 +28,13 @@ class CalendarIntervalTrigger(BaseTrigger):
     in ``timezone``, from ``start_date`` (today when not given) to ``end_date``."""
 
     __slots__ = ("timezone", "years", "months", "weeks", "days", "start_date", "end_date", "_time")
+    years: int
+    months: int
+    weeks: int
+    days: int
+    start_date: date
+    end_date: Optional[date]
+    _time: Tuple[int, int, int]
 
     def __init__(
         self,

@@ -12,6 +12,8 @@ __all__ = ["AndTrigger", "BaseCombiningTrigger", "OrTrigger"]
 
 class BaseCombiningTrigger(BaseTrigger):
     __slots__ = ("triggers", "jitter", "timezone")
+    triggers: List[BaseTrigger]
+    jitter: Optional[float]
     _kind = ""
     _word = ""
 

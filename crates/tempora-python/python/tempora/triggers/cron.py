@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, tzinfo
+from datetime import datetime as _datetime_type
 from typing import Any, Dict, Optional, Union
 
 from ..util import astimezone, convert_to_datetime, get_localzone, is_datetime, zone_name
@@ -25,6 +26,11 @@ class CronTrigger(BaseTrigger):
     """
 
     __slots__ = ("timezone", "start_date", "end_date", "jitter", "fields", "_crontab")
+    start_date: Optional[datetime]
+    end_date: Optional[datetime]
+    jitter: Optional[float]
+    fields: Dict[str, str]
+    _crontab: Optional[str]
 
     def __init__(
         self,
@@ -43,18 +49,16 @@ class CronTrigger(BaseTrigger):
     ) -> None:
         if timezone is not None:
             tz = astimezone(timezone)
-        elif is_datetime(start_date) and start_date.tzinfo:
+        elif isinstance(start_date, _datetime_type) and start_date.tzinfo:
             tz = astimezone(start_date.tzinfo)
-        elif is_datetime(end_date) and end_date.tzinfo:
+        elif isinstance(end_date, _datetime_type) and end_date.tzinfo:
             tz = astimezone(end_date.tzinfo)
         else:
             tz = get_localzone()
         values = dict(zip(FIELD_NAMES, (year, month, day, week, day_of_week, hour, minute, second)))
         fields = {name: re.sub(r"\s*,\s*", ",", str(value).strip()) for name, value in values.items() if value is not None}
-        for name, value in (("timezone", tz), ("start_date", convert_to_datetime(start_date, tz, "start_date")),
-                            ("end_date", convert_to_datetime(end_date, tz, "end_date")), ("jitter", jitter),
-                            ("fields", fields), ("_crontab", None), ("_compiled", None)):
-            object.__setattr__(self, name, value)
+        self._set(timezone=tz, start_date=convert_to_datetime(start_date, tz, "start_date"),
+                  end_date=convert_to_datetime(end_date, tz, "end_date"), jitter=jitter, fields=fields, _crontab=None)
         self._check()
 
     @classmethod

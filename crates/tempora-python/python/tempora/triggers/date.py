@@ -19,6 +19,7 @@ class DateTrigger(BaseTrigger):
     """
 
     __slots__ = ("run_date", "timezone")
+    run_date: datetime
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
+from datetime import datetime as _datetime_type
 from typing import Any, Dict, Optional, Union
 
 from ..util import astimezone, convert_to_datetime, get_localzone, is_datetime, zone_name
@@ -20,6 +21,12 @@ class IntervalTrigger(BaseTrigger):
     """
 
     __slots__ = ("timezone", "start_date", "end_date", "interval", "interval_length", "jitter", "_parts")
+    start_date: datetime
+    end_date: Optional[datetime]
+    interval: timedelta
+    interval_length: float
+    jitter: Optional[float]
+    _parts: Dict[str, int]
 
     def __init__(
         self,
@@ -40,7 +47,7 @@ class IntervalTrigger(BaseTrigger):
             seconds = 1
         if timezone is not None:
             tz = astimezone(timezone)
-        elif is_datetime(start_date) and start_date.tzinfo:
+        elif isinstance(start_date, _datetime_type) and start_date.tzinfo:
             tz = astimezone(start_date.tzinfo)
         else:
             tz = get_localzone()
@@ -53,10 +60,8 @@ class IntervalTrigger(BaseTrigger):
             if value != int(value):
                 raise ValueError(f"{name}: {value!r} is not a whole number (Tempora's intervals count whole seconds)")
             parts[name] = int(value)
-        for name, value in (("timezone", tz), ("start_date", start), ("end_date", end), ("interval", interval),
-                            ("interval_length", interval.total_seconds()), ("jitter", jitter), ("_parts", parts),
-                            ("_compiled", None)):
-            object.__setattr__(self, name, value)
+        self._set(timezone=tz, start_date=start, end_date=end, interval=interval,
+                  interval_length=interval.total_seconds(), jitter=jitter, _parts=parts)
         if end is None or end >= start:
             self._check()
 
