@@ -36,10 +36,30 @@ use tempora::store::{JobStore, MemoryStore};
 use tempora::task::JobContext;
 use tempora::trigger::Trigger;
 
-create_exception!(_native, TemporaError, PyRuntimeError, "An error of the engine.");
-create_exception!(_native, NotFoundError, TemporaError, "A job, store or executor not found.");
-create_exception!(_native, ConflictError, TemporaError, "A job id already taken.");
-create_exception!(_native, StateError, TemporaError, "The scheduler is not in a state to do it.");
+create_exception!(
+    _native,
+    TemporaError,
+    PyRuntimeError,
+    "An error of the engine."
+);
+create_exception!(
+    _native,
+    NotFoundError,
+    TemporaError,
+    "A job, store or executor not found."
+);
+create_exception!(
+    _native,
+    ConflictError,
+    TemporaError,
+    "A job id already taken."
+);
+create_exception!(
+    _native,
+    StateError,
+    TemporaError,
+    "The scheduler is not in a state to do it."
+);
 create_exception!(_native, StoreError, TemporaError, "A store failed.");
 
 /// The Python exception for an engine error: `ValueError` for bad input,
@@ -88,8 +108,9 @@ fn micros(time: Timestamp) -> i64 {
 }
 
 fn from_micros(field: &str, value: i64) -> PyResult<Timestamp> {
-    Timestamp::from_microsecond(value)
-        .map_err(|error| PyValueError::new_err(format!("{field}: {value} is out of range: {error}")))
+    Timestamp::from_microsecond(value).map_err(|error| {
+        PyValueError::new_err(format!("{field}: {value} is out of range: {error}"))
+    })
 }
 
 /// A trigger computed by Tempora.
@@ -104,7 +125,14 @@ impl NativeTrigger {
     #[new]
     fn new(spec: &str) -> PyResult<NativeTrigger> {
         let trigger: Trigger = serde_json::from_str(spec).map_err(|error| {
-            PyValueError::new_err(error.to_string().split(" at line ").next().unwrap_or_default().to_owned())
+            PyValueError::new_err(
+                error
+                    .to_string()
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
         })?;
         Ok(NativeTrigger { trigger })
     }
@@ -113,7 +141,9 @@ impl NativeTrigger {
     /// first), in microseconds; `None` when the trigger is done.
     #[pyo3(signature = (previous, now))]
     fn next_fire_time(&self, previous: Option<i64>, now: i64) -> PyResult<Option<i64>> {
-        let previous = previous.map(|value| from_micros("previous", value)).transpose()?;
+        let previous = previous
+            .map(|value| from_micros("previous", value))
+            .transpose()?;
         let now = from_micros("now", now)?;
         Ok(self.trigger.next_fire_time(previous, now).map(micros))
     }
@@ -349,22 +379,29 @@ impl NativeScheduler {
             builder = builder.node_id(node);
         }
         for executor in &spec.executors {
-            builder =
-                builder.executor(&executor.name, Executor::thread_pool(executor.max_workers).map_err(to_py)?);
+            builder = builder.executor(
+                &executor.name,
+                Executor::thread_pool(executor.max_workers).map_err(to_py)?,
+            );
         }
         for store in &spec.stores {
             match &store.url {
                 None => builder = builder.store(&store.name, MemoryStore::new()),
                 Some(url) => {
                     let opened = py
-                        .detach(|| runtime.block_on(open_store(&store.name, url, store.prefix.as_deref())))
+                        .detach(|| {
+                            runtime.block_on(open_store(&store.name, url, store.prefix.as_deref()))
+                        })
                         .map_err(to_py)?;
                     builder = builder.store(&store.name, opened);
                 }
             }
         }
         let scheduler = builder.asynchronous().map_err(to_py)?;
-        Ok(NativeScheduler { scheduler, dispatch })
+        Ok(NativeScheduler {
+            scheduler,
+            dispatch,
+        })
     }
 
     /// Registers task `name`: its runs call the dispatcher.
@@ -374,18 +411,26 @@ impl NativeScheduler {
         }
         let dispatch = self.dispatch.clone_ref(py);
         let task = name.to_owned();
-        self.scheduler
-            .tasks()
-            .register(name, move |context: JobContext, args: Value| -> Result<Value, String> {
-                let times: Vec<i64> = context.scheduled_run_times().iter().copied().map(micros).collect();
+        self.scheduler.tasks().register(
+            name,
+            move |context: JobContext, args: Value| -> Result<Value, String> {
+                let times: Vec<i64> = context
+                    .scheduled_run_times()
+                    .iter()
+                    .copied()
+                    .map(micros)
+                    .collect();
                 Python::attach(|py| {
                     let value = dispatch
                         .call1(py, (&task, context.job_id(), args.to_string(), times))
                         .map_err(|error| error.to_string())?;
-                    let text: String = value.extract(py).map_err(|error: PyErr| error.to_string())?;
+                    let text: String = value
+                        .extract(py)
+                        .map_err(|error: PyErr| error.to_string())?;
                     serde_json::from_str(&text).map_err(|error| format!("return value: {error}"))
                 })
-            });
+            },
+        );
     }
 
     /// The registered task names.
@@ -395,14 +440,16 @@ impl NativeScheduler {
 
     /// Calls `callback(event)` for every event, `event` a dictionary.
     fn add_listener(&self, callback: Py<PyAny>) {
-        self.scheduler.listeners().add(EventMask::ALL, move |event: &Event| {
-            Python::attach(|py| {
-                let result = event_dict(py, event).and_then(|dict| callback.call1(py, (dict,)));
-                if let Err(error) = result {
-                    error.print(py);
-                }
+        self.scheduler
+            .listeners()
+            .add(EventMask::ALL, move |event: &Event| {
+                Python::attach(|py| {
+                    let result = event_dict(py, event).and_then(|dict| callback.call1(py, (dict,)));
+                    if let Err(error) = result {
+                        error.print(py);
+                    }
+                });
             });
-        });
     }
 
     /// Starts the engine (`paused`: not processing jobs until resumed).
@@ -454,13 +501,19 @@ impl NativeScheduler {
     }
 
     fn get_job(&self, py: Python<'_>, id: &str) -> PyResult<Option<String>> {
-        Self::wait(py, self.scheduler.get_job(id))?.as_ref().map(job_json).transpose()
+        Self::wait(py, self.scheduler.get_job(id))?
+            .as_ref()
+            .map(job_json)
+            .transpose()
     }
 
     #[pyo3(signature = (store=None))]
     fn list_jobs(&self, py: Python<'_>, store: Option<&str>) -> PyResult<Vec<String>> {
         let jobs = Self::wait(py, self.scheduler.list_jobs(store))?;
-        jobs.iter().filter(|job| job.run_of().is_none()).map(job_json).collect()
+        jobs.iter()
+            .filter(|job| job.run_of().is_none())
+            .map(job_json)
+            .collect()
     }
 
     fn modify_job(&self, py: Python<'_>, id: &str, changes: &str) -> PyResult<String> {
@@ -473,7 +526,8 @@ impl NativeScheduler {
     /// Gives job `id` the trigger of JSON form `trigger`; `None` when the
     /// trigger has nothing left (the job is removed).
     fn reschedule_job(&self, py: Python<'_>, id: &str, trigger: &str) -> PyResult<Option<String>> {
-        let trigger: Trigger = serde_json::from_str(trigger).map_err(|error| json_error("trigger", error))?;
+        let trigger: Trigger =
+            serde_json::from_str(trigger).map_err(|error| json_error("trigger", error))?;
         match Self::wait(py, self.scheduler.reschedule_job(id, trigger)) {
             Ok(job) => job_json(&job).map(Some),
             Err(error) if error.is_instance_of::<NotFoundError>(py) => {
@@ -492,7 +546,10 @@ impl NativeScheduler {
     }
 
     fn resume_job(&self, py: Python<'_>, id: &str) -> PyResult<Option<String>> {
-        Self::wait(py, self.scheduler.resume_job(id))?.as_ref().map(job_json).transpose()
+        Self::wait(py, self.scheduler.resume_job(id))?
+            .as_ref()
+            .map(job_json)
+            .transpose()
     }
 
     fn remove_job(&self, py: Python<'_>, id: &str) -> PyResult<()> {
@@ -506,9 +563,18 @@ impl NativeScheduler {
 
     /// Adds the store `url` names (`None`: a memory store) under `name`.
     #[pyo3(signature = (name, url=None, prefix=None))]
-    fn add_store(&self, py: Python<'_>, name: &str, url: Option<&str>, prefix: Option<&str>) -> PyResult<()> {
+    fn add_store(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        url: Option<&str>,
+        prefix: Option<&str>,
+    ) -> PyResult<()> {
         match url {
-            None => self.scheduler.add_store(name, MemoryStore::new()).map_err(to_py),
+            None => self
+                .scheduler
+                .add_store(name, MemoryStore::new())
+                .map_err(to_py),
             Some(url) => {
                 let store = Self::wait(py, open_store(name, url, prefix))?;
                 self.scheduler.add_store(name, store).map_err(to_py)
@@ -540,9 +606,17 @@ fn event_dict<'py>(py: Python<'py>, event: &Event) -> PyResult<Bound<'py, PyDict
     dict.set_item("job_id", event.job_id.as_deref())?;
     dict.set_item("store", event.store.as_deref())?;
     dict.set_item("executor", event.executor.as_deref())?;
-    let times: Vec<i64> = event.scheduled_run_times.iter().copied().map(micros).collect();
+    let times: Vec<i64> = event
+        .scheduled_run_times
+        .iter()
+        .copied()
+        .map(micros)
+        .collect();
     dict.set_item("scheduled_run_times", PyList::new(py, times)?)?;
-    dict.set_item("return_value", event.return_value.as_ref().map(Value::to_string))?;
+    dict.set_item(
+        "return_value",
+        event.return_value.as_ref().map(Value::to_string),
+    )?;
     dict.set_item("error", event.error.as_deref())?;
     dict.set_item("attempt", event.attempt)?;
     Ok(dict)

@@ -118,7 +118,7 @@ def test_private_modify_id(job):
 
 def test_private_modify_bad_func(job):
     """Tests that given a func of something else than a callable or string raises a TypeError."""
-    # DIFFERENCE (of pytest, not Tempora): pytest 8's raises() names its own
+    # DIFFERENCE (of pytest, not Tempora): newer pytest's raises() names its own
     # parameter `func`, so the call is written as a with-block.
     with pytest.raises(TypeError) as exc:
         job._modify(func=1)
