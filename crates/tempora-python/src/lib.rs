@@ -103,8 +103,7 @@ fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
 }
 
 fn micros(time: Timestamp) -> i64 {
-    // Microseconds fit an i64 for every instant jiff represents.
-    i64::try_from(time.as_microsecond()).unwrap_or(i64::MAX)
+    time.as_microsecond()
 }
 
 fn from_micros(field: &str, value: i64) -> PyResult<Timestamp> {
