@@ -192,7 +192,7 @@ def run_one(impl: str, workload: str, *args: str) -> None:
     elif workload == "W3":
         w3(impl)
     elif workload == "W4-add":
-        w4_add(impl, int(args[0]) if args else 10_000)
+        w4_add(impl, int(args[0]) if args else 2_000)
     elif workload == "W5":
         w5(impl)
     else:
@@ -203,7 +203,7 @@ def main() -> None:
     if len(sys.argv) > 2:
         run_one(sys.argv[1], sys.argv[2], *sys.argv[3:])
         return
-    plan = [("W1",), ("W2", "10000"), ("W2", "100000"), ("W3",), ("W4-add", "10000"), ("W5",)]
+    plan = [("W1",), ("W2", "10000"), ("W2", "100000"), ("W3",), ("W4-add", "2000"), ("W5",)]
     for workload in plan:
         for impl in ("apscheduler", "tempora"):
             subprocess.run([sys.executable, __file__, impl, *workload], check=False)
