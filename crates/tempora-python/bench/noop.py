@@ -1,0 +1,5 @@
+"""The no-op job body that persistent stores reference by name."""
+
+
+def noop() -> None:
+    pass

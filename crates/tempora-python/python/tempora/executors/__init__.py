@@ -1,0 +1,1 @@
+"""Executors: thread pool (default), process pool, asyncio."""

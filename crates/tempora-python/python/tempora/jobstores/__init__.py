@@ -1,0 +1,1 @@
+"""Job stores: memory, SQL by URL, Redis and MongoDB — Tempora's stores."""
