@@ -76,23 +76,3 @@ async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
     }
 }
 
-/// Two schedulers on one MongoDB store claim two runs of one job at the
-/// same instant: the job's limit holds.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_claims_at_one_instant_keep_the_limit() {
-    let prefix = unique_prefix("contention");
-    let a = open(&prefix, LeaseClock::Caller).await;
-    let b = open(&prefix, LeaseClock::Caller).await;
-    let mut collections = Vec::new();
-    for name in ["jobs", "runs", "nodes"] {
-        collections.push(raw_named(&a, &prefix, name).await);
-    }
-    tempora_testkit::cluster::two_claims_at_one_instant_keep_the_limit(
-        std::sync::Arc::new(a),
-        std::sync::Arc::new(b),
-    )
-    .await;
-    for collection in collections {
-        collection.drop().await.unwrap();
-    }
-}
