@@ -75,4 +75,3 @@ async fn buffered_and_backfilled_fire_times_run_once_across_two_schedulers() {
         collection.drop().await.unwrap();
     }
 }
-
