@@ -276,6 +276,23 @@ impl Event {
         self
     }
 
+    /// A [`EventKind::JobMaxInstances`] event: the runs of job `job_id`
+    /// (of store `store`) at `scheduled_run_times` did not start, for
+    /// `reason` (a job at its limit, or a fire time kept or buffered
+    /// already).
+    pub(crate) fn runs_refused(
+        job_id: &str,
+        store: &str,
+        scheduled_run_times: Vec<Timestamp>,
+        reason: String,
+    ) -> Event {
+        let mut event = Event::new(EventKind::JobMaxInstances)
+            .with_job(job_id, store)
+            .with_run_times(scheduled_run_times);
+        event.error = Some(reason);
+        event
+    }
+
     /// The same event about the run of `scheduled_run_times`.
     pub fn with_run_times(mut self, scheduled_run_times: Vec<Timestamp>) -> Event {
         self.fire_times = scheduled_run_times.len();

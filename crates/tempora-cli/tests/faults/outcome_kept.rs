@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, TICK_JOB, in_seconds, is_running, kill, signal, wait_exit};
+use crate::support::{
+    Setup, TICK_JOB, in_seconds, is_running, kill, outage, outage_scheduler, signal, wait_exit,
+};
 
 #[test]
 fn a_run_finishing_while_the_store_is_down_keeps_its_outcome_and_never_runs_again() {
@@ -19,12 +21,7 @@ fn a_run_finishing_while_the_store_is_down_keeps_its_outcome_and_never_runs_agai
     let setup = Setup::new("outcome-kept", "");
     let runs = setup.path("runs");
     setup.write_config(&format!(
-        r#"
-[scheduler]
-store = "{url}"
-lease = "3s"
-shutdown_timeout = "5s"
-
+        r#"{scheduler}
 [[job]]
 id = "sleeper"
 shell = "echo run >> {runs}; sleep 8"
@@ -32,7 +29,7 @@ date = "{at}"
 on_interrupted = "retry"
 misfire_grace_time = "1h"
 {TICK_JOB}"#,
-        url = server.url(),
+        scheduler = outage_scheduler(&server.url()),
         runs = runs.display(),
         at = in_seconds(4),
     ));
@@ -41,15 +38,7 @@ misfire_grace_time = "1h"
     std::thread::sleep(Duration::from_secs(1));
 
     // The store goes away mid-run; the run ends (at 8 s) while it is down.
-    server.stop();
-    let down = Instant::now();
-    while down.elapsed() < Duration::from_secs(20) {
-        assert!(
-            is_running(&mut daemon),
-            "the daemon exited while the store was down"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    outage(&mut server, &mut daemon, Duration::from_secs(20));
     let ticks_before = setup.lines("ticks").len();
     server.start_again();
     let back = Instant::now();

@@ -6,11 +6,11 @@
 //! retry runs once: the history has attempt 1 failed and attempt 2
 //! successful, for the one fire time.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tempora_testkit::servers::PrivatePostgres;
 
-use crate::support::{Setup, in_seconds, is_running, signal, wait_exit};
+use crate::support::{Setup, in_seconds, outage, outage_scheduler, signal, wait_exit};
 
 #[test]
 fn a_run_failing_while_the_store_is_down_is_still_retried() {
@@ -19,12 +19,7 @@ fn a_run_failing_while_the_store_is_down_is_still_retried() {
     let runs = setup.path("runs");
     // The first run fails after 6 s; the second succeeds at once.
     setup.write_config(&format!(
-        r#"
-[scheduler]
-store = "{url}"
-lease = "3s"
-shutdown_timeout = "5s"
-
+        r#"{scheduler}
 [[job]]
 id = "flaky"
 shell = "echo run >> {runs}; if [ $(wc -l < {runs}) -eq 1 ]; then sleep 6; exit 3; fi"
@@ -32,7 +27,7 @@ date = "{at}"
 misfire_grace_time = "1h"
 retry = {{ attempts = 2, delay = "1s" }}
 "#,
-        url = server.url(),
+        scheduler = outage_scheduler(&server.url()),
         runs = runs.display(),
         at = in_seconds(4),
     ));
@@ -42,15 +37,7 @@ retry = {{ attempts = 2, delay = "1s" }}
 
     // The store goes away mid-run; the run fails (at 6 s) while it is down,
     // and stays down for longer than a call waits for a connection (10 s).
-    server.stop();
-    let down = Instant::now();
-    while down.elapsed() < Duration::from_secs(25) {
-        assert!(
-            is_running(&mut daemon),
-            "the daemon exited while the store was down"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    outage(&mut server, &mut daemon, Duration::from_secs(25));
     assert_eq!(
         setup.lines("runs").len(),
         1,

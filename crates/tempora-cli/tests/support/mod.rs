@@ -16,6 +16,7 @@ use tempora::clock::ManualClock;
 use tempora::scheduler::SchedulerBuilder;
 use tempora::store::MemoryStore;
 use tempora::task::{JobContext, Tasks};
+use tempora_testkit::servers::PrivatePostgres;
 
 /// How long a check polls before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -200,6 +201,27 @@ pub fn wait_exit(child: &mut Child) -> ExitStatus {
 /// True while `child` has not exited.
 pub fn is_running(child: &mut Child) -> bool {
     child.try_wait().unwrap().is_none()
+}
+
+/// The `[scheduler]` table of a daemon on a private PostgreSQL at `url`
+/// that a test takes away: a 3 s lease, so that running records expire
+/// during the outage, and a 5 s shutdown.
+pub fn outage_scheduler(url: &str) -> String {
+    format!("[scheduler]\nstore = \"{url}\"\nlease = \"3s\"\nshutdown_timeout = \"5s\"\n")
+}
+
+/// Stops `server` and keeps it down for `outage`, checking all the while
+/// that `daemon` stays up.
+pub fn outage(server: &mut PrivatePostgres, daemon: &mut Child, outage: Duration) {
+    server.stop();
+    let down = Instant::now();
+    while down.elapsed() < outage {
+        assert!(
+            is_running(daemon),
+            "the daemon exited while the store was down"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 /// Kills `child` (SIGKILL) and reaps it; for the end of a test.

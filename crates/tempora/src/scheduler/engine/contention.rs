@@ -133,11 +133,12 @@ impl Engine {
                 .await;
         }
         tracing::warn!(job = %job_id, scheduled = ?times, "{message}");
-        let mut event = Event::new(EventKind::JobMaxInstances)
-            .with_job(&job_id, store_name)
-            .with_run_times(times.clone());
-        event.error = Some(message);
-        self.emit(event);
+        self.emit(Event::runs_refused(
+            &job_id,
+            store_name,
+            times.clone(),
+            message,
+        ));
         match comeback {
             Some(Comeback::Pending(run_job)) => {
                 let due = now

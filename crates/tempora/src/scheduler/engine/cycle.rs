@@ -453,10 +453,12 @@ fn behind_kept(job: &Job, store: &str, runs: &[Vec<Timestamp>]) -> Refusal {
         "a fire time kept earlier is waiting to run (overlap = \"{}\")",
         job.overlap().map_or("", Overlap::as_str)
     );
-    let mut event = Event::new(EventKind::JobMaxInstances)
-        .with_job(&job.id, store)
-        .with_run_times(runs.iter().flatten().copied().collect());
-    event.error = Some(message.clone());
+    let event = Event::runs_refused(
+        &job.id,
+        store,
+        runs.iter().flatten().copied().collect(),
+        message.clone(),
+    );
     Refusal::MaxInstances {
         notice: Notice {
             severity: Severity::Warn,

@@ -221,10 +221,7 @@ impl Engine {
                     "run skipped: the job is already running its maximum number of instances",
                 )
             };
-            let mut event = Event::new(EventKind::JobMaxInstances)
-                .with_job(&job.id, store)
-                .with_run_times(all_times());
-            event.error = Some(message.clone());
+            let mut event = Event::runs_refused(&job.id, store, all_times(), message.clone());
             event.attempt = attempt;
             let notice = Notice {
                 severity: Severity::Warn,

@@ -141,11 +141,12 @@ impl Engine {
         let message =
             format!("run skipped: a fire time is buffered already (overlap = \"{policy}\")");
         tracing::warn!(job = %job.id, scheduled = %time, "{message}");
-        let mut event = Event::new(EventKind::JobMaxInstances)
-            .with_job(&job.id, store_name)
-            .with_run_times(vec![time]);
-        event.error = Some(message.clone());
-        self.emit(event);
+        self.emit(Event::runs_refused(
+            &job.id,
+            store_name,
+            vec![time],
+            message.clone(),
+        ));
         if store.history().is_some() {
             let record = RunRecord::missed(&*job.id, time, self.recorder.node(), now, 1, message);
             self.recorder
