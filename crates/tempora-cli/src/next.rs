@@ -27,8 +27,9 @@ use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use tempora::Result;
 use tempora::calendar::Exclusions;
-use tempora::job::{Job, JobBuilder, JobDefaults};
+use tempora::job::{JobBuilder, JobDefaults};
 use tempora::trigger::Zone;
+use tempora_api::actions::fire_times_from;
 
 use crate::trigger_options::{
     CronFields, FieldFlags, IntervalFlags, TriggerCommon, TriggerFlags, TriggerKind, parse_time,
@@ -119,10 +120,10 @@ fn job_fire_times(args: &NextArgs, id: &str, now: Timestamp) -> crate::Result<Sc
     // The job's own fire times: its calendars' exclusions applied.
     let times: Vec<Timestamp> = match (job.next_run_time(), given_now) {
         (Some(next), None) => std::iter::once(next)
-            .chain(job_times(&job, Some(next), next))
+            .chain(fire_times_from(&job, Some(next), next))
             .take(args.output.count)
             .collect(),
-        (_, now_given) => job_times(&job, None, now_given.unwrap_or(now))
+        (_, now_given) => fire_times_from(&job, None, now_given.unwrap_or(now))
             .take(args.output.count)
             .collect(),
     };
@@ -145,24 +146,6 @@ pub struct Schedule {
     pub zone: String,
     /// The fire times, RFC 3339 with the offset of the trigger's zone.
     pub fire_times: Vec<String>,
-}
-
-/// The fire times of `job` from `now` on, each after the one before, that
-/// none of its calendars excludes: the first is
-/// `job.next_fire_time(previous, now)`.
-fn job_times(
-    job: &Job,
-    previous: Option<Timestamp>,
-    now: Timestamp,
-) -> impl Iterator<Item = Timestamp> + '_ {
-    let mut next = job.next_fire_time(previous, now);
-    std::iter::from_fn(move || {
-        let current = next?;
-        next = job
-            .next_fire_time(Some(current), current)
-            .filter(|following| *following > current);
-        Some(current)
-    })
 }
 
 /// The calendars `--exclude` names, from the configuration file (`--config`,
@@ -456,7 +439,7 @@ pub fn schedule(args: &NextArgs, now: Timestamp) -> Result<Schedule> {
         builder = builder.exclude_calendar(name, calendar);
     }
     let job = builder.build_at(&JobDefaults::default(), now)?;
-    let fire_times = job_times(&job, previous, now)
+    let fire_times = fire_times_from(&job, previous, now)
         .take(output.count)
         .map(|time| trigger.zone().format(time))
         .collect();
