@@ -154,7 +154,9 @@ fn a_stopped_store_counts_its_failed_calls_by_operation() {
     );
     let failed = sample(&text, claims_failed);
     assert!(
-        claims.zip(failed).is_some_and(|(claims, failed)| claims > failed),
+        claims
+            .zip(failed)
+            .is_some_and(|(claims, failed)| claims > failed),
         "the claims before the stop succeeded, the later ones failed: {text}"
     );
 
