@@ -29,13 +29,12 @@
 //! A job with `expect_success_within` has a *stale check*: a one-shot
 //! notice job due that long after the job was added, moved on at each
 //! success, both instants read from the store's clock
-//! ([`JobStore::store_now`](crate::store::JobStore::store_now): the
-//! database server's, or the caller's for the memory store and SQLite).
-//! One node claims the check, as it claims any fire time; before sending,
-//! it asks the store's clock again, and a check it claimed early (its own
-//! clock runs ahead) is put off by the time left instead. So the check
-//! fires once across the nodes, never before its deadline by the store's
-//! clock: it sends the `stale` notice
+//! ([`JobStore::store_now`]: the database server's, or the caller's for
+//! the memory store and SQLite). One node claims the check, as it claims
+//! any fire time; before sending, it asks the store's clock again, and a
+//! check it claimed early (its own clock runs ahead) is put off by the
+//! time left instead. So the check fires once across the nodes, never
+//! before its deadline by the store's clock: it sends the `stale` notice
 //! and marks the job stale (a paused marker job, [`stale_marker_id`]). The
 //! next success removes the marker — one node wins the removal — and sends
 //! `recovered`. However long the job stays quiet, one `stale` notice is
