@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 use tempora::clock::{Clock, SystemClock};
 use tempora::job::Job;
+use tempora::notify::Notify;
 use tempora::store::JobStore;
 use tempora::trigger::Zone;
 
@@ -78,6 +79,7 @@ pub struct ApiState {
     parser: Option<Arc<dyn JobParser>>,
     ready_timeout: Duration,
     lease: jiff::SignedDuration,
+    notify: Option<Arc<Notify>>,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -120,6 +122,12 @@ impl ApiState {
     /// How long `/readyz` waits for the store.
     pub fn ready_timeout(&self) -> Duration {
         self.ready_timeout
+    }
+
+    /// Where the notices of jobs without notify settings of their own go,
+    /// if the program said ([`ApiBuilder::notify`]).
+    pub fn default_notify(&self) -> Option<&Notify> {
+        self.notify.as_deref()
     }
 }
 
@@ -164,6 +172,7 @@ impl ApiBuilder {
                 parser: None,
                 ready_timeout: Duration::from_secs(2),
                 lease: tempora::scheduler::DEFAULT_LEASE,
+                notify: None,
             },
             tokens: Tokens::new(),
             routes: Vec::new(),
@@ -207,6 +216,27 @@ impl ApiBuilder {
     /// the daemon's `lease`.
     pub fn lease(mut self, lease: jiff::SignedDuration) -> ApiBuilder {
         self.state.lease = lease;
+        self
+    }
+
+    /// Where the notices of jobs without notify settings of their own go:
+    /// the schedulers' default
+    /// ([`SchedulerBuilder::notify`](tempora::scheduler::SchedulerBuilder::notify)),
+    /// which the stale checks of jobs added or changed through the API are
+    /// made from (see [`tempora::notify`]).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tempora::notify::Notify;
+    /// use tempora::store::MemoryStore;
+    /// use tempora_api::ApiBuilder;
+    ///
+    /// let builder = ApiBuilder::new(Arc::new(MemoryStore::new()))
+    ///     .notify(Notify::new().webhook("https://hooks.example.com/tempora"));
+    /// assert!(builder.state().default_notify().is_some());
+    /// ```
+    pub fn notify(mut self, default: Notify) -> ApiBuilder {
+        self.state.notify = Some(Arc::new(default));
         self
     }
 

@@ -529,10 +529,32 @@ pub(crate) async fn add_job(
     let now = state.now();
     let job = parser(&state)?.parse_job(&table, now)?;
     state.store().add_job(job.clone(), replace).await?;
+    arm_stale_checks(&state, &job, now).await?;
     tracing::info!(job = %job.id(), token = %token_name(&caller), "job added through the API");
     let view = JobView::new(&job, None, state.zone(), now, false);
     Ok((StatusCode::CREATED, Json(view)))
 }
+
+/// Arms the stale checks of `job`, just added, as a scheduler adding it
+/// would: due its `expect_success_within` from now by the store's clock,
+/// unless armed already.
+async fn arm_stale_checks(state: &ApiState, job: &Job, now: jiff::Timestamp) -> ApiResult<()> {
+    let default = state.default_notify();
+    if tempora::notify::stale_checks(job, default, NODE, now).is_empty() {
+        return Ok(());
+    }
+    let since = state.store().store_now(now).await?;
+    for check in tempora::notify::stale_checks(job, default, NODE, since) {
+        match state.store().add_job(check, false).await {
+            Err(error) if !error.is_conflict() => return Err(error.into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The node the API names in the notices it arms.
+const NODE: &str = "api";
 
 /// The keys of a `[[job]]` table that make its trigger.
 const TRIGGER_KEYS: [&str; 4] = ["cron", "interval", "calendar_interval", "date"];
@@ -637,6 +659,10 @@ pub(crate) async fn modify_job(
         .update_job(changed.clone())
         .await
         .map_err(refused(&id))?;
+    if patch.contains_key("notify") || patch.contains_key("expect_success_within") {
+        tempora::notify::rearm_stale_checks(store, &changed, state.default_notify(), NODE, now)
+            .await?;
+    }
     tracing::info!(job = %id, token = %token_name(&caller), "job modified through the API");
     Ok(Json(JobView::new(&changed, None, state.zone(), now, false)))
 }
@@ -706,6 +732,12 @@ fn apply_patch(
     }
     if given("pause_after_failures") {
         stored.pause_after_failures = parsed.pause_after_failures;
+    }
+    if given("notify") {
+        stored.notify = parsed.notify.clone();
+    }
+    if given("expect_success_within") {
+        stored.expect_success_within = parsed.expect_success_within;
     }
 }
 

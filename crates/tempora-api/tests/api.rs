@@ -14,6 +14,7 @@ use tempora::Error;
 use tempora::clock::ManualClock;
 use tempora::history::{RunRecord, RunStatus};
 use tempora::job::{Job, JobBuilder, JobDefaults};
+use tempora::notify::{Notify, parse_positive_duration, stale_check_id};
 use tempora::store::{JobStore, MemoryStore, NodeRecord};
 use tempora::trigger::{CronTrigger, IntervalTrigger, Trigger, Zone};
 use tempora_api::{Access, ApiBuilder, ApiToken, Role, TokenHash, Tokens, route_table};
@@ -21,13 +22,14 @@ use tempora_api::{Access, ApiBuilder, ApiToken, Role, TokenHash, Tokens, route_t
 const NOW: &str = "2026-03-02T08:00:00Z";
 
 /// A small `[[job]]` reader for these tests: `id`, `name`, `command`,
-/// `max_instances`, and an `interval` (`{ hours, minutes, seconds }`) or
-/// `cron` trigger. The daemon's real reader is tested end to end with the
-/// `tempora` binary.
+/// `max_instances`, `notify`, `expect_success_within`, and an `interval`
+/// (`{ hours, minutes, seconds }`) or `cron` trigger. The daemon's real
+/// reader is tested end to end with the `tempora` binary.
 fn parse_job(table: &Map<String, Value>, now: Timestamp) -> tempora::Result<Job> {
     let mut trigger: Option<Trigger> = None;
     let mut builder_args = json!({ "program": "true", "args": [] });
     let (mut name, mut max_instances) = (None, None);
+    let (mut notify, mut within) = (None, None);
     for (key, value) in table {
         match key.as_str() {
             "id" => {}
@@ -61,6 +63,15 @@ fn parse_job(table: &Map<String, Value>, now: Timestamp) -> tempora::Result<Job>
                 let text = value.as_str().unwrap_or_default();
                 trigger = Some(CronTrigger::crontab(text).timezone("UTC").build()?.into());
             }
+            "notify" => {
+                let read: Notify = serde_json::from_value(value.clone())
+                    .map_err(|error| Error::invalid("notify", error.to_string()))?;
+                notify = Some(read);
+            }
+            "expect_success_within" => {
+                let text = value.as_str().unwrap_or_default();
+                within = Some(parse_positive_duration("expect_success_within", text)?);
+            }
             other => return Err(Error::invalid(other, "unknown field")),
         }
     }
@@ -75,6 +86,12 @@ fn parse_job(table: &Map<String, Value>, now: Timestamp) -> tempora::Result<Job>
     }
     if let Some(count) = max_instances {
         builder = builder.max_instances(count);
+    }
+    if let Some(notify) = notify {
+        builder = builder.notify(notify);
+    }
+    if let Some(within) = within {
+        builder = builder.expect_success_within(within);
     }
     builder.build_at(&JobDefaults::default(), now)
 }
@@ -450,6 +467,77 @@ async fn the_metrics_route_needs_the_metrics_token_or_a_read_token() {
     // The metrics token opens nothing else.
     let (status, _, _) = api.call(Method::GET, "/v1/jobs", Some(METRICS), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_settings_are_added_and_changed_with_the_jobs_stale_checks() {
+    let api = serve().await;
+    let now: Timestamp = NOW.parse().unwrap();
+    let hours = SignedDuration::from_hours;
+    let (status, added) = api
+        .post(
+            "/v1/jobs",
+            json!({
+                "id": "backup",
+                "command": ["true"],
+                "interval": { "hours": 24 },
+                "expect_success_within": "26h",
+                "notify": { "webhook": "https://hooks.example.com/a", "on": ["stale"] },
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let check = |channel| stale_check_id("backup", channel);
+    // When the stale check of `channel` is due, if there is one.
+    let due = async |channel| {
+        let job = api.store.get_job(&check(channel)).await.unwrap();
+        job.map(|job| job.next_run_time())
+    };
+    assert_eq!(
+        due("webhook").await,
+        Some(Some(now + hours(26))),
+        "armed when added"
+    );
+
+    // An hour later, a command instead of the webhook: the check follows,
+    // due when it was.
+    api.clock.set(now + hours(1));
+    let patch = async |body: Value| {
+        let (status, _, answer) = api
+            .call(Method::PATCH, "/v1/jobs/backup", Some(ADMIN), Some(body))
+            .await;
+        (status, answer)
+    };
+    let (status, changed) = patch(json!({
+        "notify": { "command": ["page-ops"], "on": ["stale", "recovered"] }
+    }))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let job = api.store.get_job("backup").await.unwrap().unwrap();
+    let notify = job.notify().unwrap();
+    assert_eq!(notify.command_line().unwrap(), ["page-ops"]);
+    assert_eq!(notify.webhook_url(), None);
+    assert_eq!(due("webhook").await, None);
+    assert_eq!(due("command").await, Some(Some(now + hours(26))));
+
+    // A longer expect_success_within counts from the same start.
+    let (status, changed) = patch(json!({ "expect_success_within": "50h" })).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(due("command").await, Some(Some(now + hours(50))));
+
+    // A bad setting changes nothing.
+    let (status, refused) = patch(json!({ "notify": { "webhook": "ftp://x" } })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"]["field"], "notify", "{refused}");
+    assert_eq!(due("command").await, Some(Some(now + hours(50))));
+
+    // null: no notify settings of its own, and so no stale checks.
+    let (status, changed) = patch(json!({ "notify": null })).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    let job = api.store.get_job("backup").await.unwrap().unwrap();
+    assert_eq!(job.notify(), None);
+    assert_eq!(job.expect_success_within(), Some(hours(50)));
+    assert_eq!(due("command").await, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

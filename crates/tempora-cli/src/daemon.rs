@@ -816,12 +816,15 @@ fn serve_api(
         tasks.tasks().check_args(COMMAND, job.args())?;
         Ok(job)
     };
-    let api = tempora_api::ApiBuilder::new(store)
+    let mut api = tempora_api::ApiBuilder::new(store)
         .zone(zone)
         .lease(config.lease())
         .tokens(tokens)
         .job_parser(Arc::new(parser))
         .metrics(metrics);
+    if let Some(notify) = &config.notify {
+        api = api.notify(notify.clone());
+    }
     // The dashboard's pages under /ui, beside the API's /v1.
     let router = tempora_dashboard::mount(api).build();
     let mut stop = signals.stop.clone();

@@ -629,12 +629,20 @@ pub fn run(args: &JobsArgs, now: Timestamp) -> Result<String> {
                 .unwrap_or_default();
             let job = config.to_builder(ORIGIN_CLI).build_at(&defaults, now)?;
             opened.block_on(opened.store.add_job(job.clone(), add.replace))?;
-            // Its stale check, as a scheduler adding it would arm.
+            // Its stale check, as a scheduler adding it would arm: due
+            // its expect_success_within from now by the store's clock.
             let default_notify = opened
                 .config
                 .as_ref()
                 .and_then(|config| config.notify.as_ref());
-            for check in tempora::notify::stale_checks(&job, default_notify, "cli", now) {
+            let checks =
+                if tempora::notify::stale_checks(&job, default_notify, "cli", now).is_empty() {
+                    Vec::new()
+                } else {
+                    let since = opened.block_on(opened.store.store_now(now))?;
+                    tempora::notify::stale_checks(&job, default_notify, "cli", since)
+                };
+            for check in checks {
                 match opened.block_on(opened.store.add_job(check, false)) {
                     Err(error) if !error.is_conflict() => return Err(error.into()),
                     _ => {}

@@ -1,7 +1,8 @@
 //! The daemon's `GET /metrics` over real HTTP: the real `tempora` binary
 //! with an `[api]` table on SQLite, scraped after its job ran; open
-//! without a metrics token, closed without the one configured. Jobs fire
-//! on the real clock, so the test polls with a deadline.
+//! without a metrics token, closed without the one configured; and on a
+//! private PostgreSQL that stops, counting the store calls that fail. Jobs
+//! fire on the real clock, so the test polls with a deadline.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use tempora_testkit::servers::PrivatePostgres;
 
 use support::{DEADLINE, Daemon, Setup, signal, wait_exit};
 
@@ -109,4 +111,56 @@ fn a_metrics_token_closes_metrics_to_others() {
     assert!(text.contains("tempora_runs_total"));
     let anonymous = runtime.block_on(async { reqwest::get(&url).await.unwrap().status() });
     assert_eq!(anonymous, StatusCode::UNAUTHORIZED);
+}
+
+#[test]
+fn a_stopped_store_counts_its_failed_calls_by_operation() {
+    let mut server = PrivatePostgres::start();
+    let port = tempora_testkit::servers::spare_port();
+    let on_postgres = config(port, "").replacen(
+        "[scheduler]\n",
+        &format!("[scheduler]\nstore = \"{}\"\n", server.url()),
+        1,
+    );
+    let setup = Setup::new("store-errors", &on_postgres);
+    let mut daemon = Daemon(setup.start());
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let runtime = runtime();
+    let claims_failed = "tempora_store_errors_total{store=\"default\",operation=\"acquire_due\"}";
+    let text = runtime.block_on(scrape_after_runs(&url, None));
+    assert_eq!(sample(&text, claims_failed), None, "no failure yet: {text}");
+
+    // The store goes away: the daemon's claims fail, and are counted
+    // under the call that failed.
+    server.stop();
+    let start = Instant::now();
+    let text = runtime.block_on(async {
+        loop {
+            if let Ok(response) = reqwest::get(&url).await
+                && response.status() == StatusCode::OK
+            {
+                let text = response.text().await.unwrap();
+                if sample(&text, claims_failed).is_some_and(|count| count >= 2.0) {
+                    return text;
+                }
+            }
+            assert!(start.elapsed() < DEADLINE, "no failed claim counted");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let claims = sample(
+        &text,
+        "tempora_store_operation_duration_seconds_count{store=\"default\",operation=\"acquire_due\"}",
+    );
+    let failed = sample(&text, claims_failed);
+    assert!(
+        claims
+            .zip(failed)
+            .is_some_and(|(claims, failed)| claims > failed),
+        "the claims before the stop succeeded, the later ones failed: {text}"
+    );
+
+    server.start_again();
+    signal(&daemon, "TERM");
+    wait_exit(&mut daemon);
 }

@@ -677,7 +677,7 @@ impl MongoStore {
     }
 
     /// "now" on the lease clock: `now` itself where it is the caller's.
-    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+    async fn now_on_lease_clock(&self, now: Timestamp) -> Result<Timestamp> {
         match self.inner.lease_clock {
             LeaseClock::Caller => Ok(now),
             LeaseClock::Database => self.lease_now(now).await.map(from_micros),
@@ -724,6 +724,10 @@ impl JobStore for MongoStore {
 
     fn nodes(&self) -> Option<&dyn NodeRegistry> {
         Some(self)
+    }
+
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        self.now_on_lease_clock(now).await
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {

@@ -108,7 +108,7 @@ impl MongoStore {
 impl NodeRegistry for MongoStore {
     async fn heartbeat(&self, node: &NodeRecord) -> Result<Option<NodeRecord>> {
         let beat = NodeRecord {
-            last_heartbeat: self.store_now(node.last_heartbeat).await?,
+            last_heartbeat: self.now_on_lease_clock(node.last_heartbeat).await?,
             ..node.clone()
         };
         let previous = self
@@ -137,7 +137,7 @@ impl NodeRegistry for MongoStore {
             .iter()
             .filter_map(|document| self.read_node(document))
             .collect();
-        Ok((nodes, self.store_now(now).await?))
+        Ok((nodes, self.now_on_lease_clock(now).await?))
     }
 
     async fn remove_node(&self, id: &str, instance: &str) -> Result<()> {

@@ -714,6 +714,21 @@ impl JobStore for RedisStore {
         Some(self)
     }
 
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        match self.inner.lease_clock {
+            LeaseClock::Caller => Ok(now),
+            LeaseClock::Database => {
+                let (seconds, micros): (i64, i64) = redis::cmd("TIME")
+                    .query_async(&mut self.connection())
+                    .await
+                    .map_err(|error| self.failed("read the server's time", error))?;
+                Ok(from_micros(
+                    seconds.saturating_mul(1_000_000).saturating_add(micros),
+                ))
+            }
+        }
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let (json, score) = self.encode(&job)?;
         let added: i64 = self

@@ -1172,6 +1172,10 @@ where
         D::SENDS_NOTICES.then_some(self as &dyn ChangeNotices)
     }
 
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        self.time_of(self.lease_now(now).await?)
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         let json = self.serialize(&job)?;
         let sql = &self.inner.sql;

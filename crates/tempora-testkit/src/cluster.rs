@@ -541,6 +541,10 @@ impl JobStore for Crossing {
         self.inner.changes()
     }
 
+    async fn store_now(&self, now: Timestamp) -> tempora::Result<Timestamp> {
+        self.inner.store_now(now).await
+    }
+
     async fn add_job(&self, job: tempora::job::Job, replace_existing: bool) -> tempora::Result<()> {
         self.inner.add_job(job, replace_existing).await
     }

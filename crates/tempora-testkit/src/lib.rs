@@ -105,6 +105,7 @@ macro_rules! store_conformance_tests {
             remove_all_jobs_empties_only_its_own_prefix,
             a_job_fixed_by_hand_is_restored,
             leases_are_measured_on_the_stores_clock,
+            store_now_reads_the_stores_clock,
             record_runs_keeps_the_last_of_two_records_of_one_key,
             a_change_made_elsewhere_reaches_the_watch_feed,
             a_release_applies_on_top_of_a_change_to_other_fields,

@@ -2625,6 +2625,31 @@ pub async fn leases_are_measured_on_the_stores_clock(under_test: StoreUnderTest)
     under_test.finish().await;
 }
 
+/// The store's time ([`JobStore::store_now`]) is its lease clock's: on
+/// the database's, a caller a day ahead is told the server's time, which
+/// runs beside the tests (within 60 s of this host's clock); on the
+/// caller's, it is the caller's `now`.
+pub async fn store_now_reads_the_stores_clock(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let host = tempora::clock::Clock::now(&SystemClock);
+    let ahead = match Timestamp::from_second(host.as_second() + 86_400) {
+        Ok(ahead) => ahead,
+        Err(error) => panic!("a day from now: {error}"),
+    };
+    let store_now = must(store.store_now(ahead).await, "read the store's time");
+    match under_test.clock() {
+        LeaseClock::Database => {
+            let off = store_now.duration_since(host).abs();
+            assert!(
+                off < SignedDuration::from_secs(60),
+                "the server's time {store_now}, not the caller's {ahead} (host: {host})"
+            );
+        }
+        LeaseClock::Caller => assert_eq!(store_now, ahead, "the caller's time"),
+    }
+    under_test.finish().await;
+}
+
 /// Two records of one key in one batch: the later is kept, as if each
 /// were written in turn.
 pub async fn record_runs_keeps_the_last_of_two_records_of_one_key(under_test: StoreUnderTest) {

@@ -1401,6 +1401,8 @@ pub struct JobChanges {
     pub(crate) overlap: Option<Overlap>,
     pub(crate) retry: Option<Option<Retry>>,
     pub(crate) pause_after_failures: Option<Option<u32>>,
+    pub(crate) notify: Option<Option<Notify>>,
+    pub(crate) expect_success_within: Option<Option<SignedDuration>>,
     /// The scheduler's calendars named to exclude, found by `modify_job`.
     pub(crate) exclude: Vec<String>,
     /// The calendars the job excludes from now on, when they change.
@@ -1428,6 +1430,8 @@ impl JobChanges {
             && self.retry.is_none()
             && self.exclusions.is_none()
             && self.pause_after_failures.is_none()
+            && self.notify.is_none()
+            && self.expect_success_within.is_none()
     }
 
     /// A new name.
@@ -1502,6 +1506,72 @@ impl JobChanges {
     pub fn pause_after_failures(mut self, failures: Option<u32>) -> JobChanges {
         self.pause_after_failures = Some(failures);
         self
+    }
+
+    /// New notify settings (see [`crate::notify`]), or none (`None`: the
+    /// job's notices go where the scheduler's default sends them, if
+    /// anywhere). The job's stale checks (with `expect_success_within`)
+    /// move onto the new settings, still due when they were, as a
+    /// scheduler's `modify_job` re-arms them.
+    ///
+    /// ```
+    /// use tempora::clock::ManualClock;
+    /// use tempora::job::{JobBuilder, JobChanges};
+    /// use tempora::notify::{NoticeKind, Notify};
+    /// use tempora::scheduler::SchedulerBuilder;
+    /// use tempora::task::{JobContext, Tasks};
+    /// use tempora::trigger::IntervalTrigger;
+    ///
+    /// let tasks = Tasks::new();
+    /// tasks.register("backup", |_: JobContext, _: ()| Ok::<_, String>(()));
+    /// let clock = ManualClock::new("2026-06-05T10:00:00Z".parse()?);
+    /// let scheduler = SchedulerBuilder::new().tasks(tasks).clock(clock).host_driven()?;
+    /// let daily = IntervalTrigger::builder().hours(24).timezone("UTC").build()?;
+    /// scheduler.add_job(JobBuilder::new("backup", daily).id("backup"))?;
+    ///
+    /// let page = Notify::new().command(["page-ops"]).on([NoticeKind::Failure]);
+    /// let job = scheduler.modify_job("backup", JobChanges::new().notify(Some(page.clone())))?;
+    /// assert_eq!(job.notify(), Some(&page));
+    ///
+    /// let wrong = Notify::new().webhook("ftp://example.com");
+    /// let error = scheduler.modify_job("backup", JobChanges::new().notify(Some(wrong)));
+    /// assert_eq!(
+    ///     error.unwrap_err().to_string(),
+    ///     r#"notify.webhook: "ftp://example.com" is not an http or https URL"#
+    /// );
+    ///
+    /// let job = scheduler.modify_job("backup", JobChanges::new().notify(None))?;
+    /// assert_eq!(job.notify(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn notify(mut self, notify: Option<Notify>) -> JobChanges {
+        self.notify = Some(notify);
+        self
+    }
+
+    /// A new longest time the job may go without a success before its
+    /// `stale` notice (see [`JobBuilder::expect_success_within`]), or none
+    /// (`None`: no stale checks). The quiet spell under way keeps its
+    /// start: the job's stale checks come due this long after its last
+    /// success (or its adding), as a scheduler's `modify_job` re-arms
+    /// them.
+    ///
+    /// ```
+    /// use tempora::jiff::SignedDuration;
+    /// use tempora::job::JobChanges;
+    ///
+    /// let changes = JobChanges::new().expect_success_within(Some(SignedDuration::from_hours(50)));
+    /// assert!(!changes.is_empty());
+    /// ```
+    pub fn expect_success_within(mut self, within: Option<SignedDuration>) -> JobChanges {
+        self.expect_success_within = Some(within);
+        self
+    }
+
+    /// True when the changes touch what the job's stale checks are made
+    /// of: its notify settings or its `expect_success_within`.
+    pub(crate) fn changes_stale_checks(&self) -> bool {
+        self.notify.is_some() || self.expect_success_within.is_some()
     }
 
     /// The calendars the job excludes from now on, by the names a
@@ -1648,6 +1718,23 @@ impl JobChanges {
         }
         if let Some(policy) = self.on_interrupted {
             Arc::make_mut(&mut job.options).on_interrupted = policy;
+        }
+        if let Some(notify) = self.notify {
+            if let Some(notify) = &notify {
+                notify.validate()?;
+            }
+            Arc::make_mut(&mut job.options).notify = notify.map(Box::new);
+        }
+        if let Some(within) = self.expect_success_within {
+            if let Some(within) = within
+                && !within.is_positive()
+            {
+                return Err(Error::invalid(
+                    "expect_success_within",
+                    format!("{within:#} is not positive"),
+                ));
+            }
+            Arc::make_mut(&mut job.options).expect_success_within = within;
         }
         if let Some(timeout) = self.timeout {
             if let Some(timeout) = timeout {

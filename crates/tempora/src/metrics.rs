@@ -620,6 +620,10 @@ impl JobStore for MeteredStore {
         self.inner.changes().map(|_| self as &dyn ChangeNotices)
     }
 
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        self.time("store_now", self.inner.store_now(now)).await
+    }
+
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {
         self.time("add_job", self.inner.add_job(job, replace_existing))
             .await

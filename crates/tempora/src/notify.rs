@@ -28,9 +28,13 @@
 //!
 //! A job with `expect_success_within` has a *stale check*: a one-shot
 //! notice job due that long after the job was added, moved on at each
-//! success. Due times are compared in the store's claim (by the store's
-//! clock, see [`JobStore::acquire_due`](crate::store::JobStore::acquire_due)),
-//! so the check fires once across the nodes: it sends the `stale` notice
+//! success, both instants read from the store's clock
+//! ([`JobStore::store_now`]: the database server's, or the caller's for
+//! the memory store and SQLite). One node claims the check, as it claims
+//! any fire time; before sending, it asks the store's clock again, and a
+//! check it claimed early (its own clock runs ahead) is put off by the
+//! time left instead. So the check fires once across the nodes, never
+//! before its deadline by the store's clock: it sends the `stale` notice
 //! and marks the job stale (a paused marker job, [`stale_marker_id`]). The
 //! next success removes the marker — one node wins the removal — and sends
 //! `recovered`. However long the job stays quiet, one `stale` notice is
@@ -77,6 +81,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::job::{Job, JobOptions, MisfireGraceTime, OnInterrupted, Retry};
+use crate::store::JobStore;
 use crate::task::JobTask;
 use crate::trigger::DateTrigger;
 
@@ -700,6 +705,119 @@ pub fn stale_checks(job: &Job, default: Option<&Notify>, node: &str, since: Time
     notice_jobs(notify, &notice, due, job.store(), |channel| {
         stale_check_id(job.id(), channel)
     })
+}
+
+/// The channels a notice goes through, as ids name them.
+pub(crate) const CHANNELS: [&str; 2] = ["webhook", "command"];
+
+/// Moves the stale checks of `job` (as `store` now keeps it, its notify
+/// settings or its `expect_success_within` just changed) onto its
+/// settings, or onto `default` when it has none: what a scheduler's
+/// `modify_job` does when the changes touch either; call it after
+/// changing a job straight in a store. The quiet spell runs on: a new
+/// check is due its `expect_success_within` after the start of the spell
+/// the check it replaces counted from (its job's last success, or its
+/// adding), or from now by the store's clock when the job had none; a
+/// channel whose `stale` notice went out (the job is stale) gets none
+/// until the job succeeds. When the job no longer has stale checks (no
+/// `expect_success_within`, or notices sending neither `stale` nor
+/// `recovered`), its checks and marks go. `node` is named in the
+/// notices, as in [`stale_checks`].
+///
+/// ```
+/// use tempora::jiff::SignedDuration;
+/// use tempora::job::{JobBuilder, JobDefaults};
+/// use tempora::notify::{Notify, rearm_stale_checks, stale_check_id, stale_checks};
+/// use tempora::store::{JobStore, MemoryStore};
+/// use tempora::trigger::IntervalTrigger;
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let store = MemoryStore::new();
+/// let added = "2026-01-01T00:00:00Z".parse()?;
+/// let trigger = IntervalTrigger::builder().hours(24).timezone("UTC").build()?;
+/// let builder = JobBuilder::new("backup", trigger)
+///     .id("backup")
+///     .expect_success_within(SignedDuration::from_hours(26));
+/// let job = builder.clone()
+///     .notify(Notify::new().webhook("https://hooks.example.com/t"))
+///     .build_at(&JobDefaults::default(), added)?;
+/// store.add_job(job.clone(), false).await?;
+/// for check in stale_checks(&job, None, "cli", added) {
+///     store.add_job(check, false).await?;
+/// }
+///
+/// // An hour later, the webhook gives way to a command.
+/// let job = builder
+///     .notify(Notify::new().command(["page-ops"]))
+///     .build_at(&JobDefaults::default(), added)?;
+/// store.update_job(job.clone()).await?;
+/// rearm_stale_checks(&store, &job, None, "cli", "2026-01-01T01:00:00Z".parse()?).await?;
+/// assert!(store.get_job(&stale_check_id("backup", "webhook")).await?.is_none());
+/// let check = store.get_job(&stale_check_id("backup", "command")).await?.expect("armed");
+/// // Still due 26 h after the job was added.
+/// assert_eq!(check.next_run_time(), Some("2026-01-02T02:00:00Z".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// A store error; the checks may then be partly moved.
+pub async fn rearm_stale_checks(
+    store: &dyn JobStore,
+    job: &Job,
+    default: Option<&Notify>,
+    node: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let mut since: Option<Timestamp> = None;
+    let mut stale = Vec::new();
+    let mut old = Vec::new();
+    for channel in CHANNELS {
+        let check_id = stale_check_id(job.id(), channel);
+        if let Some(check) = store.get_job(&check_id).await? {
+            if let Some(checked) = delivery_of(&check).and_then(|d| d.notice.no_success_since) {
+                since = Some(since.map_or(checked, |since| since.min(checked)));
+            }
+            old.push(check_id);
+        }
+        let marker_id = stale_marker_id(job.id(), channel);
+        if store.get_job(&marker_id).await?.is_some() {
+            stale.push((channel, marker_id));
+        }
+    }
+    for id in &old {
+        remove_quietly(store, id).await?;
+    }
+    if stale_checks(job, default, node, now).is_empty() {
+        for (_, marker_id) in &stale {
+            remove_quietly(store, marker_id).await?;
+        }
+        return Ok(());
+    }
+    let since = match since {
+        Some(since) => since,
+        // Stale on every channel it had: a success arms the checks.
+        None if !stale.is_empty() => return Ok(()),
+        None => store.store_now(now).await?,
+    };
+    for check in stale_checks(job, default, node, since) {
+        let told = delivery_of(&check)
+            .is_some_and(|d| stale.iter().any(|(channel, _)| *channel == d.to.name()));
+        if !told {
+            store.add_job(check, true).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes job `id` from `store`, if it is there.
+async fn remove_quietly(store: &dyn JobStore, id: &str) -> Result<()> {
+    match store.remove_job(id).await {
+        Err(error) if !error.is_not_found() => Err(error),
+        _ => Ok(()),
+    }
 }
 
 /// How one notice job delivers: its channel and the notice. The arguments

@@ -27,8 +27,8 @@ use serde_json::Value;
 use tempora::clock::ManualClock;
 use tempora::event::EventMask;
 use tempora::history::{RunQuery, RunRecord, RunStatus};
-use tempora::job::{Job, JobBuilder, MisfireGraceTime};
-use tempora::notify::{NoticeKind, Notify, notice_id, stale_check_id};
+use tempora::job::{Job, JobBuilder, JobChanges, MisfireGraceTime};
+use tempora::notify::{NoticeKind, Notify, notice_id, stale_check_id, stale_marker_id};
 use tempora::scheduler::{HostScheduler, SchedulerBuilder};
 use tempora::store::{JobStore, MemoryStore};
 use tempora::task::{COMMAND, CommandArgs, JobContext, Tasks};
@@ -510,6 +510,39 @@ fn a_missed_fire_time_is_told() {
     assert_eq!(hook.received().len(), 1);
 }
 
+#[test]
+fn a_one_shot_job_whose_only_fire_time_is_missed_is_told() {
+    let env = env();
+    let hook = Receiver::start();
+    env.add(
+        JobBuilder::new("fail", DateTrigger::new(t0()))
+            .id("once")
+            .misfire_grace_time(MisfireGraceTime::Limit(secs(5)))
+            .notify(Notify::new().webhook(&hook.url).on([NoticeKind::Missed])),
+    );
+    let runs = env.run_at(t0() + SignedDuration::from_mins(30), "once", 1);
+    assert_eq!(runs[0].status, RunStatus::Missed);
+    assert!(
+        !env.jobs().iter().any(|(id, _)| id == "once"),
+        "its trigger is done: the job is gone ({:?})",
+        env.jobs()
+    );
+    // Told all the same, with the job's own settings.
+    let received = hook.wait_for(1);
+    let notice = received[0].json();
+    assert_eq!(notice["kind"], "missed");
+    assert_eq!(notice["job"], "once");
+    assert_eq!(notice["scheduled_time"], "2026-01-01T00:00:00Z");
+    let id = notice_id("once", NoticeKind::Missed, t0(), 1, "webhook");
+    assert_eq!(notice["id"], id.as_str());
+    assert_eq!(
+        attempts(&env.finished_runs(&id, 1)),
+        [(1, RunStatus::Success, None)]
+    );
+    env.tick_at(t0() + SignedDuration::from_mins(40));
+    assert_eq!(hook.received().len(), 1, "told once");
+}
+
 // ---- stale and recovered ---------------------------------------------------------
 
 #[test]
@@ -575,6 +608,104 @@ fn a_quiet_job_is_told_stale_once_and_recovered_at_its_next_success() {
         "the check moves on at each success: {:?}",
         env.jobs()
     );
+}
+
+#[test]
+fn changing_notify_or_expect_success_within_moves_the_stale_checks() {
+    let env = env();
+    let first = Receiver::start();
+    let second = Receiver::start();
+    let hourly = IntervalTrigger::builder()
+        .hours(1)
+        .start_date(t0() + hours(1))
+        .timezone("UTC")
+        .build()
+        .unwrap();
+    env.add(
+        JobBuilder::new("maybe", hourly)
+            .id("backup")
+            .expect_success_within(hours(3))
+            .notify(Notify::new().webhook(&first.url).on([NoticeKind::Stale])),
+    );
+    env.run_at(t0() + hours(1), "backup", 1);
+
+    // The webhook moves and a command joins it: the checks follow, still
+    // due 3 h after the job was added.
+    let moved = Notify::new()
+        .webhook(&second.url)
+        .command(["true"])
+        .on([NoticeKind::Stale]);
+    let job = env
+        .scheduler
+        .modify_job("backup", JobChanges::new().notify(Some(moved.clone())))
+        .unwrap();
+    assert_eq!(job.notify(), Some(&moved));
+    let check = |channel| stale_check_id("backup", channel);
+    assert_eq!(
+        env.jobs(),
+        [
+            ("backup".to_owned(), Some(t0() + hours(2))),
+            (check("command"), Some(t0() + hours(3))),
+            (check("webhook"), Some(t0() + hours(3))),
+        ]
+    );
+    // A longer expect_success_within: due 4 h after the job was added.
+    let job = env
+        .scheduler
+        .modify_job(
+            "backup",
+            JobChanges::new().expect_success_within(Some(hours(4))),
+        )
+        .unwrap();
+    assert_eq!(job.expect_success_within(), Some(hours(4)));
+    assert_eq!(
+        env.jobs(),
+        [
+            ("backup".to_owned(), Some(t0() + hours(2))),
+            (check("command"), Some(t0() + hours(4))),
+            (check("webhook"), Some(t0() + hours(4))),
+        ]
+    );
+    let refused = env.scheduler.modify_job(
+        "backup",
+        JobChanges::new().notify(Some(Notify::new().webhook("ftp://example.com"))),
+    );
+    assert_eq!(
+        refused.unwrap_err().to_string(),
+        r#"notify.webhook: "ftp://example.com" is not an http or https URL"#
+    );
+
+    env.run_at(t0() + hours(2), "backup", 2);
+    env.run_at(t0() + hours(3), "backup", 3);
+    assert!(second.received().is_empty(), "not stale before 4 h");
+    env.run_at(t0() + hours(4), "backup", 4);
+    let received = second.wait_for(1);
+    let stale = received[0].json();
+    assert_eq!(stale["kind"], "stale");
+    assert_eq!(stale["no_success_since"], "2026-01-01T00:00:00Z");
+    assert_eq!(stale["expect_success_within"], "4h");
+    env.finished_runs(&check("command"), 1);
+    env.finished_runs(&check("webhook"), 1);
+    assert!(first.received().is_empty(), "the old webhook hears nothing");
+    env.tick_at(t0() + hours(4));
+    let marks = [
+        stale_marker_id("backup", "command"),
+        stale_marker_id("backup", "webhook"),
+    ];
+    let ids: Vec<String> = env.jobs().into_iter().map(|(id, _)| id).collect();
+    assert!(
+        marks.iter().all(|mark| ids.contains(mark)),
+        "stale: marked on both channels ({ids:?})"
+    );
+
+    // Cleared, with no scheduler default: no stale checks, no marks.
+    let job = env
+        .scheduler
+        .modify_job("backup", JobChanges::new().notify(None))
+        .unwrap();
+    assert_eq!(job.notify(), None);
+    let ids: Vec<String> = env.jobs().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["backup"]);
 }
 
 // ---- a command notifier ----------------------------------------------------------

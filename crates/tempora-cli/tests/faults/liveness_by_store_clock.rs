@@ -39,8 +39,8 @@ fn mysql_url() -> String {
 
 /// The system clock moved by `offset`: a node whose clock is off.
 #[derive(Clone, Copy)]
-struct SkewedClock {
-    offset: SignedDuration,
+pub(crate) struct SkewedClock {
+    pub(crate) offset: SignedDuration,
 }
 
 impl Clock for SkewedClock {
@@ -92,7 +92,7 @@ fn tasks(seen: &Arc<Seen>, node: &str) -> Tasks {
     tasks
 }
 
-async fn postgres(prefix: &str) -> PostgresStore {
+pub(crate) async fn postgres(prefix: &str) -> PostgresStore {
     PostgresStore::connect(&postgres_url(), &SqlOptions::new().prefix(prefix))
         .await
         .unwrap_or_else(|error| panic!("PostgreSQL must run for this test: {error}"))

@@ -15,6 +15,7 @@
 //! | `one_off_runs_once` | SIGHUP and restart after a `date` job fired | it ran once (counted in a file); its history, and a removed job's, is kept |
 //! | `no_ddl_locks` | a long `pg_dump` holds ACCESS SHARE on every table | read commands and start take no exclusive lock; jobs keep firing; a read-only login reads; a newer schema is refused |
 //! | `liveness_by_store_clock` | a node's clock is 8 s ahead or behind; a renewal lands between a sweep's read and its write | no live run is interrupted or undercounted; the renewal wins (PostgreSQL, MySQL) |
+//! | `stale_by_store_clock` | a node's clock is 30 s ahead of PostgreSQL's | a job's `stale` notice is never sent before its deadline by the database's clock, and is sent once |
 //! | `no_busy_loop` | a due job's row is locked by another transaction | the daemon backs off, then runs it |
 //! | `graceful_shutdown` | SIGTERM while a command runs | the command sees TERM; the run is retried at the next start |
 //! | `node_identity` | two daemons on one host, no `node_id` | the second refuses to start, naming the id, the first's pid and `node_id`; never two runs at once, none interrupted; a killed daemon's id is taken back at once |
@@ -46,3 +47,4 @@ mod outcome_kept;
 mod reload_atomic;
 mod retry_kept;
 mod secrets;
+mod stale_by_store_clock;

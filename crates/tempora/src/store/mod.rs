@@ -306,6 +306,37 @@ pub trait JobStore: Send + Sync + 'static {
         None
     }
 
+    /// The store's time now, by its [`LeaseClock`]: the database server's
+    /// clock where leases are measured on it ([`LeaseClock::Database`]),
+    /// else `now`, the caller's time. The default answers `now`: a store
+    /// with no clock of its own (the memory store, SQLite) keeps the
+    /// caller's.
+    ///
+    /// What a deadline that must hold whatever the nodes' clocks say is
+    /// measured by: a job's stale check ([`crate::notify`]) is armed, and
+    /// checked when it comes due, on this clock. A store that wraps
+    /// another forwards it.
+    ///
+    /// ```
+    /// use tempora::jiff::Timestamp;
+    /// use tempora::store::{JobStore, MemoryStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let now: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+    /// // The memory store has no clock but the caller's.
+    /// assert_eq!(MemoryStore::new().store_now(now).await?, now);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A store error when the server cannot be asked.
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        Ok(now)
+    }
+
     /// Adds `job`; with `replace_existing`, replaces a job of the same id.
     ///
     /// # Errors
@@ -679,6 +710,10 @@ impl<S: JobStore + ?Sized> JobStore for std::sync::Arc<S> {
 
     fn changes(&self) -> Option<&dyn ChangeNotices> {
         (**self).changes()
+    }
+
+    async fn store_now(&self, now: Timestamp) -> Result<Timestamp> {
+        (**self).store_now(now).await
     }
 
     async fn add_job(&self, job: Job, replace_existing: bool) -> Result<()> {

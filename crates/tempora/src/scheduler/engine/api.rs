@@ -174,9 +174,18 @@ impl Engine {
     pub(crate) async fn modify_job(&self, id: &str, changes: JobChanges) -> Result<Job> {
         let changes = changes.find_calendars(&self.calendars())?;
         let (name, store, mut job) = self.find(id).await?;
+        let rearm = changes.changes_stale_checks();
         changes.apply(&mut job)?;
         self.check_job(&job, store.as_ref())?;
-        self.update(&name, store.as_ref(), job).await
+        let job = self.update(&name, store.as_ref(), job).await?;
+        if rearm
+            && let Err(error) = self
+                .rearm_stale_checks(store.as_ref(), &job, self.clock.now())
+                .await
+        {
+            tracing::error!(job = %job.id, %error, "cannot move the job's stale checks");
+        }
+        Ok(job)
     }
 
     pub(crate) async fn reschedule_job(&self, id: &str, trigger: Trigger) -> Result<Job> {

@@ -226,6 +226,10 @@ impl Engine {
                 } else {
                     (Vec::new(), claimed)
                 };
+            // Stale checks wait for their deadline by the store's clock.
+            let claimed = self
+                .hold_early_stale_checks(store.as_ref(), claimed, now)
+                .await?;
             let parents = self.parents_of(store, &pending).await?;
             // max_instances counts the runs of every node sharing the store.
             let elsewhere = match history {
@@ -336,6 +340,17 @@ impl Engine {
                     comebacks.insert(index, Comeback::Kept(job, policy));
                 }
             }
+            // A job whose trigger is done goes in its settlement: its
+            // misses are told from the job as claimed.
+            let mut gone: HashMap<usize, Job> = HashMap::new();
+            for (index, (plan, settlement)) in plans.iter().zip(&settlements).enumerate() {
+                if plan.removed
+                    && !plan.notices.is_empty()
+                    && self.notices.watches(&settlement.claimed)
+                {
+                    gone.insert(index, settlement.claimed.clone());
+                }
+            }
             let settled = store.settle(&self.node, &settlements, now).await;
             settlements.clear();
             let outcomes = match settled {
@@ -364,7 +379,8 @@ impl Engine {
                         self.give_way(name, store, &mut plan, comeback, &mut kept, now)
                             .await;
                     }
-                    self.carry_out(name, store, plan, runtime.as_ref(), &mut handover);
+                    let job = gone.remove(&index);
+                    self.carry_out(name, store, plan, job, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
                         job = %plan.job_id,
@@ -406,12 +422,14 @@ impl Engine {
     }
 
     /// A won plan: tracks its running records, tells its notices and
-    /// starts its runs.
+    /// starts its runs. `gone` is the job as claimed when the settlement
+    /// removed it and it has misses to tell.
     fn carry_out(
         &self,
         store_name: &str,
         store: &Arc<dyn JobStore>,
         plan: Plan<Staged>,
+        gone: Option<Job>,
         runtime: Option<&tokio::runtime::Handle>,
         handover: &mut Handover,
     ) {
@@ -421,7 +439,8 @@ impl Engine {
             }
         }
         if !plan.notices.is_empty() {
-            self.notices.missed(store_name, &plan.job_id, &plan.notices);
+            self.notices
+                .missed(store_name, &plan.job_id, gone, &plan.notices);
         }
         self.announce(&plan.job_id, plan.notices);
         if let Some(staged) = plan.staged {

@@ -17,16 +17,13 @@ use crate::event::EventKind;
 use crate::history::RunStatus;
 use crate::job::{Job, Retry};
 use crate::notify::{
-    Delivery, NOTIFY, Notice, NoticeKind, Notify, delivery_of, notice_id, notice_job, notice_jobs,
-    stale_check_id, stale_marker_id,
+    CHANNELS, Delivery, NOTIFY, Notice, NoticeKind, Notify, delivery_of, notice_id, notice_job,
+    notice_jobs, stale_check_id, stale_marker_id,
 };
 use crate::scheduler::plan;
-use crate::store::JobStore;
+use crate::store::{JobStore, Release};
 use crate::sync::lock;
 use crate::task::RunDetail;
-
-/// The channels a notice goes through, as ids name them.
-const CHANNELS: [&str; 2] = ["webhook", "command"];
 
 /// What one run leaves to tell.
 enum Pending {
@@ -168,14 +165,22 @@ impl Notices {
     }
 
     /// Notes the misses among `notices`, told of job `job_id` of store
-    /// `store` by the node that won its settlement.
-    pub(super) fn missed(&self, store: &str, job_id: &Arc<str>, notices: &[plan::Notice]) {
+    /// `store` by the node that won its settlement; `job` is the job as
+    /// claimed when the settlement removed it (its trigger done), else it
+    /// is read from the store when the notice is sent.
+    pub(super) fn missed(
+        &self,
+        store: &str,
+        job_id: &Arc<str>,
+        job: Option<Job>,
+        notices: &[plan::Notice],
+    ) {
         for notice in notices {
             if notice.event.kind == EventKind::JobMissed {
                 self.push(Pending::Missed {
                     store: Arc::from(store),
                     job_id: Arc::clone(job_id),
-                    job: None,
+                    job: job.clone(),
                     run_times: notice.event.scheduled_run_times.clone(),
                     message: notice.event.error.clone(),
                 });
@@ -194,10 +199,29 @@ impl Notices {
 
 /// True when `job` is a stale check.
 fn is_stale_check(job: &Job) -> bool {
-    delivery_of(job).is_some_and(|delivery| {
-        delivery.notice.kind == NoticeKind::Stale
-            && job.id() == stale_check_id(&delivery.notice.job, delivery.to.name())
-    })
+    stale_deadline(job).is_some()
+}
+
+/// When `job`, a stale check, comes due by the store's clock: its job's
+/// last success (or its adding) plus its `expect_success_within`. `None`
+/// when `job` is not a stale check.
+fn stale_deadline(job: &Job) -> Option<Timestamp> {
+    // Most jobs are not notice jobs: their arguments are not read.
+    if job.label("notice") != Some(NoticeKind::Stale.as_str()) {
+        return None;
+    }
+    let delivery = delivery_of(job)?;
+    let notice = &delivery.notice;
+    if notice.kind != NoticeKind::Stale
+        || job.id() != stale_check_id(&notice.job, delivery.to.name())
+    {
+        return None;
+    }
+    let deadline = match (notice.no_success_since, notice.expect_success_within) {
+        (Some(since), Some(within)) => since.checked_add(within).unwrap_or(Timestamp::MAX),
+        _ => notice.time,
+    };
+    Some(deadline)
 }
 
 impl Engine {
@@ -295,8 +319,8 @@ impl Engine {
             Some(job) => job,
             None => match self.store(store_name)?.get_job(job_id).await? {
                 Some(job) => job,
-                // Removed since (its trigger done): nothing says where
-                // its notices go.
+                // Removed since (by hand): nothing says where its
+                // notices go.
                 None => return Ok(()),
             },
         };
@@ -312,18 +336,77 @@ impl Engine {
     }
 
     /// Arms the stale checks of `job` (just added, of store `store`), due
-    /// its `expect_success_within` from `now`, unless they are armed
-    /// already (the job added again, or by another node).
+    /// its `expect_success_within` from now by the store's clock, unless
+    /// they are armed already (the job added again, or by another node).
     pub(super) async fn arm_stale_checks(
         &self,
         store: &dyn JobStore,
         job: &Job,
         now: Timestamp,
     ) -> Result<()> {
-        for check in self.stale_checks(job, now) {
+        if self.stale_checks(job, now).is_empty() {
+            return Ok(());
+        }
+        let since = store.store_now(now).await?;
+        for check in self.stale_checks(job, since) {
             add_once(store, check).await?;
         }
         Ok(())
+    }
+
+    /// Takes out of `claimed` (jobs of `store` claimed at `now`) the stale
+    /// checks that are not due yet by the store's clock — claimed early by
+    /// this node, whose clock runs ahead of the store's — and puts each off
+    /// by the time it still has to wait; the rest are returned, to run.
+    /// The store is asked its time only when a stale check is among them.
+    pub(super) async fn hold_early_stale_checks(
+        &self,
+        store: &dyn JobStore,
+        claimed: Vec<Job>,
+        now: Timestamp,
+    ) -> Result<Vec<Job>> {
+        if !claimed.iter().any(is_stale_check) {
+            return Ok(claimed);
+        }
+        let store_now = store.store_now(now).await?;
+        let mut due = Vec::with_capacity(claimed.len());
+        for job in claimed {
+            match stale_deadline(&job) {
+                Some(deadline) if deadline > store_now => {
+                    let early = deadline.duration_since(store_now);
+                    let at = now.checked_add(early).unwrap_or(Timestamp::MAX);
+                    tracing::debug!(
+                        job = %job.id,
+                        early = %format!("{early:#}"),
+                        "stale check claimed before its deadline by the store's clock: put off"
+                    );
+                    store
+                        .release(&self.node, &job, Release::Reschedule(at), now)
+                        .await?;
+                }
+                _ => due.push(job),
+            }
+        }
+        Ok(due)
+    }
+
+    /// Moves the stale checks of `job` (of store `store`, its notify
+    /// settings just changed) onto its settings (see
+    /// [`crate::notify::rearm_stale_checks`]).
+    pub(super) async fn rearm_stale_checks(
+        &self,
+        store: &dyn JobStore,
+        job: &Job,
+        now: Timestamp,
+    ) -> Result<()> {
+        crate::notify::rearm_stale_checks(
+            store,
+            job,
+            self.notices.default.as_ref(),
+            &self.node,
+            now,
+        )
+        .await
     }
 
     /// The stale checks of `job`, one per channel, due its
@@ -385,8 +468,11 @@ impl Engine {
             }
             self.wakeup.wake_for(Some(now));
         }
-        for check in self.stale_checks(job, now) {
-            store.add_job(check, true).await?;
+        if !self.stale_checks(job, now).is_empty() {
+            let since = store.store_now(now).await?;
+            for check in self.stale_checks(job, since) {
+                store.add_job(check, true).await?;
+            }
         }
         Ok(())
     }
