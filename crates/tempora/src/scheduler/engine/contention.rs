@@ -23,7 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::Engine;
 use super::lifecycle::Staged;
-use crate::event::{Event, EventKind};
+use crate::event::Event;
 use crate::history::RunRecord;
 use crate::job::{Job, Overlap};
 use crate::scheduler::plan::{Buffered, PENDING_RUN_POSTPONED, Plan};
