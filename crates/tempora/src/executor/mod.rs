@@ -104,7 +104,7 @@ pub(crate) struct Run {
 /// The fire times one run covers, oldest first. Most runs cover one, held
 /// in place: a run's times then take no memory of their own (which the
 /// thread that prepared the run would allocate and a worker free).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RunTimes {
     One(Timestamp),
     Many(Vec<Timestamp>),
@@ -127,6 +127,21 @@ impl std::ops::Deref for RunTimes {
             RunTimes::One(time) => std::slice::from_ref(time),
             RunTimes::Many(times) => times,
         }
+    }
+}
+
+impl<'a> IntoIterator for &'a RunTimes {
+    type Item = &'a Timestamp;
+    type IntoIter = std::slice::Iter<'a, Timestamp>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl PartialEq<Vec<Timestamp>> for RunTimes {
+    fn eq(&self, other: &Vec<Timestamp>) -> bool {
+        **self == **other
     }
 }
 

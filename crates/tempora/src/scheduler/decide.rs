@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::executor::RunTimes;
 use crate::job::{Job, MisfireGraceTime};
 
 /// The most run times one decision lists; a job overdue by more fire times
@@ -27,8 +28,9 @@ pub(crate) const DECISION_STEPS: u64 = 100_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Decision {
     /// Runs to start, each with the fire times it covers (one, or several
-    /// when coalesced), oldest first.
-    pub(crate) runs: Vec<Vec<Timestamp>>,
+    /// when coalesced), oldest first. A run of one fire time holds it in
+    /// place: it takes no memory of its own.
+    pub(crate) runs: Vec<RunTimes>,
     /// Fire times too late to run (beyond the misfire grace time): the
     /// latest ones, at most [`MAX_LISTED_RUN_TIMES`], oldest first.
     pub(crate) missed: Vec<Timestamp>,
@@ -251,10 +253,21 @@ pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
             walk.skip_before(limit, Some(&mut dropped));
         }
     }
+    // The first on-time fire time is held apart, so that a decision with
+    // one (nearly every decision) takes no memory for its list.
+    let mut first_on_time: Option<Timestamp> = None;
     let mut on_time: VecDeque<Timestamp> = VecDeque::new();
     while let Some(time) = walk.next {
         if time > now || walk.steps == 0 {
             break;
+        }
+        if first_on_time.is_none() && on_time.is_empty() {
+            first_on_time = Some(time);
+            walk.take(time);
+            continue;
+        }
+        if let Some(first) = first_on_time.take() {
+            on_time.push_back(first);
         }
         if on_time.len() == MAX_LISTED_RUN_TIMES
             && let Some(oldest) = on_time.pop_front()
@@ -281,12 +294,14 @@ pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
             )
         }
     };
-    let runs = if on_time.is_empty() {
+    let runs = if let Some(first) = first_on_time {
+        vec![RunTimes::One(first)]
+    } else if on_time.is_empty() {
         Vec::new()
     } else if job.coalesce() {
-        vec![on_time.into_iter().collect()]
+        vec![RunTimes::from(on_time.into_iter().collect::<Vec<_>>())]
     } else {
-        on_time.into_iter().map(|time| vec![time]).collect()
+        on_time.into_iter().map(RunTimes::One).collect()
     };
     Decision {
         runs,

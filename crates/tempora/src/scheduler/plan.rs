@@ -16,6 +16,7 @@ use jiff::Timestamp;
 
 use super::decide::{DECISION_STEPS, Decision, decide_within};
 use crate::event::{Event, EventKind};
+use crate::executor::RunTimes;
 use crate::history::{RunRecord, RunStatus};
 use crate::job::{Job, Overlap};
 use crate::store::{Release, Settlement};
@@ -123,7 +124,7 @@ pub(crate) fn plan_claimed<S>(
     claimed: Vec<Job>,
     elsewhere: &HashMap<String, u32>,
     at: &Planning<'_>,
-    mut start: impl FnMut(&Job, &mut Vec<Vec<Timestamp>>, u32) -> Start<S>,
+    mut start: impl FnMut(&Job, &mut Vec<RunTimes>, u32) -> Start<S>,
     settlements: &mut Vec<Settlement>,
     plans: &mut Vec<Plan<S>>,
 ) {
@@ -162,7 +163,7 @@ pub(crate) fn plan_pending_run<S>(
     parent: Option<&Job>,
     others: u32,
     at: &Planning<'_>,
-    start: impl FnOnce(&Job, &mut Vec<Vec<Timestamp>>, u32, u32) -> Start<S>,
+    start: impl FnOnce(&Job, &mut Vec<RunTimes>, u32, u32) -> Start<S>,
 ) -> (Settlement, Plan<S>) {
     let due = claimed.next_run_time;
     let mut plan = Plan {
@@ -191,7 +192,7 @@ pub(crate) fn plan_pending_run<S>(
         );
         return (Settlement::new(claimed, due, Release::Remove), plan);
     }
-    let mut runs = vec![vec![run_of.scheduled_time]];
+    let mut runs = vec![RunTimes::One(run_of.scheduled_time)];
     match start(parent, &mut runs, others, run_of.attempt) {
         Start::Ready(staged, running) => {
             plan.staged = Some(staged);
@@ -306,11 +307,11 @@ fn plan_job<S>(
 /// policies keep none.
 fn buffer(
     job: &Job,
-    runs: &[Vec<Timestamp>],
+    runs: &[RunTimes],
     refusal: Refusal,
-) -> (Vec<Timestamp>, Vec<Vec<Timestamp>>, Refusal) {
-    let latest = |run: &Vec<Timestamp>| run.last().copied();
-    let (kept, dropped): (Vec<Timestamp>, Vec<Vec<Timestamp>>) = match (job.overlap(), &refusal) {
+) -> (Vec<Timestamp>, Vec<RunTimes>, Refusal) {
+    let latest = |run: &RunTimes| run.last().copied();
+    let (kept, dropped): (Vec<Timestamp>, Vec<RunTimes>) = match (job.overlap(), &refusal) {
         (
             Some(policy @ (Overlap::BufferOne | Overlap::BufferAll | Overlap::CancelOther)),
             Refusal::MaxInstances { .. } | Refusal::Elsewhere { .. },
@@ -389,12 +390,13 @@ fn missed(at: &Planning<'_>, job: &Job, decision: &Decision) -> Option<(RunRecor
 pub(crate) fn refused(
     node: &str,
     job: &Job,
-    runs: &[Vec<Timestamp>],
+    runs: &[RunTimes],
     refusal: Refusal,
     now: Timestamp,
 ) -> (RunRecord, Notice) {
     let latest = runs.iter().flatten().max().copied().unwrap_or(now);
-    let fire_times = u32::try_from(runs.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX);
+    let fire_times =
+        u32::try_from(runs.iter().map(|run| run.len()).sum::<usize>()).unwrap_or(u32::MAX);
     match refusal {
         Refusal::Failed { message, notice } => {
             let mut record = RunRecord::running(&*job.id, latest, node, now, now)
@@ -434,7 +436,7 @@ mod tests {
         claimed: Vec<Job>,
         elsewhere: &HashMap<String, u32>,
         at: &Planning<'_>,
-        start: impl FnMut(&Job, &mut Vec<Vec<Timestamp>>, u32) -> Start<S>,
+        start: impl FnMut(&Job, &mut Vec<RunTimes>, u32) -> Start<S>,
     ) -> (Vec<Settlement>, Vec<Plan<S>>) {
         let (mut settlements, mut plans) = (Vec::new(), Vec::new());
         plan_claimed(claimed, elsewhere, at, start, &mut settlements, &mut plans);
@@ -459,9 +461,9 @@ mod tests {
         Elsewhere,
     }
 
-    fn answer(answer: Answer, job: &Job, runs: &[Vec<Timestamp>]) -> Start<&'static str> {
+    fn answer(answer: Answer, job: &Job, runs: &[RunTimes]) -> Start<&'static str> {
         let running = || {
-            let at = |times: &Vec<Timestamp>| *times.last().unwrap();
+            let at = |times: &RunTimes| *times.last().unwrap();
             let record =
                 |times| RunRecord::running(&*job.id, at(times), "n1", at(times), at(times));
             runs.iter().map(record).collect()
@@ -642,7 +644,8 @@ mod tests {
             &elsewhere,
             &at_half_past,
             |job, runs, others| {
-                asked.push((job.id.to_string(), runs.to_vec(), others));
+                let times: Vec<Vec<Timestamp>> = runs.iter().map(|run| run.to_vec()).collect();
+                asked.push((job.id.to_string(), times, others));
                 answer(Answer::Ready, job, runs)
             },
         );

@@ -98,6 +98,22 @@ impl Inner {
     }
 }
 
+/// Takes job `id`, due at `next`, out of the index of next run times. A
+/// claim takes the earliest due jobs and their settlements come in the
+/// claim's order, so a settled job is nearly always the first entry: it
+/// is then taken from the front, with no search (a search compares ids
+/// whenever jobs share a run time, as jobs added together do).
+fn unindex(due_index: &mut BTreeSet<(Timestamp, Arc<str>)>, next: Timestamp, id: &Arc<str>) {
+    let first = due_index
+        .first()
+        .is_some_and(|(at, first)| *at == next && Arc::ptr_eq(first, id));
+    if first {
+        due_index.pop_first();
+    } else {
+        due_index.remove(&(next, Arc::clone(id)));
+    }
+}
+
 impl MemoryStore {
     /// An empty store, keeping no run history.
     pub fn new() -> MemoryStore {
@@ -354,13 +370,13 @@ impl JobStore for MemoryStore {
                     if let Some((key, entry)) = jobs.remove_entry(&claimed.id)
                         && let Some(next) = entry.job.next_run_time
                     {
-                        due_index.remove(&(next, key));
+                        unindex(due_index, next, &key);
                     }
                 }
                 Release::Reschedule(next) => {
                     let id = Arc::clone(&entry.job.id);
                     if let Some(before) = entry.job.next_run_time.replace(next) {
-                        due_index.remove(&(before, Arc::clone(&id)));
+                        unindex(due_index, before, &id);
                     }
                     due_index.insert((next, id));
                 }

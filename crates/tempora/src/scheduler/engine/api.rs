@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::{Engine, SchedulerState};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
+use crate::executor::RunTimes;
 use crate::history::{RunQuery, RunRecord};
 use crate::job::{Job, JobBuilder, JobChanges};
 use crate::scheduler::recorder;
@@ -272,7 +273,7 @@ impl Engine {
         let (name, store, job) = self.find(id).await?;
         let now = self.clock.now();
         if let Some(staged) = self
-            .stage(&name, &store, &job, vec![vec![now]], 1, now)
+            .stage(&name, &store, &job, vec![RunTimes::One(now)], 1, now)
             .await
         {
             staged.go();

@@ -13,6 +13,7 @@ use super::lifecycle::{Handover, Staged};
 use super::{Engine, SchedulerState, earliest};
 use crate::error::{Error, Result};
 use crate::event::{Event, EventKind};
+use crate::executor::RunTimes;
 use crate::job::{Job, Overlap};
 use crate::scheduler::plan::{
     Notice, Plan, Planning, Refusal, Severity, Start, plan_claimed, plan_pending_run,
@@ -467,7 +468,7 @@ impl Plan<Staged> {
 
 /// Why the runs of `job` (of store `store`) wait: a fire time its overlap
 /// policy kept earlier is still to run, and goes first.
-fn behind_kept(job: &Job, store: &str, runs: &[Vec<Timestamp>]) -> Refusal {
+fn behind_kept(job: &Job, store: &str, runs: &[RunTimes]) -> Refusal {
     let message = format!(
         "a fire time kept earlier is waiting to run (overlap = \"{}\")",
         job.overlap().map_or("", Overlap::as_str)

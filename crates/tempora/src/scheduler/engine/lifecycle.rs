@@ -5,6 +5,7 @@
 //! of interrupted runs.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +18,7 @@ use super::notices::Notices;
 use super::wakeup::Wakeup;
 use crate::clock::Clock;
 use crate::event::{Event, EventKind, Listeners};
-use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport, RunTarget};
+use crate::executor::{Completion, Executor, Run, RunOutcome, RunReport, RunTarget, RunTimes};
 use crate::history::RunStatus;
 use crate::job::MisfireGraceTime;
 use crate::job::{Job, OnInterrupted};
@@ -70,7 +71,7 @@ impl Engine {
                 interrupted_on = %record.node,
                 "retrying an interrupted run (on_interrupted = \"retry\")"
             );
-            let runs = vec![vec![record.scheduled_time]];
+            let runs = vec![RunTimes::One(record.scheduled_time)];
             if let Some(staged) = self
                 .stage(&name, &store, &job, runs, record.attempt, now)
                 .await
@@ -101,7 +102,7 @@ impl Engine {
         store_name: &str,
         store: &Arc<dyn JobStore>,
         job: &Job,
-        runs: Vec<Vec<Timestamp>>,
+        runs: Vec<RunTimes>,
         attempt: u32,
         now: Timestamp,
     ) -> Option<Staged> {
@@ -141,7 +142,7 @@ impl Engine {
         &self,
         batch: &mut Batch,
         job: &Job,
-        runs: &mut Vec<Vec<Timestamp>>,
+        runs: &mut Vec<RunTimes>,
         others: u32,
         attempt: u32,
     ) -> std::result::Result<Staged, Refusal> {
@@ -243,7 +244,7 @@ impl Engine {
                 .map(|run_times| {
                     let mut event = Event::new(EventKind::JobSubmitted)
                         .with_job(&job.id, store)
-                        .with_run_times(run_times.clone());
+                        .with_run_times(run_times.to_vec());
                     event.executor = Some(job.executor().to_owned());
                     event.attempt = attempt;
                     event
@@ -254,9 +255,9 @@ impl Engine {
         };
         let mut runs = std::mem::take(runs).into_iter();
         // OK because `runs` is not empty (checked above).
-        let first = runs.next().unwrap_or_default();
+        let first = runs.next().unwrap_or(RunTimes::Many(Vec::new()));
         // Most submissions have one run: their queue takes no memory.
-        let runs: std::collections::VecDeque<Vec<Timestamp>> = runs.collect();
+        let runs: std::collections::VecDeque<RunTimes> = runs.collect();
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
@@ -288,7 +289,7 @@ impl Engine {
 /// Runs ready to start: an instance taken.
 pub(super) struct Staged {
     submission: Arc<Submission>,
-    first: Vec<Timestamp>,
+    first: RunTimes,
     /// Their submitted events, told when they start.
     submitted: Vec<Event>,
     /// The job's `max_instances`, across every node.
@@ -472,7 +473,7 @@ struct Submission {
     /// Its runs have running records (their store keeps history), which
     /// their outcomes finish.
     recorded: bool,
-    remaining: Mutex<std::collections::VecDeque<Vec<Timestamp>>>,
+    remaining: Mutex<std::collections::VecDeque<RunTimes>>,
     /// When the current run was handed over: the clock's monotonic reading
     /// (for its duration) and its time (for its record).
     started: Mutex<Option<(SignedDuration, Timestamp)>>,
@@ -483,7 +484,7 @@ struct Submission {
 
 impl Submission {
     /// Hands the run for `run_times` to the executor.
-    fn start(self: Arc<Submission>, run_times: Vec<Timestamp>) {
+    fn start(self: Arc<Submission>, run_times: RunTimes) {
         let clock = &self.env.clock;
         let (run, noted) = self.run(run_times, (clock.monotonic(), clock.now()));
         self.env.running.scopes.insert_all(&mut vec![noted]);
@@ -496,7 +497,7 @@ impl Submission {
     /// the run is handed over.
     fn run(
         self: &Arc<Submission>,
-        run_times: Vec<Timestamp>,
+        run_times: RunTimes,
         at: (SignedDuration, Timestamp),
     ) -> (Run, NotedRun) {
         let now = at.1;
@@ -535,7 +536,7 @@ impl Submission {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
             args: self.args.clone(),
-            run_times: run_times.into(),
+            run_times,
             start_by,
             attempt: self.attempt,
             scope,
@@ -882,13 +883,13 @@ impl Submission {
     }
 
     /// Starts the next of the submission's runs, or ends it.
-    fn go_on(self: Arc<Submission>, next: Option<Vec<Timestamp>>) {
+    fn go_on(self: Arc<Submission>, next: Option<RunTimes>) {
         match next {
             Some(run_times) if !self.target.signals.cancellation.is_cancelled() => {
                 self.start(run_times)
             }
             Some(run_times) => {
-                let queued: Vec<Vec<Timestamp>> = lock(&self.remaining).drain(..).collect();
+                let queued: Vec<RunTimes> = lock(&self.remaining).drain(..).collect();
                 for run_times in std::iter::once(run_times).chain(queued) {
                     self.interrupted(&run_times, &format!("{SHUT_DOWN} before the run started"));
                 }
@@ -1105,12 +1106,13 @@ impl RunCounts {
     /// Counts one more instance of `job` unless it already runs `max`.
     fn try_start(&self, job: &Arc<str>, max: u32) -> bool {
         let mut per_job = model::lock(self.shard(job));
-        match per_job.get_mut(job) {
-            Some(count) if *count >= max => return false,
-            Some(count) => *count += 1,
-            None if max == 0 => return false,
-            None => {
-                per_job.insert(Arc::clone(job), 1);
+        // One look-up (the entry), not one to read and one to insert.
+        match per_job.entry(Arc::clone(job)) {
+            Entry::Occupied(count) if *count.get() >= max => return false,
+            Entry::Occupied(mut count) => *count.get_mut() += 1,
+            Entry::Vacant(_) if max == 0 => return false,
+            Entry::Vacant(count) => {
+                count.insert(1);
             }
         }
         self.active.fetch_add(1, Ordering::AcqRel);
@@ -1126,10 +1128,10 @@ impl RunCounts {
     /// The instance of `job` has finished its work; a new one may start.
     fn instance_finished(&self, job: &Arc<str>) {
         let mut per_job = model::lock(self.shard(job));
-        if let Some(count) = per_job.get_mut(job) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                per_job.remove(job);
+        if let Entry::Occupied(mut count) = per_job.entry(Arc::clone(job)) {
+            *count.get_mut() = count.get().saturating_sub(1);
+            if *count.get() == 0 {
+                count.remove();
             }
         }
     }
