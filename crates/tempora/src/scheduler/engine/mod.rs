@@ -36,6 +36,7 @@ mod lifecycle;
 mod notices;
 mod overlap;
 mod registry;
+mod running;
 mod wakeup;
 
 use std::collections::{HashMap, HashSet};
@@ -45,7 +46,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use self::cluster::Membership;
 use self::follow_up::FollowUps;
-use self::lifecycle::RunCounts;
+use self::running::RunCounts;
 use self::wakeup::Wakeup;
 use super::recorder::{Recorder, SHUT_DOWN};
 use crate::calendar::Exclusions;
