@@ -494,10 +494,10 @@ impl NativeScheduler {
                         dispatch.call1(py, (&task, context.job_id(), args.to_string(), times));
                     // The engine removes a job before its last run: once
                     // that run is over, the Python side may let the job go.
-                    if guard(&removed).remove(context.job_id()) {
-                        if let Err(error) = forget.call1(py, (context.job_id(),)) {
-                            error.print(py);
-                        }
+                    if guard(&removed).remove(context.job_id())
+                        && let Err(error) = forget.call1(py, (context.job_id(),))
+                    {
+                        error.print(py);
                     }
                     let value = value.map_err(|error| error.to_string())?;
                     let text: String = value
