@@ -1,6 +1,7 @@
-"""The benchmark workloads of docs/workloads.md (W1, W2, W3, W4-add, W5),
-written once in Python against APScheduler 3's API, run on APScheduler 3.11
-or on the `tempora` package: the same program, only the imports differ.
+"""The benchmark workloads of docs/workloads.md (W1, W2, W3, W4-add,
+W4-restart, W5), written once in Python against APScheduler 3's API, run on
+APScheduler 3.11 or on the `tempora` package: the same program, only the
+imports differ.
 
     python bench/workloads.py                 # every workload, both, one process each
     python bench/workloads.py tempora W2 10000
@@ -15,6 +16,7 @@ import importlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -157,6 +159,96 @@ def w4_add(impl: str, n: int) -> None:
     os._exit(0)
 
 
+def w4_restart(impl: str, n: int) -> None:
+    """Fills a fresh SQLite store with `n` hourly jobs and a sentinel due a
+    second ago (setup, not timed), then times a fresh process from opening
+    the store to the sentinel's run."""
+    directory = tempfile.mkdtemp(dir="/tmp")
+    url = f"sqlite:///{directory}/jobs.sqlite"
+    try:
+        setup = time.perf_counter()
+        (fill_apscheduler if impl == "apscheduler" else fill_tempora)(url, n)
+        setup_s = time.perf_counter() - setup
+        child = subprocess.run([sys.executable, __file__, impl, "W4-restart-child", url],
+                               capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    numbers = child.stdout.split()
+    if child.returncode != 0 or len(numbers) != 2:
+        error = (child.stderr.strip().splitlines() or [child.stdout.strip()])[-1]
+        report(impl, "W4-restart", None, "s", n, error=f"the restarted process failed: {error}", setup_s=setup_s)
+        return
+    until_run, start_returned = (float(number) for number in numbers)
+    report(impl, "W4-restart", until_run, "s", n, start_returned_s=start_returned, setup_s=setup_s)
+
+
+def fill_apscheduler(url: str, n: int) -> None:
+    """APScheduler's store, in its own serialization (pickled job states),
+    inserted in one transaction."""
+    import pickle
+    import uuid
+
+    from apscheduler.job import Job
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.date import DateTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+    from apscheduler.util import datetime_to_utc_timestamp
+
+    store = SQLAlchemyJobStore(url=url)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    store.start(scheduler, "default")
+    now = datetime.now(timezone.utc)
+
+    def row(func, trigger, grace) -> dict:
+        next_run = trigger.get_next_fire_time(None, now)
+        job = Job(scheduler, id=uuid.uuid4().hex, func=func, trigger=trigger, executor="default", args=(),
+                  kwargs={}, name=func.__name__, misfire_grace_time=grace, coalesce=True, max_instances=1,
+                  next_run_time=next_run)
+        return {"id": job.id, "next_run_time": datetime_to_utc_timestamp(next_run),
+                "job_state": pickle.dumps(job.__getstate__(), store.pickle_protocol)}
+
+    hourly = IntervalTrigger(hours=1, timezone="UTC", start_date=now + timedelta(hours=1))
+    rows = [row(noop.noop, hourly, 1) for _ in range(n)]
+    with store.engine.begin() as connection:
+        connection.execute(store.jobs_t.insert(), rows)
+    sentinel = DateTrigger(run_date=datetime.now(timezone.utc) - timedelta(seconds=1), timezone="UTC")
+    with store.engine.begin() as connection:
+        connection.execute(store.jobs_t.insert(), [row(noop.sentinel, sentinel, None)])
+    store.shutdown()
+
+
+def fill_tempora(url: str, n: int) -> None:
+    """Tempora's store, through its own add calls on a paused scheduler."""
+    mods = load("tempora")
+    store = mods["sqlalchemy"].SQLAlchemyJobStore(url=url)
+    scheduler = mods["background"].BackgroundScheduler(timezone="UTC", jobstores={"default": store})
+    scheduler.start(paused=True)
+    for _ in range(n):
+        scheduler.add_job(noop.noop, "interval", hours=1)
+    scheduler.add_job(noop.sentinel, "date", run_date=datetime.now(timezone.utc) - timedelta(seconds=1),
+                      misfire_grace_time=None)
+    scheduler.shutdown(wait=False)
+
+
+def w4_restart_child(impl: str, url: str) -> None:
+    """The restarted process: prints the seconds until the sentinel ran and
+    until `start()` returned."""
+    mods = load(impl)
+    if impl == "apscheduler":
+        import sqlalchemy.dialects.sqlite  # noqa: F401  (imported before the clock starts)
+    start = time.perf_counter()
+    store = mods["sqlalchemy"].SQLAlchemyJobStore(url=url)
+    scheduler = mods["background"].BackgroundScheduler(timezone="UTC", jobstores={"default": store})
+    scheduler.start()
+    start_returned = time.perf_counter() - start
+    if not noop.sentinel_ran.wait(60):
+        print("the sentinel did not run within 60 s", file=sys.stderr, flush=True)
+        os._exit(1)
+    print(noop.sentinel_at[0] - start, start_returned, flush=True)
+    os._exit(0)
+
+
 def rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -193,17 +285,22 @@ def run_one(impl: str, workload: str, *args: str) -> None:
         w3(impl)
     elif workload == "W4-add":
         w4_add(impl, int(args[0]) if args else 2_000)
+    elif workload == "W4-restart":
+        w4_restart(impl, int(args[0]) if args else 100_000)
+    elif workload == "W4-restart-child":
+        w4_restart_child(impl, args[0])
     elif workload == "W5":
         w5(impl)
     else:
-        raise SystemExit(f"workload: {workload!r} is not W1, W2, W3, W4-add or W5")
+        raise SystemExit(f"workload: {workload!r} is not W1, W2, W3, W4-add, W4-restart or W5")
 
 
 def main() -> None:
     if len(sys.argv) > 2:
         run_one(sys.argv[1], sys.argv[2], *sys.argv[3:])
         return
-    plan = [("W1",), ("W2", "10000"), ("W2", "100000"), ("W3",), ("W4-add", "2000"), ("W5",)]
+    plan = [("W1",), ("W2", "10000"), ("W2", "100000"), ("W3",), ("W4-add", "2000"), ("W4-restart", "100000"),
+            ("W5",)]
     for workload in plan:
         for impl in ("apscheduler", "tempora"):
             subprocess.run([sys.executable, __file__, impl, *workload], check=False)

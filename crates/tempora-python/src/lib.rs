@@ -19,7 +19,8 @@
 //! Instants cross the boundary as integer microseconds since the Unix
 //! epoch (UTC); jobs and events as JSON text or dictionaries.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -27,7 +28,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde::Deserialize;
 use serde_json::Value;
-use tempora::event::{Event, EventMask};
+use tempora::event::{Event, EventKind, EventMask, ListenerId};
 use tempora::executor::Executor;
 use tempora::jiff::Timestamp;
 use tempora::job::{Job, JobBuilder, JobChanges, JobDefaults, MisfireGraceTime};
@@ -334,6 +335,43 @@ struct ExecutorSpec {
 struct NativeScheduler {
     scheduler: AsyncScheduler,
     dispatch: Py<PyAny>,
+    /// Called as `forget(job_id)` after the last run of a job the engine
+    /// removed (a one-off job leaves its store before its run), so that the
+    /// Python side lets go of what it kept for the job.
+    forget: Py<PyAny>,
+    /// The memory stores by name: a scheduler built after this one shut
+    /// down takes them over, jobs and all, as APScheduler's restarted
+    /// scheduler keeps its memory store.
+    memory: Mutex<HashMap<String, MemoryStore>>,
+    /// The Python listener, registered for the event kinds the Python side
+    /// asks for (none: no listener, and no event takes the GIL).
+    listener: Mutex<Option<ListenerId>>,
+    /// The jobs the engine removed whose last run may still be to come or
+    /// in progress; kept without the GIL.
+    removed: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Locks `mutex`, recovering the data of a holder that panicked.
+fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The mask of the event kinds named in `kinds` (`"job_executed"`, …).
+fn mask_of(kinds: &[String]) -> PyResult<EventMask> {
+    let mut mask = EventMask::NONE;
+    for name in kinds {
+        let kind = EventKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| kind.to_string() == *name)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("kinds: {name:?} is not an event kind"))
+            })?;
+        mask |= kind.mask();
+    }
+    Ok(mask)
 }
 
 impl NativeScheduler {
@@ -361,9 +399,18 @@ impl NativeScheduler {
     /// Builds a scheduler from JSON `spec` (zone, job defaults, stores by
     /// URL, thread-pool executors); `dispatch` is called for every run as
     /// `dispatch(task, job_id, args_json, run_times)` and returns the run's
-    /// value as JSON text.
+    /// value as JSON text; `forget(job_id)` after the last run of a job the
+    /// engine removed. The memory stores of `previous` (a scheduler that
+    /// was shut down) are taken over by name, with their jobs.
     #[new]
-    fn new(py: Python<'_>, spec: &str, dispatch: Py<PyAny>) -> PyResult<NativeScheduler> {
+    #[pyo3(signature = (spec, dispatch, forget, previous=None))]
+    fn new(
+        py: Python<'_>,
+        spec: &str,
+        dispatch: Py<PyAny>,
+        forget: Py<PyAny>,
+        previous: Option<&NativeScheduler>,
+    ) -> PyResult<NativeScheduler> {
         let spec: SchedulerSpec =
             serde_json::from_str(spec).map_err(|error| json_error("scheduler", error))?;
         let runtime = runtime()?;
@@ -383,9 +430,17 @@ impl NativeScheduler {
                 Executor::thread_pool(executor.max_workers).map_err(to_py)?,
             );
         }
+        let mut kept = previous
+            .map(|previous| std::mem::take(&mut *guard(&previous.memory)))
+            .unwrap_or_default();
+        let mut memory = HashMap::new();
         for store in &spec.stores {
             match &store.url {
-                None => builder = builder.store(&store.name, MemoryStore::new()),
+                None => {
+                    let kept_store = kept.remove(&store.name).unwrap_or_default();
+                    builder = builder.store(&store.name, kept_store.clone());
+                    memory.insert(store.name.clone(), kept_store);
+                }
                 Some(url) => {
                     let opened = py
                         .detach(|| {
@@ -397,9 +452,22 @@ impl NativeScheduler {
             }
         }
         let scheduler = builder.asynchronous().map_err(to_py)?;
+        let removed = Arc::new(Mutex::new(HashSet::new()));
+        let seen = Arc::clone(&removed);
+        scheduler
+            .listeners()
+            .add(EventMask::JOB_REMOVED, move |event: &Event| {
+                if let Some(id) = &event.job_id {
+                    guard(&seen).insert(id.to_string());
+                }
+            });
         Ok(NativeScheduler {
             scheduler,
             dispatch,
+            forget,
+            memory: Mutex::new(memory),
+            listener: Mutex::new(None),
+            removed,
         })
     }
 
@@ -409,6 +477,8 @@ impl NativeScheduler {
             return;
         }
         let dispatch = self.dispatch.clone_ref(py);
+        let forget = self.forget.clone_ref(py);
+        let removed = Arc::clone(&self.removed);
         let task = name.to_owned();
         self.scheduler.tasks().register(
             name,
@@ -420,9 +490,16 @@ impl NativeScheduler {
                     .map(micros)
                     .collect();
                 Python::attach(|py| {
-                    let value = dispatch
-                        .call1(py, (&task, context.job_id(), args.to_string(), times))
-                        .map_err(|error| error.to_string())?;
+                    let value =
+                        dispatch.call1(py, (&task, context.job_id(), args.to_string(), times));
+                    // The engine removes a job before its last run: once
+                    // that run is over, the Python side may let the job go.
+                    if guard(&removed).remove(context.job_id())
+                        && let Err(error) = forget.call1(py, (context.job_id(),))
+                    {
+                        error.print(py);
+                    }
+                    let value = value.map_err(|error| error.to_string())?;
                     let text: String = value
                         .extract(py)
                         .map_err(|error: PyErr| error.to_string())?;
@@ -437,18 +514,28 @@ impl NativeScheduler {
         self.scheduler.tasks().names()
     }
 
-    /// Calls `callback(event)` for every event, `event` a dictionary.
-    fn add_listener(&self, callback: Py<PyAny>) {
-        self.scheduler
-            .listeners()
-            .add(EventMask::ALL, move |event: &Event| {
+    /// Calls `callback(event)`, `event` a dictionary, for the events of
+    /// the kinds named in `kinds` (`"job_executed"`, …), in place of the
+    /// kinds and callback set before. No kinds: no callback at all, and the
+    /// engine builds no event for Python.
+    fn set_listener(&self, callback: Py<PyAny>, kinds: Vec<String>) -> PyResult<()> {
+        let mask = mask_of(&kinds)?;
+        let listeners = self.scheduler.listeners();
+        let mut current = guard(&self.listener);
+        if let Some(id) = current.take() {
+            listeners.remove(id);
+        }
+        if mask != EventMask::NONE {
+            *current = Some(listeners.add(mask, move |event: &Event| {
                 Python::attach(|py| {
                     let result = event_dict(py, event).and_then(|dict| callback.call1(py, (dict,)));
                     if let Err(error) = result {
                         error.print(py);
                     }
                 });
-            });
+            }));
+        }
+        Ok(())
     }
 
     /// Starts the engine (`paused`: not processing jobs until resumed).
@@ -494,6 +581,11 @@ impl NativeScheduler {
     /// Adds the job of JSON `spec`; returns it as stored (JSON).
     fn add_job(&self, py: Python<'_>, spec: &str) -> PyResult<String> {
         let spec: JobSpec = serde_json::from_str(spec).map_err(|error| json_error("job", error))?;
+        if let Some(id) = &spec.id {
+            // A job of this id that the engine removed is over: the new one
+            // keeps what the Python side holds for the id.
+            guard(&self.removed).remove(id);
+        }
         let builder = spec.builder()?;
         let job = Self::wait(py, self.scheduler.add_job(builder))?;
         job_json(&job)
@@ -552,12 +644,20 @@ impl NativeScheduler {
     }
 
     fn remove_job(&self, py: Python<'_>, id: &str) -> PyResult<()> {
-        Self::wait(py, self.scheduler.remove_job(id))
+        let result = Self::wait(py, self.scheduler.remove_job(id));
+        // Removed by the program, not by the engine: the Python side lets
+        // the job go itself.
+        guard(&self.removed).remove(id);
+        result
     }
 
     #[pyo3(signature = (store=None))]
     fn remove_all_jobs(&self, py: Python<'_>, store: Option<&str>) -> PyResult<()> {
-        Self::wait(py, self.scheduler.remove_all_jobs(store))
+        let result = Self::wait(py, self.scheduler.remove_all_jobs(store));
+        if store.is_none() {
+            guard(&self.removed).clear();
+        }
+        result
     }
 
     /// Adds the store `url` names (`None`: a memory store) under `name`.
@@ -570,10 +670,14 @@ impl NativeScheduler {
         prefix: Option<&str>,
     ) -> PyResult<()> {
         match url {
-            None => self
-                .scheduler
-                .add_store(name, MemoryStore::new())
-                .map_err(to_py),
+            None => {
+                let store = MemoryStore::new();
+                self.scheduler
+                    .add_store(name, store.clone())
+                    .map_err(to_py)?;
+                guard(&self.memory).insert(name.to_owned(), store);
+                Ok(())
+            }
             Some(url) => {
                 let store = Self::wait(py, open_store(name, url, prefix))?;
                 self.scheduler.add_store(name, store).map_err(to_py)
@@ -582,7 +686,9 @@ impl NativeScheduler {
     }
 
     fn remove_store(&self, name: &str) -> PyResult<()> {
-        self.scheduler.remove_store(name).map_err(to_py)
+        self.scheduler.remove_store(name).map_err(to_py)?;
+        guard(&self.memory).remove(name);
+        Ok(())
     }
 
     /// Adds a thread pool of `max_workers` under `name`.

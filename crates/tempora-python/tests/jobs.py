@@ -34,6 +34,16 @@ def append_line(path: str) -> None:
         os.close(fd)
 
 
+def pid() -> int:
+    """The id of the process the job runs in."""
+    return os.getpid()
+
+
+def crash() -> None:
+    """Ends the process it runs in at once, as a crash would."""
+    os._exit(3)
+
+
 def square(x: int) -> int:
     return x * x
 

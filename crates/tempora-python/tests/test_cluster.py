@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from conftest import POSTGRES_URL
+from conftest import POSTGRES_URL, uses
 
 PROCESSES = 4
 SECONDS = 30
@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_four_processes_on_one_postgresql_store_run_each_fire_time_once(tmp_path, prefix):
+    uses(prefix, "postgresql")
     start = int(time.time()) + 6  # after every process has added the job
     end = start + SECONDS
     workers = [

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import queue
+import threading
+import weakref
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -216,3 +218,54 @@ def test_a_listener_may_call_the_scheduler(scheduler):
     scheduler.add_job(jobs.record, "interval", seconds=1, id="self", next_run_time=datetime.now(timezone.utc))
     scheduler.start()
     assert done.get(timeout=WAIT).id == "self"
+
+
+def test_a_scheduler_started_again_after_shutdown_keeps_its_memory_jobs(scheduler):
+    events = executed(scheduler)
+    marker = object()
+    scheduler.add_job(lambda thing: thing is marker, "interval", hours=1, args=[marker], id="hourly")
+    scheduler.add_job(jobs.record, "cron", hour=3, id="nightly")
+    scheduler.start()
+    scheduler.shutdown()
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["hourly", "nightly"]
+    scheduler.start()
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["hourly", "nightly"]
+    # The job kept its callable and its arguments (objects, not JSON).
+    scheduler.modify_job("hourly", next_run_time=datetime.now(timezone.utc))
+    event = events.get(timeout=WAIT)
+    assert (event.code, event.job_id, event.retval) == (EVENT_JOB_EXECUTED, "hourly", True)
+    scheduler.shutdown()
+    scheduler.start(paused=True)
+    assert sorted(job.id for job in scheduler.get_jobs()) == ["hourly", "nightly"]
+
+
+def test_a_listener_hears_only_its_mask_and_nothing_once_removed(scheduler):
+    added, executions = [], executed(scheduler)
+    scheduler.add_listener(added.append, EVENT_JOB_ADDED)
+    scheduler.add_job(jobs.add, args=[1, 2], id="first")
+    scheduler.start()
+    assert executions.get(timeout=WAIT).retval == 3
+    assert [(event.code, event.job_id) for event in added] == [(EVENT_JOB_ADDED, "first")]
+    scheduler.remove_listener(added.append)
+    scheduler.add_job(jobs.add, args=[2, 2], id="second")
+    assert executions.get(timeout=WAIT).retval == 4
+    assert len(added) == 1
+
+
+def test_a_one_off_job_lets_go_of_its_callable_after_its_run(scheduler):
+    """Nothing listens: the scheduler still forgets what it kept for a job
+    the engine removed, once its run is over."""
+    ran = threading.Event()
+
+    class Job:
+        def __call__(self) -> None:
+            ran.set()
+
+    job = Job()
+    gone = threading.Event()
+    weakref.finalize(job, gone.set)
+    scheduler.add_job(job)
+    del job
+    scheduler.start()
+    assert ran.wait(WAIT)
+    assert gone.wait(WAIT)

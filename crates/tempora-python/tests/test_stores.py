@@ -9,30 +9,12 @@ from datetime import datetime, timezone
 import pytest
 
 import jobs
-from conftest import MONGODB_URL, MYSQL_URL, POSTGRES_URL, REDIS_URL
+from conftest import KINDS, make_store
 from tempora.events import EVENT_JOB_EXECUTED
 from tempora.jobstores.base import TransientJobError
-from tempora.jobstores.mongodb import MongoDBJobStore
-from tempora.jobstores.redis import RedisJobStore
-from tempora.jobstores.sqlalchemy import SQLAlchemyJobStore
 from tempora.schedulers.background import BackgroundScheduler
 
 WAIT = 30
-
-
-def make_store(kind: str, prefix: str, sqlite_url: str):
-    if kind == "sqlite":
-        return SQLAlchemyJobStore(url=sqlite_url, tablename=prefix)
-    if kind == "postgresql":
-        return SQLAlchemyJobStore(url=POSTGRES_URL, tablename=prefix)
-    if kind == "mysql":
-        return SQLAlchemyJobStore(url=MYSQL_URL, tablename=prefix)
-    if kind == "redis":
-        return RedisJobStore(url=REDIS_URL, jobs_key=prefix)
-    return MongoDBJobStore(url=MONGODB_URL, collection=prefix)
-
-
-KINDS = ["sqlite", "postgresql", "mysql", "redis", "mongodb"]
 
 
 @pytest.fixture(params=KINDS)

@@ -122,7 +122,7 @@ class BaseScheduler:
         self._outcomes: Dict[Tuple[str, int], Tuple[Any, Optional[BaseException], Optional[str]]] = {}
         self._resolved: Dict[str, Any] = {}
         self._job_executors: Dict[str, str] = {}
-        self._removed: set = set()
+        self._want_outcomes = False
         self._explicit_removals: set = set()
         self._held_removals: Dict[str, JobEvent] = {}
         self._stopped_once = False
@@ -202,9 +202,11 @@ class BaseScheduler:
                 "executors": [{"name": alias, "max_workers": executor.max_workers}
                               for alias, executor in self._executors.items()],
             }
-            native = _native.NativeScheduler(json.dumps(spec), self._dispatch)
-            native.add_listener(self._on_event)
+            # A scheduler started again after shutdown() keeps its memory
+            # stores' jobs, as APScheduler's does.
+            native = _native.NativeScheduler(json.dumps(spec), self._dispatch, self._forget, self._native_scheduler)
             self._native_scheduler = native
+            self._subscribe()
         if implicit_store:
             self._notify(SchedulerEvent(EVENT_JOBSTORE_ADDED, "default"))
         return native
@@ -318,10 +320,30 @@ class BaseScheduler:
         """Calls ``callback(event)`` for every event whose code is in ``mask``."""
         with self._lock:
             self._listeners.append((callback, mask))
+            self._subscribe()
 
     def remove_listener(self, callback: Callable[[Any], Any]) -> None:
         with self._lock:
             self._listeners = [(cb, mask) for cb, mask in self._listeners if cb != callback]
+            self._subscribe()
+
+    def _subscribe(self) -> None:
+        """Asks the engine for the events the listeners want, and no others:
+        an event nobody listens to is not built, nor does it take the GIL."""
+        native = self._native_scheduler
+        if native is None:
+            return
+        wanted = 0
+        for _, mask in self._listeners:
+            wanted |= mask
+        if wanted & EVENT_JOB_REMOVED:
+            # A removal held back until the job's run ends (see _on_event)
+            # is let go by the run's outcome.
+            wanted |= EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        self._want_outcomes = bool(wanted & (EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED))
+        if not self._want_outcomes:
+            self._outcomes.clear()
+        native.set_listener(self._on_event, [kind for kind, code in CODES.items() if code & wanted])
 
     def _on_event(self, event: Dict[str, Any]) -> None:
         code = CODES.get(event["kind"])
@@ -330,9 +352,8 @@ class BaseScheduler:
         job_id = event.get("job_id")
         if event["kind"] == "job_removed" and job_id is not None:
             # A one-off job leaves its store before its run: the callable
-            # kept for it goes after the run (see _dispatch), and listeners
+            # kept for it goes after the run (see _forget), and listeners
             # hear of the removal after the run's end, as APScheduler's do.
-            self._removed.add(job_id)
             if job_id not in self._explicit_removals:
                 self._held_removals[job_id] = JobEvent(EVENT_JOB_REMOVED, job_id, event.get("store"))
                 return
@@ -385,19 +406,22 @@ class BaseScheduler:
         try:
             retval = self._call(job_id, func, args, kwargs)
         except BaseException as exc:
-            self._outcomes[(job_id, latest)] = (None, exc, traceback.format_exc())
+            if self._want_outcomes:
+                self._outcomes[(job_id, latest)] = (None, exc, traceback.format_exc())
             self._logger.exception('Job "%s" raised an exception', job_id)
             raise
-        finally:
-            if job_id in self._removed:
-                self._removed.discard(job_id)
-                self._local.pop(job_id, None)
-                self._job_executors.pop(job_id, None)
-        self._outcomes[(job_id, latest)] = (retval, None, None)
+        if self._want_outcomes:
+            self._outcomes[(job_id, latest)] = (retval, None, None)
         try:
             return json.dumps(retval)
         except (TypeError, ValueError):
             return json.dumps(repr(retval))
+
+    def _forget(self, job_id: str) -> None:
+        """Lets go of job ``job_id``, which the engine removed, once its last
+        run is over (called by the engine)."""
+        self._local.pop(job_id, None)
+        self._job_executors.pop(job_id, None)
 
     def _call(self, job_id: str, func: Any, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         executor = self._executor_of(job_id)
@@ -510,7 +534,6 @@ class BaseScheduler:
             spec["next_run_time"] = datetime_to_micros(when)  # type: ignore[arg-type]
         native = self._engine()
         native.register_task(task)
-        self._removed.discard(job_id)
         if not persistent:
             self._local[job_id] = (func, args_tuple, kwargs_dict)
         self._job_executors[job_id] = executor
@@ -623,9 +646,9 @@ class BaseScheduler:
         self._explicit_removals.add(job_id)
         try:
             self._wrap(self._engine().remove_job, job_id, job_id=job_id)
-        except BaseException:
+        finally:
+            # Its event (if a listener wants it) was delivered during the call.
             self._explicit_removals.discard(job_id)
-            raise
         self._local.pop(job_id, None)
 
     def remove_all_jobs(self, jobstore: Optional[str] = None) -> None:
