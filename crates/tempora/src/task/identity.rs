@@ -219,7 +219,9 @@ pub(crate) fn spawn(
                     // the threads share: this thread takes its own first.
                     // OK without `unsafe`: the deprecated safe form is
                     // unsound only with `CLONE_FILES` (file descriptors),
-                    // which is not asked for.
+                    // which is not asked for. Its replacement,
+                    // `unshare_unsafe`, is an `unsafe fn`, which the
+                    // workspace's `forbid(unsafe_code)` rules out.
                     #[allow(deprecated)]
                     rustix::thread::unshare(rustix::thread::UnshareFlags::FS)?;
                     rustix::process::umask(rustix::fs::Mode::from_raw_mode(mask));
