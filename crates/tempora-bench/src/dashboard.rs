@@ -74,7 +74,8 @@ async fn serve(
         role: Role::Read,
         sha256: TokenHash::of(TOKEN),
     });
-    let router = tempora_dashboard::mount(ApiBuilder::new(Arc::clone(store)).tokens(tokens)).build();
+    let router =
+        tempora_dashboard::mount(ApiBuilder::new(Arc::clone(store)).tokens(tokens)).build();
     let settings = ServeSettings {
         listen: ([127, 0, 0, 1], 0).into(),
         tls: None,
@@ -146,13 +147,12 @@ fn run(n: u64) -> Result<Samples, String> {
                 let scheduled = now - SignedDuration::from_hours(24 * day as i64);
                 let started = scheduled + SignedDuration::from_millis(5);
                 records.push(
-                    RunRecord::running(&id, scheduled, "bench", started, started)
-                        .finish(
-                            RunStatus::Success,
-                            started + SignedDuration::from_millis(40),
-                            Some(SignedDuration::from_millis(40)),
-                            None,
-                        ),
+                    RunRecord::running(&id, scheduled, "bench", started, started).finish(
+                        RunStatus::Success,
+                        started + SignedDuration::from_millis(40),
+                        Some(SignedDuration::from_millis(40)),
+                        None,
+                    ),
                 );
             }
         }
@@ -190,10 +190,6 @@ fn run(n: u64) -> Result<Samples, String> {
         }
         let _ = stop.send(());
         let _ = std::fs::remove_dir_all(&dir);
-        Ok(vec![
-            ("cold", cold),
-            ("warm", warm),
-            ("v1-jobs", list),
-        ])
+        Ok(vec![("cold", cold), ("warm", warm), ("v1-jobs", list)])
     })
 }
