@@ -11,6 +11,8 @@
 //!   store): the page as it is first opened.
 //! * `DASH-sqlite-warm`: `GET /ui/?page=2` right after, within the two
 //!   seconds one listing serves the pages.
+//! * `DASH-sqlite-rows`: `GET /ui/rows` for the 50 jobs of a page: what
+//!   an open jobs page asks every 3 seconds to stay live.
 //! * `DASH-sqlite-v1-jobs`: `GET /v1/jobs`, all N jobs with their latest
 //!   run, on the same store with its history.
 
@@ -35,6 +37,7 @@ const TOKEN: &str = "bench-dashboard-token";
 /// How many requests of each kind are timed.
 const COLD_SAMPLES: usize = 20;
 const WARM_SAMPLES: usize = 50;
+const ROWS_SAMPLES: usize = 200;
 const LIST_SAMPLES: usize = 20;
 
 /// Runs recorded per job.
@@ -107,6 +110,13 @@ async fn timed(client: &reqwest::Client, url: &str) -> Result<(f64, String), Str
     Ok((start.elapsed().as_secs_f64() * 1000.0, body))
 }
 
+/// The address a jobs page polls for its rows (`data-poll`, unescaped).
+fn rows_path(page: &str) -> Option<String> {
+    let start = page.find("data-poll=\"/ui/rows?")? + "data-poll=\"".len();
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].replace("&amp;", "&"))
+}
+
 fn run(n: u64) -> Result<Samples, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -166,6 +176,7 @@ fn run(n: u64) -> Result<Samples, String> {
         let expected = format!("{n} jobs");
         let mut cold = Vec::with_capacity(COLD_SAMPLES);
         let mut warm = Vec::with_capacity(WARM_SAMPLES);
+        let mut rows_at = None;
         for _ in 0..COLD_SAMPLES {
             let (base, stop) = serve(&store).await?;
             let (ms, page) = timed(&client, &format!("{base}/ui/")).await?;
@@ -175,13 +186,25 @@ fn run(n: u64) -> Result<Samples, String> {
             cold.push(ms);
             for _ in 0..WARM_SAMPLES / COLD_SAMPLES + 1 {
                 if warm.len() < WARM_SAMPLES {
-                    let (ms, _) = timed(&client, &format!("{base}/ui/?page=2")).await?;
+                    let (ms, page) = timed(&client, &format!("{base}/ui/?page=2")).await?;
                     warm.push(ms);
+                    rows_at = rows_path(&page);
                 }
             }
             let _ = stop.send(());
         }
         let (base, stop) = serve(&store).await?;
+        let rows_at = rows_at.ok_or_else(|| "the jobs page polls no rows".to_owned())?;
+        let mut rows = Vec::with_capacity(ROWS_SAMPLES);
+        for _ in 0..ROWS_SAMPLES {
+            let (ms, fragment) = timed(&client, &format!("{base}{rows_at}")).await?;
+            if fragment.matches("<tr ").count() != 50 || !fragment.contains("success") {
+                return Err(format!(
+                    "GET {rows_at} does not give 50 rows with their last run"
+                ));
+            }
+            rows.push(ms);
+        }
         let mut list = Vec::with_capacity(LIST_SAMPLES);
         timed(&client, &format!("{base}/v1/jobs")).await?;
         for _ in 0..LIST_SAMPLES {
@@ -190,6 +213,11 @@ fn run(n: u64) -> Result<Samples, String> {
         }
         let _ = stop.send(());
         let _ = std::fs::remove_dir_all(&dir);
-        Ok(vec![("cold", cold), ("warm", warm), ("v1-jobs", list)])
+        Ok(vec![
+            ("cold", cold),
+            ("warm", warm),
+            ("rows", rows),
+            ("v1-jobs", list),
+        ])
     })
 }

@@ -3116,7 +3116,7 @@ pub async fn latest_runs_answer_the_newest_record_of_each_job(under_test: StoreU
     );
     assert_eq!(
         as_written(&under_test, vec![answer["c"].clone()], &[&running_c]),
-        [running_c.clone()],
+        std::slice::from_ref(&running_c),
         "a running record is a job's latest run, read back whole"
     );
     assert_eq!(
