@@ -173,15 +173,16 @@ fn refused(id: &str) -> impl Fn(Error) -> ApiError + '_ {
     }
 }
 
-/// The latest run of `id`, if any; none from a store without history.
-async fn last_run(store: &dyn JobStore, id: &str) -> ApiResult<Option<RunRecord>> {
-    let Some(history) = store.history() else {
-        return Ok(None);
-    };
-    Ok(history
-        .list_runs(&RunQuery::new().job(id).limit(1))
-        .await?
-        .pop())
+/// The latest run of each of `ids` that has one, read at once; none from
+/// a store without history.
+async fn latest_runs(
+    store: &dyn JobStore,
+    ids: &[&str],
+) -> ApiResult<std::collections::HashMap<String, RunRecord>> {
+    match store.history() {
+        Some(history) => Ok(history.latest_runs(ids).await?),
+        None => Ok(std::collections::HashMap::new()),
+    }
 }
 
 /// `GET /v1/openapi.json`.
@@ -204,15 +205,24 @@ pub(crate) async fn list_jobs(
     check_params(&params, &[])?;
     let store = state.store().as_ref();
     let now = state.now();
-    let mut views = Vec::new();
-    for job in store.list_jobs().await? {
-        // A pending run of another job has no history of its own.
-        let last = match job.run_of() {
-            Some(_) => None,
-            None => last_run(store, job.id()).await?,
-        };
-        views.push(JobView::new(&job, last.as_ref(), state.zone(), now, false));
-    }
+    let jobs = store.list_jobs().await?;
+    // A pending run of another job has no history of its own.
+    let ids: Vec<&str> = jobs
+        .iter()
+        .filter(|job| job.run_of().is_none())
+        .map(Job::id)
+        .collect();
+    let mut latest = latest_runs(store, &ids).await?;
+    let views = jobs
+        .iter()
+        .map(|job| {
+            let last = match job.run_of() {
+                Some(_) => None,
+                None => latest.remove(job.id()),
+            };
+            JobView::new(job, last.as_ref(), state.zone(), now, false)
+        })
+        .collect();
     Ok(Json(views))
 }
 

@@ -13,6 +13,7 @@
 //! tempora-bench W7-cluster NODES [N] [--store URL]   # 10000
 //! tempora-bench API [N]                # 10000: the HTTP API on the memory store
 //! tempora-bench API-sqlite [N]         # 10000: the same on SQLite
+//! tempora-bench DASH-sqlite [N]        # 10000: the dashboard's jobs page on SQLite
 //! tempora-bench repeat R <workload args…>
 //! ```
 //!
@@ -37,6 +38,7 @@
 //! ```
 
 pub mod api;
+pub mod dashboard;
 pub mod engine;
 pub mod output;
 pub mod persistent;
@@ -63,6 +65,7 @@ usage: tempora-bench W1 A|B|C [N]        (N defaults to 1000000)
        tempora-bench W7-cluster NODES [N] [--store URL]  (N defaults to 10000)
        tempora-bench API [N]             (N defaults to 10000; memory store)
        tempora-bench API-sqlite [N]      (N defaults to 10000; SQLite store)
+       tempora-bench DASH-sqlite [N]     (N defaults to 10000; SQLite store)
        tempora-bench repeat R <workload args...>";
 
 /// What went wrong: a command line that does not parse, or a run that failed.
@@ -179,6 +182,11 @@ pub enum Command {
         /// On SQLite rather than the memory store.
         sqlite: bool,
     },
+    /// `DASH-sqlite [N]`.
+    Dashboard {
+        /// How many jobs the store holds.
+        n: u64,
+    },
     /// `W5`.
     W5,
     /// `W6`.
@@ -268,6 +276,9 @@ impl Command {
             ["API-sqlite", rest @ ..] if rest.len() <= 1 => Command::Api {
                 n: optional_n(rest, 10_000)?,
                 sqlite: true,
+            },
+            ["DASH-sqlite", rest @ ..] if rest.len() <= 1 => Command::Dashboard {
+                n: optional_n(rest, 10_000)?,
             },
             ["W5"] => Command::W5,
             ["W6"] => Command::W6,
@@ -364,6 +375,7 @@ pub fn run(args: &[String], out: &mut dyn Write) -> Result<(), Error> {
         Command::W3 => engine::w3(&mut emit),
         Command::W5 => engine::w5(&mut emit),
         Command::Api { n, sqlite } => api::measure(n, sqlite, &mut emit),
+        Command::Dashboard { n } => dashboard::measure(n, &mut emit),
         Command::W6 => engine::w6(&mut emit),
         Command::W4Add { n, target } => persistent::w4_add(n, &target, &mut emit),
         Command::W4Restart { n, target } => persistent::w4_restart(n, &target, &mut emit),

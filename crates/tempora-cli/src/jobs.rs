@@ -18,7 +18,7 @@
 //! | `jobs remove ID` | removed (a job of the configuration file comes back when the daemon reloads the file) |
 //! | `jobs add ID …` | added with the label `origin = cli`: the daemon's sync keeps it |
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -834,14 +834,18 @@ fn job_json(opened: &Opened, job: &Job, last: Option<&RunRecord>, now: Timestamp
     serde_json::to_value(job_view(opened, job, last, now)).unwrap_or(Value::Null)
 }
 
-/// The latest run of `id`, if any; none from a store without history.
-fn last_run(opened: &Opened, id: &str) -> Result<Option<RunRecord>> {
+/// The latest run of each of `jobs` that has one (pending runs of other
+/// jobs aside), read at once; none from a store without history.
+fn latest_runs(opened: &Opened, jobs: &[Job]) -> Result<HashMap<String, RunRecord>> {
     let Some(history) = opened.store.history() else {
-        return Ok(None);
+        return Ok(HashMap::new());
     };
-    Ok(opened
-        .block_on(history.list_runs(&RunQuery::new().job(id).limit(1)))?
-        .pop())
+    let ids: Vec<&str> = jobs
+        .iter()
+        .filter(|job| job.run_of().is_none())
+        .map(Job::id)
+        .collect();
+    Ok(opened.block_on(history.latest_runs(&ids))?)
 }
 
 /// The trigger in words ([`tempora::trigger::Trigger::describe`]), with
@@ -858,6 +862,7 @@ fn schedule_text(trigger: &tempora::trigger::Trigger, zone: &Zone) -> String {
 /// `tempora jobs`: the table, or a JSON array.
 fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
     let jobs = opened.block_on(opened.store.list_jobs())?;
+    let mut latest = latest_runs(opened, &jobs)?;
     let mut rows = Vec::new();
     let mut values = Vec::new();
     let mut reasons = Vec::new();
@@ -889,7 +894,7 @@ fn list(opened: &Opened, now: Timestamp, json: bool) -> Result<String> {
         if let Some(reason) = job.paused_reason() {
             reasons.push(format!("{}: {reason}\n", job.id()));
         }
-        let last = last_run(opened, job.id())?;
+        let last = latest.remove(job.id());
         if json {
             values.push(job_json(opened, job, last.as_ref(), now));
             continue;

@@ -158,6 +158,15 @@ where
     }
 }
 
+/// The mark a test left on the page (`window.tempora_test_mark`): gone
+/// when the page was loaded again.
+async fn same_page(client: &Client) -> Value {
+    client
+        .execute("return window.tempora_test_mark || null;", vec![])
+        .await
+        .unwrap()
+}
+
 async fn text_of(client: &Client, css: &str) -> String {
     match client.find(Locator::Css(css)).await {
         Ok(element) => element.text().await.unwrap_or_default(),
@@ -334,6 +343,14 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
             .unwrap()
             .is_empty()
     );
+    assert!(
+        client
+            .find_all(Locator::Css("#chart rect.bar"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no run, no bar in the chart"
+    );
     // A mark on this page: gone if the page were loaded again.
     client
         .execute(
@@ -376,10 +393,192 @@ async fn the_dashboard_in_a_browser_shows_jobs_playground_history_and_roles() {
         .unwrap();
     let output = text_of(&client, "#history tr.run details pre").await;
     assert!(output.contains("hello from tempora"), "{output}");
+    // The chart of durations has the run's bar, without a reload either.
+    eventually("the run's bar in the chart", || async {
+        let bars = client
+            .find_all(Locator::Css("#chart rect.bar.success"))
+            .await
+            .ok()?;
+        (!bars.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        same_page(&client).await,
+        "same page",
+        "the page was reloaded"
+    );
     screenshot(&client, "job-operate").await;
 
     // Operate may not remove; admin may, after confirming.
     assert!(client.find(Locator::Id("remove")).await.is_err());
+
+    // The jobs table is live: a run started elsewhere (the API) shows in
+    // its job's row as running, on the daemon's node, then as ended.
+    let added = http
+        .post(format!("{base}/v1/jobs"))
+        .bearer_auth(&admin)
+        .json(&json!({"id": "slow", "command": ["sleep", "6"], "cron": "0 0 1 1 *"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), reqwest::StatusCode::CREATED);
+    client.goto(&format!("{base}/ui/")).await.unwrap();
+    assert_eq!(text_of(&client, "tr[data-job=slow] td.last").await, "–");
+    client
+        .execute(
+            "window.tempora_test_mark = 'same page'; return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let ran = http
+        .post(format!("{base}/v1/jobs/slow/run"))
+        .bearer_auth(&operate)
+        .send()
+        .await
+        .unwrap();
+    assert!(ran.status().is_success(), "{}", ran.status());
+    let node = eventually("the run in progress in the jobs table", || async {
+        let last = text_of(&client, "tr[data-job=slow] td.last").await;
+        let node = text_of(&client, "tr[data-job=slow] td.node").await;
+        (last.starts_with("running") && node != "–" && !node.is_empty()).then_some(node)
+    })
+    .await;
+    screenshot(&client, "jobs-live-running").await;
+    let last = eventually("the ended run in the jobs table", || async {
+        let last = text_of(&client, "tr[data-job=slow] td.last").await;
+        last.starts_with("success").then_some(last)
+    })
+    .await;
+    assert!(last.contains("ended"), "{last}");
+    assert_eq!(text_of(&client, "tr[data-job=slow] td.node").await, "–");
+    assert_eq!(
+        same_page(&client).await,
+        "same page",
+        "the page was reloaded"
+    );
+    screenshot(&client, "jobs-live").await;
+    // The node it ran on is the daemon's.
+    client.goto(&format!("{base}/ui/nodes")).await.unwrap();
+    assert!(
+        text_of(&client, "#nodes tbody").await.contains(&node),
+        "{node} is not on the nodes page"
+    );
+
+    // Pause with "until": the job says until when, in its zone, and so
+    // does its row in the jobs table.
+    let day = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let until = day.checked_add(jiff::Span::new().days(3)).unwrap();
+    client
+        .goto(&format!("{base}/ui/jobs/office"))
+        .await
+        .unwrap();
+    let field = client.find(Locator::Id("until")).await.unwrap();
+    field.send_keys(&format!("{until} 12:00")).await.unwrap();
+    client
+        .find(Locator::Id("pause"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = eventually("the pause's notice", || async {
+        let text = text_of(&client, "p.notice[role=status]").await;
+        (!text.is_empty()).then_some(text)
+    })
+    .await;
+    assert_eq!(notice, "Paused.");
+    let shown_until = until
+        .at(12, 0, 0, 0)
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .with_time_zone(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
+        .strftime("%Y-%m-%d %H:%M %Z")
+        .to_string();
+    let page = text_of(&client, "main").await;
+    assert!(
+        page.contains(&format!("Paused until {shown_until}.")),
+        "{page}"
+    );
+    assert!(client.find(Locator::Id("resume")).await.is_ok());
+    assert!(
+        client
+            .find(Locator::Id("run-now"))
+            .await
+            .unwrap()
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some(),
+        "run now is offered to a paused job"
+    );
+    screenshot(&client, "job-paused-until").await;
+    client.goto(&format!("{base}/ui/")).await.unwrap();
+    let paused = text_of(&client, "tr[data-job=office] td[data-label=Paused]").await;
+    assert_eq!(paused, format!("until {shown_until}"));
+
+    // Backfill a range: three past nights of `nightly` (03:00 UTC), each
+    // queued once and then run, in the job's history.
+    let from = day.checked_sub(jiff::Span::new().days(3)).unwrap();
+    client
+        .goto(&format!("{base}/ui/jobs/nightly"))
+        .await
+        .unwrap();
+    for (id, text) in [
+        ("from", format!("{from} 00:00")),
+        ("to", format!("{day} 00:00")),
+    ] {
+        let field = client.find(Locator::Id(id)).await.unwrap();
+        field.send_keys(&text).await.unwrap();
+    }
+    client
+        .find(Locator::Id("backfill"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = eventually("the backfill's notice", || async {
+        let text = text_of(&client, "p.notice[role=status]").await;
+        (!text.is_empty()).then_some(text)
+    })
+    .await;
+    assert_eq!(notice, "Backfill: 3 fire times, 3 queued.");
+    let nights: Vec<String> = (1..=3)
+        .rev()
+        .map(|back| {
+            day.checked_sub(jiff::Span::new().days(back))
+                .unwrap()
+                .at(3, 0, 0, 0)
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .unwrap()
+                .timestamp()
+                .to_string()
+        })
+        .collect();
+    let backfilled = eventually("the backfilled runs in the history", || async {
+        let mut scheduled = Vec::new();
+        for row in client
+            .find_all(Locator::Css("#history tr.run[data-status=success]"))
+            .await
+            .ok()?
+        {
+            let time = row.find(Locator::Css("td time")).await.ok()?;
+            scheduled.push(time.attr("datetime").await.ok()??);
+        }
+        scheduled.sort();
+        (scheduled.len() == 3).then_some(scheduled)
+    })
+    .await;
+    assert_eq!(backfilled, nights);
+    client
+        .execute(
+            "document.getElementById('history-title').scrollIntoView(); return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "job-backfilled").await;
     sign_out(&client).await;
     sign_in(&client, &base, &admin).await;
     client

@@ -1,28 +1,41 @@
 // Tempora dashboard: the little script the pages use. No dependencies.
 "use strict";
 
-// Tables whose body has data-poll refresh it every data-every ms.
+// Elements with data-poll (a table's body, the chart) are replaced every
+// data-every ms by the fragment the server renders at that address: the
+// jobs table's rows, a job's history and chart, the nodes. Unchanged
+// answers are left alone; open output panels and the focus are kept.
 function startPolling() {
-  document.querySelectorAll("[data-poll]").forEach(function (body) {
-    var every = parseInt(body.getAttribute("data-every") || "3000", 10);
-    var url = body.getAttribute("data-poll");
+  document.querySelectorAll("[data-poll]").forEach(function (part) {
+    var every = parseInt(part.getAttribute("data-every") || "3000", 10);
+    var url = part.getAttribute("data-poll");
+    var last = null;
     setInterval(function () {
       if (document.hidden) { return; }
       fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) { return response.ok ? response.text() : null; })
         .then(function (html) {
-          if (html === null) { return; }
-          // Keep open output panels open across refreshes.
+          if (html === null || html === last) { return; }
+          last = html;
           var open = [];
-          body.querySelectorAll("details[open]").forEach(function (d) {
-            open.push(d.closest("tr").rowIndex);
+          part.querySelectorAll("details[open]").forEach(function (d) {
+            var row = d.closest("tr");
+            if (row) { open.push(row.rowIndex); }
           });
-          body.innerHTML = html;
+          var focused = part.contains(document.activeElement)
+            ? document.activeElement.getAttribute("href") : null;
+          part.innerHTML = html;
+          var table = part.closest("table");
           open.forEach(function (index) {
-            var row = body.closest("table").rows[index];
+            var row = table && table.rows[index];
             var details = row && row.querySelector("details");
             if (details) { details.open = true; }
           });
+          if (focused) {
+            part.querySelectorAll("a[href]").forEach(function (link) {
+              if (link.getAttribute("href") === focused) { link.focus(); }
+            });
+          }
         })
         .catch(function () {});
     }, every);

@@ -2,6 +2,8 @@
 //! actions), timeline and nodes; the layout they share; and the actions'
 //! form handler.
 
+use std::collections::HashMap;
+
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -153,7 +155,6 @@ pub(crate) async fn jobs(
         Ok(session) => session,
         Err(redirect) => return redirect,
     };
-    let store = dashboard.api.store();
     let now = dashboard.api.now();
     let all = match dashboard.list_jobs().await {
         Ok(jobs) => jobs,
@@ -180,18 +181,8 @@ pub(crate) async fn jobs(
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     let shown = &selected[(page - 1) * PAGE_SIZE..(page * PAGE_SIZE).min(total)];
-    let mut last_runs = Vec::with_capacity(shown.len());
-    for job in shown {
-        let last = match (store.history(), job.run_of()) {
-            (Some(history), None) => history
-                .list_runs(&RunQuery::new().job(job.id()).limit(1))
-                .await
-                .ok()
-                .and_then(|mut runs| runs.pop()),
-            _ => None,
-        };
-        last_runs.push(last);
-    }
+    let ids: Vec<&str> = shown.iter().map(|job| job.id()).collect();
+    let latest = latest_runs(&dashboard, &ids).await;
     let link = |page: usize| {
         let mut params = vec![format!("page={page}")];
         if !query.q.is_empty() {
@@ -225,6 +216,8 @@ pub(crate) async fn jobs(
             }
             div.table-wrap {
                 table #jobs {
+                    caption.muted { "Last runs and runs in progress update by themselves every "
+                        (ROWS_EVERY_MS / 1000) " seconds." }
                     thead {
                         tr {
                             th scope="col" { "Job" }
@@ -235,48 +228,9 @@ pub(crate) async fn jobs(
                             th scope="col" { "Running on" }
                         }
                     }
-                    tbody {
-                        @for (job, last) in shown.iter().zip(&last_runs) {
-                            tr data-job=(job.id()) {
-                                td {
-                                    a href={ "/ui/jobs/" (encode(job.id())) } { (job.id()) }
-                                    @if job.name() != job.id() && Some(job.name()) != job.task().name() {
-                                        br; span.muted { (job.name()) }
-                                    }
-                                }
-                                td data-label="Schedule" {
-                                    (job.trigger().describe())
-                                    br;
-                                    code { (written(job.trigger())) }
-                                    " " span.muted { (job.trigger().zone().name()) }
-                                }
-                                td.next data-label="Next run" {
-                                    @match job.next_run_time() {
-                                        Some(next) => (time_cell(job.trigger().zone(), next, now)),
-                                        None => "–",
-                                    }
-                                }
-                                td data-label="Last run" {
-                                    @match last {
-                                        Some(run) => { (outcome_badge(run.status.as_str())) " " (duration_text(run)) }
-                                        None => "–",
-                                    }
-                                }
-                                td data-label="Paused" {
-                                    @if let Some(until) = paused_until(job, now) {
-                                        "until " (local(job.trigger().zone(), until))
-                                    } @else if job.is_paused() {
-                                        "paused"
-                                        @if let Some(reason) = job.paused_reason() { br; span.muted { (reason) } }
-                                    } @else { "–" }
-                                }
-                                td data-label="Running on" {
-                                    @match last.as_ref().filter(|run| run.status.as_str() == "running") {
-                                        Some(run) => (run.node),
-                                        None => "–",
-                                    }
-                                }
-                            }
+                    tbody data-poll=(rows_path(&ids)) data-every=(ROWS_EVERY_MS) {
+                        @for job in shown {
+                            (job_row(job, latest.get(job.id()), now))
                         }
                     }
                 }
@@ -288,6 +242,136 @@ pub(crate) async fn jobs(
         }
     };
     layout("Jobs", Some(&session), body).into_response()
+}
+
+/// How often the jobs table asks for its rows again, in milliseconds.
+const ROWS_EVERY_MS: u64 = 3000;
+
+/// The most rows `/ui/rows` renders at once.
+const MAX_ROWS: usize = 200;
+
+/// The latest run of each of `ids` that has one (pending runs of other
+/// jobs have none of their own), read at once; none without history or
+/// when the store fails (the page shows the jobs all the same).
+async fn latest_runs(dashboard: &Dashboard, ids: &[&str]) -> HashMap<String, RunRecord> {
+    match dashboard.api.store().history() {
+        Some(history) => history.latest_runs(ids).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "dashboard: the latest runs could not be read");
+            HashMap::new()
+        }),
+        None => HashMap::new(),
+    }
+}
+
+/// Where the jobs table's script asks for the rows of `ids`.
+fn rows_path(ids: &[&str]) -> String {
+    let query: Vec<String> = ids.iter().map(|id| format!("id={}", encode(id))).collect();
+    format!("/ui/rows?{}", query.join("&"))
+}
+
+/// One row of the jobs table: `job` with its latest run `last`.
+fn job_row(job: &Job, last: Option<&RunRecord>, now: Timestamp) -> Markup {
+    // A pending run of another job has no history of its own.
+    let last = last.filter(|_| job.run_of().is_none());
+    let running = last.filter(|run| !run.status.is_finished());
+    html! {
+        tr data-job=(job.id()) {
+            td {
+                a href={ "/ui/jobs/" (encode(job.id())) } { (job.id()) }
+                @if job.name() != job.id() && Some(job.name()) != job.task().name() {
+                    br; span.muted { (job.name()) }
+                }
+            }
+            td data-label="Schedule" {
+                (job.trigger().describe())
+                br;
+                code { (written(job.trigger())) }
+                " " span.muted { (job.trigger().zone().name()) }
+            }
+            td.next data-label="Next run" {
+                @match job.next_run_time() {
+                    Some(next) => (time_cell(job.trigger().zone(), next, now)),
+                    None => "–",
+                }
+            }
+            td.last data-label="Last run" {
+                @match last {
+                    Some(run) => {
+                        (outcome_badge(run.status.as_str()))
+                        @if run.status.is_finished() { " " (duration_text(run)) }
+                        @let when = run.finished.or(run.started).unwrap_or(run.scheduled_time);
+                        br;
+                        span.muted {
+                            @if run.status.is_finished() { "ended " } @else { "started " }
+                            time datetime=(when.to_string()) { (relative(when, now)) }
+                        }
+                    }
+                    None => "–",
+                }
+            }
+            td data-label="Paused" {
+                @if let Some(until) = paused_until(job, now) {
+                    "until " (local(job.trigger().zone(), until))
+                } @else if job.is_paused() {
+                    "paused"
+                    @if let Some(reason) = job.paused_reason() { br; span.muted { (reason) } }
+                } @else { "–" }
+            }
+            td.node data-label="Running on" {
+                @match running {
+                    Some(run) => (run.node),
+                    None => "–",
+                }
+            }
+        }
+    }
+}
+
+/// `GET /ui/rows?id=…&id=…`: the jobs table's rows of those jobs, as they
+/// are now, for the page's polling (a job removed meanwhile has no row).
+pub(crate) async fn rows_fragment(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
+    if let Err(redirect) = require(&dashboard, &headers) {
+        return redirect;
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    for (name, value) in &params {
+        if name != "id" {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("{name}: unknown query parameter; expected id"),
+            )
+                .into_response();
+        }
+        ids.push(value.as_str());
+    }
+    if ids.len() > MAX_ROWS {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("id: {} ids given; at most {MAX_ROWS}", ids.len()),
+        )
+            .into_response();
+    }
+    let store = dashboard.api.store();
+    let mut jobs = Vec::with_capacity(ids.len());
+    for id in &ids {
+        match store.get_job(id).await {
+            Ok(Some(job)) => jobs.push(job),
+            Ok(None) => {}
+            Err(error) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response();
+            }
+        }
+    }
+    let latest = latest_runs(&dashboard, &ids).await;
+    let now = dashboard.api.now();
+    html! {
+        @for job in &jobs { (job_row(job, latest.get(job.id()), now)) }
+    }
+    .into_response()
 }
 
 /// Percent-encodes a query or path value.
@@ -351,6 +435,9 @@ fn history_rows(dashboard: &Dashboard, runs: &[RunRecord]) -> Markup {
     }
 }
 
+/// How many runs the chart of a job's page shows.
+const CHART_RUNS: usize = 30;
+
 /// A bar per run (oldest left): height by duration, colour by outcome.
 fn chart(runs: &[RunRecord]) -> Markup {
     let longest = runs
@@ -361,11 +448,20 @@ fn chart(runs: &[RunRecord]) -> Markup {
         .max(0.001);
     let width = 12.0;
     let height = 60.0;
+    // A slot per run the chart can show, filled from the left: a bar keeps
+    // its width however few runs there are.
+    let slots = CHART_RUNS.max(runs.len());
+    let counted = match runs.len() {
+        1 => "the last run".to_owned(),
+        count => format!("the last {count} runs"),
+    };
     html! {
         figure.chart {
-            svg role="img" aria-labelledby="chart-title" viewBox={ "0 0 " ((runs.len().max(1) as f64) * width) " " (height) }
+            svg role="img" aria-labelledby="chart-title" viewBox={ "0 0 " ((slots as f64) * width) " " (height) }
                 preserveAspectRatio="none" {
-                title #chart-title { "Durations and outcomes of the last " (runs.len()) " runs" }
+                title #chart-title {
+                    @if runs.is_empty() { "No runs yet" } @else { "Durations and outcomes of " (counted) }
+                }
                 @for (index, run) in runs.iter().rev().enumerate() {
                     @let seconds = run.duration.map(|d| d.as_secs_f64()).unwrap_or(0.0);
                     @let bar = (seconds / longest * (height - 4.0)).max(3.0);
@@ -376,9 +472,13 @@ fn chart(runs: &[RunRecord]) -> Markup {
                 }
             }
             figcaption.muted {
-                "Last " (runs.len()) " runs, oldest first; height = duration (longest "
-                (format!("{longest:.2}")) " s); "
-                span.key.success { "success" } " " span.key.failed { "failed" } " " span.key.other { "other" }
+                @if runs.is_empty() {
+                    "No runs yet: each run adds a bar, height by duration, colour by outcome."
+                } @else {
+                    (counted[..1].to_uppercase()) (counted[1..]) ", oldest first; height = duration (longest "
+                    (format!("{longest:.2}")) " s); "
+                    span.key.success { "success" } " " span.key.failed { "failed" } " " span.key.other { "other" }
+                }
             }
         }
     }
@@ -414,7 +514,7 @@ pub(crate) async fn job(
     let now = dashboard.api.now();
     let zone = job.trigger().zone().clone();
     let fire_times = actions::next_fire_times(&job, 20, now);
-    let runs = runs_of(&dashboard, &id, 30).await;
+    let runs = runs_of(&dashboard, &id, CHART_RUNS).await;
     let args = shown_args(job.args(), false);
     let paused = job.is_paused() || paused_until(&job, now).is_some();
     let path = format!("/ui/jobs/{}", encode(&id));
@@ -523,7 +623,7 @@ pub(crate) async fn job(
             }
             section aria-labelledby="history-title" {
                 h2 #history-title { "History" }
-                (chart(&runs))
+                div #chart data-poll={ (path) "/chart" } data-every="2000" { (chart(&runs)) }
                 div.table-wrap {
                     table #history {
                         caption.muted { "Newest first; updates by itself every 2 seconds." }
@@ -556,6 +656,20 @@ pub(crate) async fn history_fragment(
     }
     let runs = runs_of(&dashboard, &id, 20).await;
     history_rows(&dashboard, &runs).into_response()
+}
+
+/// `GET /ui/jobs/{id}/chart`: the chart of the job's last runs, for the
+/// page's polling.
+pub(crate) async fn chart_fragment(
+    State(dashboard): State<Dashboard>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(redirect) = require(&dashboard, &headers) {
+        return redirect;
+    }
+    let runs = runs_of(&dashboard, &id, CHART_RUNS).await;
+    chart(&runs).into_response()
 }
 
 #[derive(Deserialize)]

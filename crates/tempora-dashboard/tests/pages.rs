@@ -254,3 +254,118 @@ async fn the_playground_answers_fire_times_or_the_field_in_error() {
     let (status, _, _) = send(&app, get("/ui/api/schedule?crontab=*+*+*+*+*", None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// The jobs table's rows and a job's chart as the pages poll them: each
+/// job's latest run (outcome, duration, the node of a run in progress) as
+/// it is at each request, for the jobs the page shows.
+#[tokio::test]
+async fn the_polled_rows_and_chart_show_each_jobs_latest_run_as_it_is_now() {
+    use tempora::history::{RunRecord, RunStatus};
+    use tempora::jiff::SignedDuration;
+
+    let store: Arc<dyn JobStore> = Arc::new(MemoryStore::with_history());
+    let now: Timestamp = NOW.parse().unwrap();
+    for id in ["backup", "report"] {
+        let trigger = CronTrigger::crontab("0 3 * * *")
+            .timezone("UTC")
+            .build()
+            .unwrap();
+        let job = JobBuilder::new("tick", trigger)
+            .id(id)
+            .build_at(&JobDefaults::default(), now)
+            .unwrap();
+        store.add_job(job, false).await.unwrap();
+    }
+    let tokens = Tokens::new().with(ApiToken {
+        name: "viewer".into(),
+        role: Role::Read,
+        sha256: TokenHash::of("read-secret"),
+    });
+    let api = ApiBuilder::new(Arc::clone(&store))
+        .tokens(tokens)
+        .clock(Arc::new(ManualClock::new(now)));
+    let app = tempora_dashboard::mount(api).build();
+    let cookie = Some("tempora_token=read-secret");
+    let history = store.history().unwrap();
+    let second = SignedDuration::from_secs(1);
+    let at = now - SignedDuration::from_hours(1);
+    let done = RunRecord::running("backup", at, "node-1", at, at + second).finish(
+        RunStatus::Success,
+        at + second * 2,
+        Some(second * 2),
+        None,
+    );
+    history.record_run(&done).await.unwrap();
+    history
+        .record_run(&RunRecord::running(
+            "report",
+            at,
+            "node-7",
+            at,
+            now + second * 60,
+        ))
+        .await
+        .unwrap();
+
+    // The page polls the rows of the jobs it shows.
+    let (status, _, page) = send(&app, get("/ui/", cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"data-poll="/ui/rows?id=backup&amp;id=report""#),
+        "{page}"
+    );
+    let (status, _, rows) = send(&app, get("/ui/rows?id=backup&id=report", cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(rows.matches("<tr ").count(), 2, "{rows}");
+    let (backup, report) = rows.split_at(rows.find(r#"data-job="report""#).unwrap());
+    assert!(backup.contains(">success</span> 2.00 s"), "{backup}");
+    assert!(backup.contains("ended <time"), "{backup}");
+    assert!(report.contains(">running</span>"), "{report}");
+    assert!(
+        report.contains(r#"<td class="node" data-label="Running on">node-7</td>"#),
+        "{report}"
+    );
+
+    // A run that ends and another that fails: the next poll shows them.
+    let later = now - SignedDuration::from_mins(10);
+    let failed = RunRecord::running("backup", later, "node-1", later, later + second).finish(
+        RunStatus::Error,
+        later + second * 5,
+        Some(second * 5),
+        Some("disk full".into()),
+    );
+    history.record_run(&failed).await.unwrap();
+    let ended = RunRecord::running("report", at, "node-7", at, now + second * 60).finish(
+        RunStatus::Success,
+        at + second,
+        Some(second),
+        None,
+    );
+    history.record_run(&ended).await.unwrap();
+    let (_, _, rows) = send(&app, get("/ui/rows?id=backup&id=report", cookie)).await;
+    let (backup, report) = rows.split_at(rows.find(r#"data-job="report""#).unwrap());
+    assert!(backup.contains(">error</span> 5.00 s"), "{backup}");
+    assert!(report.contains(">success</span> 1.00 s"), "{report}");
+    assert!(
+        report.contains(r#"<td class="node" data-label="Running on">–</td>"#),
+        "{report}"
+    );
+
+    // The chart of a job's page: a bar per run, oldest first.
+    let (status, _, chart) = send(&app, get("/ui/jobs/backup/chart", cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    let success = chart.find(r#"class="bar success""#).unwrap();
+    let error = chart.find(r#"class="bar error""#).unwrap();
+    assert!(success < error, "{chart}");
+
+    // A removed job has no row; a parameter not known is refused, named;
+    // signed out, the rows are not given.
+    store.remove_job("report").await.unwrap();
+    let (_, _, rows) = send(&app, get("/ui/rows?id=backup&id=report", cookie)).await;
+    assert_eq!(rows.matches("<tr ").count(), 1, "{rows}");
+    let (status, _, refused) = send(&app, get("/ui/rows?job=backup", cookie)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused, "job: unknown query parameter; expected id");
+    let (status, _, _) = send(&app, get("/ui/rows?id=backup", None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}

@@ -49,6 +49,9 @@ use crate::{MongoStore, score};
 /// up to 100,000).
 const RUNS_PER_COMMAND: usize = 1000;
 
+/// At most this many jobs' latest runs are read by one aggregation.
+const JOBS_PER_AGGREGATION: usize = 200;
+
 /// A batch of records is cut before it reaches about this many bytes,
 /// well within the 16 MiB a command may hold.
 const BYTES_PER_COMMAND: usize = 8 << 20;
@@ -363,6 +366,45 @@ impl RunHistory for MongoStore {
             )
             .await?;
         Ok(found.into_iter().map(|(_, record)| record).collect())
+    }
+
+    // One aggregation per `JOBS_PER_AGGREGATION` jobs: each job's records
+    // sorted as list_runs sorts them, the first of each group kept.
+    async fn latest_runs(&self, job_ids: &[&str]) -> Result<HashMap<String, RunRecord>> {
+        let what = "read the latest runs of the jobs";
+        let mut latest = HashMap::new();
+        for batch in job_ids.chunks(JOBS_PER_AGGREGATION) {
+            let pipeline = [
+                doc! {"$match": {"job_id": {"$in": batch}}},
+                doc! {"$sort": {"job_id": 1, "scheduled_time": -1, "attempt": -1, "node": 1}},
+                doc! {"$group": {"_id": "$job_id", "run": {"$first": "$$ROOT"}}},
+            ];
+            let cursor = self
+                .runs()
+                .aggregate(pipeline)
+                // The sort holds every record of the batch's jobs (up to
+                // the retention's 100 each, with their output).
+                .allow_disk_use(true)
+                .await
+                .map_err(|error| self.failed_to(what, error))?;
+            for document in self.documents(cursor, what).await? {
+                let Ok(run) = document.get_document("run") else {
+                    continue;
+                };
+                match from_document(run) {
+                    Ok(record) => {
+                        latest.insert(record.job_id.clone(), record);
+                    }
+                    Err(reason) => tracing::warn!(
+                        store = %self.inner.name,
+                        run = ?run.get("_id"),
+                        reason,
+                        "run record skipped: it cannot be read"
+                    ),
+                }
+            }
+        }
+        Ok(latest)
     }
 
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {

@@ -87,6 +87,26 @@ end
 return removed
 ";
 
+/// The records of each job's newest scheduled time. KEYS: runs, then the
+/// runs key of each job. Returns, per job, the JSON of the records whose
+/// score is its highest (several when attempts or nodes share the fire
+/// time; none for a job without records).
+const LATEST: &str = r"
+local latest = {}
+for i = 2, #KEYS do
+  local top = redis.call('ZREVRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+  local found = {}
+  if #top > 0 then
+    local keys = redis.call('ZRANGEBYSCORE', KEYS[i], top[2], top[2])
+    if #keys > 0 then
+      found = redis.call('HMGET', KEYS[1], unpack(keys))
+    end
+  end
+  latest[#latest + 1] = found
+end
+return latest
+";
+
 pub(crate) struct HistoryKeys {
     prefix: String,
     pub(crate) runs: String,
@@ -113,6 +133,7 @@ impl HistoryKeys {
 
 pub(crate) struct HistoryScripts {
     record: Script,
+    latest: Script,
     replace: Script,
     remove: Script,
 }
@@ -121,6 +142,7 @@ impl HistoryScripts {
     pub(crate) fn new() -> HistoryScripts {
         HistoryScripts {
             record: Script::new(scripts::RECORD_RUNS),
+            latest: Script::new(LATEST),
             replace: Script::new(REPLACE),
             remove: Script::new(REMOVE),
         }
@@ -409,6 +431,47 @@ impl RunHistory for RedisStore {
         found.sort_by(newest_first);
         found.truncate(limit);
         Ok(found)
+    }
+
+    // One script call per `PAGE` jobs: each job's records of its newest
+    // scheduled time, the latest of them kept.
+    async fn latest_runs(&self, job_ids: &[&str]) -> Result<HashMap<String, RunRecord>> {
+        let mut latest: HashMap<String, RunRecord> = HashMap::new();
+        let keys = self.history_keys();
+        for batch in job_ids.chunks(PAGE) {
+            let mut invocation = self.inner.history_scripts.latest.prepare_invoke();
+            invocation.key(&keys.runs);
+            for id in batch {
+                invocation.key(keys.of_job(id));
+            }
+            let found: Vec<Vec<Option<String>>> = invocation
+                .invoke_async(&mut self.connection())
+                .await
+                .map_err(|error| self.failed("read the latest runs of the jobs", error))?;
+            for (id, records) in batch.iter().zip(found) {
+                let newest = records
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|json| match serde_json::from_str::<RunRecord>(&json) {
+                        Ok(record) => Some(record),
+                        Err(error) => {
+                            tracing::warn!(
+                                store = %self.inner.name,
+                                job = %id,
+                                %error,
+                                "run record skipped: it cannot be read"
+                            );
+                            None
+                        }
+                    })
+                    .filter(|record| record.job_id == *id)
+                    .min_by(newest_first);
+                if let Some(record) = newest {
+                    latest.insert((*id).to_owned(), record);
+                }
+            }
+        }
+        Ok(latest)
     }
 
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {

@@ -1478,6 +1478,44 @@ where
         Ok(self.runs_from_rows(&rows))
     }
 
+    async fn latest_runs(&self, job_ids: &[&str]) -> Result<HashMap<String, RunRecord>> {
+        let mut latest = HashMap::new();
+        let ids: Vec<&str> = {
+            let mut seen = std::collections::HashSet::new();
+            job_ids
+                .iter()
+                .copied()
+                .filter(|id| seen.insert(*id))
+                .collect()
+        };
+        // Each job's records ranked in the order of list_runs, through
+        // the primary key (job_id first); the first of each kept.
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let statement = parameters::<D>(&format!(
+                "SELECT {columns} FROM (
+                   SELECT {columns}, ROW_NUMBER() OVER (
+                     PARTITION BY job_id ORDER BY scheduled_time DESC, attempt DESC, node
+                   ) AS n
+                   FROM {runs} WHERE job_id IN ({ids})
+                 ) ranked WHERE n = 1",
+                columns = self.inner.sql.run_columns,
+                runs = self.inner.tables.runs,
+                ids = vec!["?"; chunk.len()].join(", ")
+            ));
+            let mut query = sqlx::query(AssertSqlSafe(statement));
+            for id in chunk {
+                query = query.bind((*id).to_owned());
+            }
+            let rows = self
+                .fetch_query(query, "read the latest runs of the jobs")
+                .await?;
+            for run in self.runs_from_rows(&rows) {
+                latest.insert(run.job_id.clone(), run);
+            }
+        }
+        Ok(latest)
+    }
+
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
         let promise = match self.inner.sql.runs_clock {
             Some(_) => micros_floor(alive_until).saturating_sub(micros_floor(now)),

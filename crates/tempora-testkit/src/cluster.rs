@@ -607,6 +607,10 @@ impl RunHistory for Crossing {
         self.history()?.list_runs(query).await
     }
 
+    async fn latest_runs(&self, job_ids: &[&str]) -> tempora::Result<HashMap<String, RunRecord>> {
+        self.history()?.latest_runs(job_ids).await
+    }
+
     async fn renew_runs(
         &self,
         node: &str,

@@ -117,6 +117,7 @@ macro_rules! store_conformance_tests {
             the_overlap_policy_round_trips,
             retry_options_and_pending_runs_round_trip,
             attempts_of_one_fire_time_are_separate_records,
+            latest_runs_answer_the_newest_record_of_each_job,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

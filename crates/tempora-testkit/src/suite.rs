@@ -3057,3 +3057,120 @@ pub async fn attempts_of_one_fire_time_are_separate_records(under_test: StoreUnd
     assert_eq!(kept, [3, 2], "pruning keeps the latest attempts");
     under_test.finish().await;
 }
+
+/// `latest_runs` answers, for each job asked about, the record that
+/// `list_runs` lists first for that job: the newest scheduled time, then
+/// the latest attempt, then the first node; running or finished. Jobs
+/// without records (and an empty question) get no answer, a job asked
+/// twice one, a job not asked none; a question about more jobs than one
+/// statement of any store holds (1,100 ids) is answered whole.
+pub async fn latest_runs_answer_the_newest_record_of_each_job(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    if store.history().is_none() {
+        println!("latest runs: skipped: the store keeps no history");
+        return under_test.finish().await;
+    }
+    let history = store.run_history();
+    let latest = |ids: Vec<String>| async move {
+        let asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+        must(
+            store.run_history().latest_runs(&asked).await,
+            &format!("the latest runs of {} jobs", asked.len()),
+        )
+    };
+    assert!(
+        latest(vec!["a".into()]).await.is_empty(),
+        "a fresh store has no latest run"
+    );
+    assert!(latest(Vec::new()).await.is_empty(), "no job, no answer");
+    let t = at(T0);
+    let unicode = "rapport-été-日本";
+    let running_c = RunRecord::running("c", plus(t, 30), "node-a", plus(t, 31), plus(t, 600));
+    let written = [
+        // a: the newest scheduled time wins, whatever the order written.
+        finished("a", "2026-01-01T00:00:10Z", "node-b", RunStatus::Error),
+        finished("a", "2026-01-01T00:00:00Z", "node-a", RunStatus::Success),
+        RunRecord::running("a", plus(t, 5), "node-c", plus(t, 6), plus(t, 600)),
+        // ab: its id starts with another's.
+        finished("ab", "2026-01-01T00:00:01Z", "node-a", RunStatus::Success),
+        // b: one fire time: the latest attempt, then the first node.
+        finished("b", T0, "node-a", RunStatus::Error),
+        finished("b", T0, "node-c", RunStatus::Timeout).with_attempt(2),
+        finished("b", T0, "node-b", RunStatus::Success).with_attempt(2),
+        // c: still running.
+        running_c.clone(),
+        finished("c", T0, "node-a", RunStatus::Success),
+        finished(unicode, T0, "node-a", RunStatus::Panic),
+        // d: not asked about.
+        finished("d", "2026-01-01T01:00:00Z", "node-a", RunStatus::Success),
+    ];
+    must(history.record_runs(&written).await, "record the runs");
+    let asked: Vec<String> = ["a", "ab", "b", "c", unicode, "never-ran", "a"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let answer = latest(asked.clone()).await;
+    let mut answered: Vec<&str> = answer.keys().map(String::as_str).collect();
+    answered.sort_unstable();
+    assert_eq!(
+        answered,
+        ["a", "ab", "b", "c", unicode],
+        "one answer per job with records, none for a job without"
+    );
+    let key = |id: &str| {
+        let run = &answer[id];
+        (
+            run.scheduled_time,
+            run.node.clone(),
+            run.attempt,
+            run.status,
+        )
+    };
+    assert_eq!(
+        key("a"),
+        (plus(t, 10), "node-b".to_owned(), 1, RunStatus::Error)
+    );
+    assert_eq!(
+        key("ab"),
+        (plus(t, 1), "node-a".to_owned(), 1, RunStatus::Success)
+    );
+    assert_eq!(
+        key("b"),
+        (t, "node-b".to_owned(), 2, RunStatus::Success),
+        "the latest attempt, then the first node"
+    );
+    assert_eq!(
+        as_written(&under_test, vec![answer["c"].clone()], &[&running_c]),
+        std::slice::from_ref(&running_c),
+        "a running record is a job's latest run, read back whole"
+    );
+    assert_eq!(
+        answer[unicode], written[9],
+        "a finished record is read back whole"
+    );
+    for id in ["a", "ab", "b", "c", unicode] {
+        let listed = runs(store, RunQuery::new().job(id).limit(1)).await;
+        assert_eq!(
+            listed.first().map(RunRecord::key),
+            Some(answer[id].key()),
+            "{id}: the record list_runs lists first"
+        );
+    }
+    // More jobs than one statement holds: every 100th has a record.
+    let many: Vec<String> = (0..1100).map(|index| format!("job-{index:04}")).collect();
+    let some: Vec<RunRecord> = many
+        .iter()
+        .step_by(100)
+        .map(|id| finished(id, T0, "node-a", RunStatus::Success))
+        .collect();
+    must(history.record_runs(&some).await, "record the runs");
+    let answer = latest(many).await;
+    let mut answered: Vec<String> = answer.keys().cloned().collect();
+    answered.sort_unstable();
+    let expected: Vec<String> = some.iter().map(|run| run.job_id.clone()).collect();
+    assert_eq!(
+        answered, expected,
+        "every job of a long question is answered"
+    );
+    under_test.finish().await;
+}

@@ -713,6 +713,17 @@ impl RunHistory for MeteredStore {
         self.time("list_runs", history.list_runs(query)).await
     }
 
+    async fn latest_runs(
+        &self,
+        job_ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, RunRecord>> {
+        let history = self
+            .inner
+            .history()
+            .ok_or_else(|| self.unsupported("run history"))?;
+        self.time("latest_runs", history.latest_runs(job_ids)).await
+    }
+
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
         let history = self
             .inner

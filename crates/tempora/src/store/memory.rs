@@ -454,6 +454,30 @@ impl RunHistory for MemoryStore {
         Ok(runs.into_iter().cloned().collect())
     }
 
+    async fn latest_runs(&self, job_ids: &[&str]) -> Result<HashMap<String, RunRecord>> {
+        let inner = self.lock();
+        let mut latest = HashMap::new();
+        for id in job_ids {
+            // The newest scheduled time, then the latest attempt, then the
+            // first node: the order of list_runs.
+            let newest = inner
+                .runs
+                .range((id.to_string(), Timestamp::MIN, String::new(), 0)..)
+                .take_while(|((job, _, _, _), _)| job == id)
+                .map(|(_, record)| record)
+                .min_by(|a, b| {
+                    b.scheduled_time
+                        .cmp(&a.scheduled_time)
+                        .then_with(|| b.attempt.cmp(&a.attempt))
+                        .then_with(|| a.node.cmp(&b.node))
+                });
+            if let Some(record) = newest {
+                latest.insert((*id).to_owned(), record.clone());
+            }
+        }
+        Ok(latest)
+    }
+
     async fn renew_runs(&self, node: &str, now: Timestamp, alive_until: Timestamp) -> Result<u64> {
         let _ = now;
         let mut renewed = 0;

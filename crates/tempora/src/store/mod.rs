@@ -522,6 +522,50 @@ pub trait RunHistory: Send + Sync {
     /// A store error.
     async fn list_runs(&self, query: &RunQuery) -> Result<Vec<RunRecord>>;
 
+    /// The latest record of each of `job_ids`: for each, the one that
+    /// [`RunHistory::list_runs`] lists first for that job alone (the
+    /// newest scheduled time, then the latest attempt, then the first
+    /// node by name), running or finished. Jobs without records are left
+    /// out of the answer; an id given twice is answered once.
+    ///
+    /// It answers for many jobs at once, where asking
+    /// [`RunHistory::list_runs`] with a limit of 1 for each would take a
+    /// round trip per job: a table of jobs with their last run (`tempora
+    /// jobs`, the API's job list, the dashboard) asks it once for the jobs
+    /// it shows. A store reads them in one query, or in a few for a long
+    /// list of ids.
+    ///
+    /// ```
+    /// use tempora::history::{RunRecord, RunStatus};
+    /// use tempora::jiff::{SignedDuration, Timestamp};
+    /// use tempora::store::{JobStore, MemoryStore};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let store = MemoryStore::with_history();
+    /// let history = store.history().expect("made with history");
+    /// let nine: Timestamp = "2026-01-01T09:00:00Z".parse()?;
+    /// let ten: Timestamp = "2026-01-01T10:00:00Z".parse()?;
+    /// let second = SignedDuration::from_secs(1);
+    /// for (job, at) in [("report", nine), ("report", ten), ("backup", nine)] {
+    ///     let run = RunRecord::running(job, at, "node-a", at, at + second);
+    ///     history.record_run(&run.finish(RunStatus::Success, at + second, Some(second), None)).await?;
+    /// }
+    ///
+    /// let latest = history.latest_runs(&["report", "backup", "never-ran"]).await?;
+    /// assert_eq!(latest.len(), 2);
+    /// assert_eq!(latest["report"].scheduled_time, ten);
+    /// assert_eq!(latest["backup"].scheduled_time, nine);
+    /// assert!(!latest.contains_key("never-ran"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    async fn latest_runs(&self, job_ids: &[&str]) -> Result<HashMap<String, RunRecord>>;
+
     /// Extends to `alive_until` the promise of every running record of
     /// `node` (see [`RunRecord::alive_until`]); returns how many records
     /// it extended. A scheduler calls it while runs are in flight, more
