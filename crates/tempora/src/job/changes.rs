@@ -119,7 +119,7 @@ impl JobChanges {
         self
     }
 
-    /// A new time limit for its runs (see [`JobBuilder::timeout`]);
+    /// A new time limit for its runs (see [`JobBuilder::timeout`](super::JobBuilder::timeout));
     /// `None` removes the limit.
     pub fn timeout(mut self, timeout: Option<SignedDuration>) -> JobChanges {
         self.timeout = Some(timeout);
@@ -187,7 +187,7 @@ impl JobChanges {
     }
 
     /// A new longest time the job may go without a success before its
-    /// `stale` notice (see [`JobBuilder::expect_success_within`]), or none
+    /// `stale` notice (see [`JobBuilder::expect_success_within`](super::JobBuilder::expect_success_within)), or none
     /// (`None`: no stale checks). The quiet spell under way keeps its
     /// start: the job's stale checks come due this long after its last
     /// success (or its adding), as a scheduler's `modify_job` re-arms
@@ -212,7 +212,7 @@ impl JobChanges {
     }
 
     /// The calendars the job excludes from now on, by the names a
-    /// scheduler knows them by (see [`JobBuilder::exclude`]): they replace
+    /// scheduler knows them by (see [`JobBuilder::exclude`](super::JobBuilder::exclude)): they replace
     /// the calendars it excluded (none: it excludes nothing). The job's
     /// next run time moves past the fire times they exclude.
     ///

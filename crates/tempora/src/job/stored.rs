@@ -50,7 +50,7 @@ pub struct StoredJob {
     pub max_instances: u32,
     /// The next run time, `null` while paused.
     pub next_run_time: Option<Timestamp>,
-    /// The job's labels ([`Job::labels`]); left out of the JSON when there
+    /// The job's labels ([`Job::labels`](super::Job::labels)); left out of the JSON when there
     /// are none, and empty when absent, so older stored jobs still read.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
@@ -58,7 +58,7 @@ pub struct StoredJob {
     /// `skip` (the default), so older stored jobs still read.
     #[serde(default, skip_serializing_if = "OnInterrupted::is_skip")]
     pub on_interrupted: OnInterrupted,
-    /// The calendars the job excludes ([`Job::exclusions`]), by name, with
+    /// The calendars the job excludes ([`Job::exclusions`](super::Job::exclusions)), by name, with
     /// their rules and zones, so that a scheduler that does not know them
     /// by name applies them too; left out of the JSON when there are none,
     /// and empty when absent, so older stored jobs still read.
@@ -74,35 +74,35 @@ pub struct StoredJob {
         deserialize_with = "positive_timeout"
     )]
     pub timeout: Option<SignedDuration>,
-    /// The overlap policy ([`Job::overlap`]); left out of the JSON when
+    /// The overlap policy ([`Job::overlap`](super::Job::overlap)); left out of the JSON when
     /// unset, so older stored jobs still read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlap: Option<Overlap>,
-    /// How failed runs are retried ([`Job::retry`]); left out when none.
+    /// How failed runs are retried ([`Job::retry`](super::Job::retry)); left out when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Retry>,
     /// After how many failed fire times in a row the job is paused
-    /// ([`Job::pause_after_failures`]); left out when never.
+    /// ([`Job::pause_after_failures`](super::Job::pause_after_failures)); left out when never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_after_failures: Option<u32>,
-    /// Where the job's notices go ([`Job::notify`]); left out when unset,
+    /// Where the job's notices go ([`Job::notify`](super::Job::notify)); left out when unset,
     /// so older stored jobs still read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<Notify>,
     /// How long the job may go without a success
-    /// ([`Job::expect_success_within`]), as `"26h"`; left out when unset.
+    /// ([`Job::expect_success_within`](super::Job::expect_success_within)), as `"26h"`; left out when unset.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         serialize_with = "jiff::fmt::serde::duration::friendly::compact::optional"
     )]
     pub expect_success_within: Option<SignedDuration>,
-    /// Why the scheduler paused the job ([`Job::paused_reason`]); left out
+    /// Why the scheduler paused the job ([`Job::paused_reason`](super::Job::paused_reason)); left out
     /// when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused_reason: Option<String>,
     /// The pending run of another job this run job stands for
-    /// ([`Job::run_of`]); left out for a job of its own.
+    /// ([`Job::run_of`](super::Job::run_of)); left out for a job of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_of: Option<RunOf>,
 }
