@@ -44,17 +44,27 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Runs the workload, emitting its four lines (or one with an `error`).
 pub fn measure(n: u64, sqlite: bool, emit: &mut dyn FnMut(Line)) {
     let workload = if sqlite { "API-sqlite" } else { "API" };
+    emit_latencies(workload, n, run(n, sqlite), emit);
+}
+
+/// Emits a latency workload's results: a p50 and a p99 line (in ms) for
+/// each of its requests, or one line with the `error`.
+pub(crate) fn emit_latencies(
+    workload: &str,
+    n: u64,
+    results: Result<Samples, String>,
+    emit: &mut dyn FnMut(Line),
+) {
     let impl_name = format!("tempora-{}", env!("CARGO_PKG_VERSION"));
-    match run(n, sqlite) {
+    match results {
         Ok(results) => {
-            for (what, samples) in results {
-                let mut sorted = samples.clone();
-                sorted.sort_by(f64::total_cmp);
+            for (what, mut samples) in results {
+                samples.sort_by(f64::total_cmp);
                 for (p, name) in [(50.0, "p50"), (99.0, "p99")] {
                     emit(
                         Line::new(&impl_name, format!("{workload}-{what}-{name}"), "ms", n)
-                            .value(percentile(&sorted, p))
-                            .with("samples", sorted.len()),
+                            .value(percentile(&samples, p))
+                            .with("samples", samples.len()),
                     );
                 }
             }
@@ -63,7 +73,8 @@ pub fn measure(n: u64, sqlite: bool, emit: &mut dyn FnMut(Line)) {
     }
 }
 
-type Samples = Vec<(&'static str, Vec<f64>)>;
+/// Each request's name and its latencies in ms.
+pub(crate) type Samples = Vec<(&'static str, Vec<f64>)>;
 
 fn run(n: u64, sqlite: bool) -> Result<Samples, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()

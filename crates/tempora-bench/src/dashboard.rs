@@ -28,7 +28,7 @@ use tempora::trigger::CronTrigger;
 use tempora_api::serve::{ServeSettings, bind};
 use tempora_api::{ApiBuilder, ApiToken, Role, TokenHash, Tokens};
 
-use crate::api::percentile;
+use crate::api::{Samples, emit_latencies};
 use crate::output::Line;
 
 /// The token the client signs in with.
@@ -45,27 +45,8 @@ const RUNS_PER_JOB: u64 = 3;
 
 /// Runs the workload, emitting its lines (or one with an `error`).
 pub fn measure(n: u64, emit: &mut dyn FnMut(Line)) {
-    let workload = "DASH-sqlite";
-    let impl_name = format!("tempora-{}", env!("CARGO_PKG_VERSION"));
-    match run(n) {
-        Ok(results) => {
-            for (what, samples) in results {
-                let mut sorted = samples.clone();
-                sorted.sort_by(f64::total_cmp);
-                for (p, name) in [(50.0, "p50"), (99.0, "p99")] {
-                    emit(
-                        Line::new(&impl_name, format!("{workload}-{what}-{name}"), "ms", n)
-                            .value(percentile(&sorted, p))
-                            .with("samples", sorted.len()),
-                    );
-                }
-            }
-        }
-        Err(error) => emit(Line::new(&impl_name, workload, "ms", n).with("error", error)),
-    }
+    emit_latencies("DASH-sqlite", n, run(n), emit);
 }
-
-type Samples = Vec<(&'static str, Vec<f64>)>;
 
 /// A dashboard (and the API) over `store`, served on a spare loopback
 /// port: its base URL and what stops it.
