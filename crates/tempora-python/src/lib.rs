@@ -10,11 +10,13 @@
 //!   waits for the engine or a store lets go of the GIL first, so jobs on
 //!   the thread pool run Python meanwhile.
 //!
-//! Jobs run Python callables through tasks registered by name: a task calls
-//! the Python dispatcher given to the scheduler with the task's name, the
-//! job's id, its arguments as JSON and the run's fire times, and the
-//! dispatcher finds the callable (by its `"module:function"` reference, or
-//! the object kept for a memory-store job).
+//! Jobs run Python callables through the engine's fallback task, which runs
+//! every task name: it calls the Python dispatcher given to the scheduler
+//! with the task's name, the job's id, its arguments as JSON and the run's
+//! fire times, and the dispatcher finds the callable (by its
+//! `"module:function"` reference, or the object kept for a memory-store
+//! job). Nothing is registered per job, so a scheduler started on a store
+//! of many jobs reads none of them to run them.
 //!
 //! Instants cross the boundary as integer microseconds since the Unix
 //! epoch (UTC); jobs and events as JSON text or dictionaries.
@@ -334,11 +336,6 @@ struct ExecutorSpec {
 #[pyclass(module = "tempora._native", frozen)]
 struct NativeScheduler {
     scheduler: AsyncScheduler,
-    dispatch: Py<PyAny>,
-    /// Called as `forget(job_id)` after the last run of a job the engine
-    /// removed (a one-off job leaves its store before its run), so that the
-    /// Python side lets go of what it kept for the job.
-    forget: Py<PyAny>,
     /// The memory stores by name: a scheduler built after this one shut
     /// down takes them over, jobs and all, as APScheduler's restarted
     /// scheduler keeps its memory store.
@@ -453,6 +450,7 @@ impl NativeScheduler {
         }
         let scheduler = builder.asynchronous().map_err(to_py)?;
         let removed = Arc::new(Mutex::new(HashSet::new()));
+        register_dispatch(&scheduler, dispatch, forget, Arc::clone(&removed));
         let seen = Arc::clone(&removed);
         scheduler
             .listeners()
@@ -463,55 +461,10 @@ impl NativeScheduler {
             });
         Ok(NativeScheduler {
             scheduler,
-            dispatch,
-            forget,
             memory: Mutex::new(memory),
             listener: Mutex::new(None),
             removed,
         })
-    }
-
-    /// Registers task `name`: its runs call the dispatcher.
-    fn register_task(&self, py: Python<'_>, name: &str) {
-        if self.scheduler.tasks().contains(name) {
-            return;
-        }
-        let dispatch = self.dispatch.clone_ref(py);
-        let forget = self.forget.clone_ref(py);
-        let removed = Arc::clone(&self.removed);
-        let task = name.to_owned();
-        self.scheduler.tasks().register(
-            name,
-            move |context: JobContext, args: Value| -> Result<Value, String> {
-                let times: Vec<i64> = context
-                    .scheduled_run_times()
-                    .iter()
-                    .copied()
-                    .map(micros)
-                    .collect();
-                Python::attach(|py| {
-                    let value =
-                        dispatch.call1(py, (&task, context.job_id(), args.to_string(), times));
-                    // The engine removes a job before its last run: once
-                    // that run is over, the Python side may let the job go.
-                    if guard(&removed).remove(context.job_id())
-                        && let Err(error) = forget.call1(py, (context.job_id(),))
-                    {
-                        error.print(py);
-                    }
-                    let value = value.map_err(|error| error.to_string())?;
-                    let text: String = value
-                        .extract(py)
-                        .map_err(|error: PyErr| error.to_string())?;
-                    serde_json::from_str(&text).map_err(|error| format!("return value: {error}"))
-                })
-            },
-        );
-    }
-
-    /// The registered task names.
-    fn task_names(&self) -> Vec<String> {
-        self.scheduler.tasks().names()
     }
 
     /// Calls `callback(event)`, `event` a dictionary, for the events of
@@ -700,6 +653,42 @@ impl NativeScheduler {
     fn remove_executor(&self, name: &str) -> PyResult<()> {
         self.scheduler.remove_executor(name).map_err(to_py)
     }
+}
+
+/// Makes the dispatcher run every task of `scheduler`: each run calls
+/// `dispatch(task, job_id, args_json, run_times)`, then `forget(job_id)`
+/// when it was the last run of a job the engine removed.
+fn register_dispatch(
+    scheduler: &AsyncScheduler,
+    dispatch: Py<PyAny>,
+    forget: Py<PyAny>,
+    removed: Arc<Mutex<HashSet<String>>>,
+) {
+    scheduler.tasks().register_fallback(
+        move |task: &str, context: JobContext, args: Value| -> Result<Value, String> {
+            let times: Vec<i64> = context
+                .scheduled_run_times()
+                .iter()
+                .copied()
+                .map(micros)
+                .collect();
+            Python::attach(|py| {
+                let value = dispatch.call1(py, (task, context.job_id(), args.to_string(), times));
+                // The engine removes a job before its last run: once that
+                // run is over, the Python side may let the job go.
+                if guard(&removed).remove(context.job_id())
+                    && let Err(error) = forget.call1(py, (context.job_id(),))
+                {
+                    error.print(py);
+                }
+                let value = value.map_err(|error| error.to_string())?;
+                let text: String = value
+                    .extract(py)
+                    .map_err(|error: PyErr| error.to_string())?;
+                serde_json::from_str(&text).map_err(|error| format!("return value: {error}"))
+            })
+        },
+    );
 }
 
 /// An event as a dictionary: `kind`, `job_id`, `store`, `executor`,

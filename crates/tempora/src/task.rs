@@ -169,6 +169,7 @@ pub type RunFuture = Pin<Box<dyn Future<Output = RunResult> + Send + 'static>>;
 type SyncFn = dyn Fn(JobContext, Value) -> RunResult + Send + Sync;
 type AsyncFn = dyn Fn(JobContext, Value) -> RunFuture + Send + Sync;
 type ArgsCheck = dyn Fn(&Value) -> std::result::Result<(), String> + Send + Sync;
+type FallbackFn = dyn Fn(&str, JobContext, Value) -> RunResult + Send + Sync;
 
 /// The context of one run, passed to the task: which job and fire times it
 /// is for, which attempt, on which node, under which id, and whether it is
@@ -844,6 +845,8 @@ struct Registered {
 #[derive(Clone)]
 pub struct Tasks {
     registered: Arc<RwLock<HashMap<String, Registered>>>,
+    /// Runs the jobs whose task has no registration, given its name.
+    fallback: Arc<RwLock<Option<Arc<FallbackFn>>>>,
 }
 
 impl fmt::Debug for Tasks {
@@ -851,7 +854,10 @@ impl fmt::Debug for Tasks {
         let registered = read(&self.registered);
         let mut names: Vec<&String> = registered.keys().collect();
         names.sort();
-        f.debug_struct("Tasks").field("names", &names).finish()
+        f.debug_struct("Tasks")
+            .field("names", &names)
+            .field("fallback", &read(&self.fallback).is_some())
+            .finish()
     }
 }
 
@@ -875,6 +881,7 @@ impl Tasks {
     pub fn new() -> Tasks {
         let tasks = Tasks {
             registered: Arc::default(),
+            fallback: Arc::default(),
         };
         tasks.insert(
             COMMAND.to_owned(),
@@ -924,6 +931,47 @@ impl Tasks {
         );
     }
 
+    /// Registers the fallback task: it runs every job whose task has no
+    /// registration, and is given the task's name with the run's context
+    /// and the job's arguments as JSON. It replaces the fallback set
+    /// before.
+    ///
+    /// This is how a program resolves task names it cannot list in
+    /// advance, as APScheduler resolves a `"package.module:function"`
+    /// reference when a stored job runs: a scheduler restarted on a store
+    /// of many jobs need not read them all to register their tasks. With a
+    /// fallback, [`Tasks::contains`] is true for every name and
+    /// [`Tasks::check_args`] accepts any arguments for a name without a
+    /// registration.
+    ///
+    /// ```
+    /// use serde_json::{Value, json};
+    /// use tempora::task::{JobContext, Tasks};
+    ///
+    /// let tasks = Tasks::new();
+    /// assert!(!tasks.contains("reports:weekly"));
+    /// tasks.register_fallback(|task: &str, _context: JobContext, args: Value| {
+    ///     match task.split_once(':') {
+    ///         Some((module, function)) => Ok(json!({"called": [module, function], "with": args})),
+    ///         None => Err(format!("task: {task:?} is not a \"module:function\" reference")),
+    ///     }
+    /// });
+    /// assert!(tasks.contains("reports:weekly"));
+    /// assert!(tasks.check_args("reports:weekly", &json!([1, 2])).is_ok());
+    /// // Registered names are listed; what the fallback runs is not.
+    /// assert_eq!(tasks.names(), ["command"]);
+    /// ```
+    pub fn register_fallback<R, E, F>(&self, function: F)
+    where
+        R: Serialize,
+        E: fmt::Display,
+        F: Fn(&str, JobContext, Value) -> std::result::Result<R, E> + Send + Sync + 'static,
+    {
+        let fallback: Arc<FallbackFn> =
+            Arc::new(move |task: &str, context, args| output(function(task, context, args)));
+        *write(&self.fallback) = Some(fallback);
+    }
+
     fn insert(&self, name: String, function: TaskFn, check_args: Arc<ArgsCheck>) {
         write(&self.registered).insert(
             name,
@@ -934,11 +982,14 @@ impl Tasks {
         );
     }
 
-    /// True when a task is registered under `name`, or `name` is the
+    /// True when a task is registered under `name`, `name` is the
     /// built-in [`NOTIFY`](crate::notify::NOTIFY) task (which every
-    /// registry knows without listing it).
+    /// registry knows without listing it), or a fallback task
+    /// ([`Tasks::register_fallback`]) runs every name.
     pub fn contains(&self, name: &str) -> bool {
-        name == crate::notify::NOTIFY || read(&self.registered).contains_key(name)
+        name == crate::notify::NOTIFY
+            || read(&self.registered).contains_key(name)
+            || read(&self.fallback).is_some()
     }
 
     /// The registered names, sorted.
@@ -952,11 +1003,16 @@ impl Tasks {
     ///
     /// # Errors
     ///
-    /// Field `task` when no task has that name; field `args` when the
-    /// arguments do not fit the task's type.
+    /// Field `task` when no task has that name and no fallback is
+    /// registered; field `args` when the arguments do not fit the task's
+    /// type.
     pub fn check_args(&self, name: &str, args: &Value) -> Result<()> {
         let registered = read(&self.registered);
         let Some(task) = registered.get(name) else {
+            if read(&self.fallback).is_some() {
+                // The fallback takes any JSON.
+                return Ok(());
+            }
             return Err(Error::task_not_registered(name));
         };
         (task.check_args)(args).map_err(|message| {
@@ -978,7 +1034,19 @@ impl Tasks {
                 // Built in below the registry: every scheduler delivers
                 // notices, whatever its program registered.
                 None if **name == *crate::notify::NOTIFY => Ok(TaskFn::notify()),
-                None => Err(Error::task_not_registered(name)),
+                None => match read(&self.fallback).as_ref() {
+                    Some(fallback) => {
+                        let fallback = Arc::clone(fallback);
+                        let task = Arc::clone(name);
+                        Ok(TaskFn {
+                            name: Some(Arc::clone(name)),
+                            ..TaskFn::unnamed(TaskCall::Sync(Arc::new(move |context, args| {
+                                fallback(&task, context, args)
+                            })))
+                        })
+                    }
+                    None => Err(Error::task_not_registered(name)),
+                },
             },
         }
     }

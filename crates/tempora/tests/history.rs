@@ -285,6 +285,60 @@ fn a_job_whose_task_is_not_registered_is_recorded_as_an_error_that_never_started
 }
 
 #[test]
+fn a_fallback_task_runs_stored_jobs_whose_names_the_program_never_registered() {
+    let env = env();
+    env.add(JobBuilder::new("ok", DateTrigger::new(t0())).id("kept"));
+    // A program that registers no task by name, but resolves names when
+    // their jobs run.
+    let called = Arc::new(Mutex::new(Vec::new()));
+    let tasks = Tasks::new();
+    let seen = Arc::clone(&called);
+    tasks.register_fallback(
+        move |task: &str, context: JobContext, args: serde_json::Value| {
+            seen.lock()
+                .unwrap()
+                .push((task.to_owned(), context.job_id().to_owned(), args));
+            Ok::<(), String>(())
+        },
+    );
+    let other = SchedulerBuilder::new()
+        .clock(env.clock.clone())
+        .node_id("node-b")
+        .tasks(tasks)
+        .store("default", Arc::clone(&env.store))
+        .host_driven()
+        .unwrap();
+    // The fallback takes any name and any JSON arguments.
+    other
+        .add_job(
+            JobBuilder::new("reports:weekly", DateTrigger::new(t0()))
+                .id("weekly")
+                .args(&serde_json::json!({"to": "ops"})),
+        )
+        .unwrap();
+    other.start().unwrap();
+    other.run_pending(t0());
+    for id in ["kept", "weekly"] {
+        let runs = other.list_runs(&RunQuery::new().job(id)).unwrap();
+        assert_eq!(runs.len(), 1, "{id}");
+        assert_eq!(runs[0].status, RunStatus::Success, "{:?}", runs[0].error);
+    }
+    let mut called = called.lock().unwrap().clone();
+    called.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        called,
+        [
+            ("ok".to_owned(), "kept".to_owned(), serde_json::Value::Null),
+            (
+                "reports:weekly".to_owned(),
+                "weekly".to_owned(),
+                serde_json::json!({"to": "ops"})
+            ),
+        ]
+    );
+}
+
+#[test]
 fn missed_fire_times_make_one_missed_record_saying_how_late() {
     let env = env();
     env.add(

@@ -214,15 +214,6 @@ class BaseScheduler:
     def _create_default_executor(self) -> BaseExecutor:
         return ThreadPoolExecutor()
 
-    def _register_stored_tasks(self) -> None:
-        """Registers the tasks of the jobs the stores hold (from an earlier
-        run, or another process), so that they run here too."""
-        native = self._engine()
-        for text in native.list_jobs(None):
-            task = json.loads(text)["task"]
-            if ":" in task:
-                native.register_task(task)
-
     @property
     def state(self) -> int:
         """``STATE_STOPPED`` (0), ``STATE_RUNNING`` (1) or ``STATE_PAUSED`` (2)."""
@@ -239,7 +230,6 @@ class BaseScheduler:
             raise SchedulerAlreadyRunningError
         self._check_uwsgi()
         native = self._engine()
-        self._register_stored_tasks()
         self._start_engine(native, paused)
 
     def _start_engine(self, native: _native.NativeScheduler, paused: bool) -> None:
@@ -533,7 +523,6 @@ class BaseScheduler:
             when = convert_to_datetime(next_run_time, self.timezone, "next_run_time")
             spec["next_run_time"] = datetime_to_micros(when)  # type: ignore[arg-type]
         native = self._engine()
-        native.register_task(task)
         if not persistent:
             self._local[job_id] = (func, args_tuple, kwargs_dict)
         self._job_executors[job_id] = executor
