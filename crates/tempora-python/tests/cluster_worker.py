@@ -30,7 +30,9 @@ def main() -> None:
     def on_event(event):
         with lock:
             kind = {EVENT_JOB_EXECUTED: "ran", EVENT_JOB_ERROR: "error", EVENT_JOB_MISSED: "missed"}[event.code]
-            log.write(f"{kind} {int(event.scheduled_run_time.timestamp())}\n")
+            # An error's line says what it was, so that a failing test shows it.
+            reason = f" {getattr(event, 'exception', None)!r}" if kind == "error" else ""
+            log.write(f"{kind} {int(event.scheduled_run_time.timestamp())}{reason}\n")
             log.flush()
 
     scheduler = BackgroundScheduler(timezone="UTC", jobstores={"default": SQLAlchemyJobStore(url=url, tablename=prefix)})

@@ -148,3 +148,143 @@ async fn async_scheduler_shutdown_waits_for_a_blocked_run() {
         EventKind::SchedulerShutdown
     );
 }
+
+/// A memory store whose claim, once armed, stops until released: the
+/// moment a cycle has claimed its due jobs and not yet handed them over.
+struct HeldClaim {
+    inner: MemoryStore,
+    armed: AtomicBool,
+    claiming: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl JobStore for HeldClaim {
+    fn backend(&self) -> &'static str {
+        "held-claim"
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> tempora::Result<()> {
+        self.inner.add_job(job, replace_existing).await
+    }
+
+    async fn update_job(&self, job: Job) -> tempora::Result<()> {
+        self.inner.update_job(job).await
+    }
+
+    async fn remove_job(&self, id: &str) -> tempora::Result<()> {
+        self.inner.remove_job(id).await
+    }
+
+    async fn remove_all_jobs(&self) -> tempora::Result<()> {
+        self.inner.remove_all_jobs().await
+    }
+
+    async fn get_job(&self, id: &str) -> tempora::Result<Option<Job>> {
+        self.inner.get_job(id).await
+    }
+
+    async fn list_jobs(&self) -> tempora::Result<Vec<Job>> {
+        self.inner.list_jobs().await
+    }
+
+    async fn next_run_time(&self) -> tempora::Result<Option<Timestamp>> {
+        self.inner.next_run_time().await
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> tempora::Result<Vec<Claimed>> {
+        let claimed = self.inner.acquire_due(now, limit, owner, lease).await?;
+        if !claimed.is_empty() && self.armed.swap(false, Ordering::SeqCst) {
+            self.claiming.notify_one();
+            self.release.notified().await;
+        }
+        Ok(claimed)
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> tempora::Result<Vec<Settled>> {
+        self.inner.settle(owner, settlements, now).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_shutdown_runs_the_jobs_a_cycle_under_way_has_claimed() {
+    let clock = ManualClock::new(at(T0));
+    let gate = Arc::new(Gate::default());
+    let (sink, runs) = mpsc::channel();
+    let store = Arc::new(HeldClaim {
+        inner: MemoryStore::new(),
+        armed: AtomicBool::new(true),
+        claiming: tokio::sync::Notify::new(),
+        release: tokio::sync::Notify::new(),
+    });
+    let scheduler = SchedulerBuilder::new()
+        .clock(clock.clone())
+        .timezone("UTC")
+        .tasks(tasks(sink, &gate))
+        .store("default", Arc::clone(&store) as Arc<dyn JobStore>)
+        .asynchronous()
+        .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    scheduler
+        .listeners()
+        .add(EventMask::ALL, move |event: &Event| {
+            seen.lock().unwrap().push(event.kind);
+        });
+    scheduler
+        .add_job(JobBuilder::new("record", DateTrigger::new(at(T0))).id("due"))
+        .await
+        .unwrap();
+    scheduler.start().await.unwrap();
+    // The loop has claimed the due job and is held before handing it over.
+    store.claiming.notified().await;
+
+    let mut shutdown = std::pin::pin!(scheduler.shutdown(true));
+    // The shutdown gets as far as it can while the cycle is held.
+    let mut result = None;
+    for _ in 0..1_000 {
+        result = std::future::poll_fn(|context| {
+            std::task::Poll::Ready(match shutdown.as_mut().poll(context) {
+                std::task::Poll::Ready(result) => Some(result),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await;
+        if result.is_some() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(scheduler.state(), SchedulerState::ShutDown);
+    store.release.notify_one();
+    match result {
+        Some(result) => result.unwrap(),
+        None => shutdown.await.unwrap(),
+    }
+
+    // The claimed job ran before the shutdown ended, and was not refused
+    // by an executor already closed.
+    assert_eq!(runs.try_recv().unwrap().job, "due");
+    let events = events.lock().unwrap().clone();
+    assert!(!events.contains(&EventKind::JobError), "{events:?}");
+    let executed = events
+        .iter()
+        .position(|kind| *kind == EventKind::JobExecuted)
+        .expect("the claimed job ran");
+    let shut_down = events
+        .iter()
+        .position(|kind| *kind == EventKind::SchedulerShutdown)
+        .unwrap();
+    assert!(executed < shut_down, "{events:?}");
+}

@@ -24,6 +24,11 @@ use crate::sync::lock;
 /// How many due jobs one claim takes from a store.
 const CLAIM_BATCH: usize = 512;
 
+tokio::task_local! {
+    /// Set while the loop's cycle runs, on the task that runs it.
+    static IN_CYCLE: ();
+}
+
 /// The longest wait after a store failed before trying again: short, so
 /// that jobs fire again within seconds of the store's return.
 const MAX_RETRY_DELAY: SignedDuration = SignedDuration::from_secs(2);
@@ -54,7 +59,27 @@ impl Engine {
     }
 
     /// Processes due jobs at `now` if running; returns when to look again.
+    ///
+    /// One cycle at a time, under the cycle lock, which a waiting shutdown
+    /// takes too: the jobs a cycle claimed are handed to their executors
+    /// before the shutdown counts the runs in progress and closes the
+    /// executors.
     pub(crate) async fn tick(&self, now: Timestamp) -> Option<Timestamp> {
+        let _cycle = self.cycle.lock().await;
+        IN_CYCLE.scope((), self.tick_locked(now)).await
+    }
+
+    /// Waits for the cycle under way, if any, to end: the next one sees
+    /// the scheduler shut down. A shutdown asked from within the cycle (by
+    /// a listener of an event it emits) does not wait for itself.
+    pub(super) async fn finish_cycle(&self) {
+        if IN_CYCLE.try_with(|()| ()).is_ok() {
+            return;
+        }
+        drop(self.cycle.lock().await);
+    }
+
+    async fn tick_locked(&self, now: Timestamp) -> Option<Timestamp> {
         if self.state() != SchedulerState::Running {
             return None;
         }

@@ -136,6 +136,9 @@ pub(crate) struct Engine {
     /// and to finish soon (stopping, cancelled at the start of a shutdown
     /// with a time limit: commands get `SIGTERM`).
     signals: Arc<RunSignals>,
+    /// Held by the loop's cycle while it claims, decides and hands over
+    /// due jobs; a waiting shutdown takes it to let the cycle end first.
+    cycle: tokio::sync::Mutex<()>,
     /// Consecutive store failures, for the retry backoff.
     failures: Mutex<u32>,
     /// Consecutive ticks that found a job due and could not take it, for
@@ -197,6 +200,7 @@ impl Engine {
             running: Arc::default(),
             runtime: Mutex::new(None),
             signals: Arc::default(),
+            cycle: tokio::sync::Mutex::new(()),
             failures: Mutex::new(0),
             stalls: Mutex::new(0),
             added_before_start: Mutex::new(Vec::new()),
@@ -300,12 +304,18 @@ impl Engine {
                 }
                 self.signals.stopping.cancel();
             }
+            // A cycle under way may have claimed jobs it has not handed
+            // over yet: they run before the executors close.
+            let finished = async {
+                self.finish_cycle().await;
+                self.running.wait_idle().await;
+            };
             let waited = match self.shutdown_timeout {
                 None => {
-                    self.running.wait_idle().await;
+                    finished.await;
                     true
                 }
-                Some(limit) => clock::timeout(&*self.clock, limit, self.running.wait_idle())
+                Some(limit) => clock::timeout(&*self.clock, limit, finished)
                     .await
                     .is_some(),
             };
