@@ -244,67 +244,6 @@ async fn a_job_stored_before_previous_fire_times_settles() {
 }
 
 #[tokio::test]
-async fn a_job_that_cannot_be_read_is_kept_skipped_and_reported() {
-    let store = store().await;
-    let prefix = store.prefix().to_owned();
-    store.add_job(job("good", at(T0)), false).await.unwrap();
-    let raw = raw(&store).await;
-    let garbage = "{\"version\": 99, \"not a job\": true}";
-    raw.insert_one(doc! {
-        "_id": "bad",
-        "job": garbage,
-        "next_run_time": at(T0).as_microsecond() - 1,
-        "lease_owner": Bson::Null,
-        "lease_expires": Bson::Null,
-    })
-    .await
-    .unwrap();
-
-    // Claiming skips it, and keeps it.
-    let claimed = store.acquire_due(at(T0), 10, "x", LEASE).await.unwrap();
-    assert_eq!(ids(&claimed), ["good"]);
-    let unrestorable = store.unrestorable_jobs().await.unwrap();
-    assert_eq!(unrestorable.len(), 1);
-    assert_eq!(unrestorable[0].id, "bad");
-    assert!(
-        unrestorable[0].reason.contains("does not read"),
-        "{}",
-        unrestorable[0].reason
-    );
-    let kept = raw.find_one(doc! {"_id": "bad"}).await.unwrap().unwrap();
-    assert_eq!(kept.get_str("job").unwrap(), garbage);
-    // It does not wake the scheduler, nor block the jobs behind it.
-    assert!(
-        store
-            .acquire_due(at(T0), 10, "y", LEASE)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(store.next_run_time().await.unwrap(), Some(at(T0) + LEASE));
-    // Listing skips it; asking for it says why.
-    assert_eq!(ids(&store.list_jobs().await.unwrap()), ["good"]);
-    let error = store.get_job("bad").await.unwrap_err();
-    assert!(error.is_store());
-    assert!(
-        error.to_string().contains("\"bad\" cannot be restored"),
-        "{error}"
-    );
-    // A second store instance sees the same report.
-    let again = open(&prefix, LeaseClock::Caller).await;
-    assert_eq!(again.unrestorable_jobs().await.unwrap(), unrestorable);
-
-    // Writing it again clears the mark and schedules it.
-    store.add_job(job("bad", at(T0)), true).await.unwrap();
-    assert!(store.unrestorable_jobs().await.unwrap().is_empty());
-    assert_eq!(
-        ids(&store.acquire_due(at(T0), 10, "y", LEASE).await.unwrap()),
-        ["bad"]
-    );
-    cleanup(&store).await;
-}
-
-#[tokio::test]
 async fn a_bad_url_is_refused_without_its_password() {
     let error = MongoStore::connect("mongodb://me:hunter2@[bad host/db")
         .await

@@ -29,6 +29,7 @@ server_store_tests! {
     default_url: "mysql://root@127.0.0.1:3306/test",
     server: "MariaDB (or MySQL)",
     update_job_json: "UPDATE {} SET job = ? WHERE id = ?",
+    select_job_json: "SELECT job FROM {} WHERE id = ?",
     previous_runs_table: "CREATE TABLE {runs} (
         job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
         scheduled_time BIGINT NOT NULL,

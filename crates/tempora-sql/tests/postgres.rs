@@ -33,6 +33,7 @@ server_store_tests! {
     default_url: "postgres://postgres@127.0.0.1:5432/test",
     server: "PostgreSQL",
     update_job_json: "UPDATE {} SET job = $1 WHERE id = $2",
+    select_job_json: "SELECT job FROM {} WHERE id = $1",
     previous_runs_table: "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL,
         scheduled_time BIGINT NOT NULL, node TEXT COLLATE \"C\" NOT NULL,
         fire_times BIGINT NOT NULL, status TEXT NOT NULL, started BIGINT, finished BIGINT,

@@ -39,6 +39,7 @@ async fn sqlite() -> StoreUnderTest {
     let reopen_path = path.clone();
     let neighbour_path = path.clone();
     let corrupt_path = path.clone();
+    let read_path = path.clone();
     StoreUnderTest::new(store)
         .reopen(move || {
             let path = reopen_path.clone();
@@ -66,6 +67,21 @@ async fn sqlite() -> StoreUnderTest {
                     .unwrap();
                 assert_eq!(done.rows_affected(), 1);
                 raw.close().await;
+            }
+        })
+        .stored_form(move |id| {
+            let path = read_path.clone();
+            async move {
+                let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .unwrap();
+                let json = sqlx::query_scalar("SELECT job FROM jobs WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&raw)
+                    .await
+                    .unwrap();
+                raw.close().await;
+                json
             }
         })
         .cleanup(move || async move {

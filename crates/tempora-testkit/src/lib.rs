@@ -7,7 +7,8 @@
 //! prefix, database file), plus what the backend can do for the tests that
 //! need more than the [`JobStore`](tempora::store::JobStore) trait — open a second instance on the
 //! same database ([`StoreUnderTest::reopen`]), write a job this release
-//! cannot read ([`StoreUnderTest::corrupt`]), drop what the test created
+//! cannot read ([`StoreUnderTest::corrupt`]) and read it back as written
+//! ([`StoreUnderTest::stored_form`]), drop what the test created
 //! ([`StoreUnderTest::cleanup`]). Then one macro call expands to one
 //! `#[tokio::test]` per case:
 //!
@@ -19,6 +20,7 @@
 //!     StoreUnderTest::new(MemoryStore::new())
 //!         .no_reopen("the memory store keeps nothing across instances")
 //!         .no_corrupt("the memory store holds jobs, not a stored form")
+//!         .no_stored_form("the memory store holds jobs, not a stored form")
 //! }
 //!
 //! // In tests/memory.rs: one #[tokio::test] per case of the suite.
@@ -52,7 +54,9 @@ pub mod suite;
 pub mod upgrade;
 
 pub use crate::capabilities::Capabilities;
-pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, connected, unique_prefix};
+pub use crate::fixture::{
+    StoreFuture, StoreUnderTest, StoredFuture, UnitFuture, connected, unique_prefix,
+};
 
 /// One `#[tokio::test]` (multi-threaded) per case of [`suite`], each
 /// calling the factory given (a path to an `async fn() -> StoreUnderTest`)
@@ -89,6 +93,7 @@ macro_rules! store_conformance_tests {
             a_renewal_racing_a_sweep_wins_or_finds_nothing,
             run_history_prunes_by_count_and_age,
             an_unreadable_job_is_kept_skipped_and_listed,
+            a_job_that_cannot_be_read_is_kept_as_written_and_reported,
             a_new_instance_sees_everything_after_a_restart,
             settle_takes_fire_times_keeps_records_and_releases,
             a_stalled_owner_loses_its_settlement,

@@ -15,6 +15,7 @@ macro_rules! server_store_tests {
         default_url: $default:literal,
         server: $server:literal,
         update_job_json: $update:literal,
+        select_job_json: $select:literal,
         previous_runs_table: $previous_runs:literal,
         lock_every_table: [$($lock:literal),* $(,)?],
         unlock: $unlock:literal,
@@ -46,6 +47,7 @@ macro_rules! server_store_tests {
                 .prefix(format!("{}b_", options.store.prefix));
             let store = connect(&options).await;
             let jobs = store.tables().0.to_owned();
+            let read = format!($select, jobs);
             let opener = options.clone();
             let dropper = store.clone();
             StoreUnderTest::new(store)
@@ -70,6 +72,19 @@ macro_rules! server_store_tests {
                             .unwrap();
                         assert_eq!(done.rows_affected(), 1);
                         raw.close().await;
+                    }
+                })
+                .stored_form(move |id| {
+                    let statement = read.clone();
+                    async move {
+                        let raw = <$pool>::connect(&url()).await.unwrap();
+                        let json = sqlx::query_scalar(sqlx::AssertSqlSafe(statement))
+                            .bind(id)
+                            .fetch_optional(&raw)
+                            .await
+                            .unwrap();
+                        raw.close().await;
+                        json
                     }
                 })
                 .cleanup(move || async move {
