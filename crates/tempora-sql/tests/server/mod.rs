@@ -1,4 +1,5 @@
-//! What the PostgreSQL and MySQL stores' tests share: the server's URL, a
+//! What the PostgreSQL and MySQL stores' tests share (on top of
+//! `raw/mod.rs`, which SQLite's share too): the server's URL, a
 //! store on tables of its own, the conformance suite on it (on the
 //! server's clock, and the lease case again on the caller's), and the
 //! claim of a thousand due jobs at once. One macro call in each file
@@ -47,46 +48,23 @@ macro_rules! server_store_tests {
                 .prefix(format!("{}b_", options.store.prefix));
             let store = connect(&options).await;
             let jobs = store.tables().0.to_owned();
-            let read = format!($select, jobs);
             let opener = options.clone();
             let dropper = store.clone();
-            StoreUnderTest::new(store)
-                .measures_on(clock)
-                .open_with(
-                    move |prefix| {
-                        let options = opener.clone().prefix(prefix);
-                        async move { connect(&options).await }
-                    },
-                    &options.store.prefix,
-                    &beside.store.prefix,
-                )
-                .corrupt(move |id, json| {
-                    let statement = format!($update, jobs);
-                    async move {
-                        let raw = <$pool>::connect(&url()).await.unwrap();
-                        let done = sqlx::query(sqlx::AssertSqlSafe(statement))
-                            .bind(json)
-                            .bind(id)
-                            .execute(&raw)
-                            .await
-                            .unwrap();
-                        assert_eq!(done.rows_affected(), 1);
-                        raw.close().await;
-                    }
-                })
-                .stored_form(move |id| {
-                    let statement = read.clone();
-                    async move {
-                        let raw = <$pool>::connect(&url()).await.unwrap();
-                        let json = sqlx::query_scalar(sqlx::AssertSqlSafe(statement))
-                            .bind(id)
-                            .fetch_optional(&raw)
-                            .await
-                            .unwrap();
-                        raw.close().await;
-                        json
-                    }
-                })
+            let under_test = StoreUnderTest::new(store).measures_on(clock).open_with(
+                move |prefix| {
+                    let options = opener.clone().prefix(prefix);
+                    async move { connect(&options).await }
+                },
+                &options.store.prefix,
+                &beside.store.prefix,
+            );
+            with_raw_job_form!(
+                under_test,
+                $pool,
+                url(),
+                update: format!($update, jobs),
+                select: format!($select, jobs),
+            )
                 .cleanup(move || async move {
                     dropper.drop_tables().await.unwrap();
                     dropper.close().await;
@@ -173,18 +151,10 @@ macro_rules! server_store_tests {
             let options = SqlOptions::new().prefix(unique_prefix("t"));
             let runs = format!("{}runs", options.store.prefix);
             // The run history as the previous release created it, with a row.
-            let raw = <$pool>::connect(&url()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!($previous_runs, runs = runs)))
-                .execute(&raw)
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-            )))
-            .execute(&raw)
-            .await
-            .unwrap();
-            raw.close().await;
+            raw_execute!($pool, url(), [
+                format!($previous_runs, runs = runs),
+                format!("INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"),
+            ]);
             let store = connect(&options).await;
             history_survives_the_upgrade(&store).await;
             assert_eq!(
@@ -264,13 +234,70 @@ macro_rules! server_store_tests {
 
         /// The schema version of the tables of `prefix`.
         async fn schema_version(prefix: &str) -> Option<i64> {
-            let raw = <$pool>::connect(&url()).await.unwrap();
-            let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
-                .fetch_optional(&raw)
-                .await
-                .unwrap();
-            raw.close().await;
-            version
+            raw_schema_version!($pool, url(), prefix)
         }
     };
+}
+
+/// How one server store words its refusals of URLs and logins.
+pub struct Refusals {
+    /// Its URL scheme, such as `postgres`.
+    pub scheme: &'static str,
+    /// Another backend's URL, and the whole message refusing it.
+    pub foreign_url: (&'static str, &'static str),
+    /// A user the test server does not know.
+    pub unknown_user: &'static str,
+    /// The test server's port.
+    pub port: u16,
+}
+
+/// A server store refuses another backend's URL and a URL that does not
+/// parse by field `url`, and a login the server refuses as a store error;
+/// each names the URL, and none shows the password. `connect` connects to
+/// a URL with the default options.
+pub async fn bad_urls_and_refused_logins_name_the_url_without_the_password<S, F, Fut>(
+    connect: F,
+    refusals: Refusals,
+) where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = tempora::Result<S>>,
+{
+    let refused = |url: String| {
+        let connecting = connect(url.clone());
+        async move {
+            match connecting.await {
+                Ok(_) => panic!("{url} must be refused"),
+                Err(error) => error,
+            }
+        }
+    };
+    let Refusals {
+        scheme,
+        foreign_url: (foreign, says),
+        unknown_user,
+        port,
+    } = refusals;
+    let error = refused(foreign.to_owned()).await;
+    assert_eq!(error.field(), Some("url"));
+    assert_eq!(error.to_string(), says);
+    let error = refused(format!("{scheme}://me:secret@127.0.0.1:notaport/test")).await;
+    assert_eq!(error.field(), Some("url"), "{error}");
+    assert!(error.to_string().contains("me:***@"), "{error}");
+    assert!(!error.to_string().contains("secret"), "{error}");
+
+    let error = refused(format!(
+        "{scheme}://{unknown_user}:secret@127.0.0.1:{port}/test"
+    ))
+    .await;
+    assert!(error.is_store(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "store \"default\": cannot connect to the database \
+             ({scheme}://{unknown_user}:***@127.0.0.1:{port}/test)"
+        )
+    );
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert!(source.contains(unknown_user), "{source}");
+    assert!(!source.contains("secret"), "{source}");
 }
