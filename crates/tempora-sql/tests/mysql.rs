@@ -32,6 +32,10 @@ server_store_tests! {
     server: "MariaDB (or MySQL)",
     update_job_json: "UPDATE {} SET job = ? WHERE id = ?",
     select_job_json: "SELECT job FROM {} WHERE id = ?",
+    columns_of_table: "SELECT CAST(column_name AS CHAR) FROM information_schema.columns
+        WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+    next_run_time_and_task_of_a: "SELECT next_run_time, JSON_UNQUOTE(JSON_EXTRACT(job, '$.task'))
+        FROM {jobs} WHERE id = 'a'",
     previous_runs_table: "CREATE TABLE {runs} (
         job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
         scheduled_time BIGINT NOT NULL,
@@ -94,51 +98,6 @@ async fn ids_longer_than_the_key_column_are_refused_by_name() {
 
 #[tokio::test]
 async fn the_tables_are_what_the_docs_say() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let (jobs, runs) = store.tables();
-    let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
-    store.add_job(job("a", T0), false).await.unwrap();
-    // Connecting again leaves the tables and their rows as they are.
-    let again = connect(&options).await;
-    assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT CAST(column_name AS CHAR) FROM information_schema.columns
-         WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
-    )
-    .bind(&jobs)
-    .fetch_all(&raw)
-    .await
-    .unwrap();
-    assert_eq!(
-        columns,
-        [
-            "id",
-            "next_run_time",
-            "job",
-            "owner",
-            "lease_expires",
-            "unrestorable",
-            "previous_fire_time"
-        ]
-    );
-    let (next, task): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT next_run_time, JSON_UNQUOTE(JSON_EXTRACT(job, '$.task')) FROM {jobs} WHERE id = 'a'"
-    )))
-    .fetch_one(&raw)
-    .await
-    .unwrap();
-    assert_eq!(next, at(T0).as_microsecond());
-    assert_eq!(task, "tick");
-    let columns: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM information_schema.columns
-             WHERE table_schema = DATABASE() AND table_name = ?",
-    )
-    .bind(&runs)
-    .fetch_one(&raw)
-    .await
-    .unwrap();
-    assert_eq!(columns, 14);
+    let (store, _, _, _) = tables_as_the_docs_say().await;
     store.drop_tables().await.unwrap();
 }

@@ -36,6 +36,9 @@ server_store_tests! {
     server: "PostgreSQL",
     update_job_json: "UPDATE {} SET job = $1 WHERE id = $2",
     select_job_json: "SELECT job FROM {} WHERE id = $1",
+    columns_of_table: "SELECT column_name::text FROM information_schema.columns
+        WHERE table_name = $1 ORDER BY ordinal_position",
+    next_run_time_and_task_of_a: "SELECT next_run_time, job::jsonb ->> 'task' FROM {jobs} WHERE id = 'a'",
     previous_runs_table: "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL,
         scheduled_time BIGINT NOT NULL, node TEXT COLLATE \"C\" NOT NULL,
         fire_times BIGINT NOT NULL, status TEXT NOT NULL, started BIGINT, finished BIGINT,
@@ -78,50 +81,7 @@ async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
 
 #[tokio::test]
 async fn the_tables_are_what_the_docs_say() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let (jobs, runs) = store.tables();
-    let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
-    store.add_job(job("a", T0), false).await.unwrap();
-    // Connecting again leaves the tables and their rows as they are.
-    let again = connect(&options).await;
-    assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT column_name::text FROM information_schema.columns
-         WHERE table_name = $1 ORDER BY ordinal_position",
-    )
-    .bind(&jobs)
-    .fetch_all(&raw)
-    .await
-    .unwrap();
-    assert_eq!(
-        columns,
-        [
-            "id",
-            "next_run_time",
-            "job",
-            "owner",
-            "lease_expires",
-            "unrestorable",
-            "previous_fire_time"
-        ]
-    );
-    let (next, task): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT next_run_time, job::jsonb ->> 'task' FROM {jobs} WHERE id = 'a'"
-    )))
-    .fetch_one(&raw)
-    .await
-    .unwrap();
-    assert_eq!(next, at(T0).as_microsecond());
-    assert_eq!(task, "tick");
-    let columns: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = $1")
-            .bind(&runs)
-            .fetch_one(&raw)
-            .await
-            .unwrap();
-    assert_eq!(columns, 14);
+    let (store, raw, jobs, runs) = tables_as_the_docs_say().await;
     let notify_functions = || {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_proc WHERE proname = $1")
             .bind(format!("{jobs}_notify"))

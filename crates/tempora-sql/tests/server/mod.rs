@@ -6,7 +6,7 @@
 //! expands it for that server.
 
 /// Expands, in the calling test file, to `url()`, `connect(&SqlOptions)`,
-/// `schema_version(prefix)`, the conformance suite and the tests every
+/// `schema_version(prefix)`, `tables_as_the_docs_say()`, the conformance suite and the tests every
 /// server store runs alike.
 macro_rules! server_store_tests {
     (
@@ -17,6 +17,8 @@ macro_rules! server_store_tests {
         server: $server:literal,
         update_job_json: $update:literal,
         select_job_json: $select:literal,
+        columns_of_table: $columns:literal,
+        next_run_time_and_task_of_a: $next_and_task:literal,
         previous_runs_table: $previous_runs:literal,
         lock_every_table: [$($lock:literal),* $(,)?],
         unlock: $unlock:literal,
@@ -230,6 +232,49 @@ macro_rules! server_store_tests {
                     .unwrap();
             }
             raw.close().await;
+        }
+
+        /// A store on tables of its own holding job `a`, checked to be what
+        /// the docs say (the jobs table's columns, the next run time in
+        /// microseconds beside the job's JSON, the run history's 14
+        /// columns), with a raw pool and the names of its jobs and runs
+        /// tables, for the checks of the server's own.
+        async fn tables_as_the_docs_say() -> ($store, $pool, String, String) {
+            let options = SqlOptions::new().prefix(unique_prefix("t"));
+            let store = connect(&options).await;
+            let (jobs, runs) = store.tables();
+            let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
+            store.add_job(job("a", T0), false).await.unwrap();
+            // Connecting again leaves the tables and their rows as they are.
+            let again = connect(&options).await;
+            assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
+            let raw = <$pool>::connect(&url()).await.unwrap();
+            let columns_of = |table: &str| {
+                sqlx::query_scalar::<_, String>($columns)
+                    .bind(table.to_owned())
+                    .fetch_all(&raw)
+            };
+            assert_eq!(
+                columns_of(&jobs).await.unwrap(),
+                [
+                    "id",
+                    "next_run_time",
+                    "job",
+                    "owner",
+                    "lease_expires",
+                    "unrestorable",
+                    "previous_fire_time"
+                ]
+            );
+            let (next, task): (i64, String) =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!($next_and_task, jobs = jobs)))
+                    .fetch_one(&raw)
+                    .await
+                    .unwrap();
+            assert_eq!(next, at(T0).as_microsecond());
+            assert_eq!(task, "tick");
+            assert_eq!(columns_of(&runs).await.unwrap().len(), 14);
+            (store, raw, jobs, runs)
         }
 
         /// The schema version of the tables of `prefix`.
