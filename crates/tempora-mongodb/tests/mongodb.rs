@@ -20,7 +20,7 @@ use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
 use tempora_mongodb::{LeaseClock, MongoStore};
 use tempora_testkit::Capabilities;
-use tempora_testkit::jobs::{T0, at, ids, job_at as job, paused};
+use tempora_testkit::jobs::{T0, at, job_at as job, paused};
 
 fn random_prefix() -> String {
     format!("t{}_", uuid::Uuid::new_v4().simple())
