@@ -21,6 +21,7 @@ use tempora::store::{JobStore, NodeRecord, Release, Settled, Settlement};
 use tempora_mongodb::{LeaseClock, MongoStore};
 use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, job_at as job, paused};
+use tempora_testkit::urls::refused_without_password;
 
 fn random_prefix() -> String {
     format!("t{}_", uuid::Uuid::new_v4().simple())
@@ -245,17 +246,13 @@ async fn a_job_stored_before_previous_fire_times_settles() {
 
 #[tokio::test]
 async fn a_bad_url_is_refused_without_its_password() {
-    let error = MongoStore::connect("mongodb://me:hunter2@[bad host/db")
-        .await
-        .unwrap_err();
+    let error = refused_without_password(
+        MongoStore::connect("mongodb://me:hunter2@[bad host/db").await,
+        "mongodb://me:***@[bad host/db",
+        "hunter2",
+    );
     assert!(error.is_invalid_input(), "{error}");
     assert_eq!(error.field(), Some("url"));
-    let message = error.to_string();
-    assert!(
-        message.contains("mongodb://me:***@[bad host/db"),
-        "{message}"
-    );
-    assert!(!message.contains("hunter2"), "{message}");
 
     let error = MongoStore::connect("http://127.0.0.1/db")
         .await
@@ -266,25 +263,21 @@ async fn a_bad_url_is_refused_without_its_password() {
 #[tokio::test]
 async fn an_unreachable_server_or_a_refused_login_names_the_url_without_its_password() {
     // Nothing listens on port 1.
-    let error = MongoStore::builder("mongodb://me:hunter2@127.0.0.1:1/db")
+    let unreachable = MongoStore::builder("mongodb://me:hunter2@127.0.0.1:1/db")
         .server_selection_timeout(Duration::from_millis(500))
         .connect()
-        .await
-        .unwrap_err();
+        .await;
+    let error = refused_without_password(unreachable, "mongodb://me:***@127.0.0.1:1/db", "hunter2");
     assert!(error.is_store(), "{error}");
-    let message = error.to_string();
-    assert!(
-        message.contains("mongodb://me:***@127.0.0.1:1/db"),
-        "{message}"
-    );
-    assert!(!format!("{error:?}").contains("hunter2"), "{error:?}");
 
     // No such user on the test server: the login is refused.
     let refused = url().replacen("mongodb://", "mongodb://someone:hunter2@", 1);
-    let error = MongoStore::connect(refused).await.unwrap_err();
+    let error = refused_without_password(
+        MongoStore::connect(refused).await,
+        "someone:***@",
+        "hunter2",
+    );
     assert!(error.is_store(), "{error}");
-    assert!(error.to_string().contains("someone:***@"), "{error}");
-    assert!(!format!("{error:?}").contains("hunter2"), "{error:?}");
 }
 
 #[tokio::test]

@@ -52,6 +52,7 @@ pub mod openapi;
 pub mod servers;
 pub mod suite;
 pub mod upgrade;
+pub mod urls;
 
 pub use crate::capabilities::Capabilities;
 pub use crate::fixture::{

@@ -325,10 +325,12 @@ pub async fn bad_urls_and_refused_logins_name_the_url_without_the_password<S, F,
     let error = refused(foreign.to_owned()).await;
     assert_eq!(error.field(), Some("url"));
     assert_eq!(error.to_string(), says);
-    let error = refused(format!("{scheme}://me:secret@127.0.0.1:notaport/test")).await;
+    let error = tempora_testkit::urls::refused_without_password(
+        connect(format!("{scheme}://me:secret@127.0.0.1:notaport/test")).await,
+        "me:***@",
+        "secret",
+    );
     assert_eq!(error.field(), Some("url"), "{error}");
-    assert!(error.to_string().contains("me:***@"), "{error}");
-    assert!(!error.to_string().contains("secret"), "{error}");
 
     let error = refused(format!(
         "{scheme}://{unknown_user}:secret@127.0.0.1:{port}/test"
