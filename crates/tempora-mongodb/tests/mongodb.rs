@@ -1,8 +1,8 @@
 //! What is particular to the MongoDB store (the store contract itself is
 //! proven by the conformance suite, in `conformance.rs`): its documents and
-//! indexes, microsecond next run times, the marks of jobs that cannot be
-//! read, URLs and passwords, batched history writes. Against the server on
-//! 127.0.0.1:27017 (override with `TEMPORA_MONGODB_URL`): SecantusDB, which
+//! indexes, microsecond next run times, URLs and passwords, batched history
+//! writes. Against the server on 127.0.0.1:27017 (override with
+//! `TEMPORA_MONGODB_URL`): SecantusDB, which
 //! `crates/tempora-mongodb/scripts/start-secantusdb.sh` installs and
 //! starts, or a real MongoDB. Each test owns a random collection prefix, so
 //! the tests run in parallel; a server that cannot be reached fails them,

@@ -1,8 +1,7 @@
 //! What is particular to the Redis store (the store contract itself is
 //! proven by the conformance suite, in `conformance.rs`): its keys, its
-//! microsecond scores, the marks of jobs that cannot be read, URLs and
-//! passwords, change notices per prefix, a server that goes away and comes
-//! back. Against the real server on 127.0.0.1:6379 (override with
+//! microsecond scores, URLs and passwords, change notices per prefix, a
+//! server that goes away and comes back. Against the real server on 127.0.0.1:6379 (override with
 //! `TEMPORA_REDIS_URL`); each test owns a random key prefix, so the tests
 //! run in parallel; a server that cannot be reached fails them, never
 //! skips them.
