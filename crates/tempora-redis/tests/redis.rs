@@ -397,33 +397,6 @@ async fn a_job_added_through_one_instance_is_noticed_by_another() {
 }
 
 #[tokio::test]
-async fn only_a_change_that_makes_a_job_due_sooner_is_noticed() {
-    let prefix = random_prefix();
-    let writer = open(&prefix, LeaseClock::Caller).await;
-    let watcher = open(&prefix, LeaseClock::Caller).await;
-    let update = |job| writer.update_job(job);
-    writer.add_job(job("a", minutes(10)), false).await.unwrap();
-    let mut feed = watcher.changes().unwrap().watch().await.unwrap();
-    // Later, then paused: neither makes it due sooner.
-    update(job("a", minutes(20))).await.unwrap();
-    update(paused("a")).await.unwrap();
-    // Resumed: it had no next run time, so it is sooner.
-    update(job("a", minutes(30))).await.unwrap();
-    assert_eq!(
-        next_notice(&mut feed).await,
-        ChangeNotice::RunsAt(minutes(30))
-    );
-    update(job("a", minutes(40))).await.unwrap();
-    update(job("a", minutes(5))).await.unwrap();
-    // The first notice after the resume is the earlier change's.
-    assert_eq!(
-        next_notice(&mut feed).await,
-        ChangeNotice::RunsAt(minutes(5))
-    );
-    writer.remove_all_jobs().await.unwrap();
-}
-
-#[tokio::test]
 async fn the_feed_reconnects_after_the_server_returns_and_says_notices_may_be_lost() {
     let mut server = PrivateRedis::start_append_only();
     let store = short_timeouts(&server).await;

@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use tempora::jiff::SignedDuration;
-use tempora::store::{ChangeNotice, JobStore};
+use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
 use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job};
@@ -248,40 +248,6 @@ async fn a_nul_in_a_programs_output_is_kept_as_a_replacement_character() {
     assert_eq!(runs[0].error.as_deref(), Some("bad\u{FFFD}byte"));
     store.drop_tables().await.unwrap();
     store.close().await;
-}
-
-#[tokio::test]
-async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
-    let options = SqlOptions::new().prefix(unique_prefix("n"));
-    let watching = connect(&options).await;
-    let other = connect(&options).await;
-    let mut feed = watching
-        .changes()
-        .expect("PostgreSQL sends change notices")
-        .watch()
-        .await
-        .unwrap();
-    let deadline = Duration::from_secs(10);
-    other.add_job(job("a", T0), false).await.unwrap();
-    let notice = tokio::time::timeout(deadline, feed.next())
-        .await
-        .expect("no notice of the added job");
-    assert_eq!(notice, Some(ChangeNotice::RunsAt(at(T0))));
-    // Later: no notice. Earlier: a notice, the next one the feed gives.
-    let later =
-        tempora_testkit::jobs::with_next_run_time(&job("a", T0), Some(at("2026-01-01T05:00:00Z")));
-    other.update_job(later).await.unwrap();
-    let earlier =
-        tempora_testkit::jobs::with_next_run_time(&job("a", T0), Some(at("2026-01-01T01:00:00Z")));
-    other.update_job(earlier).await.unwrap();
-    let notice = tokio::time::timeout(deadline, feed.next())
-        .await
-        .expect("no notice of the job moved earlier");
-    assert_eq!(
-        notice,
-        Some(ChangeNotice::RunsAt(at("2026-01-01T01:00:00Z")))
-    );
-    watching.drop_tables().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

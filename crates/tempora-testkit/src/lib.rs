@@ -114,6 +114,7 @@ macro_rules! store_conformance_tests {
             store_now_reads_the_stores_clock,
             record_runs_keeps_the_last_of_two_records_of_one_key,
             a_change_made_elsewhere_reaches_the_watch_feed,
+            only_a_change_that_makes_a_job_due_sooner_is_noticed,
             a_release_applies_on_top_of_a_change_to_other_fields,
             a_jobs_timeout_round_trips_and_older_jobs_have_none,
             a_settlement_keeps_a_change_made_while_the_job_was_claimed,

@@ -2801,6 +2801,70 @@ pub async fn a_change_made_elsewhere_reaches_the_watch_feed(under_test: StoreUnd
     under_test.finish().await;
 }
 
+/// The next notice `feed` gives within 10 s that has a time: a notice
+/// without one says notices may have been lost (the feed reconnected).
+async fn next_notice(feed: &mut tempora::store::ChangeFeed, what: &str) -> Timestamp {
+    let notice = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match feed.next().await {
+                Some(ChangeNotice::Unknown) => continue,
+                other => break other,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no notice of {what} within 10 s"));
+    match notice {
+        Some(ChangeNotice::RunsAt(time)) => time,
+        other => panic!("{what}: {other:?}, not a notice with a time"),
+    }
+}
+
+/// Of the changes made elsewhere to a job, a store that sends change
+/// notices sends those that make the job due sooner — added, resumed,
+/// moved earlier — and no other: moved later, paused.
+pub async fn only_a_change_that_makes_a_job_due_sooner_is_noticed(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let Some(changes) = store.changes() else {
+        println!("notices of sooner changes: skipped: the store sends no change notices");
+        return under_test.finish().await;
+    };
+    let mut feed = must(changes.watch().await, "watch the store");
+    let Some(reopen) = under_test.reopener("notices of sooner changes") else {
+        return under_test.finish().await;
+    };
+    let elsewhere = reopen().await;
+    let writer = elsewhere.as_ref();
+    let update = |job| async move { must(writer.update_job(job).await, "update a") };
+    add(writer, job("a", "2026-01-01T00:10:00Z")).await;
+    assert_eq!(
+        next_notice(&mut feed, "the added job").await,
+        at("2026-01-01T00:10:00Z")
+    );
+    // Later, then paused: neither makes it due sooner.
+    update(job("a", "2026-01-01T00:20:00Z")).await;
+    update(paused("a")).await;
+    // Resumed: it had no next run time, so it is sooner.
+    update(job("a", "2026-01-01T00:30:00Z")).await;
+    assert_eq!(
+        next_notice(&mut feed, "the resumed job").await,
+        at("2026-01-01T00:30:00Z"),
+        "neither the later time nor the pause was noticed"
+    );
+    update(job("a", "2026-01-01T00:40:00Z")).await;
+    update(job("a", "2026-01-01T00:05:00Z")).await;
+    // The first notice after the resume is the earlier change's.
+    assert_eq!(
+        next_notice(&mut feed, "the job moved earlier").await,
+        at("2026-01-01T00:05:00Z"),
+        "the later time was not noticed"
+    );
+    // Stop listening before the cleanup closes the store's connections.
+    drop(feed);
+    drop(elsewhere);
+    under_test.finish().await;
+}
+
 /// A settlement won after a change made through the API while the job was
 /// claimed keeps the change: a new next run time wins over the release,
 /// another field stays under it; the fire time is taken either way and the
