@@ -198,9 +198,9 @@ use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::Job;
 use tempora::store::backend::{
-    RELEASE_ATTEMPTS, StoreOptions, duration_micros, encode_job, from_micros, log_unrestorable,
-    micros_ceil, micros_floor, release_changing_error, rescheduled_json, restore_job, store_error,
-    unrestorable_error,
+    RELEASE_ATTEMPTS, StoreOptions, duration_micros, encode_job, from_micros, located_error,
+    log_mark_failure, log_unrestorable, micros_ceil, micros_floor, release_changing_error,
+    rescheduled_json, restore_job, store_error, unrestorable_error,
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
@@ -346,9 +346,10 @@ impl MongoStoreBuilder {
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
         let client = Client::with_options(options).map_err(|error| {
-            store_error(
+            located_error(
                 &self.options.name,
-                format_args!("connect (mongodb at {shown})"),
+                &format!("mongodb at {shown}"),
+                "connect",
                 Some(Box::new(error)),
             )
         })?;
@@ -363,9 +364,10 @@ impl MongoStoreBuilder {
             .run_command(doc! {"hello": 1})
             .await
             .map_err(|error| {
-                store_error(
+                located_error(
                     &self.options.name,
-                    format_args!("connect (mongodb at {shown})"),
+                    &format!("mongodb at {shown}"),
+                    "connect",
                     Some(Box::new(error)),
                 )
             })?;
@@ -597,9 +599,10 @@ impl MongoStore {
     }
 
     fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {
-        store_error(
+        located_error(
             &self.inner.name,
-            format_args!("{what} (mongodb at {})", self.inner.url),
+            &format!("mongodb at {}", self.inner.url),
+            what,
             Some(Box::new(error)),
         )
     }
@@ -647,12 +650,7 @@ impl MongoStore {
             set.insert("lease_token", Bson::Null);
         }
         if let Err(error) = self.inner.jobs.update_one(filter, doc! {"$set": set}).await {
-            tracing::error!(
-                store = %self.inner.name,
-                job = %id,
-                error = %error,
-                "cannot mark the job as unrestorable"
-            );
+            log_mark_failure(&self.inner.name, &id, &error);
         }
     }
 

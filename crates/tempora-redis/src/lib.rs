@@ -159,9 +159,9 @@ use redis::{RedisError, Script};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::Job;
 use tempora::store::backend::{
-    RELEASE_ATTEMPTS, StoreOptions, duration_micros, encode_job, from_micros, log_unrestorable,
-    micros_ceil, micros_floor, release_changing_error, rescheduled_json, restore_job, store_error,
-    unrestorable_error,
+    RELEASE_ATTEMPTS, StoreOptions, duration_micros, encode_job, from_micros, located_error,
+    log_mark_failure, log_unrestorable, micros_ceil, micros_floor, release_changing_error,
+    rescheduled_json, restore_job, store_error, unrestorable_error,
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
@@ -247,9 +247,10 @@ impl RedisStoreBuilder {
         let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|error| {
-                store_error(
+                located_error(
                     &self.options.name,
-                    format_args!("connect (redis at {shown})"),
+                    &format!("redis at {shown}"),
+                    "connect",
                     Some(Box::new(error)),
                 )
             })?;
@@ -481,9 +482,10 @@ impl RedisStore {
     }
 
     fn failed(&self, what: &str, error: RedisError) -> Error {
-        store_error(
+        located_error(
             &self.inner.name,
-            format_args!("{what} (redis at {})", self.inner.url),
+            &format!("redis at {}", self.inner.url),
+            what,
             Some(Box::new(error)),
         )
     }
@@ -551,12 +553,7 @@ impl RedisStore {
             .invoke_async::<i64>(&mut self.connection())
             .await;
         if let Err(error) = marked {
-            tracing::error!(
-                store = %self.inner.name,
-                job = %shown,
-                error = %error,
-                "cannot mark the job as unrestorable"
-            );
+            log_mark_failure(&self.inner.name, &shown, &error);
         }
     }
 

@@ -3,9 +3,10 @@
 //! written and read back ([`encode_job`], [`decode_job`]), instants as
 //! microseconds since the Unix epoch ([`micros_ceil`], [`micros_floor`],
 //! [`from_micros`], [`duration_micros`]), the shape of a store's errors
-//! ([`store_error`]: `store "<name>": cannot …`), and what a store does
-//! with them: restore a job ([`restore_job`]), report one it cannot
-//! ([`log_unrestorable`]), and release one ([`rescheduled_json`],
+//! ([`store_error`]: `store "<name>": cannot …`; [`located_error`] adds
+//! where), and what a store does with them: restore a job
+//! ([`restore_job`]), report one it cannot ([`log_unrestorable`],
+//! [`log_mark_failure`]), and release one ([`rescheduled_json`],
 //! [`RELEASE_ATTEMPTS`], [`release_changing_error`]).
 //!
 //! A new backend builds on these rather than writing its own, so that every
@@ -147,6 +148,29 @@ pub fn store_error(
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 ) -> Error {
     Error::store(store, format!("cannot {what}"), source)
+}
+
+/// A store error of store `store` on the database at `location` (such as
+/// `redis at redis://127.0.0.1/0`, the URL shown without its password):
+/// `store "<store>": cannot <what> (<location>)`, with the driver's error
+/// as its source when there is one.
+///
+/// ```
+/// use tempora::store::backend::located_error;
+///
+/// let error = located_error("default", "redis at redis://127.0.0.1/0", "list jobs", None);
+/// assert_eq!(
+///     error.to_string(),
+///     "store \"default\": cannot list jobs (redis at redis://127.0.0.1/0)"
+/// );
+/// ```
+pub fn located_error(
+    store: &str,
+    location: &str,
+    what: impl fmt::Display,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+) -> Error {
+    store_error(store, format_args!("{what} ({location})"), source)
 }
 
 /// The error of reading job `id`, which store `store` keeps but cannot
@@ -299,6 +323,22 @@ pub fn log_unrestorable(store: &str, id: &str, reason: &str) {
         job = id,
         reason,
         "job kept but skipped: it cannot be restored"
+    );
+}
+
+/// Logs, at error level, that store `store` could not mark job `id` as
+/// one it cannot restore, for `error`: the job stays skipped, and is found
+/// again the next time it is read.
+///
+/// ```
+/// tempora::store::backend::log_mark_failure("default", "a", &"the server is gone");
+/// ```
+pub fn log_mark_failure(store: &str, id: &str, error: &dyn fmt::Display) {
+    tracing::error!(
+        store,
+        job = id,
+        error = %error,
+        "cannot mark the job as unrestorable"
     );
 }
 
