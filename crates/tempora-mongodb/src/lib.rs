@@ -345,14 +345,16 @@ impl MongoStoreBuilder {
             .default_database
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
-        let client = Client::with_options(options).map_err(|error| {
+        let location = format!("mongodb at {shown}");
+        let cannot_connect = |error: mongodb::error::Error| {
             located_error(
                 &self.options.name,
-                &format!("mongodb at {shown}"),
+                &location,
                 "connect",
                 Some(Box::new(error)),
             )
-        })?;
+        };
+        let client = Client::with_options(options).map_err(cannot_connect)?;
         let database = client.database(&database_name);
         let jobs: Collection<Document> =
             database.collection(&format!("{}jobs", self.options.prefix));
@@ -363,14 +365,7 @@ impl MongoStoreBuilder {
         let hello = database
             .run_command(doc! {"hello": 1})
             .await
-            .map_err(|error| {
-                located_error(
-                    &self.options.name,
-                    &format!("mongodb at {shown}"),
-                    "connect",
-                    Some(Box::new(error)),
-                )
-            })?;
+            .map_err(cannot_connect)?;
         // Transactions need a replica set (one member is enough) or a
         // sharded cluster; a standalone server refuses them.
         let transactions =
