@@ -38,7 +38,7 @@
 //! | field | type | holds |
 //! |---|---|---|
 //! | `_id` | string | the job's id |
-//! | `job` | string | the job as JSON ([`StoredJob`], with its format version) |
+//! | `job` | string | the job as JSON ([`StoredJob`](tempora::job::StoredJob), with its format version) |
 //! | `next_run_time` | 64-bit integer or null | the next run time in microseconds since the Unix epoch (UTC), rounded up; null while paused |
 //! | `lease_owner` | string or null | who claimed the job |
 //! | `lease_expires` | 64-bit integer or null | until when, in microseconds |
@@ -196,10 +196,11 @@ use mongodb::options::{Acknowledgment, ClientOptions, IndexOptions, WriteConcern
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use tempora::history::RunRecord;
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{Job, StoredJob};
+use tempora::job::Job;
 use tempora::store::backend::{
-    StoreOptions, decode_job, duration_micros, encode_job, from_micros, micros_ceil, micros_floor,
-    store_error, unrestorable_error,
+    RELEASE_ATTEMPTS, StoreOptions, duration_micros, encode_job, from_micros, located_error,
+    log_mark_failure, log_unrestorable, micros_ceil, micros_floor, release_changing_error,
+    rescheduled_json, restore_job, store_error, unrestorable_error,
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
@@ -213,10 +214,6 @@ pub const DEFAULT_PREFIX: &str = "tempora_";
 
 /// The database used when the URL names none.
 pub const DEFAULT_DATABASE: &str = "tempora";
-
-/// How many times [`JobStore::release`] tries again when the job changes
-/// between reading it and writing it.
-const RELEASE_ATTEMPTS: usize = 16;
 
 /// How long opening a connection to a server may take, unless the URL's
 /// `connectTimeoutMS` says otherwise.
@@ -348,13 +345,16 @@ impl MongoStoreBuilder {
             .default_database
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
-        let client = Client::with_options(options).map_err(|error| {
-            store_error(
+        let location = format!("mongodb at {shown}");
+        let cannot_connect = |error: mongodb::error::Error| {
+            located_error(
                 &self.options.name,
-                format_args!("connect (mongodb at {shown})"),
+                &location,
+                "connect",
                 Some(Box::new(error)),
             )
-        })?;
+        };
+        let client = Client::with_options(options).map_err(cannot_connect)?;
         let database = client.database(&database_name);
         let jobs: Collection<Document> =
             database.collection(&format!("{}jobs", self.options.prefix));
@@ -365,13 +365,7 @@ impl MongoStoreBuilder {
         let hello = database
             .run_command(doc! {"hello": 1})
             .await
-            .map_err(|error| {
-                store_error(
-                    &self.options.name,
-                    format_args!("connect (mongodb at {shown})"),
-                    Some(Box::new(error)),
-                )
-            })?;
+            .map_err(cannot_connect)?;
         // Transactions need a replica set (one member is enough) or a
         // sharded cluster; a standalone server refuses them.
         let transactions =
@@ -466,12 +460,6 @@ impl fmt::Debug for MongoStore {
             .field("lease_clock", &self.inner.lease_clock)
             .finish_non_exhaustive()
     }
-}
-
-/// A job's JSON read from a document, and the job in it when it reads.
-enum Read {
-    Job(Box<Job>),
-    Unreadable(String),
 }
 
 impl MongoStore {
@@ -606,9 +594,10 @@ impl MongoStore {
     }
 
     fn failed_to(&self, what: &str, error: mongodb::error::Error) -> Error {
-        store_error(
+        located_error(
             &self.inner.name,
-            format_args!("{what} (mongodb at {})", self.inner.url),
+            &format!("mongodb at {}", self.inner.url),
+            what,
             Some(Box::new(error)),
         )
     }
@@ -620,43 +609,32 @@ impl MongoStore {
     }
 
     /// Reads the job in `document`, with the previous fire time kept beside
-    /// its JSON.
-    fn decode(&self, document: &Document) -> Read {
-        let id = id_of(document);
+    /// its JSON, or says why it cannot.
+    fn decode(&self, document: &Document) -> std::result::Result<Job, String> {
         let json = match document.get("job") {
             Some(Bson::String(json)) => json,
-            _ => return Read::Unreadable("its field job is not a string".to_owned()),
+            _ => return Err("its field job is not a string".to_owned()),
         };
-        let stored = match decode_job(&id, json.as_bytes()) {
-            Ok(stored) => stored,
-            Err(reason) => return Read::Unreadable(reason),
-        };
+        let job = restore_job(&self.inner.name, &id_of(document), json.as_bytes())?;
         let previous = match document.get("previous_fire_time") {
             None | Some(Bson::Null) => None,
             Some(Bson::Int64(micros)) => Some(from_micros(*micros)),
             Some(Bson::Int32(micros)) => Some(from_micros(i64::from(*micros))),
             Some(other) => {
-                return Read::Unreadable(format!(
+                return Err(format!(
                     "its field previous_fire_time is {other}, not microseconds since the Unix \
                      epoch as a long (NumberLong in mongosh) or null"
                 ));
             }
         };
-        Read::Job(Box::new(
-            Job::from_stored(stored, &self.inner.name).with_previous_fire_time(previous),
-        ))
+        Ok(job.with_previous_fire_time(previous))
     }
 
     /// Logs and marks the job of `document`, whose JSON cannot be read, and
     /// drops the lease `owner` (if any) holds on it.
     async fn mark_unrestorable(&self, document: &Document, reason: &str, owner: Option<&str>) {
         let id = id_of(document);
-        tracing::error!(
-            store = %self.inner.name,
-            job = %id,
-            reason,
-            "job kept but skipped: it cannot be restored"
-        );
+        log_unrestorable(&self.inner.name, &id, reason);
         let mut filter =
             doc! {"_id": &id, "job": document.get("job").cloned().unwrap_or(Bson::Null)};
         let mut set = doc! {"unrestorable": reason};
@@ -667,12 +645,7 @@ impl MongoStore {
             set.insert("lease_token", Bson::Null);
         }
         if let Err(error) = self.inner.jobs.update_one(filter, doc! {"$set": set}).await {
-            tracing::error!(
-                store = %self.inner.name,
-                job = %id,
-                error = %error,
-                "cannot mark the job as unrestorable"
-            );
+            log_mark_failure(&self.inner.name, &id, &error);
         }
     }
 
@@ -814,13 +787,13 @@ impl JobStore for MongoStore {
             return Ok(None);
         };
         match self.decode(&document) {
-            Read::Job(job) => {
+            Ok(job) => {
                 if is_marked(&document) {
                     self.unmark(&[id.to_owned()]).await?;
                 }
-                Ok(Some(*job))
+                Ok(Some(job))
             }
-            Read::Unreadable(reason) => {
+            Err(reason) => {
                 self.mark_unrestorable(&document, &reason, None).await;
                 Err(unrestorable_error(&self.inner.name, id, &reason))
             }
@@ -856,13 +829,13 @@ impl JobStore for MongoStore {
         let mut healed = Vec::new();
         for (_, id, document) in &entries {
             match self.decode(document) {
-                Read::Job(job) => {
+                Ok(job) => {
                     if is_marked(document) {
                         healed.push(id.clone());
                     }
-                    jobs.push(*job);
+                    jobs.push(job);
                 }
-                Read::Unreadable(reason) => {
+                Err(reason) => {
                     if !is_marked(document) {
                         self.mark_unrestorable(document, &reason, None).await;
                     }
@@ -1018,8 +991,8 @@ impl JobStore for MongoStore {
                 .map_err(|error| self.failed_to(what, error))?;
             for document in self.documents(cursor, what).await? {
                 match self.decode(&document) {
-                    Read::Job(job) => claimed.push(*job),
-                    Read::Unreadable(reason) => {
+                    Ok(job) => claimed.push(job),
+                    Err(reason) => {
                         self.mark_unrestorable(&document, &reason, Some(owner))
                             .await;
                     }
@@ -1144,22 +1117,7 @@ impl MongoStore {
                         .deleted_count
                 }
                 Release::Reschedule(next) => {
-                    let mut rescheduled: StoredJob =
-                        serde_json::from_str(&expected).map_err(|error| {
-                            store_error(
-                                &self.inner.name,
-                                format_args!("read job {id:?} back"),
-                                Some(Box::new(error)),
-                            )
-                        })?;
-                    rescheduled.next_run_time = Some(next);
-                    let json = serde_json::to_string(&rescheduled).map_err(|error| {
-                        store_error(
-                            &self.inner.name,
-                            format_args!("write job {id:?} as JSON"),
-                            Some(Box::new(error)),
-                        )
-                    })?;
+                    let json = rescheduled_json(&self.inner.name, id, &expected, next)?;
                     let mut set = lease_cleared();
                     set.insert("job", json);
                     set.insert("next_run_time", score(Some(next)));
@@ -1184,10 +1142,9 @@ impl MongoStore {
             };
             // A change that moved the next run time wins; any other change
             // gets this release on top of it.
-            let still_due = match self.decode(&current) {
-                Read::Job(job) => job.next_run_time() == claimed.next_run_time(),
-                Read::Unreadable(_) => false,
-            };
+            let still_due = self
+                .decode(&current)
+                .is_ok_and(|job| job.next_run_time() == claimed.next_run_time());
             if !still_due {
                 let mut set = lease_cleared();
                 set.extend(claim.set.clone());
@@ -1200,13 +1157,7 @@ impl MongoStore {
             }
             expected = current.get_str("job").unwrap_or_default().to_owned();
         }
-        Err(store_error(
-            &self.inner.name,
-            format_args!(
-                "release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
-            ),
-            None,
-        ))
+        Err(release_changing_error(&self.inner.name, id))
     }
 
     /// One settlement of [`JobStore::settle`], its lease measured at

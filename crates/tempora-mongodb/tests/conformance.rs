@@ -25,6 +25,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
         }
     }
     let corrupt_jobs = collections[0].clone();
+    let read_jobs = collections[0].clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
         .open_with(
@@ -40,6 +41,13 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
                     .unwrap();
             }
         })
+        .stored_form(move |id| {
+            let jobs = read_jobs.clone();
+            async move {
+                let document = jobs.find_one(doc! {"_id": id}).await.unwrap()?;
+                Some(document.get_str("job").unwrap().to_owned())
+            }
+        })
         .cleanup(move || async move {
             for collection in collections {
                 collection.drop().await.unwrap();
@@ -53,6 +61,16 @@ async fn database_clock() -> StoreUnderTest {
 }
 
 tempora_testkit::store_conformance_tests!(database_clock);
+
+/// A job that cannot be read, again with leases on the caller's clock:
+/// the next run time is then exactly the good job's lease expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_that_cannot_be_read_is_reported_on_the_callers_clock() {
+    tempora_testkit::suite::a_job_that_cannot_be_read_is_kept_as_written_and_reported(
+        under_test(LeaseClock::Caller).await,
+    )
+    .await;
+}
 
 /// Two schedulers on one MongoDB store (leases on the caller's clock, the
 /// schedulers' manual one): a job's buffered fire times and a backfill,

@@ -36,7 +36,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{prefix}jobs` | hash | job id → the job as JSON ([`StoredJob`], with its format version) |
+//! | `{prefix}jobs` | hash | job id → the job as JSON ([`StoredJob`](tempora::job::StoredJob), with its format version) |
 //! | `{prefix}run_times` | sorted set | job id, scored by its next run time in microseconds since the Unix epoch (UTC); paused jobs are not in it |
 //! | `{prefix}leases` | hash | job id → `owner\|expiry`: who claimed the job and until when (microseconds) |
 //! | `{prefix}unrestorable` | hash | job id → why its JSON cannot be read |
@@ -157,10 +157,11 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 use tempora::jiff::{SignedDuration, Timestamp};
-use tempora::job::{Job, StoredJob};
+use tempora::job::Job;
 use tempora::store::backend::{
-    StoreOptions, decode_job, duration_micros, encode_job, from_micros, micros_ceil, micros_floor,
-    store_error, unrestorable_error,
+    RELEASE_ATTEMPTS, StoreOptions, duration_micros, encode_job, from_micros, located_error,
+    log_mark_failure, log_unrestorable, micros_ceil, micros_floor, release_changing_error,
+    rescheduled_json, restore_job, store_error, unrestorable_error,
 };
 use tempora::store::url::{hide_secrets, redact};
 use tempora::store::{
@@ -171,10 +172,6 @@ use tempora::{Error, Result};
 
 /// The key prefix used unless [`RedisStoreBuilder::prefix`] gives another.
 pub const DEFAULT_PREFIX: &str = "tempora:";
-
-/// How many times [`JobStore::release`] tries again when the job changes
-/// between reading it and writing it.
-const RELEASE_ATTEMPTS: usize = 16;
 
 /// Whose clock measures a lease (the choice every Tempora store offers, under
 /// the same names): in a configuration file `"database"` or `"caller"`.
@@ -250,9 +247,10 @@ impl RedisStoreBuilder {
         let connection = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(|error| {
-                store_error(
+                located_error(
                     &self.options.name,
-                    format_args!("connect (redis at {shown})"),
+                    &format!("redis at {shown}"),
+                    "connect",
                     Some(Box::new(error)),
                 )
             })?;
@@ -392,12 +390,6 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-/// A job's JSON read from Redis, and the job in it when it reads.
-enum Read {
-    Job(Box<Job>),
-    Unreadable(String),
-}
-
 impl RedisStore {
     /// Options for a store on the server at `url`, such as
     /// `redis://127.0.0.1:6379/0` or `rediss://user:password@host/1`.
@@ -490,9 +482,10 @@ impl RedisStore {
     }
 
     fn failed(&self, what: &str, error: RedisError) -> Error {
-        store_error(
+        located_error(
             &self.inner.name,
-            format_args!("{what} (redis at {})", self.inner.url),
+            &format!("redis at {}", self.inner.url),
+            what,
             Some(Box::new(error)),
         )
     }
@@ -526,40 +519,31 @@ impl RedisStore {
     }
 
     /// Reads the stored JSON of job `id`, with its stored previous fire
-    /// time (`None` or empty when it has none).
-    fn decode_with_previous(&self, id: &[u8], json: &[u8], previous: Option<&[u8]>) -> Read {
-        let job = match self.decode(id, json) {
-            Read::Job(job) => job,
-            unreadable @ Read::Unreadable(_) => return unreadable,
-        };
-        match previous
-            .filter(|text| !text.is_empty())
-            .map(parse_fire_time)
-        {
-            None => Read::Job(job),
-            Some(Ok(previous)) => Read::Job(Box::new(job.with_previous_fire_time(Some(previous)))),
-            Some(Err(reason)) => Read::Unreadable(reason),
+    /// time (`None` or empty when it has none), or says why it cannot.
+    fn decode_with_previous(
+        &self,
+        id: &[u8],
+        json: &[u8],
+        previous: Option<&[u8]>,
+    ) -> std::result::Result<Job, String> {
+        let job = self.decode(id, json)?;
+        match previous.filter(|text| !text.is_empty()) {
+            None => Ok(job),
+            Some(text) => Ok(job.with_previous_fire_time(Some(parse_fire_time(text)?))),
         }
     }
 
-    /// Reads the stored JSON of job `id`, without its previous fire time.
-    fn decode(&self, id: &[u8], json: &[u8]) -> Read {
-        match decode_job(&String::from_utf8_lossy(id), json) {
-            Ok(stored) => Read::Job(Box::new(Job::from_stored(stored, &self.inner.name))),
-            Err(reason) => Read::Unreadable(reason),
-        }
+    /// Reads the stored JSON of job `id`, without its previous fire time,
+    /// or says why it cannot.
+    fn decode(&self, id: &[u8], json: &[u8]) -> std::result::Result<Job, String> {
+        restore_job(&self.inner.name, &String::from_utf8_lossy(id), json)
     }
 
     /// Logs and marks job `id`, whose JSON cannot be read, and drops the
     /// lease `owner` (if any) holds on it.
     async fn mark_unrestorable(&self, id: &[u8], json: &[u8], reason: &str, owner: &str) {
         let shown = String::from_utf8_lossy(id);
-        tracing::error!(
-            store = %self.inner.name,
-            job = %shown,
-            reason,
-            "job kept but skipped: it cannot be restored"
-        );
+        log_unrestorable(&self.inner.name, &shown, reason);
         let marked = self
             .script(&self.inner.scripts.mark_unrestorable)
             .arg(id)
@@ -569,12 +553,7 @@ impl RedisStore {
             .invoke_async::<i64>(&mut self.connection())
             .await;
         if let Err(error) = marked {
-            tracing::error!(
-                store = %self.inner.name,
-                job = %shown,
-                error = %error,
-                "cannot mark the job as unrestorable"
-            );
+            log_mark_failure(&self.inner.name, &shown, &error);
         }
     }
 
@@ -626,22 +605,7 @@ impl RedisStore {
         match release {
             Release::Remove => Ok(("remove", String::new(), String::new())),
             Release::Reschedule(next) => {
-                let mut rescheduled: StoredJob =
-                    serde_json::from_str(expected).map_err(|error| {
-                        store_error(
-                            &self.inner.name,
-                            format_args!("read job {id:?} back"),
-                            Some(Box::new(error)),
-                        )
-                    })?;
-                rescheduled.next_run_time = Some(next);
-                let json = serde_json::to_string(&rescheduled).map_err(|error| {
-                    store_error(
-                        &self.inner.name,
-                        format_args!("write job {id:?} as JSON"),
-                        Some(Box::new(error)),
-                    )
-                })?;
+                let json = rescheduled_json(&self.inner.name, id, expected, next)?;
                 Ok(("reschedule", json, score(Some(next))))
             }
         }
@@ -667,10 +631,9 @@ impl RedisStore {
                 // The stored JSON differs from the claimed job's: a change
                 // made meanwhile wins if it moved the next run time, else
                 // this release applies on top of it.
-                let still_due = match self.decode(id.as_bytes(), &current) {
-                    Read::Job(job) => job.next_run_time() == claimed.next_run_time(),
-                    Read::Unreadable(_) => false,
-                };
+                let still_due = self
+                    .decode(id.as_bytes(), &current)
+                    .is_ok_and(|job| job.next_run_time() == claimed.next_run_time());
                 if !still_due {
                     self.release_once(owner, id, "drop", "", "", "").await?;
                     return Ok(());
@@ -686,13 +649,7 @@ impl RedisStore {
             }
             changed = Some(current);
         }
-        Err(store_error(
-            &self.inner.name,
-            format_args!(
-                "release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
-            ),
-            None,
-        ))
+        Err(release_changing_error(&self.inner.name, id))
     }
 }
 
@@ -810,13 +767,13 @@ impl JobStore for RedisStore {
             return Ok(None);
         };
         match self.decode_with_previous(id.as_bytes(), &json, previous.as_deref()) {
-            Read::Job(job) => {
+            Ok(job) => {
                 if marked {
                     self.unmark(&[id.as_bytes()]).await?;
                 }
-                Ok(Some(*job))
+                Ok(Some(job))
             }
-            Read::Unreadable(reason) => {
+            Err(reason) => {
                 self.mark_unrestorable(id.as_bytes(), &json, &reason, "")
                     .await;
                 Err(unrestorable_error(&self.inner.name, id, &reason))
@@ -860,13 +817,13 @@ impl JobStore for RedisStore {
         let mut healed: Vec<&[u8]> = Vec::new();
         for (id, json) in &entries {
             match self.decode_with_previous(id, json, previous.get(id).map(Vec::as_slice)) {
-                Read::Job(job) => {
+                Ok(job) => {
                     if marked.contains_key(id) {
                         healed.push(id);
                     }
-                    jobs.push(*job);
+                    jobs.push(job);
                 }
-                Read::Unreadable(reason) => {
+                Err(reason) => {
                     if !marked.contains_key(id) {
                         self.mark_unrestorable(id, json, &reason, "").await;
                     }
@@ -933,8 +890,8 @@ impl JobStore for RedisStore {
         let mut claimed = Vec::with_capacity(triples.len());
         for (id, json, previous) in triples {
             match self.decode_with_previous(&id, &json, Some(&previous)) {
-                Read::Job(job) => claimed.push(*job),
-                Read::Unreadable(reason) => {
+                Ok(job) => claimed.push(job),
+                Err(reason) => {
                     self.mark_unrestorable(&id, &json, &reason, owner).await;
                 }
             }

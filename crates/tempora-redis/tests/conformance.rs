@@ -17,6 +17,7 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
     // Under the store's prefix, so that the cleanup removes its keys too.
     let neighbour_prefix = format!("{prefix}beside:");
     let corrupt_prefix = prefix.clone();
+    let read_prefix = prefix.clone();
     StoreUnderTest::new(store)
         .measures_on(clock)
         .open_with(
@@ -34,6 +35,17 @@ async fn under_test(clock: LeaseClock) -> StoreUnderTest {
                     .query_async::<()>(&mut raw().await)
                     .await
                     .unwrap();
+            }
+        })
+        .stored_form(move |id| {
+            let jobs = format!("{read_prefix}jobs");
+            async move {
+                redis::cmd("HGET")
+                    .arg(jobs)
+                    .arg(id)
+                    .query_async::<Option<String>>(&mut raw().await)
+                    .await
+                    .unwrap()
             }
         })
         .cleanup(move || async move {

@@ -361,14 +361,7 @@ where
 
 /// A store error of store `name` on the database at `location` (shown
 /// without its password): `store "<name>": cannot <what> (<location>)`.
-pub(crate) fn located_error(
-    name: &str,
-    location: &str,
-    what: impl std::fmt::Display,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-) -> tempora::Error {
-    tempora::store::backend::store_error(name, format_args!("{what} ({location})"), source)
-}
+pub(crate) use tempora::store::backend::located_error;
 
 /// A SQL database a [`SqlStore`](crate::SqlStore) runs on:
 /// [`Sqlite`](crate::Sqlite), [`Postgres`](crate::Postgres) or

@@ -12,8 +12,7 @@ use tempora::history::{RunQuery, RunRecord, RunRetention, RunStatus};
 use tempora::jiff::{SignedDuration, Timestamp};
 use tempora::job::Job;
 use tempora::store::backend::{
-    decode_job, duration_micros, encode_job, micros_ceil, micros_floor, store_error,
-    unrestorable_error,
+    decode_job, duration_micros, encode_job, micros_ceil, micros_floor, unrestorable_error,
 };
 use tempora::store::{
     ChangeFeed, ChangeNotices, Claimed, JobStore, NodeRecord, NodeRegistry, Release, RunHistory,
@@ -594,11 +593,7 @@ where
         what: impl std::fmt::Display,
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Error {
-        store_error(
-            &self.inner.name,
-            format_args!("{what} ({})", self.inner.location),
-            source,
-        )
+        located_error(&self.inner.name, &self.inner.location, what, source)
     }
 
     fn column<'r, T>(&self, row: &'r <D::Db as Database>::Row, index: usize) -> Result<T>

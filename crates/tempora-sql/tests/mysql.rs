@@ -15,10 +15,12 @@ use tempora_sql::{LeaseClock, MySqlStore, SqlOptions};
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
-    newer_schema_is_refused, newer_schema_statement, schema_version_query,
+    newer_schema_is_refused, newer_schema_statement,
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
+#[macro_use]
+mod raw;
 #[macro_use]
 mod server;
 
@@ -29,6 +31,11 @@ server_store_tests! {
     default_url: "mysql://root@127.0.0.1:3306/test",
     server: "MariaDB (or MySQL)",
     update_job_json: "UPDATE {} SET job = ? WHERE id = ?",
+    select_job_json: "SELECT job FROM {} WHERE id = ?",
+    columns_of_table: "SELECT CAST(column_name AS CHAR) FROM information_schema.columns
+        WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+    next_run_time_and_task_of_a: "SELECT next_run_time, JSON_UNQUOTE(JSON_EXTRACT(job, '$.task'))
+        FROM {jobs} WHERE id = 'a'",
     previous_runs_table: "CREATE TABLE {runs} (
         job_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
         scheduled_time BIGINT NOT NULL,
@@ -47,36 +54,19 @@ server_store_tests! {
 
 #[tokio::test]
 async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
-    let error = MySqlStore::connect("postgres://me:secret@127.0.0.1/test", &SqlOptions::new())
-        .await
-        .unwrap_err();
-    assert_eq!(error.field(), Some("url"));
-    assert_eq!(
-        error.to_string(),
-        "url: \"postgres://me:***@127.0.0.1/test\" is not a mysql:// or mariadb:// URL"
-    );
-    let error = MySqlStore::connect(
-        "mysql://me:secret@127.0.0.1:notaport/test",
-        &SqlOptions::new(),
+    server::bad_urls_and_refused_logins_name_the_url_without_the_password(
+        |url| async move { MySqlStore::connect(&url, &SqlOptions::new()).await },
+        server::Refusals {
+            scheme: "mysql",
+            foreign_url: (
+                "postgres://me:secret@127.0.0.1/test",
+                "url: \"postgres://me:***@127.0.0.1/test\" is not a mysql:// or mariadb:// URL",
+            ),
+            unknown_user: "no_such_user_tempora",
+            port: 3306,
+        },
     )
-    .await
-    .unwrap_err();
-    assert_eq!(error.field(), Some("url"), "{error}");
-    assert!(error.to_string().contains("me:***@"), "{error}");
-    assert!(!error.to_string().contains("secret"), "{error}");
-
-    let refused = "mysql://no_such_user_tempora:secret@127.0.0.1:3306/test";
-    let error = MySqlStore::connect(refused, &SqlOptions::new())
-        .await
-        .unwrap_err();
-    assert!(error.is_store(), "{error}");
-    assert_eq!(
-        error.to_string(),
-        "store \"default\": cannot connect to the database (mysql://no_such_user_tempora:***@127.0.0.1:3306/test)"
-    );
-    let source = std::error::Error::source(&error).unwrap().to_string();
-    assert!(source.contains("no_such_user_tempora"), "{source}");
-    assert!(!source.contains("secret"), "{source}");
+    .await;
 
     // mariadb:// is the same as mysql://.
     let url = url().replacen("mysql://", "mariadb://", 1);
@@ -108,51 +98,6 @@ async fn ids_longer_than_the_key_column_are_refused_by_name() {
 
 #[tokio::test]
 async fn the_tables_are_what_the_docs_say() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let (jobs, runs) = store.tables();
-    let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
-    store.add_job(job("a", T0), false).await.unwrap();
-    // Connecting again leaves the tables and their rows as they are.
-    let again = connect(&options).await;
-    assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
-    let raw = sqlx::MySqlPool::connect(&url()).await.unwrap();
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT CAST(column_name AS CHAR) FROM information_schema.columns
-         WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
-    )
-    .bind(&jobs)
-    .fetch_all(&raw)
-    .await
-    .unwrap();
-    assert_eq!(
-        columns,
-        [
-            "id",
-            "next_run_time",
-            "job",
-            "owner",
-            "lease_expires",
-            "unrestorable",
-            "previous_fire_time"
-        ]
-    );
-    let (next, task): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT next_run_time, JSON_UNQUOTE(JSON_EXTRACT(job, '$.task')) FROM {jobs} WHERE id = 'a'"
-    )))
-    .fetch_one(&raw)
-    .await
-    .unwrap();
-    assert_eq!(next, at(T0).as_microsecond());
-    assert_eq!(task, "tick");
-    let columns: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM information_schema.columns
-             WHERE table_schema = DATABASE() AND table_name = ?",
-    )
-    .bind(&runs)
-    .fetch_one(&raw)
-    .await
-    .unwrap();
-    assert_eq!(columns, 14);
+    let (store, _, _, _) = tables_as_the_docs_say().await;
     store.drop_tables().await.unwrap();
 }

@@ -13,16 +13,18 @@
 use std::time::{Duration, Instant};
 
 use tempora::jiff::SignedDuration;
-use tempora::store::{ChangeNotice, JobStore};
+use tempora::store::JobStore;
 use tempora_sql::{LeaseClock, PostgresStore, SqlOptions};
 use tempora_testkit::Capabilities;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
-    newer_schema_is_refused, newer_schema_statement, schema_version_query,
+    newer_schema_is_refused, newer_schema_statement,
 };
 use tempora_testkit::{StoreUnderTest, unique_prefix};
 
+#[macro_use]
+mod raw;
 #[macro_use]
 mod server;
 
@@ -33,6 +35,10 @@ server_store_tests! {
     default_url: "postgres://postgres@127.0.0.1:5432/test",
     server: "PostgreSQL",
     update_job_json: "UPDATE {} SET job = $1 WHERE id = $2",
+    select_job_json: "SELECT job FROM {} WHERE id = $1",
+    columns_of_table: "SELECT column_name::text FROM information_schema.columns
+        WHERE table_name = $1 ORDER BY ordinal_position",
+    next_run_time_and_task_of_a: "SELECT next_run_time, job::jsonb ->> 'task' FROM {jobs} WHERE id = 'a'",
     previous_runs_table: "CREATE TABLE {runs} (job_id TEXT COLLATE \"C\" NOT NULL,
         scheduled_time BIGINT NOT NULL, node TEXT COLLATE \"C\" NOT NULL,
         fire_times BIGINT NOT NULL, status TEXT NOT NULL, started BIGINT, finished BIGINT,
@@ -48,37 +54,21 @@ server_store_tests! {
 
 #[tokio::test]
 async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
-    let error = PostgresStore::connect("mysql://root@127.0.0.1/test", &SqlOptions::new())
-        .await
-        .unwrap_err();
-    assert_eq!(error.field(), Some("url"));
-    assert_eq!(
-        error.to_string(),
-        "url: \"mysql://root@127.0.0.1/test\" is not a postgres:// URL"
-    );
-    let error = PostgresStore::connect(
-        "postgres://me:secret@127.0.0.1:notaport/test",
-        &SqlOptions::new(),
+    server::bad_urls_and_refused_logins_name_the_url_without_the_password(
+        |url| async move { PostgresStore::connect(&url, &SqlOptions::new()).await },
+        server::Refusals {
+            scheme: "postgres",
+            foreign_url: (
+                "mysql://root@127.0.0.1/test",
+                "url: \"mysql://root@127.0.0.1/test\" is not a postgres:// URL",
+            ),
+            unknown_user: "no_such_role_tempora",
+            port: 5432,
+        },
     )
-    .await
-    .unwrap_err();
-    assert_eq!(error.field(), Some("url"), "{error}");
-    assert!(error.to_string().contains("me:***@"), "{error}");
-    assert!(!error.to_string().contains("secret"), "{error}");
+    .await;
 
-    let refused = "postgres://no_such_role_tempora:secret@127.0.0.1:5432/test";
-    let error = PostgresStore::connect(refused, &SqlOptions::new())
-        .await
-        .unwrap_err();
-    assert!(error.is_store(), "{error}");
-    assert_eq!(
-        error.to_string(),
-        "store \"default\": cannot connect to the database (postgres://no_such_role_tempora:***@127.0.0.1:5432/test)"
-    );
-    let source = std::error::Error::source(&error).unwrap().to_string();
-    assert!(source.contains("no_such_role_tempora"), "{source}");
-    assert!(!source.contains("secret"), "{source}");
-
+    // A server that does not answer is a store error naming its address.
     let error = PostgresStore::connect(
         "postgres://postgres@127.0.0.1:1/test",
         &SqlOptions::new().connect_timeout(Duration::from_secs(2)),
@@ -91,50 +81,7 @@ async fn bad_urls_and_refused_logins_name_the_url_without_the_password() {
 
 #[tokio::test]
 async fn the_tables_are_what_the_docs_say() {
-    let options = SqlOptions::new().prefix(unique_prefix("t"));
-    let store = connect(&options).await;
-    let (jobs, runs) = store.tables();
-    let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
-    store.add_job(job("a", T0), false).await.unwrap();
-    // Connecting again leaves the tables and their rows as they are.
-    let again = connect(&options).await;
-    assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
-    let raw = sqlx::PgPool::connect(&url()).await.unwrap();
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT column_name::text FROM information_schema.columns
-         WHERE table_name = $1 ORDER BY ordinal_position",
-    )
-    .bind(&jobs)
-    .fetch_all(&raw)
-    .await
-    .unwrap();
-    assert_eq!(
-        columns,
-        [
-            "id",
-            "next_run_time",
-            "job",
-            "owner",
-            "lease_expires",
-            "unrestorable",
-            "previous_fire_time"
-        ]
-    );
-    let (next, task): (i64, String) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT next_run_time, job::jsonb ->> 'task' FROM {jobs} WHERE id = 'a'"
-    )))
-    .fetch_one(&raw)
-    .await
-    .unwrap();
-    assert_eq!(next, at(T0).as_microsecond());
-    assert_eq!(task, "tick");
-    let columns: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM information_schema.columns WHERE table_name = $1")
-            .bind(&runs)
-            .fetch_one(&raw)
-            .await
-            .unwrap();
-    assert_eq!(columns, 14);
+    let (store, raw, jobs, runs) = tables_as_the_docs_say().await;
     let notify_functions = || {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_proc WHERE proname = $1")
             .bind(format!("{jobs}_notify"))
@@ -301,40 +248,6 @@ async fn a_nul_in_a_programs_output_is_kept_as_a_replacement_character() {
     assert_eq!(runs[0].error.as_deref(), Some("bad\u{FFFD}byte"));
     store.drop_tables().await.unwrap();
     store.close().await;
-}
-
-#[tokio::test]
-async fn a_job_added_or_moved_earlier_elsewhere_sends_a_notice() {
-    let options = SqlOptions::new().prefix(unique_prefix("n"));
-    let watching = connect(&options).await;
-    let other = connect(&options).await;
-    let mut feed = watching
-        .changes()
-        .expect("PostgreSQL sends change notices")
-        .watch()
-        .await
-        .unwrap();
-    let deadline = Duration::from_secs(10);
-    other.add_job(job("a", T0), false).await.unwrap();
-    let notice = tokio::time::timeout(deadline, feed.next())
-        .await
-        .expect("no notice of the added job");
-    assert_eq!(notice, Some(ChangeNotice::RunsAt(at(T0))));
-    // Later: no notice. Earlier: a notice, the next one the feed gives.
-    let later =
-        tempora_testkit::jobs::with_next_run_time(&job("a", T0), Some(at("2026-01-01T05:00:00Z")));
-    other.update_job(later).await.unwrap();
-    let earlier =
-        tempora_testkit::jobs::with_next_run_time(&job("a", T0), Some(at("2026-01-01T01:00:00Z")));
-    other.update_job(earlier).await.unwrap();
-    let notice = tokio::time::timeout(deadline, feed.next())
-        .await
-        .expect("no notice of the job moved earlier");
-    assert_eq!(
-        notice,
-        Some(ChangeNotice::RunsAt(at("2026-01-01T01:00:00Z")))
-    );
-    watching.drop_tables().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,8 +17,11 @@ use tempora_testkit::StoreUnderTest;
 use tempora_testkit::jobs::{T0, at, ids, job};
 use tempora_testkit::upgrade::{
     PREVIOUS_RUN_COLUMNS, PREVIOUS_RUN_INSERT, history_survives_the_upgrade,
-    newer_schema_is_refused, newer_schema_statement, schema_version_query,
+    newer_schema_is_refused, newer_schema_statement,
 };
+
+#[macro_use]
+mod raw;
 
 /// A fresh directory of this test's own.
 fn directory() -> PathBuf {
@@ -38,8 +41,7 @@ async fn sqlite() -> StoreUnderTest {
     let store = open(&path).await;
     let reopen_path = path.clone();
     let neighbour_path = path.clone();
-    let corrupt_path = path.clone();
-    StoreUnderTest::new(store)
+    let under_test = StoreUnderTest::new(store)
         .reopen(move || {
             let path = reopen_path.clone();
             async move { open(&path).await }
@@ -51,26 +53,17 @@ async fn sqlite() -> StoreUnderTest {
                     .await
                     .unwrap()
             }
-        })
-        .corrupt(move |id, json| {
-            let path = corrupt_path.clone();
-            async move {
-                let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-                    .await
-                    .unwrap();
-                let done = sqlx::query("UPDATE jobs SET job = ? WHERE id = ?")
-                    .bind(json)
-                    .bind(id)
-                    .execute(&raw)
-                    .await
-                    .unwrap();
-                assert_eq!(done.rows_affected(), 1);
-                raw.close().await;
-            }
-        })
-        .cleanup(move || async move {
-            let _ = std::fs::remove_dir_all(&dir);
-        })
+        });
+    with_raw_job_form!(
+        under_test,
+        sqlx::SqlitePool,
+        format!("sqlite://{}", path.display()),
+        update: "UPDATE jobs SET job = ? WHERE id = ?".to_owned(),
+        select: "SELECT job FROM jobs WHERE id = ?".to_owned(),
+    )
+    .cleanup(move || async move {
+        let _ = std::fs::remove_dir_all(&dir);
+    })
 }
 
 tempora_testkit::store_conformance_tests!(sqlite);
@@ -194,25 +187,17 @@ async fn the_previous_runs_table_gains_exit_status_and_output() {
     let path = dir.join("jobs.db");
     {
         // The run history as the previous release created it, with a row.
-        let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
-            .await
-            .unwrap();
-        sqlx::query(
-            "CREATE TABLE runs (job_id TEXT NOT NULL, scheduled_time INTEGER NOT NULL,
+        raw_execute!(
+            sqlx::SqlitePool,
+            create(&path),
+            [
+                "CREATE TABLE runs (job_id TEXT NOT NULL, scheduled_time INTEGER NOT NULL,
              node TEXT NOT NULL, fire_times INTEGER NOT NULL, status TEXT NOT NULL,
              started INTEGER, finished INTEGER, duration INTEGER, error TEXT,
              alive_until INTEGER, PRIMARY KEY (job_id, scheduled_time, node))",
-        )
-        .execute(&raw)
-        .await
-        .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-        )))
-        .execute(&raw)
-        .await
-        .unwrap();
-        raw.close().await;
+                format!("INSERT INTO runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"),
+            ]
+        );
     }
     let store = open(&path).await;
     history_survives_the_upgrade(&store).await;
@@ -237,27 +222,20 @@ async fn version_1_tables_gain_the_attempt_in_the_run_key() {
     let path = dir.join("jobs.db");
     {
         // The run history and schema version as version 1 left them.
-        let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
-            .await
-            .unwrap();
-        for statement in [
-            "CREATE TABLE schema (id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL)",
-            "INSERT INTO schema (id, version) VALUES (1, 1)",
-            "CREATE TABLE runs (job_id TEXT NOT NULL, scheduled_time INTEGER NOT NULL,
+        raw_execute!(
+            sqlx::SqlitePool,
+            create(&path),
+            [
+                "CREATE TABLE schema (id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL)",
+                "INSERT INTO schema (id, version) VALUES (1, 1)",
+                "CREATE TABLE runs (job_id TEXT NOT NULL, scheduled_time INTEGER NOT NULL,
              node TEXT NOT NULL, fire_times INTEGER NOT NULL, status TEXT NOT NULL,
              started INTEGER, finished INTEGER, duration INTEGER, error TEXT,
              alive_until INTEGER, exit_status INTEGER, output TEXT,
              first_scheduled_time INTEGER, PRIMARY KEY (job_id, scheduled_time, node))",
-        ] {
-            sqlx::query(statement).execute(&raw).await.unwrap();
-        }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-        )))
-        .execute(&raw)
-        .await
-        .unwrap();
-        raw.close().await;
+                format!("INSERT INTO runs ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"),
+            ]
+        );
     }
     let store = open(&path).await;
     assert_eq!(schema_version(&path).await, Some(2));
@@ -277,15 +255,12 @@ async fn version_1_tables_gain_the_attempt_in_the_run_key() {
 
 /// The schema version the database at `path` holds.
 async fn schema_version(path: &Path) -> Option<i64> {
-    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query("")))
-        .fetch_optional(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
-    version
+    raw_schema_version!(sqlx::SqlitePool, format!("sqlite://{}", path.display()), "")
+}
+
+/// The URL of a raw pool on the database at `path`, creating it if missing.
+fn create(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
 }
 
 #[tokio::test]

@@ -10,12 +10,18 @@ use tempora::store::{JobStore, LeaseClock};
 /// A boxed future giving a store: what [`StoreUnderTest::reopen`] returns.
 pub type StoreFuture = Pin<Box<dyn Future<Output = Arc<dyn JobStore>> + Send + 'static>>;
 
+/// A boxed future giving the stored form of a job as written, or `None`
+/// when nothing is kept under its id: what [`StoreUnderTest::stored_form`]
+/// reads.
+pub type StoredFuture = Pin<Box<dyn Future<Output = Option<String>> + Send + 'static>>;
+
 /// A boxed future giving nothing: what [`StoreUnderTest::corrupt`] and
 /// [`StoreUnderTest::cleanup`] return.
 pub type UnitFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 type ReopenFn = Arc<dyn Fn() -> StoreFuture + Send + Sync>;
 type CorruptFn = Arc<dyn Fn(String, String) -> UnitFuture + Send + Sync>;
+type ReadStoredFn = Arc<dyn Fn(String) -> StoredFuture + Send + Sync>;
 type CleanupFn = Box<dyn FnOnce() -> UnitFuture + Send>;
 
 /// Either a way to do something, or why the backend cannot.
@@ -45,6 +51,7 @@ pub struct StoreUnderTest {
     reopen: Capability<ReopenFn>,
     neighbour: Capability<ReopenFn>,
     corrupt: Capability<CorruptFn>,
+    stored_form: Capability<ReadStoredFn>,
     cleanup: Option<CleanupFn>,
     clock: LeaseClock,
 }
@@ -71,6 +78,7 @@ impl StoreUnderTest {
             reopen: Capability::Unsaid,
             neighbour: Capability::Unsaid,
             corrupt: Capability::Unsaid,
+            stored_form: Capability::Unsaid,
             cleanup: None,
             clock: LeaseClock::Caller,
         }
@@ -200,6 +208,33 @@ impl StoreUnderTest {
         self
     }
 
+    /// How to read the stored form (the JSON) of the stored job `id` (the
+    /// function's argument) as the database holds it, behind the store's
+    /// back: the suite checks that a job it cannot read is kept as written.
+    ///
+    /// ```
+    /// use tempora::store::MemoryStore;
+    /// use tempora_testkit::StoreUnderTest;
+    ///
+    /// let under_test = StoreUnderTest::new(MemoryStore::new())
+    ///     .stored_form(|_id| async { None });
+    /// # drop(under_test);
+    /// ```
+    pub fn stored_form<F, Fut>(mut self, read: F) -> StoreUnderTest
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<String>> + Send + 'static,
+    {
+        self.stored_form = Capability::Supported(Arc::new(move |id| Box::pin(read(id))));
+        self
+    }
+
+    /// The store has no stored form to read, for `reason`.
+    pub fn no_stored_form(mut self, reason: &'static str) -> StoreUnderTest {
+        self.stored_form = Capability::Unsupported(reason);
+        self
+    }
+
     /// What to do when a case passed: drop the test's tables or keys. A case
     /// that fails leaves them for a look.
     pub fn cleanup<F, Fut>(mut self, cleanup: F) -> StoreUnderTest
@@ -265,6 +300,16 @@ impl StoreUnderTest {
     /// When the factory said nothing.
     pub(crate) fn corrupter(&self, case: &str) -> Option<CorruptFn> {
         needed(&self.corrupt, case, "corrupt", "no_corrupt").cloned()
+    }
+
+    /// The way to read a stored job's stored form, or `None` (the skip
+    /// printed) when the factory said the store has none.
+    ///
+    /// # Panics
+    ///
+    /// When the factory said nothing.
+    pub(crate) fn stored_form_reader(&self, case: &str) -> Option<ReadStoredFn> {
+        needed(&self.stored_form, case, "stored_form", "no_stored_form").cloned()
     }
 
     /// Runs the cleanup, if any: the end of a case that passed.

@@ -7,7 +7,8 @@
 //! prefix, database file), plus what the backend can do for the tests that
 //! need more than the [`JobStore`](tempora::store::JobStore) trait — open a second instance on the
 //! same database ([`StoreUnderTest::reopen`]), write a job this release
-//! cannot read ([`StoreUnderTest::corrupt`]), drop what the test created
+//! cannot read ([`StoreUnderTest::corrupt`]) and read it back as written
+//! ([`StoreUnderTest::stored_form`]), drop what the test created
 //! ([`StoreUnderTest::cleanup`]). Then one macro call expands to one
 //! `#[tokio::test]` per case:
 //!
@@ -19,6 +20,7 @@
 //!     StoreUnderTest::new(MemoryStore::new())
 //!         .no_reopen("the memory store keeps nothing across instances")
 //!         .no_corrupt("the memory store holds jobs, not a stored form")
+//!         .no_stored_form("the memory store holds jobs, not a stored form")
 //! }
 //!
 //! // In tests/memory.rs: one #[tokio::test] per case of the suite.
@@ -50,9 +52,12 @@ pub mod openapi;
 pub mod servers;
 pub mod suite;
 pub mod upgrade;
+pub mod urls;
 
 pub use crate::capabilities::Capabilities;
-pub use crate::fixture::{StoreFuture, StoreUnderTest, UnitFuture, connected, unique_prefix};
+pub use crate::fixture::{
+    StoreFuture, StoreUnderTest, StoredFuture, UnitFuture, connected, unique_prefix,
+};
 
 /// One `#[tokio::test]` (multi-threaded) per case of [`suite`], each
 /// calling the factory given (a path to an `async fn() -> StoreUnderTest`)
@@ -89,6 +94,7 @@ macro_rules! store_conformance_tests {
             a_renewal_racing_a_sweep_wins_or_finds_nothing,
             run_history_prunes_by_count_and_age,
             an_unreadable_job_is_kept_skipped_and_listed,
+            a_job_that_cannot_be_read_is_kept_as_written_and_reported,
             a_new_instance_sees_everything_after_a_restart,
             settle_takes_fire_times_keeps_records_and_releases,
             a_stalled_owner_loses_its_settlement,
@@ -108,6 +114,7 @@ macro_rules! store_conformance_tests {
             store_now_reads_the_stores_clock,
             record_runs_keeps_the_last_of_two_records_of_one_key,
             a_change_made_elsewhere_reaches_the_watch_feed,
+            only_a_change_that_makes_a_job_due_sooner_is_noticed,
             a_release_applies_on_top_of_a_change_to_other_fields,
             a_jobs_timeout_round_trips_and_older_jobs_have_none,
             a_settlement_keeps_a_change_made_while_the_job_was_claimed,

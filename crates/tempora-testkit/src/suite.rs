@@ -1726,6 +1726,96 @@ pub async fn an_unreadable_job_is_kept_skipped_and_listed(under_test: StoreUnder
     under_test.finish().await;
 }
 
+/// A job whose JSON does not read at all, due before a good one, is kept
+/// as written: a claim hands out the good one and skips it, it is listed
+/// as unrestorable with the reason, it neither wakes the scheduler nor
+/// blocks the jobs behind it, reading it is a store error naming it, a
+/// second instance reports it alike, and writing it again through the
+/// store clears the report and schedules it.
+pub async fn a_job_that_cannot_be_read_is_kept_as_written_and_reported(under_test: StoreUnderTest) {
+    let case = "a job that cannot be read";
+    let (Some(corrupt), Some(read_stored)) = (
+        under_test.corrupter(case),
+        under_test.stored_form_reader(case),
+    ) else {
+        return under_test.finish().await;
+    };
+    let store = under_test.store.as_ref();
+    let lease = SignedDuration::from_secs(30);
+    add(store, job("good", T0)).await;
+    add(
+        store,
+        job_at("bad", at(T0) - SignedDuration::from_micros(1)),
+    )
+    .await;
+    let garbage = r#"{"version": 99, "not a job": true}"#;
+    corrupt("bad".to_owned(), garbage.to_owned()).await;
+
+    // Claiming skips it, and keeps it.
+    let before = must(store.store_now(at(T0)).await, "read the store's now");
+    let claimed = acquire_for(store, T0, 10, "x", lease).await;
+    let after = must(store.store_now(at(T0)).await, "read the store's now");
+    assert_eq!(ids(&claimed), ["good"]);
+    let unrestorable = must(store.unrestorable_jobs().await, "list unrestorable jobs");
+    assert_eq!(unrestorable.len(), 1, "{unrestorable:?}");
+    assert_eq!(unrestorable[0].id, "bad");
+    assert!(
+        unrestorable[0].reason.contains("does not read"),
+        "{}",
+        unrestorable[0].reason
+    );
+    assert_eq!(
+        read_stored("bad".to_owned()).await.as_deref(),
+        Some(garbage),
+        "kept as written"
+    );
+    // It does not wake the scheduler, nor block the jobs behind it: the
+    // next run time is the good job's lease expiry, on the store's clock.
+    assert!(
+        acquire_for(store, T0, 10, "y", lease).await.is_empty(),
+        "unreadable jobs are never handed out"
+    );
+    let next = next_run_time(store).await;
+    assert!(
+        next.is_some_and(|next| next >= before + lease && next <= after + lease),
+        "{next:?}, not the lease's expiry (between {} and {})",
+        before + lease,
+        after + lease
+    );
+    if under_test.clock() == LeaseClock::Caller {
+        assert_eq!(next, Some(at(T0) + lease));
+    }
+    // Listing skips it; asking for it says why.
+    assert_eq!(ids(&list(store).await), ["good"]);
+    match store.get_job("bad").await {
+        Ok(found) => panic!("an unreadable job is an error to read, not {found:?}"),
+        Err(error) => {
+            assert!(error.is_store(), "{error}");
+            assert!(
+                error.to_string().contains("\"bad\" cannot be restored"),
+                "{error}"
+            );
+        }
+    }
+    // A second store instance sees the same report.
+    if let Some(reopen) = under_test.reopener("an unreadable job after a restart") {
+        let again = reopen().await;
+        assert_eq!(
+            must(
+                again.unrestorable_jobs().await,
+                "list unrestorable jobs again"
+            ),
+            unrestorable
+        );
+    }
+
+    // Writing it again clears the mark and schedules it.
+    must(store.add_job(job("bad", T0), true).await, "rewrite bad");
+    assert!(must(store.unrestorable_jobs().await, "list unrestorable jobs").is_empty());
+    assert_eq!(ids(&acquire_for(store, T0, 10, "y", lease).await), ["bad"]);
+    under_test.finish().await;
+}
+
 /// A second instance on the same database (a restarted process) sees every
 /// job, claim and record the first wrote, and the first sees its changes.
 pub async fn a_new_instance_sees_everything_after_a_restart(under_test: StoreUnderTest) {
@@ -2705,6 +2795,70 @@ pub async fn a_change_made_elsewhere_reaches_the_watch_feed(under_test: StoreUnd
     .await
     .unwrap_or_else(|_| panic!("no notice of the job added elsewhere within 10 s"));
     assert_eq!(notice, Some(ChangeNotice::RunsAt(at(due))));
+    // Stop listening before the cleanup closes the store's connections.
+    drop(feed);
+    drop(elsewhere);
+    under_test.finish().await;
+}
+
+/// The next notice `feed` gives within 10 s that has a time: a notice
+/// without one says notices may have been lost (the feed reconnected).
+async fn next_notice(feed: &mut tempora::store::ChangeFeed, what: &str) -> Timestamp {
+    let notice = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match feed.next().await {
+                Some(ChangeNotice::Unknown) => continue,
+                other => break other,
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no notice of {what} within 10 s"));
+    match notice {
+        Some(ChangeNotice::RunsAt(time)) => time,
+        other => panic!("{what}: {other:?}, not a notice with a time"),
+    }
+}
+
+/// Of the changes made elsewhere to a job, a store that sends change
+/// notices sends those that make the job due sooner — added, resumed,
+/// moved earlier — and no other: moved later, paused.
+pub async fn only_a_change_that_makes_a_job_due_sooner_is_noticed(under_test: StoreUnderTest) {
+    let store = under_test.store.as_ref();
+    let Some(changes) = store.changes() else {
+        println!("notices of sooner changes: skipped: the store sends no change notices");
+        return under_test.finish().await;
+    };
+    let mut feed = must(changes.watch().await, "watch the store");
+    let Some(reopen) = under_test.reopener("notices of sooner changes") else {
+        return under_test.finish().await;
+    };
+    let elsewhere = reopen().await;
+    let writer = elsewhere.as_ref();
+    let update = |job| async move { must(writer.update_job(job).await, "update a") };
+    add(writer, job("a", "2026-01-01T00:10:00Z")).await;
+    assert_eq!(
+        next_notice(&mut feed, "the added job").await,
+        at("2026-01-01T00:10:00Z")
+    );
+    // Later, then paused: neither makes it due sooner.
+    update(job("a", "2026-01-01T00:20:00Z")).await;
+    update(paused("a")).await;
+    // Resumed: it had no next run time, so it is sooner.
+    update(job("a", "2026-01-01T00:30:00Z")).await;
+    assert_eq!(
+        next_notice(&mut feed, "the resumed job").await,
+        at("2026-01-01T00:30:00Z"),
+        "neither the later time nor the pause was noticed"
+    );
+    update(job("a", "2026-01-01T00:40:00Z")).await;
+    update(job("a", "2026-01-01T00:05:00Z")).await;
+    // The first notice after the resume is the earlier change's.
+    assert_eq!(
+        next_notice(&mut feed, "the job moved earlier").await,
+        at("2026-01-01T00:05:00Z"),
+        "the later time was not noticed"
+    );
     // Stop listening before the cleanup closes the store's connections.
     drop(feed);
     drop(elsewhere);

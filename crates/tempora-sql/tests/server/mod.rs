@@ -1,11 +1,12 @@
-//! What the PostgreSQL and MySQL stores' tests share: the server's URL, a
+//! What the PostgreSQL and MySQL stores' tests share (on top of
+//! `raw/mod.rs`, which SQLite's share too): the server's URL, a
 //! store on tables of its own, the conformance suite on it (on the
 //! server's clock, and the lease case again on the caller's), and the
 //! claim of a thousand due jobs at once. One macro call in each file
 //! expands it for that server.
 
 /// Expands, in the calling test file, to `url()`, `connect(&SqlOptions)`,
-/// `schema_version(prefix)`, the conformance suite and the tests every
+/// `schema_version(prefix)`, `tables_as_the_docs_say()`, the conformance suite and the tests every
 /// server store runs alike.
 macro_rules! server_store_tests {
     (
@@ -15,6 +16,9 @@ macro_rules! server_store_tests {
         default_url: $default:literal,
         server: $server:literal,
         update_job_json: $update:literal,
+        select_job_json: $select:literal,
+        columns_of_table: $columns:literal,
+        next_run_time_and_task_of_a: $next_and_task:literal,
         previous_runs_table: $previous_runs:literal,
         lock_every_table: [$($lock:literal),* $(,)?],
         unlock: $unlock:literal,
@@ -48,30 +52,21 @@ macro_rules! server_store_tests {
             let jobs = store.tables().0.to_owned();
             let opener = options.clone();
             let dropper = store.clone();
-            StoreUnderTest::new(store)
-                .measures_on(clock)
-                .open_with(
-                    move |prefix| {
-                        let options = opener.clone().prefix(prefix);
-                        async move { connect(&options).await }
-                    },
-                    &options.store.prefix,
-                    &beside.store.prefix,
-                )
-                .corrupt(move |id, json| {
-                    let statement = format!($update, jobs);
-                    async move {
-                        let raw = <$pool>::connect(&url()).await.unwrap();
-                        let done = sqlx::query(sqlx::AssertSqlSafe(statement))
-                            .bind(json)
-                            .bind(id)
-                            .execute(&raw)
-                            .await
-                            .unwrap();
-                        assert_eq!(done.rows_affected(), 1);
-                        raw.close().await;
-                    }
-                })
+            let under_test = StoreUnderTest::new(store).measures_on(clock).open_with(
+                move |prefix| {
+                    let options = opener.clone().prefix(prefix);
+                    async move { connect(&options).await }
+                },
+                &options.store.prefix,
+                &beside.store.prefix,
+            );
+            with_raw_job_form!(
+                under_test,
+                $pool,
+                url(),
+                update: format!($update, jobs),
+                select: format!($select, jobs),
+            )
                 .cleanup(move || async move {
                     dropper.drop_tables().await.unwrap();
                     dropper.close().await;
@@ -158,18 +153,10 @@ macro_rules! server_store_tests {
             let options = SqlOptions::new().prefix(unique_prefix("t"));
             let runs = format!("{}runs", options.store.prefix);
             // The run history as the previous release created it, with a row.
-            let raw = <$pool>::connect(&url()).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!($previous_runs, runs = runs)))
-                .execute(&raw)
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"
-            )))
-            .execute(&raw)
-            .await
-            .unwrap();
-            raw.close().await;
+            raw_execute!($pool, url(), [
+                format!($previous_runs, runs = runs),
+                format!("INSERT INTO {runs} ({PREVIOUS_RUN_COLUMNS}) VALUES {PREVIOUS_RUN_INSERT}"),
+            ]);
             let store = connect(&options).await;
             history_survives_the_upgrade(&store).await;
             assert_eq!(
@@ -247,15 +234,117 @@ macro_rules! server_store_tests {
             raw.close().await;
         }
 
+        /// A store on tables of its own holding job `a`, checked to be what
+        /// the docs say (the jobs table's columns, the next run time in
+        /// microseconds beside the job's JSON, the run history's 14
+        /// columns), with a raw pool and the names of its jobs and runs
+        /// tables, for the checks of the server's own.
+        async fn tables_as_the_docs_say() -> ($store, $pool, String, String) {
+            let options = SqlOptions::new().prefix(unique_prefix("t"));
+            let store = connect(&options).await;
+            let (jobs, runs) = store.tables();
+            let (jobs, runs) = (jobs.to_owned(), runs.to_owned());
+            store.add_job(job("a", T0), false).await.unwrap();
+            // Connecting again leaves the tables and their rows as they are.
+            let again = connect(&options).await;
+            assert_eq!(ids(&again.list_jobs().await.unwrap()), ["a"]);
+            let raw = <$pool>::connect(&url()).await.unwrap();
+            let columns_of = |table: &str| {
+                sqlx::query_scalar::<_, String>($columns)
+                    .bind(table.to_owned())
+                    .fetch_all(&raw)
+            };
+            assert_eq!(
+                columns_of(&jobs).await.unwrap(),
+                [
+                    "id",
+                    "next_run_time",
+                    "job",
+                    "owner",
+                    "lease_expires",
+                    "unrestorable",
+                    "previous_fire_time"
+                ]
+            );
+            let (next, task): (i64, String) =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!($next_and_task, jobs = jobs)))
+                    .fetch_one(&raw)
+                    .await
+                    .unwrap();
+            assert_eq!(next, at(T0).as_microsecond());
+            assert_eq!(task, "tick");
+            assert_eq!(columns_of(&runs).await.unwrap().len(), 14);
+            (store, raw, jobs, runs)
+        }
+
         /// The schema version of the tables of `prefix`.
         async fn schema_version(prefix: &str) -> Option<i64> {
-            let raw = <$pool>::connect(&url()).await.unwrap();
-            let version = sqlx::query_scalar(sqlx::AssertSqlSafe(schema_version_query(prefix)))
-                .fetch_optional(&raw)
-                .await
-                .unwrap();
-            raw.close().await;
-            version
+            raw_schema_version!($pool, url(), prefix)
         }
     };
+}
+
+/// How one server store words its refusals of URLs and logins.
+pub struct Refusals {
+    /// Its URL scheme, such as `postgres`.
+    pub scheme: &'static str,
+    /// Another backend's URL, and the whole message refusing it.
+    pub foreign_url: (&'static str, &'static str),
+    /// A user the test server does not know.
+    pub unknown_user: &'static str,
+    /// The test server's port.
+    pub port: u16,
+}
+
+/// A server store refuses another backend's URL and a URL that does not
+/// parse by field `url`, and a login the server refuses as a store error;
+/// each names the URL, and none shows the password. `connect` connects to
+/// a URL with the default options.
+pub async fn bad_urls_and_refused_logins_name_the_url_without_the_password<S, F, Fut>(
+    connect: F,
+    refusals: Refusals,
+) where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = tempora::Result<S>>,
+{
+    let refused = |url: String| {
+        let connecting = connect(url.clone());
+        async move {
+            match connecting.await {
+                Ok(_) => panic!("{url} must be refused"),
+                Err(error) => error,
+            }
+        }
+    };
+    let Refusals {
+        scheme,
+        foreign_url: (foreign, says),
+        unknown_user,
+        port,
+    } = refusals;
+    let error = refused(foreign.to_owned()).await;
+    assert_eq!(error.field(), Some("url"));
+    assert_eq!(error.to_string(), says);
+    let error = tempora_testkit::urls::refused_without_password(
+        connect(format!("{scheme}://me:secret@127.0.0.1:notaport/test")).await,
+        "me:***@",
+        "secret",
+    );
+    assert_eq!(error.field(), Some("url"), "{error}");
+
+    let error = refused(format!(
+        "{scheme}://{unknown_user}:secret@127.0.0.1:{port}/test"
+    ))
+    .await;
+    assert!(error.is_store(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "store \"default\": cannot connect to the database \
+             ({scheme}://{unknown_user}:***@127.0.0.1:{port}/test)"
+        )
+    );
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert!(source.contains(unknown_user), "{source}");
+    assert!(!source.contains("secret"), "{source}");
 }

@@ -2,8 +2,12 @@
 //! backend takes besides its URL ([`StoreOptions`]), a job's stored form
 //! written and read back ([`encode_job`], [`decode_job`]), instants as
 //! microseconds since the Unix epoch ([`micros_ceil`], [`micros_floor`],
-//! [`from_micros`], [`duration_micros`]), and the shape of a store's errors
-//! ([`store_error`]: `store "<name>": cannot …`).
+//! [`from_micros`], [`duration_micros`]), the shape of a store's errors
+//! ([`store_error`]: `store "<name>": cannot …`; [`located_error`] adds
+//! where), and what a store does with them: restore a job
+//! ([`restore_job`]), report one it cannot ([`log_unrestorable`],
+//! [`log_mark_failure`]), and release one ([`rescheduled_json`],
+//! [`RELEASE_ATTEMPTS`], [`release_changing_error`]).
 //!
 //! A new backend builds on these rather than writing its own, so that every
 //! store reads the same jobs the same way and speaks of its failures alike.
@@ -146,6 +150,29 @@ pub fn store_error(
     Error::store(store, format!("cannot {what}"), source)
 }
 
+/// A store error of store `store` on the database at `location` (such as
+/// `redis at redis://127.0.0.1/0`, the URL shown without its password):
+/// `store "<store>": cannot <what> (<location>)`, with the driver's error
+/// as its source when there is one.
+///
+/// ```
+/// use tempora::store::backend::located_error;
+///
+/// let error = located_error("default", "redis at redis://127.0.0.1/0", "list jobs", None);
+/// assert_eq!(
+///     error.to_string(),
+///     "store \"default\": cannot list jobs (redis at redis://127.0.0.1/0)"
+/// );
+/// ```
+pub fn located_error(
+    store: &str,
+    location: &str,
+    what: impl fmt::Display,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+) -> Error {
+    store_error(store, format_args!("{what} ({location})"), source)
+}
+
 /// The error of reading job `id`, which store `store` keeps but cannot
 /// restore (see [`decode_job`]): the job is not missing, and is listed by
 /// `unrestorable_jobs`.
@@ -253,6 +280,135 @@ pub fn decode_job(id: &str, json: &[u8]) -> std::result::Result<StoredJob, Strin
         ));
     }
     Ok(stored)
+}
+
+/// The job kept under `id` in store `store`, restored from its stored JSON
+/// (see [`decode_job`]), or why it cannot be restored. A store that keeps
+/// the job's previous fire time beside its JSON adds it with
+/// [`Job::with_previous_fire_time`].
+///
+/// # Errors
+///
+/// The reason, as [`decode_job`] gives it.
+///
+/// ```
+/// use tempora::job::{JobBuilder, JobDefaults};
+/// use tempora::store::backend::{encode_job, restore_job};
+/// use tempora::trigger::IntervalTrigger;
+/// use tempora::jiff::Timestamp;
+///
+/// let now: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+/// let trigger = IntervalTrigger::builder().minutes(5).start_date(now).timezone("UTC").build()?;
+/// let job = JobBuilder::new("tick", trigger).id("a").build_at(&JobDefaults::default(), now)?;
+/// let json = encode_job("billing", &job)?;
+/// let restored = restore_job("billing", "a", json.as_bytes())?;
+/// assert_eq!((restored.id(), restored.store()), ("a", "billing"));
+/// assert!(restore_job("billing", "a", b"{}").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn restore_job(store: &str, id: &str, json: &[u8]) -> std::result::Result<Job, String> {
+    Ok(Job::from_stored(decode_job(id, json)?, store))
+}
+
+/// Logs, at error level, that store `store` keeps job `id` but skips it,
+/// since it cannot be restored for `reason`: what a store says each time
+/// it first finds such a job.
+///
+/// ```
+/// tempora::store::backend::log_unrestorable("default", "a", "its JSON does not read");
+/// ```
+pub fn log_unrestorable(store: &str, id: &str, reason: &str) {
+    tracing::error!(
+        store,
+        job = id,
+        reason,
+        "job kept but skipped: it cannot be restored"
+    );
+}
+
+/// Logs, at error level, that store `store` could not mark job `id` as
+/// one it cannot restore, for `error`: the job stays skipped, and is found
+/// again the next time it is read.
+///
+/// ```
+/// tempora::store::backend::log_mark_failure("default", "a", &"the server is gone");
+/// ```
+pub fn log_mark_failure(store: &str, id: &str, error: &dyn fmt::Display) {
+    tracing::error!(
+        store,
+        job = id,
+        error = %error,
+        "cannot mark the job as unrestorable"
+    );
+}
+
+/// How many times a store tries a release again when the job changes
+/// between reading it and writing it; then it fails with
+/// [`release_changing_error`].
+pub const RELEASE_ATTEMPTS: usize = 16;
+
+/// `expected`, the stored JSON of job `id` in store `store`, with its next
+/// run time set to `next`: what a release that reschedules the job writes,
+/// leaving every other field as it finds it.
+///
+/// # Errors
+///
+/// A store error when `expected` is not a job's JSON, or the job cannot be
+/// written back.
+///
+/// ```
+/// use tempora::job::{JobBuilder, JobDefaults};
+/// use tempora::store::backend::{decode_job, encode_job, rescheduled_json};
+/// use tempora::trigger::IntervalTrigger;
+/// use tempora::jiff::Timestamp;
+///
+/// let now: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+/// let trigger = IntervalTrigger::builder().minutes(5).start_date(now).timezone("UTC").build()?;
+/// let job = JobBuilder::new("tick", trigger).id("a").build_at(&JobDefaults::default(), now)?;
+/// let later: Timestamp = "2026-01-01T00:05:00Z".parse()?;
+/// let json = rescheduled_json("default", "a", &encode_job("default", &job)?, later)?;
+/// assert_eq!(decode_job("a", json.as_bytes())?.next_run_time, Some(later));
+/// let error = rescheduled_json("default", "a", "not json", later).unwrap_err();
+/// assert!(error.to_string().starts_with("store \"default\": cannot read job \"a\" back"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn rescheduled_json(store: &str, id: &str, expected: &str, next: Timestamp) -> Result<String> {
+    let mut rescheduled: StoredJob = serde_json::from_str(expected).map_err(|error| {
+        store_error(
+            store,
+            format_args!("read job {id:?} back"),
+            Some(Box::new(error)),
+        )
+    })?;
+    rescheduled.next_run_time = Some(next);
+    serde_json::to_string(&rescheduled).map_err(|error| {
+        store_error(
+            store,
+            format_args!("write job {id:?} as JSON"),
+            Some(Box::new(error)),
+        )
+    })
+}
+
+/// The error of a release of job `id` in store `store` that found the job
+/// changed at each of its [`RELEASE_ATTEMPTS`] tries.
+///
+/// ```
+/// use tempora::store::backend::release_changing_error;
+///
+/// assert_eq!(
+///     release_changing_error("default", "a").to_string(),
+///     "store \"default\": cannot release job \"a\": it changed 16 times while being released"
+/// );
+/// ```
+pub fn release_changing_error(store: &str, id: &str) -> Error {
+    store_error(
+        store,
+        format_args!(
+            "release job {id:?}: it changed {RELEASE_ATTEMPTS} times while being released"
+        ),
+        None,
+    )
 }
 
 /// `time` in microseconds since the Unix epoch, rounded up: a next run time
