@@ -336,7 +336,11 @@ impl Engine {
                 &mut settlements,
                 &mut plans,
             );
+            // (Most batches keep none: their plans are not looked up.)
             for (index, plan) in plans.iter().enumerate().skip(first_claimed) {
+                if keeping.is_empty() {
+                    break;
+                }
                 if let Some((job, policy)) = keeping.remove(&plan.job_id) {
                     comebacks.insert(index, Comeback::Kept(job, policy));
                 }
@@ -374,13 +378,17 @@ impl Engine {
             for (index, (mut plan, outcome)) in plans.drain(..).zip(outcomes).enumerate() {
                 if outcome.is_won() {
                     progress = true;
-                    kept.extend(plan.buffered.take());
+                    kept.extend(plan.buffered.take().map(|buffered| *buffered));
                     if crowded.contains(&index) {
                         let comeback = comebacks.remove(&index);
                         self.give_way(name, store, &mut plan, comeback, &mut kept, now)
                             .await;
                     }
-                    let job = gone.remove(&index);
+                    let job = if gone.is_empty() {
+                        None
+                    } else {
+                        gone.remove(&index)
+                    };
                     self.carry_out(name, store, plan, job, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
@@ -442,8 +450,8 @@ impl Engine {
         if !plan.notices.is_empty() {
             self.notices
                 .missed(store_name, &plan.job_id, gone, &plan.notices);
+            self.announce(&plan.job_id, plan.notices);
         }
-        self.announce(&plan.job_id, plan.notices);
         if let Some(staged) = plan.staged {
             staged.go_with(handover);
         }
