@@ -838,7 +838,8 @@ impl Submission {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
-        let duration_ms = started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
+        // Read off the clock only when a line is written.
+        let duration_ms = || started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
         let scheduled = Latest(&report.run_times);
         let attempt = self.attempt;
         match &report.outcome {
@@ -846,7 +847,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 attempt,
-                duration_ms,
+                duration_ms = duration_ms(),
                 outcome = "success",
                 "run finished"
             ),
@@ -854,7 +855,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 attempt,
-                duration_ms,
+                duration_ms = duration_ms(),
                 outcome = if error.timed_out { "timeout" } else { "error" },
                 %error,
                 "run finished"
@@ -863,7 +864,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 attempt,
-                duration_ms,
+                duration_ms = duration_ms(),
                 outcome = "panic",
                 panic = %message,
                 "run finished"
