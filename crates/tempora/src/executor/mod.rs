@@ -235,12 +235,14 @@ impl Run {
     /// The span the run's task executes in, `tempora.run`: its job, its
     /// id, its scheduled time (RFC 3339), its attempt and its node. Its
     /// fields are read (and the run's id made) only when a subscriber
-    /// takes the span.
+    /// takes the span, or a logger writes it: tracing hands a disabled
+    /// span's fields to the `log` crate when no subscriber is set, and
+    /// the run's id is made only when they are written.
     pub(crate) fn span(&self) -> tracing::Span {
         tracing::info_span!(
             RUN_SPAN,
             job_id = %self.job_id,
-            run_id = %self.scope.run_id(),
+            run_id = %RunIdField(&self.scope),
             scheduled_time = self.run_times.last().map(tracing::field::display),
             attempt = self.attempt,
             node = %self.target.node,
@@ -379,6 +381,16 @@ impl Run {
                 }
             }
         })
+    }
+}
+
+/// A run's id as a span field: made (a random UUID) when it is written,
+/// not when the span is made.
+struct RunIdField<'a>(&'a RunScope);
+
+impl fmt::Display for RunIdField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.run_id())
     }
 }
 
