@@ -555,12 +555,17 @@ impl Submission {
             }
             _ => None,
         };
-        let scope = Arc::new(RunScope::child_of(&self.target.signals, self.timeout));
-        let noted = self.replaceable.then(|| {
+        // A run noted among the runs in progress gets its scope here; any
+        // other makes it on its worker.
+        let (scope, noted) = if self.replaceable {
+            let scope = Arc::new(RunScope::child_of(&self.target.signals, self.timeout));
             let key = self.env.running.scopes.next_key();
             *lock(&self.current) = Some(key);
-            (key, Arc::clone(&self.job_id), Arc::clone(&scope))
-        });
+            let noted = (key, Arc::clone(&self.job_id), Arc::clone(&scope));
+            (std::sync::OnceLock::from(scope), Some(noted))
+        } else {
+            (std::sync::OnceLock::new(), None)
+        };
         let run = Run {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
@@ -569,6 +574,7 @@ impl Submission {
             start_by,
             attempt: self.attempt,
             scope,
+            timeout: self.timeout,
             done: self as Arc<dyn Completion>,
         };
         (run, noted)
