@@ -14,7 +14,7 @@ use std::panic::AssertUnwindSafe;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::Result;
 use crate::sync::lock;
@@ -96,8 +96,13 @@ pub(crate) struct Run {
     /// Which attempt at its fire time the run is: 1 for a first run.
     pub(crate) attempt: u32,
     /// The run's own cancellation, id and time limit, shared with its
-    /// context.
-    pub(crate) scope: Arc<RunScope>,
+    /// context ([`Run::scope`]): made by the worker that runs it, unless
+    /// given when the run is made (a run noted among the runs in
+    /// progress), so that the thread handing runs over neither makes nor
+    /// frees it.
+    pub(crate) scope: OnceLock<Arc<RunScope>>,
+    /// The run's time limit, for its scope.
+    pub(crate) timeout: Option<jiff::SignedDuration>,
     pub(crate) done: Arc<dyn Completion>,
 }
 
@@ -222,12 +227,19 @@ pub(crate) struct RunReport {
 }
 
 impl Run {
+    /// The run's scope, made at the first ask: a child of the scheduler's
+    /// signals, with the run's time limit.
+    pub(crate) fn scope(&self) -> &Arc<RunScope> {
+        self.scope
+            .get_or_init(|| Arc::new(RunScope::child_of(&self.target.signals, self.timeout)))
+    }
+
     fn context(&self) -> JobContext {
         JobContext::for_run(
             Arc::clone(&self.job_id),
             &self.run_times,
             Arc::clone(&self.target.node),
-            Arc::clone(&self.scope),
+            Arc::clone(self.scope()),
         )
         .with_attempt(self.attempt)
     }
@@ -235,12 +247,14 @@ impl Run {
     /// The span the run's task executes in, `tempora.run`: its job, its
     /// id, its scheduled time (RFC 3339), its attempt and its node. Its
     /// fields are read (and the run's id made) only when a subscriber
-    /// takes the span.
+    /// takes the span, or a logger writes it: tracing hands a disabled
+    /// span's fields to the `log` crate when no subscriber is set, and
+    /// the run's id is made only when they are written.
     pub(crate) fn span(&self) -> tracing::Span {
         tracing::info_span!(
             RUN_SPAN,
             job_id = %self.job_id,
-            run_id = %self.scope.run_id(),
+            run_id = %RunIdField(self.scope()),
             scheduled_time = self.run_times.last().map(tracing::field::display),
             attempt = self.attempt,
             node = %self.target.node,
@@ -267,7 +281,7 @@ impl Run {
     /// The instant past which the run is stopped, by the scheduler's
     /// clock, counted from now (when it starts); `None` without a limit.
     fn deadline(&self) -> Option<Timestamp> {
-        let limit = self.scope.timeout()?;
+        let limit = self.timeout?;
         let now = self.target.clock.now();
         Some(now.saturating_add(limit).unwrap_or(Timestamp::MAX))
     }
@@ -283,10 +297,10 @@ impl Run {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
             run_times: self.run_times.clone(),
-            outcome: RunOutcome::Error(timed_out(self.scope.timeout())),
+            outcome: RunOutcome::Error(timed_out(self.timeout)),
             still_running: true,
         };
-        let (scope, done) = (Arc::clone(&self.scope), Arc::clone(&self.done));
+        let (scope, done) = (Arc::clone(self.scope()), Arc::clone(&self.done));
         let clock = Arc::clone(&self.target.clock);
         let first = Arc::clone(&reported);
         let watcher = runtime.spawn(async move {
@@ -361,7 +375,7 @@ impl Run {
         let Some(deadline) = deadline else {
             return future;
         };
-        let scope = Arc::clone(&self.scope);
+        let scope = Arc::clone(self.scope());
         let clock = Arc::clone(&self.target.clock);
         let stops_itself = self.target.task.stops_itself;
         Box::pin(async move {
@@ -379,6 +393,16 @@ impl Run {
                 }
             }
         })
+    }
+}
+
+/// A run's id as a span field: made (a random UUID) when it is written,
+/// not when the span is made.
+struct RunIdField<'a>(&'a RunScope);
+
+impl fmt::Display for RunIdField<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.run_id())
     }
 }
 

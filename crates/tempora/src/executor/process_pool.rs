@@ -433,7 +433,7 @@ impl Worker {
             job_id: run.job_id.to_string(),
             run_times: run.run_times.to_vec(),
             attempt: Some(run.attempt),
-            run_id: Some(run.scope.run_id().to_string()),
+            run_id: Some(run.scope().run_id().to_string()),
             node: run.target.node.to_string(),
         };
         let mut line = match serde_json::to_string(&request) {
@@ -475,7 +475,7 @@ impl Worker {
         if timed_out && reply.is_none() {
             let status = self.reap();
             tracing::warn!(worker = self.index, %status, job = %run.job_id, "worker process killed at the run's timeout");
-            let mut error = super::timed_out(run.scope.timeout());
+            let mut error = super::timed_out(run.timeout);
             error.message.push_str(" (its worker process was killed)");
             return RunOutcome::Error(error);
         }
@@ -512,7 +512,7 @@ impl Worker {
     fn watch_limit(&self, run: &Run) -> Option<(Arc<AtomicBool>, tokio::task::JoinHandle<()>)> {
         let deadline = run.deadline()?;
         let killed = Arc::new(AtomicBool::new(false));
-        let (slot, scope) = (Arc::clone(&self.slot), Arc::clone(&run.scope));
+        let (slot, scope) = (Arc::clone(&self.slot), Arc::clone(run.scope()));
         let clock = Arc::clone(&run.target.clock);
         let flag = Arc::clone(&killed);
         let watcher = run.target.runtime.spawn(async move {

@@ -21,7 +21,7 @@ use crate::job::{Job, MisfireGraceTime};
 pub(crate) const MAX_LISTED_RUN_TIMES: usize = 1000;
 
 /// The most trigger steps one decision takes by default (see
-/// [`decide_within`]).
+/// [`decide_into`]).
 pub(crate) const DECISION_STEPS: u64 = 100_000;
 
 /// What to do with one due job at one instant.
@@ -187,10 +187,17 @@ impl Walk<'_> {
     }
 }
 
-/// [`decide_within`] with the default budget, [`DECISION_STEPS`].
+/// [`decide_into`] with the default budget, [`DECISION_STEPS`], listing the
+/// runs in a new vector.
 #[cfg(test)]
 pub(crate) fn decide(job: &Job, now: Timestamp) -> Decision {
     decide_within(job, now, DECISION_STEPS)
+}
+
+/// [`decide_into`] with runs listed in a new vector.
+#[cfg(test)]
+pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
+    decide_into(job, now, steps, Vec::new())
 }
 
 /// Decides what a job whose next run time is due does at `now`, as
@@ -207,7 +214,17 @@ pub(crate) fn decide(job: &Job, now: Timestamp) -> Decision {
 /// jitter count their missed fire times in a few): when they run out, the
 /// decision covers the fire times walked so far, and its next run time,
 /// still due, is where the next decision goes on.
-pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
+///
+/// The runs are listed in `runs` (emptied first): a caller deciding job
+/// after job hands back the runs of the previous decision, so that their
+/// memory is taken once.
+pub(crate) fn decide_into(
+    job: &Job,
+    now: Timestamp,
+    steps: u64,
+    mut runs: Vec<RunTimes>,
+) -> Decision {
+    runs.clear();
     let mut walk = Walk {
         job,
         now,
@@ -294,15 +311,13 @@ pub(crate) fn decide_within(job: &Job, now: Timestamp, steps: u64) -> Decision {
             )
         }
     };
-    let runs = if let Some(first) = first_on_time {
-        vec![RunTimes::One(first)]
-    } else if on_time.is_empty() {
-        Vec::new()
-    } else if job.coalesce() {
-        vec![RunTimes::from(on_time.into_iter().collect::<Vec<_>>())]
+    if let Some(first) = first_on_time {
+        runs.push(RunTimes::One(first));
+    } else if job.coalesce() && !on_time.is_empty() {
+        runs.push(RunTimes::from(on_time.into_iter().collect::<Vec<_>>()));
     } else {
-        on_time.into_iter().map(RunTimes::One).collect()
-    };
+        runs.extend(on_time.into_iter().map(RunTimes::One));
+    }
     Decision {
         runs,
         missed: missed_listed.into_iter().collect(),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use super::decide::{DECISION_STEPS, Decision, decide_within};
+use super::decide::{DECISION_STEPS, Decision, decide_into};
 use crate::event::{Event, EventKind};
 use crate::executor::RunTimes;
 use crate::history::{RunRecord, RunStatus};
@@ -91,8 +91,9 @@ pub(crate) struct Plan<S> {
     /// The job is removed: its trigger is exhausted.
     pub(crate) removed: bool,
     /// Fire times that came while the job ran its limit of runs, kept to
-    /// run when a run ends (its overlap policy buffers them).
-    pub(crate) buffered: Option<Buffered>,
+    /// run when a run ends (its overlap policy buffers them). Boxed: few
+    /// plans have them, and a plan is moved several times on its way.
+    pub(crate) buffered: Option<Box<Buffered>>,
 }
 
 /// Fire times of a job kept to run once a run of it ends, as its overlap
@@ -132,18 +133,19 @@ pub(crate) fn plan_claimed<S>(
     let steps = steps_per_job(count);
     settlements.reserve(count);
     plans.reserve(count);
+    // The vector of runs goes from decision to decision: `start` takes
+    // the runs it starts out of it, and leaves its memory.
+    let mut spare = Vec::new();
     for job in claimed {
         let others = elsewhere.get(&*job.id).copied().unwrap_or(0);
-        let mut decision = decide_within(&job, at.now, steps);
-        let missed = missed(at, &job, &decision);
+        let mut decision = decide_into(&job, at.now, steps, spare);
         let started = if decision.runs.is_empty() {
             None
         } else {
             Some(start(&job, &mut decision.runs, others))
         };
-        let (settlement, plan) = plan_job(at, job, &decision, missed, started);
-        settlements.push(settlement);
-        plans.push(plan);
+        plans.push(plan_job(at, job, &decision, started, settlements));
+        spare = decision.runs;
     }
 }
 
@@ -231,15 +233,16 @@ pub(crate) fn plan_pending_run<S>(
     }
 }
 
-/// One job's settlement and plan, from its decision, its misses and
-/// whether its runs start.
+/// One job's plan, from its decision (its misses among it) and whether
+/// its runs start; its settlement goes to `settlements` (the job moves
+/// into it once, not through a value returned and pushed).
 fn plan_job<S>(
     at: &Planning<'_>,
     job: Job,
     decision: &Decision,
-    missed: Option<(RunRecord, Notice)>,
     started: Option<Start<S>>,
-) -> (Settlement, Plan<S>) {
+    settlements: &mut Vec<Settlement>,
+) -> Plan<S> {
     let release = match decision.next_run_time {
         Some(next) => Release::Reschedule(next),
         None => Release::Remove,
@@ -248,7 +251,7 @@ fn plan_job<S>(
     let mut notices = Vec::new();
     let mut running = Vec::new();
     let mut buffered = None;
-    if let Some((record, notice)) = missed {
+    if let Some((record, notice)) = missed(at, &job, decision) {
         records.push(record);
         notices.push(notice);
     }
@@ -263,11 +266,11 @@ fn plan_job<S>(
             if let Some(policy) = job.overlap()
                 && !kept.is_empty()
             {
-                buffered = Some(Buffered {
+                buffered = Some(Box::new(Buffered {
                     job: job.clone(),
                     policy,
                     times: kept,
-                });
+                }));
             }
             if !dropped.is_empty() {
                 let (record, notice) = refused(at.node, &job, &dropped, refusal, at.now);
@@ -291,9 +294,13 @@ fn plan_job<S>(
         removed: release == Release::Remove,
         buffered,
     };
-    let mut settlement = Settlement::new(job, decision.takes_through, release);
-    settlement.records = records;
-    (settlement, plan)
+    settlements.push(Settlement {
+        claimed: job,
+        takes_through: decision.takes_through,
+        records,
+        release,
+    });
+    plan
 }
 
 /// What the overlap policy of `job` keeps of `runs` refused at its limit

@@ -1,6 +1,6 @@
 //! The memory store: jobs in this process, indexed by next run time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -324,11 +324,15 @@ impl JobStore for MemoryStore {
         for settlement in settlements {
             let claimed = &settlement.claimed;
             // The claimed job's id is the stored one's. The job is looked
-            // up once: taken, released and rescheduled in place.
-            let Some(entry) = jobs.get_mut(&claimed.id) else {
-                outcomes.push(Settled::Lost);
-                continue;
+            // up once: taken, released, rescheduled or removed in place.
+            let mut found = match jobs.entry(Arc::clone(&claimed.id)) {
+                hash_map::Entry::Occupied(found) => found,
+                hash_map::Entry::Vacant(_) => {
+                    outcomes.push(Settled::Lost);
+                    continue;
+                }
             };
+            let entry = found.get_mut();
             let held = entry
                 .lease
                 .as_ref()
@@ -367,9 +371,8 @@ impl JobStore for MemoryStore {
             }
             match settlement.release {
                 Release::Remove => {
-                    if let Some((key, entry)) = jobs.remove_entry(&claimed.id)
-                        && let Some(next) = entry.job.next_run_time
-                    {
+                    let (key, entry) = found.remove_entry();
+                    if let Some(next) = entry.job.next_run_time {
                         unindex(due_index, next, &key);
                     }
                 }

@@ -361,7 +361,11 @@ impl Engine {
                 &mut settlements,
                 &mut plans,
             );
+            // (Most batches keep none: their plans are not looked up.)
             for (index, plan) in plans.iter().enumerate().skip(first_claimed) {
+                if keeping.is_empty() {
+                    break;
+                }
                 if let Some((job, policy)) = keeping.remove(&plan.job_id) {
                     comebacks.insert(index, Comeback::Kept(job, policy));
                 }
@@ -382,7 +386,7 @@ impl Engine {
             let outcomes = match settled {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
-                    for plan in plans.drain(..) {
+                    for mut plan in plans.drain(..) {
                         plan.call_off();
                     }
                     return Err(error);
@@ -396,16 +400,22 @@ impl Engine {
             };
             let runtime = lock(&self.runtime).clone();
             let mut kept = Vec::new();
-            for (index, (mut plan, outcome)) in plans.drain(..).zip(outcomes).enumerate() {
+            // The plans are carried out where they are (not moved out of
+            // their vector one by one), and dropped together.
+            for (index, (plan, outcome)) in plans.iter_mut().zip(outcomes).enumerate() {
                 if outcome.is_won() {
                     progress = true;
-                    kept.extend(plan.buffered.take());
+                    kept.extend(plan.buffered.take().map(|buffered| *buffered));
                     if crowded.contains(&index) {
                         let comeback = comebacks.remove(&index);
-                        self.give_way(name, store, &mut plan, comeback, &mut kept, now)
+                        self.give_way(name, store, plan, comeback, &mut kept, now)
                             .await;
                     }
-                    let job = gone.remove(&index);
+                    let job = if gone.is_empty() {
+                        None
+                    } else {
+                        gone.remove(&index)
+                    };
                     self.carry_out(name, store, plan, job, runtime.as_ref(), &mut handover);
                 } else {
                     tracing::debug!(
@@ -415,6 +425,7 @@ impl Engine {
                     plan.call_off();
                 }
             }
+            plans.clear();
             handover.flush();
             if !kept.is_empty() {
                 self.keep_buffered(name, store, kept, now).await;
@@ -454,22 +465,22 @@ impl Engine {
         &self,
         store_name: &str,
         store: &Arc<dyn JobStore>,
-        plan: Plan<Staged>,
+        plan: &mut Plan<Staged>,
         gone: Option<Job>,
         runtime: Option<&tokio::runtime::Handle>,
         handover: &mut Handover,
     ) {
         if let Some(runtime) = runtime {
-            for record in plan.running {
+            for record in plan.running.drain(..) {
                 self.recorder.track(runtime, store_name, store, record);
             }
         }
         if !plan.notices.is_empty() {
             self.notices
                 .missed(store_name, &plan.job_id, gone, &plan.notices);
+            self.announce(&plan.job_id, std::mem::take(&mut plan.notices));
         }
-        self.announce(&plan.job_id, plan.notices);
-        if let Some(staged) = plan.staged {
+        if let Some(staged) = plan.staged.take() {
             staged.go_with(handover);
         }
         if plan.removed {
@@ -484,8 +495,8 @@ impl Engine {
 impl Plan<Staged> {
     /// Not won (lost, or the settlement failed): frees the instance taken,
     /// starts and tells nothing.
-    fn call_off(self) {
-        if let Some(staged) = self.staged {
+    fn call_off(&mut self) {
+        if let Some(staged) = self.staged.take() {
             staged.call_off();
         }
     }

@@ -234,7 +234,11 @@ impl Engine {
                 Refusal::MaxInstances { message, notice }
             });
         }
-        if job.overlap() == Some(crate::job::Overlap::CancelOther) {
+        // Only `cancel_other` looks for a job's runs in progress (to
+        // cancel the one a newer fire time replaces): the runs of other
+        // jobs are not noted among them.
+        let replaceable = job.overlap() == Some(crate::job::Overlap::CancelOther);
+        if replaceable {
             self.note_replaceable(job, &batch.store);
         }
         let submitted = if self.listeners.wants(EventKind::JobSubmitted) {
@@ -251,7 +255,9 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let mut runs = std::mem::take(runs).into_iter();
+        // Drained, not taken: the caller's vector keeps its memory for
+        // the next job's runs.
+        let mut runs = runs.drain(..);
         // OK because `runs` is not empty (checked above).
         let first = runs.next().unwrap_or(RunTimes::Many(Vec::new()));
         // Most submissions have one run: their queue takes no memory.
@@ -262,7 +268,7 @@ impl Engine {
             job: (job.retry().is_some()
                 || job.pause_after_failures().is_some()
                 || self.notices.watches(job))
-            .then(|| job.clone()),
+            .then(|| Box::new(job.clone())),
             attempt,
             target,
             env: Arc::clone(&batch.env),
@@ -271,6 +277,7 @@ impl Engine {
             timeout: job.timeout(),
             too_late: matches!(grace, MisfireGraceTime::Limit(_)).then(Arc::default),
             recorded: batch.recorded,
+            replaceable,
             remaining: Mutex::new(runs),
             started: Mutex::new(None),
             current: Mutex::new(None),
@@ -303,15 +310,25 @@ impl Staged {
     /// Tells the runs submitted and hands the first to the executor with
     /// the other runs of `handover`.
     pub(super) fn go_with(self, handover: &mut Handover) {
-        for event in self.submitted {
-            self.submission.env.listeners.emit(event);
+        let Staged {
+            submission,
+            first,
+            submitted,
+            ..
+        } = self;
+        for event in submitted {
+            submission.env.listeners.emit(event);
         }
-        let clock = &self.submission.env.clock;
+        let clock = &submission.env.clock;
         let at = *handover
             .at
             .get_or_insert_with(|| (clock.monotonic(), clock.now()));
-        let (run, noted) = self.submission.run(self.first, at);
-        handover.push(&self.submission, run, noted);
+        if submission.replaceable && handover.counts.is_none() {
+            handover.counts = Some(Arc::clone(&submission.env.running));
+        }
+        // The submission goes into its run (which ends it), not copied.
+        let (run, noted) = submission.run(first, at);
+        handover.push(run, noted);
     }
 
     /// The job whose instance the runs take (a pending run's parent).
@@ -405,30 +422,31 @@ pub(super) struct Handover {
 }
 
 impl Handover {
-    fn push(&mut self, submission: &Submission, run: Run, noted: NotedRun) {
+    /// Holds `run` to hand over, and its scope to note among the runs in
+    /// progress (`counts` set by the caller when there is one).
+    fn push(&mut self, run: Run, noted: Option<NotedRun>) {
+        let target = &run.target;
         let same = self
             .to
             .as_ref()
-            .is_some_and(|(executor, _)| Arc::ptr_eq(executor, &submission.target.executor));
+            .is_some_and(|(executor, _)| Arc::ptr_eq(executor, &target.executor));
         if !same {
             self.flush();
-            self.to = Some((
-                Arc::clone(&submission.target.executor),
-                submission.target.runtime.clone(),
-            ));
-        }
-        if self.counts.is_none() {
-            self.counts = Some(Arc::clone(&submission.env.running));
+            self.to = Some((Arc::clone(&target.executor), target.runtime.clone()));
         }
         self.runs.push(run);
-        self.noted.push(noted);
+        if let Some(noted) = noted {
+            self.noted.push(noted);
+        }
     }
 
     /// Hands over the runs held; the next runs are handed over at a new
     /// time.
     pub(super) fn flush(&mut self) {
         self.at = None;
-        if let Some(counts) = &self.counts {
+        if let Some(counts) = &self.counts
+            && !self.noted.is_empty()
+        {
             counts.scopes.insert_all(&mut self.noted);
         }
         if let Some((executor, runtime)) = &self.to
@@ -451,8 +469,9 @@ struct Submission {
     job_id: Arc<str>,
     /// The job as it was when its runs were prepared, for what follows a
     /// failure: kept only when it has a retry or pause policy (most jobs
-    /// have neither, and their runs carry no copy).
-    job: Option<Job>,
+    /// have neither, and their runs carry no copy). Boxed, so that a
+    /// submission without it is small to make.
+    job: Option<Box<Job>>,
     /// Which attempt at their fire times the runs are.
     attempt: u32,
     /// Its store, executor and task, shared with its batch.
@@ -471,12 +490,17 @@ struct Submission {
     /// Its runs have running records (their store keeps history), which
     /// their outcomes finish.
     recorded: bool,
+    /// Its runs are noted among the runs in progress ([`RunScopes`]), for
+    /// `cancel_other` to find: its job had that policy when they were
+    /// prepared.
+    replaceable: bool,
     remaining: Mutex<std::collections::VecDeque<RunTimes>>,
     /// When the current run was handed over: the clock's monotonic reading
     /// (for its duration) and its time (for its record).
     started: Mutex<Option<(SignedDuration, Timestamp)>>,
     /// The current run's key among the engine's running runs
-    /// ([`RunScopes`]), taken out when it ends.
+    /// ([`RunScopes`]), taken out when it ends; `None` when its runs are
+    /// not noted there.
     current: Mutex<Option<u64>>,
 }
 
@@ -484,9 +508,14 @@ impl Submission {
     /// Hands the run for `run_times` to the executor.
     fn start(self: Arc<Submission>, run_times: RunTimes) {
         let clock = &self.env.clock;
-        let (run, noted) = self.run(run_times, (clock.monotonic(), clock.now()));
-        self.env.running.scopes.insert_all(&mut vec![noted]);
-        self.target.executor.submit(run, &self.target.runtime);
+        let at = (clock.monotonic(), clock.now());
+        let running = Arc::clone(&self.env.running);
+        let (run, noted) = self.run(run_times, at);
+        if let Some(noted) = noted {
+            running.scopes.insert_all(&mut vec![noted]);
+        }
+        let target = Arc::clone(&run.target);
+        target.executor.submit(run, &target.runtime);
     }
 
     /// The run for `run_times`, noted as handed over `at` (on a monotonic
@@ -494,10 +523,10 @@ impl Submission {
     /// note among the runs in progress ([`RunScopes::insert_all`]) before
     /// the run is handed over.
     fn run(
-        self: &Arc<Submission>,
+        self: Arc<Submission>,
         run_times: RunTimes,
         at: (SignedDuration, Timestamp),
-    ) -> (Run, NotedRun) {
+    ) -> (Run, Option<NotedRun>) {
         let now = at.1;
         if let Some(scheduled) = run_times.last() {
             tracing::info!(
@@ -526,10 +555,17 @@ impl Submission {
             }
             _ => None,
         };
-        let scope = Arc::new(RunScope::child_of(&self.target.signals, self.timeout));
-        let key = self.env.running.scopes.next_key();
-        *lock(&self.current) = Some(key);
-        let noted = (key, Arc::clone(&self.job_id), Arc::clone(&scope));
+        // A run noted among the runs in progress gets its scope here; any
+        // other makes it on its worker.
+        let (scope, noted) = if self.replaceable {
+            let scope = Arc::new(RunScope::child_of(&self.target.signals, self.timeout));
+            let key = self.env.running.scopes.next_key();
+            *lock(&self.current) = Some(key);
+            let noted = (key, Arc::clone(&self.job_id), Arc::clone(&scope));
+            (std::sync::OnceLock::from(scope), Some(noted))
+        } else {
+            (std::sync::OnceLock::new(), None)
+        };
         let run = Run {
             job_id: Arc::clone(&self.job_id),
             target: Arc::clone(&self.target),
@@ -538,7 +574,8 @@ impl Submission {
             start_by,
             attempt: self.attempt,
             scope,
-            done: Arc::clone(self) as Arc<dyn Completion>,
+            timeout: self.timeout,
+            done: self as Arc<dyn Completion>,
         };
         (run, noted)
     }
@@ -664,7 +701,7 @@ impl Submission {
     /// failed for good or succeeded, the job's count of failures in a row
     /// (for `pause_after_failures`).
     fn follow_up(&self, report: &RunReport, cancelled: Option<&Arc<str>>) {
-        let Some(job) = &self.job else {
+        let Some(job) = self.job.as_deref() else {
             return;
         };
         let Some(scheduled) = report.run_times.last().copied() else {
@@ -747,9 +784,13 @@ impl Submission {
 
     fn finished(self: Arc<Submission>, report: RunReport) {
         let started = lock(&self.started).take();
-        let scope = lock(&self.current)
-            .take()
-            .and_then(|key| self.env.running.scopes.remove(&self.job_id, key));
+        let scope = if self.replaceable {
+            lock(&self.current)
+                .take()
+                .and_then(|key| self.env.running.scopes.remove(&self.job_id, key))
+        } else {
+            None
+        };
         let cancelled = scope.as_ref().and_then(|scope| scope.cancel_reason());
         if let Some(message) = self.missed_in_queue(&report) {
             self.record(&report, started, None);
@@ -758,7 +799,7 @@ impl Submission {
             if next.is_none() {
                 self.env.running.instance_finished(&self.job_id);
             }
-            if let Some(job) = &self.job {
+            if let Some(job) = self.job.as_deref() {
                 self.env.notices.missed_in_queue(
                     &self.target.store,
                     job,
@@ -803,7 +844,8 @@ impl Submission {
             RunOutcome::Success(_) => EventKind::JobExecuted,
             RunOutcome::Error(_) | RunOutcome::Panic(_) => EventKind::JobError,
         };
-        let duration_ms = started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
+        // Read off the clock only when a line is written.
+        let duration_ms = || started.map_or(0, |(reading, _)| self.ran_for(reading).as_millis());
         let scheduled = Latest(&report.run_times);
         let attempt = self.attempt;
         match &report.outcome {
@@ -811,7 +853,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 attempt,
-                duration_ms,
+                duration_ms = duration_ms(),
                 outcome = "success",
                 "run finished"
             ),
@@ -819,7 +861,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 attempt,
-                duration_ms,
+                duration_ms = duration_ms(),
                 outcome = if error.timed_out { "timeout" } else { "error" },
                 %error,
                 "run finished"
@@ -828,7 +870,7 @@ impl Submission {
                 job = %report.job_id,
                 %scheduled,
                 attempt,
-                duration_ms,
+                duration_ms = duration_ms(),
                 outcome = "panic",
                 panic = %message,
                 "run finished"

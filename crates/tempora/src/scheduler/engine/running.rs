@@ -20,7 +20,9 @@ impl Engine {
     /// task sees [`JobContext::is_cancelled`](crate::task::JobContext::is_cancelled),
     /// a command's process group is killed. Runs of other jobs, and runs
     /// that start later, are not touched. Returns how many runs were
-    /// asked (a run asked before counts again).
+    /// asked (a run asked before counts again). Only the runs noted among
+    /// the runs in progress are found: those of jobs under
+    /// `overlap = "cancel_other"` (see [`RunScopes`]).
     ///
     /// Cancelling is a request: an async task's future is not dropped and
     /// a sync task's thread cannot be stopped, so each run ends when its
@@ -37,14 +39,18 @@ impl Engine {
         self.running.scopes.cancel_oldest(job_id, reason)
     }
 
-    /// True while this node runs job `job_id`.
+    /// True while this node runs job `job_id` (a job under
+    /// `overlap = "cancel_other"`: the runs of other jobs are not noted).
     pub(super) fn runs_here(&self, job_id: &str) -> bool {
         self.running.scopes.runs(job_id)
     }
 }
 
 /// The runs in progress on this node with their own scopes, so that one
-/// job's runs can be cancelled alone. Kept by a key of their own, in
+/// job's runs can be cancelled alone: the runs of jobs under
+/// `overlap = "cancel_other"`, which replaces a job's oldest run (no one
+/// looks for the runs of other jobs, and noting them took a lock a run on
+/// the loop and another on a worker). Kept by a key of their own, in
 /// shards by key, so that noting a run in progress and its end hash no id
 /// and take no memory of their own; cancelling a job's runs (rare) looks
 /// through them all.
