@@ -1,6 +1,5 @@
 //! What runs on this node now: the table of runs in progress, each with
-//! its cancellation scope (`RunScopes`, for `cancel_other` and cancelling
-//! a job's runs), and the instance counts that keep `max_instances`
+//! its cancellation scope (`RunScopes`, for `cancel_other`), and the instance counts that keep `max_instances`
 //! (`RunCounts`), with their model tests.
 
 use std::collections::HashMap;
@@ -15,23 +14,6 @@ use crate::sync::{lock, model};
 use crate::task::RunScope;
 
 impl Engine {
-    /// Asks the runs of job `job_id` in progress on this node to stop,
-    /// each through its own cancellation (a child of the scheduler's): the
-    /// task sees [`JobContext::is_cancelled`](crate::task::JobContext::is_cancelled),
-    /// a command's process group is killed. Runs of other jobs, and runs
-    /// that start later, are not touched. Returns how many runs were
-    /// asked (a run asked before counts again). Only the runs noted among
-    /// the runs in progress are found: those of jobs under
-    /// `overlap = "cancel_other"` (see [`RunScopes`]).
-    ///
-    /// Cancelling is a request: an async task's future is not dropped and
-    /// a sync task's thread cannot be stopped, so each run ends when its
-    /// task returns, and its outcome is recorded as the task reports it.
-    #[allow(dead_code)] // the job API's policies call it
-    pub(crate) fn cancel_runs(&self, job_id: &str) -> usize {
-        self.running.scopes.cancel(job_id)
-    }
-
     /// Asks the oldest run of job `job_id` in progress on this node that
     /// was not asked yet to stop, saying why (`reason`, kept in its
     /// record); false when there is none.
@@ -157,15 +139,6 @@ impl RunScopes {
             .iter()
             .any(|shard| lock(shard).values().any(|(run_job, _)| **run_job == *job))
     }
-
-    /// Cancels every run of `job` in progress; returns how many.
-    fn cancel(&self, job: &str) -> usize {
-        let runs = self.of_job(job);
-        for (_, scope) in &runs {
-            scope.cancel();
-        }
-        runs.len()
-    }
 }
 
 /// Runs in progress, shared with the completion callbacks: per job (for
@@ -270,7 +243,7 @@ mod scope_tests {
     use crate::task::{RunScope, RunSignals};
 
     #[test]
-    fn cancelling_a_job_cancels_its_runs_in_progress_and_no_other() {
+    fn cancelling_a_jobs_oldest_run_touches_no_ended_run_and_no_other_job() {
         let signals = Arc::new(RunSignals::default());
         let scopes = RunScopes::default();
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
@@ -283,12 +256,12 @@ mod scope_tests {
         let (_, b1) = run(&b);
         scopes.remove(&a, a2_key);
 
-        assert_eq!(scopes.cancel("a"), 1);
+        assert!(scopes.cancel_oldest("a", "replaced"));
         assert!(a1.is_cancelled());
         assert!(!a2.is_cancelled(), "a run that ended is not touched");
         assert!(!b1.is_cancelled(), "another job's run is not touched");
         assert!(!signals.cancellation.is_cancelled());
-        assert_eq!(scopes.cancel("nothing"), 0);
+        assert!(!scopes.cancel_oldest("nothing", "replaced"));
 
         // A shutdown still reaches every run through the scheduler's token.
         signals.cancellation.cancel();
