@@ -230,67 +230,9 @@ fn job_named_stored() -> JobBuilder {
     JobBuilder::new("record", every(1)).id("named")
 }
 
-/// A store that keeps jobs as a persistent store would: no closures. It
-/// delegates to a memory store, so only `keeps_closures` differs.
-struct NoClosures(MemoryStore);
-
-#[async_trait]
-impl JobStore for NoClosures {
-    fn backend(&self) -> &'static str {
-        "no-closures"
-    }
-
-    async fn add_job(&self, job: Job, replace_existing: bool) -> tempora::Result<()> {
-        self.0.add_job(job, replace_existing).await
-    }
-
-    async fn update_job(&self, job: Job) -> tempora::Result<()> {
-        self.0.update_job(job).await
-    }
-
-    async fn remove_job(&self, id: &str) -> tempora::Result<()> {
-        self.0.remove_job(id).await
-    }
-
-    async fn remove_all_jobs(&self) -> tempora::Result<()> {
-        self.0.remove_all_jobs().await
-    }
-
-    async fn get_job(&self, id: &str) -> tempora::Result<Option<Job>> {
-        self.0.get_job(id).await
-    }
-
-    async fn list_jobs(&self) -> tempora::Result<Vec<Job>> {
-        self.0.list_jobs().await
-    }
-
-    async fn next_run_time(&self) -> tempora::Result<Option<Timestamp>> {
-        self.0.next_run_time().await
-    }
-
-    async fn acquire_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        owner: &str,
-        lease: SignedDuration,
-    ) -> tempora::Result<Vec<Claimed>> {
-        self.0.acquire_due(now, limit, owner, lease).await
-    }
-
-    async fn settle(
-        &self,
-        owner: &str,
-        settlements: &[Settlement],
-        now: Timestamp,
-    ) -> tempora::Result<Vec<Settled>> {
-        self.0.settle(owner, settlements, now).await
-    }
-}
-
 #[test]
 fn a_store_that_cannot_keep_closures_refuses_a_closure_job() {
-    let env = env_with(SchedulerBuilder::new().store("disk", NoClosures(MemoryStore::new())));
+    let env = env_with(SchedulerBuilder::new().store("disk", SharedMemory::default()));
     let task = JobTask::closure(|_| Ok::<_, String>(()));
     let error = env
         .scheduler

@@ -149,85 +149,13 @@ async fn async_scheduler_shutdown_waits_for_a_blocked_run() {
     );
 }
 
-/// A memory store whose claim, once armed, stops until released: the
-/// moment a cycle has claimed its due jobs and not yet handed them over.
-struct HeldClaim {
-    inner: MemoryStore,
-    armed: AtomicBool,
-    claiming: tokio::sync::Notify,
-    release: tokio::sync::Notify,
-}
-
-#[async_trait]
-impl JobStore for HeldClaim {
-    fn backend(&self) -> &'static str {
-        "held-claim"
-    }
-
-    async fn add_job(&self, job: Job, replace_existing: bool) -> tempora::Result<()> {
-        self.inner.add_job(job, replace_existing).await
-    }
-
-    async fn update_job(&self, job: Job) -> tempora::Result<()> {
-        self.inner.update_job(job).await
-    }
-
-    async fn remove_job(&self, id: &str) -> tempora::Result<()> {
-        self.inner.remove_job(id).await
-    }
-
-    async fn remove_all_jobs(&self) -> tempora::Result<()> {
-        self.inner.remove_all_jobs().await
-    }
-
-    async fn get_job(&self, id: &str) -> tempora::Result<Option<Job>> {
-        self.inner.get_job(id).await
-    }
-
-    async fn list_jobs(&self) -> tempora::Result<Vec<Job>> {
-        self.inner.list_jobs().await
-    }
-
-    async fn next_run_time(&self) -> tempora::Result<Option<Timestamp>> {
-        self.inner.next_run_time().await
-    }
-
-    async fn acquire_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        owner: &str,
-        lease: SignedDuration,
-    ) -> tempora::Result<Vec<Claimed>> {
-        let claimed = self.inner.acquire_due(now, limit, owner, lease).await?;
-        if !claimed.is_empty() && self.armed.swap(false, Ordering::SeqCst) {
-            self.claiming.notify_one();
-            self.release.notified().await;
-        }
-        Ok(claimed)
-    }
-
-    async fn settle(
-        &self,
-        owner: &str,
-        settlements: &[Settlement],
-        now: Timestamp,
-    ) -> tempora::Result<Vec<Settled>> {
-        self.inner.settle(owner, settlements, now).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_shutdown_runs_the_jobs_a_cycle_under_way_has_claimed() {
     let clock = ManualClock::new(at(T0));
     let gate = Arc::new(Gate::default());
     let (sink, runs) = mpsc::channel();
-    let store = Arc::new(HeldClaim {
-        inner: MemoryStore::new(),
-        armed: AtomicBool::new(true),
-        claiming: tokio::sync::Notify::new(),
-        release: tokio::sync::Notify::new(),
-    });
+    let store = Arc::new(SharedMemory::default());
+    store.armed.store(true, Ordering::SeqCst);
     let scheduler = SchedulerBuilder::new()
         .clock(clock.clone())
         .timezone("UTC")

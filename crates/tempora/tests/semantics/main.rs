@@ -308,6 +308,77 @@ impl Env {
     }
 }
 
+/// A memory store seen as a store other processes share, as a database
+/// is: it keeps no closures. Its claim, once `armed`, stops until
+/// `release`d: the moment a cycle has claimed its due jobs and not yet
+/// handed them over.
+#[derive(Default)]
+struct SharedMemory {
+    inner: MemoryStore,
+    armed: AtomicBool,
+    claiming: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[async_trait]
+impl JobStore for SharedMemory {
+    fn backend(&self) -> &'static str {
+        "shared-memory"
+    }
+
+    async fn add_job(&self, job: Job, replace_existing: bool) -> tempora::Result<()> {
+        self.inner.add_job(job, replace_existing).await
+    }
+
+    async fn update_job(&self, job: Job) -> tempora::Result<()> {
+        self.inner.update_job(job).await
+    }
+
+    async fn remove_job(&self, id: &str) -> tempora::Result<()> {
+        self.inner.remove_job(id).await
+    }
+
+    async fn remove_all_jobs(&self) -> tempora::Result<()> {
+        self.inner.remove_all_jobs().await
+    }
+
+    async fn get_job(&self, id: &str) -> tempora::Result<Option<Job>> {
+        self.inner.get_job(id).await
+    }
+
+    async fn list_jobs(&self) -> tempora::Result<Vec<Job>> {
+        self.inner.list_jobs().await
+    }
+
+    async fn next_run_time(&self) -> tempora::Result<Option<Timestamp>> {
+        self.inner.next_run_time().await
+    }
+
+    async fn acquire_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        owner: &str,
+        lease: SignedDuration,
+    ) -> tempora::Result<Vec<Claimed>> {
+        let claimed = self.inner.acquire_due(now, limit, owner, lease).await?;
+        if !claimed.is_empty() && self.armed.swap(false, Ordering::SeqCst) {
+            self.claiming.notify_one();
+            self.release.notified().await;
+        }
+        Ok(claimed)
+    }
+
+    async fn settle(
+        &self,
+        owner: &str,
+        settlements: &[Settlement],
+        now: Timestamp,
+    ) -> tempora::Result<Vec<Settled>> {
+        self.inner.settle(owner, settlements, now).await
+    }
+}
+
 #[allow(clippy::disallowed_methods)] // real time, measured: a run's own duration or a patience limit
 /// Spins (yielding) until `condition` holds; fails after `PATIENCE`.
 fn wait_until(condition: impl Fn() -> bool) {
