@@ -73,6 +73,24 @@ pub(crate) fn emit_latencies(
     }
 }
 
+/// A fresh directory under the system's temporary one for workload
+/// `workload`'s files (not created yet).
+pub(crate) fn temp_dir(workload: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "tempora-bench-{workload}-{}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+/// A SQLite store on a new file `jobs.db` in `dir`, which it creates.
+pub(crate) async fn sqlite_in(dir: &std::path::Path) -> Result<Arc<dyn JobStore>, String> {
+    std::fs::create_dir_all(dir).map_err(|error| error.to_string())?;
+    let path = dir.join("jobs.db").to_string_lossy().into_owned();
+    tempora_sql::connect(&path, &tempora_sql::SqlOptions::new())
+        .await
+        .map_err(|error| error.to_string())
+}
+
 /// Each request's name and its latencies in ms.
 pub(crate) type Samples = Vec<(&'static str, Vec<f64>)>;
 
@@ -83,16 +101,9 @@ fn run(n: u64, sqlite: bool) -> Result<Samples, String> {
         .build()
         .map_err(|error| error.to_string())?;
     runtime.block_on(async move {
-        let dir = std::env::temp_dir().join(format!(
-            "tempora-bench-api-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let dir = temp_dir("api");
         let store: Arc<dyn JobStore> = if sqlite {
-            std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
-            let path = dir.join("jobs.db").to_string_lossy().into_owned();
-            tempora_sql::connect(&path, &tempora_sql::SqlOptions::new())
-                .await
-                .map_err(|error| error.to_string())?
+            sqlite_in(&dir).await?
         } else {
             Arc::new(MemoryStore::with_history())
         };

@@ -28,7 +28,7 @@ use tempora::trigger::CronTrigger;
 use tempora_api::serve::{ServeSettings, bind};
 use tempora_api::{ApiBuilder, ApiToken, Role, TokenHash, Tokens};
 
-use crate::api::{Samples, emit_latencies};
+use crate::api::{Samples, emit_latencies, sqlite_in, temp_dir};
 use crate::output::Line;
 
 /// The token the client signs in with.
@@ -105,15 +105,8 @@ fn run(n: u64) -> Result<Samples, String> {
         .build()
         .map_err(|error| error.to_string())?;
     runtime.block_on(async move {
-        let dir = std::env::temp_dir().join(format!(
-            "tempora-bench-dashboard-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|error| error.to_string())?;
-        let path = dir.join("jobs.db").to_string_lossy().into_owned();
-        let store: Arc<dyn JobStore> = tempora_sql::connect(&path, &tempora_sql::SqlOptions::new())
-            .await
-            .map_err(|error| error.to_string())?;
+        let dir = temp_dir("dashboard");
+        let store = sqlite_in(&dir).await?;
         let history = store
             .history()
             .ok_or_else(|| "the SQLite store keeps no history".to_owned())?;
