@@ -106,7 +106,11 @@ impl JobBuilder {
         }
     }
 
-    /// The job's id; a random UUID when not given.
+    /// The job's id. When not given, a UUID of version 7 (32 hex digits):
+    /// the ids a program makes grow in the order its jobs are added, so
+    /// that jobs due at the same time, which a store orders by id, run in
+    /// the order they were added (as in APScheduler), and a database's
+    /// index of ids takes each new one at its end.
     pub fn id(mut self, id: impl Into<String>) -> JobBuilder {
         self.id = Some(id.into());
         self
@@ -523,7 +527,7 @@ impl JobBuilder {
             Some(id) => Arc::from(id),
             None => {
                 let mut text = [0; uuid::fmt::Simple::LENGTH];
-                Arc::from(&*uuid::Uuid::new_v4().simple().encode_lower(&mut text))
+                Arc::from(&*uuid::Uuid::now_v7().simple().encode_lower(&mut text))
             }
         };
         // The task's name, when it names the job, is shared with the task.

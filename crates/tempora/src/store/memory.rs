@@ -1,6 +1,6 @@
 //! The memory store: jobs in this process, indexed by next run time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -40,15 +40,78 @@ pub struct MemoryStore {
     history: bool,
 }
 
-/// A map keyed by job id, hashed with a fast (not DoS-resistant) hash:
-/// the ids are the program's own.
-type IdMap<V> = HashMap<Arc<str>, V, foldhash::fast::RandomState>;
+/// The jobs by id: each entry boxed and found by its own job's id, so that
+/// a slot of the table is one pointer. A large store's table stays small
+/// (it keeps spare room in proportion to its entries), and a look-up reads
+/// fewer lines of memory: claiming and settling look up every job they
+/// take. Hashed with a fast (not DoS-resistant) hash: the ids are the
+/// program's own.
+#[derive(Debug, Default)]
+struct JobTable {
+    entries: hashbrown::HashTable<Box<Entry>>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl JobTable {
+    fn hash(&self, id: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, id)
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    fn get(&self, id: &str) -> Option<&Entry> {
+        self.entries
+            .find(self.hash(id), |entry| *entry.job.id == *id)
+            .map(|entry| &**entry)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
+        let hash = self.hash(id);
+        self.entries
+            .find_mut(hash, |entry| *entry.job.id == *id)
+            .map(|entry| &mut **entry)
+    }
+
+    /// The slot of job `id`, to change or take out in place.
+    fn slot(&mut self, id: &str) -> Option<hashbrown::hash_table::OccupiedEntry<'_, Box<Entry>>> {
+        let hash = self.hash(id);
+        self.entries
+            .find_entry(hash, |entry| *entry.job.id == *id)
+            .ok()
+    }
+
+    /// Keeps `entry`, whose id the table does not hold.
+    fn insert(&mut self, entry: Box<Entry>) {
+        let hasher = self.hasher.clone();
+        self.entries
+            .insert_unique(self.hash(&entry.job.id), entry, |entry| {
+                std::hash::BuildHasher::hash_one(&hasher, &*entry.job.id)
+            });
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Box<Entry>> {
+        self.slot(id).map(|slot| slot.remove().0)
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().map(|entry| &**entry)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// The jobs by id; an entry is boxed, so that the table of a large
-    /// store stays small (it keeps spare room in proportion to its entries).
-    jobs: IdMap<Box<Entry>>,
+    /// The jobs by id.
+    jobs: JobTable,
     /// (next run time, id) of every job that is not paused.
     due_index: BTreeSet<(Timestamp, Arc<str>)>,
     /// The run history by (job id, scheduled time, node, attempt).
@@ -77,22 +140,18 @@ impl Inner {
         self.insert_entry(Box::new(Entry { job, lease }));
     }
 
+    /// Keeps `entry`, whose id the store does not hold.
     fn insert_entry(&mut self, entry: Box<Entry>) {
-        let id = Arc::clone(&entry.job.id);
         if let Some(next) = entry.job.next_run_time {
-            self.due_index.insert((next, Arc::clone(&id)));
+            self.due_index.insert((next, Arc::clone(&entry.job.id)));
         }
-        self.jobs.insert(id, entry);
+        self.jobs.insert(entry);
     }
 
-    fn take<Q>(&mut self, id: &Q) -> Option<Box<Entry>>
-    where
-        Arc<str>: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        let (key, entry) = self.jobs.remove_entry(id)?;
+    fn take(&mut self, id: &str) -> Option<Box<Entry>> {
+        let entry = self.jobs.remove(id)?;
         if let Some(next) = entry.job.next_run_time {
-            self.due_index.remove(&(next, key));
+            self.due_index.remove(&(next, Arc::clone(&entry.job.id)));
         }
         Some(entry)
     }
@@ -188,7 +247,7 @@ impl JobStore for MemoryStore {
         // A new job (or a replacement) has taken no fire time yet.
         let job = job.with_previous_fire_time(None);
         let mut inner = self.lock();
-        if inner.jobs.contains_key(&*job.id) {
+        if inner.jobs.contains(&job.id) {
             if !replace_existing {
                 return Err(Error::job_exists(&*job.id));
             }
@@ -325,12 +384,9 @@ impl JobStore for MemoryStore {
             let claimed = &settlement.claimed;
             // The claimed job's id is the stored one's. The job is looked
             // up once: taken, released, rescheduled or removed in place.
-            let mut found = match jobs.entry(Arc::clone(&claimed.id)) {
-                hash_map::Entry::Occupied(found) => found,
-                hash_map::Entry::Vacant(_) => {
-                    outcomes.push(Settled::Lost);
-                    continue;
-                }
+            let Some(mut found) = jobs.slot(&claimed.id) else {
+                outcomes.push(Settled::Lost);
+                continue;
             };
             let entry = found.get_mut();
             let held = entry
@@ -371,9 +427,9 @@ impl JobStore for MemoryStore {
             }
             match settlement.release {
                 Release::Remove => {
-                    let (key, entry) = found.remove_entry();
+                    let (entry, _) = found.remove();
                     if let Some(next) = entry.job.next_run_time {
-                        unindex(due_index, next, &key);
+                        unindex(due_index, next, &entry.job.id);
                     }
                 }
                 Release::Reschedule(next) => {

@@ -49,6 +49,28 @@ fn generated_ids_are_unique() {
     assert_eq!(env.ids().len(), 200);
 }
 
+/// Generated ids grow in the order the jobs are added (UUIDv7), and jobs
+/// due at one time are ordered by id: jobs added without ids and due
+/// together are listed, and handed to their executor, in the order they
+/// were added — as APScheduler's memory store orders them.
+#[test]
+fn jobs_added_without_ids_and_due_together_start_in_the_order_they_were_added() {
+    let env = env();
+    let added: Vec<String> = (0..100)
+        .map(|_| env.add(JobBuilder::new("record", every(1))).id().to_owned())
+        .collect();
+    assert_eq!(env.ids(), added);
+
+    env.start();
+    env.tick(1);
+    let submitted: Vec<String> = env
+        .take(EventKind::JobSubmitted)
+        .into_iter()
+        .filter_map(|event| event.job_id)
+        .collect();
+    assert_eq!(submitted, added);
+}
+
 #[test]
 fn tempora_job_defaults_are_unlimited_grace_coalesce_and_one_instance() {
     let defaults = JobDefaults::default();

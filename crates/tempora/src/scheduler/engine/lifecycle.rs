@@ -206,7 +206,8 @@ impl Engine {
         }
         let limit = job.instance_limit();
         let here = limit.saturating_sub(others);
-        if !self.running.try_start(&job.id, here) {
+        let job_hash = self.running.hash(&job.id);
+        if !self.running.try_start(&job.id, job_hash, here) {
             let (message, line) = if others > 0 {
                 (
                     format!(
@@ -265,6 +266,7 @@ impl Engine {
         let grace = job.misfire_grace_time();
         let submission = Arc::new(Submission {
             job_id: Arc::clone(&job.id),
+            job_hash,
             job: (job.retry().is_some()
                 || job.pause_after_failures().is_some()
                 || self.notices.watches(job))
@@ -346,7 +348,10 @@ impl Staged {
     /// if the settlement wrote them, are the caller's to finish.
     pub(super) fn call_off(self) {
         let submission = self.submission;
-        submission.env.running.instance_finished(&submission.job_id);
+        submission
+            .env
+            .running
+            .instance_finished(&submission.job_id, submission.job_hash);
         submission.env.running.submission_ended();
     }
 }
@@ -467,6 +472,9 @@ impl Drop for Handover {
 /// after the other.
 struct Submission {
     job_id: Arc<str>,
+    /// The hash of `job_id` that counts its instance (made once, by the
+    /// loop, for the worker that frees it too).
+    job_hash: u64,
     /// The job as it was when its runs were prepared, for what follows a
     /// failure: kept only when it has a retry or pause policy (most jobs
     /// have neither, and their runs carry no copy). Boxed, so that a
@@ -797,7 +805,9 @@ impl Submission {
             tracing::warn!(job = %report.job_id, "run missed: {message}");
             let next = lock(&self.remaining).pop_front();
             if next.is_none() {
-                self.env.running.instance_finished(&self.job_id);
+                self.env
+                    .running
+                    .instance_finished(&self.job_id, self.job_hash);
             }
             if let Some(job) = self.job.as_deref() {
                 self.env.notices.missed_in_queue(
@@ -838,7 +848,9 @@ impl Submission {
         if next.is_none() && !holds {
             // Free the instance before telling listeners, so that a job
             // started from a listener (or the next tick) is not refused.
-            self.env.running.instance_finished(&self.job_id);
+            self.env
+                .running
+                .instance_finished(&self.job_id, self.job_hash);
         }
         let kind = match &report.outcome {
             RunOutcome::Success(_) => EventKind::JobExecuted,
@@ -917,7 +929,9 @@ impl Submission {
         );
         let next = lock(&self.remaining).pop_front();
         if next.is_none() {
-            self.env.running.instance_finished(&self.job_id);
+            self.env
+                .running
+                .instance_finished(&self.job_id, self.job_hash);
         }
         self.go_on(next);
     }
@@ -933,7 +947,9 @@ impl Submission {
                 for run_times in std::iter::once(run_times).chain(queued) {
                     self.interrupted(&run_times, &format!("{SHUT_DOWN} before the run started"));
                 }
-                self.env.running.instance_finished(&self.job_id);
+                self.env
+                    .running
+                    .instance_finished(&self.job_id, self.job_hash);
                 self.env.running.submission_ended();
             }
             None => self.env.running.submission_ended(),

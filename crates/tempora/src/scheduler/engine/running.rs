@@ -3,10 +3,10 @@
 //! (`RunCounts`), with their model tests.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+use hashbrown::hash_table::Entry as Slot;
 use tokio::sync::Notify;
 
 use super::Engine;
@@ -148,8 +148,10 @@ pub(super) struct RunCounts {
     /// Instances per job id, in shards by id, so that the loop starting
     /// runs and the workers finishing them seldom wait for each other.
     per_job: [model::Mutex<JobCounts>; SHARDS],
-    /// Picks a job's shard.
-    shard_hash: foldhash::fast::FixedState,
+    /// Hashes a job's id, once a submission: the hash picks the shard and
+    /// the slot, on the loop that counts an instance and again on the
+    /// worker that frees it.
+    hasher: foldhash::fast::FixedState,
     active: model::AtomicUsize,
     /// The runs in progress with their own scopes, to cancel one job's.
     pub(super) scopes: RunScopes,
@@ -161,27 +163,37 @@ pub(super) struct RunCounts {
 /// How many shards [`RunCounts`] keeps its instance counts in.
 const SHARDS: usize = 16;
 
-/// One shard of [`RunCounts`]: instances per job id.
-type JobCounts = HashMap<Arc<str>, u32, foldhash::fast::RandomState>;
+/// One shard of [`RunCounts`]: instances per job id, each slot found by
+/// the id's hash from [`RunCounts::hash`] (computed once, not once a
+/// look-up).
+type JobCounts = hashbrown::HashTable<(Arc<str>, u32)>;
 
 impl RunCounts {
-    /// The shard that counts `job`'s instances.
-    fn shard(&self, job: &str) -> &model::Mutex<JobCounts> {
-        let hash = std::hash::BuildHasher::hash_one(&self.shard_hash, job);
-        // The remainder is below SHARDS, so the cast is lossless.
-        &self.per_job[(hash % SHARDS as u64) as usize]
+    /// The hash of `job`'s id that [`RunCounts::try_start`] and
+    /// [`RunCounts::instance_finished`] are given.
+    pub(super) fn hash(&self, job: &str) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, job)
     }
 
-    /// Counts one more instance of `job` unless it already runs `max`.
-    pub(super) fn try_start(&self, job: &Arc<str>, max: u32) -> bool {
-        let mut per_job = model::lock(self.shard(job));
+    /// The shard that counts the instances of the job whose id hashes to
+    /// `hash`. The table within takes the hash's low bits (its slot) and
+    /// its top seven (its tag): the shard takes bits from between.
+    fn shard(&self, hash: u64) -> &model::Mutex<JobCounts> {
+        // The remainder is below SHARDS, so the cast is lossless.
+        &self.per_job[((hash >> 40) % SHARDS as u64) as usize]
+    }
+
+    /// Counts one more instance of `job` (whose id hashes to `hash`)
+    /// unless it already runs `max`.
+    pub(super) fn try_start(&self, job: &Arc<str>, hash: u64, max: u32) -> bool {
+        let mut per_job = model::lock(self.shard(hash));
         // One look-up (the entry), not one to read and one to insert.
-        match per_job.entry(Arc::clone(job)) {
-            Entry::Occupied(count) if *count.get() >= max => return false,
-            Entry::Occupied(mut count) => *count.get_mut() += 1,
-            Entry::Vacant(_) if max == 0 => return false,
-            Entry::Vacant(count) => {
-                count.insert(1);
+        match per_job.entry(hash, |(id, _)| same_job(id, job), |(id, _)| self.hash(id)) {
+            Slot::Occupied(found) if found.get().1 >= max => return false,
+            Slot::Occupied(mut found) => found.get_mut().1 += 1,
+            Slot::Vacant(_) if max == 0 => return false,
+            Slot::Vacant(slot) => {
+                slot.insert((Arc::clone(job), 1));
             }
         }
         self.active.fetch_add(1, Ordering::AcqRel);
@@ -191,16 +203,21 @@ impl RunCounts {
     /// How many instances of `job` run on this node (those staged to
     /// start included).
     pub(super) fn count(&self, job: &str) -> u32 {
-        model::lock(self.shard(job)).get(job).copied().unwrap_or(0)
+        let hash = self.hash(job);
+        model::lock(self.shard(hash))
+            .find(hash, |(id, _)| **id == *job)
+            .map_or(0, |(_, count)| *count)
     }
 
-    /// The instance of `job` has finished its work; a new one may start.
-    pub(super) fn instance_finished(&self, job: &Arc<str>) {
-        let mut per_job = model::lock(self.shard(job));
-        if let Entry::Occupied(mut count) = per_job.entry(Arc::clone(job)) {
-            *count.get_mut() = count.get().saturating_sub(1);
-            if *count.get() == 0 {
-                count.remove();
+    /// The instance of `job` (whose id hashes to `hash`) has finished its
+    /// work; a new one may start.
+    pub(super) fn instance_finished(&self, job: &Arc<str>, hash: u64) {
+        let mut per_job = model::lock(self.shard(hash));
+        if let Ok(mut found) = per_job.find_entry(hash, |(id, _)| same_job(id, job)) {
+            let count = &mut found.get_mut().1;
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                found.remove();
             }
         }
     }
@@ -231,6 +248,13 @@ impl RunCounts {
             ended.await;
         }
     }
+}
+
+/// Whether `counted` is `job`'s id: the same allocation nearly always (the
+/// id a run carries is the one its count was made with), compared by
+/// content otherwise.
+fn same_job(counted: &Arc<str>, job: &Arc<str>) -> bool {
+    Arc::ptr_eq(counted, job) || **counted == **job
 }
 
 /// The runs of one job are cancelled alone, and a run that ended is no
@@ -324,6 +348,7 @@ mod tests {
             || {
                 let counts = Arc::new(RunCounts::default());
                 let job: Arc<str> = Arc::from("job");
+                let hash = counts.hash(&job);
                 let running = Arc::new(model::Mutex::new(0u32));
                 let threads: Vec<_> = (0..3)
                     .map(|_| {
@@ -331,7 +356,7 @@ mod tests {
                         let job = Arc::clone(&job);
                         shuttle::thread::spawn(move || {
                             for _ in 0..2 {
-                                if !counts.try_start(&job, 2) {
+                                if !counts.try_start(&job, hash, 2) {
                                     continue;
                                 }
                                 let now = {
@@ -341,7 +366,7 @@ mod tests {
                                 };
                                 assert!(now <= 2, "{now} instances run, the maximum is 2");
                                 *model::lock(&running) -= 1;
-                                counts.instance_finished(&job);
+                                counts.instance_finished(&job, hash);
                                 counts.submission_ended();
                             }
                         })
@@ -357,7 +382,9 @@ mod tests {
                         .iter()
                         .all(|shard| model::lock(shard).is_empty())
                 );
-                assert!(counts.try_start(&job, 2) && counts.try_start(&job, 2));
+                assert!(counts.try_start(&job, hash, 2) && counts.try_start(&job, hash, 2));
+                assert!(!counts.try_start(&job, hash, 2));
+                assert_eq!(counts.count("job"), 2);
             },
             1_000,
         );
@@ -373,7 +400,7 @@ mod tests {
                 let ended = Arc::new(model::Mutex::new(0));
                 let jobs: [Arc<str>; 3] = ["a", "b", "c"].map(Arc::from);
                 for job in &jobs {
-                    assert!(counts.try_start(job, 1));
+                    assert!(counts.try_start(job, counts.hash(job), 1));
                 }
                 let threads: Vec<_> = jobs
                     .iter()
@@ -381,7 +408,7 @@ mod tests {
                         let job = Arc::clone(job);
                         let (counts, ended) = (Arc::clone(&counts), Arc::clone(&ended));
                         shuttle::thread::spawn(move || {
-                            counts.instance_finished(&job);
+                            counts.instance_finished(&job, counts.hash(&job));
                             *model::lock(&ended) += 1;
                             counts.submission_ended();
                         })
