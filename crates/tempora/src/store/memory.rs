@@ -1,6 +1,6 @@
 //! The memory store: jobs in this process, indexed by next run time.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -40,15 +40,22 @@ pub struct MemoryStore {
     history: bool,
 }
 
-/// The jobs by id: each entry boxed and found by its own job's id, so that
-/// a slot of the table is one pointer. A large store's table stays small
-/// (it keeps spare room in proportion to its entries), and a look-up reads
-/// fewer lines of memory: claiming and settling look up every job they
-/// take. Hashed with a fast (not DoS-resistant) hash: the ids are the
+/// The jobs, each in a numbered slot of its own (a slot freed is used
+/// again), found by id through a table of slot numbers hashed by the
+/// job's id. The index of next run times holds each job's slot too, so
+/// that claiming reads the due jobs where they lie, in the order they come
+/// due, with no look-up by id: in a store of many jobs, a look-up is a
+/// read at a random place in a large table, and claiming and settling did
+/// two of them a job. A slot of the table is one number, so a large
+/// store's table stays small (it keeps spare room in proportion to its
+/// entries). Hashed with a fast (not DoS-resistant) hash: the ids are the
 /// program's own.
 #[derive(Debug, Default)]
 struct JobTable {
-    entries: hashbrown::HashTable<Box<Entry>>,
+    /// The entries by slot.
+    entries: slab::Slab<Box<Entry>>,
+    /// The slot of each job, by the hash of its id.
+    slots: hashbrown::HashTable<usize>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -61,59 +68,81 @@ impl JobTable {
         self.entries.len()
     }
 
+    /// The slot of job `id`.
+    fn find(&self, id: &str) -> Option<usize> {
+        let entries = &self.entries;
+        self.slots
+            .find(self.hash(id), |&slot| {
+                entries.get(slot).is_some_and(|entry| *entry.job.id == *id)
+            })
+            .copied()
+    }
+
     fn contains(&self, id: &str) -> bool {
-        self.get(id).is_some()
+        self.find(id).is_some()
     }
 
     fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries
-            .find(self.hash(id), |entry| *entry.job.id == *id)
-            .map(|entry| &**entry)
+        self.find(id).and_then(|slot| self.at(slot))
     }
 
-    fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
-        let hash = self.hash(id);
-        self.entries
-            .find_mut(hash, |entry| *entry.job.id == *id)
-            .map(|entry| &mut **entry)
+    /// The entry in `slot`.
+    fn at(&self, slot: usize) -> Option<&Entry> {
+        self.entries.get(slot).map(|entry| &**entry)
     }
 
-    /// The slot of job `id`, to change or take out in place.
-    fn slot(&mut self, id: &str) -> Option<hashbrown::hash_table::OccupiedEntry<'_, Box<Entry>>> {
-        let hash = self.hash(id);
-        self.entries
-            .find_entry(hash, |entry| *entry.job.id == *id)
-            .ok()
+    fn at_mut(&mut self, slot: usize) -> Option<&mut Entry> {
+        self.entries.get_mut(slot).map(|entry| &mut **entry)
     }
 
-    /// Keeps `entry`, whose id the table does not hold.
-    fn insert(&mut self, entry: Box<Entry>) {
-        let hasher = self.hasher.clone();
-        self.entries
-            .insert_unique(self.hash(&entry.job.id), entry, |entry| {
-                std::hash::BuildHasher::hash_one(&hasher, &*entry.job.id)
-            });
+    /// Keeps `entry`, whose id the table does not hold; returns its slot.
+    fn insert(&mut self, entry: Box<Entry>) -> usize {
+        let hash = self.hash(&entry.job.id);
+        let slot = self.entries.insert(entry);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.slots.insert_unique(hash, slot, |&slot| {
+            entries.get(slot).map_or(0, |entry| {
+                std::hash::BuildHasher::hash_one(hasher, &*entry.job.id)
+            })
+        });
+        slot
+    }
+
+    /// Takes out the entry in `slot`.
+    fn remove_at(&mut self, slot: usize) -> Option<Box<Entry>> {
+        let entry = self.entries.try_remove(slot)?;
+        let hash = self.hash(&entry.job.id);
+        if let Ok(found) = self.slots.find_entry(hash, |&found| found == slot) {
+            found.remove();
+        }
+        Some(entry)
     }
 
     fn remove(&mut self, id: &str) -> Option<Box<Entry>> {
-        self.slot(id).map(|slot| slot.remove().0)
+        let slot = self.find(id)?;
+        self.remove_at(slot)
     }
 
     fn clear(&mut self) {
         self.entries.clear();
+        self.slots.clear();
     }
 
     fn values(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().map(|entry| &**entry)
+        self.entries.iter().map(|(_, entry)| &**entry)
     }
 }
 
+/// (next run time, id) of every job that is not paused, in the order they
+/// come due, with the job's slot in the [`JobTable`].
+type DueIndex = BTreeMap<(Timestamp, Arc<str>), usize>;
+
 #[derive(Debug, Default)]
 struct Inner {
-    /// The jobs by id.
+    /// The jobs.
     jobs: JobTable,
-    /// (next run time, id) of every job that is not paused.
-    due_index: BTreeSet<(Timestamp, Arc<str>)>,
+    /// The jobs that are not paused, by next run time.
+    due_index: DueIndex,
     /// The run history by (job id, scheduled time, node, attempt).
     runs: BTreeMap<(String, Timestamp, String, u32), RunRecord>,
     /// The node records by id.
@@ -142,10 +171,14 @@ impl Inner {
 
     /// Keeps `entry`, whose id the store does not hold.
     fn insert_entry(&mut self, entry: Box<Entry>) {
-        if let Some(next) = entry.job.next_run_time {
-            self.due_index.insert((next, Arc::clone(&entry.job.id)));
+        let due = entry
+            .job
+            .next_run_time
+            .map(|next| (next, Arc::clone(&entry.job.id)));
+        let slot = self.jobs.insert(entry);
+        if let Some(due) = due {
+            self.due_index.insert(due, slot);
         }
-        self.jobs.insert(entry);
     }
 
     fn take(&mut self, id: &str) -> Option<Box<Entry>> {
@@ -162,10 +195,10 @@ impl Inner {
 /// claim's order, so a settled job is nearly always the first entry: it
 /// is then taken from the front, with no search (a search compares ids
 /// whenever jobs share a run time, as jobs added together do).
-fn unindex(due_index: &mut BTreeSet<(Timestamp, Arc<str>)>, next: Timestamp, id: &Arc<str>) {
+fn unindex(due_index: &mut DueIndex, next: Timestamp, id: &Arc<str>) {
     let first = due_index
-        .first()
-        .is_some_and(|(at, first)| *at == next && Arc::ptr_eq(first, id));
+        .first_key_value()
+        .is_some_and(|((at, first), _)| *at == next && Arc::ptr_eq(first, id));
     if first {
         due_index.pop_first();
     } else {
@@ -291,7 +324,7 @@ impl JobStore for MemoryStore {
         let mut jobs: Vec<Job> = inner
             .due_index
             .iter()
-            .filter_map(|(_, id)| inner.jobs.get(id).map(|entry| entry.job.clone()))
+            .filter_map(|(_, &slot)| inner.jobs.at(slot).map(|entry| entry.job.clone()))
             .collect();
         let mut paused: Vec<Job> = inner
             .jobs
@@ -307,8 +340,8 @@ impl JobStore for MemoryStore {
     async fn next_run_time(&self) -> Result<Option<Timestamp>> {
         let inner = self.lock();
         let mut earliest: Option<Timestamp> = None;
-        for (next, id) in &inner.due_index {
-            match inner.jobs.get(id).and_then(|entry| entry.lease.as_ref()) {
+        for ((next, _), &slot) in &inner.due_index {
+            match inner.jobs.at(slot).and_then(|entry| entry.lease.as_ref()) {
                 // Claimed: it comes back when released, or when the lease
                 // expires if its owner died.
                 Some(lease) => {
@@ -338,17 +371,18 @@ impl JobStore for MemoryStore {
         let due = due_index
             .iter()
             .take(limit)
-            .take_while(|(next, _)| *next <= now)
+            .take_while(|((next, _), _)| *next <= now)
             .count();
         let mut claimed = Vec::with_capacity(due);
         // Made at the first job claimed: a claim that finds nothing due
         // takes no memory.
         let mut shared: Option<Arc<Lease>> = None;
-        for (next, id) in due_index.iter() {
+        // Each due job is read in its slot: no look-up by id.
+        for ((next, _), &slot) in due_index.iter() {
             if *next > now || claimed.len() >= limit {
                 break;
             }
-            let Some(entry) = jobs.get_mut(id) else {
+            let Some(entry) = jobs.at_mut(slot) else {
                 continue;
             };
             if entry.lease.as_ref().is_some_and(|held| held.expires > now) {
@@ -382,13 +416,22 @@ impl JobStore for MemoryStore {
         let mut outcomes = Vec::with_capacity(settlements.len());
         for settlement in settlements {
             let claimed = &settlement.claimed;
-            // The claimed job's id is the stored one's. The job is looked
-            // up once: taken, released, rescheduled or removed in place.
-            let Some(mut found) = jobs.slot(&claimed.id) else {
+            // The claimed job's id is the stored one's. The job is found
+            // once: taken, released, rescheduled or removed in place. A
+            // settled job is nearly always the first due (see `unindex`):
+            // its slot is then read off the index, with no look-up by id.
+            let first = due_index
+                .first_key_value()
+                .filter(|((_, id), _)| Arc::ptr_eq(id, &claimed.id))
+                .map(|(_, &slot)| slot);
+            let Some(slot) = first.or_else(|| jobs.find(&claimed.id)) else {
                 outcomes.push(Settled::Lost);
                 continue;
             };
-            let entry = found.get_mut();
+            let Some(entry) = jobs.at_mut(slot) else {
+                outcomes.push(Settled::Lost);
+                continue;
+            };
             let held = entry
                 .lease
                 .as_ref()
@@ -427,17 +470,17 @@ impl JobStore for MemoryStore {
             }
             match settlement.release {
                 Release::Remove => {
-                    let (entry, _) = found.remove();
                     if let Some(next) = entry.job.next_run_time {
                         unindex(due_index, next, &entry.job.id);
                     }
+                    jobs.remove_at(slot);
                 }
                 Release::Reschedule(next) => {
                     let id = Arc::clone(&entry.job.id);
                     if let Some(before) = entry.job.next_run_time.replace(next) {
                         unindex(due_index, before, &id);
                     }
-                    due_index.insert((next, id));
+                    due_index.insert((next, id), slot);
                 }
             }
         }
@@ -621,5 +664,91 @@ impl RunHistory for MemoryStore {
             }
         }
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::MemoryStore;
+    use crate::job::{Job, JobBuilder, JobDefaults};
+    use crate::store::{JobStore, Release, Settlement};
+    use crate::trigger::DateTrigger;
+
+    fn job(id: &str, at: Timestamp) -> Job {
+        JobBuilder::new("task", DateTrigger::new(at))
+            .id(id)
+            .build_at(&JobDefaults::default(), at)
+            .unwrap()
+    }
+
+    fn ids(jobs: &[Job]) -> Vec<&str> {
+        jobs.iter().map(Job::id).collect()
+    }
+
+    /// A slot freed is used again, and a job is found in its own slot
+    /// however it is reached: by id, through the index of due jobs, and
+    /// settled out of the claim's order (not the first due job, which is
+    /// found through the index).
+    #[test]
+    fn a_slot_used_again_holds_the_job_found_by_id_by_the_index_and_when_settled() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let t0: Timestamp = "2026-01-01T09:00:00Z".parse().unwrap();
+            let second = |seconds: i64| t0 + SignedDuration::from_secs(seconds);
+            let store = MemoryStore::new();
+            store.add_job(job("a", second(0)), false).await.unwrap();
+            store.add_job(job("b", second(1)), false).await.unwrap();
+            store.add_job(job("c", second(2)), false).await.unwrap();
+            store.remove_job("a").await.unwrap();
+            // Takes the slot "a" had.
+            store.add_job(job("d", second(3)), false).await.unwrap();
+            assert!(store.get_job("a").await.unwrap().is_none());
+            assert_eq!(store.get_job("d").await.unwrap().unwrap().id(), "d");
+            assert_eq!(ids(&store.list_jobs().await.unwrap()), ["b", "c", "d"]);
+            assert_eq!(store.next_run_time().await.unwrap(), Some(second(1)));
+
+            let now = second(10);
+            let claimed = store
+                .acquire_due(now, 10, "node", SignedDuration::from_mins(1))
+                .await
+                .unwrap();
+            assert_eq!(ids(&claimed), ["b", "c", "d"]);
+            let settle = |index: usize, release: Release| {
+                let claimed = claimed[index].clone();
+                let through = claimed.next_run_time();
+                Settlement::new(claimed, through, release)
+            };
+            let settled = store
+                .settle(
+                    "node",
+                    &[
+                        settle(2, Release::Remove),
+                        settle(0, Release::Reschedule(second(3600))),
+                        settle(1, Release::Remove),
+                    ],
+                    now,
+                )
+                .await
+                .unwrap();
+            assert!(settled.into_iter().all(|settled| settled.is_won()));
+            assert_eq!(store.len(), 1);
+            let b = store.get_job("b").await.unwrap().unwrap();
+            assert_eq!(b.next_run_time(), Some(second(3600)));
+            assert_eq!(ids(&store.list_jobs().await.unwrap()), ["b"]);
+
+            // The freed slots are used again by new jobs.
+            store.add_job(job("e", second(5)), false).await.unwrap();
+            store.add_job(job("f", second(6)), false).await.unwrap();
+            assert_eq!(ids(&store.list_jobs().await.unwrap()), ["e", "f", "b"]);
+            assert!(store.get_job("c").await.unwrap().is_none());
+            assert!(store.get_job("d").await.unwrap().is_none());
+            assert_eq!(store.get_job("e").await.unwrap().unwrap().id(), "e");
+            store.remove_job("b").await.unwrap();
+            assert_eq!(ids(&store.list_jobs().await.unwrap()), ["e", "f"]);
+        });
     }
 }
