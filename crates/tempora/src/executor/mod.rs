@@ -515,6 +515,13 @@ impl Executor {
     /// Sync tasks run on a pool thread; an async task is driven to
     /// completion on the pool thread.
     ///
+    /// While runs are short, it keeps the runs in progress to one fewer
+    /// than the machine's processors (at least one), so that the
+    /// scheduler's loop keeps a processor of its own; when no run has been
+    /// taken for a millisecond (the workers running are held by long
+    /// runs), a waiting worker takes one anyway, one more each
+    /// millisecond, up to `max_workers`.
+    ///
     /// # Errors
     ///
     /// Field `max_workers` when 0.

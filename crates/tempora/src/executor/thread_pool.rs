@@ -9,16 +9,35 @@
 //! instead of waking them all to find the queue empty (on a machine with
 //! fewer cores than workers, that churn would take the processor from the
 //! scheduler's loop).
+//!
+//! Runs in progress are kept to one fewer than the machine's processors
+//! (at least one), so that the scheduler's loop, which hands the runs
+//! over, keeps a processor of its own: on a machine of two processors, ten
+//! workers taking the runs of a large batch took turns with the loop on
+//! both, and the loop, the one thread that cannot be shared out, ran a
+//! fifth of the time less. Runs beyond that wait, and one sleeping worker
+//! watches them: when no run has been taken for [`PATIENCE`] (every
+//! running worker is held by a long run), it takes one itself, beyond the
+//! limit, and another watches. Short runs are taken as fast as they come
+//! by the workers running; long ones still get every worker, one more
+//! each [`PATIENCE`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use super::{Run, RunOutcome};
-use crate::sync::{lock, wait};
+use crate::sync::{lock, wait, wait_for};
+
+/// How long runs wait beyond the limit of runs in progress before a
+/// watching worker takes one: real time, not the scheduler's clock, as it
+/// measures whether the running workers make progress.
+pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub(crate) struct ThreadPool {
     max_workers: usize,
+    /// Runs in progress above which runs wait (see the module's docs).
+    busy: usize,
     shared: Arc<Shared>,
     /// The worker threads, for shutdown to join.
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -29,6 +48,12 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Signalled to wake one sleeping worker (or all, at shutdown).
     wake: Condvar,
+    /// Waited on by the watching worker alone (see [`Queue::watching`]),
+    /// so that a wake-up meant for a sleeper never reaches it; signalled
+    /// at shutdown.
+    watch: Condvar,
+    /// Runs in progress above which runs wait.
+    busy: usize,
 }
 
 #[derive(Default)]
@@ -43,25 +68,46 @@ struct Queue {
     waking: usize,
     /// Runs taken and not finished.
     running: usize,
+    /// Runs taken since the pool began: a watching worker that finds it
+    /// unchanged after [`PATIENCE`] knows that the running workers are all
+    /// held by their runs.
+    taken: u64,
+    /// A worker (not counted in `sleeping`) watches the runs waiting
+    /// beyond the limit of runs in progress.
+    watching: bool,
     /// No more runs are taken; the workers leave once the queue is empty.
     shut_down: bool,
 }
 
 impl Queue {
     /// Whether to wake a sleeping worker for the runs waiting: there are
-    /// some, a worker sleeps, and none is on its way.
-    fn wants_wake(&self) -> bool {
-        !self.runs.is_empty() && self.sleeping > 0 && self.waking == 0
+    /// some, a worker sleeps, and no worker is awake to look at them
+    /// (neither running a run nor watching: on its way to the queue, or
+    /// woken for it); and the woken worker will take a run (fewer than
+    /// `busy` run), or watch the runs waiting (none watches them).
+    fn wants_wake(&self, busy: usize) -> bool {
+        let looking = self
+            .workers
+            .saturating_sub(self.sleeping + self.running + usize::from(self.watching));
+        !self.runs.is_empty()
+            && self.sleeping > 0
+            && looking == 0
+            && (self.running < busy || !self.watching)
     }
 }
 
 impl ThreadPool {
     pub(crate) fn new(max_workers: usize) -> ThreadPool {
+        let processors = std::thread::available_parallelism().map_or(1, usize::from);
+        let busy = processors.saturating_sub(1).max(1);
         ThreadPool {
             max_workers,
+            busy,
             shared: Arc::new(Shared {
                 queue: Mutex::new(Queue::default()),
                 wake: Condvar::new(),
+                watch: Condvar::new(),
+                busy,
             }),
             workers: Mutex::new(Vec::new()),
         }
@@ -121,7 +167,7 @@ impl ThreadPool {
         let wanted = (queue.runs.len() + queue.running).min(self.max_workers);
         let start = wanted.saturating_sub(queue.workers);
         queue.workers += start;
-        let wake = queue.wants_wake();
+        let wake = queue.wants_wake(self.busy);
         if wake {
             queue.sleeping -= 1;
             queue.waking += 1;
@@ -154,6 +200,7 @@ impl ThreadPool {
     pub(crate) fn shutdown(&self, wait: bool) {
         lock(&self.shared.queue).shut_down = true;
         self.shared.wake.notify_all();
+        self.shared.watch.notify_all();
         let workers = std::mem::take(&mut *lock(&self.workers));
         if wait {
             for worker in workers {
@@ -177,17 +224,30 @@ impl Shared {
     /// left to run.
     fn work(&self, runtime: &tokio::runtime::Handle) {
         let mut queue = lock(&self.queue);
+        // Set when this worker watched the runs waiting and saw none taken
+        // for its patience: it takes one beyond the limit.
+        let mut overdue = false;
         loop {
-            if let Some(run) = queue.runs.pop_front() {
+            if (queue.running < self.busy || overdue)
+                && let Some(run) = queue.runs.pop_front()
+            {
+                overdue = false;
                 queue.running += 1;
+                queue.taken += 1;
                 // More runs wait: wake the next worker for them.
-                let wake = queue.wants_wake();
+                let wake = queue.wants_wake(self.busy);
                 if wake {
                     queue.sleeping -= 1;
                     queue.waking += 1;
                 }
+                // Shut down, and the last run taken: the workers that
+                // sleep (held back by the limit) leave.
+                let drained = queue.shut_down && queue.runs.is_empty();
                 drop(queue);
-                if wake {
+                if drained {
+                    self.wake.notify_all();
+                    self.watch.notify_all();
+                } else if wake {
                     self.wake.notify_one();
                 }
                 run.run_here(runtime);
@@ -195,9 +255,20 @@ impl Shared {
                 queue.running -= 1;
                 continue;
             }
-            if queue.shut_down {
+            overdue = false;
+            if queue.shut_down && queue.runs.is_empty() {
                 queue.workers -= 1;
                 return;
+            }
+            if !queue.runs.is_empty() && !queue.watching {
+                // Runs wait beyond the limit of runs in progress: watch
+                // them, and take one if none is taken meanwhile.
+                queue.watching = true;
+                let taken = queue.taken;
+                queue = wait_for(&self.watch, queue, PATIENCE);
+                queue.watching = false;
+                overdue = queue.taken == taken;
+                continue;
             }
             queue.sleeping += 1;
             queue = wait(&self.wake, queue);

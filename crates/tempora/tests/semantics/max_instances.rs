@@ -119,3 +119,50 @@ fn a_listener_of_job_executed_sees_the_instance_released() {
     );
     assert_eq!(env.wait_n(EventKind::JobExecuted, 2).len(), 2);
 }
+
+/// Runs that hold their workers get every worker of the pool: ten runs
+/// that each wait until all ten have started all start. The pool keeps
+/// the runs in progress to one fewer than the machine's processors while
+/// they are short; a worker watching the runs left waiting takes one
+/// whenever none is taken for a while, so that runs held by long runs
+/// still start (one more each millisecond).
+#[test]
+fn runs_that_hold_their_workers_get_every_worker_of_the_pool() {
+    const RUNS: usize = 10;
+    let started = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let (sink, met) = mpsc::channel();
+    let tasks = Tasks::new();
+    {
+        let started = Arc::clone(&started);
+        let sink = Mutex::new(sink);
+        tasks.register("rendezvous", move |_: JobContext, _: ()| {
+            let (count, all) = &*started;
+            let mut count = count.lock().unwrap();
+            *count += 1;
+            all.notify_all();
+            let (count, _) = all
+                .wait_timeout_while(count, PATIENCE, |count| *count < RUNS)
+                .unwrap();
+            let _ = sink.lock().unwrap().send(*count);
+            Ok::<(), String>(())
+        });
+    }
+    let scheduler = SchedulerBuilder::new()
+        .clock(ManualClock::new(at(T0)))
+        .timezone("UTC")
+        .tasks(tasks)
+        .executor("default", Executor::thread_pool(RUNS).unwrap())
+        .host_driven()
+        .unwrap();
+    for _ in 0..RUNS {
+        scheduler
+            .add_job(JobBuilder::new("rendezvous", DateTrigger::new(t(0))))
+            .unwrap();
+    }
+    scheduler.start().unwrap();
+    scheduler.run_pending(t(0));
+    for _ in 0..RUNS {
+        let seen = met.recv_timeout(PATIENCE).expect("a run never ended");
+        assert_eq!(seen, RUNS, "a run gave up waiting: not every run started");
+    }
+}
