@@ -408,9 +408,16 @@ struct RunEnv {
     notices: Arc<Notices>,
 }
 
+/// How many runs a [`Handover`] holds at most before it hands them over:
+/// the first runs of a large batch start while the rest are prepared, and
+/// a worker that keeps up finds runs waiting instead of sleeping until the
+/// whole batch is handed over (and being woken, on a small machine, onto
+/// the loop's own processor).
+const HANDOVER_CHUNK: usize = 64;
+
 /// Runs handed to their executor together, so that its queue is taken
-/// once for them all: the runs of one claimed batch. What is still held
-/// is handed over when it is dropped.
+/// once for them all: the runs of one claimed batch, [`HANDOVER_CHUNK`] at
+/// a time. What is still held is handed over when it is dropped.
 #[derive(Default)]
 pub(super) struct Handover {
     runs: Vec<Run>,
@@ -442,6 +449,9 @@ impl Handover {
         self.runs.push(run);
         if let Some(noted) = noted {
             self.noted.push(noted);
+        }
+        if self.runs.len() >= HANDOVER_CHUNK {
+            self.flush();
         }
     }
 
