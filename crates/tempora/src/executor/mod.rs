@@ -515,12 +515,13 @@ impl Executor {
     /// Sync tasks run on a pool thread; an async task is driven to
     /// completion on the pool thread.
     ///
-    /// While runs are short, it keeps the runs in progress to one fewer
+    /// It keeps the runs in progress to a limit that starts at one fewer
     /// than the machine's processors (at least one), so that the
-    /// scheduler's loop keeps a processor of its own; when no run has been
-    /// taken for a millisecond (the workers running are held by long
-    /// runs), a waiting worker takes one anyway, one more each
-    /// millisecond, up to `max_workers`.
+    /// scheduler's loop keeps a processor of its own while runs are short;
+    /// when runs have waited a millisecond without the queue running empty
+    /// (the runs in progress are long, or wait on I/O), the limit rises by
+    /// one, each millisecond, up to `max_workers`, and a worker that finds
+    /// nothing to run lowers it again.
     ///
     /// # Errors
     ///

@@ -10,17 +10,19 @@
 //! fewer cores than workers, that churn would take the processor from the
 //! scheduler's loop).
 //!
-//! Runs in progress are kept to one fewer than the machine's processors
-//! (at least one), so that the scheduler's loop, which hands the runs
-//! over, keeps a processor of its own: on a machine of two processors, ten
-//! workers taking the runs of a large batch took turns with the loop on
-//! both, and the loop, the one thread that cannot be shared out, ran a
-//! fifth of the time less. Runs beyond that wait, and one sleeping worker
-//! watches them: when no run has been taken for [`PATIENCE`] (every
-//! running worker is held by a long run), it takes one itself, beyond the
-//! limit, and another watches. Short runs are taken as fast as they come
-//! by the workers running; long ones still get every worker, one more
-//! each [`PATIENCE`].
+//! Runs in progress are kept to a limit that starts at one fewer than the
+//! machine's processors (at least one), so that the scheduler's loop,
+//! which hands the runs over, keeps a processor of its own: on a machine
+//! of two processors, ten workers taking the runs of a large batch took
+//! turns with the loop on both, and the loop, the one thread that cannot
+//! be shared out, ran a fifth of the time less. Runs beyond the limit
+//! wait, and one sleeping worker watches them: when they have waited for
+//! [`PATIENCE`] without the queue running empty (the workers running do
+//! not keep up: their runs are long, or wait on I/O), the limit rises by
+//! one and the watcher takes a run. A worker that finds no run to take
+//! lowers it again by one, down to where it started. Short runs are taken
+//! as fast as they come by the few workers running; runs that wait get
+//! every worker, one more each [`PATIENCE`].
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -29,15 +31,13 @@ use std::thread::JoinHandle;
 use super::{Run, RunOutcome};
 use crate::sync::{lock, wait, wait_for};
 
-/// How long runs wait beyond the limit of runs in progress before a
-/// watching worker takes one: real time, not the scheduler's clock, as it
-/// measures whether the running workers make progress.
+/// How long runs wait beyond the limit of runs in progress before the
+/// limit rises: real time, not the scheduler's clock, as it measures
+/// whether the running workers keep up.
 pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub(crate) struct ThreadPool {
     max_workers: usize,
-    /// Runs in progress above which runs wait (see the module's docs).
-    busy: usize,
     shared: Arc<Shared>,
     /// The worker threads, for shutdown to join.
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -52,8 +52,9 @@ struct Shared {
     /// so that a wake-up meant for a sleeper never reaches it; signalled
     /// at shutdown.
     watch: Condvar,
-    /// Runs in progress above which runs wait.
-    busy: usize,
+    /// Where the limit of runs in progress starts, and how far it rises.
+    least: usize,
+    most: usize,
 }
 
 #[derive(Default)]
@@ -68,10 +69,12 @@ struct Queue {
     waking: usize,
     /// Runs taken and not finished.
     running: usize,
-    /// Runs taken since the pool began: a watching worker that finds it
-    /// unchanged after [`PATIENCE`] knows that the running workers are all
-    /// held by their runs.
-    taken: u64,
+    /// Runs in progress above which runs wait (see the module's docs).
+    limit: usize,
+    /// Times a worker took the last run waiting: a watching worker that
+    /// finds it unchanged after [`PATIENCE`] knows that the runs waited
+    /// all that time.
+    emptied: u64,
     /// A worker (not counted in `sleeping`) watches the runs waiting
     /// beyond the limit of runs in progress.
     watching: bool,
@@ -84,30 +87,33 @@ impl Queue {
     /// some, a worker sleeps, and no worker is awake to look at them
     /// (neither running a run nor watching: on its way to the queue, or
     /// woken for it); and the woken worker will take a run (fewer than
-    /// `busy` run), or watch the runs waiting (none watches them).
-    fn wants_wake(&self, busy: usize) -> bool {
+    /// the limit run), or watch the runs waiting (none watches them).
+    fn wants_wake(&self) -> bool {
         let looking = self
             .workers
             .saturating_sub(self.sleeping + self.running + usize::from(self.watching));
         !self.runs.is_empty()
             && self.sleeping > 0
             && looking == 0
-            && (self.running < busy || !self.watching)
+            && (self.running < self.limit || !self.watching)
     }
 }
 
 impl ThreadPool {
     pub(crate) fn new(max_workers: usize) -> ThreadPool {
         let processors = std::thread::available_parallelism().map_or(1, usize::from);
-        let busy = processors.saturating_sub(1).max(1);
+        let least = processors.saturating_sub(1).clamp(1, max_workers.max(1));
         ThreadPool {
             max_workers,
-            busy,
             shared: Arc::new(Shared {
-                queue: Mutex::new(Queue::default()),
+                queue: Mutex::new(Queue {
+                    limit: least,
+                    ..Queue::default()
+                }),
                 wake: Condvar::new(),
                 watch: Condvar::new(),
-                busy,
+                least,
+                most: max_workers,
             }),
             workers: Mutex::new(Vec::new()),
         }
@@ -167,7 +173,7 @@ impl ThreadPool {
         let wanted = (queue.runs.len() + queue.running).min(self.max_workers);
         let start = wanted.saturating_sub(queue.workers);
         queue.workers += start;
-        let wake = queue.wants_wake(self.busy);
+        let wake = queue.wants_wake();
         if wake {
             queue.sleeping -= 1;
             queue.waking += 1;
@@ -224,18 +230,16 @@ impl Shared {
     /// left to run.
     fn work(&self, runtime: &tokio::runtime::Handle) {
         let mut queue = lock(&self.queue);
-        // Set when this worker watched the runs waiting and saw none taken
-        // for its patience: it takes one beyond the limit.
-        let mut overdue = false;
         loop {
-            if (queue.running < self.busy || overdue)
+            if queue.running < queue.limit
                 && let Some(run) = queue.runs.pop_front()
             {
-                overdue = false;
                 queue.running += 1;
-                queue.taken += 1;
+                if queue.runs.is_empty() {
+                    queue.emptied += 1;
+                }
                 // More runs wait: wake the next worker for them.
-                let wake = queue.wants_wake(self.busy);
+                let wake = queue.wants_wake();
                 if wake {
                     queue.sleeping -= 1;
                     queue.waking += 1;
@@ -255,20 +259,25 @@ impl Shared {
                 queue.running -= 1;
                 continue;
             }
-            overdue = false;
             if queue.shut_down && queue.runs.is_empty() {
                 queue.workers -= 1;
                 return;
             }
             if !queue.runs.is_empty() && !queue.watching {
                 // Runs wait beyond the limit of runs in progress: watch
-                // them, and take one if none is taken meanwhile.
+                // them; if they wait all the while, one more may run.
                 queue.watching = true;
-                let taken = queue.taken;
+                let emptied = queue.emptied;
                 queue = wait_for(&self.watch, queue, PATIENCE);
                 queue.watching = false;
-                overdue = queue.taken == taken;
+                if queue.emptied == emptied && queue.limit < self.most {
+                    queue.limit += 1;
+                }
                 continue;
+            }
+            if queue.runs.is_empty() && queue.limit > self.least {
+                // Nothing to run: the runs are taken as fast as they come.
+                queue.limit -= 1;
             }
             queue.sleeping += 1;
             queue = wait(&self.wake, queue);

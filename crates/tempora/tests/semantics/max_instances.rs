@@ -166,3 +166,51 @@ fn runs_that_hold_their_workers_get_every_worker_of_the_pool() {
         assert_eq!(seen, RUNS, "a run gave up waiting: not every run started");
     }
 }
+
+/// Short runs that wait on I/O (here a millisecond's sleep each) get every
+/// worker too: the queue does not run empty while they wait, so the pool's
+/// limit of runs in progress rises, a worker a millisecond, until all ten
+/// run at once. (A limit that rose only when no run at all was taken kept
+/// these to three at once.)
+#[test]
+fn short_runs_that_wait_on_io_get_every_worker_of_the_pool() {
+    const WORKERS: usize = 10;
+    const RUNS: usize = 300;
+    // (in progress now, most at once)
+    let in_progress = Arc::new(Mutex::new((0usize, 0usize)));
+    let (sink, ended) = mpsc::channel();
+    let tasks = Tasks::new();
+    {
+        let in_progress = Arc::clone(&in_progress);
+        let sink = Mutex::new(sink);
+        tasks.register("wait_on_io", move |_: JobContext, _: ()| {
+            {
+                let mut counts = in_progress.lock().unwrap();
+                counts.0 += 1;
+                counts.1 = counts.1.max(counts.0);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+            in_progress.lock().unwrap().0 -= 1;
+            let _ = sink.lock().unwrap().send(());
+            Ok::<(), String>(())
+        });
+    }
+    let scheduler = SchedulerBuilder::new()
+        .clock(ManualClock::new(at(T0)))
+        .timezone("UTC")
+        .tasks(tasks)
+        .executor("default", Executor::thread_pool(WORKERS).unwrap())
+        .host_driven()
+        .unwrap();
+    for _ in 0..RUNS {
+        scheduler
+            .add_job(JobBuilder::new("wait_on_io", DateTrigger::new(t(0))))
+            .unwrap();
+    }
+    scheduler.start().unwrap();
+    scheduler.run_pending(t(0));
+    for _ in 0..RUNS {
+        ended.recv_timeout(PATIENCE).expect("a run never ended");
+    }
+    assert_eq!(in_progress.lock().unwrap().1, WORKERS);
+}
