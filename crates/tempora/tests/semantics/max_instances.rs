@@ -147,20 +147,7 @@ fn runs_that_hold_their_workers_get_every_worker_of_the_pool() {
             Ok::<(), String>(())
         });
     }
-    let scheduler = SchedulerBuilder::new()
-        .clock(ManualClock::new(at(T0)))
-        .timezone("UTC")
-        .tasks(tasks)
-        .executor("default", Executor::thread_pool(RUNS).unwrap())
-        .host_driven()
-        .unwrap();
-    for _ in 0..RUNS {
-        scheduler
-            .add_job(JobBuilder::new("rendezvous", DateTrigger::new(t(0))))
-            .unwrap();
-    }
-    scheduler.start().unwrap();
-    scheduler.run_pending(t(0));
+    let _scheduler = run_due_together(tasks, "rendezvous", RUNS, RUNS);
     for _ in 0..RUNS {
         let seen = met.recv_timeout(PATIENCE).expect("a run never ended");
         assert_eq!(seen, RUNS, "a run gave up waiting: not every run started");
@@ -195,22 +182,30 @@ fn short_runs_that_wait_on_io_get_every_worker_of_the_pool() {
             Ok::<(), String>(())
         });
     }
-    let scheduler = SchedulerBuilder::new()
-        .clock(ManualClock::new(at(T0)))
-        .timezone("UTC")
-        .tasks(tasks)
-        .executor("default", Executor::thread_pool(WORKERS).unwrap())
-        .host_driven()
-        .unwrap();
-    for _ in 0..RUNS {
-        scheduler
-            .add_job(JobBuilder::new("wait_on_io", DateTrigger::new(t(0))))
-            .unwrap();
-    }
-    scheduler.start().unwrap();
-    scheduler.run_pending(t(0));
+    let _scheduler = run_due_together(tasks, "wait_on_io", RUNS, WORKERS);
     for _ in 0..RUNS {
         ended.recv_timeout(PATIENCE).expect("a run never ended");
     }
     assert_eq!(in_progress.lock().unwrap().1, WORKERS);
+}
+
+/// A host-driven scheduler with `tasks` and a thread pool of `workers`,
+/// started with `runs` one-shot jobs of task `task` due at once, and
+/// driven once: their runs are handed to the pool.
+fn run_due_together(tasks: Tasks, task: &str, runs: usize, workers: usize) -> HostScheduler {
+    let scheduler = SchedulerBuilder::new()
+        .clock(ManualClock::new(at(T0)))
+        .timezone("UTC")
+        .tasks(tasks)
+        .executor("default", Executor::thread_pool(workers).unwrap())
+        .host_driven()
+        .unwrap();
+    for _ in 0..runs {
+        scheduler
+            .add_job(JobBuilder::new(task, DateTrigger::new(t(0))))
+            .unwrap();
+    }
+    scheduler.start().unwrap();
+    scheduler.run_pending(t(0));
+    scheduler
 }
