@@ -34,10 +34,9 @@ use crate::sync::{lock, wait, wait_for};
 /// How long runs wait beyond the limit of runs in progress before the
 /// limit rises: real time, not the scheduler's clock, as it measures
 /// whether the running workers keep up.
-pub(crate) const PATIENCE: std::time::Duration = std::time::Duration::from_millis(1);
+const PATIENCE: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub(crate) struct ThreadPool {
-    max_workers: usize,
     shared: Arc<Shared>,
     /// The worker threads, for shutdown to join.
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -52,9 +51,10 @@ struct Shared {
     /// so that a wake-up meant for a sleeper never reaches it; signalled
     /// at shutdown.
     watch: Condvar,
-    /// Where the limit of runs in progress starts, and how far it rises.
+    /// Where the limit of runs in progress starts.
     least: usize,
-    most: usize,
+    /// The most workers the pool starts, and how far the limit rises.
+    max_workers: usize,
 }
 
 #[derive(Default)]
@@ -104,7 +104,6 @@ impl ThreadPool {
         let processors = std::thread::available_parallelism().map_or(1, usize::from);
         let least = processors.saturating_sub(1).clamp(1, max_workers.max(1));
         ThreadPool {
-            max_workers,
             shared: Arc::new(Shared {
                 queue: Mutex::new(Queue {
                     limit: least,
@@ -113,14 +112,14 @@ impl ThreadPool {
                 wake: Condvar::new(),
                 watch: Condvar::new(),
                 least,
-                most: max_workers,
+                max_workers,
             }),
             workers: Mutex::new(Vec::new()),
         }
     }
 
     pub(crate) fn max_workers(&self) -> usize {
-        self.max_workers
+        self.shared.max_workers
     }
 
     /// Queues `runs` under one lock, starting a worker whenever there are
@@ -170,7 +169,7 @@ impl ThreadPool {
     /// whenever there are more runs than workers (up to the maximum), and
     /// wakes one.
     fn staff(&self, mut queue: MutexGuard<'_, Queue>, runtime: &tokio::runtime::Handle) {
-        let wanted = (queue.runs.len() + queue.running).min(self.max_workers);
+        let wanted = (queue.runs.len() + queue.running).min(self.shared.max_workers);
         let start = wanted.saturating_sub(queue.workers);
         queue.workers += start;
         let wake = queue.wants_wake();
@@ -270,7 +269,7 @@ impl Shared {
                 let emptied = queue.emptied;
                 queue = wait_for(&self.watch, queue, PATIENCE);
                 queue.watching = false;
-                if queue.emptied == emptied && queue.limit < self.most {
+                if queue.emptied == emptied && queue.limit < self.max_workers {
                     queue.limit += 1;
                 }
                 continue;
